@@ -21,8 +21,13 @@ const CANONICAL = new Map<string, string>(
   ].map((n) => [n.toLowerCase(), n]),
 );
 
+/** Names already in canonical spelling, the common case on the wire: found without lower-casing. */
+const EXACT = new Map<string, string>([...CANONICAL.values()].map((n) => [n, n]));
+
 /** Canonical name for any spelling or compact form: `v` → `Via`, `call-id` → `Call-ID`; unknown names are kept. */
 export function canonicalHeaderName(name: string): string {
+  const exact = EXACT.get(name);
+  if (exact !== undefined) return exact;
   const lower = name.toLowerCase();
   if (lower.length === 1) {
     const long = COMPACT[lower];

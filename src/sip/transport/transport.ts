@@ -3,6 +3,7 @@
  * received messages up. UDP and TCP live beside this file; TLS and WebSocket transports plug in through the same
  * interface later.
  */
+import type { SipParseError } from '../errors.ts';
 import type { SipMessage } from '../message/message.ts';
 
 export type TransportProtocol = 'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS';
@@ -30,8 +31,40 @@ export interface Transport {
   readonly local: Endpoint;
   /**
    * Sends one message to `remote`. Connection-oriented transports reuse an open connection to `remote` (one the
-   * peer opened included) before opening a new one (RFC 3261 §18.2.2). Rejects with TransportError.
+   * peer opened included) before opening a new one (RFC 3261 §18.2.2). For a response whose connection has gone
+   * they connect to the top Via's `received` (or host) and sent-by port instead, as §18.2.2 says: `remote` was the
+   * peer's ephemeral source port then. Rejects with TransportError.
    */
   send(message: SipMessage, remote: Endpoint): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * How a transport hands received bytes up (to the TransportLayer). Transports only frame: a datagram, or one
+ * message cut out of a stream by Content-Length. Parsing and the RFC 3261 §18 rules happen above, once for all
+ * transports, so TLS and WebSocket transports only need to implement `Transport` and call this.
+ */
+export interface TransportSink {
+  /** One whole message's bytes. Never throws: whatever the bytes are, the sink deals with them. */
+  received(raw: Buffer, remote: Endpoint, transport: Transport): void;
+  /**
+   * A stream could not be framed (no Content-Length, oversize headers, …). The transport closes that connection
+   * once the returned promise settles, which leaves the sink time to answer a 400 over it. Never rejects.
+   */
+  framingError(error: SipParseError, remote: Endpoint, transport: Transport): Promise<void>;
+}
+
+/**
+ * The form of an address used as a map key and for comparisons: IPv4-mapped IPv6 (`::ffff:1.2.3.4`, as dual-stack
+ * sockets report IPv4 peers) becomes plain IPv4, IPv6 loses brackets and case.
+ */
+export function normalizeAddress(address: string): string {
+  let a = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  a = a.toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  return mapped ? mapped[1]! : a;
+}
+
+export function endpointKey(e: Endpoint): string {
+  return `${normalizeAddress(e.address)}|${e.port}`;
 }

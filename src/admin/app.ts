@@ -1,0 +1,138 @@
+/**
+ * The admin server as a request handler, built apart from listening (fastify's `build()` / `listen()` split) so
+ * tests drive it on any server. One pass per request: route → token → validated params, query and body → handler
+ * → JSON. Every expected failure becomes `{"error": "<what was wrong>"}` with its 4xx status; anything else is
+ * logged and answered 500 without details. No input can crash the process.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AdminDeps } from './deps.ts';
+import { AdminException, BadRequestError, ConflictError, NotFoundError, UnauthorizedError } from './errors.ts';
+import { assertJsonContentType, DEFAULT_BODY_LIMIT, parseJson, readBody, sendJson, sendText } from './http.ts';
+import { Router, validate, type Reply, type Route } from './router.ts';
+import { bearerMatches } from './token.ts';
+import { appRoutes } from './routes/apps.ts';
+import { checkRoutes } from './routes/check.ts';
+import { echoRoutes } from './routes/echo.ts';
+import { eventRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
+import { hookLogRoutes } from './routes/hooks.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { openApiRoutes } from './routes/openapi.ts';
+import { sessionRoutes } from './routes/sessions.ts';
+import { StoreError } from '../store/errors.ts';
+import { HookError } from '../hooks/errors.ts';
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export interface AdminApp {
+  handle: RequestHandler;
+  /** Every route, for the OpenAPI truth test. */
+  routes: readonly Route[];
+}
+
+export function buildAdminApp(deps: AdminDeps): AdminApp {
+  const router = new Router().add(
+    ...echoRoutes(),
+    ...healthRoutes(),
+    ...metricsRoutes(deps),
+    ...openApiRoutes(),
+    ...appRoutes(deps),
+    ...checkRoutes(deps),
+    ...sessionRoutes(deps),
+    ...hookLogRoutes(deps),
+    ...eventRoutes(deps),
+  );
+  const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+
+  async function dispatch(req: IncomingMessage): Promise<Reply> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://admin.invalid');
+    } catch {
+      throw new BadRequestError(`request target ${JSON.stringify(req.url)} is not a valid path`);
+    }
+    const { route: r, params } = router.find(req.method ?? 'GET', url.pathname);
+    if (r.auth && !bearerMatches(req.headers.authorization, deps.token)) {
+      throw new UnauthorizedError(
+        req.headers.authorization === undefined
+          ? 'missing Authorization: Bearer <token> (the admin token is CALLHOOK_ADMIN_TOKEN or <dataDir>/admin-token)'
+          : 'wrong admin token',
+      );
+    }
+    const query = queryObject(url.searchParams);
+    const validParams = r.params === undefined ? undefined : validate(r.params, params, 'path');
+    let validQuery: unknown;
+    if (r.query !== undefined) validQuery = validate(r.query, query, 'query');
+    else if (Object.keys(query).length > 0) {
+      throw new BadRequestError(`unknown query parameter ${Object.keys(query).map((k) => JSON.stringify(k)).join(', ')}`);
+    }
+    let body: unknown;
+    if (r.body !== undefined) {
+      if (r.auth) assertJsonContentType(req);
+      body = validate(r.body, parseJson(await readBody(req, bodyLimit)), 'body');
+    }
+    return r.handler({ params: validParams, query: validQuery, body, raw: req });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let reply: Reply;
+    try {
+      reply = await dispatch(req);
+    } catch (e) {
+      sendError(res, e, deps, req);
+      return;
+    }
+    const status = reply.status ?? 200;
+    if ('json' in reply) sendJson(res, status, reply.json);
+    else sendText(res, status, reply.text, reply.contentType);
+  }
+
+  return { handle, routes: router.routes };
+}
+
+/** Query parameters as an object; a repeated parameter is refused rather than silently picking one. */
+function queryObject(search: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of search) {
+    if (k in out) throw new BadRequestError(`query parameter ${JSON.stringify(k)} given more than once`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Expected failures of the store and the engine, on the admin API's statuses. */
+function toAdminException(e: unknown): AdminException | undefined {
+  if (e instanceof AdminException) return e;
+  if (e instanceof StoreError) {
+    switch (e.code) {
+      case 'APP_NOT_FOUND':
+        return new NotFoundError(e.message);
+      case 'APP_EXISTS':
+        return new ConflictError(e.message);
+      case 'INVALID_APP':
+      case 'UNKNOWN_METHOD':
+        return new BadRequestError(e.message);
+    }
+  }
+  if (e instanceof HookError) return new BadRequestError(e.message);
+  return undefined;
+}
+
+function sendError(res: ServerResponse, e: unknown, deps: AdminDeps, req: IncomingMessage): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const known = toAdminException(e);
+  if (known === undefined) {
+    deps.log.error({ err: e, method: req.method, url: req.url }, 'admin request failed');
+    sendJson(res, 500, { error: 'internal error (see the server log)' });
+    return;
+  }
+  const headers: Record<string, string> = {};
+  if (known.status === 401) headers['WWW-Authenticate'] = 'Bearer realm="callhook"';
+  if ('allow' in known && Array.isArray(known.allow)) headers['Allow'] = known.allow.join(', ');
+  // After a refused oversized body the rest of it may still be arriving: do not keep this connection.
+  if (known.status === 413) headers['Connection'] = 'close';
+  sendJson(res, known.status, { error: known.message }, headers);
+}

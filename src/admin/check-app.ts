@@ -1,0 +1,416 @@
+/**
+ * `callhook check app KEY` / `POST /api/apps/{key}/check`: walks an app's REST URL the way a hook request would,
+ * and says per step what failed and what to do (rest-hooks.md "Troubleshooting", the seed's "Possible problems"):
+ * name resolution, TCP connect, the TLS handshake for https, then one probe POST per enabled method built exactly
+ * like a real hook (same URL joining, auth and signature), with `"callhookProbe": true` in the body so a backend
+ * can tell a probe from traffic. The walk stops at the first network step that fails: the later ones could only
+ * repeat the same error.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP, connect as tcpConnect, type Socket } from 'node:net';
+import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls';
+
+export interface CheckStep {
+  /** `dns`, `tcp`, `tls`, `methods` or `probe`. */
+  step: 'dns' | 'tcp' | 'tls' | 'methods' | 'probe';
+  /** For `probe` steps: the REST method probed. */
+  method?: string;
+  ok: boolean;
+  /** What was observed, e.g. `127.0.0.1:8081 refused the connection`. */
+  detail: string;
+  /** What to do about it; present when `ok` is false. */
+  advice?: string;
+}
+
+export interface CheckReport {
+  appKey: string;
+  url: string;
+  /** True when every step is ok. */
+  ok: boolean;
+  steps: CheckStep[];
+}
+
+/** One prepared hook request, as the engine sends it (../hooks/request.ts HookRequest). */
+export interface ProbeRequest {
+  url: string;
+  headers: Record<string, string>;
+  rawBody: string;
+}
+
+export interface CheckAppInput {
+  appKey: string;
+  /** The app's REST base URL (already validated as http/https). */
+  url: string;
+  /** Enabled methods, in the order of the REST method table. */
+  methods: readonly string[];
+  /** Builds the probe request for one method (auth, signature, URL) the way the hook engine does. */
+  buildProbe(method: string): ProbeRequest;
+  /** `restRequestTimeoutMs`: a probe slower than this fails like a hook would. */
+  requestTimeoutMs: number;
+  /** Bound for the TCP connect and TLS handshake (default: min(requestTimeoutMs, 10 s)). */
+  connectTimeoutMs?: number;
+}
+
+/** An answer slower than this share of `restRequestTimeoutMs` is reported as too close to the limit. */
+export const SLOW_SHARE = 0.5;
+/** Largest probe reply read; a hook reply is a mirrored body of a few kB. */
+export const PROBE_REPLY_LIMIT = 1024 * 1024;
+
+export async function checkApp(input: CheckAppInput): Promise<CheckReport> {
+  const steps: CheckStep[] = [];
+  const report = (): CheckReport => ({ appKey: input.appKey, url: input.url, ok: steps.every((s) => s.ok), steps });
+  const url = new URL(input.url);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const connectTimeoutMs = input.connectTimeoutMs ?? Math.min(input.requestTimeoutMs, 10_000);
+
+  const dns = await resolveStep(host);
+  steps.push(dns.step);
+  if (dns.addresses.length === 0) return report();
+
+  const tcp = await connectStep(dns.addresses, port, connectTimeoutMs);
+  steps.push(tcp.step);
+  if (tcp.address === undefined) return report();
+
+  if (url.protocol === 'https:') {
+    const tls = await tlsStep(tcp.address, port, host, connectTimeoutMs);
+    steps.push(tls);
+    if (!tls.ok) return report();
+  }
+
+  if (input.methods.length === 0) {
+    steps.push({
+      step: 'methods',
+      ok: false,
+      detail: 'no REST method is enabled for this app, so callhook never calls its backend',
+      advice: `enable them with: callhook add app-rest-method -a ${input.appKey}`,
+    });
+    return report();
+  }
+  for (const method of input.methods) {
+    steps.push(await probeStep(input.appKey, method, input.buildProbe(method), input.requestTimeoutMs));
+  }
+  return report();
+}
+
+// ---------------------------------------------------------------------------------------------- name resolution
+
+async function resolveStep(host: string): Promise<{ step: CheckStep; addresses: string[] }> {
+  if (isIP(host) !== 0) {
+    return { step: { step: 'dns', ok: true, detail: `${host} is an IP address, no lookup needed` }, addresses: [host] };
+  }
+  try {
+    // The same resolver Node's HTTP client uses (getaddrinfo: /etc/hosts, then DNS).
+    const found = await lookup(host, { all: true, verbatim: true });
+    const addresses = found.map((a) => a.address);
+    return { step: { step: 'dns', ok: true, detail: `${host} resolves to ${addresses.join(', ')}` }, addresses };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const detail =
+      code === 'ENOTFOUND' || code === 'ENODATA'
+        ? `${host} does not resolve (no such name)`
+        : code === 'EAI_AGAIN'
+          ? `looking up ${host} failed for now (the DNS server did not answer)`
+          : `looking up ${host} failed: ${(e as Error).message}`;
+    return {
+      step: {
+        step: 'dns',
+        ok: false,
+        detail,
+        advice:
+          'check the host name in the app URL (callhook update app -l URL NAME) and this machine\'s resolver ' +
+          '(/etc/resolv.conf, /etc/hosts)',
+      },
+      addresses: [],
+    };
+  }
+}
+
+// ------------------------------------------------------------------------------------------------- TCP connect
+
+/** How a failed TCP connect reads to a person, with what to do. Exported for unit tests of each case. */
+export function explainConnectError(code: string | undefined, target: string, port: number, timeoutMs: number, message: string): { detail: string; advice: string } {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return {
+        detail: `${target} refused the connection: the port is closed (nothing listens on it, or a firewall rejects it)`,
+        advice:
+          `start the backend, or fix the port in the app URL; if the backend runs, make it listen on this address ` +
+          `and allow port ${port} in the firewall of its host`,
+      };
+    case 'ETIMEDOUT':
+      return {
+        detail: `${target} did not answer within ${timeoutMs} ms: the port is filtered by a firewall (packets dropped) or the host is down`,
+        advice: `open port ${port} for this server in the backend host's firewall (and any cloud security group), or check that the host is up`,
+      };
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return {
+        detail: `no route to ${target} (${code})`,
+        advice: 'check the address in the app URL and the network path (routing, VPN, firewall) between this server and the backend',
+      };
+    case 'ECONNRESET':
+      return {
+        detail: `${target} reset the connection while it was being opened`,
+        advice: 'a firewall or proxy in between may be dropping the connection; check its rules',
+      };
+    default:
+      return { detail: `connecting to ${target} failed: ${message}`, advice: 'check the host and port in the app URL' };
+  }
+}
+
+function connectOnce(address: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host: address, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(Object.assign(new Error(`timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('error', (e) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(e);
+    });
+  });
+}
+
+function hostPort(address: string, port: number): string {
+  return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Tries the resolved addresses in order, as the HTTP client would fall back; the first that connects wins. */
+async function connectStep(addresses: string[], port: number, timeoutMs: number): Promise<{ step: CheckStep; address?: string }> {
+  let firstError: NodeJS.ErrnoException | undefined;
+  let firstTarget = '';
+  for (const address of addresses) {
+    const target = hostPort(address, port);
+    try {
+      const socket = await connectOnce(address, port, timeoutMs);
+      socket.destroy();
+      return { step: { step: 'tcp', ok: true, detail: `connected to ${target}` }, address };
+    } catch (e) {
+      if (firstError === undefined) {
+        firstError = e as NodeJS.ErrnoException;
+        firstTarget = target;
+      }
+    }
+  }
+  const { detail, advice } = explainConnectError(firstError?.code, firstTarget, port, timeoutMs, firstError?.message ?? '');
+  return { step: { step: 'tcp', ok: false, detail, advice } };
+}
+
+// ----------------------------------------------------------------------------------------------- TLS handshake
+
+/** Certificate problems by OpenSSL verify code (openssl-verify(1)), named for people. Exported for unit tests. */
+export function explainTlsError(code: string | undefined, host: string, message: string): { detail: string; advice: string } {
+  const trustAdvice =
+    'use a certificate from a CA this server trusts, or start callhook with NODE_EXTRA_CA_CERTS=<the CA in PEM>';
+  switch (code) {
+    case 'CERT_HAS_EXPIRED':
+      return { detail: `the backend's certificate has expired`, advice: 'renew the certificate on the backend' };
+    case 'CERT_NOT_YET_VALID':
+      return { detail: `the backend's certificate is not valid yet`, advice: 'check the clocks of both hosts, or the certificate dates' };
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+      return { detail: `the backend's certificate is self-signed (${code})`, advice: trustAdvice };
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+      return {
+        detail: `the backend's certificate chain cannot be verified (${code}): an unknown CA or missing intermediate certificates`,
+        advice: `serve the full chain (certificate plus intermediates) on the backend; ${trustAdvice}`,
+      };
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return {
+        detail: `the backend's certificate is not valid for ${host}`,
+        advice: 'use in the app URL a host name the certificate names, or get a certificate for this name',
+      };
+    case 'ETIMEDOUT':
+      return { detail: `no TLS handshake from ${host}: ${message}`, advice: 'check that this port serves TLS (https)' };
+    default:
+      if (code === 'EPROTO' || /wrong version number|packet length too long|unknown protocol/i.test(message)) {
+        return {
+          detail: `the port does not speak TLS (${message})`,
+          advice: 'use http:// in the app URL if the backend serves plain HTTP, or point the URL at its TLS port',
+        };
+      }
+      return { detail: `TLS handshake failed: ${message}`, advice: 'check the backend\'s TLS configuration and certificate' };
+  }
+}
+
+function describeCert(cert: PeerCertificate): string {
+  const subject = cert.subject?.CN ?? cert.subjectaltname ?? 'unnamed';
+  const issuer = cert.issuer?.CN ?? cert.issuer?.O ?? 'unknown issuer';
+  return `certificate for ${subject} issued by ${issuer}, valid until ${cert.valid_to}`;
+}
+
+function tlsStep(address: string, port: number, host: string, timeoutMs: number): Promise<CheckStep> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({
+      host: address,
+      port,
+      // SNI only for names (RFC 6066 §3: literal IP addresses are not permitted in "HostName").
+      servername: isIP(host) === 0 ? host : undefined,
+      // Verify as the hook client does; for an IP URL the certificate must name that IP.
+      checkServerIdentity: (_h, cert) => checkServerIdentity(host, cert),
+    });
+    const finish = (step: CheckStep): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(step);
+    };
+    const timer = setTimeout(() => {
+      const { detail, advice } = explainTlsError('ETIMEDOUT', host, `no answer within ${timeoutMs} ms`);
+      finish({ step: 'tls', ok: false, detail, advice });
+    }, timeoutMs);
+    socket.once('secureConnect', () => {
+      finish({ step: 'tls', ok: true, detail: `${socket.getProtocol() ?? 'TLS'}, ${describeCert(socket.getPeerCertificate())}` });
+    });
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      const { detail, advice } = explainTlsError(e.code, host, e.message);
+      finish({ step: 'tls', ok: false, detail, advice });
+    });
+  });
+}
+
+// -------------------------------------------------------------------------------------------------- probe POSTs
+
+/** The reply, read up to PROBE_REPLY_LIMIT bytes (a backend answering with megabytes of garbage is bounded). */
+async function readBounded(res: Response): Promise<{ text: string; truncated: boolean }> {
+  if (res.body === null) return { text: '', truncated: false };
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > PROBE_REPLY_LIMIT) return { text: '', truncated: true };
+      chunks.push(value);
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
+}
+
+function preview(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 60 ? `${oneLine.slice(0, 60)}…` : oneLine;
+}
+
+/** Interprets one probe's outcome: a response, a timeout, or a failure before any response. Exported for unit tests. */
+export function explainProbe(
+  appKey: string,
+  method: string,
+  target: string,
+  outcome:
+    | { kind: 'response'; status: number; statusText: string; location: string | null; contentType: string | null; latencyMs: number; text: string; truncated: boolean }
+    | { kind: 'timeout'; timeoutMs: number }
+    | { kind: 'error'; message: string },
+  requestTimeoutMs: number,
+): CheckStep {
+  const step = (ok: boolean, detail: string, advice?: string): CheckStep =>
+    advice === undefined ? { step: 'probe', method, ok, detail } : { step: 'probe', method, ok, detail, advice };
+  if (outcome.kind === 'timeout') {
+    return step(
+      false,
+      `POST ${target}: no answer within ${outcome.timeoutMs} ms (restRequestTimeoutMs)`,
+      `the backend's handler for /${method} hangs or is too slow; a hook that times out counts as an error`,
+    );
+  }
+  if (outcome.kind === 'error') {
+    return step(false, `POST ${target} failed: ${outcome.message}`, 'check that the backend keeps running and answers HTTP on this URL');
+  }
+  const { status, latencyMs } = outcome;
+  const got = `POST ${target} → ${status} ${outcome.statusText} in ${latencyMs} ms`.replace(/ {2,}/g, ' ');
+  const disable = `or disable the method: callhook remove app-rest-method ${appKey} ${method}`;
+  if (status === 404) {
+    return step(false, `${got}: the backend has no handler for /${method}`, `add a handler for POST …/${method} that answers 200 with the JSON it received, ${disable}`);
+  }
+  if (status === 401 || status === 403) {
+    return step(
+      false,
+      `${got}: the backend refused the request's authentication`,
+      'check restUsername/restPassword or restSecret (callhook update app -u USER -p PASS NAME, or -s SECRET) against what the backend expects',
+    );
+  }
+  if (status === 405) {
+    return step(false, `${got}: the backend does not accept POST here`, `hooks are POST requests; accept POST on …/${method}`);
+  }
+  if (status >= 300 && status < 400) {
+    return step(
+      false,
+      `${got}: redirected${outcome.location ? ` to ${outcome.location}` : ''}; callhook does not follow redirects`,
+      'set the app URL to the final location (callhook update app -l URL NAME)',
+    );
+  }
+  if (status >= 500) {
+    return step(false, `${got}: the backend's handler for /${method} failed`, 'see the backend\'s logs for this request');
+  }
+  if (status !== 200) {
+    return step(false, `${got}: a hook is accepted only with 200 and a JSON body`, `answer 200 with the JSON body the backend received for /${method}`);
+  }
+  if (outcome.truncated) {
+    return step(false, `${got}: the reply is larger than ${PROBE_REPLY_LIMIT} bytes`, 'answer with the JSON body received (a mirror), not a page');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(outcome.text);
+  } catch {
+    const type = outcome.contentType ?? 'no Content-Type';
+    return step(
+      false,
+      `${got}: the reply is not JSON (${type}: ${JSON.stringify(preview(outcome.text))})`,
+      `answer 200 with a JSON object — at least the body received for /${method} (a mirror)`,
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return step(false, `${got}: the reply is JSON but not an object`, `answer with a JSON object — at least the body received for /${method}`);
+  }
+  if (latencyMs >= requestTimeoutMs * SLOW_SHARE) {
+    return step(
+      false,
+      `${got}: close to restRequestTimeoutMs (${requestTimeoutMs} ms)`,
+      'under load this hook will time out; make the handler faster or raise restRequestTimeoutMs',
+    );
+  }
+  return step(true, got);
+}
+
+async function probeStep(appKey: string, method: string, probe: ProbeRequest, timeoutMs: number): Promise<CheckStep> {
+  const started = performance.now();
+  let outcome: Parameters<typeof explainProbe>[3];
+  try {
+    const res = await fetch(probe.url, {
+      method: 'POST',
+      headers: probe.headers,
+      body: probe.rawBody,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const { text, truncated } = await readBounded(res);
+    outcome = {
+      kind: 'response',
+      status: res.status,
+      statusText: res.statusText,
+      location: res.headers.get('location'),
+      contentType: res.headers.get('content-type'),
+      latencyMs: Math.round(performance.now() - started),
+      text,
+      truncated,
+    };
+  } catch (e) {
+    const err = e as Error & { cause?: { message?: string } };
+    outcome =
+      err.name === 'TimeoutError'
+        ? { kind: 'timeout', timeoutMs }
+        : { kind: 'error', message: err.cause?.message ?? err.message };
+  }
+  return explainProbe(appKey, method, probe.url, outcome, timeoutMs);
+}

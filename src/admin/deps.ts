@@ -1,0 +1,23 @@
+/**
+ * What the admin server is built from. Everything is injected (the style of ../store/types.ts): a test hands in
+ * its own store, engine and sessions; `startServer` hands in the real ones.
+ */
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/types.ts';
+import type { HookEngine } from '../hooks/types.ts';
+import type { SessionsProvider } from './sessions.ts';
+
+export interface AdminDeps {
+  config: Pick<Config, 'restRequestTimeoutMs' | 'userAgent' | 'localIp'>;
+  store: Store;
+  /** The running engine: replays go through it so its worker delivers at once; its registry feeds /metrics. */
+  hooks: Pick<HookEngine, 'replayEvents' | 'metrics'>;
+  log: Logger;
+  /** The admin token (./token.ts). */
+  token: string;
+  /** Live sessions and calls; none until the gateway attaches one. */
+  sessions?: SessionsProvider;
+  /** Largest request body, bytes (default DEFAULT_BODY_LIMIT). */
+  bodyLimitBytes?: number;
+}

@@ -1,0 +1,74 @@
+/**
+ * The few HTTP primitives the admin server needs on top of node:http: a bounded body read, JSON parsing with a
+ * clear error, and JSON / text replies. Kept apart from routing so both the router and the EchoApp share them.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
+
+/** Largest request body accepted (bytes). Hook bodies carry SDP and raw SIP, a few kB; 1 MiB leaves room. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Reads the whole body, refusing more than `limit` bytes. A `Content-Length` over the limit is refused before
+ * reading anything; a chunked body is counted as it arrives and the read stops at the limit.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(new PayloadTooLargeError(`request body of ${declared} bytes exceeds the limit of ${limit} bytes`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        // Keep draining without storing so the reply can still be written on this connection.
+        req.resume();
+        reject(new PayloadTooLargeError(`request body exceeds the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+/** `application/json` with any parameters (`; charset=UTF-8`), per RFC 8259 §11. A missing header is accepted. */
+export function assertJsonContentType(req: IncomingMessage): void {
+  const type = req.headers['content-type'];
+  if (type === undefined) return;
+  const mediaType = type.split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw new UnsupportedMediaTypeError(`Content-Type must be application/json, got ${JSON.stringify(type)}`);
+  }
+}
+
+/** An empty body is `undefined` (the route's schema decides whether that is allowed). */
+export function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new BadRequestError(`request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(body);
+}
+
+export function sendText(res: ServerResponse, status: number, text: string, contentType: string): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+  res.end(text);
+}

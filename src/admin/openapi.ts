@@ -1,0 +1,276 @@
+/**
+ * The admin API's OpenAPI 3.1 document, served at `GET /api/openapi.json`. Paths and operations are written by
+ * hand; request bodies are the JSON Schema form of the very zod schemas the routes validate with, so they cannot
+ * drift. test/integration/admin-api.test.ts checks that every route is here with the same methods, and nothing
+ * else is.
+ */
+import { z } from 'zod';
+import { appPatchBody, newAppBody, replayBody } from './schemas.ts';
+import { REST_METHOD_NAMES } from '../hooks/methods.ts';
+import { HOOK_LOG_CAPACITY } from '../store/types.ts';
+import { VERSION } from '../version.ts';
+
+const bodySchema = (s: z.ZodType): unknown => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(s, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return rest;
+};
+
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const ok = (description: string, schema: unknown) => ({ description, content: json(schema) });
+const error = (description: string) => ({ description, content: json(ref('Error')) });
+
+const errors = {
+  '400': error('invalid parameter, query or body; `error` names what was wrong'),
+  '401': error('missing or wrong bearer token'),
+};
+const notFound = { '404': error('no such app') };
+
+const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'application name' };
+const keyParam = { name: 'key', in: 'path', required: true, schema: { type: 'string' }, description: 'application key' };
+const methodParam = {
+  name: 'method',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', enum: ['*', ...REST_METHOD_NAMES] },
+  description: 'REST method name, or `*` for all',
+};
+const flagParam = (name: string, description: string) => ({
+  name,
+  in: 'query',
+  required: false,
+  allowEmptyValue: true,
+  schema: { type: 'string', enum: ['', 'true', 'false', '1', '0'] },
+  description,
+});
+const appQuery = { name: 'app', in: 'query', required: false, schema: { type: 'string' }, description: 'only this app key' };
+const limitQuery = {
+  name: 'limit',
+  in: 'query',
+  required: false,
+  schema: { type: 'integer', minimum: 1, maximum: HOOK_LOG_CAPACITY, default: 100 },
+};
+const secured = { security: [{ bearer: [] }] };
+const list = (item: string) => ({ type: 'array', items: ref(item) });
+
+const str = { type: 'string' };
+const strOrNull = { type: ['string', 'null'] };
+const time = { type: 'string', format: 'date-time' };
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'callhook admin API',
+    version: VERSION,
+    description:
+      'Apps, REST methods, the hook log, the event outbox and live sessions of a callhook server. JSON in and out; ' +
+      'errors are `{"error": "<what was wrong>"}`. The token is CALLHOOK_ADMIN_TOKEN or `<dataDir>/admin-token`.',
+  },
+  servers: [{ url: 'http://127.0.0.1:8081' }],
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    schemas: {
+      Error: { type: 'object', required: ['error'], properties: { error: str } },
+      App: {
+        type: 'object',
+        properties: {
+          name: str,
+          appKey: str,
+          url: str,
+          restUsername: strOrNull,
+          restPasswordSet: { type: 'boolean' },
+          restSecretSet: { type: 'boolean' },
+          signature: { type: 'string', enum: ['callhook', 'wcs'] },
+          methods: { type: 'array', items: str },
+          restClientConfig: { type: 'object' },
+        },
+      },
+      NewApp: bodySchema(newAppBody),
+      AppPatch: bodySchema(appPatchBody),
+      AppMethods: { type: 'object', properties: { appKey: str, methods: { type: 'array', items: str } } },
+      RestMethod: {
+        type: 'object',
+        properties: { name: str, type: { type: 'string', enum: ['connect', 'direct', 'event', 'incoming'] } },
+      },
+      CheckReport: {
+        type: 'object',
+        properties: {
+          appKey: str,
+          url: str,
+          ok: { type: 'boolean' },
+          steps: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['step', 'ok', 'detail'],
+              properties: {
+                step: { type: 'string', enum: ['dns', 'tcp', 'tls', 'methods', 'probe'] },
+                method: str,
+                ok: { type: 'boolean' },
+                detail: str,
+                advice: str,
+              },
+            },
+          },
+        },
+      },
+      Session: {
+        type: 'object',
+        properties: {
+          sessionId: str,
+          appKey: str,
+          status: str,
+          sipLogin: str,
+          sipDomain: str,
+          registration: str,
+          connectedAt: time,
+        },
+      },
+      Call: {
+        type: 'object',
+        properties: {
+          callId: str,
+          sessionId: str,
+          incoming: { type: 'boolean' },
+          status: str,
+          caller: str,
+          callee: str,
+          startedAt: time,
+        },
+      },
+      HookAttempt: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          time,
+          appKey: str,
+          method: str,
+          url: str,
+          status: { type: ['integer', 'null'] },
+          latencyMs: { type: 'number' },
+          error: strOrNull,
+        },
+      },
+      OutboxEvent: {
+        type: 'object',
+        properties: {
+          eventId: str,
+          appKey: str,
+          sessionId: str,
+          method: str,
+          sequence: { type: 'integer' },
+          state: { type: 'string', enum: ['pending', 'dead'] },
+          attempts: { type: 'integer' },
+          lastError: strOrNull,
+          createdAt: time,
+          nextAttemptAt: time,
+          body: { type: 'object' },
+        },
+      },
+      Replay: bodySchema(replayBody),
+    },
+  },
+  paths: {
+    '/healthz': {
+      get: {
+        summary: 'Liveness (no token)',
+        responses: { '200': ok('the server runs', { type: 'object', properties: { status: str, version: str, uptimeSec: { type: 'integer' } } }) },
+      },
+    },
+    '/apps/EchoApp/{method}': {
+      post: {
+        summary: 'Built-in EchoApp backend: answers 200 with the body it received (no token)',
+        parameters: [{ name: 'method', in: 'path', required: true, schema: str }],
+        requestBody: { required: true, content: json({ type: 'object' }) },
+        responses: { '200': ok('the request body', { type: 'object' }), '400': error('the body is not a JSON object') },
+      },
+    },
+    '/metrics': {
+      get: {
+        ...secured,
+        summary: 'Prometheus metrics of the hook engine',
+        responses: {
+          '200': { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: str } } },
+          '401': errors['401'],
+        },
+      },
+    },
+    '/api/openapi.json': {
+      get: { ...secured, summary: 'This document', responses: { '200': ok('OpenAPI 3.1', { type: 'object' }), '401': errors['401'] } },
+    },
+    '/api/apps': {
+      get: { ...secured, summary: 'List apps', responses: { '200': ok('every app', list('App')), ...errors } },
+      post: {
+        ...secured,
+        summary: 'Add an app (no REST method enabled yet)',
+        requestBody: { required: true, content: json(ref('NewApp')) },
+        responses: { '201': ok('the new app', ref('App')), ...errors, '409': error('name or key taken') },
+      },
+    },
+    '/api/apps/{name}': {
+      parameters: [nameParam],
+      get: { ...secured, summary: 'One app', responses: { '200': ok('the app', ref('App')), ...errors, ...notFound } },
+      patch: {
+        ...secured,
+        summary: 'Change an app (`null` clears a credential)',
+        requestBody: { required: true, content: json(ref('AppPatch')) },
+        responses: { '200': ok('the changed app', ref('App')), ...errors, ...notFound, '409': error('new key taken') },
+      },
+      delete: {
+        ...secured,
+        summary: 'Remove an app',
+        responses: { '200': ok('removed', { type: 'object', properties: { removed: str } }), ...errors, ...notFound },
+      },
+    },
+    '/api/rest-methods': {
+      get: { ...secured, summary: 'Every REST method callhook knows', responses: { '200': ok('the methods', list('RestMethod')), ...errors } },
+    },
+    '/api/apps/{key}/rest-methods': {
+      parameters: [keyParam],
+      get: { ...secured, summary: 'Methods enabled for an app', responses: { '200': ok('enabled methods', ref('AppMethods')), ...errors, ...notFound } },
+    },
+    '/api/apps/{key}/rest-methods/{method}': {
+      parameters: [keyParam, methodParam],
+      put: { ...secured, summary: 'Enable a method (`*`: all)', responses: { '200': ok('enabled methods', ref('AppMethods')), ...errors, ...notFound } },
+      delete: { ...secured, summary: 'Disable a method (`*`: all)', responses: { '200': ok('enabled methods', ref('AppMethods')), ...errors, ...notFound } },
+    },
+    '/api/apps/{key}/check': {
+      parameters: [keyParam],
+      post: {
+        ...secured,
+        summary: "Diagnose the app's REST URL: DNS, TCP, TLS, one probe POST per enabled method",
+        responses: { '200': ok('the steps; `ok` is false when any failed', ref('CheckReport')), ...errors, ...notFound },
+      },
+    },
+    '/api/sessions': {
+      get: { ...secured, summary: 'Live client connections', responses: { '200': ok('sessions', list('Session')), ...errors } },
+    },
+    '/api/calls': {
+      get: { ...secured, summary: 'Live calls', responses: { '200': ok('calls', list('Call')), ...errors } },
+    },
+    '/api/hooks': {
+      get: {
+        ...secured,
+        summary: 'The hook log, newest first',
+        parameters: [flagParam('failed', 'only failed attempts'), appQuery, limitQuery],
+        responses: { '200': ok('attempts', list('HookAttempt')), ...errors },
+      },
+    },
+    '/api/events': {
+      get: {
+        ...secured,
+        summary: 'The event outbox, oldest first',
+        parameters: [flagParam('dead', 'only dead letters'), appQuery, limitQuery],
+        responses: { '200': ok('events', list('OutboxEvent')), ...errors },
+      },
+    },
+    '/api/events/replay': {
+      post: {
+        ...secured,
+        summary: 'Send dead letters again (`since`: ISO time, ms since epoch, or 30m / 2h / 7d back)',
+        requestBody: { required: false, content: json(ref('Replay')) },
+        responses: { '200': ok('how many', { type: 'object', properties: { replayed: { type: 'integer' } } }), ...errors },
+      },
+    },
+  },
+} as const;

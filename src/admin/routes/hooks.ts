@@ -1,0 +1,26 @@
+/** `GET /api/hooks?failed&app&limit`: the hook log, newest first (rest-hooks.md "Troubleshooting"). */
+import type { AdminDeps } from '../deps.ts';
+import { route, type Route } from '../router.ts';
+import { hooksQuery } from '../schemas.ts';
+import type { HookLogEntry } from '../../store/types.ts';
+
+/** The API shows times as ISO 8601; the store keeps ms since the epoch. */
+export function hookLogView(e: HookLogEntry) {
+  return { ...e, time: new Date(e.time).toISOString() };
+}
+
+export function hookLogRoutes(deps: AdminDeps): Route[] {
+  return [
+    route({
+      method: 'GET',
+      path: '/api/hooks',
+      auth: true,
+      query: hooksQuery,
+      handler: ({ query }) => ({
+        json: deps.store.hookLog
+          .query({ failed: query.failed, appKey: query.app, limit: query.limit })
+          .map(hookLogView),
+      }),
+    }),
+  ];
+}

@@ -1,0 +1,44 @@
+/**
+ * What `GET /api/sessions` and `GET /api/calls` show (`callhook show sessions` / `show calls`). The gateway owns
+ * the live state and implements this interface; the admin server only reads it, so it knows nothing of
+ * WebSockets or SIP.
+ */
+
+/** One client connection (client-protocol.md) and its SIP registration. */
+export interface SessionInfo {
+  /** `/<client ip>:<client port>/<server ip>:<server port>` (rest-hooks.md). */
+  sessionId: string;
+  appKey: string;
+  /** ESTABLISHED / DISCONNECTED / FAILED. */
+  status: string;
+  /** SIP identity, when the connection has one (never the password). */
+  sipLogin?: string;
+  sipDomain?: string;
+  /** REGISTERED / UNREGISTERED / FAILED, absent when the connection does not register. */
+  registration?: string;
+  /** ISO 8601. */
+  connectedAt: string;
+}
+
+/** One call of a session (the `call` object of client-protocol.md, without SDP). */
+export interface CallInfo {
+  callId: string;
+  sessionId: string;
+  incoming: boolean;
+  status: string;
+  caller: string;
+  callee: string;
+  /** ISO 8601. */
+  startedAt: string;
+}
+
+export interface SessionsProvider {
+  sessions(): SessionInfo[];
+  calls(): CallInfo[];
+}
+
+/** Used until a gateway is attached: no connections, no calls. */
+export const NO_SESSIONS: SessionsProvider = {
+  sessions: () => [],
+  calls: () => [],
+};

@@ -1,0 +1,225 @@
+/**
+ * The hook engine: every rule of ../shared/spec/rest-hooks.md, over the store and an HTTP client.
+ *
+ * - `invoke` runs a decision hook (connect, direct, incoming) and tells the caller whether to proceed and with
+ *   which fields; `emit` puts an event into the outbox and returns at once; the outbox worker delivers it.
+ * - Knows nothing of SIP or WebSockets: the caller turns outcomes into `fail` messages, SIP 403s and so on
+ *   (see HookOutcome in ./types.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { App, OutboxEvent, RestClientConfig } from '../store/types.ts';
+import { methodType, type DecisionMethod, type EventMethod, type RestMethod } from './methods.ts';
+import { overrideRestClientConfig, parseRestClientConfig, resolveMethodConfig } from './rest-client-config.ts';
+import { buildHookRequest } from './request.ts';
+import { HookHttpClient } from './http.ts';
+import { interpret, type Interaction } from './interaction.ts';
+import { createHookMetrics } from './metrics.ts';
+import { OutboxWorker, type DeliveryResult } from './outbox-worker.ts';
+import { HookError } from './errors.ts';
+import {
+  CONTEXT_FIELDS,
+  type EmitResult,
+  type HookContext,
+  type HookEngine,
+  type HookEngineDeps,
+  type HookOutcome,
+  type JsonObject,
+} from './types.ts';
+
+const CONTEXT = new Set<string>(CONTEXT_FIELDS);
+
+/** rest-hooks.md "Timing and delivery": backoff from 250 ms, capped at 60 s. */
+export const DEFAULT_BACKOFF_MIN_MS = 250;
+export const DEFAULT_BACKOFF_MAX_MS = 60_000;
+export const DEFAULT_CONCURRENCY_PER_APP = 16;
+
+/**
+ * Sets a field as an own data property. Plain assignment of a key named `__proto__` taken from a backend's JSON
+ * would replace the object's prototype instead of setting a field.
+ */
+function put(target: JsonObject, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/** The body as the hook sees it: the context fields from `ctx` (never from the caller's body) first. */
+function withContext(body: JsonObject, ctx: HookContext): JsonObject {
+  const out: JsonObject = { nodeId: ctx.nodeId, appKey: ctx.appKey, sessionId: ctx.sessionId };
+  for (const [k, v] of Object.entries(body)) if (!CONTEXT.has(k)) put(out, k, v);
+  return out;
+}
+
+/** restExclude: fields not sent to the backend. Context fields are always sent: every body carries them. */
+function without(body: JsonObject, fields: readonly string[]): JsonObject {
+  if (fields.length === 0) return body;
+  const drop = new Set(fields.filter((f) => !CONTEXT.has(f)));
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(body)) if (!drop.has(k)) put(out, k, v);
+  return out;
+}
+
+export function createHookEngine(deps: HookEngineDeps): HookEngine {
+  const { store, config, log } = deps;
+  const now = deps.now ?? Date.now;
+  const http = new HookHttpClient();
+  const metrics = createHookMetrics(store.outbox);
+
+  /**
+   * One hook exchange with the rest-hooks.md retry rule: a request that could not be sent at all is sent again,
+   * up to restRetryCount more times. Each attempt is logged (hook log, metrics); `timeoutMs` bounds each attempt.
+   */
+  async function exchange(app: App, method: string, body: JsonObject | string, signal?: AbortSignal): Promise<Interaction> {
+    for (let attempt = 0; ; attempt++) {
+      const time = now();
+      let result: Interaction;
+      let url = app.url;
+      let latencyMs = 0;
+      try {
+        const req = buildHookRequest(app, method, body, { userAgent: config.userAgent, now: time });
+        url = req.url;
+        const res = await http.send(req, { timeoutMs: config.restRequestTimeoutMs, ...(signal && { signal }) });
+        latencyMs = res.latencyMs;
+        result = interpret(res);
+      } catch (e) {
+        if (!(e instanceof HookError)) throw e;
+        result = { ok: false, info: e.message, error: e.message, unsent: false, outcome: 'bad_response' };
+      }
+      if (signal?.aborted) return result; // stopping: not an attempt worth recording
+      const outcome = result.ok ? 'ok' : result.outcome;
+      metrics.requests.inc({ app: app.appKey, method, outcome });
+      metrics.latency.observe({ app: app.appKey, method }, latencyMs / 1000);
+      store.hookLog.append({
+        time,
+        appKey: app.appKey,
+        method,
+        url,
+        status: result.ok ? 200 : (result.httpStatus ?? null),
+        latencyMs: Math.round(latencyMs * 1000) / 1000,
+        error: result.ok ? null : result.error,
+      });
+      if (result.ok || !result.unsent || attempt >= config.restRetryCount) return result;
+      log.debug({ appKey: app.appKey, method, error: result.error, attempt: attempt + 1 }, 'REST hook not sent, retrying');
+    }
+  }
+
+  function hookIsOff(app: App, method: RestMethod, policy: string): boolean {
+    return config.disableRest || policy === 'DISABLE' || !app.methods.includes(method);
+  }
+
+  async function invoke(method: DecisionMethod, body: JsonObject, ctx: HookContext): Promise<HookOutcome> {
+    const type = methodType(method);
+    if (type === undefined || type === 'event') throw new TypeError(`invoke() is for decision hooks; ${method} is ${type === 'event' ? 'an event: use emit()' : 'unknown'}`);
+    const full = withContext(body, ctx);
+    const app = store.apps.getByKey(ctx.appKey);
+    if (app === undefined) {
+      const sessionConfig = ctx.restClientConfig ?? {};
+      const mc = resolveMethodConfig(sessionConfig, method);
+      const info = `unknown appKey "${ctx.appKey}"`;
+      return { ok: false, refuse: type === 'connect' || mc.restOnError === 'FAIL', info, body: full, clientExclude: mc.clientExclude, restClientConfig: sessionConfig };
+    }
+    // connect starts from the app's default config; later calls use what connect returned for the session.
+    const sessionConfig: RestClientConfig = type === 'connect' ? app.restClientConfig : (ctx.restClientConfig ?? app.restClientConfig);
+    const mc = resolveMethodConfig(sessionConfig, method);
+    const proceedAsIs: HookOutcome = { ok: true, called: false, body: full, clientExclude: mc.clientExclude, restClientConfig: sessionConfig };
+    if (hookIsOff(app, method, mc.restPolicy)) return proceedAsIs;
+
+    const result = await exchange(app, method, without(full, mc.restExclude));
+    const failure = (info: string, httpStatus?: number): HookOutcome => ({
+      ok: false,
+      // rest-hooks.md: connect always fails on error; direct and incoming stop only with restOnError FAIL.
+      refuse: type === 'connect' || mc.restOnError === 'FAIL',
+      info,
+      ...(httpStatus !== undefined && { httpStatus }),
+      body: full,
+      clientExclude: mc.clientExclude,
+      restClientConfig: sessionConfig,
+    });
+    if (!result.ok) {
+      log.warn({ appKey: app.appKey, sessionId: ctx.sessionId, method, error: result.error, restOnError: mc.restOnError }, 'REST hook interaction error');
+      return failure(result.info, result.httpStatus);
+    }
+
+    const out: JsonObject = { ...full };
+    if (type === 'connect') {
+      // Every non-context field of the response replaces the request's (how a backend supplies SIP credentials).
+      for (const [k, v] of Object.entries(result.json)) {
+        if (!CONTEXT.has(k) && k !== 'restClientConfig') put(out, k, v);
+      }
+      let newConfig: RestClientConfig;
+      try {
+        newConfig = overrideRestClientConfig(app.restClientConfig, parseRestClientConfig(result.json['restClientConfig']));
+      } catch (e) {
+        if (!(e instanceof HookError)) throw e;
+        const info = `connect response has a bad ${e.message}`;
+        log.warn({ appKey: app.appKey, sessionId: ctx.sessionId, error: info }, 'REST hook interaction error');
+        return failure(info);
+      }
+      return { ok: true, called: true, body: out, clientExclude: resolveMethodConfig(newConfig, method).clientExclude, restClientConfig: newConfig };
+    }
+    if (mc.restPolicy === 'OVERWRITE') {
+      for (const f of mc.restOverwrite) {
+        if (!CONTEXT.has(f) && Object.hasOwn(result.json, f)) put(out, f, result.json[f]);
+      }
+    }
+    return { ok: true, called: true, body: out, clientExclude: mc.clientExclude, restClientConfig: sessionConfig };
+  }
+
+  function emit(method: EventMethod, body: JsonObject, ctx: HookContext): EmitResult {
+    if (methodType(method) !== 'event') throw new TypeError(`emit() is for events; ${method} is not one: use invoke()`);
+    const app = store.apps.getByKey(ctx.appKey);
+    const sessionConfig = ctx.restClientConfig ?? app?.restClientConfig ?? {};
+    const mc = resolveMethodConfig(sessionConfig, method);
+    if (app === undefined || hookIsOff(app, method, mc.restPolicy)) return { queued: false, clientExclude: mc.clientExclude };
+    const eventId = randomUUID();
+    const sent = without(withContext(body, ctx), mc.restExclude);
+    put(sent, 'eventId', eventId);
+    const row = store.outbox.append({
+      eventId,
+      appKey: app.appKey,
+      sessionId: ctx.sessionId,
+      method,
+      body: sent,
+      failNotify: mc.restOnError === 'FAIL',
+      createdAt: now(),
+    });
+    worker.notify(ctx.sessionId, app.appKey);
+    return { queued: true, eventId, sequence: row.sequence, clientExclude: mc.clientExclude };
+  }
+
+  async function deliver(event: OutboxEvent, signal: AbortSignal): Promise<DeliveryResult> {
+    const app = store.apps.getByKey(event.appKey);
+    if (app === undefined) return { delivered: false, error: `app "${event.appKey}" no longer exists`, permanent: true, aborted: false };
+    const result = await exchange(app, event.method, event.body, signal);
+    if (result.ok) return { delivered: true };
+    if (signal.aborted) return { delivered: false, error: result.error, permanent: false, aborted: true };
+    if (event.failNotify && event.attempts === 0) {
+      // rest-hooks.md table, event × FAIL: keep going, tell the client with ErrorStatusEvent (once per event).
+      deps.onEventDeliveryFailure?.({ appKey: event.appKey, sessionId: event.sessionId, method: event.method, eventId: event.eventId, info: result.info });
+    }
+    return { delivered: false, error: result.error, permanent: false, aborted: false };
+  }
+
+  const worker = new OutboxWorker(store.outbox, deliver, {
+    backoffMinMs: deps.outbox?.backoffMinMs ?? DEFAULT_BACKOFF_MIN_MS,
+    backoffMaxMs: deps.outbox?.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS,
+    concurrencyPerApp: deps.outbox?.concurrencyPerApp ?? DEFAULT_CONCURRENCY_PER_APP,
+    maxAgeMs: config.restEventMaxAgeMs,
+    now,
+    log,
+  });
+
+  return {
+    invoke,
+    emit,
+    start: () => worker.start(),
+    async stop() {
+      await worker.stop();
+      http.close();
+    },
+    replayEvents(q = {}) {
+      const n = store.outbox.replay(q, now());
+      worker.resync();
+      return n;
+    },
+    metrics: metrics.registry,
+  };
+}

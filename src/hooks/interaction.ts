@@ -1,0 +1,88 @@
+/**
+ * What a hook's answer means (rest-hooks.md "Response"): `200` with a JSON object is accepted; anything else — another
+ * status, a network error, a timeout, a body that is not a JSON object — is an interaction error. For an
+ * interaction error, `info` is what the client is shown:
+ *   the `reason` when the body is exactly `{"status": <code>, "reason": "<text>"}` (wcs-notes.md §1.6: any extra
+ *   or missing field falls back), else the HTTP reason phrase, else the error text.
+ * `error` is the fuller text for the hook log and the server log.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { HookHttpResult } from './http.ts';
+import type { JsonObject } from './types.ts';
+
+export type Interaction = InteractionOk | InteractionError;
+
+export interface InteractionOk {
+  ok: true;
+  status: 200;
+  json: JsonObject;
+}
+
+export interface InteractionError {
+  ok: false;
+  info: string;
+  error: string;
+  httpStatus?: number;
+  /** The request was never sent (refused, reset before any response): it may be sent again. */
+  unsent: boolean;
+  /** Classification for metrics. */
+  outcome: 'http_error' | 'network_error' | 'timeout' | 'bad_response';
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    return { ok: false, message: (e as Error).message };
+  }
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The WCS custom-reason body: exactly the two keys, a numeric status and a string reason. */
+function customReason(bodyText: string): string | undefined {
+  const parsed = parseJson(bodyText);
+  if (!parsed.ok || !isObject(parsed.value)) return undefined;
+  const v = parsed.value;
+  const keys = Object.keys(v);
+  if (keys.length !== 2 || typeof v['status'] !== 'number' || typeof v['reason'] !== 'string') return undefined;
+  return v['reason'];
+}
+
+function excerpt(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 60 ? `${oneLine.slice(0, 57)}...` : oneLine;
+}
+
+export function interpret(result: HookHttpResult): Interaction {
+  if (result.kind === 'error') {
+    return {
+      ok: false,
+      info: result.error,
+      error: result.error,
+      unsent: result.unsent,
+      outcome: result.code === 'TIMEOUT' ? 'timeout' : 'network_error',
+    };
+  }
+  const { status } = result;
+  if (status === 200) {
+    const parsed = parseJson(result.bodyText);
+    let problem: string | undefined;
+    if (result.bodyText.trim() === '') problem = 'REST response is empty; expected a JSON object';
+    else if (!parsed.ok) problem = `REST response is not JSON (${parsed.message}): ${JSON.stringify(excerpt(result.bodyText))}`;
+    else if (!isObject(parsed.value)) problem = 'REST response is JSON but not an object';
+    if (problem === undefined) return { ok: true, status: 200, json: parsed.ok ? (parsed.value as JsonObject) : {} };
+    return { ok: false, info: problem, error: problem, httpStatus: 200, unsent: false, outcome: 'bad_response' };
+  }
+  const phrase = result.statusText !== '' ? result.statusText : (STATUS_CODES[status] ?? `HTTP ${status}`);
+  const reason = customReason(result.bodyText);
+  let error = `HTTP ${status} ${phrase}`;
+  if (status >= 300 && status < 400) {
+    const location = result.headers['location'];
+    error += location === undefined ? ': redirect not followed' : `: redirect to ${location} not followed (hooks never follow redirects)`;
+  }
+  if (reason !== undefined) error += `: ${reason}`;
+  return { ok: false, info: reason ?? phrase, error, httpStatus: status, unsent: false, outcome: 'http_error' };
+}

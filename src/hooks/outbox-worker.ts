@@ -1,0 +1,215 @@
+/**
+ * Delivers the event outbox (rest-hooks.md "Timing and delivery"): at least once, in order per session, with
+ * exponential backoff from backoffMinMs doubling to backoffMaxMs, until the event's max age, then dead.
+ *
+ * Scheduling. Each session with pending events has a lane; a lane has at most one delivery in flight, and its
+ * next event is read from the store only when the previous one is settled, so order within a session holds by
+ * construction. Lanes of one app share `concurrencyPerApp` delivery slots; apps do not share slots, so a slow or
+ * dead backend holds only its own app's slots. A failed head event keeps its lane waiting on a timer (later
+ * events of that session wait behind it, as ordering demands); other sessions go on.
+ *
+ * No jitter on the backoff: bursts after an outage are already bounded by the per-app slots.
+ */
+import type { EventOutbox, OutboxEvent } from '../store/types.ts';
+import type { Logger } from '../log.ts';
+
+export type DeliveryResult =
+  | { delivered: true }
+  /** `permanent`: sending again cannot help (the app is gone): the event goes dead at once. */
+  | { delivered: false; error: string; permanent: boolean; aborted: boolean };
+
+export type Deliver = (event: OutboxEvent, signal: AbortSignal) => Promise<DeliveryResult>;
+
+export interface OutboxWorkerOptions {
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  concurrencyPerApp: number;
+  maxAgeMs: number;
+  now: () => number;
+  log: Logger;
+}
+
+interface Lane {
+  sessionId: string;
+  appKey: string;
+  timer?: NodeJS.Timeout;
+}
+
+interface AppSlots {
+  inFlight: number;
+  ready: Lane[];
+}
+
+/** Sequence counters of sessions idle this long with nothing pending are forgotten (a session is long gone). */
+const SEQUENCE_IDLE_MS = 7 * 24 * 3600_000;
+const PRUNE_INTERVAL_MS = 3600_000;
+
+export class OutboxWorker {
+  private readonly lanes = new Map<string, Lane>();
+  private readonly slots = new Map<string, AppSlots>();
+  private readonly inFlight = new Map<Lane, { controller: AbortController; done: Promise<void> }>();
+  private running = false;
+  private pumpScheduled = false;
+  private pruneTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly outbox: EventOutbox,
+    private readonly deliver: Deliver,
+    private readonly opts: OutboxWorkerOptions,
+  ) {}
+
+  /** Resumes every session with pending events in the store (after a restart, everything not yet delivered). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.resync();
+    this.prune();
+    this.pruneTimer = setInterval(() => this.prune(), PRUNE_INTERVAL_MS).unref();
+  }
+
+  /** A new event was appended for this session. */
+  notify(sessionId: string, appKey: string): void {
+    if (!this.running || this.lanes.has(sessionId)) return;
+    this.addLane(sessionId, appKey, 0);
+  }
+
+  /** Picks up sessions that became pending behind the worker's back (replay of dead letters). */
+  resync(): void {
+    if (!this.running) return;
+    const now = this.opts.now();
+    for (const s of this.outbox.pendingSessions()) {
+      if (!this.lanes.has(s.sessionId)) this.addLane(s.sessionId, s.appKey, s.nextAttemptAt - now);
+    }
+  }
+
+  /** Stops scheduling, aborts deliveries in flight (their events stay pending) and waits for them to settle. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.pruneTimer);
+    for (const lane of this.lanes.values()) clearTimeout(lane.timer);
+    const flights = [...this.inFlight.values()];
+    for (const f of flights) f.controller.abort();
+    await Promise.all(flights.map((f) => f.done));
+    this.lanes.clear();
+    this.slots.clear();
+  }
+
+  private addLane(sessionId: string, appKey: string, delayMs: number): void {
+    const lane: Lane = { sessionId, appKey };
+    this.lanes.set(sessionId, lane);
+    if (delayMs > 0) this.wait(lane, delayMs);
+    else this.enqueue(lane);
+  }
+
+  private slotsOf(appKey: string): AppSlots {
+    let s = this.slots.get(appKey);
+    if (s === undefined) {
+      s = { inFlight: 0, ready: [] };
+      this.slots.set(appKey, s);
+    }
+    return s;
+  }
+
+  private enqueue(lane: Lane): void {
+    this.slotsOf(lane.appKey).ready.push(lane);
+    this.schedulePump();
+  }
+
+  private wait(lane: Lane, delayMs: number): void {
+    lane.timer = setTimeout(() => {
+      lane.timer = undefined;
+      this.enqueue(lane);
+    }, delayMs);
+  }
+
+  /** Coalesced: many notifications in one tick start deliveries once, after the emitting code has returned. */
+  private schedulePump(): void {
+    if (this.pumpScheduled || !this.running) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (!this.running) return;
+    for (const s of this.slots.values()) {
+      while (s.inFlight < this.opts.concurrencyPerApp && s.ready.length > 0) {
+        this.startHead(s.ready.shift()!, s);
+      }
+    }
+  }
+
+  private startHead(lane: Lane, slots: AppSlots): void {
+    let head: OutboxEvent | undefined;
+    try {
+      head = this.outbox.head(lane.sessionId);
+    } catch (e) {
+      this.opts.log.error({ err: e, sessionId: lane.sessionId }, 'outbox: cannot read the next event');
+      this.lanes.delete(lane.sessionId);
+      return;
+    }
+    if (head === undefined) {
+      this.lanes.delete(lane.sessionId);
+      return;
+    }
+    const due = head.nextAttemptAt - this.opts.now();
+    if (due > 0) {
+      this.wait(lane, due);
+      return;
+    }
+    slots.inFlight++;
+    const controller = new AbortController();
+    const done = this.attempt(lane, head, controller.signal).finally(() => {
+      slots.inFlight--;
+      this.inFlight.delete(lane);
+      this.schedulePump();
+    });
+    this.inFlight.set(lane, { controller, done });
+  }
+
+  private async attempt(lane: Lane, event: OutboxEvent, signal: AbortSignal): Promise<void> {
+    try {
+      const result = await this.deliver(event, signal);
+      if (!this.running) return; // stopping: the event stays as it is, pending
+      if (result.delivered) {
+        this.outbox.markDelivered(event.id);
+        this.enqueue(lane);
+        return;
+      }
+      const now = this.opts.now();
+      const deadline = event.activeSince + this.opts.maxAgeMs;
+      if (result.permanent || now >= deadline) {
+        this.outbox.markDead(event.id, result.error);
+        this.opts.log.warn(
+          { eventId: event.eventId, appKey: event.appKey, sessionId: event.sessionId, method: event.method, error: result.error },
+          'event is dead: not delivered within restEventMaxAgeMs (replay it with `callhook replay events`)',
+        );
+        this.enqueue(lane);
+        return;
+      }
+      // The last retry is made at the deadline itself rather than skipped.
+      const next = Math.min(now + this.backoff(event.attempts + 1), deadline);
+      this.outbox.markAttemptFailed(event.id, next, result.error);
+      this.wait(lane, next - now);
+    } catch (e) {
+      this.opts.log.error({ err: e, eventId: event.eventId }, 'outbox: delivery bookkeeping failed');
+      this.lanes.delete(lane.sessionId);
+    }
+  }
+
+  /** Delay after the n-th failed attempt: backoffMinMs · 2^(n-1), at most backoffMaxMs. */
+  backoff(failedAttempts: number): number {
+    const exp = Math.min(failedAttempts - 1, 30);
+    return Math.min(this.opts.backoffMaxMs, this.opts.backoffMinMs * 2 ** exp);
+  }
+
+  private prune(): void {
+    try {
+      this.outbox.pruneSequences(this.opts.now() - SEQUENCE_IDLE_MS);
+    } catch (e) {
+      this.opts.log.error({ err: e }, 'outbox: pruning sequence counters failed');
+    }
+  }
+}

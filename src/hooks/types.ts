@@ -1,0 +1,120 @@
+/**
+ * The hook engine's public types. The engine knows nothing of SIP or WebSockets: a caller (the gateway, the admin
+ * API, a test) hands it a method, a JSON body and the session's context, and gets back what to do.
+ */
+import type { Logger } from '../log.ts';
+import type { Config } from '../config/schema.ts';
+import type { RestClientConfig, Store } from '../store/types.ts';
+import type { DecisionMethod, EventMethod } from './methods.ts';
+import type { Registry } from 'prom-client';
+
+/**
+ * Who a hook is about. The three context fields go into every body and the backend can never change them
+ * (rest-hooks.md "Request"). `restClientConfig` is the session's effective config: leave it undefined for
+ * `connect`, then keep the one `connect` returns and pass it with every later call of that session.
+ */
+export interface HookContext {
+  appKey: string;
+  /** `/<client ip>:<client port>/<server ip>:<server port>` */
+  sessionId: string;
+  /** `<random>@<server ip>` */
+  nodeId: string;
+  restClientConfig?: RestClientConfig;
+}
+
+/** The context field names, which a backend's answer never changes and restExclude never removes. */
+export const CONTEXT_FIELDS = ['nodeId', 'appKey', 'sessionId'] as const;
+
+export type JsonObject = Record<string, unknown>;
+
+/**
+ * Outcome of a decision hook (`invoke`). In every case `body` is what the operation goes on with and
+ * `clientExclude` names the fields the client must not be sent (from this method's restClientConfig entry).
+ *
+ * - `ok: true`: proceed. `called` is false when no request was made (method not enabled, restPolicy DISABLE,
+ *   disableRest); `body` is then the caller's own data. For `connect`, `body` holds the response's non-context
+ *   fields over the request's (SIP credentials!), and `restClientConfig` is the session's effective config.
+ * - `ok: false`: an interaction error (non-200, network error, timeout, bad body). `info` is what the client is
+ *   shown (rest-hooks.md: the `{status,reason}` reason, else the HTTP reason phrase, else the error text);
+ *   `refuse` says whether the operation must stop (connect always; direct/incoming with restOnError FAIL):
+ *     connect  → send `fail` (apiMethod ConnectionStatusEvent) with `info`, close the session;
+ *     direct   → stop the operation, `fail` for its event;
+ *     incoming → answer the SIP request 403, `fail` to the client.
+ *   With `refuse: false` (restOnError LOG) the operation goes on with `body` (the caller's own data).
+ */
+export type HookOutcome = HookProceed | HookFailure;
+
+export interface HookProceed {
+  ok: true;
+  called: boolean;
+  body: JsonObject;
+  clientExclude: string[];
+  /** The session's effective config: for connect the new one, else the one passed in ctx (or the app's). */
+  restClientConfig: RestClientConfig;
+}
+
+export interface HookFailure {
+  ok: false;
+  refuse: boolean;
+  info: string;
+  /** The backend's status when it answered at all. */
+  httpStatus?: number;
+  body: JsonObject;
+  clientExclude: string[];
+  restClientConfig: RestClientConfig;
+}
+
+/** Result of `emit`: the event is in the outbox (or was not queued because the hook is off for it). */
+export interface EmitResult {
+  queued: boolean;
+  /** Present when queued. */
+  eventId?: string;
+  sequence?: number;
+  /** Fields of this event the client must not be sent. */
+  clientExclude: string[];
+}
+
+/**
+ * A delivery attempt of an event whose restOnError was FAIL failed (reported once per event, on its first failed
+ * attempt): the session, if still there, sends the client `fail` with ErrorStatusEvent (rest-hooks.md table).
+ */
+export interface EventDeliveryFailure {
+  appKey: string;
+  sessionId: string;
+  method: string;
+  eventId: string;
+  info: string;
+}
+
+export interface OutboxOptions {
+  /** First retry delay; doubles per failed attempt (rest-hooks.md: 250 ms → 60 s). */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  /** Deliveries in flight at once per app (sessions of one app in parallel, one in flight per session). */
+  concurrencyPerApp?: number;
+}
+
+export interface HookEngineDeps {
+  store: Store;
+  config: Pick<Config, 'restRequestTimeoutMs' | 'restRetryCount' | 'restEventMaxAgeMs' | 'disableRest' | 'userAgent'>;
+  log: Logger;
+  outbox?: OutboxOptions;
+  onEventDeliveryFailure?: (failure: EventDeliveryFailure) => void;
+  /** Clock (ms since epoch); tests only. */
+  now?: () => number;
+}
+
+export interface HookEngine {
+  /** A decision hook (connect, direct, incoming). Never throws for backend trouble: see HookOutcome. */
+  invoke(method: DecisionMethod, body: JsonObject, ctx: HookContext): Promise<HookOutcome>;
+  /** An event: durably written to the outbox before returning; delivered later by the worker. */
+  emit(method: EventMethod, body: JsonObject, ctx: HookContext): EmitResult;
+  /** Starts the delivery worker, resuming what was pending in the store. */
+  start(): void;
+  /** Stops the worker; in-flight deliveries are aborted (they stay pending and are sent again after start). */
+  stop(): Promise<void>;
+  /** Dead letters → pending, delivered at once. Returns how many. */
+  replayEvents(q?: { appKey?: string; since?: number }): number;
+  /** prom-client registry with the hook metrics (serve `await metrics.metrics()` at /metrics). */
+  readonly metrics: Registry;
+}

@@ -1,0 +1,244 @@
+/**
+ * SIP over TCP (RFC 3261 §18): a listening server plus the connections either side opened, all kept in one table
+ * keyed by the remote endpoint, so a message to a peer reuses whatever connection already links us (§18.2.2;
+ * RFC 5923 makes the same point for reuse in both directions). Each connection has its own Content-Length framer
+ * (§18.3); a connection that breaks framing is closed alone, the others carry on. Connections idle for
+ * `idleTimeoutMs` are closed.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '../../log.ts';
+import { SipParseError, TransportError } from '../errors.ts';
+import { topVia } from '../message/headers.ts';
+import type { SipMessage } from '../message/message.ts';
+import { StreamFramer } from '../message/parse.ts';
+import { serializeMessage } from '../message/serialize.ts';
+import { endpointKey, type Endpoint, type Transport, type TransportSink } from './transport.ts';
+import { viaDestination } from './via.ts';
+
+export interface TcpTransportOptions {
+  address: string;
+  port: number;
+  maxMessageBytes: number;
+  sink: TransportSink;
+  logger: Logger;
+  /** Close a connection after this long without traffic either way (default 10 min). */
+  idleTimeoutMs?: number;
+  /** Give up opening a connection after this long (default 10 s; the OS alone may take minutes). */
+  connectTimeoutMs?: number;
+}
+
+interface Connection {
+  socket: Socket;
+  remote: Endpoint;
+  key: string;
+  framer: StreamFramer;
+  /** Framing failed: nothing more is read, the connection only lives on to carry a 400. */
+  broken: boolean;
+}
+
+/** After a graceful end(), how long a peer gets to close its side before the socket is destroyed. */
+const LINGER_MS = 1000;
+
+export class TcpTransport implements Transport {
+  readonly protocol = 'TCP' as const;
+  readonly reliable = true;
+  private readonly connections = new Map<string, Connection>();
+  private readonly connecting = new Map<string, Promise<Connection>>();
+  /** Every socket we own, indexed or not (connecting, lingering), so close() leaves nothing behind. */
+  private readonly sockets = new Set<Socket>();
+  private readonly idleTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private closed = false;
+
+  private constructor(
+    private readonly server: Server,
+    readonly local: Endpoint,
+    private readonly o: TcpTransportOptions,
+    private readonly log: Logger,
+  ) {
+    this.idleTimeoutMs = o.idleTimeoutMs ?? 600_000;
+    this.connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
+  }
+
+  /** Starts listening; rejects with TransportError when the address cannot be bound. */
+  static async listen(o: TcpTransportOptions): Promise<TcpTransport> {
+    const server = createServer({ noDelay: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.address, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((err: unknown) => {
+      server.close();
+      throw new TransportError(`TCP listen ${o.address}:${o.port} failed: ${String(err)}`, { cause: err });
+    });
+    const addr = server.address();
+    if (addr === null || typeof addr === 'string') throw new TransportError('TCP server has no address');
+    const log = o.logger.child({ transport: 'TCP', local: `${addr.address}:${addr.port}` });
+    const t = new TcpTransport(server, { address: addr.address, port: addr.port }, o, log);
+    server.on('error', (err) => log.warn({ err }, 'TCP server error'));
+    server.on('connection', (socket) => t.accepted(socket));
+    return t;
+  }
+
+  /** Open connections in the table (inbound and outbound); for tests and metrics. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  async send(message: SipMessage, remote: Endpoint): Promise<void> {
+    if (this.closed) throw new TransportError('TCP transport is closed');
+    const data = serializeMessage(message);
+    if (data.length > this.o.maxMessageBytes) {
+      throw new TransportError(
+        `message of ${data.length} bytes is larger than sipMaxMessageBytes (${this.o.maxMessageBytes})`,
+      );
+    }
+    let conn = this.connections.get(endpointKey(remote));
+    if (conn === undefined) {
+      // RFC 3261 §18.2.2: "If the connection is no longer open, the server SHOULD open a connection to the IP
+      // address in the received parameter, if present, using the port in the sent-by value". `remote` was the
+      // peer's ephemeral source port, where nobody listens.
+      const target = message.kind === 'response' ? reopenTarget(message) : remote;
+      conn = this.connections.get(endpointKey(target)) ?? (await this.connect(target));
+    }
+    await write(conn, data);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    this.connections.clear();
+    await serverClosed;
+  }
+
+  private accepted(socket: Socket): void {
+    const { remoteAddress, remotePort } = socket;
+    if (this.closed || remoteAddress === undefined || remotePort === undefined) {
+      // Already reset by the peer before we saw it.
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    this.adopt(socket, { address: remoteAddress, port: remotePort });
+  }
+
+  /** Opens (or joins the opening of) a connection to `remote`; concurrent sends share one attempt. */
+  private connect(remote: Endpoint): Promise<Connection> {
+    const key = endpointKey(remote);
+    const pending = this.connecting.get(key);
+    if (pending !== undefined) return pending;
+    const attempt = new Promise<Connection>((resolve, reject) => {
+      // Bind the source address when we listen on a specific one, so it matches the Via we advertise.
+      const specific = this.local.address !== '0.0.0.0' && this.local.address !== '::';
+      const socket = connect({
+        host: remote.address,
+        port: remote.port,
+        noDelay: true,
+        ...(specific && { localAddress: this.local.address }),
+      });
+      this.sockets.add(socket);
+      const timer = setTimeout(() => socket.destroy(new Error(`no answer within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
+      const onError = (err: Error): void => {
+        clearTimeout(timer);
+        this.sockets.delete(socket);
+        reject(new TransportError(`TCP connect to ${remote.address}:${remote.port} failed: ${err.message}`, { cause: err }));
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        if (this.closed) {
+          socket.destroy();
+          reject(new TransportError('TCP transport is closed'));
+          return;
+        }
+        resolve(this.adopt(socket, remote));
+      });
+    }).finally(() => this.connecting.delete(key));
+    this.connecting.set(key, attempt);
+    return attempt;
+  }
+
+  private adopt(socket: Socket, remote: Endpoint): Connection {
+    const conn: Connection = {
+      socket,
+      remote,
+      key: endpointKey(remote),
+      framer: new StreamFramer({ maxMessageBytes: this.o.maxMessageBytes }),
+      broken: false,
+    };
+    this.connections.set(conn.key, conn);
+    this.log.debug({ remote: conn.key }, 'TCP connection open');
+    socket.setTimeout(this.idleTimeoutMs);
+    socket.on('timeout', () => {
+      this.log.debug({ remote: conn.key }, 'TCP connection idle, closing');
+      socket.destroy();
+    });
+    socket.on('error', (err) => this.log.debug({ err, remote: conn.key }, 'TCP connection error'));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.forget(conn);
+      this.log.debug({ remote: conn.key }, 'TCP connection closed');
+    });
+    socket.on('data', (chunk: Buffer) => this.data(conn, chunk));
+    return conn;
+  }
+
+  private data(conn: Connection, chunk: Buffer): void {
+    if (conn.broken) return;
+    let messages: Buffer[];
+    try {
+      messages = conn.framer.push(chunk);
+    } catch (err) {
+      // §18.3: without a trustworthy Content-Length the stream cannot be resynchronised; this connection ends.
+      conn.broken = true;
+      conn.socket.pause();
+      const parseError = err instanceof SipParseError ? err : new SipParseError(String(err));
+      this.log.debug({ remote: conn.key, reason: parseError.reason }, 'TCP framing error, closing connection');
+      void this.o.sink
+        .framingError(parseError, conn.remote, this)
+        .catch(() => undefined)
+        .finally(() => this.end(conn));
+      return;
+    }
+    for (const m of messages) this.o.sink.received(m, conn.remote, this);
+  }
+
+  /** Graceful close: flush what is queued (a 400, say), then destroy if the peer does not close its side. */
+  private end(conn: Connection): void {
+    this.forget(conn);
+    conn.socket.end();
+    setTimeout(() => conn.socket.destroy(), LINGER_MS).unref();
+  }
+
+  private forget(conn: Connection): void {
+    // A newer connection may have taken the key meanwhile; only remove our own entry.
+    if (this.connections.get(conn.key) === conn) this.connections.delete(conn.key);
+  }
+}
+
+function reopenTarget(response: SipMessage): Endpoint {
+  try {
+    return viaDestination(topVia(response), false);
+  } catch (err) {
+    throw new TransportError(`connection gone and the response has no usable Via: ${String(err)}`, { cause: err });
+  }
+}
+
+function write(conn: Connection, data: Buffer): Promise<void> {
+  const { socket, remote } = conn;
+  return new Promise<void>((resolve, reject) => {
+    const fail = (err: unknown): void =>
+      reject(new TransportError(`TCP send to ${remote.address}:${remote.port} failed: ${String(err)}`, { cause: err }));
+    if (socket.destroyed || !socket.writable) {
+      fail('connection closed');
+      return;
+    }
+    socket.write(data, (err) => (err ? fail(err) : resolve()));
+  });
+}

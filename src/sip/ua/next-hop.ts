@@ -1,0 +1,54 @@
+/**
+ * Where a request goes (RFC 3263 §4): the session's next hop — outbound proxy or domain — turned into an address,
+ * port and transport. The transport is chosen by configuration or the client (never by NAPTR), so the lookups
+ * are: an IP address is used as is; a name with a port is resolved to an address (A/AAAA); a name without a port
+ * first asks for SRV records `_sip._udp`/`_sip._tcp`/`_sips._tcp` (§4.2) and falls back to A/AAAA on the default
+ * port.
+ */
+import { lookup, resolveSrv } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { TransportError } from '../errors.ts';
+import { defaultPort } from '../transport/via.ts';
+import type { Endpoint } from '../transport/transport.ts';
+
+export type SipTransportName = 'UDP' | 'TCP' | 'TLS';
+
+export interface NextHop {
+  host: string;
+  port?: number;
+  transport: SipTransportName;
+}
+
+const SRV_PREFIX: Record<SipTransportName, string> = { UDP: '_sip._udp.', TCP: '_sip._tcp.', TLS: '_sips._tcp.' };
+
+export async function resolveNextHop(hop: NextHop): Promise<Endpoint> {
+  const host = hop.host.startsWith('[') && hop.host.endsWith(']') ? hop.host.slice(1, -1) : hop.host;
+  if (isIP(host) !== 0) return { address: host, port: hop.port ?? defaultPort(hop.transport) };
+  let target = host;
+  let port = hop.port;
+  if (port === undefined) {
+    const srv = await lookupSrv(SRV_PREFIX[hop.transport] + host);
+    if (srv) {
+      target = srv.name;
+      port = srv.port;
+    }
+  }
+  try {
+    const { address } = await lookup(target);
+    return { address, port: port ?? defaultPort(hop.transport) };
+  } catch (e) {
+    throw new TransportError(`cannot resolve SIP server ${target}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+  }
+}
+
+/** §4.4 (RFC 2782): lowest priority first; among equals, the highest weight (a simplification of weighted pick). */
+async function lookupSrv(name: string): Promise<{ name: string; port: number } | undefined> {
+  try {
+    const records = await resolveSrv(name);
+    records.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+    return records[0];
+  } catch {
+    // No SRV records (ENOTFOUND / ENODATA) is the common case; fall back to A/AAAA.
+    return undefined;
+  }
+}

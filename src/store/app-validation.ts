@@ -1,0 +1,103 @@
+/**
+ * Validation of app fields on the way in (admin API, CLI, tests all go through the store). Values that end up in
+ * HTTP headers (restUsername, restPassword, restSecret) or in the request line (url) must not carry control
+ * characters: a CR or LF there would let whoever configures an app inject headers into every hook request.
+ * ../hooks/request.ts checks again before building headers, so nothing raw reaches a header unchecked.
+ */
+import type { App, NewApp, SignatureMode } from './types.ts';
+import { StoreError } from './errors.ts';
+import { parseRestClientConfig } from '../hooks/rest-client-config.ts';
+import { HookError } from '../hooks/errors.ts';
+
+/** Names and keys appear in admin API paths (/api/apps/{name}) and CLI arguments: keep them plain. */
+const IDENT = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const MAX_URL = 2048;
+const MAX_CREDENTIAL = 1024;
+
+function fail(message: string): never {
+  throw new StoreError('INVALID_APP', message);
+}
+
+function show(v: unknown): string {
+  const s = typeof v === 'string' ? v : String(v);
+  return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
+}
+
+function ident(field: string, v: unknown): string {
+  if (typeof v !== 'string' || !IDENT.test(v)) {
+    fail(`${field} must be 1-128 letters, digits, '.', '_', '~' or '-', starting with a letter or digit (got ${show(v)})`);
+  }
+  return v;
+}
+
+/** An absolute http(s) URL without credentials or fragment; the hook URL is `<url>/<method>`. */
+export function validateAppUrl(v: unknown): string {
+  if (typeof v !== 'string' || v === '') fail('url is required (the base URL of the REST hooks, e.g. http://host/rest)');
+  if (v.length > MAX_URL || CONTROL.test(v) || /\s/.test(v)) fail(`url must be a URL without spaces or control characters (got ${show(v)})`);
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return fail(`url is not a valid absolute URL (got ${show(v)})`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(`url must start with http:// or https:// (got ${show(v)})`);
+  if (u.username !== '' || u.password !== '') fail('url must not contain credentials; use restUsername and restPassword');
+  if (u.hash !== '' || v.includes('#')) fail(`url must not contain a #fragment (got ${show(v)})`);
+  return v;
+}
+
+function credential(field: string, v: unknown, extra?: (s: string) => void): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') fail(`${field} must be a string`);
+  if (v === '') return undefined;
+  if (v.length > MAX_CREDENTIAL) fail(`${field} is longer than ${MAX_CREDENTIAL} characters`);
+  if (CONTROL.test(v)) fail(`${field} must not contain control characters (CR, LF, TAB, …)`);
+  extra?.(v);
+  return v;
+}
+
+function signature(v: unknown): SignatureMode {
+  if (v === undefined || v === null) return 'callhook';
+  if (v !== 'callhook' && v !== 'wcs') fail(`signature must be "callhook" or "wcs" (got ${show(v)})`);
+  return v;
+}
+
+/** Validates a complete app (new, or an existing one with a patch applied); returns the normalised fields. */
+export function validateApp(input: NewApp): Omit<App, 'methods'> {
+  const name = ident('name', input.name);
+  const appKey = ident('appKey', input.appKey);
+  const url = validateAppUrl(input.url);
+  // RFC 7617 §2: the user-id of Basic credentials cannot contain a colon.
+  const restUsername = credential('restUsername', input.restUsername, (s) => {
+    if (s.includes(':')) fail('restUsername must not contain ":" (RFC 7617 §2, HTTP Basic)');
+  });
+  const restPassword = credential('restPassword', input.restPassword);
+  const restSecret = credential('restSecret', input.restSecret);
+  const sig = signature(input.signature);
+  if (sig === 'wcs' && restSecret === undefined) fail('signature "wcs" needs restSecret (the key of the HMAC-MD5)');
+  if (sig === 'wcs' && (restUsername !== undefined || restPassword !== undefined)) {
+    fail(
+      'signature "wcs" sends "Authorization: WCS <hmac>", which cannot be combined with HTTP Basic ' +
+        '(restUsername/restPassword): remove the credentials or use signature "callhook"',
+    );
+  }
+  if (restPassword !== undefined && restUsername === undefined) fail('restPassword needs restUsername');
+  let restClientConfig;
+  try {
+    restClientConfig = parseRestClientConfig(input.restClientConfig);
+  } catch (e) {
+    if (e instanceof HookError) fail(e.message);
+    throw e;
+  }
+  return {
+    name,
+    appKey,
+    url,
+    ...(restUsername !== undefined && { restUsername }),
+    ...(restPassword !== undefined && { restPassword }),
+    ...(restSecret !== undefined && { restSecret }),
+    signature: sig,
+    restClientConfig,
+  };
+}

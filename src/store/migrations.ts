@@ -1,0 +1,103 @@
+/**
+ * Schema migrations, applied in order at open. The schema version is SQLite's `PRAGMA user_version` (a header
+ * field of the database file, so it needs no table of its own and changes atomically with the migration's
+ * transaction). A migration is never edited once released: a change is a new entry at the end.
+ *
+ * Call and message records (admin.md "Store") get their tables in the migration that first uses them.
+ */
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'apps, app methods, default restClientConfig, event outbox, hook log',
+    sql: `
+      CREATE TABLE apps (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        app_key       TEXT NOT NULL UNIQUE,
+        url           TEXT NOT NULL,
+        rest_username TEXT,
+        rest_password TEXT,
+        rest_secret   TEXT,
+        signature     TEXT NOT NULL DEFAULT 'callhook' CHECK (signature IN ('callhook', 'wcs'))
+      );
+      CREATE TABLE app_methods (
+        app_id INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+        method TEXT NOT NULL,
+        PRIMARY KEY (app_id, method)
+      ) WITHOUT ROWID;
+      CREATE TABLE app_rest_client_config (
+        app_id         INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+        method         TEXT NOT NULL,
+        rest_exclude   TEXT,
+        client_exclude TEXT,
+        rest_on_error  TEXT CHECK (rest_on_error IN ('LOG', 'FAIL')),
+        rest_policy    TEXT CHECK (rest_policy IN ('NOTIFY', 'OVERWRITE', 'DISABLE')),
+        rest_overwrite TEXT,
+        PRIMARY KEY (app_id, method)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE event_outbox (
+        id              INTEGER PRIMARY KEY,
+        event_id        TEXT NOT NULL UNIQUE,
+        app_key         TEXT NOT NULL,
+        session_id      TEXT NOT NULL,
+        method          TEXT NOT NULL,
+        sequence        INTEGER NOT NULL,
+        body            TEXT NOT NULL,
+        fail_notify     INTEGER NOT NULL,
+        created_at      INTEGER NOT NULL,
+        active_since    INTEGER NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error      TEXT,
+        state           TEXT NOT NULL CHECK (state IN ('pending', 'dead'))
+      );
+      -- the head of a session (oldest pending) and the listing by state
+      CREATE INDEX event_outbox_session ON event_outbox (session_id, state, id);
+      CREATE INDEX event_outbox_state ON event_outbox (state, id);
+      -- per-session sequence counters outlive delivered rows (which are deleted)
+      CREATE TABLE event_sequences (
+        session_id    TEXT PRIMARY KEY,
+        last_sequence INTEGER NOT NULL,
+        last_used_at  INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE hook_log (
+        id         INTEGER PRIMARY KEY,
+        time       INTEGER NOT NULL,
+        app_key    TEXT NOT NULL,
+        method     TEXT NOT NULL,
+        url        TEXT NOT NULL,
+        status     INTEGER,
+        latency_ms REAL NOT NULL,
+        error      TEXT
+      );
+      CREATE INDEX hook_log_app ON hook_log (app_key, id);
+    `,
+  },
+];
+
+/** Applies the migrations newer than the file's user_version; returns the version the file had before. */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (from > latest) {
+    throw new Error(`database schema version ${from} is newer than this callhook knows (${latest}): upgrade callhook`);
+  }
+  for (const m of migrations) {
+    if (m.version <= from) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return from;
+}

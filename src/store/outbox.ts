@@ -1,0 +1,175 @@
+/**
+ * The event outbox (rest-hooks.md "Timing and delivery"): events are rows before anyone tries to send them, so a
+ * crash or restart cannot lose one. A delivered event's row is deleted; an event past its max age stays as a
+ * dead letter (state 'dead') until replayed. Within a session, rows are delivered in id order; the sequence
+ * counter of each session lives in its own table so it keeps counting after delivered rows are gone.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { EventOutbox, NewOutboxEvent, OutboxEvent, OutboxListQuery, OutboxReplayQuery, OutboxState } from './types.ts';
+
+interface Row {
+  id: number;
+  event_id: string;
+  app_key: string;
+  session_id: string;
+  method: string;
+  sequence: number;
+  body: string;
+  fail_notify: number;
+  created_at: number;
+  active_since: number;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  state: OutboxState;
+}
+
+const DEFAULT_LIST_LIMIT = 100;
+
+function toEvent(r: Row): OutboxEvent {
+  return {
+    id: r.id,
+    eventId: r.event_id,
+    appKey: r.app_key,
+    sessionId: r.session_id,
+    method: r.method,
+    sequence: r.sequence,
+    body: r.body,
+    failNotify: r.fail_notify === 1,
+    createdAt: r.created_at,
+    activeSince: r.active_since,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    state: r.state,
+  };
+}
+
+export class SqliteEventOutbox implements EventOutbox {
+  private readonly q;
+  private readonly appendTx: (e: NewOutboxEvent) => OutboxEvent;
+
+  constructor(private readonly db: Database) {
+    this.q = {
+      nextSequence: db.prepare<[{ sessionId: string; now: number }], { last_sequence: number }>(
+        `INSERT INTO event_sequences (session_id, last_sequence, last_used_at) VALUES (@sessionId, 1, @now)
+           ON CONFLICT (session_id) DO UPDATE SET last_sequence = last_sequence + 1, last_used_at = excluded.last_used_at
+         RETURNING last_sequence`,
+      ),
+      insert: db.prepare<[string, string, string, string, number, string, number, number, number, number]>(
+        `INSERT INTO event_outbox (event_id, app_key, session_id, method, sequence, body, fail_notify,
+                                   created_at, active_since, next_attempt_at, state)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+      ),
+      head: db.prepare<[string], Row>(
+        "SELECT * FROM event_outbox WHERE session_id = ? AND state = 'pending' ORDER BY id LIMIT 1",
+      ),
+      pendingSessions: db.prepare<[], { session_id: string; app_key: string; next_attempt_at: number }>(
+        `SELECT o.session_id, o.app_key, o.next_attempt_at FROM event_outbox o
+           JOIN (SELECT MIN(id) AS id FROM event_outbox WHERE state = 'pending' GROUP BY session_id) h ON h.id = o.id
+         ORDER BY o.next_attempt_at, o.id`,
+      ),
+      delivered: db.prepare<[number]>('DELETE FROM event_outbox WHERE id = ?'),
+      attemptFailed: db.prepare<[number, string, number]>(
+        'UPDATE event_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?',
+      ),
+      dead: db.prepare<[string, number]>(
+        "UPDATE event_outbox SET attempts = attempts + 1, last_error = ?, state = 'dead' WHERE id = ?",
+      ),
+      list: db.prepare<[{ state: string | null; appKey: string | null; limit: number }], Row>(
+        `SELECT * FROM event_outbox
+          WHERE (@state IS NULL OR state = @state) AND (@appKey IS NULL OR app_key = @appKey)
+          ORDER BY id LIMIT @limit`,
+      ),
+      replay: db.prepare<[{ now: number; appKey: string | null; since: number | null }]>(
+        `UPDATE event_outbox SET state = 'pending', attempts = 0, next_attempt_at = @now, active_since = @now
+          WHERE state = 'dead' AND (@appKey IS NULL OR app_key = @appKey) AND (@since IS NULL OR created_at >= @since)`,
+      ),
+      depth: db.prepare<[], { state: OutboxState; n: number }>('SELECT state, COUNT(*) AS n FROM event_outbox GROUP BY state'),
+      pruneSequences: db.prepare<[number]>(
+        `DELETE FROM event_sequences WHERE last_used_at < ?
+           AND NOT EXISTS (SELECT 1 FROM event_outbox o WHERE o.session_id = event_sequences.session_id)`,
+      ),
+    };
+    // The sequence and the row are one transaction: a crash between them cannot skip or reuse a number.
+    this.appendTx = db.transaction((e: NewOutboxEvent): OutboxEvent => {
+      const sequence = this.q.nextSequence.get({ sessionId: e.sessionId, now: e.createdAt })!.last_sequence;
+      const body = JSON.stringify({ ...e.body, sequence });
+      const id = Number(
+        this.q.insert.run(
+          e.eventId,
+          e.appKey,
+          e.sessionId,
+          e.method,
+          sequence,
+          body,
+          e.failNotify ? 1 : 0,
+          e.createdAt,
+          e.createdAt,
+          e.createdAt,
+        ).lastInsertRowid,
+      );
+      return {
+        id,
+        eventId: e.eventId,
+        appKey: e.appKey,
+        sessionId: e.sessionId,
+        method: e.method,
+        sequence,
+        body,
+        failNotify: e.failNotify,
+        createdAt: e.createdAt,
+        activeSince: e.createdAt,
+        attempts: 0,
+        nextAttemptAt: e.createdAt,
+        lastError: null,
+        state: 'pending',
+      };
+    });
+  }
+
+  append(event: NewOutboxEvent): OutboxEvent {
+    return this.appendTx(event);
+  }
+
+  head(sessionId: string): OutboxEvent | undefined {
+    const row = this.q.head.get(sessionId);
+    return row === undefined ? undefined : toEvent(row);
+  }
+
+  pendingSessions(): Array<{ sessionId: string; appKey: string; nextAttemptAt: number }> {
+    return this.q.pendingSessions.all().map((r) => ({ sessionId: r.session_id, appKey: r.app_key, nextAttemptAt: r.next_attempt_at }));
+  }
+
+  markDelivered(id: number): void {
+    this.q.delivered.run(id);
+  }
+
+  markAttemptFailed(id: number, nextAttemptAt: number, error: string): void {
+    this.q.attemptFailed.run(nextAttemptAt, error, id);
+  }
+
+  markDead(id: number, error: string): void {
+    this.q.dead.run(error, id);
+  }
+
+  list(q: OutboxListQuery = {}): OutboxEvent[] {
+    const state = q.dead === undefined ? null : q.dead ? 'dead' : 'pending';
+    const limit = Math.max(1, Math.floor(q.limit ?? DEFAULT_LIST_LIMIT));
+    return this.q.list.all({ state, appKey: q.appKey ?? null, limit }).map(toEvent);
+  }
+
+  replay(q: OutboxReplayQuery = {}, now = Date.now()): number {
+    return this.q.replay.run({ now, appKey: q.appKey ?? null, since: q.since ?? null }).changes;
+  }
+
+  depth(): { pending: number; dead: number } {
+    const out = { pending: 0, dead: 0 };
+    for (const r of this.q.depth.all()) out[r.state] = r.n;
+    return out;
+  }
+
+  pruneSequences(before: number): number {
+    return this.q.pruneSequences.run(before).changes;
+  }
+}

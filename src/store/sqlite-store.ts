@@ -1,0 +1,56 @@
+/**
+ * Opens the store: `<dataDir>/callhook.db`, migrated to the current schema; seeds `defaultApp` on first start.
+ *
+ * Durability: WAL journal with `synchronous=NORMAL`. In WAL mode a commit appends to the WAL file and returns
+ * without fsync; the fsync happens at checkpoints. A committed transaction therefore survives a crash or kill of
+ * the callhook process (the bytes are in the OS), which is the failure the outbox must survive: an emitted event
+ * is never lost to a restart. Only an OS crash or power cut can roll back the last few commits (the database
+ * stays consistent either way). FULL would fsync every event and cap the outbox at the disk's fsync rate.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Store } from './types.ts';
+import { migrate } from './migrations.ts';
+import { SqliteAppRepository } from './apps.ts';
+import { SqliteHookLog } from './hook-log.ts';
+import { SqliteEventOutbox } from './outbox.ts';
+
+export const DB_FILE = 'callhook.db';
+export const DEFAULT_APP_KEY = 'defaultApp';
+
+export interface OpenStoreOptions {
+  dataDir: string;
+  /** Port of the admin server, which hosts EchoApp: defaultApp's URL is http://127.0.0.1:<adminPort>/apps/EchoApp. */
+  adminPort: number;
+}
+
+export function openStore(options: OpenStoreOptions): Store {
+  mkdirSync(options.dataDir, { recursive: true });
+  const path = join(options.dataDir, DB_FILE);
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    // Another connection (a second callhook on the same dataDir) holding the write lock: wait rather than fail.
+    db.pragma('busy_timeout = 5000');
+    const fromVersion = migrate(db);
+    const apps = new SqliteAppRepository(db);
+    if (fromVersion === 0) {
+      // First start (rest-hooks.md "Built-in backend"): only then, so a user who removed defaultApp keeps it removed.
+      apps.add({ name: DEFAULT_APP_KEY, appKey: DEFAULT_APP_KEY, url: `http://127.0.0.1:${options.adminPort}/apps/EchoApp` });
+      apps.enableMethod(DEFAULT_APP_KEY, '*');
+    }
+    return {
+      apps,
+      hookLog: new SqliteHookLog(db),
+      outbox: new SqliteEventOutbox(db),
+      path,
+      close: () => db.close(),
+    };
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}

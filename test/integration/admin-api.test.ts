@@ -1,0 +1,420 @@
+/**
+ * The admin API on a real loopback server with a real SQLite store in a temp dataDir: every route, its errors
+ * (400 / 401 / 404 / 405 / 409 / 413 / 415), the token, EchoApp, and that the OpenAPI document lists exactly the
+ * routes the router serves.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { buildAdminApp, type AdminApp } from '../../src/admin/app.ts';
+import { listenAdmin, type AdminServer } from '../../src/admin/server.ts';
+import { openApiDocument } from '../../src/admin/openapi.ts';
+import type { SessionsProvider } from '../../src/admin/sessions.ts';
+import { openStore } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/types.ts';
+import { REST_METHOD_NAMES } from '../../src/hooks/methods.ts';
+import { createHookMetrics } from '../../src/hooks/metrics.ts';
+import { createLogger } from '../../src/log.ts';
+import { freePort } from '../support/ports.ts';
+
+const TOKEN = 'test-admin-token-0123456789';
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: any;
+}
+
+let dataDir: string;
+let store: Store;
+let app: AdminApp;
+let server: AdminServer;
+let sessions: { sessions: SessionsProvider['sessions']; calls: SessionsProvider['calls'] };
+
+/** One request with node:http (not fetch) so tests can send what fetch would refuse: raw bodies, odd paths. */
+function call(
+  method: string,
+  path: string,
+  opts: { body?: unknown; raw?: string | Buffer; token?: string | null; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const headers: Record<string, string> = { ...opts.headers };
+  const token = opts.token === undefined ? TOKEN : opts.token;
+  if (token !== null) headers['Authorization'] = `Bearer ${token}`;
+  let payload: Buffer | undefined;
+  if (opts.raw !== undefined) payload = Buffer.from(opts.raw);
+  else if (opts.body !== undefined) {
+    payload = Buffer.from(JSON.stringify(opts.body));
+    headers['Content-Type'] ??= 'application/json';
+  }
+  if (payload !== undefined) headers['Content-Length'] = String(payload.length);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port: server.address.port, method, path, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+function assertError(r: Reply, status: number, pattern: RegExp): void {
+  assert.equal(r.status, status, r.text);
+  assert.equal(typeof r.json?.error, 'string', r.text);
+  assert.match(r.json.error, pattern);
+}
+
+before(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'callhook-admin-api-'));
+  const port = await freePort('tcp');
+  store = openStore({ dataDir, adminPort: port });
+  const metrics = createHookMetrics(store.outbox);
+  sessions = { sessions: () => [], calls: () => [] };
+  app = buildAdminApp({
+    config: { restRequestTimeoutMs: 2000, userAgent: 'callhook/test', localIp: '127.0.0.1' },
+    store,
+    hooks: { metrics: metrics.registry, replayEvents: (q) => store.outbox.replay(q) },
+    log: createLogger('silent'),
+    token: TOKEN,
+    sessions: { sessions: () => sessions.sessions(), calls: () => sessions.calls() },
+    bodyLimitBytes: 64 * 1024,
+  });
+  server = await listenAdmin(app, '127.0.0.1', port);
+});
+
+after(async () => {
+  await server.close();
+  store.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('open routes', () => {
+  test('GET /healthz needs no token', async () => {
+    const r = await call('GET', '/healthz', { token: null });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.status, 'ok');
+  });
+
+  test('EchoApp answers 200 with the body it got, without a token', async () => {
+    const body = { nodeId: 'n@1', appKey: 'defaultApp', sessionId: '/1.2.3.4:5/6.7.8.9:8080', sipLogin: 'alice', nested: { a: [1, 2] } };
+    const r = await call('POST', '/apps/EchoApp/connect', { body, token: null });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json, body);
+  });
+
+  test('EchoApp refuses a body that is not a JSON object', async () => {
+    assertError(await call('POST', '/apps/EchoApp/call', { raw: '{"broken', token: null }), 400, /not valid JSON/);
+    assertError(await call('POST', '/apps/EchoApp/call', { body: [1, 2], token: null }), 400, /JSON object/);
+    assertError(await call('POST', '/apps/EchoApp/call', { token: null }), 400, /JSON object/);
+    assertError(await call('POST', '/apps/EchoApp/bad%0D%0Aname', { body: {}, token: null }), 400, /method/);
+  });
+
+  test('defaultApp points at EchoApp with every method enabled', async () => {
+    const r = await call('GET', '/api/apps/defaultApp');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.url, `http://127.0.0.1:${server.address.port}/apps/EchoApp`);
+    assert.deepEqual(r.json.methods, REST_METHOD_NAMES);
+  });
+});
+
+describe('token', () => {
+  test('every /api/ route and /metrics need the bearer token', async () => {
+    for (const r of app.routes.filter((x) => x.auth)) {
+      const path = r.path.replace(/\{[^}]+\}/g, 'x');
+      const res = await call(r.method, path, { token: null });
+      assertError(res, 401, /Authorization: Bearer/);
+      assert.equal(res.headers['www-authenticate'], 'Bearer realm="callhook"');
+    }
+    assert.ok(app.routes.some((x) => x.path === '/metrics' && x.auth));
+  });
+
+  test('a wrong token, or another scheme, is refused', async () => {
+    assertError(await call('GET', '/api/apps', { token: `${TOKEN}x` }), 401, /wrong admin token/);
+    assertError(await call('GET', '/api/apps', { token: null, headers: { Authorization: `Basic ${TOKEN}` } }), 401, /wrong/);
+  });
+
+  test('GET /metrics serves the hook metrics in the Prometheus format', async () => {
+    const r = await call('GET', '/metrics');
+    assert.equal(r.status, 200);
+    assert.match(String(r.headers['content-type']), /^text\/plain/);
+    assert.match(r.text, /callhook_outbox_events/);
+  });
+});
+
+describe('apps', () => {
+  const base = { name: 'shop', appKey: 'shopKey', url: 'http://127.0.0.1:9/rest' };
+
+  test('POST adds an app with no method enabled; GET lists it; secrets never come back', async () => {
+    const r = await call('POST', '/api/apps', { body: { ...base, restUsername: 'u', restPassword: 'pw-secret' } });
+    assert.equal(r.status, 201, r.text);
+    assert.deepEqual(r.json.methods, []);
+    assert.equal(r.json.restPasswordSet, true);
+    assert.equal(r.json.restSecretSet, false);
+    assert.ok(!r.text.includes('pw-secret'));
+    const list = await call('GET', '/api/apps');
+    assert.deepEqual(list.json.map((a: { name: string }) => a.name).sort(), ['defaultApp', 'shop']);
+    assert.ok(!list.text.includes('pw-secret'));
+  });
+
+  test('a duplicate name or key is 409', async () => {
+    assertError(await call('POST', '/api/apps', { body: { ...base, appKey: 'other' } }), 409, /shop/);
+    assertError(await call('POST', '/api/apps', { body: { ...base, name: 'other' } }), 409, /shopKey/);
+  });
+
+  test('bad input is 400 naming what was wrong', async () => {
+    const bad = async (body: unknown, pattern: RegExp) => assertError(await call('POST', '/api/apps', { body }), 400, pattern);
+    await bad({ ...base, name: 'x1', appKey: 'k1', url: 'ftp://host/rest' }, /body\.url: .*http/);
+    await bad({ ...base, name: 'x1', appKey: 'k1', url: 'not a url' }, /body\.url/);
+    await bad({ ...base, name: 'x1', appKey: 'k1', url: 'http://u:p@host/rest' }, /credentials/);
+    await bad({ ...base, name: 'x1', appKey: 'k1', restUsername: 'bob\r\nX-Evil: 1' }, /body\.restUsername: .*control characters/);
+    await bad({ ...base, name: 'x1', appKey: 'k1', restPassword: 'a\nb' }, /restPassword: .*control/);
+    await bad({ ...base, name: 'x1', appKey: 'k1', restSecret: 'a\u0000b' }, /restSecret: .*control/);
+    await bad({ ...base, name: 'x1', appKey: 'k1', url: 'http://host/a\r\nHost: evil' }, /body\.url/);
+    await bad({ ...base, name: 'bad name', appKey: 'k1' }, /body\.name/);
+    await bad({ ...base, name: 'x1', appKey: 'k1', restUsername: 'a:b' }, /RFC 7617/);
+    await bad({ ...base, name: 'x1', appKey: 'k1', admin: true }, /unknown field "admin"/);
+    await bad({ name: 'x1' }, /body\.appKey/);
+    await bad({ ...base, name: 'x1', appKey: 'k1', restClientConfig: { connect: { restOnError: 'MAYBE' } } }, /restClientConfig\.connect\.restOnError/);
+    await bad({ ...base, name: 'x1', appKey: 'k1', restClientConfig: { nope: {} } }, /restClientConfig/);
+    assertError(await call('POST', '/api/apps', { raw: '{"name":', headers: { 'Content-Type': 'application/json' } }), 400, /not valid JSON/);
+    assertError(await call('POST', '/api/apps', { raw: 'name=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), 415, /application\/json/);
+    assertError(await call('POST', '/api/apps', { raw: JSON.stringify({ ...base, url: 'x'.repeat(70 * 1024) }) }), 413, /limit/);
+    // Nothing was added along the way.
+    assert.equal((await call('GET', '/api/apps')).json.length, 2);
+  });
+
+  test('GET / PATCH / DELETE of an unknown app are 404', async () => {
+    assertError(await call('GET', '/api/apps/nope'), 404, /nope/);
+    assertError(await call('PATCH', '/api/apps/nope', { body: { url: 'http://h/x' } }), 404, /nope/);
+    assertError(await call('DELETE', '/api/apps/nope'), 404, /nope/);
+  });
+
+  test('PATCH changes fields, null clears a credential, an empty patch is 400', async () => {
+    let r = await call('PATCH', '/api/apps/shop', { body: { url: 'https://example.test/hooks', restSecret: 's3cret' } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.url, 'https://example.test/hooks');
+    assert.equal(r.json.restSecretSet, true);
+    r = await call('PATCH', '/api/apps/shop', { body: { restSecret: null, restPassword: null, restUsername: null } });
+    assert.equal(r.json.restSecretSet, false);
+    assert.equal(r.json.restPasswordSet, false);
+    assert.equal(r.json.restUsername, null);
+    assertError(await call('PATCH', '/api/apps/shop', { body: {} }), 400, /at least one field/);
+    assertError(await call('PATCH', '/api/apps/shop', { body: { name: 'renamed' } }), 400, /unknown field "name"/);
+    assertError(await call('PATCH', '/api/apps/shop', { body: { appKey: 'defaultApp' } }), 409, /defaultApp/);
+  });
+
+  test('REST methods: list, enable one or all, disable one or all', async () => {
+    const all = await call('GET', '/api/rest-methods');
+    assert.deepEqual(all.json.map((m: { name: string }) => m.name), REST_METHOD_NAMES);
+    assert.equal(all.json.find((m: { name: string }) => m.name === 'OnCallEvent').type, 'incoming');
+
+    assert.deepEqual((await call('GET', '/api/apps/shopKey/rest-methods')).json, { appKey: 'shopKey', methods: [] });
+    assert.deepEqual((await call('PUT', '/api/apps/shopKey/rest-methods/call')).json.methods, ['call']);
+    assert.deepEqual((await call('PUT', '/api/apps/shopKey/rest-methods/connect')).json.methods, ['connect', 'call']);
+    assert.deepEqual((await call('DELETE', '/api/apps/shopKey/rest-methods/call')).json.methods, ['connect']);
+    assert.deepEqual((await call('PUT', '/api/apps/shopKey/rest-methods/*')).json.methods, REST_METHOD_NAMES);
+    assert.deepEqual((await call('DELETE', '/api/apps/shopKey/rest-methods/%2A')).json.methods, []);
+    assertError(await call('PUT', '/api/apps/shopKey/rest-methods/publishStream'), 400, /unknown REST method "publishStream"/);
+    assertError(await call('PUT', '/api/apps/nope/rest-methods/call'), 404, /nope/);
+    assertError(await call('GET', '/api/apps/nope/rest-methods'), 404, /nope/);
+  });
+
+  test('DELETE removes the app', async () => {
+    await call('POST', '/api/apps', { body: { name: 'gone', appKey: 'goneKey', url: 'http://h/x' } });
+    const r = await call('DELETE', '/api/apps/gone');
+    assert.deepEqual(r.json, { removed: 'gone' });
+    assertError(await call('GET', '/api/apps/gone'), 404, /gone/);
+  });
+});
+
+describe('hook log and event outbox', () => {
+  before(() => {
+    const t = Date.now();
+    store.hookLog.append({ time: t, appKey: 'shopKey', method: 'connect', url: 'http://h/connect', status: 200, latencyMs: 3, error: null });
+    store.hookLog.append({ time: t + 1, appKey: 'shopKey', method: 'call', url: 'http://h/call', status: 404, latencyMs: 2, error: 'Not Found' });
+    store.hookLog.append({ time: t + 2, appKey: 'defaultApp', method: 'call', url: 'http://e/call', status: null, latencyMs: 9, error: 'timeout' });
+    for (const sessionId of ['/1.1.1.1:1/2.2.2.2:2', '/1.1.1.1:3/2.2.2.2:2']) {
+      store.outbox.append({ eventId: `e-${sessionId}`, appKey: 'shopKey', sessionId, method: 'CallStatusEvent', body: { status: 'RING' }, failNotify: false, createdAt: t });
+    }
+    const [first] = store.outbox.list();
+    store.outbox.markDead(first!.id, 'too old');
+  });
+
+  test('GET /api/hooks filters by failed, app and limit, newest first', async () => {
+    const all = await call('GET', '/api/hooks');
+    assert.deepEqual(all.json.map((h: { method: string }) => h.method), ['call', 'call', 'connect']);
+    assert.match(all.json[0].time, /^\d{4}-\d\d-\d\dT/);
+    const failed = await call('GET', '/api/hooks?failed&app=shopKey');
+    assert.deepEqual(failed.json.map((h: { status: number }) => h.status), [404]);
+    assert.equal((await call('GET', '/api/hooks?limit=1')).json.length, 1);
+    assertError(await call('GET', '/api/hooks?limit=0'), 400, /query\.limit/);
+    assertError(await call('GET', '/api/hooks?limit=ten'), 400, /query\.limit: must be a whole number/);
+    assertError(await call('GET', '/api/hooks?failed=maybe'), 400, /query\.failed/);
+    assertError(await call('GET', '/api/hooks?verbose=1'), 400, /unknown field "verbose"/);
+    assertError(await call('GET', '/api/hooks?limit=1&limit=2'), 400, /more than once/);
+  });
+
+  test('GET /api/events lists pending and dead events; ?dead only dead letters', async () => {
+    const all = await call('GET', '/api/events');
+    assert.deepEqual(all.json.map((e: { state: string }) => e.state).sort(), ['dead', 'pending']);
+    assert.deepEqual(all.json[0].body.status, 'RING');
+    const dead = await call('GET', '/api/events?dead');
+    assert.equal(dead.json.length, 1);
+    assert.equal(dead.json[0].lastError, 'too old');
+  });
+
+  test('POST /api/events/replay turns dead letters back into pending ones', async () => {
+    assertError(await call('POST', '/api/events/replay', { body: { since: 'yesterday' } }), 400, /body\.since/);
+    assertError(await call('POST', '/api/events/replay', { body: { app: 'shopKey', extra: 1 } }), 400, /unknown field "extra"/);
+    assert.deepEqual((await call('POST', '/api/events/replay', { body: { app: 'defaultApp' } })).json, { replayed: 0 });
+    assert.deepEqual((await call('POST', '/api/events/replay', { body: { app: 'shopKey', since: '1h' } })).json, { replayed: 1 });
+    assert.equal((await call('GET', '/api/events?dead=true')).json.length, 0);
+    // An empty body replays everything (nothing left here).
+    assert.deepEqual((await call('POST', '/api/events/replay')).json, { replayed: 0 });
+  });
+});
+
+describe('sessions and calls', () => {
+  test('empty without a gateway, the provider\'s lists with one', async () => {
+    assert.deepEqual((await call('GET', '/api/sessions')).json, []);
+    assert.deepEqual((await call('GET', '/api/calls')).json, []);
+    const session = { sessionId: '/1.1.1.1:1/2.2.2.2:8080', appKey: 'defaultApp', status: 'ESTABLISHED', sipLogin: 'alice', connectedAt: new Date(0).toISOString() };
+    const c = { callId: 'c1', sessionId: session.sessionId, incoming: false, status: 'TALK', caller: 'alice', callee: 'bob', startedAt: new Date(0).toISOString() };
+    sessions = { sessions: () => [session], calls: () => [c] };
+    assert.deepEqual((await call('GET', '/api/sessions')).json, [session]);
+    assert.deepEqual((await call('GET', '/api/calls')).json, [c]);
+  });
+});
+
+describe('check', () => {
+  let backend: Server;
+  let backendUrl: string;
+
+  before(async () => {
+    backend = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        if (req.url === '/rest/call') {
+          res.writeHead(404).end('no');
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
+      });
+    });
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}/rest`;
+    await call('POST', '/api/apps', { body: { name: 'probe', appKey: 'probeKey', url: backendUrl } });
+    await call('PUT', '/api/apps/probeKey/rest-methods/connect');
+    await call('PUT', '/api/apps/probeKey/rest-methods/call');
+  });
+
+  after(async () => {
+    backend.closeAllConnections();
+    await new Promise((r) => backend.close(r));
+  });
+
+  test('POST /api/apps/{key}/check walks DNS, TCP and one probe per enabled method', async () => {
+    const r = await call('POST', '/api/apps/probeKey/check');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.ok, false);
+    assert.deepEqual(
+      r.json.steps.map((s: { step: string; method?: string; ok: boolean }) => [s.step, s.method ?? '', s.ok]),
+      [['dns', '', true], ['tcp', '', true], ['probe', 'connect', true], ['probe', 'call', false]],
+    );
+    assert.match(r.json.steps[3].detail, /no handler for \/call/);
+  });
+
+  test('unknown key is 404', async () => {
+    assertError(await call('POST', '/api/apps/nope/check'), 404, /nope/);
+  });
+});
+
+describe('routing and robustness', () => {
+  test('unknown path is 404, wrong method is 405 with Allow', async () => {
+    assertError(await call('GET', '/api/nothing'), 404, /no such resource/);
+    const r = await call('PUT', '/api/apps');
+    assertError(r, 405, /PUT is not allowed/);
+    assert.equal(r.headers['allow'], 'GET, POST');
+  });
+
+  test('bad percent-encoding and hostile paths get 400/404, never a crash', async () => {
+    assertError(await call('GET', '/api/apps/%E0%A4%A'), 400, /percent-encoding/);
+    assertError(await call('GET', '/api/apps/..%2F..%2Fetc'), 400, /path\.name/);
+    for (const path of ['//', '/api//apps', '/%00', '/api/apps/%0D%0A', '/apps/EchoApp/']) {
+      const r = await call('GET', path);
+      assert.ok(r.status >= 400 && r.status < 500, `${path} → ${r.status}`);
+    }
+    const r = await call('GET', '/healthz');
+    assert.equal(r.status, 200);
+  });
+
+  test('random garbage bodies on every body route are 4xx', async () => {
+    const routes = app.routes.filter((r) => r.body !== undefined);
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 40; i++) {
+      const r = routes[i % routes.length]!;
+      const bytes = Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 200) }, () => Math.floor(rand() * 256)));
+      const res = await call(r.method, r.path.replace('{method}', 'call'), { raw: bytes, headers: { 'Content-Type': 'application/json' } });
+      assert.ok(res.status >= 400 && res.status < 500, `${r.method} ${r.path} → ${res.status} ${res.text}`);
+      assert.equal(typeof res.json.error, 'string');
+    }
+  });
+});
+
+describe('OpenAPI document', () => {
+  test('is served with the token and is OpenAPI 3.1', async () => {
+    const r = await call('GET', '/api/openapi.json');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.openapi, '3.1.0');
+  });
+
+  test('lists exactly the routes the router serves, with the same methods and auth', () => {
+    const fromRouter = new Set(app.routes.map((r) => `${r.method} ${r.path}`));
+    const fromDoc = new Set<string>();
+    const paths = openApiDocument.paths as Record<string, Record<string, unknown>>;
+    for (const [path, item] of Object.entries(paths)) {
+      for (const key of Object.keys(item)) {
+        if (key === 'parameters') continue;
+        fromDoc.add(`${key.toUpperCase()} ${path}`);
+      }
+    }
+    assert.deepEqual([...fromDoc].sort(), [...fromRouter].sort());
+    for (const r of app.routes) {
+      const op = paths[r.path]![r.method.toLowerCase()] as { security?: unknown };
+      assert.equal(op.security !== undefined, r.auth, `${r.method} ${r.path}: security in the document must match the route`);
+    }
+  });
+
+  test('every path parameter of a route is declared in the document', () => {
+    type Params = { parameters?: Array<{ name: string; in: string }> };
+    const paths = openApiDocument.paths as unknown as Record<string, Params & Record<string, Params>>;
+    for (const r of app.routes) {
+      const item = paths[r.path]!;
+      const declared = [...(item.parameters ?? []), ...(item[r.method.toLowerCase()]?.parameters ?? [])]
+        .filter((p) => p.in === 'path')
+        .map((p) => p.name)
+        .sort();
+      const inPath = [...r.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
+      assert.deepEqual(declared, inPath, `${r.method} ${r.path}`);
+    }
+  });
+});

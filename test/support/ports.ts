@@ -1,0 +1,111 @@
+/**
+ * Loopback ports for the peers the integration tests start (Kamailio, sipp): never a fixed port such as 5060, which
+ * may be taken on a developer's machine. The port is found free and released again, so a child process can bind it;
+ * the callers retry when another process wins that small race (kamailio.ts, sipp.ts).
+ */
+import { createSocket } from 'node:dgram';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const LOOPBACK = '127.0.0.1';
+
+export type PortProtocol = 'udp' | 'tcp' | 'both';
+
+/** How many candidate ports `freePort('both')` tries before giving up (a UDP twin of a free TCP port is usually free). */
+const BOTH_ATTEMPTS = 50;
+
+/**
+ * A port free on 127.0.0.1 for `proto`; with 'both', free for UDP and TCP at once (SIP servers listen on the same
+ * port number for both, RFC 3261 §18).
+ */
+export async function freePort(proto: PortProtocol = 'both'): Promise<number> {
+  if (proto === 'udp') return bindUdp(0).then(release);
+  if (proto === 'tcp') return bindTcp(0).then(release);
+  for (let attempt = 0; attempt < BOTH_ATTEMPTS; attempt++) {
+    const tcp = await bindTcp(0);
+    try {
+      const udp = await bindUdp(tcp.port).catch(() => undefined);
+      if (udp !== undefined) {
+        await udp.close();
+        return tcp.port;
+      }
+    } finally {
+      await tcp.close();
+    }
+  }
+  throw new Error(`no port free for both UDP and TCP on ${LOOPBACK} after ${BOTH_ATTEMPTS} attempts`);
+}
+
+/**
+ * Waits until some process has bound `port` on 127.0.0.1 (a listening TCP socket, or a UDP socket), reading
+ * /proc/net rather than probing, so the wait never takes the port from the process being waited for. Linux only,
+ * like the Debian packages the suite installs.
+ */
+export async function waitUntilBound(
+  proto: 'udp' | 'tcp',
+  port: number,
+  opts: { timeoutMs: number; stillRunning?: () => boolean },
+): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  while (!(await isBound(proto, port))) {
+    if (opts.stillRunning && !opts.stillRunning()) throw new Error(`process exited before binding ${proto} ${port}`);
+    if (Date.now() > deadline) throw new Error(`nothing bound ${proto} ${LOOPBACK}:${port} within ${opts.timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+/** /proc/net/{udp,tcp}: "sl local_address rem_address st ...", addresses as little-endian hex "0100007F:13C4". */
+async function isBound(proto: 'udp' | 'tcp', port: number): Promise<boolean> {
+  const table = await readFile(`/proc/net/${proto}`, 'utf8');
+  const wanted = new Set([`0100007F:${hexPort(port)}`, `00000000:${hexPort(port)}`]);
+  const TCP_LISTEN = '0A';
+  for (const line of table.split('\n').slice(1)) {
+    const [, local, , state] = line.trim().split(/\s+/);
+    if (local === undefined || !wanted.has(local)) continue;
+    if (proto === 'udp' || state === TCP_LISTEN) return true;
+  }
+  return false;
+}
+
+function hexPort(port: number): string {
+  return port.toString(16).toUpperCase().padStart(4, '0');
+}
+
+interface Bound {
+  port: number;
+  close(): Promise<void>;
+}
+
+async function release(bound: Bound): Promise<number> {
+  await bound.close();
+  return bound.port;
+}
+
+function bindUdp(port: number): Promise<Bound> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    const fail = (err: Error) => {
+      socket.close();
+      reject(err);
+    };
+    socket.once('error', fail);
+    socket.bind(port, LOOPBACK, () => {
+      socket.off('error', fail);
+      resolve({ port: socket.address().port, close: () => new Promise((done) => socket.close(() => done())) });
+    });
+  });
+}
+
+function bindTcp(port: number): Promise<Bound> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ port, host: LOOPBACK, exclusive: true }, () => {
+      server.off('error', reject);
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('TCP server has no port');
+      resolve({ port: address.port, close: () => new Promise((done) => server.close(() => done())) });
+    });
+  });
+}
