@@ -1,16 +1,42 @@
 #!/bin/sh
 # Installs the Debian packages the test suite runs against, when they are missing (non-interactive).
-# The packages' own services are never used: each test starts its own instance on free loopback ports.
+# The packages' own services are never used: each test starts its own instance on free loopback ports
+# (test/support/kamailio.ts, test/support/sipp.ts).
+#   kamailio    kamailio, kamcmd, and every module test/support/kamailio.cfg loads (db_text, auth, auth_db,
+#               usrloc, registrar, ctl, tm, sl, ...: all in this package, none in kamailio-*-modules)
+#   sip-tester  sipp
 set -eu
+cd "$(dirname "$0")/.."
+
+modules=$(sed -n 's/^loadmodule "\(.*\)"$/\1/p' test/support/kamailio.cfg)
+
+# Kamailio's compiled-in module directory (Debian: /usr/lib/<multiarch>/kamailio/modules).
+module_dir() {
+  kamailio -h 2>&1 | sed -n 's/.*Modules search path (default: \(.*\))$/\1/p'
+}
+
+missing_modules() {
+  dir=$(module_dir)
+  for m in $modules; do
+    [ -f "$dir/$m" ] || echo "$m"
+  done
+}
+
 need=""
-command -v kamailio >/dev/null 2>&1 || need="$need kamailio"
-[ -f /usr/lib/x86_64-linux-gnu/kamailio/modules/db_text.so ] || [ -f /usr/lib/kamailio/modules/db_text.so ] || need="$need kamailio"
-command -v kamcmd >/dev/null 2>&1 || need="$need kamailio"
+if ! command -v kamailio >/dev/null 2>&1 || ! command -v kamcmd >/dev/null 2>&1 || [ -n "$(missing_modules)" ]; then
+  need="$need kamailio"
+fi
 command -v sipp >/dev/null 2>&1 || need="$need sip-tester"
-need=$(echo "$need" | tr ' ' '\n' | sort -u | tr '\n' ' ')
-if [ -n "$(echo "$need" | tr -d ' ')" ]; then
+
+if [ -n "$need" ]; then
   echo "ensure-deps: installing$need"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
+fi
+
+still_missing=$(missing_modules)
+if [ -n "$still_missing" ]; then
+  echo "ensure-deps: Kamailio modules not found in '$(module_dir)':" $still_missing >&2
+  exit 1
 fi

@@ -1,14 +1,16 @@
 /**
  * `callhook check app KEY` / `POST /api/apps/{key}/check`: walks an app's REST URL the way a hook request would,
  * and says per step what failed and what to do (rest-hooks.md "Troubleshooting", the seed's "Possible problems"):
- * name resolution, TCP connect, the TLS handshake for https, then one probe POST per enabled method built exactly
- * like a real hook (same URL joining, auth and signature), with `"callhookProbe": true` in the body so a backend
- * can tell a probe from traffic. The walk stops at the first network step that fails: the later ones could only
- * repeat the same error.
+ * name resolution, TCP connect, the TLS handshake for https, then one probe POST per enabled method, built and
+ * sent exactly like a real hook (the engine's request builder and HTTP client: same URL joining, auth, signature,
+ * no redirects, bounded reply), with `"callhookProbe": true` in the body so a backend can tell a probe from
+ * traffic. The walk stops at the first network step that fails: the later ones could only repeat its error.
  */
 import { lookup } from 'node:dns/promises';
 import { isIP, connect as tcpConnect, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls';
+import { HookHttpClient, type HookHttpResult } from '../hooks/http.ts';
+import type { HookRequest } from '../hooks/request.ts';
 
 export interface CheckStep {
   /** `dns`, `tcp`, `tls`, `methods` or `probe`. */
@@ -30,13 +32,6 @@ export interface CheckReport {
   steps: CheckStep[];
 }
 
-/** One prepared hook request, as the engine sends it (../hooks/request.ts HookRequest). */
-export interface ProbeRequest {
-  url: string;
-  headers: Record<string, string>;
-  rawBody: string;
-}
-
 export interface CheckAppInput {
   appKey: string;
   /** The app's REST base URL (already validated as http/https). */
@@ -44,7 +39,7 @@ export interface CheckAppInput {
   /** Enabled methods, in the order of the REST method table. */
   methods: readonly string[];
   /** Builds the probe request for one method (auth, signature, URL) the way the hook engine does. */
-  buildProbe(method: string): ProbeRequest;
+  buildProbe(method: string): HookRequest;
   /** `restRequestTimeoutMs`: a probe slower than this fails like a hook would. */
   requestTimeoutMs: number;
   /** Bound for the TCP connect and TLS handshake (default: min(requestTimeoutMs, 10 s)). */
@@ -53,8 +48,6 @@ export interface CheckAppInput {
 
 /** An answer slower than this share of `restRequestTimeoutMs` is reported as too close to the limit. */
 export const SLOW_SHARE = 0.5;
-/** Largest probe reply read; a hook reply is a mirrored body of a few kB. */
-export const PROBE_REPLY_LIMIT = 1024 * 1024;
 
 export async function checkApp(input: CheckAppInput): Promise<CheckReport> {
   const steps: CheckStep[] = [];
@@ -87,9 +80,7 @@ export async function checkApp(input: CheckAppInput): Promise<CheckReport> {
     });
     return report();
   }
-  for (const method of input.methods) {
-    steps.push(await probeStep(input.appKey, method, input.buildProbe(method), input.requestTimeoutMs));
-  }
+  steps.push(...(await probeSteps(input)));
   return report();
 }
 
@@ -279,56 +270,34 @@ function tlsStep(address: string, port: number, host: string, timeoutMs: number)
 
 // -------------------------------------------------------------------------------------------------- probe POSTs
 
-/** The reply, read up to PROBE_REPLY_LIMIT bytes (a backend answering with megabytes of garbage is bounded). */
-async function readBounded(res: Response): Promise<{ text: string; truncated: boolean }> {
-  if (res.body === null) return { text: '', truncated: false };
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > PROBE_REPLY_LIMIT) return { text: '', truncated: true };
-      chunks.push(value);
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
-}
-
 function preview(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return oneLine.length > 60 ? `${oneLine.slice(0, 60)}…` : oneLine;
 }
 
-/** Interprets one probe's outcome: a response, a timeout, or a failure before any response. Exported for unit tests. */
-export function explainProbe(
-  appKey: string,
-  method: string,
-  target: string,
-  outcome:
-    | { kind: 'response'; status: number; statusText: string; location: string | null; contentType: string | null; latencyMs: number; text: string; truncated: boolean }
-    | { kind: 'timeout'; timeoutMs: number }
-    | { kind: 'error'; message: string },
-  requestTimeoutMs: number,
-): CheckStep {
+/**
+ * Interprets one probe's result (the engine's HookHttpClient result) for a person: the step's detail and, when
+ * it failed, what to do. Exported for unit tests.
+ */
+export function explainProbe(appKey: string, method: string, url: string, result: HookHttpResult, requestTimeoutMs: number): CheckStep {
   const step = (ok: boolean, detail: string, advice?: string): CheckStep =>
     advice === undefined ? { step: 'probe', method, ok, detail } : { step: 'probe', method, ok, detail, advice };
-  if (outcome.kind === 'timeout') {
-    return step(
-      false,
-      `POST ${target}: no answer within ${outcome.timeoutMs} ms (restRequestTimeoutMs)`,
-      `the backend's handler for /${method} hangs or is too slow; a hook that times out counts as an error`,
-    );
+  if (result.kind === 'error') {
+    if (result.code === 'TIMEOUT') {
+      return step(
+        false,
+        `POST ${url}: no answer within ${requestTimeoutMs} ms (restRequestTimeoutMs)`,
+        `the backend's handler for /${method} hangs or is too slow; a hook that times out counts as an error`,
+      );
+    }
+    if (result.code === 'TOO_LARGE') {
+      return step(false, `POST ${url}: ${result.error}`, `answer with the JSON body received for /${method} (a mirror), not a page`);
+    }
+    return step(false, `POST ${url} failed: ${result.error}`, 'check that the backend keeps running and answers HTTP on this URL');
   }
-  if (outcome.kind === 'error') {
-    return step(false, `POST ${target} failed: ${outcome.message}`, 'check that the backend keeps running and answers HTTP on this URL');
-  }
-  const { status, latencyMs } = outcome;
-  const got = `POST ${target} → ${status} ${outcome.statusText} in ${latencyMs} ms`.replace(/ {2,}/g, ' ');
+  const { status } = result;
+  const latencyMs = Math.round(result.latencyMs);
+  const got = `POST ${url} → ${status}${result.statusText ? ` ${result.statusText}` : ''} in ${latencyMs} ms`;
   const disable = `or disable the method: callhook remove app-rest-method ${appKey} ${method}`;
   if (status === 404) {
     return step(false, `${got}: the backend has no handler for /${method}`, `add a handler for POST …/${method} that answers 200 with the JSON it received, ${disable}`);
@@ -344,29 +313,27 @@ export function explainProbe(
     return step(false, `${got}: the backend does not accept POST here`, `hooks are POST requests; accept POST on …/${method}`);
   }
   if (status >= 300 && status < 400) {
+    const location = result.headers['location'];
     return step(
       false,
-      `${got}: redirected${outcome.location ? ` to ${outcome.location}` : ''}; callhook does not follow redirects`,
+      `${got}: redirected${location ? ` to ${location}` : ''}; callhook does not follow redirects`,
       'set the app URL to the final location (callhook update app -l URL NAME)',
     );
   }
   if (status >= 500) {
-    return step(false, `${got}: the backend's handler for /${method} failed`, 'see the backend\'s logs for this request');
+    return step(false, `${got}: the backend's handler for /${method} failed`, "see the backend's logs for this request");
   }
   if (status !== 200) {
-    return step(false, `${got}: a hook is accepted only with 200 and a JSON body`, `answer 200 with the JSON body the backend received for /${method}`);
-  }
-  if (outcome.truncated) {
-    return step(false, `${got}: the reply is larger than ${PROBE_REPLY_LIMIT} bytes`, 'answer with the JSON body received (a mirror), not a page');
+    return step(false, `${got}: a hook is accepted only with 200 and a JSON body`, `answer 200 with the JSON body received for /${method}`);
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(outcome.text);
+    parsed = JSON.parse(result.bodyText);
   } catch {
-    const type = outcome.contentType ?? 'no Content-Type';
+    const type = result.headers['content-type'] ?? 'no Content-Type';
     return step(
       false,
-      `${got}: the reply is not JSON (${type}: ${JSON.stringify(preview(outcome.text))})`,
+      `${got}: the reply is not JSON (${type}: ${JSON.stringify(preview(result.bodyText))})`,
       `answer 200 with a JSON object — at least the body received for /${method} (a mirror)`,
     );
   }
@@ -383,34 +350,18 @@ export function explainProbe(
   return step(true, got);
 }
 
-async function probeStep(appKey: string, method: string, probe: ProbeRequest, timeoutMs: number): Promise<CheckStep> {
-  const started = performance.now();
-  let outcome: Parameters<typeof explainProbe>[3];
+/** One POST per method, one after another as real hooks come, over the engine's own HTTP client. */
+async function probeSteps(input: CheckAppInput): Promise<CheckStep[]> {
+  const client = new HookHttpClient();
   try {
-    const res = await fetch(probe.url, {
-      method: 'POST',
-      headers: probe.headers,
-      body: probe.rawBody,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const { text, truncated } = await readBounded(res);
-    outcome = {
-      kind: 'response',
-      status: res.status,
-      statusText: res.statusText,
-      location: res.headers.get('location'),
-      contentType: res.headers.get('content-type'),
-      latencyMs: Math.round(performance.now() - started),
-      text,
-      truncated,
-    };
-  } catch (e) {
-    const err = e as Error & { cause?: { message?: string } };
-    outcome =
-      err.name === 'TimeoutError'
-        ? { kind: 'timeout', timeoutMs }
-        : { kind: 'error', message: err.cause?.message ?? err.message };
+    const steps: CheckStep[] = [];
+    for (const method of input.methods) {
+      const req = input.buildProbe(method);
+      const result = await client.send(req, { timeoutMs: input.requestTimeoutMs });
+      steps.push(explainProbe(input.appKey, method, req.url, result, input.requestTimeoutMs));
+    }
+    return steps;
+  } finally {
+    client.close();
   }
-  return explainProbe(appKey, method, probe.url, outcome, timeoutMs);
 }

@@ -56,6 +56,10 @@ function excerpt(text: string): string {
   return oneLine.length > 60 ? `${oneLine.slice(0, 57)}...` : oneLine;
 }
 
+function badResponse(problem: string): InteractionError {
+  return { ok: false, info: problem, error: problem, httpStatus: 200, unsent: false, outcome: 'bad_response' };
+}
+
 export function interpret(result: HookHttpResult): Interaction {
   if (result.kind === 'error') {
     return {
@@ -68,13 +72,11 @@ export function interpret(result: HookHttpResult): Interaction {
   }
   const { status } = result;
   if (status === 200) {
+    if (result.bodyText.trim() === '') return badResponse('REST response is empty; expected a JSON object');
     const parsed = parseJson(result.bodyText);
-    let problem: string | undefined;
-    if (result.bodyText.trim() === '') problem = 'REST response is empty; expected a JSON object';
-    else if (!parsed.ok) problem = `REST response is not JSON (${parsed.message}): ${JSON.stringify(excerpt(result.bodyText))}`;
-    else if (!isObject(parsed.value)) problem = 'REST response is JSON but not an object';
-    if (problem === undefined) return { ok: true, status: 200, json: parsed.ok ? (parsed.value as JsonObject) : {} };
-    return { ok: false, info: problem, error: problem, httpStatus: 200, unsent: false, outcome: 'bad_response' };
+    if (!parsed.ok) return badResponse(`REST response is not JSON (${parsed.message}): ${JSON.stringify(excerpt(result.bodyText))}`);
+    if (!isObject(parsed.value)) return badResponse('REST response is JSON but not an object');
+    return { ok: true, status: 200, json: parsed.value };
   }
   const phrase = result.statusText !== '' ? result.statusText : (STATUS_CODES[status] ?? `HTTP ${status}`);
   const reason = customReason(result.bodyText);

@@ -17,7 +17,8 @@ import type { SessionsProvider } from '../../src/admin/sessions.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { REST_METHOD_NAMES } from '../../src/hooks/methods.ts';
-import { createHookMetrics } from '../../src/hooks/metrics.ts';
+import { createHookEngine } from '../../src/hooks/index.ts';
+import type { HookEngine } from '../../src/hooks/types.ts';
 import { createLogger } from '../../src/log.ts';
 import { freePort } from '../support/ports.ts';
 
@@ -32,6 +33,8 @@ interface Reply {
 
 let dataDir: string;
 let store: Store;
+/** The real engine, not started: replays go through it, its registry serves /metrics, nothing is delivered. */
+let engine: HookEngine;
 let app: AdminApp;
 let server: AdminServer;
 let sessions: { sessions: SessionsProvider['sessions']; calls: SessionsProvider['calls'] };
@@ -85,13 +88,15 @@ before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'callhook-admin-api-'));
   const port = await freePort('tcp');
   store = openStore({ dataDir, adminPort: port });
-  const metrics = createHookMetrics(store.outbox);
+  const config = { restRequestTimeoutMs: 2000, restRetryCount: 0, restEventMaxAgeMs: 60_000, disableRest: false, userAgent: 'callhook/test' };
+  const log = createLogger('silent');
+  engine = createHookEngine({ store, config, log });
   sessions = { sessions: () => [], calls: () => [] };
   app = buildAdminApp({
-    config: { restRequestTimeoutMs: 2000, userAgent: 'callhook/test', localIp: '127.0.0.1' },
+    config: { ...config, localIp: '127.0.0.1' },
     store,
-    hooks: { metrics: metrics.registry, replayEvents: (q) => store.outbox.replay(q) },
-    log: createLogger('silent'),
+    hooks: engine,
+    log,
     token: TOKEN,
     sessions: { sessions: () => sessions.sessions(), calls: () => sessions.calls() },
     bodyLimitBytes: 64 * 1024,
@@ -101,6 +106,7 @@ before(async () => {
 
 after(async () => {
   await server.close();
+  await engine.stop();
   store.close();
   rmSync(dataDir, { recursive: true, force: true });
 });

@@ -304,7 +304,7 @@ describe('sipp UAS scenarios answer as documented', () => {
     assert.equal((await sipp.done).code, 0);
   });
 
-  test('uas-423 fails the run, without answering, when the retry keeps a too brief expiry', async () => {
+  test('uas-423 stops, without answering, when the retry keeps a too brief expiry', async () => {
     const sipp = await uas('uas-423');
     const base = { method: 'REGISTER', uri: `sip:${DEFAULT_DOMAIN}`, callId: 'i423-bad', fromPort: client.port };
     const headers = [`Contact: <sip:alice@${LOOPBACK}:${client.port}>`, 'Expires: 60'];
@@ -312,7 +312,8 @@ describe('sipp UAS scenarios answer as documented', () => {
     assert.match((await client.next(2_000)) ?? '', /^SIP\/2\.0 423 /);
     await client.send(request({ ...base, cseq: 2, branch: 'z9hG4bK-423b-2', headers }), sipp.port);
     const result = await sipp.done;
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 255);
+    assert.match(result.stderr, /uas-423: the retry asks for an expiry below Min-Expires/);
     assert.equal(await client.next(100), undefined);
   });
 
@@ -342,14 +343,15 @@ describe('sipp UAS scenarios answer as documented', () => {
     assert.equal((await sipp.done).code, 0);
   });
 
-  test('uas-407 fails the run, without answering, when the retry carries no credentials', async () => {
+  test('uas-407 stops, without answering, when the retry carries no credentials', async () => {
     const sipp = await uas('uas-407');
     const base = { method: 'MESSAGE', uri: `sip:bob@${DEFAULT_DOMAIN}`, callId: 'p407-bad', fromPort: client.port };
     await client.send(request({ ...base, cseq: 1, branch: 'z9hG4bK-407b-1' }), sipp.port);
     assert.match((await client.next(2_000)) ?? '', /^SIP\/2\.0 407 /);
     await client.send(request({ ...base, cseq: 2, branch: 'z9hG4bK-407b-2' }), sipp.port);
     const result = await sipp.done;
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 255);
+    assert.match(result.stderr, /uas-407: no Proxy-Authorization/);
     assert.equal(await client.next(100), undefined);
   });
 
@@ -370,7 +372,7 @@ describe('sipp UAS scenarios answer as documented', () => {
     assert.equal(await client.next(150), undefined);
     await waitFor(() => parseMessageTrace(sipp.messages()).length === 2, 2_000);
     const result = await sipp.kill();
-    assert.equal(result.signal, 'SIGTERM');
+    assert.equal(result.killed, true);
     assert.equal(result.timedOut, false);
     assert.deepEqual(
       parseMessageTrace(result.messages).map((m) => [m.direction, m.firstLine]),
@@ -385,7 +387,8 @@ describe('sipp UAS scenarios answer as documented', () => {
     const sipp = await runSipp({ scenarioFile: scenarioFile('uas-silent'), mode: 'uas', transport: 't1', timeoutMs: 300 });
     const result = await sipp.done;
     assert.equal(result.timedOut, true);
-    assert.equal(result.code, null);
+    assert.equal(result.killed, true);
+    assert.equal(result.messages, '');
   });
 });
 

@@ -39,6 +39,11 @@ export interface KamailioOptions {
   t1Ms?: number;
   /** RFC 3261 T2; default 4000. */
   t2Ms?: number;
+  /**
+   * The registrar's shortest accepted expiry in seconds (RFC 3261 §10.3 step 7): a REGISTER asking for less gets
+   * 423 Interval Too Brief with this Min-Expires; default 60. A small value lets a test watch a refresh.
+   */
+  minExpires?: number;
   /** How long Kamailio may take to answer its first OPTIONS; default 10000. */
   startTimeoutMs?: number;
 }
@@ -97,14 +102,15 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioInst
   const domain = opts.domain ?? DEFAULT_DOMAIN;
   const t1Ms = opts.t1Ms ?? 500;
   const t2Ms = opts.t2Ms ?? 4_000;
-  validate(opts, domain, t1Ms, t2Ms);
+  const minExpires = opts.minExpires ?? 60;
+  validate(opts, domain, t1Ms, t2Ms, minExpires);
 
   const dir = await mkdtemp(join(tmpdir(), 'callhook-kamailio-'));
   try {
     await writeDatabase(join(dir, 'db'), opts.users, domain);
     for (let attempt = 1; ; attempt++) {
       const port = await freePort('both');
-      const proc = new KamailioProcess(dir, port, domain, t1Ms, t2Ms);
+      const proc = new KamailioProcess(dir, port, domain, { t1Ms, t2Ms, minExpires });
       try {
         await proc.waitReady(opts.startTimeoutMs ?? 10_000);
         return proc;
@@ -120,13 +126,17 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioInst
   }
 }
 
-function validate(opts: KamailioOptions, domain: string, t1Ms: number, t2Ms: number): void {
+function validate(opts: KamailioOptions, domain: string, t1Ms: number, t2Ms: number, minExpires: number): void {
   const bad = (what: string) => {
     throw new KamailioError('KAMAILIO_BAD_OPTION', `startKamailio: ${what}`);
   };
   if (!/^[A-Za-z0-9.-]+$/.test(domain)) bad(`domain must be a host name, got ${JSON.stringify(domain)}`);
   if (!Number.isInteger(t1Ms) || t1Ms < 50) bad(`t1Ms must be an integer >= 50, got ${t1Ms}`);
   if (!Number.isInteger(t2Ms) || t2Ms < t1Ms) bad(`t2Ms must be an integer >= t1Ms, got ${t2Ms}`);
+  // 3600 is the cfg's max_expires.
+  if (!Number.isInteger(minExpires) || minExpires < 1 || minExpires > 3600) {
+    bad(`minExpires must be an integer from 1 to 3600, got ${minExpires}`);
+  }
   const seen = new Set<string>();
   for (const { username, password } of opts.users) {
     // RFC 3261 §25.1 user part, unescaped: what a test can put in a From/To URI without percent-encoding.
@@ -178,8 +188,7 @@ class KamailioProcess implements KamailioInstance {
     private readonly dir: string,
     readonly port: number,
     readonly domain: string,
-    t1Ms: number,
-    t2Ms: number,
+    settings: { t1Ms: number; t2Ms: number; minExpires: number },
   ) {
     this.ctlSocket = join(dir, 'ctl.sock');
     // Every value the cfg needs is a pre-processor define (see the header of kamailio.cfg).
@@ -188,9 +197,10 @@ class KamailioProcess implements KamailioInstance {
       SIP_DOMAIN: JSON.stringify(domain),
       DB_URL: JSON.stringify(`text://${join(dir, 'db')}`),
       CTL_SOCKET: JSON.stringify(`unix:${this.ctlSocket}`),
-      T1_MS: String(t1Ms),
-      T2_MS: String(t2Ms),
-      FR_MS: String(64 * t1Ms),
+      T1_MS: String(settings.t1Ms),
+      T2_MS: String(settings.t2Ms),
+      FR_MS: String(64 * settings.t1Ms),
+      MIN_EXPIRES: String(settings.minExpires),
     };
     const args = [
       ...['-f', CONFIG_FILE],
@@ -200,7 +210,6 @@ class KamailioProcess implements KamailioInstance {
       ...['-a', 'no'], // no auto aliases: only 127.0.0.1 and the test domain are "myself"
       ...['-m', '64', '-M', '8'], // shared / private memory (MB)
       ...['-w', dir, '-Y', dir], // working and runtime directory (not /run/kamailio)
-      ...['-P', join(dir, 'kamailio.pid')],
       ...Object.entries(defines).flatMap(([name, value]) => ['-A', `${name}=${value}`]),
     ];
     this.child = spawn('kamailio', args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -209,16 +218,17 @@ class KamailioProcess implements KamailioInstance {
     };
     this.child.stdout?.on('data', append);
     this.child.stderr?.on('data', append);
-    this.exited = new Promise((resolve) => {
+    this.exited = new Promise<void>((resolve) => {
       this.child.once('error', (err) => {
         this.exitStatus = `could not run kamailio: ${err.message}`;
         resolve();
       });
       this.child.once('close', (code, signal) => {
         this.exitStatus ??= signal ? `killed by ${signal}` : `exited with code ${code}`;
-        process.off('exit', this.killOnExit);
         resolve();
       });
+    }).then(() => {
+      process.off('exit', this.killOnExit);
     });
     // A test that crashes before stop() must not leave Kamailio running.
     process.on('exit', this.killOnExit);

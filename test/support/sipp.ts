@@ -48,9 +48,16 @@ export interface SippOptions {
 }
 
 export interface SippResult {
-  /** 0: every call succeeded; 1: at least one failed; null when killed. */
+  /**
+   * sipp's exit status: 0 every call succeeded, 1 at least one failed, 255 a fatal error (including an <error>
+   * action of a scenario, whose message is on stderr), 254 its port could not be bound. sipp also exits by itself
+   * on SIGTERM, so after kill() see `killed`; null when it died of a signal.
+   */
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Stopped by kill() or by the timeout rather than having finished its calls. */
+  killed: boolean;
+  /** Stopped because it outlived `timeoutMs`. */
   timedOut: boolean;
   stdout: string;
   stderr: string;
@@ -104,6 +111,7 @@ class SippRun implements SippProcess {
   private stdout = '';
   private stderr = '';
   private timedOut = false;
+  private killed = false;
   private exited = false;
   private readonly timer: NodeJS.Timeout;
   private readonly killOnExit = () => this.signal('SIGKILL');
@@ -161,6 +169,7 @@ class SippRun implements SippProcess {
       const result: SippResult = {
         code,
         signal,
+        killed: this.killed,
         timedOut: this.timedOut,
         stdout: this.stdout,
         stderr: this.stderr,
@@ -191,6 +200,7 @@ class SippRun implements SippProcess {
 
   async kill(): Promise<SippResult> {
     if (!this.exited) {
+      this.killed = true;
       this.signal('SIGTERM');
       const timeout = sleep(KILL_GRACE_MS, 'timeout' as const);
       if ((await Promise.race([this.done, timeout])) === 'timeout') this.signal('SIGKILL');

@@ -76,11 +76,14 @@ export function renderAppMethods(data: AppMethodsData): string {
 }
 
 export function renderCheck(report: CheckReport): string {
+  const label = (s: CheckReport['steps'][number]): string => (s.step === 'probe' ? `POST ${s.method}` : s.step);
+  const width = Math.max(...report.steps.map((s) => label(s).length));
+  // Advice lines start under the detail column: "  FAIL  <label>  <detail>".
+  const indent = ' '.repeat(2 + 4 + 2 + width + 2);
   const lines = [`Checking ${report.appKey} at ${report.url}`];
   for (const s of report.steps) {
-    const label = s.step === 'probe' ? `POST ${s.method}` : s.step;
-    lines.push(`  ${s.ok ? 'ok  ' : 'FAIL'}  ${label.padEnd(30)}  ${s.detail}`);
-    if (s.advice !== undefined) lines.push(`${' '.repeat(38)}→ ${s.advice}`);
+    lines.push(`  ${s.ok ? 'ok  ' : 'FAIL'}  ${label(s).padEnd(width)}  ${s.detail}`);
+    if (s.advice !== undefined) lines.push(`${indent}→ ${s.advice}`);
   }
   const failed = report.steps.filter((s) => !s.ok).length;
   lines.push(failed === 0 ? 'All checks passed.' : `${failed} check${failed === 1 ? '' : 's'} failed.`);

@@ -83,9 +83,15 @@ function readHeaderParams(text: string, start: number, out: Params): number {
     i++;
     while (i < n && isWsp(text.charCodeAt(i))) i++;
     const nameStart = i;
-    while (i < n && inClass(TOKEN, text.charCodeAt(i))) i++;
+    let upper = false;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (!inClass(TOKEN, c)) break;
+      if (c >= 0x41 && c <= 0x5a) upper = true;
+    }
     if (i === nameStart) throw new SipParseError('empty parameter');
-    const name = text.slice(nameStart, i).toLowerCase();
+    const raw = text.slice(nameStart, i);
+    const name = upper ? raw.toLowerCase() : raw;
     let j = i;
     while (j < n && isWsp(text.charCodeAt(j))) j++;
     let value: string | null = null;
@@ -108,8 +114,8 @@ function readHeaderParams(text: string, start: number, out: Params): number {
 }
 
 function add(out: Params, name: string, value: string | null): void {
-  if (out.has(name)) throw new SipParseError(`parameter '${name}' given twice`);
-  out.set(name, value);
+  const size = out.size;
+  if (out.set(name, value).size === size) throw new SipParseError(`parameter '${name}' given twice`);
 }
 
 /** `;name=value;flag` in insertion order ('' for no parameters). */

@@ -44,6 +44,8 @@ export class SipVersionNotSupportedError extends SipParseError {
 }
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
+/** Header lines end in CRLF (RFC 3261 §7); a lone CR or LF is how header-splitting attacks start. */
+const BARE_CR_OR_LF = /\r(?!\n)|(?<!\r)\n/;
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -114,18 +116,16 @@ class Reader {
   /** Splits the header text on CRLF; unfolds continuation lines (RFC 3261 §7.3.1: LWS CRLF is one SP). */
   readLines(): void {
     const text = this.text;
+    if (BARE_CR_OR_LF.test(text)) this.fail('Bare CR or LF in the header section');
     const n = text.length;
     let pos = 0;
     let first = true;
     const fields = this.headers.fields;
     while (pos < n) {
-      let lf = text.indexOf('\n', pos);
-      if (lf < 0) lf = n; // only when the empty line is missing: the last line has no terminator
-      const eol = lf < n && text.charCodeAt(lf - 1) === 0x0d ? lf - 1 : lf;
-      const cr = text.indexOf('\r', pos);
-      if ((lf < n && eol === lf) || (cr >= 0 && cr < eol)) this.fail('Bare CR or LF in the header section');
+      let eol = text.indexOf('\r\n', pos);
+      if (eol < 0) eol = n; // only when the empty line is missing: the last line has no terminator
       const line = text.slice(pos, eol);
-      pos = lf + 1;
+      pos = eol + 2;
       if (first) {
         this.startLine(line);
         first = false;
@@ -150,7 +150,7 @@ class Reader {
   /** Request-Line = Method SP Request-URI SP SIP-Version; Status-Line = SIP-Version SP Status-Code SP Reason-Phrase */
   private startLine(line: string): void {
     // RFC 3261 §7.1: the version string is case-insensitive.
-    if (/^SIP\//i.test(line)) {
+    if (line.length > 4 && (line.charCodeAt(0) | 0x20) === 0x73 /* s */ && /^SIP\//i.test(line)) {
       // RFC 4475 §3.1.1.13: the SP before an empty reason phrase is required; a liberal receiver accepts it missing.
       const m = /^SIP\/2\.0 ([1-6]\d\d)(?: (.*))?$/i.exec(line);
       if (m === null) {
@@ -161,38 +161,50 @@ class Reader {
       this.reason = m[2] ?? '';
       return;
     }
-    const parts = line.split(' ');
-    const clean = parts.filter((s) => s !== '');
-    const [method, uriText, version] = clean;
-    if (clean.length !== 3 || !isToken(method!)) {
-      // Keep the method when there is one, so a partial request can still be answered.
-      if (method !== undefined && isToken(method) && clean.length > 1) {
-        this.method = method;
-        this.uri = { scheme: '', opaque: clean.slice(1, -1).join(' ') };
-      }
-      // RFC 4475 §3.1.2.8: LWS inside the Request-URI.
-      this.fail('Bad request line');
-      return;
+    const sp1 = line.indexOf(' ');
+    const sp2 = line.indexOf(' ', sp1 + 1);
+    if (sp1 <= 0 || sp2 <= sp1 + 1 || sp2 === line.length - 1 || line.indexOf(' ', sp2 + 1) >= 0) {
+      return this.badRequestLine(line);
     }
+    const method = line.slice(0, sp1);
+    if (!isToken(method)) return this.fail('Bad request line: bad method');
     this.method = method;
+    const uriText = line.slice(sp1 + 1, sp2);
     try {
-      this.uri = parseUri(uriText!);
+      this.uri = parseUri(uriText);
     } catch (e) {
-      this.uri = { scheme: '', opaque: uriText! };
+      this.uri = { scheme: '', opaque: uriText };
       if (!(e instanceof SipParseError)) throw e;
       // RFC 4475 §3.1.2.7: a Request-URI in <> is not a URI.
       this.fail(`Bad Request-URI: ${e.reason}`);
     }
-    if (this.uri.scheme === 'sip' || this.uri.scheme === 'sips') {
-      // RFC 3261 §19.1.1 Table 1: URI headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
-      if ('headers' in this.uri && this.uri.headers.size > 0) this.fail('Bad Request-URI: headers not allowed');
-    }
-    if (version!.toUpperCase() !== 'SIP/2.0') {
-      this.versionError = /^SIP\/\d+\.\d+$/i.test(version!);
+    // RFC 3261 §19.1.1 Table 1: URI headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
+    if ('headers' in this.uri && this.uri.headers.size > 0) this.fail('Bad Request-URI: headers not allowed');
+    const version = line.slice(sp2 + 1);
+    if (version !== 'SIP/2.0' && version.toUpperCase() !== 'SIP/2.0') {
+      this.versionError = /^SIP\/\d+\.\d+$/i.test(version);
       this.fail(this.versionError ? 'Version not supported' : 'Bad request line');
     }
-    // RFC 4475 §3.1.2.9 / §3.1.2.10: extra SP between or after the elements; acceptable to reject.
-    if (parts.length !== 3) this.fail('Bad request line: extra whitespace');
+  }
+
+  /**
+   * A request line that is not three elements separated by single SPs: RFC 4475 §3.1.2.8 (LWS inside the
+   * Request-URI), §3.1.2.9 and §3.1.2.10 (extra SP between or after the elements; acceptable to reject). The method
+   * and URI are still kept when they can be told apart, so the request can be answered 400.
+   */
+  private badRequestLine(line: string): void {
+    const parts = line.split(' ').filter((s) => s !== '');
+    const method = parts[0];
+    if (method !== undefined && isToken(method) && parts.length > 1) {
+      this.method = method;
+      const uriText = parts.slice(1, -1).join(' ');
+      try {
+        this.uri = parseUri(uriText);
+      } catch {
+        this.uri = { scheme: '', opaque: uriText };
+      }
+    }
+    this.fail(parts.length === 3 ? 'Bad request line: extra whitespace' : 'Bad request line');
   }
 
   /** Picks out the headers checked by validate(), and consumes Content-Length. */
@@ -247,7 +259,10 @@ function validate(msg: SipMessage, p: Reader): void {
   if (p.repeated !== undefined) return p.fail(`Multiple ${p.repeated} headers`);
   let name = 'Via';
   try {
-    for (const line of p.vias) for (const v of splitList(line)) parseVia(v);
+    for (const line of p.vias) {
+      if (line.indexOf(',') < 0) parseVia(line);
+      else for (const v of splitList(line)) parseVia(v);
+    }
     name = 'From';
     parseNameAddr(h.From!);
     name = 'To';
@@ -261,7 +276,7 @@ function validate(msg: SipMessage, p: Reader): void {
     name = 'Max-Forwards';
     if (h['Max-Forwards'] !== undefined) parseMaxForwards(h['Max-Forwards']);
     name = 'Contact';
-    if (p.contacts.length > 0) parseContacts(p.contacts.length === 1 ? splitList(p.contacts[0]!) : p.contacts.flatMap(splitList));
+    if (p.contacts.length > 0) parseContacts(p.contacts.flatMap((line) => (line.indexOf(',') < 0 ? line : splitList(line))));
   } catch (e) {
     if (!(e instanceof SipParseError)) throw e;
     p.fail(`Bad ${name} header: ${e.reason}`);

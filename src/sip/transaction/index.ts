@@ -3,7 +3,7 @@
  * TransactionLayer that owns them. What a core needs is the TransactionLayer, the TU interfaces and the states.
  */
 export { TransactionLayer, type ClientTransaction, type Destination, type RequestOptions, type ServerTransaction,
-  type TransactionCore, type TransactionLayerOptions } from './transaction-layer.ts';
+  type TransactionCore, type TransactionLayerOptions, type TransportLayerPort } from './transaction-layer.ts';
 export type { ClientTransactionUser, InviteServerTransactionUser, ServerTransactionUser } from './transaction-user.ts';
 export { InviteClientState, InviteClientTransaction } from './invite-client.ts';
 export { NonInviteClientState, NonInviteClientTransaction } from './non-invite-client.ts';

@@ -1,24 +1,22 @@
 /**
- * The INVITE client transaction, RFC 3261 §17.1.1 (Figure 5) as corrected by RFC 6026 §7.2 (Figure 3): a 2xx
+ * The INVITE client transaction, RFC 3261 §17.1.1 (Figure 5) as corrected by RFC 6026 §7.2, §8.4: a 2xx
  * moves the transaction to Accepted, where further 2xx (retransmissions, other forks) are still matched and passed
  * to the TU until Timer M, instead of terminating at once and letting them arrive as strays. The ACK for a 2xx is
  * the TU's (§13.2.2.4); the ACK for a non-2xx is built and sent here (§17.1.1.3).
  *
- *                           start: INVITE sent, Timer B, Timer A (unreliable only)
- *                                  |
- *     Timer A: resend, A=2A +------v-----+ Timer B or transport error: inform TU
- *                           |  Calling   |--------------------------------------+
- *                           +------------+                                      |
- *                  1xx: to TU  |    |  \ 2xx: to TU                             |
- *                              v    |   \                                       |
- *               1xx: to TU +------------+ \  2xx: to TU     +------------+       |
- *                          | Proceeding |--+--------------->|  Accepted  | 2xx: to TU
- *                          +------------+  |                +------------+       |
- *   300-699: ACK, to TU |       300-699: ACK, to TU      Timer M |              |
- *                       v          v                              v              |
- *                           +------------+    Timer D    +------------+          |
- *   300-699: resend ACK     | Completed  |-------------->| Terminated |<---------+
- *                           +------------+ (32s UDP, 0 reliable) +------------+
+ * State          event                                 action                      next state
+ * Calling        (start)                               send INVITE, Timer B, Timer A (unreliable only)
+ * Calling        Timer A                               resend INVITE, A = 2*A
+ * Calling        Timer B (64*T1)                       tell the TU: timeout         Terminated
+ * Calling        1xx                                   to the TU (A, B stop)        Proceeding
+ * Proceeding     1xx                                   to the TU
+ * Calling/Proc.  2xx                                   to the TU, Timer M           Accepted
+ * Calling/Proc.  300-699                               send ACK, to the TU, Timer D Completed
+ * Completed      300-699 (retransmission)              resend ACK
+ * Completed      Timer D (32 s UDP, 0 reliable)                                     Terminated
+ * Accepted       2xx                                   to the TU
+ * Accepted       Timer M (64*T1)                                                    Terminated
+ * any            transport error                       tell the TU                  Terminated
  */
 import { TransactionTimeoutError, type TransportError } from '../errors.ts';
 import { createAckForNon2xx } from '../message/builders.ts';
@@ -170,7 +168,7 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
         this.startTimer('D', this.timers.D(this.reliable), () => this.terminate());
         return;
       case S.Accepted:
-        // RFC 6026 §8.4: "The client transaction MUST start Timer M upon entering the 'Accepted' state."
+        // RFC 6026 §8.4: Timer M (64*T1) bounds the wait for 2xx retransmissions and 2xx from other forks.
         this.clearTimer('A');
         this.clearTimer('B');
         this.startTimer('M', this.timers.M, () => this.terminate());

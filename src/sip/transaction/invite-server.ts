@@ -1,30 +1,34 @@
 /**
- * The INVITE server transaction, RFC 3261 §17.2.1 (Figure 7) as corrected by RFC 6026 §7.1 (Figure 5): a 2xx
+ * The INVITE server transaction, RFC 3261 §17.2.1 (Figure 7) as corrected by RFC 6026 §7.1, §8.5-§8.8: a 2xx
  * from the TU moves the transaction to Accepted, where retransmissions of the INVITE are absorbed instead of
  * reaching the TU as new requests, until Timer L.
  *
  * Deliberate deviation, kept small and in one place: RFC 3261 §13.3.1.4 makes the UAS core retransmit a 2xx until
- * its ACK arrives, and RFC 6026 §8.5 says the transaction "MUST NOT generate 2xx retransmissions on its own". This
+ * its ACK arrives, and RFC 6026 §7.1 says "The server transaction MUST NOT generate 2xx retransmissions on its own". This
  * stack has no separate UAS core, so the Accepted state does that core's job: it retransmits the 2xx at T1, 2*T1,
  * ... capped at T2 (on any transport, as §13.3.1.4 requires: a reliable first hop does not make the path
  * reliable) until the ACK for it arrives (matched by the transaction layer through Call-ID, CSeq number and tags,
  * ./matching.ts `ackKey`), and reports `onAckTimeout` when Timer L (64*T1) ends it unacknowledged.
  *
- *                           INVITE received: passed to the TU; 100 Trying after 200 ms without a response
- *                                  |
- *   INVITE: resend last 1xx +------v-----+ 2xx from TU: send, retransmit   +------------+
- *   1xx from TU: send       | Proceeding |-------------------------------->|  Accepted  | INVITE: absorbed
- *                           +------------+   (2xx timer T1..T2 until ACK)  +------------+ ACK: to TU
- *               300-699 from TU: send |                                     Timer L |    2xx from TU: send
- *                                     v                                             |
- *   INVITE: resend final    +------------+ Timer H: inform TU (no ACK)              |
- *   Timer G: resend, G=min(2G,T2) Completed |---------------------------+            |
- *                           +------------+                            |            |
- *                                ACK |                                v            v
- *                           +------------+    Timer I (T4 UDP, 0 reliable)   +------------+
- *   ACK: absorbed           | Confirmed  |---------------------------------->| Terminated |
- *                           +------------+                                   +------------+
- *   transport error (any state): inform TU, Terminated
+ * State          event                                 action                      next state
+ * Proceeding     (INVITE received)                     passed to the TU by the transaction layer
+ * Proceeding     200 ms without a response             send 100 Trying
+ * Proceeding     1xx from the TU                       send
+ * Proceeding     INVITE retransmission                 resend the last 1xx
+ * Proceeding     2xx from the TU                       send, Timer L, 2xx timer     Accepted
+ * Proceeding     300-699 from the TU                   send, Timer H, Timer G (unreliable only)  Completed
+ * Completed      Timer G                               resend, G = min(2*G, T2)
+ * Completed      INVITE retransmission                 resend the final response
+ * Completed      ACK                                   (G, H stop), Timer I         Confirmed
+ * Completed      Timer H (64*T1)                       tell the TU: no ACK          Terminated
+ * Confirmed      ACK                                   absorbed
+ * Confirmed      Timer I (T4 UDP, 0 reliable)                                       Terminated
+ * Accepted       2xx timer (T1, 2*T1 ... T2)           resend the 2xx
+ * Accepted       ACK for the 2xx                       to the TU (2xx timer stops)
+ * Accepted       INVITE retransmission                 absorbed
+ * Accepted       2xx from the TU                       send
+ * Accepted       Timer L (64*T1)                       tell the TU if no ACK came   Terminated
+ * any            transport error                       tell the TU (RFC 6026 §8.8: state unchanged)
  */
 import type { TransportError } from '../errors.ts';
 import { createResponse } from '../message/builders.ts';
@@ -106,7 +110,8 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
         if (this.final) this.send(this.final);
         return;
       case S.Accepted:
-        // RFC 6026 §8.5: retransmissions of the INVITE in Accepted are absorbed, never passed to the TU as new.
+        // RFC 6026 §7.1: retransmissions of the INVITE in Accepted "will be absorbed by the machine without
+        // changing its state. These retransmissions are not passed onto the TU."
       case S.Confirmed:
       case S.Terminated:
         return;
@@ -125,7 +130,8 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
         this.stateTransition(S.Confirmed);
         return;
       case S.Accepted:
-        // RFC 6026 §8.7: "The ACK [received in 'Accepted'] MUST be passed to the TU"; §13.3.1.4: "Response
+        // RFC 6026 §7.1: "Any ACKs received from the network while in the 'Accepted' state MUST be passed directly
+        // to the TU and not absorbed."; RFC 3261 §13.3.1.4: "Response
         // retransmissions cease when an ACK request for the response is received."
         this.acknowledged = true;
         this.clearTimer('2xx');
@@ -141,7 +147,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
 
   /**
    * Sends a response from the TU. Status codes outside 100-699 are a bug of the caller (RangeError). After a
-   * non-2xx final response further responses are discarded; in Accepted a 2xx is sent again (RFC 6026 §8.5: "Any
+   * non-2xx final response further responses are discarded; in Accepted a 2xx is sent again (RFC 6026 §7.1: "Any
    * retransmission of the 2xx response passed from the TU to the transaction while in the 'Accepted' state MUST be
    * passed to the transport layer for transmission").
    */
@@ -216,17 +222,20 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
     this.terminate();
   }
 
-  /** RFC 6026 §8.5: "If Timer L fires while the INVITE server transaction is in the 'Accepted' state, the
+  /** RFC 6026 §8.7: "If Timer L fires while the INVITE server transaction is in the 'Accepted' state, the
    * transaction MUST transition to the 'Terminated' state." Without an ACK by then, §13.3.1.4 applies. */
   private timerL(): void {
     if (!this.acknowledged) this.user.onAckTimeout?.();
     this.terminate();
   }
 
-  /** §17.2.4: the TU is told of the failure and the transaction terminates. */
+  /**
+   * RFC 6026 §8.8 (replacing RFC 3261 §17.2.4): "the server transaction SHOULD inform the TU that a failure has
+   * occurred, and MUST remain in the current state" (the backup procedures of RFC 3263 before that are the
+   * transport's: TcpTransport reconnects towards the Via). The transaction's timers still end it.
+   */
   protected transportFailed(error: TransportError): void {
     this.user.onTransportError?.(error);
-    this.terminate();
   }
 
   private terminate(): void {
@@ -252,7 +261,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
         this.startTimer('I', this.timers.I(this.reliable), () => this.terminate());
         return;
       case S.Accepted:
-        // RFC 6026 §8.5: "Timer L MUST be set to fire in 64*T1 seconds" on entering Accepted; the 2xx
+        // RFC 6026 §8.7: Timer L (64*T1) bounds the Accepted state; the 2xx
         // retransmission of §13.3.1.4 starts at T1 (see the header comment).
         this.startTimer('L', this.timers.L, () => this.timerL());
         this.startTimer('2xx', this.interval, () => this.retransmit2xx());

@@ -5,7 +5,7 @@
  * - Requests to server transactions: RFC 3261 §17.2.3 (branch + sent-by of the top Via + method, an ACK matching
  *   the INVITE), and §9.2 for finding the INVITE a CANCEL is meant for.
  * - The ACK for a 2xx is a transaction of its own (§17) with a new branch; it is found through the dialog fields
- *   the 2xx and its ACK share (§13.3.1.4, RFC 6026 §8.7).
+ *   the 2xx and its ACK share (§13.3.1.4, RFC 6026 §7.1).
  *
  * Branch values compare case-insensitively (§7.3.1: parameter values do unless a header says otherwise; §20.42
  * does not). Requests whose branch lacks the magic cookie come from RFC 2543 peers: the full fallback procedure of

@@ -1,27 +1,17 @@
 /**
  * The non-INVITE client transaction, RFC 3261 §17.1.2 (Figure 6).
  *
- *                     start: request sent, Timer F, Timer E (unreliable only)
- *                                  |
- *     Timer E: resend, E=min(2E,T2)|
- *                           +------v-----+ Timer F or transport error: inform TU
- *                           |   Trying   |--------------------------------+
- *                           +------------+                                |
- *                  1xx: to TU  |       | 200-699: to TU                   |
- *                              v       |                                  |
- *     Timer E: resend, E=T2 +------------+                                |
- *               1xx: to TU  | Proceeding |------------------------------->|
- *                           +------------+                                |
- *                 200-699: to TU  |    |                                  |
- *                                 v    v                                  |
- *                           +------------+                                |
- *                           | Completed  | responses absorbed             |
- *                           +------------+                                |
- *                   Timer K (T4 UDP, 0 reliable)                          |
- *                                 v                                       |
- *                           +------------+                                |
- *                           | Terminated |<-------------------------------+
- *                           +------------+
+ * State          event                                 action                      next state
+ * Trying         (start)                               send request, Timer F, Timer E (unreliable only)
+ * Trying         Timer E                               resend, E = min(2*E, T2)
+ * Trying         1xx                                   to the TU                    Proceeding
+ * Proceeding     Timer E                               resend, E = T2
+ * Proceeding     1xx                                   to the TU
+ * Trying/Proc.   Timer F (64*T1)                       tell the TU: timeout         Terminated
+ * Trying/Proc.   200-699                               to the TU (E, F stop), Timer K  Completed
+ * Completed      any response (retransmission)         absorbed
+ * Completed      Timer K (T4 UDP, 0 reliable)                                       Terminated
+ * any            transport error                       tell the TU                  Terminated
  */
 import { TransactionTimeoutError, type TransportError } from '../errors.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';

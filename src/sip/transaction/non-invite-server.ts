@@ -1,26 +1,17 @@
 /**
  * The non-INVITE server transaction, RFC 3261 §17.2.2 (Figure 8).
  *
- *                           request received: passed to the TU
- *                                  |
- *                           +------v-----+
- *   request: discarded      |   Trying   |
- *                           +------------+
- *             1xx from TU: send |    | 200-699 from TU: send
- *                               v    |
- *   request: resend 1xx     +------------+
- *   1xx from TU: send       | Proceeding |
- *                           +------------+
- *                  200-699 from TU: send  |    |
- *                                         v    v
- *   request: resend final   +------------+
- *   responses from TU:      | Completed  |
- *   discarded               +------------+
- *                     Timer J (64*T1 UDP, 0 reliable)     transport error (any state): inform TU
- *                                  v                            |
- *                           +------------+                      |
- *                           | Terminated |<---------------------+
- *                           +------------+
+ * State          event                                 action                      next state
+ * Trying         (request received)                    passed to the TU by the transaction layer
+ * Trying         request retransmission                discarded
+ * Trying         1xx from the TU                       send                         Proceeding
+ * Proceeding     1xx from the TU                       send
+ * Proceeding     request retransmission                resend the last 1xx
+ * Trying/Proc.   200-699 from the TU                   send, Timer J                Completed
+ * Completed      request retransmission                resend the final response
+ * Completed      response from the TU                  discarded
+ * Completed      Timer J (64*T1 UDP, 0 reliable)                                    Terminated
+ * any            transport error                       tell the TU (RFC 6026 §8.8: state unchanged)
  */
 import type { TransportError } from '../errors.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
@@ -115,10 +106,13 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     this.terminate();
   }
 
-  /** §17.2.4: the TU is told of the failure and the transaction terminates. */
+  /**
+   * RFC 6026 §8.8 (replacing RFC 3261 §17.2.4): "the server transaction SHOULD inform the TU that a failure has
+   * occurred, and MUST remain in the current state" (the backup procedures of RFC 3263 before that are the
+   * transport's: TcpTransport reconnects towards the Via). The transaction's timers still end it.
+   */
   protected transportFailed(error: TransportError): void {
     this.user.onTransportError?.(error);
-    this.terminate();
   }
 
   private terminate(): void {

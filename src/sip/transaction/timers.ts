@@ -1,5 +1,5 @@
 /**
- * The timers of the transaction layer (RFC 3261 §17 and Table 4 of Appendix A; RFC 6026 §8.11 for L and M) and the
+ * The timers of the transaction layer (RFC 3261 §17 and Table 4 of Appendix A; RFC 6026 §8.4 and §8.7 for M and L) and the
  * clock they run on. Every transaction asks this one place for its durations, so a shortened T1 in a test or in the
  * configuration (`sipT1Ms`, `sipT2Ms`, `sipT4Ms`) changes them all consistently.
  */
@@ -112,12 +112,12 @@ export class TimerValues {
     return reliable ? 0 : this.t4;
   }
 
-  /** Timer L (RFC 6026 §8.11), wait time for accepted INVITE request retransmits: 64*T1. */
+  /** Timer L (RFC 6026 §8.7), wait time for accepted INVITE request retransmits: 64*T1. */
   get L(): number {
     return 64 * this.t1;
   }
 
-  /** Timer M (RFC 6026 §8.11), wait time for retransmission of 2xx to INVITE or additional 2xx from other branches. */
+  /** Timer M (RFC 6026 §8.4), wait time for retransmission of 2xx to INVITE or additional 2xx from other branches. */
   get M(): number {
     return 64 * this.t1;
   }

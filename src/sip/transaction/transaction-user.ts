@@ -27,7 +27,10 @@ export interface ClientTransactionUser {
 }
 
 export interface ServerTransactionUser {
-  /** A response could not be sent (RFC 3261 §17.2.4); the transaction is terminated. */
+  /**
+   * A response could not be sent. The transaction stays in its state (RFC 6026 §8.8), so a response the TU still
+   * has to give (after a failed 1xx) can be tried, and its timers end it as usual.
+   */
   onTransportError?(error: TransportError): void;
   /** The transaction reached Terminated and has left the transaction layer's tables. */
   onTerminated?(): void;
@@ -35,7 +38,7 @@ export interface ServerTransactionUser {
 
 export interface InviteServerTransactionUser extends ServerTransactionUser {
   /**
-   * The ACK for a 2xx this transaction sent (RFC 3261 §13.3.1.4: it stops the 2xx retransmissions; RFC 6026 §8.7:
+   * The ACK for a 2xx this transaction sent (RFC 3261 §13.3.1.4: it stops the 2xx retransmissions; RFC 6026 §7.1:
    * an ACK received in the Accepted state is passed to the TU). ACKs for non-2xx responses stay inside the
    * transaction (§17.2.1).
    */

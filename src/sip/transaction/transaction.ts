@@ -16,7 +16,7 @@ export interface TransactionContext {
   released?(transaction: Transaction<string>): void;
 }
 
-/** Timer names as in RFC 3261 Table 4 and RFC 6026 §8.11; `Trying` is the 200 ms of §17.2.1, `2xx` the
+/** Timer names as in RFC 3261 Table 4 and RFC 6026 §8.4, §8.7; `Trying` is the 200 ms of §17.2.1, `2xx` the
  * retransmission of §13.3.1.4. */
 export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying' | '2xx';
 
@@ -24,7 +24,7 @@ export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K
  * The state enums of all four kinds share this member, so the base class can tell when a transaction is over.
  * (Each subclass still owns its own enum and transition table.)
  */
-export const TERMINATED = 'Terminated';
+const TERMINATED = 'Terminated';
 
 export abstract class Transaction<State extends string> {
   /** The matching key (RFC 3261 §17.1.3 / §17.2.3), unique among live transactions of the same side. */
@@ -102,7 +102,7 @@ export abstract class Transaction<State extends string> {
 
   /**
    * Passes a message to the transport. A failure arrives later, as TransportError, at `transportFailed` (RFC 3261
-   * §17.1.4, §17.2.4), unless the transaction has ended meanwhile.
+   * §17.1.4; RFC 6026 §8.8 for server transactions), unless the transaction has ended meanwhile.
    */
   protected send(message: SipMessage): void {
     this.transport.send(message, this.remote).then(undefined, (cause: unknown) => {

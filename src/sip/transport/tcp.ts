@@ -135,23 +135,35 @@ export class TcpTransport implements Transport {
     const attempt = new Promise<Connection>((resolve, reject) => {
       // Bind the source address when we listen on a specific one, so it matches the Via we advertise.
       const specific = this.local.address !== '0.0.0.0' && this.local.address !== '::';
-      const socket = connect({
-        host: remote.address,
-        port: remote.port,
-        noDelay: true,
-        ...(specific && { localAddress: this.local.address }),
-      });
+      let socket: Socket;
+      try {
+        socket = connect({
+          host: remote.address,
+          port: remote.port,
+          noDelay: true,
+          ...(specific && { localAddress: this.local.address }),
+        });
+      } catch (err) {
+        // A bad port throws at once.
+        reject(new TransportError(`TCP connect to ${remote.address}:${remote.port} failed: ${String(err)}`, { cause: err }));
+        return;
+      }
       this.sockets.add(socket);
       const timer = setTimeout(() => socket.destroy(new Error(`no answer within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
-      const onError = (err: Error): void => {
+      const fail = (why: string, cause?: Error): void => {
         clearTimeout(timer);
         this.sockets.delete(socket);
-        reject(new TransportError(`TCP connect to ${remote.address}:${remote.port} failed: ${err.message}`, { cause: err }));
+        reject(new TransportError(`TCP connect to ${remote.address}:${remote.port} failed: ${why}`, { cause }));
       };
+      const onError = (err: Error): void => fail(err.message, err);
+      // close() destroys sockets without an error: the attempt must still end.
+      const onClose = (): void => fail('transport closed');
       socket.once('error', onError);
+      socket.once('close', onClose);
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
+        socket.off('close', onClose);
         if (this.closed) {
           socket.destroy();
           reject(new TransportError('TCP transport is closed'));

@@ -10,6 +10,11 @@
  *
  * Sending stays with the transports (`Transport.send`); this layer tells callers which transport and endpoint to
  * use: `transportFor` + `addVia` for requests, `responseDestination` for responses.
+ *
+ * Message size: a message over `maxMessageBytes` (or 65,507 bytes on UDP) is refused on send with TransportError.
+ * The RFC 3261 §18.1.1 move of requests over 1300 bytes from UDP to TCP is not made: it changes the Via and the
+ * transaction's timers after the fact, and needs a fallback to UDP for the many peers that do not listen on TCP;
+ * callhook's requests (REGISTER, MESSAGE, INVITE with a plain-RTP SDP) stay well under it.
  */
 import { isIP } from 'node:net';
 import { firstNonLoopbackIPv4 } from '../../config/net.ts';

@@ -1,0 +1,415 @@
+/**
+ * Decision hooks and event deliveries against a real HTTP backend on loopback (test/support/backend.ts): every
+ * rule of rest-hooks.md "Response" and the restOnError × method-type table, plus the request itself (headers,
+ * auth, signatures as a backend verifies them) and bad backends (redirects, 10 MB bodies, dropped connections).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { openStore, type Store } from '../../src/store/index.ts';
+import {
+  createHookEngine,
+  verifySignature,
+  verifyWcsSignature,
+  type EventDeliveryFailure,
+  type HookContext,
+  type HookEngine,
+  type HookOutcome,
+} from '../../src/hooks/index.ts';
+import { createLogger } from '../../src/log.ts';
+import { TestBackend, type Scenario } from '../support/backend.ts';
+
+const TIMEOUT_MS = 300;
+const RETRIES = 2;
+
+let dir: string;
+let store: Store;
+let engine: HookEngine;
+let backend: TestBackend;
+let refusedPort: number;
+const failures: EventDeliveryFailure[] = [];
+let appSeq = 0;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'callhook-hooks-'));
+  store = openStore({ dataDir: dir, adminPort: 8081 });
+  backend = await TestBackend.start();
+  refusedPort = await TestBackend.closedPort();
+  engine = createHookEngine({
+    store,
+    config: { restRequestTimeoutMs: TIMEOUT_MS, restRetryCount: RETRIES, restEventMaxAgeMs: 60_000, disableRest: false, userAgent: 'callhook/test' },
+    log: createLogger('silent'),
+    outbox: { backoffMinMs: 10_000, backoffMaxMs: 10_000 }, // one attempt per event within these tests
+    onEventDeliveryFailure: (f) => failures.push(f),
+  });
+  engine.start();
+});
+
+after(async () => {
+  await engine.stop();
+  store.close();
+  await backend.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  backend.requests.length = 0;
+  backend.responder = () => ({ kind: 'echo' });
+  failures.length = 0;
+});
+
+/** A fresh app on the backend (its own path prefix), every method enabled unless told otherwise. */
+function newApp(options: { url?: string; restClientConfig?: unknown; methods?: string[]; extra?: Record<string, unknown> } = {}): string {
+  const key = `app${++appSeq}`;
+  store.apps.add({ name: key, appKey: key, url: options.url ?? backend.url(`/${key}`), restClientConfig: options.restClientConfig, ...options.extra });
+  for (const m of options.methods ?? ['*']) store.apps.enableMethod(key, m);
+  return key;
+}
+
+function ctx(appKey: string, extra: Partial<HookContext> = {}): HookContext {
+  return { appKey, sessionId: '/192.0.2.10:50000/192.0.2.1:8443', nodeId: 'nodeA@192.0.2.1', ...extra };
+}
+
+async function waitUntil(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+type Case = 'ok' | 'forbiddenWithReason' | 'serverError' | 'refused' | 'timeout' | 'notJson';
+const CASES: Record<Exclude<Case, 'refused'>, Scenario> = {
+  ok: { kind: 'echo' },
+  forbiddenWithReason: { kind: 'json', status: 403, body: { status: 403, reason: 'Calls to premium numbers are blocked' } },
+  serverError: { kind: 'raw', status: 500, body: 'Traceback (most recent call last): ...' },
+  timeout: { kind: 'delay', ms: TIMEOUT_MS * 3, then: { kind: 'echo' } },
+  notJson: { kind: 'raw', status: 200, body: '<html>hello</html>', headers: { 'Content-Type': 'text/html' } },
+};
+const EXPECTED_INFO: Record<Exclude<Case, 'ok'>, (port: number) => string | RegExp> = {
+  forbiddenWithReason: () => 'Calls to premium numbers are blocked',
+  serverError: () => 'Internal Server Error',
+  refused: (port) => `connect ECONNREFUSED 127.0.0.1:${port}`,
+  timeout: () => `REST request timed out after ${TIMEOUT_MS} ms`,
+  notJson: () => /^REST response is not JSON \(.+\): "<html>hello<\/html>"$/,
+};
+const HTTP_STATUS: Partial<Record<Case, number>> = { forbiddenWithReason: 403, serverError: 500, notJson: 200 };
+
+function appFor(c: Case, method: string, onError: 'LOG' | 'FAIL'): string {
+  const restClientConfig = { [method]: { restOnError: onError } };
+  if (c === 'refused') return newApp({ url: `http://127.0.0.1:${refusedPort}/rest`, restClientConfig });
+  const key = newApp({ restClientConfig });
+  const scenario = CASES[c];
+  const prev = backend.responder;
+  backend.responder = (r) => (r.path.startsWith(`/${key}/`) ? scenario : prev(r));
+  return key;
+}
+
+function assertInfo(outcome: { info: string }, c: Exclude<Case, 'ok'>): void {
+  const expected = EXPECTED_INFO[c](refusedPort);
+  if (typeof expected === 'string') assert.equal(outcome.info, expected);
+  else assert.match(outcome.info, expected);
+}
+
+const DECISION = [
+  { method: 'connect', type: 'connect', body: { sipLogin: 'alice', sipDomain: 'sip.example' } },
+  { method: 'call', type: 'direct', body: { callId: 'c1', callee: '100', sdp: 'v=0' } },
+  { method: 'OnCallEvent', type: 'incoming', body: { callId: 'c2', incoming: true, status: 'PENDING', caller: 'bob', callee: 'alice' } },
+] as const;
+
+describe('restOnError × method type (rest-hooks.md table)', () => {
+  for (const { method, type, body } of DECISION) {
+    for (const onError of ['LOG', 'FAIL'] as const) {
+      for (const c of ['ok', 'forbiddenWithReason', 'serverError', 'refused', 'timeout', 'notJson'] as const) {
+        // connect always fails on an interaction error; direct and incoming stop only with FAIL
+        const refuse = type === 'connect' || onError === 'FAIL';
+        it(`${type} ${method}, restOnError ${onError}, backend ${c} → ${c === 'ok' ? 'proceed' : refuse ? 'refuse' : 'log and go on'}`, async () => {
+          const key = appFor(c, method, onError);
+          const sessionConfig = { [method]: { restOnError: onError } };
+          const outcome: HookOutcome = await engine.invoke(method, body, ctx(key, type === 'connect' ? {} : { restClientConfig: sessionConfig }));
+          const expectedBody = { nodeId: 'nodeA@192.0.2.1', appKey: key, sessionId: '/192.0.2.10:50000/192.0.2.1:8443', ...body };
+          if (c === 'ok') {
+            assert.equal(outcome.ok, true);
+            assert.deepEqual(outcome.body, expectedBody);
+            return;
+          }
+          assert.equal(outcome.ok, false);
+          if (outcome.ok) return;
+          assert.equal(outcome.refuse, refuse);
+          assertInfo(outcome, c);
+          assert.equal(outcome.httpStatus, HTTP_STATUS[c]);
+          assert.deepEqual(outcome.body, expectedBody, 'the client\'s own data to go on with');
+          const log = store.hookLog.query({ appKey: key });
+          const attempts = c === 'refused' ? 1 + RETRIES : 1;
+          assert.equal(log.length, attempts, 'every attempt is in the hook log');
+          assert.ok(log.every((e) => e.error !== null && e.method === method));
+        });
+      }
+    }
+  }
+
+  for (const onError of ['LOG', 'FAIL'] as const) {
+    for (const c of ['ok', 'forbiddenWithReason', 'serverError', 'refused', 'timeout', 'notJson'] as const) {
+      it(`event CallStatusEvent, restOnError ${onError}, backend ${c} → ${c === 'ok' ? 'delivered' : onError === 'FAIL' ? 'ErrorStatusEvent for the client, kept for retry' : 'logged, kept for retry'}`, async () => {
+        const key = appFor(c, 'CallStatusEvent', onError);
+        const sessionId = `/192.0.2.77:${appSeq}/192.0.2.1:8443`;
+        const started = performance.now();
+        const result = engine.emit('CallStatusEvent', { callId: 'c1', status: 'ESTABLISHED' }, ctx(key, { sessionId, restClientConfig: { CallStatusEvent: { restOnError: onError } } }));
+        assert.ok(performance.now() - started < 50, 'emit returns at once, whatever the backend does');
+        assert.equal(result.queued, true);
+        await waitUntil(() => store.hookLog.query({ appKey: key }).length >= (c === 'refused' ? 1 + RETRIES : 1), 'the delivery attempt');
+        await waitUntil(() => c !== 'ok' || store.outbox.head(sessionId) === undefined, 'the delivered row to go');
+        const pending = store.outbox.head(sessionId);
+        if (c === 'ok') {
+          assert.equal(pending, undefined);
+          assert.deepEqual(failures, []);
+          return;
+        }
+        await waitUntil(() => store.outbox.head(sessionId)?.attempts === 1, 'the failed attempt to be recorded');
+        assert.equal(store.outbox.head(sessionId)!.state, 'pending');
+        if (onError === 'FAIL') {
+          assert.equal(failures.length, 1);
+          assert.equal(failures[0]!.sessionId, sessionId);
+          assert.equal(failures[0]!.method, 'CallStatusEvent');
+          assert.equal(failures[0]!.eventId, result.eventId);
+          assertInfo(failures[0]!, c);
+        } else {
+          assert.deepEqual(failures, []);
+        }
+      });
+    }
+  }
+});
+
+describe('what a 200 answer changes', () => {
+  it('connect: every non-context field of the response replaces the request\'s; context fields never change', async () => {
+    const key = newApp();
+    backend.responder = (r) => ({
+      kind: 'json',
+      body: {
+        ...r.json,
+        sipLogin: '1001', sipPassword: 'secret', sipAuthenticationName: '1001', sipDomain: 'pbx.example', sipRegisterRequired: false, sipPort: 5060,
+        nodeId: 'evil', appKey: 'otherApp', sessionId: '/6.6.6.6:1/6.6.6.6:2',
+        restClientConfig: {
+          call: { restOnError: 'FAIL', restPolicy: 'OVERWRITE', restOverwrite: 'callee' },
+          ConnectionStatusEvent: { clientExclude: 'sipLogin,sipPassword,sipAuthenticationName,sipDomain,sipOutboundProxy' },
+        },
+      },
+    });
+    const outcome = await engine.invoke('connect', { sipLogin: 'browser', custom: { a: 1 }, mediaProviders: ['WebRTC'] }, ctx(key));
+    assert.equal(outcome.ok, true);
+    assert.deepEqual(outcome.body, {
+      nodeId: 'nodeA@192.0.2.1', appKey: key, sessionId: '/192.0.2.10:50000/192.0.2.1:8443',
+      sipLogin: '1001', custom: { a: 1 }, mediaProviders: ['WebRTC'],
+      sipPassword: 'secret', sipAuthenticationName: '1001', sipDomain: 'pbx.example', sipRegisterRequired: false, sipPort: 5060,
+    });
+    assert.deepEqual(outcome.restClientConfig, {
+      call: { restOnError: 'FAIL', restPolicy: 'OVERWRITE', restOverwrite: 'callee' },
+      ConnectionStatusEvent: { clientExclude: 'sipLogin,sipPassword,sipAuthenticationName,sipDomain,sipOutboundProxy' },
+    });
+    // the session's config now rules later calls: ConnectionStatusEvent hides the SIP credentials from the client
+    const emitted = engine.emit('ConnectionStatusEvent', { ...outcome.body, status: 'ESTABLISHED' }, ctx(key, { restClientConfig: outcome.restClientConfig }));
+    assert.deepEqual(emitted.clientExclude, ['sipLogin', 'sipPassword', 'sipAuthenticationName', 'sipDomain', 'sipOutboundProxy']);
+  });
+
+  it('connect: a connect response\'s restClientConfig overrides the app default per method', async () => {
+    const key = newApp({ restClientConfig: { call: { restOnError: 'FAIL' }, hold: { restPolicy: 'DISABLE' } } });
+    backend.responder = (r) => ({ kind: 'json', body: { ...r.json, restClientConfig: { call: { restPolicy: 'OVERWRITE', restOverwrite: 'callee' } } } });
+    const outcome = await engine.invoke('connect', {}, ctx(key));
+    assert.deepEqual(outcome.restClientConfig, { call: { restPolicy: 'OVERWRITE', restOverwrite: 'callee' }, hold: { restPolicy: 'DISABLE' } });
+    const noConfig = newApp({ restClientConfig: { hold: { restPolicy: 'DISABLE' } } });
+    backend.responder = () => ({ kind: 'echo' });
+    assert.deepEqual((await engine.invoke('connect', {}, ctx(noConfig))).restClientConfig, { hold: { restPolicy: 'DISABLE' } }, 'no config in the response: the app default');
+  });
+
+  it('connect: a bad restClientConfig in the response refuses the connection, naming what was wrong', async () => {
+    const key = newApp();
+    backend.responder = (r) => ({ kind: 'json', body: { ...r.json, restClientConfig: { call: { restOnError: 'SOMETIMES' } } } });
+    const outcome = await engine.invoke('connect', {}, ctx(key));
+    assert.equal(outcome.ok, false);
+    assert.equal(!outcome.ok && outcome.refuse, true);
+    assert.match(!outcome.ok ? outcome.info : '', /connect response has a bad restClientConfig\.call\.restOnError must be LOG or FAIL \(got "SOMETIMES"\)/);
+  });
+
+  it('restPolicy OVERWRITE copies exactly the restOverwrite fields, never context fields', async () => {
+    const key = newApp();
+    backend.responder = (r) => ({ kind: 'json', body: { ...r.json, callee: '+15550100', caller: 'spoofed', sessionId: 'evil', nodeId: 'evil' } });
+    const cfg = { call: { restPolicy: 'OVERWRITE' as const, restOverwrite: 'callee,sessionId,nodeId,missingField' } };
+    const outcome = await engine.invoke('call', { callId: 'c1', callee: '100', caller: 'alice' }, ctx(key, { restClientConfig: cfg }));
+    assert.equal(outcome.ok, true);
+    assert.equal(outcome.body['callee'], '+15550100');
+    assert.equal(outcome.body['caller'], 'alice', 'not listed: not overwritten');
+    assert.equal(outcome.body['sessionId'], '/192.0.2.10:50000/192.0.2.1:8443');
+    assert.equal(outcome.body['nodeId'], 'nodeA@192.0.2.1');
+    assert.equal(Object.hasOwn(outcome.body, 'missingField'), false);
+  });
+
+  it('restPolicy NOTIFY (the default) ignores the response', async () => {
+    const key = newApp();
+    backend.responder = (r) => ({ kind: 'json', body: { ...r.json, callee: '+15550100' } });
+    const outcome = await engine.invoke('call', { callee: '100' }, ctx(key, { restClientConfig: { call: { restOverwrite: 'callee' } } }));
+    assert.equal(outcome.ok && outcome.body['callee'], '100');
+  });
+
+  it('a __proto__ key in a backend answer is a plain field, not a prototype', async () => {
+    const key = newApp();
+    backend.responder = () => ({ kind: 'raw', status: 200, body: '{"__proto__":{"polluted":true},"sipLogin":"x"}' });
+    const outcome = await engine.invoke('connect', {}, ctx(key));
+    assert.equal(outcome.ok, true);
+    assert.equal((outcome.body as { polluted?: boolean }).polluted, undefined);
+    assert.equal(Object.getPrototypeOf(outcome.body), Object.prototype);
+  });
+});
+
+describe('what is sent', () => {
+  it('every body carries the context fields from ctx; a caller cannot fake them', async () => {
+    const key = newApp();
+    await engine.invoke('call', { callId: 'c1', nodeId: 'fake', appKey: 'fake', sessionId: 'fake' }, ctx(key));
+    assert.deepEqual(backend.requests[0]!.json, { nodeId: 'nodeA@192.0.2.1', appKey: key, sessionId: '/192.0.2.10:50000/192.0.2.1:8443', callId: 'c1' });
+  });
+
+  it('restExclude keeps fields from the backend (but never the context fields); clientExclude is returned', async () => {
+    const key = newApp();
+    const cfg = { call: { restExclude: 'sdp,sessionId', clientExclude: 'sipMessageRaw' } };
+    const outcome = await engine.invoke('call', { callId: 'c1', sdp: 'v=0...', callee: '100' }, ctx(key, { restClientConfig: cfg }));
+    assert.deepEqual(backend.requests[0]!.json, { nodeId: 'nodeA@192.0.2.1', appKey: key, sessionId: '/192.0.2.10:50000/192.0.2.1:8443', callId: 'c1', callee: '100' });
+    assert.equal(outcome.ok && outcome.body['sdp'], 'v=0...', 'the operation keeps the excluded field');
+    assert.deepEqual(outcome.clientExclude, ['sipMessageRaw']);
+    engine.emit('CallStatusEvent', { callId: 'c1', sdp: 'v=0', status: 'RING' }, ctx(key, { sessionId: '/x:1/y:2', restClientConfig: { CallStatusEvent: { restExclude: 'sdp' } } }));
+    await backend.waitForRequests(2);
+    const event = backend.requests[1]!.json!;
+    assert.equal(Object.hasOwn(event, 'sdp'), false);
+    assert.equal(event['sequence'], 1);
+    assert.match(String(event['eventId']), /^[0-9a-f-]{36}$/);
+  });
+
+  it('a method not enabled for the app makes no request and goes on with the client\'s data', async () => {
+    const key = newApp({ methods: ['connect'] });
+    const outcome = await engine.invoke('call', { callee: '100' }, ctx(key));
+    assert.deepEqual(outcome, {
+      ok: true, called: false, clientExclude: [], restClientConfig: {},
+      body: { nodeId: 'nodeA@192.0.2.1', appKey: key, sessionId: '/192.0.2.10:50000/192.0.2.1:8443', callee: '100' },
+    });
+    assert.deepEqual(engine.emit('CallStatusEvent', { status: 'X' }, ctx(key)), { queued: false, clientExclude: [] });
+    const none = newApp({ methods: [] });
+    assert.equal((await engine.invoke('connect', {}, ctx(none))).ok, true, 'a new app (no methods) lets connect through');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(backend.requests.length, 0);
+  });
+
+  it('restPolicy DISABLE makes no request', async () => {
+    const key = newApp();
+    const outcome = await engine.invoke('hold', { callId: 'c1' }, ctx(key, { restClientConfig: { hold: { restPolicy: 'DISABLE' } } }));
+    assert.equal(outcome.ok && outcome.called, false);
+    assert.equal(engine.emit('CallStatusEvent', {}, ctx(key, { restClientConfig: { CallStatusEvent: { restPolicy: 'DISABLE' } } })).queued, false);
+    assert.equal(backend.requests.length, 0);
+  });
+
+  it('disableRest turns every hook off', async () => {
+    const key = newApp();
+    const off = createHookEngine({
+      store, log: createLogger('silent'),
+      config: { restRequestTimeoutMs: TIMEOUT_MS, restRetryCount: 0, restEventMaxAgeMs: 1000, disableRest: true, userAgent: 'x' },
+    });
+    assert.equal((await off.invoke('connect', {}, ctx(key))).ok, true);
+    assert.equal(off.emit('CallStatusEvent', {}, ctx(key)).queued, false);
+    await off.stop();
+    assert.equal(backend.requests.length, 0);
+  });
+
+  it('an unknown appKey refuses connect without a request', async () => {
+    const outcome = await engine.invoke('connect', {}, ctx('noSuchApp'));
+    assert.deepEqual(outcome.ok === false && [outcome.refuse, outcome.info], [true, 'unknown appKey "noSuchApp"']);
+    assert.equal(engine.emit('CallStatusEvent', {}, ctx('noSuchApp')).queued, false);
+  });
+
+  it('invoke refuses events and emit refuses decision hooks (a caller bug, not a backend problem)', async () => {
+    await assert.rejects(engine.invoke('CallStatusEvent' as never, {}, ctx('defaultApp')), /is an event: use emit\(\)/);
+    assert.throws(() => engine.emit('call' as never, {}, ctx('defaultApp')), /not one: use invoke\(\)/);
+  });
+
+  it('POST <url>/<method> with JSON, Accept, User-Agent and Basic auth', async () => {
+    const key = newApp({ extra: { restUsername: 'hookuser', restPassword: 'pä ss' } });
+    await engine.invoke('sendDtmf', { callId: 'c1', dtmf: '1', type: 'RFC2833' }, ctx(key));
+    const r = backend.requests[0]!;
+    assert.equal(r.method, 'POST');
+    assert.equal(r.path, `/${key}/sendDtmf`);
+    assert.equal(r.headers['content-type'], 'application/json; charset=UTF-8');
+    assert.equal(r.headers['accept'], 'application/json');
+    assert.equal(r.headers['user-agent'], 'callhook/test');
+    assert.equal(r.headers['authorization'], `Basic ${Buffer.from('hookuser:pä ss').toString('base64')}`);
+    assert.equal(r.headers['x-callhook-signature'], undefined, 'no secret, no signature');
+  });
+
+  it('signed hooks verify with the exported verifier over the raw body; tampering and expiry are caught', async () => {
+    const key = newApp({ extra: { restSecret: 'topsecret' } });
+    await engine.invoke('call', { callee: '100' }, ctx(key));
+    const r = backend.requests[0]!;
+    const header = r.headers['x-callhook-signature'] as string;
+    assert.deepEqual(verifySignature(r.rawBody, header, 'topsecret'), { ok: true });
+    assert.deepEqual(verifySignature(r.rawBody.replace('100', '900'), header, 'topsecret'), { ok: false, reason: 'mismatch' });
+    assert.deepEqual(verifySignature(r.rawBody, header, 'topsecret', { now: Date.now() + 10 * 60_000 }), { ok: false, reason: 'expired' });
+  });
+
+  it('signature "wcs" also sends Authorization: WCS <hmac-md5> (what a WCS backend checks)', async () => {
+    const key = newApp({ extra: { restSecret: 'wcskey', signature: 'wcs' } });
+    engine.emit('CallStatusEvent', { status: 'FINISH' }, ctx(key, { sessionId: '/wcs:1/x:2' }));
+    await backend.waitForRequests(1);
+    const r = backend.requests[0]!;
+    assert.deepEqual(verifyWcsSignature(r.rawBody, r.headers['authorization'], 'wcskey'), { ok: true });
+    assert.deepEqual(verifyWcsSignature(r.rawBody + ' ', r.headers['authorization'], 'wcskey'), { ok: false, reason: 'mismatch' });
+    assert.deepEqual(verifySignature(r.rawBody, r.headers['x-callhook-signature'] as string, 'wcskey'), { ok: true });
+  });
+
+  it('reuses one keep-alive connection per origin for sequential hooks', async () => {
+    const key = newApp();
+    for (let i = 0; i < 5; i++) await engine.invoke('call', { i }, ctx(key));
+    const ids = new Set(backend.requests.map((r) => r.connectionId));
+    assert.equal(ids.size, 1, `5 hooks over ${ids.size} connections`);
+  });
+});
+
+describe('bad backends', () => {
+  it('a redirect is not followed: an interaction error naming it', async () => {
+    const key = newApp();
+    backend.responder = (r) => ({ kind: 'redirect', status: 302, location: backend.url(`/${key}-loop/${r.hook}`) });
+    const outcome = await engine.invoke('call', {}, ctx(key, { restClientConfig: { call: { restOnError: 'FAIL' } } }));
+    assert.equal(outcome.ok, false);
+    assert.equal(!outcome.ok && outcome.info, 'Found');
+    assert.equal(backend.requests.length, 1, 'no second request to the Location');
+    assert.equal(store.hookLog.query({ appKey: key })[0]!.error, `HTTP 302 Found: redirect to ${backend.url(`/${key}-loop/call`)} not followed (hooks never follow redirects)`);
+  });
+
+  it('a 10 MB garbage answer is cut at 1 MiB: an error, not a memory blow-up', async () => {
+    const key = newApp();
+    backend.responder = () => ({ kind: 'huge', bytes: 10 * 1024 * 1024 });
+    const outcome = await engine.invoke('connect', {}, ctx(key));
+    assert.equal(outcome.ok, false);
+    assert.equal(!outcome.ok && outcome.info, 'REST response body is larger than 1048576 bytes');
+    // the engine still works afterwards
+    backend.responder = () => ({ kind: 'echo' });
+    assert.equal((await engine.invoke('connect', {}, ctx(key))).ok, true);
+  });
+
+  it('a connection closed without an answer is retried restRetryCount times (never sent → safe to resend)', async () => {
+    const key = newApp();
+    backend.responder = () => ({ kind: 'close' });
+    const outcome = await engine.invoke('call', {}, ctx(key, { restClientConfig: { call: { restOnError: 'FAIL' } } }));
+    assert.equal(outcome.ok, false);
+    assert.match(!outcome.ok ? outcome.info : '', /socket hang up|ECONNRESET/);
+    assert.equal(backend.requests.length, 1 + RETRIES);
+  });
+
+  it('a request that reached the backend is never resent: 500 and timeouts are tried once', async () => {
+    const key = newApp();
+    backend.responder = () => ({ kind: 'raw', status: 500, body: '' });
+    await engine.invoke('call', {}, ctx(key));
+    backend.responder = () => ({ kind: 'delay', ms: TIMEOUT_MS * 2, then: { kind: 'echo' } });
+    await engine.invoke('call', {}, ctx(key));
+    assert.equal(backend.requests.length, 2);
+  });
+});

@@ -1,0 +1,226 @@
+/**
+ * Durable event delivery (rest-hooks.md "Timing and delivery") against a real HTTP backend: written before the
+ * first attempt, at least once, in order per session, backoff while the backend is down, survival of a restart,
+ * dead letters past restEventMaxAgeMs and their replay, and one app's dead backend not holding up another.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, describe, it } from 'node:test';
+import { openStore, type Store } from '../../src/store/index.ts';
+import { createHookEngine, type HookEngine, type HookEngineDeps } from '../../src/hooks/index.ts';
+import { createLogger } from '../../src/log.ts';
+import { TestBackend, type RecordedRequest } from '../support/backend.ts';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Everything a test started, stopped in reverse order whatever happens. */
+let cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+function newDataDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'callhook-outbox-'));
+  dirs.push(d);
+  return d;
+}
+
+function open(dataDir: string, overrides: Partial<HookEngineDeps['config']> = {}, outbox: HookEngineDeps['outbox'] = {}): { store: Store; engine: HookEngine } {
+  const store = openStore({ dataDir, adminPort: 8081 });
+  const engine = createHookEngine({
+    store,
+    config: { restRequestTimeoutMs: 1000, restRetryCount: 0, restEventMaxAgeMs: 60_000, disableRest: false, userAgent: 'callhook/test', ...overrides },
+    log: createLogger('silent'),
+    outbox: { backoffMinMs: 10, backoffMaxMs: 80, ...outbox },
+  });
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await engine.stop();
+    store.close();
+  };
+  cleanups.push(close);
+  return { store, engine };
+}
+
+async function startBackend(port?: number): Promise<TestBackend> {
+  const b = await TestBackend.start(port === undefined ? {} : { port });
+  cleanups.push(() => b.stop());
+  return b;
+}
+
+function addApp(store: Store, key: string, url: string): void {
+  store.apps.add({ name: key, appKey: key, url });
+  store.apps.enableMethod(key, '*');
+}
+
+const sessionOf = (i: number): string => `/198.51.100.${i}:40000/192.0.2.1:8443`;
+const ctx = (appKey: string, sessionId: string) => ({ appKey, sessionId, nodeId: 'node@192.0.2.1' });
+
+async function waitUntil(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Per session: the sequences in arrival order. */
+function arrivals(requests: RecordedRequest[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const r of requests) {
+    const s = String(r.json!['sessionId']);
+    out.set(s, [...(out.get(s) ?? []), Number(r.json!['sequence'])]);
+  }
+  return out;
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+describe('event outbox', () => {
+  it('backend down: 1,000 events wait; backend up: all arrive once, in order per session', async () => {
+    const port = await TestBackend.closedPort();
+    const { store, engine } = open(newDataDir());
+    addApp(store, 'app', `http://127.0.0.1:${port}/rest`);
+    engine.start();
+
+    const SESSIONS = 20;
+    const PER_SESSION = 50;
+    const started = performance.now();
+    for (let n = 1; n <= PER_SESSION; n++) {
+      for (let s = 0; s < SESSIONS; s++) {
+        const r = engine.emit('CallStatusEvent', { callId: `call-${s}`, n }, ctx('app', sessionOf(s)));
+        assert.equal(r.sequence, n);
+      }
+    }
+    const emitMs = performance.now() - started;
+    assert.ok(emitMs < 2000, `1,000 emits took ${emitMs.toFixed(0)} ms: emit must not wait for the backend`);
+    assert.equal(store.outbox.depth().pending, 1000, 'every event is in the store before any delivery');
+
+    await waitUntil(() => store.hookLog.query({ failed: true, limit: 100 }).length >= SESSIONS * 2, 'failed attempts while the backend is down');
+    const backend = await startBackend(port);
+    await backend.waitForRequests(1000, 15_000);
+    await waitUntil(() => store.outbox.depth().pending === 0, 'the outbox to drain');
+    await new Promise((r) => setTimeout(r, 200)); // anything sent twice would show up here
+
+    assert.equal(backend.requests.length, 1000, 'none twice');
+    assert.equal(new Set(backend.requests.map((r) => r.json!['eventId'])).size, 1000);
+    const bySession = arrivals(backend.requests);
+    assert.equal(bySession.size, SESSIONS);
+    for (const [session, seqs] of bySession) assert.deepEqual(seqs, range(1, PER_SESSION), `order of ${session}`);
+  });
+
+  it('a restart while events are pending loses none (backend down the whole time)', async () => {
+    const port = await TestBackend.closedPort();
+    const dataDir = newDataDir();
+    const first = open(dataDir);
+    addApp(first.store, 'app', `http://127.0.0.1:${port}/rest`);
+    first.engine.start();
+    for (let n = 1; n <= 30; n++) for (let s = 0; s < 10; s++) first.engine.emit('CallStatusEvent', { n }, ctx('app', sessionOf(s)));
+    await waitUntil(() => first.store.hookLog.query({ failed: true }).length >= 10, 'first attempts to fail');
+    await first.engine.stop();
+    first.store.close();
+
+    const second = open(dataDir);
+    assert.equal(second.store.outbox.depth().pending, 300);
+    const backend = await startBackend(port);
+    second.engine.start();
+    assert.equal(second.engine.emit('CallStatusEvent', { n: 31 }, ctx('app', sessionOf(0))).sequence, 31, 'sequences continue after a restart');
+    await backend.waitForRequests(301, 10_000);
+    await waitUntil(() => second.store.outbox.depth().pending === 0, 'the outbox to drain');
+    const bySession = arrivals(backend.requests);
+    for (let s = 0; s < 10; s++) assert.deepEqual(bySession.get(sessionOf(s)), range(1, s === 0 ? 31 : 30));
+  });
+
+  it('a restart with deliveries in flight loses none (at least once: only those in flight may come twice)', async () => {
+    const backend = await startBackend();
+    backend.responder = () => ({ kind: 'delay', ms: 30, then: { kind: 'echo' } });
+    const dataDir = newDataDir();
+    const first = open(dataDir);
+    addApp(first.store, 'app', backend.url());
+    first.engine.start();
+    for (let n = 1; n <= 20; n++) for (let s = 0; s < 5; s++) first.engine.emit('CallStatusEvent', { n }, ctx('app', sessionOf(s)));
+    await backend.waitForRequests(15);
+    await first.engine.stop();
+    first.store.close();
+    const beforeRestart = backend.requests.length;
+
+    const second = open(dataDir);
+    second.engine.start();
+    await waitUntil(() => second.store.outbox.depth().pending === 0, 'the outbox to drain');
+    const ids = backend.requests.map((r) => String(r.json!['eventId']));
+    assert.equal(new Set(ids).size, 100, 'every event arrived');
+    assert.ok(ids.length - 100 <= 5, `at most one duplicate per session (the one in flight at stop), got ${ids.length - 100}`);
+    assert.ok(beforeRestart < 100, 'the restart really interrupted delivery');
+    for (const [session, seqs] of arrivals(backend.requests)) {
+      const firstSeen = seqs.filter((s, i) => seqs.indexOf(s) === i);
+      assert.deepEqual(firstSeen, range(1, 20), `order of ${session}`);
+    }
+  });
+
+  it('events past restEventMaxAgeMs become dead letters; replay delivers them in order', async () => {
+    const port = await TestBackend.closedPort();
+    const { store, engine } = open(newDataDir(), { restEventMaxAgeMs: 300 });
+    addApp(store, 'app', `http://127.0.0.1:${port}/rest`);
+    engine.start();
+    for (let n = 1; n <= 5; n++) engine.emit('TransferStatusEvent', { callId: 'c', n }, ctx('app', sessionOf(1)));
+    engine.emit('TransferStatusEvent', { n: 1 }, ctx('app', sessionOf(2)));
+    await waitUntil(() => store.outbox.depth().dead === 6, 'all six to go dead', 5000);
+    const dead = store.outbox.list({ dead: true });
+    assert.ok(dead.every((e) => /ECONNREFUSED/.test(e.lastError ?? '')), 'the last error is kept');
+    const text = await engine.metrics.metrics();
+    assert.match(text, /callhook_outbox_events\{state="dead"\} 6/);
+
+    const backend = await startBackend(port);
+    assert.equal(engine.replayEvents({ appKey: 'app' }), 6);
+    await backend.waitForRequests(6, 5000);
+    await waitUntil(() => store.outbox.depth().pending === 0, 'replayed events to be delivered');
+    assert.deepEqual(arrivals(backend.requests).get(sessionOf(1)), [1, 2, 3, 4, 5]);
+    assert.deepEqual(store.outbox.depth(), { pending: 0, dead: 0 });
+  });
+
+  it('a hanging backend holds only its own app: other apps\' events and hooks go on', async () => {
+    const slow = await startBackend();
+    slow.responder = () => ({ kind: 'delay', ms: 5000, then: { kind: 'echo' } });
+    const fast = await startBackend();
+    const { store, engine } = open(newDataDir(), { restRequestTimeoutMs: 2000 }, { concurrencyPerApp: 2 });
+    addApp(store, 'slowApp', slow.url());
+    addApp(store, 'fastApp', fast.url());
+    engine.start();
+    for (let s = 0; s < 10; s++) engine.emit('CallStatusEvent', { s }, ctx('slowApp', sessionOf(s)));
+    await slow.waitForRequests(2);
+
+    const started = performance.now();
+    for (let s = 0; s < 10; s++) engine.emit('CallStatusEvent', { s }, ctx('fastApp', sessionOf(100 + s)));
+    await fast.waitForRequests(10, 1000);
+    const outcome = await engine.invoke('call', { callee: '1' }, ctx('fastApp', sessionOf(100)));
+    assert.equal(outcome.ok, true);
+    assert.ok(performance.now() - started < 1000, 'fast app served while the slow one hangs');
+    assert.equal(slow.requests.length, 2, 'the slow app uses only its own delivery slots');
+  });
+
+  it('sessions of one app are delivered in parallel: one slow session does not delay another', async () => {
+    const backend = await startBackend();
+    backend.responder = (r) => (r.json!['sessionId'] === sessionOf(1) ? { kind: 'delay', ms: 400, then: { kind: 'echo' } } : { kind: 'echo' });
+    const { store, engine } = open(newDataDir());
+    addApp(store, 'app', backend.url());
+    engine.start();
+    engine.emit('CallStatusEvent', { n: 1 }, ctx('app', sessionOf(1)));
+    engine.emit('CallStatusEvent', { n: 2 }, ctx('app', sessionOf(1)));
+    for (let n = 1; n <= 5; n++) engine.emit('CallStatusEvent', { n }, ctx('app', sessionOf(2)));
+    await backend.waitForRequests(6, 2000);
+    const order = backend.requests.map((r) => `${r.json!['sessionId'] === sessionOf(1) ? 'slow' : 'other'}#${r.json!['sequence']}`);
+    assert.deepEqual(order, ['slow#1', 'other#1', 'other#2', 'other#3', 'other#4', 'other#5'], 'one in flight per session; others go on');
+    await backend.waitForRequests(7, 2000);
+    assert.equal(backend.requests[6]!.json!['sequence'], 2, 'the slow session\'s next event only after its first');
+  });
+});
