@@ -16,6 +16,7 @@ import { interpret, type Interaction } from './interaction.ts';
 import { createHookMetrics } from './metrics.ts';
 import { OutboxWorker, type DeliveryResult } from './outbox-worker.ts';
 import { HookError } from './errors.ts';
+import { WriteBehind } from './write-behind.ts';
 import {
   CONTEXT_FIELDS,
   type EmitResult,
@@ -62,6 +63,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
   const now = deps.now ?? Date.now;
   const http = new HookHttpClient();
   const metrics = createHookMetrics(store.outbox);
+  const writes = new WriteBehind(store, log);
 
   /**
    * One hook exchange with the rest-hooks.md retry rule: a request that could not be sent at all is sent again,
@@ -87,7 +89,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
       const outcome = result.ok ? 'ok' : result.outcome;
       metrics.requests.inc({ app: app.appKey, method, outcome });
       metrics.latency.observe({ app: app.appKey, method }, latencyMs / 1000);
-      store.hookLog.append({
+      const entry = {
         time,
         appKey: app.appKey,
         method,
@@ -95,7 +97,8 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
         status: result.ok ? 200 : (result.httpStatus ?? null),
         latencyMs: Math.round(latencyMs * 1000) / 1000,
         error: result.ok ? null : result.error,
-      });
+      };
+      writes.add(() => store.hookLog.append(entry));
       if (result.ok || !result.unsent || attempt >= config.restRetryCount) return result;
       log.debug({ appKey: app.appKey, method, error: result.error, attempt: attempt + 1 }, 'REST hook not sent, retrying');
     }
@@ -105,7 +108,16 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     return config.disableRest || policy === 'DISABLE' || !app.methods.includes(method);
   }
 
+  /** A decision hook's log rows are committed before its outcome is returned: `show hooks` sees it at once. */
   async function invoke(method: DecisionMethod, body: JsonObject, ctx: HookContext): Promise<HookOutcome> {
+    try {
+      return await decide(method, body, ctx);
+    } finally {
+      writes.flush();
+    }
+  }
+
+  async function decide(method: DecisionMethod, body: JsonObject, ctx: HookContext): Promise<HookOutcome> {
     const type = methodType(method);
     if (type === undefined || type === 'event') throw new TypeError(`invoke() is for decision hooks; ${method} is ${type === 'event' ? 'an event: use emit()' : 'unknown'}`);
     const full = withContext(body, ctx);
@@ -198,7 +210,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     return { delivered: false, error: result.error, permanent: false, aborted: false };
   }
 
-  const worker = new OutboxWorker(store.outbox, deliver, {
+  const worker = new OutboxWorker(store.outbox, deliver, writes, {
     backoffMinMs: deps.outbox?.backoffMinMs ?? DEFAULT_BACKOFF_MIN_MS,
     backoffMaxMs: deps.outbox?.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS,
     concurrencyPerApp: deps.outbox?.concurrencyPerApp ?? DEFAULT_CONCURRENCY_PER_APP,
@@ -213,6 +225,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     start: () => worker.start(),
     async stop() {
       await worker.stop();
+      writes.flush();
       http.close();
     },
     replayEvents(q = {}) {

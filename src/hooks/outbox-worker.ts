@@ -12,6 +12,7 @@
  */
 import type { EventOutbox, OutboxEvent } from '../store/types.ts';
 import type { Logger } from '../log.ts';
+import type { WriteBehind } from './write-behind.ts';
 
 export type DeliveryResult =
   | { delivered: true }
@@ -55,6 +56,8 @@ export class OutboxWorker {
   constructor(
     private readonly outbox: EventOutbox,
     private readonly deliver: Deliver,
+    /** Outbox state changes go through it; the head of a lane is read only after a flush. */
+    private readonly writes: WriteBehind,
     private readonly opts: OutboxWorkerOptions,
   ) {}
 
@@ -134,6 +137,7 @@ export class OutboxWorker {
 
   private pump(): void {
     if (!this.running) return;
+    this.writes.flush();
     for (const s of this.slots.values()) {
       while (s.inFlight < this.opts.concurrencyPerApp && s.ready.length > 0) {
         this.startHead(s.ready.shift()!, s);
@@ -174,14 +178,14 @@ export class OutboxWorker {
       const result = await this.deliver(event, signal);
       if (!this.running) return; // stopping: the event stays as it is, pending
       if (result.delivered) {
-        this.outbox.markDelivered(event.id);
+        this.writes.add(() => this.outbox.markDelivered(event.id));
         this.enqueue(lane);
         return;
       }
       const now = this.opts.now();
       const deadline = event.activeSince + this.opts.maxAgeMs;
       if (result.permanent || now >= deadline) {
-        this.outbox.markDead(event.id, result.error);
+        this.writes.add(() => this.outbox.markDead(event.id, result.error));
         this.opts.log.warn(
           { eventId: event.eventId, appKey: event.appKey, sessionId: event.sessionId, method: event.method, error: result.error },
           'event is dead: not delivered within restEventMaxAgeMs (replay it with `callhook replay events`)',
@@ -191,10 +195,10 @@ export class OutboxWorker {
       }
       // The last retry is made at the deadline itself rather than skipped.
       const next = Math.min(now + this.backoff(event.attempts + 1), deadline);
-      this.outbox.markAttemptFailed(event.id, next, result.error);
+      this.writes.add(() => this.outbox.markAttemptFailed(event.id, next, result.error));
       this.wait(lane, next - now);
     } catch (e) {
-      this.opts.log.error({ err: e, eventId: event.eventId }, 'outbox: delivery bookkeeping failed');
+      this.opts.log.error({ err: e, eventId: event.eventId }, 'outbox: delivery failed unexpectedly');
       this.lanes.delete(lane.sessionId);
     }
   }

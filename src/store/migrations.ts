@@ -44,9 +44,11 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (app_id, method)
       ) WITHOUT ROWID;
 
+      -- Indexes here are kept to what delivery needs: every index is one more page written per event.
+      -- event_id is a random UUID (v4) and needs no uniqueness index.
       CREATE TABLE event_outbox (
         id              INTEGER PRIMARY KEY,
-        event_id        TEXT NOT NULL UNIQUE,
+        event_id        TEXT NOT NULL,
         app_key         TEXT NOT NULL,
         session_id      TEXT NOT NULL,
         method          TEXT NOT NULL,
@@ -60,9 +62,10 @@ export const MIGRATIONS: readonly Migration[] = [
         last_error      TEXT,
         state           TEXT NOT NULL CHECK (state IN ('pending', 'dead'))
       );
-      -- the head of a session (oldest pending) and the listing by state
-      CREATE INDEX event_outbox_session ON event_outbox (session_id, state, id);
-      CREATE INDEX event_outbox_state ON event_outbox (state, id);
+      -- the head of a session: its oldest pending event
+      CREATE INDEX event_outbox_pending ON event_outbox (session_id, id) WHERE state = 'pending';
+      -- dead letters, for listing and replay; pending rows never touch this index
+      CREATE INDEX event_outbox_dead ON event_outbox (id) WHERE state = 'dead';
       -- per-session sequence counters outlive delivered rows (which are deleted)
       CREATE TABLE event_sequences (
         session_id    TEXT PRIMARY KEY,
@@ -80,7 +83,7 @@ export const MIGRATIONS: readonly Migration[] = [
         latency_ms REAL NOT NULL,
         error      TEXT
       );
-      CREATE INDEX hook_log_app ON hook_log (app_key, id);
+      -- no index besides the rowid: at most 10,000 rows to filter, and one less page to write per attempt
     `,
   },
 ];

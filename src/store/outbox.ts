@@ -45,6 +45,13 @@ function toEvent(r: Row): OutboxEvent {
   };
 }
 
+/** The state is a literal in the SQL so that SQLite can use the partial index of dead rows. */
+function listByState(db: Database, state: OutboxState) {
+  return db.prepare<[{ appKey: string | null; limit: number }], Row>(
+    `SELECT * FROM event_outbox WHERE state = '${state}' AND (@appKey IS NULL OR app_key = @appKey) ORDER BY id LIMIT @limit`,
+  );
+}
+
 export class SqliteEventOutbox implements EventOutbox {
   private readonly q;
   private readonly appendTx: (e: NewOutboxEvent) => OutboxEvent;
@@ -76,11 +83,11 @@ export class SqliteEventOutbox implements EventOutbox {
       dead: db.prepare<[string, number]>(
         "UPDATE event_outbox SET attempts = attempts + 1, last_error = ?, state = 'dead' WHERE id = ?",
       ),
-      list: db.prepare<[{ state: string | null; appKey: string | null; limit: number }], Row>(
-        `SELECT * FROM event_outbox
-          WHERE (@state IS NULL OR state = @state) AND (@appKey IS NULL OR app_key = @appKey)
-          ORDER BY id LIMIT @limit`,
+      list: db.prepare<[{ appKey: string | null; limit: number }], Row>(
+        'SELECT * FROM event_outbox WHERE (@appKey IS NULL OR app_key = @appKey) ORDER BY id LIMIT @limit',
       ),
+      listDead: listByState(db, 'dead'),
+      listPending: listByState(db, 'pending'),
       replay: db.prepare<[{ now: number; appKey: string | null; since: number | null }]>(
         `UPDATE event_outbox SET state = 'pending', attempts = 0, next_attempt_at = @now, active_since = @now
           WHERE state = 'dead' AND (@appKey IS NULL OR app_key = @appKey) AND (@since IS NULL OR created_at >= @since)`,
@@ -154,9 +161,11 @@ export class SqliteEventOutbox implements EventOutbox {
   }
 
   list(q: OutboxListQuery = {}): OutboxEvent[] {
-    const state = q.dead === undefined ? null : q.dead ? 'dead' : 'pending';
     const limit = Math.max(1, Math.floor(q.limit ?? DEFAULT_LIST_LIMIT));
-    return this.q.list.all({ state, appKey: q.appKey ?? null, limit }).map(toEvent);
+    const appKey = q.appKey ?? null;
+    const stmt = q.dead === undefined ? this.q.list : q.dead ? this.q.listDead : this.q.listPending;
+    const rows = stmt.all({ appKey, limit });
+    return rows.map(toEvent);
   }
 
   replay(q: OutboxReplayQuery = {}, now = Date.now()): number {

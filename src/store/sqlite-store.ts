@@ -47,6 +47,7 @@ export function openStore(options: OpenStoreOptions): Store {
       hookLog: new SqliteHookLog(db),
       outbox: new SqliteEventOutbox(db),
       path,
+      batch: <T>(fn: () => T): T => db.transaction(fn)(),
       close: () => db.close(),
     };
   } catch (e) {

@@ -137,7 +137,7 @@ export type OutboxState = 'pending' | 'dead';
 export interface OutboxEvent {
   /** Store order; within a session, delivery follows it. */
   id: number;
-  /** Unique; also in the body, for the backend's idempotency. */
+  /** A random UUID (v4), also in the body: the backend's idempotency key. */
   eventId: string;
   appKey: string;
   sessionId: string;
@@ -212,5 +212,10 @@ export interface Store {
   readonly outbox: EventOutbox;
   /** Path of the database file. */
   readonly path: string;
+  /**
+   * Runs `fn` as one transaction: the writes inside are committed together (one WAL append instead of one per
+   * write) or not at all. Nested calls join the outer transaction.
+   */
+  batch<T>(fn: () => T): T;
   close(): void;
 }

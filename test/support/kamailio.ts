@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +65,7 @@ export interface LocationBinding {
   socket: string;
   /** Source address recorded for NAT traversal; unset in this configuration (no NAT fix-ups on loopback). */
   received?: string;
+  /** The REGISTER's User-Agent header, if it had one. */
   userAgent?: string;
 }
 
@@ -84,9 +86,17 @@ export interface KamailioInstance {
   stop(): Promise<void>;
 }
 
-export type KamailioErrorCode = 'KAMAILIO_BAD_OPTION' | 'KAMAILIO_START' | 'KAMAILIO_EXITED' | 'KAMAILIO_RPC';
+export type KamailioErrorCode =
+  | 'KAMAILIO_BAD_OPTION'
+  | 'KAMAILIO_START'
+  | 'KAMAILIO_EXITED'
+  | 'KAMAILIO_RPC'
+  | 'KAMAILIO_WAIT_TIMEOUT';
 
-/** Kamailio could not be started, stopped unexpectedly, or did not answer an RPC; the message ends with its log. */
+/**
+ * A bad option, a failed start, an unexpected exit or a failed RPC (the message then ends with the tail of
+ * Kamailio's log), or a waitForLocations() that timed out.
+ */
 export class KamailioError extends Error {
   constructor(
     readonly code: KamailioErrorCode,
@@ -169,9 +179,18 @@ async function writeDatabase(dbDir: string, users: readonly KamailioUser[], doma
   );
 }
 
+/** What db_text reads back as the character itself (its file parser's backslash escapes). */
+const DB_TEXT_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  ':': '\\:',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\0': '\\0',
+};
+
 function dbTextEscape(value: string): string {
-  const escapes: Record<string, string> = { '\\': '\\\\', ':': '\\:', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '\\0' };
-  return value.replace(/[\\:\n\r\t\0]/g, (c) => escapes[c] ?? c);
+  return value.replace(/[\\:\n\r\t\0]/g, (c) => DB_TEXT_ESCAPES[c] ?? c);
 }
 
 class KamailioProcess implements KamailioInstance {
@@ -182,7 +201,11 @@ class KamailioProcess implements KamailioInstance {
   private log = '';
   private exitStatus: string | undefined;
   private stopping: Promise<void> | undefined;
-  private readonly killOnExit = () => this.signalGroup('SIGKILL');
+  /** A test that crashes before stop() must not leave Kamailio running, nor its directory behind. */
+  private readonly killOnExit = () => {
+    this.signalGroup('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  };
 
   constructor(
     private readonly dir: string,
@@ -220,7 +243,7 @@ class KamailioProcess implements KamailioInstance {
     this.child.stderr?.on('data', append);
     this.exited = new Promise<void>((resolve) => {
       this.child.once('error', (err) => {
-        this.exitStatus = `could not run kamailio: ${err.message}`;
+        this.exitStatus = `could not be run (${err.message})`;
         resolve();
       });
       this.child.once('close', (code, signal) => {
@@ -230,7 +253,6 @@ class KamailioProcess implements KamailioInstance {
     }).then(() => {
       process.off('exit', this.killOnExit);
     });
-    // A test that crashes before stop() must not leave Kamailio running.
     process.on('exit', this.killOnExit);
   }
 
@@ -312,7 +334,7 @@ class KamailioProcess implements KamailioInstance {
       if (predicate(bindings)) return bindings;
       if (Date.now() > deadline) {
         throw new KamailioError(
-          'KAMAILIO_RPC',
+          'KAMAILIO_WAIT_TIMEOUT',
           `bindings did not reach the expected state within ${timeoutMs} ms; last seen: ${JSON.stringify(bindings)}`,
         );
       }
@@ -387,7 +409,9 @@ function parseRpcOutput(text: string): RpcBlock {
 }
 
 function blocks(block: RpcBlock, name: string): RpcBlock[] {
-  return block.filter(([key, value]) => key === name && typeof value !== 'string').map(([, value]) => value as RpcBlock);
+  return block
+    .filter(([key, value]) => key === name && typeof value !== 'string')
+    .map(([, value]) => value as RpcBlock);
 }
 
 function field(block: RpcBlock, name: string): string | undefined {
@@ -395,10 +419,12 @@ function field(block: RpcBlock, name: string): string | undefined {
   return entry?.[1] as string | undefined;
 }
 
+/** usrloc's RPC prints "[not set]" for an empty field; registrar stores "n/a" when a REGISTER has no User-Agent. */
 const NOT_SET = '[not set]';
+const NO_USER_AGENT = 'n/a';
 
 /** The location table out of `kamcmd ul.dump` (usrloc's RPC: Domains > Domain > AoRs > Info > Contacts > Contact). */
-export function parseUlDump(text: string): LocationBinding[] {
+function parseUlDump(text: string): LocationBinding[] {
   const bindings: LocationBinding[] = [];
   for (const domains of blocks(parseRpcOutput(text), 'Domains')) {
     for (const table of blocks(domains, 'Domain')) {
@@ -426,7 +452,7 @@ function toBinding(aor: string, contact: RpcBlock): LocationBinding | undefined 
   if (expires === undefined || !/^\d+$/.test(expires)) throw new Error(`unexpected Expires ${expires} for ${aor}`);
   const optional = (name: string) => {
     const value = field(contact, name);
-    return value === undefined || value === NOT_SET ? undefined : value;
+    return value === undefined || value === NOT_SET || value === NO_USER_AGENT ? undefined : value;
   };
   const binding: LocationBinding = {
     aor,

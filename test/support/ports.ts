@@ -12,7 +12,7 @@ export const LOOPBACK = '127.0.0.1';
 
 export type PortProtocol = 'udp' | 'tcp' | 'both';
 
-/** How many candidate ports `freePort('both')` tries before giving up (a UDP twin of a free TCP port is usually free). */
+/** Candidates `freePort('both')` tries before giving up (the UDP twin of a free TCP port is usually free). */
 const BOTH_ATTEMPTS = 50;
 
 /**
@@ -50,7 +50,9 @@ export async function waitUntilBound(
   const deadline = Date.now() + opts.timeoutMs;
   while (!(await isBound(proto, port))) {
     if (opts.stillRunning && !opts.stillRunning()) throw new Error(`process exited before binding ${proto} ${port}`);
-    if (Date.now() > deadline) throw new Error(`nothing bound ${proto} ${LOOPBACK}:${port} within ${opts.timeoutMs} ms`);
+    if (Date.now() > deadline) {
+      throw new Error(`nothing bound ${proto} ${LOOPBACK}:${port} within ${opts.timeoutMs} ms`);
+    }
     await sleep(20);
   }
 }

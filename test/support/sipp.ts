@@ -4,7 +4,7 @@
  * its own temp directory for sipp's traces and its own free port, and is bounded by a timeout.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,7 +114,11 @@ class SippRun implements SippProcess {
   private killed = false;
   private exited = false;
   private readonly timer: NodeJS.Timeout;
-  private readonly killOnExit = () => this.signal('SIGKILL');
+  /** A test that crashes while sipp runs must not leave it running, nor its directory behind. */
+  private readonly killOnExit = () => {
+    this.signal('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  };
 
   constructor(
     private readonly opts: SippOptions,
@@ -226,6 +230,9 @@ function readIfExists(path: string): string {
   }
 }
 
+/** The head of a -trace_msg entry after its dashes: " 2026-11-26 09:36:15.651640\nUDP message sent (354 bytes):\n\n". */
+const TRACE_HEAD = /^ (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6})\n(\w+) message (sent|received)[^\n]*\n\n/;
+
 export interface TracedMessage {
   /** When sipp sent or received it, in ms since the epoch (sipp's clock, microsecond resolution). */
   at: number;
@@ -249,7 +256,7 @@ export function parseMessageTrace(log: string): TracedMessage[] {
   const entries = log.split(/^-{20,}/m).slice(1);
   const traced: TracedMessage[] = [];
   for (const entry of entries) {
-    const match = /^ (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6})\n(\w+) message (sent|received)[^\n]*\n\n/.exec(entry);
+    const match = TRACE_HEAD.exec(entry);
     if (match === null) continue;
     const [head, year, month, day, hour, minute, second, micros, transport, direction] = match;
     const at =

@@ -257,11 +257,6 @@ describe('event outbox', () => {
     assert.equal(store.outbox.list({ limit: 1 }).length, 1);
   });
 
-  it('an eventId is unique', () => {
-    store.outbox.append(ev('A', 1));
-    assert.throws(() => store.outbox.append(ev('A', 1)), /UNIQUE/);
-  });
-
   it('prunes sequence counters of idle sessions with nothing pending', () => {
     const a = store.outbox.append(ev('A', 1, 1000));
     store.outbox.append(ev('B', 1, 1000));

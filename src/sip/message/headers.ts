@@ -99,7 +99,8 @@ export function parseCSeq(value: string): CSeq {
 }
 
 export function getCSeq(msg: SipMessage): CSeq {
-  return inHeader('CSeq', () => parseCSeq(required(msg, 'CSeq')));
+  const v = required(msg, 'CSeq');
+  return inHeader('CSeq', () => parseCSeq(v));
 }
 
 /** callid = word [ "@" word ] (RFC 3261 §25.1). Returns the value without surrounding whitespace. */
@@ -112,13 +113,15 @@ export function parseCallId(value: string): string {
 }
 
 export function getCallId(msg: SipMessage): string {
-  return inHeader('Call-ID', () => parseCallId(required(msg, 'Call-ID')));
+  const v = required(msg, 'Call-ID');
+  return inHeader('Call-ID', () => parseCallId(v));
 }
 
 /** Max-Forwards = 1*DIGIT, 0–255 (RFC 3261 §20.22). */
 export function parseMaxForwards(value: string): number {
   const t = value.trim();
-  if (!/^\d{1,3}$/.test(t) || Number(t) > 255) throw new SipParseError('expected 0-255');
+  // 1*DIGIT: leading zeros are fine (RFC 4475 §3.1.1.1 sends "0068").
+  if (!/^\d{1,10}$/.test(t) || Number(t) > 255) throw new SipParseError('expected 0-255');
   return Number(t);
 }
 
@@ -142,11 +145,13 @@ export function getExpires(msg: SipMessage): number | undefined {
 // --- From, To, Contact ------------------------------------------------------------------------------------------
 
 export function getFrom(msg: SipMessage): NameAddr {
-  return inHeader('From', () => parseNameAddr(required(msg, 'From')));
+  const v = required(msg, 'From');
+  return inHeader('From', () => parseNameAddr(v));
 }
 
 export function getTo(msg: SipMessage): NameAddr {
-  return inHeader('To', () => parseNameAddr(required(msg, 'To')));
+  const v = required(msg, 'To');
+  return inHeader('To', () => parseNameAddr(v));
 }
 
 /**

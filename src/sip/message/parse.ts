@@ -67,6 +67,7 @@ export function parseMessage(buf: Buffer, options: ParseOptions = {}): SipMessag
   if (headerEnd - start > MAX_HEADER_BYTES) throw new SipParseError('Header section too large');
   const head = buf.subarray(start, headerEnd);
   const p = new Reader(head.toString('utf8'));
+  if (BARE_CR_OR_LF.test(p.text)) p.fail('Bare CR or LF in the header section');
   if (blank < 0) p.fail('Missing empty line after the headers');
   if (!isUtf8(head)) p.fail('Invalid UTF-8 in the header section');
   p.readLines();
@@ -116,7 +117,6 @@ class Reader {
   /** Splits the header text on CRLF; unfolds continuation lines (RFC 3261 §7.3.1: LWS CRLF is one SP). */
   readLines(): void {
     const text = this.text;
-    if (BARE_CR_OR_LF.test(text)) this.fail('Bare CR or LF in the header section');
     const n = text.length;
     let pos = 0;
     let first = true;
@@ -131,8 +131,9 @@ class Reader {
         first = false;
       } else if (line.length > 0 && isWsp(line.charCodeAt(0))) {
         const last = fields[fields.length - 1];
+        const more = trimWsp(line);
         if (last === undefined) this.fail('Continuation line before the first header');
-        else last.value = last.value === '' ? trimWsp(line) : `${last.value} ${trimWsp(line)}`;
+        else if (more !== '') last.value = last.value === '' ? more : `${last.value} ${more}`;
       } else {
         const colon = line.indexOf(':');
         let nameEnd = colon;

@@ -1,0 +1,44 @@
+/** Shared by the hook benches: the echo backend child, the machine line, percentiles. */
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus } from 'node:os';
+
+/**
+ * Runs in a child process: a backend that answers every POST with 200 and the request body (WCS's "mirror"),
+ * tells the parent its port over IPC, and on the message 'count' replies with how many requests it served.
+ */
+export function echoBackend(): void {
+  let served = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      served++;
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(Buffer.concat(chunks));
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
+  process.on('message', (m) => {
+    if (m === 'count') process.send!({ served });
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+/** `lscpu` model name and the core count, for the figures to mean something. */
+export function machine(): string {
+  let model = cpus()[0]?.model ?? 'unknown CPU';
+  try {
+    const line = execFileSync('lscpu', { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('Model name:'));
+    if (line !== undefined) model = line.slice('Model name:'.length).trim();
+  } catch {
+    // no lscpu: keep Node's view of the CPU
+  }
+  return `${model}, ${cpus().length} cores`;
+}
+
+export function percentile(xs: number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}

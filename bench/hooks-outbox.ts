@@ -1,0 +1,93 @@
+/**
+ * Event outbox throughput (issue 3 "Speed"): events per second sustained from `emit` into a local backend, every
+ * event committed to SQLite (WAL, synchronous=NORMAL) before its first attempt, its delivery recorded (row
+ * deleted, hook-log row written). Target ≥ 5,000 events/s.
+ *
+ * Two figures: the durable append alone (`emit` with the worker stopped), then end to end: a producer emits
+ * in batches while the worker delivers, until the backend (a child process) has received every event.
+ *
+ *   node --import tsx bench/hooks-outbox.ts [events] [sessions]
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openStore, type Store } from '../src/store/index.ts';
+import { createHookEngine, type HookEngine } from '../src/hooks/index.ts';
+import { createLogger } from '../src/log.ts';
+import { echoBackend, machine } from './hooks-common.ts';
+
+if (process.argv[2] === 'backend') {
+  echoBackend();
+} else {
+  await main(Number(process.argv[2] ?? 50_000), Number(process.argv[3] ?? 1000));
+}
+
+function setup(port: number): { store: Store; engine: HookEngine; dataDir: string } {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callhook-bench-'));
+  const store = openStore({ dataDir, adminPort: 8081 });
+  store.apps.add({ name: 'bench', appKey: 'bench', url: `http://127.0.0.1:${port}/rest` });
+  store.apps.enableMethod('bench', '*');
+  const engine = createHookEngine({
+    store,
+    config: { restRequestTimeoutMs: 15_000, restRetryCount: 3, restEventMaxAgeMs: 86_400_000, disableRest: false, userAgent: 'callhook/bench' },
+    log: createLogger('silent'),
+    outbox: { concurrencyPerApp: Number(process.env['CONC'] ?? 16) },
+  });
+  return { store, engine, dataDir };
+}
+
+async function teardown(s: { store: Store; engine: HookEngine; dataDir: string }): Promise<void> {
+  await s.engine.stop();
+  s.store.close();
+  rmSync(s.dataDir, { recursive: true, force: true });
+}
+
+async function main(events: number, sessions: number): Promise<void> {
+  const child = fork(fileURLToPath(import.meta.url), ['backend'], { execArgv: ['--import', 'tsx'] });
+  const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve(m as number)));
+  const served = (): Promise<number> =>
+    new Promise((resolve) => {
+      child.once('message', (m) => resolve((m as { served: number }).served));
+      child.send('count');
+    });
+  const body = (i: number) => ({ callId: `call-${i % sessions}`, status: 'ESTABLISHED', info: 'Normal call clearing', caller: 'alice', callee: '100', hasAudio: true });
+  const ctx = (i: number) => ({ appKey: 'bench', sessionId: `/198.51.100.${i % sessions}:40000/192.0.2.1:8443`, nodeId: 'bench@192.0.2.1' });
+
+  // 1. durable append only
+  const a = setup(port);
+  let t0 = performance.now();
+  for (let i = 0; i < events; i++) a.engine.emit('CallStatusEvent', body(i), ctx(i));
+  const appendRate = events / ((performance.now() - t0) / 1000);
+  await teardown(a);
+
+  // 2. end to end, producer and worker running together
+  const b = setup(port);
+  b.engine.start();
+  const base = await served();
+  t0 = performance.now();
+  let emitted = 0;
+  await new Promise<void>((resolve) => {
+    const produce = (): void => {
+      const end = Math.min(events, emitted + 500);
+      for (; emitted < end; emitted++) b.engine.emit('CallStatusEvent', body(emitted), ctx(emitted));
+      if (emitted < events) setImmediate(produce);
+      else resolve();
+    };
+    produce();
+  });
+  const emitDoneMs = performance.now() - t0;
+  while ((await served()) - base < events) await new Promise((r) => setTimeout(r, 20));
+  const totalS = (performance.now() - t0) / 1000;
+  const got = (await served()) - base;
+  const log = b.store.hookLog.query({ failed: true, limit: 1 });
+  await teardown(b);
+  child.kill();
+
+  console.log(`event outbox throughput — ${machine()}, Node ${process.version}, ${events} events over ${sessions} sessions`);
+  console.log(`durable append (emit, WAL + synchronous=NORMAL)  ${Math.round(appendRate)} events/s`);
+  console.log(`end to end into the backend                      ${Math.round(events / totalS)} events/s (all ${events} emitted after ${(emitDoneMs / 1000).toFixed(2)} s, delivered after ${totalS.toFixed(2)} s)`);
+  console.log(`backend received ${got} requests; failed attempts: ${log.length}`);
+  console.log(`result: ${events / totalS >= 5000 && got === events ? 'PASS' : 'FAIL'} (target >= 5000 events/s, every event delivered once)`);
+}
