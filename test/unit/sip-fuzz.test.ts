@@ -164,7 +164,7 @@ function outcome(fn: () => void): 'ok' | 'rejected' {
 }
 
 describe('fuzzing the SIP parser and framer (seeded)', () => {
-  it(`survives ${ITERATIONS} random mutations of valid messages`, () => {
+  it(`survives ${ITERATIONS} random mutations of valid messages`, (t) => {
     const t0 = Date.now();
     const tally = { ok: 0, rejected: 0, framed: 0 };
     for (let i = 0; i < ITERATIONS; i++) {
@@ -192,7 +192,7 @@ describe('fuzzing the SIP parser and framer (seeded)', () => {
       }
       assert.ok(Date.now() - t0 < TIME_LIMIT_MS, `still running after ${TIME_LIMIT_MS} ms at iteration ${i} (seed ${seed})`);
     }
-    console.log(JSON.stringify(tally));
+    t.diagnostic(`outcomes: ${JSON.stringify(tally)}`);
     // The mutations must exercise both outcomes, or the test proves nothing.
     assert.ok(tally.ok > ITERATIONS / 50, `too few mutated messages parsed: ${JSON.stringify(tally)}`);
     assert.ok(tally.rejected > ITERATIONS / 5, `too few mutated messages rejected: ${JSON.stringify(tally)}`);
