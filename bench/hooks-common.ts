@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 
 /**
  * Runs in a child process: a backend that answers every POST with 200 and the request body (WCS's "mirror"),
@@ -26,7 +26,10 @@ export function echoBackend(): void {
   process.on('disconnect', () => process.exit(0));
 }
 
-/** `lscpu` model name and the core count, for the figures to mean something. */
+/**
+ * `lscpu` model name, the core count and the load average when the bench started, for the figures to mean
+ * something (a load above the core count means other processes competed for the CPU).
+ */
 export function machine(): string {
   let model = cpus()[0]?.model ?? 'unknown CPU';
   try {
@@ -35,7 +38,7 @@ export function machine(): string {
   } catch {
     // no lscpu: keep Node's view of the CPU
   }
-  return `${model}, ${cpus().length} cores`;
+  return `${model}, ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(2)}`;
 }
 
 export function percentile(xs: number[], p: number): number {

@@ -33,7 +33,6 @@ function setup(port: number): { store: Store; engine: HookEngine; dataDir: strin
     store,
     config: { restRequestTimeoutMs: 15_000, restRetryCount: 3, restEventMaxAgeMs: 86_400_000, disableRest: false, userAgent: 'callhook/bench' },
     log: createLogger('silent'),
-    outbox: { concurrencyPerApp: Number(process.env['CONC'] ?? 16) },
   });
   return { store, engine, dataDir };
 }

@@ -42,19 +42,23 @@ function put(target: JsonObject, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
-/** The body as the hook sees it: the context fields from `ctx` (never from the caller's body) first. */
+/**
+ * The body as the hook sees it: the context fields first, with the values from `ctx` (never from the caller's
+ * body). Spread copies own data properties only, so a `__proto__` key stays a plain field here too.
+ */
 function withContext(body: JsonObject, ctx: HookContext): JsonObject {
-  const out: JsonObject = { nodeId: ctx.nodeId, appKey: ctx.appKey, sessionId: ctx.sessionId };
-  for (const [k, v] of Object.entries(body)) if (!CONTEXT.has(k)) put(out, k, v);
+  const out: JsonObject = { nodeId: ctx.nodeId, appKey: ctx.appKey, sessionId: ctx.sessionId, ...body };
+  out['nodeId'] = ctx.nodeId;
+  out['appKey'] = ctx.appKey;
+  out['sessionId'] = ctx.sessionId;
   return out;
 }
 
 /** restExclude: fields not sent to the backend. Context fields are always sent: every body carries them. */
 function without(body: JsonObject, fields: readonly string[]): JsonObject {
   if (fields.length === 0) return body;
-  const drop = new Set(fields.filter((f) => !CONTEXT.has(f)));
-  const out: JsonObject = {};
-  for (const [k, v] of Object.entries(body)) if (!drop.has(k)) put(out, k, v);
+  const out: JsonObject = { ...body };
+  for (const f of fields) if (!CONTEXT.has(f)) delete out[f];
   return out;
 }
 
@@ -69,7 +73,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
    * One hook exchange with the rest-hooks.md retry rule: a request that could not be sent at all is sent again,
    * up to restRetryCount more times. Each attempt is logged (hook log, metrics); `timeoutMs` bounds each attempt.
    */
-  async function exchange(app: App, method: string, body: JsonObject | string, signal?: AbortSignal): Promise<Interaction> {
+  async function exchange(app: App, method: string, body: JsonObject | string): Promise<Interaction> {
     for (let attempt = 0; ; attempt++) {
       const time = now();
       let result: Interaction;
@@ -78,14 +82,14 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
       try {
         const req = buildHookRequest(app, method, body, { userAgent: config.userAgent, now: time });
         url = req.url;
-        const res = await http.send(req, { timeoutMs: config.restRequestTimeoutMs, ...(signal && { signal }) });
+        const res = await http.send(req, { timeoutMs: config.restRequestTimeoutMs });
         latencyMs = res.latencyMs;
         result = interpret(res);
       } catch (e) {
         if (!(e instanceof HookError)) throw e;
         result = { ok: false, info: e.message, error: e.message, unsent: false, outcome: 'bad_response' };
       }
-      if (signal?.aborted) return result; // stopping: not an attempt worth recording
+      if (!result.ok && result.outcome === 'aborted') return result; // stopping: not an attempt to record
       const outcome = result.ok ? 'ok' : result.outcome;
       metrics.requests.inc({ app: app.appKey, method, outcome });
       metrics.latency.observe({ app: app.appKey, method }, latencyMs / 1000);
@@ -183,7 +187,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     if (app === undefined || hookIsOff(app, method, mc.restPolicy)) return { queued: false, clientExclude: mc.clientExclude };
     const eventId = randomUUID();
     const sent = without(withContext(body, ctx), mc.restExclude);
-    put(sent, 'eventId', eventId);
+    sent['eventId'] = eventId;
     const row = store.outbox.append({
       eventId,
       appKey: app.appKey,
@@ -197,17 +201,17 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     return { queued: true, eventId, sequence: row.sequence, clientExclude: mc.clientExclude };
   }
 
-  async function deliver(event: OutboxEvent, signal: AbortSignal): Promise<DeliveryResult> {
+  async function deliver(event: OutboxEvent): Promise<DeliveryResult> {
     const app = store.apps.getByKey(event.appKey);
-    if (app === undefined) return { delivered: false, error: `app "${event.appKey}" no longer exists`, permanent: true, aborted: false };
-    const result = await exchange(app, event.method, event.body, signal);
+    if (app === undefined) return { delivered: false, error: `app "${event.appKey}" no longer exists`, permanent: true };
+    const result = await exchange(app, event.method, event.body);
     if (result.ok) return { delivered: true };
-    if (signal.aborted) return { delivered: false, error: result.error, permanent: false, aborted: true };
-    if (event.failNotify && event.attempts === 0) {
+    // aborted: callhook is stopping; the worker leaves the event pending, and the client hears nothing
+    if (event.failNotify && event.attempts === 0 && result.outcome !== 'aborted') {
       // rest-hooks.md table, event × FAIL: keep going, tell the client with ErrorStatusEvent (once per event).
       deps.onEventDeliveryFailure?.({ appKey: event.appKey, sessionId: event.sessionId, method: event.method, eventId: event.eventId, info: result.info });
     }
-    return { delivered: false, error: result.error, permanent: false, aborted: false };
+    return { delivered: false, error: result.error, permanent: false };
   }
 
   const worker = new OutboxWorker(store.outbox, deliver, writes, {
@@ -217,6 +221,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     maxAgeMs: config.restEventMaxAgeMs,
     now,
     log,
+    abortInFlight: () => http.abortAll(),
   });
 
   return {

@@ -48,8 +48,6 @@ export interface HookHttpError {
 export interface SendOptions {
   timeoutMs: number;
   maxBodyBytes?: number;
-  /** Aborts the exchange (engine stop); the result is an error with code ABORTED. */
-  signal?: AbortSignal;
 }
 
 /**
@@ -70,6 +68,8 @@ class ExchangeError extends Error {
 export class HookHttpClient {
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' });
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' });
+  /** Aborters of the exchanges in progress (a Set rather than an AbortSignal per request: cheaper per request). */
+  private readonly active = new Set<() => void>();
 
   send(req: HookRequest, options: SendOptions): Promise<HookHttpResult> {
     const started = performance.now();
@@ -83,7 +83,7 @@ export class HookHttpClient {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
+        this.active.delete(onAbort);
         resolve(r);
       };
       const fail = (e: Error & { code?: string }): void => {
@@ -120,8 +120,7 @@ export class HookHttpClient {
         () => stop(new ExchangeError('TIMEOUT', `REST request timed out after ${options.timeoutMs} ms`)),
         options.timeoutMs,
       );
-      if (options.signal?.aborted) onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.active.add(onAbort);
 
       request.on('error', fail);
       request.on('response', (res) => {
@@ -152,6 +151,11 @@ export class HookHttpClient {
       });
       request.end(req.rawBody);
     });
+  }
+
+  /** Ends every exchange in progress with an error of code ABORTED (engine stop). */
+  abortAll(): void {
+    for (const abort of [...this.active]) abort();
   }
 
   /** Closes pooled connections (engine stop, end of a test). */

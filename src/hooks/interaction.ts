@@ -25,8 +25,8 @@ export interface InteractionError {
   httpStatus?: number;
   /** The request was never sent (refused, reset before any response): it may be sent again. */
   unsent: boolean;
-  /** Classification for metrics. */
-  outcome: 'http_error' | 'network_error' | 'timeout' | 'bad_response';
+  /** Classification for metrics; `aborted`: cut short because callhook is stopping (not the backend's doing). */
+  outcome: 'http_error' | 'network_error' | 'timeout' | 'bad_response' | 'aborted';
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
@@ -35,6 +35,20 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
   } catch (e) {
     return { ok: false, message: (e as Error).message };
   }
+}
+
+/**
+ * Deepest nesting accepted in an answer. Hook bodies are flat apart from small objects such as `custom`; a
+ * backend answering with thousands of nested levels (possible within the 1 MiB read limit) would make every
+ * later JSON.stringify of those fields overflow the stack, so such an answer is refused here.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+function tooDeep(v: unknown, depth: number): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  if (depth >= MAX_JSON_DEPTH) return true;
+  for (const child of Object.values(v)) if (tooDeep(child, depth + 1)) return true;
+  return false;
 }
 
 function isObject(v: unknown): v is JsonObject {
@@ -67,7 +81,7 @@ export function interpret(result: HookHttpResult): Interaction {
       info: result.error,
       error: result.error,
       unsent: result.unsent,
-      outcome: result.code === 'TIMEOUT' ? 'timeout' : 'network_error',
+      outcome: result.code === 'TIMEOUT' ? 'timeout' : result.code === 'ABORTED' ? 'aborted' : 'network_error',
     };
   }
   const { status } = result;
@@ -76,6 +90,7 @@ export function interpret(result: HookHttpResult): Interaction {
     const parsed = parseJson(result.bodyText);
     if (!parsed.ok) return badResponse(`REST response is not JSON (${parsed.message}): ${JSON.stringify(excerpt(result.bodyText))}`);
     if (!isObject(parsed.value)) return badResponse('REST response is JSON but not an object');
+    if (tooDeep(parsed.value, 0)) return badResponse(`REST response is nested deeper than ${MAX_JSON_DEPTH} levels`);
     return { ok: true, status: 200, json: parsed.value };
   }
   const phrase = result.statusText !== '' ? result.statusText : (STATUS_CODES[status] ?? `HTTP ${status}`);

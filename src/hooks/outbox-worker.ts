@@ -17,9 +17,9 @@ import type { WriteBehind } from './write-behind.ts';
 export type DeliveryResult =
   | { delivered: true }
   /** `permanent`: sending again cannot help (the app is gone): the event goes dead at once. */
-  | { delivered: false; error: string; permanent: boolean; aborted: boolean };
+  | { delivered: false; error: string; permanent: boolean };
 
-export type Deliver = (event: OutboxEvent, signal: AbortSignal) => Promise<DeliveryResult>;
+export type Deliver = (event: OutboxEvent) => Promise<DeliveryResult>;
 
 export interface OutboxWorkerOptions {
   backoffMinMs: number;
@@ -28,6 +28,8 @@ export interface OutboxWorkerOptions {
   maxAgeMs: number;
   now: () => number;
   log: Logger;
+  /** Ends the deliveries in flight (they resolve as aborted). */
+  abortInFlight: () => void;
 }
 
 interface Lane {
@@ -48,7 +50,7 @@ const PRUNE_INTERVAL_MS = 3600_000;
 export class OutboxWorker {
   private readonly lanes = new Map<string, Lane>();
   private readonly slots = new Map<string, AppSlots>();
-  private readonly inFlight = new Map<Lane, { controller: AbortController; done: Promise<void> }>();
+  private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private pumpScheduled = false;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -90,9 +92,8 @@ export class OutboxWorker {
     this.running = false;
     clearInterval(this.pruneTimer);
     for (const lane of this.lanes.values()) clearTimeout(lane.timer);
-    const flights = [...this.inFlight.values()];
-    for (const f of flights) f.controller.abort();
-    await Promise.all(flights.map((f) => f.done));
+    this.opts.abortInFlight();
+    await Promise.all(this.inFlight);
     this.lanes.clear();
     this.slots.clear();
   }
@@ -164,18 +165,17 @@ export class OutboxWorker {
       return;
     }
     slots.inFlight++;
-    const controller = new AbortController();
-    const done = this.attempt(lane, head, controller.signal).finally(() => {
+    const done: Promise<void> = this.attempt(lane, head).finally(() => {
       slots.inFlight--;
-      this.inFlight.delete(lane);
+      this.inFlight.delete(done);
       this.schedulePump();
     });
-    this.inFlight.set(lane, { controller, done });
+    this.inFlight.add(done);
   }
 
-  private async attempt(lane: Lane, event: OutboxEvent, signal: AbortSignal): Promise<void> {
+  private async attempt(lane: Lane, event: OutboxEvent): Promise<void> {
     try {
-      const result = await this.deliver(event, signal);
+      const result = await this.deliver(event);
       if (!this.running) return; // stopping: the event stays as it is, pending
       if (result.delivered) {
         this.writes.add(() => this.outbox.markDelivered(event.id));

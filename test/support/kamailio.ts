@@ -75,6 +75,8 @@ export interface KamailioInstance {
   readonly domain: string;
   /** The live bindings (expired or deleted ones left out), read through `kamcmd ul.dump`. */
   locations(): Promise<LocationBinding[]>;
+  /** The number of live contacts (usrloc statistics): ul.dump's reply is too big for kamcmd past ~500 bindings. */
+  contactCount(): Promise<number>;
   /** Polls locations() until `predicate` holds; throws after `timeoutMs` with the last bindings seen. */
   waitForLocations(
     predicate: (bindings: LocationBinding[]) => boolean,
@@ -322,6 +324,22 @@ class KamailioProcess implements KamailioInstance {
       throw this.failure('KAMAILIO_RPC', `kamcmd ul.dump failed: ${(err as Error).message}`, err);
     }
     return parseUlDump(stdout);
+  }
+
+  async contactCount(): Promise<number> {
+    if (this.exitStatus !== undefined) throw this.failure('KAMAILIO_EXITED', `Kamailio ${this.exitStatus}`);
+    let stdout: string;
+    try {
+      ({ stdout } = await execFileAsync('kamcmd', ['-s', `unix:${this.ctlSocket}`, 'stats.get_statistics', 'usrloc:'], {
+        timeout: RPC_TIMEOUT_MS,
+      }));
+    } catch (err) {
+      throw this.failure('KAMAILIO_RPC', `kamcmd stats.get_statistics failed: ${(err as Error).message}`, err);
+    }
+    // The usrloc group, one line each: "usrloc:location_contacts = 1000"
+    const match = /location_contacts\s*=\s*(\d+)/.exec(stdout);
+    if (!match) throw this.failure('KAMAILIO_RPC', `unexpected statistics reply: ${stdout}`);
+    return Number(match[1]);
   }
 
   async waitForLocations(

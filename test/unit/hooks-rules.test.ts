@@ -156,6 +156,10 @@ describe('reading the answer', () => {
     assert.match(infoOf(interpret(response(200, 'hello world'))), /^REST response is not JSON \(.+\): "hello world"$/);
     assert.equal(infoOf(interpret(response(200, ''))), 'REST response is empty; expected a JSON object');
     assert.equal(infoOf(interpret(response(200, '[1]'))), 'REST response is JSON but not an object');
+    const deep = '{"custom":' + '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000) + '}';
+    assert.equal(infoOf(interpret(response(200, deep))), 'REST response is nested deeper than 64 levels');
+    const ok = '{"custom":' + '{"a":'.repeat(60) + '1' + '}'.repeat(60) + '}';
+    assert.equal(interpret(response(200, ok)).ok, true);
   });
 
   it('{"status":N,"reason":"…"} gives the reason as info; any other body gives the reason phrase', () => {

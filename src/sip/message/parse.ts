@@ -44,8 +44,6 @@ export class SipVersionNotSupportedError extends SipParseError {
 }
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
-/** Header lines end in CRLF (RFC 3261 §7); a lone CR or LF is how header-splitting attacks start. */
-const BARE_CR_OR_LF = /\r(?!\n)|(?<!\r)\n/;
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -67,10 +65,9 @@ export function parseMessage(buf: Buffer, options: ParseOptions = {}): SipMessag
   if (headerEnd - start > MAX_HEADER_BYTES) throw new SipParseError('Header section too large');
   const head = buf.subarray(start, headerEnd);
   const p = new Reader(head.toString('utf8'));
-  if (BARE_CR_OR_LF.test(p.text)) p.fail('Bare CR or LF in the header section');
+  p.readLines();
   if (blank < 0) p.fail('Missing empty line after the headers');
   if (!isUtf8(head)) p.fail('Invalid UTF-8 in the header section');
-  p.readLines();
   const msg = p.build(blank < 0 ? EMPTY : body(buf, blank + 4, p));
   if (p.error === undefined) validate(msg, p);
   if (p.error !== undefined) {
@@ -114,36 +111,43 @@ class Reader {
     this.error ??= reason;
   }
 
-  /** Splits the header text on CRLF; unfolds continuation lines (RFC 3261 §7.3.1: LWS CRLF is one SP). */
+  /**
+   * Splits the header text on CRLF, unfolding continuation lines (RFC 3261 §7.3.1: LWS CRLF is one SP). Header lines
+   * end in CRLF only (§7): a lone CR or LF is how header-splitting attacks start, and is refused.
+   */
   readLines(): void {
     const text = this.text;
     const n = text.length;
-    let pos = 0;
-    let first = true;
     const fields = this.headers.fields;
+    let pos = 0;
     while (pos < n) {
       let eol = text.indexOf('\r\n', pos);
       if (eol < 0) eol = n; // only when the empty line is missing: the last line has no terminator
-      const line = text.slice(pos, eol);
-      pos = eol + 2;
-      if (first) {
-        this.startLine(line);
-        first = false;
-      } else if (line.length > 0 && isWsp(line.charCodeAt(0))) {
+      const cr = text.indexOf('\r', pos);
+      const lf = text.indexOf('\n', pos);
+      if ((cr >= 0 && cr < eol) || (lf >= 0 && lf <= eol)) this.fail('Bare CR or LF in the header section');
+      if (pos === 0) {
+        this.startLine(text.slice(0, eol));
+      } else if (isWsp(text.charCodeAt(pos))) {
         const last = fields[fields.length - 1];
-        const more = trimWsp(line);
+        const more = trimWsp(text.slice(pos, eol));
         if (last === undefined) this.fail('Continuation line before the first header');
         else if (more !== '') last.value = last.value === '' ? more : `${last.value} ${more}`;
       } else {
-        const colon = line.indexOf(':');
+        const colon = text.indexOf(':', pos);
         let nameEnd = colon;
-        while (nameEnd > 0 && isWsp(line.charCodeAt(nameEnd - 1))) nameEnd--; // HCOLON = *( SP / HTAB ) ":" SWS
-        if (colon < 0 || !isTokenSlice(line, 0, nameEnd)) {
+        while (nameEnd > pos && isWsp(text.charCodeAt(nameEnd - 1))) nameEnd--; // HCOLON = *( SP / HTAB ) ":" SWS
+        if (colon < 0 || colon > eol || !isTokenSlice(text, pos, nameEnd)) {
           this.fail('Malformed header line');
-          continue;
+        } else {
+          let vs = colon + 1;
+          let ve = eol;
+          while (vs < ve && isWsp(text.charCodeAt(vs))) vs++;
+          while (ve > vs && isWsp(text.charCodeAt(ve - 1))) ve--;
+          fields.push({ name: canonicalHeaderName(text.slice(pos, nameEnd)), value: text.slice(vs, ve) });
         }
-        fields.push({ name: canonicalHeaderName(line.slice(0, nameEnd)), value: trimWsp(line.slice(colon + 1)) });
       }
+      pos = eol + 2;
     }
     this.collect();
   }

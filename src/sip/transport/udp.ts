@@ -17,6 +17,7 @@ import type { Endpoint, Transport, TransportSink } from './transport.ts';
 
 /** Largest UDP payload over IPv4 (65535 − 8 UDP − 20 IP header bytes). */
 export const MAX_UDP_PAYLOAD = 65_507;
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export interface UdpTransportOptions {
   address: string;
@@ -40,7 +41,14 @@ export class UdpTransport implements Transport {
 
   /** Binds the socket; rejects with TransportError when the address cannot be bound (EADDRINUSE, EADDRNOTAVAIL). */
   static async bind(o: UdpTransportOptions): Promise<UdpTransport> {
-    const socket = createSocket({ type: isIPv6(o.address) ? 'udp6' : 'udp4' });
+    // One socket carries every registration and call of the server: bursts (a thousand REGISTERs answered at
+    // once) overflow the default ~200 KiB receive buffer and turn into Timer E retransmissions. The kernel caps
+    // the size at net.core.rmem_max / wmem_max.
+    const socket = createSocket({
+      type: isIPv6(o.address) ? 'udp6' : 'udp4',
+      recvBufferSize: SOCKET_BUFFER_BYTES,
+      sendBufferSize: SOCKET_BUFFER_BYTES,
+    });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       socket.once('error', onError);
