@@ -135,8 +135,9 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     // connect starts from the app's default config; later calls use what connect returned for the session.
     const sessionConfig: RestClientConfig = type === 'connect' ? app.restClientConfig : (ctx.restClientConfig ?? app.restClientConfig);
     const mc = resolveMethodConfig(sessionConfig, method);
-    const proceedAsIs: HookOutcome = { ok: true, called: false, body: full, clientExclude: mc.clientExclude, restClientConfig: sessionConfig };
-    if (hookIsOff(app, method, mc.restPolicy)) return proceedAsIs;
+    if (hookIsOff(app, method, mc.restPolicy)) {
+      return { ok: true, called: false, body: full, clientExclude: mc.clientExclude, restClientConfig: sessionConfig };
+    }
 
     const result = await exchange(app, method, without(full, mc.restExclude));
     const failure = (info: string, httpStatus?: number): HookOutcome => ({

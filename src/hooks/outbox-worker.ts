@@ -47,6 +47,11 @@ interface AppSlots {
 const SEQUENCE_IDLE_MS = 7 * 24 * 3600_000;
 const PRUNE_INTERVAL_MS = 3600_000;
 
+/** Delay after the n-th failed attempt: min · 2^(n-1), at most max (250 ms, 500 ms, 1 s, … 60 s by default). */
+export function backoffDelay(failedAttempts: number, minMs: number, maxMs: number): number {
+  return Math.min(maxMs, minMs * 2 ** Math.min(Math.max(failedAttempts - 1, 0), 30));
+}
+
 export class OutboxWorker {
   private readonly lanes = new Map<string, Lane>();
   private readonly slots = new Map<string, AppSlots>();
@@ -188,25 +193,21 @@ export class OutboxWorker {
         this.writes.add(() => this.outbox.markDead(event.id, result.error));
         this.opts.log.warn(
           { eventId: event.eventId, appKey: event.appKey, sessionId: event.sessionId, method: event.method, error: result.error },
-          'event is dead: not delivered within restEventMaxAgeMs (replay it with `callhook replay events`)',
+          result.permanent
+            ? 'event is dead: it cannot be delivered (replay it with `callhook replay events` once fixed)'
+            : 'event is dead: not delivered within restEventMaxAgeMs (replay it with `callhook replay events`)',
         );
         this.enqueue(lane);
         return;
       }
       // The last retry is made at the deadline itself rather than skipped.
-      const next = Math.min(now + this.backoff(event.attempts + 1), deadline);
+      const next = Math.min(now + backoffDelay(event.attempts + 1, this.opts.backoffMinMs, this.opts.backoffMaxMs), deadline);
       this.writes.add(() => this.outbox.markAttemptFailed(event.id, next, result.error));
       this.wait(lane, next - now);
     } catch (e) {
       this.opts.log.error({ err: e, eventId: event.eventId }, 'outbox: delivery failed unexpectedly');
       this.lanes.delete(lane.sessionId);
     }
-  }
-
-  /** Delay after the n-th failed attempt: backoffMinMs · 2^(n-1), at most backoffMaxMs. */
-  backoff(failedAttempts: number): number {
-    const exp = Math.min(failedAttempts - 1, 30);
-    return Math.min(this.opts.backoffMaxMs, this.opts.backoffMinMs * 2 ** exp);
   }
 
   private prune(): void {

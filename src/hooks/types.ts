@@ -111,7 +111,10 @@ export interface HookEngine {
   emit(method: EventMethod, body: JsonObject, ctx: HookContext): EmitResult;
   /** Starts the delivery worker, resuming what was pending in the store. */
   start(): void;
-  /** Stops the worker; in-flight deliveries are aborted (they stay pending and are sent again after start). */
+  /**
+   * Stops the worker. Requests in flight are aborted: deliveries stay pending (sent again after the next start),
+   * decision hooks resolve as interaction errors ("REST request aborted: callhook is stopping").
+   */
   stop(): Promise<void>;
   /** Dead letters → pending, delivered at once. Returns how many. */
   replayEvents(q?: { appKey?: string; since?: number }): number;

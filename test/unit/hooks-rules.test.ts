@@ -11,6 +11,8 @@ import { buildHookRequest, hookUrl } from '../../src/hooks/request.ts';
 import { interpret } from '../../src/hooks/interaction.ts';
 import { verifySignature, verifyWcsSignature } from '../../src/hooks/signature.ts';
 import type { HookHttpResult } from '../../src/hooks/http.ts';
+import { backoffDelay } from '../../src/hooks/outbox-worker.ts';
+import { DEFAULT_BACKOFF_MAX_MS, DEFAULT_BACKOFF_MIN_MS } from '../../src/hooks/engine.ts';
 import type { App } from '../../src/store/types.ts';
 
 describe('REST methods: exactly the table of rest-hooks.md', () => {
@@ -184,5 +186,12 @@ describe('reading the answer', () => {
     assert.deepEqual(refused, { ok: false, info: 'connect ECONNREFUSED 10.0.0.1:80', error: 'connect ECONNREFUSED 10.0.0.1:80', unsent: true, outcome: 'network_error' });
     const timeout = interpret({ kind: 'error', error: 'REST request timed out after 15000 ms', code: 'TIMEOUT', unsent: false, latencyMs: 1 });
     assert.equal(!timeout.ok && timeout.outcome, 'timeout');
+  });
+});
+
+describe('event delivery backoff (rest-hooks.md: from 250 ms, capped at 60 s)', () => {
+  it('doubles from 250 ms per failed attempt up to 60 s, and stays there', () => {
+    const delays = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50, 10_000].map((n) => backoffDelay(n, DEFAULT_BACKOFF_MIN_MS, DEFAULT_BACKOFF_MAX_MS));
+    assert.deepEqual(delays, [250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000, 60000]);
   });
 });

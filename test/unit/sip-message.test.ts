@@ -575,7 +575,8 @@ describe('StreamFramer (RFC 3261 §18.3)', () => {
     }, (e: unknown) => e instanceof SipParseError && e.reason === 'Header section too large');
     const big = wire(...OPTIONS, 'Content-Length: 100000', '', '');
     assert.equal(parseError(() => new StreamFramer().push(big)).reason, 'Message too large');
-    const small = new StreamFramer({ maxMessageBytes: 300 });
+    const small = new StreamFramer({ maxMessageBytes: a.length - 1 });
     assert.equal(parseError(() => small.push(a)).reason, 'Message too large');
+    assert.deepEqual(texts(new StreamFramer({ maxMessageBytes: a.length }).push(a)), texts([a]), 'the limit itself is allowed');
   });
 });

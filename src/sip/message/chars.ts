@@ -74,6 +74,14 @@ export function isToken(s: string): boolean {
   return allIn(TOKEN, s, false);
 }
 
+/** A character for an error reason: itself when printable ASCII, else its code point (`U+0000`), so a reason that
+ * ends up in a status line never carries control characters. */
+export function shown(c: string | undefined): string {
+  if (c === undefined) return 'end of text';
+  const code = c.charCodeAt(0);
+  return code > 0x20 && code < 0x7f ? `'${c}'` : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 /** Index of the first character at or after `i` that is not SP / HTAB. */
 export function skipWsp(s: string, i: number): number {
   while (i < s.length && isWsp(s.charCodeAt(i))) i++;

@@ -16,6 +16,7 @@ export interface StreamFramerOptions {
 }
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
+const IDLE_BUFFER_BYTES = 16_384;
 const CONTENT_LENGTH = /^(?:content-length|l)[ \t]*:[ \t]*(.*)$/i;
 
 export class StreamFramer {
@@ -45,7 +46,11 @@ export class StreamFramer {
       this.scanned = this.start;
       this.total = -1;
     }
-    if (this.start === this.end) this.start = this.end = this.scanned = 0;
+    if (this.start === this.end) {
+      this.start = this.end = this.scanned = 0;
+      // An idle connection should not hold on to the room one large message needed.
+      if (this.buf.length > IDLE_BUFFER_BYTES) this.buf = Buffer.alloc(0);
+    }
     return out;
   }
 

@@ -11,9 +11,13 @@ export { formatUri, parseUri } from './uri.ts';
 export { formatNameAddr, parseNameAddr } from './name-addr.ts';
 export {
   formatAuthHeader, formatVia, getCallId, getContacts, getCSeq, getExpires, getFrom, getMaxForwards, getTo, getVias,
-  parseAuthHeader, parseCSeq, parseVia, topVia,
+  parseAuthHeader, parseCallId, parseContacts, parseCSeq, parseMaxForwards, parseVia, topVia,
 } from './headers.ts';
 export { parseMessage, SipVersionNotSupportedError, type ParseOptions } from './parse.ts';
 export { StreamFramer, type StreamFramerOptions } from './framer.ts';
 export { DEFAULT_MAX_MESSAGE_BYTES, MAX_HEADER_BYTES } from './limits.ts';
 export { serializeMessage } from './serialize.ts';
+export {
+  BRANCH_MAGIC_COOKIE, createAckForNon2xx, createCancel, createResponse, newBranch, newCallId, newTag, reasonPhrase,
+  type ResponseOptions,
+} from './builders.ts';

@@ -7,7 +7,7 @@
  *   display-name = *(token LWS) / quoted-string
  */
 import { SipParseError } from '../errors.ts';
-import { endOfQuoted, isWsp, quote, TOKEN, unquote } from './chars.ts';
+import { endOfQuoted, isWsp, quote, shown, TOKEN, unquote } from './chars.ts';
 import { formatParams, parseParams } from './params.ts';
 import type { NameAddr } from './types.ts';
 import { formatUri, parseUri } from './uri.ts';
@@ -53,7 +53,7 @@ function tokenDisplayName(raw: string): string | undefined {
   for (let k = 0; k < name.length; k++) {
     const c = name.charCodeAt(k);
     if (!(c >= 128 || TOKEN[c] === 1 || isWsp(c))) {
-      throw new SipParseError(`invalid character '${name[k]}' in an unquoted display name`);
+      throw new SipParseError(`invalid character ${shown(name[k])} in an unquoted display name`);
     }
   }
   return name === '' ? undefined : name;

@@ -7,7 +7,7 @@
  * formats back to the same text. `unquote()` from ./chars.ts reads a quoted value.
  */
 import { SipParseError } from '../errors.ts';
-import { endOfQuoted, GEN_VALUE, inClass, isHex, isWsp, TOKEN, URI_PARAM } from './chars.ts';
+import { endOfQuoted, GEN_VALUE, inClass, isHex, isWsp, shown, TOKEN, URI_PARAM } from './chars.ts';
 import type { Params } from './types.ts';
 
 /**
@@ -20,7 +20,7 @@ export type ParamSyntax = 'uri' | 'header';
 export function parseParams(text: string, syntax: ParamSyntax = 'header'): Params {
   const params: Params = new Map();
   const end = readParams(text, 0, syntax, params);
-  if (end !== text.length) throw new SipParseError(`unexpected '${text[end]}' in parameters`);
+  if (end !== text.length) throw new SipParseError(`unexpected ${shown(text[end])} in parameters`);
   return params;
 }
 
@@ -39,7 +39,7 @@ function readUriParams(text: string, start: number, out: Params): number {
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 0x3f /* ? */) return i;
-    if (c !== 0x3b /* ; */) throw new SipParseError(`unexpected '${text[i]}' in URI parameters`);
+    if (c !== 0x3b /* ; */) throw new SipParseError(`unexpected ${shown(text[i])} in URI parameters`);
     const nameStart = ++i;
     i = scanUriChars(text, i);
     const name = text.slice(nameStart, i);
@@ -79,7 +79,7 @@ function readHeaderParams(text: string, start: number, out: Params): number {
   for (;;) {
     while (i < n && isWsp(text.charCodeAt(i))) i++;
     if (i >= n) return i;
-    if (text.charCodeAt(i) !== 0x3b /* ; */) throw new SipParseError(`unexpected '${text[i]}' in parameters`);
+    if (text.charCodeAt(i) !== 0x3b /* ; */) throw new SipParseError(`unexpected ${shown(text[i])} in parameters`);
     i++;
     while (i < n && isWsp(text.charCodeAt(i))) i++;
     const nameStart = i;

@@ -22,10 +22,9 @@ import { canonicalHeaderName } from './header-names.ts';
 import { parseCallId, parseContacts, parseCSeq, parseMaxForwards, parseVia } from './headers.ts';
 import { Headers, SipRequest, SipResponse, splitList, type SipMessage } from './message.ts';
 import { parseNameAddr } from './name-addr.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, MAX_HEADER_BYTES } from './limits.ts';
 import type { Uri } from './types.ts';
 import { parseUri } from './uri.ts';
-
-import { DEFAULT_MAX_MESSAGE_BYTES, MAX_HEADER_BYTES } from './limits.ts';
 
 // StreamFramer cuts stream transports' bytes into the messages this module parses.
 export { StreamFramer, type StreamFramerOptions } from './framer.ts';
@@ -205,7 +204,8 @@ class Reader {
       const uriText = parts.slice(1, -1).join(' ');
       try {
         this.uri = parseUri(uriText);
-      } catch {
+      } catch (e) {
+        if (!(e instanceof SipParseError)) throw e;
         this.uri = { scheme: '', opaque: uriText };
       }
     }

@@ -7,7 +7,8 @@
  */
 
 /** URI or header parameters. Names are lower-cased (RFC 3261 §19.1.4: parameter names compare case-insensitively);
- * values keep their case and escaping; `null` for a parameter without `=value` (e.g. `;lr`). Insertion ordered. */
+ * values keep their case and escaping (a quoted-string header parameter value keeps its quotes: `unquote()` reads
+ * it); `null` for a parameter without `=value` (e.g. `;lr`). Insertion ordered. */
 export type Params = Map<string, string | null>;
 
 /** RFC 3261 §19.1: sip: / sips: URI. `host` keeps IPv6 references in brackets (`[::1]`). `user` and `password` are

@@ -4,8 +4,9 @@
  *   SIP-URI = "sip:" [ userinfo ] hostport uri-parameters [ headers ]
  *   userinfo = ( user / telephone-subscriber ) [ ":" password ] "@"
  *
- * Components keep their escapes as on the wire (`%40` stays `%40`), so `formatUri(parseUri(x)) === x` for every
- * URI with a lower-case scheme; comparison rules (§19.1.4) belong to the code that compares.
+ * Components keep their escapes as on the wire (`%40` stays `%40`); only the scheme and parameter names are
+ * lower-cased, so `formatUri(parseUri(x))` is `x` up to that case. Comparison rules (§19.1.4) belong to the code
+ * that compares.
  */
 import { SipParseError } from '../errors.ts';
 import { allIn, inClass, PASSWORD, SCHEME, URI_HEADER, USER } from './chars.ts';
