@@ -6,7 +6,8 @@ import { cpus, loadavg } from 'node:os';
 
 /**
  * Runs in a child process: a backend that answers every POST with 200 and the request body (WCS's "mirror"),
- * tells the parent its port over IPC, and on the message 'count' replies with how many requests it served.
+ * tells the parent its port over IPC, and on the message 'count' replies with how many requests it served and
+ * the CPU time it used (µs).
  */
 export function echoBackend(): void {
   let served = 0;
@@ -21,7 +22,10 @@ export function echoBackend(): void {
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
   process.on('message', (m) => {
-    if (m === 'count') process.send!({ served });
+    if (m === 'count') {
+      const cpu = process.cpuUsage();
+      process.send!({ served, cpuUs: cpu.user + cpu.system });
+    }
   });
   process.on('disconnect', () => process.exit(0));
 }

@@ -46,11 +46,12 @@ async function teardown(s: { store: Store; engine: HookEngine; dataDir: string }
 async function main(events: number, sessions: number): Promise<void> {
   const child = fork(fileURLToPath(import.meta.url), ['backend'], { execArgv: ['--import', 'tsx'] });
   const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve(m as number)));
-  const served = (): Promise<number> =>
+  const backendStats = (): Promise<{ served: number; cpuUs: number }> =>
     new Promise((resolve) => {
-      child.once('message', (m) => resolve((m as { served: number }).served));
+      child.once('message', (m) => resolve(m as { served: number; cpuUs: number }));
       child.send('count');
     });
+  const served = async (): Promise<number> => (await backendStats()).served;
   const body = (i: number) => ({ callId: `call-${i % sessions}`, status: 'ESTABLISHED', info: 'Normal call clearing', caller: 'alice', callee: '100', hasAudio: true });
   const ctx = (i: number) => ({ appKey: 'bench', sessionId: `/198.51.100.${i % sessions}:40000/192.0.2.1:8443`, nodeId: 'bench@192.0.2.1' });
 
@@ -64,12 +65,13 @@ async function main(events: number, sessions: number): Promise<void> {
   // 2. end to end, producer and worker running together
   const b = setup(port);
   b.engine.start();
-  const base = await served();
+  const base = await backendStats();
+  const cpu0 = process.cpuUsage();
   t0 = performance.now();
   let emitted = 0;
   await new Promise<void>((resolve) => {
     const produce = (): void => {
-      const end = Math.min(events, emitted + 500);
+      const end = Math.min(events, emitted + 100);
       for (; emitted < end; emitted++) b.engine.emit('CallStatusEvent', body(emitted), ctx(emitted));
       if (emitted < events) setImmediate(produce);
       else resolve();
@@ -77,9 +79,11 @@ async function main(events: number, sessions: number): Promise<void> {
     produce();
   });
   const emitDoneMs = performance.now() - t0;
-  while ((await served()) - base < events) await new Promise((r) => setTimeout(r, 20));
+  while ((await served()) - base.served < events) await new Promise((r) => setTimeout(r, 20));
   const totalS = (performance.now() - t0) / 1000;
-  const got = (await served()) - base;
+  const cpu = process.cpuUsage(cpu0);
+  const end = await backendStats();
+  const got = end.served - base.served;
   const log = b.store.hookLog.query({ failed: true, limit: 1 });
   await teardown(b);
   child.kill();
@@ -87,6 +91,10 @@ async function main(events: number, sessions: number): Promise<void> {
   console.log(`event outbox throughput — ${machine()}, Node ${process.version}, ${events} events over ${sessions} sessions`);
   console.log(`durable append (emit, WAL + synchronous=NORMAL)  ${Math.round(appendRate)} events/s`);
   console.log(`end to end into the backend                      ${Math.round(events / totalS)} events/s (all ${events} emitted after ${(emitDoneMs / 1000).toFixed(2)} s, delivered after ${totalS.toFixed(2)} s)`);
+  console.log(
+    `CPU per event: callhook ${((cpu.user + cpu.system) / events).toFixed(0)} µs (emit + delivery), ` +
+      `backend ${((end.cpuUs - base.cpuUs) / events).toFixed(0)} µs; callhook's thread busy ${(((cpu.user + cpu.system) / 1e6 / totalS) * 100).toFixed(0)}% of the run`,
+  );
   console.log(`backend received ${got} requests; failed attempts: ${log.length}`);
   console.log(`result: ${events / totalS >= 5000 && got === events ? 'PASS' : 'FAIL'} (target >= 5000 events/s, every event delivered once)`);
 }

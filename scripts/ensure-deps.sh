@@ -5,6 +5,8 @@
 #   kamailio    kamailio, kamcmd, and every module test/support/kamailio.cfg loads (db_text, auth, auth_db,
 #               usrloc, registrar, ctl, tm, sl, ...: all in this package, none in kamailio-*-modules)
 #   sip-tester  sipp
+#   chromium    /usr/bin/chromium, the headless browser that runs the Flashphoner Web SDK (test/support/browser.ts
+#               drives it through playwright-core, which downloads no browser of its own)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -27,6 +29,7 @@ if ! command -v kamailio >/dev/null 2>&1 || ! command -v kamcmd >/dev/null 2>&1 
   need="$need kamailio"
 fi
 command -v sipp >/dev/null 2>&1 || need="$need sip-tester"
+[ -x /usr/bin/chromium ] || need="$need chromium"
 
 if [ -n "$need" ]; then
   echo "ensure-deps: installing$need"

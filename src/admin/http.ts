@@ -34,6 +34,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
+    // A client that goes away mid-body: settle, so nothing waits on a request that will never end.
+    req.once('close', () => {
+      if (!req.complete) reject(new BadRequestError('the client closed the connection before the body was complete'));
+    });
   });
 }
 

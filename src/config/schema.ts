@@ -38,6 +38,14 @@ export const configSchema = z
     restEventMaxAgeMs: z.number().int().min(1).default(86_400_000),
     disableRest: z.boolean().default(false),
     pingIntervalMs: z.number().int().min(100).default(15000),
+    /** Address the client WebSocket servers (ws and wss) bind; absent = every interface. */
+    wsHost: z.string().min(1).optional(),
+    /** client-protocol.md "Errors and bad input": larger client frames are refused with `fail` (bytes). */
+    wsMaxFrameBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(65_536),
+    /** Client frames accepted per second per connection (a burst of as many is allowed); more are refused. */
+    wsMessagesPerSecond: z.number().int().min(1).default(50),
+    /** Open client connections allowed from one IP address; more are refused at `connection`. */
+    wsSessionsPerIp: z.number().int().min(1).default(100),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** RFC 3261 §17.1.1.1 timer values, configurable (the issue asks for it; tests shorten them). */
     sipT1Ms: z.number().int().min(1).default(500),

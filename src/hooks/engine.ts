@@ -32,7 +32,7 @@ const CONTEXT = new Set<string>(CONTEXT_FIELDS);
 /** rest-hooks.md "Timing and delivery": backoff from 250 ms, capped at 60 s. */
 export const DEFAULT_BACKOFF_MIN_MS = 250;
 export const DEFAULT_BACKOFF_MAX_MS = 60_000;
-export const DEFAULT_CONCURRENCY_PER_APP = 16;
+export const DEFAULT_CONCURRENCY_PER_APP = 32;
 
 /**
  * Sets a field as an own data property. Plain assignment of a key named `__proto__` taken from a backend's JSON

@@ -10,9 +10,11 @@
  * "bad port" list (fetch refuses port 5060, among others).
  *
  * Pooling: an http.Agent with keepAlive pools sockets per origin (its key is host:port, plus TLS options for
- * https). Idle sockets are dropped 1 s before the backend's `Keep-Alive: timeout` hint (Node's Agent does this),
- * so a request rarely lands on a socket the server is closing; when it does, the reset happens before any
- * response and the engine's retry of unsent requests covers it.
+ * https); a test checks that sequential hooks share one connection. Idle sockets are closed after
+ * IDLE_SOCKET_MS, or 1 s before the backend's `Keep-Alive: timeout=N` hint when that is shorter (Node's Agent
+ * honours the hint only when the agent has a `timeout`, hence the option), so a request rarely lands on a socket
+ * the server is closing; when it does, the reset comes before any response and the retry of unsent requests
+ * covers it.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -50,9 +52,12 @@ export interface SendOptions {
   maxBodyBytes?: number;
 }
 
+/** How long an idle pooled connection is kept when the backend gives no shorter Keep-Alive hint. */
+const IDLE_SOCKET_MS = 30_000;
+
 /**
- * Errors that mean the request could not be sent at all (rest-hooks.md: "refused, reset before any response"):
- * the backend cannot have acted on it, so sending again is safe.
+ * Errors rest-hooks.md counts as "could not be sent at all" and retries: refused, reset or broken before any
+ * response arrived (the usual case being a pooled connection the backend had just closed).
  */
 const UNSENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN']);
 
@@ -65,9 +70,11 @@ class ExchangeError extends Error {
   }
 }
 
+const AGENT_OPTIONS = { keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' } as const;
+
 export class HookHttpClient {
-  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' });
+  private readonly httpAgent = new http.Agent(AGENT_OPTIONS);
+  private readonly httpsAgent = new https.Agent(AGENT_OPTIONS);
   /** Aborters of the exchanges in progress (a Set rather than an AbortSignal per request: cheaper per request). */
   private readonly active = new Set<() => void>();
 

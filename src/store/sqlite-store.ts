@@ -6,11 +6,14 @@
  * the callhook process (the bytes are in the OS), which is the failure the outbox must survive: an emitted event
  * is never lost to a restart. Only an OS crash or power cut can roll back the last few commits (the database
  * stays consistent either way). FULL would fsync every event and cap the outbox at the disk's fsync rate.
+ * Checkpoints (where NORMAL does fsync) run in a worker thread: ./checkpointer.ts.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Store } from './types.ts';
+import type { Logger } from '../log.ts';
+import { startCheckpointer } from './checkpointer.ts';
 import { migrate } from './migrations.ts';
 import { SqliteAppRepository } from './apps.ts';
 import { SqliteHookLog } from './hook-log.ts';
@@ -23,6 +26,8 @@ export interface OpenStoreOptions {
   dataDir: string;
   /** Port of the admin server, which hosts EchoApp: defaultApp's URL is http://127.0.0.1:<adminPort>/apps/EchoApp. */
   adminPort: number;
+  /** Where checkpoint failures are reported (default: a process warning). */
+  log?: Logger;
 }
 
 export function openStore(options: OpenStoreOptions): Store {
@@ -33,8 +38,9 @@ export function openStore(options: OpenStoreOptions): Store {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    // Another connection (a second callhook on the same dataDir) holding the write lock: wait rather than fail.
+    // Another connection (the checkpointer, a second callhook on the same dataDir) holding a lock: wait, not fail.
     db.pragma('busy_timeout = 5000');
+    db.pragma('wal_autocheckpoint = 0');
     const fromVersion = migrate(db);
     const apps = new SqliteAppRepository(db);
     if (fromVersion === 0) {
@@ -42,13 +48,20 @@ export function openStore(options: OpenStoreOptions): Store {
       apps.add({ name: DEFAULT_APP_KEY, appKey: DEFAULT_APP_KEY, url: `http://127.0.0.1:${options.adminPort}/apps/EchoApp` });
       apps.enableMethod(DEFAULT_APP_KEY, '*');
     }
+    const checkpointer = startCheckpointer(path, (message) => {
+      if (options.log !== undefined) options.log.error({ path, error: message }, 'SQLite WAL checkpoint failed');
+      else process.emitWarning(`SQLite WAL checkpoint of ${path} failed: ${message}`);
+    });
     return {
       apps,
       hookLog: new SqliteHookLog(db),
       outbox: new SqliteEventOutbox(db),
       path,
       batch: <T>(fn: () => T): T => db.transaction(fn)(),
-      close: () => db.close(),
+      close: () => {
+        db.close();
+        checkpointer.stop();
+      },
     };
   } catch (e) {
     db.close();

@@ -43,7 +43,7 @@ let sessions: { sessions: SessionsProvider['sessions']; calls: SessionsProvider[
 function call(
   method: string,
   path: string,
-  opts: { body?: unknown; raw?: string | Buffer; token?: string | null; headers?: Record<string, string> } = {},
+  opts: { body?: unknown; raw?: string | Buffer; token?: string | null; headers?: Record<string, string>; chunked?: boolean } = {},
 ): Promise<Reply> {
   const headers: Record<string, string> = { ...opts.headers };
   const token = opts.token === undefined ? TOKEN : opts.token;
@@ -54,7 +54,7 @@ function call(
     payload = Buffer.from(JSON.stringify(opts.body));
     headers['Content-Type'] ??= 'application/json';
   }
-  if (payload !== undefined) headers['Content-Length'] = String(payload.length);
+  if (payload !== undefined && opts.chunked !== true) headers['Content-Length'] = String(payload.length);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       { host: '127.0.0.1', port: server.address.port, method, path, headers, agent: false },
@@ -74,7 +74,11 @@ function call(
       },
     );
     req.on('error', reject);
-    req.end(payload);
+    if (opts.chunked === true && payload !== undefined) {
+      // Transfer-Encoding: chunked, no Content-Length: the server can only count as it reads.
+      for (let i = 0; i < payload.length; i += 4096) req.write(payload.subarray(i, i + 4096));
+      req.end();
+    } else req.end(payload);
   });
 }
 
@@ -201,7 +205,10 @@ describe('apps', () => {
     await bad({ ...base, name: 'x1', appKey: 'k1', restClientConfig: { nope: {} } }, /restClientConfig/);
     assertError(await call('POST', '/api/apps', { raw: '{"name":', headers: { 'Content-Type': 'application/json' } }), 400, /not valid JSON/);
     assertError(await call('POST', '/api/apps', { raw: 'name=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), 415, /application\/json/);
-    assertError(await call('POST', '/api/apps', { raw: JSON.stringify({ ...base, url: 'x'.repeat(70 * 1024) }) }), 413, /limit/);
+    const huge = JSON.stringify({ ...base, url: 'x'.repeat(70 * 1024) });
+    assertError(await call('POST', '/api/apps', { raw: huge }), 413, /of \d+ bytes exceeds the limit of 65536 bytes/);
+    assertError(await call('POST', '/api/apps', { raw: huge, chunked: true }), 413, /^request body exceeds the limit of 65536 bytes$/);
+    assertError(await call('POST', '/apps/EchoApp/call', { raw: huge, chunked: true, token: null }), 413, /limit/);
     // Nothing was added along the way.
     assert.equal((await call('GET', '/api/apps')).json.length, 2);
   });

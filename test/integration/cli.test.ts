@@ -114,12 +114,13 @@ describe('finding the server', () => {
 
   test('server not running, wrong token, bad config, unknown command: exit 1 with a clear message', async () => {
     const closed = await freePort('tcp');
-    const [down, wrongToken, badConfig, unknown, help] = await Promise.all([
+    const [down, wrongToken, badConfig, unknown, help, startBadConfig] = await Promise.all([
       cli(['show', 'apps'], { CALLHOOK_ADMIN_PORT: String(closed) }),
       cli(['show', 'apps'], { CALLHOOK_ADMIN_TOKEN: 'not-the-token' }),
       cli(['show', 'apps'], { CALLHOOK_ADMIN_PORT: 'eighty' }),
       cli(['show', 'everything']),
       cli(['--help']),
+      cli(['start', '--config', 'missing.json']),
     ]);
     assert.equal(down.code, 1);
     assert.equal(down.stderr.trim(), `callhook is not reachable at http://127.0.0.1:${closed} — start it with npm start`);
@@ -127,6 +128,7 @@ describe('finding the server', () => {
     fails(badConfig, /adminPort/);
     fails(unknown, /unknown command 'everything'/);
     assert.match(ok(help), /show\s+show apps/);
+    fails(startBadConfig, /cannot read config file .*missing\.json/);
   });
 });
 
@@ -174,10 +176,11 @@ describe('apps and REST methods', () => {
   });
 
   test('rest methods: show, enable one or all, disable one or all, errors', async () => {
-    const methods = ok(await cli(['show', 'rest-methods'])).trim().split('\n');
+    const [all, none] = await Promise.all([cli(['show', 'rest-methods']), cli(['show', 'app-rest-methods', 'shopKey'])]);
+    const methods = ok(all).trim().split('\n');
     assert.match(methods[0]!, /^METHOD\s+TYPE$/);
     assert.deepEqual(methods.slice(1).map((l) => l.split(/\s+/)[0]), REST_METHOD_NAMES);
-    assert.match(ok(await cli(['show', 'app-rest-methods', 'shopKey'])), /No REST method is enabled for shopKey/);
+    assert.match(ok(none), /No REST method is enabled for shopKey/);
     assert.match(ok(await cli(['add', 'app-rest-method', 'shopKey', 'connect'])), /Enabled for shopKey: connect$/m);
     assert.equal(ok(await cli(['add', 'app-rest-method', '-a', 'shopKey'])).trim(), `Enabled for shopKey: ${REST_METHOD_NAMES.join(', ')}`);
     ok(await cli(['remove', 'app-rest-method', 'shopKey', 'call']));

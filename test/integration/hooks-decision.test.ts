@@ -374,6 +374,14 @@ describe('what is sent', () => {
 });
 
 describe('bad backends', () => {
+  it('the info of a plain error status is the reason phrase the backend sent', async () => {
+    const key = newApp();
+    backend.responder = () => ({ kind: 'raw', status: 404, statusText: 'No Such Hook', body: '<html>not here</html>' });
+    const outcome = await engine.invoke('answer', {}, ctx(key, { restClientConfig: { answer: { restOnError: 'FAIL' } } }));
+    assert.deepEqual(outcome.ok === false && [outcome.refuse, outcome.info, outcome.httpStatus], [true, 'No Such Hook', 404]);
+    assert.equal(store.hookLog.query({ appKey: key })[0]!.error, 'HTTP 404 No Such Hook');
+  });
+
   it('a redirect is not followed: an interaction error naming it', async () => {
     const key = newApp();
     backend.responder = (r) => ({ kind: 'redirect', status: 302, location: backend.url(`/${key}-loop/${r.hook}`) });

@@ -18,14 +18,13 @@ export interface RecordedRequest {
   json: Record<string, unknown> | undefined;
   /** Identifies the TCP connection (keep-alive reuse shows as the same id). */
   connectionId: number;
-  time: number;
 }
 
 export type Scenario =
   /** 200 with the request body (the WCS "mirror" a backend should answer with). */
   | { kind: 'echo' }
   /** A JSON answer. */
-  | { kind: 'json'; status?: number; body: unknown; statusText?: string }
+  | { kind: 'json'; status?: number; body: unknown }
   /** Any status and raw text. */
   | { kind: 'raw'; status: number; body: string; statusText?: string; headers?: Record<string, string> }
   /** Answer after a delay (a slow backend; longer than the timeout = a hanging one). */
@@ -84,11 +83,6 @@ export class TestBackend {
     return `http://127.0.0.1:${this.port}${base}`;
   }
 
-  /** Requests of one hook method. */
-  of(hook: string): RecordedRequest[] {
-    return this.requests.filter((r) => r.hook === hook);
-  }
-
   /** Resolves once `n` requests in total have arrived; rejects after `timeoutMs`. */
   waitForRequests(n: number, timeoutMs = 5000): Promise<void> {
     if (this.requests.length >= n) return Promise.resolve();
@@ -136,7 +130,6 @@ export class TestBackend {
         rawBody,
         json,
         connectionId: (req.socket as Socket & { connectionId?: number }).connectionId ?? 0,
-        time: Date.now(),
       };
       this.requests.push(recorded);
       const ready = this.waiters.filter((w) => this.requests.length >= w.n);
@@ -152,10 +145,7 @@ export class TestBackend {
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(req.rawBody);
         return;
       case 'json':
-        res.statusCode = s.status ?? 200;
-        if (s.statusText !== undefined) res.statusMessage = s.statusText;
-        res.setHeader('Content-Type', 'application/json');
-        res.end(JSON.stringify(s.body));
+        res.writeHead(s.status ?? 200, { 'Content-Type': 'application/json' }).end(JSON.stringify(s.body));
         return;
       case 'raw':
         res.statusCode = s.status;

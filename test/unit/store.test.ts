@@ -3,7 +3,7 @@
  * defaultApp on first start, apps and their validation, the hook log cap, the event outbox bookkeeping.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
@@ -61,6 +61,21 @@ describe('opening the store', () => {
     store.close();
     store = openStore({ dataDir: dir, adminPort: 8081 });
     assert.deepEqual(store.apps.list().map((a) => a.name), ['mine']);
+    store.close();
+  });
+
+  it('checkpoints the WAL into the database file from a worker thread (the main connection never does)', async () => {
+    const dir = tempDir();
+    const store = openStore({ dataDir: dir, adminPort: 8081 });
+    const db = join(dir, 'callhook.db');
+    const before = statSync(db).size;
+    const body = { text: 'x'.repeat(500) };
+    for (let i = 0; i < 2000; i++) {
+      store.outbox.append({ eventId: `e${i}`, appKey: 'a', sessionId: `s${i % 50}`, method: 'CallStatusEvent', body, failNotify: false, createdAt: i });
+    }
+    const deadline = Date.now() + 5000;
+    while (statSync(db).size <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(statSync(db).size > before, 'pages reached the database file: a checkpoint ran');
     store.close();
   });
 

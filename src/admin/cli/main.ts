@@ -30,11 +30,6 @@ interface GlobalOptions {
   json?: boolean;
 }
 
-/** The server entry point the coordinator provides in src/server.ts (imported lazily: only `start` needs it). */
-interface ServerModule {
-  startServer(options: { configFile?: string }): Promise<unknown>;
-}
-
 const seg = encodeURIComponent;
 
 /**
@@ -68,9 +63,18 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     .command('start')
     .description('run the server (what npm start runs)')
     .action(async (_opts, cmd: Command) => {
-      const entry = new URL('../../server.ts', import.meta.url).href;
-      const { startServer } = (await import(entry)) as ServerModule;
-      await startServer({ configFile: globals(cmd).config });
+      // Imported here, not at the top: the other commands are thin clients and must not load the whole server.
+      const { startServer } = await import('../../server.ts');
+      try {
+        await startServer({ configFile: globals(cmd).config });
+      } catch (e) {
+        // Expected start-up failures carry a code (EADDRINUSE, EACCES, ConfigError…): one clear line, exit 1.
+        // Anything else is a bug and keeps its stack trace.
+        if (e instanceof ConfigError) throw e;
+        const code = (e as { code?: unknown }).code;
+        if (typeof code === 'string') throw new CliError('CLI_START', `callhook could not start: ${(e as Error).message}`);
+        throw e;
+      }
       started = true;
     });
 

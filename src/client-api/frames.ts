@@ -1,0 +1,195 @@
+/**
+ * The frames of the WCS client protocol (../shared/spec/client-protocol.md): `{"message": <name>, "data": [...]}`
+ * both ways. This module decodes and validates what a client sends (one zod schema per message) and encodes what
+ * the server sends. Every refusal is a FrameError whose `info` names the message and what was wrong, ready for
+ * a `fail` frame.
+ */
+import { z } from 'zod';
+import type { ConnectionRequest, OutgoingMessageRequest } from '../gateway/types.ts';
+import type { JsonObject } from '../hooks/types.ts';
+
+// ---------------------------------------------------------------------------------------------------- server
+
+/** One server frame. `data` is always an array: SDK 2.0 reads `data[0]` of every frame before anything else. */
+export function encodeFrame(message: string, data: readonly unknown[] = []): string {
+  return JSON.stringify({ message, data });
+}
+
+/** `fail` [{status:"FAILED", info, apiMethod, …}] */
+export function failFrame(apiMethod: string, info: string, extra: JsonObject = {}): string {
+  return encodeFrame('fail', [{ ...extra, status: 'FAILED', info, apiMethod }]);
+}
+
+// ---------------------------------------------------------------------------------------------------- client
+
+export type FrameErrorCode =
+  | 'NOT_JSON'
+  | 'NO_MESSAGE'
+  | 'UNKNOWN_MESSAGE'
+  | 'NOT_AVAILABLE'
+  | 'INVALID_DATA'
+  | 'FRAME_TOO_LARGE'
+  | 'RATE_LIMITED'
+  | 'BINARY_FRAME'
+  | 'OUT_OF_ORDER';
+
+/** A client frame that is refused; `apiMethod` is the message name, or "unknown" when there is none. */
+export class FrameError extends Error {
+  override name = 'FrameError';
+  constructor(
+    readonly code: FrameErrorCode,
+    readonly apiMethod: string,
+    readonly info: string,
+    /** The `id` of a refused sendMessage, so the client can tell which one. */
+    readonly id?: string,
+  ) {
+    super(info);
+  }
+}
+
+/** The apiMethod of a frame whose message could not be read. */
+export const UNKNOWN = 'unknown';
+
+const MAX_FIELD = 1024;
+const MAX_ID = 256;
+/** RFC 3261 §20.15 / RFC 2045 media-type: type "/" subtype *( ";" parameter ); no CR/LF can reach a header. */
+const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+=("[^"\r\n]*"|[!#$%&'*+.^_`|~0-9A-Za-z-]+))*$/;
+
+const field = z.string().max(MAX_FIELD).optional();
+
+/**
+ * `connection` (SDK 2.0 sends the fields of docs/sdk-compatibility.md). Types are checked here; whether the sip*
+ * values make a usable SIP account is decided after the connect hook, which may replace every one of them.
+ * Unknown fields are kept: the connect hook gets all of them, as in WCS.
+ */
+const connectionSchema = z
+  .object({
+    appKey: z.string().max(MAX_ID).optional(),
+    sipLogin: field,
+    sipAuthenticationName: field,
+    sipPassword: field,
+    sipVisibleName: field,
+    sipDomain: field,
+    sipOutboundProxy: field,
+    sipProxy: field,
+    sipContactParams: field,
+    sipTransport: z.enum(['udp', 'tcp', 'tls', 'UDP', 'TCP', 'TLS'], { error: 'must be udp, tcp or tls' }).optional(),
+    // SDK 2.0's demo sends the port as typed into an input: a string, "" when left blank.
+    sipPort: z
+      .union([z.number().int().min(1).max(65535), z.string().regex(/^\s*\d{0,5}\s*$/)], { error: 'must be a port number (1-65535)' })
+      .optional(),
+    sipRegisterRequired: z.boolean().optional(),
+    keepAlive: z.boolean().optional(),
+    authToken: z.string().max(MAX_ID).optional(),
+    mediaProviders: z.array(z.string().max(MAX_ID)).max(16).optional(),
+    clientVersion: field,
+    clientOSVersion: field,
+    clientBrowserVersion: field,
+  })
+  .loose();
+
+const sendMessageSchema = z
+  .object({
+    id: z.string().min(1).max(MAX_ID),
+    to: z.string().min(1).max(MAX_FIELD),
+    body: z.string(),
+    contentType: z.string().max(MAX_ID).regex(MEDIA_TYPE, 'must be a media type such as text/plain').optional(),
+  })
+  .loose();
+
+/** The notificationResult object the client got with a notifyMessage, sent back with `status: "OK"`. */
+const notificationResultSchema = z.object({}).loose();
+
+/** What the rest of the client API gets out of a valid frame. */
+export type ClientFrame =
+  | { message: 'connection'; connection: ConnectionRequest }
+  | { message: 'sendMessage'; request: OutgoingMessageRequest }
+  | { message: 'notificationResult'; result: JsonObject }
+  | { message: 'pong' }
+  | { message: 'ping' };
+
+/** Messages of the spec that arrive with later issues (calls): refused by name, not as unknown. */
+const NOT_YET = new Set(['call', 'answer', 'hangup', 'hold', 'unhold', 'sendDtmf', 'transfer']);
+
+/** `data` without top-level nulls: a client's `"sipPassword": null` means "not given", like an absent field. */
+function withoutNulls(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null));
+}
+
+function article(noun: string): string {
+  return /^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`;
+}
+
+/** zod's issue in words for a person reading a `fail`: `is required`, `must be a string`, … */
+function describeIssue(iss: z.core.$ZodRawIssue): string {
+  switch (iss.code) {
+    case 'invalid_type':
+      if (iss.input === undefined) return 'is required';
+      return `must be ${article(iss.expected === 'int' ? 'integer' : iss.expected)}`;
+    case 'too_small':
+      if (iss.origin === 'string') return Number(iss.minimum) <= 1 ? 'must not be empty' : `must have at least ${iss.minimum} characters`;
+      return `must be at least ${iss.minimum}`;
+    case 'too_big':
+      if (iss.origin === 'string') return `must have at most ${iss.maximum} characters`;
+      if (iss.origin === 'array') return `must have at most ${iss.maximum} items`;
+      return `must be at most ${iss.maximum}`;
+    default:
+      return iss.message ?? 'is not valid';
+  }
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'data[0]';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i > 0 ? '.' : ''}${String(p)}`)).join('');
+}
+
+function validate<T>(schema: z.ZodType<T>, message: string, value: unknown): T {
+  const result = schema.safeParse(value, { error: describeIssue });
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${pathText(i.path)} ${i.message}`);
+  const id = typeof value === 'object' && value !== null ? (value as JsonObject)['id'] : undefined;
+  throw new FrameError('INVALID_DATA', message, `${message}: ${problems.join('; ')}`, typeof id === 'string' ? id : undefined);
+}
+
+function omit(obj: JsonObject, keys: readonly string[]): JsonObject {
+  return Object.fromEntries(Object.entries(obj).filter(([k]) => !keys.includes(k)));
+}
+
+/** Decodes one text frame of a client; throws FrameError. */
+export function decodeFrame(text: string): ClientFrame {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new FrameError('NOT_JSON', UNKNOWN, `frame is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new FrameError('NO_MESSAGE', UNKNOWN, 'frame must be a JSON object {"message": <name>, "data": [...]}');
+  }
+  const { message, data } = parsed as { message?: unknown; data?: unknown };
+  if (typeof message !== 'string' || message === '') {
+    throw new FrameError('NO_MESSAGE', UNKNOWN, 'frame has no "message" naming what it is');
+  }
+  // SDK 1.x leaves `data` out when its argument is null; anything else must be the array of the envelope.
+  if (data !== undefined && !Array.isArray(data)) throw new FrameError('INVALID_DATA', message, `${message}: "data" must be an array`);
+  const first: unknown = data?.[0];
+  switch (message) {
+    case 'connection':
+      return { message, connection: validate(connectionSchema, message, withoutNulls(first)) as ConnectionRequest };
+    case 'sendMessage': {
+      const m = validate(sendMessageSchema, message, first);
+      const request: OutgoingMessageRequest = { id: m.id, to: m.to, body: m.body, extra: omit(m, ['id', 'to', 'body', 'contentType']) };
+      if (m.contentType !== undefined) request.contentType = m.contentType;
+      return { message, request };
+    }
+    case 'notificationResult':
+      return { message, result: validate(notificationResultSchema, message, first) };
+    case 'pong':
+    case 'ping':
+      return { message };
+    default:
+      if (NOT_YET.has(message)) throw new FrameError('NOT_AVAILABLE', message, `${message}: calls are not available in this version of callhook`);
+      throw new FrameError('UNKNOWN_MESSAGE', message.slice(0, 64), `unknown message ${JSON.stringify(message.slice(0, 64))}`);
+  }
+}

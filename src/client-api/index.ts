@@ -1,0 +1,11 @@
+/**
+ * The client API: the WCS WebSocket protocol (../shared/spec/client-protocol.md, docs/client-protocol.md)
+ * translated to and from gateway calls.
+ *
+ *   ClientApiServer.start({ gateway, config, log }) → .wsPort, .wssPort, .connectionCount, .close()
+ *   decodeFrame(text) / encodeFrame(message, data) / failFrame(apiMethod, info)   the frames, validated with zod
+ */
+export { ClientApiServer, type ClientApiConfig, type ClientApiOptions } from './ws-server.ts';
+export { ClientConnection, MAX_MISSED_PINGS, type ConnectionLimits } from './connection.ts';
+export { decodeFrame, encodeFrame, failFrame, FrameError, UNKNOWN, type ClientFrame, type FrameErrorCode } from './frames.ts';
+export { TokenBucket } from './rate-limit.ts';

@@ -1,0 +1,21 @@
+/**
+ * Expected failures of the gateway, each with a `code`; their message is what the client and the backend are
+ * shown as `info`, so it names the field and what was wrong. A plain Error from the gateway is a bug.
+ */
+export type GatewayErrorCode =
+  /** A sip* field (from the client or the connect hook) cannot be used, e.g. `sipPort` "abc". */
+  | 'INVALID_SIP_SETTINGS'
+  /** The session lacks what a SIP operation needs (sipLogin / sipDomain). */
+  | 'NO_SIP_IDENTITY'
+  /** A message `to` that is not a SIP address. */
+  | 'INVALID_TARGET';
+
+export class GatewayError extends Error {
+  override name = 'GatewayError';
+  constructor(
+    readonly code: GatewayErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

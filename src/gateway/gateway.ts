@@ -1,0 +1,139 @@
+/**
+ * The gateway: the one place that joins the client API, the REST hooks and the SIP stack. It turns a client's
+ * `connection` into a Session (after the connect hook), keeps the live sessions, answers `show sessions`, and
+ * ends every session when the server stops.
+ */
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import type { CallInfo, SessionInfo, SessionsProvider } from '../admin/sessions.ts';
+import type { EventDeliveryFailure, HookContext, HookEngine } from '../hooks/types.ts';
+import { DEFAULT_APP_KEY } from '../store/index.ts';
+import type { UserAgent } from '../sip/ua/index.ts';
+import { GatewayError } from './errors.ts';
+import { newAuthToken, sessionIdOf } from './ids.ts';
+import { Session } from './session.ts';
+import { readSipSettings } from './sip-settings.ts';
+import { withoutContext } from './views.ts';
+import type { ClientEndpoint, ClientPort, ConnectionRequest } from './types.ts';
+
+export interface GatewayOptions {
+  ua: UserAgent;
+  hooks: HookEngine;
+  log: Logger;
+  /** `<random>@<server ip>` (./ids.ts newNodeId). */
+  nodeId: string;
+  config: Pick<Config, 'registerExpires' | 'sipTransport'>;
+  /** How long `close()` waits for sessions to unregister before giving up on them (default 5 s). */
+  closeTimeoutMs?: number;
+}
+
+const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+
+export class Gateway implements SessionsProvider {
+  private readonly live = new Map<string, Session>();
+  /** Sessions detaching: their unregistration is still out. `close()` waits for them. */
+  private readonly ending = new Set<Session>();
+  private readonly log: Logger;
+  private closing = false;
+
+  constructor(private readonly o: GatewayOptions) {
+    this.log = o.log.child({ component: 'gateway' });
+  }
+
+  get nodeId(): string {
+    return this.o.nodeId;
+  }
+
+  /** Live sessions (connected clients). */
+  get sessionCount(): number {
+    return this.live.size;
+  }
+
+  /**
+   * A client's `connection`: the connect hook, then a Session that is ESTABLISHED (and registering when asked).
+   * A refused connect (hook, bad sip* fields, stopping) sends the client `fail` for ConnectionStatusEvent, tells the
+   * backend FAILED, ends the connection and resolves undefined.
+   */
+  async connect(port: ClientPort, endpoint: ClientEndpoint, request: ConnectionRequest): Promise<Session | undefined> {
+    const sessionId = sessionIdOf(endpoint);
+    const appKey = typeof request.appKey === 'string' && request.appKey !== '' ? request.appKey : DEFAULT_APP_KEY;
+    const context: HookContext = { appKey, sessionId, nodeId: this.o.nodeId };
+    if (this.closing) return this.refuse(port, context, 'Server stopping');
+    const outcome = await this.o.hooks.invoke('connect', { ...request, appKey }, context);
+    if (!outcome.ok) return this.refuse(port, context, outcome.info);
+    if (this.closing) return this.refuse(port, context, 'Server stopping');
+    const fields = withoutContext(outcome.body);
+    let sip;
+    try {
+      sip = readSipSettings(fields, this.o.config.sipTransport);
+    } catch (e) {
+      if (!(e instanceof GatewayError)) throw e;
+      return this.refuse(port, context, e.message);
+    }
+    const session = new Session(
+      { ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, config: this.o.config },
+      {
+        sessionId,
+        appKey,
+        nodeId: this.o.nodeId,
+        authToken: newAuthToken(),
+        port,
+        fields,
+        restClientConfig: outcome.restClientConfig,
+        sip,
+        onEnded: (s) => this.ending.delete(s),
+      },
+    );
+    this.live.set(sessionId, session);
+    session.start(outcome.clientExclude);
+    return session;
+  }
+
+  /** The client of `session` is gone; `info` says why (it goes into ConnectionStatusEvent DISCONNECTED). */
+  detach(session: Session, info: string): Promise<void> {
+    if (this.live.get(session.sessionId) === session) {
+      this.live.delete(session.sessionId);
+      this.ending.add(session);
+    }
+    return session.detach(info);
+  }
+
+  /** The hook engine could not deliver an event of a session whose restOnError is FAIL (rest-hooks.md table). */
+  eventDeliveryFailed(failure: EventDeliveryFailure): void {
+    this.live.get(failure.sessionId)?.eventDeliveryFailed(`${failure.method}: ${failure.info}`);
+  }
+
+  sessions(): SessionInfo[] {
+    return [...this.live.values()].map((s) => s.info());
+  }
+
+  /** Calls arrive with issue 5; until then there are none. */
+  calls(): CallInfo[] {
+    return [];
+  }
+
+  /**
+   * Refuses new connections and ends every session (DISCONNECTED, unregistration), waiting at most
+   * closeTimeoutMs for registrars to answer. The client API closes the sockets itself.
+   */
+  async close(info = 'Server stopping'): Promise<void> {
+    this.closing = true;
+    for (const s of [...this.live.values()]) void this.detach(s, info);
+    const all = Promise.all([...this.ending].map((s) => s.detach(info)));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.o.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+    });
+    const result = await Promise.race([all, timeout]);
+    clearTimeout(timer);
+    if (result === 'timeout') this.log.warn({ sessions: this.ending.size }, 'stopping without waiting for every unregistration');
+  }
+
+  private refuse(port: ClientPort, context: HookContext, info: string): undefined {
+    // rest-hooks.md: on a refused connect only status and info go to the client, and the backend hears FAILED.
+    this.o.hooks.emit('ConnectionStatusEvent', { status: 'FAILED', info }, context);
+    port.deliver({ type: 'failed', failure: { apiMethod: 'ConnectionStatusEvent', info } });
+    port.end(info);
+    return undefined;
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * One client connection after its connect hook succeeded: the fields the hook settled on, the session's
+ * restClientConfig, its SIP identity and registration, and the hooks and client events of its life
+ * (client-protocol.md, rest-hooks.md):
+ *
+ *   start   → ConnectionStatusEvent ESTABLISHED, getUserData; REGISTER when sipRegisterRequired
+ *   live    → RegistrationStatusEvent changes, MESSAGE both ways
+ *   detach  → ConnectionStatusEvent DISCONNECTED; REGISTER Expires 0 → RegistrationStatusEvent UNREGISTERED
+ *
+ * States: Attached → Detaching → Ended (`detach` is idempotent and resolves when the SIP side is cleaned up).
+ */
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import type { HookContext, HookEngine, JsonObject } from '../hooks/types.ts';
+import type { RestClientConfig } from '../store/types.ts';
+import type { SessionInfo } from '../admin/sessions.ts';
+import type { IncomingRequest, SipAccount, UserAgent } from '../sip/ua/index.ts';
+import { GatewayError } from './errors.ts';
+import { receiveIncoming, sendOutgoing, type MessagingHost } from './messaging.ts';
+import { SessionRegistration, type RegistrationReport } from './registration.ts';
+import { accountOf, type SipSettings } from './sip-settings.ts';
+import { clientView, withoutSecrets } from './views.ts';
+import type { ClientEvent, ClientPort, OutgoingMessageRequest } from './types.ts';
+
+export interface SessionDeps {
+  ua: UserAgent;
+  hooks: HookEngine;
+  log: Logger;
+  config: Pick<Config, 'registerExpires'>;
+}
+
+export interface SessionInit {
+  sessionId: string;
+  appKey: string;
+  nodeId: string;
+  authToken: string;
+  port: ClientPort;
+  /** The connection fields after the connect hook, without the context fields (the password included). */
+  fields: JsonObject;
+  restClientConfig: RestClientConfig;
+  sip: SipSettings;
+  /** Called once the session has ended (after its SIP side is cleaned up). */
+  onEnded(session: Session): void;
+}
+
+type SessionState = 'Attached' | 'Detaching' | 'Ended';
+
+export class Session implements MessagingHost {
+  readonly sessionId: string;
+  readonly appKey: string;
+  readonly connectedAt = new Date();
+  readonly ua: UserAgent;
+  readonly hooks: HookEngine;
+  readonly log: Logger;
+  private state: SessionState = 'Attached';
+  private registration: SessionRegistration | undefined;
+  /** The registration status when it could not even start (no identity): there is no SessionRegistration then. */
+  private registrationFailure: string | undefined;
+  private cachedAccount: SipAccount | undefined;
+  private ended: Promise<void> | undefined;
+  private readonly context: HookContext;
+
+  constructor(
+    private readonly deps: SessionDeps,
+    private readonly init: SessionInit,
+  ) {
+    this.sessionId = init.sessionId;
+    this.appKey = init.appKey;
+    this.ua = deps.ua;
+    this.hooks = deps.hooks;
+    this.log = deps.log.child({ sessionId: init.sessionId });
+    this.context = { appKey: init.appKey, sessionId: init.sessionId, nodeId: init.nodeId, restClientConfig: init.restClientConfig };
+  }
+
+  get attached(): boolean {
+    return this.state === 'Attached';
+  }
+
+  get sipLogin(): string | undefined {
+    return this.init.sip.login;
+  }
+
+  hookContext(): HookContext {
+    return this.context;
+  }
+
+  account(): SipAccount {
+    this.cachedAccount ??= accountOf(this.init.sip);
+    return this.cachedAccount;
+  }
+
+  deliver(event: ClientEvent): boolean {
+    return this.attached && this.init.port.deliver(event);
+  }
+
+  /**
+   * ESTABLISHED: the event to the backend, getUserData to the client, then the REGISTER when asked for.
+   * `connectClientExclude` is the connect method's clientExclude (ConnectionStatusEvent's is added here).
+   */
+  start(connectClientExclude: readonly string[]): void {
+    const established = { ...withoutSecrets(this.init.fields), status: 'ESTABLISHED', info: 'Connected' };
+    const { clientExclude } = this.hooks.emit('ConnectionStatusEvent', established, this.context);
+    const userData = {
+      ...this.init.fields,
+      appKey: this.appKey,
+      status: 'ESTABLISHED',
+      sessionId: this.sessionId,
+      authToken: this.init.authToken,
+    };
+    this.deliver({ type: 'established', userData: clientView(userData, [...connectClientExclude, ...clientExclude]) });
+    if (this.init.sip.registerRequired) this.register();
+  }
+
+  sendMessage(request: OutgoingMessageRequest): void {
+    sendOutgoing(this, request).catch((err: unknown) => this.log.error({ err, id: request.id }, 'sendMessage failed unexpectedly'));
+  }
+
+  /** A client's `notificationResult` for a message it received. The 200 went out on delivery (see docs). */
+  acknowledge(notificationResult: JsonObject): void {
+    this.log.debug({ id: notificationResult['id'] }, 'notificationResult');
+  }
+
+  /** An event of this session could not be delivered to a backend whose restOnError is FAIL. */
+  eventDeliveryFailed(info: string): void {
+    this.deliver({ type: 'failed', failure: { apiMethod: 'ErrorStatusEvent', info } });
+  }
+
+  /**
+   * The client is gone (`info` says why). Emits DISCONNECTED, removes the registration, and resolves once the
+   * SIP side is clean. Idempotent.
+   */
+  detach(info: string): Promise<void> {
+    if (this.ended) return this.ended;
+    this.state = 'Detaching';
+    this.hooks.emit('ConnectionStatusEvent', { ...withoutSecrets(this.init.fields), status: 'DISCONNECTED', info }, this.context);
+    this.ended = (async () => {
+      const unregistered = await this.registration?.stop();
+      if (unregistered) this.reportRegistration(unregistered);
+      this.state = 'Ended';
+      this.init.onEnded(this);
+    })();
+    return this.ended;
+  }
+
+  info(): SessionInfo {
+    const s: SessionInfo = {
+      sessionId: this.sessionId,
+      appKey: this.appKey,
+      status: this.attached ? 'ESTABLISHED' : 'DISCONNECTED',
+      connectedAt: this.connectedAt.toISOString(),
+    };
+    if (this.init.sip.login !== undefined) s.sipLogin = this.init.sip.login;
+    if (this.init.sip.domain !== undefined) s.sipDomain = this.init.sip.domain;
+    const registration = this.registration?.status ?? (this.registrationFailure === undefined ? undefined : 'FAILED');
+    if (registration !== undefined) s.registration = registration;
+    return s;
+  }
+
+  private register(): void {
+    let account: SipAccount;
+    try {
+      account = this.account();
+    } catch (e) {
+      if (!(e instanceof GatewayError)) throw e;
+      this.registrationFailure = e.message;
+      return this.reportRegistration({ status: 'FAILED', info: e.message });
+    }
+    // The Contact of the registration: requests the registrar routes to it reach this session.
+    const binding = this.ua.bindContact((request) => this.onSipRequest(request));
+    this.registration = new SessionRegistration({
+      ua: this.ua,
+      account,
+      expires: this.deps.config.registerExpires,
+      binding,
+      onReport: (report) => this.reportRegistration(report),
+      log: this.log,
+    });
+    this.registration.start();
+  }
+
+  /** RegistrationStatusEvent to the backend; `registered` or `fail` to the client (UNREGISTERED has no client). */
+  private reportRegistration(report: RegistrationReport): void {
+    const { clientExclude } = this.hooks.emit('RegistrationStatusEvent', { ...report }, this.context);
+    const visible = clientView({ ...report }, clientExclude);
+    if (report.status === 'REGISTERED') {
+      this.deliver({ type: 'registered', event: visible });
+    } else if (report.status === 'FAILED') {
+      const raw = visible['sipMessageRaw'];
+      this.deliver({
+        type: 'failed',
+        failure: { apiMethod: 'RegistrationStatusEvent', info: report.info, ...(typeof raw === 'string' && { sipMessageRaw: raw }) },
+      });
+    }
+  }
+
+  private onSipRequest(request: IncomingRequest): void {
+    if (request.message.method !== 'MESSAGE') return request.respond(501);
+    receiveIncoming(this, request).catch((err: unknown) => {
+      this.log.error({ err }, 'incoming MESSAGE failed unexpectedly');
+      request.respond(500);
+    });
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * What of a hook body a client or a backend may see. Two rules hold for every client-bound object: the fields a
+ * restClientConfig `clientExclude` names are left out, and the SIP password never leaves the server — whether the
+ * client sent it or the connect hook supplied it (client-protocol.md, getUserData).
+ */
+import { CONTEXT_FIELDS, type JsonObject } from '../hooks/types.ts';
+
+export const SECRET_FIELDS: readonly string[] = ['sipPassword'];
+
+const CONTEXT = new Set<string>(CONTEXT_FIELDS);
+
+/** The object without `exclude` and without the secret fields. */
+export function clientView(body: JsonObject, exclude: readonly string[]): JsonObject {
+  const out: JsonObject = { ...body };
+  for (const f of exclude) delete out[f];
+  for (const f of SECRET_FIELDS) delete out[f];
+  return out;
+}
+
+/** The object without the context fields every hook body carries (nodeId, appKey, sessionId). */
+export function withoutContext(body: JsonObject): JsonObject {
+  // fromEntries defines fields: a backend's `__proto__` key stays a plain field instead of a prototype.
+  return Object.fromEntries(Object.entries(body).filter(([k]) => !CONTEXT.has(k)));
+}
+
+/** The object without the secret fields: what events about the connection store in the outbox. */
+export function withoutSecrets(body: JsonObject): JsonObject {
+  return clientView(body, []);
+}
