@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { openStore, type Store } from '../src/store/index.ts';
 import { createHookEngine, type HookEngine } from '../src/hooks/index.ts';
 import { createLogger } from '../src/log.ts';
-import { echoBackend, machine } from './hooks-common.ts';
+import { echoBackend, machine, percentile } from './hooks-common.ts';
 
 if (process.argv[2] === 'backend') {
   echoBackend();
@@ -57,8 +57,13 @@ async function main(events: number, sessions: number): Promise<void> {
 
   // 1. durable append only
   const a = setup(port);
+  const emitMs: number[] = [];
   let t0 = performance.now();
-  for (let i = 0; i < events; i++) a.engine.emit('CallStatusEvent', body(i), ctx(i));
+  for (let i = 0; i < events; i++) {
+    const t = performance.now();
+    a.engine.emit('CallStatusEvent', body(i), ctx(i));
+    emitMs.push(performance.now() - t);
+  }
   const appendRate = events / ((performance.now() - t0) / 1000);
   await teardown(a);
 
@@ -89,7 +94,10 @@ async function main(events: number, sessions: number): Promise<void> {
   child.kill();
 
   console.log(`event outbox throughput — ${machine()}, Node ${process.version}, ${events} events over ${sessions} sessions`);
-  console.log(`durable append (emit, WAL + synchronous=NORMAL)  ${Math.round(appendRate)} events/s`);
+  console.log(
+    `durable append (emit, WAL + synchronous=NORMAL)  ${Math.round(appendRate)} events/s; ` +
+      `emit p50 ${(percentile(emitMs, 50) * 1000).toFixed(0)} µs, p99 ${(percentile(emitMs, 99) * 1000).toFixed(0)} µs`,
+  );
   console.log(`end to end into the backend                      ${Math.round(events / totalS)} events/s (all ${events} emitted after ${(emitDoneMs / 1000).toFixed(2)} s, delivered after ${totalS.toFixed(2)} s)`);
   console.log(
     `CPU per event: callhook ${((cpu.user + cpu.system) / events).toFixed(0)} µs (emit + delivery), ` +

@@ -76,7 +76,7 @@ const connectionSchema = z
     sipTransport: z.enum(['udp', 'tcp', 'tls', 'UDP', 'TCP', 'TLS'], { error: 'must be udp, tcp or tls' }).optional(),
     // SDK 2.0's demo sends the port as typed into an input: a string, "" when left blank.
     sipPort: z
-      .union([z.number().int().min(1).max(65535), z.string().regex(/^\s*\d{0,5}\s*$/)], { error: 'must be a port number (1-65535)' })
+      .union([z.number().int().min(1).max(65535), z.string().regex(/^\s*\d{0,5}\s*$/, 'must be a port number (1-65535)')])
       .optional(),
     sipRegisterRequired: z.boolean().optional(),
     keepAlive: z.boolean().optional(),
@@ -122,7 +122,7 @@ function article(noun: string): string {
 }
 
 /** zod's issue in words for a person reading a `fail`: `is required`, `must be a string`, … */
-function describeIssue(iss: z.core.$ZodRawIssue): string {
+function describeIssue(iss: z.core.$ZodRawIssue): string | undefined {
   switch (iss.code) {
     case 'invalid_type':
       if (iss.input === undefined) return 'is required';
@@ -135,7 +135,7 @@ function describeIssue(iss: z.core.$ZodRawIssue): string {
       if (iss.origin === 'array') return `must have at most ${iss.maximum} items`;
       return `must be at most ${iss.maximum}`;
     default:
-      return iss.message ?? 'is not valid';
+      return undefined; // the schema's own message (e.g. a regex's), else zod's
   }
 }
 
@@ -149,7 +149,7 @@ function validate<T>(schema: z.ZodType<T>, message: string, value: unknown): T {
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${pathText(i.path)} ${i.message}`);
   const id = typeof value === 'object' && value !== null ? (value as JsonObject)['id'] : undefined;
-  throw new FrameError('INVALID_DATA', message, `${message}: ${problems.join('; ')}`, typeof id === 'string' ? id : undefined);
+  throw new FrameError('INVALID_DATA', message, `${message}: ${problems.join('; ')}`, typeof id === 'string' && id !== '' ? id : undefined);
 }
 
 function omit(obj: JsonObject, keys: readonly string[]): JsonObject {

@@ -11,7 +11,14 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { createLogger } from '../../src/log.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
-import { type SdkPageServer, type SdkSession, type SdkSipOptions, SdkPage, launchChromium, serveSdkPage } from '../support/browser.ts';
+import {
+  type SdkPageServer,
+  type SdkSession,
+  type SdkSipOptions,
+  SdkPage,
+  launchChromium,
+  serveSdkPage,
+} from '../support/browser.ts';
 import { type KamailioInstance, type LocationBinding, startKamailio } from '../support/kamailio.ts';
 import { LOOPBACK, freePort } from '../support/ports.ts';
 
@@ -84,8 +91,8 @@ describe('the official Flashphoner Web SDK in headless Chromium', { timeout: 120
     };
   }
 
-  function connect(password: string): Promise<SdkSession> {
-    return page.createSession({ urlServer: `ws://${LOOPBACK}:${server.wsPort}`, sipOptions: sipOptions(password) });
+  function connect(sip: SdkSipOptions): Promise<SdkSession> {
+    return page.createSession({ urlServer: `ws://${LOOPBACK}:${server.wsPort}`, sipOptions: sip });
   }
 
   /** Runs `step`; on failure adds the tail of callhook's log to the error. */
@@ -102,7 +109,7 @@ describe('the official Flashphoner Web SDK in headless Chromium', { timeout: 120
   });
 
   test('createSession reaches ESTABLISHED then REGISTERED, and disconnect() unregisters', async () => {
-    const session = await connect(alice.password);
+    const session = await connect(sipOptions(alice.password));
 
     const established = await withServerLog(() => session.waitForStatus('ESTABLISHED', STEP_MS));
     await withServerLog(() => session.waitForStatus('REGISTERED', STEP_MS));
@@ -120,7 +127,8 @@ describe('the official Flashphoner Web SDK in headless Chromium', { timeout: 120
     assert.equal(typeof userData.authToken, 'string');
     assert.ok(!('sipPassword' in userData), 'getUserData carries sipPassword');
     for (const { frame } of session.frames.filter((f) => f.direction === 'received')) {
-      assert.ok(!JSON.stringify(frame).includes(alice.password), `a server frame carries the password: ${JSON.stringify(frame)}`);
+      const text = JSON.stringify(frame);
+      assert.ok(!text.includes(alice.password), `a server frame carries the password: ${text}`);
     }
     assert.equal(session.framesNamed('sent', 'connection').length, 1);
 
@@ -139,7 +147,7 @@ describe('the official Flashphoner Web SDK in headless Chromium', { timeout: 120
   });
 
   test('a wrong password is reported to the SDK as a RegistrationStatusEvent fail naming the SIP status', async () => {
-    const session = await connect('not-the-password');
+    const session = await connect(sipOptions('not-the-password'));
 
     await withServerLog(() => session.waitForStatus('ESTABLISHED', STEP_MS));
     // SDK 2.0 has no registration-failure status: a `fail` frame reaches the application as WARN.
@@ -157,5 +165,16 @@ describe('the official Flashphoner Web SDK in headless Chromium', { timeout: 120
 
     await session.disconnect();
     await session.waitForStatus('DISCONNECTED', STEP_MS);
+  });
+
+  test('the SDK demo phone\'s option shapes register too: port as a string, a blank authentication name', async () => {
+    // examples/demo/sip/phone reads every field from an <input>: strings, and "" for what was left blank.
+    const demoPhoneOptions = { ...sipOptions(alice.password), authenticationName: '', port: String(kamailio.port) };
+    const session = await connect(demoPhoneOptions);
+    await withServerLog(() => session.waitForStatus('REGISTERED', STEP_MS));
+    await kamailio.waitForLocations(hasAlice, STEP_MS);
+    await session.disconnect();
+    await session.waitForStatus('DISCONNECTED', STEP_MS);
+    await withServerLog(() => kamailio.waitForLocations((b) => !hasAlice(b), STEP_MS));
   });
 });

@@ -159,7 +159,7 @@ describe('restOnError × method type (rest-hooks.md table)', () => {
         const sessionId = `/192.0.2.77:${appSeq}/192.0.2.1:8443`;
         const started = performance.now();
         const result = engine.emit('CallStatusEvent', { callId: 'c1', status: 'ESTABLISHED' }, ctx(key, { sessionId, restClientConfig: { CallStatusEvent: { restOnError: onError } } }));
-        assert.ok(performance.now() - started < 50, 'emit returns at once, whatever the backend does');
+        assert.ok(performance.now() - started < TIMEOUT_MS, 'emit returns without waiting for the backend');
         assert.equal(result.queued, true);
         await waitUntil(() => store.hookLog.query({ appKey: key }).length >= (c === 'refused' ? 1 + RETRIES : 1), 'the delivery attempt');
         await waitUntil(() => c !== 'ok' || store.outbox.head(sessionId) === undefined, 'the delivered row to go');

@@ -18,9 +18,10 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Browser, type Page, type WebSocket as PageWebSocket, chromium } from 'playwright-core';
 import { LOOPBACK } from './ports.ts';
 
@@ -49,7 +50,7 @@ const POLL_MS = 50;
 const CONSOLE_LIMIT = 500;
 
 const PAGE_DIR = new URL('./sdk-page/', import.meta.url);
-const SDK_BUNDLE = new URL('../../node_modules/@flashphoner/websdk/flashphoner.js', import.meta.url);
+const SDK_BUNDLE = pathToFileURL(createRequire(import.meta.url).resolve('@flashphoner/websdk/flashphoner.js'));
 
 /** What the page server serves; everything else is 404. */
 const ROUTES: Readonly<Record<string, { file: URL; type: string }>> = {
@@ -156,11 +157,6 @@ export class SdkSession {
     return this.socket.frames;
   }
 
-  /** Whether Chromium has seen the WebSocket close. */
-  get socketClosed(): boolean {
-    return this.socket.closed;
-  }
-
   /** The frames with message `name` in one direction, in order. */
   framesNamed(direction: SdkFrame['direction'], name: string): Array<{ message?: unknown; data?: unknown }> {
     return this.frames.flatMap((f) =>
@@ -206,14 +202,12 @@ export class SdkSession {
  */
 class SocketLog {
   readonly frames: SdkFrame[] = [];
-  closed = false;
 
   constructor(socket: PageWebSocket) {
     socket.on('framesent', ({ payload }) => this.frames.push({ direction: 'sent', frame: parseFrame(payload) }));
-    socket.on('framereceived', ({ payload }) => this.frames.push({ direction: 'received', frame: parseFrame(payload) }));
-    socket.on('close', () => {
-      this.closed = true;
-    });
+    socket.on('framereceived', ({ payload }) =>
+      this.frames.push({ direction: 'received', frame: parseFrame(payload) }),
+    );
   }
 }
 

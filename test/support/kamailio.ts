@@ -373,8 +373,12 @@ class KamailioProcess implements KamailioInstance {
     if (this.exitStatus !== undefined) return;
     this.exitStatus = 'stopped';
     this.signalGroup('SIGTERM');
-    const timer = (ms: number) => sleep(ms, 'timeout' as const);
-    if ((await Promise.race([this.exited, timer(STOP_GRACE_MS)])) === 'timeout') {
+    // The grace timer is cancelled once Kamailio is gone, or it would keep the test process alive for 5 s.
+    const grace = new AbortController();
+    const timer = sleep(STOP_GRACE_MS, 'timeout' as const, { signal: grace.signal }).catch(() => 'cancelled' as const);
+    const outcome = await Promise.race([this.exited, timer]);
+    grace.abort();
+    if (outcome === 'timeout') {
       this.signalGroup('SIGKILL');
       await this.exited;
     }
