@@ -143,6 +143,7 @@ export class ClientApiServer {
     const ip = displayAddress(endpoint.remoteAddress);
     const open = this.perIp.get(ip) ?? 0;
     if (open >= this.o.config.wsSessionsPerIp) {
+      ws.on('error', () => undefined); // a client resetting this refused socket is of no interest
       // Refused in the protocol rather than at the HTTP upgrade, so the client learns why (SDK: WARN + info).
       ws.send(failFrame('ConnectionStatusEvent', `too many sessions from ${ip} (the limit is ${this.o.config.wsSessionsPerIp})`));
       ws.close(1008, 'too many sessions');

@@ -134,10 +134,16 @@ export class Session implements MessagingHost {
     this.state = 'Detaching';
     this.hooks.emit('ConnectionStatusEvent', { ...withoutSecrets(this.init.fields), status: 'DISCONNECTED', info }, this.context);
     this.ended = (async () => {
-      const unregistered = await this.registration?.stop();
-      if (unregistered) this.reportRegistration(unregistered);
-      this.state = 'Ended';
-      this.init.onEnded(this);
+      try {
+        const unregistered = await this.registration?.stop();
+        if (unregistered) this.reportRegistration(unregistered);
+      } catch (err) {
+        // e.g. the server stopped waiting and closed the store under a late unregistration
+        this.log.error({ err }, 'ending the session failed');
+      } finally {
+        this.state = 'Ended';
+        this.init.onEnded(this);
+      }
     })();
     return this.ended;
   }

@@ -2,11 +2,13 @@
  * Delivers the event outbox (rest-hooks.md "Timing and delivery"): at least once, in order per session, with
  * exponential backoff from backoffMinMs doubling to backoffMaxMs, until the event's max age, then dead.
  *
- * Scheduling. Each session with pending events has a lane; a lane has at most one delivery in flight, and its
- * next event is read from the store only when the previous one is settled, so order within a session holds by
- * construction. Lanes of one app share `concurrencyPerApp` delivery slots; apps do not share slots, so a slow or
- * dead backend holds only its own app's slots. A failed head event keeps its lane waiting on a timer (later
- * events of that session wait behind it, as ordering demands); other sessions go on.
+ * Scheduling. Each session with pending events has a lane; a lane has at most one delivery in flight and
+ * starts the next event only when the previous one is settled, so order within a session holds by construction.
+ * A lane reads its session's oldest pending events a few at a time (read-ahead) and keeps that copy in step with
+ * what it writes back; writes are batched (./write-behind.ts) and flushed before any read. Lanes of one app
+ * share `concurrencyPerApp` delivery slots; apps do not share slots, so a slow or dead backend holds only its
+ * own app's slots. A failed head event keeps its lane waiting on a timer (later events of that session wait
+ * behind it, as ordering demands); other sessions go on.
  *
  * No jitter on the backoff: bursts after an outage are already bounded by the per-app slots.
  */
@@ -36,6 +38,12 @@ interface Lane {
   sessionId: string;
   appKey: string;
   timer?: NodeJS.Timeout;
+  /**
+   * The session's oldest pending events as last read from the store, kept in step with what the worker writes
+   * back, so the store is read once per LANE_READ_AHEAD events rather than once per event. Emptied when a
+   * replay may have put older events in front of them.
+   */
+  next: OutboxEvent[];
 }
 
 interface AppSlots {
@@ -46,6 +54,7 @@ interface AppSlots {
 /** Sequence counters of sessions idle this long with nothing pending are forgotten (a session is long gone). */
 const SEQUENCE_IDLE_MS = 7 * 24 * 3600_000;
 const PRUNE_INTERVAL_MS = 3600_000;
+const LANE_READ_AHEAD = 16;
 
 /** Delay after the n-th failed attempt: min · 2^(n-1), at most max (250 ms, 500 ms, 1 s, … 60 s by default). */
 export function backoffDelay(failedAttempts: number, minMs: number, maxMs: number): number {
@@ -86,6 +95,7 @@ export class OutboxWorker {
   /** Picks up sessions that became pending behind the worker's back (replay of dead letters). */
   resync(): void {
     if (!this.running) return;
+    for (const lane of this.lanes.values()) lane.next = [];
     const now = this.opts.now();
     for (const s of this.outbox.pendingSessions()) {
       if (!this.lanes.has(s.sessionId)) this.addLane(s.sessionId, s.appKey, s.nextAttemptAt - now);
@@ -104,7 +114,7 @@ export class OutboxWorker {
   }
 
   private addLane(sessionId: string, appKey: string, delayMs: number): void {
-    const lane: Lane = { sessionId, appKey };
+    const lane: Lane = { sessionId, appKey, next: [] };
     this.lanes.set(sessionId, lane);
     if (delayMs > 0) this.wait(lane, delayMs);
     else this.enqueue(lane);
@@ -152,14 +162,14 @@ export class OutboxWorker {
   }
 
   private startHead(lane: Lane, slots: AppSlots): void {
-    let head: OutboxEvent | undefined;
     try {
-      head = this.outbox.head(lane.sessionId);
+      if (lane.next.length === 0) lane.next = this.outbox.pendingOf(lane.sessionId, LANE_READ_AHEAD);
     } catch (e) {
       this.opts.log.error({ err: e, sessionId: lane.sessionId }, 'outbox: cannot read the next event');
       this.lanes.delete(lane.sessionId);
       return;
     }
+    const head = lane.next[0];
     if (head === undefined) {
       this.lanes.delete(lane.sessionId);
       return;
@@ -184,6 +194,7 @@ export class OutboxWorker {
       if (!this.running) return; // stopping: the event stays as it is, pending
       if (result.delivered) {
         this.writes.add(() => this.outbox.markDelivered(event.id));
+        this.settled(lane, event);
         this.enqueue(lane);
         return;
       }
@@ -191,6 +202,7 @@ export class OutboxWorker {
       const deadline = event.activeSince + this.opts.maxAgeMs;
       if (result.permanent || now >= deadline) {
         this.writes.add(() => this.outbox.markDead(event.id, result.error));
+        this.settled(lane, event);
         this.opts.log.warn(
           { eventId: event.eventId, appKey: event.appKey, sessionId: event.sessionId, method: event.method, error: result.error },
           result.permanent
@@ -203,11 +215,17 @@ export class OutboxWorker {
       // The last retry is made at the deadline itself rather than skipped.
       const next = Math.min(now + backoffDelay(event.attempts + 1, this.opts.backoffMinMs, this.opts.backoffMaxMs), deadline);
       this.writes.add(() => this.outbox.markAttemptFailed(event.id, next, result.error));
+      if (lane.next[0]?.id === event.id) lane.next[0] = { ...event, attempts: event.attempts + 1, nextAttemptAt: next, lastError: result.error };
       this.wait(lane, next - now);
     } catch (e) {
       this.opts.log.error({ err: e, eventId: event.eventId }, 'outbox: delivery failed unexpectedly');
       this.lanes.delete(lane.sessionId);
     }
+  }
+
+  /** The event left the pending set (delivered or dead): drop it from the lane's read-ahead. */
+  private settled(lane: Lane, event: OutboxEvent): void {
+    if (lane.next[0]?.id === event.id) lane.next.shift();
   }
 
   private prune(): void {

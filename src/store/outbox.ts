@@ -68,8 +68,8 @@ export class SqliteEventOutbox implements EventOutbox {
                                    created_at, active_since, next_attempt_at, state)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
       ),
-      head: db.prepare<[string], Row>(
-        "SELECT * FROM event_outbox WHERE session_id = ? AND state = 'pending' ORDER BY id LIMIT 1",
+      pendingOf: db.prepare<[string, number], Row>(
+        "SELECT * FROM event_outbox WHERE session_id = ? AND state = 'pending' ORDER BY id LIMIT ?",
       ),
       pendingSessions: db.prepare<[], { session_id: string; app_key: string; next_attempt_at: number }>(
         `SELECT o.session_id, o.app_key, o.next_attempt_at FROM event_outbox o
@@ -139,9 +139,8 @@ export class SqliteEventOutbox implements EventOutbox {
     return this.appendTx(event);
   }
 
-  head(sessionId: string): OutboxEvent | undefined {
-    const row = this.q.head.get(sessionId);
-    return row === undefined ? undefined : toEvent(row);
+  pendingOf(sessionId: string, limit: number): OutboxEvent[] {
+    return this.q.pendingOf.all(sessionId, limit).map(toEvent);
   }
 
   pendingSessions(): Array<{ sessionId: string; appKey: string; nextAttemptAt: number }> {

@@ -41,6 +41,8 @@ export function openStore(options: OpenStoreOptions): Store {
     // Another connection (the checkpointer, a second callhook on the same dataDir) holding a lock: wait, not fail.
     db.pragma('busy_timeout = 5000');
     db.pragma('wal_autocheckpoint = 0');
+    // After a restart of the WAL (./checkpointer.ts), a WAL file grown past this is truncated back to it.
+    db.pragma('journal_size_limit = 67108864');
     const fromVersion = migrate(db);
     const apps = new SqliteAppRepository(db);
     if (fromVersion === 0) {
@@ -59,8 +61,8 @@ export function openStore(options: OpenStoreOptions): Store {
       path,
       batch: <T>(fn: () => T): T => db.transaction(fn)(),
       close: () => {
-        db.close();
         checkpointer.stop();
+        db.close();
       },
     };
   } catch (e) {

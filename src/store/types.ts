@@ -185,8 +185,8 @@ export interface OutboxReplayQuery {
 export interface EventOutbox {
   /** Durably appends (one transaction: sequence + row) before returning. */
   append(event: NewOutboxEvent): OutboxEvent;
-  /** The oldest pending event of a session (the next one to deliver there), if any. */
-  head(sessionId: string): OutboxEvent | undefined;
+  /** The oldest pending events of a session, in delivery order, at most `limit` (the first is the next to send). */
+  pendingOf(sessionId: string, limit: number): OutboxEvent[];
   /** Every session that has pending events, with when its head is due (used at start and after replay). */
   pendingSessions(): Array<{ sessionId: string; appKey: string; nextAttemptAt: number }>;
   /** Delivered: the row is removed. */

@@ -24,7 +24,7 @@ describe('keep-alive and limits', () => {
 
   before(async () => {
     backend = await TestBackend.start();
-    ts = await startTestServer({ pingIntervalMs: PING_MS, wsMessagesPerSecond: 5, wsSessionsPerIp: 3 });
+    ts = await startTestServer({ pingIntervalMs: PING_MS });
     ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
     ts.server.store.apps.enableMethod(APP, '*');
   });
@@ -74,6 +74,33 @@ describe('keep-alive and limits', () => {
     const fail = c.frames.find((f) => f.message === 'fail');
     assert.deepEqual(fail?.data, [{ status: 'FAILED', info: 'no "connection" message within one ping interval', apiMethod: 'unknown' }]);
   });
+
+});
+
+describe('rate and session limits', () => {
+  let backend: TestBackend;
+  let ts: TestServer;
+
+  before(async () => {
+    backend = await TestBackend.start();
+    // The default ping interval: pongs, which count as frames too, stay out of these budgets.
+    ts = await startTestServer({ wsMessagesPerSecond: 5, wsSessionsPerIp: 3 });
+    ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    ts.server.store.apps.enableMethod(APP, '*');
+  });
+  after(async () => {
+    await ts?.stop();
+    await backend?.stop();
+  });
+
+  async function connect(): Promise<TestClient> {
+    const c = await TestClient.open(ts.wsUrl);
+    c.send('connection', { appKey: APP });
+    await c.expect('getUserData');
+    return c;
+  }
+  const disconnectedInfo = (c: TestClient) =>
+    backend.requests.find((r) => r.hook === 'ConnectionStatusEvent' && r.json?.['status'] === 'DISCONNECTED' && String(r.json?.['sessionId']).includes(`:${c.localPort}/`))?.json?.['info'];
 
   it('frames over wsMessagesPerSecond are refused with fail; the connection stays and works again later', async () => {
     const c = await connect();

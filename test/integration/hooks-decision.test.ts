@@ -162,15 +162,15 @@ describe('restOnError × method type (rest-hooks.md table)', () => {
         assert.ok(performance.now() - started < TIMEOUT_MS, 'emit returns without waiting for the backend');
         assert.equal(result.queued, true);
         await waitUntil(() => store.hookLog.query({ appKey: key }).length >= (c === 'refused' ? 1 + RETRIES : 1), 'the delivery attempt');
-        await waitUntil(() => c !== 'ok' || store.outbox.head(sessionId) === undefined, 'the delivered row to go');
-        const pending = store.outbox.head(sessionId);
+        await waitUntil(() => c !== 'ok' || store.outbox.pendingOf(sessionId, 1)[0] === undefined, 'the delivered row to go');
+        const pending = store.outbox.pendingOf(sessionId, 1)[0];
         if (c === 'ok') {
           assert.equal(pending, undefined);
           assert.deepEqual(failures, []);
           return;
         }
-        await waitUntil(() => store.outbox.head(sessionId)?.attempts === 1, 'the failed attempt to be recorded');
-        assert.equal(store.outbox.head(sessionId)!.state, 'pending');
+        await waitUntil(() => store.outbox.pendingOf(sessionId, 1)[0]?.attempts === 1, 'the failed attempt to be recorded');
+        assert.equal(store.outbox.pendingOf(sessionId, 1)[0]!.state, 'pending');
         if (onError === 'FAIL') {
           assert.equal(failures.length, 1);
           assert.equal(failures[0]!.sessionId, sessionId);

@@ -228,21 +228,21 @@ describe('event outbox', () => {
   it('keeps counting after delivered rows are gone', () => {
     const a1 = store.outbox.append(ev('A', 1));
     store.outbox.markDelivered(a1.id);
-    assert.equal(store.outbox.head('A'), undefined);
+    assert.equal(store.outbox.pendingOf('A', 1)[0], undefined);
     assert.equal(store.outbox.append(ev('A', 2)).sequence, 2);
   });
 
   it('head is the oldest pending event of the session; a dead one steps aside', () => {
     const a1 = store.outbox.append(ev('A', 1));
     store.outbox.append(ev('A', 2));
-    assert.equal(store.outbox.head('A')!.eventId, 'A-1');
+    assert.equal(store.outbox.pendingOf('A', 1)[0]!.eventId, 'A-1');
     store.outbox.markAttemptFailed(a1.id, 5000, 'HTTP 500 Internal Server Error');
     assert.deepEqual(
-      [store.outbox.head('A')!.attempts, store.outbox.head('A')!.nextAttemptAt, store.outbox.head('A')!.lastError],
+      [store.outbox.pendingOf('A', 1)[0]!.attempts, store.outbox.pendingOf('A', 1)[0]!.nextAttemptAt, store.outbox.pendingOf('A', 1)[0]!.lastError],
       [1, 5000, 'HTTP 500 Internal Server Error'],
     );
     store.outbox.markDead(a1.id, 'too old');
-    assert.equal(store.outbox.head('A')!.eventId, 'A-2');
+    assert.equal(store.outbox.pendingOf('A', 1)[0]!.eventId, 'A-2');
     assert.deepEqual(store.outbox.depth(), { pending: 1, dead: 1 });
   });
 

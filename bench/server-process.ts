@@ -1,0 +1,42 @@
+/**
+ * callhook in a child process for the benches (bench/sessions.ts, bench/messages.ts), so its memory and CPU are
+ * measured apart from the load client. Started with fork(): argv[2] is the JSON of the configuration overrides.
+ * IPC: sends {type:'ready', wsPort, …} once listening; answers 'stats' with heap, RSS, CPU time and session
+ * counts (after a GC when run with --expose-gc); 'stop' closes the server and exits.
+ */
+import { createLogger } from '../src/log.ts';
+import { startServer } from '../src/server.ts';
+
+export interface ServerStats {
+  type: 'stats';
+  heapUsed: number;
+  rss: number;
+  /** user + system CPU time since start, µs */
+  cpuUs: number;
+  sessions: number;
+  registered: number;
+}
+
+const overrides = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
+const server = await startServer({ overrides, logger: createLogger('warn'), handleSignals: false });
+process.send!({ type: 'ready', wsPort: server.wsPort, adminPort: server.adminPort, sipPort: server.sipPort });
+
+process.on('message', (m: unknown) => {
+  if (m === 'stats') {
+    global.gc?.();
+    const cpu = process.cpuUsage();
+    const sessions = server.gateway.sessions();
+    const stats: ServerStats = {
+      type: 'stats',
+      heapUsed: process.memoryUsage().heapUsed,
+      rss: process.memoryUsage().rss,
+      cpuUs: cpu.user + cpu.system,
+      sessions: sessions.length,
+      registered: sessions.filter((s) => s.registration === 'REGISTERED').length,
+    };
+    process.send!(stats);
+  } else if (m === 'stop') {
+    void server.close().then(() => process.exit(0));
+  }
+});
+process.on('disconnect', () => void server.close().then(() => process.exit(0)));

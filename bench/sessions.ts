@@ -1,0 +1,144 @@
+/**
+ * Sessions benchmark (issue 4): N concurrent client sessions connected over WebSocket and registered through the
+ * local Kamailio (digest), callhook in a child process (bench/server-process.ts) with the defaultApp + EchoApp
+ * hooks. The load client is this process: one `ws` client per session, answering pings like SDK 2.0.
+ *
+ * Reports the time to register all, callhook's memory per session (JS heap and RSS), its CPU while idle with
+ * registration refreshes running (registerExpires 60 → every session refreshes every 30 s), and the time to
+ * disconnect all (each unregisters).
+ *
+ *   node --import tsx bench/sessions.ts [sessions=2000] [idleSeconds=40]
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocket } from 'ws';
+import { startKamailio } from '../test/support/kamailio.ts';
+import { freePort } from '../test/support/ports.ts';
+import { machine } from './hooks-common.ts';
+import type { ServerStats } from './server-process.ts';
+
+const count = Number(process.argv[2] ?? 2000);
+const idleSeconds = Number(process.argv[3] ?? 40);
+/** Connections being set up at once (a browser crowd arriving, not one burst of SYNs). */
+const CONCURRENCY = 200;
+const REGISTER_EXPIRES = 60;
+
+interface Ready {
+  type: 'ready';
+  wsPort: number;
+}
+
+function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: { type?: string }) => {
+      if (m.type !== type) return;
+      child.off('message', on);
+      resolve(m as T);
+    };
+    child.on('message', on);
+  });
+}
+
+async function stats(child: ChildProcess): Promise<ServerStats> {
+  const reply = nextMessage<ServerStats>(child, 'stats');
+  child.send('stats');
+  return reply;
+}
+
+const users = Array.from({ length: count }, (_, i) => ({ username: `user${i}`, password: `pw-${i}` }));
+console.log(`machine: ${machine()}, node ${process.version}`);
+console.log(`starting Kamailio with ${count} users…`);
+const kamailio = await startKamailio({ users });
+const dataDir = await mkdtemp(join(tmpdir(), 'callhook-bench-sessions-'));
+const overrides = {
+  wsPort: 0,
+  wsHost: '127.0.0.1',
+  adminPort: 0,
+  sipPort: await freePort('both'),
+  localIp: '127.0.0.1',
+  dataDir,
+  wsSessionsPerIp: count + 10,
+  registerExpires: REGISTER_EXPIRES,
+};
+const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [JSON.stringify(overrides)], {
+  execArgv: ['--import', 'tsx', '--expose-gc'],
+});
+const clients: WebSocket[] = [];
+
+try {
+  const { wsPort } = await nextMessage<Ready>(child, 'ready');
+  const url = `ws://127.0.0.1:${wsPort}/`;
+  const before = await stats(child);
+
+  const connect = (i: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      clients.push(ws);
+      ws.on('open', () => {
+        ws.send(JSON.stringify({
+          message: 'connection',
+          data: [{
+            appKey: 'defaultApp', clientVersion: '2.0', sipLogin: users[i]!.username, sipPassword: users[i]!.password,
+            sipDomain: kamailio.domain, sipOutboundProxy: kamailio.host, sipPort: String(kamailio.port), sipRegisterRequired: true,
+          }],
+        }));
+      });
+      ws.on('message', (data) => {
+        const frame = JSON.parse(data.toString()) as { message: string; data: Array<{ info?: string }> };
+        if (frame.message === 'ping') ws.send('{"message":"pong","data":[null]}');
+        else if (frame.message === 'registered') resolve();
+        else if (frame.message === 'fail') reject(new Error(`session ${i}: ${frame.data[0]?.info}`));
+      });
+      ws.on('error', reject);
+    });
+
+  const started = performance.now();
+  let nextIndex = 0;
+  const failures: string[] = [];
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, count) }, async () => {
+      while (nextIndex < count) {
+        const i = nextIndex++;
+        await connect(i).catch((e: Error) => failures.push(e.message));
+      }
+    }),
+  );
+  const registerSeconds = (performance.now() - started) / 1000;
+  const after = await stats(child);
+  const contacts = await kamailio.contactCount();
+
+  console.log(`sessions: ${count}, registered: ${after.registered}, failed: ${failures.length}${failures[0] ? ` (first: ${failures[0]})` : ''}`);
+  console.log(`Kamailio contacts: ${contacts}`);
+  console.log(`time to connect and register all: ${registerSeconds.toFixed(2)} s (${Math.round(count / registerSeconds)} sessions/s)`);
+  console.log(
+    `callhook memory per session: ${((after.heapUsed - before.heapUsed) / count / 1024).toFixed(1)} KiB JS heap, ` +
+      `${((after.rss - before.rss) / count / 1024).toFixed(1)} KiB RSS (heap ${(after.heapUsed / 2 ** 20).toFixed(0)} MiB, RSS ${(after.rss / 2 ** 20).toFixed(0)} MiB in all)`,
+  );
+
+  const idleStart = await stats(child);
+  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  const idleEnd = await stats(child);
+  const cpuPercent = ((idleEnd.cpuUs - idleStart.cpuUs) / (idleSeconds * 1e6)) * 100;
+  console.log(
+    `callhook CPU at idle over ${idleSeconds} s (pings every 15 s, each registration refreshed every ${REGISTER_EXPIRES / 2} s): ` +
+      `${cpuPercent.toFixed(1)} % of one core; still registered: ${idleEnd.registered}; Kamailio contacts: ${await kamailio.contactCount()}`,
+  );
+
+  const closing = performance.now();
+  for (const ws of clients) ws.close();
+  for (;;) {
+    const [s, left] = [await stats(child), await kamailio.contactCount()];
+    if ((s.sessions === 0 && left === 0) || performance.now() - closing > 60_000) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  console.log(`time to disconnect all (each unregisters): ${((performance.now() - closing) / 1000).toFixed(2)} s; Kamailio contacts left: ${await kamailio.contactCount()}`);
+} finally {
+  for (const ws of clients) ws.terminate();
+  child.send('stop');
+  await new Promise((r) => child.once('exit', r));
+  await kamailio.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}

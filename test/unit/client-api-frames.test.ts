@@ -1,0 +1,117 @@
+/**
+ * The client frames (client-protocol.md "Endpoint and framing", "Errors and bad input"): decoding with zod, the
+ * wording of every refusal, the server's frame shape, and the per-connection token bucket.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeFrame, encodeFrame, failFrame, FrameError, TokenBucket } from '../../src/client-api/index.ts';
+
+function refusal(text: string): Pick<FrameError, 'code' | 'apiMethod' | 'info' | 'id'> {
+  try {
+    decodeFrame(text);
+  } catch (e) {
+    assert.ok(e instanceof FrameError, String(e));
+    return { code: e.code, apiMethod: e.apiMethod, info: e.info, id: e.id };
+  }
+  throw new Error(`${text} was accepted`);
+}
+
+const frame = (message: string, ...data: unknown[]) => JSON.stringify({ message, data });
+
+describe('decodeFrame', () => {
+  it('reads an SDK 2.0 connection, keeping unknown fields for the connect hook', () => {
+    const f = decodeFrame(frame('connection', {
+      appKey: 'defaultApp', mediaProviders: ['WebRTC', 'MSE'], clientVersion: '2.0', msePacketizationVersion: 2,
+      clientInfo: {}, sipLogin: 'alice', sipPort: '5060', sipRegisterRequired: true, custom: { a: [1] },
+    }));
+    assert.equal(f.message, 'connection');
+    assert.ok(f.message === 'connection');
+    assert.equal(f.connection['msePacketizationVersion'], 2);
+    assert.deepEqual(f.connection['custom'], { a: [1] });
+    assert.equal(f.connection['sipPort'], '5060');
+  });
+
+  it('drops top-level nulls of a connection (null = not given)', () => {
+    const f = decodeFrame(frame('connection', { appKey: null, sipPassword: null, custom: { x: null } }));
+    assert.ok(f.message === 'connection');
+    assert.deepEqual(f.connection, { custom: { x: null } });
+  });
+
+  it('reads sendMessage: the four fields, everything else as extra', () => {
+    const f = decodeFrame(frame('sendMessage', { id: 'm1', to: 'bob', body: '', contentType: 'text/plain; charset=utf-8', isImdnRequired: false, from: 'x' }));
+    assert.ok(f.message === 'sendMessage');
+    assert.deepEqual(f.request, { id: 'm1', to: 'bob', body: '', contentType: 'text/plain; charset=utf-8', extra: { isImdnRequired: false, from: 'x' } });
+  });
+
+  it('accepts pong / ping with data [null] or without data, and any notificationResult object', () => {
+    assert.deepEqual(decodeFrame('{"message":"pong","data":[null]}'), { message: 'pong' });
+    assert.deepEqual(decodeFrame('{"message":"pong"}'), { message: 'pong' });
+    assert.deepEqual(decodeFrame(frame('ping', null)), { message: 'ping' });
+    assert.deepEqual(decodeFrame(frame('notificationResult', { id: 'n', status: 'OK' })), { message: 'notificationResult', result: { id: 'n', status: 'OK' } });
+  });
+
+  it('names the message and the problem of each refusal', () => {
+    assert.deepEqual(refusal('{"message":"x","data":5}'), { code: 'INVALID_DATA', apiMethod: 'x', info: 'x: "data" must be an array', id: undefined });
+    assert.deepEqual(refusal(frame('hold', { callId: 'c' })), { code: 'NOT_AVAILABLE', apiMethod: 'hold', info: 'hold: calls are not available in this version of callhook', id: undefined });
+    assert.deepEqual(refusal(frame('pushLogs', { logs: '' })), { code: 'UNKNOWN_MESSAGE', apiMethod: 'pushLogs', info: 'unknown message "pushLogs"', id: undefined });
+    assert.deepEqual(refusal('null'), { code: 'NO_MESSAGE', apiMethod: 'unknown', info: 'frame must be a JSON object {"message": <name>, "data": [...]}', id: undefined });
+    assert.deepEqual(refusal(frame('connection', { sipPort: 70000, sipRegisterRequired: 'yes', mediaProviders: ['a', 3] })), {
+      code: 'INVALID_DATA',
+      apiMethod: 'connection',
+      info: 'connection: sipPort must be at most 65535; sipRegisterRequired must be a boolean; mediaProviders[1] must be a string',
+      id: undefined,
+    });
+    assert.deepEqual(refusal(frame('connection', { sipTransport: 'sctp', sipLogin: 'x'.repeat(2000) })), {
+      code: 'INVALID_DATA',
+      apiMethod: 'connection',
+      info: 'connection: sipLogin must have at most 1024 characters; sipTransport must be udp, tcp or tls',
+      id: undefined,
+    });
+    assert.deepEqual(refusal(frame('sendMessage', { id: 'q', to: '', body: 1 })), {
+      code: 'INVALID_DATA',
+      apiMethod: 'sendMessage',
+      info: 'sendMessage: to must not be empty; body must be a string',
+      id: 'q',
+    });
+    assert.equal(refusal(frame('sendMessage')).info, 'sendMessage: data[0] is required');
+  });
+
+  it('refuses a content type that could inject header lines', () => {
+    for (const contentType of ['text/plain\r\nX-Evil: 1', 'text', 'text/plain;', 'text/plain; charset="a\nb"']) {
+      assert.equal(refusal(frame('sendMessage', { id: 'i', to: 't', body: '', contentType })).info, 'sendMessage: contentType must be a media type such as text/plain');
+    }
+    for (const contentType of ['text/plain', 'application/im-iscomposing+xml', 'text/plain;charset=UTF-8', 'text/plain; charset="utf-8"; x=y']) {
+      assert.doesNotThrow(() => decodeFrame(frame('sendMessage', { id: 'i', to: 't', body: '', contentType })));
+    }
+  });
+});
+
+describe('server frames', () => {
+  it('always carry a data array', () => {
+    assert.equal(encodeFrame('ping'), '{"message":"ping","data":[]}');
+    assert.equal(encodeFrame('notifyMessage', [{ id: 'a' }, { id: 'a' }]), '{"message":"notifyMessage","data":[{"id":"a"},{"id":"a"}]}');
+    assert.deepEqual(JSON.parse(failFrame('sendMessage', 'bad', { id: 'x' })), {
+      message: 'fail',
+      data: [{ id: 'x', status: 'FAILED', info: 'bad', apiMethod: 'sendMessage' }],
+    });
+  });
+});
+
+describe('TokenBucket', () => {
+  it('allows a burst, then the rate', () => {
+    const b = new TokenBucket(5, 5, 0);
+    assert.deepEqual(Array.from({ length: 7 }, () => b.take(0)), [true, true, true, true, true, false, false]);
+    assert.equal(b.take(100), false, '0.5 token after 100 ms');
+    assert.equal(b.take(200), true, 'one token after 200 ms');
+    assert.equal(b.take(200), false);
+    assert.equal(b.take(10_000), true);
+    assert.deepEqual(Array.from({ length: 5 }, () => b.take(10_000)), [true, true, true, true, false], 'never more than the burst');
+  });
+
+  it('does not refill when the clock goes backwards', () => {
+    const b = new TokenBucket(1, 1, 1000);
+    assert.equal(b.take(1000), true);
+    assert.equal(b.take(0), false);
+    assert.equal(b.take(500), false);
+  });
+});

@@ -1,0 +1,149 @@
+/**
+ * The outbox worker's scheduling (rest-hooks.md "Timing and delivery") over a real SQLite store, with a scripted
+ * delivery function in place of HTTP: one in flight per session and in order, per-app slots, read-ahead that
+ * stays correct when a replay puts older events back in front, backoff and dead letters.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { openStore, type OutboxEvent, type Store } from '../../src/store/index.ts';
+import { OutboxWorker, type DeliveryResult } from '../../src/hooks/outbox-worker.ts';
+import { WriteBehind } from '../../src/hooks/write-behind.ts';
+import { createLogger } from '../../src/log.ts';
+
+const log = createLogger('silent');
+let dir: string;
+let store: Store;
+let worker: OutboxWorker | undefined;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'callhook-worker-'));
+  store = openStore({ dataDir: dir, adminPort: 8081 });
+});
+afterEach(async () => {
+  await worker?.stop();
+  worker = undefined;
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function append(sessionId: string, n: number, appKey = 'app', createdAt = Date.now()): OutboxEvent {
+  return store.outbox.append({ eventId: `${sessionId}-${n}`, appKey, sessionId, method: 'CallStatusEvent', body: { n }, failNotify: false, createdAt });
+}
+
+function startWorker(deliver: (e: OutboxEvent) => Promise<DeliveryResult>, options: Partial<ConstructorParameters<typeof OutboxWorker>[3]> = {}): OutboxWorker {
+  const writes = new WriteBehind(store, log);
+  worker = new OutboxWorker(store.outbox, deliver, writes, {
+    backoffMinMs: 5, backoffMaxMs: 20, concurrencyPerApp: 8, maxAgeMs: 60_000, now: Date.now, log, abortInFlight: () => undefined, ...options,
+  });
+  worker.start();
+  return worker;
+}
+
+async function waitUntil(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const tick = (ms = 1): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('outbox worker', () => {
+  it('delivers each session in order with one in flight, sessions in parallel', async () => {
+    for (let n = 1; n <= 40; n++) for (const s of ['A', 'B', 'C']) append(s, n);
+    const seen: string[] = [];
+    const inFlight = new Map<string, number>();
+    let maxParallel = 0;
+    startWorker(async (e) => {
+      const now = (inFlight.get(e.sessionId) ?? 0) + 1;
+      assert.equal(now, 1, `two deliveries in flight for session ${e.sessionId}`);
+      inFlight.set(e.sessionId, now);
+      maxParallel = Math.max(maxParallel, [...inFlight.values()].reduce((a, b) => a + b, 0));
+      await tick();
+      inFlight.set(e.sessionId, 0);
+      seen.push(e.eventId);
+      return { delivered: true };
+    });
+    await waitUntil(() => seen.length === 120, 'all deliveries');
+    for (const s of ['A', 'B', 'C']) {
+      assert.deepEqual(seen.filter((id) => id.startsWith(`${s}-`)), Array.from({ length: 40 }, (_, i) => `${s}-${i + 1}`));
+    }
+    assert.ok(maxParallel > 1, 'sessions went in parallel');
+    await waitUntil(() => store.outbox.depth().pending === 0, 'the delivered rows to go');
+  });
+
+  it('an app never has more than concurrencyPerApp deliveries in flight; other apps have their own slots', async () => {
+    for (let s = 0; s < 6; s++) append(`slow-${s}`, 1, 'slow');
+    append('fast-0', 1, 'fast');
+    let slowInFlight = 0;
+    let maxSlowInFlight = 0;
+    let fastAfterMs = Infinity;
+    const started = Date.now();
+    startWorker(async (e) => {
+      if (e.appKey === 'fast') {
+        fastAfterMs = Date.now() - started;
+        return { delivered: true };
+      }
+      slowInFlight++;
+      maxSlowInFlight = Math.max(maxSlowInFlight, slowInFlight);
+      await tick(40);
+      slowInFlight--;
+      return { delivered: true };
+    }, { concurrencyPerApp: 2 });
+    await waitUntil(() => store.outbox.depth().pending === 0, 'both apps to drain');
+    assert.equal(maxSlowInFlight, 2);
+    assert.ok(fastAfterMs < 40, `the fast app waited ${fastAfterMs} ms behind the slow one`);
+  });
+
+  it('a replay puts older events in front of what the lane had read ahead', async () => {
+    const old = append('S', 1);
+    store.outbox.markDead(old.id, 'expired');
+    for (let n = 2; n <= 5; n++) append('S', n);
+    const seen: number[] = [];
+    let releaseFirst!: () => void;
+    const first = new Promise<void>((r) => (releaseFirst = r));
+    const w = startWorker(async (e) => {
+      if (e.sequence === 2) await first;
+      seen.push(e.sequence);
+      return { delivered: true };
+    });
+    await tick(20); // the lane has read 2..5 ahead and is waiting on 2
+    assert.equal(store.outbox.replay({}), 1);
+    w.resync();
+    releaseFirst();
+    await waitUntil(() => seen.length === 5, 'all five');
+    assert.deepEqual(seen, [2, 1, 3, 4, 5], 'after the one in flight, the replayed older event goes first');
+  });
+
+  it('backs off on failure, then succeeds; the attempts are counted in the store', async () => {
+    append('S', 1);
+    let calls = 0;
+    startWorker(async () => (++calls < 3 ? { delivered: false, error: 'HTTP 503 Service Unavailable', permanent: false } : { delivered: true }));
+    await waitUntil(() => calls === 3, 'the third attempt');
+    await waitUntil(() => store.outbox.depth().pending === 0, 'delivery');
+  });
+
+  it('past maxAgeMs an event goes dead and the next one of the session goes on', async () => {
+    append('S', 1, 'app', Date.now() - 10_000);
+    append('S', 2);
+    const seen: number[] = [];
+    startWorker(async (e) => {
+      seen.push(e.sequence);
+      return e.sequence === 1 ? { delivered: false, error: 'connect ECONNREFUSED 127.0.0.1:1', permanent: false } : { delivered: true };
+    }, { maxAgeMs: 5000 });
+    await waitUntil(() => seen.includes(2), 'the second event');
+    await waitUntil(() => store.outbox.depth().dead === 1, 'the dead letter');
+    const [dead] = store.outbox.list({ dead: true });
+    assert.deepEqual([dead!.sequence, dead!.attempts, dead!.lastError], [1, 1, 'connect ECONNREFUSED 127.0.0.1:1']);
+  });
+
+  it('a permanent failure (app removed) is dead at once', async () => {
+    append('S', 1);
+    startWorker(async () => ({ delivered: false, error: 'app "app" no longer exists', permanent: true }));
+    await waitUntil(() => store.outbox.depth().dead === 1, 'the dead letter');
+  });
+});
