@@ -6,12 +6,17 @@
  * One SIP socket per transport serves every registration: each gets its own Contact user part (a random token),
  * and a registrar routes requests for the AOR to that Contact, so the Request-URI of an incoming request names the
  * binding it belongs to.
+ *
+ * Calls: a new INVITE for a contact goes to that binding's `onInvite` as an Invitation (./invitation.ts); requests
+ * within a dialog (a To tag), CANCELs, and ACKs or 2xx that no transaction matched go to the call they belong to
+ * through `dialogs` (./dialog-router.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../log.ts';
 import { DigestAuthError, type DigestClient } from '../auth/digest-client.ts';
+import { SipParseError } from '../errors.ts';
 import { createResponse, newBranch, type ResponseOptions } from '../message/builders.ts';
-import { getCSeq } from '../message/headers.ts';
+import { getCSeq, getTo } from '../message/headers.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
 import { isSipUri, type SipUri } from '../message/types.ts';
 import { TransactionLayer, type Destination, type ServerTransaction } from '../transaction/index.ts';
@@ -19,6 +24,9 @@ import type { Clock, TimerSettings } from '../transaction/timers.ts';
 import { TransportLayer, type ListenSpec } from '../transport/transport-layer.ts';
 import type { Received, Transport } from '../transport/transport.ts';
 import { viaHost } from '../transport/via.ts';
+import { ALLOWED_METHODS, allowHeader } from './allow.ts';
+import { DialogRouter } from './dialog-router.ts';
+import { Invitation } from './invitation.ts';
 import { resolveNextHop, type NextHop } from './next-hop.ts';
 
 export interface UserAgentOptions {
@@ -41,6 +49,14 @@ export interface IncomingRequest {
 
 export type RequestHandler = (request: IncomingRequest) => void;
 
+export interface ContactBindingOptions {
+  /**
+   * A new INVITE for this contact (RFC 3261 §13.3): the application answers it through the Invitation (ring,
+   * accept, reject). Without it such an INVITE gets 480 Temporarily Unavailable.
+   */
+  onInvite?(invitation: Invitation): void;
+}
+
 /** A Contact user part of ours; requests whose Request-URI names it reach `handler`. */
 export interface ContactBinding {
   readonly user: string;
@@ -49,14 +65,16 @@ export interface ContactBinding {
   close(): void;
 }
 
-/** Methods the core answers or passes to a contact's handler; anything else gets 405 (RFC 3261 §8.2.1). */
-const ALLOWED_METHODS = ['OPTIONS', 'MESSAGE'];
+/** Requests that only exist within a dialog: without a To tag there is none to find (§15.1.2: 481). */
+const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'NOTIFY']);
 /** Bound on digest rounds for one request: a stale nonce, then a proxy and a registrar challenge, then give up. */
 const MAX_AUTH_ROUNDS = 4;
 
 export class UserAgent {
-  private readonly bindings = new Map<string, RequestHandler>();
+  private readonly bindings = new Map<string, { handler: RequestHandler; options: ContactBindingOptions }>();
   private readonly log: Logger;
+  /** Dialogs, pending INVITEs and live sessions: where in-dialog requests, CANCEL and stray ACK/2xx go. */
+  readonly dialogs = new DialogRouter();
 
   private constructor(
     readonly transports: TransportLayer,
@@ -72,7 +90,11 @@ export class UserAgent {
     let ua: UserAgent | undefined;
     const transactions = new TransactionLayer({
       transportLayer: transports,
-      core: { onRequest: (tx, received) => ua!.onRequest(tx, received) },
+      core: {
+        onRequest: (tx, received) => ua!.onRequest(tx, received),
+        onStrayAck: (received) => ua!.dialogs.routeStrayAck(received.message as SipRequest),
+        onStrayResponse: (received) => ua!.dialogs.routeStrayResponse(received.message as SipResponse),
+      },
       ...(o.timers && { timers: o.timers }),
       ...(o.clock && { clock: o.clock }),
       logger: o.logger,
@@ -86,22 +108,10 @@ export class UserAgent {
     return this.bindings.size;
   }
 
-  bindContact(handler: RequestHandler): ContactBinding {
+  bindContact(handler: RequestHandler, options: ContactBindingOptions = {}): ContactBinding {
     const user = randomBytes(8).toString('hex');
-    this.bindings.set(user, handler);
-    return {
-      user,
-      contactUri: (transport) => {
-        const sentBy = this.transports.sentBy(transport);
-        const params = new Map<string, string | null>();
-        // RFC 3261 §19.1.1: without a transport parameter the peer would use UDP.
-        if (transport.protocol !== 'UDP') params.set('transport', transport.protocol.toLowerCase());
-        return { scheme: 'sip', user, host: viaHost(sentBy.address), port: sentBy.port, params, headers: new Map() };
-      },
-      close: () => {
-        this.bindings.delete(user);
-      },
-    };
+    this.bindings.set(user, { handler, options });
+    return this.bindingFor(user);
   }
 
   /** The transport and address a request to `hop` leaves by (RFC 3263 §4). */
@@ -139,6 +149,7 @@ export class UserAgent {
   }
 
   async close(): Promise<void> {
+    this.dialogs.dispose();
     this.transactions.close();
     await this.transports.close();
   }
@@ -157,40 +168,85 @@ export class UserAgent {
         tx.respond(response);
       },
     };
-    // CANCEL of a non-INVITE or of an INVITE we do not serve yet: RFC 3261 §9.2, 481 when nothing matches.
-    if (request.method === 'CANCEL') return incoming.respond(481);
-    if (!ALLOWED_METHODS.includes(request.method)) {
-      // §8.2.1: "the UAS MUST generate a 405 (Method Not Allowed) response [...] MUST also add an Allow header".
-      return incoming.respond(405, undefined, { headers: [{ name: 'Allow', value: ALLOWED_METHODS.join(', ') }] });
-    }
-    // §8.2.2.3: we support no extensions, so any Require names one we do not understand.
+    if (request.method === 'CANCEL') return this.receiveCancel(incoming);
+    // §8.2.2.3: we support no extensions, so any Require names one we do not understand (RFC 4028 `timer`
+    // included: session timers are tolerated, not negotiated).
     const require = request.headers.getAll('Require');
     if (require.length > 0) {
       return incoming.respond(420, undefined, { headers: [{ name: 'Unsupported', value: require.join(', ') }] });
     }
-    // OPTIONS is about this UA's capabilities, whichever contact it names (registrar keep-alive pings included).
-    if (request.method === 'OPTIONS') return this.answerOptions(incoming);
-    const user = isSipUri(request.uri) ? request.uri.user : undefined;
-    const handler = user === undefined ? undefined : this.bindings.get(user);
-    if (handler === undefined) {
-      // §8.2.2.1: "If the Request-URI does not identify an address that the UAS is willing to accept requests
-      // for, it SHOULD reject the request with a 404 (Not Found) response."
-      return incoming.respond(404);
-    }
     try {
-      handler(incoming);
+      // §12.2.2: a request with a To tag belongs to a dialog; "If the request has a tag in the To header field,
+      // but the dialog identifier does not match any existing dialogs, [...] the UAS [...] SHOULD respond to the
+      // request with a 481 (Call/Transaction Does Not Exist) status code".
+      if (getTo(request).params.get('tag')) {
+        if (!this.dialogs.routeRequest(incoming, tx)) incoming.respond(481);
+        return;
+      }
+      if (!ALLOWED_METHODS.includes(request.method)) {
+        // §8.2.1: "the UAS MUST generate a 405 (Method Not Allowed) response [...] MUST also add an Allow header".
+        return incoming.respond(405, undefined, { headers: [allowHeader()] });
+      }
+      // OPTIONS is about this UA's capabilities, whichever contact it names (registrar keep-alive pings included).
+      if (request.method === 'OPTIONS') return this.answerOptions(incoming);
+      if (IN_DIALOG_METHODS.has(request.method)) return incoming.respond(481);
+      const user = isSipUri(request.uri) ? request.uri.user : undefined;
+      const binding = user === undefined ? undefined : this.bindings.get(user);
+      if (binding === undefined) {
+        // §8.2.2.1: "If the Request-URI does not identify an address that the UAS is willing to accept requests
+        // for, it SHOULD reject the request with a 404 (Not Found) response."
+        return incoming.respond(404);
+      }
+      if (request.method === 'INVITE') return this.receiveInvite(tx, incoming, user!, binding.options);
+      binding.handler(incoming);
     } catch (err) {
+      // From, To or Call-ID unreadable: the transaction layer could match the request, the dialog layer cannot.
+      if (err instanceof SipParseError) return incoming.respond(400, err.reason);
       this.log.error({ err, method: request.method }, 'request handler failed');
       incoming.respond(500);
     }
+  }
+
+  /** A new INVITE for one of our contacts becomes an Invitation for its `onInvite` (480 without one). */
+  private receiveInvite(tx: ServerTransaction, incoming: IncomingRequest, user: string, options: ContactBindingOptions): void {
+    if (options.onInvite === undefined || tx.kind !== 'invite-server') return incoming.respond(480);
+    const binding = this.bindingFor(user);
+    options.onInvite(new Invitation(this, incoming, tx, binding));
+  }
+
+  /**
+   * RFC 3261 §9.2: a CANCEL is answered 200 when it matches an INVITE server transaction (whose 487, if the INVITE
+   * is still unanswered, is its owner's business), else 481.
+   */
+  private receiveCancel(incoming: IncomingRequest): void {
+    const invite = this.transactions.findInviteForCancel(incoming.message);
+    if (invite === undefined) return incoming.respond(481);
+    incoming.respond(200);
+    this.dialogs.cancel(invite, incoming.message);
+  }
+
+  private bindingFor(user: string): ContactBinding {
+    return {
+      user,
+      contactUri: (transport) => {
+        const sentBy = this.transports.sentBy(transport);
+        const params = new Map<string, string | null>();
+        // RFC 3261 §19.1.1: without a transport parameter the peer would use UDP.
+        if (transport.protocol !== 'UDP') params.set('transport', transport.protocol.toLowerCase());
+        return { scheme: 'sip', user, host: viaHost(sentBy.address), port: sentBy.port, params, headers: new Map() };
+      },
+      close: () => {
+        this.bindings.delete(user);
+      },
+    };
   }
 
   /** RFC 3261 §11.2: OPTIONS is answered like an INVITE would be, with what we allow, accept and support. */
   private answerOptions(incoming: IncomingRequest): void {
     incoming.respond(200, undefined, {
       headers: [
-        { name: 'Allow', value: ALLOWED_METHODS.join(', ') },
-        { name: 'Accept', value: 'text/plain, application/sdp' },
+        allowHeader(),
+        { name: 'Accept', value: 'application/sdp, text/plain, application/dtmf-relay, application/dtmf, message/sipfrag' },
         { name: 'Accept-Encoding', value: 'identity' },
         { name: 'Accept-Language', value: 'en' },
         { name: 'Supported', value: '' },

@@ -1,0 +1,255 @@
+/**
+ * The relay between a browser's WebRTC leg and a SIP peer's RTP leg: G.711 passed through unchanged, each way
+ * turned into one continuous stream of that leg (./rtp/rewriter.ts), payload types mapped between the two
+ * negotiations, and RFC 4733 DTMF injected towards SIP or reported when it comes from SIP.
+ *
+ * What flows follows our direction on the SIP leg (RFC 3264 §6.1, §8.4):
+ *
+ *   SIP direction   browser → SIP   SIP → browser
+ *   sendrecv        yes             yes
+ *   sendonly        no              no      (we hold the peer: it hears nothing from the browser)
+ *   recvonly        no              yes     (the peer holds us: music on hold reaches the browser)
+ *   inactive        no              no
+ *
+ * The bridge owns both legs from its creation: close() closes them.
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../log.ts';
+import { G711_FRAME_MS, g711Of } from './codecs.ts';
+import type { WebRtcLeg, WebRtcLegStats, WebRtcMedia } from './engine.ts';
+import { MediaStateError, NoCommonCodecError } from './errors.ts';
+import { Listeners } from './events.ts';
+import type { RtpLeg, RtpLegStats } from './rtp-leg.ts';
+import type { RtpPacket } from './rtp/packet.ts';
+import { RtpStreamRewriter } from './rtp/rewriter.ts';
+import {
+  digitPackets, dtmfEvents, TelephoneEventDetector, type DetectedEvent, type DigitOptions,
+} from './rtp/telephone-event.ts';
+import { receives } from './sdp/direction.ts';
+import type { NegotiatedAudio } from './sdp/sip-session.ts';
+
+export interface DtmfOptions extends DigitOptions {
+  /** Silence between two digits (ms). Default 50. */
+  gapMs?: number;
+}
+
+export interface MediaBridgeOptions {
+  webrtc: WebRtcLeg;
+  rtp: RtpLeg;
+  /** The SIP leg's latest offer/answer outcome (SipSdpSession). */
+  sip: NegotiatedAudio;
+  /** Defaults for sendDtmf. */
+  dtmf?: DtmfOptions;
+  logger?: Logger;
+}
+
+export interface DirectionStats {
+  /** Packets passed on. */
+  forwarded: number;
+  /** Packets not passed on: hold, a payload type the other side lacks, audio during an injected digit. */
+  dropped: number;
+}
+
+export interface MediaBridgeStats {
+  toSip: DirectionStats;
+  toWebrtc: DirectionStats;
+  /** DTMF digits injected towards SIP. */
+  dtmfSent: number;
+  /** RFC 4733 events received from SIP. */
+  dtmfReceived: number;
+  sip: RtpLegStats;
+  webrtc: WebRtcLegStats;
+}
+
+const CLOCK_RATE = 8000;
+const FRAME_TICKS = (CLOCK_RATE * G711_FRAME_MS) / 1000;
+const DEFAULT_GAP_MS = 50;
+
+export class MediaBridge {
+  private sip: NegotiatedAudio;
+  private readonly browser: WebRtcMedia;
+  private readonly toSip: RtpStreamRewriter;
+  private readonly toWebrtc: RtpStreamRewriter;
+  private readonly detector = new TelephoneEventDetector(CLOCK_RATE);
+  private readonly dtmfListeners = new Listeners<[DetectedEvent]>();
+  private readonly unsubscribe: Array<() => void>;
+  private readonly counters = {
+    toSip: { forwarded: 0, dropped: 0 }, toWebrtc: { forwarded: 0, dropped: 0 }, dtmfSent: 0, dtmfReceived: 0,
+  };
+  /** Set while an injected digit is on the wire: the browser's audio towards SIP waits (RFC 4733 §2.5.1.3). */
+  private injecting = false;
+  private dtmfQueue: Promise<void> = Promise.resolve();
+  /** The injected DTMF is one more source of the stream towards SIP, with its own SSRC and numbering. */
+  private readonly dtmfSource = { ssrc: 0, sequence: 0 };
+  private readonly stop = new AbortController();
+  private closed = false;
+
+  /** Throws NoCommonCodecError when the legs did not agree on the same G.711 law. */
+  constructor(private readonly o: MediaBridgeOptions) {
+    const browser = o.webrtc.media;
+    if (!browser) throw new MediaStateError('the WebRTC leg has not negotiated yet');
+    this.browser = browser;
+    checkSameLaw(browser, o.sip);
+    this.sip = o.sip;
+    this.toSip = new RtpStreamRewriter({ ssrc: randomSsrc(), clockRate: CLOCK_RATE, frameTicks: FRAME_TICKS });
+    this.toWebrtc = new RtpStreamRewriter({ ssrc: randomSsrc(), clockRate: CLOCK_RATE, frameTicks: FRAME_TICKS });
+    this.dtmfSource.ssrc = randomSsrc();
+    this.applySip(o.sip);
+    this.unsubscribe = [o.webrtc.onRtp((p) => this.fromBrowser(p)), o.rtp.onRtp((p) => this.fromSip(p))];
+  }
+
+  /** A new offer/answer on the SIP leg (re-INVITE: hold, unhold, new address). Throws NoCommonCodecError. */
+  updateSip(sip: NegotiatedAudio): void {
+    checkSameLaw(this.browser, sip);
+    this.sip = sip;
+    this.applySip(sip);
+  }
+
+  /** RFC 4733 events from the SIP peer, one per digit. */
+  onDtmf(fn: (event: DetectedEvent) => void): () => void {
+    return this.dtmfListeners.on(fn);
+  }
+
+  /**
+   * Sends digits to the SIP peer as RFC 4733 events on the negotiated payload type, one after the other; calls
+   * queue behind each other. Resolves when the last end packet is sent (or the bridge closes). Throws
+   * DtmfDigitError for a bad digit, MediaStateError when the peer did not negotiate telephone-event.
+   */
+  sendDtmf(digits: string, options: DtmfOptions = {}): Promise<void> {
+    if (this.closed) throw new MediaStateError('the media bridge is closed');
+    if (!this.sip.telephoneEvent) throw new MediaStateError('the SIP peer did not negotiate telephone-event');
+    const events = dtmfEvents(digits);
+    const o = { ...this.o.dtmf, ...options };
+    this.dtmfQueue = this.dtmfQueue.then(() => this.playDigits(events, o));
+    return this.dtmfQueue;
+  }
+
+  stats(): MediaBridgeStats {
+    const c = this.counters;
+    return {
+      toSip: { ...c.toSip }, toWebrtc: { ...c.toWebrtc }, dtmfSent: c.dtmfSent, dtmfReceived: c.dtmfReceived,
+      sip: this.o.rtp.stats(), webrtc: this.o.webrtc.stats(),
+    };
+  }
+
+  /** Stops relaying and closes both legs (releasing their ports). Safe to call more than once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stop.abort();
+    for (const u of this.unsubscribe) u();
+    this.dtmfListeners.clear();
+    await Promise.all([this.o.webrtc.close(), this.o.rtp.close()]);
+  }
+
+  private applySip(sip: NegotiatedAudio): void {
+    this.o.rtp.setRemote(sip.remote);
+    this.o.rtp.setDirection(sip.direction);
+  }
+
+  private fromBrowser(p: RtpPacket): void {
+    const out = this.toSipPayloadType(p.header.payloadType);
+    if (out === undefined || this.sip.direction !== 'sendrecv' || this.injecting) {
+      this.counters.toSip.dropped++;
+      return;
+    }
+    const h = p.header;
+    const w = this.toSip.rewrite(h.ssrc, h.sequenceNumber, h.timestamp, h.marker, performance.now());
+    const sent = this.o.rtp.send({
+      header: { marker: w.marker, payloadType: out, sequenceNumber: w.sequenceNumber, timestamp: w.timestamp, ssrc: w.ssrc, csrcs: [] },
+      payload: p.payload,
+      paddingSize: 0,
+    });
+    if (sent) this.counters.toSip.forwarded++;
+    else this.counters.toSip.dropped++;
+  }
+
+  private fromSip(p: RtpPacket): void {
+    const pt = p.header.payloadType;
+    const sip = this.sip;
+    let out: number | undefined;
+    // Peers that send with their own payload type numbers instead of ours are common: both are accepted.
+    if (sip.telephoneEvent && (pt === sip.receive.telephoneEvent || pt === sip.telephoneEvent.payloadType)) {
+      for (const e of this.detector.processInput(p.header.timestamp, p.payload)) {
+        this.counters.dtmfReceived++;
+        this.dtmfListeners.emit(this.listenerFailed, e);
+      }
+      out = this.browser.telephoneEvent?.payloadType;
+    } else if (pt === sip.receive.codec || pt === sip.codec.payloadType) {
+      out = this.browser.codec.payloadType;
+    }
+    if (out === undefined || !receives(sip.direction)) {
+      this.counters.toWebrtc.dropped++;
+      return;
+    }
+    const h = p.header;
+    const w = this.toWebrtc.rewrite(h.ssrc, h.sequenceNumber, h.timestamp, h.marker, performance.now());
+    this.o.webrtc.sendRtp({
+      header: { marker: w.marker, payloadType: out, sequenceNumber: w.sequenceNumber, timestamp: w.timestamp, ssrc: w.ssrc, csrcs: [] },
+      payload: p.payload,
+      paddingSize: 0,
+    });
+    this.counters.toWebrtc.forwarded++;
+  }
+
+  private toSipPayloadType(pt: number): number | undefined {
+    if (pt === this.browser.codec.payloadType) return this.sip.codec.payloadType;
+    if (pt === this.browser.telephoneEvent?.payloadType) return this.sip.telephoneEvent?.payloadType;
+    return undefined;
+  }
+
+  /** Plays digits in real time: each packet at its offset from the digit's start (no drift from timer lateness). */
+  private async playDigits(events: number[], o: DtmfOptions): Promise<void> {
+    try {
+      for (const event of events) {
+        const start = performance.now();
+        // The digit's timestamp: the source's own clock, so successive digits keep their spacing.
+        const timestamp = Math.round((start * CLOCK_RATE) / 1000) >>> 0;
+        this.injecting = true;
+        for (const packet of digitPackets(event, o)) {
+          const wait = start + packet.atMs - performance.now();
+          if (wait > 0) await sleep(wait, undefined, { signal: this.stop.signal });
+          this.sendInjected(packet.marker, timestamp, packet.payload);
+        }
+        this.injecting = false;
+        this.counters.dtmfSent++;
+        await sleep(o.gapMs ?? DEFAULT_GAP_MS, undefined, { signal: this.stop.signal });
+      }
+    } catch (err) {
+      if (!this.stop.signal.aborted) throw err;
+    } finally {
+      this.injecting = false;
+    }
+  }
+
+  private sendInjected(marker: boolean, timestamp: number, payload: Buffer): void {
+    const te = this.sip.telephoneEvent;
+    if (!te) return;
+    const src = this.dtmfSource;
+    src.sequence = (src.sequence + 1) & 0xffff;
+    const w = this.toSip.rewrite(src.ssrc, src.sequence, timestamp, marker, performance.now());
+    this.o.rtp.send({
+      header: { marker: w.marker, payloadType: te.payloadType, sequenceNumber: w.sequenceNumber, timestamp: w.timestamp, ssrc: w.ssrc, csrcs: [] },
+      payload,
+      paddingSize: 0,
+    });
+  }
+
+  private readonly listenerFailed = (err: unknown): void => {
+    this.o.logger?.error({ err }, 'media bridge listener failed');
+  };
+}
+
+/** G.711 passthrough needs the same law on both legs; anything else would need transcoding. */
+function checkSameLaw(browser: WebRtcMedia, sip: NegotiatedAudio): void {
+  const a = g711Of(browser.codec);
+  const b = g711Of(sip.codec);
+  if (a === undefined || a !== b) {
+    throw new NoCommonCodecError(`the browser uses ${browser.codec.encoding}, the SIP peer ${sip.codec.encoding}`);
+  }
+}
+
+function randomSsrc(): number {
+  return Math.floor(Math.random() * 0x100000000) >>> 0;
+}

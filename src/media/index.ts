@@ -1,0 +1,24 @@
+/**
+ * callhook's media library: the browser's WebRTC leg, the SIP peer's plain RTP leg, and the G.711 relay between
+ * them. It knows nothing of hooks, WebSockets or SIP signalling: the gateway negotiates SDP with ./sdp, opens the
+ * legs, and bridges them.
+ */
+export * from './codecs.ts';
+export * from './errors.ts';
+export { Listeners } from './events.ts';
+export { PortPairAllocator } from './ports.ts';
+export { RtpLeg, type RtpLegOptions, type RtpLegStats } from './rtp-leg.ts';
+export {
+  WEBRTC_LEG_TRANSITIONS, type MediaEngine, type WebRtcLeg, type WebRtcLegOptions, type WebRtcLegState,
+  type WebRtcLegStats, type WebRtcMedia,
+} from './engine.ts';
+export { WeriftEngine, type WeriftEngineOptions } from './webrtc-leg.ts';
+export {
+  MediaBridge, type DirectionStats, type DtmfOptions, type MediaBridgeOptions, type MediaBridgeStats,
+} from './bridge.ts';
+// What the gateway needs of the SDP and RTP layers; the rest is in ./sdp/index.ts and ./rtp/index.ts.
+export {
+  chooseAudio, isPlainRtpProfile, parseSdp, serializeSdp, SipSdpSession, type AudioChoice, type Direction,
+  type NegotiatedAudio, type RtpTarget, type SessionDescription, type SipSdpSessionOptions,
+} from './sdp/index.ts';
+export { DtmfDigitError, dtmfEvents, type DetectedEvent, type RtpPacket } from './rtp/index.ts';

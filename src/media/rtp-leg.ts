@@ -1,0 +1,230 @@
+/**
+ * The plain RTP endpoint towards a SIP peer: a pair of UDP sockets from the rtpPortMin..Max range (RTP on the even
+ * port, RTCP on the odd one above, RFC 3550 §11), bound to the configured local address.
+ *
+ * - Destination: the c=/m= of the peer's SDP at first; then symmetric RTP (RFC 4961): once RTP arrives, it is sent
+ *   back to where it came from, which gets through NATs that rewrite the peer's address.
+ * - Direction (RFC 3264 §6.1): nothing is sent unless our direction on the leg includes sending.
+ * - RTCP arriving on either port is recognised (RFC 5761 §4 demultiplexing) and counted, never relayed: each leg's
+ *   SSRCs and timestamps are its own.
+ * - Inactivity: no RTP for `inactivityMs` while the stream is sendrecv fires `onInactive` once (WCS ends the call
+ *   with `Failed by RTP activity`); on hold (any other direction) the watch is suspended, and it restarts afresh.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Logger } from '../log.ts';
+import { MediaStateError } from './errors.ts';
+import { Listeners } from './events.ts';
+import type { PortPairAllocator } from './ports.ts';
+import { isRtcp, parseRtp, serializeRtp, type RtpPacket } from './rtp/packet.ts';
+import { ReceptionStats } from './rtp/reception.ts';
+import { parseRtcp } from './rtp/rtcp.ts';
+import { sends, type Direction } from './sdp/direction.ts';
+import type { RtpTarget } from './sdp/offer-answer.ts';
+
+export interface RtpLegOptions {
+  /** Address the sockets bind (config `localIp`). */
+  localAddress: string;
+  ports: PortPairAllocator;
+  /** No RTP for this long (ms) while sendrecv fires `onInactive`; 0 disables. Default 60 000 (WCS). */
+  inactivityMs?: number;
+  logger?: Logger;
+}
+
+export interface RtpLegStats {
+  packetsIn: number;
+  bytesIn: number;
+  packetsOut: number;
+  bytesOut: number;
+  /** RTP packets lost on the way in, from the gaps in sequence numbers (RFC 3550 A.3). */
+  packetsLost: number;
+  rtcpIn: number;
+  /** Loss the peer reported for what we send, 0–1, from its latest RTCP report block. */
+  remoteFractionLost?: number;
+  /** Where RTP is sent now, `address:port`. */
+  remote?: string;
+}
+
+const DEFAULT_INACTIVITY_MS = 60_000;
+const MAX_CHECK_INTERVAL_MS = 1_000;
+
+export class RtpLeg {
+  private target: { address: string; port: number } | undefined;
+  private direction: Direction = 'sendrecv';
+  private lastRtpAt = Date.now();
+  private inactiveFired = false;
+  private closed = false;
+  private readonly reception = new ReceptionStats();
+  private readonly counters = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, rtcpIn: 0 };
+  private remoteFractionLost: number | undefined;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly rtpListeners = new Listeners<[RtpPacket]>();
+  private readonly inactiveListeners = new Listeners<[]>();
+
+  private constructor(
+    private readonly rtp: Socket,
+    private readonly rtcp: Socket,
+    readonly localAddress: string,
+    /** The RTP port (RTCP is on the next one). */
+    readonly localPort: number,
+    private readonly o: RtpLegOptions,
+  ) {
+    const inactivityMs = o.inactivityMs ?? DEFAULT_INACTIVITY_MS;
+    if (inactivityMs > 0) {
+      this.timer = setInterval(() => this.checkActivity(inactivityMs), Math.min(inactivityMs / 4, MAX_CHECK_INTERVAL_MS));
+    }
+    rtp.on('message', (buf, from) => this.received(buf, from));
+    rtcp.on('message', (buf) => this.receivedRtcp(buf));
+    const onError = (err: Error) => o.logger?.warn({ err, port: localPort }, 'RTP socket error');
+    rtp.on('error', onError);
+    rtcp.on('error', onError);
+  }
+
+  /** Binds a port pair from the allocator (skipping pairs another process holds). Throws PortsExhaustedError. */
+  static async open(o: RtpLegOptions): Promise<RtpLeg> {
+    const { port, value } = await o.ports.bind(async (base) => {
+      const rtp = await bindUdp(o.localAddress, base);
+      try {
+        return { rtp, rtcp: await bindUdp(o.localAddress, base + 1) };
+      } catch (err) {
+        await closeSocket(rtp);
+        throw err;
+      }
+    });
+    return new RtpLeg(value.rtp, value.rtcp, o.localAddress, port, o);
+  }
+
+  /** Every RTP packet received (RTCP is not passed on). */
+  onRtp(fn: (packet: RtpPacket) => void): () => void {
+    return this.rtpListeners.on(fn);
+  }
+
+  /** No RTP for `inactivityMs` while sendrecv; fires once until RTP flows again. */
+  onInactive(fn: () => void): () => void {
+    return this.inactiveListeners.on(fn);
+  }
+
+  /**
+   * Where the peer's SDP says to send (undefined: nowhere, RFC 3264 §8.4). A new SDP (re-INVITE) replaces the
+   * latched address; symmetric RTP latches again when packets come from elsewhere.
+   */
+  setRemote(target: RtpTarget | undefined): void {
+    this.target = target ? { address: target.address, port: target.port } : undefined;
+  }
+
+  /** Our direction on this leg after the latest offer/answer: gates sending and the inactivity watch. */
+  setDirection(direction: Direction): void {
+    if (direction === 'sendrecv' && this.direction !== 'sendrecv') this.restartActivityWatch();
+    this.direction = direction;
+  }
+
+  /** Sends one packet to the peer; false when our direction or the lack of a destination forbids it. */
+  send(packet: RtpPacket): boolean {
+    if (this.closed) throw new MediaStateError('RTP leg is closed');
+    const to = this.target;
+    if (!to || !sends(this.direction)) return false;
+    const buf = serializeRtp(packet);
+    try {
+      this.rtp.send(buf, to.port, to.address);
+    } catch (err) {
+      // A bad address or one of the other family throws synchronously; later errors arrive as 'error' events.
+      this.o.logger?.warn({ err, to }, 'RTP send failed');
+      return false;
+    }
+    this.counters.packetsOut++;
+    this.counters.bytesOut += buf.length;
+    return true;
+  }
+
+  stats(): RtpLegStats {
+    const s: RtpLegStats = { ...this.counters, packetsLost: this.reception.lost };
+    if (this.remoteFractionLost !== undefined) s.remoteFractionLost = this.remoteFractionLost;
+    if (this.target) s.remote = `${this.target.address}:${this.target.port}`;
+    return s;
+  }
+
+  /** Closes both sockets and releases the port pair. Safe to call more than once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.rtpListeners.clear();
+    this.inactiveListeners.clear();
+    await Promise.all([closeSocket(this.rtp), closeSocket(this.rtcp)]);
+    this.o.ports.release(this.localPort);
+  }
+
+  private received(buf: Buffer, from: RemoteInfo): void {
+    if (isRtcp(buf)) {
+      this.receivedRtcp(buf);
+      return;
+    }
+    let packet: RtpPacket;
+    try {
+      packet = parseRtp(buf);
+    } catch {
+      return;
+    }
+    this.counters.packetsIn++;
+    this.counters.bytesIn += buf.length;
+    this.reception.update(packet.header.ssrc, packet.header.sequenceNumber);
+    this.lastRtpAt = Date.now();
+    this.inactiveFired = false;
+    // RFC 4961 symmetric RTP: answer to where the packets come from.
+    const t = this.target;
+    if (!t || t.port !== from.port || t.address !== from.address) this.target = { address: from.address, port: from.port };
+    this.rtpListeners.emit(this.listenerFailed, packet);
+  }
+
+  private receivedRtcp(buf: Buffer): void {
+    try {
+      for (const p of parseRtcp(buf)) {
+        if (p.type !== 'other' && p.reports[0]) this.remoteFractionLost = p.reports[0].fractionLost / 256;
+      }
+      this.counters.rtcpIn++;
+    } catch {
+      // Not RTCP after all: dropped.
+    }
+  }
+
+  private checkActivity(inactivityMs: number): void {
+    if (this.direction !== 'sendrecv' || this.inactiveFired) return;
+    if (Date.now() - this.lastRtpAt < inactivityMs) return;
+    this.inactiveFired = true;
+    this.inactiveListeners.emit(this.listenerFailed);
+  }
+
+  private restartActivityWatch(): void {
+    this.lastRtpAt = Date.now();
+    this.inactiveFired = false;
+  }
+
+  private readonly listenerFailed = (err: unknown): void => {
+    this.o.logger?.error({ err }, 'RTP leg listener failed');
+  };
+}
+
+function bindUdp(address: string, port: number): Promise<Socket> {
+  const socket = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      socket.close();
+      reject(err);
+    };
+    socket.once('error', onError);
+    socket.bind(port, address, () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+function closeSocket(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve(); // already closed
+    }
+  });
+}

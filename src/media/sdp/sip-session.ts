@@ -1,0 +1,185 @@
+/**
+ * callhook's side of the SDP exchanges with a SIP peer over one dialog (RFC 3264): the initial offer or answer and
+ * every re-INVITE after it (hold, unhold, a new media address). Plain RTP/AVP, G.711 and telephone-event only.
+ *
+ * One `o=` line for the whole dialog: the session id stays, and the version goes up by one whenever our SDP
+ * differs from the previous one (RFC 3264 §8). Hold follows RFC 3264 §8.4: we hold the peer by offering
+ * `sendonly` (the peer answers `recvonly`), and a peer that holds us offers `sendonly` or `inactive`, which we answer
+ * `recvonly` or `inactive`. The resulting NegotiatedAudio says what the relay may do.
+ */
+import { randomInt } from 'node:crypto';
+import { isIPv6 } from 'node:net';
+import { G711, TELEPHONE_EVENT, g711Of, isTelephoneEvent8000, type G711Name, type PayloadFormat } from '../codecs.ts';
+import { NoCommonCodecError } from '../errors.ts';
+import { answerDirection, mediaDirection, sends, setMediaDirection, type Direction } from './direction.ts';
+import type { MediaDescription, SessionDescription } from './model.ts';
+import { chooseAudio, isPlainRtpProfile, rtpTarget, type RtpTarget } from './offer-answer.ts';
+import { formatAttributes, payloadFormats } from './rtpmap.ts';
+import { serializeSdp } from './serialize.ts';
+import { ptime, rtcpMux } from './stream-attributes.ts';
+
+/** The outcome of one offer/answer exchange on the SIP leg: what the relay sends, accepts, and where to. */
+export interface NegotiatedAudio {
+  /** The G.711 law in use, with the payload type to send it with (the number in the peer's SDP). */
+  codec: PayloadFormat;
+  /** telephone-event/8000 with the payload type to send it with, when both sides have it. */
+  telephoneEvent?: PayloadFormat;
+  /** Payload types the peer sends to us: the numbers in our SDP of this exchange (RFC 3264 §5.1). */
+  receive: { codec: number; telephoneEvent?: number };
+  /** Where to send; undefined when the peer wants nothing sent (port 0, or c=0.0.0.0 — RFC 3264 §8.4). */
+  remote?: RtpTarget;
+  rtcpMux: boolean;
+  /** Our direction on this leg after the exchange (sendrecv unless someone holds). */
+  direction: Direction;
+  /** The packet time the peer asked for, when it did (RFC 8866 §6.4). */
+  ptime?: number;
+}
+
+export interface SipSdpSessionOptions {
+  /** The address written in o= and c= (config `publicIp`). */
+  address: string;
+  /** Our RTP port (the RTP leg's, from the rtpPortMin..Max allocator). */
+  port: number;
+  /** G.711 laws we offer or accept, in preference order. Default PCMU, PCMA. */
+  codecs?: readonly G711Name[];
+  /** Payload type of telephone-event/8000 in our offers; `false` offers no RFC 4733 events. Default 101. */
+  telephoneEvent?: number | false;
+  /** a=ptime we write (ms). Default 20. */
+  ptime?: number;
+}
+
+const SESSION_NAME = 'callhook';
+
+export class SipSdpSession {
+  private readonly sessionId = String(randomInt(1, 2 ** 47));
+  private version = 0n;
+  private lastBody: string | undefined;
+  private codecs: readonly G711Name[];
+  /** The offer we sent last and wait an answer for. */
+  private offered: { formats: PayloadFormat[]; direction: Direction } | undefined;
+
+  constructor(private readonly o: SipSdpSessionOptions) {
+    this.codecs = o.codecs ?? ['PCMU', 'PCMA'];
+    if (this.codecs.length === 0) throw new RangeError('SipSdpSession needs at least one codec');
+  }
+
+  /**
+   * Our offer (initial INVITE, or a re-INVITE: `sendonly` to hold, `sendrecv` to resume). Once an exchange has
+   * chosen a law, later offers carry only that law, so the relay keeps passing it through.
+   */
+  createOffer(direction: Direction = 'sendrecv'): SessionDescription {
+    const formats: PayloadFormat[] = this.codecs.map((c) => ({ ...G711[c] }));
+    if (this.o.telephoneEvent !== false) formats.push({ ...TELEPHONE_EVENT, payloadType: this.o.telephoneEvent ?? 101 });
+    this.offered = { formats, direction };
+    return this.stamp([this.audioMedia(formats, direction)]);
+  }
+
+  /** Reads the peer's answer to our last offer (in a 18x or 2xx, or an ACK). Throws NoCommonCodecError. */
+  readAnswer(answer: SessionDescription): NegotiatedAudio {
+    if (!this.offered) throw new RangeError('readAnswer without an offer');
+    const { formats: offered, direction: offeredDirection } = this.offered;
+    const media = answer.media[0];
+    if (answer.media.length !== 1 || !media || media.type !== 'audio' || media.port === 0) {
+      throw new NoCommonCodecError('the answer rejects the audio stream');
+    }
+    const formats = payloadFormats(media);
+    const codec = formats.find((f) => {
+      const law = g711Of(f);
+      return law !== undefined && this.codecs.includes(law);
+    });
+    if (!codec) throw new NoCommonCodecError(`the answer has ${formats.map((f) => f.encoding).join(', ') || 'no format'}`);
+    const ours = offered.find((f) => g711Of(f) === g711Of(codec))!;
+    const ourEvent = offered.find(isTelephoneEvent8000);
+    const theirEvent = formats.find(isTelephoneEvent8000);
+    // We never offer rtcp-mux to a SIP peer, so it is not in use whatever the answer says (RFC 5761 §5.1.1); RTCP
+    // arriving on the RTP port is still recognised by the RTP leg.
+    const muxed = false;
+    const n = negotiated(codec, ours.payloadType, theirEvent && ourEvent ? [theirEvent, ourEvent.payloadType] : undefined);
+    n.remote = rtpTarget(answer, media, muxed);
+    n.rtcpMux = muxed;
+    // Our direction is what we offered, cut down to what the answer allows (RFC 3264 §6.1 seen from the offerer).
+    n.direction = withoutSendWhenUnreachable(answerDirection(mediaDirection(answer, media), offeredDirection), n.remote);
+    const pt = ptime(media);
+    if (pt !== undefined) n.ptime = pt;
+    this.codecs = [g711Of(codec)!];
+    return n;
+  }
+
+  /**
+   * Our answer to the peer's offer (initial INVITE or re-INVITE). `direction` is what we want (`sendonly` while we
+   * hold the peer); the answer's direction is that, cut down to what the offer allows. Every offered stream is
+   * answered, the ones not used with port 0 (RFC 3264 §6). Throws NoCommonCodecError.
+   */
+  createAnswer(offer: SessionDescription, direction: Direction = 'sendrecv'): { sdp: SessionDescription; media: NegotiatedAudio } {
+    const choice = chooseAudio(offer, this.codecs, isPlainRtpProfile);
+    const offeredMedia = offer.media[choice.index]!;
+    const muxed = rtcpMux(offeredMedia);
+    const remote = rtpTarget(offer, offeredMedia, muxed);
+    const answered = withoutSendWhenUnreachable(answerDirection(mediaDirection(offer, offeredMedia), direction), remote);
+    // RFC 3264 §6.1: the answer uses the offer's payload type numbers.
+    const formats = choice.telephoneEvent && this.o.telephoneEvent !== false ? [choice.codec, choice.telephoneEvent] : [choice.codec];
+    const media = offer.media.map((m, i) => (i === choice.index ? this.audioMedia(formats, answered, m.protocol) : rejected(m)));
+    if (muxed) media[choice.index]!.attributes.push({ name: 'rtcp-mux' });
+    const n = negotiated(choice.codec, choice.codec.payloadType, formats[1] ? [formats[1], formats[1].payloadType] : undefined);
+    if (remote) n.remote = remote;
+    n.rtcpMux = muxed;
+    n.direction = answered;
+    const pt = ptime(offeredMedia);
+    if (pt !== undefined) n.ptime = pt;
+    this.codecs = [g711Of(choice.codec)!];
+    return { sdp: this.stamp(media), media: n };
+  }
+
+  private audioMedia(formats: PayloadFormat[], direction: Direction, protocol = 'RTP/AVP'): MediaDescription {
+    const media: MediaDescription = {
+      type: 'audio', port: this.o.port, protocol, formats: formats.map((f) => String(f.payloadType)),
+      connections: [], bandwidths: [],
+      attributes: [...formats.flatMap(formatAttributes), { name: 'ptime', value: String(this.o.ptime ?? 20) }],
+    };
+    setMediaDirection(media, direction);
+    return media;
+  }
+
+  /** Wraps media descriptions in our session lines, raising the o= version when the content changed. */
+  private stamp(media: MediaDescription[]): SessionDescription {
+    const addrType = isIPv6(this.o.address) ? 'IP6' : 'IP4';
+    const sdp: SessionDescription = {
+      version: 0,
+      origin: {
+        username: '-', sessionId: this.sessionId, sessionVersion: '0', netType: 'IN', addrType, address: this.o.address,
+      },
+      sessionName: SESSION_NAME, emails: [], phones: [], connection: { netType: 'IN', addrType, address: this.o.address },
+      bandwidths: [], times: [{ start: '0', stop: '0', repeats: [] }], attributes: [], media,
+    };
+    const body = serializeSdp(sdp);
+    if (body !== this.lastBody) {
+      this.version++;
+      this.lastBody = body;
+    }
+    sdp.origin.sessionVersion = String(this.version);
+    return sdp;
+  }
+}
+
+/** A rejected stream in an answer: same type, protocol and formats, port 0 (RFC 3264 §6). */
+function rejected(offered: MediaDescription): MediaDescription {
+  return {
+    type: offered.type, port: 0, protocol: offered.protocol, formats: [...offered.formats], connections: [],
+    bandwidths: [], attributes: [],
+  };
+}
+
+function negotiated(codec: PayloadFormat, receiveCodec: number, event: [PayloadFormat, number] | undefined): NegotiatedAudio {
+  const n: NegotiatedAudio = { codec, receive: { codec: receiveCodec }, rtcpMux: false, direction: 'sendrecv' };
+  if (event) {
+    n.telephoneEvent = event[0];
+    n.receive.telephoneEvent = event[1];
+  }
+  return n;
+}
+
+/** RFC 3264 §8.4: with c=0.0.0.0 (or port 0) nothing is sent, whatever the direction attribute says. */
+function withoutSendWhenUnreachable(d: Direction, remote: RtpTarget | undefined): Direction {
+  if (remote || !sends(d)) return d;
+  return d === 'sendrecv' ? 'recvonly' : 'inactive';
+}

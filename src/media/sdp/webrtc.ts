@@ -1,0 +1,114 @@
+/**
+ * The browser side of the SDP exchanges (JSEP, RFC 8829, over the WCS protocol): what the WebRTC engine is shown
+ * of a browser's offer, and how its answer is completed before it goes back to the browser.
+ *
+ * The engine only ever sees one audio stream carrying the G.711 law(s) the SIP side can take plus
+ * telephone-event/8000. Chrome also offers telephone-event/48000 (for Opus), and werift matches formats by name
+ * only, so it would otherwise answer both; video and data streams would make it fail outright. Everything the
+ * engine does not see is answered here as rejected (port 0), in the offer's order, as RFC 3264 §6 requires.
+ */
+import type { G711Name } from '../codecs.ts';
+import { attributeValue, hasAttribute, removeAttributes, setAttribute } from './attributes.ts';
+import { mediaCandidates } from './ice.ts';
+import { cloneSdp, type MediaDescription, type SessionDescription } from './model.ts';
+import { chooseAudio, type AudioChoice } from './offer-answer.ts';
+import { restrictPayloadTypes } from './rtpmap.ts';
+import { mid } from './stream-attributes.ts';
+
+export interface PreparedOffer {
+  /** The offer as the engine should see it: the chosen audio stream alone, with only the formats kept. */
+  sdp: SessionDescription;
+  /** The chosen stream (index into the browser's offer) and its formats, with the browser's payload types. */
+  choice: AudioChoice;
+}
+
+/**
+ * Cuts a browser's offer down to the audio stream and formats the relay can pass through: one G.711 law — the
+ * first of `accepted` that the browser offers — and telephone-event/8000. One law only, so the browser sends the
+ * law the SIP side takes. Throws NoCommonCodecError when the browser offers none of `accepted`.
+ */
+export function prepareBrowserOffer(offer: SessionDescription, accepted: readonly G711Name[]): PreparedOffer {
+  const choice = chooseAudio(offer, accepted, () => true, true);
+  const sdp = cloneSdp(offer);
+  const media = sdp.media[choice.index]!;
+  const keep = [choice.codec.payloadType];
+  if (choice.telephoneEvent) keep.push(choice.telephoneEvent.payloadType);
+  restrictPayloadTypes(media, keep);
+  sdp.media = [media];
+  keepOnlyInBundle(sdp, mid(media));
+  return { sdp, choice };
+}
+
+/**
+ * The engine's answer to a prepared offer, completed for the browser: one media description per offered one in
+ * the same order, the unused ones rejected with port 0 and their mid kept (RFC 8843 §7.3.3 needs it to match
+ * them), and the default candidate written in c= and m= (RFC 8839 §4.2.1.2 — an ICE-lite agent's only candidates
+ * are host candidates).
+ */
+export function completeBrowserAnswer(engineAnswer: SessionDescription, offer: SessionDescription, index: number): SessionDescription {
+  const answer = cloneSdp(engineAnswer);
+  const audio = answer.media[0];
+  if (!audio || answer.media.length !== 1) throw new RangeError('the engine answered other than one stream');
+  useDefaultCandidate(audio);
+  answer.media = offer.media.map((m, i) => (i === index ? audio : rejectedLike(m, audio)));
+  liftIceLite(answer);
+  return answer;
+}
+
+/**
+ * Moves `a=ice-lite` to session level, the only place RFC 8839 §5.3 allows it (werift writes it per media
+ * description, where a browser may not look for it — and a browser that takes us for a full agent will not take
+ * the controlling role when it answers our offer).
+ */
+export function liftIceLite(sdp: SessionDescription): void {
+  let lite = false;
+  for (const m of sdp.media) {
+    if (hasAttribute(m.attributes, 'ice-lite')) lite = true;
+    removeAttributes(m.attributes, 'ice-lite');
+  }
+  if (lite && !hasAttribute(sdp.attributes, 'ice-lite')) sdp.attributes.push({ name: 'ice-lite' });
+}
+
+/**
+ * Sets c=, the m= port and a=rtcp of a stream to its first UDP host candidate for component 1, which is what
+ * peers without ICE would use (RFC 8839 §4.2.1.2, and RFC 5761 §5.1.3 for a=rtcp with rtcp-mux).
+ */
+export function useDefaultCandidate(media: MediaDescription): void {
+  const host = mediaCandidates(media).find((c) => c.type === 'host' && c.component === 1 && c.transport === 'udp');
+  if (!host) return;
+  const addrType = host.address.includes(':') ? 'IP6' : 'IP4';
+  media.port = host.port;
+  media.connections = [{ netType: 'IN', addrType, address: host.address }];
+  if (attributeValue(media.attributes, 'rtcp') !== undefined) {
+    setAttribute(media.attributes, 'rtcp', `${host.port} IN ${addrType} ${host.address}`);
+  }
+}
+
+/**
+ * The formats of the stream a browser's answer accepted (our own offer had one audio stream); the law is the first
+ * in the answer, which the browser sends. Throws NoCommonCodecError when the browser kept none of `accepted`.
+ */
+export function readBrowserAnswer(answer: SessionDescription, accepted: readonly G711Name[]): AudioChoice {
+  return chooseAudio(answer, accepted, () => true);
+}
+
+function rejectedLike(offered: MediaDescription, audio: MediaDescription): MediaDescription {
+  const streamId = mid(offered);
+  return {
+    type: offered.type, port: 0, protocol: offered.protocol, formats: [...offered.formats],
+    connections: audio.connections.map((c) => ({ ...c })), bandwidths: [],
+    attributes: streamId === undefined ? [] : [{ name: 'mid', value: streamId }],
+  };
+}
+
+/** Leaves only `streamId` in `a=group:BUNDLE` (RFC 8843 §7.3.3 — rejected streams leave the group). */
+function keepOnlyInBundle(sdp: SessionDescription, streamId: string | undefined): void {
+  const isBundle = (value: string | undefined) => (value ?? '').split(' ')[0] === 'BUNDLE';
+  const bundle = sdp.attributes.find((a) => a.name === 'group' && isBundle(a.value));
+  if (!bundle) return;
+  if (streamId !== undefined && (bundle.value ?? '').split(' ').slice(1).includes(streamId)) {
+    bundle.value = `BUNDLE ${streamId}`;
+  } else {
+    removeAttributes(sdp.attributes, (a) => a.name === 'group' && isBundle(a.value));
+  }
+}
