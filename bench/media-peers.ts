@@ -40,14 +40,18 @@ export class BrowserPeer {
   private transceiver: RTCRtpTransceiver | undefined;
   private onPacket: ((r: ReceivedRtp) => void) | undefined;
 
-  constructor(audio = CHROME_AUDIO) {
+  /** `video`: also offer a VP8 video stream, as a browser call with video does. */
+  constructor(private readonly o: { audio?: typeof CHROME_AUDIO; video?: boolean } = {}) {
     this.pc = new RTCPeerConnection({
       iceServers: [],
       iceUseIpv4: false,
       iceUseIpv6: false,
       iceAdditionalHostAddresses: [LOOPBACK],
       iceInterfaceAddresses: { udp4: LOOPBACK },
-      codecs: { audio: audio.map((c) => new RTCRtpCodecParameters(c)), video: [] },
+      codecs: {
+        audio: (o.audio ?? CHROME_AUDIO).map((c) => new RTCRtpCodecParameters(c)),
+        video: o.video ? [new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96 })] : [],
+      },
       headerExtensions: { audio: [], video: [] },
     });
   }
@@ -55,6 +59,7 @@ export class BrowserPeer {
   /** The browser's offer for a call, as the WCS SDK sends it: no candidates. */
   async createOffer(): Promise<string> {
     this.transceiver = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
+    if (this.o.video) this.pc.addTransceiver('video', { direction: 'sendrecv' });
     await this.pc.setLocalDescription(await this.pc.createOffer());
     this.listen();
     return withoutCandidates(this.pc.localDescription!.sdp);

@@ -5,6 +5,7 @@
 #   kamailio    kamailio, kamcmd, and every module test/support/kamailio.cfg loads (db_text, auth, auth_db,
 #               usrloc, registrar, ctl, tm, sl, ...: all in this package, none in kamailio-*-modules)
 #   sip-tester  sipp
+#   baresip-core  baresip, the SIP phone of the call tests (test/support/baresip.ts: ausine/aubridge audio, ctrl_tcp)
 #   chromium    /usr/bin/chromium, the headless browser that runs the Flashphoner Web SDK (test/support/browser.ts
 #               drives it through playwright-core, which downloads no browser of its own)
 set -eu
@@ -29,6 +30,7 @@ if ! command -v kamailio >/dev/null 2>&1 || ! command -v kamcmd >/dev/null 2>&1 
   need="$need kamailio"
 fi
 command -v sipp >/dev/null 2>&1 || need="$need sip-tester"
+command -v baresip >/dev/null 2>&1 || need="$need baresip-core"
 [ -x /usr/bin/chromium ] || need="$need chromium"
 
 if [ -n "$need" ]; then

@@ -5,6 +5,7 @@
  * a `fail` frame.
  */
 import { z } from 'zod';
+import { isMediaType } from '../gateway/media-type.ts';
 import type { ConnectionRequest, OutgoingMessageRequest } from '../gateway/types.ts';
 import type { JsonObject } from '../hooks/types.ts';
 
@@ -52,8 +53,6 @@ export const UNKNOWN = 'unknown';
 
 const MAX_FIELD = 1024;
 const MAX_ID = 256;
-/** RFC 3261 §20.15 / RFC 2045 media-type: type "/" subtype *( ";" parameter ); no CR/LF can reach a header. */
-const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+=("[^"\r\n]*"|[!#$%&'*+.^_`|~0-9A-Za-z-]+))*$/;
 
 const field = z.string().max(MAX_FIELD).optional();
 
@@ -93,7 +92,7 @@ const sendMessageSchema = z
     id: z.string().min(1).max(MAX_ID),
     to: z.string().min(1).max(MAX_FIELD),
     body: z.string(),
-    contentType: z.string().max(MAX_ID).regex(MEDIA_TYPE, 'must be a media type such as text/plain').optional(),
+    contentType: z.string().refine(isMediaType, 'must be a media type such as text/plain').optional(),
   })
   .loose();
 

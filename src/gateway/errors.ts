@@ -8,7 +8,9 @@ export type GatewayErrorCode =
   /** The session lacks what a SIP operation needs (sipLogin / sipDomain). */
   | 'NO_SIP_IDENTITY'
   /** A message `to` that is not a SIP address. */
-  | 'INVALID_TARGET';
+  | 'INVALID_TARGET'
+  /** A hook answered a field the operation cannot use (OVERWRITE of `to`, `body` or `contentType`). */
+  | 'BAD_HOOK_ANSWER';
 
 export class GatewayError extends Error {
   override name = 'GatewayError';

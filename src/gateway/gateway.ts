@@ -40,10 +40,6 @@ export class Gateway implements SessionsProvider {
     this.log = o.log.child({ component: 'gateway' });
   }
 
-  get nodeId(): string {
-    return this.o.nodeId;
-  }
-
   /** Live sessions (connected clients). */
   get sessionCount(): number {
     return this.live.size;

@@ -9,7 +9,7 @@ import type { ClientEndpoint } from './types.ts';
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** `length` random letters and digits (WCS's nodeId prefix looks like `H4gfHeULtX6ddGGUWwZxhUNyqZHUFH8j`). */
-export function randomAlphanumeric(length: number): string {
+function randomAlphanumeric(length: number): string {
   const bytes = randomBytes(length);
   let out = '';
   // 256 is not a multiple of 62: the small bias is irrelevant for an identifier that is not a secret.

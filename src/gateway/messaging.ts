@@ -14,7 +14,9 @@ import type { HookContext, HookEngine, JsonObject } from '../hooks/types.ts';
 import { describeResponse, readMessage, sendMessage, type IncomingRequest, type SipAccount, type UserAgent } from '../sip/ua/index.ts';
 import { SipException, SipParseError, TransactionTimeoutError, TransportError } from '../sip/errors.ts';
 import { formatUri } from '../sip/message/uri.ts';
+import type { Uri } from '../sip/message/types.ts';
 import { GatewayError } from './errors.ts';
+import { isMediaType } from './media-type.ts';
 import { resolveTarget } from './sip-settings.ts';
 import { clientView, withoutContext } from './views.ts';
 import type { ClientEvent, MessageStatus, OutgoingMessageRequest } from './types.ts';
@@ -51,10 +53,12 @@ function report(host: MessagingHost, message: JsonObject, status: MessageStatus,
   host.deliver({ type: 'message', message: clientView(event, clientExclude), notificationResult: { id: message['id'] } });
 }
 
-/** The hook's answer must leave `to`, `body` and `contentType` strings: it is a backend's JSON. */
-function stringField(message: JsonObject, name: string): string {
+/** A field of the message after the hook, which may have overwritten it with any JSON. */
+function hookString(message: JsonObject, name: string, valid: (v: string) => boolean): string {
   const v = message[name];
-  if (typeof v !== 'string' || v === '') throw new GatewayError('INVALID_TARGET', `the sendMessage hook answered a bad ${name}: ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !valid(v)) {
+    throw new GatewayError('BAD_HOOK_ANSWER', `the sendMessage hook answered a bad ${name}: ${JSON.stringify(v)}`);
+  }
   return v;
 }
 
@@ -85,14 +89,14 @@ export async function sendOutgoing(host: MessagingHost, req: OutgoingMessageRequ
     return;
   }
   let account: SipAccount;
-  let to;
+  let to: Uri;
   let body: string;
   let contentType: string;
   try {
     account = host.account();
-    to = resolveTarget(stringField(message, 'to'), account.aor);
-    body = typeof message['body'] === 'string' ? message['body'] : stringField(message, 'body');
-    contentType = stringField(message, 'contentType');
+    to = resolveTarget(hookString(message, 'to', (v) => v !== ''), account.aor);
+    body = hookString(message, 'body', () => true);
+    contentType = hookString(message, 'contentType', isMediaType);
   } catch (e) {
     if (!(e instanceof GatewayError)) throw e;
     return report(host, message, 'FAILED', { info: e.message });

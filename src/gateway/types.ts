@@ -6,7 +6,6 @@
 import type { JsonObject } from '../hooks/types.ts';
 
 /** Status values of client-protocol.md. */
-export type ConnectionStatus = 'ESTABLISHED' | 'DISCONNECTED' | 'FAILED';
 export type RegistrationStatus = 'REGISTERED' | 'UNREGISTERED' | 'FAILED';
 export type MessageStatus = 'SENT' | 'ACCEPTED' | 'FAILED' | 'RECEIVED';
 

@@ -146,6 +146,9 @@ export class MediaBridge {
   private applySip(sip: NegotiatedAudio): void {
     this.o.rtp.setRemote(sip.remote);
     this.o.rtp.setDirection(sip.direction);
+    // Packets dropped while held must not show as a sequence gap (loss) once the stream resumes.
+    this.toSip.resync();
+    this.toWebrtc.resync();
   }
 
   private fromBrowser(p: RtpPacket): void {

@@ -203,6 +203,19 @@ describe('SIP MESSAGE through Kamailio between callhook sessions, and with sipp'
     assert.equal(of(backend, 'OnMessageEvent').length, 0);
   });
 
+  it('a hook that overwrites contentType with header injection: FAILED, nothing sent', async () => {
+    restClientConfigFor = { alice: { sendMessage: { restPolicy: 'OVERWRITE', restOverwrite: 'contentType' } } };
+    hookResponder = (req) =>
+      req.hook === 'sendMessage' ? { kind: 'json', body: { ...req.json, contentType: 'text/plain\r\nX-Injected: 1' } } : { kind: 'echo' };
+    const alice = await connectAs('alice');
+    const bob = await connectAs('bob');
+    alice.c.send('sendMessage', { id: 'm-9', to: 'bob', body: 'x' });
+    const [failed] = await notifyMessage(alice.c);
+    assert.equal(failed['status'], 'FAILED', 'no SENT before it');
+    assert.equal(failed['info'], 'the sendMessage hook answered a bad contentType: "text/plain\\r\\nX-Injected: 1"');
+    await bob.c.expectQuiet(300);
+  });
+
   it('a MESSAGE to someone not registered: SENT, then FAILED with the SIP status', async () => {
     const alice = await connectAs('alice');
     alice.c.send('sendMessage', { id: 'm-6', to: 'carol', body: 'anyone?' });

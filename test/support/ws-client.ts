@@ -154,7 +154,8 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
     wsUrl: `ws://${LOOPBACK}:${server.wsPort}/`,
     stop: async () => {
       await server.close();
-      await rm(dataDir, { recursive: true, force: true });
+      // The store's checkpoint worker may still be letting go of its files: retry a busy directory.
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
 }

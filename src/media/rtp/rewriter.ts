@@ -8,7 +8,8 @@
  * sequence number, and a timestamp advanced from the previous packet by the wall-clock time in between (at least
  * one frame, so a new source never overlaps the last frame sent). The marker bit is set on that first packet
  * (RFC 3551 §4.1: it lets the receiver re-sync its playout). A source is "new" when its SSRC changes, or when its
- * sequence number jumps further than RFC 3550 Appendix A.1 allows (MAX_DROPOUT ahead, MAX_MISORDER behind).
+ * sequence number jumps further than RFC 3550 Appendix A.1 allows (MAX_DROPOUT ahead, MAX_MISORDER behind), or
+ * after resync().
  *
  * A pure processor: the caller gives the time.
  */
@@ -83,6 +84,14 @@ export class RtpStreamRewriter {
     }
     this.started = true;
     return out;
+  }
+
+  /**
+   * Makes the next packet start a new source mapping, whatever its SSRC: for when the caller stopped passing a
+   * source's packets on (hold), so the gap in that source's numbering does not reach the receiver as loss.
+   */
+  resync(): void {
+    this.source = undefined;
   }
 
   private jumped(lastSeq: number, seq: number): boolean {

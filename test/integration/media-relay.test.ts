@@ -1,0 +1,321 @@
+/**
+ * The media library end to end on 127.0.0.1 with real peers: a werift peer playing the browser (Chrome's audio
+ * offer, no candidates, as the WCS SDK sends it) connects to callhook's WebRTC leg (ICE-lite, DTLS-SRTP), the bridge
+ * relays G.711 to a plain UDP RTP peer playing the SIP phone, and back. Checks RTP both ways (≥ 90 % arrive), the
+ * stream the phone sees (one SSRC, no sequence gaps), RFC 4733 DTMF both ways, hold both ways, ICE failure, and
+ * that closing releases every port and socket.
+ */
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BrowserPeer, g711Packet, LOOPBACK, UdpRtpPeer, type ReceivedRtp } from '../../bench/media-peers.ts';
+import {
+  FAILED_BY_ICE, MediaBridge, NoCommonCodecError, parseSdp, PortPairAllocator, RtpLeg, SipSdpSession, WeriftEngine,
+  type NegotiatedAudio, type WebRtcLeg,
+} from '../../src/media/index.ts';
+import { decodeTelephoneEvent, encodeTelephoneEvent } from '../../src/media/rtp/index.ts';
+
+const webrtcPorts = new PortPairAllocator('WebRTC ports', 42000, 42999);
+const rtpPorts = new PortPairAllocator('RTP ports', 43000, 43999);
+const engine = new WeriftEngine({ localAddress: LOOPBACK, ports: webrtcPorts, connectTimeoutMs: 10_000 });
+
+const udpHandles = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
+
+async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+function legConnected(leg: WebRtcLeg): Promise<void> {
+  return until('the WebRTC leg to connect', () => leg.state === 'connected', 10_000);
+}
+
+/** The phone's SDP: an answer to our offer, or a re-INVITE offer. */
+function phoneSdp(port: number, version: number, direction: string, law = 'PCMU'): ReturnType<typeof parseSdp> {
+  const pt = law === 'PCMU' ? 0 : 8;
+  return parseSdp([
+    'v=0', `o=phone 77 ${version} IN IP4 ${LOOPBACK}`, 's=-', `c=IN IP4 ${LOOPBACK}`, 't=0 0',
+    `m=audio ${port} RTP/AVP ${pt} 101`, 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15', `a=${direction}`,
+  ].join('\r\n') + '\r\n');
+}
+
+interface Call {
+  browser: BrowserPeer;
+  phone: UdpRtpPeer;
+  leg: WebRtcLeg;
+  rtp: RtpLeg;
+  sip: SipSdpSession;
+  bridge: MediaBridge;
+}
+
+/** An outgoing call: the browser offers, the WebRTC leg answers, our SIP offer is answered by the phone. */
+async function outgoingCall(rtpOptions: { inactivityMs?: number } = {}): Promise<Call> {
+  const browser = new BrowserPeer();
+  const leg = engine.createLeg({ codecs: ['PCMU', 'PCMA'] });
+  await browser.setAnswer(await leg.setRemoteOffer(await browser.createOffer()));
+  await browser.connected();
+  await legConnected(leg);
+  const phone = await UdpRtpPeer.open();
+  const rtp = await RtpLeg.open({ localAddress: LOOPBACK, ports: rtpPorts, ...rtpOptions });
+  const sip = new SipSdpSession({ address: LOOPBACK, port: rtp.localPort, codecs: ['PCMU'] });
+  sip.createOffer();
+  const bridge = new MediaBridge({ webrtc: leg, rtp, sip: sip.readAnswer(phoneSdp(phone.port, 1, 'sendrecv')) });
+  return { browser, phone, leg, rtp, sip, bridge };
+}
+
+async function hangup(c: Call): Promise<void> {
+  await c.bridge.close();
+  await c.browser.close();
+  await c.phone.close();
+}
+
+/** Sends `count` 20 ms packets each way; payloads carry their index so arrivals can be checked. */
+async function talk(c: Call, count: number, first = 0): Promise<void> {
+  for (let i = first; i < first + count; i++) {
+    const payload = Buffer.alloc(160, i & 0xff);
+    c.browser.send(0, i, i * 160, payload);
+    c.phone.send({ address: LOOPBACK, port: c.rtp.localPort }, g711Packet(0, i, 0x5eed, payload));
+    await sleep(20);
+  }
+  await sleep(100);
+}
+
+const audio = (rs: ReceivedRtp[], pt = 0) => rs.filter((r) => r.packet.payloadType === pt);
+
+describe('media relay: browser (werift) ↔ WebRTC leg ↔ bridge ↔ RTP leg ↔ phone (UDP)', () => {
+  let udpBefore = 0;
+  before(() => {
+    udpBefore = udpHandles();
+  });
+  after(() => {
+    assert.equal(webrtcPorts.inUse, 0, 'WebRTC port pairs released');
+    assert.equal(rtpPorts.inUse, 0, 'RTP port pairs released');
+  });
+
+  it('relays G.711 both ways (≥ 90 %), as one continuous stream, with payloads intact', async () => {
+    const c = await outgoingCall();
+    try {
+      await talk(c, 100);
+      const atPhone = audio(c.phone.received);
+      const atBrowser = audio(c.browser.received);
+      assert.ok(atPhone.length >= 90, `phone got ${atPhone.length}/100`);
+      assert.ok(atBrowser.length >= 90, `browser got ${atBrowser.length}/100`);
+      assert.equal(new Set(atPhone.map((r) => r.packet.ssrc)).size, 1, 'one SSRC towards SIP');
+      for (let i = 1; i < atPhone.length; i++) {
+        assert.equal(atPhone[i]!.packet.sequenceNumber, (atPhone[i - 1]!.packet.sequenceNumber + 1) & 0xffff, 'no sequence gap');
+      }
+      assert.ok(atPhone.every((r) => r.payload.length === 160 && r.payload.every((b) => b === r.payload[0])), 'payloads intact');
+      assert.ok(atBrowser.every((r) => r.payload.length === 160), 'payloads intact towards the browser');
+      assert.equal(c.phone.lastSender!.port, c.rtp.localPort, 'RTP comes from the RTP port (symmetric)');
+      const s = c.bridge.stats();
+      assert.ok(s.toSip.forwarded >= 90 && s.toWebrtc.forwarded >= 90);
+      assert.equal(s.sip.packetsLost, 0);
+    } finally {
+      await hangup(c);
+    }
+  });
+
+  it('injects DTMF towards SIP as RFC 4733 on the negotiated payload type, continuing the stream', async () => {
+    const c = await outgoingCall();
+    try {
+      await talk(c, 10);
+      await c.bridge.sendDtmf('5#');
+      await talk(c, 10, 10);
+      const fromBridge = c.phone.received;
+      const events = fromBridge.filter((r) => r.packet.payloadType === 101);
+      const byTimestamp = new Map<number, ReceivedRtp[]>();
+      for (const e of events) byTimestamp.set(e.packet.timestamp, [...(byTimestamp.get(e.packet.timestamp) ?? []), e]);
+      assert.equal(byTimestamp.size, 2, 'two events, each with one timestamp');
+      const digits = [...byTimestamp.values()].map((packets) => {
+        const decoded = packets.map((p) => decodeTelephoneEvent(p.payload));
+        assert.equal(packets[0]!.packet.marker, true, 'marker on the first packet');
+        assert.ok(packets.slice(1).every((p) => !p.packet.marker));
+        assert.equal(decoded.filter((d) => d.end).length, 3, 'three end packets');
+        const durations = decoded.map((d) => d.duration);
+        assert.deepEqual(durations, [...durations].sort((a, b) => a - b), 'duration grows');
+        return decoded[0]!.event;
+      });
+      assert.deepEqual(digits, [5, 11]);
+      for (let i = 1; i < fromBridge.length; i++) {
+        assert.equal(fromBridge[i]!.packet.sequenceNumber, (fromBridge[i - 1]!.packet.sequenceNumber + 1) & 0xffff, 'no gap around DTMF');
+        assert.ok(((fromBridge[i]!.packet.timestamp - fromBridge[i - 1]!.packet.timestamp) >>> 0) < 0x80000000, 'timestamps never go back');
+      }
+      assert.equal(new Set(fromBridge.map((r) => r.packet.ssrc)).size, 1);
+      assert.equal(c.bridge.stats().dtmfSent, 2);
+    } finally {
+      await hangup(c);
+    }
+  });
+
+  it('reports RFC 4733 events from the phone and passes them to the browser as telephone-event/8000', async () => {
+    const c = await outgoingCall();
+    try {
+      const detected: string[] = [];
+      c.bridge.onDtmf((e) => detected.push(`${e.digit}:${e.durationMs}`));
+      const to = { address: LOOPBACK, port: c.rtp.localPort };
+      const durations = [160, 320, 480, 640, 800, 800, 800];
+      for (const [i, duration] of durations.entries()) {
+        c.phone.send(to, {
+          header: { marker: i === 0, payloadType: 101, sequenceNumber: 500 + i, timestamp: 8000, ssrc: 0x5eed, csrcs: [] },
+          payload: encodeTelephoneEvent({ event: 9, end: i >= 4, volume: 10, duration }),
+          paddingSize: 0,
+        });
+        await sleep(20);
+      }
+      await until('the DTMF report', () => detected.length > 0);
+      await sleep(100);
+      assert.deepEqual(detected, ['9:100']);
+      // The browser negotiated telephone-event/8000 as 126 (Chrome's number), not 110 (/48000).
+      await until('events at the browser', () => c.browser.received.filter((r) => r.packet.payloadType === 126).length >= 6);
+      assert.equal(c.browser.received.filter((r) => r.packet.payloadType === 110).length, 0);
+    } finally {
+      await hangup(c);
+    }
+  });
+
+  it('holds: our sendonly stops the browser reaching the phone; unhold resumes the same stream (RFC 3264 §8.4)', async () => {
+    const c = await outgoingCall();
+    try {
+      await talk(c, 10);
+      c.sip.createOffer('sendonly');
+      c.bridge.updateSip(c.sip.readAnswer(phoneSdp(c.phone.port, 2, 'recvonly')));
+      const [phoneBefore, browserBefore] = [audio(c.phone.received).length, audio(c.browser.received).length];
+      await talk(c, 20, 10);
+      assert.equal(audio(c.phone.received).length, phoneBefore, 'nothing reaches the held phone');
+      assert.equal(audio(c.browser.received).length, browserBefore, 'nor does the phone reach the browser');
+      c.sip.createOffer('sendrecv');
+      c.bridge.updateSip(c.sip.readAnswer(phoneSdp(c.phone.port, 3, 'sendrecv')));
+      await talk(c, 20, 30);
+      const atPhone = audio(c.phone.received);
+      assert.ok(atPhone.length - phoneBefore >= 18, 'flows again after unhold');
+      for (let i = 1; i < atPhone.length; i++) {
+        assert.equal(atPhone[i]!.packet.sequenceNumber, (atPhone[i - 1]!.packet.sequenceNumber + 1) & 0xffff, 'no gap across the hold');
+      }
+    } finally {
+      await hangup(c);
+    }
+  });
+
+  it('is held by the phone (re-INVITE sendonly): music on hold reaches the browser, the browser does not reach the phone', async () => {
+    const c = await outgoingCall();
+    try {
+      const { media } = c.sip.createAnswer(phoneSdp(c.phone.port, 2, 'sendonly'));
+      assert.equal(media.direction, 'recvonly');
+      c.bridge.updateSip(media);
+      await talk(c, 20);
+      assert.equal(audio(c.phone.received).length, 0);
+      assert.ok(audio(c.browser.received).length >= 18);
+    } finally {
+      await hangup(c);
+    }
+  });
+
+  it('answers the browser when callhook offers (incoming call) and relays both ways', async () => {
+    const browser = new BrowserPeer();
+    const leg = engine.createLeg({ codecs: ['PCMA'] });
+    const offer = await leg.createOffer();
+    assert.match(offer, /^a=ice-lite\r$/m);
+    assert.match(offer, /^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 8 101\r$/m);
+    await leg.setRemoteAnswer(await browser.answer(offer));
+    await browser.connected();
+    await legConnected(leg);
+    assert.deepEqual(leg.media!.codec.encoding, 'PCMA');
+    const phone = await UdpRtpPeer.open();
+    const rtp = await RtpLeg.open({ localAddress: LOOPBACK, ports: rtpPorts });
+    const sip = new SipSdpSession({ address: LOOPBACK, port: rtp.localPort, codecs: ['PCMA'] });
+    const { media } = sip.createAnswer(phoneSdp(phone.port, 1, 'sendrecv', 'PCMA'));
+    const bridge = new MediaBridge({ webrtc: leg, rtp, sip: media });
+    try {
+      for (let i = 0; i < 50; i++) {
+        browser.send(8, i, i * 160, Buffer.alloc(160, 0xd5));
+        phone.send({ address: LOOPBACK, port: rtp.localPort }, g711Packet(8, i, 0x77, Buffer.alloc(160, 0xd5)));
+        await sleep(20);
+      }
+      await sleep(100);
+      assert.ok(audio(phone.received, 8).length >= 45, `phone got ${audio(phone.received, 8).length}/50`);
+      assert.ok(audio(browser.received, 8).length >= 45, `browser got ${audio(browser.received, 8).length}/50`);
+    } finally {
+      await bridge.close();
+      await browser.close();
+      await phone.close();
+    }
+  });
+
+  it('refuses to bridge legs that use different G.711 laws (No common codecs)', async () => {
+    const browser = new BrowserPeer();
+    const leg = engine.createLeg({ codecs: ['PCMU'] });
+    await leg.setRemoteOffer(await browser.createOffer());
+    const rtp = await RtpLeg.open({ localAddress: LOOPBACK, ports: rtpPorts });
+    try {
+      const sip: NegotiatedAudio = {
+        codec: { payloadType: 8, encoding: 'PCMA', clockRate: 8000 }, receive: { codec: 8 }, rtcpMux: false, direction: 'sendrecv',
+      };
+      assert.throws(() => new MediaBridge({ webrtc: leg, rtp, sip }), (err: unknown) => err instanceof NoCommonCodecError && err.message === 'No common codecs');
+    } finally {
+      await leg.close();
+      await rtp.close();
+      await browser.close();
+    }
+  });
+
+  it('fails a browser offer without G.711 with No common codecs, taking no port', async () => {
+    const opusOnly = new BrowserPeer({ audio: [{ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 }] });
+    const leg = engine.createLeg({ codecs: ['PCMU', 'PCMA'] });
+    try {
+      await assert.rejects(leg.setRemoteOffer(await opusOnly.createOffer()), NoCommonCodecError);
+      assert.equal(webrtcPorts.inUse, 0);
+      assert.equal(leg.localPort, undefined);
+    } finally {
+      await leg.close();
+      await opusOnly.close();
+    }
+  });
+
+  it('fails with Failed by ICE error when the browser never checks, and frees its port on close', async () => {
+    const shortEngine = new WeriftEngine({ localAddress: LOOPBACK, ports: webrtcPorts, connectTimeoutMs: 300 });
+    const silent = new BrowserPeer();
+    const leg = shortEngine.createLeg({ codecs: ['PCMU'] });
+    const states: string[] = [];
+    leg.onStateChange((s, info) => states.push(info ? `${s}: ${info}` : s));
+    await leg.setRemoteOffer(await silent.createOffer()); // the answer never reaches the browser
+    const port = leg.localPort!;
+    await until('the ICE failure', () => leg.state === 'failed');
+    assert.deepEqual(states, ['connecting', `failed: ${FAILED_BY_ICE}`]);
+    await leg.close();
+    await silent.close();
+    assert.equal(states.at(-1), 'closed');
+    // The port can be bound again: werift closed its socket.
+    const s = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(port, LOOPBACK, () => resolve());
+    });
+    await new Promise<void>((r) => s.close(() => r()));
+  });
+
+  it('rejects video in the answer with port 0 and still connects the audio', async () => {
+    const browser = new BrowserPeer({ video: true });
+    const leg = engine.createLeg({ codecs: ['PCMU'] });
+    try {
+      const offer = await browser.createOffer();
+      assert.match(offer, /^m=video /m);
+      const answer = await leg.setRemoteOffer(offer);
+      assert.match(answer, /^m=video 0 /m);
+      await browser.setAnswer(answer);
+      await browser.connected();
+      await legConnected(leg);
+    } finally {
+      await leg.close();
+      await browser.close();
+    }
+  });
+
+  it('leaves no socket open and no port allocated after the calls', async () => {
+    await sleep(50);
+    assert.equal(udpHandles(), udpBefore);
+  });
+});

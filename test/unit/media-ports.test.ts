@@ -1,0 +1,130 @@
+/**
+ * PortPairAllocator: even/odd pairs from a configured range (RFC 3550 §11), round-robin reuse, exhaustion, release,
+ * and binding that skips pairs another process holds.
+ */
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { describe, it } from 'node:test';
+import { PortsExhaustedError } from '../../src/media/errors.ts';
+import { PortPairAllocator } from '../../src/media/ports.ts';
+
+function bindUdp(port: number): Promise<Socket> {
+  const s = createSocket('udp4');
+  return new Promise((resolve, reject) => {
+    s.once('error', (err) => {
+      s.close();
+      reject(err);
+    });
+    s.bind(port, '127.0.0.1', () => resolve(s));
+  });
+}
+
+const close = (s: Socket) => new Promise<void>((r) => s.close(() => r()));
+
+/** An even port whose pair and the next few ports are free right now on 127.0.0.1. */
+async function freeRange(size: number): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const probe = await bindUdp(0);
+    const base = probe.address().port & ~1;
+    await close(probe);
+    const held: Socket[] = [];
+    try {
+      for (let p = base; p < base + size; p++) held.push(await bindUdp(p));
+      return base;
+    } catch {
+      // taken: try elsewhere
+    } finally {
+      await Promise.all(held.map(close));
+    }
+  }
+  throw new Error('no free port range found');
+}
+
+describe('PortPairAllocator', () => {
+  it('hands out even ports with the odd one above, starting at the first even port of the range', () => {
+    const a = new PortPairAllocator('RTP ports', 30001, 30008);
+    assert.equal(a.capacity, 3); // 30002/3, 30004/5, 30006/7 (30008 has no partner)
+    assert.deepEqual([a.allocate(), a.allocate(), a.allocate()], [30002, 30004, 30006]);
+    assert.equal(a.inUse, 3);
+  });
+
+  it('fails with PortsExhaustedError naming the range when every pair is in use, and recovers on release', () => {
+    const a = new PortPairAllocator('RTP ports', 30000, 30003);
+    a.allocate();
+    a.allocate();
+    assert.throws(() => a.allocate(), (err: unknown) => err instanceof PortsExhaustedError && err.code === 'MEDIA_PORTS_EXHAUSTED' && /RTP ports 30000-30003/.test(err.message));
+    a.release(30002);
+    assert.equal(a.allocate(), 30002);
+  });
+
+  it('reuses a released pair last (round-robin), so late packets of an ended call go nowhere', () => {
+    const a = new PortPairAllocator('WebRTC ports', 35000, 35007);
+    const first = a.allocate();
+    a.release(first);
+    assert.deepEqual([a.allocate(), a.allocate(), a.allocate(), a.allocate()], [35002, 35004, 35006, 35000]);
+  });
+
+  it('ignores releasing a pair that is not allocated (every end path may release)', () => {
+    const a = new PortPairAllocator('RTP ports', 30000, 30003);
+    const p = a.allocate();
+    a.release(p);
+    a.release(p);
+    a.release(12345);
+    assert.equal(a.inUse, 0);
+  });
+
+  it('rejects a bad range', () => {
+    assert.throws(() => new PortPairAllocator('RTP ports', 0, 10), RangeError);
+    assert.throws(() => new PortPairAllocator('RTP ports', 40000, 30000), RangeError);
+    assert.throws(() => new PortPairAllocator('RTP ports', 65535, 70000), RangeError);
+  });
+
+  it('skips a pair another process holds and binds the next one', async () => {
+    const base = await freeRange(6);
+    const squatter = await bindUdp(base + 1); // the RTCP port of the first pair
+    const a = new PortPairAllocator('RTP ports', base, base + 5);
+    const bound: Socket[] = [];
+    try {
+      const { port, value } = await a.bind(async (p) => {
+        const rtp = await bindUdp(p);
+        bound.push(rtp);
+        const rtcp = await bindUdp(p + 1).catch(async (err: unknown) => {
+          await close(rtp);
+          bound.pop();
+          throw err;
+        });
+        bound.push(rtcp);
+        return [rtp, rtcp] as const;
+      });
+      assert.equal(port, base + 2);
+      assert.equal(value[0].address().port, base + 2);
+      assert.equal(a.inUse, 1, 'the pair that failed was released');
+    } finally {
+      await Promise.all([...bound, squatter].map(close));
+    }
+  });
+
+  it('gives up with PortsExhaustedError carrying the bind error when no pair can be bound', async () => {
+    const base = await freeRange(4);
+    const squatters = [await bindUdp(base), await bindUdp(base + 2)];
+    const a = new PortPairAllocator('RTP ports', base, base + 3);
+    try {
+      await assert.rejects(a.bind(bindUdp), (err: unknown) =>
+        err instanceof PortsExhaustedError && (err.cause as NodeJS.ErrnoException).code === 'EADDRINUSE');
+      assert.equal(a.inUse, 0);
+    } finally {
+      await Promise.all(squatters.map(close));
+    }
+  });
+
+  it('passes other errors on at once, releasing the pair', async () => {
+    const a = new PortPairAllocator('RTP ports', 30000, 30009);
+    let attempts = 0;
+    await assert.rejects(a.bind(async () => {
+      attempts++;
+      throw new TypeError('not a bind failure');
+    }), TypeError);
+    assert.equal(attempts, 1);
+    assert.equal(a.inUse, 0);
+  });
+});
