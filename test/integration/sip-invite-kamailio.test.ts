@@ -135,6 +135,31 @@ for (const transport of ['UDP', 'TCP'] as const satisfies readonly SipTransportN
       assert.equal(alice.ua.dialogs.dialogCount + bob.ua.dialogs.dialogCount, 0);
     });
 
+    it('resolves re-INVITE glare: both sides get 491 and re-try after the §14.1 delays (RFC 3261 §14.1, §14.2)', async () => {
+      const aliceEvents = new SessionEvents(() => testSdp(42000, 'sendrecv', 3));
+      const bobEvents = new SessionEvents(() => testSdp(42002, 'sendrecv', 3));
+      const incoming = nextCall(bob, bobEvents);
+      const call = dial(alice, `sip:bob@${kamailio.domain}`, aliceEvents);
+      await call.invite();
+      const invitation = await incoming;
+      invitation.accept(testSdp(42002));
+      await bobEvents.waitFor('established');
+      await aliceEvents.waitFor('established');
+      const started = Date.now();
+      // Both re-INVITEs are under way before either arrives: each side answers the other's with 491.
+      const [fromAlice, fromBob] = await Promise.all([
+        call.reinvite(testSdp(42000, 'sendonly', 2)),
+        invitation.reinvite(testSdp(42002, 'sendonly', 2)),
+      ]);
+      const elapsed = Date.now() - started;
+      assert.equal(fromAlice.status, 200);
+      assert.equal(fromBob.status, 200);
+      // Alice owns the Call-ID, so she waits 2.1-4 s; bob 0-2 s (and his retry is answered at once).
+      assert.ok(elapsed >= 2100 && elapsed < 6000, `both re-INVITEs done after ${elapsed} ms`);
+      await call.bye();
+      await bobEvents.waitFor('terminated');
+    });
+
     it('relays bob\'s 486 to alice as rejected "SIP 486 Busy Here"', async () => {
       const aliceEvents = new SessionEvents();
       const bobEvents = new SessionEvents();

@@ -16,7 +16,7 @@ import { freePort } from '../support/ports.ts';
 import { SessionEvents, testSdp } from '../support/session-events.ts';
 import { parseMessageTrace, runSipp, scenarioFile, type SippProcess, type SippResult, type SippTransport } from '../support/sipp.ts';
 
-const SIPP_TIMEOUT_MS = 20_000;
+const SIPP_TIMEOUT_MS = 15_000;
 
 async function startUa(t1 = 500): Promise<{ ua: UserAgent; port: number }> {
   const port = await freePort('both');
@@ -43,7 +43,9 @@ function uas(name: string, options: { transport?: SippTransport } = {}): Promise
   });
 }
 
+/** sipp ran its scenario to the end by itself (a sipp stopped at its timeout exits 0 as well). */
 function assertSippOk(result: SippResult): void {
+  assert.equal(result.timedOut, false, `sipp did not finish its scenario within ${SIPP_TIMEOUT_MS} ms: ${result.errors}`);
   assert.equal(result.code, 0, `sipp failed (code ${result.code}): ${result.stderr}\n${result.errors}`);
 }
 
@@ -91,6 +93,24 @@ describe('outgoing INVITE sessions against a sipp callee', () => {
     });
   }
 
+  it('ACKs a retransmitted 2xx again, and ACKs then BYEs a 2xx from a second fork (RFC 3261 §13.2.2.4)', async () => {
+    const sipp = await uas('uas-2xx-fork');
+    const events = new SessionEvents();
+    const inviter = call(sipp, events);
+    await inviter.invite();
+    await events.waitFor('established');
+    await inviter.sendDtmf('1');
+    // The fork's ACK and BYE go to the same sipp; wait for its BYE before hanging up ours.
+    const deadline = Date.now() + 5000;
+    while (!parseMessageTrace(sipp.messages()).some((m) => m.direction === 'received' && m.firstLine.startsWith('BYE'))) {
+      assert.ok(Date.now() < deadline, 'no BYE for the second fork');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await inviter.bye();
+    assertSippOk(await sipp.done);
+    assert.deepEqual(events.summary(), ['established', 'terminated local-bye'], 'the fork is not reported');
+  });
+
   it('ends with remote-bye when the callee hangs up (RFC 3261 §15.1.2)', async () => {
     const sipp = await uas('uas-answer-bye');
     const events = new SessionEvents();
@@ -99,6 +119,20 @@ describe('outgoing INVITE sessions against a sipp callee', () => {
     assert.equal(end.cause, 'remote-bye');
     assert.equal(end.info, 'Normal call clearing');
     assert.match(end.raw ?? '', /^BYE sip:/);
+    assertSippOk(await sipp.done);
+  });
+
+  it('ends the call when our BYE is answered 481 (RFC 3261 §15.1.1)', async () => {
+    const sipp = await uas('uas-bye-481');
+    const events = new SessionEvents();
+    const inviter = call(sipp, events);
+    await inviter.invite();
+    await events.waitFor('established');
+    await inviter.bye();
+    const end = await events.waitFor('terminated');
+    assert.equal(end.cause, 'local-bye');
+    assert.equal(end.status, 481);
+    assert.equal(inviter.state, SessionState.Terminated);
     assertSippOk(await sipp.done);
   });
 

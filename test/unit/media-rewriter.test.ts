@@ -91,6 +91,6 @@ describe('RtpStreamRewriter.resync', () => {
     run(r, 0x1111, 0, 0, 0, 3); // out 1000..1002
     r.resync();
     const [resumed] = run(r, 0x1111, 50, 50 * 160, 1000, 1); // 47 packets were dropped while held
-    assert.deepEqual(resumed, { ssrc: 0xcafe, sequenceNumber: 1003, timestamp: 50_320 + 7_840, marker: true });
+    assert.deepEqual(resumed, { ssrc: 0xcafe, sequenceNumber: 1003, timestamp: 50_320 + 7_680, marker: true });
   });
 });

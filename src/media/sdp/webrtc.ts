@@ -92,12 +92,18 @@ export function readBrowserAnswer(answer: SessionDescription, accepted: readonly
   return chooseAudio(answer, accepted, () => true);
 }
 
+/**
+ * A rejected stream in an answer: port 0, the offered formats with their rtpmap lines (strict parsers want a
+ * format description even for a stream that carries nothing), its mid, inactive.
+ */
 function rejectedLike(offered: MediaDescription, audio: MediaDescription): MediaDescription {
   const streamId = mid(offered);
+  const attributes = offered.attributes.filter((a) => a.name === 'rtpmap').map((a) => ({ ...a }));
+  if (streamId !== undefined) attributes.unshift({ name: 'mid', value: streamId });
+  attributes.push({ name: 'inactive' });
   return {
     type: offered.type, port: 0, protocol: offered.protocol, formats: [...offered.formats],
-    connections: audio.connections.map((c) => ({ ...c })), bandwidths: [],
-    attributes: streamId === undefined ? [] : [{ name: 'mid', value: streamId }],
+    connections: audio.connections.map((c) => ({ ...c })), bandwidths: [], attributes,
   };
 }
 

@@ -183,8 +183,9 @@ export abstract class InviteSession implements DialogUser, LiveSession {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** ACKs we sent for 2xx, by dialog key and CSeq: resent for each retransmission of that 2xx (§13.2.2.4). */
   private readonly acks = new Map<string, Promise<PendingAck | undefined>>();
-  /** Our re-INVITE: from `reinvite` until its final response (491 back-off included). */
-  private outgoingReinvitePending = false;
+  /** The caller of `reinvite`, from the call until its promise settles (491 back-off included). */
+  private reinviteWaiter: { resolve(response: SipResponse): void; reject(error: unknown): void } | undefined;
+  /** Our re-INVITE transaction, while it has no final response (§14.2: the far end's INVITE then gets 491). */
   private outgoingReinvite: OutgoingInvite | undefined;
   /** The far end's re-INVITE until we answered it finally. */
   private incomingReinvite: { incoming: IncomingRequest; transaction: InviteServerTransaction } | undefined;
@@ -238,12 +239,12 @@ export abstract class InviteSession implements DialogUser, LiveSession {
     if (this.stateValue !== S.Established || this.dialog === undefined) {
       return Promise.reject(new StateError(`cannot re-INVITE: the session is ${this.stateValue}`));
     }
-    if (this.outgoingReinvitePending || this.incomingReinvite !== undefined) {
+    if (this.reinviteWaiter !== undefined || this.incomingReinvite !== undefined) {
       return Promise.reject(new StateError('cannot re-INVITE: another INVITE transaction is in progress (RFC 3261 §14.1)'));
     }
-    this.outgoingReinvitePending = true;
     return new Promise((resolve, reject) => {
-      void this.sendReinvite(sdp, 0, resolve, reject);
+      this.reinviteWaiter = { resolve, reject };
+      void this.sendReinvite(sdp, 0);
     });
   }
 
@@ -474,6 +475,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
     this.earlyDialogs.clear();
     this.outgoingReinvite?.dispose();
     this.outgoingReinvite = undefined;
+    this.settleReinvite({ error: new StateError(`re-INVITE abandoned: the session ended (${cause})`) });
     if (this.incomingReinvite !== undefined) this.finishIncomingReinvite(487);
     // `acks` stays: a 2xx retransmitted after the end (our ACK was lost) is still answered with its ACK.
     this.ua.dialogs.untrack(this);
@@ -573,24 +575,18 @@ export abstract class InviteSession implements DialogUser, LiveSession {
     this.end('dialog-gone', { info, ...(response && { message: response }) });
   }
 
-  private async sendReinvite(
-    sdp: Buffer,
-    attempt: number,
-    resolve: (response: SipResponse) => void,
-    reject: (error: unknown) => void,
-  ): Promise<void> {
+  private async sendReinvite(sdp: Buffer, attempt: number): Promise<void> {
     const dialog = this.dialog;
     if (dialog === undefined || this.stateValue !== S.Established) {
-      this.outgoingReinvitePending = false;
-      return reject(new StateError(`re-INVITE abandoned: the session is ${this.stateValue}`));
+      return this.settleReinvite({ error: new StateError(`re-INVITE abandoned: the session is ${this.stateValue}`) });
     }
     let destination: Destination;
     try {
       destination = await this.dialogDestination(dialog);
     } catch (e) {
-      this.outgoingReinvitePending = false;
+      this.settleReinvite({ error: e });
       if (e instanceof SipException) this.dialogLost(e.message);
-      return reject(e);
+      return;
     }
     const request = dialog.createRequest('INVITE', {
       contact: this.contactFor(destination.transport),
@@ -610,37 +606,51 @@ export abstract class InviteSession implements DialogUser, LiveSession {
       onProvisional: () => undefined,
       onSuccess: (response) => {
         // §13.2.2.4 for every 2xx (the ACK is kept for retransmissions); §12.2: the 2xx refreshes the target.
-        if (settle()) dialog.refreshTarget(response);
+        const first = settle();
+        if (first) dialog.refreshTarget(response);
         this.acknowledge(dialog, invite.request);
-        if (!this.outgoingReinvitePending) return;
-        this.outgoingReinvitePending = false;
+        if (!first) return;
         this.localSdp = sdp;
         const answer = sdpOf(response);
         if (answer !== undefined) this.remoteSdp = answer;
-        resolve(response);
+        this.settleReinvite({ response });
       },
       onFailure: (response) => {
         if (!settle()) return;
         if (response.status === 491 && attempt < MAX_GLARE_RETRIES && this.stateValue === S.Established) {
           // §14.1: "the UAC SHOULD [...] start a timer with a value T chosen as follows" and re-try when it fires.
-          this.schedule(this.glareDelayMs(), () => void this.sendReinvite(sdp, attempt + 1, resolve, reject));
+          // Meanwhile ours is not in progress: the far end's re-INVITE is taken (§14.2), and ours waits for it.
+          this.retryReinviteLater(sdp, attempt + 1);
           return;
         }
-        this.outgoingReinvitePending = false;
+        this.settleReinvite({ response });
         if (response.status === 481 || response.status === 408) this.dialogLost(describeResponse(response), response);
-        resolve(response);
       },
       onError: (error) => {
         if (!settle()) return;
-        this.outgoingReinvitePending = false;
+        this.settleReinvite({ error });
         this.dialogLost(error.message);
-        reject(error);
       },
     });
     this.outgoingReinvite = invite;
     invite.start();
     // A far end that keeps the re-INVITE at 1xx would block every later one (§14.1): CANCEL it after Timer B's time.
     const guard = this.schedule(this.ua.transactions.timers.B, () => invite.cancel());
+  }
+
+  private retryReinviteLater(sdp: Buffer, attempt: number): void {
+    this.schedule(this.glareDelayMs(), () => {
+      if (this.incomingReinvite !== undefined && attempt < MAX_GLARE_RETRIES) return this.retryReinviteLater(sdp, attempt + 1);
+      void this.sendReinvite(sdp, attempt);
+    });
+  }
+
+  private settleReinvite(outcome: { response: SipResponse } | { error: unknown }): void {
+    const waiter = this.reinviteWaiter;
+    this.reinviteWaiter = undefined;
+    if (waiter === undefined) return;
+    if ('response' in outcome) waiter.resolve(outcome.response);
+    else waiter.reject(outcome.error);
   }
 
   /**
@@ -657,7 +667,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
     const request = incoming.message;
     // §14.2: "A UAS that receives an INVITE on a dialog while an INVITE it had sent on that dialog is in progress
     // MUST return a 491 (Request Pending) response to the received INVITE."
-    if (this.outgoingReinvitePending) return incoming.respond(491);
+    if (this.outgoingReinvite !== undefined) return incoming.respond(491);
     // §14.2: "A UAS that receives a second INVITE before it sends the final response to a first INVITE with a lower
     // CSeq sequence number on the same dialog MUST return a 500 (Server Internal Error) response to the second
     // INVITE and MUST include a Retry-After header field with a randomly chosen value of between 0 and 10 seconds."

@@ -210,8 +210,14 @@ export class UserAgent {
   /** A new INVITE for one of our contacts becomes an Invitation for its `onInvite` (480 without one). */
   private receiveInvite(tx: ServerTransaction, incoming: IncomingRequest, user: string, options: ContactBindingOptions): void {
     if (options.onInvite === undefined || tx.kind !== 'invite-server') return incoming.respond(480);
-    const binding = this.bindingFor(user);
-    options.onInvite(new Invitation(this, incoming, tx, binding));
+    const invitation = new Invitation(this, incoming, tx, this.bindingFor(user));
+    try {
+      options.onInvite(invitation);
+    } catch (err) {
+      // The application failed on it: the call is refused (480) and released rather than left waiting.
+      invitation.dispose();
+      throw err;
+    }
   }
 
   /**
