@@ -66,7 +66,7 @@ export class BrowserPeer {
   }
 
   async setAnswer(sdp: string): Promise<void> {
-    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: withCredentialsOnRejected(sdp) });
   }
 
   /** Incoming call: answers the server's offer (again without candidates). */
@@ -183,6 +183,20 @@ export function g711Packet(payloadType: number, seq: number, ssrc: number, paylo
     payload,
     paddingSize: 0,
   };
+}
+
+/**
+ * werift reads ICE and DTLS parameters from every media description of an answer, even one rejected with port 0,
+ * and fails the whole connection without them; browsers do not need them there (RFC 8843 §7.3.3). The test peer
+ * copies them from the first accepted stream.
+ */
+function withCredentialsOnRejected(sdp: string): string {
+  const parsed = parseSdp(sdp);
+  const accepted = parsed.media.find((m) => m.port !== 0);
+  if (!accepted) return sdp;
+  const transport = accepted.attributes.filter((a) => a.name.startsWith('ice-') || a.name === 'fingerprint' || a.name === 'setup');
+  for (const m of parsed.media) if (m.port === 0) m.attributes.push(...transport.map((a) => ({ ...a })));
+  return serializeSdp(parsed);
 }
 
 export function withoutCandidates(sdp: string): string {

@@ -1,7 +1,7 @@
 /**
  * Composition of the running server, in dependency order:
- *   configuration → logger → store → hook engine → admin server (EchoApp, API) → SIP user agent → gateway →
- *   client WebSocket server.
+ *   configuration → logger → store → hook engine → admin server (EchoApp, API) → SIP user agent → call media
+ *   (WebRTC engine, port ranges) → gateway → client WebSocket server.
  * `startServer` is what `callhook start` and `npm start` run; tests and benchmarks start it in-process with
  * overrides (port 0 everywhere, a temp dataDir). `close()` stops in the reverse order: clients first (their
  * sessions unregister), the SIP stack, then the admin server, the hook engine and the store.
@@ -14,7 +14,7 @@ import { buildAdminApp } from './admin/app.ts';
 import type { SessionsProvider } from './admin/sessions.ts';
 import { loadOrCreateAdminToken } from './admin/token.ts';
 import { ClientApiServer } from './client-api/index.ts';
-import { Gateway, newNodeId } from './gateway/index.ts';
+import { createCallMedia, Gateway, newNodeId, type CallMedia } from './gateway/index.ts';
 import { createHookEngine, type HookEngine } from './hooks/index.ts';
 import { DEFAULT_APP_KEY, openStore, type Store } from './store/index.ts';
 import { UserAgent } from './sip/ua/index.ts';
@@ -37,6 +37,8 @@ export interface RunningServer {
   readonly gateway: Gateway;
   readonly hooks: HookEngine;
   readonly store: Store;
+  /** The calls' media engine and port allocators (`inUse` shows ports held by live calls). */
+  readonly media: CallMedia;
   /** `<random>@<server ip>`, in every hook body. */
   readonly nodeId: string;
   /** Bound ports (the OS's choice where the configuration said 0). */
@@ -109,8 +111,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     });
     closers.push(() => sip.close());
 
+    const media = createCallMedia(config, logger);
     const nodeId = newNodeId(config.localIp);
-    const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, config });
+    const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, config });
     gateway = gw;
     closers.push(() => gw.close());
 
@@ -126,6 +129,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       gateway: gw,
       hooks,
       store,
+      media,
       nodeId,
       wsPort: clientApi.wsPort,
       wssPort: clientApi.wssPort,

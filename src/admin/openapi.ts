@@ -136,6 +136,11 @@ export const openApiDocument = {
           caller: str,
           callee: str,
           startedAt: time,
+          rtpPort: { type: 'integer', description: 'SIP-side RTP port (RTCP on the next one)' },
+          webrtcPort: { type: 'integer', description: 'browser-side ICE port' },
+          codec: { type: 'string', description: 'G.711 law relayed (PCMU / PCMA)' },
+          packetsToSip: { type: 'integer', description: 'RTP packets relayed from the browser to the SIP side' },
+          packetsToBrowser: { type: 'integer', description: 'RTP packets relayed from the SIP side to the browser' },
         },
       },
       HookAttempt: {

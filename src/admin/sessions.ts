@@ -20,7 +20,7 @@ export interface SessionInfo {
   connectedAt: string;
 }
 
-/** One call of a session (the `call` object of client-protocol.md, without SDP). */
+/** One call of a session (the `call` object of client-protocol.md, without SDP) and its media. */
 export interface CallInfo {
   callId: string;
   sessionId: string;
@@ -30,6 +30,15 @@ export interface CallInfo {
   callee: string;
   /** ISO 8601. */
   startedAt: string;
+  /** The SIP-side RTP port (RTCP on the next one), once the RTP leg is open. */
+  rtpPort?: number;
+  /** The browser-side ICE port, once callhook's SDP for the browser exists. */
+  webrtcPort?: number;
+  /** The G.711 law relayed, once negotiated (PCMU / PCMA). */
+  codec?: string;
+  /** RTP packets relayed so far from the browser to the SIP side, and from the SIP side to the browser. */
+  packetsToSip?: number;
+  packetsToBrowser?: number;
 }
 
 export interface SessionsProvider {

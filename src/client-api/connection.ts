@@ -9,7 +9,7 @@
 import { WebSocket, type RawData } from 'ws';
 import type { Logger } from '../log.ts';
 import type { Gateway, Session } from '../gateway/index.ts';
-import type { ClientEndpoint, ClientEvent, ClientPort } from '../gateway/types.ts';
+import type { CallStatus, ClientEndpoint, ClientEvent, ClientPort } from '../gateway/types.ts';
 import { decodeFrame, encodeFrame, failFrame, FrameError, UNKNOWN, type ClientFrame } from './frames.ts';
 import { TokenBucket } from './rate-limit.ts';
 
@@ -33,6 +33,23 @@ const INTERNAL_ERROR = 1011;
 
 type State = 'AwaitingConnection' | 'Connecting' | 'Established' | 'Closed';
 
+/**
+ * The message a call status travels in (client-protocol.md "Server → client"). Only routing: SDK 2.0 reads the
+ * status from the call object itself, and ignores SDK 1.x's `busy` and `sessionProgress`.
+ */
+const STATUS_MESSAGE: Readonly<Record<CallStatus, string>> = {
+  PENDING: 'ring',
+  TRYING: 'notifyTryingResponse',
+  RING: 'ring',
+  RING_MEDIA: 'ring',
+  SESSION_PROGRESS: 'ring',
+  ESTABLISHED: 'talk',
+  HOLD: 'hold',
+  BUSY: 'finish',
+  FINISH: 'finish',
+  FAILED: 'finish',
+};
+
 function frameOf(event: ClientEvent): string {
   switch (event.type) {
     case 'established':
@@ -45,7 +62,19 @@ function frameOf(event: ClientEvent): string {
     }
     case 'message':
       return encodeFrame('notifyMessage', [event.message, event.notificationResult]);
+    case 'remoteSdp':
+      return encodeFrame('setRemoteSDP', [event.callId, event.sdp]);
+    case 'callStatus':
+      return encodeFrame(STATUS_MESSAGE[event.call['status'] as CallStatus] ?? 'ring', [event.call]);
+    case 'incomingCall':
+      return encodeFrame('notifyIncomingCall', [event.call]);
+    case 'transfer':
+      return encodeFrame('notifyTransferEvent', [event.event]);
   }
+}
+
+function failExtra(e: FrameError): Record<string, string> {
+  return { ...(e.id !== undefined && { id: e.id }), ...(e.callId !== undefined && { callId: e.callId }) };
 }
 
 export class ClientConnection implements ClientPort {
@@ -154,7 +183,7 @@ export class ClientConnection implements ClientPort {
 
   private refuse(e: FrameError, now: number): void {
     if (this.state === 'AwaitingConnection') return this.refuseAndClose(e);
-    this.send(failFrame(e.apiMethod, e.info, e.id !== undefined ? { id: e.id } : {}));
+    this.send(failFrame(e.apiMethod, e.info, failExtra(e)));
     const abuse = e.code === 'RATE_LIMITED' || e.code === 'FRAME_TOO_LARGE';
     if (abuse && !this.refusals.take(now)) {
       this.log.warn({ remote: this.endpoint.remoteAddress }, 'closing a client that keeps sending refused frames');
@@ -163,7 +192,7 @@ export class ClientConnection implements ClientPort {
   }
 
   private refuseAndClose(e: FrameError): void {
-    this.send(failFrame(e.apiMethod, e.info, e.id !== undefined ? { id: e.id } : {}));
+    this.send(failFrame(e.apiMethod, e.info, failExtra(e)));
     this.close(POLICY_VIOLATION, 'expected connection', e.info);
   }
 
@@ -208,6 +237,19 @@ export class ClientConnection implements ClientPort {
         return this.session!.sendMessage(frame.request);
       case 'notificationResult':
         return this.session!.acknowledge(frame.result);
+      case 'call':
+        return this.session!.calls.place(frame.request);
+      case 'answer':
+        return this.session!.calls.answer(frame.request);
+      case 'hangup':
+        return this.session!.calls.hangup(frame.request);
+      case 'hold':
+      case 'unhold':
+        return this.session!.calls.hold(frame.request, frame.message === 'hold');
+      case 'sendDtmf':
+        return this.session!.calls.sendDtmf(frame.request);
+      case 'transfer':
+        return this.session!.calls.transfer(frame.request);
     }
   }
 

@@ -6,7 +6,10 @@
  */
 import { z } from 'zod';
 import { isMediaType } from '../gateway/media-type.ts';
-import type { ConnectionRequest, OutgoingMessageRequest } from '../gateway/types.ts';
+import type {
+  AnswerRequest, CallControlRequest, ConnectionRequest, DtmfRequest, OutgoingCallRequest, OutgoingMessageRequest,
+  TransferRequest,
+} from '../gateway/types.ts';
 import type { JsonObject } from '../hooks/types.ts';
 
 // ---------------------------------------------------------------------------------------------------- server
@@ -27,7 +30,6 @@ export type FrameErrorCode =
   | 'NOT_JSON'
   | 'NO_MESSAGE'
   | 'UNKNOWN_MESSAGE'
-  | 'NOT_AVAILABLE'
   | 'INVALID_DATA'
   | 'FRAME_TOO_LARGE'
   | 'RATE_LIMITED'
@@ -41,8 +43,9 @@ export class FrameError extends Error {
     readonly code: FrameErrorCode,
     readonly apiMethod: string,
     readonly info: string,
-    /** The `id` of a refused sendMessage, so the client can tell which one. */
+    /** The `id` of a refused sendMessage, or the `callId` of a refused call message, so the client can tell which one. */
     readonly id?: string,
+    readonly callId?: string,
   ) {
     super(info);
   }
@@ -99,16 +102,53 @@ const sendMessageSchema = z
 /** The notificationResult object the client got with a notifyMessage, sent back with `status: "OK"`. */
 const notificationResultSchema = z.object({}).loose();
 
+const callId = z.string().min(1).max(MAX_ID);
+/** An SDP: bounded by the frame limit already, but never an empty string. */
+const sdp = z.string().min(1);
+
+/**
+ * `call` (SDK 2.0: callId, callee, hasAudio, hasVideo, status, mediaProvider, sdp, sipSDP, caller, custom,
+ * visibleName, localMediaInfo). `callee` may be absent when the `call` hook supplies it. `inviteParameters` (SDK
+ * 1.x) become header fields of the INVITE.
+ */
+const callSchema = z
+  .object({
+    callId,
+    callee: z.string().max(MAX_FIELD).optional(),
+    sdp,
+    hasAudio: z.boolean().optional(),
+    hasVideo: z.boolean().optional(),
+    visibleName: field,
+    caller: field,
+    inviteParameters: z.record(z.string().max(64), z.string().max(MAX_FIELD)).optional(),
+  })
+  .loose();
+
+const answerSchema = z.object({ callId, sdp }).loose();
+
+/** `hangup`, `hold` (`holdForTransfer?`), `unhold`. */
+const callControlSchema = z.object({ callId, holdForTransfer: z.boolean().optional() }).loose();
+
+const sendDtmfSchema = z.object({
+  callId,
+  dtmf: z.string().regex(/^[0-9*#A-Da-d]{1,64}$/, 'must be DTMF digits 0-9, *, #, A-D'),
+  type: z.enum(['RFC2833', 'INFO', 'INFO_RELAY'], { error: 'must be RFC2833, INFO or INFO_RELAY' }).optional(),
+});
+
+const transferSchema = z.object({ callId, target: z.string().min(1).max(MAX_FIELD) });
+
 /** What the rest of the client API gets out of a valid frame. */
 export type ClientFrame =
   | { message: 'connection'; connection: ConnectionRequest }
   | { message: 'sendMessage'; request: OutgoingMessageRequest }
   | { message: 'notificationResult'; result: JsonObject }
+  | { message: 'call'; request: OutgoingCallRequest }
+  | { message: 'answer'; request: AnswerRequest }
+  | { message: 'hangup' | 'hold' | 'unhold'; request: CallControlRequest }
+  | { message: 'sendDtmf'; request: DtmfRequest }
+  | { message: 'transfer'; request: TransferRequest }
   | { message: 'pong' }
   | { message: 'ping' };
-
-/** Messages of the spec that arrive with later issues (calls): refused by name, not as unknown. */
-const NOT_YET = new Set(['call', 'answer', 'hangup', 'hold', 'unhold', 'sendDtmf', 'transfer']);
 
 /** `data` without top-level nulls: a client's `"sipPassword": null` means "not given", like an absent field. */
 function withoutNulls(value: unknown): unknown {
@@ -147,8 +187,9 @@ function validate<T>(schema: z.ZodType<T>, message: string, value: unknown): T {
   const result = schema.safeParse(value, { error: describeIssue });
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${pathText(i.path)} ${i.message}`);
-  const id = typeof value === 'object' && value !== null ? (value as JsonObject)['id'] : undefined;
-  throw new FrameError('INVALID_DATA', message, `${message}: ${problems.join('; ')}`, typeof id === 'string' && id !== '' ? id : undefined);
+  const object = typeof value === 'object' && value !== null ? (value as JsonObject) : {};
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  throw new FrameError('INVALID_DATA', message, `${message}: ${problems.join('; ')}`, text(object['id']), text(object['callId']));
 }
 
 function omit(obj: JsonObject, keys: readonly string[]): JsonObject {
@@ -184,11 +225,36 @@ export function decodeFrame(text: string): ClientFrame {
     }
     case 'notificationResult':
       return { message, result: validate(notificationResultSchema, message, first) };
+    case 'call': {
+      const c = validate(callSchema, message, first);
+      const request: OutgoingCallRequest = { callId: c.callId, sdp: c.sdp, extra: omit(c, ['callId', 'callee', 'sdp', 'inviteParameters']) };
+      if (c.callee !== undefined) request.callee = c.callee;
+      if (c.inviteParameters !== undefined) request.inviteParameters = c.inviteParameters;
+      return { message, request };
+    }
+    case 'answer': {
+      const a = validate(answerSchema, message, first);
+      return { message, request: { callId: a.callId, sdp: a.sdp, extra: omit(a, ['callId', 'sdp']) } };
+    }
+    case 'hangup':
+    case 'hold':
+    case 'unhold': {
+      const c = validate(callControlSchema, message, first);
+      return { message, request: { callId: c.callId, extra: omit(c, ['callId']) } };
+    }
+    case 'sendDtmf': {
+      const d = validate(sendDtmfSchema, message, first);
+      // SDK 2.0 defaults the type to RFC2833 itself; a client that leaves it out means the same.
+      return { message, request: { callId: d.callId, dtmf: d.dtmf, type: d.type ?? 'RFC2833' } };
+    }
+    case 'transfer': {
+      const t = validate(transferSchema, message, first);
+      return { message, request: { callId: t.callId, target: t.target } };
+    }
     case 'pong':
     case 'ping':
       return { message };
     default:
-      if (NOT_YET.has(message)) throw new FrameError('NOT_AVAILABLE', message, `${message}: calls are not available in this version of callhook`);
       throw new FrameError('UNKNOWN_MESSAGE', message.slice(0, 64), `unknown message ${JSON.stringify(message.slice(0, 64))}`);
   }
 }

@@ -26,6 +26,10 @@ export const configSchema = z
     rtpPortMax: port.default(34999),
     webrtcPortMin: port.default(35000),
     webrtcPortMax: port.default(39999),
+    /** No RTP from the SIP side of an established call for this long (ms) ends it: `Failed by RTP activity`. 0: never. */
+    rtpInactivityTimeoutMs: z.number().int().min(0).default(60_000),
+    /** A browser's ICE and DTLS must complete within this long (ms) of callhook's SDP, else `Failed by ICE error`. */
+    webrtcConnectTimeoutMs: z.number().int().min(100).default(30_000),
     registerExpires: z.number().int().min(1).max(86400 * 7).default(3600),
     userAgent: z.string().min(1).default(`callhook/${VERSION}`),
     codecs: z

@@ -1,7 +1,7 @@
 /**
- * The gateway: the one place that joins the client API, the REST hooks and the SIP stack. It turns a client's
- * `connection` into a Session (after the connect hook), keeps the live sessions, answers `show sessions`, and
- * ends every session when the server stops.
+ * The gateway: the one place that joins the client API, the REST hooks, the SIP stack and the media relay. It turns
+ * a client's `connection` into a Session (after the connect hook), keeps the live sessions (and through them their
+ * calls), answers `show sessions` / `show calls`, and ends every session when the server stops.
  */
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
@@ -11,6 +11,7 @@ import { DEFAULT_APP_KEY } from '../store/index.ts';
 import type { UserAgent } from '../sip/ua/index.ts';
 import { GatewayError } from './errors.ts';
 import { newAuthToken, sessionIdOf } from './ids.ts';
+import type { CallMedia } from './call-media.ts';
 import { Session } from './session.ts';
 import { readSipSettings } from './sip-settings.ts';
 import { withoutContext } from './views.ts';
@@ -22,6 +23,8 @@ export interface GatewayOptions {
   log: Logger;
   /** `<random>@<server ip>` (./ids.ts newNodeId). */
   nodeId: string;
+  /** The media engine, port allocators and codec choice of calls (./call-media.ts createCallMedia). */
+  media: CallMedia;
   config: Pick<Config, 'registerExpires' | 'sipTransport'>;
   /** How long `close()` waits for sessions to unregister before giving up on them (default 5 s). */
   closeTimeoutMs?: number;
@@ -67,7 +70,7 @@ export class Gateway implements SessionsProvider {
       return this.refuse(port, context, e.message);
     }
     const session = new Session(
-      { ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, config: this.o.config },
+      { ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, media: this.o.media, config: this.o.config },
       {
         sessionId,
         appKey,
@@ -103,9 +106,9 @@ export class Gateway implements SessionsProvider {
     return [...this.live.values()].map((s) => s.info());
   }
 
-  /** Calls arrive with issue 5; until then there are none. */
+  /** Live calls of every session, those of sessions still detaching included (their calls are ending). */
   calls(): CallInfo[] {
-    return [];
+    return [...this.live.values(), ...this.ending].flatMap((s) => s.calls.infos());
   }
 
   /**

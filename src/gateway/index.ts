@@ -1,16 +1,20 @@
 /**
  * The gateway's public surface: what the client API and the server composition use.
  *
- *   new Gateway({ ua, hooks, log, nodeId, config })      implements the admin's SessionsProvider
+ *   new Gateway({ ua, hooks, log, nodeId, media, config })  implements the admin's SessionsProvider
  *     .connect(port, endpoint, connectionFields) → Session | undefined (refused: the port got `fail` and `end`)
  *     .detach(session, info)                     the client is gone: DISCONNECTED, unregistration
  *     .eventDeliveryFailed(failure)              wire to the hook engine's onEventDeliveryFailure
  *     .close()                                   ends every session, bounded wait for unregistrations
  *   Session.sendMessage(request) / .acknowledge(notificationResult)
+ *   Session.calls.place / answer / hangup / hold / sendDtmf / transfer(request)   client call messages
+ *   createCallMedia(config, logger)              the WebRTC engine, port ranges and codecs calls use
  *   ClientPort / ClientEvent                     the one-way feed the client API turns into frames
  */
 export { Gateway, type GatewayOptions } from './gateway.ts';
 export { Session } from './session.ts';
+export { createCallMedia, g711Preference, type CallMedia, type CallMediaConfig } from './call-media.ts';
+export type { SessionCalls } from './calls.ts';
 export { GatewayError, type GatewayErrorCode } from './errors.ts';
 export { newNodeId, sessionIdOf, displayAddress } from './ids.ts';
 export { DEFAULT_CONTENT_TYPE } from './messaging.ts';

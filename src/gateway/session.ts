@@ -4,8 +4,9 @@
  * (client-protocol.md, rest-hooks.md):
  *
  *   start   → ConnectionStatusEvent ESTABLISHED, getUserData; REGISTER when sipRegisterRequired
- *   live    → RegistrationStatusEvent changes, MESSAGE both ways
- *   detach  → ConnectionStatusEvent DISCONNECTED; REGISTER Expires 0 → RegistrationStatusEvent UNREGISTERED
+ *   live    → RegistrationStatusEvent changes, MESSAGE both ways, calls both ways (./calls.ts)
+ *   detach  → ConnectionStatusEvent DISCONNECTED; every call ended (CANCEL / BYE / 480); REGISTER Expires 0 →
+ *             RegistrationStatusEvent UNREGISTERED
  *
  * States: Attached → Detaching → Ended (`detach` is idempotent and resolves when the SIP side is cleaned up).
  */
@@ -14,7 +15,10 @@ import type { Logger } from '../log.ts';
 import type { HookContext, HookEngine, JsonObject } from '../hooks/types.ts';
 import type { RestClientConfig } from '../store/types.ts';
 import type { SessionInfo } from '../admin/sessions.ts';
-import type { IncomingRequest, SipAccount, UserAgent } from '../sip/ua/index.ts';
+import type { ContactBinding, IncomingRequest, SipAccount, UserAgent } from '../sip/ua/index.ts';
+import type { CallHost } from './call.ts';
+import type { CallMedia } from './call-media.ts';
+import { SessionCalls } from './calls.ts';
 import { GatewayError } from './errors.ts';
 import { receiveIncoming, sendOutgoing, type MessagingHost } from './messaging.ts';
 import { SessionRegistration, type RegistrationReport } from './registration.ts';
@@ -26,6 +30,7 @@ export interface SessionDeps {
   ua: UserAgent;
   hooks: HookEngine;
   log: Logger;
+  media: CallMedia;
   config: Pick<Config, 'registerExpires'>;
 }
 
@@ -45,14 +50,19 @@ export interface SessionInit {
 
 type SessionState = 'Attached' | 'Detaching' | 'Ended';
 
-export class Session implements MessagingHost {
+export class Session implements MessagingHost, CallHost {
   readonly sessionId: string;
   readonly appKey: string;
   readonly connectedAt = new Date();
   readonly ua: UserAgent;
   readonly hooks: HookEngine;
   readonly log: Logger;
+  readonly media: CallMedia;
+  /** The session's calls: client call messages go here. */
+  readonly calls: SessionCalls;
   private state: SessionState = 'Attached';
+  /** The registration's Contact, which also receives the session's incoming calls. */
+  private contact: ContactBinding | undefined;
   private registration: SessionRegistration | undefined;
   /** The registration status when it could not even start (no identity): there is no SessionRegistration then. */
   private registrationFailure: string | undefined;
@@ -69,6 +79,8 @@ export class Session implements MessagingHost {
     this.ua = deps.ua;
     this.hooks = deps.hooks;
     this.log = deps.log.child({ sessionId: init.sessionId });
+    this.media = deps.media;
+    this.calls = new SessionCalls(this);
     this.context = { appKey: init.appKey, sessionId: init.sessionId, nodeId: init.nodeId, restClientConfig: init.restClientConfig };
   }
 
@@ -78,6 +90,10 @@ export class Session implements MessagingHost {
 
   get sipLogin(): string | undefined {
     return this.init.sip.login;
+  }
+
+  get binding(): ContactBinding | undefined {
+    return this.contact;
   }
 
   hookContext(): HookContext {
@@ -126,16 +142,17 @@ export class Session implements MessagingHost {
   }
 
   /**
-   * The client is gone (`info` says why). Emits DISCONNECTED, removes the registration, and resolves once the
-   * SIP side is clean. Idempotent.
+   * The client is gone (`info` says why). Emits DISCONNECTED, ends every call (CANCEL, BYE, or 480 to one still
+   * ringing) while removing the registration, and resolves once the SIP side is clean. Idempotent.
    */
   detach(info: string): Promise<void> {
     if (this.ended) return this.ended;
     this.state = 'Detaching';
     this.hooks.emit('ConnectionStatusEvent', { ...withoutSecrets(this.init.fields), status: 'DISCONNECTED', info }, this.context);
+    const callsEnded = this.calls.endAll(info);
     this.ended = (async () => {
       try {
-        const unregistered = await this.registration?.stop();
+        const [unregistered] = await Promise.all([this.registration?.stop(), callsEnded]);
         if (unregistered) this.reportRegistration(unregistered);
       } catch (err) {
         // e.g. the server stopped waiting and closed the store under a late unregistration
@@ -171,8 +188,9 @@ export class Session implements MessagingHost {
       this.registrationFailure = e.message;
       return this.reportRegistration({ status: 'FAILED', info: e.message });
     }
-    // The Contact of the registration: requests the registrar routes to it reach this session.
-    const binding = this.ua.bindContact((request) => this.onSipRequest(request));
+    // The Contact of the registration: requests the registrar routes to it (MESSAGE, new INVITEs) reach this session.
+    const binding = this.ua.bindContact((request) => this.onSipRequest(request), { onInvite: (invitation) => this.calls.receive(invitation) });
+    this.contact = binding;
     this.registration = new SessionRegistration({
       ua: this.ua,
       account,

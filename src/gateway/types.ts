@@ -8,19 +8,41 @@ import type { JsonObject } from '../hooks/types.ts';
 /** Status values of client-protocol.md. */
 export type RegistrationStatus = 'REGISTERED' | 'UNREGISTERED' | 'FAILED';
 export type MessageStatus = 'SENT' | 'ACCEPTED' | 'FAILED' | 'RECEIVED';
+export type CallStatus =
+  | 'PENDING'
+  | 'TRYING'
+  | 'RING'
+  | 'RING_MEDIA'
+  | 'SESSION_PROGRESS'
+  | 'ESTABLISHED'
+  | 'HOLD'
+  | 'BUSY'
+  | 'FINISH'
+  | 'FAILED';
+/** Progress of a blind transfer (notifyTransferEvent, TransferStatusEvent). */
+export type TransferStatus = 'PENDING' | 'ACCEPTED' | 'TRYING' | 'COMPLETED' | 'FAILED';
+
+/** The client messages about one call, each of which names it by `callId`. */
+export type CallMessage = 'call' | 'answer' | 'hangup' | 'hold' | 'unhold' | 'sendDtmf' | 'transfer';
 
 /** The event (or refused client message) a failure is about: the `apiMethod` of a `fail`. */
 export type FailureSubject =
   | 'ConnectionStatusEvent'
   | 'RegistrationStatusEvent'
   | 'MessageStatusEvent'
-  | 'ErrorStatusEvent';
+  | 'CallStatusEvent'
+  | 'TransferStatusEvent'
+  | 'ErrorStatusEvent'
+  /** A call message refused as such (an unknown callId, a request the call's state does not allow). */
+  | CallMessage;
 
 export interface Failure {
   apiMethod: FailureSubject;
   info: string;
   /** The message a MessageStatusEvent failure is about. */
   id?: string;
+  /** The call a call failure is about. */
+  callId?: string;
   sipMessageRaw?: string;
 }
 
@@ -35,7 +57,18 @@ export type ClientEvent =
   | { type: 'registered'; event: JsonObject }
   | { type: 'failed'; failure: Failure }
   /** A message status: own messages (SENT, ACCEPTED, FAILED, by id) or an incoming one (RECEIVED). */
-  | { type: 'message'; message: JsonObject; notificationResult: JsonObject };
+  | { type: 'message'; message: JsonObject; notificationResult: JsonObject }
+  /**
+   * callhook's SDP for the browser leg of a call: the answer to the browser's offer (outgoing), or callhook's offer
+   * (incoming, always before `incomingCall`).
+   */
+  | { type: 'remoteSdp'; callId: string; sdp: string }
+  /** A call's new status; `call` is the call object with `status` (and `info`, `sipStatus`, `sipMessageRaw`). */
+  | { type: 'callStatus'; call: JsonObject }
+  /** An incoming call the client may answer (the call object, status PENDING). */
+  | { type: 'incomingCall'; call: JsonObject }
+  /** Progress of a transfer the client asked for: `{callId, status, info}`. */
+  | { type: 'transfer'; event: JsonObject };
 
 /** The client end of a session, implemented by the client API. */
 export interface ClientPort {
@@ -67,4 +100,47 @@ export interface OutgoingMessageRequest {
   contentType?: string;
   /** Everything else the client sent with it (from, visibleName, isImdnRequired, …): passed to the hook. */
   extra: JsonObject;
+}
+
+/**
+ * A client's `call`, type-checked. `callee` may be missing when the `call` hook supplies it (OVERWRITE, as
+ * click-to-call backends do).
+ */
+export interface OutgoingCallRequest {
+  callId: string;
+  callee?: string;
+  /** The browser's WebRTC offer. */
+  sdp: string;
+  /** `inviteParameters`: extra header fields of the INVITE (name → value). */
+  inviteParameters?: Record<string, string>;
+  /** Everything else the client sent (hasAudio, hasVideo, visibleName, caller, custom, sipSDP, …): for the hook. */
+  extra: JsonObject;
+}
+
+/** A client's `answer` to an incoming call: its WebRTC answer to callhook's offer. */
+export interface AnswerRequest {
+  callId: string;
+  sdp: string;
+  extra: JsonObject;
+}
+
+/** `hangup`, `hold` (with `holdForTransfer`), `unhold`: the call and what else the client sent. */
+export interface CallControlRequest {
+  callId: string;
+  extra: JsonObject;
+}
+
+export type DtmfType = 'RFC2833' | 'INFO' | 'INFO_RELAY';
+
+/** `sendDtmf`: digits 0-9 * # A-D, and how to send them (RFC 4733 events, or SIP INFO). */
+export interface DtmfRequest {
+  callId: string;
+  dtmf: string;
+  type: DtmfType;
+}
+
+/** `transfer`: blind transfer of the call's far end to `target` (a number or a SIP URI). */
+export interface TransferRequest {
+  callId: string;
+  target: string;
 }

@@ -52,9 +52,14 @@ describe('malformed client frames', () => {
     { kind: 'data not an array', frame: '{"message":"sendMessage","data":{"id":"x"}}', fail: { apiMethod: 'sendMessage', info: 'sendMessage: "data" must be an array' } },
     { kind: 'unknown message', frame: '{"message":"dance","data":[]}', fail: { apiMethod: 'dance', info: 'unknown message "dance"' } },
     {
-      kind: 'a call message (not in this version)',
+      kind: 'a call without its SDP offer',
       frame: JSON.stringify({ message: 'call', data: [{ callId: 'c1', callee: 'bob' }] }),
-      fail: { apiMethod: 'call', info: 'call: calls are not available in this version of callhook' },
+      fail: { apiMethod: 'call', info: 'call: sdp is required', callId: 'c1' },
+    },
+    {
+      kind: 'a hangup for a call the session does not have',
+      frame: JSON.stringify({ message: 'hangup', data: [{ callId: 'nope' }] }),
+      fail: { apiMethod: 'hangup', info: 'hangup: no call nope in this session', callId: 'nope' },
     },
     {
       kind: 'sendMessage without data',

@@ -50,9 +50,52 @@ describe('decodeFrame', () => {
     assert.deepEqual(decodeFrame(frame('notificationResult', { id: 'n', status: 'OK' })), { message: 'notificationResult', result: { id: 'n', status: 'OK' } });
   });
 
+  it('reads an SDK 2.0 call: callId, callee, sdp, inviteParameters; everything else as extra for the hook', () => {
+    const f = decodeFrame(frame('call', {
+      callId: 'c-1', incoming: false, hasVideo: false, hasAudio: true, status: 'PENDING', mediaProvider: 'WebRTC',
+      sdp: 'v=0\r\n', caller: 'alice', callee: '1000', visibleName: 'Alice', custom: { k: 1 }, localMediaInfo: { audio: [] },
+      inviteParameters: { 'X-Tag': 'a' },
+    }));
+    assert.ok(f.message === 'call');
+    assert.deepEqual(f.request, {
+      callId: 'c-1', callee: '1000', sdp: 'v=0\r\n', inviteParameters: { 'X-Tag': 'a' },
+      extra: { incoming: false, hasVideo: false, hasAudio: true, status: 'PENDING', mediaProvider: 'WebRTC', caller: 'alice', visibleName: 'Alice', custom: { k: 1 }, localMediaInfo: { audio: [] } },
+    });
+    const noCallee = decodeFrame(frame('call', { callId: 'c-2', sdp: 'v=0' }));
+    assert.ok(noCallee.message === 'call' && noCallee.request.callee === undefined, 'callee may come from the call hook');
+  });
+
+  it('reads answer, hangup, hold (holdForTransfer), unhold, sendDtmf (RFC2833 by default) and transfer', () => {
+    assert.deepEqual(decodeFrame(frame('answer', { callId: 'c', sdp: 'v=0', hasAudio: true })), { message: 'answer', request: { callId: 'c', sdp: 'v=0', extra: { hasAudio: true } } });
+    assert.deepEqual(decodeFrame(frame('hangup', { callId: 'c' })), { message: 'hangup', request: { callId: 'c', extra: {} } });
+    assert.deepEqual(decodeFrame(frame('hold', { callId: 'c', holdForTransfer: true })), { message: 'hold', request: { callId: 'c', extra: { holdForTransfer: true } } });
+    assert.deepEqual(decodeFrame(frame('unhold', { callId: 'c' })), { message: 'unhold', request: { callId: 'c', extra: {} } });
+    assert.deepEqual(decodeFrame(frame('sendDtmf', { callId: 'c', dtmf: '12#' })), { message: 'sendDtmf', request: { callId: 'c', dtmf: '12#', type: 'RFC2833' } });
+    assert.deepEqual(decodeFrame(frame('sendDtmf', { callId: 'c', dtmf: 'A', type: 'INFO_RELAY' })), { message: 'sendDtmf', request: { callId: 'c', dtmf: 'A', type: 'INFO_RELAY' } });
+    assert.deepEqual(decodeFrame(frame('transfer', { callId: 'c', target: 'carol' })), { message: 'transfer', request: { callId: 'c', target: 'carol' } });
+  });
+
+  it('refuses bad call messages naming the field, with the callId', () => {
+    const refused = (text: string) => {
+      try {
+        decodeFrame(text);
+      } catch (e) {
+        assert.ok(e instanceof FrameError);
+        return { apiMethod: e.apiMethod, info: e.info, callId: e.callId };
+      }
+      throw new Error('accepted');
+    };
+    assert.deepEqual(refused(frame('call', { callId: 'c', callee: 'bob' })), { apiMethod: 'call', info: 'call: sdp is required', callId: 'c' });
+    assert.deepEqual(refused(frame('sendDtmf', { callId: 'c', dtmf: '5x', type: 'SMS' })), {
+      apiMethod: 'sendDtmf', info: 'sendDtmf: dtmf must be DTMF digits 0-9, *, #, A-D; type must be RFC2833, INFO or INFO_RELAY', callId: 'c',
+    });
+    assert.deepEqual(refused(frame('transfer', { callId: 'c', target: '' })), { apiMethod: 'transfer', info: 'transfer: target must not be empty', callId: 'c' });
+    assert.deepEqual(refused(frame('call', { callId: 'c', sdp: 'v=0', inviteParameters: { a: 1 } })), { apiMethod: 'call', info: 'call: inviteParameters.a must be a string', callId: 'c' });
+  });
+
   it('names the message and the problem of each refusal', () => {
     assert.deepEqual(refusal('{"message":"x","data":5}'), { code: 'INVALID_DATA', apiMethod: 'x', info: 'x: "data" must be an array', id: undefined });
-    assert.deepEqual(refusal(frame('hold', { callId: 'c' })), { code: 'NOT_AVAILABLE', apiMethod: 'hold', info: 'hold: calls are not available in this version of callhook', id: undefined });
+    assert.deepEqual(refusal(frame('hold', {})), { code: 'INVALID_DATA', apiMethod: 'hold', info: 'hold: callId is required', id: undefined });
     assert.deepEqual(refusal(frame('pushLogs', { logs: '' })), { code: 'UNKNOWN_MESSAGE', apiMethod: 'pushLogs', info: 'unknown message "pushLogs"', id: undefined });
     assert.deepEqual(refusal('null'), { code: 'NO_MESSAGE', apiMethod: 'unknown', info: 'frame must be a JSON object {"message": <name>, "data": [...]}', id: undefined });
     assert.deepEqual(refusal(frame('connection', { sipPort: 70000, sipRegisterRequired: 'yes', mediaProviders: ['a', 3] })), {

@@ -1,0 +1,1 @@
+export * from './types-node/sdk/src/node/index.js';

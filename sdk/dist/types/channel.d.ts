@@ -1,0 +1,31 @@
+import { type Frame } from './protocol.ts';
+/** What the SDK uses of a WebSocket: the WHATWG API, which browsers and the `ws` package both implement. */
+export interface WebSocketLike {
+    readonly readyState: number;
+    send(data: string): void;
+    close(code?: number, reason?: string): void;
+    addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: never) => void): void;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+export interface ChannelHandlers {
+    frame(frame: Frame): void;
+    /** A text frame that is not a protocol frame, or a binary frame. */
+    badFrame(description: string): void;
+    closed(code: number, reason: string): void;
+}
+export declare class Channel {
+    #private;
+    private readonly ws;
+    private constructor();
+    /**
+     * Opens a WebSocket to `url`; resolves once it is open. Frames and the close are delivered to `handlers` from
+     * then on, so nothing that arrives right after `open` is lost.
+     */
+    static open(url: string, WebSocket: WebSocketConstructor, handlers: ChannelHandlers): Promise<Channel>;
+    get isOpen(): boolean;
+    /** Sends `{"message": message, "data": [arg]}`; false when the socket is no longer open. */
+    send(message: string, arg?: unknown): boolean;
+    /** Closes the socket (1000 by default) and waits, for at most 3 s, until it is closed. */
+    close(code?: number, reason?: string): Promise<void>;
+}
+export declare function describe(err: unknown): string;

@@ -1,0 +1,69 @@
+/**
+ * What calls need of the media library, built once from the configuration (config `rtpPortMin..Max`,
+ * `webrtcPortMin..Max`, `localIp`/`publicIp`, `codecs`, `rtpInactivityTimeoutMs`, `webrtcConnectTimeoutMs`): the
+ * WebRTC engine, the RTP port allocator, and the codec choice.
+ *
+ * The relay passes G.711 through (no transcoding yet), so of the configured `codecs` only `pcmu` and `pcma` count,
+ * in their configured order, and `telephone-event` decides whether RFC 4733 DTMF is offered on the SIP side. A
+ * configuration without G.711 makes every call fail with `No common codecs`.
+ */
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import { PortPairAllocator, WeriftEngine, type G711Name, type MediaEngine } from '../media/index.ts';
+
+export interface CallMedia {
+  engine: MediaEngine;
+  /** The rtpPortMin..Max pairs of the SIP-side RTP legs. */
+  rtpPorts: PortPairAllocator;
+  /** The webrtcPortMin..Max pairs of the browser legs (the engine's allocator; for `show calls` and tests). */
+  webrtcPorts: PortPairAllocator;
+  /** Address RTP sockets bind (config `localIp`). */
+  localIp: string;
+  /** Address written into our SDP for the SIP side (config `publicIp`). */
+  publicIp: string;
+  /** G.711 laws in preference order. */
+  codecs: readonly G711Name[];
+  /** Offer and accept RFC 4733 telephone-event on the SIP side. */
+  telephoneEvent: boolean;
+  /** No RTP from the SIP side for this long ends an established call (0: never). */
+  rtpInactivityMs: number;
+}
+
+export type CallMediaConfig = Pick<
+  Config,
+  | 'localIp' | 'publicIp' | 'rtpPortMin' | 'rtpPortMax' | 'webrtcPortMin' | 'webrtcPortMax' | 'codecs'
+  | 'rtpInactivityTimeoutMs' | 'webrtcConnectTimeoutMs'
+>;
+
+const G711_BY_CONFIG_NAME: Readonly<Record<string, G711Name>> = { pcmu: 'PCMU', pcma: 'PCMA' };
+
+/** The G.711 laws of a `codecs` setting (`"opus,pcmu,pcma,telephone-event"` → PCMU, PCMA), in its order. */
+export function g711Preference(codecs: string): G711Name[] {
+  const laws: G711Name[] = [];
+  for (const name of codecs.split(',')) {
+    const law = G711_BY_CONFIG_NAME[name.trim().toLowerCase()];
+    if (law !== undefined && !laws.includes(law)) laws.push(law);
+  }
+  return laws;
+}
+
+export function createCallMedia(config: CallMediaConfig, logger: Logger): CallMedia {
+  const webrtcPorts = new PortPairAllocator('WebRTC ports', config.webrtcPortMin, config.webrtcPortMax);
+  const log = logger.child({ component: 'media' });
+  return {
+    engine: new WeriftEngine({
+      localAddress: config.localIp,
+      publicAddress: config.publicIp,
+      ports: webrtcPorts,
+      connectTimeoutMs: config.webrtcConnectTimeoutMs,
+      logger: log,
+    }),
+    rtpPorts: new PortPairAllocator('RTP ports', config.rtpPortMin, config.rtpPortMax),
+    webrtcPorts,
+    localIp: config.localIp,
+    publicIp: config.publicIp,
+    codecs: g711Preference(config.codecs),
+    telephoneEvent: config.codecs.split(',').some((c) => c.trim().toLowerCase() === 'telephone-event'),
+    rtpInactivityMs: config.rtpInactivityTimeoutMs,
+  };
+}
