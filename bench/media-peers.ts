@@ -48,6 +48,9 @@ export class BrowserPeer {
       iceUseIpv6: false,
       iceAdditionalHostAddresses: [LOOPBACK],
       iceInterfaceAddresses: { udp4: LOOPBACK },
+      // One transport for both streams: werift drops the video transport when the answer bundles audio alone, but
+      // leaves its socket open.
+      bundlePolicy: o.video ? 'max-bundle' : 'max-compat',
       codecs: {
         audio: (o.audio ?? CHROME_AUDIO).map((c) => new RTCRtpCodecParameters(c)),
         video: o.video ? [new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96 })] : [],

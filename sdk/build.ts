@@ -1,7 +1,7 @@
 /**
  * Builds the SDK into `dist/` (or `--out DIR`):
  *
- *   callhook.mjs          ESM for bundlers and `<script type="module">`
+ *   callhook.mjs          ESM for bundlers and `<script type="module">` (and Node, with `ws` as WebSocket)
  *   callhook.js           IIFE for a plain `<script>` tag: everything on the global `Callhook`
  *   node.mjs              the backend helper (`@callhook/sdk/node`: verifySignature), ESM for Node 20
  *   callhook.d.mts, node.d.mts, callhook.global.d.ts, types/, types-node/   declarations, emitted by tsc
@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
 
 const SDK_DIR = fileURLToPath(new URL('.', import.meta.url));
+const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const DEFAULT_OUT_DIR = join(SDK_DIR, 'dist');
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const TSC_TIMEOUT_MS = 120_000;
@@ -45,7 +46,9 @@ export async function buildSdk(options: BuildSdkOptions = {}): Promise<SdkBuild>
     iife: join(outDir, 'callhook.js'),
     node: join(outDir, 'node.mjs'),
   };
-  const common: BuildOptions = { bundle: true, sourcemap: true, logLevel: 'silent', legalComments: 'none' };
+  // The output depends on nothing but the sources (paths in its comments are relative to the repository), so a
+  // build anywhere equals the committed sdk/dist, which a test checks. Unminified: readable without a source map.
+  const common: BuildOptions = { bundle: true, absWorkingDir: REPO_DIR, logLevel: 'silent', legalComments: 'none' };
   const browser: BuildOptions = { ...common, entryPoints: [join(SDK_DIR, 'src/index.ts')], platform: 'browser', target: 'es2022' };
   await Promise.all([
     build({ ...browser, format: 'esm', outfile: out.esm }),

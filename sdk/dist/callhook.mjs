@@ -62,12 +62,13 @@ var Channel = class _Channel {
   constructor(ws) {
     this.ws = ws;
     this.#closed = new Promise((resolve) => {
-      ws.addEventListener("close", ((event) => {
+      ws.addEventListener("close", (event) => {
+        const { code, reason } = event;
         resolve();
-        this.#handlers?.closed(event.code, event.reason);
-      }));
+        this.#handlers?.closed(code, reason);
+      });
     });
-    ws.addEventListener("message", ((event) => this.#receive(event.data)));
+    ws.addEventListener("message", (event) => this.#receive(event.data));
   }
   ws;
   #closed;
@@ -92,12 +93,14 @@ var Channel = class _Channel {
         channel.#handlers = handlers;
         resolve(channel);
       });
-      ws.addEventListener("close", ((event) => {
+      ws.addEventListener("error", () => void 0);
+      ws.addEventListener("close", (event) => {
         if (settled) return;
         settled = true;
-        const why = event.reason === "" ? `close code ${event.code}` : `close code ${event.code}: ${event.reason}`;
+        const { code, reason } = event;
+        const why = reason === "" ? `close code ${code}` : `close code ${code}: ${reason}`;
         reject(new CallhookError("CONNECTION_FAILED", `cannot connect to ${url} (${why})`));
-      }));
+      });
     });
   }
   get isOpen() {
@@ -473,14 +476,17 @@ var Call = class extends Emitter {
   async _place(options, caller) {
     try {
       const media = await MediaLeg.open(this.host.media, options, (info) => this.#warn("call", info));
-      if (this.#hungUp) {
+      if (this.ended || this.#hungUp) {
         media.close();
         return;
       }
       this.#media = media;
       if (this.#muted) media.setAudioEnabled(false);
       const sdp = await media.createOffer();
-      if (this.#hungUp) return;
+      if (this.ended || this.#hungUp) {
+        media.close();
+        return;
+      }
       const frame = {
         callId: this.id,
         incoming: false,
@@ -585,13 +591,15 @@ var Call = class extends Emitter {
     this.emit("transfer", { status: event.status, ...event.info !== void 0 && { info: event.info } });
   }
   /**
-   * @internal A `fail` about this call. A refused `call` or `answer`, or a failed CallStatusEvent, ends it with
-   * the server's reason; a refused hold, DTMF or transfer leaves it as it is and is reported as a warning.
+   * @internal A `fail` about this call. A refused `call` message means the server never took the call, so no
+   * status will follow: it ends here, FAILED with the server's reason. Any other `fail` leaves the status to the
+   * server's status frames (a refused hook that stops the call is followed by `finish` FAILED with the same
+   * reason; a refused hold, DTMF or transfer changes nothing) and is reported as a warning.
    */
   _fail(failure) {
     if (this.ended) return;
     this.#awaitingReply = false;
-    if (failure.apiMethod === "call" || failure.apiMethod === "answer" || failure.apiMethod === "CallStatusEvent") {
+    if (failure.apiMethod === "call") {
       this._end("FAILED", failure.info, failure.sipMessageRaw);
     } else {
       this.#warn(failure.apiMethod, failure.info);
@@ -1140,4 +1148,3 @@ export {
   connect,
   isFinalCallStatus
 };
-//# sourceMappingURL=callhook.mjs.map

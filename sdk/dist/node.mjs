@@ -47,4 +47,3 @@ export {
   verifySignature,
   verifyWcsSignature
 };
-//# sourceMappingURL=node.mjs.map

@@ -254,14 +254,18 @@ export class Call extends Emitter<CallEvents> {
   async _place(options: CallOptions, caller: string | undefined): Promise<void> {
     try {
       const media = await MediaLeg.open(this.host.media, options, (info) => this.#warn('call', info));
-      if (this.#hungUp) {
+      // Hung up, or the session closed, while the microphone was being opened: nothing to place.
+      if (this.ended || this.#hungUp) {
         media.close();
         return;
       }
       this.#media = media;
       if (this.#muted) media.setAudioEnabled(false);
       const sdp = await media.createOffer();
-      if (this.#hungUp) return;
+      if (this.ended || this.#hungUp) {
+        media.close();
+        return;
+      }
       const frame: Record<string, unknown> = {
         callId: this.id,
         incoming: false,
@@ -373,13 +377,15 @@ export class Call extends Emitter<CallEvents> {
   }
 
   /**
-   * @internal A `fail` about this call. A refused `call` or `answer`, or a failed CallStatusEvent, ends it with
-   * the server's reason; a refused hold, DTMF or transfer leaves it as it is and is reported as a warning.
+   * @internal A `fail` about this call. A refused `call` message means the server never took the call, so no
+   * status will follow: it ends here, FAILED with the server's reason. Any other `fail` leaves the status to the
+   * server's status frames (a refused hook that stops the call is followed by `finish` FAILED with the same
+   * reason; a refused hold, DTMF or transfer changes nothing) and is reported as a warning.
    */
   _fail(failure: ServerFailure): void {
     if (this.ended) return;
     this.#awaitingReply = false;
-    if (failure.apiMethod === 'call' || failure.apiMethod === 'answer' || failure.apiMethod === 'CallStatusEvent') {
+    if (failure.apiMethod === 'call') {
       this._end('FAILED', failure.info, failure.sipMessageRaw);
     } else {
       this.#warn(failure.apiMethod, failure.info);

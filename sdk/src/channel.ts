@@ -12,10 +12,16 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: never) => void): void;
+  /** `event` is the browser's (or ws's) event object: `{data}` for message, `{code, reason}` for close. */
+  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: unknown) => void): void;
 }
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+interface CloseEventLike {
+  code: number;
+  reason: string;
+}
 
 /** WebSocket.OPEN and WebSocket.CLOSED of the WHATWG API (not read from the constructor: `ws` and browsers agree). */
 const OPEN = 1;
@@ -36,12 +42,13 @@ export class Channel {
 
   private constructor(private readonly ws: WebSocketLike) {
     this.#closed = new Promise((resolve) => {
-      ws.addEventListener('close', ((event: { code: number; reason: string }) => {
+      ws.addEventListener('close', (event) => {
+        const { code, reason } = event as CloseEventLike;
         resolve();
-        this.#handlers?.closed(event.code, event.reason);
-      }) as (event: never) => void);
+        this.#handlers?.closed(code, reason);
+      });
     });
-    ws.addEventListener('message', ((event: { data: unknown }) => this.#receive(event.data)) as (event: never) => void);
+    ws.addEventListener('message', (event) => this.#receive((event as { data: unknown }).data));
   }
 
   /**
@@ -67,12 +74,13 @@ export class Channel {
       // Browsers fire `error` with no detail and then `close` with the code: the code says more, so wait for it.
       // The listener must exist all the same: an EventEmitter-based WebSocket (`ws`) throws an unheard `error`.
       ws.addEventListener('error', () => undefined);
-      ws.addEventListener('close', ((event: { code: number; reason: string }) => {
+      ws.addEventListener('close', (event) => {
         if (settled) return;
         settled = true;
-        const why = event.reason === '' ? `close code ${event.code}` : `close code ${event.code}: ${event.reason}`;
+        const { code, reason } = event as CloseEventLike;
+        const why = reason === '' ? `close code ${code}` : `close code ${code}: ${reason}`;
         reject(new CallhookError('CONNECTION_FAILED', `cannot connect to ${url} (${why})`));
-      }) as (event: never) => void);
+      });
     });
   }
 

@@ -286,6 +286,7 @@ export class Session extends Emitter<SessionEvents> {
     this.#channel = undefined;
     const info = 'Disconnected by the client';
     this.#teardown('FINISH', info);
+    this.#registration = 'UNREGISTERED';
     if (channel === undefined && !reconnecting) return; // already closed (or failed): nothing more to report
     await channel?.close(1000);
     this.#status = 'DISCONNECTED';

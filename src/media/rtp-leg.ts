@@ -4,7 +4,8 @@
  *
  * - Destination: the c=/m= of the peer's SDP at first; then symmetric RTP (RFC 4961): once RTP arrives, it is sent
  *   back to where it came from, which gets through NATs that rewrite the peer's address.
- * - Direction (RFC 3264 §6.1): nothing is sent unless our direction on the leg includes sending.
+ * - Direction (RFC 3264 §6.1): nothing is sent unless our direction on the leg includes sending; it is `inactive`
+ *   until the first offer/answer outcome is applied, so a call that is still ringing is not watched either.
  * - RTCP arriving on either port is recognised (RFC 5761 §4 demultiplexing) and counted, never relayed: each leg's
  *   SSRCs and timestamps are its own.
  * - Inactivity: no RTP for `inactivityMs` while the stream is sendrecv fires `onInactive` once (WCS ends the call
@@ -50,7 +51,8 @@ const MAX_CHECK_INTERVAL_MS = 1_000;
 
 export class RtpLeg {
   private target: { address: string; port: number } | undefined;
-  private direction: Direction = 'sendrecv';
+  /** Nothing is sent, and inactivity not watched, until an offer/answer outcome is applied (setDirection). */
+  private direction: Direction = 'inactive';
   private lastRtpAt = Date.now();
   private inactiveFired = false;
   private closed = false;

@@ -8,6 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BrowserPeer } from '../../bench/media-peers.ts';
+import { renderCalls } from '../../src/admin/cli/render.ts';
+import type { CallInfo } from '../../src/admin/sessions.ts';
 import { TestBackend, type RecordedRequest } from '../support/backend.ts';
 import { parseMessageTrace, runSipp, scenarioFile, type SippProcess, type SippResult } from '../support/sipp.ts';
 import { WebRtcClient, type ClientCall } from '../support/webrtc-client.ts';
@@ -99,6 +102,13 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
     assert.equal(live[0]!.codec, 'PCMU');
     assert.ok(live[0]!.rtpPort! >= 46000 && live[0]!.rtpPort! <= 46999, `rtp port ${live[0]!.rtpPort}`);
     assert.ok(live[0]!.webrtcPort! >= 47000 && live[0]!.webrtcPort! <= 47999, `webrtc port ${live[0]!.webrtcPort}`);
+    assert.ok(live[0]!.packetsToSip! >= ENOUGH && live[0]!.packetsToBrowser! >= ENOUGH, JSON.stringify(live[0]));
+    // `callhook show calls` reads GET /api/calls; its table shows the state and the media ports.
+    const response = await fetch(`${ts.server.adminUrl}/api/calls`, { headers: { authorization: `Bearer ${ts.server.adminToken}` } });
+    const listed = (await response.json()) as CallInfo[];
+    assert.deepEqual(listed.map((c) => [c.callId, c.status, c.rtpPort, c.webrtcPort]), [[call.callId, 'ESTABLISHED', live[0]!.rtpPort, live[0]!.webrtcPort]]);
+    const table = renderCalls(listed);
+    assert.match(table, new RegExp(`${call.callId}\\s+out\\s+ESTABLISHED\\s+alice\\s+bob\\s+PCMU\\s+${live[0]!.rtpPort}\\s+${live[0]!.webrtcPort}`));
     call.hangup();
     const end = await call.waitEnd();
     assert.equal(end['status'], 'FINISH');
@@ -336,5 +346,49 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
     call.hangup();
     await call.waitEnd();
     assertSippOk(await sipp.done);
+  });
+
+  it('a browser without G.711 (Opus only): FAILED "No common codecs", no INVITE sent', async () => {
+    const sipp = await uas('uas-answer');
+    const client = await connect(sipp);
+    const opusOnly = new BrowserPeer({ audio: [{ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 }] });
+    const call = await client.call('bob', {}, opusOnly);
+    const end = await call.waitEnd();
+    assert.equal(end['status'], 'FAILED');
+    assert.equal(end['info'], 'No common codecs');
+    assert.ok(!call.frames.some((f) => f.message === 'setRemoteSDP'));
+    const result = await sipp.kill();
+    assert.deepEqual(received(result), [], 'sipp got nothing');
+  });
+});
+
+describe('media inactivity: no RTP from the SIP side of an established call', { timeout: 60_000 }, () => {
+  let ts: TestServer;
+  let sipp: SippProcess | undefined;
+  let client: WebRtcClient | undefined;
+  before(async () => {
+    ts = await startTestServer({ rtpPortMin: 46000, rtpPortMax: 46999, webrtcPortMin: 47000, webrtcPortMax: 47999, rtpInactivityTimeoutMs: 1000 });
+  });
+  after(async () => {
+    await client?.close();
+    await sipp?.kill();
+    await ts?.stop();
+  });
+
+  it('ends the call with FAILED "Failed by RTP activity" and a BYE; ringing without media does not count', async () => {
+    // No -rtp_echo: sipp sends no RTP at all. It rings for 1.5 s first (longer than the timeout).
+    sipp = await runSipp({ scenarioFile: scenarioFile('uas-slow-answer'), mode: 'uas', transport: 'u1', timeoutMs: SIPP_TIMEOUT_MS });
+    client = await WebRtcClient.connect(ts.wsUrl, { sipLogin: 'alice', sipDomain: '127.0.0.1', sipPort: sipp.port });
+    const call = await client.call('bob');
+    await call.waitStatus('ESTABLISHED');
+    const started = Date.now();
+    const end = await call.waitEnd(5000);
+    assert.equal(end['status'], 'FAILED');
+    assert.equal(end['info'], 'Failed by RTP activity');
+    assert.ok(Date.now() - started >= 800, 'not before the timeout');
+    const result = await sipp.done;
+    assertSippOk(result);
+    assert.deepEqual(received(result), ['INVITE', 'ACK', 'BYE']);
+    await eventually(() => ts.server.media.rtpPorts.inUse === 0 && ts.server.media.webrtcPorts.inUse === 0, 5000, 'ports to be released');
   });
 });

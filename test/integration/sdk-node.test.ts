@@ -11,28 +11,13 @@ import type { Session } from '../../sdk/src/index.ts';
 import { TestBackend } from '../support/backend.ts';
 import { startKamailio, type KamailioInstance, type LocationBinding } from '../support/kamailio.ts';
 import { eventually, startTestServer, type TestServer } from '../support/ws-client.ts';
-import { buildAndLoadSdk, RecordingWebSocket, type BuiltSdk, type SdkModule } from './sdk-support.ts';
+import { buildAndLoadSdk, nextEvent, RecordingWebSocket, type BuiltSdk, type SdkModule } from './sdk-support.ts';
 
 const USERS = [
   { username: 'alice', password: 'alice-pw' },
   { username: 'bob', password: 'bob-pw' },
 ];
 const STEP_MS = 10_000;
-
-/** Resolves with the first payload of `event`; rejects after `ms`. */
-function next<T>(on: (listener: (payload: T) => void) => () => void, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no ${what} within ${ms} ms`));
-    }, ms);
-    const off = on((payload) => {
-      clearTimeout(timer);
-      off();
-      resolve(payload);
-    });
-  });
-}
 
 const bound = (user: string) => (bindings: LocationBinding[]) => bindings.some((b) => b.aor === user);
 
@@ -66,7 +51,7 @@ describe('the SDK bundle in Node against callhook and Kamailio', { timeout: 120_
 
   async function registered(user: string): Promise<Session> {
     const session = await connectAs(user);
-    const event = await next((l) => session.on('registered', l), STEP_MS, `${user} registered`);
+    const event = await nextEvent(session, 'registered', STEP_MS);
     assert.equal(event.info, 'SIP 200 OK');
     return session;
   }
@@ -96,7 +81,7 @@ describe('the SDK bundle in Node against callhook and Kamailio', { timeout: 120_
     assert.equal(session.userData?.sipLogin, 'alice');
     assert.match(session.sessionId ?? '', /^\/127\.0\.0\.1:\d+\/127\.0\.0\.1:\d+$/);
     assert.ok(!('sipPassword' in (session.userData ?? {})));
-    const event = await next((l) => session.on('registered', l), STEP_MS, 'registered');
+    const event = await nextEvent(session, 'registered', STEP_MS);
     assert.equal(event.status, 'REGISTERED');
     assert.equal(event.info, 'SIP 200 OK');
     assert.match(event.sipMessageRaw ?? '', /^SIP\/2\.0 200 OK\r\n/);
@@ -110,7 +95,7 @@ describe('the SDK bundle in Node against callhook and Kamailio', { timeout: 120_
 
   it('a wrong password: registrationFailed with the SIP reason; the session stays ESTABLISHED', async () => {
     const session = await connectAs('alice', { password: 'wrong' });
-    const failed = await next((l) => session.on('registrationFailed', l), STEP_MS, 'registrationFailed');
+    const failed = await nextEvent(session, 'registrationFailed', STEP_MS);
     // test/support/kamailio.cfg challenges a wrong digest again: 401 is the final answer.
     assert.equal(failed.info, 'SIP 401 Unauthorized');
     assert.equal(failed.status, 'FAILED');
@@ -123,7 +108,7 @@ describe('the SDK bundle in Node against callhook and Kamailio', { timeout: 120_
     const bob = await registered('bob');
     const statuses: string[] = [];
     alice.on('messageStatus', (e) => statuses.push(`${e.status} ${e.info ?? ''}`.trim()));
-    const incoming = next((l) => bob.on('message', l), STEP_MS, 'a message at bob');
+    const incoming = nextEvent(bob, 'message', STEP_MS);
 
     const result = await alice.sendMessage({ to: 'bob', body: 'hello bob ✓', contentType: 'text/plain' });
     assert.equal(result.status, 'ACCEPTED');
@@ -140,7 +125,7 @@ describe('the SDK bundle in Node against callhook and Kamailio', { timeout: 120_
     await eventually(() => bobWs.sentFrames.some((f) => f.message === 'notificationResult'), 2000, 'notificationResult');
     assert.deepEqual(bobWs.sentFrames.find((f) => f.message === 'notificationResult')?.data, [{ id: received.id, status: 'OK' }]);
 
-    const back = next((l) => alice.on('message', l), STEP_MS, 'the reply at alice');
+    const back = nextEvent(alice, 'message', STEP_MS);
     await bob.sendMessage({ to: String(received.from), body: 'hi alice' });
     assert.equal((await back).body, 'hi alice');
   });
@@ -182,7 +167,7 @@ describe('the SDK bundle in Node against callhook and Kamailio', { timeout: 120_
   it('a call from Node (no WebRTC) fails here with the reason, and no `call` frame is sent', async () => {
     const alice = await connectAs('alice', { register: false });
     const call = alice.call({ callee: 'bob' });
-    const status = await next((l) => call.on('status', l), STEP_MS, 'the call status');
+    const status = await nextEvent(call, 'status', STEP_MS);
     assert.deepEqual([status.status, status.info], ['FAILED', 'WebRTC is not available here (no RTCPeerConnection)']);
     assert.deepEqual(alice.calls, []);
     assert.ok(!RecordingWebSocket.opened[0]!.sentFrames.some((f) => f.message === 'call'));
@@ -200,16 +185,16 @@ describe('the SDK bundle in Node against callhook and Kamailio', { timeout: 120_
         sip: { login: 'alice', password: 'alice-pw', domain: kamailio.domain, outboundProxy: kamailio.host, port: kamailio.port, register: true },
       });
       sessions.push(session);
-      await next((l) => session.on('registered', l), STEP_MS, 'registered');
+      await nextEvent(session, 'registered', STEP_MS);
       const firstSessionId = session.sessionId;
 
-      const disconnected = next((l) => session.on('disconnected', l), STEP_MS, 'disconnected');
+      const disconnected = nextEvent(session, 'disconnected', STEP_MS);
       await own.stop();
       const lost = await disconnected;
       assert.deepEqual([lost.code, lost.byClient, lost.willReconnect], [1001, false, true]);
 
-      const established = next((l) => session.on('established', l), STEP_MS, 'established again');
-      const registeredAgain = next((l) => session.on('registered', l), STEP_MS, 'registered again');
+      const established = nextEvent(session, 'established', STEP_MS);
+      const registeredAgain = nextEvent(session, 'registered', STEP_MS);
       restarted = await startTestServer({ wsPort });
       assert.equal((await established).reconnected, true);
       assert.equal((await registeredAgain).info, 'SIP 200 OK');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WebSocket } from 'ws';
 import { buildSdk, type SdkBuild } from '../../sdk/build.ts';
+import type { Emitter } from '../../sdk/src/index.ts';
 
 export type SdkModule = typeof import('../../sdk/src/index.ts');
 
@@ -53,4 +54,19 @@ export class RecordingWebSocket extends WebSocket {
     this.sentFrames.push(JSON.parse(data) as { message: string; data: unknown[] });
     super.send(data);
   }
+}
+
+/** Resolves with the next payload of `event` (a Session's or a Call's); rejects after `ms` naming the event. */
+export function nextEvent<E extends object, K extends keyof E & string>(emitter: Emitter<E>, event: K, ms: number): Promise<E[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no ${event} event within ${ms} ms`));
+    }, ms);
+    const off = emitter.on(event, (payload) => {
+      clearTimeout(timer);
+      off();
+      resolve(payload);
+    });
+  });
 }

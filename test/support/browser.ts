@@ -10,10 +10,11 @@
  * (W3C Secure Contexts §3.2, "potentially trustworthy origin").
  *
  * WebRTC and ICE: no Chromium switch limits ICE candidates to 127.0.0.1 (--force-webrtc-ip-handling-policy only
- * chooses between "all interfaces", "the default route's interface" and "proxy only"). It does not matter here:
- * `createSession` and SIP registration are signalling only, the SDK makes no RTCPeerConnection for them, so no
- * candidate is gathered. The page counts peer connections (SdkPage.peerConnectionCount) so a test can assert it.
- * A future call test needs --allow-loopback-in-peer-connection (Chromium leaves loopback candidates out otherwise).
+ * chooses between "all interfaces", "the default route's interface" and "proxy only"). For signalling-only tests it
+ * does not matter: `createSession` and SIP registration make no RTCPeerConnection, so no candidate is gathered (the
+ * page counts peer connections, SdkPage.peerConnectionCount, so a test can assert it). Calls do: callhook is
+ * ICE-lite with one host candidate on 127.0.0.1 in the tests, and Chromium only pairs its loopback address with it
+ * under --allow-loopback-in-peer-connection; the checks then never leave the machine.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -42,6 +43,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--disable-sync',
   '--no-first-run',
   '--disable-quic',
+  '--allow-loopback-in-peer-connection', // calls: ICE with callhook's 127.0.0.1 candidate
 ];
 
 const LAUNCH_TIMEOUT_MS = 30_000;
@@ -177,6 +179,11 @@ export class SdkSession {
     return this.page.evaluate((id) => window.sdkPage.disconnect(id), this.id);
   }
 
+  /** `session.createCall({callee, …}).call()` (audio only, as the SDK demo phone); resolves with the call's id. */
+  call(callee: string): Promise<string> {
+    return this.page.call(this.id, callee);
+  }
+
   /** Resolves with the first event of `status`; throws after `timeoutMs` with everything seen so far. */
   async waitForStatus(status: string, timeoutMs: number): Promise<SdkEvent> {
     const deadline = Date.now() + timeoutMs;
@@ -229,6 +236,11 @@ interface SdkPageDriver {
   status(id: number): string;
   disconnect(id: number): void;
   peerConnectionCount(): number;
+  call(id: number, callee: string): string;
+  answer(callId: string): void;
+  hangup(callId: string): void;
+  callStatuses(callId: string): string[];
+  audioPackets(callId: string): Promise<{ sent: number; received: number }>;
 }
 
 declare global {
@@ -300,6 +312,44 @@ export class SdkPage {
   /** Runs `fn` in the page with a session id (SdkSession's way into the page). */
   evaluate<R>(fn: (id: number) => R, id: number): Promise<R> {
     return this.page.evaluate(fn, id);
+  }
+
+  /** `session.createCall({callee, …}).call()` in session `id`; resolves with the call's id. */
+  call(id: number, callee: string): Promise<string> {
+    return this.page.evaluate((a) => window.sdkPage.call(a.id, a.callee), { id, callee });
+  }
+
+  /** `call.answer()` of an incoming call the page recorded at INCOMING_CALL. */
+  answer(callId: string): Promise<void> {
+    return this.page.evaluate((c) => window.sdkPage.answer(c), callId);
+  }
+
+  /** `call.hangup()`. */
+  hangup(callId: string): Promise<void> {
+    return this.page.evaluate((c) => window.sdkPage.hangup(c), callId);
+  }
+
+  /** Every CALL_STATUS the SDK fired for the call, in order. */
+  callStatuses(callId: string): Promise<string[]> {
+    return this.page.evaluate((c) => window.sdkPage.callStatuses(c), callId);
+  }
+
+  /** The browser's own audio RTP counters for the call (getStats: outbound packetsSent, inbound packetsReceived). */
+  audioPackets(callId: string): Promise<{ sent: number; received: number }> {
+    return this.page.evaluate((c) => window.sdkPage.audioPackets(c), callId);
+  }
+
+  /** Polls the call's SDK statuses until `status` appears; throws after `timeoutMs` with what was seen. */
+  async waitForCallStatus(callId: string, status: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const statuses = await this.callStatuses(callId);
+      if (statuses.includes(status)) return;
+      if (Date.now() > deadline) {
+        throw new Error(`call ${callId} did not reach ${status} within ${timeoutMs} ms (statuses: ${statuses.join(', ') || 'none'})\nconsole:\n${this.console.slice(-20).join('\n')}`);
+      }
+      await sleep(POLL_MS);
+    }
   }
 
   close(): Promise<void> {

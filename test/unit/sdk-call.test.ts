@@ -135,7 +135,21 @@ describe('SDK Call', () => {
       assert.equal(call.status, 'ESTABLISHED');
     });
 
-    it('a refused `call` ends the call FAILED with the server reason, with or without a callId in the fail', async () => {
+    it('a hook refusal (fail CallStatusEvent) is a warning; the status comes with the server finish', async () => {
+      const { session, ws } = await connected();
+      const call = session.call({ callee: '999' });
+      const seen = statuses(call);
+      const warnings: Warning[] = [];
+      call.on('warning', (w) => warnings.push(w));
+      await until(() => callFrame(ws) !== undefined, 'the call frame');
+      ws.deliver('fail', { status: 'FAILED', info: 'Calls to 999 are not allowed', apiMethod: 'CallStatusEvent', callId: call.id });
+      assert.equal(call.status, 'PENDING');
+      ws.deliver('finish', { callId: call.id, status: 'FAILED', info: 'Calls to 999 are not allowed', callee: '999' });
+      assert.deepEqual(warnings, [{ apiMethod: 'CallStatusEvent', info: 'Calls to 999 are not allowed', callId: call.id }]);
+      assert.deepEqual(seen.map((e) => [e.status, e.info]), [['FAILED', 'Calls to 999 are not allowed']]);
+    });
+
+    it('a refused `call` message ends the call FAILED with the server reason, with or without a callId in the fail', async () => {
       const { session, ws } = await connected();
       const first = session.call({ callee: 'bob' });
       const second = session.call({ callee: 'carol' });
@@ -291,6 +305,17 @@ describe('SDK Call', () => {
       assert.deepEqual(c.ws.sentNamed('hangup'), [{ callId: 'srv-2' }]);
       assert.deepEqual([call.status, call.info], ['FAILED', 'getUserMedia failed: NotAllowedError: Permission denied']);
     });
+  });
+
+  it('a call whose session closes while the microphone opens releases it when it arrives', async () => {
+    const { session, ws, gum } = await connected({}, fakeGetUserMedia({ delayMs: 30 }));
+    const call = session.call({ callee: 'bob' });
+    ws.serverClose(1006);
+    assert.deepEqual([call.status, call.info], ['FAILED', 'Connection lost (WebSocket close code 1006)']);
+    await until(() => gum.streams.length === 1, 'the microphone');
+    await until(() => gum.streams[0]!.tracks.every((t) => t.stopped), 'the microphone released');
+    assert.ok(FakePeerConnection.all.every((pc) => pc.closed));
+    assert.equal(ws.sentNamed('call').length, 0);
   });
 
   it('the connection dropping ends every call FAILED with the close code', async () => {

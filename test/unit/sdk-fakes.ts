@@ -6,7 +6,7 @@
  */
 import type { WebSocketLike } from '../../sdk/src/index.ts';
 
-type Listener = (event: never) => void;
+type Listener = (event: unknown) => void;
 
 /** A WebSocket the test plays the server of. Every instance is kept in `FakeWebSocket.all`, newest last. */
 export class FakeWebSocket implements WebSocketLike {
@@ -84,7 +84,10 @@ export class FakeWebSocket implements WebSocketLike {
   }
 
   private fire(type: string, event: object): void {
-    for (const l of this.listeners.get(type) ?? []) (l as (e: object) => void)(event);
+    const listeners = this.listeners.get(type) ?? [];
+    // Like `ws` (an EventEmitter): an `error` nobody listens to is thrown.
+    if (type === 'error' && listeners.length === 0) throw new Error('unhandled WebSocket error event');
+    for (const l of listeners) l(event);
   }
 }
 
@@ -197,12 +200,16 @@ export class FakePeerConnection {
   }
 }
 
-/** A getUserMedia that hands out FakeStreams and remembers each; `refuse` makes it fail like a denied prompt. */
-export function fakeGetUserMedia(opts: { refuse?: boolean } = {}) {
+/**
+ * A getUserMedia that hands out FakeStreams and remembers each; `refuse` makes it fail like a denied prompt,
+ * `delayMs` makes it take that long (a permission prompt).
+ */
+export function fakeGetUserMedia(opts: { refuse?: boolean; delayMs?: number } = {}) {
   const streams: FakeStream[] = [];
   const constraints: MediaStreamConstraints[] = [];
   const getUserMedia = async (c: MediaStreamConstraints): Promise<MediaStream> => {
     constraints.push(c);
+    if (opts.delayMs !== undefined) await new Promise((r) => setTimeout(r, opts.delayMs));
     if (opts.refuse === true) throw Object.assign(new Error('Permission denied'), { name: 'NotAllowedError' });
     const tracks = [new FakeTrack('audio'), ...(c.video ? [new FakeTrack('video')] : [])];
     const stream = new FakeStream(tracks);

@@ -209,6 +209,7 @@ describe('SDK Session', () => {
   describe('closing', () => {
     it('disconnect() closes with 1000, rejects waiting messages and emits disconnected once', async () => {
       const { session, ws } = await connected();
+      ws.deliver('registered', { status: 'REGISTERED', info: 'SIP 200 OK' });
       const events = record(session);
       const message = rejection(session.sendMessage({ to: 'bob', body: 'x' }));
       await session.disconnect();

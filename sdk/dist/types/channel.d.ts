@@ -4,7 +4,8 @@ export interface WebSocketLike {
     readonly readyState: number;
     send(data: string): void;
     close(code?: number, reason?: string): void;
-    addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: never) => void): void;
+    /** `event` is the browser's (or ws's) event object: `{data}` for message, `{code, reason}` for close. */
+    addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: unknown) => void): void;
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 export interface ChannelHandlers {

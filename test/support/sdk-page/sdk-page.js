@@ -18,6 +18,44 @@
   }
 
   var sessions = [];
+  // Calls by id: the SDK's Call and every CALL_STATUS callback it fired, in order.
+  var calls = {};
+
+  function recordCall(call) {
+    var record = { call: call, statuses: [] };
+    calls[call.id()] = record;
+    Object.keys(Flashphoner.constants.CALL_STATUS).forEach(function (key) {
+      var status = Flashphoner.constants.CALL_STATUS[key];
+      call.on(status, function () {
+        record.statuses.push(status);
+      });
+    });
+    return record;
+  }
+
+  function callRecord(callId) {
+    var found = calls[callId];
+    if (!found) throw new Error('sdk-page: no call ' + callId);
+    return found;
+  }
+
+  // The <div>s the SDK puts its <video> elements in (it needs them even for audio-only calls).
+  function display(name) {
+    var div = document.createElement('div');
+    div.id = name + '-' + Object.keys(calls).length;
+    document.body.appendChild(div);
+    return div;
+  }
+
+  // What a phone application passes for an audio call (the SDK demo phone: no video).
+  function mediaOptions() {
+    return {
+      localVideoDisplay: display('local'),
+      remoteVideoDisplay: display('remote'),
+      constraints: { audio: true, video: false },
+      receiveVideo: false,
+    };
+  }
   var initialized = null;
 
   // A JSON copy of a callback argument: the page keeps plain data only, so the driver can read it at any time.
@@ -58,6 +96,12 @@
           var payload = Array.prototype.find.call(arguments, function (arg) {
             return arg !== session;
           });
+          if (status === Flashphoner.constants.SESSION_STATUS.INCOMING_CALL) {
+            // The argument is the SDK's Call: kept for answer(), recorded as its id and parties.
+            recordCall(payload);
+            events.push({ status: status, data: { callId: payload.id(), caller: payload.caller(), callee: payload.callee() } });
+            return;
+          }
           events.push({ status: status, data: snapshot(payload) });
         });
       });
@@ -79,6 +123,42 @@
 
     peerConnectionCount: function () {
       return peerConnections;
+    },
+
+    // session.createCall({callee, …}).call(), as the SDK demo phone does; returns the call's id.
+    call: function (id, callee) {
+      var options = mediaOptions();
+      options.callee = callee;
+      var call = entry(id).session.createCall(options);
+      recordCall(call);
+      call.call();
+      return call.id();
+    },
+
+    // call.answer() of an incoming call (INCOMING_CALL recorded it).
+    answer: function (callId) {
+      callRecord(callId).call.answer(mediaOptions());
+    },
+
+    hangup: function (callId) {
+      callRecord(callId).call.hangup();
+    },
+
+    callStatuses: function (callId) {
+      return callRecord(callId).statuses.slice();
+    },
+
+    // The call's audio RTP counters from the browser's own getStats() (through the SDK's call.getStats with
+    // native stats): packets sent and received, 0 when there is no report yet.
+    audioPackets: function (callId) {
+      return new Promise(function (resolve) {
+        callRecord(callId).call.getStats(function (stats) {
+          var sum = function (type, field) {
+            return (stats[type] || []).filter(function (r) { return r.kind === 'audio'; }).reduce(function (n, r) { return n + (r[field] || 0); }, 0);
+          };
+          resolve({ sent: sum('outbound-rtp', 'packetsSent'), received: sum('inbound-rtp', 'packetsReceived') });
+        }, true);
+      });
     },
   };
 })();

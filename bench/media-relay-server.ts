@@ -1,0 +1,70 @@
+/**
+ * The media library alone in a child process for bench/media-relay.ts, so its CPU and memory are measured apart
+ * from the load client: per call one WebRTC leg (werift), one RTP leg and one bridge, exactly as the gateway wires
+ * them, with the SIP side's answer made up from the echo peer's port (no SIP signalling is involved).
+ *
+ * IPC: {type:'call', id, offer, phonePort} → {type:'answered', id, answer} (or {type:'failed', id, error});
+ * 'stats' → {type:'stats', cpuUs, rss, heapUsed, calls, connected}; 'stop' closes every call and exits.
+ */
+import { LOOPBACK } from './media-peers.ts';
+import {
+  MediaBridge, parseSdp, PortPairAllocator, RtpLeg, SipSdpSession, WeriftEngine, type WebRtcLeg,
+} from '../src/media/index.ts';
+
+export interface RelayServerStats {
+  type: 'stats';
+  /** user + system CPU time since start, µs */
+  cpuUs: number;
+  rss: number;
+  heapUsed: number;
+  calls: number;
+  connected: number;
+}
+
+interface CallRequest {
+  type: 'call';
+  id: number;
+  offer: string;
+  phonePort: number;
+}
+
+const webrtcPorts = new PortPairAllocator('WebRTC ports', 55000, 59999);
+const rtpPorts = new PortPairAllocator('RTP ports', 50000, 54999);
+const engine = new WeriftEngine({ localAddress: LOOPBACK, ports: webrtcPorts });
+const calls: Array<{ leg: WebRtcLeg; bridge: MediaBridge }> = [];
+
+async function call(r: CallRequest): Promise<string> {
+  const leg = engine.createLeg({ codecs: ['PCMU'] });
+  const answer = await leg.setRemoteOffer(r.offer);
+  const rtp = await RtpLeg.open({ localAddress: LOOPBACK, ports: rtpPorts });
+  const sip = new SipSdpSession({ address: LOOPBACK, port: rtp.localPort, codecs: ['PCMU'] });
+  sip.createOffer();
+  const phoneAnswer = parseSdp([
+    'v=0', 'o=phone 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
+    `m=audio ${r.phonePort} RTP/AVP 0 101`, 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv',
+  ].join('\r\n') + '\r\n');
+  calls.push({ leg, bridge: new MediaBridge({ webrtc: leg, rtp, sip: sip.readAnswer(phoneAnswer) }) });
+  return answer;
+}
+
+process.on('message', (m: unknown) => {
+  if (m === 'stats') {
+    global.gc?.();
+    const cpu = process.cpuUsage();
+    const mem = process.memoryUsage();
+    const stats: RelayServerStats = {
+      type: 'stats', cpuUs: cpu.user + cpu.system, rss: mem.rss, heapUsed: mem.heapUsed, calls: calls.length,
+      connected: calls.filter((c) => c.leg.state === 'connected').length,
+    };
+    process.send!(stats);
+  } else if (m === 'stop') {
+    void Promise.all(calls.map((c) => c.bridge.close())).then(() => process.exit(0));
+  } else if ((m as CallRequest).type === 'call') {
+    const r = m as CallRequest;
+    call(r).then(
+      (answer) => process.send!({ type: 'answered', id: r.id, answer }),
+      (err: unknown) => process.send!({ type: 'failed', id: r.id, error: String(err) }),
+    );
+  }
+});
+process.send!({ type: 'ready' });
