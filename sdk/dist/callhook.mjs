@@ -813,6 +813,7 @@ var Session = class _Session extends Emitter {
     this.#channel = void 0;
     const info = "Disconnected by the client";
     this.#teardown("FINISH", info);
+    this.#registration = "UNREGISTERED";
     if (channel === void 0 && !reconnecting) return;
     await channel?.close(1e3);
     this.#status = "DISCONNECTED";

@@ -90,11 +90,17 @@ function pickCallObject(fields: JsonObject): JsonObject {
 
 /** `alice` for `sip:alice@example.com`: how WCS names the parties of an incoming call; the whole URI otherwise. */
 function partyName(party: NameAddr): string {
-  return isSipUri(party.uri) && party.uri.user !== undefined ? decodeURIComponent(party.uri.user) : formatUri(party.uri);
+  if (!isSipUri(party.uri) || party.uri.user === undefined) return formatUri(party.uri);
+  try {
+    return decodeURIComponent(party.uri.user);
+  } catch {
+    return party.uri.user; // a stray % that escapes nothing: shown as received
+  }
 }
 
-function rawOf(text: string): string {
-  return redactSipText(text);
+/** A SIP message as `sipMessageRaw`: its text, credentials redacted. */
+function rawText(message: SipResponse): string {
+  return redactSipText(serializeMessage(message).toString('utf8'));
 }
 
 /** The `info` of a media failure: the WCS text for codecs, else what failed while the call was being set up. */
@@ -110,9 +116,9 @@ function inviteHeaders(parameters: Record<string, string> | undefined): { name: 
   const headers: { name: string; value: string }[] = [];
   for (const [name, value] of Object.entries(parameters ?? {})) {
     if (!HEADER_NAME.test(name) || RESERVED_HEADERS.has(name.toLowerCase())) {
-      throw new GatewayError('INVALID_TARGET', `inviteParameters: ${JSON.stringify(name)} cannot be a header of the INVITE`);
+      throw new GatewayError('BAD_INVITE_PARAMETERS', `inviteParameters: ${JSON.stringify(name)} cannot be a header of the INVITE`);
     }
-    if (/[\r\n\u0000]/.test(value)) throw new GatewayError('INVALID_TARGET', `inviteParameters: the value of ${name} has a line break`);
+    if (/[\r\n\u0000]/.test(value)) throw new GatewayError('BAD_INVITE_PARAMETERS', `inviteParameters: the value of ${name} has a line break`);
     headers.push({ name, value });
   }
   return headers;
@@ -231,7 +237,7 @@ export class Call {
   async answer(request: AnswerRequest): Promise<void> {
     const invitation = this.sip;
     if (!this.incoming || !(invitation instanceof Invitation) || this.leg === undefined || !this.isRinging(invitation)) {
-      return this.refuse('answer', `answer: the call is ${this.describeState()}`);
+      return this.fail('answer', `answer: the call is ${this.describeState()}`);
     }
     const decision = await this.host.hooks.invoke('answer', { ...request.extra, ...this.object, status: this.statusValue, sdp: request.sdp }, this.context());
     if (this.ended) return;
@@ -288,9 +294,9 @@ export class Call {
     const message: CallMessage = on ? 'hold' : 'unhold';
     const sip = this.sip;
     if (this.ended || sip === undefined || sip.state !== SessionState.Established || this.sdp === undefined) {
-      return this.refuse(message, `${message}: the call is ${this.describeState()}`);
+      return this.fail(message, `${message}: the call is ${this.describeState()}`);
     }
-    if (this.operation !== undefined) return this.refuse(message, `${message}: a ${this.operation} is still in progress`);
+    if (this.operation !== undefined) return this.fail(message, `${message}: a ${this.operation} is still in progress`);
     this.operation = message;
     try {
       const decision = await this.host.hooks.invoke(message, { ...request.extra, ...this.object, status: this.statusValue }, this.context());
@@ -302,17 +308,17 @@ export class Call {
         response = await sip.reinvite(Buffer.from(serializeSdp(offer), 'utf8'));
       } catch (e) {
         // The session ended meanwhile, or the re-INVITE timed out (which ends it): its `terminated` event reports.
-        if (e instanceof SipException) return this.refuse(message, `${message}: ${e.message}`);
+        if (e instanceof SipException) return this.fail(message, `${message}: ${e.message}`);
         throw e;
       }
       if (this.ended) return;
-      if (response.status >= 300) return this.refuse(message, `${message}: ${describeResponse(response)}`);
+      if (response.status >= 300) return this.fail(message, `${message}: ${describeResponse(response)}`);
       this.localHold = on;
       const answer = response.body.length > 0 ? response.body.toString('utf8') : undefined;
       if (answer !== undefined) this.applyAnswer(answer);
-      this.reportHoldState({ info: describeResponse(response), sipStatus: response.status, sipMessageRaw: rawOf(serializeText(response)) });
+      this.reportHoldState({ info: describeResponse(response), sipStatus: response.status, sipMessageRaw: rawText(response) });
     } catch (e) {
-      if (e instanceof NoCommonCodecError) return this.failCall({ info: e.message });
+      if (e instanceof NoCommonCodecError) return this.finish('FAILED', { info: e.message });
       throw e;
     } finally {
       this.operation = undefined;
@@ -330,7 +336,7 @@ export class Call {
   async transfer(request: TransferRequest): Promise<void> {
     const sip = this.sip;
     if (this.ended || sip === undefined || sip.state !== SessionState.Established) {
-      return this.refuse('transfer', `transfer: the call is ${this.describeState()}`);
+      return this.fail('transfer', `transfer: the call is ${this.describeState()}`);
     }
     const decision = await this.host.hooks.invoke('transfer', { callId: this.callId, target: request.target }, this.context());
     if (this.ended) return;
@@ -343,13 +349,13 @@ export class Call {
       }
       uri = resolveTarget(target, this.host.account().aor);
     } catch (e) {
-      if (e instanceof GatewayError) return this.refuse('transfer', e.message);
+      if (e instanceof GatewayError) return this.fail('transfer', e.message);
       throw e;
     }
     try {
       await sip.refer(uri);
     } catch (e) {
-      if (e instanceof StateError) return this.refuse('transfer', `transfer: ${e.message}`);
+      if (e instanceof StateError) return this.fail('transfer', `transfer: ${e.message}`);
       throw e;
     }
   }
@@ -435,7 +441,7 @@ export class Call {
         throw e;
       }
     }
-    const sipMessageRaw = rawOf(invitation.received.raw.toString('utf8'));
+    const sipMessageRaw = redactSipText(invitation.received.raw.toString('utf8'));
     const decision = await this.host.hooks.invoke('OnCallEvent', { ...this.object, status: 'PENDING', sipMessageRaw }, this.context());
     if (this.ended) return;
     if (!decision.ok && decision.refuse) {
@@ -479,7 +485,7 @@ export class Call {
         case 'established':
           return this.established(e.sdp, e.message.kind === 'response' ? e.message : undefined);
         case 'remote-answer':
-          return this.applyAnswer(e.sdp.toString('utf8'));
+          return this.applyLateAnswer(e.sdp.toString('utf8'));
         case 'info':
           if (e.dtmf) this.log.info({ digit: e.dtmf.digit, durationMs: e.dtmf.durationMs }, 'DTMF from the SIP side (INFO)');
           return;
@@ -491,9 +497,9 @@ export class Call {
         }
       }
     } catch (err) {
-      if (err instanceof NoCommonCodecError) return this.failCall({ info: err.message });
+      if (err instanceof NoCommonCodecError) return this.finish('FAILED', { info: err.message });
       this.log.error({ err, event: e.type }, 'call event failed');
-      this.failCall({ info: 'Failed by error' });
+      this.finish('FAILED', { info: 'Failed by error' });
     }
   }
 
@@ -501,7 +507,7 @@ export class Call {
     if (this.ended) return;
     if (sdp !== undefined) this.applyAnswer(sdp.toString('utf8'));
     this.report(provisionalStatus(response.status, sdp !== undefined), {
-      info: describeResponse(response), sipStatus: response.status, sipMessageRaw: rawOf(raw),
+      info: describeResponse(response), sipStatus: response.status, sipMessageRaw: redactSipText(raw),
     });
   }
 
@@ -511,9 +517,9 @@ export class Call {
     this.rtp?.setDirection('inactive');
     if (sdp !== undefined) this.applyAnswer(sdp.toString('utf8'));
     else if (this.bridge) this.bridge.updateSip(this.currentSip!);
-    if (this.bridge === undefined) return this.failCall({ info: `${FAILED_BY_SESSION_CREATION}: no SDP answer` });
+    if (this.bridge === undefined) return this.finish('FAILED', { info: `${FAILED_BY_SESSION_CREATION}: no SDP answer` });
     const detail: StatusDetail = response
-      ? { info: describeResponse(response), sipStatus: response.status, sipMessageRaw: rawOf(serializeText(response)) }
+      ? { info: describeResponse(response), sipStatus: response.status, sipMessageRaw: rawText(response) }
       : { info: 'SIP 200 OK', sipStatus: 200 };
     this.report('ESTABLISHED', detail);
   }
@@ -529,6 +535,16 @@ export class Call {
     this.remoteHold = audio === undefined || !receives(mediaDirection(offer, audio)) || media.remote === undefined;
     this.reportHoldState({ info: this.remoteHold ? 'Held by the remote party' : 'Resumed by the remote party' });
     return Buffer.from(serializeSdp(sdp), 'utf8');
+  }
+
+  /**
+   * The answer in the ACK to a re-INVITE without SDP, which the SIP session answered with our last SDP as the offer
+   * (./sip/ua/invite-session.ts). That offer was not made by our SDP side, so the answer is read the way an offer
+   * is: where to send, which law and payload types, and the direction it leaves us.
+   */
+  private applyLateAnswer(text: string): void {
+    if (this.sdp === undefined) return;
+    this.startBridge(this.sdp.createAnswer(parseSdp(text), this.localHold ? 'sendonly' : 'sendrecv').media);
   }
 
   /** The far end's SDP answer (18x, 2xx, ACK): the relay starts or follows it. */
@@ -564,7 +580,7 @@ export class Call {
   private attachLeg(leg: WebRtcLeg): void {
     this.leg = leg;
     leg.onStateChange((state, info) => {
-      if (state === 'failed') this.failCall({ info: info ?? 'Failed by ICE error' });
+      if (state === 'failed') this.finish('FAILED', { info: info ?? 'Failed by ICE error' });
     });
   }
 
@@ -588,7 +604,7 @@ export class Call {
     // Nothing is sent before the far end's SDP says where to; the bridge sets the direction from each answer.
     rtp.setDirection('inactive');
     rtp.onInactive(() => {
-      if (this.statusValue === 'ESTABLISHED') this.failCall({ info: FAILED_BY_RTP_ACTIVITY });
+      if (this.statusValue === 'ESTABLISHED') this.finish('FAILED', { info: FAILED_BY_RTP_ACTIVITY });
     });
     this.sdp = new SipSdpSession({
       address: media.publicIp,
@@ -602,7 +618,7 @@ export class Call {
   private async playDtmf(request: DtmfRequest): Promise<void> {
     const sip = this.sip;
     if (this.ended || sip === undefined || sip.state !== SessionState.Established) {
-      return this.refuse('sendDtmf', `sendDtmf: the call is ${this.describeState()}`);
+      return this.fail('sendDtmf', `sendDtmf: the call is ${this.describeState()}`);
     }
     const decision = await this.host.hooks.invoke('sendDtmf', { callId: this.callId, dtmf: request.dtmf, type: request.type }, this.context());
     if (this.ended) return;
@@ -613,17 +629,17 @@ export class Call {
     try {
       const digits = validateDtmf(dtmf);
       if (type === 'RFC2833') {
-        if (this.bridge === undefined) return this.refuse('sendDtmf', 'sendDtmf: no media yet');
+        if (this.bridge === undefined) return this.fail('sendDtmf', 'sendDtmf: no media yet');
         await this.bridge.sendDtmf(digits);
         return;
       }
       for (const digit of digits) {
         const response = type === 'INFO_RELAY' ? await sip.sendDtmf(digit) : await sip.sendInfo(DTMF, Buffer.from(digit, 'utf8'));
-        if (response.status >= 300) return this.refuse('sendDtmf', `sendDtmf: ${describeResponse(response)}`);
+        if (response.status >= 300) return this.fail('sendDtmf', `sendDtmf: ${describeResponse(response)}`);
       }
     } catch (e) {
       if (e instanceof InvalidDtmfError || e instanceof MediaException || e instanceof SipException) {
-        return this.refuse('sendDtmf', `sendDtmf: ${e.message}`);
+        return this.fail('sendDtmf', `sendDtmf: ${e.message}`);
       }
       throw e;
     }
@@ -640,19 +656,12 @@ export class Call {
     if (this.announced) this.host.deliver({ type: 'callStatus', call: clientView(event, clientExclude) });
   }
 
-  /** `fail` about this call (the SDK shows it as WARN; the call's status is unchanged by it). */
+  /**
+   * `fail` about this call, naming the event it concerns or the call message that could not be carried out (the
+   * SDK shows it as WARN; the call goes on as it was).
+   */
   private fail(apiMethod: FailureSubject, info: string): void {
     this.host.deliver({ type: 'failed', failure: { apiMethod, info, callId: this.callId } });
-  }
-
-  /** A call message that cannot be carried out now: `fail` naming the message; the call goes on. */
-  private refuse(message: CallMessage, info: string): void {
-    this.fail(message, info);
-  }
-
-  /** The call failed on our side (ICE, RTP inactivity, codecs): FAILED, and the SIP side is ended. */
-  private failCall(detail: StatusDetail): void {
-    this.finish('FAILED', detail);
   }
 
   /**
@@ -694,7 +703,7 @@ export class Call {
     step.catch((err: unknown) => {
       this.log.error({ err }, 'call failed unexpectedly');
       if (this.sip instanceof Invitation && this.isRinging(this.sip)) this.endIncoming(500, 'FAILED', { info: 'Failed by error' });
-      else this.failCall({ info: 'Failed by error' });
+      else this.finish('FAILED', { info: 'Failed by error' });
     });
   }
 
@@ -709,8 +718,4 @@ export class Call {
   private context(): HookContext {
     return this.host.hookContext();
   }
-}
-
-function serializeText(response: SipResponse): string {
-  return serializeMessage(response).toString('utf8');
 }

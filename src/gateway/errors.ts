@@ -7,10 +7,12 @@ export type GatewayErrorCode =
   | 'INVALID_SIP_SETTINGS'
   /** The session lacks what a SIP operation needs (sipLogin / sipDomain). */
   | 'NO_SIP_IDENTITY'
-  /** A message `to` that is not a SIP address. */
+  /** A message `to`, call `callee` or transfer `target` that is not a SIP address. */
   | 'INVALID_TARGET'
   /** A hook answered a field the operation cannot use (OVERWRITE of `to`, `body` or `contentType`). */
-  | 'BAD_HOOK_ANSWER';
+  | 'BAD_HOOK_ANSWER'
+  /** A call's `inviteParameters` that cannot become header fields of the INVITE. */
+  | 'BAD_INVITE_PARAMETERS';
 
 export class GatewayError extends Error {
   override name = 'GatewayError';
