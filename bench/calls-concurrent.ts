@@ -4,7 +4,9 @@
  * callhook's CPU (% of one core, from its own process), its memory per call (JS heap and RSS over the idle
  * baseline), the packet loss of the round trip (every packet echoed by sipp must come back) and the round-trip time
  * through the relay (p50/p99: browser → callhook → sipp → callhook → browser, so callhook is crossed twice each
- * way). It stops after the first step above 80 % of a core, or with loss.
+ * way). Lost packets are attributed with the kernel's receive-buffer drop counters (/proc/net/udp): callhook's own
+ * sockets, sipp's echo socket, or the rest. It stops after the first step above 80 % of a core, or where callhook's
+ * sockets dropped packets, or where loss is not explained by the peers' drops.
  *
  *   node --import tsx bench/calls-concurrent.ts [maxCalls=300] [step=50] [windowSeconds=10]
  */
@@ -65,11 +67,13 @@ try {
       `${percentile(setups, 50).toFixed(0)} ms`.padStart(9),
     ];
     console.log(row.join(' | '));
-    if (w.echoed < w.sent) {
-      const d = (k: keyof typeof drops0) => drops1[k] - drops0[k];
-      console.log(`      lost ${w.sent - w.echoed} of ${w.sent}; receive-buffer drops: sipp ${d('sipp')}, callhook RTP ${d('rtp')}, callhook WebRTC ${d('webrtc')}, other sockets ${d('other')}`);
+    const d = (k: keyof typeof drops0) => drops1[k] - drops0[k];
+    const lost = w.sent - w.echoed;
+    if (lost > 0) {
+      console.log(`      lost ${lost} of ${w.sent}; receive-buffer drops: sipp ${d('sipp')}, callhook RTP ${d('rtp')}, callhook WebRTC ${d('webrtc')}, other sockets ${d('other')}`);
     }
-    if (cpu > CPU_LIMIT || w.echoed < w.sent) break;
+    const callhookLoss = d('rtp') + d('webrtc') > 0 || lost > d('sipp') + d('other');
+    if (cpu > CPU_LIMIT || callhookLoss) break;
   }
 } finally {
   await bench.hangUpAll().catch((err: unknown) => console.error('hang-up failed', err));

@@ -105,6 +105,9 @@ export class BrowserPeer {
 
   private listen(): void {
     const dtls = this.transceiver!.sender.dtlsTransport;
+    // Packets are read straight from the transport; werift's receiver pipeline is not needed (and costs CPU the
+    // load client of bench/media-relay.ts cannot spare).
+    dtls.onRtp.allUnsubscribe();
     dtls.onRtp.subscribe((p: WeriftRtpPacket) => {
       const h = p.header;
       const r: ReceivedRtp = {
@@ -190,7 +193,7 @@ export function g711Packet(payloadType: number, seq: number, ssrc: number, paylo
 
 /**
  * werift reads ICE and DTLS parameters from every media description of an answer, even one rejected with port 0,
- * and fails the whole connection without them; browsers do not need them there (RFC 8843 §7.3.3). The test peer
+ * and fails the whole connection without them; browsers do not need them there. The test peer
  * copies them from the first accepted stream.
  */
 function withCredentialsOnRejected(sdp: string): string {

@@ -12,6 +12,8 @@
  * after the first step above 80 % of a core or with loss.
  *
  *   node --import tsx bench/media-relay.ts [maxCalls=400] [windowSeconds=10]
+ *
+ * With MEDIA_BENCH_PROF=<dir>, the server process writes a V8 CPU profile there (--cpu-prof) when it exits.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -109,7 +111,10 @@ function tick(calls: Call[]): void {
 
 console.log(`machine: ${machine()}, node ${process.version}`);
 const child = fork(fileURLToPath(new URL('./media-relay-server.ts', import.meta.url)), [], {
-  execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.MEDIA_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.MEDIA_BENCH_PROF] : [])],
+  execArgv: [
+    '--import', 'tsx', '--expose-gc',
+    ...(process.env.MEDIA_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MEDIA_BENCH_PROF}`] : []),
+  ],
 });
 await nextMessage(child, (m) => m.type === 'ready');
 const idle = await serverStats(child);

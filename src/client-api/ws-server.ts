@@ -1,7 +1,7 @@
 /**
  * The client endpoint (client-protocol.md "Endpoint and framing"): an HTTP server on `wsPort` — and an HTTPS one on
- * `wssPort` when a certificate is configured — that upgrades any path to a WebSocket (ws 8) and serves the
- * placeholder page at `/`. It owns what is per socket or per server: the sessions-per-IP limit, the keep-alive
+ * `wssPort` when a certificate is configured — that upgrades any path to a WebSocket (ws 8) and serves the web
+ * phone at `/` (./web-phone.ts). It owns what is per socket or per server: the sessions-per-IP limit, the keep-alive
  * ticker, and closing everything at stop. Frames are ClientConnection's business.
  */
 import { readFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import type { Gateway } from '../gateway/index.ts';
 import { displayAddress } from '../gateway/ids.ts';
 import { ClientConnection } from './connection.ts';
 import { failFrame } from './frames.ts';
-import { servePlaceholder } from './placeholder-page.ts';
+import { serveWebPhone } from './web-phone.ts';
 
 export type ClientApiConfig = Pick<
   Config,
@@ -64,10 +64,10 @@ export class ClientApiServer {
   static async start(o: ClientApiOptions): Promise<ClientApiServer> {
     const api = new ClientApiServer(o);
     try {
-      api.wsBound = await api.listen(createServer(servePlaceholder), o.config.wsPort);
+      api.wsBound = await api.listen(createServer(serveWebPhone), o.config.wsPort);
       if (o.config.tlsCert !== undefined && o.config.tlsKey !== undefined) {
         const tls = { cert: readFileSync(o.config.tlsCert), key: readFileSync(o.config.tlsKey) };
-        api.wssBound = await api.listen(createHttpsServer(tls, servePlaceholder), o.config.wssPort);
+        api.wssBound = await api.listen(createHttpsServer(tls, serveWebPhone), o.config.wssPort);
       }
     } catch (e) {
       await api.close();

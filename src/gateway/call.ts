@@ -26,7 +26,7 @@ import type { Logger } from '../log.ts';
 import { redactSipText } from '../log.ts';
 import type { HookContext, HookEngine, JsonObject } from '../hooks/types.ts';
 import {
-  chooseAudio, FAILED_BY_RTP_ACTIVITY, g711Of, isPlainRtpProfile, MediaBridge, MediaException, MediaStateError,
+  chooseAudio, FAILED_BY_RTP_ACTIVITY, g711Of, NO_COMMON_CODECS, isPlainRtpProfile, MediaBridge, MediaException, MediaStateError,
   NoCommonCodecError, parseSdp, RtpLeg, serializeSdp, SipSdpSession, type G711Name, type NegotiatedAudio, type WebRtcLeg,
 } from '../media/index.ts';
 import { mediaDirection, receives } from '../media/sdp/direction.ts';
@@ -400,6 +400,8 @@ export class Call {
       if (e instanceof GatewayError) return this.finish('FAILED', { info: e.message });
       throw e;
     }
+    // Without G.711 in `codecs` nothing can be relayed (no transcoding).
+    if (this.host.media.codecs.length === 0) return this.finish('FAILED', { info: NO_COMMON_CODECS });
     const leg = this.host.media.engine.createLeg({ codecs: this.host.media.codecs });
     this.attachLeg(leg);
     let answer: string;
@@ -432,6 +434,7 @@ export class Call {
     // The law comes from the SIP offer (the browser then gets only that one); a no-SDP INVITE leaves the choice to
     // the browser among the configured laws.
     let laws: readonly G711Name[] = this.host.media.codecs;
+    if (laws.length === 0) return this.endIncoming(NOT_ACCEPTABLE_HERE, 'FAILED', { info: NO_COMMON_CODECS });
     if (invitation.offer !== undefined) {
       try {
         const choice = chooseAudio(parseSdp(invitation.offer.toString('utf8')), laws, isPlainRtpProfile);

@@ -22,7 +22,7 @@ import { MediaStateError, NoCommonCodecError } from './errors.ts';
 import { Listeners } from './events.ts';
 import type { RtpLeg, RtpLegStats } from './rtp-leg.ts';
 import type { RtpPacket } from './rtp/packet.ts';
-import { RtpStreamRewriter } from './rtp/rewriter.ts';
+import { RtpStreamRewriter, type RewrittenHeader } from './rtp/rewriter.ts';
 import {
   digitPackets, dtmfEvents, TelephoneEventDetector, type DetectedEvent, type DigitOptions,
 } from './rtp/telephone-event.ts';
@@ -77,7 +77,7 @@ export class MediaBridge {
   private readonly counters = {
     toSip: { forwarded: 0, dropped: 0 }, toWebrtc: { forwarded: 0, dropped: 0 }, dtmfSent: 0, dtmfReceived: 0,
   };
-  /** Set while an injected digit is on the wire: the browser's audio towards SIP waits (RFC 4733 §2.5.1.3). */
+  /** Set while an injected digit is on the wire: the tone replaces the browser's audio towards SIP, as on a phone. */
   private injecting = false;
   private dtmfQueue: Promise<void> = Promise.resolve();
   /** The injected DTMF is one more source of the stream towards SIP, with its own SSRC and numbering. */
@@ -112,17 +112,21 @@ export class MediaBridge {
   }
 
   /**
-   * Sends digits to the SIP peer as RFC 4733 events on the negotiated payload type, one after the other; calls
-   * queue behind each other. Resolves when the last end packet is sent (or the bridge closes). Throws
-   * DtmfDigitError for a bad digit, MediaStateError when the peer did not negotiate telephone-event.
+   * Sends digits to the SIP peer as RFC 4733 events on the negotiated payload type, one after the other, a gap
+   * after each; calls queue behind each other. Resolves when the digits are played (or the bridge closed). Rejects
+   * with DtmfDigitError for a bad digit, MediaStateError when the peer did not negotiate telephone-event, RangeError
+   * for bad timing options.
    */
-  sendDtmf(digits: string, options: DtmfOptions = {}): Promise<void> {
+  async sendDtmf(digits: string, options: DtmfOptions = {}): Promise<void> {
     if (this.closed) throw new MediaStateError('the media bridge is closed');
     if (!this.sip.telephoneEvent) throw new MediaStateError('the SIP peer did not negotiate telephone-event');
     const events = dtmfEvents(digits);
     const o = { ...this.o.dtmf, ...options };
-    this.dtmfQueue = this.dtmfQueue.then(() => this.playDigits(events, o));
-    return this.dtmfQueue;
+    digitPackets(events[0]!, o); // checks the options before anything is queued
+    const played = this.dtmfQueue.then(() => this.playDigits(events, o));
+    // A later call waits for this one, not for its success.
+    this.dtmfQueue = played.catch(() => undefined);
+    return played;
   }
 
   stats(): MediaBridgeStats {
@@ -159,12 +163,7 @@ export class MediaBridge {
     }
     const h = p.header;
     const w = this.toSip.rewrite(h.ssrc, h.sequenceNumber, h.timestamp, h.marker, performance.now());
-    const sent = this.o.rtp.send({
-      header: { marker: w.marker, payloadType: out, sequenceNumber: w.sequenceNumber, timestamp: w.timestamp, ssrc: w.ssrc, csrcs: [] },
-      payload: p.payload,
-      paddingSize: 0,
-    });
-    if (sent) this.counters.toSip.forwarded++;
+    if (this.o.rtp.send(packetOf(w, out, p.payload))) this.counters.toSip.forwarded++;
     else this.counters.toSip.dropped++;
   }
 
@@ -188,11 +187,7 @@ export class MediaBridge {
     }
     const h = p.header;
     const w = this.toWebrtc.rewrite(h.ssrc, h.sequenceNumber, h.timestamp, h.marker, performance.now());
-    this.o.webrtc.sendRtp({
-      header: { marker: w.marker, payloadType: out, sequenceNumber: w.sequenceNumber, timestamp: w.timestamp, ssrc: w.ssrc, csrcs: [] },
-      payload: p.payload,
-      paddingSize: 0,
-    });
+    this.o.webrtc.sendRtp(packetOf(w, out, p.payload));
     this.counters.toWebrtc.forwarded++;
   }
 
@@ -232,11 +227,7 @@ export class MediaBridge {
     const src = this.dtmfSource;
     src.sequence = (src.sequence + 1) & 0xffff;
     const w = this.toSip.rewrite(src.ssrc, src.sequence, timestamp, marker, performance.now());
-    this.o.rtp.send({
-      header: { marker: w.marker, payloadType: te.payloadType, sequenceNumber: w.sequenceNumber, timestamp: w.timestamp, ssrc: w.ssrc, csrcs: [] },
-      payload,
-      paddingSize: 0,
-    });
+    this.o.rtp.send(packetOf(w, te.payloadType, payload));
   }
 
   private readonly listenerFailed = (err: unknown): void => {
@@ -251,6 +242,17 @@ function checkSameLaw(browser: WebRtcMedia, sip: NegotiatedAudio): void {
   if (a === undefined || a !== b) {
     throw new NoCommonCodecError(`the browser uses ${browser.codec.encoding}, the SIP peer ${sip.codec.encoding}`);
   }
+}
+
+/** An outgoing packet: the rewritten header fields, the payload type of the leg it goes to, the payload as it came. */
+function packetOf(h: RewrittenHeader, payloadType: number, payload: Buffer): RtpPacket {
+  return {
+    header: {
+      marker: h.marker, payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, csrcs: [],
+    },
+    payload,
+    paddingSize: 0,
+  };
 }
 
 function randomSsrc(): number {

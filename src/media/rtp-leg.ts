@@ -50,7 +50,10 @@ const DEFAULT_INACTIVITY_MS = 60_000;
 const MAX_CHECK_INTERVAL_MS = 1_000;
 
 export class RtpLeg {
+  /** Where RTP goes: the SDP's address until packets come from elsewhere (symmetric RTP). */
   private target: { address: string; port: number } | undefined;
+  /** The address of the latest SDP, to tell a new one from a repeated one. */
+  private sdpTarget: RtpTarget | undefined;
   /** Nothing is sent, and inactivity not watched, until an offer/answer outcome is applied (setDirection). */
   private direction: Direction = 'inactive';
   private lastRtpAt = Date.now();
@@ -107,10 +110,15 @@ export class RtpLeg {
   }
 
   /**
-   * Where the peer's SDP says to send (undefined: nowhere, RFC 3264 §8.4). A new SDP (re-INVITE) replaces the
-   * latched address; symmetric RTP latches again when packets come from elsewhere.
+   * Where the peer's SDP says to send (undefined: nowhere, RFC 3264 §8.4). An SDP with a new address (re-INVITE)
+   * replaces the latched one, and symmetric RTP latches again when packets come from elsewhere; an SDP that repeats
+   * the address (a session refresh, a hold) keeps the latched address.
    */
   setRemote(target: RtpTarget | undefined): void {
+    const previous = this.sdpTarget;
+    const same = target && previous && target.address === previous.address && target.port === previous.port;
+    this.sdpTarget = target;
+    if (same && this.target) return;
     this.target = target ? { address: target.address, port: target.port } : undefined;
   }
 

@@ -14,7 +14,8 @@
  *   would turn DTMF (telephone-event) into noise.
  */
 import {
-  RTCPeerConnection, RTCRtpCodecParameters, RtpHeader as WeriftRtpHeader, type RTCRtpTransceiver, type RtpPacket as WeriftRtpPacket,
+  RTCPeerConnection, RTCRtpCodecParameters, RtpHeader as WeriftRtpHeader, type RTCRtpTransceiver,
+  type RtpPacket as WeriftRtpPacket,
 } from 'werift';
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../log.ts';
@@ -31,7 +32,9 @@ import { mediaCandidates } from './sdp/ice.ts';
 import type { SessionDescription } from './sdp/model.ts';
 import { parseSdp } from './sdp/parse.ts';
 import { serializeSdp } from './sdp/serialize.ts';
-import { completeBrowserAnswer, liftIceLite, prepareBrowserOffer, readBrowserAnswer, useDefaultCandidate } from './sdp/webrtc.ts';
+import {
+  completeBrowserAnswer, liftIceLite, prepareBrowserOffer, readBrowserAnswer, useDefaultCandidate,
+} from './sdp/webrtc.ts';
 
 export interface WeriftEngineOptions {
   /** Address the ICE sockets bind (config `localIp`). */
@@ -227,8 +230,8 @@ class WeriftLeg implements WebRtcLeg {
   private watch(pc: RTCPeerConnection): void {
     const transport = this.transceiver?.sender.dtlsTransport;
     // werift's receiver pipeline (routing by SSRC, statistics, receiver reports, NACK, TWCC) serves media werift
-    // consumes itself. The relay takes RTP straight from the transport, so that pipeline is detached: it cost about
-    // a fifth of the leg's CPU per packet. RTCP from the browser still reaches werift.
+    // consumes itself. The relay takes RTP straight from the transport (whatever SSRC the browser uses), so that
+    // pipeline is detached and costs nothing per packet. RTCP from the browser still reaches werift's sender.
     transport?.onRtp.allUnsubscribe();
     transport?.onRtp.subscribe((p) => this.received(p));
     pc.connectionStateChange.subscribe((s) => {
@@ -239,6 +242,7 @@ class WeriftLeg implements WebRtcLeg {
       } else if (s === 'failed' || s === 'closed') {
         this.fail(pc);
       }
+      // 'disconnected' (consent freshness, RFC 7675) may recover; an ICE-lite agent does not check consent anyway.
     });
   }
 
@@ -264,6 +268,8 @@ class WeriftLeg implements WebRtcLeg {
   }
 
   private startConnecting(): void {
+    // close() may have run while werift was busy with the SDP.
+    if (this.stateValue === 'closed') throw new MediaStateError('WebRTC leg was closed during negotiation');
     this.transition('connecting');
     this.connectTimer = setTimeout(() => {
       if (this.pc) this.fail(this.pc);
@@ -275,7 +281,8 @@ class WeriftLeg implements WebRtcLeg {
     if (this.stateValue === 'failed' || this.stateValue === 'closed') return;
     clearTimeout(this.connectTimer);
     const ice = pc.iceConnectionState;
-    const info = this.stateValue === 'connected' || ice === 'connected' || ice === 'completed' ? FAILED_BY_DTLS : FAILED_BY_ICE;
+    const iceUp = this.stateValue === 'connected' || ice === 'connected' || ice === 'completed';
+    const info = iceUp ? FAILED_BY_DTLS : FAILED_BY_ICE;
     this.engine.logger?.info({ ice, connection: pc.connectionState, info }, 'WebRTC leg failed');
     this.transition('failed', info);
   }
@@ -289,7 +296,9 @@ class WeriftLeg implements WebRtcLeg {
   }
 
   private expectFresh(what: string): void {
-    if (this.stateValue !== 'new' || this.pc) throw new MediaStateError(`${what} on a leg that already negotiated (${this.stateValue})`);
+    if (this.stateValue !== 'new' || this.pc) {
+      throw new MediaStateError(`${what} on a leg that already negotiated (${this.stateValue})`);
+    }
   }
 
   private readonly listenerFailed = (err: unknown): void => {
@@ -300,8 +309,15 @@ class WeriftLeg implements WebRtcLeg {
 /** Our SDP once werift has gathered its host candidate; throws CandidateGatheringError when it has none. */
 async function gathered(pc: RTCPeerConnection): Promise<SessionDescription> {
   if (pc.iceGatheringState !== 'complete') {
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, GATHER_TIMEOUT_MS).unref());
-    await Promise.race([pc.iceGatheringStateChange.watch((s) => s === 'complete'), timeout]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([pc.iceGatheringStateChange.watch((s) => s === 'complete'), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
   const local = pc.localDescription;
   const sdp = local ? parseSdp(local.sdp) : undefined;
@@ -312,7 +328,9 @@ async function gathered(pc: RTCPeerConnection): Promise<SessionDescription> {
 }
 
 function weriftCodec(f: Readonly<PayloadFormat>): RTCRtpCodecParameters {
-  const c = new RTCRtpCodecParameters({ mimeType: `audio/${f.encoding}`, clockRate: f.clockRate, payloadType: f.payloadType });
+  const c = new RTCRtpCodecParameters({
+    mimeType: `audio/${f.encoding}`, clockRate: f.clockRate, payloadType: f.payloadType,
+  });
   if (f.fmtp !== undefined) c.parameters = f.fmtp;
   return c;
 }

@@ -89,10 +89,17 @@ describe('RtpLeg', () => {
       assert.equal(sdpPeer.received.length, 1);
       assert.equal(leg.stats().remote, `${LOOPBACK}:${natPeer.port}`);
       assert.equal(got[0]!.header.ssrc, 0xabc);
-      // A re-INVITE's new address replaces the latched one.
+      // A re-INVITE repeating the address (hold, session refresh) keeps the latched one…
       leg.setRemote(target(sdpPeer));
       leg.send(g711Packet(0, 3, 9));
-      await until('the packet at the new SDP address', () => sdpPeer.received.length === 2);
+      await until('the packet still at the NAT address', () => natPeer.received.length === 2);
+      // …one with a new address replaces it.
+      const movedPeer = await UdpRtpPeer.open();
+      leg.setRemote(target(movedPeer));
+      leg.send(g711Packet(0, 4, 9));
+      await until('the packet at the new SDP address', () => movedPeer.received.length === 1);
+      await movedPeer.close();
+      assert.equal(sdpPeer.received.length, 1);
     } finally {
       await leg.close();
       await sdpPeer.close();

@@ -1,5 +1,5 @@
 /**
- * One continuous outgoing RTP stream made from packets of changing sources (RFC 3550 §5.1, §8.2): the far end of a
+ * One continuous outgoing RTP stream made from packets of changing sources (RFC 3550 §5.1): the far end of a
  * re-INVITE that restarts its stream, a browser that renegotiates, or DTMF packets the relay injects. The
  * receiver must see one SSRC whose sequence numbers go up by one per packet and whose timestamps keep pace with
  * the wall clock, or it drops packets or resets its jitter buffer.

@@ -12,7 +12,7 @@
  *
  * E marks the end of the event, R is reserved (sent as 0, ignored), volume is the power level in −dBm0 (0–63),
  * duration counts timestamp units since the event began. Every packet of one event carries the event's start
- * timestamp (§2.5.1.1).
+ * timestamp (§2.2.1).
  */
 import { MediaException, RtpParseError } from '../errors.ts';
 
@@ -46,7 +46,7 @@ export function encodeTelephoneEvent(e: TelephoneEvent): Buffer {
   return buf;
 }
 
-/** Reads the first event of a payload (§2.3; redundant events of §2.5.1.5 are not used by telephones). */
+/** Reads the first event of a payload (§2.3; several events in one payload, §2.5.1.5, are not used by phones). */
 export function decodeTelephoneEvent(payload: Buffer): TelephoneEvent {
   if (payload.length < TELEPHONE_EVENT_SIZE) {
     throw new RtpParseError(`telephone-event payload of ${payload.length} bytes < 4`);
@@ -89,7 +89,7 @@ export interface DigitOptions {
 /** One packet of a digit: sent `atMs` after the first, all with the event's start timestamp. */
 export interface DigitPacket {
   atMs: number;
-  /** Set on the first packet of the event only (§2.5.1.1). */
+  /** Set on the first packet of the event only (§2.2.2). */
   marker: boolean;
   payload: Buffer;
 }
@@ -104,14 +104,17 @@ export function digitPackets(event: number, o: DigitOptions = {}): DigitPacket[]
   const ticksPerMs = (o.clockRate ?? 8000) / 1000;
   const volume = o.volume ?? 10;
   const endPackets = o.endPackets ?? 3;
-  if (durationMs <= 0 || intervalMs <= 0 || endPackets < 1) throw new RangeError('DTMF duration, interval and end packets must be positive');
+  if (durationMs <= 0 || intervalMs <= 0 || endPackets < 1) {
+    throw new RangeError('DTMF duration, interval and end packets must be positive');
+  }
   const total = Math.min(Math.round(durationMs * ticksPerMs), 0xffff);
   const step = Math.round(intervalMs * ticksPerMs);
   const updates = Math.max(Math.ceil(durationMs / intervalMs) - 1, 0);
   const out: DigitPacket[] = [];
   for (let i = 0; i < updates; i++) {
     const duration = Math.min((i + 1) * step, total);
-    out.push({ atMs: i * intervalMs, marker: i === 0, payload: encodeTelephoneEvent({ event, end: false, volume, duration }) });
+    const payload = encodeTelephoneEvent({ event, end: false, volume, duration });
+    out.push({ atMs: i * intervalMs, marker: i === 0, payload });
   }
   for (let i = 0; i < endPackets; i++) {
     out.push({

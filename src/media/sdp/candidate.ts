@@ -33,7 +33,9 @@ export function parseCandidate(value: string): IceCandidate {
   const bad: (why: string) => never = (why) => {
     throw new SdpParseError(`a=candidate:${value}: ${why}`);
   };
-  if (f.length < 8 || f[6] !== 'typ') bad("needs '<foundation> <component> <transport> <priority> <address> <port> typ <type>'");
+  if (f.length < 8 || f[6] !== 'typ') {
+    bad("needs '<foundation> <component> <transport> <priority> <address> <port> typ <type>'");
+  }
   const [foundation, component, transport, priority, address, port, , type] = f as string[] as [
     string, string, string, string, string, string, string, string,
   ];

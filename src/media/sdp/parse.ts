@@ -89,7 +89,9 @@ function parseOrigin(value: string, p: LineReader): Origin {
   if (f.length !== 6 || f.some((x) => x === '')) {
     p.fail(`o= needs '<username> <sess-id> <sess-version> <nettype> <addrtype> <address>', got '${value}'`);
   }
-  const [username, sessionId, sessionVersion, netType, addrType, address] = f as [string, string, string, string, string, string];
+  const [username, sessionId, sessionVersion, netType, addrType, address] = f as [
+    string, string, string, string, string, string,
+  ];
   if (!isDigits(sessionId) || !isDigits(sessionVersion)) p.fail(`o= session id and version must be numbers, got '${value}'`);
   return { username, sessionId, sessionVersion, netType, addrType, address };
 }

@@ -77,7 +77,6 @@ export class SipSdpSession {
   /** Reads the peer's answer to our last offer (in a 18x or 2xx, or an ACK). Throws NoCommonCodecError. */
   readAnswer(answer: SessionDescription): NegotiatedAudio {
     if (!this.offered) throw new RangeError('readAnswer without an offer');
-    const { formats: offered, direction: offeredDirection } = this.offered;
     const media = answer.media[0];
     if (answer.media.length !== 1 || !media || media.type !== 'audio' || media.port === 0) {
       throw new NoCommonCodecError('the answer rejects the audio stream');
@@ -87,22 +86,27 @@ export class SipSdpSession {
       const law = g711Of(f);
       return law !== undefined && this.codecs.includes(law);
     });
-    if (!codec) throw new NoCommonCodecError(`the answer has ${formats.map((f) => f.encoding).join(', ') || 'no format'}`);
-    const ours = offered.find((f) => g711Of(f) === g711Of(codec))!;
+    if (!codec) {
+      throw new NoCommonCodecError(`the answer has ${formats.map((f) => f.encoding).join(', ') || 'no format'}`);
+    }
+    const offered = this.offered.formats;
+    const ourCodec = offered.find((f) => g711Of(f) === g711Of(codec))!;
     const ourEvent = offered.find(isTelephoneEvent8000);
-    const theirEvent = formats.find(isTelephoneEvent8000);
+    const theirEvent = ourEvent && formats.find(isTelephoneEvent8000);
     // We never offer rtcp-mux to a SIP peer, so it is not in use whatever the answer says (RFC 5761 §5.1.1); RTCP
     // arriving on the RTP port is still recognised by the RTP leg.
-    const muxed = false;
-    const n = negotiated(codec, ours.payloadType, theirEvent && ourEvent ? [theirEvent, ourEvent.payloadType] : undefined);
-    n.remote = rtpTarget(answer, media, muxed);
-    n.rtcpMux = muxed;
+    const remote = rtpTarget(answer, media, false);
     // Our direction is what we offered, cut down to what the answer allows (RFC 3264 §6.1 seen from the offerer).
-    n.direction = withoutSendWhenUnreachable(answerDirection(mediaDirection(answer, media), offeredDirection), n.remote);
-    const pt = ptime(media);
-    if (pt !== undefined) n.ptime = pt;
-    this.codecs = [g711Of(codec)!];
-    return n;
+    const direction = answerDirection(mediaDirection(answer, media), this.offered.direction);
+    const n: NegotiatedAudio = {
+      codec, receive: { codec: ourCodec.payloadType }, rtcpMux: false,
+      direction: withoutSendWhenUnreachable(direction, remote),
+    };
+    if (theirEvent) {
+      n.telephoneEvent = theirEvent;
+      n.receive.telephoneEvent = ourEvent.payloadType;
+    }
+    return this.settle(n, remote, media);
   }
 
   /**
@@ -110,24 +114,38 @@ export class SipSdpSession {
    * hold the peer); the answer's direction is that, cut down to what the offer allows. Every offered stream is
    * answered, the ones not used with port 0 (RFC 3264 §6). Throws NoCommonCodecError.
    */
-  createAnswer(offer: SessionDescription, direction: Direction = 'sendrecv'): { sdp: SessionDescription; media: NegotiatedAudio } {
+  createAnswer(
+    offer: SessionDescription,
+    direction: Direction = 'sendrecv',
+  ): { sdp: SessionDescription; media: NegotiatedAudio } {
     const choice = chooseAudio(offer, this.codecs, isPlainRtpProfile);
-    const offeredMedia = offer.media[choice.index]!;
-    const muxed = rtcpMux(offeredMedia);
-    const remote = rtpTarget(offer, offeredMedia, muxed);
-    const answered = withoutSendWhenUnreachable(answerDirection(mediaDirection(offer, offeredMedia), direction), remote);
-    // RFC 3264 §6.1: the answer uses the offer's payload type numbers.
-    const formats = choice.telephoneEvent && this.o.telephoneEvent !== false ? [choice.codec, choice.telephoneEvent] : [choice.codec];
-    const media = offer.media.map((m, i) => (i === choice.index ? this.audioMedia(formats, answered, m.protocol) : rejected(m)));
+    const offered = offer.media[choice.index]!;
+    const muxed = rtcpMux(offered);
+    const remote = rtpTarget(offer, offered, muxed);
+    const answered = withoutSendWhenUnreachable(answerDirection(mediaDirection(offer, offered), direction), remote);
+    // RFC 3264 §6.1: the answer uses the offer's payload type numbers, so both sides use the same ones.
+    const event = this.o.telephoneEvent === false ? undefined : choice.telephoneEvent;
+    const formats = event ? [choice.codec, event] : [choice.codec];
+    const media = offer.media.map((m, i) =>
+      i === choice.index ? this.audioMedia(formats, answered, m.protocol) : rejected(m));
     if (muxed) media[choice.index]!.attributes.push({ name: 'rtcp-mux' });
-    const n = negotiated(choice.codec, choice.codec.payloadType, formats[1] ? [formats[1], formats[1].payloadType] : undefined);
+    const n: NegotiatedAudio = {
+      codec: choice.codec, receive: { codec: choice.codec.payloadType }, rtcpMux: muxed, direction: answered,
+    };
+    if (event) {
+      n.telephoneEvent = event;
+      n.receive.telephoneEvent = event.payloadType;
+    }
+    return { sdp: this.stamp(media), media: this.settle(n, remote, offered) };
+  }
+
+  /** Completes an outcome with the destination and packet time, and keeps only its law for later offers. */
+  private settle(n: NegotiatedAudio, remote: RtpTarget | undefined, peerMedia: MediaDescription): NegotiatedAudio {
     if (remote) n.remote = remote;
-    n.rtcpMux = muxed;
-    n.direction = answered;
-    const pt = ptime(offeredMedia);
+    const pt = ptime(peerMedia);
     if (pt !== undefined) n.ptime = pt;
-    this.codecs = [g711Of(choice.codec)!];
-    return { sdp: this.stamp(media), media: n };
+    this.codecs = [g711Of(n.codec)!];
+    return n;
   }
 
   private audioMedia(formats: PayloadFormat[], direction: Direction, protocol = 'RTP/AVP'): MediaDescription {
@@ -167,15 +185,6 @@ function rejected(offered: MediaDescription): MediaDescription {
     type: offered.type, port: 0, protocol: offered.protocol, formats: [...offered.formats], connections: [],
     bandwidths: [], attributes: [],
   };
-}
-
-function negotiated(codec: PayloadFormat, receiveCodec: number, event: [PayloadFormat, number] | undefined): NegotiatedAudio {
-  const n: NegotiatedAudio = { codec, receive: { codec: receiveCodec }, rtcpMux: false, direction: 'sendrecv' };
-  if (event) {
-    n.telephoneEvent = event[0];
-    n.receive.telephoneEvent = event[1];
-  }
-  return n;
 }
 
 /** RFC 3264 §8.4: with c=0.0.0.0 (or port 0) nothing is sent, whatever the direction attribute says. */

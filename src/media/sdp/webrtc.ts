@@ -2,7 +2,7 @@
  * The browser side of the SDP exchanges (JSEP, RFC 8829, over the WCS protocol): what the WebRTC engine is shown
  * of a browser's offer, and how its answer is completed before it goes back to the browser.
  *
- * The engine only ever sees one audio stream carrying the G.711 law(s) the SIP side can take plus
+ * The engine only ever sees one audio stream carrying the one G.711 law the SIP side can take plus
  * telephone-event/8000. Chrome also offers telephone-event/48000 (for Opus), and werift matches formats by name
  * only, so it would otherwise answer both; video and data streams would make it fail outright. Everything the
  * engine does not see is answered here as rejected (port 0), in the offer's order, as RFC 3264 §6 requires.
@@ -41,11 +41,15 @@ export function prepareBrowserOffer(offer: SessionDescription, accepted: readonl
 
 /**
  * The engine's answer to a prepared offer, completed for the browser: one media description per offered one in
- * the same order, the unused ones rejected with port 0 and their mid kept (RFC 8843 §7.3.3 needs it to match
- * them), and the default candidate written in c= and m= (RFC 8839 §4.2.1.2 — an ICE-lite agent's only candidates
- * are host candidates).
+ * the same order, the unused ones rejected with port 0 and their mid kept (JSEP wants a mid on every media
+ * description, to match them up), and the default candidate written in c= and m= (RFC 8839's default destination;
+ * an ICE-lite agent's only candidates are host candidates).
  */
-export function completeBrowserAnswer(engineAnswer: SessionDescription, offer: SessionDescription, index: number): SessionDescription {
+export function completeBrowserAnswer(
+  engineAnswer: SessionDescription,
+  offer: SessionDescription,
+  index: number,
+): SessionDescription {
   const answer = cloneSdp(engineAnswer);
   const audio = answer.media[0];
   if (!audio || answer.media.length !== 1) throw new RangeError('the engine answered other than one stream');
@@ -71,7 +75,7 @@ export function liftIceLite(sdp: SessionDescription): void {
 
 /**
  * Sets c=, the m= port and a=rtcp of a stream to its first UDP host candidate for component 1, which is what
- * peers without ICE would use (RFC 8839 §4.2.1.2, and RFC 5761 §5.1.3 for a=rtcp with rtcp-mux).
+ * peers without ICE would use (RFC 8839's default destination; with rtcp-mux, a=rtcp names the RTP port, RFC 5761).
  */
 export function useDefaultCandidate(media: MediaDescription): void {
   const host = mediaCandidates(media).find((c) => c.type === 'host' && c.component === 1 && c.transport === 'udp');
@@ -107,7 +111,7 @@ function rejectedLike(offered: MediaDescription, audio: MediaDescription): Media
   };
 }
 
-/** Leaves only `streamId` in `a=group:BUNDLE` (RFC 8843 §7.3.3 — rejected streams leave the group). */
+/** Leaves only `streamId` in `a=group:BUNDLE` (RFC 8843: a rejected stream leaves the group). */
 function keepOnlyInBundle(sdp: SessionDescription, streamId: string | undefined): void {
   const isBundle = (value: string | undefined) => (value ?? '').split(' ')[0] === 'BUNDLE';
   const bundle = sdp.attributes.find((a) => a.name === 'group' && isBundle(a.value));

@@ -1,0 +1,169 @@
+/**
+ * MediaBridge rules with a stand-in WebRTC leg (the media-engine seam: any engine will do) and a real RTP leg on
+ * 127.0.0.1: what flows in each SIP direction (RFC 3264 §6.1, §8.4), payload type mapping between the two
+ * negotiations, DTMF refusals and queueing, and that close() closes both legs.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { g711Packet, LOOPBACK, UdpRtpPeer } from '../../bench/media-peers.ts';
+import {
+  DtmfDigitError, Listeners, MediaBridge, MediaStateError, PortPairAllocator, RtpLeg, type Direction, type NegotiatedAudio,
+  type RtpPacket, type WebRtcLeg, type WebRtcLegState, type WebRtcMedia,
+} from '../../src/media/index.ts';
+import { decodeTelephoneEvent, encodeTelephoneEvent } from '../../src/media/rtp/index.ts';
+
+const ports = new PortPairAllocator('RTP ports', 45000, 45999);
+
+/** A connected WebRTC leg that hands its packets to the test. Browser payload types: PCMU 0, telephone-event 126. */
+class FakeWebRtcLeg implements WebRtcLeg {
+  readonly sent: RtpPacket[] = [];
+  readonly rtp = new Listeners<[RtpPacket]>();
+  state: WebRtcLegState = 'connected';
+  readonly localPort = 35000;
+  readonly localSdp = 'v=0';
+  readonly media: WebRtcMedia = {
+    codec: { payloadType: 0, encoding: 'PCMU', clockRate: 8000 },
+    telephoneEvent: { payloadType: 126, encoding: 'telephone-event', clockRate: 8000 },
+  };
+  async setRemoteOffer(): Promise<string> { return ''; }
+  async createOffer(): Promise<string> { return ''; }
+  async setRemoteAnswer(): Promise<void> {}
+  onRtp(fn: (p: RtpPacket) => void): () => void { return this.rtp.on(fn); }
+  onStateChange(): () => void { return () => undefined; }
+  sendRtp(p: RtpPacket): void { this.sent.push(p); }
+  stats() { return { packetsIn: 0, bytesIn: 0, packetsOut: this.sent.length, bytesOut: 0 }; }
+  async close(): Promise<void> { this.state = 'closed'; }
+  /** A packet from the browser. */
+  deliver(pt: number, seq: number, payload: Buffer = Buffer.alloc(160, 1)): void {
+    this.rtp.emit((err) => { throw err; }, { header: { marker: false, payloadType: pt, sequenceNumber: seq, timestamp: seq * 160, ssrc: 0xb0, csrcs: [] }, payload, paddingSize: 0 });
+  }
+}
+
+function negotiated(phone: UdpRtpPeer, direction: Direction, telephoneEvent = true): NegotiatedAudio {
+  const n: NegotiatedAudio = {
+    codec: { payloadType: 0, encoding: 'PCMU', clockRate: 8000 },
+    receive: { codec: 0 },
+    remote: { address: LOOPBACK, port: phone.port, rtcpAddress: LOOPBACK, rtcpPort: phone.port + 1 },
+    rtcpMux: false,
+    direction,
+  };
+  if (telephoneEvent) {
+    n.telephoneEvent = { payloadType: 96, encoding: 'telephone-event', clockRate: 8000 };
+    n.receive.telephoneEvent = 101;
+  }
+  return n;
+}
+
+async function setUp(direction: Direction, telephoneEvent = true) {
+  const phone = await UdpRtpPeer.open();
+  const rtp = await RtpLeg.open({ localAddress: LOOPBACK, ports });
+  const webrtc = new FakeWebRtcLeg();
+  const bridge = new MediaBridge({ webrtc, rtp, sip: negotiated(phone, direction, telephoneEvent) });
+  const toLeg = { address: LOOPBACK, port: rtp.localPort };
+  return { phone, rtp, webrtc, bridge, toLeg, done: async () => { await bridge.close(); await phone.close(); } };
+}
+
+describe('MediaBridge', () => {
+  after(() => assert.equal(ports.inUse, 0));
+
+  const matrix: Array<[Direction, boolean, boolean]> = [
+    // SIP direction, browser → SIP, SIP → browser
+    ['sendrecv', true, true],
+    ['sendonly', false, false],
+    ['recvonly', false, true],
+    ['inactive', false, false],
+  ];
+  for (const [direction, toSip, toBrowser] of matrix) {
+    it(`relays ${toSip ? '' : 'no '}browser audio and ${toBrowser ? '' : 'no '}phone audio when the SIP leg is ${direction}`, async () => {
+      const t = await setUp(direction);
+      try {
+        for (let i = 0; i < 5; i++) {
+          t.webrtc.deliver(0, i);
+          t.phone.send(t.toLeg, g711Packet(0, i, 0x77));
+        }
+        await sleep(100);
+        assert.equal(t.phone.received.length, toSip ? 5 : 0);
+        assert.equal(t.webrtc.sent.length, toBrowser ? 5 : 0);
+        const s = t.bridge.stats();
+        assert.equal(s.toSip.forwarded + s.toSip.dropped, 5);
+        assert.equal(s.toWebrtc.forwarded + s.toWebrtc.dropped, 5);
+      } finally {
+        await t.done();
+      }
+    });
+  }
+
+  it("maps payload types: the browser's telephone-event 126 goes out as the peer's 96; the peer's events reach the browser as 126", async () => {
+    const t = await setUp('sendrecv');
+    try {
+      t.webrtc.deliver(126, 1, encodeTelephoneEvent({ event: 3, end: true, volume: 10, duration: 800 }));
+      // The peer sends with our number (101) once and with its own (96) once: both are its events.
+      t.phone.send(t.toLeg, { header: { marker: true, payloadType: 101, sequenceNumber: 1, timestamp: 100, ssrc: 7, csrcs: [] }, payload: encodeTelephoneEvent({ event: 4, end: true, volume: 10, duration: 800 }), paddingSize: 0 });
+      t.phone.send(t.toLeg, { header: { marker: true, payloadType: 96, sequenceNumber: 2, timestamp: 900, ssrc: 7, csrcs: [] }, payload: encodeTelephoneEvent({ event: 5, end: true, volume: 10, duration: 800 }), paddingSize: 0 });
+      // Comfort noise (13) was not negotiated: dropped.
+      t.phone.send(t.toLeg, { header: { marker: false, payloadType: 13, sequenceNumber: 3, timestamp: 1000, ssrc: 7, csrcs: [] }, payload: Buffer.from([40]), paddingSize: 0 });
+      const digits: string[] = [];
+      t.bridge.onDtmf((e) => digits.push(e.digit!));
+      await sleep(100);
+      assert.deepEqual(t.phone.received.map((r) => [r.packet.payloadType, decodeTelephoneEvent(r.payload).event]), [[96, 3]]);
+      assert.deepEqual(t.webrtc.sent.map((p) => p.header.payloadType), [126, 126]);
+      assert.deepEqual(digits, ['4', '5']);
+      assert.equal(t.bridge.stats().toWebrtc.dropped, 1);
+      assert.equal(t.bridge.stats().dtmfReceived, 2);
+    } finally {
+      await t.done();
+    }
+  });
+
+  it('refuses DTMF without telephone-event, with a bad digit, with bad timing, and once closed', async () => {
+    const plain = await setUp('sendrecv', false);
+    await assert.rejects(plain.bridge.sendDtmf('1'), (err: unknown) => err instanceof MediaStateError && /telephone-event/.test(err.message));
+    await plain.done();
+    const t = await setUp('sendrecv');
+    await assert.rejects(t.bridge.sendDtmf('1x'), DtmfDigitError);
+    await assert.rejects(t.bridge.sendDtmf('1', { durationMs: 0 }), RangeError);
+    await t.done();
+    await assert.rejects(t.bridge.sendDtmf('1'), MediaStateError);
+  });
+
+  it('plays queued sendDtmf calls one after the other, on the peer payload type', async () => {
+    const t = await setUp('sendrecv');
+    try {
+      await Promise.all([t.bridge.sendDtmf('1', { durationMs: 40, gapMs: 10 }), t.bridge.sendDtmf('2', { durationMs: 40, gapMs: 10 })]);
+      await sleep(50);
+      const events = t.phone.received.map((r) => [r.packet.payloadType, decodeTelephoneEvent(r.payload).event]);
+      assert.deepEqual(events, [[96, 1], [96, 1], [96, 1], [96, 1], [96, 2], [96, 2], [96, 2], [96, 2]]);
+      assert.equal(t.bridge.stats().dtmfSent, 2);
+    } finally {
+      await t.done();
+    }
+  });
+
+  it('drops browser audio while a digit is on the wire', async () => {
+    const t = await setUp('sendrecv');
+    try {
+      const dtmf = t.bridge.sendDtmf('7', { durationMs: 100 });
+      await sleep(30);
+      t.webrtc.deliver(0, 1);
+      await dtmf;
+      await sleep(50);
+      assert.equal(t.phone.received.filter((r) => r.packet.payloadType === 0).length, 0);
+      assert.equal(t.bridge.stats().toSip.dropped, 1);
+    } finally {
+      await t.done();
+    }
+  });
+
+  it('closes both legs and stops relaying', async () => {
+    const t = await setUp('sendrecv');
+    await t.bridge.close();
+    await t.bridge.close();
+    assert.equal(t.webrtc.state, 'closed');
+    assert.throws(() => t.rtp.send(g711Packet(0, 1, 1)), MediaStateError);
+    t.webrtc.deliver(0, 1); // no listener left: nothing happens
+    await sleep(50);
+    assert.equal(t.phone.received.length, 0);
+    await t.phone.close();
+  });
+});
