@@ -214,8 +214,25 @@ describe('the web phone in Chromium: two people, a call, chat, and what failures
       await bob.waitForText(bob.messages.getByRole('listitem').filter({ hasText: 'Hi Alice' }), /: Hi Alice ACCEPTED$/);
       await alice.waitForText(alice.messages.getByRole('listitem').filter({ hasText: 'Hi Alice' }), /^bob@\S+: Hi Alice RECEIVED$/);
       await alice.waitForEvent(/^MessageStatusEvent ACCEPTED/);
+      // What a peer sends is shown as text, never run as HTML.
+      const markup = '<img src=x onerror="window.injected=1"><b>bold</b>';
+      await alice.field('Message').fill(markup);
+      await alice.button('Send').click();
+      const shown = bob.messages.getByRole('listitem').filter({ hasText: 'bold' });
+      await bob.waitForText(shown, / RECEIVED$/);
+      assert.ok(String(await shown.textContent()).endsWith(`: ${markup} RECEIVED`), String(await shown.textContent()));
+      assert.deepEqual(await bob.page.evaluate(() => [document.querySelectorAll('img, b').length, 'injected' in window]), [0, false]);
       await alice.snap('chat');
       await bob.snap('chat');
+
+      // A blind transfer: bob's side (a callhook leg) does not carry out transfers (501), and the page says so.
+      await alice.field('Transfer to').fill('carol');
+      await alice.button('Transfer').click();
+      await eventually(() => alice.received('notifyTransferEvent').some((f) => (f.data[0] as { status?: string }).status === 'FAILED'), STEP_MS, 'the transfer to fail');
+      const transferred = alice.received('notifyTransferEvent').map((f) => f.data[0] as { status: string; info?: string });
+      for (const t of transferred) await alice.waitForEvent(t.info === undefined ? `TransferStatusEvent ${t.status}` : `TransferStatusEvent ${t.status}: ${t.info}`);
+      assert.deepEqual(alice.sent('transfer').map((f) => f.data[0]), [{ callId: aliceCallId, target: 'carol' }]);
+      assert.equal(await alice.status('Call status').textContent(), 'ESTABLISHED', 'the call goes on');
 
       // alice hangs up: the call ends on both sides, with the server's reason in both Event logs.
       await alice.button('Hang up').click();

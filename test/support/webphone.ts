@@ -144,9 +144,14 @@ export class PhonePage {
   static async open(browser: Browser, url: string, prefix: string, viewport = { width: 1280, height: 900 }): Promise<PhonePage> {
     const context = await browser.newContext({ viewport });
     const phone = new PhonePage(await context.newPage(), prefix);
-    await phone.page.goto(url, { waitUntil: 'load' });
-    await phone.page.waitForFunction(() => window.webphone !== undefined, undefined, { timeout: STEP_MS });
-    return phone;
+    try {
+      await phone.page.goto(url, { waitUntil: 'load' });
+      await phone.page.waitForFunction(() => window.webphone !== undefined, undefined, { timeout: STEP_MS });
+      return phone;
+    } catch (err) {
+      await context.close();
+      throw new Error(`${prefix}: the web phone did not load: ${String(err)}\n${phone.diagnostics()}`, { cause: err });
+    }
   }
 
   async close(): Promise<void> {
