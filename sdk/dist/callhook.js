@@ -329,7 +329,9 @@ var Callhook = (() => {
       const element = this.#element ?? this.#attachElement();
       if (element === void 0 || element.srcObject === stream) return;
       element.srcObject = stream;
-      element.play().catch((err) => this.warn(`the browser did not start playing the far end: ${describe(err)}`));
+      element.play().catch((err) => {
+        if (!this.#closed) this.warn(`the browser did not start playing the far end: ${describe(err)}`);
+      });
     }
     #attachElement() {
       if (this.request.remoteAudio !== void 0) {

@@ -153,7 +153,10 @@ export class MediaLeg {
     const element = this.#element ?? this.#attachElement();
     if (element === undefined || element.srcObject === stream) return;
     element.srcObject = stream;
-    element.play().catch((err: unknown) => this.warn(`the browser did not start playing the far end: ${describe(err)}`));
+    element.play().catch((err: unknown) => {
+      // Closing the media (the call ended) interrupts a play() still starting: that is no failure to report.
+      if (!this.#closed) this.warn(`the browser did not start playing the far end: ${describe(err)}`);
+    });
   }
 
   #attachElement(): HTMLMediaElement | undefined {
