@@ -166,10 +166,6 @@ export class Call {
     this.log = host.log.child({ callId: init.callId });
   }
 
-  get status(): CallStatus {
-    return this.statusValue;
-  }
-
   get isEnded(): boolean {
     return this.ended;
   }

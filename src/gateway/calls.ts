@@ -22,10 +22,6 @@ export class SessionCalls {
 
   constructor(private readonly host: CallHost) {}
 
-  get count(): number {
-    return this.live.size;
-  }
-
   place(request: OutgoingCallRequest): void {
     if (this.live.has(request.callId)) return this.refuse('call', request.callId, `call: callId ${request.callId} is already in use`);
     if (!this.accepting) return this.refuse('call', request.callId, 'call: the session is ending');

@@ -19,8 +19,6 @@ export type CallStatus =
   | 'BUSY'
   | 'FINISH'
   | 'FAILED';
-/** Progress of a blind transfer (notifyTransferEvent, TransferStatusEvent). */
-export type TransferStatus = 'PENDING' | 'ACCEPTED' | 'TRYING' | 'COMPLETED' | 'FAILED';
 
 /** The client messages about one call, each of which names it by `callId`. */
 export type CallMessage = 'call' | 'answer' | 'hangup' | 'hold' | 'unhold' | 'sendDtmf' | 'transfer';
