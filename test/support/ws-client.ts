@@ -146,7 +146,8 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
       dataDir,
       ...overrides,
     },
-    logger: createLogger(process.env['CALLHOOK_TEST_LOG'] ?? 'silent'),
+    // TEST_LOG_LEVEL=debug shows the server's log; not a CALLHOOK_* name, which the config loader would refuse.
+    logger: createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent'),
     handleSignals: false,
   });
   return {
