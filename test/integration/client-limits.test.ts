@@ -1,7 +1,7 @@
 /**
  * The client endpoint's keep-alive and limits (client-protocol.md): `ping` every pingIntervalMs and a client
  * silent for 3 of them disconnected; floods over wsMessagesPerSecond refused, repeated abuse closed; sessions per
- * IP; the placeholder page on the same port; wss with a configured certificate. A recording backend sees the
+ * IP; the web phone page on the same port; wss with a configured certificate. A recording backend sees the
  * ConnectionStatusEvent DISCONNECTED each case ends with.
  */
 import assert from 'node:assert/strict';
@@ -148,12 +148,12 @@ describe('rate and session limits', () => {
     for (const c of open) await c.close();
   });
 
-  it('serves the placeholder page at / on the WebSocket port', async () => {
+  it('serves the web phone page at / on the WebSocket port', async () => {
     const base = `http://127.0.0.1:${ts.server.wsPort}`;
     const page = await fetch(`${base}/`);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
-    assert.match(await page.text(), /<h1>callhook /);
+    assert.match(await page.text(), /<h1>callhook web phone<\/h1>/);
     assert.equal((await fetch(`${base}/nothing-here`)).status, 404);
     assert.equal((await fetch(`${base}/`, { method: 'POST' })).status, 405);
   });
