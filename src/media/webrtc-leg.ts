@@ -32,6 +32,7 @@ import { mediaCandidates } from './sdp/ice.ts';
 import type { SessionDescription } from './sdp/model.ts';
 import { parseSdp } from './sdp/parse.ts';
 import { serializeSdp } from './sdp/serialize.ts';
+import { installFastRtpHeaderParse } from './werift-rtp-header.ts';
 import {
   completeBrowserAnswer, liftIceLite, prepareBrowserOffer, readBrowserAnswer, useDefaultCandidate,
 } from './sdp/webrtc.ts';
@@ -49,7 +50,10 @@ export interface WeriftEngineOptions {
 }
 
 export class WeriftEngine implements MediaEngine {
-  constructor(private readonly o: WeriftEngineOptions) {}
+  constructor(private readonly o: WeriftEngineOptions) {
+    // werift parses each received SRTP packet's header twice with a slow bit reader: see ./werift-rtp-header.ts.
+    installFastRtpHeaderParse();
+  }
 
   createLeg(options: WebRtcLegOptions): WebRtcLeg {
     if (options.codecs.length === 0) throw new RangeError('a WebRTC leg needs at least one codec');
