@@ -8,17 +8,15 @@
  * baresip 1.0 binds its SIP port for UDP and TCP and the next port up for TLS, so both must be free; a port lost to
  * another process between the check and baresip's bind is retried with new ones.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ProcessGroup } from './child-process.ts';
 import { LOOPBACK, freePort, waitUntilBound } from './ports.ts';
 
 const START_ATTEMPTS = 3;
-const LOG_LIMIT = 1 << 20;
 const STOP_GRACE_MS = 3_000;
 const COMMAND_TIMEOUT_MS = 5_000;
 
@@ -198,10 +196,7 @@ async function writeConfig(dir: string, opts: BaresipOptions, sipPort: number, c
 
 class BaresipProcess implements BaresipInstance {
   readonly aor: string;
-  private readonly child: ChildProcess;
-  private log = '';
-  private exitStatus: string | undefined;
-  private readonly exited: Promise<void>;
+  private readonly group: ProcessGroup;
   private control: Socket | undefined;
   private inbound = Buffer.alloc(0);
   private readonly seen: BaresipEvent[] = [];
@@ -209,10 +204,6 @@ class BaresipProcess implements BaresipInstance {
   private readonly pending = new Map<string, (r: BaresipResponse) => void>();
   private tokens = 0;
   private stopping: Promise<void> | undefined;
-  private readonly killOnExit = () => {
-    this.signalGroup('SIGKILL');
-    rmSync(this.dir, { recursive: true, force: true });
-  };
 
   constructor(
     private readonly dir: string,
@@ -221,33 +212,17 @@ class BaresipProcess implements BaresipInstance {
     private readonly ctrlPort: number,
   ) {
     this.aor = `sip:${opts.user}@${opts.domain}`;
-    this.child = spawn('baresip', ['-f', dir], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const append = (chunk: Buffer) => {
-      this.log = (this.log + chunk.toString('utf8')).slice(-LOG_LIMIT);
-    };
-    this.child.stdout?.on('data', append);
-    this.child.stderr?.on('data', append);
-    this.exited = new Promise<void>((resolve) => {
-      this.child.once('error', (err) => {
-        this.exitStatus = `could not be run (${err.message})`;
-        resolve();
-      });
-      this.child.once('close', (code, signal) => {
-        this.exitStatus ??= signal ? `killed by ${signal}` : `exited with code ${code}`;
-        resolve();
-      });
-    }).then(() => {
-      process.off('exit', this.killOnExit);
+    this.group = new ProcessGroup('baresip', ['-f', dir], dir);
+    void this.group.exited.then(() => {
       this.control?.destroy();
       this.wakeAll();
     });
-    process.on('exit', this.killOnExit);
   }
 
   /** Ready once ctrl_tcp listens and our control connection is open. */
   async waitReady(timeoutMs: number): Promise<void> {
     try {
-      await waitUntilBound('tcp', this.ctrlPort, { timeoutMs, stillRunning: () => this.exitStatus === undefined });
+      await waitUntilBound('tcp', this.ctrlPort, { timeoutMs, stillRunning: () => this.group.status === undefined });
     } catch (err) {
       throw this.failure('BARESIP_START', `baresip did not start: ${(err as Error).message}`);
     }
@@ -268,7 +243,7 @@ class BaresipProcess implements BaresipInstance {
     for (;;) {
       const found = this.seen.find((e) => e.type === type && predicate(e));
       if (found) return found;
-      if (this.exitStatus !== undefined) throw this.failure('BARESIP_EXITED', `baresip ${this.exitStatus} while waiting for ${type}`);
+      if (this.group.status !== undefined) throw this.failure('BARESIP_EXITED', `baresip ${this.group.status} while waiting for ${type}`);
       const left = deadline - Date.now();
       if (left <= 0) {
         const types = this.seen.map((e) => e.type).join(', ');
@@ -299,8 +274,8 @@ class BaresipProcess implements BaresipInstance {
 
   command(command: string, params?: string): Promise<BaresipResponse> {
     const control = this.control;
-    if (control === undefined || this.exitStatus !== undefined) {
-      return Promise.reject(this.failure('BARESIP_EXITED', `baresip is not running (${this.exitStatus ?? 'no control connection'})`));
+    if (control === undefined || this.group.status !== undefined) {
+      return Promise.reject(this.failure('BARESIP_EXITED', `baresip is not running (${this.group.status ?? 'no control connection'})`));
     }
     const token = String(++this.tokens);
     const json = JSON.stringify({ command, ...(params !== undefined && { params }), token });
@@ -318,7 +293,7 @@ class BaresipProcess implements BaresipInstance {
   }
 
   logs(): string {
-    return this.log;
+    return this.group.log;
   }
 
   stop(): Promise<void> {
@@ -331,15 +306,7 @@ class BaresipProcess implements BaresipInstance {
 
   async kill(): Promise<void> {
     this.control?.destroy();
-    if (this.exitStatus !== undefined) return;
-    this.signalGroup('SIGTERM');
-    const grace = new AbortController();
-    const timer = sleep(STOP_GRACE_MS, 'timeout' as const, { signal: grace.signal }).catch(() => 'cancelled' as const);
-    if ((await Promise.race([this.exited.then(() => 'exited' as const), timer])) === 'timeout') {
-      this.signalGroup('SIGKILL');
-      await this.exited;
-    }
-    grace.abort();
+    await this.group.stop(STOP_GRACE_MS);
   }
 
   /** Netstrings (`<length>:<json>,`) from ctrl_tcp: events (`event: true`) and command responses (`response: true`). */
@@ -378,16 +345,6 @@ class BaresipProcess implements BaresipInstance {
   }
 
   private failure(code: BaresipErrorCode, message: string): BaresipError {
-    const tail = this.log.split('\n').slice(-30).join('\n');
-    return new BaresipError(code, `${message}\n--- baresip log (tail) ---\n${tail}`);
-  }
-
-  private signalGroup(signal: NodeJS.Signals): void {
-    if (this.child.pid === undefined || this.exitStatus !== undefined) return;
-    try {
-      process.kill(-this.child.pid, signal);
-    } catch {
-      // already gone
-    }
+    return new BaresipError(code, `${message}\n--- baresip log (tail) ---\n${this.group.tail(30)}`);
   }
 }

@@ -3,15 +3,15 @@
  * directory (config defines, db_text users, control socket, runtime files) and its own free loopback port for UDP
  * and TCP, never the system service, /etc/kamailio, or 5060. The routing logic is test/support/kamailio.cfg.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ProcessGroup } from './child-process.ts';
 import { LOOPBACK, freePort } from './ports.ts';
 
 const execFileAsync = promisify(execFile);
@@ -23,7 +23,6 @@ const CONFIG_FILE = fileURLToPath(new URL('./kamailio.cfg', import.meta.url));
 const DB_TABLE_VERSIONS = { version: 1, subscriber: 7 } as const;
 
 const START_ATTEMPTS = 3; // a freed port can be taken again before Kamailio binds it
-const LOG_LIMIT = 1 << 20;
 const STOP_GRACE_MS = 5_000;
 const RPC_TIMEOUT_MS = 5_000;
 
@@ -197,17 +196,9 @@ function dbTextEscape(value: string): string {
 
 class KamailioProcess implements KamailioInstance {
   readonly host = LOOPBACK;
-  private readonly child: ChildProcess;
+  private readonly group: ProcessGroup;
   private readonly ctlSocket: string;
-  private readonly exited: Promise<void>;
-  private log = '';
-  private exitStatus: string | undefined;
   private stopping: Promise<void> | undefined;
-  /** A test that crashes before stop() must not leave Kamailio running, nor its directory behind. */
-  private readonly killOnExit = () => {
-    this.signalGroup('SIGKILL');
-    rmSync(this.dir, { recursive: true, force: true });
-  };
 
   constructor(
     private readonly dir: string,
@@ -237,29 +228,11 @@ class KamailioProcess implements KamailioInstance {
       ...['-w', dir, '-Y', dir], // working and runtime directory (not /run/kamailio)
       ...Object.entries(defines).flatMap(([name, value]) => ['-A', `${name}=${value}`]),
     ];
-    this.child = spawn('kamailio', args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const append = (chunk: Buffer) => {
-      this.log = (this.log + chunk.toString('utf8')).slice(-LOG_LIMIT);
-    };
-    this.child.stdout?.on('data', append);
-    this.child.stderr?.on('data', append);
-    this.exited = new Promise<void>((resolve) => {
-      this.child.once('error', (err) => {
-        this.exitStatus = `could not be run (${err.message})`;
-        resolve();
-      });
-      this.child.once('close', (code, signal) => {
-        this.exitStatus ??= signal ? `killed by ${signal}` : `exited with code ${code}`;
-        resolve();
-      });
-    }).then(() => {
-      process.off('exit', this.killOnExit);
-    });
-    process.on('exit', this.killOnExit);
+    this.group = new ProcessGroup('kamailio', args, dir);
   }
 
   logs(): string {
-    return this.log;
+    return this.group.log;
   }
 
   /** Ready once Kamailio answers an OPTIONS to itself with 200 (the cfg's liveness route). */
@@ -269,7 +242,7 @@ class KamailioProcess implements KamailioInstance {
     await new Promise<void>((resolve) => probe.bind(0, LOOPBACK, resolve));
     try {
       for (let n = 1; ; n++) {
-        if (this.exitStatus !== undefined) throw this.failure('KAMAILIO_START', `Kamailio ${this.exitStatus} at start`);
+        if (this.group.status !== undefined) throw this.failure('KAMAILIO_START', `Kamailio ${this.group.status} at start`);
         if (Date.now() > deadline) {
           throw this.failure('KAMAILIO_START', `Kamailio did not answer OPTIONS within ${timeoutMs} ms`);
         }
@@ -314,7 +287,7 @@ class KamailioProcess implements KamailioInstance {
   }
 
   async locations(): Promise<LocationBinding[]> {
-    if (this.exitStatus !== undefined) throw this.failure('KAMAILIO_EXITED', `Kamailio ${this.exitStatus}`);
+    if (this.group.status !== undefined) throw this.failure('KAMAILIO_EXITED', `Kamailio ${this.group.status}`);
     let stdout: string;
     try {
       ({ stdout } = await execFileAsync('kamcmd', ['-s', `unix:${this.ctlSocket}`, 'ul.dump'], {
@@ -327,7 +300,7 @@ class KamailioProcess implements KamailioInstance {
   }
 
   async contactCount(): Promise<number> {
-    if (this.exitStatus !== undefined) throw this.failure('KAMAILIO_EXITED', `Kamailio ${this.exitStatus}`);
+    if (this.group.status !== undefined) throw this.failure('KAMAILIO_EXITED', `Kamailio ${this.group.status}`);
     let stdout: string;
     try {
       ({ stdout } = await execFileAsync('kamcmd', ['-s', `unix:${this.ctlSocket}`, 'stats.get_statistics', 'usrloc:'], {
@@ -369,33 +342,12 @@ class KamailioProcess implements KamailioInstance {
   }
 
   /** SIGTERM to the group (Kamailio's main process also stops its children), SIGKILL if it lingers. */
-  async kill(): Promise<void> {
-    if (this.exitStatus !== undefined) return;
-    this.exitStatus = 'stopped';
-    this.signalGroup('SIGTERM');
-    // The grace timer is cancelled once Kamailio is gone, or it would keep the test process alive for 5 s.
-    const grace = new AbortController();
-    const timer = sleep(STOP_GRACE_MS, 'timeout' as const, { signal: grace.signal }).catch(() => 'cancelled' as const);
-    const outcome = await Promise.race([this.exited, timer]);
-    grace.abort();
-    if (outcome === 'timeout') {
-      this.signalGroup('SIGKILL');
-      await this.exited;
-    }
-  }
-
-  private signalGroup(signal: NodeJS.Signals): void {
-    if (this.child.pid === undefined) return;
-    try {
-      process.kill(-this.child.pid, signal);
-    } catch {
-      // the group is already gone
-    }
+  kill(): Promise<void> {
+    return this.group.stop(STOP_GRACE_MS);
   }
 
   private failure(code: KamailioErrorCode, message: string, cause?: unknown): KamailioError {
-    const tail = this.log.split('\n').slice(-40).join('\n');
-    return new KamailioError(code, `${message}\n--- kamailio log (tail) ---\n${tail}`, { cause });
+    return new KamailioError(code, `${message}\n--- kamailio log (tail) ---\n${this.group.tail(40)}`, { cause });
   }
 }
 

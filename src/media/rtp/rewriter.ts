@@ -48,10 +48,6 @@ export class RtpStreamRewriter {
     this.lastTs = o.initialTimestamp ?? randomUint(0x100000000);
   }
 
-  get ssrc(): number {
-    return this.o.ssrc;
-  }
-
   /** The outgoing header for a packet of source `ssrc` with its own sequence number and timestamp. */
   rewrite(ssrc: number, sequenceNumber: number, timestamp: number, marker: boolean, nowMs: number): RewrittenHeader {
     let src = this.source;
