@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminDeps } from './deps.ts';
-import { AdminException, BadRequestError, ConflictError, NotFoundError, UnauthorizedError } from './errors.ts';
+import { AdminException, BadRequestError, ConflictError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from './errors.ts';
 import { assertJsonContentType, DEFAULT_BODY_LIMIT, parseJson, readBody, sendJson, sendText } from './http.ts';
 import { Router, validate, type Reply, type Route } from './router.ts';
 import { bearerMatches } from './token.ts';
@@ -131,7 +131,7 @@ function sendError(res: ServerResponse, e: unknown, deps: AdminDeps, req: Incomi
   }
   const headers: Record<string, string> = {};
   if (known.status === 401) headers['WWW-Authenticate'] = 'Bearer realm="callhook"';
-  if ('allow' in known && Array.isArray(known.allow)) headers['Allow'] = known.allow.join(', ');
+  if (known instanceof MethodNotAllowedError) headers['Allow'] = known.allow.join(', ');
   // After a refused oversized body the rest of it may still be arriving: do not keep this connection.
   if (known.status === 413) headers['Connection'] = 'close';
   sendJson(res, known.status, { error: known.message }, headers);

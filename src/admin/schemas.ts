@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { isRestMethod, REST_METHOD_NAMES } from '../hooks/methods.ts';
 import { HOOK_LOG_CAPACITY } from '../store/types.ts';
-import { validateAppUrl } from '../store/app-validation.ts';
+import { APP_IDENT, APP_IDENT_RULE, validateAppUrl } from '../store/app-validation.ts';
 import { StoreError } from '../store/errors.ts';
 
 /** C0 controls (CR, LF, TAB, NUL …), DEL, C1 controls and the Unicode line/paragraph separators. */
@@ -21,14 +21,11 @@ function text(max: number) {
 }
 
 /**
- * Names and keys: the store's rule (../store/app-validation.ts IDENT), because they appear in API paths and CLI
- * arguments. Checked here too so a bad one is refused before any store call, with the same words.
+ * Names and keys: the store's rule, because they appear in API paths and CLI arguments. Checked here too so a bad
+ * one is refused before any store call, with the same words.
  */
 function ident(what: string) {
-  return z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/, "must be 1-128 letters, digits, '.', '_', '~' or '-', starting with a letter or digit")
-    .describe(what);
+  return z.string().regex(APP_IDENT, APP_IDENT_RULE).describe(what);
 }
 
 export const appName = ident('Application name');

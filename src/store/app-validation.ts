@@ -10,7 +10,9 @@ import { parseRestClientConfig } from '../hooks/rest-client-config.ts';
 import { HookError } from '../hooks/errors.ts';
 
 /** Names and keys appear in admin API paths (/api/apps/{name}) and CLI arguments: keep them plain. */
-const IDENT = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
+export const APP_IDENT = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
+/** The words of the APP_IDENT rule, shared with the admin API's zod schemas so both refuse alike. */
+export const APP_IDENT_RULE = "must be 1-128 letters, digits, '.', '_', '~' or '-', starting with a letter or digit";
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_URL = 2048;
 const MAX_CREDENTIAL = 1024;
@@ -25,8 +27,8 @@ function show(v: unknown): string {
 }
 
 function ident(field: string, v: unknown): string {
-  if (typeof v !== 'string' || !IDENT.test(v)) {
-    fail(`${field} must be 1-128 letters, digits, '.', '_', '~' or '-', starting with a letter or digit (got ${show(v)})`);
+  if (typeof v !== 'string' || !APP_IDENT.test(v)) {
+    fail(`${field} ${APP_IDENT_RULE} (got ${show(v)})`);
   }
   return v;
 }

@@ -41,6 +41,10 @@ export function appByKey(deps: AdminDeps, key: string): App {
   return app;
 }
 
+/**
+ * The writes need no lookup first: the store looks the app up before anything else and refuses an unknown name or
+ * key with APP_NOT_FOUND, which the server answers 404 with the same words as appByName / appByKey.
+ */
 export function appRoutes(deps: AdminDeps): Route[] {
   const { apps } = deps.store;
   return [
@@ -70,7 +74,6 @@ export function appRoutes(deps: AdminDeps): Route[] {
       params: nameParams,
       body: appPatchBody,
       handler: ({ params, body }) => {
-        appByName(deps, params.name);
         const app = apps.update(params.name, body);
         deps.log.info({ app: app.name, fields: Object.keys(body) }, 'app updated');
         return { json: appView(app) };
@@ -82,10 +85,9 @@ export function appRoutes(deps: AdminDeps): Route[] {
       auth: true,
       params: nameParams,
       handler: ({ params }) => {
-        const app = appByName(deps, params.name);
-        apps.remove(app.name);
-        deps.log.info({ app: app.name }, 'app removed');
-        return { json: { removed: app.name } };
+        apps.remove(params.name);
+        deps.log.info({ app: params.name }, 'app removed');
+        return { json: { removed: params.name } };
       },
     }),
     route({
@@ -106,20 +108,14 @@ export function appRoutes(deps: AdminDeps): Route[] {
       path: '/api/apps/{key}/rest-methods/{method}',
       auth: true,
       params: keyMethodParams,
-      handler: ({ params }) => {
-        appByKey(deps, params.key);
-        return { json: methodsView(apps.enableMethod(params.key, params.method)) };
-      },
+      handler: ({ params }) => ({ json: methodsView(apps.enableMethod(params.key, params.method)) }),
     }),
     route({
       method: 'DELETE',
       path: '/api/apps/{key}/rest-methods/{method}',
       auth: true,
       params: keyMethodParams,
-      handler: ({ params }) => {
-        appByKey(deps, params.key);
-        return { json: methodsView(apps.disableMethod(params.key, params.method)) };
-      },
+      handler: ({ params }) => ({ json: methodsView(apps.disableMethod(params.key, params.method)) }),
     }),
   ];
 }
