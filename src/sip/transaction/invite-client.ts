@@ -123,10 +123,6 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
     }
   }
 
-  dispose(): void {
-    this.terminate();
-  }
-
   /** §17.1.1.2: "When timer A fires, the client transaction MUST retransmit the request by passing it to the
    * transport layer, and MUST reset the timer with a value of 2*T1." (and so on, doubling each time) */
   private timerA(): void {
@@ -148,11 +144,7 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
     this.terminate();
   }
 
-  private terminate(): void {
-    if (!this.terminated) this.stateTransition(S.Terminated);
-  }
-
-  private stateTransition(next: InviteClientState): void {
+  protected stateTransition(next: InviteClientState): void {
     this.enterState(next, TRANSITIONS);
     switch (next) {
       case S.Proceeding:

@@ -186,10 +186,6 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
     }
   }
 
-  dispose(): void {
-    this.terminate();
-  }
-
   private sendTrying(): void {
     // Only reached in Proceeding before any response: the timer is cleared by the first response from the TU.
     this.provisional = createResponse(this.request, 100);
@@ -238,11 +234,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
     this.user.onTransportError?.(error);
   }
 
-  private terminate(): void {
-    if (!this.terminated) this.stateTransition(S.Terminated);
-  }
-
-  private stateTransition(next: InviteServerState): void {
+  protected stateTransition(next: InviteServerState): void {
     this.enterState(next, TRANSITIONS);
     switch (next) {
       case S.Completed:

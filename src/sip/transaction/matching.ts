@@ -16,18 +16,17 @@ import { BRANCH_MAGIC_COOKIE } from '../message/builders.ts';
 import { getCallId, getCSeq, getFrom, getTo, topVia } from '../message/headers.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../message/message.ts';
 
-
-export function isRfc3261Branch(branch: string | null | undefined): branch is string {
+function isRfc3261Branch(branch: string | null | undefined): branch is string {
   return typeof branch === 'string' && branch.length > BRANCH_MAGIC_COOKIE.length && branch.startsWith(BRANCH_MAGIC_COOKIE);
 }
 
 /** The branch parameter of the top Via, or undefined when there is none. */
-export function topBranch(message: SipMessage): string | undefined {
+function topBranch(message: SipMessage): string | undefined {
   return topVia(message).params.get('branch') ?? undefined;
 }
 
 /** RFC 3261 §17.1.3: the id of the client transaction that sent `method` with this branch. */
-export function clientTransactionId(branch: string, method: string): string {
+function clientTransactionId(branch: string, method: string): string {
   return `${branch.toLowerCase()} ${method}`;
 }
 

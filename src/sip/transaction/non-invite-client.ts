@@ -94,10 +94,6 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
     }
   }
 
-  dispose(): void {
-    this.terminate();
-  }
-
   /**
    * §17.1.2.2: in Trying, Timer E resends and doubles up to T2; "If Timer E fires while in the 'Proceeding' state,
    * the request MUST be passed to the transport layer for retransmission, and Timer E MUST be reset with a value
@@ -125,12 +121,7 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
     this.terminate();
   }
 
-  /** To Terminated unless already there (a TU callback may have disposed the transaction). */
-  private terminate(): void {
-    if (!this.terminated) this.stateTransition(S.Terminated);
-  }
-
-  private stateTransition(next: NonInviteClientState): void {
+  protected stateTransition(next: NonInviteClientState): void {
     this.enterState(next, TRANSITIONS);
     switch (next) {
       case S.Completed:

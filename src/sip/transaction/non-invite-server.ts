@@ -102,10 +102,6 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     }
   }
 
-  dispose(): void {
-    this.terminate();
-  }
-
   /**
    * RFC 6026 §8.8 (replacing RFC 3261 §17.2.4): "the server transaction SHOULD inform the TU that a failure has
    * occurred, and MUST remain in the current state" (the backup procedures of RFC 3263 before that are the
@@ -115,11 +111,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     this.user.onTransportError?.(error);
   }
 
-  private terminate(): void {
-    if (!this.terminated) this.stateTransition(S.Terminated);
-  }
-
-  private stateTransition(next: NonInviteServerState): void {
+  protected stateTransition(next: NonInviteServerState): void {
     this.enterState(next, TRANSITIONS);
     switch (next) {
       case S.Completed:

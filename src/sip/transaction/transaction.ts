@@ -59,7 +59,17 @@ export abstract class Transaction<State extends string> {
    * Ends the transaction now, from any state: timers cleared, nothing more sent or passed up, the TU told that it
    * terminated. Safe to call more than once.
    */
-  abstract dispose(): void;
+  dispose(): void {
+    this.terminate();
+  }
+
+  /** To Terminated unless already there (a TU callback may have disposed the transaction). */
+  protected terminate(): void {
+    if (!this.terminated) this.stateTransition(TERMINATED as State);
+  }
+
+  /** The subclass's transition: `enterState` with its own table, then the actions of entering `next`. */
+  protected abstract stateTransition(next: State): void;
 
   /**
    * Moves to `next` if `allowed[current]` lists it, else throws: a transition outside the RFC diagram is a bug in

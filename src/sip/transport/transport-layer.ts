@@ -183,19 +183,20 @@ export class TransportLayer {
       this.log.trace({ from: `${remote.address}:${remote.port}`, raw: redactSipText(raw.toString('utf8')) }, 'SIP in');
     }
     let message: SipMessage;
+    let via: Via;
     try {
       message = parseMessage(raw, { maxMessageBytes: this.o.maxMessageBytes });
       // The top Via decides where a response goes or which transaction a response is for: an unreadable one
       // makes the message unusable, as if the parser had refused it.
-      topVia(message);
+      via = topVia(message);
     } catch (err) {
       if (!(err instanceof SipParseError)) throw err;
       void this.rejectUnparsable(err, remote, transport);
       return;
     }
     if (message.kind === 'request') {
-      this.stampTopVia(message, remote);
-    } else if (!this.isOurSentBy(topVia(message))) {
+      this.stampTopVia(message, via, remote);
+    } else if (!this.isOurSentBy(via)) {
       // RFC 3261 §18.1.2: "If the value of the "sent-by" parameter in that header field value does not
       // correspond to a value that the client transport is configured to insert into requests, the response MUST
       // be silently discarded."
@@ -233,7 +234,7 @@ export class TransportLayer {
       return;
     }
     try {
-      this.stampTopVia(partial, remote);
+      this.stampTopVia(partial, topVia(partial), remote);
     } catch (err) {
       if (!(err instanceof SipParseError)) throw err;
       this.log.debug({ from, reason: error.reason }, 'unparsable SIP request without a usable Via dropped');
@@ -252,9 +253,11 @@ export class TransportLayer {
     }
   }
 
-  /** Rewrites the top Via of a received request with `received` / `rport` (RFC 3261 §18.2.1, RFC 3581 §4). */
-  private stampTopVia(request: SipRequest, remote: Endpoint): void {
-    const via = topVia(request);
+  /**
+   * Rewrites the top Via of a received request with `received` / `rport` (RFC 3261 §18.2.1, RFC 3581 §4); `via` is
+   * that Via as parsed by the caller, so it is read once per message.
+   */
+  private stampTopVia(request: SipRequest, via: Via, remote: Endpoint): void {
     if (!stampReceived(via, remote)) return;
     const fields = request.headers.fields;
     const i = fields.findIndex((f) => f.name === 'Via');
