@@ -111,9 +111,7 @@ export class ClientConnection implements ClientPort {
   }
 
   deliver(event: ClientEvent): boolean {
-    if (this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(frameOf(event));
-    return true;
+    return this.send(frameOf(event));
   }
 
   /** The gateway refused the connect (it sent `fail` first). */
@@ -151,8 +149,11 @@ export class ClientConnection implements ClientPort {
     this.ws.terminate();
   }
 
-  private send(text: string): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+  /** Sends one frame if the socket is still open; false when it is not. */
+  private send(text: string): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(text);
+    return true;
   }
 
   private close(code: number, reason: string, info: string): void {

@@ -183,8 +183,11 @@ function pathText(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i > 0 ? '.' : ''}${String(p)}`)).join('');
 }
 
+/** One options object for every frame's parse (decoding is per frame: no allocation for it). */
+const PARSE_OPTIONS = { error: describeIssue };
+
 function validate<T>(schema: z.ZodType<T>, message: string, value: unknown): T {
-  const result = schema.safeParse(value, { error: describeIssue });
+  const result = schema.safeParse(value, PARSE_OPTIONS);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${pathText(i.path)} ${i.message}`);
   const object = typeof value === 'object' && value !== null ? (value as JsonObject) : {};

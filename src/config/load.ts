@@ -20,11 +20,13 @@ export interface LoadOptions {
   overrides?: Record<string, unknown>;
 }
 
+/** The config file read from the working directory when no `--config` names one. */
+const DEFAULT_FILE = 'callhook.config.json';
 const ENV_PREFIX = 'CALLHOOK_';
 /** Environment variables with this prefix that are not configuration keys (admin.md: the admin token). */
 const NON_CONFIG_ENV = new Set(['CALLHOOK_ADMIN_TOKEN']);
 
-export function toUpperSnake(key: string): string {
+function toUpperSnake(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 }
 
@@ -75,9 +77,9 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (opts.file !== undefined) {
     fileValues = readFile(resolve(cwd, opts.file));
     source = opts.file;
-  } else if (existsSync(resolve(cwd, 'callhook.config.json'))) {
-    fileValues = readFile(resolve(cwd, 'callhook.config.json'));
-    source = 'callhook.config.json';
+  } else if (existsSync(resolve(cwd, DEFAULT_FILE))) {
+    fileValues = readFile(resolve(cwd, DEFAULT_FILE));
+    source = DEFAULT_FILE;
   }
   const merged = { ...fileValues, ...fromEnv(opts.env ?? process.env), ...opts.overrides };
   const result = configSchema.safeParse(merged);

@@ -18,7 +18,7 @@ import type { CallStatus } from './types.ts';
 
 /** The WCS `info` texts (SDK 2.0 CALL_STATUS_INFO) that callhook uses. */
 export const NORMAL_CALL_CLEARING = 'Normal call clearing';
-export const FAILED_BY_REQUEST_TIMEOUT = 'Failed by request timeout';
+const FAILED_BY_REQUEST_TIMEOUT = 'Failed by request timeout';
 export const FAILED_BY_SESSION_CREATION = 'Failed by session creation';
 
 /** What a status report carries besides the status (all optional: a status the server decided has no SIP message). */

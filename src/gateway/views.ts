@@ -5,7 +5,7 @@
  */
 import { CONTEXT_FIELDS, type JsonObject } from '../hooks/types.ts';
 
-export const SECRET_FIELDS: readonly string[] = ['sipPassword'];
+const SECRET_FIELDS: readonly string[] = ['sipPassword'];
 
 const CONTEXT = new Set<string>(CONTEXT_FIELDS);
 
