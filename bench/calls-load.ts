@@ -83,6 +83,8 @@ export class CallBench {
       wsSessionsPerIp: 100_000,
       // Long runs: the inactivity watch must not end calls whose echo is late.
       rtpInactivityTimeoutMs: 0,
+      // BENCH_WEBRTC_ENGINE=werift|libdatachannel: the engine measured (default: callhook's default).
+      ...(process.env['BENCH_WEBRTC_ENGINE'] ? { webrtcEngine: process.env['BENCH_WEBRTC_ENGINE'] } : {}),
     };
     // BENCH_CPU_PROF=<dir>: callhook writes a V8 CPU profile there when it stops (node --cpu-prof).
     const profile = process.env['BENCH_CPU_PROF'];

@@ -28,6 +28,11 @@ export const configSchema = z
     webrtcPortMax: port.default(39999),
     /** No RTP from the SIP side of an established call for this long (ms) ends it: `Failed by RTP activity`. 0: never. */
     rtpInactivityTimeoutMs: z.number().int().min(0).default(60_000),
+    /**
+     * The WebRTC implementation of the browser legs: libdatachannel (C++, node-datachannel) or werift (pure
+     * TypeScript, no native code). Both pass the same tests; libdatachannel costs about a third of the CPU per packet.
+     */
+    webrtcEngine: z.enum(['libdatachannel', 'werift']).default('libdatachannel'),
     /** A browser's ICE and DTLS must complete within this long (ms) of callhook's SDP, else `Failed by ICE error`. */
     webrtcConnectTimeoutMs: z.number().int().min(100).default(30_000),
     registerExpires: z.number().int().min(1).max(86400 * 7).default(3600),

@@ -1,7 +1,7 @@
 /**
  * What calls need of the media library, built once from the configuration (config `rtpPortMin..Max`,
- * `webrtcPortMin..Max`, `localIp`/`publicIp`, `codecs`, `rtpInactivityTimeoutMs`, `webrtcConnectTimeoutMs`): the
- * WebRTC engine, the RTP port allocator, and the codec choice.
+ * `webrtcPortMin..Max`, `localIp`/`publicIp`, `codecs`, `rtpInactivityTimeoutMs`, `webrtcConnectTimeoutMs`,
+ * `webrtcEngine`): the WebRTC engine, the RTP port allocator, and the codec choice.
  *
  * The relay passes G.711 through (no transcoding yet), so of the configured `codecs` only `pcmu` and `pcma` count,
  * in their configured order, and `telephone-event` decides whether RFC 4733 DTMF is offered on the SIP side. A
@@ -9,7 +9,9 @@
  */
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import { PortPairAllocator, WeriftEngine, type G711Name, type MediaEngine } from '../media/index.ts';
+import {
+  DataChannelEngine, PortPairAllocator, WeriftEngine, type G711Name, type MediaEngine, type WebRtcEngineOptions,
+} from '../media/index.ts';
 
 export interface CallMedia {
   engine: MediaEngine;
@@ -32,8 +34,13 @@ export interface CallMedia {
 export type CallMediaConfig = Pick<
   Config,
   | 'localIp' | 'publicIp' | 'rtpPortMin' | 'rtpPortMax' | 'webrtcPortMin' | 'webrtcPortMax' | 'codecs'
-  | 'rtpInactivityTimeoutMs' | 'webrtcConnectTimeoutMs'
+  | 'rtpInactivityTimeoutMs' | 'webrtcConnectTimeoutMs' | 'webrtcEngine'
 >;
+
+const ENGINES: Readonly<Record<Config['webrtcEngine'], (o: WebRtcEngineOptions) => MediaEngine>> = {
+  libdatachannel: (o) => new DataChannelEngine(o),
+  werift: (o) => new WeriftEngine(o),
+};
 
 const G711_BY_CONFIG_NAME: Readonly<Record<string, G711Name>> = { pcmu: 'PCMU', pcma: 'PCMA' };
 
@@ -51,7 +58,7 @@ export function createCallMedia(config: CallMediaConfig, logger: Logger): CallMe
   const webrtcPorts = new PortPairAllocator('WebRTC ports', config.webrtcPortMin, config.webrtcPortMax);
   const log = logger.child({ component: 'media' });
   return {
-    engine: new WeriftEngine({
+    engine: ENGINES[config.webrtcEngine]({
       localAddress: config.localIp,
       publicAddress: config.publicIp,
       ports: webrtcPorts,

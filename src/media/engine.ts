@@ -75,4 +75,6 @@ export interface WebRtcLeg {
 
 export interface MediaEngine {
   createLeg(options: WebRtcLegOptions): WebRtcLeg;
+  /** Releases what the engine itself holds (threads), once every leg is closed. */
+  close(): Promise<void>;
 }

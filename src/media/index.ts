@@ -12,7 +12,9 @@ export {
   WEBRTC_LEG_TRANSITIONS, type MediaEngine, type WebRtcLeg, type WebRtcLegOptions, type WebRtcLegState,
   type WebRtcLegStats, type WebRtcMedia,
 } from './engine.ts';
-export { WeriftEngine, type WeriftEngineOptions } from './webrtc-leg.ts';
+export { DataChannelEngine } from './datachannel-engine.ts';
+export type { WebRtcEngineOptions } from './webrtc-leg.ts';
+export { WeriftEngine } from './werift-engine.ts';
 export {
   MediaBridge, type DirectionStats, type DtmfOptions, type MediaBridgeOptions, type MediaBridgeStats,
 } from './bridge.ts';

@@ -1,27 +1,14 @@
 /**
- * The media engine implemented with werift 0.24.4: one RTCPeerConnection per leg, configured as callhook's end of a
- * browser call (client-protocol.md, Media):
- *
- * - ICE-lite (RFC 8445 §2.5) with one host candidate: the WCS SDK sends no trickle candidates, so the browser
- *   (always controlling against a lite agent) finds us through the candidate in our SDP and we learn its address
- *   from its checks. Candidates come from the configured address only (never the host's other interfaces), with
- *   no STUN server; the socket binds `localAddress`, the candidate says `publicAddress` (1:1 NAT).
- * - The ICE socket's port comes from the webrtcPortMin..Max allocator: werift is given the pair as its port range.
- *   When neither port can be bound, werift gathers no candidate; the leg then tries the next pair.
- * - The browser only ever sees one G.711 law plus telephone-event/8000 (./sdp/webrtc.ts explains why).
- * - RTP is read from the DTLS transport (every decrypted packet, whatever SSRC the browser uses) and written to it
- *   with our own header: werift's RTCRtpSender.sendRtp stamps the main codec's payload type on every packet, which
- *   would turn DTMF (telephone-event) into noise.
+ * What every media engine's WebRTC leg shares (./engine.ts describes the leg): the state machine and its guard,
+ * the connect timeout, the WCS failure texts, the port pair from webrtcPortMin..Max, the browser-facing SDP
+ * rules of ./sdp/webrtc.ts, the payload-type filter and the counters. An engine supplies the peer connection:
+ * opening one on a port pair, its SDP operations, sending, and closing (./werift-engine.ts,
+ * ./datachannel-engine.ts).
  */
-import {
-  RTCPeerConnection, RTCRtpCodecParameters, RtpHeader as WeriftRtpHeader, type RTCRtpTransceiver,
-  type RtpPacket as WeriftRtpPacket,
-} from 'werift';
-import { isIPv6 } from 'node:net';
 import type { Logger } from '../log.ts';
-import { G711, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
+import type { PayloadFormat } from './codecs.ts';
 import {
-  WEBRTC_LEG_TRANSITIONS, type MediaEngine, type WebRtcLeg, type WebRtcLegOptions, type WebRtcLegState, type WebRtcLegStats,
+  WEBRTC_LEG_TRANSITIONS, type WebRtcLeg, type WebRtcLegOptions, type WebRtcLegState, type WebRtcLegStats,
   type WebRtcMedia,
 } from './engine.ts';
 import { FAILED_BY_DTLS, FAILED_BY_ICE, MediaStateError } from './errors.ts';
@@ -32,12 +19,11 @@ import { mediaCandidates } from './sdp/ice.ts';
 import type { SessionDescription } from './sdp/model.ts';
 import { parseSdp } from './sdp/parse.ts';
 import { serializeSdp } from './sdp/serialize.ts';
-import { installFastRtpHeaderParse } from './werift-rtp-header.ts';
 import {
   completeBrowserAnswer, liftIceLite, prepareBrowserOffer, readBrowserAnswer, useDefaultCandidate,
 } from './sdp/webrtc.ts';
 
-export interface WeriftEngineOptions {
+export interface WebRtcEngineOptions {
   /** Address the ICE sockets bind (config `localIp`). */
   localAddress: string;
   /** Address written in our candidate (config `publicIp`). Default `localAddress`. */
@@ -49,44 +35,58 @@ export interface WeriftEngineOptions {
   logger?: Logger;
 }
 
-export class WeriftEngine implements MediaEngine {
-  constructor(private readonly o: WeriftEngineOptions) {
-    // werift parses each received SRTP packet's header twice with a slow bit reader: see ./werift-rtp-header.ts.
-    installFastRtpHeaderParse();
-  }
+const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
-  createLeg(options: WebRtcLegOptions): WebRtcLeg {
-    if (options.codecs.length === 0) throw new RangeError('a WebRTC leg needs at least one codec');
-    return new WeriftLeg(this.o, options);
+/** No candidate was gathered: the engine could bind neither port of the pair. */
+export class CandidateGatheringError extends Error {}
+
+/** Our SDP, parsed; throws CandidateGatheringError when it has no candidate (the port pair could not be bound). */
+export function withCandidate(sdpText: string | undefined): SessionDescription {
+  const sdp = sdpText === undefined ? undefined : parseSdp(sdpText);
+  if (!sdp?.media[0] || mediaCandidates(sdp.media[0]).length === 0) {
+    throw new CandidateGatheringError('no ICE candidate: the port pair could not be bound');
   }
+  return sdp;
 }
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
-/** werift gathers host candidates while setLocalDescription runs; this bounds the wait should it not. */
-const GATHER_TIMEOUT_MS = 5_000;
+/** An engine's peer connection, as the shared leg drives it. */
+export interface PeerConnectionOps {
+  /** Takes the (prepared) browser offer; resolves with the engine's answer once its candidate is gathered. */
+  answer(offer: SessionDescription): Promise<SessionDescription>;
+  /** Resolves with the engine's offer of one sendrecv audio stream once its candidate is gathered. */
+  offer(): Promise<SessionDescription>;
+  acceptAnswer(answerSdp: string): Promise<void>;
+  /** Whether ICE completed (to tell an ICE failure from a DTLS one). */
+  iceConnected(): boolean;
+  close(): Promise<void>;
+}
 
-/** No candidate was gathered: werift could bind neither port of the pair. */
-class CandidateGatheringError extends Error {}
-
-class WeriftLeg implements WebRtcLeg {
+export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements WebRtcLeg {
+  protected pc: Pc | undefined;
+  /** Payload types negotiated with the browser: all others are dropped both ways. */
+  protected payloadTypes = new Set<number>();
+  protected readonly counters: WebRtcLegStats = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 };
   private stateValue: WebRtcLegState = 'new';
-  private pc: RTCPeerConnection | undefined;
-  private transceiver: RTCRtpTransceiver | undefined;
   private pairPort: number | undefined;
   private candidatePort: number | undefined;
   private sdp: string | undefined;
   private mediaValue: WebRtcMedia | undefined;
-  /** Payload types negotiated with the browser: all others are dropped both ways. */
-  private payloadTypes = new Set<number>();
   private connectTimer: NodeJS.Timeout | undefined;
-  private readonly counters: WebRtcLegStats = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 };
   private readonly rtpListeners = new Listeners<[RtpPacket]>();
   private readonly stateListeners = new Listeners<[WebRtcLegState, string | undefined]>();
 
   constructor(
-    private readonly engine: WeriftEngineOptions,
-    private readonly options: WebRtcLegOptions,
-  ) {}
+    protected readonly engine: WebRtcEngineOptions,
+    protected readonly options: WebRtcLegOptions,
+  ) {
+    if (options.codecs.length === 0) throw new RangeError('a WebRTC leg needs at least one codec');
+  }
+
+  /** Opens a peer connection whose ICE socket takes a port of the pair at `basePort`. */
+  protected abstract open(basePort: number): Pc;
+  /** Starts reporting the connection's RTP (`received`) and state (`connected`, `failed`). */
+  protected abstract watch(pc: Pc): void;
+  abstract sendRtp(packet: RtpPacket): void;
 
   get state(): WebRtcLegState {
     return this.stateValue;
@@ -108,12 +108,8 @@ class WeriftLeg implements WebRtcLeg {
     this.expectFresh('setRemoteOffer');
     const offer = parseSdp(offerSdp);
     const prepared = prepareBrowserOffer(offer, this.options.codecs);
-    const answer = await this.negotiate(async (pc) => {
-      await pc.setRemoteDescription({ type: 'offer', sdp: serializeSdp(prepared.sdp) });
-      pc.getTransceivers()[0]!.setDirection('sendrecv');
-      await pc.setLocalDescription(await pc.createAnswer());
-      return completeBrowserAnswer(await gathered(pc), offer, prepared.choice.index);
-    });
+    const answer = await this.negotiate(async (pc) =>
+      completeBrowserAnswer(await pc.answer(prepared.sdp), offer, prepared.choice.index));
     this.setMedia(prepared.choice.codec, prepared.choice.telephoneEvent);
     this.startConnecting();
     return answer;
@@ -122,9 +118,7 @@ class WeriftLeg implements WebRtcLeg {
   async createOffer(): Promise<string> {
     this.expectFresh('createOffer');
     return this.negotiate(async (pc) => {
-      pc.addTransceiver('audio', { direction: 'sendrecv' });
-      await pc.setLocalDescription(await pc.createOffer());
-      const sdp = await gathered(pc);
+      const sdp = await pc.offer();
       useDefaultCandidate(sdp.media[0]!);
       liftIceLite(sdp);
       return sdp;
@@ -137,7 +131,7 @@ class WeriftLeg implements WebRtcLeg {
       throw new MediaStateError(`setRemoteAnswer needs a pending offer (leg is ${this.stateValue})`);
     }
     const choice = readBrowserAnswer(parseSdp(answerSdp), this.options.codecs);
-    await pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+    await pc.acceptAnswer(answerSdp);
     this.setMedia(choice.codec, choice.telephoneEvent);
     this.startConnecting();
   }
@@ -148,21 +142,6 @@ class WeriftLeg implements WebRtcLeg {
 
   onStateChange(fn: (state: WebRtcLegState, info?: string) => void): () => void {
     return this.stateListeners.on(fn);
-  }
-
-  sendRtp(packet: RtpPacket): void {
-    const sender = this.transceiver?.sender;
-    if (this.stateValue !== 'connected' || !sender || !this.payloadTypes.has(packet.header.payloadType)) return;
-    const h = packet.header;
-    const header = new WeriftRtpHeader({
-      marker: h.marker, payloadType: h.payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp,
-      // The SSRC our SDP announced (a=ssrc), so the browser maps the stream to its receiver.
-      ssrc: sender.ssrc,
-    });
-    this.counters.packetsOut++;
-    this.counters.bytesOut += packet.payload.length + header.serializeSize;
-    // RTCDtlsTransport.sendRtp protects and sends; it reports its own failures as a 0-byte result.
-    void sender.dtlsTransport.sendRtp(packet.payload, header);
   }
 
   stats(): WebRtcLegStats {
@@ -177,18 +156,50 @@ class WeriftLeg implements WebRtcLeg {
     this.stateListeners.clear();
     const pc = this.pc;
     this.pc = undefined;
-    this.transceiver = undefined;
     if (pc) await pc.close();
     if (this.pairPort !== undefined) this.engine.ports.release(this.pairPort);
   }
+
+  /** A packet from the browser, decrypted: counted and passed on when it has a negotiated payload type. */
+  protected received(packet: RtpPacket, size: number): void {
+    if (!this.payloadTypes.has(packet.header.payloadType) || this.stateValue !== 'connected') return;
+    this.counters.packetsIn++;
+    this.counters.bytesIn += size;
+    this.rtpListeners.emit(this.listenerFailed, packet);
+  }
+
+  /** Whether `packet` may go to the browser now (connected, negotiated payload type). */
+  protected sendable(packet: RtpPacket): boolean {
+    return this.stateValue === 'connected' && this.payloadTypes.has(packet.header.payloadType);
+  }
+
+  /** The engine reports DTLS-SRTP up on `pc`. */
+  protected connected(pc: Pc): void {
+    if (this.pc !== pc || this.stateValue !== 'connecting') return;
+    clearTimeout(this.connectTimer);
+    this.transition('connected');
+  }
+
+  /** ICE that never completed is an ICE error; ICE up but no DTLS is a DTLS error (the WCS texts). */
+  protected failed(pc: Pc): void {
+    if (this.pc !== pc || this.stateValue === 'failed' || this.stateValue === 'closed') return;
+    clearTimeout(this.connectTimer);
+    const info = this.stateValue === 'connected' || pc.iceConnected() ? FAILED_BY_DTLS : FAILED_BY_ICE;
+    this.engine.logger?.info({ info }, 'WebRTC leg failed');
+    this.transition('failed', info);
+  }
+
+  protected readonly listenerFailed = (err: unknown): void => {
+    this.engine.logger?.error({ err }, 'WebRTC leg listener failed');
+  };
 
   /**
    * Runs one SDP negotiation on a fresh peer connection bound to a port pair, trying the next pair when no
    * candidate could be gathered on this one. Returns our SDP as text.
    */
-  private async negotiate(run: (pc: RTCPeerConnection) => Promise<SessionDescription>): Promise<string> {
+  private async negotiate(run: (pc: Pc) => Promise<SessionDescription>): Promise<string> {
     const { port, value } = await this.engine.ports.bind(async (base) => {
-      const pc = this.newPeerConnection(base);
+      const pc = this.open(base);
       try {
         return { pc, sdp: await run(pc) };
       } catch (err) {
@@ -204,66 +215,10 @@ class WeriftLeg implements WebRtcLeg {
     }
     this.pc = value.pc;
     this.pairPort = port;
-    this.transceiver = value.pc.getTransceivers()[0];
     this.candidatePort = value.sdp.media.map((m) => m.port).find((p) => p !== 0);
     this.sdp = serializeSdp(value.sdp);
     this.watch(value.pc);
     return this.sdp;
-  }
-
-  private newPeerConnection(base: number): RTCPeerConnection {
-    const e = this.engine;
-    const family = isIPv6(e.localAddress) ? 'udp6' : 'udp4';
-    const codecs = [
-      ...this.options.codecs.map((law) => weriftCodec(G711[law])),
-      weriftCodec(TELEPHONE_EVENT),
-    ];
-    return new RTCPeerConnection({
-      iceLite: true,
-      iceServers: [],
-      iceUseIpv4: false,
-      iceUseIpv6: false,
-      iceAdditionalHostAddresses: [e.publicAddress ?? e.localAddress],
-      iceInterfaceAddresses: { [family]: e.localAddress },
-      icePortRange: [base, base + 1],
-      codecs: { audio: codecs, video: [] },
-      headerExtensions: { audio: [], video: [] },
-    });
-  }
-
-  private watch(pc: RTCPeerConnection): void {
-    const transport = this.transceiver?.sender.dtlsTransport;
-    // werift's receiver pipeline (routing by SSRC, statistics, receiver reports, NACK, TWCC) serves media werift
-    // consumes itself. The relay takes RTP straight from the transport (whatever SSRC the browser uses), so that
-    // pipeline is detached and costs nothing per packet. RTCP from the browser still reaches werift's sender.
-    transport?.onRtp.allUnsubscribe();
-    transport?.onRtp.subscribe((p) => this.received(p));
-    pc.connectionStateChange.subscribe((s) => {
-      if (this.pc !== pc) return;
-      if (s === 'connected' && this.stateValue === 'connecting') {
-        clearTimeout(this.connectTimer);
-        this.transition('connected');
-      } else if (s === 'failed' || s === 'closed') {
-        this.fail(pc);
-      }
-      // 'disconnected' (consent freshness, RFC 7675) may recover; an ICE-lite agent does not check consent anyway.
-    });
-  }
-
-  private received(p: WeriftRtpPacket): void {
-    const h = p.header;
-    if (!this.payloadTypes.has(h.payloadType) || this.stateValue !== 'connected') return;
-    this.counters.packetsIn++;
-    this.counters.bytesIn += p.payload.length + h.serializeSize;
-    const packet: RtpPacket = {
-      header: {
-        marker: h.marker, payloadType: h.payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp,
-        ssrc: h.ssrc, csrcs: h.csrc,
-      },
-      payload: p.payload,
-      paddingSize: 0,
-    };
-    this.rtpListeners.emit(this.listenerFailed, packet);
   }
 
   private setMedia(codec: PayloadFormat, telephoneEvent: PayloadFormat | undefined): void {
@@ -272,23 +227,12 @@ class WeriftLeg implements WebRtcLeg {
   }
 
   private startConnecting(): void {
-    // close() may have run while werift was busy with the SDP.
+    // close() may have run while the engine was busy with the SDP.
     if (this.stateValue === 'closed') throw new MediaStateError('WebRTC leg was closed during negotiation');
     this.transition('connecting');
     this.connectTimer = setTimeout(() => {
-      if (this.pc) this.fail(this.pc);
+      if (this.pc) this.failed(this.pc);
     }, this.engine.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
-  }
-
-  /** ICE that never completed is an ICE error; ICE up but no DTLS is a DTLS error (the WCS texts). */
-  private fail(pc: RTCPeerConnection): void {
-    if (this.stateValue === 'failed' || this.stateValue === 'closed') return;
-    clearTimeout(this.connectTimer);
-    const ice = pc.iceConnectionState;
-    const iceUp = this.stateValue === 'connected' || ice === 'connected' || ice === 'completed';
-    const info = iceUp ? FAILED_BY_DTLS : FAILED_BY_ICE;
-    this.engine.logger?.info({ ice, connection: pc.connectionState, info }, 'WebRTC leg failed');
-    this.transition('failed', info);
   }
 
   private transition(next: WebRtcLegState, info?: string): void {
@@ -304,37 +248,4 @@ class WeriftLeg implements WebRtcLeg {
       throw new MediaStateError(`${what} on a leg that already negotiated (${this.stateValue})`);
     }
   }
-
-  private readonly listenerFailed = (err: unknown): void => {
-    this.engine.logger?.error({ err }, 'WebRTC leg listener failed');
-  };
-}
-
-/** Our SDP once werift has gathered its host candidate; throws CandidateGatheringError when it has none. */
-async function gathered(pc: RTCPeerConnection): Promise<SessionDescription> {
-  if (pc.iceGatheringState !== 'complete') {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([pc.iceGatheringStateChange.watch((s) => s === 'complete'), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-  const local = pc.localDescription;
-  const sdp = local ? parseSdp(local.sdp) : undefined;
-  if (!sdp?.media[0] || mediaCandidates(sdp.media[0]).length === 0) {
-    throw new CandidateGatheringError('no ICE candidate: the port pair could not be bound');
-  }
-  return sdp;
-}
-
-function weriftCodec(f: Readonly<PayloadFormat>): RTCRtpCodecParameters {
-  const c = new RTCRtpCodecParameters({
-    mimeType: `audio/${f.encoding}`, clockRate: f.clockRate, payloadType: f.payloadType,
-  });
-  if (f.fmtp !== undefined) c.parameters = f.fmtp;
-  return c;
 }

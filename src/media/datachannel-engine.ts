@@ -1,0 +1,215 @@
+/**
+ * The media engine implemented with libdatachannel (C++, through node-datachannel 0.33.4): one PeerConnection per
+ * leg, configured as callhook's end of a browser call (client-protocol.md, Media). ICE, DTLS and SRTP run in
+ * libdatachannel's own threads; JavaScript sees each decrypted RTP packet once and hands each outgoing one over
+ * once, which costs about a third of werift's CPU per packet (docs/benchmarks.md).
+ *
+ * - A full ICE agent (libjuice) rather than ICE-lite: it gathers one host candidate on `localAddress` from the
+ *   port pair it is given, and, like a lite agent, finds the browser through the browser's checks (the WCS SDK
+ *   sends no candidates; the browser's address is learnt as a peer-reflexive candidate, RFC 8445 §7.3.1.3).
+ *   The candidate's address is rewritten to `publicAddress` (1:1 NAT), as no STUN server is used.
+ * - Our audio track is added before the SDP is made, so the SDP lists exactly our formats and our SSRC, and the
+ *   track is ours to send on at once.
+ * - RTP goes out with its own payload type (DTMF keeps telephone-event's) and our SSRC; libdatachannel protects
+ *   and sends it in the calling thread, after copying it, so one output buffer serves every packet of a leg.
+ */
+import { randomInt } from 'node:crypto';
+import ndc from 'node-datachannel';
+import { G711, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
+import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
+import { isRtcp, parseRtp, writeRtp, type RtpPacket } from './rtp/packet.ts';
+import { parseCandidate, serializeCandidate } from './sdp/candidate.ts';
+import type { SessionDescription } from './sdp/model.ts';
+import { payloadFormats } from './sdp/rtpmap.ts';
+import { serializeSdp } from './sdp/serialize.ts';
+import { mid } from './sdp/stream-attributes.ts';
+import { WebRtcLegBase, withCandidate, type PeerConnectionOps, type WebRtcEngineOptions } from './webrtc-leg.ts';
+
+export class DataChannelEngine implements MediaEngine {
+  constructor(private readonly o: WebRtcEngineOptions) {}
+
+  createLeg(options: WebRtcLegOptions): WebRtcLeg {
+    return new DataChannelLeg(this.o, options);
+  }
+
+  /**
+   * Stops libdatachannel's threads so the process can exit at once. They are shared by every engine in the
+   * process and stopping them breaks live connections, so this waits for the last connection of any engine;
+   * libdatachannel starts them again for the next one.
+   */
+  async close(): Promise<void> {
+    if (liveConnections === 0) ndc.cleanup();
+  }
+}
+
+/** Open peer connections of every engine in the process (see DataChannelEngine.close). */
+let liveConnections = 0;
+
+/** libjuice gathers its host candidate at once; this bounds the wait should it not. */
+const GATHER_TIMEOUT_MS = 5_000;
+/** How long close() waits for libdatachannel to report the connection closed (its socket released). */
+const CLOSE_TIMEOUT_MS = 2_000;
+/** The largest RTP packet sent: an Ethernet MTU. */
+const MAX_RTP_SIZE = 1500;
+const SSRC_OFFSET = 8;
+/** The mid of our offer's one stream. */
+const OFFER_MID = '0';
+
+class DataChannelConnection implements PeerConnectionOps {
+  readonly pc: ndc.PeerConnection;
+  /** Our sendrecv audio track: added before each description is made. */
+  track: ndc.Track | undefined;
+  readonly ssrc = randomInt(1, 2 ** 32 - 1);
+  onConnected: () => void = () => {};
+  onFailed: () => void = () => {};
+  private readonly stateWaiters = new Set<() => void>();
+  private closed = false;
+
+  constructor(
+    name: string,
+    private readonly engine: WebRtcEngineOptions,
+    basePort: number,
+    /** What our offer lists: the configured G.711 laws and telephone-event. */
+    private readonly offerFormats: readonly PayloadFormat[],
+  ) {
+    this.pc = new ndc.PeerConnection(name, {
+      iceServers: [],
+      bindAddress: engine.localAddress,
+      portRangeBegin: basePort,
+      portRangeEnd: basePort + 1,
+      disableAutoNegotiation: true,
+    });
+    liveConnections++;
+    // node-datachannel keeps one callback per event: this one serves the leg and the waits below.
+    this.pc.onStateChange((state) => {
+      if (state === 'failed' || state === 'closed') this.onFailed();
+      for (const wake of this.stateWaiters) wake();
+    });
+    this.pc.onGatheringStateChange(() => {
+      for (const wake of this.stateWaiters) wake();
+    });
+  }
+
+  async answer(offer: SessionDescription): Promise<SessionDescription> {
+    const audio = offer.media[0]!;
+    this.addTrack(mid(audio) ?? OFFER_MID, payloadFormats(audio));
+    this.pc.setRemoteDescription(serializeSdp(offer), 'offer');
+    this.pc.setLocalDescription('answer');
+    return this.gathered();
+  }
+
+  async offer(): Promise<SessionDescription> {
+    this.addTrack(OFFER_MID, this.offerFormats);
+    this.pc.setLocalDescription('offer');
+    return this.gathered();
+  }
+
+  async acceptAnswer(answerSdp: string): Promise<void> {
+    this.pc.setRemoteDescription(answerSdp, 'answer');
+  }
+
+  iceConnected(): boolean {
+    const ice = this.pc.iceState();
+    return ice === 'connected' || ice === 'completed';
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    liveConnections--;
+    this.onConnected = () => {};
+    this.onFailed = () => {};
+    this.track?.close();
+    this.pc.close();
+    await this.until(() => this.pc.state() === 'closed', CLOSE_TIMEOUT_MS);
+  }
+
+  /** Our track with `formats` (the browser's payload types), or the configured ones for an offer. */
+  private addTrack(streamId: string, formats: readonly PayloadFormat[]): void {
+    const audio = new ndc.Audio(streamId, 'SendRecv');
+    for (const f of formats) {
+      const codec = `${f.encoding}/${f.clockRate}`;
+      // node-datachannel takes the fmtp only as a string, never as undefined.
+      if (f.fmtp === undefined) audio.addAudioCodec(f.payloadType, codec);
+      else audio.addAudioCodec(f.payloadType, codec, f.fmtp);
+    }
+    audio.addSSRC(this.ssrc, `callhook-${this.ssrc}`);
+    const track = this.pc.addTrack(audio);
+    track.onOpen(() => this.onConnected());
+    this.track = track;
+  }
+
+  /** Our SDP once the host candidate is gathered, its address the public one. */
+  private async gathered(): Promise<SessionDescription> {
+    await this.until(() => this.pc.gatheringState() === 'complete', GATHER_TIMEOUT_MS);
+    const sdp = withCandidate(this.pc.localDescription()?.sdp);
+    const publicAddress = this.engine.publicAddress;
+    if (publicAddress !== undefined && publicAddress !== this.engine.localAddress) {
+      for (const a of sdp.media[0]!.attributes) {
+        if (a.name !== 'candidate' || a.value === undefined) continue;
+        a.value = serializeCandidate({ ...parseCandidate(a.value), address: publicAddress });
+      }
+    }
+    return sdp;
+  }
+
+  /** Resolves once `done()` holds, checked on each state report, or after `timeoutMs`. */
+  private async until(done: () => boolean, timeoutMs: number): Promise<void> {
+    if (done()) return;
+    await new Promise<void>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.stateWaiters.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (done()) finish();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.stateWaiters.add(check);
+    });
+  }
+}
+
+let legCount = 0;
+
+class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
+  private readonly out = Buffer.allocUnsafe(MAX_RTP_SIZE);
+
+  protected open(base: number): DataChannelConnection {
+    const formats = [...this.options.codecs.map((law) => G711[law]), TELEPHONE_EVENT];
+    return new DataChannelConnection(`leg-${++legCount}`, this.engine, base, formats);
+  }
+
+  sendRtp(packet: RtpPacket): void {
+    const track = this.pc?.track;
+    if (!track || !this.sendable(packet)) return;
+    const size = writeRtp(packet, this.out);
+    // The SSRC our SDP announced (a=ssrc), so the browser maps the stream to its receiver.
+    this.out.writeUInt32BE(this.pc!.ssrc, SSRC_OFFSET);
+    this.counters.packetsOut++;
+    this.counters.bytesOut += size;
+    try {
+      track.sendMessageBinary(this.out.subarray(0, size));
+    } catch (err) {
+      // The track closed under us (the browser went away): the state change reports it.
+      this.engine.logger?.debug({ err }, 'WebRTC send failed');
+    }
+  }
+
+  protected watch(connection: DataChannelConnection): void {
+    connection.onConnected = () => this.connected(connection);
+    connection.onFailed = () => this.failed(connection);
+    connection.track?.onMessage((buf) => {
+      // RTCP (rtcp-mux) arrives on the same track; libdatachannel answers what it must itself.
+      if (isRtcp(buf)) return;
+      let packet: RtpPacket;
+      try {
+        packet = parseRtp(buf);
+      } catch {
+        return;
+      }
+      this.received(packet, buf.length);
+    });
+  }
+}
