@@ -26,7 +26,16 @@ import { mid } from './sdp/stream-attributes.ts';
 import { WebRtcLegBase, withCandidate, type PeerConnectionOps, type WebRtcEngineOptions } from './webrtc-leg.ts';
 
 export class DataChannelEngine implements MediaEngine {
-  constructor(private readonly o: WebRtcEngineOptions) {}
+  constructor(private readonly o: WebRtcEngineOptions) {
+    // libdatachannel's own log (one per process): its warnings say why a connection failed.
+    const logger = o.logger;
+    if (logger) {
+      ndc.initLogger(logger.isLevelEnabled('debug') ? 'Debug' : 'Warning', (level, message) => {
+        if (level === 'Debug' || level === 'Verbose' || level === 'Info') logger.debug(`libdatachannel: ${message}`);
+        else logger.warn({ level }, `libdatachannel: ${message}`);
+      });
+    }
+  }
 
   createLeg(options: WebRtcLegOptions): WebRtcLeg {
     return new DataChannelLeg(this.o, options);
@@ -82,7 +91,7 @@ class DataChannelConnection implements PeerConnectionOps {
     liveConnections++;
     // node-datachannel keeps one callback per event: this one serves the leg and the waits below.
     this.pc.onStateChange((state) => {
-      if (state === 'failed' || state === 'closed') this.onFailed();
+      if (state === 'failed' || state === 'closed' || state === 'disconnected') this.onFailed();
       for (const wake of this.stateWaiters) wake();
     });
     this.pc.onGatheringStateChange(() => {

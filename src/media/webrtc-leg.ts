@@ -36,6 +36,8 @@ export interface WebRtcEngineOptions {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+/** How long a lost connection waits for the browser's `hangup` before the leg fails (see `failed`). */
+const LOST_GRACE_MS = 2_000;
 
 /** No candidate was gathered: the engine could bind neither port of the pair. */
 export class CandidateGatheringError extends Error {}
@@ -72,6 +74,7 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
   private sdp: string | undefined;
   private mediaValue: WebRtcMedia | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
+  private lostTimer: NodeJS.Timeout | undefined;
   private readonly rtpListeners = new Listeners<[RtpPacket]>();
   private readonly stateListeners = new Listeners<[WebRtcLegState, string | undefined]>();
 
@@ -152,6 +155,7 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
     if (this.stateValue === 'closed') return;
     this.transition('closed');
     clearTimeout(this.connectTimer);
+    clearTimeout(this.lostTimer);
     this.rtpListeners.clear();
     this.stateListeners.clear();
     const pc = this.pc;
@@ -180,13 +184,19 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
     this.transition('connected');
   }
 
-  /** ICE that never completed is an ICE error; ICE up but no DTLS is a DTLS error (the WCS texts). */
+  /**
+   * The engine reports `pc` failed or closed. ICE that never completed is an ICE error; ICE up but no DTLS is a
+   * DTLS error (the WCS texts). A connection lost once connected fails a moment later: a browser that hangs up
+   * closes its peer connection (DTLS close_notify) as it sends `hangup`, and the hangup must win that race.
+   */
   protected failed(pc: Pc): void {
     if (this.pc !== pc || this.stateValue === 'failed' || this.stateValue === 'closed') return;
     clearTimeout(this.connectTimer);
-    const info = this.stateValue === 'connected' || pc.iceConnected() ? FAILED_BY_DTLS : FAILED_BY_ICE;
-    this.engine.logger?.info({ info }, 'WebRTC leg failed');
-    this.transition('failed', info);
+    if (this.stateValue === 'connected') {
+      this.lostTimer ??= setTimeout(() => this.fail(FAILED_BY_DTLS), LOST_GRACE_MS);
+      return;
+    }
+    this.fail(pc.iceConnected() ? FAILED_BY_DTLS : FAILED_BY_ICE);
   }
 
   protected readonly listenerFailed = (err: unknown): void => {
@@ -233,6 +243,12 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
     this.connectTimer = setTimeout(() => {
       if (this.pc) this.failed(this.pc);
     }, this.engine.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+  }
+
+  private fail(info: string): void {
+    if (this.stateValue === 'failed' || this.stateValue === 'closed') return;
+    this.engine.logger?.info({ info }, 'WebRTC leg failed');
+    this.transition('failed', info);
   }
 
   private transition(next: WebRtcLegState, info?: string): void {
