@@ -112,7 +112,6 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closers.push(() => sip.close());
 
     const media = createCallMedia(config, logger);
-    closers.push(() => media.engine.close());
     const nodeId = newNodeId(config.localIp);
     const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, config });
     gateway = gw;

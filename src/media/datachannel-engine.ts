@@ -26,33 +26,12 @@ import { mid } from './sdp/stream-attributes.ts';
 import { WebRtcLegBase, withCandidate, type PeerConnectionOps, type WebRtcEngineOptions } from './webrtc-leg.ts';
 
 export class DataChannelEngine implements MediaEngine {
-  constructor(private readonly o: WebRtcEngineOptions) {
-    // libdatachannel's own log (one per process): its warnings say why a connection failed.
-    const logger = o.logger;
-    if (logger) {
-      ndc.initLogger(logger.isLevelEnabled('debug') ? 'Debug' : 'Warning', (level, message) => {
-        if (level === 'Debug' || level === 'Verbose' || level === 'Info') logger.debug(`libdatachannel: ${message}`);
-        else logger.warn({ level }, `libdatachannel: ${message}`);
-      });
-    }
-  }
+  constructor(private readonly o: WebRtcEngineOptions) {}
 
   createLeg(options: WebRtcLegOptions): WebRtcLeg {
     return new DataChannelLeg(this.o, options);
   }
-
-  /**
-   * Stops libdatachannel's threads so the process can exit at once. They are shared by every engine in the
-   * process and stopping them breaks live connections, so this waits for the last connection of any engine;
-   * libdatachannel starts them again for the next one.
-   */
-  async close(): Promise<void> {
-    if (liveConnections === 0) ndc.cleanup();
-  }
 }
-
-/** Open peer connections of every engine in the process (see DataChannelEngine.close). */
-let liveConnections = 0;
 
 /** libjuice gathers its host candidate at once; this bounds the wait should it not. */
 const GATHER_TIMEOUT_MS = 5_000;
@@ -88,7 +67,6 @@ class DataChannelConnection implements PeerConnectionOps {
       portRangeEnd: basePort + 1,
       disableAutoNegotiation: true,
     });
-    liveConnections++;
     // node-datachannel keeps one callback per event: this one serves the leg and the waits below.
     this.pc.onStateChange((state) => {
       if (state === 'failed' || state === 'closed' || state === 'disconnected') this.onFailed();
@@ -125,7 +103,6 @@ class DataChannelConnection implements PeerConnectionOps {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    liveConnections--;
     this.onConnected = () => {};
     this.onFailed = () => {};
     this.track?.close();
@@ -145,6 +122,9 @@ class DataChannelConnection implements PeerConnectionOps {
     audio.addSSRC(this.ssrc, `callhook-${this.ssrc}`);
     const track = this.pc.addTrack(audio);
     track.onOpen(() => this.onConnected());
+    // node-datachannel lets go of a track's last callback (which keeps Node's event loop alive) only when its
+    // close is reported to a listener; without one, only when the track object is garbage-collected.
+    track.onClosed(() => {});
     this.track = track;
   }
 

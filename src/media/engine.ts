@@ -1,9 +1,10 @@
 /**
- * The media-engine seam: what the relay needs of a WebRTC implementation, so the engine can be swapped (werift
- * today, see ./webrtc-leg.ts; node-datachannel was measured as an alternative). A leg is callhook's end of one
- * browser's peer connection: ICE-lite with host candidates in its SDP, DTLS-SRTP, rtcp-mux, one audio stream.
+ * The media-engine seam: what the relay needs of a WebRTC implementation, so the engine can be swapped (config
+ * `webrtcEngine`: ./datachannel-engine.ts, ./werift-engine.ts; ./webrtc-leg.ts holds what their legs share). A leg
+ * is callhook's end of one browser's peer connection: host candidates only in its SDP, DTLS-SRTP, rtcp-mux, one
+ * audio stream.
  *
- * States (one guard per implementation):
+ * States (one guard, in ./webrtc-leg.ts):
  *   new → connecting        our SDP exists; waiting for the browser's ICE checks and DTLS
  *   connecting → connected  DTLS-SRTP is up: RTP flows
  *   new | connecting | connected → failed   ICE or DTLS failed or timed out (`info` says which, in WCS words)
@@ -75,6 +76,4 @@ export interface WebRtcLeg {
 
 export interface MediaEngine {
   createLeg(options: WebRtcLegOptions): WebRtcLeg;
-  /** Releases what the engine itself holds (threads), once every leg is closed. */
-  close(): Promise<void>;
 }

@@ -34,8 +34,6 @@ export class WeriftEngine implements MediaEngine {
   createLeg(options: WebRtcLegOptions): WebRtcLeg {
     return new WeriftLeg(this.o, options);
   }
-
-  async close(): Promise<void> {}
 }
 
 /** werift gathers host candidates while setLocalDescription runs; this bounds the wait should it not. */
