@@ -23,7 +23,8 @@ const bobUser = { username: 'bob', password: 'bob-secret' };
 const STEP_MS = 15_000;
 const SERVER_LOG_LIMIT = 300;
 
-describe('the official SDK in headless Chromium makes and answers calls to and from baresip', { timeout: 180_000 }, () => {
+// Both WebRTC engines face the real browser: libdatachannel (the default, a full ICE agent) and werift (ICE-lite).
+for (const webrtcEngine of ['libdatachannel', 'werift'] as const) describe(`the official SDK in headless Chromium makes and answers calls to and from baresip (${webrtcEngine})`, { timeout: 180_000 }, () => {
   let kamailio: KamailioInstance;
   let bob: BaresipInstance;
   let dataDir: string;
@@ -48,6 +49,7 @@ describe('the official SDK in headless Chromium makes and answers calls to and f
         rtpPortMax: 44999,
         webrtcPortMin: 45000,
         webrtcPortMax: 45999,
+        webrtcEngine,
         dataDir,
       },
       handleSignals: false,
