@@ -281,6 +281,25 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
     }
   });
 
+  it('writes publicAddress (1:1 NAT) in its candidate and c= line, while binding localAddress', async () => {
+    const natEngine = makeEngine({ localAddress: LOOPBACK, publicAddress: '192.0.2.10', ports: webrtcPorts });
+    const browser = new BrowserPeer();
+    const leg = natEngine.createLeg({ codecs: ['PCMU'] });
+    try {
+      const answer = parseSdp(await leg.setRemoteOffer(await browser.createOffer()));
+      const audio = answer.media[0]!;
+      const candidates = audio.attributes.filter((a) => a.name === 'candidate').map((a) => a.value ?? '');
+      assert.ok(candidates.length > 0, 'a candidate');
+      for (const c of candidates) assert.match(c, / 192\.0\.2\.10 \d+ typ host/);
+      assert.equal(audio.connections[0]?.address, '192.0.2.10');
+      assert.equal(audio.port, leg.localPort);
+      assert.equal(await canBind(leg.localPort!), false, 'the port is bound (on localAddress)');
+    } finally {
+      await leg.close();
+      await browser.close();
+    }
+  });
+
   it('fails a browser offer without G.711 with No common codecs, taking no port', async () => {
     const opusOnly = new BrowserPeer({ audio: [{ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 }] });
     const leg = engine.createLeg({ codecs: ['PCMU', 'PCMA'] });
