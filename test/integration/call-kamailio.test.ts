@@ -13,6 +13,7 @@ import { startBaresip, type BaresipInstance } from '../support/baresip.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 import { parseMessageTrace, runSipp, scenarioFile, type SippResult } from '../support/sipp.ts';
 import { WebRtcClient, type ClientCall } from '../support/webrtc-client.ts';
+import { openUdpSockets } from '../support/ports.ts';
 import { eventually, startTestServer, type TestServer } from '../support/ws-client.ts';
 
 const USERS = [
@@ -23,8 +24,6 @@ const USERS = [
 ];
 const APP = 'callApp';
 const STEP_MS = 10_000;
-
-const udpHandles = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
 
 function assertSippOk(result: SippResult): void {
   assert.equal(result.timedOut, false, `sipp did not finish its scenario: ${result.errors}`);
@@ -66,7 +65,7 @@ describe('calls through Kamailio: callhook session alice ↔ baresip phones and 
   }
 
   before(async () => {
-    udpBefore = udpHandles();
+    udpBefore = openUdpSockets();
     kamailio = await startKamailio({ users: USERS });
     backend = await TestBackend.start();
     ts = await startTestServer({ rtpPortMin: 48000, rtpPortMax: 48999, webrtcPortMin: 49000, webrtcPortMax: 49999 });
@@ -98,7 +97,7 @@ describe('calls through Kamailio: callhook session alice ↔ baresip phones and 
     await ts?.stop();
     await backend?.stop();
     await kamailio?.stop();
-    await eventually(() => udpHandles() <= udpBefore, 5000, `UDP sockets to close (${udpHandles()} open, ${udpBefore} before)`);
+    await eventually(() => openUdpSockets() <= udpBefore, 5000, `UDP sockets to close (${openUdpSockets()} open, ${udpBefore} before)`);
   });
 
   it('alice calls bob (baresip answers): ESTABLISHED, media both ways, alice hangs up → bob sees the BYE', async () => {

@@ -14,14 +14,13 @@ import type { CallInfo } from '../../src/admin/sessions.ts';
 import { TestBackend, type RecordedRequest } from '../support/backend.ts';
 import { parseMessageTrace, runSipp, scenarioFile, type SippProcess, type SippResult } from '../support/sipp.ts';
 import { WebRtcClient, type ClientCall } from '../support/webrtc-client.ts';
+import { openUdpSockets } from '../support/ports.ts';
 import { eventually, startTestServer, type TestServer } from '../support/ws-client.ts';
 
 const APP = 'callApp';
 const SIPP_TIMEOUT_MS = 20_000;
 const PACKETS = 100;
 const ENOUGH = 90;
-
-const udpHandles = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
 
 function assertSippOk(result: SippResult): void {
   assert.equal(result.timedOut, false, `sipp did not finish its scenario: ${result.errors}`);
@@ -65,7 +64,7 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
   }
 
   before(async () => {
-    udpBefore = udpHandles();
+    udpBefore = openUdpSockets();
     backend = await TestBackend.start();
     ts = await startTestServer({
       rtpPortMin: 46000, rtpPortMax: 46999, webrtcPortMin: 47000, webrtcPortMax: 47999, webrtcConnectTimeoutMs: 3000,
@@ -86,7 +85,7 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
   after(async () => {
     await ts?.stop();
     await backend?.stop();
-    await eventually(() => udpHandles() <= udpBefore, 5000, `UDP sockets to close (${udpHandles()} open, ${udpBefore} before)`);
+    await eventually(() => openUdpSockets() <= udpBefore, 5000, `UDP sockets to close (${openUdpSockets()} open, ${udpBefore} before)`);
   });
 
   it('answered: TRYING, RING, ESTABLISHED; RTP both ways; our hangup sends BYE → FINISH; the hooks in order', async () => {

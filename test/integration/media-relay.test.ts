@@ -15,6 +15,7 @@ import {
   SipSdpSession, WeriftEngine, type MediaEngine, type NegotiatedAudio, type WebRtcEngineOptions, type WebRtcLeg,
 } from '../../src/media/index.ts';
 import { decodeTelephoneEvent, encodeTelephoneEvent } from '../../src/media/rtp/index.ts';
+import { openUdpSockets } from '../support/ports.ts';
 
 const webrtcPorts = new PortPairAllocator('WebRTC ports', 42000, 42999);
 const rtpPorts = new PortPairAllocator('RTP ports', 43000, 43999);
@@ -24,8 +25,6 @@ const ENGINES: ReadonlyArray<[string, (o: WebRtcEngineOptions) => MediaEngine]> 
   ['libdatachannel', (o) => new DataChannelEngine(o)],
 ];
 let engine: MediaEngine;
-
-const udpHandles = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
 
 async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -105,7 +104,7 @@ const audio = (rs: ReceivedRtp[], pt = 0) => rs.filter((r) => r.packet.payloadTy
 for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineName}): browser (werift) ↔ WebRTC leg ↔ bridge ↔ RTP leg ↔ phone (UDP)`, () => {
   let udpBefore = 0;
   before(() => {
-    udpBefore = udpHandles();
+    udpBefore = openUdpSockets();
     engine = makeEngine({ localAddress: LOOPBACK, ports: webrtcPorts, connectTimeoutMs: 10_000 });
   });
   after(() => {
@@ -355,6 +354,6 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
 
   it('leaves no socket open and no port allocated after the calls', async () => {
     await sleep(50);
-    assert.equal(udpHandles(), udpBefore);
+    assert.equal(openUdpSockets(), udpBefore);
   });
 });

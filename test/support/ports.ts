@@ -4,6 +4,7 @@
  * the callers retry when another process wins that small race (kamailio.ts, sipp.ts).
  */
 import { createSocket } from 'node:dgram';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -110,4 +111,32 @@ function bindTcp(port: number): Promise<Bound> {
       resolve({ port: address.port, close: () => new Promise((done) => server.close(() => done())) });
     });
   });
+}
+
+/**
+ * UDP sockets this process holds, native ones included (libdatachannel's ICE sockets are not Node handles, so
+ * `process.getActiveResourcesInfo()` does not see them): the socket inodes among /proc/self/fd that
+ * /proc/net/udp and /proc/net/udp6 list.
+ */
+export function openUdpSockets(): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // closed while we looked
+    }
+    const m = /^socket:\[(\d+)\]$/.exec(target);
+    if (m) inodes.add(m[1]!);
+  }
+  let count = 0;
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    // Columns: sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const inode = line.trim().split(/\s+/)[9];
+      if (inode !== undefined && inodes.has(inode)) count++;
+    }
+  }
+  return count;
 }
