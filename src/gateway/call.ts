@@ -65,6 +65,8 @@ export interface CallHost {
   /** Throws GatewayError when the session has no usable SIP identity. */
   account(): SipAccount;
   deliver(event: ClientEvent): boolean;
+  /** A call message that could not be carried out: `fail` to the client, ErrorStatusEvent to the backend. */
+  refuse(message: CallMessage, callId: string, info: string): void;
 }
 
 /** Told once, when the call has reached its final status (`closed` then says when its media and SIP are done). */
@@ -233,7 +235,7 @@ export class Call {
   async answer(request: AnswerRequest): Promise<void> {
     const invitation = this.sip;
     if (!this.incoming || !(invitation instanceof Invitation) || this.leg === undefined || !this.isRinging(invitation)) {
-      return this.fail('answer', `answer: the call is ${this.describeState()}`);
+      return this.refuse('answer', `answer: the call is ${this.describeState()}`);
     }
     const decision = await this.host.hooks.invoke('answer', { ...request.extra, ...this.object, status: this.statusValue, sdp: request.sdp }, this.context());
     if (this.ended) return;
@@ -290,9 +292,9 @@ export class Call {
     const message: CallMessage = on ? 'hold' : 'unhold';
     const sip = this.sip;
     if (this.ended || sip === undefined || sip.state !== SessionState.Established || this.sdp === undefined) {
-      return this.fail(message, `${message}: the call is ${this.describeState()}`);
+      return this.refuse(message, `${message}: the call is ${this.describeState()}`);
     }
-    if (this.operation !== undefined) return this.fail(message, `${message}: a ${this.operation} is still in progress`);
+    if (this.operation !== undefined) return this.refuse(message, `${message}: a ${this.operation} is still in progress`);
     this.operation = message;
     try {
       const decision = await this.host.hooks.invoke(message, { ...request.extra, ...this.object, status: this.statusValue }, this.context());
@@ -304,11 +306,11 @@ export class Call {
         response = await sip.reinvite(Buffer.from(serializeSdp(offer), 'utf8'));
       } catch (e) {
         // The session ended meanwhile, or the re-INVITE timed out (which ends it): its `terminated` event reports.
-        if (e instanceof SipException) return this.fail(message, `${message}: ${e.message}`);
+        if (e instanceof SipException) return this.refuse(message, `${message}: ${e.message}`);
         throw e;
       }
       if (this.ended) return;
-      if (response.status >= 300) return this.fail(message, `${message}: ${describeResponse(response)}`);
+      if (response.status >= 300) return this.refuse(message, `${message}: ${describeResponse(response)}`);
       this.localHold = on;
       const answer = response.body.length > 0 ? response.body.toString('utf8') : undefined;
       if (answer !== undefined) this.applyAnswer(answer);
@@ -332,7 +334,7 @@ export class Call {
   async transfer(request: TransferRequest): Promise<void> {
     const sip = this.sip;
     if (this.ended || sip === undefined || sip.state !== SessionState.Established) {
-      return this.fail('transfer', `transfer: the call is ${this.describeState()}`);
+      return this.refuse('transfer', `transfer: the call is ${this.describeState()}`);
     }
     const decision = await this.host.hooks.invoke('transfer', { callId: this.callId, target: request.target }, this.context());
     if (this.ended) return;
@@ -345,13 +347,13 @@ export class Call {
       }
       uri = resolveTarget(target, this.host.account().aor);
     } catch (e) {
-      if (e instanceof GatewayError) return this.fail('transfer', e.message);
+      if (e instanceof GatewayError) return this.refuse('transfer', e.message);
       throw e;
     }
     try {
       await sip.refer(uri);
     } catch (e) {
-      if (e instanceof StateError) return this.fail('transfer', `transfer: ${e.message}`);
+      if (e instanceof StateError) return this.refuse('transfer', `transfer: ${e.message}`);
       throw e;
     }
   }
@@ -617,7 +619,7 @@ export class Call {
   private async playDtmf(request: DtmfRequest): Promise<void> {
     const sip = this.sip;
     if (this.ended || sip === undefined || sip.state !== SessionState.Established) {
-      return this.fail('sendDtmf', `sendDtmf: the call is ${this.describeState()}`);
+      return this.refuse('sendDtmf', `sendDtmf: the call is ${this.describeState()}`);
     }
     const decision = await this.host.hooks.invoke('sendDtmf', { callId: this.callId, dtmf: request.dtmf, type: request.type }, this.context());
     if (this.ended) return;
@@ -628,17 +630,17 @@ export class Call {
     try {
       const digits = validateDtmf(dtmf);
       if (type === 'RFC2833') {
-        if (this.bridge === undefined) return this.fail('sendDtmf', 'sendDtmf: no media yet');
+        if (this.bridge === undefined) return this.refuse('sendDtmf', 'sendDtmf: no media yet');
         await this.bridge.sendDtmf(digits);
         return;
       }
       for (const digit of digits) {
         const response = type === 'INFO_RELAY' ? await sip.sendDtmf(digit) : await sip.sendInfo(DTMF, Buffer.from(digit, 'utf8'));
-        if (response.status >= 300) return this.fail('sendDtmf', `sendDtmf: ${describeResponse(response)}`);
+        if (response.status >= 300) return this.refuse('sendDtmf', `sendDtmf: ${describeResponse(response)}`);
       }
     } catch (e) {
       if (e instanceof InvalidDtmfError || e instanceof MediaException || e instanceof SipException) {
-        return this.fail('sendDtmf', `sendDtmf: ${e.message}`);
+        return this.refuse('sendDtmf', `sendDtmf: ${e.message}`);
       }
       throw e;
     }
@@ -656,11 +658,19 @@ export class Call {
   }
 
   /**
-   * `fail` about this call, naming the event it concerns or the call message that could not be carried out (the
-   * SDK shows it as WARN; the call goes on as it was).
+   * `fail` about this call, for the client only: a hook refused (the backend knows), naming the event or message it
+   * concerns. The call goes on as it was.
    */
   private fail(apiMethod: FailureSubject, info: string): void {
     this.host.deliver({ type: 'failed', failure: { apiMethod, info, callId: this.callId } });
+  }
+
+  /**
+   * A call message that could not be carried out: `fail` to the client (the SDK shows it as WARN) and
+   * ErrorStatusEvent to the backend. The call goes on as it was.
+   */
+  private refuse(message: CallMessage, info: string): void {
+    this.host.refuse(message, this.callId, info);
   }
 
   /**

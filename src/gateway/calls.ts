@@ -23,8 +23,8 @@ export class SessionCalls {
   constructor(private readonly host: CallHost) {}
 
   place(request: OutgoingCallRequest): void {
-    if (this.live.has(request.callId)) return this.refuse('call', request.callId, `call: callId ${request.callId} is already in use`);
-    if (!this.accepting) return this.refuse('call', request.callId, 'call: the session is ending');
+    if (this.live.has(request.callId)) return this.host.refuse('call', request.callId, `call: callId ${request.callId} is already in use`);
+    if (!this.accepting) return this.host.refuse('call', request.callId, 'call: the session is ending');
     this.track(Call.place(this.host, request, this.onEnded));
   }
 
@@ -79,11 +79,8 @@ export class SessionCalls {
 
   private with(message: CallMessage, callId: string, act: (call: Call) => Promise<void>): void {
     const call = this.live.get(callId);
-    if (call === undefined) return this.refuse(message, callId, `${message}: no call ${callId} in this session`);
+    if (call === undefined) return this.host.refuse(message, callId, `${message}: no call ${callId} in this session`);
     act(call).catch((err: unknown) => this.host.log.error({ err, callId, message }, 'call request failed unexpectedly'));
   }
 
-  private refuse(message: CallMessage, callId: string, info: string): void {
-    this.host.deliver({ type: 'failed', failure: { apiMethod: message, info, callId } });
-  }
 }

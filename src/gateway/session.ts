@@ -24,7 +24,7 @@ import { receiveIncoming, sendOutgoing, type MessagingHost } from './messaging.t
 import { SessionRegistration, type RegistrationReport } from './registration.ts';
 import { accountOf, type SipSettings } from './sip-settings.ts';
 import { clientView, withoutSecrets } from './views.ts';
-import type { ClientEvent, ClientPort, OutgoingMessageRequest } from './types.ts';
+import type { CallMessage, ClientEvent, ClientPort, OutgoingMessageRequest } from './types.ts';
 
 export interface SessionDeps {
   ua: UserAgent;
@@ -134,6 +134,16 @@ export class Session implements MessagingHost, CallHost {
   /** A client's `notificationResult` for a message it received. The 200 went out on delivery (see docs). */
   acknowledge(notificationResult: JsonObject): void {
     this.log.debug({ id: notificationResult['id'] }, 'notificationResult');
+  }
+
+  /**
+   * A call message that could not be carried out (an unknown callId, a state that does not allow it, the far end
+   * refusing it): `fail` to the client and ErrorStatusEvent to the backend, the hook of errors that have no event
+   * of their own (rest-hooks.md).
+   */
+  refuse(message: CallMessage, callId: string, info: string): void {
+    this.hooks.emit('ErrorStatusEvent', { apiMethod: message, info, callId }, this.context);
+    this.deliver({ type: 'failed', failure: { apiMethod: message, info, callId } });
   }
 
   /** An event of this session could not be delivered to a backend whose restOnError is FAIL. */
