@@ -378,6 +378,19 @@ describe('SIP transport layer on loopback', () => {
       }
     });
 
+    it('a CRLFCRLF keep-alive ping is answered with a CRLF pong and the connection goes on (RFC 5626 §3.5.1)', async () => {
+      const peer = await rawTcp(tcpOf(b).local.port);
+      try {
+        peer.socket.write('\r\n\r\n');
+        await until('the pong', () => peer.text() === '\r\n');
+        peer.socket.write(`\r\n\r\n${rawRequest('SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKpinged', 'pinged@test')}`);
+        await inboxB.next(callIdIs('pinged@test'));
+        await until('a second pong, then the 200', () => /^\r\n\r\nSIP\/2\.0 200 OK/.test(peer.text()));
+      } finally {
+        peer.socket.destroy();
+      }
+    });
+
     it('a framing error closes that connection only; a parse error with a Via is answered 400 on the connection', async () => {
       const good = await rawTcp(tcpOf(b).local.port);
       const broken = await rawTcp(tcpOf(b).local.port);

@@ -556,6 +556,18 @@ describe('StreamFramer (RFC 3261 §18.3)', () => {
     assert.deepEqual(texts(f.push(a)), texts([a]), 'the framer is clean after trailing keep-alives');
   });
 
+  it('reports each CRLFCRLF ping between messages, however the stream is cut (RFC 5626 §3.5.1)', () => {
+    // Two pings, a message, a pong-sized CRLF and a third ping (a lone CRLF is not a ping), then a message.
+    const stream = Buffer.concat([Buffer.from('\r\n\r\n\r\n\r\n'), a, Buffer.from('\r\n'), b, Buffer.from('\r\n\r\n'), a]);
+    for (let cut = 0; cut <= stream.length; cut++) {
+      let pings = 0;
+      const f = new StreamFramer({ onPing: () => pings++ });
+      const out = [...f.push(stream.subarray(0, cut)), ...f.push(stream.subarray(cut))];
+      assert.deepEqual(texts(out), texts([a, b, a]), `split at ${cut}`);
+      assert.equal(pings, 3, `pings, split at ${cut}`);
+    }
+  });
+
   it('reads a folded or compact Content-Length', () => {
     const folded = wire(...OPTIONS, 'Content-Length:', ' 2', '', 'ok');
     assert.deepEqual(texts(new StreamFramer().push(folded)), texts([folded]));

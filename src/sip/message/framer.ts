@@ -2,7 +2,7 @@
  * Message framing on stream transports (TCP, TLS). RFC 3261 §18.3: on a stream, Content-Length is mandatory and is
  * the only way to know where a message ends, so one message may arrive in several chunks and one chunk may hold
  * several messages. CRLFs between messages are keep-alives (RFC 5626 §3.5.1: "\r\n\r\n" ping, "\r\n" pong; RFC 3261
- * §7.5) and are skipped.
+ * §7.5) and are skipped; each ping is reported (`onPing`), so the transport can answer it with a pong.
  *
  * A framing error cannot be recovered from — nothing tells where the next message starts (RFC 4475 §3.3.9) — so
  * `push` throws SipParseError and the caller closes the connection; the framer must not be used after that.
@@ -13,9 +13,13 @@ import { DEFAULT_MAX_MESSAGE_BYTES, MAX_HEADER_BYTES } from './limits.ts';
 export interface StreamFramerOptions {
   /** A message (headers and body) longer than this is a framing error. Default DEFAULT_MAX_MESSAGE_BYTES. */
   maxMessageBytes?: number;
+  /** Called for each "\r\n\r\n" keep-alive ping between messages. */
+  onPing?: () => void;
 }
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
+const CR = 0x0d;
+const LF = 0x0a;
 const IDLE_BUFFER_BYTES = 16_384;
 const CONTENT_LENGTH = /^(?:content-length|l)[ \t]*:[ \t]*(.*)$/i;
 
@@ -29,9 +33,13 @@ export class StreamFramer {
   private scanned = 0;
   /** Length of the message at `start` once its header section is known; -1 before. */
   private total = -1;
+  /** How much of a "\r\n\r\n" ping the line ends since the last message have matched (0–3). */
+  private pingMatched = 0;
+  private readonly onPing: (() => void) | undefined;
 
   constructor(options: StreamFramerOptions = {}) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.onPing = options.onPing;
   }
 
   /** Adds received bytes; returns every message completed by them, each in its own buffer, in order. */
@@ -57,8 +65,9 @@ export class StreamFramer {
   /** True once the message at `start` has a known length (`total`); false while its header section is incomplete. */
   private readHeader(): boolean {
     const buf = this.buf;
-    while (this.start < this.end && (buf[this.start] === 0x0d || buf[this.start] === 0x0a)) this.start++;
+    while (this.start < this.end && (buf[this.start] === CR || buf[this.start] === LF)) this.lineEnd(buf[this.start++]!);
     if (this.start === this.end) return false;
+    this.pingMatched = 0;
     const from = Math.max(this.start, this.scanned - 3);
     const hit = buf.subarray(from, this.end).indexOf(CRLF_CRLF);
     if (hit < 0) {
@@ -72,6 +81,16 @@ export class StreamFramer {
     if (total > this.maxMessageBytes) throw new SipParseError('Message too large');
     this.total = total;
     return true;
+  }
+
+  /** Follows the line ends between messages, which may arrive in several chunks, to spot each ping. */
+  private lineEnd(byte: number): void {
+    if (byte === CRLF_CRLF[this.pingMatched]) this.pingMatched++;
+    else this.pingMatched = byte === CR ? 1 : 0;
+    if (this.pingMatched === CRLF_CRLF.length) {
+      this.pingMatched = 0;
+      this.onPing?.();
+    }
   }
 
   private append(chunk: Buffer): void {

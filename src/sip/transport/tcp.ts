@@ -38,6 +38,7 @@ interface Connection {
 
 /** After a graceful end(), how long a peer gets to close its side before the socket is destroyed. */
 const LINGER_MS = 1000;
+const PONG = '\r\n';
 
 export class TcpTransport implements Transport {
   readonly protocol = 'TCP' as const;
@@ -181,7 +182,8 @@ export class TcpTransport implements Transport {
       socket,
       remote,
       key: endpointKey(remote),
-      framer: new StreamFramer({ maxMessageBytes: this.o.maxMessageBytes }),
+      // RFC 5626 §3.5.1: a double-CRLF ping gets a single-CRLF pong, which tells the client its flow is alive.
+      framer: new StreamFramer({ maxMessageBytes: this.o.maxMessageBytes, onPing: () => socket.write(PONG) }),
       broken: false,
     };
     this.connections.set(conn.key, conn);
