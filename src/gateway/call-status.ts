@@ -12,9 +12,9 @@
  *   no final response        → FAILED           info `Failed by request timeout`
  *   BYE either way, CANCEL   → FINISH           info `Normal call clearing`
  */
-import { redactSipText } from '../log.ts';
 import type { SessionEvent } from '../sip/ua/index.ts';
 import type { CallStatus } from './types.ts';
+import { sipMessageRaw } from './views.ts';
 
 /** The WCS `info` texts (SDK 2.0 CALL_STATUS_INFO) that callhook uses. */
 export const NORMAL_CALL_CLEARING = 'Normal call clearing';
@@ -47,7 +47,7 @@ function isBusy(status: number | undefined): boolean {
 export function endStatus(e: Extract<SessionEvent, { type: 'terminated' }>): { status: CallStatus; detail: StatusDetail } {
   const detail: StatusDetail = {};
   if (e.status !== undefined) detail.sipStatus = e.status;
-  if (e.raw !== undefined) detail.sipMessageRaw = redactSipText(e.raw);
+  if (e.raw !== undefined) detail.sipMessageRaw = sipMessageRaw(e.raw);
   switch (e.cause) {
     case 'rejected':
       return { status: isBusy(e.status) ? 'BUSY' : 'FAILED', detail: { ...detail, info: e.info } };

@@ -23,7 +23,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
-import { redactSipText } from '../log.ts';
 import type { HookContext, HookEngine, JsonObject } from '../hooks/types.ts';
 import {
   chooseAudio, FAILED_BY_RTP_ACTIVITY, g711Of, NO_COMMON_CODECS, isPlainRtpProfile, MediaBridge, MediaException, MediaStateError,
@@ -32,7 +31,6 @@ import {
 import { mediaDirection, receives } from '../media/sdp/direction.ts';
 import { SipException, StateError } from '../sip/errors.ts';
 import type { SipResponse } from '../sip/message/message.ts';
-import { serializeMessage } from '../sip/message/serialize.ts';
 import { formatUri } from '../sip/message/uri.ts';
 import { isSipUri, type NameAddr } from '../sip/message/types.ts';
 import {
@@ -44,7 +42,7 @@ import type { CallMedia } from './call-media.ts';
 import { endStatus, FAILED_BY_SESSION_CREATION, isFinal, NORMAL_CALL_CLEARING, provisionalStatus, type StatusDetail } from './call-status.ts';
 import { GatewayError } from './errors.ts';
 import { resolveTarget } from './sip-settings.ts';
-import { clientView, withoutContext } from './views.ts';
+import { clientView, sipMessageRaw, withoutContext } from './views.ts';
 import type {
   AnswerRequest, CallControlRequest, CallMessage, CallStatus, ClientEvent, DtmfRequest, FailureSubject,
   OutgoingCallRequest, TransferRequest,
@@ -98,11 +96,6 @@ function partyName(party: NameAddr): string {
   } catch {
     return party.uri.user; // a stray % that escapes nothing: shown as received
   }
-}
-
-/** A SIP message as `sipMessageRaw`: its text, credentials redacted. */
-function rawText(message: SipResponse): string {
-  return redactSipText(serializeMessage(message).toString('utf8'));
 }
 
 /** The `info` of a media failure: the WCS text for codecs, else what failed while the call was being set up. */
@@ -314,7 +307,7 @@ export class Call {
       this.localHold = on;
       const answer = response.body.length > 0 ? response.body.toString('utf8') : undefined;
       if (answer !== undefined) this.applyAnswer(answer);
-      this.reportHoldState({ info: describeResponse(response), sipStatus: response.status, sipMessageRaw: rawText(response) });
+      this.reportHoldState({ info: describeResponse(response), sipStatus: response.status, sipMessageRaw: sipMessageRaw(response) });
     } catch (e) {
       if (e instanceof NoCommonCodecError) return this.finish('FAILED', { info: e.message });
       throw e;
@@ -442,8 +435,7 @@ export class Call {
         throw e;
       }
     }
-    const sipMessageRaw = redactSipText(invitation.received.raw.toString('utf8'));
-    const decision = await this.host.hooks.invoke('OnCallEvent', { ...this.object, status: 'PENDING', sipMessageRaw }, this.context());
+    const decision = await this.host.hooks.invoke('OnCallEvent', { ...this.object, status: 'PENDING', sipMessageRaw: sipMessageRaw(invitation.received.raw) }, this.context());
     if (this.ended) return;
     if (!decision.ok && decision.refuse) {
       // rest-hooks.md, incoming × FAIL: the SIP request is refused with 403, `fail` to the client.
@@ -508,7 +500,7 @@ export class Call {
     if (this.ended) return;
     if (sdp !== undefined) this.applyAnswer(sdp.toString('utf8'));
     this.report(provisionalStatus(response.status, sdp !== undefined), {
-      info: describeResponse(response), sipStatus: response.status, sipMessageRaw: redactSipText(raw),
+      info: describeResponse(response), sipStatus: response.status, sipMessageRaw: sipMessageRaw(raw),
     });
   }
 
@@ -520,7 +512,7 @@ export class Call {
     else if (this.bridge) this.bridge.updateSip(this.currentSip!);
     if (this.bridge === undefined) return this.finish('FAILED', { info: `${FAILED_BY_SESSION_CREATION}: no SDP answer` });
     const detail: StatusDetail = response
-      ? { info: describeResponse(response), sipStatus: response.status, sipMessageRaw: rawText(response) }
+      ? { info: describeResponse(response), sipStatus: response.status, sipMessageRaw: sipMessageRaw(response) }
       : { info: 'SIP 200 OK', sipStatus: 200 };
     this.report('ESTABLISHED', detail);
   }

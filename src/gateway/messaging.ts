@@ -9,7 +9,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
-import { redactSipText } from '../log.ts';
 import type { HookContext, HookEngine, JsonObject } from '../hooks/types.ts';
 import { describeResponse, readMessage, sendMessage, type IncomingRequest, type SipAccount, type UserAgent } from '../sip/ua/index.ts';
 import { SipException, SipParseError, TransactionTimeoutError, TransportError } from '../sip/errors.ts';
@@ -18,7 +17,7 @@ import type { Uri } from '../sip/message/types.ts';
 import { GatewayError } from './errors.ts';
 import { isMediaType } from './media-type.ts';
 import { resolveTarget } from './sip-settings.ts';
-import { clientView, withoutContext } from './views.ts';
+import { clientView, sipMessageRaw, withoutContext } from './views.ts';
 import type { ClientEvent, MessageStatus, OutgoingMessageRequest } from './types.ts';
 
 /** What messaging needs of its session. */
@@ -132,7 +131,7 @@ export async function receiveIncoming(host: MessagingHost, incoming: IncomingReq
     body: received.body.toString('utf8'),
     contentType: received.contentType,
     status: 'RECEIVED',
-    sipMessageRaw: redactSipText(incoming.received.raw.toString('utf8')),
+    sipMessageRaw: sipMessageRaw(incoming.received.raw),
   };
   if (received.from.displayName !== undefined) event['visibleName'] = received.from.displayName;
   const decision = await host.hooks.invoke('OnMessageEvent', event, host.hookContext());

@@ -10,10 +10,10 @@
  *   whose very first attempt failed has nothing to remove.
  */
 import type { Logger } from '../log.ts';
-import { serializeMessage } from '../sip/message/serialize.ts';
 import type { SipResponse } from '../sip/message/message.ts';
 import { Registerer, RegistrationState, type ContactBinding, type RegistrationEvent, type SipAccount, type UserAgent } from '../sip/ua/index.ts';
 import type { RegistrationStatus } from './types.ts';
+import { sipMessageRaw } from './views.ts';
 
 export interface RegistrationReport {
   status: RegistrationStatus;
@@ -91,5 +91,5 @@ export class SessionRegistration {
 }
 
 function reportOf(status: RegistrationStatus, info: string, response?: SipResponse): RegistrationReport {
-  return { status, info, ...(response && { sipMessageRaw: serializeMessage(response).toString('utf8') }) };
+  return { status, info, ...(response && { sipMessageRaw: sipMessageRaw(response) }) };
 }

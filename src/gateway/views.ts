@@ -4,6 +4,9 @@
  * client sent it or the connect hook supplied it (client-protocol.md, getUserData).
  */
 import { CONTEXT_FIELDS, type JsonObject } from '../hooks/types.ts';
+import { redactSipText } from '../log.ts';
+import type { SipMessage } from '../sip/message/message.ts';
+import { messageText } from '../sip/message/serialize.ts';
 
 const SECRET_FIELDS: readonly string[] = ['sipPassword'];
 
@@ -26,4 +29,10 @@ export function withoutContext(body: JsonObject): JsonObject {
 /** The object without the secret fields: what events about the connection store in the outbox. */
 export function withoutSecrets(body: JsonObject): JsonObject {
   return clientView(body, []);
+}
+
+/** A SIP message as `sipMessageRaw` shows it: its text (as received, when given as such), credentials redacted. */
+export function sipMessageRaw(message: SipMessage | Buffer | string): string {
+  const text = typeof message === 'string' ? message : Buffer.isBuffer(message) ? message.toString('utf8') : messageText(message);
+  return redactSipText(text);
 }

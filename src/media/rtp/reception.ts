@@ -4,8 +4,12 @@
  * sequence beyond MAX_DROPOUT, starts a new count while the totals carry on. A pure processor.
  */
 
-const MAX_DROPOUT = 3000;
-const MAX_MISORDER = 100;
+/**
+ * RFC 3550 Appendix A.1: how far ahead a sequence number may jump, and how far behind it may arrive, and still
+ * belong to the same run of the stream.
+ */
+export const MAX_DROPOUT = 3000;
+export const MAX_MISORDER = 100;
 const SEQ_MOD = 0x10000;
 
 export class ReceptionStats {

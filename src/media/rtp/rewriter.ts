@@ -13,6 +13,7 @@
  *
  * A pure processor: the caller gives the time.
  */
+import { MAX_DROPOUT, MAX_MISORDER } from './reception.ts';
 
 export interface RewriterOptions {
   /** The SSRC of the outgoing stream. */
@@ -31,10 +32,6 @@ export interface RewrittenHeader {
   timestamp: number;
   marker: boolean;
 }
-
-/** RFC 3550 Appendix A.1. */
-const MAX_DROPOUT = 3000;
-const MAX_MISORDER = 100;
 
 export class RtpStreamRewriter {
   private source: { ssrc: number; seqOffset: number; tsOffset: number; lastSeq: number } | undefined;

@@ -16,7 +16,7 @@ export {
 export { parseMessage, SipVersionNotSupportedError, type ParseOptions } from './parse.ts';
 export { StreamFramer, type StreamFramerOptions } from './framer.ts';
 export { DEFAULT_MAX_MESSAGE_BYTES, MAX_HEADER_BYTES } from './limits.ts';
-export { serializeMessage } from './serialize.ts';
+export { messageText, serializeMessage } from './serialize.ts';
 export {
   BRANCH_MAGIC_COOKIE, createAckForNon2xx, createCancel, createResponse, newBranch, newCallId, newTag, reasonPhrase,
   type ResponseOptions,

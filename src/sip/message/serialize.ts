@@ -24,6 +24,11 @@ export function serializeMessage(msg: SipMessage): Buffer {
   return out;
 }
 
+/** A message as text, as it goes on the wire (what `sipMessageRaw` and logs show). */
+export function messageText(msg: SipMessage): string {
+  return serializeMessage(msg).toString('utf8');
+}
+
 /**
  * A value that would end its line early is a header injection waiting to happen (values often come from users);
  * each CR or LF becomes a SP, which is how a folded line reads anyway (RFC 3261 §7.3.1).

@@ -32,7 +32,7 @@ import { SipException, StateError, TransactionTimeoutError, TransportError } fro
 import { newBranch } from '../message/builders.ts';
 import { getCSeq } from '../message/headers.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../message/message.ts';
-import { serializeMessage } from '../message/serialize.ts';
+import { messageText } from '../message/serialize.ts';
 import { isSipUri, type Uri } from '../message/types.ts';
 import { formatUri } from '../message/uri.ts';
 import type { Destination, InviteServerTransaction, ServerTransaction } from '../transaction/index.ts';
@@ -492,7 +492,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
       cause,
       info: detail.info,
       ...(status !== undefined && { status }),
-      ...(message && { message, raw: rawText(message) }),
+      ...(message && { message, raw: messageText(message) }),
     });
   }
 
@@ -814,10 +814,6 @@ export function uriNextHop(uri: Uri): NextHop {
 
 function ackKey(dialogKeyValue: string, seq: number): string {
   return `${dialogKeyValue}\n${seq}`;
-}
-
-function rawText(message: SipMessage): string {
-  return serializeMessage(message).toString('utf8');
 }
 
 /** A timeout error is a 408 for §8.1.3.1; anything else the transport's (503). */

@@ -15,7 +15,7 @@ import { SipException, StateError } from '../errors.ts';
 import { newCallId } from '../message/builders.ts';
 import { getCSeq } from '../message/headers.ts';
 import type { SipResponse } from '../message/message.ts';
-import { serializeMessage } from '../message/serialize.ts';
+import { messageText } from '../message/serialize.ts';
 import type { Uri } from '../message/types.ts';
 import { allowHeader } from './allow.ts';
 import { describeResponse, type SipAccount } from './account.ts';
@@ -138,7 +138,7 @@ export class Inviter extends InviteSession {
       this.registerDialog(early);
     }
     const sdp = sdpOf(response);
-    this.emit({ type: 'provisional', response, raw: rawOf(response), ...(sdp && { sdp }) });
+    this.emit({ type: 'provisional', response, raw: messageText(response), ...(sdp && { sdp }) });
   }
 
   private success(response: SipResponse): void {
@@ -175,8 +175,4 @@ export class Inviter extends InviteSession {
     this.stateTransition(SessionState.Established);
     this.emit({ type: 'established', message: response, ...(answer && { sdp: answer }) });
   }
-}
-
-function rawOf(response: SipResponse): string {
-  return serializeMessage(response).toString('utf8');
 }
