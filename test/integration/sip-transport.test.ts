@@ -391,6 +391,28 @@ describe('SIP transport layer on loopback', () => {
       }
     });
 
+    it('connections accepted beyond maxConnections are closed at once; the others are served', async () => {
+      const received: string[] = [];
+      const capped = await TcpTransport.listen({
+        address: '127.0.0.1', port: 0, maxMessageBytes: MAX_BYTES, logger, maxConnections: 2,
+        sink: { received: (raw) => received.push(raw.toString('utf8')), framingError: async () => undefined },
+      });
+      const peers = [await rawTcp(capped.local.port), await rawTcp(capped.local.port)];
+      try {
+        const third = await rawTcp(capped.local.port);
+        peers.push(third);
+        let thirdClosed = false;
+        void third.closed.then(() => (thirdClosed = true));
+        await until('the third connection to be closed', () => thirdClosed);
+        for (const [i, p] of peers.slice(0, 2).entries()) p.socket.write(rawRequest(`SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKcap${i}`, `cap${i}@test`));
+        await until('both requests', () => received.length === 2);
+        assert.equal(peers[0]!.socket.destroyed || peers[1]!.socket.destroyed, false);
+      } finally {
+        for (const p of peers) p.socket.destroy();
+        await capped.close();
+      }
+    });
+
     it('a framing error closes that connection only; a parse error with a Via is answered 400 on the connection', async () => {
       const good = await rawTcp(tcpOf(b).local.port);
       const broken = await rawTcp(tcpOf(b).local.port);

@@ -3,7 +3,8 @@
  * keyed by the remote endpoint, so a message to a peer reuses whatever connection already links us (§18.2.2;
  * RFC 5923 makes the same point for reuse in both directions). Each connection has its own Content-Length framer
  * (§18.3); a connection that breaks framing is closed alone, the others carry on. Connections idle for
- * `idleTimeoutMs` are closed.
+ * `idleTimeoutMs` are closed, and connections accepted beyond `maxConnections` are closed at once, so a flood of
+ * them cannot use up the process's file descriptors.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../log.ts';
@@ -25,6 +26,8 @@ export interface TcpTransportOptions {
   idleTimeoutMs?: number;
   /** Give up opening a connection after this long (default 10 s; the OS alone may take minutes). */
   connectTimeoutMs?: number;
+  /** Accepted connections open at once; more are closed as they arrive (default 4096). */
+  maxConnections?: number;
 }
 
 interface Connection {
@@ -38,6 +41,7 @@ interface Connection {
 
 /** After a graceful end(), how long a peer gets to close its side before the socket is destroyed. */
 const LINGER_MS = 1000;
+const DEFAULT_MAX_CONNECTIONS = 4096;
 const PONG = '\r\n';
 
 export class TcpTransport implements Transport {
@@ -64,6 +68,7 @@ export class TcpTransport implements Transport {
   /** Starts listening; rejects with TransportError when the address cannot be bound. */
   static async listen(o: TcpTransportOptions): Promise<TcpTransport> {
     const server = createServer({ noDelay: true });
+    server.maxConnections = o.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(o.port, o.address, () => {
