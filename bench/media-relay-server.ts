@@ -8,7 +8,7 @@
  */
 import { LOOPBACK } from './media-peers.ts';
 import {
-  MediaBridge, parseSdp, PortPairAllocator, RtpLeg, SipSdpSession, WeriftEngine, type WebRtcLeg,
+  DataChannelEngine, MediaBridge, parseSdp, PortPairAllocator, RtpLeg, SipSdpSession, WeriftEngine, type WebRtcLeg,
 } from '../src/media/index.ts';
 
 export interface RelayServerStats {
@@ -30,7 +30,10 @@ interface CallRequest {
 
 const webrtcPorts = new PortPairAllocator('WebRTC ports', 55000, 59999);
 const rtpPorts = new PortPairAllocator('RTP ports', 50000, 54999);
-const engine = new WeriftEngine({ localAddress: LOOPBACK, ports: webrtcPorts });
+// MEDIA_BENCH_ENGINE=werift|libdatachannel (default libdatachannel, callhook's default).
+const engine = process.env['MEDIA_BENCH_ENGINE'] === 'werift'
+  ? new WeriftEngine({ localAddress: LOOPBACK, ports: webrtcPorts })
+  : new DataChannelEngine({ localAddress: LOOPBACK, ports: webrtcPorts });
 const calls: Array<{ leg: WebRtcLeg; bridge: MediaBridge }> = [];
 
 async function call(r: CallRequest): Promise<string> {

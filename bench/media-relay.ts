@@ -13,6 +13,7 @@
  *
  *   node --import tsx bench/media-relay.ts [maxCalls=400] [windowSeconds=10]
  *
+ * MEDIA_BENCH_ENGINE=werift|libdatachannel chooses the WebRTC engine (default libdatachannel).
  * With MEDIA_BENCH_PROF=<dir>, the server process writes a V8 CPU profile there (--cpu-prof) when it exits.
  */
 import { fork, type ChildProcess } from 'node:child_process';
