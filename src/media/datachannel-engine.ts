@@ -17,6 +17,7 @@ import { randomInt } from 'node:crypto';
 import ndc from 'node-datachannel';
 import { G711, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
 import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
+import { SdpParseError } from './errors.ts';
 import { isRtcp, parseRtp, writeRtp, type RtpPacket } from './rtp/packet.ts';
 import { parseCandidate, serializeCandidate } from './sdp/candidate.ts';
 import type { SessionDescription } from './sdp/model.ts';
@@ -80,7 +81,7 @@ class DataChannelConnection implements PeerConnectionOps {
   async answer(offer: SessionDescription): Promise<SessionDescription> {
     const audio = offer.media[0]!;
     this.addTrack(mid(audio) ?? OFFER_MID, payloadFormats(audio));
-    this.pc.setRemoteDescription(serializeSdp(offer), 'offer');
+    this.setRemote(serializeSdp(offer), 'offer');
     this.pc.setLocalDescription('answer');
     return this.gathered();
   }
@@ -92,7 +93,7 @@ class DataChannelConnection implements PeerConnectionOps {
   }
 
   async acceptAnswer(answerSdp: string): Promise<void> {
-    this.pc.setRemoteDescription(answerSdp, 'answer');
+    this.setRemote(answerSdp, 'answer');
   }
 
   iceConnected(): boolean {
@@ -108,6 +109,15 @@ class DataChannelConnection implements PeerConnectionOps {
     this.track?.close();
     this.pc.close();
     await this.until(() => this.pc.state() === 'closed', CLOSE_TIMEOUT_MS);
+  }
+
+  /** The browser's SDP; what libdatachannel refuses in it (a plain Error) becomes an SdpParseError with its reason. */
+  private setRemote(sdp: string, type: 'offer' | 'answer'): void {
+    try {
+      this.pc.setRemoteDescription(sdp, type);
+    } catch (err) {
+      throw new SdpParseError(`the browser SDP was refused: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
   }
 
   /** Our track with `formats` (the browser's payload types), or the configured ones for an offer. */

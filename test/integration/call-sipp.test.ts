@@ -369,6 +369,34 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
   });
 });
 
+describe('a browser SDP no WebRTC engine can connect', { timeout: 60_000 }, () => {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startTestServer({ rtpPortMin: 46000, rtpPortMax: 46999, webrtcPortMin: 47000, webrtcPortMax: 47999 });
+  });
+  after(async () => {
+    await ts?.stop();
+  });
+
+  it('an offer without a DTLS fingerprint: FAILED naming it at once, no INVITE, no port kept', async () => {
+    const sipp = await runSipp({ scenarioFile: scenarioFile('uas-answer'), mode: 'uas', transport: 'u1', calls: 1, timeoutMs: 30_000 });
+    const client = await WebRtcClient.connect(ts.wsUrl, { sipLogin: 'alice', sipDomain: '127.0.0.1', sipPort: sipp.port });
+    const peer = new BrowserPeer();
+    const offer = peer.createOffer.bind(peer);
+    peer.createOffer = async () => (await offer()).replace(/^a=fingerprint:.*\r\n/gm, '');
+    try {
+      const call = await client.call('bob', {}, peer);
+      const end = await call.waitEnd();
+      assert.equal(end['status'], 'FAILED');
+      assert.match(String(end['info']), /^Failed by session creation: the browser SDP has no a=fingerprint/);
+      assert.equal(ts.server.media.webrtcPorts.inUse, 0);
+      assert.deepEqual(received(await sipp.kill()), [], 'sipp got nothing');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('media inactivity: no RTP from the SIP side of an established call', { timeout: 60_000 }, () => {
   let ts: TestServer;
   let sipp: SippProcess | undefined;

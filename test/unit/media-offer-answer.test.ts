@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NoCommonCodecError } from '../../src/media/errors.ts';
+import { NoCommonCodecError, SdpParseError } from '../../src/media/errors.ts';
 import {
   answerDirection, attributeValue, completeBrowserAnswer, liftIceLite, mediaCandidates, mediaDirection, mid, parseSdp,
   payloadFormats, prepareBrowserOffer, readBrowserAnswer, serializeSdp, SipSdpSession, type Direction,
@@ -252,11 +252,28 @@ describe('browser side (JSEP through the WCS protocol)', () => {
     assert.equal(sdp.media[0]!.attributes.length, 0);
   });
 
+  const WEBRTC_TRANSPORT = 'a=ice-ufrag:Ab12\r\na=ice-pwd:0123456789abcdefghijkl\r\na=fingerprint:sha-256 4A:AD:B3\r\n';
+
   it("reads the law the browser's answer puts first", () => {
-    const answer = parseSdp('v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n');
+    const answer = parseSdp(`v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n${WEBRTC_TRANSPORT}m=audio 9 UDP/TLS/RTP/SAVPF 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n`);
     const choice = readBrowserAnswer(answer, ['PCMU', 'PCMA']);
     assert.equal(choice.codec.encoding, 'PCMA');
     assert.equal(choice.telephoneEvent!.payloadType, 101);
     assert.throws(() => readBrowserAnswer(answer, []), isNoCommonCodecs);
+  });
+
+  it('refuses a browser SDP without ICE credentials or DTLS fingerprint, naming what is missing', () => {
+    const head = 'v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n';
+    const audio = 'm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n';
+    const refused = (what: RegExp) => (err: unknown) => err instanceof SdpParseError && what.test(err.message);
+    const noIce = parseSdp(`${head}a=fingerprint:sha-256 4A:AD:B3\r\n${audio}`);
+    assert.throws(() => prepareBrowserOffer(noIce, ['PCMU']), refused(/no a=ice-ufrag and a=ice-pwd/));
+    assert.throws(() => readBrowserAnswer(noIce, ['PCMU']), refused(/no a=ice-ufrag and a=ice-pwd/));
+    const noFingerprint = parseSdp(`${head}a=ice-ufrag:Ab12\r\na=ice-pwd:0123456789abcdefghijkl\r\n${audio}`);
+    assert.throws(() => prepareBrowserOffer(noFingerprint, ['PCMU']), refused(/no a=fingerprint/));
+    const badFingerprint = parseSdp(`${head}${audio}a=ice-ufrag:Ab12\r\na=ice-pwd:0123456789abcdefghijkl\r\na=fingerprint:sha-256 zz\r\n`);
+    assert.throws(() => readBrowserAnswer(badFingerprint, ['PCMU']), refused(/a=fingerprint:sha-256 zz/));
+    // Media-level credentials count as much as session-level ones.
+    assert.equal(prepareBrowserOffer(parseSdp(`${head}${audio}${WEBRTC_TRANSPORT}`), ['PCMU']).choice.codec.encoding, 'PCMU');
   });
 });
