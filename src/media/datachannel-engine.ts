@@ -14,6 +14,8 @@
  *   and sends it in the calling thread, after copying it, so one output buffer serves every packet of a leg.
  */
 import { randomInt } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
 import ndc from 'node-datachannel';
 import { G711, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
 import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
@@ -24,7 +26,9 @@ import type { SessionDescription } from './sdp/model.ts';
 import { payloadFormats } from './sdp/rtpmap.ts';
 import { serializeSdp } from './sdp/serialize.ts';
 import { mid } from './sdp/stream-attributes.ts';
-import { WebRtcLegBase, withCandidate, type PeerConnectionOps, type WebRtcEngineOptions } from './webrtc-leg.ts';
+import {
+  CandidateGatheringError, WebRtcLegBase, withCandidate, type PeerConnectionOps, type WebRtcEngineOptions,
+} from './webrtc-leg.ts';
 
 export class DataChannelEngine implements MediaEngine {
   constructor(private readonly o: WebRtcEngineOptions) {}
@@ -45,7 +49,8 @@ const SSRC_OFFSET = 8;
 const OFFER_MID = '0';
 
 class DataChannelConnection implements PeerConnectionOps {
-  readonly pc: ndc.PeerConnection;
+  /** Made once a port of the pair is known to be free (see `open`). */
+  private pc: ndc.PeerConnection | undefined;
   /** Our sendrecv audio track: added before each description is made. */
   track: ndc.Track | undefined;
   readonly ssrc = randomInt(1, 2 ** 32 - 1);
@@ -55,49 +60,35 @@ class DataChannelConnection implements PeerConnectionOps {
   private closed = false;
 
   constructor(
-    name: string,
+    private readonly name: string,
     private readonly engine: WebRtcEngineOptions,
-    basePort: number,
+    private readonly basePort: number,
     /** What our offer lists: the configured G.711 laws and telephone-event. */
     private readonly offerFormats: readonly PayloadFormat[],
-  ) {
-    this.pc = new ndc.PeerConnection(name, {
-      iceServers: [],
-      bindAddress: engine.localAddress,
-      portRangeBegin: basePort,
-      portRangeEnd: basePort + 1,
-      disableAutoNegotiation: true,
-    });
-    // node-datachannel keeps one callback per event: this one serves the leg and the waits below.
-    this.pc.onStateChange((state) => {
-      if (state === 'failed' || state === 'closed' || state === 'disconnected') this.onFailed();
-      for (const wake of this.stateWaiters) wake();
-    });
-    this.pc.onGatheringStateChange(() => {
-      for (const wake of this.stateWaiters) wake();
-    });
-  }
+  ) {}
 
   async answer(offer: SessionDescription): Promise<SessionDescription> {
+    const pc = await this.open();
     const audio = offer.media[0]!;
-    this.addTrack(mid(audio) ?? OFFER_MID, payloadFormats(audio));
-    this.setRemote(serializeSdp(offer), 'offer');
-    this.pc.setLocalDescription('answer');
-    return this.gathered();
+    this.addTrack(pc, mid(audio) ?? OFFER_MID, payloadFormats(audio));
+    this.setRemote(pc, serializeSdp(offer), 'offer');
+    pc.setLocalDescription('answer');
+    return this.gathered(pc);
   }
 
   async offer(): Promise<SessionDescription> {
-    this.addTrack(OFFER_MID, this.offerFormats);
-    this.pc.setLocalDescription('offer');
-    return this.gathered();
+    const pc = await this.open();
+    this.addTrack(pc, OFFER_MID, this.offerFormats);
+    pc.setLocalDescription('offer');
+    return this.gathered(pc);
   }
 
   async acceptAnswer(answerSdp: string): Promise<void> {
-    this.setRemote(answerSdp, 'answer');
+    if (this.pc) this.setRemote(this.pc, answerSdp, 'answer');
   }
 
   iceConnected(): boolean {
-    const ice = this.pc.iceState();
+    const ice = this.pc?.iceState();
     return ice === 'connected' || ice === 'completed';
   }
 
@@ -107,21 +98,53 @@ class DataChannelConnection implements PeerConnectionOps {
     this.onConnected = () => {};
     this.onFailed = () => {};
     this.track?.close();
-    this.pc.close();
-    await this.until(() => this.pc.state() === 'closed', CLOSE_TIMEOUT_MS);
+    const pc = this.pc;
+    if (!pc) return;
+    pc.close();
+    await this.until(() => pc.state() === 'closed', CLOSE_TIMEOUT_MS);
+  }
+
+  /**
+   * The peer connection, on the first port of the pair that is free. libdatachannel must never be given a range in
+   * which it can bind nothing: it then throws from setLocalDescription in a way that aborts the process. So each
+   * port is tried here first (a port another process holds fails the bind; the pair is then skipped with
+   * CandidateGatheringError), and libdatachannel gets the free one alone, in the same tick the test socket closed.
+   */
+  private async open(): Promise<ndc.PeerConnection> {
+    const port = await firstBindable(this.engine.localAddress, [this.basePort, this.basePort + 1]);
+    if (port === undefined) {
+      throw new CandidateGatheringError(`ports ${this.basePort}-${this.basePort + 1} are taken by another process`);
+    }
+    const pc = new ndc.PeerConnection(this.name, {
+      iceServers: [],
+      bindAddress: this.engine.localAddress,
+      portRangeBegin: port,
+      portRangeEnd: port,
+      disableAutoNegotiation: true,
+    });
+    // node-datachannel keeps one callback per event: this one serves the leg and the waits below.
+    pc.onStateChange((state) => {
+      if (state === 'failed' || state === 'closed' || state === 'disconnected') this.onFailed();
+      for (const wake of this.stateWaiters) wake();
+    });
+    pc.onGatheringStateChange(() => {
+      for (const wake of this.stateWaiters) wake();
+    });
+    this.pc = pc;
+    return pc;
   }
 
   /** The browser's SDP; what libdatachannel refuses in it (a plain Error) becomes an SdpParseError with its reason. */
-  private setRemote(sdp: string, type: 'offer' | 'answer'): void {
+  private setRemote(pc: ndc.PeerConnection, sdp: string, type: 'offer' | 'answer'): void {
     try {
-      this.pc.setRemoteDescription(sdp, type);
+      pc.setRemoteDescription(sdp, type);
     } catch (err) {
       throw new SdpParseError(`the browser SDP was refused: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
 
   /** Our track with `formats` (the browser's payload types), or the configured ones for an offer. */
-  private addTrack(streamId: string, formats: readonly PayloadFormat[]): void {
+  private addTrack(pc: ndc.PeerConnection, streamId: string, formats: readonly PayloadFormat[]): void {
     const audio = new ndc.Audio(streamId, 'SendRecv');
     for (const f of formats) {
       const codec = `${f.encoding}/${f.clockRate}`;
@@ -130,7 +153,7 @@ class DataChannelConnection implements PeerConnectionOps {
       else audio.addAudioCodec(f.payloadType, codec, f.fmtp);
     }
     audio.addSSRC(this.ssrc, `callhook-${this.ssrc}`);
-    const track = this.pc.addTrack(audio);
+    const track = pc.addTrack(audio);
     track.onOpen(() => this.onConnected());
     // node-datachannel lets go of a track's last callback (which keeps Node's event loop alive) only when its
     // close is reported to a listener; without one, only when the track object is garbage-collected.
@@ -139,9 +162,9 @@ class DataChannelConnection implements PeerConnectionOps {
   }
 
   /** Our SDP once the host candidate is gathered, its address the public one. */
-  private async gathered(): Promise<SessionDescription> {
-    await this.until(() => this.pc.gatheringState() === 'complete', GATHER_TIMEOUT_MS);
-    const sdp = withCandidate(this.pc.localDescription()?.sdp);
+  private async gathered(pc: ndc.PeerConnection): Promise<SessionDescription> {
+    await this.until(() => pc.gatheringState() === 'complete', GATHER_TIMEOUT_MS);
+    const sdp = withCandidate(pc.localDescription()?.sdp);
     const publicAddress = this.engine.publicAddress;
     if (publicAddress !== undefined && publicAddress !== this.engine.localAddress) {
       for (const a of sdp.media[0]!.attributes) {
@@ -211,4 +234,18 @@ class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
       this.received(packet, buf.length);
     });
   }
+}
+
+/** The first of `ports` a UDP socket can bind on `address` (the socket is closed again at once), if any. */
+async function firstBindable(address: string, ports: readonly number[]): Promise<number | undefined> {
+  for (const port of ports) {
+    const socket = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
+    const bound = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(port, address, () => resolve(true));
+    });
+    socket.close();
+    if (bound) return port;
+  }
+  return undefined;
 }

@@ -335,6 +335,32 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
     assert.ok(free, `port ${port} is free again`);
   });
 
+  it('skips a port pair another process holds and connects on the next', async () => {
+    const tiny = new PortPairAllocator('WebRTC ports', 42900, 42903);
+    const holders = await Promise.all([42900, 42901].map(async (port) => {
+      const s = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.bind(port, LOOPBACK, () => resolve());
+      });
+      return s;
+    }));
+    const browser = new BrowserPeer();
+    const leg = makeEngine({ localAddress: LOOPBACK, ports: tiny }).createLeg({ codecs: ['PCMU'] });
+    try {
+      await browser.setAnswer(await leg.setRemoteOffer(await browser.createOffer()));
+      assert.ok(leg.localPort === 42902 || leg.localPort === 42903, `port ${leg.localPort} from the second pair`);
+      assert.equal(tiny.inUse, 1);
+      await browser.connected();
+      await legConnected(leg);
+    } finally {
+      await leg.close();
+      await browser.close();
+      for (const s of holders) await new Promise<void>((r) => s.close(() => r()));
+    }
+    assert.equal(tiny.inUse, 0);
+  });
+
   it('rejects video in the answer with port 0 and still connects the audio', async () => {
     const browser = new BrowserPeer({ video: true });
     const leg = engine.createLeg({ codecs: ['PCMU'] });
