@@ -33,7 +33,7 @@ const rtpPorts = new PortPairAllocator('RTP ports', 50000, 54999);
 // MEDIA_BENCH_ENGINE=werift|libdatachannel (default libdatachannel, callhook's default).
 const engine = process.env['MEDIA_BENCH_ENGINE'] === 'werift'
   ? new WeriftEngine({ localAddress: LOOPBACK, ports: webrtcPorts })
-  : new DataChannelEngine({ localAddress: LOOPBACK, ports: webrtcPorts });
+  : await DataChannelEngine.load({ localAddress: LOOPBACK, ports: webrtcPorts });
 const calls: Array<{ leg: WebRtcLeg; bridge: MediaBridge }> = [];
 
 async function call(r: CallRequest): Promise<string> {

@@ -111,7 +111,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     });
     closers.push(() => sip.close());
 
-    const media = createCallMedia(config, logger);
+    const media = await createCallMedia(config, logger);
     const nodeId = newNodeId(config.localIp);
     const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, config });
     gateway = gw;

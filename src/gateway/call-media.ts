@@ -37,9 +37,10 @@ export type CallMediaConfig = Pick<
   | 'rtpInactivityTimeoutMs' | 'webrtcConnectTimeoutMs' | 'webrtcEngine'
 >;
 
-const ENGINES: Readonly<Record<Config['webrtcEngine'], (o: WebRtcEngineOptions) => MediaEngine>> = {
-  libdatachannel: (o) => new DataChannelEngine(o),
-  werift: (o) => new WeriftEngine(o),
+/** Only the chosen engine is loaded: libdatachannel is a native module that a platform may lack. */
+const ENGINES: Readonly<Record<Config['webrtcEngine'], (o: WebRtcEngineOptions) => Promise<MediaEngine>>> = {
+  libdatachannel: (o) => DataChannelEngine.load(o),
+  werift: async (o) => new WeriftEngine(o),
 };
 
 const G711_BY_CONFIG_NAME: Readonly<Record<string, G711Name>> = { pcmu: 'PCMU', pcma: 'PCMA' };
@@ -54,11 +55,11 @@ export function g711Preference(codecs: string): G711Name[] {
   return laws;
 }
 
-export function createCallMedia(config: CallMediaConfig, logger: Logger): CallMedia {
+export async function createCallMedia(config: CallMediaConfig, logger: Logger): Promise<CallMedia> {
   const webrtcPorts = new PortPairAllocator('WebRTC ports', config.webrtcPortMin, config.webrtcPortMax);
   const log = logger.child({ component: 'media' });
   return {
-    engine: ENGINES[config.webrtcEngine]({
+    engine: await ENGINES[config.webrtcEngine]({
       localAddress: config.localIp,
       publicAddress: config.publicIp,
       ports: webrtcPorts,

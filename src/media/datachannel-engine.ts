@@ -16,10 +16,10 @@
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import ndc from 'node-datachannel';
+import type { PeerConnection, Track } from 'node-datachannel';
 import { G711, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
 import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
-import { SdpParseError } from './errors.ts';
+import { EngineUnavailableError, SdpParseError } from './errors.ts';
 import { isRtcp, parseRtp, writeRtp, type RtpPacket } from './rtp/packet.ts';
 import { parseCandidate, serializeCandidate } from './sdp/candidate.ts';
 import type { SessionDescription } from './sdp/model.ts';
@@ -30,11 +30,35 @@ import {
   CandidateGatheringError, WebRtcLegBase, withCandidate, type PeerConnectionOps, type WebRtcEngineOptions,
 } from './webrtc-leg.ts';
 
+/** node-datachannel's API, loaded only when this engine is chosen (see DataChannelEngine.load). */
+type NodeDataChannel = typeof import('node-datachannel').default;
+
 export class DataChannelEngine implements MediaEngine {
-  constructor(private readonly o: WebRtcEngineOptions) {}
+  private constructor(
+    private readonly o: WebRtcEngineOptions,
+    private readonly ndc: NodeDataChannel,
+  ) {}
+
+  /**
+   * Loads libdatachannel's native module. Only the chosen engine is loaded, so a platform without a prebuilt module
+   * can still run the werift engine; here the error says so.
+   */
+  static async load(o: WebRtcEngineOptions): Promise<DataChannelEngine> {
+    let ndc: NodeDataChannel;
+    try {
+      ndc = (await import('node-datachannel')).default;
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new EngineUnavailableError(
+        `the libdatachannel WebRTC engine could not load node-datachannel (${why}); set webrtcEngine to "werift"`,
+        { cause: err },
+      );
+    }
+    return new DataChannelEngine(o, ndc);
+  }
 
   createLeg(options: WebRtcLegOptions): WebRtcLeg {
-    return new DataChannelLeg(this.o, options);
+    return new DataChannelLeg(this.o, options, this.ndc);
   }
 }
 
@@ -50,9 +74,9 @@ const OFFER_MID = '0';
 
 class DataChannelConnection implements PeerConnectionOps {
   /** Made once a port of the pair is known to be free (see `open`). */
-  private pc: ndc.PeerConnection | undefined;
+  private pc: PeerConnection | undefined;
   /** Our sendrecv audio track: added before each description is made. */
-  track: ndc.Track | undefined;
+  track: Track | undefined;
   readonly ssrc = randomInt(1, 2 ** 32 - 1);
   onConnected: () => void = () => {};
   onFailed: () => void = () => {};
@@ -60,6 +84,7 @@ class DataChannelConnection implements PeerConnectionOps {
   private closed = false;
 
   constructor(
+    private readonly ndc: NodeDataChannel,
     private readonly name: string,
     private readonly engine: WebRtcEngineOptions,
     private readonly basePort: number,
@@ -110,12 +135,12 @@ class DataChannelConnection implements PeerConnectionOps {
    * port is tried here first (a port another process holds fails the bind; the pair is then skipped with
    * CandidateGatheringError), and libdatachannel gets the free one alone, in the same tick the test socket closed.
    */
-  private async open(): Promise<ndc.PeerConnection> {
+  private async open(): Promise<PeerConnection> {
     const port = await firstBindable(this.engine.localAddress, [this.basePort, this.basePort + 1]);
     if (port === undefined) {
       throw new CandidateGatheringError(`ports ${this.basePort}-${this.basePort + 1} are taken by another process`);
     }
-    const pc = new ndc.PeerConnection(this.name, {
+    const pc = new this.ndc.PeerConnection(this.name, {
       iceServers: [],
       bindAddress: this.engine.localAddress,
       portRangeBegin: port,
@@ -135,7 +160,7 @@ class DataChannelConnection implements PeerConnectionOps {
   }
 
   /** The browser's SDP; what libdatachannel refuses in it (a plain Error) becomes an SdpParseError with its reason. */
-  private setRemote(pc: ndc.PeerConnection, sdp: string, type: 'offer' | 'answer'): void {
+  private setRemote(pc: PeerConnection, sdp: string, type: 'offer' | 'answer'): void {
     try {
       pc.setRemoteDescription(sdp, type);
     } catch (err) {
@@ -144,8 +169,8 @@ class DataChannelConnection implements PeerConnectionOps {
   }
 
   /** Our track with `formats` (the browser's payload types), or the configured ones for an offer. */
-  private addTrack(pc: ndc.PeerConnection, streamId: string, formats: readonly PayloadFormat[]): void {
-    const audio = new ndc.Audio(streamId, 'SendRecv');
+  private addTrack(pc: PeerConnection, streamId: string, formats: readonly PayloadFormat[]): void {
+    const audio = new this.ndc.Audio(streamId, 'SendRecv');
     for (const f of formats) {
       const codec = `${f.encoding}/${f.clockRate}`;
       // node-datachannel takes the fmtp only as a string, never as undefined.
@@ -162,7 +187,7 @@ class DataChannelConnection implements PeerConnectionOps {
   }
 
   /** Our SDP once the host candidate is gathered, its address the public one. */
-  private async gathered(pc: ndc.PeerConnection): Promise<SessionDescription> {
+  private async gathered(pc: PeerConnection): Promise<SessionDescription> {
     await this.until(() => pc.gatheringState() === 'complete', GATHER_TIMEOUT_MS);
     const sdp = withCandidate(pc.localDescription()?.sdp);
     const publicAddress = this.engine.publicAddress;
@@ -198,9 +223,17 @@ let legCount = 0;
 class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
   private readonly out = Buffer.allocUnsafe(MAX_RTP_SIZE);
 
+  constructor(
+    engine: WebRtcEngineOptions,
+    options: WebRtcLegOptions,
+    private readonly ndc: NodeDataChannel,
+  ) {
+    super(engine, options);
+  }
+
   protected open(base: number): DataChannelConnection {
     const formats = [...this.options.codecs.map((law) => G711[law]), TELEPHONE_EVENT];
-    return new DataChannelConnection(`leg-${++legCount}`, this.engine, base, formats);
+    return new DataChannelConnection(this.ndc, `leg-${++legCount}`, this.engine, base, formats);
   }
 
   sendRtp(packet: RtpPacket): void {

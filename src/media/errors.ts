@@ -41,6 +41,11 @@ export class MediaStateError extends MediaException {
   readonly code = 'MEDIA_STATE';
 }
 
+/** The configured WebRTC engine cannot run here (its native module did not load). */
+export class EngineUnavailableError extends MediaException {
+  readonly code = 'MEDIA_ENGINE_UNAVAILABLE';
+}
+
 /** WCS call-failure texts (wcs-notes.md): the `info` of a FAILED call whose media failed. */
 export const NO_COMMON_CODECS = 'No common codecs';
 export const FAILED_BY_ICE = 'Failed by ICE error';

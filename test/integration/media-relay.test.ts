@@ -20,9 +20,9 @@ import { openUdpSockets } from '../support/ports.ts';
 const webrtcPorts = new PortPairAllocator('WebRTC ports', 42000, 42999);
 const rtpPorts = new PortPairAllocator('RTP ports', 43000, 43999);
 /** Every media engine passes the same tests. */
-const ENGINES: ReadonlyArray<[string, (o: WebRtcEngineOptions) => MediaEngine]> = [
-  ['werift', (o) => new WeriftEngine(o)],
-  ['libdatachannel', (o) => new DataChannelEngine(o)],
+const ENGINES: ReadonlyArray<[string, (o: WebRtcEngineOptions) => Promise<MediaEngine>]> = [
+  ['werift', async (o) => new WeriftEngine(o)],
+  ['libdatachannel', (o) => DataChannelEngine.load(o)],
 ];
 let engine: MediaEngine;
 
@@ -103,9 +103,9 @@ const audio = (rs: ReceivedRtp[], pt = 0) => rs.filter((r) => r.packet.payloadTy
 
 for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineName}): browser (werift) ↔ WebRTC leg ↔ bridge ↔ RTP leg ↔ phone (UDP)`, () => {
   let udpBefore = 0;
-  before(() => {
+  before(async () => {
     udpBefore = openUdpSockets();
-    engine = makeEngine({ localAddress: LOOPBACK, ports: webrtcPorts, connectTimeoutMs: 10_000 });
+    engine = await makeEngine({ localAddress: LOOPBACK, ports: webrtcPorts, connectTimeoutMs: 10_000 });
   });
   after(() => {
     assert.equal(webrtcPorts.inUse, 0, 'WebRTC port pairs released');
@@ -281,7 +281,7 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
   });
 
   it('writes publicAddress (1:1 NAT) in its candidate and c= line, while binding localAddress', async () => {
-    const natEngine = makeEngine({ localAddress: LOOPBACK, publicAddress: '192.0.2.10', ports: webrtcPorts });
+    const natEngine = await makeEngine({ localAddress: LOOPBACK, publicAddress: '192.0.2.10', ports: webrtcPorts });
     const browser = new BrowserPeer();
     const leg = natEngine.createLeg({ codecs: ['PCMU'] });
     try {
@@ -313,7 +313,7 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
   });
 
   it('fails with Failed by ICE error when the browser never checks, and frees its port on close', async () => {
-    const shortEngine = makeEngine({ localAddress: LOOPBACK, ports: webrtcPorts, connectTimeoutMs: 300 });
+    const shortEngine = await makeEngine({ localAddress: LOOPBACK, ports: webrtcPorts, connectTimeoutMs: 300 });
     const silent = new BrowserPeer();
     const leg = shortEngine.createLeg({ codecs: ['PCMU'] });
     const states: string[] = [];
@@ -346,7 +346,7 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
       return s;
     }));
     const browser = new BrowserPeer();
-    const leg = makeEngine({ localAddress: LOOPBACK, ports: tiny }).createLeg({ codecs: ['PCMU'] });
+    const leg = (await makeEngine({ localAddress: LOOPBACK, ports: tiny })).createLeg({ codecs: ['PCMU'] });
     try {
       await browser.setAnswer(await leg.setRemoteOffer(await browser.createOffer()));
       assert.ok(leg.localPort === 42902 || leg.localPort === 42903, `port ${leg.localPort} from the second pair`);

@@ -162,3 +162,47 @@ describe('callhook start with a bad configuration', () => {
     }
   });
 });
+
+describe('callhook start where libdatachannel cannot load', () => {
+  const withoutLibdatachannel = `--import=${fileURLToPath(new URL('../support/without-libdatachannel.mjs', import.meta.url))}`;
+
+  async function start(extra: Record<string, string>): Promise<{ p: ReturnType<typeof run>; sipPort: number; dataDir: string }> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'callhook-nolib-'));
+    const sipPort = await freePort('both');
+    const p = run({
+      NODE_OPTIONS: withoutLibdatachannel,
+      CALLHOOK_SIP_PORT: String(sipPort),
+      CALLHOOK_WS_PORT: String(await freePort('tcp')),
+      CALLHOOK_ADMIN_PORT: String(await freePort('tcp')),
+      CALLHOOK_DATA_DIR: dataDir,
+      CALLHOOK_LOCAL_IP: '127.0.0.1',
+      ...extra,
+    });
+    return { p, sipPort, dataDir };
+  }
+
+  it('with the default engine: exit 1, naming node-datachannel and the werift way out', async () => {
+    const { p, dataDir } = await start({});
+    try {
+      const code = await Promise.race([p.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
+      assert.equal(code, 1, p.output());
+      assert.match(p.output(), /could not load node-datachannel \(Cannot find package node-datachannel \(test\)\); set webrtcEngine to "werift"/);
+    } finally {
+      p.child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('with webrtcEngine werift: starts and serves', async () => {
+    const { p, sipPort, dataDir } = await start({ CALLHOOK_WEBRTC_ENGINE: 'werift' });
+    try {
+      const deadline = Date.now() + 20_000;
+      let answer: string | undefined;
+      while (answer === undefined && Date.now() < deadline) answer = await udpExchange(sipPort, [options(sipPort, 'UDP', `nolib${Date.now()}`)], 250);
+      assert.match(answer ?? '', /^SIP\/2\.0 200 OK/, p.output());
+    } finally {
+      p.child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
