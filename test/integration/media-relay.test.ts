@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrowserPeer, g711Packet, LOOPBACK, UdpRtpPeer, type ReceivedRtp } from '../../bench/media-peers.ts';
 import {
-  DataChannelEngine, FAILED_BY_ICE, MediaBridge, NoCommonCodecError, parseSdp, PortPairAllocator, RtpLeg,
+  DataChannelEngine, FAILED_BY_DTLS, FAILED_BY_ICE, MediaBridge, NoCommonCodecError, parseSdp, PortPairAllocator, RtpLeg,
   SipSdpSession, WeriftEngine, type MediaEngine, type NegotiatedAudio, type WebRtcEngineOptions, type WebRtcLeg,
 } from '../../src/media/index.ts';
 import { decodeTelephoneEvent, encodeTelephoneEvent } from '../../src/media/rtp/index.ts';
@@ -381,5 +381,30 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
   it('leaves no socket open and no port allocated after the calls', async () => {
     await sleep(50);
     assert.equal(openUdpSockets(), udpBefore);
+  });
+});
+
+describe('media relay (libdatachannel): a browser that vanishes without closing its connection', { timeout: 60_000 }, () => {
+  it('is noticed by ICE consent freshness (RFC 7675, ~30 s): Failed by DTLS error', async () => {
+    const ports = new PortPairAllocator('WebRTC ports', 42960, 42999);
+    const leg = (await DataChannelEngine.load({ localAddress: LOOPBACK, ports })).createLeg({ codecs: ['PCMU'] });
+    const browser = new BrowserPeer();
+    try {
+      await browser.setAnswer(await leg.setRemoteOffer(await browser.createOffer()));
+      await browser.connected();
+      await legConnected(leg);
+      const states: string[] = [];
+      leg.onStateChange((s, info) => states.push(info ? `${s}: ${info}` : s));
+      // werift's close sends no DTLS close_notify: to callhook the browser just goes silent.
+      await browser.close();
+      await sleep(5_000);
+      assert.equal(leg.state, 'connected', 'a short silence is not a failure');
+      await until('consent to expire', () => leg.state === 'failed', 45_000);
+      assert.deepEqual(states, [`failed: ${FAILED_BY_DTLS}`]);
+    } finally {
+      await leg.close();
+      await browser.close();
+    }
+    assert.equal(ports.inUse, 0);
   });
 });
