@@ -193,7 +193,7 @@ export const openApiDocument = {
     '/metrics': {
       get: {
         ...secured,
-        summary: 'Prometheus metrics of the hook engine',
+        summary: 'Prometheus metrics: REST hooks, the outbox, live sessions and calls',
         responses: {
           '200': { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: str } } },
           '401': errors['401'],

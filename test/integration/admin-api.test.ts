@@ -165,6 +165,9 @@ describe('token', () => {
     assert.equal(r.status, 200);
     assert.match(String(r.headers['content-type']), /^text\/plain/);
     assert.match(r.text, /callhook_outbox_events/);
+    assert.match(r.text, /^callhook_sessions 0$/m, 'no session yet');
+    assert.match(r.text, /^# TYPE callhook_calls gauge$/m);
+    assert.doesNotMatch(r.text, /^callhook_calls\{/m, 'no call yet');
   });
 });
 

@@ -108,6 +108,10 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
     assert.deepEqual(listed.map((c) => [c.callId, c.status, c.rtpPort, c.webrtcPort]), [[call.callId, 'ESTABLISHED', live[0]!.rtpPort, live[0]!.webrtcPort]]);
     const table = renderCalls(listed);
     assert.match(table, new RegExp(`${call.callId}\\s+out\\s+ESTABLISHED\\s+alice\\s+bob\\s+PCMU\\s+${live[0]!.rtpPort}\\s+${live[0]!.webrtcPort}`));
+    // Prometheus sees the session and the call by status.
+    const metrics = await (await fetch(`${ts.server.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ts.server.adminToken}` } })).text();
+    assert.match(metrics, /^callhook_sessions 1$/m);
+    assert.match(metrics, /^callhook_calls\{status="ESTABLISHED"\} 1$/m);
     call.hangup();
     const end = await call.waitEnd();
     assert.equal(end['status'], 'FINISH');

@@ -1,18 +1,51 @@
 /**
- * `GET /metrics`: the hook engine's prom-client registry in the Prometheus text format. It needs the admin token
- * like the `/api/` resources: admin.md exempts only `/healthz` and EchoApp, and hook metrics name apps and
- * methods. Prometheus sends it with `authorization: { credentials_file: <dataDir>/admin-token }`.
+ * `GET /metrics` in the Prometheus text format: the hook engine's registry, and the live sessions and calls by
+ * status (read from the gateway when scraped). It needs the admin token like the `/api/` resources: admin.md
+ * exempts only `/healthz` and EchoApp, and hook metrics name apps and methods. Prometheus sends it with
+ * `authorization: { credentials_file: <dataDir>/admin-token }`.
  */
+import { Gauge, Registry } from 'prom-client';
 import type { AdminDeps } from '../deps.ts';
 import { route, type Route } from '../router.ts';
+import { NO_SESSIONS, type SessionsProvider } from '../sessions.ts';
 
 export function metricsRoutes(deps: AdminDeps): Route[] {
+  const live = liveRegistry(deps.sessions ?? NO_SESSIONS);
   return [
     route({
       method: 'GET',
       path: '/metrics',
       auth: true,
-      handler: async () => ({ text: await deps.hooks.metrics.metrics(), contentType: deps.hooks.metrics.contentType }),
+      handler: async () => ({
+        text: await Registry.merge([deps.hooks.metrics, live]).metrics(),
+        contentType: deps.hooks.metrics.contentType,
+      }),
     }),
   ];
+}
+
+/** Gauges of what is up now: client sessions, and calls by status (TRYING, RING, ESTABLISHED, HOLD, …). */
+function liveRegistry(sessions: SessionsProvider): Registry {
+  const registry = new Registry();
+  new Gauge({
+    name: 'callhook_sessions',
+    help: 'Client sessions (WebSocket connections past the connect hook)',
+    registers: [registry],
+    collect() {
+      this.set(sessions.sessions().length);
+    },
+  });
+  new Gauge({
+    name: 'callhook_calls',
+    help: 'Live calls by status',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const byStatus = new Map<string, number>();
+      for (const c of sessions.calls()) byStatus.set(c.status, (byStatus.get(c.status) ?? 0) + 1);
+      for (const [status, n] of byStatus) this.set({ status }, n);
+    },
+  });
+  return registry;
 }
