@@ -30,7 +30,8 @@ export const configSchema = z
     rtpInactivityTimeoutMs: z.number().int().min(0).default(60_000),
     /**
      * The WebRTC implementation of the browser legs: libdatachannel (C++, node-datachannel) or werift (pure
-     * TypeScript, no native code). Both pass the same tests; libdatachannel costs about a third of the CPU per packet.
+     * TypeScript, no native code). Both pass the same tests; libdatachannel takes about two thirds of werift's CPU
+     * per call.
      */
     webrtcEngine: z.enum(['libdatachannel', 'werift']).default('libdatachannel'),
     /** A browser's ICE and DTLS must complete within this long (ms) of callhook's SDP, else `Failed by ICE error`. */

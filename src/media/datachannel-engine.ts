@@ -2,7 +2,7 @@
  * The media engine implemented with libdatachannel (C++, through node-datachannel 0.33.4): one PeerConnection per
  * leg, configured as callhook's end of a browser call (client-protocol.md, Media). ICE, DTLS and SRTP run in
  * libdatachannel's own threads; JavaScript sees each decrypted RTP packet once and hands each outgoing one over
- * once, which costs about a third of werift's CPU per packet (docs/benchmarks.md).
+ * once, which takes about two thirds of werift's CPU per call (docs/benchmarks.md).
  *
  * - A full ICE agent (libjuice) rather than ICE-lite: it gathers one host candidate on `localAddress` from the
  *   port pair it is given, and, like a lite agent, finds the browser through the browser's checks (the WCS SDK
@@ -133,7 +133,7 @@ class DataChannelConnection implements PeerConnectionOps {
    * The peer connection, on the first port of the pair that is free. libdatachannel must never be given a range in
    * which it can bind nothing: it then throws from setLocalDescription in a way that aborts the process. So each
    * port is tried here first (a port another process holds fails the bind; the pair is then skipped with
-   * CandidateGatheringError), and libdatachannel gets the free one alone, in the same tick the test socket closed.
+   * CandidateGatheringError), and libdatachannel gets the free one alone, before any other I/O is handled.
    */
   private async open(): Promise<PeerConnection> {
     const port = await firstBindable(this.engine.localAddress, [this.basePort, this.basePort + 1]);
