@@ -27,7 +27,7 @@ import { payloadFormats } from './sdp/rtpmap.ts';
 import { serializeSdp } from './sdp/serialize.ts';
 import { mid } from './sdp/stream-attributes.ts';
 import {
-  CandidateGatheringError, WebRtcLegBase, withCandidate, type PeerConnectionOps, type WebRtcEngineOptions,
+  CandidateGatheringError, MAX_RTP_SIZE, WebRtcLegBase, withCandidate, type PeerConnectionOps, type WebRtcEngineOptions,
 } from './webrtc-leg.ts';
 
 /** node-datachannel's API, loaded only when this engine is chosen (see DataChannelEngine.load). */
@@ -66,8 +66,6 @@ export class DataChannelEngine implements MediaEngine {
 const GATHER_TIMEOUT_MS = 5_000;
 /** How long close() waits for libdatachannel to report the connection closed (its socket released). */
 const CLOSE_TIMEOUT_MS = 2_000;
-/** The largest RTP packet sent: an Ethernet MTU. */
-const MAX_RTP_SIZE = 1500;
 const SSRC_OFFSET = 8;
 /** The mid of our offer's one stream. */
 const OFFER_MID = '0';

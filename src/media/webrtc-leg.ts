@@ -14,7 +14,7 @@ import {
 import { FAILED_BY_DTLS, FAILED_BY_ICE, MediaStateError } from './errors.ts';
 import { Listeners } from './events.ts';
 import type { PortPairAllocator } from './ports.ts';
-import type { RtpPacket } from './rtp/packet.ts';
+import { rtpPacketSize, type RtpPacket } from './rtp/packet.ts';
 import { mediaCandidates } from './sdp/ice.ts';
 import type { SessionDescription } from './sdp/model.ts';
 import { parseSdp } from './sdp/parse.ts';
@@ -36,6 +36,8 @@ export interface WebRtcEngineOptions {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+/** The largest RTP packet sent to a browser: what fits an Ethernet MTU with the SRTP and UDP/IP overheads. */
+export const MAX_RTP_SIZE = 1400;
 /** How long a lost connection waits for the browser's `hangup` before the leg fails (see `failed`). */
 const LOST_GRACE_MS = 2_000;
 
@@ -172,9 +174,13 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
     this.rtpListeners.emit(this.listenerFailed, packet);
   }
 
-  /** Whether `packet` may go to the browser now (connected, negotiated payload type). */
+  /**
+   * Whether `packet` may go to the browser now: connected, a negotiated payload type, and no larger than
+   * MAX_RTP_SIZE (a SIP peer's oversized packet is dropped, not fragmented or logged 50 times a second).
+   */
   protected sendable(packet: RtpPacket): boolean {
-    return this.stateValue === 'connected' && this.payloadTypes.has(packet.header.payloadType);
+    return this.stateValue === 'connected' && this.payloadTypes.has(packet.header.payloadType) &&
+      rtpPacketSize(packet) <= MAX_RTP_SIZE;
   }
 
   /** The engine reports DTLS-SRTP up on `pc`. */

@@ -130,6 +130,13 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
       const s = c.bridge.stats();
       assert.ok(s.toSip.forwarded >= 90 && s.toWebrtc.forwarded >= 90);
       assert.equal(s.sip.packetsLost, 0);
+      // A phone's oversized packet is dropped on the way to the browser, quietly, and the stream goes on.
+      const before = c.browser.received.length;
+      c.phone.send({ address: LOOPBACK, port: c.rtp.localPort }, g711Packet(0, 100, 0x5eed, Buffer.alloc(1500, 0x55)));
+      await talk(c, 10, 101);
+      const after = c.browser.received.slice(before);
+      assert.ok(after.every((r) => r.payload.length === 160), 'the 1500-byte packet did not reach the browser');
+      assert.ok(after.length >= 8, `the stream went on (${after.length}/10)`);
     } finally {
       await hangup(c);
     }
