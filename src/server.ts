@@ -1,7 +1,7 @@
 /**
  * Composition of the running server, in dependency order:
- *   configuration → logger → store → hook engine → admin server (EchoApp, API) → SIP user agent → call media
- *   (WebRTC engine, port ranges) → gateway → client WebSocket server.
+ *   configuration → logger → call media (WebRTC engine, port ranges) → store → hook engine → admin server
+ *   (EchoApp, API) → SIP user agent → gateway → client WebSocket server.
  * `startServer` is what `callhook start` and `npm start` run; tests and benchmarks start it in-process with
  * overrides (port 0 everywhere, a temp dataDir). `close()` stops in the reverse order: clients first (their
  * sessions unregister), the SIP stack, then the admin server, the hook engine and the store.
@@ -75,6 +75,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   };
 
   try {
+    // First, before any port is bound: loading the WebRTC engine's native module is what may fail on a platform
+    // without it, and once SIP answers, the server must be ready for a stop signal.
+    const media = await createCallMedia(config, logger);
     const store = openStore({ dataDir: config.dataDir, adminPort: config.adminPort });
     closers.push(() => store.close());
 
@@ -111,7 +114,6 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     });
     closers.push(() => sip.close());
 
-    const media = await createCallMedia(config, logger);
     const nodeId = newNodeId(config.localIp);
     const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, config });
     gateway = gw;

@@ -97,12 +97,15 @@ describe('callhook start (the server process)', () => {
       CALLHOOK_LOCAL_IP: '127.0.0.1',
       CALLHOOK_LOG_LEVEL: 'info',
     });
-    // Ready when OPTIONS is answered (bounded: 20 s for tsx to compile and the server to bind).
+    // Ready when OPTIONS is answered and the start is logged as complete (from then on a stop signal is handled);
+    // bounded: 20 s for tsx to compile and the server to bind.
     const deadline = Date.now() + 20_000;
+    let answered = false;
     while (Date.now() < deadline) {
-      if (await udpExchange(sipPort, [options(sipPort, 'UDP', 'ready' + Date.now())], 250)) return;
+      answered ||= (await udpExchange(sipPort, [options(sipPort, 'UDP', 'ready' + Date.now())], 250)) !== undefined;
+      if (answered && server.output().includes('"msg":"callhook started"')) return;
     }
-    throw new Error(`server did not answer OPTIONS within 20 s:\n${server.output()}`);
+    throw new Error(`server did not answer OPTIONS and log its start within 20 s:\n${server.output()}`);
   });
   after(async () => {
     server?.child.kill('SIGKILL');
