@@ -148,6 +148,8 @@ class DataChannelConnection implements PeerConnectionOps {
     // node-datachannel keeps one callback per event: this one serves the leg and the waits below.
     pc.onStateChange((state) => {
       if (state === 'failed' || state === 'closed' || state === 'disconnected') this.onFailed();
+      // Connected again after 'disconnected' (the first time, the track's opening says so: see addTrack).
+      else if (state === 'connected' && this.track?.isOpen()) this.onConnected();
       for (const wake of this.stateWaiters) wake();
     });
     pc.onGatheringStateChange(() => {

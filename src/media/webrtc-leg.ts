@@ -185,15 +185,23 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
 
   /** The engine reports DTLS-SRTP up on `pc`. */
   protected connected(pc: Pc): void {
-    if (this.pc !== pc || this.stateValue !== 'connecting') return;
+    if (this.pc !== pc) return;
+    if (this.stateValue === 'connected') {
+      // Back after a loss within the grace (see `failed`): nothing failed.
+      clearTimeout(this.lostTimer);
+      this.lostTimer = undefined;
+      return;
+    }
+    if (this.stateValue !== 'connecting') return;
     clearTimeout(this.connectTimer);
     this.transition('connected');
   }
 
   /**
    * The engine reports `pc` failed or closed. ICE that never completed is an ICE error; ICE up but no DTLS is a
-   * DTLS error (the WCS texts). A connection lost once connected fails a moment later: a browser that hangs up
-   * closes its peer connection (DTLS close_notify) as it sends `hangup`, and the hangup must win that race.
+   * DTLS error (the WCS texts). A connection lost once connected fails a moment later, unless it comes back
+   * meanwhile: a browser that hangs up closes its peer connection (DTLS close_notify) as it sends `hangup`, and
+   * the hangup must win that race.
    */
   protected failed(pc: Pc): void {
     if (this.pc !== pc || this.stateValue === 'failed' || this.stateValue === 'closed') return;
