@@ -14,8 +14,6 @@
  *   and sends it in the calling thread, after copying it, so one output buffer serves every packet of a leg.
  */
 import { randomInt } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
 import type { PeerConnection, Track } from 'node-datachannel';
 import { G711, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
 import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
@@ -26,6 +24,7 @@ import type { SessionDescription } from './sdp/model.ts';
 import { payloadFormats } from './sdp/rtpmap.ts';
 import { serializeSdp } from './sdp/serialize.ts';
 import { mid } from './sdp/stream-attributes.ts';
+import { bindUdp, closeSocket } from './udp.ts';
 import {
   CandidateGatheringError, MAX_RTP_SIZE, WebRtcLegBase, withCandidate, type PeerConnectionOps, type WebRtcEngineOptions,
 } from './webrtc-leg.ts';
@@ -272,13 +271,13 @@ class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
 /** The first of `ports` a UDP socket can bind on `address` (the socket is closed again at once), if any. */
 async function firstBindable(address: string, ports: readonly number[]): Promise<number | undefined> {
   for (const port of ports) {
-    const socket = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
-    const bound = await new Promise<boolean>((resolve) => {
-      socket.once('error', () => resolve(false));
-      socket.bind(port, address, () => resolve(true));
-    });
-    socket.close();
-    if (bound) return port;
+    try {
+      // close() releases the port at once (libuv closes the descriptor synchronously for UDP).
+      void closeSocket(await bindUdp(address, port));
+      return port;
+    } catch {
+      // taken: try the next
+    }
   }
   return undefined;
 }

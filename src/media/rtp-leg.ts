@@ -11,8 +11,7 @@
  * - Inactivity: no RTP for `inactivityMs` while the stream is sendrecv fires `onInactive` once (WCS ends the call
  *   with `Failed by RTP activity`); on hold (any other direction) the watch is suspended, and it restarts afresh.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import type { Logger } from '../log.ts';
 import { MediaStateError } from './errors.ts';
 import { Listeners } from './events.ts';
@@ -22,6 +21,7 @@ import { ReceptionStats } from './rtp/reception.ts';
 import { parseRtcp } from './rtp/rtcp.ts';
 import { sends, type Direction } from './sdp/direction.ts';
 import type { RtpTarget } from './sdp/offer-answer.ts';
+import { bindUdp, closeSocket } from './udp.ts';
 
 export interface RtpLegOptions {
   /** Address the sockets bind (config `localIp`). */
@@ -212,29 +212,4 @@ export class RtpLeg {
   private readonly listenerFailed = (err: unknown): void => {
     this.o.logger?.error({ err }, 'RTP leg listener failed');
   };
-}
-
-function bindUdp(address: string, port: number): Promise<Socket> {
-  const socket = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => {
-      socket.close();
-      reject(err);
-    };
-    socket.once('error', onError);
-    socket.bind(port, address, () => {
-      socket.off('error', onError);
-      resolve(socket);
-    });
-  });
-}
-
-function closeSocket(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(() => resolve());
-    } catch {
-      resolve(); // already closed
-    }
-  });
 }

@@ -213,7 +213,7 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
     this.fail(pc.iceConnected() ? FAILED_BY_DTLS : FAILED_BY_ICE);
   }
 
-  protected readonly listenerFailed = (err: unknown): void => {
+  private readonly listenerFailed = (err: unknown): void => {
     this.engine.logger?.error({ err }, 'WebRTC leg listener failed');
   };
 

@@ -6,7 +6,6 @@
  * that closing releases every port and socket.
  */
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrowserPeer, g711Packet, LOOPBACK, UdpRtpPeer, type ReceivedRtp } from '../../bench/media-peers.ts';
@@ -15,6 +14,7 @@ import {
   SipSdpSession, WeriftEngine, type MediaEngine, type NegotiatedAudio, type WebRtcEngineOptions, type WebRtcLeg,
 } from '../../src/media/index.ts';
 import { decodeTelephoneEvent, encodeTelephoneEvent } from '../../src/media/rtp/index.ts';
+import { bindUdp, closeSocket } from '../../src/media/udp.ts';
 import { openUdpSockets } from '../support/ports.ts';
 
 const webrtcPorts = new PortPairAllocator('WebRTC ports', 42000, 42999);
@@ -36,13 +36,12 @@ async function until(what: string, check: () => boolean, timeoutMs = 5_000): Pro
 
 /** Whether a UDP socket can be bound to `port` on loopback (it is closed again at once). */
 async function canBind(port: number): Promise<boolean> {
-  const s = createSocket('udp4');
-  const bound = await new Promise<boolean>((resolve) => {
-    s.once('error', () => resolve(false));
-    s.bind(port, LOOPBACK, () => resolve(true));
-  });
-  await new Promise<void>((r) => s.close(() => r()));
-  return bound;
+  try {
+    await closeSocket(await bindUdp(LOOPBACK, port));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function legConnected(leg: WebRtcLeg): Promise<void> {
@@ -344,14 +343,7 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
 
   it('skips a port pair another process holds and connects on the next', async () => {
     const tiny = new PortPairAllocator('WebRTC ports', 42900, 42903);
-    const holders = await Promise.all([42900, 42901].map(async (port) => {
-      const s = createSocket('udp4');
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.bind(port, LOOPBACK, () => resolve());
-      });
-      return s;
-    }));
+    const holders = await Promise.all([42900, 42901].map((port) => bindUdp(LOOPBACK, port)));
     const browser = new BrowserPeer();
     const leg = (await makeEngine({ localAddress: LOOPBACK, ports: tiny })).createLeg({ codecs: ['PCMU'] });
     try {
@@ -363,7 +355,7 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
     } finally {
       await leg.close();
       await browser.close();
-      for (const s of holders) await new Promise<void>((r) => s.close(() => r()));
+      for (const s of holders) await closeSocket(s);
     }
     assert.equal(tiny.inUse, 0);
   });
