@@ -82,5 +82,4 @@ export class SessionCalls {
     if (call === undefined) return this.host.refuse(message, callId, `${message}: no call ${callId} in this session`);
     act(call).catch((err: unknown) => this.host.log.error({ err, callId, message }, 'call request failed unexpectedly'));
   }
-
 }

@@ -10,16 +10,13 @@ import { route, type Route } from '../router.ts';
 import { NO_SESSIONS, type SessionsProvider } from '../sessions.ts';
 
 export function metricsRoutes(deps: AdminDeps): Route[] {
-  const live = liveRegistry(deps.sessions ?? NO_SESSIONS);
+  const registry = Registry.merge([deps.hooks.metrics, liveRegistry(deps.sessions ?? NO_SESSIONS)]);
   return [
     route({
       method: 'GET',
       path: '/metrics',
       auth: true,
-      handler: async () => ({
-        text: await Registry.merge([deps.hooks.metrics, live]).metrics(),
-        contentType: deps.hooks.metrics.contentType,
-      }),
+      handler: async () => ({ text: await registry.metrics(), contentType: registry.contentType }),
     }),
   ];
 }
