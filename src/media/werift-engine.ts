@@ -40,22 +40,22 @@ export class WeriftEngine implements MediaEngine {
 const GATHER_TIMEOUT_MS = 5_000;
 
 class WeriftConnection implements PeerConnectionOps {
-  constructor(readonly pc: RTCPeerConnection) {}
+  /** The audio stream's sender, once a description made the transceiver (kept: sendRtp needs it per packet). */
+  sender: RTCRtpSender | undefined;
 
-  /** The audio stream's sender, once a description made the transceiver. */
-  get sender(): RTCRtpSender | undefined {
-    return this.pc.getTransceivers()[0]?.sender;
-  }
+  constructor(readonly pc: RTCPeerConnection) {}
 
   async answer(offer: SessionDescription): Promise<SessionDescription> {
     await this.pc.setRemoteDescription({ type: 'offer', sdp: serializeSdp(offer) });
-    this.pc.getTransceivers()[0]!.setDirection('sendrecv');
+    const transceiver = this.pc.getTransceivers()[0]!;
+    transceiver.setDirection('sendrecv');
+    this.sender = transceiver.sender;
     await this.pc.setLocalDescription(await this.pc.createAnswer());
     return this.gathered();
   }
 
   async offer(): Promise<SessionDescription> {
-    this.pc.addTransceiver('audio', { direction: 'sendrecv' });
+    this.sender = this.pc.addTransceiver('audio', { direction: 'sendrecv' }).sender;
     await this.pc.setLocalDescription(await this.pc.createOffer());
     return this.gathered();
   }
