@@ -23,3 +23,41 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 export function redactSipText(text: string): string {
   return text.replace(/^((?:Proxy-)?Authorization\s*:\s*\w+)\s+.*$/gim, '$1 [redacted]');
 }
+
+/**
+ * Logs a repeated warning of one source (a client connection, a SIP peer) once, then counts: a flood of refused
+ * frames or bad datagrams must not become a flood of log lines. The first occurrence of each key is logged at once;
+ * later ones within `windowMs` are only counted, and the count is logged (`repeated`) when the window closes or
+ * when the source goes away (`flush`). One instance per source; keys name the kind of warning.
+ */
+export class RepeatedWarnings {
+  private readonly pending = new Map<string, { count: number; fields: object; msg: string }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly windowMs = 10_000,
+  ) {}
+
+  warn(key: string, fields: object, msg: string): void {
+    const seen = this.pending.get(key);
+    if (seen) {
+      seen.count++;
+      seen.fields = fields;
+      return;
+    }
+    this.log.warn(fields, msg);
+    this.pending.set(key, { count: 0, fields, msg });
+    this.timer ??= setTimeout(() => this.flush(), this.windowMs).unref();
+  }
+
+  /** Logs the counts of warnings repeated since their first line, and forgets them. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const { count, fields, msg } of this.pending.values()) {
+      if (count > 0) this.log.warn({ ...fields, repeated: count }, `${msg} (repeated ${count} more times)`);
+    }
+    this.pending.clear();
+  }
+}
