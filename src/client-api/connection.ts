@@ -9,8 +9,9 @@
 import { WebSocket, type RawData } from 'ws';
 import type { Logger } from '../log.ts';
 import type { Gateway, Session } from '../gateway/index.ts';
-import type { CallStatus, ClientEndpoint, ClientEvent, ClientPort } from '../gateway/types.ts';
-import { decodeFrame, encodeFrame, failFrame, FrameError, UNKNOWN, type ClientFrame } from './frames.ts';
+import { CALL_STATUS_MESSAGE, encodeFrame, type CallStatus } from '../client-protocol/vocabulary.ts';
+import type { ClientEndpoint, ClientEvent, ClientPort } from '../gateway/types.ts';
+import { decodeFrame, failFrame, FrameError, UNKNOWN, type ClientFrame } from './frames.ts';
 import { TokenBucket } from './rate-limit.ts';
 
 export interface ConnectionLimits {
@@ -33,23 +34,6 @@ const INTERNAL_ERROR = 1011;
 
 type State = 'AwaitingConnection' | 'Connecting' | 'Established' | 'Closed';
 
-/**
- * The message a call status travels in (client-protocol.md "Server → client"). Only routing: SDK 2.0 reads the
- * status from the call object itself, and ignores SDK 1.x's `busy` and `sessionProgress`.
- */
-const STATUS_MESSAGE: Readonly<Record<CallStatus, string>> = {
-  PENDING: 'ring',
-  TRYING: 'notifyTryingResponse',
-  RING: 'ring',
-  RING_MEDIA: 'ring',
-  SESSION_PROGRESS: 'ring',
-  ESTABLISHED: 'talk',
-  HOLD: 'hold',
-  BUSY: 'finish',
-  FINISH: 'finish',
-  FAILED: 'finish',
-};
-
 function frameOf(event: ClientEvent): string {
   switch (event.type) {
     case 'established':
@@ -65,7 +49,7 @@ function frameOf(event: ClientEvent): string {
     case 'remoteSdp':
       return encodeFrame('setRemoteSDP', [event.callId, event.sdp]);
     case 'callStatus':
-      return encodeFrame(STATUS_MESSAGE[event.call['status'] as CallStatus] ?? 'ring', [event.call]);
+      return encodeFrame(CALL_STATUS_MESSAGE[event.call['status'] as CallStatus] ?? 'ring', [event.call]);
     case 'incomingCall':
       return encodeFrame('notifyIncomingCall', [event.call]);
     case 'transfer':

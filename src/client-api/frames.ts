@@ -5,6 +5,7 @@
  * a `fail` frame.
  */
 import { z } from 'zod';
+import { DTMF_TYPES, encodeFrame, type ClientMessageName } from '../client-protocol/vocabulary.ts';
 import { isMediaType } from '../gateway/media-type.ts';
 import type {
   AnswerRequest, CallControlRequest, ConnectionRequest, DtmfRequest, OutgoingCallRequest, OutgoingMessageRequest,
@@ -13,11 +14,6 @@ import type {
 import type { JsonObject } from '../hooks/types.ts';
 
 // ---------------------------------------------------------------------------------------------------- server
-
-/** One server frame. `data` is always an array: SDK 2.0 reads `data[0]` of every frame before anything else. */
-export function encodeFrame(message: string, data: readonly unknown[] = []): string {
-  return JSON.stringify({ message, data });
-}
 
 /** `fail` [{status:"FAILED", info, apiMethod, …}] */
 export function failFrame(apiMethod: string, info: string, extra: JsonObject = {}): string {
@@ -132,23 +128,29 @@ const callControlSchema = z.object({ callId, holdForTransfer: z.boolean().option
 const sendDtmfSchema = z.object({
   callId,
   dtmf: z.string().regex(/^[0-9*#A-Da-d]{1,64}$/, 'must be DTMF digits 0-9, *, #, A-D'),
-  type: z.enum(['RFC2833', 'INFO', 'INFO_RELAY'], { error: 'must be RFC2833, INFO or INFO_RELAY' }).optional(),
+  type: z.enum(DTMF_TYPES, { error: 'must be RFC2833, INFO or INFO_RELAY' }).optional(),
 });
 
 const transferSchema = z.object({ callId, target: z.string().min(1).max(MAX_FIELD) });
 
+/** What a valid frame of each client message carries (the compiler holds the keys to the protocol's messages). */
+interface ClientFrameFields {
+  connection: { connection: ConnectionRequest };
+  sendMessage: { request: OutgoingMessageRequest };
+  notificationResult: { result: JsonObject };
+  call: { request: OutgoingCallRequest };
+  answer: { request: AnswerRequest };
+  hangup: { request: CallControlRequest };
+  hold: { request: CallControlRequest };
+  unhold: { request: CallControlRequest };
+  sendDtmf: { request: DtmfRequest };
+  transfer: { request: TransferRequest };
+  ping: Record<never, never>;
+  pong: Record<never, never>;
+}
+
 /** What the rest of the client API gets out of a valid frame. */
-export type ClientFrame =
-  | { message: 'connection'; connection: ConnectionRequest }
-  | { message: 'sendMessage'; request: OutgoingMessageRequest }
-  | { message: 'notificationResult'; result: JsonObject }
-  | { message: 'call'; request: OutgoingCallRequest }
-  | { message: 'answer'; request: AnswerRequest }
-  | { message: 'hangup' | 'hold' | 'unhold'; request: CallControlRequest }
-  | { message: 'sendDtmf'; request: DtmfRequest }
-  | { message: 'transfer'; request: TransferRequest }
-  | { message: 'pong' }
-  | { message: 'ping' };
+export type ClientFrame = { [M in ClientMessageName]: { message: M } & ClientFrameFields[M] }[ClientMessageName];
 
 /** `data` without top-level nulls: a client's `"sipPassword": null` means "not given", like an absent field. */
 function withoutNulls(value: unknown): unknown {

@@ -7,5 +7,6 @@
  */
 export { ClientApiServer, type ClientApiConfig, type ClientApiOptions } from './ws-server.ts';
 export { ClientConnection, MAX_MISSED_PINGS, type ConnectionLimits } from './connection.ts';
-export { decodeFrame, encodeFrame, failFrame, FrameError, UNKNOWN, type ClientFrame, type FrameErrorCode } from './frames.ts';
+export { decodeFrame, failFrame, FrameError, UNKNOWN, type ClientFrame, type FrameErrorCode } from './frames.ts';
+export { encodeFrame } from '../client-protocol/vocabulary.ts';
 export { TokenBucket } from './rate-limit.ts';

@@ -3,36 +3,13 @@
  * validated requests and receives a one-way feed of `ClientEvent`s, which it alone turns into WebSocket frames.
  * The gateway knows nothing of frames, sockets or the wire names of messages.
  */
+import type { DtmfType, FailureSubject } from '../client-protocol/vocabulary.ts';
 import type { JsonObject } from '../hooks/types.ts';
 
-/** Status values of client-protocol.md. */
-export type RegistrationStatus = 'REGISTERED' | 'UNREGISTERED' | 'FAILED';
-export type MessageStatus = 'SENT' | 'ACCEPTED' | 'FAILED' | 'RECEIVED';
-export type CallStatus =
-  | 'PENDING'
-  | 'TRYING'
-  | 'RING'
-  | 'RING_MEDIA'
-  | 'SESSION_PROGRESS'
-  | 'ESTABLISHED'
-  | 'HOLD'
-  | 'BUSY'
-  | 'FINISH'
-  | 'FAILED';
-
-/** The client messages about one call, each of which names it by `callId`. */
-export type CallMessage = 'call' | 'answer' | 'hangup' | 'hold' | 'unhold' | 'sendDtmf' | 'transfer';
-
-/** The event (or refused client message) a failure is about: the `apiMethod` of a `fail`. */
-export type FailureSubject =
-  | 'ConnectionStatusEvent'
-  | 'RegistrationStatusEvent'
-  | 'MessageStatusEvent'
-  | 'CallStatusEvent'
-  | 'TransferStatusEvent'
-  | 'ErrorStatusEvent'
-  /** A call message refused as such (an unknown callId, a request the call's state does not allow). */
-  | CallMessage;
+/** Status values, call messages and `fail` subjects are the client protocol's vocabulary, shared with the SDK. */
+export type {
+  CallMessage, CallStatus, DtmfType, FailureSubject, MessageStatus, RegistrationStatus,
+} from '../client-protocol/vocabulary.ts';
 
 export interface Failure {
   apiMethod: FailureSubject;
@@ -127,8 +104,6 @@ export interface CallControlRequest {
   callId: string;
   extra: JsonObject;
 }
-
-export type DtmfType = 'RFC2833' | 'INFO' | 'INFO_RELAY';
 
 /** `sendDtmf`: digits 0-9 * # A-D, and how to send them (RFC 4733 events, or SIP INFO). */
 export interface DtmfRequest {
