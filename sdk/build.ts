@@ -68,7 +68,7 @@ async function emitTypes(outDir: string): Promise<void> {
     );
   await Promise.all([tsc('tsconfig.json', 'types'), tsc('tsconfig.node.json', 'types-node')]);
   // Entry declarations next to the bundles, where the package's "exports" point.
-  await writeFile(join(outDir, 'callhook.d.mts'), "export * from './types/index.js';\n");
+  await writeFile(join(outDir, 'callhook.d.mts'), "export * from './types/sdk/src/index.js';\n");
   await writeFile(join(outDir, 'node.d.mts'), "export * from './types-node/sdk/src/node/index.js';\n");
   await writeFile(
     join(outDir, 'callhook.global.d.ts'),

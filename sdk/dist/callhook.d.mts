@@ -1,1 +1,1 @@
-export * from './types/index.js';
+export * from './types/sdk/src/index.js';

@@ -55,7 +55,36 @@ var Callhook = (() => {
     }
   };
 
-  // sdk/src/protocol.ts
+  // sdk/src/connect-options.ts
+  var DEFAULT_CONNECT_TIMEOUT_MS = 2e4;
+  var DEFAULT_RECONNECT_DELAY_MS = 1e3;
+  var DEFAULT_RECONNECT_MAX_DELAY_MS = 3e4;
+  function checkOptions(options) {
+    const bad = (what) => {
+      throw new CallhookError("INVALID_ARGUMENT", `connect: ${what}`);
+    };
+    if (typeof options !== "object" || options === null) bad("options must be an object");
+    if (typeof options.url !== "string" || !/^wss?:\/\//i.test(options.url)) {
+      bad(`url must be a ws:// or wss:// URL, got ${JSON.stringify(options.url)}`);
+    }
+    const positive = (value) => typeof value === "number" && Number.isFinite(value) && value > 0;
+    if (options.timeoutMs !== void 0 && !positive(options.timeoutMs)) bad("timeoutMs must be a positive number");
+    const r = options.reconnect;
+    if (r !== void 0) {
+      if (!Number.isInteger(r.attempts) || r.attempts < 1) bad("reconnect.attempts must be an integer of at least 1");
+      if (r.delayMs !== void 0 && !positive(r.delayMs)) bad("reconnect.delayMs must be a positive number");
+      if (r.maxDelayMs !== void 0 && !positive(r.maxDelayMs)) bad("reconnect.maxDelayMs must be a positive number");
+    }
+    const WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    if (WebSocket === void 0) bad("there is no global WebSocket here: pass options.WebSocket (in Node, the ws package)");
+    return WebSocket;
+  }
+
+  // src/client-protocol/vocabulary.ts
+  function encodeFrame(message, data = []) {
+    return JSON.stringify({ message, data });
+  }
+  var CALL_MESSAGES = ["call", "answer", "hangup", "hold", "unhold", "sendDtmf", "transfer"];
   var CALL_STATUSES = [
     "PENDING",
     "TRYING",
@@ -72,9 +101,9 @@ var Callhook = (() => {
   function isFinalCallStatus(status) {
     return FINAL_CALL_STATUSES.includes(status);
   }
-  function encodeFrame(message, arg = null) {
-    return JSON.stringify({ message, data: [arg] });
-  }
+  var DTMF_TYPES = ["RFC2833", "INFO", "INFO_RELAY"];
+
+  // sdk/src/protocol.ts
   function decodeFrame(text) {
     let parsed;
     try {
@@ -87,7 +116,29 @@ var Callhook = (() => {
     if (typeof message !== "string") return void 0;
     return { message, data: Array.isArray(data) ? data : [] };
   }
-  var CALL_MESSAGES = /* @__PURE__ */ new Set(["call", "answer", "hangup", "hold", "unhold", "sendDtmf", "transfer"]);
+  function asObject(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : {};
+  }
+  function asFailure(value) {
+    const o = asObject(value);
+    const failure = {
+      ...o,
+      status: "FAILED",
+      apiMethod: typeof o["apiMethod"] === "string" ? o["apiMethod"] : "unknown",
+      info: typeof o["info"] === "string" ? o["info"] : "the server reported a failure without a reason"
+    };
+    if (typeof o["callId"] !== "string") delete failure.callId;
+    if (typeof o["id"] !== "string") delete failure.id;
+    return failure;
+  }
+  function asCall(value) {
+    const o = asObject(value);
+    if (typeof o["callId"] !== "string" || !CALL_STATUSES.includes(o["status"])) return void 0;
+    return o;
+  }
+  function isCallMessage(apiMethod) {
+    return CALL_MESSAGES.includes(apiMethod);
+  }
 
   // sdk/src/channel.ts
   var OPEN = 1;
@@ -141,10 +192,13 @@ var Callhook = (() => {
     get isOpen() {
       return this.ws.readyState === OPEN;
     }
-    /** Sends `{"message": message, "data": [arg]}`; false when the socket is no longer open. */
+    /**
+     * Sends `{"message": message, "data": [arg]}`, as SDK 2.0 does: one argument, `[null]` when there is none.
+     * False when the socket is no longer open.
+     */
     send(message, arg) {
       if (!this.isOpen) return false;
-      this.ws.send(encodeFrame(message, arg));
+      this.ws.send(encodeFrame(message, [arg ?? null]));
       return true;
     }
     /** Closes the socket (1000 by default) and waits, for at most 3 s, until it is closed. */
@@ -175,6 +229,106 @@ var Callhook = (() => {
   function describe(err) {
     if (err instanceof Error) return err.name === "Error" ? err.message : `${err.name}: ${err.message}`;
     return String(err);
+  }
+
+  // sdk/src/connection-attempt.ts
+  var ConnectionAttempt = class {
+    /** Resolves when the server accepted; rejects with a CallhookError saying why not. */
+    done;
+    #settle = () => void 0;
+    constructor(o) {
+      this.done = new Promise((resolve, reject) => {
+        let channel;
+        let handlers;
+        let settled = false;
+        this.#settle = (error) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (error === void 0) {
+            resolve();
+            return;
+          }
+          if (channel !== void 0) void channel.close();
+          reject(error);
+        };
+        const timer = setTimeout(
+          () => this.#settle(new CallhookError("TIMEOUT", `the server did not accept the connection within ${o.timeoutMs} ms`)),
+          o.timeoutMs
+        );
+        Channel.open(o.url, o.WebSocket, {
+          frame: (frame) => {
+            if (handlers !== void 0) {
+              handlers.frame(frame);
+            } else if (frame.message === "getUserData" && !settled && channel !== void 0) {
+              this.#settle();
+              handlers = o.accepted(channel, { ...asObject(frame.data[0]) });
+            } else if (frame.message === "fail") {
+              const failure = asFailure(frame.data[0]);
+              if (failure.apiMethod === "ConnectionStatusEvent") {
+                this.#settle(new CallhookError("CONNECT_REFUSED", failure.info, { apiMethod: failure.apiMethod }));
+              }
+            }
+          },
+          badFrame: (description) => o.badFrame(description),
+          closed: (code, reason) => {
+            if (handlers !== void 0) {
+              handlers.closed(code, reason);
+              return;
+            }
+            this.#settle(new CallhookError("CONNECTION_FAILED", `the server closed the connection before accepting it (${closeText(code, reason)})`));
+          }
+        }).then(
+          (opened) => {
+            channel = opened;
+            if (settled) {
+              void opened.close();
+              return;
+            }
+            opened.send("connection", o.fields);
+          },
+          (error) => this.#settle(error)
+        );
+      });
+    }
+    /** Gives up (disconnect() while connecting): the attempt fails with DISCONNECTED. Nothing once it has settled. */
+    abort() {
+      this.#settle(new CallhookError("DISCONNECTED", "disconnected by the client while connecting"));
+    }
+  };
+  function closeText(code, reason) {
+    return reason === "" ? `WebSocket close code ${code}` : `WebSocket close code ${code}: ${reason}`;
+  }
+
+  // sdk/src/version.ts
+  var SDK_VERSION = "0.1.0";
+
+  // sdk/src/connection-fields.ts
+  var DEFAULT_APP_KEY = "defaultApp";
+  var SIP_FIELDS = [
+    ["login", "sipLogin"],
+    ["authName", "sipAuthenticationName"],
+    ["password", "sipPassword"],
+    ["domain", "sipDomain"],
+    ["outboundProxy", "sipOutboundProxy"],
+    ["port", "sipPort"],
+    ["register", "sipRegisterRequired"],
+    ["visibleName", "sipVisibleName"],
+    ["transport", "sipTransport"]
+  ];
+  function connectionFields(input, userAgent) {
+    const fields = {
+      appKey: input.appKey ?? DEFAULT_APP_KEY,
+      mediaProviders: ["WebRTC"],
+      clientVersion: `callhook-sdk ${SDK_VERSION}`
+    };
+    if (userAgent !== void 0) fields["clientBrowserVersion"] = userAgent;
+    for (const [option, field] of SIP_FIELDS) {
+      const value = input.sip?.[option];
+      if (value !== void 0) fields[field] = value;
+    }
+    if (input.custom !== void 0) fields["custom"] = input.custom;
+    return fields;
   }
 
   // sdk/src/emitter.ts
@@ -217,6 +371,83 @@ var Callhook = (() => {
             throw err;
           }, 0);
         }
+      }
+    }
+  };
+
+  // sdk/src/ids.ts
+  function newId() {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = b[6] & 15 | 64;
+    b[8] = b[8] & 63 | 128;
+    const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  // sdk/src/messages.ts
+  var DEFAULT_MESSAGE_TIMEOUT_MS = 6e4;
+  function messageStatusEvent(m) {
+    const event = { id: m.id, status: m.status, message: m };
+    if (m.info !== void 0) event.info = m.info;
+    if (m.sipStatus !== void 0) event.sipStatus = m.sipStatus;
+    return event;
+  }
+  var SentMessages = class {
+    #pending = /* @__PURE__ */ new Map();
+    /**
+     * Checks the options, then sends through the channel `open()` returns (it throws NOT_CONNECTED when there is
+     * none); the promise settles at the final status. Every refusal is a rejection, never a throw.
+     */
+    send(options, open) {
+      return new Promise((resolve, reject) => {
+        const bad = (what) => reject(new CallhookError("INVALID_ARGUMENT", `sendMessage: ${what}`));
+        if (typeof options?.to !== "string" || options.to.trim() === "") return bad("to must be a non-empty string");
+        if (typeof options.body !== "string") return bad("body must be a string");
+        if (options.contentType !== void 0 && (typeof options.contentType !== "string" || options.contentType === "")) {
+          return bad("contentType must be a media type such as text/plain");
+        }
+        const id = options.id ?? newId();
+        if (typeof id !== "string" || id === "") return bad("id must be a non-empty string");
+        if (this.#pending.has(id)) return bad(`a message with id ${JSON.stringify(id)} is still waiting for its status`);
+        const channel = open();
+        const timeoutMs = options.timeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS;
+        const timer = setTimeout(() => {
+          this.#pending.delete(id);
+          reject(new CallhookError("TIMEOUT", `sendMessage: no final status for message ${id} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        this.#pending.set(id, { resolve, reject, timer });
+        const frame = { id, to: options.to, body: options.body };
+        if (options.contentType !== void 0) frame["contentType"] = options.contentType;
+        channel.send("sendMessage", frame);
+      });
+    }
+    /** Whether a message with this id waits for its final status. */
+    awaits(id) {
+      return this.#pending.has(id);
+    }
+    /** A status report: ACCEPTED resolves the message's promise, FAILED rejects it with MESSAGE_FAILED. */
+    settle(m) {
+      const pending = this.#pending.get(m.id);
+      if (pending === void 0 || m.status !== "ACCEPTED" && m.status !== "FAILED") return;
+      this.#pending.delete(m.id);
+      clearTimeout(pending.timer);
+      if (m.status === "ACCEPTED") {
+        const result = { id: m.id, status: "ACCEPTED", message: m };
+        if (m.info !== void 0) result.info = m.info;
+        if (m.sipStatus !== void 0) result.sipStatus = m.sipStatus;
+        pending.resolve(result);
+      } else {
+        const details = { apiMethod: "MessageStatusEvent" };
+        if (m.sipStatus !== void 0) details.sipStatus = m.sipStatus;
+        pending.reject(new CallhookError("MESSAGE_FAILED", m.info ?? "the message failed", details));
+      }
+    }
+    /** The connection is gone (`info` says how): every message still waiting rejects with DISCONNECTED. */
+    abandon(info) {
+      for (const [id, pending] of [...this.#pending]) {
+        clearTimeout(pending.timer);
+        this.#pending.delete(id);
+        pending.reject(new CallhookError("DISCONNECTED", `sendMessage: ${info} before message ${id} had a final status`));
       }
     }
   };
@@ -369,7 +600,6 @@ var Callhook = (() => {
 
   // sdk/src/call.ts
   var DTMF = /^[0-9*#A-D]+$/;
-  var DTMF_TYPES = ["RFC2833", "INFO", "INFO_RELAY"];
   var HANGUP_CONFIRM_MS = 5e3;
   var STATUS_DETAIL = ["info", "sipStatus", "sipMessageRaw"];
   var Call = class extends Emitter {
@@ -677,67 +907,163 @@ var Callhook = (() => {
     }
   };
 
-  // sdk/src/version.ts
-  var SDK_VERSION = "0.1.0";
-
-  // sdk/src/connection-fields.ts
-  var DEFAULT_APP_KEY = "defaultApp";
-  var SIP_FIELDS = [
-    ["login", "sipLogin"],
-    ["authName", "sipAuthenticationName"],
-    ["password", "sipPassword"],
-    ["domain", "sipDomain"],
-    ["outboundProxy", "sipOutboundProxy"],
-    ["port", "sipPort"],
-    ["register", "sipRegisterRequired"],
-    ["visibleName", "sipVisibleName"],
-    ["transport", "sipTransport"]
-  ];
-  function connectionFields(input, userAgent) {
-    const fields = {
-      appKey: input.appKey ?? DEFAULT_APP_KEY,
-      mediaProviders: ["WebRTC"],
-      clientVersion: `callhook-sdk ${SDK_VERSION}`
-    };
-    if (userAgent !== void 0) fields["clientBrowserVersion"] = userAgent;
-    for (const [option, field] of SIP_FIELDS) {
-      const value = input.sip?.[option];
-      if (value !== void 0) fields[field] = value;
+  // sdk/src/session-calls.ts
+  var MAX_PENDING_OFFERS = 16;
+  var SessionCalls = class {
+    constructor(host) {
+      this.host = host;
+      this.#callHost = {
+        media: host.media,
+        send: (message, arg) => host.send(message, arg),
+        ended: (call) => {
+          if (this.#calls.get(call.id) === call) this.#calls.delete(call.id);
+        }
+      };
     }
-    if (input.custom !== void 0) fields["custom"] = input.custom;
-    return fields;
-  }
+    host;
+    #calls = /* @__PURE__ */ new Map();
+    #offers = /* @__PURE__ */ new Map();
+    #callHost;
+    /** The calls that have not ended. */
+    get all() {
+      return [...this.#calls.values()];
+    }
+    /** Whether `call` is a live call of this session. */
+    holds(call) {
+      return this.#calls.get(call?.id) === call;
+    }
+    /** An outgoing call: made here, placed in the background (microphone, offer, `call`). */
+    place(options, caller) {
+      const data = { callId: newId(), status: "PENDING", incoming: false, callee: options.callee };
+      if (caller !== void 0) data.caller = caller;
+      const call = new Call(this.#callHost, data);
+      this.#calls.set(call.id, call);
+      void call._place(options, caller);
+      return call;
+    }
+    /** `notifyTryingResponse`, `ring`, `talk`, `hold`, `finish`: the status in the call object is the truth. */
+    status(data) {
+      const call = asCall(data);
+      if (call !== void 0) this.#calls.get(call.callId)?._serverStatus(call);
+    }
+    /** `setRemoteSDP`: the answer of an outgoing call, or the offer of an incoming one (before it is announced). */
+    remoteSdp(callId, sdp) {
+      if (typeof callId !== "string" || typeof sdp !== "string") return;
+      const call = this.#calls.get(callId);
+      if (call !== void 0) {
+        call._remoteSdp(sdp);
+        return;
+      }
+      this.#offers.delete(callId);
+      this.#offers.set(callId, sdp);
+      for (const oldest of this.#offers.keys()) {
+        if (this.#offers.size <= MAX_PENDING_OFFERS) break;
+        this.#offers.delete(oldest);
+      }
+    }
+    /** `notifyIncomingCall`, with the offer that came before it. */
+    incoming(value) {
+      const data = asCall(value);
+      if (data === void 0) return;
+      if (this.#calls.has(data.callId)) {
+        this.host.warn("notifyIncomingCall", `a second notifyIncomingCall for call ${data.callId} was ignored`);
+        return;
+      }
+      const offer = this.#offers.get(data.callId);
+      this.#offers.delete(data.callId);
+      const call = new Call(this.#callHost, { ...data, incoming: true }, offer);
+      this.#calls.set(call.id, call);
+      this.host.incoming(call);
+    }
+    /** `notifyTransferEvent` `[{callId, status, info}]`. */
+    transfer(value) {
+      const o = asObject(value);
+      const status = o["status"];
+      if (typeof o["callId"] !== "string" || typeof status !== "string") return;
+      const event = { status };
+      if (typeof o["info"] === "string") event.info = o["info"];
+      this.#calls.get(o["callId"])?._transfer(event);
+    }
+    /**
+     * A `fail` about a call, by its `callId`; a refused `call` without one (a frame the server could not read) goes
+     * to the oldest call still waiting for its first answer, since the server answers frames in order. False when
+     * the failure is about no call of this session.
+     */
+    failure(failure) {
+      const { apiMethod } = failure;
+      const call = failure.callId !== void 0 ? this.#calls.get(failure.callId) : apiMethod === "call" ? [...this.#calls.values()].find((c) => c._awaitingReply) : void 0;
+      if (call === void 0 || !(isCallMessage(apiMethod) || apiMethod === "CallStatusEvent" || apiMethod === "TransferStatusEvent")) {
+        return false;
+      }
+      call._fail(failure);
+      return true;
+    }
+    /** The connection is gone: every call ends here with `status` and `info`, and pending offers are dropped. */
+    endAll(status, info) {
+      for (const call of [...this.#calls.values()]) call._end(status, info);
+      this.#calls.clear();
+      this.#offers.clear();
+    }
+  };
 
-  // sdk/src/ids.ts
-  function newId() {
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = b[6] & 15 | 64;
-    b[8] = b[8] & 63 | 128;
-    const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  }
+  // sdk/src/session-status.ts
+  var CONNECTION_TRANSITIONS = {
+    // The server accepted (getUserData); a reconnect attempt failed or disconnect() stopped it; the server refused it.
+    PENDING: ["ESTABLISHED", "DISCONNECTED", "FAILED"],
+    // The socket closed or disconnect(); the server refused the connection after all (fail ConnectionStatusEvent).
+    ESTABLISHED: ["DISCONNECTED", "FAILED"],
+    // A reconnect attempt begins; the attempts ran out; disconnect() during the wait between attempts ends the wait.
+    DISCONNECTED: ["PENDING", "FAILED", "DISCONNECTED"],
+    // disconnect() before the server closed the socket of its refusal.
+    FAILED: ["DISCONNECTED"]
+  };
+  var REGISTRATION_TRANSITIONS = {
+    // The first outcome: `registered`, or `fail` RegistrationStatusEvent.
+    UNREGISTERED: ["REGISTERED", "FAILED"],
+    // A refresh failed; the connection is gone.
+    REGISTERED: ["FAILED", "UNREGISTERED"],
+    // A retry succeeded; the connection is gone.
+    FAILED: ["REGISTERED", "UNREGISTERED"]
+  };
+
+  // sdk/src/status-machine.ts
+  var StatusMachine = class {
+    constructor(name, initial, transitions) {
+      this.name = name;
+      this.transitions = transitions;
+      this.#current = initial;
+    }
+    name;
+    transitions;
+    #current;
+    get current() {
+      return this.#current;
+    }
+    /** Whether the table allows `next` from the current status. */
+    allows(next) {
+      return this.transitions[this.#current].includes(next);
+    }
+    /** Moves to `next`; throws when the table does not allow it from the current status. */
+    transition(next) {
+      if (!this.allows(next)) throw new Error(`${this.name} status ${this.#current} \u2192 ${next} is not allowed`);
+      this.#current = next;
+    }
+  };
 
   // sdk/src/session.ts
-  var DEFAULT_CONNECT_TIMEOUT_MS = 2e4;
-  var DEFAULT_MESSAGE_TIMEOUT_MS = 6e4;
-  var DEFAULT_RECONNECT_DELAY_MS = 1e3;
-  var DEFAULT_RECONNECT_MAX_DELAY_MS = 3e4;
   var CLOSE_POLICY = 1008;
-  var MAX_PENDING_OFFERS = 16;
   function connect(options) {
     return Session._connect(options);
   }
   var Session = class _Session extends Emitter {
     #options;
     #WebSocket;
-    #callHost;
+    #calls;
     #channel;
-    #status = "PENDING";
-    #registration = "UNREGISTERED";
+    #status = new StatusMachine("connection", "PENDING", CONNECTION_TRANSITIONS);
+    #registration = new StatusMachine("registration", "UNREGISTERED", REGISTRATION_TRANSITIONS);
     #userData;
-    #calls = /* @__PURE__ */ new Map();
-    #offers = /* @__PURE__ */ new Map();
-    #pending = /* @__PURE__ */ new Map();
+    #messages = new SentMessages();
     #closedByClient = false;
     /** Stops a connection attempt or the wait before one (disconnect() during reconnecting). */
     #abortAttempt;
@@ -745,13 +1071,12 @@ var Callhook = (() => {
       super();
       this.#options = options;
       this.#WebSocket = WebSocket;
-      this.#callHost = {
+      this.#calls = new SessionCalls({
         media: options.media ?? {},
         send: (message, arg) => this.#channel?.send(message, arg) ?? false,
-        ended: (call) => {
-          if (this.#calls.get(call.id) === call) this.#calls.delete(call.id);
-        }
-      };
+        warn: (apiMethod, info) => this.#warn(apiMethod, info),
+        incoming: (call) => this.emit("incomingCall", call)
+      });
     }
     /** @internal Use `connect()`. */
     static async _connect(options) {
@@ -764,10 +1089,10 @@ var Callhook = (() => {
       return this.#options.url;
     }
     get status() {
-      return this.#status;
+      return this.#status.current;
     }
     get registration() {
-      return this.#registration;
+      return this.#registration.current;
     }
     /** The server's `getUserData` of the current connection. */
     get userData() {
@@ -779,7 +1104,7 @@ var Callhook = (() => {
     }
     /** The calls that have not ended. */
     get calls() {
-      return [...this.#calls.values()];
+      return this.#calls.all;
     }
     /**
      * Places a call. Returns at once; the microphone, the offer and the `call` frame follow, and the call's `status`
@@ -789,21 +1114,15 @@ var Callhook = (() => {
       if (typeof options?.callee !== "string" || options.callee.trim() === "") {
         throw new CallhookError("INVALID_ARGUMENT", "call: callee must be a non-empty string");
       }
-      this.#assertEstablished("call");
-      const data = { callId: newId(), status: "PENDING", incoming: false, callee: options.callee };
-      const caller = this.#userData?.sipLogin;
-      if (caller !== void 0) data.caller = caller;
-      const call = new Call(this.#callHost, data);
-      this.#calls.set(call.id, call);
-      void call._place(options, caller);
-      return call;
+      this.#established("call");
+      return this.#calls.place(options, this.#userData?.sipLogin);
     }
     /**
      * Answers an incoming call: opens the microphone, answers the server's offer, sends `answer`. Resolves when
      * the answer is sent (the status then becomes ESTABLISHED); rejects, and ends the call, when that fails.
      */
     answer(call, options = {}) {
-      if (this.#calls.get(call?.id) !== call) {
+      if (!this.#calls.holds(call)) {
         return Promise.reject(new CallhookError("INVALID_ARGUMENT", "answer: not a live call of this session"));
       }
       return call._answer(options);
@@ -813,29 +1132,7 @@ var Callhook = (() => {
      * MESSAGE_FAILED, whose `info` is the server's reason (`SIP 404 Not Found`, a backend's refusal), when it failed.
      */
     sendMessage(options) {
-      return new Promise((resolve, reject) => {
-        const bad = (what) => reject(new CallhookError("INVALID_ARGUMENT", `sendMessage: ${what}`));
-        if (typeof options?.to !== "string" || options.to.trim() === "") return bad("to must be a non-empty string");
-        if (typeof options.body !== "string") return bad("body must be a string");
-        if (options.contentType !== void 0 && (typeof options.contentType !== "string" || options.contentType === "")) {
-          return bad("contentType must be a media type such as text/plain");
-        }
-        const id = options.id ?? newId();
-        if (typeof id !== "string" || id === "") return bad("id must be a non-empty string");
-        if (this.#pending.has(id)) return bad(`a message with id ${JSON.stringify(id)} is still waiting for its status`);
-        if (this.#status !== "ESTABLISHED" || this.#channel === void 0) {
-          return reject(new CallhookError("NOT_CONNECTED", `sendMessage: the session is ${this.#status}`));
-        }
-        const timeoutMs = options.timeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS;
-        const timer = setTimeout(() => {
-          this.#pending.delete(id);
-          reject(new CallhookError("TIMEOUT", `sendMessage: no final status for message ${id} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        this.#pending.set(id, { resolve, reject, timer });
-        const frame = { id, to: options.to, body: options.body };
-        if (options.contentType !== void 0) frame["contentType"] = options.contentType;
-        this.#channel.send("sendMessage", frame);
-      });
+      return this.#messages.send(options, () => this.#established("sendMessage"));
     }
     /**
      * Closes the connection: the server ends every call, unregisters and tells the backend. Calls end here with
@@ -850,87 +1147,52 @@ var Callhook = (() => {
       this.#channel = void 0;
       const info = "Disconnected by the client";
       this.#teardown("FINISH", info);
-      this.#registration = "UNREGISTERED";
       if (channel === void 0 && !reconnecting) return;
       await channel?.close(1e3);
-      this.#status = "DISCONNECTED";
+      this.#status.transition("DISCONNECTED");
       this.emit("disconnected", { code: 1e3, info, byClient: true, willReconnect: false });
     }
     // ------------------------------------------------------------------------------------------------- connecting
-    /** Opens a channel and sends `connection`; resolves at `getUserData`, rejects with the reason otherwise. */
-    #establish(reconnected) {
-      const { url } = this.#options;
-      const timeoutMs = this.#options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-      return new Promise((resolve, reject) => {
-        let channel;
-        let settled = false;
-        const settle = (error) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          this.#abortAttempt = void 0;
-          if (error === void 0) {
-            resolve();
-            return;
-          }
-          if (channel !== void 0) void channel.close();
-          reject(error);
-        };
-        const timer = setTimeout(
-          () => settle(new CallhookError("TIMEOUT", `the server did not accept the connection within ${timeoutMs} ms`)),
-          timeoutMs
-        );
-        this.#abortAttempt = () => settle(new CallhookError("DISCONNECTED", "disconnected by the client while connecting"));
-        Channel.open(url, this.#WebSocket, {
-          frame: (frame) => {
-            if (channel !== void 0 && this.#channel === channel) {
-              this.#frame(frame);
-            } else if (frame.message === "getUserData" && !settled) {
-              this.#channel = channel;
-              this.#status = "ESTABLISHED";
-              this.#registration = "UNREGISTERED";
-              this.#userData = { ...asObject(frame.data[0]) };
-              settle();
-              this.emit("established", { userData: this.#userData, reconnected });
-            } else if (frame.message === "fail") {
-              const failure = asFailure(frame.data[0]);
-              if (failure.apiMethod === "ConnectionStatusEvent") {
-                settle(new CallhookError("CONNECT_REFUSED", failure.info, { apiMethod: failure.apiMethod }));
-              }
+    /** One attempt to connect (./connection-attempt.ts); resolves once the connection is ESTABLISHED. */
+    async #establish(reconnected) {
+      const userAgent = typeof navigator === "undefined" ? void 0 : navigator.userAgent;
+      const attempt = new ConnectionAttempt({
+        url: this.#options.url,
+        WebSocket: this.#WebSocket,
+        fields: connectionFields(this.#options, userAgent),
+        timeoutMs: this.#options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        badFrame: (description) => this.#warn("unknown", `the server sent ${description}`),
+        accepted: (channel, userData) => {
+          this.#channel = channel;
+          this.#status.transition("ESTABLISHED");
+          this.#userData = userData;
+          this.emit("established", { userData, reconnected });
+          return {
+            frame: (frame) => {
+              if (this.#channel === channel) this.#frame(frame);
+            },
+            closed: (code, reason) => {
+              if (this.#channel === channel) this.#lost(code, reason);
             }
-          },
-          badFrame: (description) => this.#warn("unknown", `the server sent ${description}`),
-          closed: (code, reason) => {
-            if (channel !== void 0 && this.#channel === channel) {
-              this.#lost(code, reason);
-              return;
-            }
-            settle(new CallhookError("CONNECTION_FAILED", `the server closed the connection before accepting it (${closeText(code, reason)})`));
-          }
-        }).then(
-          (opened) => {
-            channel = opened;
-            if (settled) {
-              void opened.close();
-              return;
-            }
-            const userAgent = typeof navigator === "undefined" ? void 0 : navigator.userAgent;
-            opened.send("connection", connectionFields(this.#options, userAgent));
-          },
-          (error) => settle(error)
-        );
+          };
+        }
       });
+      this.#abortAttempt = () => attempt.abort();
+      try {
+        await attempt.done;
+      } finally {
+        this.#abortAttempt = void 0;
+      }
     }
     /** The established channel closed without `disconnect()`. */
     #lost(code, reason) {
       this.#channel = void 0;
       const info = `Connection lost (${closeText(code, reason)})`;
       this.#teardown("FAILED", info);
-      this.#registration = "UNREGISTERED";
-      if (this.#status === "FAILED") return;
+      if (this.#status.current === "FAILED") return;
       const policy = this.#options.reconnect;
       const willReconnect = policy !== void 0 && code !== CLOSE_POLICY;
-      this.#status = "DISCONNECTED";
+      this.#status.transition("DISCONNECTED");
       this.emit("disconnected", { code, info, byClient: false, willReconnect });
       if (policy !== void 0 && willReconnect) void this.#reconnect(policy, info);
     }
@@ -940,18 +1202,18 @@ var Callhook = (() => {
       for (let attempt = 1; attempt <= policy.attempts; attempt++) {
         await this.#wait(delay);
         if (this.#closedByClient) return;
-        this.#status = "PENDING";
+        this.#status.transition("PENDING");
         try {
           await this.#establish(true);
           return;
         } catch (err) {
           if (this.#closedByClient) return;
           const error = err;
-          this.#status = "DISCONNECTED";
           if (error.code === "CONNECT_REFUSED") {
             this.#fail(error.info);
             return;
           }
+          this.#status.transition("DISCONNECTED");
           info = error.info;
         }
         delay = Math.min(delay * 2, policy.maxDelayMs ?? DEFAULT_RECONNECT_MAX_DELAY_MS);
@@ -970,33 +1232,29 @@ var Callhook = (() => {
       });
     }
     #fail(info) {
-      this.#status = "FAILED";
+      this.#status.transition("FAILED");
       this.emit("failed", { info });
     }
-    /** Ends the calls and the waiting messages of a connection that is gone. */
+    /** Ends the calls, the waiting messages and the registration of a connection that is gone. */
     #teardown(callStatus, info) {
-      for (const call of [...this.#calls.values()]) call._end(callStatus, info);
-      this.#calls.clear();
-      this.#offers.clear();
-      for (const [id, pending] of [...this.#pending]) {
-        clearTimeout(pending.timer);
-        this.#pending.delete(id);
-        pending.reject(new CallhookError("DISCONNECTED", `sendMessage: ${info} before message ${id} had a final status`));
-      }
+      this.#calls.endAll(callStatus, info);
+      this.#messages.abandon(info);
+      if (this.#registration.current !== "UNREGISTERED") this.#registration.transition("UNREGISTERED");
     }
-    #assertEstablished(what) {
-      if (this.#status !== "ESTABLISHED" || this.#channel === void 0) {
-        throw new CallhookError("NOT_CONNECTED", `${what}: the session is ${this.#status}`);
+    /** The channel of the established connection; NOT_CONNECTED naming `what` when there is none. */
+    #established(what) {
+      if (this.#status.current !== "ESTABLISHED" || this.#channel === void 0) {
+        throw new CallhookError("NOT_CONNECTED", `${what}: the session is ${this.#status.current}`);
       }
+      return this.#channel;
     }
     // ----------------------------------------------------------------------------------------------- server frames
     #frame(frame) {
       const first = frame.data[0];
       switch (frame.message) {
         case "registered": {
-          const o = asObject(first);
-          this.#registration = "REGISTERED";
-          this.emit("registered", registrationEvent("REGISTERED", o, "registered"));
+          const event = registrationEvent("REGISTERED", asObject(first), "registered");
+          if (this.#reported(this.#registration, "REGISTERED", "registered", event.info)) this.emit("registered", event);
           return;
         }
         case "fail":
@@ -1006,61 +1264,46 @@ var Callhook = (() => {
           this.#notifyMessage(asObject(first), asObject(frame.data[1]));
           return;
         case "setRemoteSDP":
-          this.#remoteSdp(frame.data[0], frame.data[1]);
+          this.#calls.remoteSdp(frame.data[0], frame.data[1]);
           return;
         case "notifyTryingResponse":
         case "ring":
         case "talk":
         case "hold":
-        case "finish": {
-          const call = asCall(first);
-          if (call !== void 0) this.#calls.get(call.callId)?._serverStatus(call);
+        case "finish":
+          this.#calls.status(first);
           return;
-        }
         case "notifyIncomingCall":
-          this.#incomingCall(asCall(first));
+          this.#calls.incoming(first);
           return;
-        case "notifyTransferEvent": {
-          const o = asObject(first);
-          const status = o["status"];
-          if (typeof o["callId"] === "string" && typeof status === "string") {
-            const event = { status };
-            if (typeof o["info"] === "string") event.info = o["info"];
-            this.#calls.get(o["callId"])?._transfer(event);
-          }
+        case "notifyTransferEvent":
+          this.#calls.transfer(first);
           return;
-        }
         default:
           return;
       }
     }
     /**
-     * A `fail`, to whatever it concerns: the connection, the registration, a message by `id`, a call by `callId`.
-     * A refused `call` without a callId (a frame the server could not read) goes to the oldest call still waiting
-     * for its first answer: the server answers frames in order. Anything else is a session warning.
+     * A `fail`, to whatever it concerns: the connection, the registration, a message by `id`, a call (./session-calls.ts).
+     * Anything else is a session warning.
      */
     #routeFailure(failure) {
       const { apiMethod, info } = failure;
       if (apiMethod === "ConnectionStatusEvent") {
-        this.#fail(info);
+        if (this.#reported(this.#status, "FAILED", apiMethod, info)) this.emit("failed", { info });
         return;
       }
       if (apiMethod === "RegistrationStatusEvent") {
-        this.#registration = "FAILED";
-        this.emit("registrationFailed", registrationEvent("FAILED", failure, info));
+        if (this.#reported(this.#registration, "FAILED", apiMethod, info)) this.emit("registrationFailed", registrationEvent("FAILED", failure, info));
         return;
       }
-      if (failure.id !== void 0 && this.#pending.has(failure.id)) {
+      if (failure.id !== void 0 && this.#messages.awaits(failure.id)) {
         const message = { id: failure.id, status: "FAILED", info };
-        this.emit("messageStatus", { id: failure.id, status: "FAILED", info, message });
-        this.#settleMessage(message);
+        this.emit("messageStatus", messageStatusEvent(message));
+        this.#messages.settle(message);
         return;
       }
-      const call = failure.callId !== void 0 ? this.#calls.get(failure.callId) : apiMethod === "call" ? [...this.#calls.values()].find((c) => c._awaitingReply) : void 0;
-      if (call !== void 0 && (CALL_MESSAGES.has(apiMethod) || apiMethod === "CallStatusEvent" || apiMethod === "TransferStatusEvent")) {
-        call._fail(failure);
-        return;
-      }
+      if (this.#calls.failure(failure)) return;
       const warning = { apiMethod, info };
       if (failure.callId !== void 0) warning.callId = failure.callId;
       if (failure.id !== void 0) warning.id = failure.id;
@@ -1074,101 +1317,25 @@ var Callhook = (() => {
         this.#channel?.send("notificationResult", { ...notificationResult, status: "OK" });
         return;
       }
-      const event = { id: m.id, status: m.status, message: m };
-      if (m.info !== void 0) event.info = m.info;
-      if (m.sipStatus !== void 0) event.sipStatus = m.sipStatus;
-      this.emit("messageStatus", event);
-      this.#settleMessage(m);
+      this.emit("messageStatus", messageStatusEvent(m));
+      this.#messages.settle(m);
     }
-    #settleMessage(m) {
-      const pending = this.#pending.get(m.id);
-      if (pending === void 0 || m.status !== "ACCEPTED" && m.status !== "FAILED") return;
-      this.#pending.delete(m.id);
-      clearTimeout(pending.timer);
-      if (m.status === "ACCEPTED") {
-        const result = { id: m.id, status: "ACCEPTED", message: m };
-        if (m.info !== void 0) result.info = m.info;
-        if (m.sipStatus !== void 0) result.sipStatus = m.sipStatus;
-        pending.resolve(result);
-      } else {
-        const details = { apiMethod: "MessageStatusEvent" };
-        if (m.sipStatus !== void 0) details.sipStatus = m.sipStatus;
-        pending.reject(new CallhookError("MESSAGE_FAILED", m.info ?? "the message failed", details));
+    /**
+     * Applies a status the server reported, if its table allows that from here; else the report is a warning and
+     * changes nothing (the server reports each change once, so a repeated report is news of nothing).
+     */
+    #reported(status, next, apiMethod, info) {
+      if (!status.allows(next)) {
+        this.#warn(apiMethod, `${info} (reported while the ${status.name} is ${status.current}: ignored)`);
+        return false;
       }
-    }
-    #remoteSdp(callId, sdp) {
-      if (typeof callId !== "string" || typeof sdp !== "string") return;
-      const call = this.#calls.get(callId);
-      if (call !== void 0) {
-        call._remoteSdp(sdp);
-        return;
-      }
-      this.#offers.delete(callId);
-      this.#offers.set(callId, sdp);
-      for (const oldest of this.#offers.keys()) {
-        if (this.#offers.size <= MAX_PENDING_OFFERS) break;
-        this.#offers.delete(oldest);
-      }
-    }
-    #incomingCall(data) {
-      if (data === void 0) return;
-      if (this.#calls.has(data.callId)) {
-        this.#warn("notifyIncomingCall", `a second notifyIncomingCall for call ${data.callId} was ignored`);
-        return;
-      }
-      const offer = this.#offers.get(data.callId);
-      this.#offers.delete(data.callId);
-      const call = new Call(this.#callHost, { ...data, incoming: true }, offer);
-      this.#calls.set(call.id, call);
-      this.emit("incomingCall", call);
+      status.transition(next);
+      return true;
     }
     #warn(apiMethod, info) {
       this.emit("warning", { apiMethod, info });
     }
   };
-  function checkOptions(options) {
-    const bad = (what) => {
-      throw new CallhookError("INVALID_ARGUMENT", `connect: ${what}`);
-    };
-    if (typeof options !== "object" || options === null) bad("options must be an object");
-    if (typeof options.url !== "string" || !/^wss?:\/\//i.test(options.url)) {
-      bad(`url must be a ws:// or wss:// URL, got ${JSON.stringify(options.url)}`);
-    }
-    const positive = (value) => typeof value === "number" && Number.isFinite(value) && value > 0;
-    if (options.timeoutMs !== void 0 && !positive(options.timeoutMs)) bad("timeoutMs must be a positive number");
-    const r = options.reconnect;
-    if (r !== void 0) {
-      if (!Number.isInteger(r.attempts) || r.attempts < 1) bad("reconnect.attempts must be an integer of at least 1");
-      if (r.delayMs !== void 0 && !positive(r.delayMs)) bad("reconnect.delayMs must be a positive number");
-      if (r.maxDelayMs !== void 0 && !positive(r.maxDelayMs)) bad("reconnect.maxDelayMs must be a positive number");
-    }
-    const WebSocket = options.WebSocket ?? globalThis.WebSocket;
-    if (WebSocket === void 0) bad("there is no global WebSocket here: pass options.WebSocket (in Node, the ws package)");
-    return WebSocket;
-  }
-  function closeText(code, reason) {
-    return reason === "" ? `WebSocket close code ${code}` : `WebSocket close code ${code}: ${reason}`;
-  }
-  function asObject(value) {
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : {};
-  }
-  function asFailure(value) {
-    const o = asObject(value);
-    const failure = {
-      ...o,
-      status: "FAILED",
-      apiMethod: typeof o["apiMethod"] === "string" ? o["apiMethod"] : "unknown",
-      info: typeof o["info"] === "string" ? o["info"] : "the server reported a failure without a reason"
-    };
-    if (typeof o["callId"] !== "string") delete failure.callId;
-    if (typeof o["id"] !== "string") delete failure.id;
-    return failure;
-  }
-  function asCall(value) {
-    const o = asObject(value);
-    if (typeof o["callId"] !== "string" || !CALL_STATUSES.includes(o["status"])) return void 0;
-    return o;
-  }
   function registrationEvent(status, o, fallbackInfo) {
     const event = { status, info: typeof o["info"] === "string" ? o["info"] : fallbackInfo };
     if (typeof o["sipMessageRaw"] === "string") event.sipMessageRaw = o["sipMessageRaw"];

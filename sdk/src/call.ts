@@ -16,8 +16,11 @@ import { Emitter } from './emitter.ts';
 import { CallhookError } from './errors.ts';
 import { MediaLeg, type MediaOptions, type MediaRequest } from './media.ts';
 import {
+  DTMF_TYPES,
   isFinalCallStatus,
+  type CallMessage,
   type CallStatus,
+  type ClientMessageName,
   type DtmfType,
   type JsonValue,
   type ServerCall,
@@ -72,13 +75,12 @@ export interface CallEvents {
 export interface CallHost {
   readonly media: MediaOptions;
   /** Sends a frame; false when the session's socket is not open. */
-  send(message: string, arg: object): boolean;
+  send(message: ClientMessageName, arg: object): boolean;
   /** The call has reached a final status. */
   ended(call: Call): void;
 }
 
 const DTMF = /^[0-9*#A-D]+$/;
-const DTMF_TYPES: readonly DtmfType[] = ['RFC2833', 'INFO', 'INFO_RELAY'];
 /** After `hangup` the server confirms with `finish`; without it within this time the call ends here anyway. */
 const HANGUP_CONFIRM_MS = 5_000;
 /** The fields that explain one status; a status frame without them clears the previous status's. */
@@ -218,7 +220,7 @@ export class Call extends Emitter<CallEvents> {
     if (typeof digits !== 'string' || !DTMF.test(digits)) {
       throw new CallhookError('INVALID_ARGUMENT', `sendDtmf: digits must be 0-9, *, #, A-D, got ${JSON.stringify(digits)}`);
     }
-    if (!DTMF_TYPES.includes(type)) {
+    if (!(DTMF_TYPES as readonly string[]).includes(type)) {
       throw new CallhookError('INVALID_ARGUMENT', `sendDtmf: type must be one of ${DTMF_TYPES.join(', ')}, got ${JSON.stringify(type)}`);
     }
     this.#sendInCall('sendDtmf', { dtmf: digits, type });
@@ -240,7 +242,7 @@ export class Call extends Emitter<CallEvents> {
     return this.#media.pc.getStats();
   }
 
-  #sendInCall(message: string, fields: object): void {
+  #sendInCall(message: CallMessage, fields: object): void {
     if (this.ended) throw new CallhookError('INVALID_STATE', `${message}: the call has ended (${this.#status})`);
     if (!this.#placed) throw new CallhookError('INVALID_STATE', `${message}: the call is not connected yet (${this.#status})`);
     if (!this.host.send(message, { callId: this.id, ...fields })) {

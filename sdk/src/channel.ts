@@ -5,7 +5,7 @@
  * API, e.g. the `ws` package's.
  */
 import { CallhookError } from './errors.ts';
-import { decodeFrame, encodeFrame, type Frame } from './protocol.ts';
+import { decodeFrame, encodeFrame, type ClientMessageName, type Frame } from './protocol.ts';
 
 /** What the SDK uses of a WebSocket: the WHATWG API, which browsers and the `ws` package both implement. */
 export interface WebSocketLike {
@@ -88,10 +88,13 @@ export class Channel {
     return this.ws.readyState === OPEN;
   }
 
-  /** Sends `{"message": message, "data": [arg]}`; false when the socket is no longer open. */
-  send(message: string, arg?: unknown): boolean {
+  /**
+   * Sends `{"message": message, "data": [arg]}`, as SDK 2.0 does: one argument, `[null]` when there is none.
+   * False when the socket is no longer open.
+   */
+  send(message: ClientMessageName, arg?: unknown): boolean {
     if (!this.isOpen) return false;
-    this.ws.send(encodeFrame(message, arg));
+    this.ws.send(encodeFrame(message, [arg ?? null]));
     return true;
   }
 

@@ -13,18 +13,9 @@
  * As a script tag (`dist/callhook.js`) the same names are on the global `Callhook`.
  */
 export { connect, Session } from './session.ts';
-export type {
-  ConnectOptions,
-  ReconnectPolicy,
-  SessionEvents,
-  EstablishedEvent,
-  RegistrationEvent,
-  DisconnectedEvent,
-  FailedEvent,
-  MessageStatusEvent,
-  SendMessageOptions,
-  MessageResult,
-} from './session.ts';
+export type { SessionEvents, EstablishedEvent, RegistrationEvent, DisconnectedEvent, FailedEvent } from './session.ts';
+export type { ConnectOptions, ReconnectPolicy } from './connect-options.ts';
+export type { MessageStatusEvent, SendMessageOptions, MessageResult } from './messages.ts';
 export { Call } from './call.ts';
 export type { CallOptions, AnswerOptions, CallEvents, CallStatusEvent, TransferEvent, Warning } from './call.ts';
 export { Emitter, type Listener } from './emitter.ts';

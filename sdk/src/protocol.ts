@@ -1,39 +1,35 @@
 /**
  * The wire protocol the SDK speaks (callhook's docs/client-protocol.md, which is the WCS 5 protocol of the
  * Flashphoner Web SDK 2.0): every frame both ways is a JSON text frame `{"message": <name>, "data": [...]}`.
- * This module holds the status values, the shapes of the objects the server sends, and the framing.
+ * The vocabulary (status values, message names, the frame) is the server's own module, imported here so that both
+ * ends spell it the same way; this module adds the shapes of the objects the server sends and reads them leniently
+ * out of server frames.
  */
+import {
+  CALL_MESSAGES,
+  CALL_STATUSES,
+  type CallMessage,
+  type CallStatus,
+  type Frame,
+  type MessageStatus,
+} from '../../src/client-protocol/vocabulary.ts';
 
-/** Connection status (client-protocol.md "Status values"); PENDING until `getUserData` arrives. */
-export type ConnectionStatus = 'PENDING' | 'ESTABLISHED' | 'DISCONNECTED' | 'FAILED';
-export type RegistrationStatus = 'UNREGISTERED' | 'REGISTERED' | 'FAILED';
-
-export const CALL_STATUSES = [
-  'PENDING',
-  'TRYING',
-  'RING',
-  'RING_MEDIA',
-  'SESSION_PROGRESS',
-  'ESTABLISHED',
-  'HOLD',
-  'BUSY',
-  'FINISH',
-  'FAILED',
-] as const;
-export type CallStatus = (typeof CALL_STATUSES)[number];
-
-/** FINISH, BUSY and FAILED end a call: its media is released and it leaves `session.calls`. */
-export const FINAL_CALL_STATUSES: readonly CallStatus[] = ['FINISH', 'BUSY', 'FAILED'];
-
-export function isFinalCallStatus(status: CallStatus): boolean {
-  return FINAL_CALL_STATUSES.includes(status);
-}
-
-export type MessageStatus = 'SENT' | 'ACCEPTED' | 'FAILED' | 'RECEIVED';
-/** REFER progress (notifyTransferEvent). */
-export type TransferStatus = 'PENDING' | 'ACCEPTED' | 'TRYING' | 'COMPLETED' | 'FAILED';
-/** How DTMF is sent on the SIP side: RFC 4733 events in RTP (default), or SIP INFO. */
-export type DtmfType = 'RFC2833' | 'INFO' | 'INFO_RELAY';
+export {
+  CALL_STATUSES,
+  DTMF_TYPES,
+  encodeFrame,
+  FINAL_CALL_STATUSES,
+  isFinalCallStatus,
+  type CallMessage,
+  type CallStatus,
+  type ClientMessageName,
+  type ConnectionStatus,
+  type DtmfType,
+  type Frame,
+  type MessageStatus,
+  type RegistrationStatus,
+  type TransferStatus,
+} from '../../src/client-protocol/vocabulary.ts';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -102,17 +98,6 @@ export interface ServerFailure {
   [field: string]: unknown;
 }
 
-/** One frame. */
-export interface Frame {
-  message: string;
-  data: unknown[];
-}
-
-/** Client frames are sent like SDK 2.0 sends them: one argument in `data`, `[null]` when there is none. */
-export function encodeFrame(message: string, arg: unknown = null): string {
-  return JSON.stringify({ message, data: [arg] });
-}
-
 /** A server frame, or undefined for text that is not a frame (the caller reports it). */
 export function decodeFrame(text: string): Frame | undefined {
   let parsed: unknown;
@@ -127,5 +112,35 @@ export function decodeFrame(text: string): Frame | undefined {
   return { message, data: Array.isArray(data) ? data : [] };
 }
 
-/** The client messages about one call: a `fail` naming one of them is about that call. */
-export const CALL_MESSAGES: ReadonlySet<string> = new Set(['call', 'answer', 'hangup', 'hold', 'unhold', 'sendDtmf', 'transfer']);
+// ------------------------------------------------------------------------------ reading what a frame carries
+// Server frames are read leniently: a field of the wrong type is treated as absent, never thrown over.
+
+export function asObject(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** `fail` data[0], with an apiMethod and an info whatever the server sent. */
+export function asFailure(value: unknown): ServerFailure {
+  const o = asObject(value);
+  const failure: ServerFailure = {
+    ...o,
+    status: 'FAILED',
+    apiMethod: typeof o['apiMethod'] === 'string' ? o['apiMethod'] : 'unknown',
+    info: typeof o['info'] === 'string' ? o['info'] : 'the server reported a failure without a reason',
+  };
+  if (typeof o['callId'] !== 'string') delete failure.callId;
+  if (typeof o['id'] !== 'string') delete failure.id;
+  return failure;
+}
+
+/** The call object of a call frame, or undefined when it names no call or no known status. */
+export function asCall(value: unknown): ServerCall | undefined {
+  const o = asObject(value);
+  if (typeof o['callId'] !== 'string' || !(CALL_STATUSES as readonly unknown[]).includes(o['status'])) return undefined;
+  return o as ServerCall;
+}
+
+/** Whether a `fail` names a client message about one call (then it is about that call). */
+export function isCallMessage(apiMethod: string): apiMethod is CallMessage {
+  return (CALL_MESSAGES as readonly string[]).includes(apiMethod);
+}

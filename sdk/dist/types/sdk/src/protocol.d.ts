@@ -1,21 +1,12 @@
 /**
  * The wire protocol the SDK speaks (callhook's docs/client-protocol.md, which is the WCS 5 protocol of the
  * Flashphoner Web SDK 2.0): every frame both ways is a JSON text frame `{"message": <name>, "data": [...]}`.
- * This module holds the status values, the shapes of the objects the server sends, and the framing.
+ * The vocabulary (status values, message names, the frame) is the server's own module, imported here so that both
+ * ends spell it the same way; this module adds the shapes of the objects the server sends and reads them leniently
+ * out of server frames.
  */
-/** Connection status (client-protocol.md "Status values"); PENDING until `getUserData` arrives. */
-export type ConnectionStatus = 'PENDING' | 'ESTABLISHED' | 'DISCONNECTED' | 'FAILED';
-export type RegistrationStatus = 'UNREGISTERED' | 'REGISTERED' | 'FAILED';
-export declare const CALL_STATUSES: readonly ["PENDING", "TRYING", "RING", "RING_MEDIA", "SESSION_PROGRESS", "ESTABLISHED", "HOLD", "BUSY", "FINISH", "FAILED"];
-export type CallStatus = (typeof CALL_STATUSES)[number];
-/** FINISH, BUSY and FAILED end a call: its media is released and it leaves `session.calls`. */
-export declare const FINAL_CALL_STATUSES: readonly CallStatus[];
-export declare function isFinalCallStatus(status: CallStatus): boolean;
-export type MessageStatus = 'SENT' | 'ACCEPTED' | 'FAILED' | 'RECEIVED';
-/** REFER progress (notifyTransferEvent). */
-export type TransferStatus = 'PENDING' | 'ACCEPTED' | 'TRYING' | 'COMPLETED' | 'FAILED';
-/** How DTMF is sent on the SIP side: RFC 4733 events in RTP (default), or SIP INFO. */
-export type DtmfType = 'RFC2833' | 'INFO' | 'INFO_RELAY';
+import { type CallMessage, type CallStatus, type Frame, type MessageStatus } from '../../src/client-protocol/vocabulary.ts';
+export { CALL_STATUSES, DTMF_TYPES, encodeFrame, FINAL_CALL_STATUSES, isFinalCallStatus, type CallMessage, type CallStatus, type ClientMessageName, type ConnectionStatus, type DtmfType, type Frame, type MessageStatus, type RegistrationStatus, type TransferStatus, } from '../../src/client-protocol/vocabulary.ts';
 export type JsonValue = string | number | boolean | null | JsonValue[] | {
     [key: string]: JsonValue;
 };
@@ -80,14 +71,12 @@ export interface ServerFailure {
     sipMessageRaw?: string;
     [field: string]: unknown;
 }
-/** One frame. */
-export interface Frame {
-    message: string;
-    data: unknown[];
-}
-/** Client frames are sent like SDK 2.0 sends them: one argument in `data`, `[null]` when there is none. */
-export declare function encodeFrame(message: string, arg?: unknown): string;
 /** A server frame, or undefined for text that is not a frame (the caller reports it). */
 export declare function decodeFrame(text: string): Frame | undefined;
-/** The client messages about one call: a `fail` naming one of them is about that call. */
-export declare const CALL_MESSAGES: ReadonlySet<string>;
+export declare function asObject(value: unknown): Record<string, unknown>;
+/** `fail` data[0], with an apiMethod and an info whatever the server sent. */
+export declare function asFailure(value: unknown): ServerFailure;
+/** The call object of a call frame, or undefined when it names no call or no known status. */
+export declare function asCall(value: unknown): ServerCall | undefined;
+/** Whether a `fail` names a client message about one call (then it is about that call). */
+export declare function isCallMessage(apiMethod: string): apiMethod is CallMessage;

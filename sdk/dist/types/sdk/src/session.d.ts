@@ -3,42 +3,15 @@
  * once the server answers `getUserData` (its connect hook approved); it rejects with the server's reason when the
  * server answers `fail` instead. The session then routes every server frame to its event, call or message.
  *
- * Status: PENDING → ESTABLISHED → DISCONNECTED | FAILED. With a reconnect policy an unexpected close goes
- * DISCONNECTED → PENDING → ESTABLISHED again (a new server session: calls do not survive it, SIP registration is
- * redone by the server as the connection asks).
+ * Its two statuses, the connection's and the registration's, change only along the tables of ./session-status.ts.
+ * With a reconnect policy an unexpected close goes DISCONNECTED → PENDING → ESTABLISHED again (a new server
+ * session: calls do not survive it, SIP registration is redone by the server as the connection asks).
  */
-import { Call, type AnswerOptions, type CallOptions, type Warning } from './call.ts';
-import { type WebSocketConstructor } from './channel.ts';
-import { type SipOptions } from './connection-fields.ts';
+import type { AnswerOptions, Call, CallOptions, Warning } from './call.ts';
+import { type ConnectOptions } from './connect-options.ts';
 import { Emitter } from './emitter.ts';
-import type { MediaOptions } from './media.ts';
-import { type ConnectionStatus, type JsonValue, type MessageStatus, type RegistrationStatus, type ServerMessage, type UserData } from './protocol.ts';
-/** Reconnecting after an unexpected close: off unless given. */
-export interface ReconnectPolicy {
-    /** Attempts after each unexpected close before the session gives up (`failed`). */
-    attempts: number;
-    /** Wait before the first attempt, doubled after each failed one; default 1000. */
-    delayMs?: number;
-    /** The longest wait between attempts; default 30000. */
-    maxDelayMs?: number;
-}
-export interface ConnectOptions {
-    /** `ws://host:8080/` or `wss://host:8443/`. */
-    url: string;
-    /** The app whose REST hooks the server calls; default `defaultApp`. */
-    appKey?: string;
-    /** SIP account; every field may instead come from the backend's connect hook. */
-    sip?: SipOptions;
-    /** Anything JSON, passed to the connect hook (e.g. a token the backend checks). */
-    custom?: JsonValue;
-    /** How long to wait for the server to accept the connection; default 20000 (the connect hook may take 15 s). */
-    timeoutMs?: number;
-    /** Reconnect after an unexpected close; default off. */
-    reconnect?: ReconnectPolicy;
-    /** The WebSocket constructor; default the global one (browsers). In Node pass the `ws` package's. */
-    WebSocket?: WebSocketConstructor;
-    media?: MediaOptions;
-}
+import { type MessageResult, type MessageStatusEvent, type SendMessageOptions } from './messages.ts';
+import { type ConnectionStatus, type RegistrationStatus, type ServerMessage, type UserData } from './protocol.ts';
 export interface EstablishedEvent {
     /** The connection as the server holds it after the connect hook (never with the password). */
     userData: UserData;
@@ -65,14 +38,6 @@ export interface FailedEvent {
     /** The server's reason when it refused the connection; else why reconnecting gave up. */
     info: string;
 }
-/** Status of a message this session sent (SENT, then ACCEPTED or FAILED). */
-export interface MessageStatusEvent {
-    id: string;
-    status: MessageStatus;
-    info?: string;
-    sipStatus?: number;
-    message: ServerMessage;
-}
 export interface SessionEvents {
     established: EstablishedEvent;
     registered: RegistrationEvent;
@@ -85,25 +50,6 @@ export interface SessionEvents {
     messageStatus: MessageStatusEvent;
     /** A `fail` from the server that concerns no call or message of this session (bad frame, ErrorStatusEvent). */
     warning: Warning;
-}
-export interface SendMessageOptions {
-    /** A user name (`sip:<to>@<sipDomain>`), `user@host`, or a full `sip:`/`sips:`/`tel:` URI. */
-    to: string;
-    body: string;
-    /** Default `text/plain`. */
-    contentType?: string;
-    /** The message's id in `messageStatus` events; default a new UUID. */
-    id?: string;
-    /** How long to wait for the final status; default 60000 (a SIP transaction times out after 32 s). */
-    timeoutMs?: number;
-}
-/** A message the far end accepted (SIP 2xx). */
-export interface MessageResult {
-    id: string;
-    status: 'ACCEPTED';
-    info?: string;
-    sipStatus?: number;
-    message: ServerMessage;
 }
 /** Connects to callhook; resolves once the server has accepted the connection (`getUserData`). */
 export declare function connect(options: ConnectOptions): Promise<Session>;

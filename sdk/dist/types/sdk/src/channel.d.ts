@@ -1,4 +1,4 @@
-import { type Frame } from './protocol.ts';
+import { type ClientMessageName, type Frame } from './protocol.ts';
 /** What the SDK uses of a WebSocket: the WHATWG API, which browsers and the `ws` package both implement. */
 export interface WebSocketLike {
     readonly readyState: number;
@@ -24,8 +24,11 @@ export declare class Channel {
      */
     static open(url: string, WebSocket: WebSocketConstructor, handlers: ChannelHandlers): Promise<Channel>;
     get isOpen(): boolean;
-    /** Sends `{"message": message, "data": [arg]}`; false when the socket is no longer open. */
-    send(message: string, arg?: unknown): boolean;
+    /**
+     * Sends `{"message": message, "data": [arg]}`, as SDK 2.0 does: one argument, `[null]` when there is none.
+     * False when the socket is no longer open.
+     */
+    send(message: ClientMessageName, arg?: unknown): boolean;
     /** Closes the socket (1000 by default) and waits, for at most 3 s, until it is closed. */
     close(code?: number, reason?: string): Promise<void>;
 }

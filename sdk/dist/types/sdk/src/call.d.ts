@@ -1,6 +1,6 @@
 import { Emitter } from './emitter.ts';
 import { type MediaOptions, type MediaRequest } from './media.ts';
-import { type CallStatus, type DtmfType, type JsonValue, type ServerCall, type TransferStatus } from './protocol.ts';
+import { type CallStatus, type ClientMessageName, type DtmfType, type JsonValue, type ServerCall, type TransferStatus } from './protocol.ts';
 export interface CallOptions extends MediaRequest {
     /** A number, a user name (`sip:<callee>@<sipDomain>`), or a full `sip:`/`sips:`/`tel:` URI. */
     callee: string;
@@ -42,7 +42,7 @@ export interface CallEvents {
 export interface CallHost {
     readonly media: MediaOptions;
     /** Sends a frame; false when the session's socket is not open. */
-    send(message: string, arg: object): boolean;
+    send(message: ClientMessageName, arg: object): boolean;
     /** The call has reached a final status. */
     ended(call: Call): void;
 }

@@ -1,0 +1,37 @@
+/**
+ * The two statuses of a Session, each a transition table (see ./status-machine.ts).
+ *
+ * Connection (`session.status`):
+ *
+ *   PENDING → ESTABLISHED → DISCONNECTED | FAILED
+ *   with a ReconnectPolicy, after DISCONNECTED:  → PENDING → ESTABLISHED | DISCONNECTED (the next attempt) | FAILED
+ *
+ * `connect()` resolves at the first ESTABLISHED and rejects otherwise, so an application sees the first PENDING
+ * end only that way. Reconnecting ends in FAILED when the server refuses an attempt or the attempts run out.
+ *
+ * Registration (`session.registration`) mirrors the server's reports, each of which says a change
+ * (client-protocol.md "Registration status": the first outcome, a failed refresh, a successful retry), and is
+ * UNREGISTERED again once the connection that held it is gone.
+ */
+import type { ConnectionStatus, RegistrationStatus } from './protocol.ts';
+import type { Transitions } from './status-machine.ts';
+
+export const CONNECTION_TRANSITIONS: Transitions<ConnectionStatus> = {
+  // The server accepted (getUserData); a reconnect attempt failed or disconnect() stopped it; the server refused it.
+  PENDING: ['ESTABLISHED', 'DISCONNECTED', 'FAILED'],
+  // The socket closed or disconnect(); the server refused the connection after all (fail ConnectionStatusEvent).
+  ESTABLISHED: ['DISCONNECTED', 'FAILED'],
+  // A reconnect attempt begins; the attempts ran out; disconnect() during the wait between attempts ends the wait.
+  DISCONNECTED: ['PENDING', 'FAILED', 'DISCONNECTED'],
+  // disconnect() before the server closed the socket of its refusal.
+  FAILED: ['DISCONNECTED'],
+};
+
+export const REGISTRATION_TRANSITIONS: Transitions<RegistrationStatus> = {
+  // The first outcome: `registered`, or `fail` RegistrationStatusEvent.
+  UNREGISTERED: ['REGISTERED', 'FAILED'],
+  // A refresh failed; the connection is gone.
+  REGISTERED: ['FAILED', 'UNREGISTERED'],
+  // A retry succeeded; the connection is gone.
+  FAILED: ['REGISTERED', 'UNREGISTERED'],
+};
