@@ -291,8 +291,9 @@ export class TcpTransport implements Transport {
   }
 
   /**
-   * A REGISTER going out over `conn` makes it the registration's flow for the lifetime it asks for (RFC 3261
-   * §10.2.1: a registrar may shorten it, never lengthen it); `Expires: 0` (§10.2.2) releases it.
+   * A REGISTER going out over `conn` makes it the registration's flow for the lifetime it asks for (RFC 3261 §10.3
+   * step 7: "The registrar MAY choose an expiration less than the requested expiration interval", never more, so
+   * the refresh comes within it); `Expires: 0` (§10.2.2) releases it.
    */
   private holdForRegistration(conn: Connection, register: SipMessage): void {
     const expires = getExpires(register) ?? 0;
