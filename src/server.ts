@@ -111,6 +111,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       userAgent: config.userAgent,
       logger,
       timers: { t1: config.sipT1Ms, t2: config.sipT2Ms, t4: config.sipT4Ms },
+      tcp: { idleTimeoutMs: config.sipTcpIdleTimeoutMs, messageTimeoutMs: config.sipTcpMessageTimeoutMs, maxConnections: config.sipTcpMaxConnections },
+      trustedSources: config.sipTrustedSources,
     });
     closers.push(() => sip.close());
 

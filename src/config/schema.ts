@@ -63,6 +63,20 @@ export const configSchema = z
     sipT4Ms: z.number().int().min(1).default(5000),
     /** Largest SIP message accepted on any transport (bytes). */
     sipMaxMessageBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(65_535),
+    /**
+     * A SIP TCP connection without traffic either way (RFC 5626 keep-alives count) for this long is closed (ms),
+     * unless a live registration went out over it. Above the 95–120 s keep-alive interval of RFC 5626 §4.4.1.
+     */
+    sipTcpIdleTimeoutMs: z.number().int().min(1000).default(600_000),
+    /** A SIP TCP connection a peer opened must bring a whole message within this long, and every message must be complete this long after its first byte (ms). */
+    sipTcpMessageTimeoutMs: z.number().int().min(100).default(10_000),
+    /** SIP TCP connections peers may have open at once; more are closed as they arrive. */
+    sipTcpMaxConnections: z.number().int().min(1).default(512),
+    /**
+     * Who may send new requests (INVITE, MESSAGE) to a registration's Contact: `any` (whoever knows it) or
+     * `registrar` (only the address its REGISTER went to; others get 403).
+     */
+    sipTrustedSources: z.enum(['any', 'registrar']).default('any'),
   })
   .strict()
   .superRefine((c, ctx) => {

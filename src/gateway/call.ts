@@ -29,7 +29,8 @@ import {
   NoCommonCodecError, parseSdp, RtpLeg, serializeSdp, SipSdpSession, type G711Name, type NegotiatedAudio, type WebRtcLeg,
 } from '../media/index.ts';
 import { mediaDirection, receives } from '../media/sdp/direction.ts';
-import { SipException, StateError } from '../sip/errors.ts';
+import { InvalidHeaderError, SipException, StateError } from '../sip/errors.ts';
+import { checkExtensionHeader } from '../sip/message/header-names.ts';
 import type { SipResponse } from '../sip/message/message.ts';
 import { formatUri } from '../sip/message/uri.ts';
 import { isSipUri, type NameAddr } from '../sip/message/types.ts';
@@ -103,17 +104,20 @@ function mediaFailureInfo(e: MediaException): string {
   return e instanceof NoCommonCodecError ? e.message : `${FAILED_BY_SESSION_CREATION}: ${e.message}`;
 }
 
-/** A header field name (RFC 3261 §25.1 token) and a value without line breaks: what inviteParameters may add. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
-const RESERVED_HEADERS = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'contact', 'content-type', 'content-length', 'max-forwards', 'route', 'record-route']);
-
+/**
+ * The client's `inviteParameters` as header fields of the INVITE. The rule is the SIP stack's (checkExtensionHeader:
+ * a token name, no compact form, no header the stack writes, no control characters); a header it refuses is a
+ * GatewayError naming it.
+ */
 function inviteHeaders(parameters: Record<string, string> | undefined): { name: string; value: string }[] {
   const headers: { name: string; value: string }[] = [];
   for (const [name, value] of Object.entries(parameters ?? {})) {
-    if (!HEADER_NAME.test(name) || RESERVED_HEADERS.has(name.toLowerCase())) {
-      throw new GatewayError('BAD_INVITE_PARAMETERS', `inviteParameters: ${JSON.stringify(name)} cannot be a header of the INVITE`);
+    try {
+      checkExtensionHeader(name, value);
+    } catch (e) {
+      if (e instanceof InvalidHeaderError) throw new GatewayError('BAD_INVITE_PARAMETERS', `inviteParameters: ${e.message}`);
+      throw e;
     }
-    if (/[\r\n\u0000]/.test(value)) throw new GatewayError('BAD_INVITE_PARAMETERS', `inviteParameters: the value of ${name} has a line break`);
     headers.push({ name, value });
   }
   return headers;
@@ -364,6 +368,15 @@ export class Call {
   // --- outgoing ----------------------------------------------------------------------------------------------------
 
   private async startOutgoing(request: OutgoingCallRequest): Promise<void> {
+    let headers: { name: string; value: string }[];
+    try {
+      headers = inviteHeaders(request.inviteParameters);
+    } catch (e) {
+      if (!(e instanceof GatewayError)) throw e;
+      // Refused before the backend is asked: `fail` names the header, FAILED ends the call at the SDK.
+      this.fail('call', e.message);
+      return this.finish('FAILED', { info: e.message });
+    }
     const body: JsonObject = { ...request.extra, ...this.object, status: 'PENDING', sdp: request.sdp };
     if (request.inviteParameters !== undefined) body['inviteParameters'] = request.inviteParameters;
     const decision = await this.host.hooks.invoke('call', body, this.context());
@@ -378,7 +391,6 @@ export class Call {
     }
     let account: SipAccount;
     let target;
-    let headers;
     try {
       account = this.host.account();
       const callee = fields['callee'];
@@ -386,7 +398,6 @@ export class Call {
         throw new GatewayError('INVALID_TARGET', `callee ${JSON.stringify(callee ?? null)} is not a number or SIP address`);
       }
       target = resolveTarget(callee, account.aor);
-      headers = inviteHeaders(request.inviteParameters);
     } catch (e) {
       if (e instanceof GatewayError) return this.finish('FAILED', { info: e.message });
       throw e;

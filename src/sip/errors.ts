@@ -34,6 +34,21 @@ export class TransactionTimeoutError extends SipException {
   readonly code = 'SIP_TIMEOUT';
 }
 
+/**
+ * A header field an application asked to add that cannot go into a message as given (a name that is not a token,
+ * one the stack writes itself, a value with control characters). `header` is the name as the application spelt it;
+ * the message says what is wrong with it.
+ */
+export class InvalidHeaderError extends SipException {
+  readonly code = 'SIP_HEADER';
+  constructor(
+    readonly header: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** An operation that is not allowed in the current state (e.g. a REGISTER while one is pending, RFC 3261 §10.2). */
 export class StateError extends SipException {
   readonly code = 'SIP_STATE';

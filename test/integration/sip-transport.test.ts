@@ -413,6 +413,47 @@ describe('SIP transport layer on loopback', () => {
       }
     });
 
+    it('a REGISTER keeps its connection past the idle timeout for the Expires it asked (RFC 5626 flow); Expires: 0 lets it go', async () => {
+      const idleTimeoutMs = 300;
+      const ours = await TcpTransport.listen({
+        address: '127.0.0.1', port: 0, maxMessageBytes: MAX_BYTES, logger, idleTimeoutMs, messageTimeoutMs: 200,
+        sink: { received: () => undefined, framingError: async () => undefined },
+      });
+      // A registrar that reads and never answers: nothing but our REGISTERs crosses the connection.
+      const registrar = createServer();
+      const accepted: Socket[] = [];
+      let closedAt: number | undefined;
+      registrar.on('connection', (s) => {
+        accepted.push(s);
+        s.resume();
+        s.on('close', () => (closedAt = Date.now()));
+      });
+      await new Promise<void>((resolve) => registrar.listen(0, '127.0.0.1', resolve));
+      const remote = { address: '127.0.0.1', port: (registrar.address() as { port: number }).port };
+      const register = (expires: number): SipRequest => {
+        const req = options(`sip:127.0.0.1:${remote.port};transport=tcp`);
+        req.method = 'REGISTER';
+        req.headers.set('CSeq', '1 REGISTER');
+        req.headers.append('Expires', String(expires));
+        return req;
+      };
+      try {
+        await ours.send(register(2), remote);
+        await until('the registrar to accept', () => accepted.length === 1);
+        // Well past the idle timeout, and past the message timeout (ours opened it: no first message is due).
+        await sleep(idleTimeoutMs * 4);
+        assert.equal(closedAt, undefined, 'the registration flow is open');
+        const unregistered = Date.now();
+        await ours.send(register(0), remote);
+        await until('the connection to close once idle', () => closedAt !== undefined, idleTimeoutMs * 10);
+        assert.ok(closedAt! - unregistered >= idleTimeoutMs * 0.9, `closed ${closedAt! - unregistered} ms after the unREGISTER`);
+      } finally {
+        for (const s of accepted) s.destroy();
+        await ours.close();
+        await new Promise<void>((resolve) => registrar.close(() => resolve()));
+      }
+    });
+
     it('a framing error closes that connection only; a parse error with a Via is answered 400 on the connection', async () => {
       const good = await rawTcp(tcpOf(b).local.port);
       const broken = await rawTcp(tcpOf(b).local.port);

@@ -42,6 +42,11 @@ export class StreamFramer {
     this.onPing = options.onPing;
   }
 
+  /** Bytes of a message begun and not yet complete (line ends between messages do not count). */
+  get partialBytes(): number {
+    return this.end - this.start;
+  }
+
   /** Adds received bytes; returns every message completed by them, each in its own buffer, in order. */
   push(chunk: Buffer): Buffer[] {
     this.append(chunk);

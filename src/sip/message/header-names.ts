@@ -1,3 +1,6 @@
+import { InvalidHeaderError } from '../errors.ts';
+import { inClass, shown, TOKEN } from './chars.ts';
+
 /**
  * Header names: canonical spelling and the compact forms of RFC 3261 §7.3.3 (plus RFC 3515 `r`, RFC 3891/4538 `b`,
  * RFC 3265 `o`/`u`, RFC 3841 `j`/`d`/`a`, RFC 4028 `x`, RFC 3329 — only the ones a UA meets in practice).
@@ -45,3 +48,47 @@ export const LIST_HEADERS: ReadonlySet<string> = new Set([
   'Accept', 'Accept-Encoding', 'Accept-Language', 'Content-Encoding', 'Content-Language', 'Allow-Events', 'Path',
   'Alert-Info', 'Call-Info', 'Error-Info', 'In-Reply-To', 'Warning', 'P-Asserted-Identity',
 ]);
+
+/**
+ * Header fields the stack writes itself into the requests it creates, so an application may not add them: what
+ * identifies the transaction and the dialog (RFC 3261 §8.1.1: Via, From, To, Call-ID, CSeq, Max-Forwards, Contact),
+ * the route (§20.30, §20.34), what frames and describes the body (§20.12, §20.14, §20.15) and the credentials of the
+ * digest client (§22). A second one of any of these gives the next hop two readings of one message.
+ */
+const STACK_HEADERS: ReadonlySet<string> = new Set([
+  'Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Route', 'Record-Route', 'Content-Type',
+  'Content-Length', 'Content-Encoding', 'Authorization', 'Proxy-Authorization',
+]);
+
+/** Control characters but HTAB: header values are TEXT-UTF8 and LWS (RFC 3261 §25.1), never CTLs. */
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/**
+ * Checks a header field an application adds to a request (a call's `inviteParameters`, say); throws
+ * InvalidHeaderError naming the header and what is wrong with it:
+ * - the name is a token (§25.1 `header-name = token`), so it cannot carry a colon, a space or a line break;
+ * - it has more than one letter: one-letter names are the compact forms of §7.3.3 (`m` is Contact, `i` Call-ID)
+ *   and of later RFCs, and a letter not assigned today may be tomorrow;
+ * - it names none of the headers the stack writes itself, in any case;
+ * - the value holds no control character but HTAB: CR and LF would end the line (§7.3.1), and parsers disagree on
+ *   the others (NUL, VT, BEL), which is what smuggling needs.
+ */
+export function checkExtensionHeader(name: string, value: string): void {
+  const shownName = JSON.stringify(name);
+  for (let i = 0; i < name.length; i++) {
+    if (!inClass(TOKEN, name.charCodeAt(i))) {
+      throw new InvalidHeaderError(name, `header name ${shownName} is not an RFC 3261 token (${shown(name[i])} at ${i})`);
+    }
+  }
+  if (name.length === 0) throw new InvalidHeaderError(name, 'a header name is empty');
+  const canonical = canonicalHeaderName(name);
+  if (name.length === 1) {
+    const long = canonical === name ? 'a letter kept for compact forms' : `the compact form of ${canonical}`;
+    throw new InvalidHeaderError(name, `header name ${shownName} is ${long} (RFC 3261 §7.3.3)`);
+  }
+  if (STACK_HEADERS.has(canonical)) throw new InvalidHeaderError(name, `header ${shownName} is written by the SIP stack itself`);
+  const bad = CONTROL.exec(value);
+  if (bad !== null) {
+    throw new InvalidHeaderError(name, `the value of header ${shownName} has a control character (${shown(bad[0])} at ${bad.index})`);
+  }
+}

@@ -4,7 +4,7 @@
  */
 export * from './types.ts';
 export { Headers, SipRequest, SipResponse, splitList, type SipMessage } from './message.ts';
-export { canonicalHeaderName, LIST_HEADERS } from './header-names.ts';
+export { canonicalHeaderName, checkExtensionHeader, LIST_HEADERS } from './header-names.ts';
 export { quote, unquote } from './chars.ts';
 export { formatParams, parseParams, type ParamSyntax } from './params.ts';
 export { formatUri, parseUri } from './uri.ts';

@@ -4,5 +4,5 @@ export {
 } from './transport.ts';
 export { TransportLayer, type ListenSpec, type MessageHandler, type TransportLayerOptions } from './transport-layer.ts';
 export { UdpTransport, MAX_UDP_PAYLOAD, type UdpTransportOptions } from './udp.ts';
-export { TcpTransport, type TcpTransportOptions } from './tcp.ts';
+export { TcpTransport, type TcpLimits, type TcpTransportOptions } from './tcp.ts';
 export { defaultPort, requestVia, stampReceived, viaDestination, viaHost } from './via.ts';

@@ -2,32 +2,47 @@
  * SIP over TCP (RFC 3261 §18): a listening server plus the connections either side opened, all kept in one table
  * keyed by the remote endpoint, so a message to a peer reuses whatever connection already links us (§18.2.2;
  * RFC 5923 makes the same point for reuse in both directions). Each connection has its own Content-Length framer
- * (§18.3); a connection that breaks framing is closed alone, the others carry on. Connections idle for
- * `idleTimeoutMs` are closed, and connections accepted beyond `maxConnections` are closed at once, so a flood of
- * them cannot use up the process's file descriptors.
+ * (§18.3); a connection that breaks framing is closed alone, the others carry on.
+ *
+ * What an idle or slow peer may hold, each bounded so a flood of connections cannot use up the process's file
+ * descriptors:
+ * - `messageTimeoutMs`: a connection a peer opened must bring a whole message within this long, and every message
+ *   begun on any connection must be complete this long after its first byte. A peer that sends nothing, only
+ *   keep-alives, or trickles a message byte by byte is closed.
+ * - `idleTimeoutMs`: a connection without any traffic either way (RFC 5626 §3.5.1 keep-alives count) for this long
+ *   is closed — except the flow of a live registration: a REGISTER sent over a connection keeps it open for the
+ *   `Expires` it asked for (RFC 5626 §3: the registrar reaches our Contact through the connection the REGISTER
+ *   used; behind NAT no other way in exists), and each refresh extends that.
+ * - `maxConnections`: connections accepted beyond it are closed at once.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from '../../log.ts';
+import { RepeatedWarnings, type Logger } from '../../log.ts';
 import { SipParseError, TransportError } from '../errors.ts';
-import { topVia } from '../message/headers.ts';
+import { getExpires, topVia } from '../message/headers.ts';
 import type { SipMessage } from '../message/message.ts';
 import { StreamFramer } from '../message/parse.ts';
 import { serializeMessage } from '../message/serialize.ts';
 import { endpointKey, type Endpoint, type Transport, type TransportSink } from './transport.ts';
 import { viaDestination } from './via.ts';
 
-export interface TcpTransportOptions {
+/** How long connections may stay and how many a peer may open; every field has a default. */
+export interface TcpLimits {
+  /** Close a connection after this long without traffic either way, unless a registration holds it (default 10 min). */
+  idleTimeoutMs?: number;
+  /** A peer's connection must bring its first message, and every message must complete, within this long (default 10 s). */
+  messageTimeoutMs?: number;
+  /** Give up opening a connection after this long (default 10 s; the OS alone may take minutes). */
+  connectTimeoutMs?: number;
+  /** Accepted connections open at once; more are closed as they arrive (default 512). */
+  maxConnections?: number;
+}
+
+export interface TcpTransportOptions extends TcpLimits {
   address: string;
   port: number;
   maxMessageBytes: number;
   sink: TransportSink;
   logger: Logger;
-  /** Close a connection after this long without traffic either way (default 10 min). */
-  idleTimeoutMs?: number;
-  /** Give up opening a connection after this long (default 10 s; the OS alone may take minutes). */
-  connectTimeoutMs?: number;
-  /** Accepted connections open at once; more are closed as they arrive (default 4096). */
-  maxConnections?: number;
 }
 
 interface Connection {
@@ -37,11 +52,17 @@ interface Connection {
   framer: StreamFramer;
   /** Framing failed: nothing more is read, the connection only lives on to carry a 400. */
   broken: boolean;
+  /** Runs while a message is awaited (a peer's first) or begun and incomplete; closes the connection when it fires. */
+  messageTimer: NodeJS.Timeout | undefined;
+  /** A registration's flow: not closed for idleness before this time (ms since the epoch; 0 = not held). */
+  heldUntil: number;
 }
 
 /** After a graceful end(), how long a peer gets to close its side before the socket is destroyed. */
 const LINGER_MS = 1000;
-const DEFAULT_MAX_CONNECTIONS = 4096;
+const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
+const DEFAULT_MESSAGE_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_CONNECTIONS = 512;
 const PONG = '\r\n';
 
 export class TcpTransport implements Transport {
@@ -52,7 +73,10 @@ export class TcpTransport implements Transport {
   /** Every socket we own, indexed or not (connecting, lingering), so close() leaves nothing behind. */
   private readonly sockets = new Set<Socket>();
   private readonly idleTimeoutMs: number;
+  private readonly messageTimeoutMs: number;
   private readonly connectTimeoutMs: number;
+  /** Peers that keep getting their connections closed are logged once per window, with a count. */
+  private readonly warnings: RepeatedWarnings;
   private closed = false;
 
   private constructor(
@@ -61,8 +85,10 @@ export class TcpTransport implements Transport {
     private readonly o: TcpTransportOptions,
     private readonly log: Logger,
   ) {
-    this.idleTimeoutMs = o.idleTimeoutMs ?? 600_000;
+    this.idleTimeoutMs = o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.messageTimeoutMs = o.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS;
     this.connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
+    this.warnings = new RepeatedWarnings(log);
   }
 
   /** Starts listening; rejects with TransportError when the address cannot be bound. */
@@ -85,6 +111,9 @@ export class TcpTransport implements Transport {
     const t = new TcpTransport(server, { address: addr.address, port: addr.port }, o, log);
     server.on('error', (err) => log.warn({ err }, 'TCP server error'));
     server.on('connection', (socket) => t.accepted(socket));
+    server.on('drop', (peer) => {
+      t.warnings.warn('max-connections', { remote: peer?.remoteAddress, maxConnections: server.maxConnections }, 'SIP TCP connection refused: too many open');
+    });
     return t;
   }
 
@@ -109,12 +138,14 @@ export class TcpTransport implements Transport {
       const target = message.kind === 'response' ? reopenTarget(message) : remote;
       conn = this.connections.get(endpointKey(target)) ?? (await this.connect(target));
     }
+    if (message.kind === 'request' && message.method === 'REGISTER') this.holdForRegistration(conn, message);
     await write(conn, data);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.warnings.flush();
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
@@ -130,7 +161,9 @@ export class TcpTransport implements Transport {
       return;
     }
     this.sockets.add(socket);
-    this.adopt(socket, { address: remoteAddress, port: remotePort });
+    const conn = this.adopt(socket, { address: remoteAddress, port: remotePort });
+    // The peer opened it to send something: its first message is due now.
+    this.awaitMessage(conn);
   }
 
   /** Opens (or joins the opening of) a connection to `remote`; concurrent sends share one attempt. */
@@ -190,16 +223,21 @@ export class TcpTransport implements Transport {
       // RFC 5626 §3.5.1: a double-CRLF ping gets a single-CRLF pong, which tells the client its flow is alive.
       framer: new StreamFramer({ maxMessageBytes: this.o.maxMessageBytes, onPing: () => socket.write(PONG) }),
       broken: false,
+      messageTimer: undefined,
+      heldUntil: 0,
     };
     this.connections.set(conn.key, conn);
     this.log.debug({ remote: conn.key }, 'TCP connection open');
     socket.setTimeout(this.idleTimeoutMs);
     socket.on('timeout', () => {
+      // A registration's flow stays; the next idle period looks again (Node re-arms the timeout on setTimeout).
+      if (Date.now() < conn.heldUntil) return void socket.setTimeout(this.idleTimeoutMs);
       this.log.debug({ remote: conn.key }, 'TCP connection idle, closing');
       socket.destroy();
     });
     socket.on('error', (err) => this.log.debug({ err, remote: conn.key }, 'TCP connection error'));
     socket.on('close', () => {
+      this.clearMessageTimer(conn);
       this.sockets.delete(socket);
       this.forget(conn);
       this.log.debug({ remote: conn.key }, 'TCP connection closed');
@@ -225,11 +263,46 @@ export class TcpTransport implements Transport {
         .finally(() => this.end(conn));
       return;
     }
+    // A completed message ends the wait; bytes of the next one start a new one. Trickling bytes never extend it.
+    if (messages.length > 0) this.clearMessageTimer(conn);
+    if (conn.framer.partialBytes > 0) this.awaitMessage(conn);
     for (const m of messages) this.o.sink.received(m, conn.remote, this);
+  }
+
+  /** Starts the message timeout unless it already runs. */
+  private awaitMessage(conn: Connection): void {
+    if (conn.messageTimer !== undefined) return;
+    conn.messageTimer = setTimeout(() => {
+      conn.messageTimer = undefined;
+      const address = conn.remote.address;
+      this.warnings.warn(
+        `message-timeout|${address}`,
+        { remote: conn.key, partialBytes: conn.framer.partialBytes, messageTimeoutMs: this.messageTimeoutMs },
+        'SIP TCP connection closed: no complete message in time',
+      );
+      conn.socket.destroy();
+    }, this.messageTimeoutMs);
+    conn.messageTimer.unref();
+  }
+
+  private clearMessageTimer(conn: Connection): void {
+    if (conn.messageTimer !== undefined) clearTimeout(conn.messageTimer);
+    conn.messageTimer = undefined;
+  }
+
+  /**
+   * A REGISTER going out over `conn` makes it the registration's flow for the lifetime it asks for (RFC 3261 §10.3
+   * step 7: "The registrar MAY choose an expiration less than the requested expiration interval", never more, so
+   * the refresh comes within it); `Expires: 0` (§10.2.2) releases it.
+   */
+  private holdForRegistration(conn: Connection, register: SipMessage): void {
+    const expires = getExpires(register) ?? 0;
+    conn.heldUntil = expires > 0 ? Date.now() + expires * 1000 : 0;
   }
 
   /** Graceful close: flush what is queued (a 400, say), then destroy if the peer does not close its side. */
   private end(conn: Connection): void {
+    this.clearMessageTimer(conn);
     this.forget(conn);
     conn.socket.end();
     setTimeout(() => conn.socket.destroy(), LINGER_MS).unref();

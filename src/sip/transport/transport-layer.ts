@@ -25,7 +25,7 @@ import { formatVia, topVia } from '../message/headers.ts';
 import { splitList, type SipMessage, type SipRequest } from '../message/message.ts';
 import { parseMessage, SipVersionNotSupportedError } from '../message/parse.ts';
 import type { Via } from '../message/types.ts';
-import { TcpTransport } from './tcp.ts';
+import { TcpTransport, type TcpLimits } from './tcp.ts';
 import {
   normalizeAddress,
   type Endpoint,
@@ -55,8 +55,8 @@ export interface TransportLayerOptions {
   /** config `sipMaxMessageBytes`: larger datagrams are dropped, larger stream messages close their connection. */
   maxMessageBytes: number;
   logger: Logger;
-  tcpIdleTimeoutMs?: number;
-  tcpConnectTimeoutMs?: number;
+  /** Timeouts and the connection cap of the TCP transports (config `sipTcp*`). */
+  tcp?: TcpLimits;
 }
 
 export type MessageHandler = (received: Received) => void;
@@ -156,11 +156,7 @@ export class TransportLayer {
     const transport =
       spec.protocol === 'UDP'
         ? await UdpTransport.bind(common)
-        : await TcpTransport.listen({
-            ...common,
-            ...(this.o.tcpIdleTimeoutMs !== undefined && { idleTimeoutMs: this.o.tcpIdleTimeoutMs }),
-            ...(this.o.tcpConnectTimeoutMs !== undefined && { connectTimeoutMs: this.o.tcpConnectTimeoutMs }),
-          });
+        : await TcpTransport.listen({ ...this.o.tcp, ...common });
     const wildcard = spec.address === '0.0.0.0' || spec.address === '::';
     const host = spec.advertise ?? (wildcard ? (firstNonLoopbackIPv4() ?? '127.0.0.1') : transport.local.address);
     this.entries.push({ transport, sentBy: { address: host, port: transport.local.port } });

@@ -19,5 +19,5 @@ export { Registerer, RegistrationState, refreshDelayMs, type RegistererOptions, 
 export { createRequest, type RequestSpec } from './request.ts';
 export {
   UserAgent, type ContactBinding, type ContactBindingOptions, type IncomingRequest, type RequestHandler,
-  type UserAgentOptions,
+  type TrustedSources, type UserAgentOptions,
 } from './user-agent.ts';

@@ -13,6 +13,7 @@ import { DigestClient } from '../auth/digest-client.ts';
 import { Dialog, dialogKey, incomingResponseDialogId } from '../dialog/dialog.ts';
 import { SipException, StateError } from '../errors.ts';
 import { newCallId } from '../message/builders.ts';
+import { checkExtensionHeader } from '../message/header-names.ts';
 import { getCSeq } from '../message/headers.ts';
 import type { SipResponse } from '../message/message.ts';
 import { messageText } from '../message/serialize.ts';
@@ -35,7 +36,10 @@ export interface InviterOptions {
   sdp: Buffer;
   /** Our Contact (e.g. the session's registration binding); default: a binding of its own, closed at the end. */
   binding?: ContactBinding;
-  /** Extra header fields of the INVITE (e.g. the client's `inviteParameters`). */
+  /**
+   * Extra header fields of the INVITE (e.g. the client's `inviteParameters`); the constructor throws
+   * InvalidHeaderError for one that `checkExtensionHeader` refuses.
+   */
   headers?: readonly { name: string; value: string }[];
   delegate?: SessionDelegate;
 }
@@ -45,6 +49,8 @@ export class Inviter extends InviteSession {
   private outgoing: OutgoingInvite | undefined;
 
   constructor(ua: UserAgent, options: InviterOptions) {
+    // Checked before anything is allocated, so a refused header leaves nothing to clean up.
+    for (const h of options.headers ?? []) checkExtensionHeader(h.name, h.value);
     super({
       ua,
       callId: newCallId(options.account.aor.host),

@@ -184,6 +184,8 @@ export class Registerer {
       headers: [{ name: 'Expires', value: String(expires) }],
     });
     const response = await this.ua.send(request, destination, this.digest);
+    // Requests for our Contact come from where the REGISTER went (trustedSources `registrar`).
+    if (expires > 0 && response.status >= 200 && response.status < 300) this.binding.registeredThrough(destination.remote);
     // Keep our CSeq above every one the authentication rounds used (§10.2: CSeq increases per REGISTER).
     this.cseq = Math.max(this.cseq, Number(request.headers.get('CSeq')?.split(' ')[0]) || this.cseq);
     return response;

@@ -10,9 +10,15 @@
  * Calls: a new INVITE for a contact goes to that binding's `onInvite` as an Invitation (./invitation.ts); requests
  * within a dialog (a To tag), CANCELs, and ACKs or 2xx that no transaction matched go to the call they belong to
  * through `dialogs` (./dialog-router.ts).
+ *
+ * Who may send a new request to a contact is `trustedSources`: anyone who knows it (`any`: its random user part is
+ * the only protection), or only the address its REGISTER went to (`registrar`), which is where a registrar or the
+ * outbound proxy in front of it relays requests from. The source address is checked, not a Via or Record-Route,
+ * which the sender writes itself. Requests within a dialog are matched by Call-ID and tags and may come straight
+ * from the far end (no Record-Route), so they are not checked.
  */
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../log.ts';
+import { RepeatedWarnings, type Logger } from '../../log.ts';
 import { DigestAuthError, type DigestClient } from '../auth/digest-client.ts';
 import { SipParseError } from '../errors.ts';
 import { createResponse, newBranch, type ResponseOptions } from '../message/builders.ts';
@@ -21,8 +27,9 @@ import type { SipRequest, SipResponse } from '../message/message.ts';
 import { isSipUri, type SipUri } from '../message/types.ts';
 import { TransactionLayer, type Destination, type ServerTransaction } from '../transaction/index.ts';
 import type { Clock, TimerSettings } from '../transaction/timers.ts';
+import type { TcpLimits } from '../transport/tcp.ts';
 import { TransportLayer, type ListenSpec } from '../transport/transport-layer.ts';
-import type { Received, Transport } from '../transport/transport.ts';
+import { normalizeAddress, type Endpoint, type Received, type Transport } from '../transport/transport.ts';
 import { viaHost } from '../transport/via.ts';
 import { ALLOWED_METHODS, allowHeader } from './allow.ts';
 import { DialogRouter } from './dialog-router.ts';
@@ -38,7 +45,14 @@ export interface UserAgentOptions {
   logger: Logger;
   timers?: Partial<TimerSettings>;
   clock?: Clock;
+  /** Timeouts and the connection cap of the TCP transport (config `sipTcp*`). */
+  tcp?: TcpLimits;
+  /** Who may send new requests to a registration's contact (config `sipTrustedSources`; default `any`). */
+  trustedSources?: TrustedSources;
 }
+
+/** `any`: whoever knows a contact; `registrar`: only the address its REGISTER went to. */
+export type TrustedSources = 'any' | 'registrar';
 
 /** A request received for one of our contacts, answered through `respond` (once; later calls are ignored). */
 export interface IncomingRequest {
@@ -62,7 +76,19 @@ export interface ContactBinding {
   readonly user: string;
   /** Our Contact URI for requests that leave over `transport` (RFC 3261 §8.1.1.8). */
   contactUri(transport: Transport): SipUri;
+  /**
+   * The registrar (or outbound proxy) a REGISTER of this contact was accepted through: with trustedSources
+   * `registrar`, the one source address new requests to the contact are taken from.
+   */
+  registeredThrough(registrar: Endpoint): void;
   close(): void;
+}
+
+interface Binding {
+  handler: RequestHandler;
+  options: ContactBindingOptions;
+  /** Normalized address of the registrar; undefined until a REGISTER succeeded. */
+  registrar: string | undefined;
 }
 
 /** Requests that only exist within a dialog: without a To tag there is none to find (§15.1.2: 481). */
@@ -71,8 +97,10 @@ const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'NOTIFY']);
 const MAX_AUTH_ROUNDS = 4;
 
 export class UserAgent {
-  private readonly bindings = new Map<string, { handler: RequestHandler; options: ContactBindingOptions }>();
+  private readonly bindings = new Map<string, Binding>();
   private readonly log: Logger;
+  /** Refused requests, logged once per peer and window with a count: a prober must not flood the log. */
+  private readonly warnings: RepeatedWarnings;
   /** Dialogs, pending INVITEs and live sessions: where in-dialog requests, CANCEL and stray ACK/2xx go. */
   readonly dialogs = new DialogRouter();
 
@@ -81,12 +109,16 @@ export class UserAgent {
     readonly transactions: TransactionLayer,
     readonly userAgent: string,
     logger: Logger,
+    private readonly trustedSources: TrustedSources,
   ) {
     this.log = logger.child({ component: 'sip-ua' });
+    this.warnings = new RepeatedWarnings(this.log);
   }
 
   static async start(o: UserAgentOptions): Promise<UserAgent> {
-    const transports = await TransportLayer.start({ listen: o.listen, maxMessageBytes: o.maxMessageBytes, logger: o.logger });
+    const transports = await TransportLayer.start({
+      listen: o.listen, maxMessageBytes: o.maxMessageBytes, logger: o.logger, ...(o.tcp && { tcp: o.tcp }),
+    });
     let ua: UserAgent | undefined;
     const transactions = new TransactionLayer({
       transportLayer: transports,
@@ -99,7 +131,7 @@ export class UserAgent {
       ...(o.clock && { clock: o.clock }),
       logger: o.logger,
     });
-    ua = new UserAgent(transports, transactions, o.userAgent, o.logger);
+    ua = new UserAgent(transports, transactions, o.userAgent, o.logger, o.trustedSources ?? 'any');
     return ua;
   }
 
@@ -110,7 +142,7 @@ export class UserAgent {
 
   bindContact(handler: RequestHandler, options: ContactBindingOptions = {}): ContactBinding {
     const user = randomBytes(8).toString('hex');
-    this.bindings.set(user, { handler, options });
+    this.bindings.set(user, { handler, options, registrar: undefined });
     return this.bindingFor(user);
   }
 
@@ -149,6 +181,7 @@ export class UserAgent {
   }
 
   async close(): Promise<void> {
+    this.warnings.flush();
     this.dialogs.dispose();
     this.transactions.close();
     await this.transports.close();
@@ -197,6 +230,11 @@ export class UserAgent {
         // for, it SHOULD reject the request with a 404 (Not Found) response."
         return incoming.respond(404);
       }
+      if (!this.trusts(binding, received.remote)) {
+        const from = normalizeAddress(received.remote.address);
+        this.warnings.warn(`untrusted|${from}`, { from, method: request.method }, 'SIP request to a contact refused: not from its registrar');
+        return incoming.respond(403, 'Forbidden (not from the registrar)');
+      }
       if (request.method === 'INVITE') return this.receiveInvite(tx, incoming, user!, binding.options);
       binding.handler(incoming);
     } catch (err) {
@@ -205,6 +243,11 @@ export class UserAgent {
       this.log.error({ err, method: request.method }, 'request handler failed');
       incoming.respond(500);
     }
+  }
+
+  /** Whether a new request to `binding` from `remote` is taken (trustedSources). */
+  private trusts(binding: Binding, remote: Endpoint): boolean {
+    return this.trustedSources === 'any' || binding.registrar === normalizeAddress(remote.address);
   }
 
   /** A new INVITE for one of our contacts becomes an Invitation for its `onInvite` (480 without one). */
@@ -240,6 +283,10 @@ export class UserAgent {
         // RFC 3261 §19.1.1: without a transport parameter the peer would use UDP.
         if (transport.protocol !== 'UDP') params.set('transport', transport.protocol.toLowerCase());
         return { scheme: 'sip', user, host: viaHost(sentBy.address), port: sentBy.port, params, headers: new Map() };
+      },
+      registeredThrough: (registrar) => {
+        const binding = this.bindings.get(user);
+        if (binding !== undefined) binding.registrar = normalizeAddress(registrar.address);
       },
       close: () => {
         this.bindings.delete(user);
