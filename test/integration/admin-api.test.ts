@@ -147,6 +147,13 @@ describe('open routes', () => {
     assertError(await call('POST', '/apps/EchoApp/connect', { raw: body, token: null }), 415, /^a request body needs Content-Type: application\/json$/);
     const json = await call('POST', '/apps/EchoApp/connect', { raw: body, token: null, headers: { 'Content-Type': 'application/json; charset=UTF-8' } });
     assert.equal(json.status, 200, json.text);
+    // A page's JSON POST needs a preflight first, and the port grants none: the browser never sends the POST.
+    const preflight = await call('OPTIONS', '/apps/EchoApp/connect', {
+      token: null,
+      headers: { Origin: 'http://page.test', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+    });
+    assert.equal(preflight.status, 405);
+    assert.equal(preflight.headers['access-control-allow-origin'], undefined);
   });
 
   test('JSON nested deeper than the limit is 400 naming it, on EchoApp and on the API', async () => {
