@@ -1,6 +1,7 @@
 /**
  * The few HTTP primitives the admin server needs on top of node:http: a bounded body read, JSON parsing with a
- * depth limit and a clear error, and JSON / text replies. Kept apart from routing so both the router and the EchoApp share them.
+ * depth limit and a clear error, and JSON / text replies. Kept apart from routing so both the router and the
+ * EchoApp share them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';

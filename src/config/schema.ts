@@ -18,8 +18,8 @@ export const configSchema = z
     adminHost: z.string().min(1).default('127.0.0.1'),
     adminPort: portOrZero.default(8081),
     /**
-     * A connection to the admin port must send its request headers within this long (ms) of connecting or of its
-     * previous reply, else 408 and closed: this is what closes a connection that never sends a byte.
+     * A connection to the admin port must send its request headers within this long (ms) of connecting (a kept-alive
+     * one: of starting its next request), else 408 and closed: this closes a connection that never sends a byte.
      */
     adminHeadersTimeoutMs: z.number().int().min(100).default(10_000),
     /** The whole request, body included, must arrive within this long (ms), else 408 and closed. */
