@@ -12,8 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { startCallhookProcess, type CallhookProcess } from '../support/callhook-process.ts';
 import { eventually } from '../support/ws-client.ts';
 
-const HEADERS_TIMEOUT_MS = 2_000;
-const REQUEST_TIMEOUT_MS = 3_000;
+const HEADERS_TIMEOUT_MS = 3_000;
+const REQUEST_TIMEOUT_MS = 4_000;
 const IDLE_TIMEOUT_MS = 1_000;
 const MAX_CONNECTIONS = 4;
 /** Node looks for expired connections once a second (src/admin/server.ts); the rest is for a loaded machine. */
@@ -167,7 +167,7 @@ describe('connections that hold the port (item 5)', () => {
         }
         return refused >= 3;
       },
-      HEADERS_TIMEOUT_MS - 500,
+      HEADERS_TIMEOUT_MS - 1_000,
       'three connections past the cap to be refused',
     );
     // The holders are silent: the headers timeout frees the port for everyone else.
