@@ -94,11 +94,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // The gateway arrives after the admin server (which hosts EchoApp, needed before any client connects).
     const sessions: SessionsProvider = { sessions: () => gateway?.sessions() ?? [], calls: () => gateway?.calls() ?? [] };
     const adminToken = loadOrCreateAdminToken(config.dataDir);
-    const admin = await listenAdmin(
-      buildAdminApp({ config, store, hooks, log: logger.child({ component: 'admin' }), token: adminToken, sessions }),
-      config.adminHost,
-      config.adminPort,
-    );
+    const adminLog = logger.child({ component: 'admin' });
+    const admin = await listenAdmin(buildAdminApp({ config, store, hooks, log: adminLog, token: adminToken, sessions }), config, adminLog);
     closers.push(() => admin.close());
     if (config.adminPort === 0) pointDefaultAppAtEchoApp(store, admin.address.port);
 

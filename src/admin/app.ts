@@ -1,13 +1,14 @@
 /**
  * The admin server as a request handler, built apart from listening (fastify's `build()` / `listen()` split) so
  * tests drive it on any server. One pass per request: route → token → validated params, query and body → handler
- * → JSON. Every expected failure becomes `{"error": "<what was wrong>"}` with its 4xx status; anything else is
- * logged and answered 500 without details. No input can crash the process.
+ * → JSON. Every expected failure becomes `{"error": "<what was wrong>"}` with its 4xx status; anything else, writing
+ * the reply included, is logged once with its stack and answered 500 without details. No input can crash the
+ * process.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminDeps } from './deps.ts';
 import { AdminException, BadRequestError, ConflictError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from './errors.ts';
-import { assertJsonContentType, DEFAULT_BODY_LIMIT, parseJson, readBody, sendJson, sendText } from './http.ts';
+import { DEFAULT_BODY_LIMIT, readJsonBody, sendJson, sendText } from './http.ts';
 import { Router, validate, type Reply, type Route } from './router.ts';
 import { bearerMatches } from './token.ts';
 import { appRoutes } from './routes/apps.ts';
@@ -66,25 +67,21 @@ export function buildAdminApp(deps: AdminDeps): AdminApp {
     else if (Object.keys(query).length > 0) {
       throw new BadRequestError(`unknown query parameter ${Object.keys(query).map((k) => JSON.stringify(k)).join(', ')}`);
     }
-    let body: unknown;
-    if (r.body !== undefined) {
-      if (r.auth) assertJsonContentType(req);
-      body = validate(r.body, parseJson(await readBody(req, bodyLimit)), 'body');
-    }
+    const body = r.body === undefined ? undefined : validate(r.body, await readJsonBody(req, bodyLimit), 'body');
     return r.handler({ params: validParams, query: validQuery, body, raw: req });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let reply: Reply;
     try {
-      reply = await dispatch(req);
+      // Writing the reply is inside: serialising a handler's answer can fail too (a value too deep for
+      // JSON.stringify), and that is the handler's failure, answered 500 like any other.
+      const reply = await dispatch(req);
+      const status = reply.status ?? 200;
+      if ('json' in reply) sendJson(res, status, reply.json);
+      else sendText(res, status, reply.text, reply.contentType);
     } catch (e) {
       sendError(res, e, deps, req);
-      return;
     }
-    const status = reply.status ?? 200;
-    if ('json' in reply) sendJson(res, status, reply.json);
-    else sendText(res, status, reply.text, reply.contentType);
   }
 
   return { handle, routes: router.routes };
@@ -126,7 +123,7 @@ function sendError(res: ServerResponse, e: unknown, deps: AdminDeps, req: Incomi
   const known = toAdminException(e);
   if (known === undefined) {
     deps.log.error({ err: e, method: req.method, url: req.url }, 'admin request failed');
-    sendJson(res, 500, { error: 'internal error (see the server log)' });
+    sendJson(res, 500, { error: 'internal error in the admin server (see its log)' });
     return;
   }
   const headers: Record<string, string> = {};

@@ -11,6 +11,7 @@ import { isIP, connect as tcpConnect, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { HookHttpClient, type HookHttpResult } from '../hooks/http.ts';
 import type { HookRequest } from '../hooks/request.ts';
+import { JsonDepthError, parseJsonLimited } from '../json/limited-parse.ts';
 
 export interface CheckStep {
   /** `dns`, `tcp`, `tls`, `methods` or `probe`. */
@@ -328,8 +329,17 @@ export function explainProbe(appKey: string, method: string, url: string, result
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(result.bodyText);
-  } catch {
+    // A backend's answer is read with the depth limit of every JSON that crosses a port, so the probe fails
+    // where a real hook would.
+    parsed = parseJsonLimited(result.bodyText);
+  } catch (e) {
+    if (e instanceof JsonDepthError) {
+      return step(
+        false,
+        `${got}: the reply nests JSON deeper than ${e.maxDepth} levels, more than callhook accepts`,
+        `answer with the JSON body received for /${method} (a mirror), nested at most ${e.maxDepth} levels`,
+      );
+    }
     const type = result.headers['content-type'] ?? 'no Content-Type';
     return step(
       false,

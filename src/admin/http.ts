@@ -1,9 +1,11 @@
 /**
  * The few HTTP primitives the admin server needs on top of node:http: a bounded body read, JSON parsing with a
- * clear error, and JSON / text replies. Kept apart from routing so both the router and the EchoApp share them.
+ * depth limit and a clear error, and JSON / text replies. Kept apart from routing so both the router and the
+ * EchoApp share them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
+import { JsonDepthError, parseJsonLimited } from '../json/limited-parse.ts';
 
 /** Largest request body accepted (bytes). Hook bodies carry SDP and raw SIP, a few kB; 1 MiB leaves room. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -12,7 +14,7 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
  * Reads the whole body, refusing more than `limit` bytes. A `Content-Length` over the limit is refused before
  * reading anything; a chunked body is counted as it arrives and the read stops at the limit.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.reject(new PayloadTooLargeError(`request body of ${declared} bytes exceeds the limit of ${limit} bytes`));
@@ -41,22 +43,27 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** `application/json` with any parameters (`; charset=UTF-8`), per RFC 8259 §11. A missing header is accepted. */
-export function assertJsonContentType(req: IncomingMessage): void {
+/**
+ * The JSON body of a request: `Content-Type` checked before reading, the body read up to `limit` bytes, then parsed
+ * with the depth limit. An empty body is `undefined` (the route's schema decides whether that is allowed) and needs
+ * no `Content-Type`; any other must be `application/json` (parameters such as `; charset=UTF-8` allowed, RFC 8259
+ * §11). Requiring the type also for the open EchoApp route means a web page cannot reach it with a CORS "simple"
+ * request (text/plain, a form, or no type at all): a JSON type needs a preflight, which the admin port never grants.
+ */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = req.headers['content-type'];
-  if (type === undefined) return;
-  const mediaType = type.split(';')[0]!.trim().toLowerCase();
-  if (mediaType !== 'application/json') {
+  if (type !== undefined && type.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
     throw new UnsupportedMediaTypeError(`Content-Type must be application/json, got ${JSON.stringify(type)}`);
   }
-}
-
-/** An empty body is `undefined` (the route's schema decides whether that is allowed). */
-export function parseJson(body: Buffer): unknown {
+  const body = await readBody(req, limit);
   if (body.length === 0) return undefined;
+  if (type === undefined) throw new UnsupportedMediaTypeError('a request body needs Content-Type: application/json');
   try {
-    return JSON.parse(body.toString('utf8'));
+    return parseJsonLimited(body.toString('utf8'));
   } catch (e) {
+    if (e instanceof JsonDepthError) {
+      throw new BadRequestError(`request body nests JSON deeper than ${e.maxDepth} levels, the admin API's limit`);
+    }
     throw new BadRequestError(`request body is not valid JSON: ${(e as Error).message}`);
   }
 }

@@ -17,6 +17,20 @@ export const configSchema = z
     tlsKey: z.string().min(1).optional(),
     adminHost: z.string().min(1).default('127.0.0.1'),
     adminPort: portOrZero.default(8081),
+    /**
+     * A connection to the admin port must send its request headers within this long (ms) of connecting (a kept-alive
+     * one: of starting its next request), else 408 and closed: this closes a connection that never sends a byte.
+     */
+    adminHeadersTimeoutMs: z.number().int().min(100).default(10_000),
+    /** The whole request, body included, must arrive within this long (ms), else 408 and closed. */
+    adminRequestTimeoutMs: z.number().int().min(100).default(30_000),
+    /** A kept-alive admin connection with no new request for this long (ms) is closed. */
+    adminIdleTimeoutMs: z.number().int().min(1000).default(5_000),
+    /**
+     * Open connections to the admin port; more are closed at once. Above the 256 the hook engine may open to the
+     * built-in EchoApp, which the admin port serves.
+     */
+    adminMaxConnections: z.number().int().min(1).default(300),
     sipPort: portOrZero.default(5060),
     sipTlsPort: portOrZero.default(5061),
     sipTransport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
@@ -85,6 +99,10 @@ export const configSchema = z
     }
     if (c.webrtcPortMin > c.webrtcPortMax) {
       ctx.addIssue({ code: 'custom', path: ['webrtcPortMin'], message: `must not exceed webrtcPortMax (${c.webrtcPortMax})` });
+    }
+    if (c.adminHeadersTimeoutMs > c.adminRequestTimeoutMs) {
+      // Node's rule too: the headers are part of the request.
+      ctx.addIssue({ code: 'custom', path: ['adminHeadersTimeoutMs'], message: `must not exceed adminRequestTimeoutMs (${c.adminRequestTimeoutMs})` });
     }
     if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
       ctx.addIssue({ code: 'custom', path: [c.tlsCert ? 'tlsKey' : 'tlsCert'], message: 'tlsCert and tlsKey go together' });

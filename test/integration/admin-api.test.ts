@@ -20,6 +20,7 @@ import { REST_METHOD_NAMES } from '../../src/hooks/methods.ts';
 import { createHookEngine } from '../../src/hooks/index.ts';
 import type { HookEngine } from '../../src/hooks/types.ts';
 import { createLogger } from '../../src/log.ts';
+import { configSchema } from '../../src/config/schema.ts';
 import { freePort } from '../support/ports.ts';
 
 const TOKEN = 'test-admin-token-0123456789';
@@ -38,6 +39,7 @@ let engine: HookEngine;
 let app: AdminApp;
 let server: AdminServer;
 let sessions: { sessions: SessionsProvider['sessions']; calls: SessionsProvider['calls'] };
+const errorLog: Array<{ msg: string; err?: { type: string; stack: string } }> = [];
 
 /** One request with node:http (not fetch) so tests can send what fetch would refuse: raw bodies, odd paths. */
 function call(
@@ -93,7 +95,8 @@ before(async () => {
   const port = await freePort('tcp');
   store = openStore({ dataDir, adminPort: port });
   const config = { restRequestTimeoutMs: 2000, restRetryCount: 0, restEventMaxAgeMs: 60_000, disableRest: false, userAgent: 'callhook/test' };
-  const log = createLogger('silent');
+  // Errors are kept, to check what an internal failure logs.
+  const log = createLogger('error', { write: (line: string) => void errorLog.push(JSON.parse(line)) });
   engine = createHookEngine({ store, config, log });
   sessions = { sessions: () => [], calls: () => [] };
   app = buildAdminApp({
@@ -105,7 +108,7 @@ before(async () => {
     sessions: { sessions: () => sessions.sessions(), calls: () => sessions.calls() },
     bodyLimitBytes: 64 * 1024,
   });
-  server = await listenAdmin(app, '127.0.0.1', port);
+  server = await listenAdmin(app, configSchema.parse({ adminHost: '127.0.0.1', adminPort: port }), log);
 });
 
 after(async () => {
@@ -130,10 +133,37 @@ describe('open routes', () => {
   });
 
   test('EchoApp refuses a body that is not a JSON object', async () => {
-    assertError(await call('POST', '/apps/EchoApp/call', { raw: '{"broken', token: null }), 400, /not valid JSON/);
+    assertError(await call('POST', '/apps/EchoApp/call', { raw: '{"broken', token: null, headers: { 'Content-Type': 'application/json' } }), 400, /not valid JSON/);
     assertError(await call('POST', '/apps/EchoApp/call', { body: [1, 2], token: null }), 400, /JSON object/);
     assertError(await call('POST', '/apps/EchoApp/call', { token: null }), 400, /JSON object/);
     assertError(await call('POST', '/apps/EchoApp/bad%0D%0Aname', { body: {}, token: null }), 400, /method/);
+  });
+
+  test('EchoApp takes only application/json: what a page can POST without a CORS preflight is 415', async () => {
+    const body = '{"appKey":"defaultApp"}';
+    for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      assertError(await call('POST', '/apps/EchoApp/connect', { raw: body, token: null, headers: { 'Content-Type': type } }), 415, /Content-Type must be application\/json/);
+    }
+    assertError(await call('POST', '/apps/EchoApp/connect', { raw: body, token: null }), 415, /^a request body needs Content-Type: application\/json$/);
+    const json = await call('POST', '/apps/EchoApp/connect', { raw: body, token: null, headers: { 'Content-Type': 'application/json; charset=UTF-8' } });
+    assert.equal(json.status, 200, json.text);
+    // A page's JSON POST needs a preflight first, and the port grants none: the browser never sends the POST.
+    const preflight = await call('OPTIONS', '/apps/EchoApp/connect', {
+      token: null,
+      headers: { Origin: 'http://page.test', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+    });
+    assert.equal(preflight.status, 405);
+    assert.equal(preflight.headers['access-control-allow-origin'], undefined);
+  });
+
+  test('JSON nested deeper than the limit is 400 naming it, on EchoApp and on the API', async () => {
+    const deep = (depth: number) => `{"x":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const json = { 'Content-Type': 'application/json' };
+    const refused = /^request body nests JSON deeper than 32 levels, the admin API's limit$/;
+    assertError(await call('POST', '/apps/EchoApp/connect', { raw: deep(20_000), token: null, headers: json }), 400, refused);
+    assertError(await call('POST', '/apps/EchoApp/connect', { raw: deep(32), token: null, headers: json }), 400, refused);
+    assertError(await call('POST', '/api/apps', { raw: deep(20_000), headers: json }), 400, refused);
+    assert.equal((await call('POST', '/apps/EchoApp/connect', { raw: deep(31), token: null, headers: json })).status, 200);
   });
 
   test('defaultApp points at EchoApp with every method enabled', async () => {
@@ -380,6 +410,23 @@ describe('routing and robustness', () => {
     }
     const r = await call('GET', '/healthz');
     assert.equal(r.status, 200);
+  });
+
+  test('a reply that cannot be serialised is a 500 naming an internal error, logged once with its stack', async () => {
+    const saved = sessions;
+    let deep: unknown[] = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    sessions = { sessions: () => deep as never, calls: () => [] };
+    errorLog.length = 0;
+    try {
+      assertError(await call('GET', '/api/sessions'), 500, /^internal error in the admin server \(see its log\)$/);
+    } finally {
+      sessions = saved;
+    }
+    assert.equal(errorLog.length, 1, JSON.stringify(errorLog));
+    assert.equal(errorLog[0]!.msg, 'admin request failed');
+    assert.match(errorLog[0]!.err!.stack, /^RangeError: Maximum call stack size exceeded\n\s+at /);
+    assert.equal((await call('GET', '/healthz')).status, 200);
   });
 
   test('random garbage bodies on every body route are 4xx', async () => {

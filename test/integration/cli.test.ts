@@ -21,6 +21,7 @@ import type { Store } from '../../src/store/types.ts';
 import { createHookEngine, REST_METHOD_NAMES } from '../../src/hooks/index.ts';
 import type { HookEngine } from '../../src/hooks/types.ts';
 import { createLogger } from '../../src/log.ts';
+import { configSchema } from '../../src/config/schema.ts';
 import { freePort } from '../support/ports.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/callhook.js');
@@ -93,7 +94,7 @@ before(async () => {
   const log = createLogger('silent');
   engine = createHookEngine({ store, config, log });
   const app = buildAdminApp({ config: { ...config, localIp: '127.0.0.1' }, store, hooks: engine, log, token: loadOrCreateAdminToken(dataDir, {}) });
-  admin = await listenAdmin(app, '127.0.0.1', port);
+  admin = await listenAdmin(app, configSchema.parse({ adminHost: '127.0.0.1', adminPort: port }), log);
 });
 
 after(async () => {
@@ -129,6 +130,16 @@ describe('finding the server', () => {
     fails(unknown, /unknown command 'everything'/);
     assert.match(ok(help), /show\s+show apps/);
     fails(startBadConfig, /cannot read config file .*missing\.json/);
+  });
+});
+
+describe('replies', () => {
+  test('a reply nested deeper than any of callhook\'s is refused in one line, not a stack overflow', async () => {
+    const url = await backend((_path, _body, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(`${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+    });
+    const r = await cli(['show', 'apps', '--json'], { CALLHOOK_ADMIN_PORT: new URL(url).port });
+    fails(r, /^http:\/\/127\.0\.0\.1:\d+ answered 200 with JSON nested deeper than 64 levels; is it callhook's admin port\?\n$/);
   });
 });
 

@@ -27,7 +27,7 @@ import { eventually, TestClient } from '../support/ws-client.ts';
 
 /** Media ports of these tests' server, apart from the ranges other test files use. */
 const MEDIA_PORTS = {
-  CALLHOOK_RTP_PORT_MIN: '41000', CALLHOOK_RTP_PORT_MAX: '41999', CALLHOOK_WEBRTC_PORT_MIN: '42000', CALLHOOK_WEBRTC_PORT_MAX: '42999',
+  rtpPortMin: 41000, rtpPortMax: 41999, webrtcPortMin: 42000, webrtcPortMax: 42999,
 };
 
 /** A SIP UAS on a raw UDP socket: keeps every INVITE as received and answers it 486 Busy Here. */
@@ -113,7 +113,7 @@ describe('header injection through inviteParameters (real server process, raw UD
       assert.equal(end['info'], info);
     }
     assert.deepEqual(uas.invites, [], 'no INVITE went out');
-    assert.equal(server.child.exitCode, null, 'still running');
+    assert.equal(server.process.status, undefined, 'still running');
   });
 
   it('whatever the client sends, every INVITE has one Contact, Call-ID, From, To and Content-Type, and no control character', async () => {
@@ -204,9 +204,9 @@ describe('idle, silent and trickling TCP connections to the SIP port (real serve
   before(async () => {
     server = await startCallhookProcess({
       ...MEDIA_PORTS,
-      CALLHOOK_SIP_TCP_MESSAGE_TIMEOUT_MS: String(MESSAGE_TIMEOUT_MS),
-      CALLHOOK_SIP_TCP_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS),
-      CALLHOOK_SIP_TCP_MAX_CONNECTIONS: String(MAX_CONNECTIONS),
+      sipTcpMessageTimeoutMs: MESSAGE_TIMEOUT_MS,
+      sipTcpIdleTimeoutMs: IDLE_TIMEOUT_MS,
+      sipTcpMaxConnections: MAX_CONNECTIONS,
     });
   });
   after(async () => {
@@ -286,7 +286,7 @@ describe('idle, silent and trickling TCP connections to the SIP port (real serve
     } finally {
       peer.socket.destroy();
     }
-    assert.equal(server.child.exitCode, null, 'still running');
+    assert.equal(server.process.status, undefined, 'still running');
   });
 });
 
@@ -342,7 +342,7 @@ describe('sipTrustedSources "registrar": requests to a Contact only from its reg
 
   before(async () => {
     kamailio = await startKamailio({ users: USERS });
-    server = await startCallhookProcess({ ...MEDIA_PORTS, CALLHOOK_SIP_TRUSTED_SOURCES: 'registrar' });
+    server = await startCallhookProcess({ ...MEDIA_PORTS, sipTrustedSources: 'registrar' });
     stranger = createSocket('udp4');
     stranger.on('message', (m) => strangerGot.push(m.toString('utf8')));
     await new Promise<void>((resolve) => stranger.bind(0, STRANGER, resolve));

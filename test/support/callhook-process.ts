@@ -1,106 +1,76 @@
 /**
- * callhook as a user runs it (`node bin/callhook.js start`) in a child process, configured through `CALLHOOK_*`
- * environment variables only, on loopback with a temp dataDir: for tests that attack the real server process. The
- * WebSocket and admin ports are 0 (chosen by the OS) and read back from the "callhook started" log line; the SIP
- * port is a free one (UDP and TCP share it). Its JSON log lines are kept for assertions.
+ * `callhook start` in a child process, the way a user runs it, for tests that attack the real server: a scratch
+ * directory as its working directory, settings in the `callhook.config.json` found there, the WebSocket and admin
+ * ports 0 (the bound ones are read from the "callhook started" log line), a free SIP port that UDP and TCP share,
+ * and the process killed should the test process exit first.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { ProcessGroup } from './child-process.ts';
 import { freePort, LOOPBACK } from './ports.ts';
+import { eventually } from './ws-client.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/callhook.js', import.meta.url));
-/** tsx compiles the sources at start: generous on a loaded machine. */
+const BIN = resolve(import.meta.dirname, '../../bin/callhook.js');
+/** tsx compiles the sources at start; on a loaded machine that takes seconds. */
 const START_TIMEOUT_MS = 30_000;
-const STOP_GRACE_MS = 10_000;
+const STOP_GRACE_MS = 5_000;
 
 export interface CallhookProcess {
-  readonly child: ChildProcess;
-  readonly sipPort: number;
+  readonly process: ProcessGroup;
+  /** `http://127.0.0.1:<port>` of the admin port. */
+  readonly adminUrl: string;
+  readonly adminPort: number;
   readonly wsPort: number;
   readonly wsUrl: string;
-  readonly adminUrl: string;
-  /** Everything written to stdout and stderr so far. */
-  output(): string;
+  readonly sipPort: number;
+  /** The scratch directory (working directory, config file, `data/`). */
+  readonly dir: string;
   /** The JSON log lines so far whose `msg` matches. */
   logLines(msg: RegExp): Record<string, unknown>[];
-  /** Resolves with the exit code (null when killed by a signal). */
-  readonly exited: Promise<number | null>;
-  /** SIGTERM (SIGKILL after a grace period), then the dataDir is removed. */
+  /** SIGTERM (SIGKILL after a grace period), then the scratch directory is removed. */
   stop(): Promise<void>;
 }
 
-/** Starts callhook with `env` (CALLHOOK_* names) over the loopback defaults; resolves once it logged its start. */
-export async function startCallhookProcess(env: Record<string, string> = {}): Promise<CallhookProcess> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'callhook-process-'));
-  const sipPort = await freePort('both');
-  // Only the settings given here: a CALLHOOK_* of the test runner's environment must not leak in.
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CALLHOOK_')));
-  const child = spawn(process.execPath, [BIN, 'start'], {
-    env: {
-      ...inherited,
-      CALLHOOK_SIP_PORT: String(sipPort),
-      CALLHOOK_WS_PORT: '0',
-      CALLHOOK_WS_HOST: LOOPBACK,
-      CALLHOOK_ADMIN_PORT: '0',
-      CALLHOOK_LOCAL_IP: LOOPBACK,
-      CALLHOOK_DATA_DIR: dataDir,
-      CALLHOOK_LOG_LEVEL: 'info',
-      ...env,
+/** Starts callhook with `settings` (configuration keys) over loopback defaults; resolves once it logged its start. */
+export async function startCallhookProcess(settings: Record<string, unknown> = {}): Promise<CallhookProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'callhook-process-'));
+  const sipPort = typeof settings['sipPort'] === 'number' ? settings['sipPort'] : await freePort('both');
+  const config = {
+    adminPort: 0, wsPort: 0, wsHost: LOOPBACK, sipPort, localIp: LOOPBACK, dataDir: join(dir, 'data'), logLevel: 'info', ...settings,
+  };
+  await writeFile(join(dir, 'callhook.config.json'), JSON.stringify(config));
+  const child = new ProcessGroup(process.execPath, [BIN, 'start'], dir);
+  await eventually(() => child.status !== undefined || startLine(child.log) !== undefined, START_TIMEOUT_MS, 'callhook to log its start');
+  const started = startLine(child.log);
+  if (started === undefined) throw new Error(`callhook did not start (${child.status}):\n${child.tail(30)}`);
+  const adminPort = Number(new URL(started.adminUrl).port);
+  return {
+    process: child,
+    adminUrl: started.adminUrl,
+    adminPort,
+    wsPort: started.wsPort,
+    wsUrl: `ws://${LOOPBACK}:${started.wsPort}`,
+    sipPort,
+    dir,
+    logLines: (msg) => jsonLines(child.log).filter((l) => msg.test(String(l['msg']))),
+    stop: async () => {
+      await child.stop(STOP_GRACE_MS);
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let wake: (() => void) | undefined;
-  const append = (d: Buffer): void => {
-    out += d.toString('utf8');
-    wake?.();
   };
-  child.stdout!.on('data', append);
-  child.stderr!.on('data', append);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const logLines = (msg: RegExp): Record<string, unknown>[] =>
-    out
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => msg.test(String(l['msg'])));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
-    }
-    await rm(dataDir, { recursive: true, force: true });
-  };
+}
 
-  let exitCode: number | null | undefined;
-  void exited.then((code) => {
-    exitCode = code;
-    wake?.();
-  });
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    const started = logLines(/^callhook started$/)[0];
-    if (started !== undefined) {
-      const wsPort = Number(started['wsPort']);
-      return {
-        child, sipPort, wsPort, wsUrl: `ws://${LOOPBACK}:${wsPort}`, adminUrl: String(started['adminUrl']), output: () => out, logLines, exited, stop,
-      };
-    }
-    if (exitCode !== undefined || Date.now() > deadline) {
-      await stop();
-      throw new Error(`callhook did not start (${exitCode !== undefined ? `exit code ${exitCode}` : `not within ${START_TIMEOUT_MS} ms`}):\n${out}`);
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 100);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
+/** Complete JSON lines only: the last one may still be arriving. */
+function jsonLines(log: string): Record<string, unknown>[] {
+  return log
+    .split('\n')
+    .slice(0, -1)
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+function startLine(log: string): { adminUrl: string; wsPort: number } | undefined {
+  const line = jsonLines(log).find((l) => l['msg'] === 'callhook started');
+  return line === undefined ? undefined : { adminUrl: String(line['adminUrl']), wsPort: Number(line['wsPort']) };
 }

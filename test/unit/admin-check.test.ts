@@ -78,6 +78,7 @@ describe('probe answers', () => {
       [response(204, ''), /only with 200 and a JSON body/, /answer 200/],
       [response(200, '<html>hi</html>', { headers: { 'content-type': 'text/html' } }), /not JSON \(text\/html: "<html>hi<\/html>"\)/, /mirror/],
       [response(200, '[1,2]'), /JSON but not an object/, /JSON object/],
+      [response(200, `{"a":${'['.repeat(40)}${']'.repeat(40)}}`), /nests JSON deeper than 32 levels, more than callhook accepts/, /at most 32 levels/],
       [response(200, '{}', { latencyMs: 1000 * SLOW_SHARE + 1 }), /close to restRequestTimeoutMs \(1000 ms\)/, /faster/],
       [{ kind: 'error', code: 'TIMEOUT', error: 'timed out', unsent: false, latencyMs: 1000 }, /no answer within 1000 ms/, /too slow/],
       [{ kind: 'error', code: 'TOO_LARGE', error: 'REST response body is larger than 1048576 bytes', unsent: false, latencyMs: 5 }, /larger than 1048576/, /mirror/],

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import { readAdminToken, tokenPath, TOKEN_ENV } from '../token.ts';
+import { DEFAULT_MAX_JSON_DEPTH, JsonDepthError, parseJsonLimited } from '../../json/limited-parse.ts';
 
 /** Expected CLI failures: the message is printed as is, and the exit code is 1. */
 export class CliError extends Error {
@@ -19,6 +20,13 @@ export class CliError extends Error {
 
 /** Default bound for one admin request; `check app` passes its own, longer one. */
 export const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Nesting accepted in a reply. Replies wrap bodies the server took in at up to DEFAULT_MAX_JSON_DEPTH levels (a list
+ * of events, each with its hook body), so twice that; anything deeper is not callhook's, and printing it could
+ * overflow the stack.
+ */
+const REPLY_MAX_DEPTH = 2 * DEFAULT_MAX_JSON_DEPTH;
 
 /** Where to connect: a wildcard bind address (0.0.0.0, ::) is reached through loopback. */
 export function adminBaseUrl(config: Pick<Config, 'adminHost' | 'adminPort'>): string {
@@ -62,9 +70,10 @@ export class AdminClient {
     const text = await res.text();
     let parsed: unknown;
     try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      throw new CliError('CLI_BAD_REPLY', `${this.baseUrl} answered ${res.status} with something that is not JSON; is it callhook's admin port?`);
+      parsed = text === '' ? undefined : parseJsonLimited(text, REPLY_MAX_DEPTH);
+    } catch (e) {
+      const what = e instanceof JsonDepthError ? `JSON nested deeper than ${e.maxDepth} levels` : 'something that is not JSON';
+      throw new CliError('CLI_BAD_REPLY', `${this.baseUrl} answered ${res.status} with ${what}; is it callhook's admin port?`);
     }
     if (res.ok) return parsed as T;
     if (res.status === 401) {
