@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BrowserPeer } from '../../bench/media-peers.ts';
 import { renderCalls } from '../../src/admin/cli/render.ts';
 import type { CallInfo } from '../../src/admin/sessions.ts';
@@ -25,6 +24,11 @@ const ENOUGH = 90;
 function assertSippOk(result: SippResult): void {
   assert.equal(result.timedOut, false, `sipp did not finish its scenario: ${result.errors}`);
   assert.equal(result.code, 0, `sipp failed (code ${result.code}): ${result.stderr}\n${result.errors}`);
+}
+
+/** The 200s sipp sent to INFO requests (a response repeats its request's CSeq, RFC 3261 §8.2.6.2). */
+function infoAnswers(sipp: SippProcess): number {
+  return parseMessageTrace(sipp.messages()).filter((m) => m.direction === 'sent' && m.firstLine.startsWith('SIP/2.0 200') && /^CSeq: \d+ INFO\r?$/m.test(m.text)).length;
 }
 
 /** What sipp received, by request line / status line. */
@@ -245,7 +249,8 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
     call.sendDtmf('7', 'INFO');
     call.sendDtmf('#', 'INFO_RELAY');
     await eventually(() => parseMessageTrace(sipp.messages()).filter((m) => m.direction === 'received' && m.firstLine.startsWith('INFO')).length === 2, 5000, 'two INFOs at sipp');
-    await sleep(100);
+    // Hang up once both INFO transactions are answered, so that no DTMF is cut short by the BYE.
+    await eventually(() => infoAnswers(sipp) === 2, 5000, "sipp's 200s to both INFOs");
     call.hangup();
     await call.waitEnd();
     assertSippOk(await sipp.done);
