@@ -51,10 +51,10 @@ describe('calls through Kamailio: callhook session alice ↔ baresip phones and 
   }
 
   /** Resolves once `packets` more of baresip's tone reached the browser; throws after `ms` (50 a second are sent). */
-  function toneArrives(call: ClientCall, packets: number, ms: number): Promise<boolean> {
+  async function toneArrives(call: ClientCall, packets: number, ms: number): Promise<void> {
     const before = call.receivedAudio();
     const arrived = () => call.receivedAudio() - before;
-    return eventually(() => arrived() >= packets, ms, () => `${packets} packets of the tone at the browser (${arrived()} came)`);
+    await eventually(() => arrived() >= packets, ms, () => `${packets} packets of the tone at the browser (${arrived()} came)`);
   }
 
   /** The relay counters of the session's only live call. */

@@ -58,12 +58,12 @@ function negotiated(phone: UdpRtpPeer, direction: Direction, telephoneEvent = tr
 const WAIT_MS = 3_000;
 
 /** Resolves once the bridge has handled `fromPhone` packets from the phone and the phone has every packet the RTP leg sent. */
-function settled(t: { bridge: MediaBridge; phone: UdpRtpPeer; rtp: RtpLeg }, fromPhone: number): Promise<boolean> {
+async function settled(t: { bridge: MediaBridge; phone: UdpRtpPeer; rtp: RtpLeg }, fromPhone: number): Promise<void> {
   const counts = () => {
     const s = t.bridge.stats();
     return { handled: s.toWebrtc.forwarded + s.toWebrtc.dropped, sent: t.rtp.stats().packetsOut, received: t.phone.received.length };
   };
-  return eventually(() => {
+  await eventually(() => {
     const n = counts();
     return n.handled === fromPhone && n.received === n.sent;
   }, WAIT_MS, () => `the packets in flight (${JSON.stringify(counts())}, ${fromPhone} from the phone)`);

@@ -40,8 +40,8 @@ async function canBind(port: number): Promise<boolean> {
   }
 }
 
-function legConnected(leg: WebRtcLeg): Promise<void> {
-  return eventually(() => leg.state === 'connected', 10_000, 'the WebRTC leg to connect');
+async function legConnected(leg: WebRtcLeg): Promise<void> {
+  await eventually(() => leg.state === 'connected', 10_000, 'the WebRTC leg to connect');
 }
 
 /** The phone's SDP: an answer to our offer, or a re-INVITE offer. */
@@ -106,7 +106,7 @@ function phoneSends(c: Call, packet: RtpPacket): void {
  * Resolves once every packet the peers sent has reached its leg (and so the bridge, which relays or drops it at
  * once), and every packet the legs sent has reached its peer: nothing is in flight any more.
  */
-function settled(c: Call): Promise<boolean> {
+async function settled(c: Call): Promise<void> {
   const counts = () => {
     const s = c.bridge.stats();
     return {
@@ -114,7 +114,7 @@ function settled(c: Call): Promise<boolean> {
       toPeers: [c.browser.received.length, c.phone.received.length], sentToPeers: [s.webrtc.packetsOut, s.sip.packetsOut],
     };
   };
-  return eventually(() => {
+  await eventually(() => {
     const n = counts();
     return String(n.toLegs) === String(n.sentToLegs) && String(n.toPeers) === String(n.sentToPeers);
   }, WAIT_MS, () => `the packets in flight to arrive (${JSON.stringify(counts())})`);
