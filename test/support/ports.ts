@@ -7,7 +7,7 @@ import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from './eventually.ts';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -69,14 +69,10 @@ export async function waitUntilBound(
   port: number,
   opts: { timeoutMs: number; stillRunning?: () => boolean },
 ): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
-  while (!(await isBound(proto, port))) {
+  await eventually(async () => {
     if (opts.stillRunning && !opts.stillRunning()) throw new Error(`process exited before binding ${proto} ${port}`);
-    if (Date.now() > deadline) {
-      throw new Error(`nothing bound ${proto} ${LOOPBACK}:${port} within ${opts.timeoutMs} ms`);
-    }
-    await sleep(20);
-  }
+    return isBound(proto, port);
+  }, opts.timeoutMs, `a process to bind ${proto} ${LOOPBACK}:${port}`);
 }
 
 /** /proc/net/{udp,tcp}: "sl local_address rem_address st ...", addresses as little-endian hex "0100007F:13C4". */
