@@ -48,6 +48,8 @@ export const CHROMIUM_ARGS: readonly string[] = [
 
 const LAUNCH_TIMEOUT_MS = 30_000;
 const PAGE_TIMEOUT_MS = 15_000;
+/** Each check reads the page: at most every 50 ms. */
+const PAGE_POLL_MS = 50;
 const CONSOLE_LIMIT = 500;
 
 const PAGE_DIR = new URL('./sdk-page/', import.meta.url);
@@ -192,7 +194,7 @@ export class SdkSession {
     }, timeoutMs, () =>
       `SDK session to reach ${status}\n` +
       `statuses: ${JSON.stringify(events)}\nframes: ${JSON.stringify(this.frames)}\n` +
-      `console:\n${this.page.consoleLines().slice(-20).join('\n')}`);
+      `console:\n${this.page.consoleLines().slice(-20).join('\n')}`, { maxPollMs: PAGE_POLL_MS });
   }
 }
 
@@ -338,7 +340,7 @@ export class SdkPage {
     await eventually(async () => {
       statuses = await this.callStatuses(callId);
       return statuses.includes(status);
-    }, timeoutMs, () => `call ${callId} to reach ${status} (statuses: ${statuses.join(', ') || 'none'})\nconsole:\n${this.console.slice(-20).join('\n')}`);
+    }, timeoutMs, () => `call ${callId} to reach ${status} (statuses: ${statuses.join(', ') || 'none'})\nconsole:\n${this.console.slice(-20).join('\n')}`, { maxPollMs: PAGE_POLL_MS });
   }
 
   close(): Promise<void> {

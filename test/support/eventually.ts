@@ -7,19 +7,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** What a check returns while its condition does not hold yet. */
 type NotYet = false | null | undefined;
 
-/** The first pause between checks; it doubles up to MAX_POLL_MS, so a quick condition is seen at once. */
+/** The first pause between checks; it doubles up to `maxPollMs`, so a quick condition is seen at once. */
 const FIRST_POLL_MS = 1;
-const MAX_POLL_MS = 20;
+const DEFAULT_MAX_POLL_MS = 20;
 
 /**
  * Resolves with the first value of `check` that is not false, null or undefined (`true` for a plain condition, or
  * the thing found); throws after `timeoutMs` naming `what` (a function is called then, to show the state at the
- * timeout).
+ * timeout). A check that costs more (one that runs a process) raises `maxPollMs`.
  */
 export async function eventually<T>(
   check: () => T | NotYet | Promise<T | NotYet>,
   timeoutMs: number,
   what: string | (() => string),
+  { maxPollMs = DEFAULT_MAX_POLL_MS }: { maxPollMs?: number } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let pause = FIRST_POLL_MS;
@@ -30,6 +31,6 @@ export async function eventually<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     }
     await sleep(pause);
-    pause = Math.min(pause * 2, MAX_POLL_MS);
+    pause = Math.min(pause * 2, maxPollMs);
   }
 }

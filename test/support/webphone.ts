@@ -25,6 +25,8 @@ import { freePort, LOOPBACK } from './ports.ts';
 export const ARTIFACTS_DIR = fileURLToPath(new URL('../../test-artifacts/webphone/', import.meta.url));
 
 const STEP_MS = 15_000;
+/** Each check reads the page: at most every 50 ms. */
+const PAGE_POLL_MS = 50;
 const CONSOLE_LIMIT = 500;
 const LOG_RECORD_LIMIT = 20_000;
 
@@ -222,7 +224,7 @@ export class PhonePage {
   /** `eventually`, with the page's event log, console and frames added to the error when it times out. */
   private async waitFor<T>(check: () => Promise<T | false | undefined>, timeoutMs: number, what: () => string): Promise<T> {
     try {
-      return await eventually(check, timeoutMs, () => `${this.prefix}: ${what()}`);
+      return await eventually(check, timeoutMs, () => `${this.prefix}: ${what()}`, { maxPollMs: PAGE_POLL_MS });
     } catch (err) {
       const events = await this.events().catch(() => []);
       throw new Error(`${(err as Error).message}\n${this.diagnostics(events)}`, { cause: err });
