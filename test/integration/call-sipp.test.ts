@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BrowserPeer } from '../../bench/media-peers.ts';
 import { renderCalls } from '../../src/admin/cli/render.ts';
 import type { CallInfo } from '../../src/admin/sessions.ts';
@@ -25,6 +24,11 @@ const ENOUGH = 90;
 function assertSippOk(result: SippResult): void {
   assert.equal(result.timedOut, false, `sipp did not finish its scenario: ${result.errors}`);
   assert.equal(result.code, 0, `sipp failed (code ${result.code}): ${result.stderr}\n${result.errors}`);
+}
+
+/** The 200s sipp sent to INFO requests (a response repeats its request's CSeq, RFC 3261 §8.2.6.2). */
+function infoAnswers(sipp: SippProcess): number {
+  return parseMessageTrace(sipp.messages()).filter((m) => m.direction === 'sent' && m.firstLine.startsWith('SIP/2.0 200') && /^CSeq: \d+ INFO\r?$/m.test(m.text)).length;
 }
 
 /** What sipp received, by request line / status line. */
@@ -93,7 +97,7 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
     const client = await connect(sipp);
     const call = await client.call('bob');
     await established(call);
-    const echoed = await call.exchangeAudio(PACKETS);
+    const echoed = await call.exchangeAudio(PACKETS, ENOUGH);
     assert.ok(echoed >= ENOUGH, `${echoed}/${PACKETS} packets made the round trip`);
     const live = ts.server.gateway.calls();
     assert.equal(live.length, 1);
@@ -179,7 +183,7 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
     const progress = await call.waitStatus('SESSION_PROGRESS');
     assert.equal(progress['info'], 'SIP 183 Session Progress');
     await established(call);
-    const echoed = await call.exchangeAudio(50);
+    const echoed = await call.exchangeAudio(50, 45);
     assert.ok(echoed >= 45, `${echoed}/50 packets made the round trip`);
     call.hangup();
     await call.waitEnd();
@@ -218,14 +222,16 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
     const client = await connect(sipp);
     const call = await client.call('bob');
     await established(call);
-    assert.ok((await call.exchangeAudio(25)) >= 22, 'RTP before the hold');
+    assert.ok((await call.exchangeAudio(25, 22)) >= 22, 'RTP before the hold');
     call.hold();
     const held = await call.waitStatus('HOLD');
     assert.equal(held['info'], 'SIP 200 OK');
-    assert.equal(await call.exchangeAudio(25), 0, 'nothing reaches the held peer, nothing comes back');
+    const sentWhileHeld = await call.sendAudio(25);
     call.unhold();
     await eventually(() => call.statuses().filter((s) => s === 'ESTABLISHED').length === 2, 5000, 'ESTABLISHED after unhold');
-    assert.ok((await call.exchangeAudio(25)) >= 22, 'RTP after the unhold');
+    assert.ok((await call.exchangeAudio(25, 22)) >= 22, 'RTP after the unhold');
+    // Echoes come back in the order sent: an echo of a packet sent while held would have arrived before these.
+    assert.equal(call.echoesOf(sentWhileHeld, 25), 0, 'nothing reaches the held peer, nothing comes back');
     call.hangup();
     await call.waitEnd();
     assertSippOk(await sipp.done);
@@ -245,7 +251,8 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
     call.sendDtmf('7', 'INFO');
     call.sendDtmf('#', 'INFO_RELAY');
     await eventually(() => parseMessageTrace(sipp.messages()).filter((m) => m.direction === 'received' && m.firstLine.startsWith('INFO')).length === 2, 5000, 'two INFOs at sipp');
-    await sleep(100);
+    // Hang up once both INFO transactions are answered, so that no DTMF is cut short by the BYE.
+    await eventually(() => infoAnswers(sipp) === 2, 5000, "sipp's 200s to both INFOs");
     call.hangup();
     await call.waitEnd();
     assertSippOk(await sipp.done);

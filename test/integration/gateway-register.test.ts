@@ -166,6 +166,7 @@ describe('connect and register through a backend and Kamailio', () => {
   });
 
   it('a wrong password: fail (RegistrationStatusEvent) with the SIP reason at both ends; the session stays', async () => {
+    const bindingsBefore = ts.server.sip.bindingCount;
     const c = await open();
     c.send('connection', { appKey: APP, ...sipFields('carol', 'not-the-password') });
     await c.expect('getUserData');
@@ -190,7 +191,9 @@ describe('connect and register through a backend and Kamailio', () => {
 
     await c.close();
     await backend.waitForRequests(4);
-    await new Promise((r) => setTimeout(r, 200));
+    // The session's end is complete once its Contact is released (after any unREGISTER) and every event it
+    // emitted has been delivered: then nothing more can come.
+    await eventually(() => ts.server.sip.bindingCount === bindingsBefore && ts.server.store.outbox.depth().pending === 0, 5000, 'the session to end');
     // Nothing was registered, so nothing is unregistered.
     assert.deepEqual(hooks(), [
       ['connect', undefined],

@@ -20,9 +20,11 @@ import {
 } from '../../src/hooks/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { TestBackend, type Scenario } from '../support/backend.ts';
+import { eventually } from '../support/eventually.ts';
 
 const TIMEOUT_MS = 300;
 const RETRIES = 2;
+const WAIT_MS = 3000;
 
 let dir: string;
 let store: Store;
@@ -70,14 +72,6 @@ function newApp(options: { url?: string; restClientConfig?: unknown; methods?: s
 
 function ctx(appKey: string, extra: Partial<HookContext> = {}): HookContext {
   return { appKey, sessionId: '/192.0.2.10:50000/192.0.2.1:8443', nodeId: 'nodeA@192.0.2.1', ...extra };
-}
-
-async function waitUntil(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -161,15 +155,15 @@ describe('restOnError × method type (rest-hooks.md table)', () => {
         const result = engine.emit('CallStatusEvent', { callId: 'c1', status: 'ESTABLISHED' }, ctx(key, { sessionId, restClientConfig: { CallStatusEvent: { restOnError: onError } } }));
         assert.ok(performance.now() - started < TIMEOUT_MS, 'emit returns without waiting for the backend');
         assert.equal(result.queued, true);
-        await waitUntil(() => store.hookLog.query({ appKey: key }).length >= (c === 'refused' ? 1 + RETRIES : 1), 'the delivery attempt');
-        await waitUntil(() => c !== 'ok' || store.outbox.pendingOf(sessionId, 1)[0] === undefined, 'the delivered row to go');
+        await eventually(() => store.hookLog.query({ appKey: key }).length >= (c === 'refused' ? 1 + RETRIES : 1), WAIT_MS, 'the delivery attempt');
+        await eventually(() => c !== 'ok' || store.outbox.pendingOf(sessionId, 1)[0] === undefined, WAIT_MS, 'the delivered row to go');
         const pending = store.outbox.pendingOf(sessionId, 1)[0];
         if (c === 'ok') {
           assert.equal(pending, undefined);
           assert.deepEqual(failures, []);
           return;
         }
-        await waitUntil(() => store.outbox.pendingOf(sessionId, 1)[0]?.attempts === 1, 'the failed attempt to be recorded');
+        await eventually(() => store.outbox.pendingOf(sessionId, 1)[0]?.attempts === 1, WAIT_MS, 'the failed attempt to be recorded');
         assert.equal(store.outbox.pendingOf(sessionId, 1)[0]!.state, 'pending');
         if (onError === 'FAIL') {
           assert.equal(failures.length, 1);
@@ -297,7 +291,9 @@ describe('what is sent', () => {
     assert.deepEqual(engine.emit('CallStatusEvent', { status: 'X' }, ctx(key)), { queued: false, clientExclude: [] });
     const none = newApp({ methods: [] });
     assert.equal((await engine.invoke('connect', {}, ctx(none))).ok, true, 'a new app (no methods) lets connect through');
-    await new Promise((r) => setTimeout(r, 50));
+    // An invoke is over once it resolves, and an event waits in the outbox until it is delivered: with neither
+    // app's outbox holding anything, no request is still to come.
+    assert.deepEqual([...store.outbox.list({ appKey: key }), ...store.outbox.list({ appKey: none })], []);
     assert.equal(backend.requests.length, 0);
   });
 

@@ -12,6 +12,7 @@ import { openStore, type Store } from '../../src/store/index.ts';
 import { createHookEngine, type HookEngine, type HookEngineDeps } from '../../src/hooks/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { TestBackend, type RecordedRequest } from '../support/backend.ts';
+import { eventually } from '../support/eventually.ts';
 
 const dirs: string[] = [];
 after(() => {
@@ -64,13 +65,7 @@ function addApp(store: Store, key: string, url: string): void {
 const sessionOf = (i: number): string => `/198.51.100.${i}:40000/192.0.2.1:8443`;
 const ctx = (appKey: string, sessionId: string) => ({ appKey, sessionId, nodeId: 'node@192.0.2.1' });
 
-async function waitUntil(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const WAIT_MS = 10_000;
 
 /** Per session: the sequences in arrival order. */
 function arrivals(requests: RecordedRequest[]): Map<string, number[]> {
@@ -106,17 +101,21 @@ describe('event outbox', () => {
     assert.ok(emitMs < 2000, `1,000 emits took ${emitMs.toFixed(0)} ms: emit must not wait for the backend`);
     assert.equal(store.outbox.depth().pending, 1000, 'every event is in the store before any delivery');
 
-    await waitUntil(() => store.hookLog.query({ failed: true, limit: 100 }).length >= SESSIONS * 2, 'failed attempts while the backend is down');
+    await eventually(() => store.hookLog.query({ failed: true, limit: 100 }).length >= SESSIONS * 2, WAIT_MS, 'failed attempts while the backend is down');
     const backend = await startBackend(port);
     await backend.waitForRequests(1000, 15_000);
-    await waitUntil(() => store.outbox.depth().pending === 0, 'the outbox to drain');
-    await new Promise((r) => setTimeout(r, 200)); // anything sent twice would show up here
+    await eventually(() => store.outbox.depth().pending === 0, WAIT_MS, 'the outbox to drain');
+    // One more event per session: a session's events go out one at a time, in order, so once these last ones are
+    // in, anything sent twice before them is in too.
+    for (let s = 0; s < SESSIONS; s++) engine.emit('CallStatusEvent', { callId: `call-${s}`, n: PER_SESSION + 1 }, ctx('app', sessionOf(s)));
+    await backend.waitForRequests(1000 + SESSIONS);
+    await eventually(() => store.outbox.depth().pending === 0, WAIT_MS, 'the last events to be delivered');
 
-    assert.equal(backend.requests.length, 1000, 'none twice');
-    assert.equal(new Set(backend.requests.map((r) => r.json!['eventId'])).size, 1000);
+    assert.equal(backend.requests.length, 1000 + SESSIONS, 'none twice');
+    assert.equal(new Set(backend.requests.map((r) => r.json!['eventId'])).size, 1000 + SESSIONS);
     const bySession = arrivals(backend.requests);
     assert.equal(bySession.size, SESSIONS);
-    for (const [session, seqs] of bySession) assert.deepEqual(seqs, range(1, PER_SESSION), `order of ${session}`);
+    for (const [session, seqs] of bySession) assert.deepEqual(seqs, range(1, PER_SESSION + 1), `order of ${session}`);
   });
 
   it('a restart while events are pending loses none (backend down the whole time)', async () => {
@@ -126,7 +125,7 @@ describe('event outbox', () => {
     addApp(first.store, 'app', `http://127.0.0.1:${port}/rest`);
     first.engine.start();
     for (let n = 1; n <= 30; n++) for (let s = 0; s < 10; s++) first.engine.emit('CallStatusEvent', { n }, ctx('app', sessionOf(s)));
-    await waitUntil(() => first.store.hookLog.query({ failed: true }).length >= 10, 'first attempts to fail');
+    await eventually(() => first.store.hookLog.query({ failed: true }).length >= 10, WAIT_MS, 'first attempts to fail');
     await first.engine.stop();
     first.store.close();
 
@@ -136,7 +135,7 @@ describe('event outbox', () => {
     second.engine.start();
     assert.equal(second.engine.emit('CallStatusEvent', { n: 31 }, ctx('app', sessionOf(0))).sequence, 31, 'sequences continue after a restart');
     await backend.waitForRequests(301, 10_000);
-    await waitUntil(() => second.store.outbox.depth().pending === 0, 'the outbox to drain');
+    await eventually(() => second.store.outbox.depth().pending === 0, WAIT_MS, 'the outbox to drain');
     const bySession = arrivals(backend.requests);
     for (let s = 0; s < 10; s++) assert.deepEqual(bySession.get(sessionOf(s)), range(1, s === 0 ? 31 : 30));
   });
@@ -156,7 +155,7 @@ describe('event outbox', () => {
 
     const second = open(dataDir);
     second.engine.start();
-    await waitUntil(() => second.store.outbox.depth().pending === 0, 'the outbox to drain');
+    await eventually(() => second.store.outbox.depth().pending === 0, WAIT_MS, 'the outbox to drain');
     const ids = backend.requests.map((r) => String(r.json!['eventId']));
     assert.equal(new Set(ids).size, 100, 'every event arrived');
     assert.ok(ids.length - 100 <= 5, `at most one duplicate per session (the one in flight at stop), got ${ids.length - 100}`);
@@ -174,7 +173,7 @@ describe('event outbox', () => {
     engine.start();
     for (let n = 1; n <= 5; n++) engine.emit('TransferStatusEvent', { callId: 'c', n }, ctx('app', sessionOf(1)));
     engine.emit('TransferStatusEvent', { n: 1 }, ctx('app', sessionOf(2)));
-    await waitUntil(() => store.outbox.depth().dead === 6, 'all six to go dead', 5000);
+    await eventually(() => store.outbox.depth().dead === 6, 5000, 'all six to go dead');
     const dead = store.outbox.list({ dead: true });
     assert.ok(dead.every((e) => /ECONNREFUSED/.test(e.lastError ?? '')), 'the last error is kept');
     const text = await engine.metrics.metrics();
@@ -183,7 +182,7 @@ describe('event outbox', () => {
     const backend = await startBackend(port);
     assert.equal(engine.replayEvents({ appKey: 'app' }), 6);
     await backend.waitForRequests(6, 5000);
-    await waitUntil(() => store.outbox.depth().pending === 0, 'replayed events to be delivered');
+    await eventually(() => store.outbox.depth().pending === 0, WAIT_MS, 'replayed events to be delivered');
     assert.deepEqual(arrivals(backend.requests).get(sessionOf(1)), [1, 2, 3, 4, 5]);
     assert.deepEqual(store.outbox.depth(), { pending: 0, dead: 0 });
   });

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { type Socket, createSocket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../support/eventually.ts';
 import { DEFAULT_DOMAIN, type KamailioInstance, startKamailio } from '../support/kamailio.ts';
 import { LOOPBACK, freePort } from '../support/ports.ts';
 import { type SippOptions, type SippTransport, parseMessageTrace, runSipp, scenarioFile } from '../support/sipp.ts';
@@ -20,6 +22,11 @@ const transports: Array<{ sipp: SippTransport; name: string }> = [
   { sipp: 'u1', name: 'udp' },
   { sipp: 't1', name: 'tcp' },
 ];
+
+/** First lines of the messages a sipp run sent, in order. */
+function sentLines(messages: string): string[] {
+  return parseMessageTrace(messages).filter((m) => m.direction === 'sent').map((m) => m.firstLine);
+}
 
 /** Status lines of the responses a sipp run received, in order. */
 function receivedStatuses(messages: string): string[] {
@@ -175,16 +182,12 @@ describe('Kamailio as registrar and proxy, with sipp clients', () => {
 /** A bare UDP endpoint that sends hand-written requests and collects whatever comes back. */
 class UdpClient {
   private readonly received: string[] = [];
-  private waiting: (() => void) | undefined;
 
   private constructor(
     private readonly socket: Socket,
     readonly port: number,
   ) {
-    socket.on('message', (msg) => {
-      this.received.push(msg.toString('utf8'));
-      this.waiting?.();
-    });
+    socket.on('message', (msg) => this.received.push(msg.toString('utf8')));
   }
 
   static async open(): Promise<UdpClient> {
@@ -199,19 +202,14 @@ class UdpClient {
     });
   }
 
-  /** The next message received, or undefined after `timeoutMs`. */
-  async next(timeoutMs: number): Promise<string | undefined> {
-    if (this.received.length === 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        this.waiting = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.waiting = undefined;
-    }
-    return this.received.shift();
+  /** The next message received, waiting up to `timeoutMs`. */
+  next(timeoutMs: number): Promise<string> {
+    return eventually(() => this.received.shift(), timeoutMs, 'a message from sipp');
+  }
+
+  /** Messages received and not yet taken by next(). */
+  get unread(): number {
+    return this.received.length;
   }
 
   close(): void {
@@ -282,13 +280,14 @@ describe('sipp UAS scenarios answer as documented', () => {
     const gapsMs = [100, 200];
     await client.send(register, sipp.port);
     for (const gap of gapsMs) {
-      assert.equal(await client.next(gap), undefined, 'no answer before the third transmission');
+      await sleep(gap); // the retransmission interval whose measure the trace must show
+      assert.equal(client.unread, 0, 'no answer before the third transmission');
       await client.send(register, sipp.port);
     }
     const answer = await client.next(2_000);
-    assert.match(answer ?? '', /^SIP\/2\.0 200 OK\r\n/);
+    assert.match(answer, /^SIP\/2\.0 200 OK\r\n/);
     const binding = new RegExp(`^Contact: <sip:alice@127\\.0\\.0\\.1:${client.port}>;expires=3600\\r$`, 'm');
-    assert.match(answer ?? '', binding);
+    assert.match(answer, binding);
     const result = await sipp.done;
     assert.equal(result.code, 0, result.errors);
 
@@ -308,13 +307,13 @@ describe('sipp UAS scenarios answer as documented', () => {
     const first = request({ ...base, cseq: 7, branch: 'z9hG4bK-423-1', headers });
     await client.send(first, sipp.port);
     const tooBrief = await client.next(2_000);
-    assert.match(tooBrief ?? '', /^SIP\/2\.0 423 Interval Too Brief\r\n/);
-    assert.match(tooBrief ?? '', /^Min-Expires: 1800\r$/m);
+    assert.match(tooBrief, /^SIP\/2\.0 423 Interval Too Brief\r\n/);
+    assert.match(tooBrief, /^Min-Expires: 1800\r$/m);
     const retry = request({ ...base, cseq: 8, branch: 'z9hG4bK-423-2', headers: [`Contact: ${contact};expires=1800`] });
     await client.send(retry, sipp.port);
     const ok = await client.next(2_000);
-    assert.match(ok ?? '', /^SIP\/2\.0 200 OK\r\n/);
-    assert.match(ok ?? '', new RegExp(`^Contact: <sip:alice@127\\.0\\.0\\.1:${client.port}>;expires=1800\\r$`, 'm'));
+    assert.match(ok, /^SIP\/2\.0 200 OK\r\n/);
+    assert.match(ok, new RegExp(`^Contact: <sip:alice@127\\.0\\.0\\.1:${client.port}>;expires=1800\\r$`, 'm'));
     assert.equal((await sipp.done).code, 0);
   });
 
@@ -323,12 +322,12 @@ describe('sipp UAS scenarios answer as documented', () => {
     const base = { method: 'REGISTER', uri: `sip:${DEFAULT_DOMAIN}`, callId: 'i423-bad', fromPort: client.port };
     const headers = [`Contact: <sip:alice@${LOOPBACK}:${client.port}>`, 'Expires: 60'];
     await client.send(request({ ...base, cseq: 1, branch: 'z9hG4bK-423b-1', headers }), sipp.port);
-    assert.match((await client.next(2_000)) ?? '', /^SIP\/2\.0 423 /);
+    assert.match(await client.next(2_000), /^SIP\/2\.0 423 /);
     await client.send(request({ ...base, cseq: 2, branch: 'z9hG4bK-423b-2', headers }), sipp.port);
     const result = await sipp.done;
     assert.equal(result.code, 255);
     assert.match(result.stderr, /uas-423: the retry asks for an expiry below Min-Expires/);
-    assert.equal(await client.next(100), undefined);
+    assert.deepEqual(sentLines(result.messages), ['SIP/2.0 423 Interval Too Brief'], 'the retry is not answered');
   });
 
   test('uas-407 challenges, then accepts digest credentials with CSeq+1', async () => {
@@ -338,9 +337,9 @@ describe('sipp UAS scenarios answer as documented', () => {
     const headers = ['Content-Type: text/plain'];
     await client.send(request({ ...base, cseq: 1, branch: 'z9hG4bK-407-1', headers }), sipp.port);
     const challenge = await client.next(2_000);
-    assert.match(challenge ?? '', /^SIP\/2\.0 407 Proxy Authentication Required\r\n/);
+    assert.match(challenge, /^SIP\/2\.0 407 Proxy Authentication Required\r\n/);
     const params = Object.fromEntries(
-      [...(challenge ?? '').matchAll(/(\w+)="?([^",\r]+)"?/g)].map((m) => [m[1]!, m[2]!]),
+      [...challenge.matchAll(/(\w+)="?([^",\r]+)"?/g)].map((m) => [m[1]!, m[2]!]),
     );
     assert.equal(params.realm, DEFAULT_DOMAIN);
     assert.equal(params.qop, 'auth');
@@ -354,7 +353,7 @@ describe('sipp UAS scenarios answer as documented', () => {
       `response="${response}", algorithm=MD5, cnonce="${cnonce}", opaque="${params.opaque}", qop=auth, nc=${nc}`;
     const retry = request({ ...base, cseq: 2, branch: 'z9hG4bK-407-2', headers: [...headers, credentials] });
     await client.send(retry, sipp.port);
-    assert.match((await client.next(2_000)) ?? '', /^SIP\/2\.0 200 OK\r\n/);
+    assert.match(await client.next(2_000), /^SIP\/2\.0 200 OK\r\n/);
     assert.equal((await sipp.done).code, 0);
   });
 
@@ -362,12 +361,12 @@ describe('sipp UAS scenarios answer as documented', () => {
     const sipp = await uas('uas-407');
     const base = { method: 'MESSAGE', uri: `sip:bob@${DEFAULT_DOMAIN}`, callId: 'p407-bad', fromPort: client.port };
     await client.send(request({ ...base, cseq: 1, branch: 'z9hG4bK-407b-1' }), sipp.port);
-    assert.match((await client.next(2_000)) ?? '', /^SIP\/2\.0 407 /);
+    assert.match(await client.next(2_000), /^SIP\/2\.0 407 /);
     await client.send(request({ ...base, cseq: 2, branch: 'z9hG4bK-407b-2' }), sipp.port);
     const result = await sipp.done;
     assert.equal(result.code, 255);
     assert.match(result.stderr, /uas-407: no Proxy-Authorization/);
-    assert.equal(await client.next(100), undefined);
+    assert.deepEqual(sentLines(result.messages), [PROXY_CHALLENGE], 'the retry is not answered');
   });
 
   test('uas-silent never answers, records retransmissions, and stops when killed', async () => {
@@ -381,11 +380,13 @@ describe('sipp UAS scenarios answer as documented', () => {
       fromPort: client.port,
       headers: [`Contact: <sip:alice@${LOOPBACK}:${client.port}>`],
     });
+    // sipp traces every message it sends as well as those it receives: the trace shows it took each INVITE and
+    // answered neither.
     await client.send(invite, sipp.port);
-    assert.equal(await client.next(150), undefined);
+    await eventually(() => parseMessageTrace(sipp.messages()).length === 1, 2_000, 'sipp to take the INVITE');
     await client.send(invite, sipp.port);
-    assert.equal(await client.next(150), undefined);
-    await waitFor(() => parseMessageTrace(sipp.messages()).length === 2, 2_000);
+    await eventually(() => parseMessageTrace(sipp.messages()).length === 2, 2_000, 'sipp to take the retransmission');
+    assert.equal(client.unread, 0);
     const result = await sipp.kill();
     assert.equal(result.killed, true);
     assert.equal(result.timedOut, false);
@@ -411,11 +412,3 @@ describe('sipp UAS scenarios answer as documented', () => {
     assert.equal(result.messages, '');
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

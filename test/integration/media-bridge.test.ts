@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { g711Packet, LOOPBACK, UdpRtpPeer } from '../../bench/media-peers.ts';
 import {
   DtmfDigitError, Listeners, MediaBridge, MediaStateError, PortPairAllocator, RtpLeg, type Direction, type NegotiatedAudio,
   type RtpPacket, type WebRtcLeg, type WebRtcLegState, type WebRtcMedia,
 } from '../../src/media/index.ts';
 import { decodeTelephoneEvent, encodeTelephoneEvent } from '../../src/media/rtp/index.ts';
+import { eventually } from '../support/eventually.ts';
 
 const ports = new PortPairAllocator('RTP ports', 45000, 45999);
 
@@ -55,6 +55,20 @@ function negotiated(phone: UdpRtpPeer, direction: Direction, telephoneEvent = tr
   return n;
 }
 
+const WAIT_MS = 3_000;
+
+/** Resolves once the bridge has handled `fromPhone` packets from the phone and the phone has every packet the RTP leg sent. */
+async function settled(t: { bridge: MediaBridge; phone: UdpRtpPeer; rtp: RtpLeg }, fromPhone: number): Promise<void> {
+  const counts = () => {
+    const s = t.bridge.stats();
+    return { handled: s.toWebrtc.forwarded + s.toWebrtc.dropped, sent: t.rtp.stats().packetsOut, received: t.phone.received.length };
+  };
+  await eventually(() => {
+    const n = counts();
+    return n.handled === fromPhone && n.received === n.sent;
+  }, WAIT_MS, () => `the packets in flight (${JSON.stringify(counts())}, ${fromPhone} from the phone)`);
+}
+
 async function setUp(direction: Direction, telephoneEvent = true) {
   const phone = await UdpRtpPeer.open();
   const rtp = await RtpLeg.open({ localAddress: LOOPBACK, ports });
@@ -82,7 +96,7 @@ describe('MediaBridge', () => {
           t.webrtc.deliver(0, i);
           t.phone.send(t.toLeg, g711Packet(0, i, 0x77));
         }
-        await sleep(100);
+        await settled(t, 5);
         assert.equal(t.phone.received.length, toSip ? 5 : 0);
         assert.equal(t.webrtc.sent.length, toBrowser ? 5 : 0);
         const s = t.bridge.stats();
@@ -105,7 +119,7 @@ describe('MediaBridge', () => {
       t.phone.send(t.toLeg, { header: { marker: false, payloadType: 13, sequenceNumber: 3, timestamp: 1000, ssrc: 7, csrcs: [] }, payload: Buffer.from([40]), paddingSize: 0 });
       const digits: string[] = [];
       t.bridge.onDtmf((e) => digits.push(e.digit!));
-      await sleep(100);
+      await settled(t, 3);
       assert.deepEqual(t.phone.received.map((r) => [r.packet.payloadType, decodeTelephoneEvent(r.payload).event]), [[96, 3]]);
       assert.deepEqual(t.webrtc.sent.map((p) => p.header.payloadType), [126, 126]);
       assert.deepEqual(digits, ['4', '5']);
@@ -131,7 +145,7 @@ describe('MediaBridge', () => {
     const t = await setUp('sendrecv');
     try {
       await Promise.all([t.bridge.sendDtmf('1', { durationMs: 40, gapMs: 10 }), t.bridge.sendDtmf('2', { durationMs: 40, gapMs: 10 })]);
-      await sleep(50);
+      await settled(t, 0);
       const events = t.phone.received.map((r) => [r.packet.payloadType, decodeTelephoneEvent(r.payload).event]);
       assert.deepEqual(events, [[96, 1], [96, 1], [96, 1], [96, 1], [96, 2], [96, 2], [96, 2], [96, 2]]);
       assert.equal(t.bridge.stats().dtmfSent, 2);
@@ -144,10 +158,10 @@ describe('MediaBridge', () => {
     const t = await setUp('sendrecv');
     try {
       const dtmf = t.bridge.sendDtmf('7', { durationMs: 100 });
-      await sleep(30);
+      await eventually(() => t.rtp.stats().packetsOut > 0, WAIT_MS, 'the digit on the wire');
       t.webrtc.deliver(0, 1);
       await dtmf;
-      await sleep(50);
+      await settled(t, 0);
       assert.equal(t.phone.received.filter((r) => r.packet.payloadType === 0).length, 0);
       assert.equal(t.bridge.stats().toSip.dropped, 1);
     } finally {
@@ -162,7 +176,7 @@ describe('MediaBridge', () => {
     assert.equal(t.webrtc.state, 'closed');
     assert.throws(() => t.rtp.send(g711Packet(0, 1, 1)), MediaStateError);
     t.webrtc.deliver(0, 1); // no listener left: nothing happens
-    await sleep(50);
+    await settled(t, 0);
     assert.equal(t.phone.received.length, 0);
     await t.phone.close();
   });

@@ -11,11 +11,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BrowserPeer, g711Packet, LOOPBACK, UdpRtpPeer, type ReceivedRtp } from '../../bench/media-peers.ts';
 import {
   DataChannelEngine, FAILED_BY_DTLS, FAILED_BY_ICE, MediaBridge, NoCommonCodecError, parseSdp, PortPairAllocator, RtpLeg,
-  SipSdpSession, WeriftEngine, type MediaEngine, type NegotiatedAudio, type WebRtcEngineOptions, type WebRtcLeg,
+  SipSdpSession, WeriftEngine, type MediaEngine, type NegotiatedAudio, type RtpPacket, type WebRtcEngineOptions,
+  type WebRtcLeg,
 } from '../../src/media/index.ts';
 import { decodeTelephoneEvent, encodeTelephoneEvent } from '../../src/media/rtp/index.ts';
 import { bindUdp, closeSocket } from '../../src/media/udp.ts';
-import { openUdpSockets } from '../support/ports.ts';
+import { eventually } from '../support/eventually.ts';
+import { freeUdpRange, openUdpSockets } from '../support/ports.ts';
 
 const webrtcPorts = new PortPairAllocator('WebRTC ports', 42000, 42999);
 const rtpPorts = new PortPairAllocator('RTP ports', 43000, 43999);
@@ -26,13 +28,7 @@ const ENGINES: ReadonlyArray<[string, (o: WebRtcEngineOptions) => Promise<MediaE
 ];
 let engine: MediaEngine;
 
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const WAIT_MS = 5_000;
 
 /** Whether a UDP socket can be bound to `port` on loopback (it is closed again at once). */
 async function canBind(port: number): Promise<boolean> {
@@ -44,8 +40,8 @@ async function canBind(port: number): Promise<boolean> {
   }
 }
 
-function legConnected(leg: WebRtcLeg): Promise<void> {
-  return until('the WebRTC leg to connect', () => leg.state === 'connected', 10_000);
+async function legConnected(leg: WebRtcLeg): Promise<void> {
+  await eventually(() => leg.state === 'connected', 10_000, 'the WebRTC leg to connect');
 }
 
 /** The phone's SDP: an answer to our offer, or a re-INVITE offer. */
@@ -64,6 +60,8 @@ interface Call {
   rtp: RtpLeg;
   sip: SipSdpSession;
   bridge: MediaBridge;
+  /** RTP packets the browser and the phone sent to the legs. */
+  sent: { byBrowser: number; byPhone: number };
 }
 
 /** An outgoing call: the browser offers, the WebRTC leg answers, our SIP offer is answered by the phone. */
@@ -78,7 +76,7 @@ async function outgoingCall(rtpOptions: { inactivityMs?: number } = {}): Promise
   const sip = new SipSdpSession({ address: LOOPBACK, port: rtp.localPort, codecs: ['PCMU'] });
   sip.createOffer();
   const bridge = new MediaBridge({ webrtc: leg, rtp, sip: sip.readAnswer(phoneSdp(phone.port, 1, 'sendrecv')) });
-  return { browser, phone, leg, rtp, sip, bridge };
+  return { browser, phone, leg, rtp, sip, bridge, sent: { byBrowser: 0, byPhone: 0 } };
 }
 
 async function hangup(c: Call): Promise<void> {
@@ -87,15 +85,39 @@ async function hangup(c: Call): Promise<void> {
   await c.phone.close();
 }
 
-/** Sends `count` 20 ms packets each way; payloads carry their index so arrivals can be checked. */
-async function talk(c: Call, count: number, first = 0): Promise<void> {
+/** Sends `count` packets each way, one every 20 ms as a phone does; payloads carry their index so arrivals can be checked. */
+async function talk(c: Call, count: number, first = 0, pt = 0): Promise<void> {
   for (let i = first; i < first + count; i++) {
     const payload = Buffer.alloc(160, i & 0xff);
-    c.browser.send(0, i, i * 160, payload);
-    c.phone.send({ address: LOOPBACK, port: c.rtp.localPort }, g711Packet(0, i, 0x5eed, payload));
+    c.browser.send(pt, i, i * 160, payload);
+    phoneSends(c, g711Packet(pt, i, 0x5eed, payload));
+    c.sent.byBrowser++;
     await sleep(20);
   }
-  await sleep(100);
+  await settled(c);
+}
+
+function phoneSends(c: Call, packet: RtpPacket): void {
+  c.phone.send({ address: LOOPBACK, port: c.rtp.localPort }, packet);
+  c.sent.byPhone++;
+}
+
+/**
+ * Resolves once every packet the peers sent has reached its leg (and so the bridge, which relays or drops it at
+ * once), and every packet the legs sent has reached its peer: nothing is in flight any more.
+ */
+async function settled(c: Call): Promise<void> {
+  const counts = () => {
+    const s = c.bridge.stats();
+    return {
+      toLegs: [s.webrtc.packetsIn, s.sip.packetsIn], sentToLegs: [c.sent.byBrowser, c.sent.byPhone],
+      toPeers: [c.browser.received.length, c.phone.received.length], sentToPeers: [s.webrtc.packetsOut, s.sip.packetsOut],
+    };
+  };
+  await eventually(() => {
+    const n = counts();
+    return String(n.toLegs) === String(n.sentToLegs) && String(n.toPeers) === String(n.sentToPeers);
+  }, WAIT_MS, () => `the packets in flight to arrive (${JSON.stringify(counts())})`);
 }
 
 const audio = (rs: ReceivedRtp[], pt = 0) => rs.filter((r) => r.packet.payloadType === pt);
@@ -131,7 +153,7 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
       assert.equal(s.sip.packetsLost, 0);
       // A phone's oversized packet is dropped on the way to the browser, quietly, and the stream goes on.
       const before = c.browser.received.length;
-      c.phone.send({ address: LOOPBACK, port: c.rtp.localPort }, g711Packet(0, 100, 0x5eed, Buffer.alloc(1500, 0x55)));
+      phoneSends(c, g711Packet(0, 100, 0x5eed, Buffer.alloc(1500, 0x55)));
       await talk(c, 10, 101);
       const after = c.browser.received.slice(before);
       assert.ok(after.every((r) => r.payload.length === 160), 'the 1500-byte packet did not reach the browser');
@@ -178,21 +200,19 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
     try {
       const detected: string[] = [];
       c.bridge.onDtmf((e) => detected.push(`${e.digit}:${e.durationMs}`));
-      const to = { address: LOOPBACK, port: c.rtp.localPort };
       const durations = [160, 320, 480, 640, 800, 800, 800];
       for (const [i, duration] of durations.entries()) {
-        c.phone.send(to, {
+        phoneSends(c, {
           header: { marker: i === 0, payloadType: 101, sequenceNumber: 500 + i, timestamp: 8000, ssrc: 0x5eed, csrcs: [] },
           payload: encodeTelephoneEvent({ event: 9, end: i >= 4, volume: 10, duration }),
           paddingSize: 0,
         });
         await sleep(20);
       }
-      await until('the DTMF report', () => detected.length > 0);
-      await sleep(100);
+      await settled(c);
       assert.deepEqual(detected, ['9:100']);
       // The browser negotiated telephone-event/8000 as 126 (Chrome's number), not 110 (/48000).
-      await until('events at the browser', () => c.browser.received.filter((r) => r.packet.payloadType === 126).length >= 6);
+      assert.ok(c.browser.received.filter((r) => r.packet.payloadType === 126).length >= 6, 'events at the browser');
       assert.equal(c.browser.received.filter((r) => r.packet.payloadType === 110).length, 0);
     } finally {
       await hangup(c);
@@ -254,12 +274,7 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
     const { media } = sip.createAnswer(phoneSdp(phone.port, 1, 'sendrecv', 'PCMA'));
     const bridge = new MediaBridge({ webrtc: leg, rtp, sip: media });
     try {
-      for (let i = 0; i < 50; i++) {
-        browser.send(8, i, i * 160, Buffer.alloc(160, 0xd5));
-        phone.send({ address: LOOPBACK, port: rtp.localPort }, g711Packet(8, i, 0x77, Buffer.alloc(160, 0xd5)));
-        await sleep(20);
-      }
-      await sleep(100);
+      await talk({ browser, phone, leg, rtp, sip, bridge, sent: { byBrowser: 0, byPhone: 0 } }, 50, 0, 8);
       assert.ok(audio(phone.received, 8).length >= 45, `phone got ${audio(phone.received, 8).length}/50`);
       assert.ok(audio(browser.received, 8).length >= 45, `browser got ${audio(browser.received, 8).length}/50`);
     } finally {
@@ -326,29 +341,25 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
     leg.onStateChange((s, info) => states.push(info ? `${s}: ${info}` : s));
     await leg.setRemoteOffer(await silent.createOffer()); // the answer never reaches the browser
     const port = leg.localPort!;
-    await until('the ICE failure', () => leg.state === 'failed');
+    await eventually(() => leg.state === 'failed', WAIT_MS, 'the ICE failure');
     assert.deepEqual(states, ['connecting', `failed: ${FAILED_BY_ICE}`]);
     await leg.close();
     await silent.close();
     assert.equal(states.at(-1), 'closed');
     // The port can be bound again: the engine closed its socket (libdatachannel does so in its own thread, just
     // after close() returns).
-    let free = false;
-    for (let attempt = 0; attempt < 100 && !free; attempt++) {
-      if (attempt > 0) await sleep(20);
-      free = await canBind(port);
-    }
-    assert.ok(free, `port ${port} is free again`);
+    await eventually(() => canBind(port), 2_000, `port ${port} to be free again`);
   });
 
   it('skips a port pair another process holds and connects on the next', async () => {
-    const tiny = new PortPairAllocator('WebRTC ports', 42900, 42903);
-    const holders = await Promise.all([42900, 42901].map((port) => bindUdp(LOOPBACK, port)));
+    const first = await freeUdpRange(4);
+    const tiny = new PortPairAllocator('WebRTC ports', first, first + 3);
+    const holders = await Promise.all([first, first + 1].map((port) => bindUdp(LOOPBACK, port)));
     const browser = new BrowserPeer();
     const leg = (await makeEngine({ localAddress: LOOPBACK, ports: tiny })).createLeg({ codecs: ['PCMU'] });
     try {
       await browser.setAnswer(await leg.setRemoteOffer(await browser.createOffer()));
-      assert.ok(leg.localPort === 42902 || leg.localPort === 42903, `port ${leg.localPort} from the second pair`);
+      assert.ok(leg.localPort === first + 2 || leg.localPort === first + 3, `port ${leg.localPort} from the second pair`);
       assert.equal(tiny.inUse, 1);
       await browser.connected();
       await legConnected(leg);
@@ -378,8 +389,8 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
   });
 
   it('leaves no socket open and no port allocated after the calls', async () => {
-    await sleep(50);
-    assert.equal(openUdpSockets(), udpBefore);
+    // libdatachannel closes its sockets in its own thread, just after close() returns.
+    await eventually(() => openUdpSockets() === udpBefore, 2_000, () => `${openUdpSockets()} open UDP sockets to be back to ${udpBefore}`);
   });
 });
 
@@ -398,7 +409,7 @@ describe('media relay (libdatachannel): a browser that vanishes without closing 
       await browser.close();
       await sleep(5_000);
       assert.equal(leg.state, 'connected', 'a short silence is not a failure');
-      await until('consent to expire', () => leg.state === 'failed', 45_000);
+      await eventually(() => leg.state === 'failed', 45_000, 'consent to expire');
       assert.deepEqual(states, [`failed: ${FAILED_BY_DTLS}`]);
     } finally {
       await leg.close();

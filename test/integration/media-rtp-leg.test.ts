@@ -4,35 +4,18 @@
  * suspension on hold, skipping a taken port pair, and closing that frees both ports.
  */
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { g711Packet, LOOPBACK, UdpRtpPeer } from '../../bench/media-peers.ts';
 import { MediaStateError, PortPairAllocator, RtpLeg, type RtpPacket } from '../../src/media/index.ts';
+import { bindUdp, closeSocket } from '../../src/media/udp.ts';
+import { eventually } from '../support/eventually.ts';
+import { freeUdpRange } from '../support/ports.ts';
 
 const ports = new PortPairAllocator('RTP ports', 44000, 44999);
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-async function until(what: string, check: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-function bindUdp(port: number): Promise<Socket> {
-  const s = createSocket('udp4');
-  return new Promise((resolve, reject) => {
-    s.once('error', (err) => {
-      s.close();
-      reject(err);
-    });
-    s.bind(port, LOOPBACK, () => resolve(s));
-  });
-}
-
-const closeSocket = (s: Socket) => new Promise<void>((r) => s.close(() => r()));
+const WAIT_MS = 3_000;
 const target = (peer: UdpRtpPeer) => ({ address: LOOPBACK, port: peer.port, rtcpAddress: LOOPBACK, rtcpPort: peer.port + 1 });
 
 describe('RtpLeg', () => {
@@ -43,8 +26,8 @@ describe('RtpLeg', () => {
     try {
       assert.equal(leg.localPort % 2, 0);
       assert.ok(leg.localPort >= 44000 && leg.localPort <= 44998);
-      await assert.rejects(bindUdp(leg.localPort), /EADDRINUSE/);
-      await assert.rejects(bindUdp(leg.localPort + 1), /EADDRINUSE/);
+      await assert.rejects(bindUdp(LOOPBACK, leg.localPort), /EADDRINUSE/);
+      await assert.rejects(bindUdp(LOOPBACK, leg.localPort + 1), /EADDRINUSE/);
     } finally {
       await leg.close();
     }
@@ -62,9 +45,11 @@ describe('RtpLeg', () => {
       assert.equal(leg.send(g711Packet(0, 3, 9)), true);
       leg.setRemote(undefined); // c=0.0.0.0
       assert.equal(leg.send(g711Packet(0, 4, 9)), false);
-      await until('the one packet sent', () => peer.received.length === 1);
-      await sleep(50);
-      assert.deepEqual(peer.received.map((r) => r.packet.sequenceNumber), [3]);
+      // A last packet sent again, to the same peer from the same socket, arrives after anything sent before it.
+      leg.setRemote(target(peer));
+      assert.equal(leg.send(g711Packet(0, 5, 9)), true);
+      await eventually(() => peer.received.some((r) => r.packet.sequenceNumber === 5), WAIT_MS, 'the last packet');
+      assert.deepEqual(peer.received.map((r) => r.packet.sequenceNumber), [3, 5]);
     } finally {
       await leg.close();
       await peer.close();
@@ -81,23 +66,23 @@ describe('RtpLeg', () => {
       leg.setRemote(target(sdpPeer));
       leg.setDirection('sendrecv');
       leg.send(g711Packet(0, 1, 9));
-      await until('the packet at the SDP address', () => sdpPeer.received.length === 1);
+      await eventually(() => sdpPeer.received.length === 1, WAIT_MS, 'the packet at the SDP address');
       natPeer.send({ address: LOOPBACK, port: leg.localPort }, g711Packet(0, 100, 0xabc));
-      await until('the packet from the NAT address', () => got.length === 1);
+      await eventually(() => got.length === 1, WAIT_MS, 'the packet from the NAT address');
       leg.send(g711Packet(0, 2, 9));
-      await until('the packet at the NAT address', () => natPeer.received.length === 1);
+      await eventually(() => natPeer.received.length === 1, WAIT_MS, 'the packet at the NAT address');
       assert.equal(sdpPeer.received.length, 1);
       assert.equal(leg.stats().remote, `${LOOPBACK}:${natPeer.port}`);
       assert.equal(got[0]!.header.ssrc, 0xabc);
       // A re-INVITE repeating the address (hold, session refresh) keeps the latched one…
       leg.setRemote(target(sdpPeer));
       leg.send(g711Packet(0, 3, 9));
-      await until('the packet still at the NAT address', () => natPeer.received.length === 2);
+      await eventually(() => natPeer.received.length === 2, WAIT_MS, 'the packet still at the NAT address');
       // …one with a new address replaces it.
       const movedPeer = await UdpRtpPeer.open();
       leg.setRemote(target(movedPeer));
       leg.send(g711Packet(0, 4, 9));
-      await until('the packet at the new SDP address', () => movedPeer.received.length === 1);
+      await eventually(() => movedPeer.received.length === 1, WAIT_MS, 'the packet at the new SDP address');
       await movedPeer.close();
       assert.equal(sdpPeer.received.length, 1);
     } finally {
@@ -109,7 +94,7 @@ describe('RtpLeg', () => {
 
   it('counts RTCP on either port without passing it on as RTP, and reads the loss the peer reports', async () => {
     const leg = await RtpLeg.open({ localAddress: LOOPBACK, ports });
-    const peer = await bindUdp(0);
+    const peer = await bindUdp(LOOPBACK, 0);
     const got: RtpPacket[] = [];
     leg.onRtp((p) => got.push(p));
     try {
@@ -119,8 +104,10 @@ describe('RtpLeg', () => {
       peer.send(rr, leg.localPort + 1, LOOPBACK); // on the RTCP port
       peer.send(hex('80 c9 00'), leg.localPort + 1, LOOPBACK); // broken: ignored
       peer.send(hex('0102'), leg.localPort, LOOPBACK); // not RTP: ignored
-      await until('both reports', () => leg.stats().rtcpIn === 2);
-      await sleep(50);
+      // One more report on each port: once both are counted, every datagram sent before them was handled.
+      peer.send(rr, leg.localPort, LOOPBACK);
+      peer.send(rr, leg.localPort + 1, LOOPBACK);
+      await eventually(() => leg.stats().rtcpIn === 4, WAIT_MS, 'the reports on both ports');
       assert.equal(got.length, 0);
       assert.equal(leg.stats().packetsIn, 0);
       assert.equal(leg.stats().remoteFractionLost, 0.25);
@@ -135,7 +122,7 @@ describe('RtpLeg', () => {
     const leg = await RtpLeg.open({ localAddress: LOOPBACK, ports });
     try {
       for (const seq of [1, 2, 3, 6, 7]) peer.send({ address: LOOPBACK, port: leg.localPort }, g711Packet(0, seq, 5));
-      await until('five packets', () => leg.stats().packetsIn === 5);
+      await eventually(() => leg.stats().packetsIn === 5, WAIT_MS, 'five packets');
       assert.deepEqual(leg.stats(), {
         packetsIn: 5, bytesIn: 5 * 172, packetsOut: 0, bytesOut: 0, rtcpIn: 0, packetsLost: 2, remote: `${LOOPBACK}:${peer.port}`,
       });
@@ -155,12 +142,12 @@ describe('RtpLeg', () => {
       assert.equal(fired, 0, 'not watched before a sendrecv offer/answer (a ringing call)');
       leg.setDirection('sendrecv');
       const started = Date.now();
-      await until('inactivity', () => fired === 1);
+      await eventually(() => fired === 1, WAIT_MS, 'inactivity');
       assert.ok(Date.now() - started >= 190, 'not before inactivityMs');
       await sleep(400);
       assert.equal(fired, 1, 'once per silence');
       peer.send({ address: LOOPBACK, port: leg.localPort }, g711Packet(0, 1, 5));
-      await until('inactivity again', () => fired === 2);
+      await eventually(() => fired === 2, WAIT_MS, 'inactivity again');
     } finally {
       await leg.close();
       await peer.close();
@@ -181,21 +168,27 @@ describe('RtpLeg', () => {
       leg.setDirection('sendrecv');
       await sleep(100);
       assert.equal(fired, 0, 'the hold did not count');
-      await until('inactivity after unhold', () => fired === 1);
+      await eventually(() => fired === 1, WAIT_MS, 'inactivity after unhold');
     } finally {
       await leg.close();
     }
   });
 
   it('skips a port pair another process holds', async () => {
-    const small = new PortPairAllocator('RTP ports', 44900, 44905);
-    const squatter = await bindUdp(44901).catch(() => undefined);
-    const leg = await RtpLeg.open({ localAddress: LOOPBACK, ports: small });
+    const first = await freeUdpRange(4);
+    const small = new PortPairAllocator('RTP ports', first, first + 3);
+    // The RTCP port of the first pair: the leg must also let go of the RTP port it bound before it failed.
+    const squatter = await bindUdp(LOOPBACK, first + 1);
     try {
-      if (squatter) assert.notEqual(leg.localPort, 44900);
+      const leg = await RtpLeg.open({ localAddress: LOOPBACK, ports: small });
+      try {
+        assert.equal(leg.localPort, first + 2, 'the second pair');
+        await closeSocket(await bindUdp(LOOPBACK, first));
+      } finally {
+        await leg.close();
+      }
     } finally {
-      await leg.close();
-      if (squatter) await closeSocket(squatter);
+      await closeSocket(squatter);
     }
     assert.equal(small.inUse, 0);
   });
@@ -206,7 +199,7 @@ describe('RtpLeg', () => {
     await leg.close();
     await leg.close();
     assert.throws(() => leg.send(g711Packet(0, 1, 1)), MediaStateError);
-    const again = [await bindUdp(port), await bindUdp(port + 1)];
+    const again = [await bindUdp(LOOPBACK, port), await bindUdp(LOOPBACK, port + 1)];
     await Promise.all(again.map(closeSocket));
   });
 });

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { eventually } from '../support/eventually.ts';
 import { freePort } from '../support/ports.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/callhook.js', import.meta.url));
@@ -99,13 +100,11 @@ describe('callhook start (the server process)', () => {
     });
     // Ready when OPTIONS is answered and the start is logged as complete (from then on a stop signal is handled);
     // bounded: 20 s for tsx to compile and the server to bind.
-    const deadline = Date.now() + 20_000;
     let answered = false;
-    while (Date.now() < deadline) {
+    await eventually(async () => {
       answered ||= (await udpExchange(sipPort, [options(sipPort, 'UDP', 'ready' + Date.now())], 250)) !== undefined;
-      if (answered && server.output().includes('"msg":"callhook started"')) return;
-    }
-    throw new Error(`server did not answer OPTIONS and log its start within 20 s:\n${server.output()}`);
+      return answered && server.output().includes('"msg":"callhook started"');
+    }, 20_000, () => `the server to answer OPTIONS and log its start:\n${server.output()}`);
   });
   after(async () => {
     server?.child.kill('SIGKILL');
@@ -199,10 +198,8 @@ describe('callhook start where libdatachannel cannot load', () => {
   it('with webrtcEngine werift: starts and serves', async () => {
     const { p, sipPort, dataDir } = await start({ CALLHOOK_WEBRTC_ENGINE: 'werift' });
     try {
-      const deadline = Date.now() + 20_000;
-      let answer: string | undefined;
-      while (answer === undefined && Date.now() < deadline) answer = await udpExchange(sipPort, [options(sipPort, 'UDP', `nolib${Date.now()}`)], 250);
-      assert.match(answer ?? '', /^SIP\/2\.0 200 OK/, p.output());
+      const answer = await eventually(() => udpExchange(sipPort, [options(sipPort, 'UDP', `nolib${Date.now()}`)], 250), 20_000, () => `an answer to OPTIONS:\n${p.output()}`);
+      assert.match(answer, /^SIP\/2\.0 200 OK/, p.output());
     } finally {
       p.child.kill('SIGKILL');
       await rm(dataDir, { recursive: true, force: true });

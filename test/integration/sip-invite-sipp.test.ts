@@ -12,6 +12,7 @@ import { parseUri } from '../../src/sip/message/uri.ts';
 import {
   Invitation, Inviter, SessionState, TransferStatus, UserAgent, type ContactBinding, type SipAccount,
 } from '../../src/sip/ua/index.ts';
+import { eventually } from '../support/eventually.ts';
 import { freePort } from '../support/ports.ts';
 import { SessionEvents, testSdp } from '../support/session-events.ts';
 import { parseMessageTrace, runSipp, scenarioFile, type SippProcess, type SippResult, type SippTransport } from '../support/sipp.ts';
@@ -101,11 +102,7 @@ describe('outgoing INVITE sessions against a sipp callee', () => {
     await events.waitFor('established');
     await inviter.sendDtmf('1');
     // The fork's ACK and BYE go to the same sipp; wait for its BYE before hanging up ours.
-    const deadline = Date.now() + 5000;
-    while (!parseMessageTrace(sipp.messages()).some((m) => m.direction === 'received' && m.firstLine.startsWith('BYE'))) {
-      assert.ok(Date.now() < deadline, 'no BYE for the second fork');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await eventually(() => parseMessageTrace(sipp.messages()).some((m) => m.direction === 'received' && m.firstLine.startsWith('BYE')), 5000, 'the BYE for the second fork');
     await inviter.bye();
     assertSippOk(await sipp.done);
     assert.deepEqual(events.summary(), ['established', 'terminated local-bye'], 'the fork is not reported');

@@ -12,6 +12,7 @@ import {
   Registerer, RegistrationState, UserAgent, readMessage, sendMessage,
   type IncomingRequest, type RegistrationEvent, type SipAccount, type SipTransportName,
 } from '../../src/sip/ua/index.ts';
+import { eventually } from '../support/eventually.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 import { freePort } from '../support/ports.ts';
 
@@ -96,8 +97,7 @@ for (const transport of ['UDP', 'TCP'] as const satisfies readonly SipTransportN
       assert.equal(first.expires, 2);
       const firstBinding = (await kamailio.waitForLocations((b) => b.some((x) => x.aor === 'bob'), 5000)).find((x) => x.aor === 'bob')!;
       // refreshDelayMs(2) = 1 s; wait for the refresh to be observed by us and by Kamailio (CSeq grows).
-      const deadline = Date.now() + 5000;
-      while (!events.some((e) => e.refresh) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+      await eventually(() => events.some((e) => e.refresh), 5000, 'the refresh');
       assert.ok(events.some((e) => e.state === RegistrationState.Registered && e.refresh === true), 'a refresh was reported');
       const refreshed = (await kamailio.locations()).find((x) => x.aor === 'bob');
       assert.ok(refreshed && refreshed.cseq > firstBinding.cseq, 'Kamailio saw a later REGISTER of the same Call-ID');

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../src/log.ts';
 import { TransportError } from '../../src/sip/errors.ts';
 import { createResponse, newTag } from '../../src/sip/message/builders.ts';
@@ -17,6 +16,7 @@ import { parseUri } from '../../src/sip/message/uri.ts';
 import { TcpTransport } from '../../src/sip/transport/tcp.ts';
 import { TransportLayer, type ListenSpec } from '../../src/sip/transport/transport-layer.ts';
 import type { Received, Transport } from '../../src/sip/transport/transport.ts';
+import { eventually } from '../support/eventually.ts';
 import { runSipp, scenarioFile } from '../support/sipp.ts';
 
 const logger = createLogger('silent');
@@ -86,27 +86,13 @@ function udpOf(l: TransportLayer): Transport {
 async function rawUdp(): Promise<{ socket: UdpSocket; port: number; received: Buffer[]; next(timeoutMs?: number): Promise<Buffer> }> {
   const socket = createSocket('udp4');
   const received: Buffer[] = [];
-  let wake: (() => void) | undefined;
-  socket.on('message', (m) => {
-    received.push(m);
-    wake?.();
-  });
+  socket.on('message', (m) => received.push(m));
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   return {
     socket,
     port: socket.address().port,
     received,
-    async next(timeoutMs = WAIT_MS) {
-      const deadline = Date.now() + timeoutMs;
-      while (received.length === 0) {
-        if (Date.now() > deadline) throw new Error('no datagram arrived');
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 50);
-        });
-      }
-      return received.shift()!;
-    },
+    next: (timeoutMs = WAIT_MS) => eventually(() => received.shift(), timeoutMs, 'a datagram'),
   };
 }
 
@@ -126,14 +112,6 @@ async function rawTcp(port: number): Promise<{ socket: Socket; text(): string; c
     socket.once('error', reject);
   });
   return { socket, text: () => data, closed };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 /** A request as a peer would write it, with a Via of our choosing. */
@@ -263,7 +241,9 @@ describe('SIP transport layer on loopback', () => {
         await inboxB.next(callIdIs('after-garbage@test'));
         assert.equal(inboxB.all.length, before + 1, 'only the good request was delivered');
         assert.equal((parseMessage(await peer.next()) as SipResponse).status, 200, 'the ACK got nothing, the good request its 200');
-        await sleep(100);
+        // One more round trip: whatever the ACK might still have caused would arrive before this 200.
+        await sendRaw(peer.socket, rawRequest(`SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKlast`, 'last@test'), port);
+        assert.equal((parseMessage(await peer.next()) as SipResponse).status, 200);
         assert.equal(peer.received.length, 0);
       } finally {
         peer.socket.close();
@@ -326,7 +306,7 @@ describe('SIP transport layer on loopback', () => {
           a.addVia(req, udpOf(a));
           await udpOf(a).send(req, udpOf(c).local);
         }
-        await until('both requests delivered', () => calls === 2);
+        await eventually(() => calls === 2, WAIT_MS, 'both requests delivered');
       } finally {
         await c.close();
       }
@@ -364,15 +344,15 @@ describe('SIP transport layer on loopback', () => {
       const peer = await rawTcp(tcpOf(b).local.port);
       try {
         const via = (n: string): string => `SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK${n}`;
-        peer.socket.write(rawRequest(via('m1'), 'm1@test') + rawRequest(via('m2'), 'm2@test'));
         const third = rawRequest(via('m3'), 'm3@test');
-        peer.socket.write(third.slice(0, 40));
-        await sleep(50);
+        peer.socket.write(rawRequest(via('m1'), 'm1@test') + rawRequest(via('m2'), 'm2@test') + third.slice(0, 40));
+        // m2 delivered: the chunk ending in m3's first 40 bytes has been read, so the rest comes in another one.
+        await eventually(() => inboxB.all.some((r) => r.message.headers.get('Call-ID') === 'm2@test'), WAIT_MS, 'm2');
         peer.socket.write(third.slice(40));
         for (const id of ['m1@test', 'm2@test', 'm3@test']) {
-          await until(id, () => inboxB.all.some((r) => r.message.headers.get('Call-ID') === id));
+          await eventually(() => inboxB.all.some((r) => r.message.headers.get('Call-ID') === id), WAIT_MS, id);
         }
-        await until('three 200s on the same connection', () => (peer.text().match(/SIP\/2\.0 200 OK/g) ?? []).length === 3);
+        await eventually(() => (peer.text().match(/SIP\/2\.0 200 OK/g) ?? []).length === 3, WAIT_MS, 'three 200s on the same connection');
       } finally {
         peer.socket.destroy();
       }
@@ -382,10 +362,10 @@ describe('SIP transport layer on loopback', () => {
       const peer = await rawTcp(tcpOf(b).local.port);
       try {
         peer.socket.write('\r\n\r\n');
-        await until('the pong', () => peer.text() === '\r\n');
+        await eventually(() => peer.text() === '\r\n', WAIT_MS, 'the pong');
         peer.socket.write(`\r\n\r\n${rawRequest('SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKpinged', 'pinged@test')}`);
         await inboxB.next(callIdIs('pinged@test'));
-        await until('a second pong, then the 200', () => /^\r\n\r\nSIP\/2\.0 200 OK/.test(peer.text()));
+        await eventually(() => /^\r\n\r\nSIP\/2\.0 200 OK/.test(peer.text()), WAIT_MS, 'a second pong, then the 200');
       } finally {
         peer.socket.destroy();
       }
@@ -403,9 +383,9 @@ describe('SIP transport layer on loopback', () => {
         peers.push(third);
         let thirdClosed = false;
         void third.closed.then(() => (thirdClosed = true));
-        await until('the third connection to be closed', () => thirdClosed);
+        await eventually(() => thirdClosed, WAIT_MS, 'the third connection to be closed');
         for (const [i, p] of peers.slice(0, 2).entries()) p.socket.write(rawRequest(`SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKcap${i}`, `cap${i}@test`));
-        await until('both requests', () => received.length === 2);
+        await eventually(() => received.length === 2, WAIT_MS, 'both requests');
         assert.equal(peers[0]!.socket.destroyed || peers[1]!.socket.destroyed, false);
       } finally {
         for (const p of peers) p.socket.destroy();
@@ -465,10 +445,10 @@ describe('SIP transport layer on loopback', () => {
         // The other connection: a bad CSeq gets its 400, the connection stays, the next request is served.
         const bad = rawRequest('SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKbad2', 'bad-tcp@test').replace('CSeq: 1 OPTIONS', 'CSeq: 1');
         good.socket.write(bad);
-        await until('a 400 on the good connection', () => /^SIP\/2\.0 400 /m.test(good.text()));
+        await eventually(() => /^SIP\/2\.0 400 /m.test(good.text()), WAIT_MS, 'a 400 on the good connection');
         good.socket.write(rawRequest('SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKfine', 'fine@test'));
         await inboxB.next(callIdIs('fine@test'));
-        await until('the 200 on the good connection', () => /SIP\/2\.0 200 OK/.test(good.text()));
+        await eventually(() => /SIP\/2\.0 200 OK/.test(good.text()), WAIT_MS, 'the 200 on the good connection');
         assert.equal(inboxB.all.some((r) => r.message.headers.get('Call-ID') === 'nolen@test'), false);
       } finally {
         good.socket.destroy();
@@ -511,13 +491,13 @@ describe('SIP transport layer on loopback', () => {
       try {
         peer.socket.write(rawRequest(`SIP/2.0/TCP 127.0.0.1:${listenPort};branch=z9hG4bKgone`, 'gone@test'));
         const received = await inboxB.next(callIdIs('gone@test'));
-        await until('the automatic 200 on the original connection', () => /200 OK/.test(peer.text()));
+        await eventually(() => /200 OK/.test(peer.text()), WAIT_MS, 'the automatic 200 on the original connection');
         const open = tcpOf(b).connectionCount;
         peer.socket.destroy();
-        await until('B saw the close', () => tcpOf(b).connectionCount === open - 1);
+        await eventually(() => tcpOf(b).connectionCount === open - 1, WAIT_MS, 'B saw the close');
         const late = createResponse(received.message as SipRequest, 486);
         await received.transport.send(late, b.responseDestination(received));
-        await until('the 486 at the sent-by port', () => got.join('').includes('SIP/2.0 486 Busy Here'));
+        await eventually(() => got.join('').includes('SIP/2.0 486 Busy Here'), WAIT_MS, 'the 486 at the sent-by port');
       } finally {
         peer.socket.destroy();
         for (const s of accepted) s.destroy();

@@ -12,13 +12,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ProcessGroup } from './child-process.ts';
+import { eventually } from './eventually.ts';
 import { LOOPBACK, freePort, waitUntilBound } from './ports.ts';
 
 const START_ATTEMPTS = 3;
 const STOP_GRACE_MS = 3_000;
 const COMMAND_TIMEOUT_MS = 5_000;
+/** Each registration check is a control command: at most every 50 ms. */
+const CONTROL_POLL_MS = 50;
 
 export interface BaresipOptions {
   /** The account: sip:<user>@<domain>, digest user <user>, password. */
@@ -262,13 +264,15 @@ class BaresipProcess implements BaresipInstance {
   }
 
   async waitRegistered(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const info = await this.command('reginfo');
-      // "> sip:carol@callhook.test   OK  callhook-test-kamailio Expires 60s" (with colour codes around OK).
-      if (/\bOK\b/.test(info.data.replace(/\u001b\[[0-9;]*m/g, ''))) return;
-      if (Date.now() > deadline) throw this.failure('BARESIP_WAIT_TIMEOUT', `not registered within ${timeoutMs} ms: ${info.data}`);
-      await sleep(50);
+    let reginfo = '';
+    try {
+      await eventually(async () => {
+        reginfo = (await this.command('reginfo')).data;
+        // "> sip:carol@callhook.test   OK  callhook-test-kamailio Expires 60s" (with colour codes around OK).
+        return /\bOK\b/.test(reginfo.replace(/\u001b\[[0-9;]*m/g, ''));
+      }, timeoutMs, () => `the registration: ${reginfo}`, { maxPollMs: CONTROL_POLL_MS });
+    } catch (err) {
+      throw err instanceof BaresipError ? err : this.failure('BARESIP_WAIT_TIMEOUT', (err as Error).message);
     }
   }
 

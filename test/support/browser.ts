@@ -21,9 +21,9 @@ import { readFile } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Browser, type Page, type WebSocket as PageWebSocket, chromium } from 'playwright-core';
+import { eventually } from './eventually.ts';
 import { LOOPBACK } from './ports.ts';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -48,7 +48,8 @@ export const CHROMIUM_ARGS: readonly string[] = [
 
 const LAUNCH_TIMEOUT_MS = 30_000;
 const PAGE_TIMEOUT_MS = 15_000;
-const POLL_MS = 50;
+/** Each check reads the page: at most every 50 ms. */
+const PAGE_POLL_MS = 50;
 const CONSOLE_LIMIT = 500;
 
 const PAGE_DIR = new URL('./sdk-page/', import.meta.url);
@@ -185,21 +186,15 @@ export class SdkSession {
   }
 
   /** Resolves with the first event of `status`; throws after `timeoutMs` with everything seen so far. */
-  async waitForStatus(status: string, timeoutMs: number): Promise<SdkEvent> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const events = await this.events();
-      const found = events.find((e) => e.status === status);
-      if (found !== undefined) return found;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `SDK session did not reach ${status} within ${timeoutMs} ms\n` +
-            `statuses: ${JSON.stringify(events)}\nframes: ${JSON.stringify(this.frames)}\n` +
-            `console:\n${this.page.consoleLines().slice(-20).join('\n')}`,
-        );
-      }
-      await sleep(POLL_MS);
-    }
+  waitForStatus(status: string, timeoutMs: number): Promise<SdkEvent> {
+    let events: SdkEvent[] = [];
+    return eventually(async () => {
+      events = await this.events();
+      return events.find((e) => e.status === status);
+    }, timeoutMs, () =>
+      `SDK session to reach ${status}\n` +
+      `statuses: ${JSON.stringify(events)}\nframes: ${JSON.stringify(this.frames)}\n` +
+      `console:\n${this.page.consoleLines().slice(-20).join('\n')}`, { maxPollMs: PAGE_POLL_MS });
   }
 }
 
@@ -341,15 +336,11 @@ export class SdkPage {
 
   /** Polls the call's SDK statuses until `status` appears; throws after `timeoutMs` with what was seen. */
   async waitForCallStatus(callId: string, status: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const statuses = await this.callStatuses(callId);
-      if (statuses.includes(status)) return;
-      if (Date.now() > deadline) {
-        throw new Error(`call ${callId} did not reach ${status} within ${timeoutMs} ms (statuses: ${statuses.join(', ') || 'none'})\nconsole:\n${this.console.slice(-20).join('\n')}`);
-      }
-      await sleep(POLL_MS);
-    }
+    let statuses: string[] = [];
+    await eventually(async () => {
+      statuses = await this.callStatuses(callId);
+      return statuses.includes(status);
+    }, timeoutMs, () => `call ${callId} to reach ${status} (statuses: ${statuses.join(', ') || 'none'})\nconsole:\n${this.console.slice(-20).join('\n')}`, { maxPollMs: PAGE_POLL_MS });
   }
 
   close(): Promise<void> {

@@ -8,10 +8,10 @@ import { createSocket } from 'node:dgram';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ProcessGroup } from './child-process.ts';
+import { eventually } from './eventually.ts';
 import { LOOPBACK, freePort } from './ports.ts';
 
 const execFileAsync = promisify(execFile);
@@ -25,6 +25,8 @@ const DB_TABLE_VERSIONS = { version: 1, subscriber: 7 } as const;
 const START_ATTEMPTS = 3; // a freed port can be taken again before Kamailio binds it
 const STOP_GRACE_MS = 5_000;
 const RPC_TIMEOUT_MS = 5_000;
+/** Each ul.dump runs kamcmd: at most every 50 ms. */
+const RPC_POLL_MS = 50;
 
 export interface KamailioUser {
   username: string;
@@ -237,17 +239,16 @@ class KamailioProcess implements KamailioInstance {
 
   /** Ready once Kamailio answers an OPTIONS to itself with 200 (the cfg's liveness route). */
   async waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     const probe = createSocket('udp4');
     await new Promise<void>((resolve) => probe.bind(0, LOOPBACK, resolve));
+    let n = 0;
     try {
-      for (let n = 1; ; n++) {
+      await eventually(() => {
         if (this.group.status !== undefined) throw this.failure('KAMAILIO_START', `Kamailio ${this.group.status} at start`);
-        if (Date.now() > deadline) {
-          throw this.failure('KAMAILIO_START', `Kamailio did not answer OPTIONS within ${timeoutMs} ms`);
-        }
-        if (await this.options(probe, n)) return;
-      }
+        return this.options(probe, ++n);
+      }, timeoutMs, 'Kamailio to answer OPTIONS');
+    } catch (err) {
+      throw err instanceof KamailioError ? err : this.failure('KAMAILIO_START', (err as Error).message, err);
     } finally {
       probe.close();
     }
@@ -319,17 +320,14 @@ class KamailioProcess implements KamailioInstance {
     predicate: (bindings: LocationBinding[]) => boolean,
     timeoutMs: number,
   ): Promise<LocationBinding[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const bindings = await this.locations();
-      if (predicate(bindings)) return bindings;
-      if (Date.now() > deadline) {
-        throw new KamailioError(
-          'KAMAILIO_WAIT_TIMEOUT',
-          `bindings did not reach the expected state within ${timeoutMs} ms; last seen: ${JSON.stringify(bindings)}`,
-        );
-      }
-      await sleep(50);
+    let bindings: LocationBinding[] = [];
+    try {
+      return await eventually(async () => {
+        bindings = await this.locations();
+        return predicate(bindings) && bindings;
+      }, timeoutMs, () => `the bindings to reach the expected state; last seen: ${JSON.stringify(bindings)}`, { maxPollMs: RPC_POLL_MS });
+    } catch (err) {
+      throw err instanceof KamailioError ? err : new KamailioError('KAMAILIO_WAIT_TIMEOUT', (err as Error).message, { cause: err });
     }
   }
 

@@ -7,7 +7,7 @@ import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from './eventually.ts';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -38,6 +38,27 @@ export async function freePort(proto: PortProtocol = 'both'): Promise<number> {
   throw new Error(`no port free for both UDP and TCP on ${LOOPBACK} after ${BOTH_ATTEMPTS} attempts`);
 }
 
+/** Candidates `freeUdpRange` tries before giving up. */
+const RANGE_ATTEMPTS = 50;
+
+/**
+ * The first of `count` consecutive UDP ports on 127.0.0.1, the first one even, all found free (and released
+ * again): a port range for a PortPairAllocator whose every port a test means to control, e.g. to hold one pair
+ * itself and see the next one taken.
+ */
+export async function freeUdpRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < RANGE_ATTEMPTS; attempt++) {
+    const probe = await bindUdp(0);
+    await probe.close();
+    const first = probe.port - (probe.port % 2);
+    if (first + count - 1 > 65535) continue;
+    const bound = await Promise.all(Array.from({ length: count }, (_, i) => bindUdp(first + i).catch(() => undefined)));
+    await Promise.all(bound.map((b) => b?.close()));
+    if (bound.every((b) => b !== undefined)) return first;
+  }
+  throw new Error(`no ${count} consecutive UDP ports free on ${LOOPBACK} after ${RANGE_ATTEMPTS} attempts`);
+}
+
 /**
  * Waits until some process has bound `port` on 127.0.0.1 (a listening TCP socket, or a UDP socket), reading
  * /proc/net rather than probing, so the wait never takes the port from the process being waited for. Linux only,
@@ -48,14 +69,10 @@ export async function waitUntilBound(
   port: number,
   opts: { timeoutMs: number; stillRunning?: () => boolean },
 ): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
-  while (!(await isBound(proto, port))) {
+  await eventually(async () => {
     if (opts.stillRunning && !opts.stillRunning()) throw new Error(`process exited before binding ${proto} ${port}`);
-    if (Date.now() > deadline) {
-      throw new Error(`nothing bound ${proto} ${LOOPBACK}:${port} within ${opts.timeoutMs} ms`);
-    }
-    await sleep(20);
-  }
+    return isBound(proto, port);
+  }, opts.timeoutMs, `a process to bind ${proto} ${LOOPBACK}:${port}`);
 }
 
 /** /proc/net/{udp,tcp}: "sl local_address rem_address st ...", addresses as little-endian hex "0100007F:13C4". */

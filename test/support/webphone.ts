@@ -13,19 +13,20 @@ import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { createLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import type { Call, Session } from '../../sdk/src/index.ts';
+import { eventually } from './eventually.ts';
 import { freePort, LOOPBACK } from './ports.ts';
 
 /** Screenshots of the browser tests: git-ignored, kept after the run for a person to look at. */
 export const ARTIFACTS_DIR = fileURLToPath(new URL('../../test-artifacts/webphone/', import.meta.url));
 
 const STEP_MS = 15_000;
-const POLL_MS = 50;
+/** Each check reads the page: at most every 50 ms. */
+const PAGE_POLL_MS = 50;
 const CONSOLE_LIMIT = 500;
 const LOG_RECORD_LIMIT = 20_000;
 
@@ -206,31 +207,27 @@ export class PhonePage {
   }
 
   /** Waits for an Event log entry equal to `line` (or matching it); returns it. */
-  async waitForEvent(line: string | RegExp, timeoutMs = STEP_MS): Promise<string> {
+  waitForEvent(line: string | RegExp, timeoutMs = STEP_MS): Promise<string> {
     const matches = (e: string) => (typeof line === 'string' ? e === line : line.test(e));
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const events = await this.events();
-      const found = events.find(matches);
-      if (found !== undefined) return found;
-      if (Date.now() > deadline) {
-        throw new Error(`${this.prefix}: no Event log entry ${String(line)} within ${timeoutMs} ms\n${this.diagnostics(events)}`);
-      }
-      await sleep(POLL_MS);
-    }
+    return this.waitFor(async () => (await this.events()).find(matches), timeoutMs, () => `Event log entry ${String(line)}`);
   }
 
   /** Waits until `locator`'s text is `expected` (or matches it). */
   async waitForText(locator: Locator, expected: string | RegExp, timeoutMs = STEP_MS): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     let text: string | null = null;
-    for (;;) {
+    await this.waitFor(async () => {
       text = await locator.textContent({ timeout: timeoutMs });
-      if (typeof expected === 'string' ? text === expected : expected.test(text ?? '')) return;
-      if (Date.now() > deadline) {
-        throw new Error(`${this.prefix}: ${String(locator)} shows ${JSON.stringify(text)}, not ${String(expected)}, after ${timeoutMs} ms\n${this.diagnostics(await this.events())}`);
-      }
-      await sleep(POLL_MS);
+      return typeof expected === 'string' ? text === expected : expected.test(text ?? '');
+    }, timeoutMs, () => `${String(locator)} to show ${String(expected)} (it shows ${JSON.stringify(text)})`);
+  }
+
+  /** `eventually`, with the page's event log, console and frames added to the error when it times out. */
+  private async waitFor<T>(check: () => Promise<T | false | undefined>, timeoutMs: number, what: () => string): Promise<T> {
+    try {
+      return await eventually(check, timeoutMs, () => `${this.prefix}: ${what()}`, { maxPollMs: PAGE_POLL_MS });
+    } catch (err) {
+      const events = await this.events().catch(() => []);
+      throw new Error(`${(err as Error).message}\n${this.diagnostics(events)}`, { cause: err });
     }
   }
 
@@ -267,15 +264,11 @@ export class PhonePage {
   /** Waits until the call's audio counters both grow by `packets` (audio flowing both ways, now). */
   async waitForAudioBothWays(packets: number, timeoutMs = STEP_MS): Promise<{ sent: number; received: number }> {
     const start = await this.audioPackets();
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const now = await this.audioPackets();
-      if (now.sent - start.sent >= packets && now.received - start.received >= packets) return now;
-      if (Date.now() > deadline) {
-        throw new Error(`${this.prefix}: audio did not flow both ways (${JSON.stringify(start)} → ${JSON.stringify(now)}) within ${timeoutMs} ms\n${this.diagnostics(await this.events())}`);
-      }
-      await sleep(200);
-    }
+    let now = start;
+    return this.waitFor(async () => {
+      now = await this.audioPackets();
+      return now.sent - start.sent >= packets && now.received - start.received >= packets && now;
+    }, timeoutMs, () => `audio both ways (${JSON.stringify(start)} → ${JSON.stringify(now)})`);
   }
 
   /** The frames received whose message is `name`. */

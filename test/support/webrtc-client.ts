@@ -8,20 +8,20 @@
  *   const client = await WebRtcClient.connect(wsUrl, {sipLogin, …})
  *   const call = await client.call('bob')              `call` with a fresh offer; setRemoteSDP is applied as it comes
  *   await call.waitStatus('ESTABLISHED')
- *   await call.exchangeAudio(100)                       sends 100 packets, returns how many came back
+ *   await call.exchangeAudio(100, 90)                   sends 100 packets, waits until 90 came back (an echo)
  *   const incoming = await client.nextIncoming()       after setRemoteSDP + notifyIncomingCall; `answer()` it
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrowserPeer } from '../../bench/media-peers.ts';
 import { parseSdp } from '../../src/media/sdp/parse.ts';
+import { eventually } from './eventually.ts';
 import { TestClient, type Frame } from './ws-client.ts';
 
 /** Server messages about a call: the call's id is data[0] (setRemoteSDP) or data[0].callId (the rest). */
 const CALL_MESSAGES = new Set(['setRemoteSDP', 'notifyTryingResponse', 'ring', 'talk', 'hold', 'finish', 'notifyIncomingCall', 'notifyTransferEvent', 'fail']);
 const STATUS_MESSAGES = new Set(['notifyTryingResponse', 'ring', 'talk', 'hold', 'finish']);
 const FINAL = new Set(['FINISH', 'BUSY', 'FAILED']);
-const POLL_MS = 10;
 /** A G.711 packet: 20 ms at 8000 Hz. */
 const FRAME_BYTES = 160;
 const FRAME_MS = 20;
@@ -30,16 +30,6 @@ function callIdOf(f: Frame): string | undefined {
   if (f.message === 'setRemoteSDP') return typeof f.data[0] === 'string' ? f.data[0] : undefined;
   const first = f.data[0] as Record<string, unknown> | undefined;
   return typeof first?.['callId'] === 'string' ? first['callId'] : undefined;
-}
-
-async function until<T>(what: string, timeoutMs: number, find: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(POLL_MS);
-  }
 }
 
 export class WebRtcClient {
@@ -96,7 +86,7 @@ export class WebRtcClient {
 
   /** The next incoming call (notifyIncomingCall), waiting up to `timeoutMs`. */
   nextIncoming(timeoutMs = 10_000): Promise<ClientCall> {
-    return until('notifyIncomingCall', timeoutMs, () => this.incoming.shift());
+    return eventually(() => this.incoming.shift(), timeoutMs, 'notifyIncomingCall');
   }
 
   send(message: string, data: Record<string, unknown>): void {
@@ -161,26 +151,26 @@ export class ClientCall {
 
   /** The call object of the first status frame with `status`. */
   waitStatus(status: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
-    return until(`status ${status} of call ${this.callId} (so far: ${this.statuses().join(', ') || 'none'})`, timeoutMs, () => {
+    return eventually(() => {
       const f = this.frames.find((x) => STATUS_MESSAGES.has(x.message) && (x.data[0] as Record<string, unknown>)['status'] === status);
       return f?.data[0] as Record<string, unknown> | undefined;
-    });
+    }, timeoutMs, () => `status ${status} of call ${this.callId} (so far: ${this.statuses().join(', ') || 'none'})`);
   }
 
   /** The final status frame (FINISH, BUSY or FAILED). */
   waitEnd(timeoutMs = 10_000): Promise<Record<string, unknown>> {
-    return until(`the end of call ${this.callId} (so far: ${this.statuses().join(', ') || 'none'})`, timeoutMs, () => {
+    return eventually(() => {
       const f = this.frames.find((x) => x.message === 'finish' && FINAL.has(String((x.data[0] as Record<string, unknown>)['status'])));
       return f?.data[0] as Record<string, unknown> | undefined;
-    });
+    }, timeoutMs, () => `the end of call ${this.callId} (so far: ${this.statuses().join(', ') || 'none'})`);
   }
 
   /** The data[0] of the first frame named `message` about this call. */
   waitFrame(message: string, timeoutMs = 10_000, predicate: (d: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
-    return until(`${message} for call ${this.callId}`, timeoutMs, () => {
+    return eventually(() => {
       const f = this.frames.find((x) => x.message === message && predicate(x.data[0] as Record<string, unknown>));
       return f?.data[0] as Record<string, unknown> | undefined;
-    });
+    }, timeoutMs, `${message} for call ${this.callId}`);
   }
 
   /** Incoming: answers callhook's offer and sends `answer` (SDK 2.0's call.answer()). */
@@ -214,9 +204,13 @@ export class ClientCall {
     return this.peer.received.filter((r) => r.packet.payloadType === payloadType).length;
   }
 
-  /** Sends `count` G.711 packets, one every 20 ms. */
-  async sendAudio(count: number): Promise<void> {
+  /**
+   * Sends `count` G.711 packets, one every 20 ms; resolves with the first one's sequence number. Each payload is
+   * its sequence number's low byte, repeated, so that an echo can be told apart (echoesOf).
+   */
+  async sendAudio(count: number): Promise<number> {
     const pt = this.audioPayloadType;
+    const first = this.sequence;
     const start = performance.now();
     for (let i = 0; i < count; i++) {
       const seq = this.sequence++;
@@ -224,17 +218,25 @@ export class ClientCall {
       const wait = start + (i + 1) * FRAME_MS - performance.now();
       if (wait > 0) await sleep(wait);
     }
+    return first;
   }
 
   /**
-   * Sends `count` packets and returns how many audio packets arrived meanwhile (and within `settleMs` after): with
-   * an echoing peer (sipp -rtp_echo) that is the round trip; with a talking one (baresip's tone) its own stream.
+   * Sends `count` packets to an echoing peer (sipp -rtp_echo) and waits until `expected` of them came back;
+   * resolves with how many did. Throws, naming the count, when fewer come back within `timeoutMs` of the last send.
    */
-  async exchangeAudio(count: number, settleMs = 200): Promise<number> {
-    const before = this.receivedAudio();
-    await this.sendAudio(count);
-    await sleep(settleMs);
-    return this.receivedAudio() - before;
+  async exchangeAudio(count: number, expected: number, timeoutMs = 5000): Promise<number> {
+    const first = await this.sendAudio(count);
+    const echoed = () => this.echoesOf(first, count);
+    await eventually(() => echoed() >= expected, timeoutMs, () => `${expected} of ${count} packets to come back (${echoed()} did)`);
+    return echoed();
+  }
+
+  /** Audio packets received that carry the payload of one sent as sequence number `first` … `first + count - 1`. */
+  echoesOf(first: number, count: number): number {
+    const pt = this.audioPayloadType;
+    const marks = new Set(Array.from({ length: count }, (_, i) => (first + i) & 0xff));
+    return this.peer.received.filter((r) => r.packet.payloadType === pt && r.payload.length === FRAME_BYTES && marks.has(r.payload[0]!)).length;
   }
 
   hangup(): void {

@@ -11,6 +11,9 @@ import { createLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { freePort, LOOPBACK } from './ports.ts';
 
+/** The client tests wait with it next to TestClient. */
+export { eventually } from './eventually.ts';
+
 export interface Frame {
   message: string;
   data: unknown[];
@@ -159,13 +162,4 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
       await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
-}
-
-/** Resolves when `check` holds, polling every 20 ms; throws after `timeoutMs` with `what`. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

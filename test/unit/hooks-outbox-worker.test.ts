@@ -12,6 +12,7 @@ import { openStore, type OutboxEvent, type Store } from '../../src/store/index.t
 import { OutboxWorker, type DeliveryResult } from '../../src/hooks/outbox-worker.ts';
 import { WriteBehind } from '../../src/hooks/write-behind.ts';
 import { createLogger } from '../../src/log.ts';
+import { eventually } from '../support/eventually.ts';
 
 const log = createLogger('silent');
 let dir: string;
@@ -42,13 +43,7 @@ function startWorker(deliver: (e: OutboxEvent) => Promise<DeliveryResult>, optio
   return worker;
 }
 
-async function waitUntil(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const WAIT_MS = 3000;
 
 const tick = (ms = 1): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -68,12 +63,12 @@ describe('outbox worker', () => {
       seen.push(e.eventId);
       return { delivered: true };
     });
-    await waitUntil(() => seen.length === 120, 'all deliveries');
+    await eventually(() => seen.length === 120, WAIT_MS, 'all deliveries');
     for (const s of ['A', 'B', 'C']) {
       assert.deepEqual(seen.filter((id) => id.startsWith(`${s}-`)), Array.from({ length: 40 }, (_, i) => `${s}-${i + 1}`));
     }
     assert.ok(maxParallel > 1, 'sessions went in parallel');
-    await waitUntil(() => store.outbox.depth().pending === 0, 'the delivered rows to go');
+    await eventually(() => store.outbox.depth().pending === 0, WAIT_MS, 'the delivered rows to go');
   });
 
   it('an app never has more than concurrencyPerApp deliveries in flight; other apps have their own slots', async () => {
@@ -94,7 +89,7 @@ describe('outbox worker', () => {
       slowInFlight--;
       return { delivered: true };
     }, { concurrencyPerApp: 2 });
-    await waitUntil(() => store.outbox.depth().pending === 0, 'both apps to drain');
+    await eventually(() => store.outbox.depth().pending === 0, WAIT_MS, 'both apps to drain');
     assert.equal(maxSlowInFlight, 2);
     assert.ok(fastAfterMs < 40, `the fast app waited ${fastAfterMs} ms behind the slow one`);
   });
@@ -106,16 +101,20 @@ describe('outbox worker', () => {
     const seen: number[] = [];
     let releaseFirst!: () => void;
     const first = new Promise<void>((r) => (releaseFirst = r));
+    let secondInFlight = false;
     const w = startWorker(async (e) => {
-      if (e.sequence === 2) await first;
+      if (e.sequence === 2) {
+        secondInFlight = true;
+        await first;
+      }
       seen.push(e.sequence);
       return { delivered: true };
     });
-    await tick(20); // the lane has read 2..5 ahead and is waiting on 2
+    await eventually(() => secondInFlight, WAIT_MS, 'the delivery of 2'); // the lane has read 2..5 ahead
     assert.equal(store.outbox.replay({}), 1);
     w.resync();
     releaseFirst();
-    await waitUntil(() => seen.length === 5, 'all five');
+    await eventually(() => seen.length === 5, WAIT_MS, 'all five');
     assert.deepEqual(seen, [2, 1, 3, 4, 5], 'after the one in flight, the replayed older event goes first');
   });
 
@@ -123,8 +122,8 @@ describe('outbox worker', () => {
     append('S', 1);
     let calls = 0;
     startWorker(async () => (++calls < 3 ? { delivered: false, error: 'HTTP 503 Service Unavailable', permanent: false } : { delivered: true }));
-    await waitUntil(() => calls === 3, 'the third attempt');
-    await waitUntil(() => store.outbox.depth().pending === 0, 'delivery');
+    await eventually(() => calls === 3, WAIT_MS, 'the third attempt');
+    await eventually(() => store.outbox.depth().pending === 0, WAIT_MS, 'delivery');
   });
 
   it('past maxAgeMs an event goes dead and the next one of the session goes on', async () => {
@@ -135,8 +134,8 @@ describe('outbox worker', () => {
       seen.push(e.sequence);
       return e.sequence === 1 ? { delivered: false, error: 'connect ECONNREFUSED 127.0.0.1:1', permanent: false } : { delivered: true };
     }, { maxAgeMs: 5000 });
-    await waitUntil(() => seen.includes(2), 'the second event');
-    await waitUntil(() => store.outbox.depth().dead === 1, 'the dead letter');
+    await eventually(() => seen.includes(2), WAIT_MS, 'the second event');
+    await eventually(() => store.outbox.depth().dead === 1, WAIT_MS, 'the dead letter');
     const [dead] = store.outbox.list({ dead: true });
     assert.deepEqual([dead!.sequence, dead!.attempts, dead!.lastError], [1, 1, 'connect ECONNREFUSED 127.0.0.1:1']);
   });
@@ -144,6 +143,6 @@ describe('outbox worker', () => {
   it('a permanent failure (app removed) is dead at once', async () => {
     append('S', 1);
     startWorker(async () => ({ delivered: false, error: 'app "app" no longer exists', permanent: true }));
-    await waitUntil(() => store.outbox.depth().dead === 1, 'the dead letter');
+    await eventually(() => store.outbox.depth().dead === 1, WAIT_MS, 'the dead letter');
   });
 });

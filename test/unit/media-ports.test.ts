@@ -3,42 +3,15 @@
  * and binding that skips pairs another process holds.
  */
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { describe, it } from 'node:test';
 import { PortsExhaustedError } from '../../src/media/errors.ts';
 import { PortPairAllocator } from '../../src/media/ports.ts';
+import { bindUdp, closeSocket } from '../../src/media/udp.ts';
+import { freeUdpRange, LOOPBACK } from '../support/ports.ts';
 
-function bindUdp(port: number): Promise<Socket> {
-  const s = createSocket('udp4');
-  return new Promise((resolve, reject) => {
-    s.once('error', (err) => {
-      s.close();
-      reject(err);
-    });
-    s.bind(port, '127.0.0.1', () => resolve(s));
-  });
-}
-
-const close = (s: Socket) => new Promise<void>((r) => s.close(() => r()));
-
-/** An even port whose pair and the next few ports are free right now on 127.0.0.1. */
-async function freeRange(size: number): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const probe = await bindUdp(0);
-    const base = probe.address().port & ~1;
-    await close(probe);
-    const held: Socket[] = [];
-    try {
-      for (let p = base; p < base + size; p++) held.push(await bindUdp(p));
-      return base;
-    } catch {
-      // taken: try elsewhere
-    } finally {
-      await Promise.all(held.map(close));
-    }
-  }
-  throw new Error('no free port range found');
-}
+/** Binds `port` on loopback, as the legs do. */
+const bindLoopback = (port: number): Promise<Socket> => bindUdp(LOOPBACK, port);
 
 describe('PortPairAllocator', () => {
   it('hands out even ports with the odd one above, starting at the first even port of the range', () => {
@@ -80,16 +53,16 @@ describe('PortPairAllocator', () => {
   });
 
   it('skips a pair another process holds and binds the next one', async () => {
-    const base = await freeRange(6);
-    const squatter = await bindUdp(base + 1); // the RTCP port of the first pair
+    const base = await freeUdpRange(6);
+    const squatter = await bindLoopback(base + 1); // the RTCP port of the first pair
     const a = new PortPairAllocator('RTP ports', base, base + 5);
     const bound: Socket[] = [];
     try {
       const { port, value } = await a.bind(async (p) => {
-        const rtp = await bindUdp(p);
+        const rtp = await bindLoopback(p);
         bound.push(rtp);
-        const rtcp = await bindUdp(p + 1).catch(async (err: unknown) => {
-          await close(rtp);
+        const rtcp = await bindLoopback(p + 1).catch(async (err: unknown) => {
+          await closeSocket(rtp);
           bound.pop();
           throw err;
         });
@@ -100,20 +73,20 @@ describe('PortPairAllocator', () => {
       assert.equal(value[0].address().port, base + 2);
       assert.equal(a.inUse, 1, 'the pair that failed was released');
     } finally {
-      await Promise.all([...bound, squatter].map(close));
+      await Promise.all([...bound, squatter].map(closeSocket));
     }
   });
 
   it('gives up with PortsExhaustedError carrying the bind error when no pair can be bound', async () => {
-    const base = await freeRange(4);
-    const squatters = [await bindUdp(base), await bindUdp(base + 2)];
+    const base = await freeUdpRange(4);
+    const squatters = [await bindLoopback(base), await bindLoopback(base + 2)];
     const a = new PortPairAllocator('RTP ports', base, base + 3);
     try {
-      await assert.rejects(a.bind(bindUdp), (err: unknown) =>
+      await assert.rejects(a.bind(bindLoopback), (err: unknown) =>
         err instanceof PortsExhaustedError && (err.cause as NodeJS.ErrnoException).code === 'EADDRINUSE');
       assert.equal(a.inUse, 0);
     } finally {
-      await Promise.all(squatters.map(close));
+      await Promise.all(squatters.map(closeSocket));
     }
   });
 

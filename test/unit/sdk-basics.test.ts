@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { connectionFields } from '../../sdk/src/connection-fields.ts';
 import { Emitter, SDK_VERSION } from '../../sdk/src/index.ts';
 import { newId } from '../../sdk/src/ids.ts';
+import { eventually } from '../support/eventually.ts';
 
 interface Events {
   ping: { n: number };
@@ -20,8 +21,8 @@ class TestEmitter extends Emitter<Events> {
   }
 }
 
-/** Runs `fn` with node:test's uncaughtException handlers set aside, collecting what is thrown meanwhile. */
-async function catchingUncaught(fn: () => void, settleMs: number): Promise<unknown[]> {
+/** Runs `fn` with node:test's uncaughtException handlers set aside, collecting what is thrown until `expected` were. */
+async function catchingUncaught(fn: () => void, expected: number): Promise<unknown[]> {
   const saved = process.listeners('uncaughtException');
   process.removeAllListeners('uncaughtException');
   const caught: unknown[] = [];
@@ -29,7 +30,7 @@ async function catchingUncaught(fn: () => void, settleMs: number): Promise<unkno
   process.on('uncaughtException', collect);
   try {
     fn();
-    await new Promise((r) => setTimeout(r, settleMs));
+    await eventually(() => caught.length >= expected, 2000, `${expected} uncaught errors`);
   } finally {
     process.off('uncaughtException', collect);
     for (const l of saved) process.on('uncaughtException', l);
@@ -71,7 +72,7 @@ describe('Emitter', () => {
       throw boom;
     });
     e.on('ping', (p) => seen.push(p.n));
-    const caught = await catchingUncaught(() => e.fire('ping', { n: 7 }), 20);
+    const caught = await catchingUncaught(() => e.fire('ping', { n: 7 }), 1);
     assert.deepEqual(seen, [7]);
     assert.deepEqual(caught, [boom]);
   });

@@ -6,8 +6,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CallhookError, connect, type Call, type CallStatusEvent, type ConnectOptions, type Session, type Warning } from '../../sdk/src/index.ts';
-import { FAKE_CANDIDATE, FakePeerConnection, FakeWebSocket, fakeGetUserMedia, until } from './sdk-fakes.ts';
+import { eventually } from '../support/eventually.ts';
+import { FAKE_CANDIDATE, FakePeerConnection, FakeWebSocket, fakeGetUserMedia } from './sdk-fakes.ts';
 
+/** How long a fake may take to do what the test waits for. */
+const WAIT_MS = 2000;
 const ANSWER_SDP = 'v=0\r\no=callhook 1 1 IN IP4 127.0.0.1\r\ns=-\r\nm=audio 35000 UDP/TLS/RTP/SAVPF 0\r\n';
 const sessions: Session[] = [];
 
@@ -19,7 +22,7 @@ async function connected(extra: Partial<ConnectOptions> = {}, gum = fakeGetUserM
     media: { getUserMedia: gum.getUserMedia, RTCPeerConnection: FakePeerConnection as unknown as typeof RTCPeerConnection },
     ...extra,
   });
-  await until(() => FakeWebSocket.all.length > before && FakeWebSocket.last.sent.length > 0, 'the connection frame');
+  await eventually(() => FakeWebSocket.all.length > before && FakeWebSocket.last.sent.length > 0, WAIT_MS, 'the connection frame');
   const ws = FakeWebSocket.last;
   ws.deliver('getUserData', { status: 'ESTABLISHED', sessionId: '/1.2.3.4:5/6.7.8.9:8080', sipLogin: 'alice' });
   const session = await pending;
@@ -52,7 +55,7 @@ describe('SDK Call', () => {
       assert.equal(call.status, 'PENDING');
       assert.equal(call.incoming, false);
       assert.deepEqual(session.calls, [call]);
-      await until(() => callFrame(ws) !== undefined, 'the call frame');
+      await eventually(() => callFrame(ws) !== undefined, WAIT_MS, 'the call frame');
       assert.deepEqual(gum.constraints, [{ audio: true, video: false }]);
       const frame = callFrame(ws)!;
       assert.deepEqual({ ...frame, sdp: undefined }, {
@@ -73,7 +76,7 @@ describe('SDK Call', () => {
       assert.equal(pc.tracks.length, 1);
 
       ws.deliver('setRemoteSDP', call.id, ANSWER_SDP);
-      await until(() => pc.remoteDescription !== null, 'the answer applied');
+      await eventually(() => pc.remoteDescription !== null, WAIT_MS, 'the answer applied');
       assert.deepEqual(pc.remoteDescription, { type: 'answer', sdp: ANSWER_SDP });
 
       const base = { callId: call.id, callee: 'bob', caller: 'alice', incoming: false };
@@ -126,7 +129,7 @@ describe('SDK Call', () => {
     it('a refused hold is a warning on the call; the call goes on', async () => {
       const { session, ws } = await connected();
       const call = session.call({ callee: 'bob' });
-      await until(() => callFrame(ws) !== undefined, 'the call frame');
+      await eventually(() => callFrame(ws) !== undefined, WAIT_MS, 'the call frame');
       ws.deliver('talk', { callId: call.id, status: 'ESTABLISHED' });
       const warnings: Warning[] = [];
       call.on('warning', (w) => warnings.push(w));
@@ -141,7 +144,7 @@ describe('SDK Call', () => {
       const seen = statuses(call);
       const warnings: Warning[] = [];
       call.on('warning', (w) => warnings.push(w));
-      await until(() => callFrame(ws) !== undefined, 'the call frame');
+      await eventually(() => callFrame(ws) !== undefined, WAIT_MS, 'the call frame');
       ws.deliver('fail', { status: 'FAILED', info: 'Calls to 999 are not allowed', apiMethod: 'CallStatusEvent', callId: call.id });
       assert.equal(call.status, 'PENDING');
       ws.deliver('finish', { callId: call.id, status: 'FAILED', info: 'Calls to 999 are not allowed', callee: '999' });
@@ -153,7 +156,7 @@ describe('SDK Call', () => {
       const { session, ws } = await connected();
       const first = session.call({ callee: 'bob' });
       const second = session.call({ callee: 'carol' });
-      await until(() => ws.sentNamed('call').length === 2, 'two call frames');
+      await eventually(() => ws.sentNamed('call').length === 2, WAIT_MS, 'two call frames');
       // As callhook answers a call message it cannot take: no callId, frames answered in order.
       ws.deliver('fail', { status: 'FAILED', info: 'call: calls are not available in this version of callhook', apiMethod: 'call' });
       assert.deepEqual([first.status, first.info], ['FAILED', 'call: calls are not available in this version of callhook']);
@@ -171,7 +174,7 @@ describe('SDK Call', () => {
       });
       const started = Date.now();
       session.call({ callee: 'bob' });
-      await until(() => callFrame(ws) !== undefined, 'the call frame');
+      await eventually(() => callFrame(ws) !== undefined, WAIT_MS, 'the call frame');
       assert.ok(Date.now() - started >= 35, 'waited for the gathering timeout');
       assert.ok(!String(callFrame(ws)!['sdp']).includes('a=candidate'));
     });
@@ -179,12 +182,12 @@ describe('SDK Call', () => {
     it('fails locally, with the reason and no `call` frame, when the microphone is refused or WebRTC is missing', async () => {
       const { session, ws } = await connected({}, fakeGetUserMedia({ refuse: true }));
       const denied = session.call({ callee: 'bob' });
-      await until(() => denied.ended, 'the call to fail');
+      await eventually(() => denied.ended, WAIT_MS, 'the call to fail');
       assert.deepEqual([denied.status, denied.info], ['FAILED', 'getUserMedia failed: NotAllowedError: Permission denied']);
 
       const bare = await connected({ media: {} });
       const noWebRtc = bare.session.call({ callee: 'bob' });
-      await until(() => noWebRtc.ended, 'the call to fail');
+      await eventually(() => noWebRtc.ended, WAIT_MS, 'the call to fail');
       assert.deepEqual([noWebRtc.status, noWebRtc.info], ['FAILED', 'WebRTC is not available here (no RTCPeerConnection)']);
       assert.equal(ws.sentNamed('call').length + bare.ws.sentNamed('call').length, 0);
     });
@@ -194,9 +197,10 @@ describe('SDK Call', () => {
       const { session, ws } = await connected();
       const call = session.call({ callee: 'bob' });
       const seen = statuses(call);
-      await until(() => FakePeerConnection.all.length === 1, 'the peer connection');
+      await eventually(() => FakePeerConnection.all.length === 1, WAIT_MS, 'the peer connection');
       call.hangup();
-      await new Promise((r) => setTimeout(r, 60));
+      // Gathering completes after the hangup: the call must still not go out.
+      await eventually(() => FakePeerConnection.all[0]!.iceGatheringState === 'complete', WAIT_MS, 'ICE gathering to complete');
       assert.deepEqual(seen.map((e) => [e.status, e.info]), [['FINISH', 'Hung up before the call was placed']]);
       assert.equal(ws.sentNamed('call').length + ws.sentNamed('hangup').length, 0);
       assert.equal(FakePeerConnection.all[0]!.closed, true);
@@ -205,7 +209,7 @@ describe('SDK Call', () => {
     it('hangup after placing sends `hangup`, releases the microphone at once, and ends at the server finish', async () => {
       const { session, ws, gum } = await connected();
       const call = session.call({ callee: 'bob' });
-      await until(() => callFrame(ws) !== undefined, 'the call frame');
+      await eventually(() => callFrame(ws) !== undefined, WAIT_MS, 'the call frame');
       call.hangup();
       assert.deepEqual(ws.sentNamed('hangup'), [{ callId: call.id }]);
       assert.equal(gum.streams[0]?.tracks[0]?.stopped, true);
@@ -217,7 +221,7 @@ describe('SDK Call', () => {
     it('mute() disables the microphone track, unmute() enables it', async () => {
       const { session, ws, gum } = await connected();
       const call = session.call({ callee: 'bob' });
-      await until(() => callFrame(ws) !== undefined, 'the call frame');
+      await eventually(() => callFrame(ws) !== undefined, WAIT_MS, 'the call frame');
       call.mute();
       assert.deepEqual([call.muted, gum.streams[0]?.tracks[0]?.enabled], [true, false]);
       call.unmute();
@@ -229,7 +233,7 @@ describe('SDK Call', () => {
       assert.throws(() => session.call({ callee: ' ' }), (e: CallhookError) => e.code === 'INVALID_ARGUMENT');
       const call = session.call({ callee: 'bob' });
       assert.throws(() => call.hold(), (e: CallhookError) => e.code === 'INVALID_STATE' && e.info === 'hold: the call is not connected yet (PENDING)');
-      await until(() => callFrame(ws) !== undefined, 'the call frame');
+      await eventually(() => callFrame(ws) !== undefined, WAIT_MS, 'the call frame');
       assert.throws(() => call.sendDtmf('12x'), (e: CallhookError) => e.info === 'sendDtmf: digits must be 0-9, *, #, A-D, got "12x"');
       assert.throws(() => call.sendDtmf('1', 'SIP' as 'INFO'), (e: CallhookError) => e.code === 'INVALID_ARGUMENT');
       assert.throws(() => call.transfer(''), (e: CallhookError) => e.info === 'transfer: target must be a non-empty string');
@@ -312,8 +316,8 @@ describe('SDK Call', () => {
     const call = session.call({ callee: 'bob' });
     ws.serverClose(1006);
     assert.deepEqual([call.status, call.info], ['FAILED', 'Connection lost (WebSocket close code 1006)']);
-    await until(() => gum.streams.length === 1, 'the microphone');
-    await until(() => gum.streams[0]!.tracks.every((t) => t.stopped), 'the microphone released');
+    await eventually(() => gum.streams.length === 1, WAIT_MS, 'the microphone');
+    await eventually(() => gum.streams[0]!.tracks.every((t) => t.stopped), WAIT_MS, 'the microphone released');
     assert.ok(FakePeerConnection.all.every((pc) => pc.closed));
     assert.equal(ws.sentNamed('call').length, 0);
   });
@@ -321,7 +325,7 @@ describe('SDK Call', () => {
   it('the connection dropping ends every call FAILED with the close code', async () => {
     const { session, ws } = await connected();
     const call = session.call({ callee: 'bob' });
-    await until(() => callFrame(ws) !== undefined, 'the call frame');
+    await eventually(() => callFrame(ws) !== undefined, WAIT_MS, 'the call frame');
     ws.serverClose(1006);
     assert.deepEqual([call.status, call.info], ['FAILED', 'Connection lost (WebSocket close code 1006)']);
     assert.equal(FakePeerConnection.all[0]!.closed, true);

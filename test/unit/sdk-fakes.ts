@@ -218,12 +218,3 @@ export function fakeGetUserMedia(opts: { refuse?: boolean; delayMs?: number } = 
   };
   return { getUserMedia, streams, constraints };
 }
-
-/** Resolves once `check` holds (polling every 2 ms), or throws after `ms`. */
-export async function until(check: () => boolean, what: string, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}

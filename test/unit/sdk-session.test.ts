@@ -6,8 +6,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CallhookError, connect, type ConnectOptions, type Session, type SessionEvents } from '../../sdk/src/index.ts';
-import { FakeWebSocket, until } from './sdk-fakes.ts';
+import { eventually } from '../support/eventually.ts';
+import { FakeWebSocket } from './sdk-fakes.ts';
 
+/** How long a fake may take to do what the test waits for. */
+const WAIT_MS = 2000;
 const USER_DATA = { status: 'ESTABLISHED', sessionId: '/127.0.0.1:5000/127.0.0.1:8080', authToken: 'a'.repeat(32), sipLogin: 'alice', appKey: 'defaultApp' };
 
 function options(extra: Partial<ConnectOptions> = {}): ConnectOptions {
@@ -21,7 +24,7 @@ const sessions: Session[] = [];
 async function connected(extra: Partial<ConnectOptions> = {}): Promise<{ session: Session; ws: FakeWebSocket }> {
   const before = FakeWebSocket.all.length;
   const pending = connect(options(extra));
-  await until(() => FakeWebSocket.all.length > before && FakeWebSocket.last.sent.length > 0, 'the connection frame');
+  await eventually(() => FakeWebSocket.all.length > before && FakeWebSocket.last.sent.length > 0, WAIT_MS, 'the connection frame');
   const ws = FakeWebSocket.last;
   ws.deliver('getUserData', USER_DATA);
   const session = await pending;
@@ -68,13 +71,13 @@ describe('SDK Session', () => {
 
     it('rejects with CONNECT_REFUSED and the server reason on fail ConnectionStatusEvent, and closes', async () => {
       const pending = connect(options());
-      await until(() => FakeWebSocket.all[0]?.sent.length === 1, 'the connection frame');
+      await eventually(() => FakeWebSocket.all[0]?.sent.length === 1, WAIT_MS, 'the connection frame');
       FakeWebSocket.last.deliver('fail', { status: 'FAILED', info: 'Unknown token', apiMethod: 'ConnectionStatusEvent' });
       const err = await rejection(pending);
       assert.equal(err.code, 'CONNECT_REFUSED');
       assert.equal(err.info, 'Unknown token');
       assert.equal(err.apiMethod, 'ConnectionStatusEvent');
-      await until(() => FakeWebSocket.last.readyState === 3, 'the socket to close');
+      await eventually(() => FakeWebSocket.last.readyState === 3, WAIT_MS, 'the socket to close');
     });
 
     it('rejects with CONNECTION_FAILED when the socket cannot open, and when the server closes first', async () => {
@@ -85,7 +88,7 @@ describe('SDK Session', () => {
 
       FakeWebSocket.behaviour = 'open';
       const pending = connect(options());
-      await until(() => FakeWebSocket.all[1]?.sent.length === 1, 'the connection frame');
+      await eventually(() => FakeWebSocket.all[1]?.sent.length === 1, WAIT_MS, 'the connection frame');
       FakeWebSocket.last.serverClose(1011, 'internal error');
       const closed = await rejection(pending);
       assert.equal(closed.code, 'CONNECTION_FAILED');
@@ -96,7 +99,7 @@ describe('SDK Session', () => {
       const err = await rejection(connect(options({ timeoutMs: 30 })));
       assert.equal(err.code, 'TIMEOUT');
       assert.equal(err.info, 'the server did not accept the connection within 30 ms');
-      await until(() => FakeWebSocket.last.closedWith !== undefined, 'the socket to close');
+      await eventually(() => FakeWebSocket.last.closedWith !== undefined, WAIT_MS, 'the socket to close');
     });
 
     it('refuses bad options with INVALID_ARGUMENT naming the option', async () => {
@@ -250,10 +253,10 @@ describe('SDK Session', () => {
       const events = record(session);
       ws.serverClose(1006);
       assert.equal(session.status, 'DISCONNECTED');
-      await until(() => FakeWebSocket.all.length === 2 && FakeWebSocket.last.sent.length === 1, 'a second connection');
+      await eventually(() => FakeWebSocket.all.length === 2 && FakeWebSocket.last.sent.length === 1, WAIT_MS, 'a second connection');
       assert.deepEqual(FakeWebSocket.last.sent[0], ws.sent[0], 'the same connection frame');
       FakeWebSocket.last.deliver('getUserData', { ...USER_DATA, sessionId: '/127.0.0.1:5001/127.0.0.1:8080' });
-      await until(() => session.status === 'ESTABLISHED', 'ESTABLISHED again');
+      await eventually(() => session.status === 'ESTABLISHED', WAIT_MS, 'ESTABLISHED again');
       assert.deepEqual(
         events.map(([name, p]) => [name, name === 'established' ? (p as { reconnected: boolean }).reconnected : (p as { willReconnect: boolean }).willReconnect]),
         [
@@ -269,7 +272,7 @@ describe('SDK Session', () => {
       const events = record(session);
       FakeWebSocket.behaviour = 'refuse';
       ws.serverClose(1006);
-      await until(() => session.status === 'FAILED', 'FAILED', 3000);
+      await eventually(() => session.status === 'FAILED', 3000, 'FAILED');
       assert.equal(FakeWebSocket.all.length, 3);
       assert.deepEqual(events.at(-1), ['failed', { info: 'cannot connect to ws://callhook.test/ (close code 1006) (gave up after 2 reconnect attempts)' }]);
     });
@@ -278,9 +281,9 @@ describe('SDK Session', () => {
       const { session, ws } = await connected({ reconnect: { attempts: 5, delayMs: 5 } });
       const events = record(session);
       ws.serverClose(1006);
-      await until(() => FakeWebSocket.all.length === 2 && FakeWebSocket.last.sent.length === 1, 'a second connection');
+      await eventually(() => FakeWebSocket.all.length === 2 && FakeWebSocket.last.sent.length === 1, WAIT_MS, 'a second connection');
       FakeWebSocket.last.deliver('fail', { status: 'FAILED', info: 'Not allowed now', apiMethod: 'ConnectionStatusEvent' });
-      await until(() => session.status === 'FAILED', 'FAILED');
+      await eventually(() => session.status === 'FAILED', WAIT_MS, 'FAILED');
       assert.deepEqual(events.at(-1), ['failed', { info: 'Not allowed now' }]);
 
       FakeWebSocket.reset();

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { openStore, StoreError, HOOK_LOG_CAPACITY, type Store, type StoreErrorCode } from '../../src/store/index.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
 import { REST_METHOD_NAMES } from '../../src/hooks/methods.ts';
+import { eventually } from '../support/eventually.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -73,9 +74,7 @@ describe('opening the store', () => {
     for (let i = 0; i < 2000; i++) {
       store.outbox.append({ eventId: `e${i}`, appKey: 'a', sessionId: `s${i % 50}`, method: 'CallStatusEvent', body, failNotify: false, createdAt: i });
     }
-    const deadline = Date.now() + 5000;
-    while (statSync(db).size <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(statSync(db).size > before, 'pages reached the database file: a checkpoint ran');
+    await eventually(() => statSync(db).size > before, 5000, 'pages to reach the database file (a checkpoint)');
     store.close();
   });
 
