@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../src/log.ts';
 import { TransportError } from '../../src/sip/errors.ts';
 import { createResponse, newTag } from '../../src/sip/message/builders.ts';
@@ -419,13 +420,14 @@ describe('SIP transport layer on loopback', () => {
       };
       try {
         await ours.send(register(2), remote);
-        await until('the registrar to accept', () => accepted.length === 1);
-        // Well past the idle timeout, and past the message timeout (ours opened it: no first message is due).
+        await eventually(() => accepted.length === 1, 5000, 'the registrar to accept');
+        // Well past the idle timeout, and past the message timeout (ours opened it: no first message is due): a
+        // window in which nothing may happen, so a sleep is the test.
         await sleep(idleTimeoutMs * 4);
         assert.equal(closedAt, undefined, 'the registration flow is open');
         const unregistered = Date.now();
         await ours.send(register(0), remote);
-        await until('the connection to close once idle', () => closedAt !== undefined, idleTimeoutMs * 10);
+        await eventually(() => closedAt !== undefined, idleTimeoutMs * 10, 'the connection to close once idle');
         assert.ok(closedAt! - unregistered >= idleTimeoutMs * 0.9, `closed ${closedAt! - unregistered} ms after the unREGISTER`);
       } finally {
         for (const s of accepted) s.destroy();
