@@ -14,6 +14,7 @@ import type { HookHttpResult } from '../../src/hooks/http.ts';
 import { backoffDelay } from '../../src/hooks/outbox-worker.ts';
 import { DEFAULT_BACKOFF_MAX_MS, DEFAULT_BACKOFF_MIN_MS } from '../../src/hooks/engine.ts';
 import type { App } from '../../src/store/types.ts';
+import { DEFAULT_MAX_JSON_DEPTH } from '../../src/json/limited-parse.ts';
 
 describe('REST methods: exactly the table of rest-hooks.md', () => {
   it('lists every method with its type, in order', () => {
@@ -159,8 +160,8 @@ describe('reading the answer', () => {
     assert.equal(infoOf(interpret(response(200, ''))), 'REST response is empty; expected a JSON object');
     assert.equal(infoOf(interpret(response(200, '[1]'))), 'REST response is JSON but not an object');
     const deep = '{"custom":' + '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000) + '}';
-    assert.equal(infoOf(interpret(response(200, deep))), 'REST response is nested deeper than 64 levels');
-    const ok = '{"custom":' + '{"a":'.repeat(60) + '1' + '}'.repeat(60) + '}';
+    assert.equal(infoOf(interpret(response(200, deep))), `REST response is refused: JSON nested deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
+    const ok = '{"custom":' + '{"a":'.repeat(DEFAULT_MAX_JSON_DEPTH - 1) + '1' + '}'.repeat(DEFAULT_MAX_JSON_DEPTH - 1) + '}';
     assert.equal(interpret(response(200, ok)).ok, true);
   });
 
