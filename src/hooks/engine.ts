@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { App, OutboxEvent, RestClientConfig } from '../store/types.ts';
 import { methodType, type DecisionMethod, type EventMethod, type RestMethod } from './methods.ts';
-import { overrideRestClientConfig, parseRestClientConfig, resolveMethodConfig } from './rest-client-config.ts';
+import { parseRestClientConfig, resolveMethodConfig, sessionRestClientConfig } from './rest-client-config.ts';
 import { buildHookRequest } from './request.ts';
 import { HookHttpClient } from './http.ts';
 import { interpret, type Interaction } from './interaction.ts';
@@ -139,7 +139,8 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
       return { ok: true, called: false, body: full, clientExclude: mc.clientExclude, restClientConfig: sessionConfig };
     }
 
-    const result = await exchange(app, method, without(full, mc.restExclude));
+    const sent = without(full, mc.restExclude);
+    const result = await exchange(app, method, sent);
     const failure = (info: string, httpStatus?: number): HookOutcome => ({
       ok: false,
       // rest-hooks.md: connect always fails on error; direct and incoming stop only with restOnError FAIL.
@@ -163,7 +164,8 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
       }
       let newConfig: RestClientConfig;
       try {
-        newConfig = overrideRestClientConfig(app.restClientConfig, parseRestClientConfig(result.json['restClientConfig']));
+        // Compared with what the backend received: a value it never saw cannot be a mirror of the page's.
+        newConfig = sessionRestClientConfig(app.restClientConfig, sent['restClientConfig'], parseRestClientConfig(result.json['restClientConfig']));
       } catch (e) {
         if (!(e instanceof HookError)) throw e;
         const info = `connect response has a bad ${e.message}`;

@@ -227,6 +227,19 @@ describe('what a 200 answer changes', () => {
     assert.deepEqual((await engine.invoke('connect', {}, ctx(noConfig))).restClientConfig, { hold: { restPolicy: 'DISABLE' } }, 'no config in the response: the app default');
   });
 
+  it('connect: a page\'s restClientConfig that a mirroring backend repeats only tightens the app default', async () => {
+    const key = newApp({ restClientConfig: { call: { restOnError: 'FAIL' } } });
+    const page = { call: { restPolicy: 'DISABLE', restOnError: 'LOG' }, sendMessage: { restOnError: 'FAIL' } };
+    const outcome = await engine.invoke('connect', { restClientConfig: page }, ctx(key));
+    assert.deepEqual(outcome.restClientConfig, { call: { restOnError: 'FAIL' }, sendMessage: { restOnError: 'FAIL' } });
+    // A value the backend never received (restExclude) is its own decision, even when it equals the page's.
+    const excluding = newApp({ restClientConfig: { connect: { restExclude: 'restClientConfig' } } });
+    backend.responder = (r) => ({ kind: 'json', body: { ...r.json, restClientConfig: { call: { restPolicy: 'DISABLE' } } } });
+    const own = await engine.invoke('connect', { restClientConfig: { call: { restPolicy: 'DISABLE' } } }, ctx(excluding));
+    assert.equal(Object.hasOwn(backend.requests.at(-1)!.json!, 'restClientConfig'), false);
+    assert.deepEqual(own.restClientConfig, { connect: { restExclude: 'restClientConfig' }, call: { restPolicy: 'DISABLE' } });
+  });
+
   it('connect: a bad restClientConfig in the response refuses the connection, naming what was wrong', async () => {
     const key = newApp();
     backend.responder = (r) => ({ kind: 'json', body: { ...r.json, restClientConfig: { call: { restOnError: 'SOMETIMES' } } } });
