@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { App, OutboxEvent, RestClientConfig } from '../store/types.ts';
-import { methodType, type DecisionMethod, type EventMethod, type RestMethod } from './methods.ts';
+import { isRestMethod, methodType, type DecisionMethod, type EventMethod, type RestMethod } from './methods.ts';
 import { parseRestClientConfig, resolveMethodConfig, sessionRestClientConfig } from './rest-client-config.ts';
 import { buildHookRequest } from './request.ts';
 import { HookHttpClient } from './http.ts';
@@ -25,6 +25,7 @@ import {
   type HookEngineDeps,
   type HookOutcome,
   type JsonObject,
+  type Will,
 } from './types.ts';
 
 const CONTEXT = new Set<string>(CONTEXT_FIELDS);
@@ -182,16 +183,27 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     return { ok: true, called: true, body: out, clientExclude: mc.clientExclude, restClientConfig: sessionConfig };
   }
 
-  function emit(method: EventMethod, body: JsonObject, ctx: HookContext): EmitResult {
+  /** The wills in the store, as `<sessionId> <subject>`: a will that was never written needs no delete. */
+  const willsHeld = new Set<string>();
+
+  function settleWill(sessionId: string, subject: string): void {
+    if (!willsHeld.delete(`${sessionId} ${subject}`)) return;
+    store.wills.remove(sessionId, subject);
+  }
+
+  function emit(method: EventMethod, body: JsonObject, ctx: HookContext, will?: Will): EmitResult {
     if (methodType(method) !== 'event') throw new TypeError(`emit() is for events; ${method} is not one: use invoke()`);
     const app = store.apps.getByKey(ctx.appKey);
     const sessionConfig = ctx.restClientConfig ?? app?.restClientConfig ?? {};
     const mc = resolveMethodConfig(sessionConfig, method);
-    if (app === undefined || hookIsOff(app, method, mc.restPolicy)) return { queued: false, clientExclude: mc.clientExclude };
+    if (app === undefined || hookIsOff(app, method, mc.restPolicy)) {
+      if (will !== undefined) settleWill(ctx.sessionId, will.subject);
+      return { queued: false, clientExclude: mc.clientExclude };
+    }
     const eventId = randomUUID();
     const sent = without(withContext(body, ctx), mc.restExclude);
     sent['eventId'] = eventId;
-    const row = store.outbox.append({
+    const event = {
       eventId,
       appKey: app.appKey,
       sessionId: ctx.sessionId,
@@ -199,9 +211,42 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
       body: sent,
       failNotify: mc.restOnError === 'FAIL',
       createdAt: now(),
+    };
+    const row = will === undefined ? store.outbox.append(event) : store.batch(() => {
+      const appended = store.outbox.append(event);
+      if (will.owed === null) settleWill(ctx.sessionId, will.subject);
+      else {
+        const owed = without(withContext(will.owed, ctx), mc.restExclude);
+        store.wills.put({ sessionId: ctx.sessionId, subject: will.subject, appKey: app.appKey, method, body: owed, failNotify: event.failNotify, since: event.createdAt });
+        willsHeld.add(`${ctx.sessionId} ${will.subject}`);
+      }
+      return appended;
     });
     worker.notify(ctx.sessionId, app.appKey);
     return { queued: true, eventId, sequence: row.sequence, clientExclude: mc.clientExclude };
+  }
+
+  /**
+   * The wills a crash left (a clean stop settles every one): each becomes its event, in one transaction with
+   * their removal, so a crash during this start cannot emit one twice. An app deleted since, or a method switched
+   * off since, gets nothing, as `emit` would do.
+   */
+  function emitWills(): void {
+    const wills = store.wills.all();
+    if (wills.length === 0) return;
+    let emitted = 0;
+    store.batch(() => {
+      for (const w of wills) {
+        const app = store.apps.getByKey(w.appKey);
+        if (app === undefined || !isRestMethod(w.method) || hookIsOff(app, w.method, 'NOTIFY')) continue;
+        const eventId = randomUUID();
+        store.outbox.append({ eventId, appKey: w.appKey, sessionId: w.sessionId, method: w.method, body: { ...w.body, eventId }, failNotify: w.failNotify, createdAt: now() });
+        emitted++;
+      }
+      store.wills.clear();
+    });
+    const sessions = new Set(wills.map((w) => w.sessionId)).size;
+    log.warn({ sessions, events: emitted }, 'the previous run ended without closing its sessions: their closing events are emitted now');
   }
 
   async function deliver(event: OutboxEvent): Promise<DeliveryResult> {
@@ -230,7 +275,10 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
   return {
     invoke,
     emit,
-    start: () => worker.start(),
+    start() {
+      emitWills();
+      worker.start();
+    },
     async stop() {
       await worker.stop();
       writes.flush();

@@ -279,4 +279,39 @@ describe('event outbox', () => {
     assert.equal(store.outbox.pruneSequences(2000), 1, 'A only: B still has a pending event');
     assert.equal(store.outbox.append(ev('A', 2, 3000)).sequence, 1);
   });
+
+  it('keeps the sequence counter of a session that has a will: it is alive, its events go on counting', () => {
+    store.outbox.markDelivered(store.outbox.append(ev('A', 1, 1000)).id);
+    store.wills.put({ sessionId: 'A', subject: 'connection', appKey: 'app', method: 'ConnectionStatusEvent', body: {}, failNotify: false, since: 1000 });
+    assert.equal(store.outbox.pruneSequences(2000), 0);
+    assert.equal(store.outbox.append(ev('A', 2, 3000)).sequence, 2);
+  });
+});
+
+describe('session wills', () => {
+  let store: Store;
+  beforeEach(() => {
+    store = openStore({ dataDir: tempDir(), adminPort: 8081 });
+  });
+  afterEach(() => store.close());
+
+  const will = (sessionId: string, subject: string, since: number, body: Record<string, unknown> = {}) => ({
+    sessionId, subject, appKey: 'app', method: 'CallStatusEvent', body, failNotify: false, since,
+  });
+
+  it('one per subject of a session: an update replaces the body and keeps when it was first written', () => {
+    store.wills.put(will('B', 'connection', 1));
+    store.wills.put(will('A', 'call c1', 5, { status: 'FINISH', callee: '100' }));
+    store.wills.put(will('A', 'connection', 3));
+    store.wills.put({ ...will('A', 'call c1', 9, { status: 'FINISH', callee: '+100' }), failNotify: true });
+    assert.deepEqual(store.wills.all(), [
+      will('A', 'connection', 3),
+      { ...will('A', 'call c1', 5, { status: 'FINISH', callee: '+100' }), failNotify: true },
+      will('B', 'connection', 1),
+    ]);
+    store.wills.remove('A', 'call c1');
+    assert.deepEqual(store.wills.all().map((w) => [w.sessionId, w.subject]), [['A', 'connection'], ['B', 'connection']]);
+    store.wills.clear();
+    assert.deepEqual(store.wills.all(), []);
+  });
 });
