@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { App, OutboxEvent, RestClientConfig } from '../store/types.ts';
 import { isRestMethod, methodType, type DecisionMethod, type EventMethod, type RestMethod } from './methods.ts';
-import { parseRestClientConfig, resolveMethodConfig, sessionRestClientConfig } from './rest-client-config.ts';
+import { parseRestClientConfig, resolveMethodConfig, sessionRestClientConfig, type ResolvedMethodConfig } from './rest-client-config.ts';
 import { buildHookRequest } from './request.ts';
 import { HookHttpClient } from './http.ts';
 import { interpret, type Interaction } from './interaction.ts';
@@ -183,12 +183,28 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     return { ok: true, called: true, body: out, clientExclude: mc.clientExclude, restClientConfig: sessionConfig };
   }
 
-  /** The wills in the store, as `<sessionId> <subject>`: a will that was never written needs no delete. */
-  const willsHeld = new Set<string>();
+  /**
+   * The wills in the store by `<sessionId> <subject>`, with the JSON of their body: a will never written needs no
+   * delete, and one that has not changed (a call's object stays the same from status to status) no write.
+   */
+  const willsHeld = new Map<string, string>();
 
   function settleWill(sessionId: string, subject: string): void {
     if (!willsHeld.delete(`${sessionId} ${subject}`)) return;
     store.wills.remove(sessionId, subject);
+  }
+
+  /** The store write `will` needs, to run in the event's transaction; undefined when the store holds it already. */
+  function willWrite(app: App, method: EventMethod, mc: ResolvedMethodConfig, ctx: HookContext, will: Will): (() => void) | undefined {
+    const key = `${ctx.sessionId} ${will.subject}`;
+    if (will.owed === null) return willsHeld.has(key) ? () => settleWill(ctx.sessionId, will.subject) : undefined;
+    const body = without(withContext(will.owed, ctx), mc.restExclude);
+    const text = JSON.stringify(body);
+    if (willsHeld.get(key) === text) return undefined;
+    return () => {
+      store.wills.put({ sessionId: ctx.sessionId, subject: will.subject, appKey: app.appKey, method, body, failNotify: mc.restOnError === 'FAIL' });
+      willsHeld.set(key, text);
+    };
   }
 
   function emit(method: EventMethod, body: JsonObject, ctx: HookContext, will?: Will): EmitResult {
@@ -212,14 +228,10 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
       failNotify: mc.restOnError === 'FAIL',
       createdAt: now(),
     };
-    const row = will === undefined ? store.outbox.append(event) : store.batch(() => {
+    const write = will === undefined ? undefined : willWrite(app, method, mc, ctx, will);
+    const row = write === undefined ? store.outbox.append(event) : store.batch(() => {
       const appended = store.outbox.append(event);
-      if (will.owed === null) settleWill(ctx.sessionId, will.subject);
-      else {
-        const owed = without(withContext(will.owed, ctx), mc.restExclude);
-        store.wills.put({ sessionId: ctx.sessionId, subject: will.subject, appKey: app.appKey, method, body: owed, failNotify: event.failNotify, since: event.createdAt });
-        willsHeld.add(`${ctx.sessionId} ${will.subject}`);
-      }
+      write();
       return appended;
     });
     worker.notify(ctx.sessionId, app.appKey);

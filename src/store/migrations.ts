@@ -101,9 +101,8 @@ export const MIGRATIONS: readonly Migration[] = [
         method      TEXT NOT NULL,
         body        TEXT NOT NULL,
         fail_notify INTEGER NOT NULL,
-        since       INTEGER NOT NULL,
         PRIMARY KEY (session_id, subject)
-      ) WITHOUT ROWID;
+      ); -- with a rowid: the order the wills were first written in, which an update keeps
     `,
   },
 ];

@@ -217,15 +217,13 @@ export interface SessionWill {
   /** The event body as the outbox will send it (context fields in, restExclude applied), without eventId. */
   body: Record<string, unknown>;
   failNotify: boolean;
-  /** When the subject's will was first written (ms since epoch); an update keeps it. */
-  since: number;
 }
 
 export interface SessionWills {
-  /** Writes the will of a subject, replacing the one it had (keeping its `since`). */
+  /** Writes the will of a subject, replacing the one it had (in its place in the order). */
   put(will: SessionWill): void;
   remove(sessionId: string, subject: string): void;
-  /** Every will, grouped by session, each session's in the order they were first written. */
+  /** Every will, in the order the subjects' wills were first written. */
   all(): SessionWill[];
   clear(): void;
 }

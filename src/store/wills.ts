@@ -13,12 +13,11 @@ interface Row {
   method: string;
   body: string;
   fail_notify: number;
-  since: number;
 }
 
 export class SqliteSessionWills implements SessionWills {
   private readonly q: {
-    put: Statement<[string, string, string, string, string, number, number]>;
+    put: Statement<[string, string, string, string, string, number]>;
     remove: Statement<[string, string]>;
     all: Statement<[], Row>;
     clear: Statement<[]>;
@@ -27,18 +26,18 @@ export class SqliteSessionWills implements SessionWills {
   constructor(db: Database) {
     this.q = {
       put: db.prepare(
-        `INSERT INTO session_wills (session_id, subject, app_key, method, body, fail_notify, since) VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO session_wills (session_id, subject, app_key, method, body, fail_notify) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (session_id, subject) DO UPDATE SET app_key = excluded.app_key, method = excluded.method,
              body = excluded.body, fail_notify = excluded.fail_notify`,
       ),
       remove: db.prepare('DELETE FROM session_wills WHERE session_id = ? AND subject = ?'),
-      all: db.prepare('SELECT * FROM session_wills ORDER BY session_id, since, subject'),
+      all: db.prepare('SELECT * FROM session_wills ORDER BY rowid'),
       clear: db.prepare('DELETE FROM session_wills'),
     };
   }
 
   put(w: SessionWill): void {
-    this.q.put.run(w.sessionId, w.subject, w.appKey, w.method, JSON.stringify(w.body), w.failNotify ? 1 : 0, w.since);
+    this.q.put.run(w.sessionId, w.subject, w.appKey, w.method, JSON.stringify(w.body), w.failNotify ? 1 : 0);
   }
 
   remove(sessionId: string, subject: string): void {
@@ -53,7 +52,6 @@ export class SqliteSessionWills implements SessionWills {
       method: r.method,
       body: JSON.parse(r.body) as Record<string, unknown>,
       failNotify: r.fail_notify === 1,
-      since: r.since,
     }));
   }
 
