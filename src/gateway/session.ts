@@ -167,6 +167,7 @@ export class Session implements MessagingHost, CallHost {
       try {
         const [unregistered] = await Promise.all([this.registration?.stop(), callsEnded]);
         if (unregistered) this.reportRegistration(unregistered);
+        this.hooks.endSession(this.sessionId);
       } catch (err) {
         // e.g. the server stopped waiting and closed the store under a late unregistration
         this.log.error({ err }, 'ending the session failed');

@@ -184,27 +184,35 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
   }
 
   /**
-   * The wills in the store by `<sessionId> <subject>`, with the JSON of their body: a will never written needs no
+   * The wills in the store, by session and subject, with the JSON of their body: a will never written needs no
    * delete, and one that has not changed (a call's object stays the same from status to status) no write.
    */
-  const willsHeld = new Map<string, string>();
+  const willsHeld = new Map<string, Map<string, string>>();
 
   function settleWill(sessionId: string, subject: string): void {
-    if (!willsHeld.delete(`${sessionId} ${subject}`)) return;
+    const held = willsHeld.get(sessionId);
+    if (held === undefined || !held.delete(subject)) return;
+    if (held.size === 0) willsHeld.delete(sessionId);
     store.wills.remove(sessionId, subject);
   }
 
   /** The store write `will` needs, to run in the event's transaction; undefined when the store holds it already. */
   function willWrite(app: App, method: EventMethod, mc: ResolvedMethodConfig, ctx: HookContext, will: Will): (() => void) | undefined {
-    const key = `${ctx.sessionId} ${will.subject}`;
-    if (will.owed === null) return willsHeld.has(key) ? () => settleWill(ctx.sessionId, will.subject) : undefined;
+    const held = willsHeld.get(ctx.sessionId);
+    if (will.owed === null) return held?.has(will.subject) ? () => settleWill(ctx.sessionId, will.subject) : undefined;
     const body = without(withContext(will.owed, ctx), mc.restExclude);
     const text = JSON.stringify(body);
-    if (willsHeld.get(key) === text) return undefined;
+    if (held?.get(will.subject) === text) return undefined;
     return () => {
       store.wills.put({ sessionId: ctx.sessionId, subject: will.subject, appKey: app.appKey, method, body, failNotify: mc.restOnError === 'FAIL' });
-      willsHeld.set(key, text);
+      if (held === undefined) willsHeld.set(ctx.sessionId, new Map([[will.subject, text]]));
+      else held.set(will.subject, text);
     };
+  }
+
+  function endSession(sessionId: string): void {
+    if (!willsHeld.delete(sessionId)) return;
+    store.wills.removeSession(sessionId);
   }
 
   function emit(method: EventMethod, body: JsonObject, ctx: HookContext, will?: Will): EmitResult {
@@ -287,6 +295,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
   return {
     invoke,
     emit,
+    endSession,
     start() {
       emitWills();
       worker.start();

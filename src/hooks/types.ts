@@ -129,6 +129,11 @@ export interface HookEngine {
    */
   emit(method: EventMethod, body: JsonObject, ctx: HookContext, will?: Will): EmitResult;
   /**
+   * The session is over: whatever will it still has is dropped (a subject that ended without its closing event,
+   * such as a registration whose removal got no answer, owes nothing at the next start either).
+   */
+  endSession(sessionId: string): void;
+  /**
    * Emits what sessions of the previous run still owed (their wills: a crash ended them), then starts the
    * delivery worker, resuming what was pending in the store.
    */

@@ -223,6 +223,8 @@ export interface SessionWills {
   /** Writes the will of a subject, replacing the one it had (in its place in the order). */
   put(will: SessionWill): void;
   remove(sessionId: string, subject: string): void;
+  /** Removes every will of a session. */
+  removeSession(sessionId: string): void;
   /** Every will, in the order the subjects' wills were first written. */
   all(): SessionWill[];
   clear(): void;

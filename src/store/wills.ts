@@ -19,6 +19,7 @@ export class SqliteSessionWills implements SessionWills {
   private readonly q: {
     put: Statement<[string, string, string, string, string, number]>;
     remove: Statement<[string, string]>;
+    removeSession: Statement<[string]>;
     all: Statement<[], Row>;
     clear: Statement<[]>;
   };
@@ -31,6 +32,7 @@ export class SqliteSessionWills implements SessionWills {
              body = excluded.body, fail_notify = excluded.fail_notify`,
       ),
       remove: db.prepare('DELETE FROM session_wills WHERE session_id = ? AND subject = ?'),
+      removeSession: db.prepare('DELETE FROM session_wills WHERE session_id = ?'),
       all: db.prepare('SELECT * FROM session_wills ORDER BY rowid'),
       clear: db.prepare('DELETE FROM session_wills'),
     };
@@ -42,6 +44,10 @@ export class SqliteSessionWills implements SessionWills {
 
   remove(sessionId: string, subject: string): void {
     this.q.remove.run(sessionId, subject);
+  }
+
+  removeSession(sessionId: string): void {
+    this.q.removeSession.run(sessionId);
   }
 
   all(): SessionWill[] {

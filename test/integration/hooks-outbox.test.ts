@@ -181,6 +181,10 @@ describe('event outbox', () => {
     first.engine.emit('CallStatusEvent', { callId: 'c2', status: 'RING' }, session, { subject: 'call c2', owed: owed('200') });
     first.engine.emit('CallStatusEvent', { callId: 'c2', status: 'FAILED' }, session, { subject: 'call c2', owed: null });
     first.engine.emit('ConnectionStatusEvent', { status: 'ESTABLISHED' }, ctx('gone', sessionOf(2)), { subject: 'connection', owed: { status: 'DISCONNECTED' } });
+    // a session that ended with a subject still open (an unregistration that got no answer) owes nothing either
+    const ended = ctx('app', sessionOf(3));
+    first.engine.emit('RegistrationStatusEvent', { status: 'REGISTERED' }, ended, { subject: 'registration', owed: { status: 'UNREGISTERED', info: 'Server restarted' } });
+    first.engine.endSession(ended.sessionId);
     // a crash: the store is closed without the engine stopping (nothing settles the wills)
     first.store.close();
 
@@ -188,14 +192,14 @@ describe('event outbox', () => {
     second.store.apps.remove('gone');
     second.engine.start();
     assert.deepEqual(second.store.wills.all(), [], 'emitted and forgotten in one go');
-    await backend.waitForRequests(7);
+    await backend.waitForRequests(8);
     await waitUntil(() => second.store.outbox.depth().pending === 0, 'the outbox to drain');
     const closing = backend.requests.filter((r) => r.json!['info'] === 'Server restarted').map((r) => r.json!);
     for (const e of closing) assert.match(String(e['eventId']), /^[0-9a-f-]{36}$/);
     assert.deepEqual(closing.map(({ eventId: _, ...rest }) => rest), [
       { nodeId: 'node@192.0.2.1', appKey: 'app', sessionId: sessionOf(1), status: 'DISCONNECTED', info: 'Server restarted', sequence: 6 },
       { nodeId: 'node@192.0.2.1', appKey: 'app', sessionId: sessionOf(1), callId: 'c1', callee: '+100', status: 'FINISH', info: 'Server restarted', sequence: 7 },
-    ], 'the session\'s context and sequence; restExclude applied; the call as it last was; the settled call and the removed app\'s session owe nothing');
+    ], 'the session\'s context and sequence; restExclude applied; the call as it last was; the settled call, the removed app\'s session and the ended session owe nothing');
     await second.engine.stop();
     second.store.close();
 
