@@ -7,6 +7,8 @@
  *   connection    ESTABLISHED → ConnectionStatusEvent DISCONNECTED      settled by DISCONNECTED
  *   registration  REGISTERED  → RegistrationStatusEvent UNREGISTERED    settled by UNREGISTERED or FAILED
  *   call <callId> any status  → CallStatusEvent FINISH (the call object as it last was)   settled by FINISH, BUSY, FAILED
+ *
+ * A session that has ended drops what is left (Session.detach): a subject that ended without its event owes none.
  */
 import type { JsonObject, Will } from '../hooks/types.ts';
 import { isFinal } from './call-status.ts';
