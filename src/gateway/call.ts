@@ -44,6 +44,7 @@ import { endStatus, FAILED_BY_SESSION_CREATION, isFinal, NORMAL_CALL_CLEARING, p
 import { GatewayError } from './errors.ts';
 import { resolveTarget } from './sip-settings.ts';
 import { clientView, sipMessageRaw, withoutContext } from './views.ts';
+import { callWill } from './wills.ts';
 import type {
   AnswerRequest, CallControlRequest, CallMessage, CallStatus, ClientEvent, DtmfRequest, FailureSubject,
   OutgoingCallRequest, TransferRequest,
@@ -656,7 +657,7 @@ export class Call {
     if (status === this.statusValue && !isFinal(status)) return;
     this.statusValue = status;
     const event: JsonObject = { ...this.object, status, ...detail };
-    const { clientExclude } = this.host.hooks.emit('CallStatusEvent', event, this.context());
+    const { clientExclude } = this.host.hooks.emit('CallStatusEvent', event, this.context(), callWill(this.callId, this.object, status));
     if (this.announced) this.host.deliver({ type: 'callStatus', call: clientView(event, clientExclude) });
   }
 

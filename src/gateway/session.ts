@@ -9,6 +9,8 @@
  *             RegistrationStatusEvent UNREGISTERED
  *
  * States: Attached → Detaching → Ended (`detach` is idempotent and resolves when the SIP side is cleaned up).
+ * The events that open the connection and the registration carry their wills (./wills.ts): should callhook die,
+ * the next start still tells the backend the session ended.
  */
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
@@ -24,6 +26,7 @@ import { receiveIncoming, sendOutgoing, type MessagingHost } from './messaging.t
 import { SessionRegistration, type RegistrationReport } from './registration.ts';
 import { accountOf, type SipSettings } from './sip-settings.ts';
 import { clientView, withoutSecrets } from './views.ts';
+import { connectionWill, registrationWill } from './wills.ts';
 import type { CallMessage, ClientEvent, ClientPort, OutgoingMessageRequest } from './types.ts';
 
 export interface SessionDeps {
@@ -115,7 +118,7 @@ export class Session implements MessagingHost, CallHost {
    */
   start(connectClientExclude: readonly string[]): void {
     const established = { ...withoutSecrets(this.init.fields), status: 'ESTABLISHED', info: 'Connected' };
-    const { clientExclude } = this.hooks.emit('ConnectionStatusEvent', established, this.context);
+    const { clientExclude } = this.hooks.emit('ConnectionStatusEvent', established, this.context, connectionWill(this.init.fields));
     const userData = {
       ...this.init.fields,
       appKey: this.appKey,
@@ -158,12 +161,13 @@ export class Session implements MessagingHost, CallHost {
   detach(info: string): Promise<void> {
     if (this.ended) return this.ended;
     this.state = 'Detaching';
-    this.hooks.emit('ConnectionStatusEvent', { ...withoutSecrets(this.init.fields), status: 'DISCONNECTED', info }, this.context);
+    this.hooks.emit('ConnectionStatusEvent', { ...withoutSecrets(this.init.fields), status: 'DISCONNECTED', info }, this.context, connectionWill(null));
     const callsEnded = this.calls.endAll(info);
     this.ended = (async () => {
       try {
         const [unregistered] = await Promise.all([this.registration?.stop(), callsEnded]);
         if (unregistered) this.reportRegistration(unregistered);
+        this.hooks.endSession(this.sessionId);
       } catch (err) {
         // e.g. the server stopped waiting and closed the store under a late unregistration
         this.log.error({ err }, 'ending the session failed');
@@ -214,7 +218,7 @@ export class Session implements MessagingHost, CallHost {
 
   /** RegistrationStatusEvent to the backend; `registered` or `fail` to the client (UNREGISTERED has no client). */
   private reportRegistration(report: RegistrationReport): void {
-    const { clientExclude } = this.hooks.emit('RegistrationStatusEvent', { ...report }, this.context);
+    const { clientExclude } = this.hooks.emit('RegistrationStatusEvent', { ...report }, this.context, registrationWill(report.status));
     const visible = clientView({ ...report }, clientExclude);
     if (report.status === 'REGISTERED') {
       this.deliver({ type: 'registered', event: visible });

@@ -8,8 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { App, OutboxEvent, RestClientConfig } from '../store/types.ts';
-import { methodType, type DecisionMethod, type EventMethod, type RestMethod } from './methods.ts';
-import { overrideRestClientConfig, parseRestClientConfig, resolveMethodConfig } from './rest-client-config.ts';
+import { isRestMethod, methodType, type DecisionMethod, type EventMethod, type RestMethod } from './methods.ts';
+import { parseRestClientConfig, resolveMethodConfig, sessionRestClientConfig, type ResolvedMethodConfig } from './rest-client-config.ts';
 import { buildHookRequest } from './request.ts';
 import { HookHttpClient } from './http.ts';
 import { interpret, type Interaction } from './interaction.ts';
@@ -25,6 +25,7 @@ import {
   type HookEngineDeps,
   type HookOutcome,
   type JsonObject,
+  type Will,
 } from './types.ts';
 
 const CONTEXT = new Set<string>(CONTEXT_FIELDS);
@@ -139,7 +140,8 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
       return { ok: true, called: false, body: full, clientExclude: mc.clientExclude, restClientConfig: sessionConfig };
     }
 
-    const result = await exchange(app, method, without(full, mc.restExclude));
+    const sent = without(full, mc.restExclude);
+    const result = await exchange(app, method, sent);
     const failure = (info: string, httpStatus?: number): HookOutcome => ({
       ok: false,
       // rest-hooks.md: connect always fails on error; direct and incoming stop only with restOnError FAIL.
@@ -163,7 +165,8 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
       }
       let newConfig: RestClientConfig;
       try {
-        newConfig = overrideRestClientConfig(app.restClientConfig, parseRestClientConfig(result.json['restClientConfig']));
+        // Compared with what the backend received: a value it never saw cannot be a mirror of the page's.
+        newConfig = sessionRestClientConfig(app.restClientConfig, sent['restClientConfig'], parseRestClientConfig(result.json['restClientConfig']));
       } catch (e) {
         if (!(e instanceof HookError)) throw e;
         const info = `connect response has a bad ${e.message}`;
@@ -180,16 +183,51 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     return { ok: true, called: true, body: out, clientExclude: mc.clientExclude, restClientConfig: sessionConfig };
   }
 
-  function emit(method: EventMethod, body: JsonObject, ctx: HookContext): EmitResult {
+  /**
+   * The wills in the store, by session and subject, with the JSON of their body: a will never written needs no
+   * delete, and one that has not changed (a call's object stays the same from status to status) no write.
+   */
+  const willsHeld = new Map<string, Map<string, string>>();
+
+  function settleWill(sessionId: string, subject: string): void {
+    const held = willsHeld.get(sessionId);
+    if (held === undefined || !held.delete(subject)) return;
+    if (held.size === 0) willsHeld.delete(sessionId);
+    store.wills.remove(sessionId, subject);
+  }
+
+  /** The store write `will` needs, to run in the event's transaction; undefined when the store holds it already. */
+  function willWrite(app: App, method: EventMethod, mc: ResolvedMethodConfig, ctx: HookContext, will: Will): (() => void) | undefined {
+    const held = willsHeld.get(ctx.sessionId);
+    if (will.owed === null) return held?.has(will.subject) ? () => settleWill(ctx.sessionId, will.subject) : undefined;
+    const body = without(withContext(will.owed, ctx), mc.restExclude);
+    const text = JSON.stringify(body);
+    if (held?.get(will.subject) === text) return undefined;
+    return () => {
+      store.wills.put({ sessionId: ctx.sessionId, subject: will.subject, appKey: app.appKey, method, body, failNotify: mc.restOnError === 'FAIL' });
+      if (held === undefined) willsHeld.set(ctx.sessionId, new Map([[will.subject, text]]));
+      else held.set(will.subject, text);
+    };
+  }
+
+  function endSession(sessionId: string): void {
+    if (!willsHeld.delete(sessionId)) return;
+    store.wills.removeSession(sessionId);
+  }
+
+  function emit(method: EventMethod, body: JsonObject, ctx: HookContext, will?: Will): EmitResult {
     if (methodType(method) !== 'event') throw new TypeError(`emit() is for events; ${method} is not one: use invoke()`);
     const app = store.apps.getByKey(ctx.appKey);
     const sessionConfig = ctx.restClientConfig ?? app?.restClientConfig ?? {};
     const mc = resolveMethodConfig(sessionConfig, method);
-    if (app === undefined || hookIsOff(app, method, mc.restPolicy)) return { queued: false, clientExclude: mc.clientExclude };
+    if (app === undefined || hookIsOff(app, method, mc.restPolicy)) {
+      if (will !== undefined) settleWill(ctx.sessionId, will.subject);
+      return { queued: false, clientExclude: mc.clientExclude };
+    }
     const eventId = randomUUID();
     const sent = without(withContext(body, ctx), mc.restExclude);
     sent['eventId'] = eventId;
-    const row = store.outbox.append({
+    const event = {
       eventId,
       appKey: app.appKey,
       sessionId: ctx.sessionId,
@@ -197,9 +235,38 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
       body: sent,
       failNotify: mc.restOnError === 'FAIL',
       createdAt: now(),
+    };
+    const write = will === undefined ? undefined : willWrite(app, method, mc, ctx, will);
+    const row = write === undefined ? store.outbox.append(event) : store.batch(() => {
+      const appended = store.outbox.append(event);
+      write();
+      return appended;
     });
     worker.notify(ctx.sessionId, app.appKey);
     return { queued: true, eventId, sequence: row.sequence, clientExclude: mc.clientExclude };
+  }
+
+  /**
+   * The wills a crash left (a clean stop settles every one): each becomes its event, in one transaction with
+   * their removal, so a crash during this start cannot emit one twice. An app deleted since, or a method switched
+   * off since, gets nothing, as `emit` would do.
+   */
+  function emitWills(): void {
+    const wills = store.wills.all();
+    if (wills.length === 0) return;
+    let emitted = 0;
+    store.batch(() => {
+      for (const w of wills) {
+        const app = store.apps.getByKey(w.appKey);
+        if (app === undefined || !isRestMethod(w.method) || hookIsOff(app, w.method, 'NOTIFY')) continue;
+        const eventId = randomUUID();
+        store.outbox.append({ eventId, appKey: w.appKey, sessionId: w.sessionId, method: w.method, body: { ...w.body, eventId }, failNotify: w.failNotify, createdAt: now() });
+        emitted++;
+      }
+      store.wills.clear();
+    });
+    const sessions = new Set(wills.map((w) => w.sessionId)).size;
+    log.warn({ sessions, events: emitted }, 'the previous run ended without closing its sessions: their closing events are emitted now');
   }
 
   async function deliver(event: OutboxEvent): Promise<DeliveryResult> {
@@ -228,7 +295,11 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
   return {
     invoke,
     emit,
-    start: () => worker.start(),
+    endSession,
+    start() {
+      emitWills();
+      worker.start();
+    },
     async stop() {
       await worker.stop();
       writes.flush();

@@ -9,8 +9,10 @@
  *         outcome.ok → go on with outcome.body (connect: SIP fields from the backend; OVERWRITE fields applied).
  *         !outcome.ok → outcome.refuse says whether to stop; outcome.info is the client's `info`.
  *         outcome.clientExclude: fields never to send to the client. Backend trouble never throws.
- *     .emit(method, body, ctx): EmitResult     events: in the outbox (durably) before it returns.
- *     .start() / .stop()                       the delivery worker (stop aborts in-flight deliveries; they stay pending)
+ *     .emit(method, body, ctx, will?): EmitResult   events: in the outbox (durably) before it returns; `will` is
+ *         what the backend is owed about the event's subject should callhook die (types.ts Will).
+ *     .start() / .stop()                       the delivery worker (stop aborts in-flight deliveries; they stay pending);
+ *         start first emits the wills a crash left
  *     .replayEvents({ appKey?, since? }): number   dead letters → pending, delivered at once (admin "replay events")
  *     .metrics: prom-client Registry          serve `await engine.metrics.metrics()` with `engine.metrics.contentType`
  *

@@ -1,7 +1,8 @@
 /**
  * What a hook's answer means (rest-hooks.md "Response"): `200` with a JSON object is accepted; anything else — another
- * status, a network error, a timeout, a body that is not a JSON object — is an interaction error. For an
- * interaction error, `info` is what the client is shown:
+ * status, a network error, a timeout, a body that is not a JSON object or nests deeper than DEFAULT_MAX_JSON_DEPTH
+ * (32 levels, ../json/limited-parse.ts) — is an interaction error. For an interaction error, `info` is what the
+ * client is shown:
  *   the `reason` when the body is exactly `{"status": <code>, "reason": "<text>"}` (wcs-notes.md §1.6: any extra
  *   or missing field falls back), else the HTTP reason phrase, else the error text.
  * `error` is the fuller text for the hook log and the server log.
@@ -9,6 +10,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { HookHttpResult } from './http.ts';
 import type { JsonObject } from './types.ts';
+import { JsonDepthError, parseJsonLimited } from '../json/limited-parse.ts';
 
 export type Interaction = InteractionOk | InteractionError;
 
@@ -29,26 +31,14 @@ export interface InteractionError {
   outcome: 'http_error' | 'network_error' | 'timeout' | 'bad_response' | 'aborted';
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string; tooDeep: boolean } {
   try {
-    return { ok: true, value: JSON.parse(text) };
+    // A backend answering with thousands of nested levels (possible within the 1 MiB read limit) would make every
+    // later walk of those fields (JSON.stringify into the outbox, the logger) overflow the stack.
+    return { ok: true, value: parseJsonLimited(text) };
   } catch (e) {
-    return { ok: false, message: (e as Error).message };
+    return { ok: false, message: (e as Error).message, tooDeep: e instanceof JsonDepthError };
   }
-}
-
-/**
- * Deepest nesting accepted in an answer. Hook bodies are flat apart from small objects such as `custom`; a
- * backend answering with thousands of nested levels (possible within the 1 MiB read limit) would make every
- * later JSON.stringify of those fields overflow the stack, so such an answer is refused here.
- */
-export const MAX_JSON_DEPTH = 64;
-
-function tooDeep(v: unknown, depth: number): boolean {
-  if (typeof v !== 'object' || v === null) return false;
-  if (depth >= MAX_JSON_DEPTH) return true;
-  for (const child of Object.values(v)) if (tooDeep(child, depth + 1)) return true;
-  return false;
 }
 
 function isObject(v: unknown): v is JsonObject {
@@ -88,9 +78,9 @@ export function interpret(result: HookHttpResult): Interaction {
   if (status === 200) {
     if (result.bodyText.trim() === '') return badResponse('REST response is empty; expected a JSON object');
     const parsed = parseJson(result.bodyText);
+    if (!parsed.ok && parsed.tooDeep) return badResponse(`REST response is refused: ${parsed.message}`);
     if (!parsed.ok) return badResponse(`REST response is not JSON (${parsed.message}): ${JSON.stringify(excerpt(result.bodyText))}`);
     if (!isObject(parsed.value)) return badResponse('REST response is JSON but not an object');
-    if (tooDeep(parsed.value, 0)) return badResponse(`REST response is nested deeper than ${MAX_JSON_DEPTH} levels`);
     return { ok: true, status: 200, json: parsed.value };
   }
   const phrase = result.statusText !== '' ? result.statusText : (STATUS_CODES[status] ?? `HTTP ${status}`);

@@ -97,11 +97,75 @@ export function resolveMethodConfig(config: RestClientConfig | undefined, method
   };
 }
 
+/** restPolicy from loosest to tightest: a page may move a method up this order, never down. */
+const POLICY_RANK: Readonly<Record<RestPolicy, number>> = { DISABLE: 0, NOTIFY: 1, OVERWRITE: 2 };
+const FIELDS = ['restExclude', 'clientExclude', 'restOnError', 'restPolicy', 'restOverwrite'] as const;
+
 /**
- * The session's config after connect: the app's default, with each method the connect response describes taken
- * from the response instead (rest-hooks.md: "Apps can hold a default restClientConfig …, which the connect
- * response overrides"). A method entry is replaced whole, not field by field, as WCS treats an entry as a unit.
+ * The session's config after connect: the app's default, with each method the connect answer describes taken from
+ * the answer instead (rest-hooks.md: "Apps can hold a default restClientConfig …, which the connect response
+ * overrides"), as a whole entry (WCS treats an entry as a unit) — except where the page could have put the value
+ * there itself.
+ *
+ * A backend that mirrors `connect` (what docs/hooks.md recommends) repeats the `restClientConfig` the page sent,
+ * and a page must never loosen what the app's configuration or the backend decided: with
+ * `{"call":{"restPolicy":"DISABLE"}}` it would otherwise skip a `call` hook that refuses its calls. A mirroring
+ * backend cannot be told from one that chose the same value, so for a method the page's own config names, the
+ * answer's entry is read field by field against `sentByClient` (what the backend received):
+ *   - a value the answer adds or changes is the backend's decision and takes full effect;
+ *   - a value the answer merely repeats may only tighten the app's default (`tightened`);
+ *   - a field the answer leaves out keeps the app's default (leaving one out may be the page's doing too).
  */
-export function overrideRestClientConfig(appDefault: RestClientConfig, fromConnect: RestClientConfig): RestClientConfig {
-  return { ...appDefault, ...fromConnect };
+export function sessionRestClientConfig(appDefault: RestClientConfig, sentByClient: unknown, answer: RestClientConfig): RestClientConfig {
+  const page = pageEntries(sentByClient);
+  const out: RestClientConfig = { ...appDefault };
+  for (const [method, entry] of Object.entries(answer) as Array<[RestMethod, MethodConfig]>) {
+    const sent = page[method];
+    if (sent === undefined) {
+      out[method] = entry;
+      continue;
+    }
+    const own: Record<string, string> = {};
+    const repeated: Record<string, string> = {};
+    for (const f of FIELDS) {
+      const v = entry[f];
+      if (v !== undefined) (v === sent[f] ? repeated : own)[f] = v;
+    }
+    out[method] = { ...tightened(appDefault[method] ?? {}, repeated as MethodConfig), ...(own as MethodConfig) };
+  }
+  return out;
+}
+
+/**
+ * The app's entry, tightened by the values a page sent: restOnError may become FAIL, never LOG; restPolicy may
+ * only move up POLICY_RANK (a hook switched on, never off, nor OVERWRITE back to NOTIFY); restOverwrite and
+ * clientExclude may only grow (the backend's answer rewrites more, the page sees less); restExclude stays the
+ * app's (a page may neither hide a field from the backend nor have one sent that the app withholds).
+ */
+function tightened(app: MethodConfig, page: MethodConfig): MethodConfig {
+  const out: MethodConfig = { ...app };
+  if (page.restOnError === 'FAIL') out.restOnError = 'FAIL';
+  if (page.restPolicy !== undefined && POLICY_RANK[page.restPolicy] > POLICY_RANK[app.restPolicy ?? 'NOTIFY']) out.restPolicy = page.restPolicy;
+  for (const f of ['restOverwrite', 'clientExclude'] as const) {
+    const all = [...new Set([...splitList(app[f]), ...splitList(page[f])])];
+    if (all.length > 0) out[f] = all.join(',');
+  }
+  return out;
+}
+
+/**
+ * The page's own restClientConfig, normalised as an answer's is so the two compare; an entry that is not valid is
+ * left out (a backend's copy of it fails validation anyway).
+ */
+function pageEntries(value: unknown): RestClientConfig {
+  if (!isPlainObject(value)) return {};
+  const out: RestClientConfig = {};
+  for (const [method, entry] of Object.entries(value)) {
+    try {
+      Object.assign(out, parseRestClientConfig({ [method]: entry }));
+    } catch (e) {
+      if (!(e instanceof HookError)) throw e;
+    }
+  }
+  return out;
 }

@@ -64,6 +64,21 @@ export interface HookFailure {
   restClientConfig: RestClientConfig;
 }
 
+/**
+ * A session's will about one of its subjects (its connection, its registration, a call): the event its backend is
+ * owed should callhook die before the subject ends — without it, a session alive at a crash would never be closed
+ * for the backend. A will rides on the `emit` that opens or changes the subject and is written in the same
+ * transaction, so the store never holds the one without the other; the `emit` that closes the subject settles it
+ * (`owed: null`). The next `start()` emits every will a crash left, exactly once, before anything else. The owed
+ * event has the method of the `emit` that carried the will, and the session's context and restClientConfig.
+ */
+export interface Will {
+  /** The subject within the session, e.g. `connection`, `call <callId>`. */
+  subject: string;
+  /** The body of the owed event; null when the event being emitted closes the subject. */
+  owed: JsonObject | null;
+}
+
 /** Result of `emit`: the event is in the outbox (or was not queued because the hook is off for it). */
 export interface EmitResult {
   queued: boolean;
@@ -107,9 +122,21 @@ export interface HookEngineDeps {
 export interface HookEngine {
   /** A decision hook (connect, direct, incoming). Never throws for backend trouble: see HookOutcome. */
   invoke(method: DecisionMethod, body: JsonObject, ctx: HookContext): Promise<HookOutcome>;
-  /** An event: durably written to the outbox before returning; delivered later by the worker. */
-  emit(method: EventMethod, body: JsonObject, ctx: HookContext): EmitResult;
-  /** Starts the delivery worker, resuming what was pending in the store. */
+  /**
+   * An event: durably written to the outbox before returning; delivered later by the worker. `will`: what the
+   * backend is owed about the event's subject from now on, should callhook die (see Will); nothing is owed for an
+   * event the backend does not get (hook off).
+   */
+  emit(method: EventMethod, body: JsonObject, ctx: HookContext, will?: Will): EmitResult;
+  /**
+   * The session is over: whatever will it still has is dropped (a subject that ended without its closing event,
+   * such as a registration whose removal got no answer, owes nothing at the next start either).
+   */
+  endSession(sessionId: string): void;
+  /**
+   * Emits what sessions of the previous run still owed (their wills: a crash ended them), then starts the
+   * delivery worker, resuming what was pending in the store.
+   */
   start(): void;
   /**
    * Stops the worker. Requests in flight are aborted: deliveries stay pending (sent again after the next start),

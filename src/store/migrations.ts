@@ -86,6 +86,25 @@ export const MIGRATIONS: readonly Migration[] = [
       -- no index besides the rowid: at most 10,000 rows to filter, and one less page to write per attempt
     `,
   },
+  {
+    version: 2,
+    description: 'session wills: the events a live session owes its backend should callhook die',
+    sql: `
+      -- One row per open subject of a live session (its connection, registration, each call): the event that
+      -- would close it, ready for the outbox (context fields in, restExclude applied). Written in the transaction
+      -- of the event that opens or changes the subject, deleted in that of the event that closes it; what a crash
+      -- leaves is emitted at the next start (./wills.ts, ../hooks/engine.ts).
+      CREATE TABLE session_wills (
+        session_id  TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        app_key     TEXT NOT NULL,
+        method      TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        fail_notify INTEGER NOT NULL,
+        PRIMARY KEY (session_id, subject)
+      ); -- with a rowid: the order the wills were first written in, which an update keeps
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the file's user_version; returns the version the file had before. */

@@ -95,7 +95,8 @@ export class SqliteEventOutbox implements EventOutbox {
       depth: db.prepare<[], { state: OutboxState; n: number }>('SELECT state, COUNT(*) AS n FROM event_outbox GROUP BY state'),
       pruneSequences: db.prepare<[number]>(
         `DELETE FROM event_sequences WHERE last_used_at < ?
-           AND NOT EXISTS (SELECT 1 FROM event_outbox o WHERE o.session_id = event_sequences.session_id)`,
+           AND NOT EXISTS (SELECT 1 FROM event_outbox o WHERE o.session_id = event_sequences.session_id)
+           AND NOT EXISTS (SELECT 1 FROM session_wills w WHERE w.session_id = event_sequences.session_id)`,
       ),
     };
     // The sequence and the row are one transaction: a crash between them cannot skip or reuse a number.

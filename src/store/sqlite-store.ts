@@ -18,6 +18,7 @@ import { migrate } from './migrations.ts';
 import { SqliteAppRepository } from './apps.ts';
 import { SqliteHookLog } from './hook-log.ts';
 import { SqliteEventOutbox } from './outbox.ts';
+import { SqliteSessionWills } from './wills.ts';
 
 export const DB_FILE = 'callhook.db';
 export const DEFAULT_APP_KEY = 'defaultApp';
@@ -58,6 +59,7 @@ export function openStore(options: OpenStoreOptions): Store {
       apps,
       hookLog: new SqliteHookLog(db),
       outbox: new SqliteEventOutbox(db),
+      wills: new SqliteSessionWills(db),
       path,
       batch: <T>(fn: () => T): T => db.transaction(fn)(),
       close: () => {

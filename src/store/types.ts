@@ -200,8 +200,34 @@ export interface EventOutbox {
    */
   replay(q?: OutboxReplayQuery, now?: number): number;
   depth(): { pending: number; dead: number };
-  /** Forgets the sequence counters of sessions idle since `before` that have nothing pending. */
+  /** Forgets the sequence counters of sessions idle since `before` that have nothing pending and no will. */
   pruneSequences(before: number): number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Session wills (../hooks/types.ts Will): what live sessions owe their backends should callhook die
+
+export interface SessionWill {
+  sessionId: string;
+  /** The subject within the session (`connection`, `registration`, `call <callId>`). */
+  subject: string;
+  appKey: string;
+  /** The event method owed. */
+  method: string;
+  /** The event body as the outbox will send it (context fields in, restExclude applied), without eventId. */
+  body: Record<string, unknown>;
+  failNotify: boolean;
+}
+
+export interface SessionWills {
+  /** Writes the will of a subject, replacing the one it had (in its place in the order). */
+  put(will: SessionWill): void;
+  remove(sessionId: string, subject: string): void;
+  /** Removes every will of a session. */
+  removeSession(sessionId: string): void;
+  /** Every will, in the order the subjects' wills were first written. */
+  all(): SessionWill[];
+  clear(): void;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -210,6 +236,7 @@ export interface Store {
   readonly apps: AppRepository;
   readonly hookLog: HookLog;
   readonly outbox: EventOutbox;
+  readonly wills: SessionWills;
   /** Path of the database file. */
   readonly path: string;
   /**

@@ -19,6 +19,7 @@ import {
   type HookOutcome,
 } from '../../src/hooks/index.ts';
 import { createLogger } from '../../src/log.ts';
+import { DEFAULT_MAX_JSON_DEPTH } from '../../src/json/limited-parse.ts';
 import { TestBackend, type Scenario } from '../support/backend.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -220,6 +221,19 @@ describe('what a 200 answer changes', () => {
     assert.deepEqual((await engine.invoke('connect', {}, ctx(noConfig))).restClientConfig, { hold: { restPolicy: 'DISABLE' } }, 'no config in the response: the app default');
   });
 
+  it('connect: a page\'s restClientConfig that a mirroring backend repeats only tightens the app default', async () => {
+    const key = newApp({ restClientConfig: { call: { restOnError: 'FAIL' } } });
+    const page = { call: { restPolicy: 'DISABLE', restOnError: 'LOG' }, sendMessage: { restOnError: 'FAIL' } };
+    const outcome = await engine.invoke('connect', { restClientConfig: page }, ctx(key));
+    assert.deepEqual(outcome.restClientConfig, { call: { restOnError: 'FAIL' }, sendMessage: { restOnError: 'FAIL' } });
+    // A value the backend never received (restExclude) is its own decision, even when it equals the page's.
+    const excluding = newApp({ restClientConfig: { connect: { restExclude: 'restClientConfig' } } });
+    backend.responder = (r) => ({ kind: 'json', body: { ...r.json, restClientConfig: { call: { restPolicy: 'DISABLE' } } } });
+    const own = await engine.invoke('connect', { restClientConfig: { call: { restPolicy: 'DISABLE' } } }, ctx(excluding));
+    assert.equal(Object.hasOwn(backend.requests.at(-1)!.json!, 'restClientConfig'), false);
+    assert.deepEqual(own.restClientConfig, { connect: { restExclude: 'restClientConfig' }, call: { restPolicy: 'DISABLE' } });
+  });
+
   it('connect: a bad restClientConfig in the response refuses the connection, naming what was wrong', async () => {
     const key = newApp();
     backend.responder = (r) => ({ kind: 'json', body: { ...r.json, restClientConfig: { call: { restOnError: 'SOMETIMES' } } } });
@@ -397,6 +411,40 @@ describe('bad backends', () => {
     // the engine still works afterwards
     backend.responder = () => ({ kind: 'echo' });
     assert.equal((await engine.invoke('connect', {}, ctx(key))).ok, true);
+  });
+
+  describe('an answer nested deeper than the JSON depth limit is a garbage answer, never a stack overflow', () => {
+    /** `{"custom": [[…]]}` nesting `depth` levels in all, the answer's own object included, as raw text. */
+    const nested = (depth: number): string => `{"custom":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+    const TOO_DEEP = `REST response is refused: JSON nested deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`;
+
+    for (const depth of [DEFAULT_MAX_JSON_DEPTH + 1, 100_000]) {
+      it(`connect answered with ${depth} levels is refused, naming the limit, in the hook log too`, async () => {
+        const key = newApp();
+        backend.responder = () => ({ kind: 'raw', status: 200, body: nested(depth), headers: { 'Content-Type': 'application/json' } });
+        const outcome = await engine.invoke('connect', {}, ctx(key));
+        assert.deepEqual(outcome.ok === false && [outcome.refuse, outcome.info], [true, TOO_DEEP]);
+        assert.equal(store.hookLog.query({ appKey: key })[0]!.error, TOO_DEEP);
+      });
+    }
+
+    it('restOnError decides as for any garbage answer: LOG goes on with the client\'s data, FAIL refuses', async () => {
+      const key = newApp();
+      backend.responder = () => ({ kind: 'raw', status: 200, body: nested(DEFAULT_MAX_JSON_DEPTH + 1) });
+      for (const restOnError of ['LOG', 'FAIL'] as const) {
+        const outcome = await engine.invoke('call', { callId: 'c1', callee: '100' }, ctx(key, { restClientConfig: { call: { restOnError } } }));
+        assert.equal(outcome.ok, false);
+        if (outcome.ok) return;
+        assert.deepEqual([outcome.refuse, outcome.info, outcome.body['callee']], [restOnError === 'FAIL', TOO_DEEP, '100']);
+      }
+    });
+
+    it(`an answer of exactly ${DEFAULT_MAX_JSON_DEPTH} levels is accepted`, async () => {
+      const key = newApp();
+      backend.responder = () => ({ kind: 'raw', status: 200, body: nested(DEFAULT_MAX_JSON_DEPTH) });
+      const outcome = await engine.invoke('connect', {}, ctx(key));
+      assert.equal(outcome.ok, true);
+    });
   });
 
   it('a connection closed without an answer is retried restRetryCount times (never sent → safe to resend)', async () => {

@@ -166,6 +166,47 @@ describe('event outbox', () => {
     }
   });
 
+  it('wills: what a crash left open is emitted at the next start, once, as the session\'s own events', async () => {
+    const backend = await startBackend();
+    const dataDir = newDataDir();
+    const first = open(dataDir);
+    addApp(first.store, 'app', backend.url());
+    addApp(first.store, 'gone', backend.url('/gone'));
+    const session = { ...ctx('app', sessionOf(1)), restClientConfig: { CallStatusEvent: { restExclude: 'sdp', restOnError: 'FAIL' as const } } };
+    const owed = (callee: string) => ({ callId: 'c1', callee, sdp: 'v=0', status: 'FINISH', info: 'Server restarted' });
+    first.engine.emit('ConnectionStatusEvent', { status: 'ESTABLISHED' }, session, { subject: 'connection', owed: { status: 'DISCONNECTED', info: 'Server restarted' } });
+    first.engine.emit('CallStatusEvent', { callId: 'c1', status: 'RING' }, session, { subject: 'call c1', owed: owed('100') });
+    first.engine.emit('CallStatusEvent', { callId: 'c1', status: 'ESTABLISHED' }, session, { subject: 'call c1', owed: owed('+100') });
+    first.engine.emit('CallStatusEvent', { callId: 'c2', status: 'RING' }, session, { subject: 'call c2', owed: owed('200') });
+    first.engine.emit('CallStatusEvent', { callId: 'c2', status: 'FAILED' }, session, { subject: 'call c2', owed: null });
+    first.engine.emit('ConnectionStatusEvent', { status: 'ESTABLISHED' }, ctx('gone', sessionOf(2)), { subject: 'connection', owed: { status: 'DISCONNECTED' } });
+    // a session that ended with a subject still open (an unregistration that got no answer) owes nothing either
+    const ended = ctx('app', sessionOf(3));
+    first.engine.emit('RegistrationStatusEvent', { status: 'REGISTERED' }, ended, { subject: 'registration', owed: { status: 'UNREGISTERED', info: 'Server restarted' } });
+    first.engine.endSession(ended.sessionId);
+    // a crash: the store is closed without the engine stopping (nothing settles the wills)
+    first.store.close();
+
+    const second = open(dataDir);
+    second.store.apps.remove('gone');
+    second.engine.start();
+    assert.deepEqual(second.store.wills.all(), [], 'emitted and forgotten in one go');
+    await backend.waitForRequests(8);
+    await eventually(() => second.store.outbox.depth().pending === 0, 5000, 'the outbox to drain');
+    const closing = backend.requests.filter((r) => r.json!['info'] === 'Server restarted').map((r) => r.json!);
+    for (const e of closing) assert.match(String(e['eventId']), /^[0-9a-f-]{36}$/);
+    assert.deepEqual(closing.map(({ eventId: _, ...rest }) => rest), [
+      { nodeId: 'node@192.0.2.1', appKey: 'app', sessionId: sessionOf(1), status: 'DISCONNECTED', info: 'Server restarted', sequence: 6 },
+      { nodeId: 'node@192.0.2.1', appKey: 'app', sessionId: sessionOf(1), callId: 'c1', callee: '+100', status: 'FINISH', info: 'Server restarted', sequence: 7 },
+    ], 'the session\'s context and sequence; restExclude applied; the call as it last was; the settled call, the removed app\'s session and the ended session owe nothing');
+    await second.engine.stop();
+    second.store.close();
+
+    const third = open(dataDir);
+    third.engine.start();
+    assert.equal(third.store.outbox.depth().pending, 0, 'a second restart emits nothing more');
+  });
+
   it('events past restEventMaxAgeMs become dead letters; replay delivers them in order', async () => {
     const port = await TestBackend.closedPort();
     const { store, engine } = open(newDataDir(), { restEventMaxAgeMs: 300 });

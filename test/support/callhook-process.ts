@@ -2,7 +2,7 @@
  * `callhook start` in a child process, the way a user runs it, for tests that attack the real server: a scratch
  * directory as its working directory, settings in the `callhook.config.json` found there, the WebSocket and admin
  * ports 0 (the bound ones are read from the "callhook started" log line), a free SIP port that UDP and TCP share,
- * and the process killed should the test process exit first.
+ * and the process killed should the test process exit first. `dataDir` may be given to restart on the same store.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,8 @@ export interface CallhookProcess {
   logLines(msg: RegExp): Record<string, unknown>[];
   /** SIGTERM (SIGKILL after a grace period), then the scratch directory is removed. */
   stop(): Promise<void>;
+  /** Sends `signal` (SIGKILL: a crash), then removes the scratch directory; resolves with how the process ended. */
+  kill(signal: NodeJS.Signals): Promise<string | undefined>;
 }
 
 /** Starts callhook with `settings` (configuration keys) over loopback defaults; resolves once it logged its start. */
@@ -56,9 +58,18 @@ export async function startCallhookProcess(settings: Record<string, unknown> = {
     logLines: (msg) => jsonLines(child.log).filter((l) => msg.test(String(l['msg']))),
     stop: async () => {
       await child.stop(STOP_GRACE_MS);
-      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      await removeScratch(dir);
+    },
+    kill: async (signal) => {
+      const status = await child.kill(signal);
+      await removeScratch(dir);
+      return status;
     },
   };
+}
+
+async function removeScratch(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
 /** Complete JSON lines only: the last one may still be arriving. */

@@ -76,6 +76,13 @@ export class ProcessGroup {
     }
   }
 
+  /** Sends `signal` to the group (SIGKILL: a crash) and resolves, once it has exited, with `status`. */
+  async kill(signal: NodeJS.Signals): Promise<string | undefined> {
+    this.signal(signal);
+    await this.exited;
+    return this.statusText;
+  }
+
   private signal(signal: NodeJS.Signals): void {
     if (this.child.pid === undefined || this.gone) return;
     try {

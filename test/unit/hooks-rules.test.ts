@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { REST_METHODS, isRestMethod, methodType } from '../../src/hooks/methods.ts';
-import { overrideRestClientConfig, parseRestClientConfig, resolveMethodConfig } from '../../src/hooks/rest-client-config.ts';
+import { parseRestClientConfig, resolveMethodConfig, sessionRestClientConfig } from '../../src/hooks/rest-client-config.ts';
 import { HookError } from '../../src/hooks/errors.ts';
 import { buildHookRequest, hookUrl } from '../../src/hooks/request.ts';
 import { interpret } from '../../src/hooks/interaction.ts';
@@ -14,6 +14,7 @@ import type { HookHttpResult } from '../../src/hooks/http.ts';
 import { backoffDelay } from '../../src/hooks/outbox-worker.ts';
 import { DEFAULT_BACKOFF_MAX_MS, DEFAULT_BACKOFF_MIN_MS } from '../../src/hooks/engine.ts';
 import type { App } from '../../src/store/types.ts';
+import { DEFAULT_MAX_JSON_DEPTH } from '../../src/json/limited-parse.ts';
 
 describe('REST methods: exactly the table of rest-hooks.md', () => {
   it('lists every method with its type, in order', () => {
@@ -83,10 +84,53 @@ describe('restClientConfig', () => {
   it('a connect response replaces the app default per method, whole entries', () => {
     const app = parseRestClientConfig({ call: { restOnError: 'FAIL', restExclude: 'sdp' }, hold: { restPolicy: 'DISABLE' } });
     const fromConnect = parseRestClientConfig({ call: { restPolicy: 'OVERWRITE', restOverwrite: 'callee' } });
-    assert.deepEqual(overrideRestClientConfig(app, fromConnect), {
+    assert.deepEqual(sessionRestClientConfig(app, undefined, fromConnect), {
       call: { restPolicy: 'OVERWRITE', restOverwrite: 'callee' },
       hold: { restPolicy: 'DISABLE' },
     });
+  });
+});
+
+describe('restClientConfig a page sent and the connect answer repeats: it may only tighten the app default', () => {
+  const appDefault = parseRestClientConfig({
+    call: { restOnError: 'FAIL', restPolicy: 'OVERWRITE', restOverwrite: 'callee', restExclude: 'custom', clientExclude: 'sipMessageRaw' },
+  });
+  /** The session config when the backend mirrors `page` (answers with exactly what it received). */
+  const mirrored = (page: unknown, app = appDefault) => sessionRestClientConfig(app, page, parseRestClientConfig(page));
+
+  it('loosening values are ignored: no DISABLE, no FAIL → LOG, no OVERWRITE → NOTIFY, no exclusion lifted', () => {
+    const page = { call: { restOnError: 'LOG', restPolicy: 'DISABLE', restOverwrite: '', restExclude: 'callee', clientExclude: '' } };
+    assert.deepEqual(mirrored(page), appDefault);
+    assert.deepEqual(mirrored({ call: { restPolicy: 'NOTIFY' } }).call, appDefault.call);
+    assert.deepEqual(mirrored({ call: { restPolicy: 'DISABLED' } }).call, appDefault.call, 'WCS\'s other spelling too');
+    assert.deepEqual(mirrored({ call: {} }).call, appDefault.call, 'fields the page leaves out keep the app default');
+  });
+
+  it('tightening values take effect: FAIL, a hook switched on, more fields overwritten or hidden from the page', () => {
+    const app = parseRestClientConfig({ hold: { restPolicy: 'DISABLE' }, call: { clientExclude: 'sipMessageRaw' } });
+    assert.deepEqual(
+      mirrored({ answer: { restOnError: 'FAIL' }, hold: { restPolicy: 'NOTIFY' }, call: { restPolicy: 'OVERWRITE', restOverwrite: 'callee', clientExclude: 'caller' } }, app),
+      {
+        answer: { restOnError: 'FAIL' },
+        hold: { restPolicy: 'NOTIFY' },
+        call: { restPolicy: 'OVERWRITE', restOverwrite: 'callee', clientExclude: 'sipMessageRaw,caller' },
+      },
+    );
+  });
+
+  it('a value the backend adds or changes is its own decision and takes full effect', () => {
+    const page = { call: { restPolicy: 'DISABLE', restOnError: 'FAIL' } };
+    const answer = parseRestClientConfig({ call: { restPolicy: 'DISABLE', restOnError: 'LOG', restExclude: '' }, hold: { restPolicy: 'DISABLE' } });
+    assert.deepEqual(sessionRestClientConfig(appDefault, page, answer), {
+      // restOnError changed and restExclude added by the backend take effect; restPolicy merely repeated: the app's stays
+      call: { ...appDefault.call, restOnError: 'LOG', restExclude: '' },
+      hold: { restPolicy: 'DISABLE' },
+    });
+    assert.deepEqual(sessionRestClientConfig(appDefault, undefined, parseRestClientConfig(page)).call, { restPolicy: 'DISABLE', restOnError: 'FAIL' }, 'the page sent none: all the backend\'s');
+    // a page entry that is not valid counts as not sent
+    const disabling = parseRestClientConfig({ call: { restPolicy: 'DISABLE' } });
+    assert.deepEqual(sessionRestClientConfig(appDefault, { call: { restPolicy: 'DISABLE', restOnError: 'SOMETIMES' } }, disabling).call, { restPolicy: 'DISABLE' });
+    assert.deepEqual(sessionRestClientConfig(appDefault, 'DISABLE', disabling).call, { restPolicy: 'DISABLE' });
   });
 });
 
@@ -159,8 +203,8 @@ describe('reading the answer', () => {
     assert.equal(infoOf(interpret(response(200, ''))), 'REST response is empty; expected a JSON object');
     assert.equal(infoOf(interpret(response(200, '[1]'))), 'REST response is JSON but not an object');
     const deep = '{"custom":' + '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000) + '}';
-    assert.equal(infoOf(interpret(response(200, deep))), 'REST response is nested deeper than 64 levels');
-    const ok = '{"custom":' + '{"a":'.repeat(60) + '1' + '}'.repeat(60) + '}';
+    assert.equal(infoOf(interpret(response(200, deep))), `REST response is refused: JSON nested deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
+    const ok = '{"custom":' + '{"a":'.repeat(DEFAULT_MAX_JSON_DEPTH - 1) + '1' + '}'.repeat(DEFAULT_MAX_JSON_DEPTH - 1) + '}';
     assert.equal(interpret(response(200, ok)).ok, true);
   });
 

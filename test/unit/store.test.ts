@@ -278,4 +278,41 @@ describe('event outbox', () => {
     assert.equal(store.outbox.pruneSequences(2000), 1, 'A only: B still has a pending event');
     assert.equal(store.outbox.append(ev('A', 2, 3000)).sequence, 1);
   });
+
+  it('keeps the sequence counter of a session that has a will: it is alive, its events go on counting', () => {
+    store.outbox.markDelivered(store.outbox.append(ev('A', 1, 1000)).id);
+    store.wills.put({ sessionId: 'A', subject: 'connection', appKey: 'app', method: 'ConnectionStatusEvent', body: {}, failNotify: false });
+    assert.equal(store.outbox.pruneSequences(2000), 0);
+    assert.equal(store.outbox.append(ev('A', 2, 3000)).sequence, 2);
+  });
+});
+
+describe('session wills', () => {
+  let store: Store;
+  beforeEach(() => {
+    store = openStore({ dataDir: tempDir(), adminPort: 8081 });
+  });
+  afterEach(() => store.close());
+
+  const will = (sessionId: string, subject: string, body: Record<string, unknown> = {}) => ({
+    sessionId, subject, appKey: 'app', method: 'CallStatusEvent', body, failNotify: false,
+  });
+
+  it('one per subject of a session, in the order first written: an update replaces it in its place', () => {
+    store.wills.put(will('B', 'connection'));
+    store.wills.put(will('A', 'connection'));
+    store.wills.put(will('A', 'call c1', { status: 'FINISH', callee: '100' }));
+    store.wills.put({ ...will('A', 'call c1', { status: 'FINISH', callee: '+100' }), failNotify: true });
+    store.wills.put(will('B', 'registration'));
+    assert.deepEqual(store.wills.all(), [
+      will('B', 'connection'),
+      will('A', 'connection'),
+      { ...will('A', 'call c1', { status: 'FINISH', callee: '+100' }), failNotify: true },
+      will('B', 'registration'),
+    ]);
+    store.wills.remove('A', 'call c1');
+    assert.deepEqual(store.wills.all().map((w) => [w.sessionId, w.subject]), [['B', 'connection'], ['A', 'connection'], ['B', 'registration']]);
+    store.wills.clear();
+    assert.deepEqual(store.wills.all(), []);
+  });
 });
