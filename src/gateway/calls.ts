@@ -74,12 +74,13 @@ export class SessionCalls {
     if (this.live.get(call.callId) === call) this.live.delete(call.callId);
     const closed = call.closed;
     this.closing.add(closed);
-    void closed.finally(() => this.closing.delete(closed));
+    // `closed` never rejects (Call.finish logs what fails while closing): nothing is lost by not awaiting it here.
+    void closed.then(() => this.closing.delete(closed));
   }
 
   private with(message: CallMessage, callId: string, act: (call: Call) => Promise<void>): void {
     const call = this.live.get(callId);
     if (call === undefined) return this.host.refuse(message, callId, `${message}: no call ${callId} in this session`);
-    act(call).catch((err: unknown) => this.host.log.error({ err, callId, message }, 'call request failed unexpectedly'));
+    call.contain(() => act(call));
   }
 }

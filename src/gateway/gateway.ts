@@ -81,6 +81,8 @@ export class Gateway implements SessionsProvider {
         restClientConfig: outcome.restClientConfig,
         sip,
         onEnded: (s) => this.ending.delete(s),
+        // detach() never rejects (Session.detach logs what fails while ending): nothing to await here.
+        onFailed: (s, info) => void this.detach(s, info),
       },
     );
     this.live.set(sessionId, session);
@@ -117,6 +119,7 @@ export class Gateway implements SessionsProvider {
    */
   async close(info = 'Server stopping'): Promise<void> {
     this.closing = true;
+    // Each detach is awaited below through `ending`; it never rejects.
     for (const s of [...this.live.values()]) void this.detach(s, info);
     const all = Promise.all([...this.ending].map((s) => s.detach(info)));
     let timer: NodeJS.Timeout | undefined;
