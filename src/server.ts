@@ -9,6 +9,7 @@
  * The server that owns its process (`callhook start`) also handles stop signals and process-level faults: the net
  * under the containment of calls and sessions (onProcessFault below, docs/security.md "Failure containment").
  */
+import { Registry } from 'prom-client';
 import { loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -20,6 +21,7 @@ import { ClientApiServer } from './client-api/index.ts';
 import { createCallMedia, Gateway, newNodeId, type CallMedia } from './gateway/index.ts';
 import { createHookEngine, type HookEngine } from './hooks/index.ts';
 import { DEFAULT_APP_KEY, openStore, type Store } from './store/index.ts';
+import { portMetrics } from './media/index.ts';
 import { UserAgent } from './sip/ua/index.ts';
 
 export interface StartOptions {
@@ -98,8 +100,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // The gateway arrives after the admin server (which hosts EchoApp, needed before any client connects).
     const sessions: SessionsProvider = { sessions: () => gateway?.sessions() ?? [], calls: () => gateway?.calls() ?? [] };
     const adminToken = loadOrCreateAdminToken(config.dataDir);
+    // /metrics serves the registry the admin is handed: the hook engine's, joined by the media port ranges'.
+    const metrics = Registry.merge([hooks.metrics, portMetrics({ rtp: media.rtpPorts, webrtc: media.webrtcPorts })]);
     const admin = await listenAdmin(
-      buildAdminApp({ config, store, hooks, log: logger.child({ component: 'admin' }), token: adminToken, sessions }),
+      buildAdminApp({
+        config, store, hooks: { replayEvents: (q) => hooks.replayEvents(q), metrics }, log: logger.child({ component: 'admin' }), token: adminToken, sessions,
+      }),
       config.adminHost,
       config.adminPort,
     );

@@ -22,6 +22,7 @@ import type { SessionInfo } from '../admin/sessions.ts';
 import type { ContactBinding, IncomingRequest, SipAccount, UserAgent } from '../sip/ua/index.ts';
 import type { CallHost } from './call.ts';
 import type { CallMedia } from './call-media.ts';
+import type { CallLimits } from './call-limits.ts';
 import { SessionCalls } from './calls.ts';
 import { contain } from './contain.ts';
 import { GatewayError, INTERNAL_ERROR } from './errors.ts';
@@ -36,6 +37,8 @@ export interface SessionDeps {
   hooks: HookEngine;
   log: Logger;
   media: CallMedia;
+  /** The gateway's call limits, shared by every session (per-IP counts). */
+  callLimits: CallLimits;
   config: Pick<Config, 'registerExpires'>;
 }
 
@@ -45,6 +48,8 @@ export interface SessionInit {
   nodeId: string;
   authToken: string;
   port: ClientPort;
+  /** The client's IP address (call limits per IP). */
+  remoteAddress: string;
   /** The connection fields after the connect hook, without the context fields (the password included). */
   fields: JsonObject;
   restClientConfig: RestClientConfig;
@@ -87,7 +92,7 @@ export class Session implements MessagingHost, CallHost {
     this.hooks = deps.hooks;
     this.log = deps.log.child({ sessionId: init.sessionId });
     this.media = deps.media;
-    this.calls = new SessionCalls(this);
+    this.calls = new SessionCalls(this, deps.callLimits, init.remoteAddress);
     this.context = { appKey: init.appKey, sessionId: init.sessionId, nodeId: init.nodeId, restClientConfig: init.restClientConfig };
   }
 

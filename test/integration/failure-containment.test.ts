@@ -17,12 +17,12 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { HookEngine } from '../../src/hooks/types.ts';
 import { createLogger } from '../../src/log.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
+import type { RunningServer } from '../../src/server.ts';
 import { TestBackend } from '../support/backend.ts';
 import { freePort, LOOPBACK } from '../support/ports.ts';
 import { runSipp, scenarioFile, type SippProcess } from '../support/sipp.ts';
 import { WebRtcClient } from '../support/webrtc-client.ts';
-import { eventually, TestClient } from '../support/ws-client.ts';
+import { eventually, startTestServer, TestClient, type TestServer } from '../support/ws-client.ts';
 
 const APP = 'containApp';
 const BIN = fileURLToPath(new URL('../../bin/callhook.js', import.meta.url));
@@ -45,8 +45,8 @@ function breakHook(hooks: HookEngine, fails: (method: string, body: Record<strin
 
 describe('a bug in one call or one session ends only that call or session', { timeout: 120_000 }, () => {
   let backend: TestBackend;
+  let ts: TestServer;
   let server: RunningServer;
-  let dataDir: string;
   let wsUrl: string;
   const log: LogLine[] = [];
   const clients: WebRtcClient[] = [];
@@ -69,16 +69,12 @@ describe('a bug in one call or one session ends only that call or session', { ti
 
   before(async () => {
     backend = await TestBackend.start();
-    dataDir = await mkdtemp(join(tmpdir(), 'callhook-contain-'));
-    server = await startServer({
-      overrides: {
-        wsPort: 0, wsHost: LOOPBACK, adminPort: 0, sipPort: await freePort('both'), localIp: LOOPBACK, dataDir,
-        rtpPortMin: 52000, rtpPortMax: 52099, webrtcPortMin: 52100, webrtcPortMax: 52199, sipT1Ms: 100, sipT2Ms: 400,
-      },
-      logger: createLogger('error', { write: (line: string) => void log.push(JSON.parse(line) as LogLine) }),
-      handleSignals: false,
-    });
-    wsUrl = `ws://${LOOPBACK}:${server.wsPort}/`;
+    ts = await startTestServer(
+      { rtpPortMin: 52000, rtpPortMax: 52099, webrtcPortMin: 52100, webrtcPortMax: 52199, sipT1Ms: 100, sipT2Ms: 400 },
+      { logger: createLogger('error', { write: (line: string) => void log.push(JSON.parse(line) as LogLine) }) },
+    );
+    server = ts.server;
+    wsUrl = ts.wsUrl;
     server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
     server.store.apps.enableMethod(APP, '*');
   });
@@ -93,9 +89,8 @@ describe('a bug in one call or one session ends only that call or session', { ti
   });
 
   after(async () => {
-    await server?.close();
+    await ts?.stop();
     await backend?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   it('a call whose hold hits a bug ends FAILED "Internal error" (logged with the stack); the other call talks on', async () => {
