@@ -5,7 +5,11 @@
  * `startServer` is what `callhook start` and `npm start` run; tests and benchmarks start it in-process with
  * overrides (port 0 everywhere, a temp dataDir). `close()` stops in the reverse order: clients first (their
  * sessions unregister), the SIP stack, then the admin server, the hook engine and the store.
+ *
+ * The server that owns its process (`callhook start`) also handles stop signals and process-level faults: the net
+ * under the containment of calls and sessions (onProcessFault below, docs/security.md "Failure containment").
  */
+import { Registry } from 'prom-client';
 import { loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -17,6 +21,7 @@ import { ClientApiServer } from './client-api/index.ts';
 import { createCallMedia, Gateway, newNodeId, type CallMedia } from './gateway/index.ts';
 import { createHookEngine, type HookEngine } from './hooks/index.ts';
 import { DEFAULT_APP_KEY, openStore, type Store } from './store/index.ts';
+import { portMetrics } from './media/index.ts';
 import { UserAgent } from './sip/ua/index.ts';
 
 export interface StartOptions {
@@ -25,8 +30,9 @@ export interface StartOptions {
   overrides?: Record<string, unknown>;
   logger?: Logger;
   /**
-   * Close the server on SIGINT / SIGTERM (default true: what `callhook start` needs). The handlers are removed
-   * again by `close()`, so an embedding process keeps its own signal behaviour once the server is gone.
+   * The server owns the process (default true: what `callhook start` needs): it closes on SIGINT / SIGTERM, and
+   * handles unhandled rejections and uncaught exceptions (onProcessFault). The handlers are removed again by
+   * `close()`, so an embedding process (tests) keeps its own behaviour.
    */
   handleSignals?: boolean;
 }
@@ -94,8 +100,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // The gateway arrives after the admin server (which hosts EchoApp, needed before any client connects).
     const sessions: SessionsProvider = { sessions: () => gateway?.sessions() ?? [], calls: () => gateway?.calls() ?? [] };
     const adminToken = loadOrCreateAdminToken(config.dataDir);
+    // /metrics serves the registry the admin is handed: the hook engine's, joined by the media port ranges'.
+    const metrics = Registry.merge([hooks.metrics, portMetrics({ rtp: media.rtpPorts, webrtc: media.webrtcPorts })]);
     const adminLog = logger.child({ component: 'admin' });
-    const admin = await listenAdmin(buildAdminApp({ config, store, hooks, log: adminLog, token: adminToken, sessions }), config, adminLog);
+    const admin = await listenAdmin(
+      buildAdminApp({ config, store, hooks: { replayEvents: (q) => hooks.replayEvents(q), metrics }, log: adminLog, token: adminToken, sessions }),
+      config,
+      adminLog,
+    );
     closers.push(() => admin.close());
     if (config.adminPort === 0) pointDefaultAppAtEchoApp(store, admin.address.port);
 
@@ -123,7 +135,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 
     const sipPort = sip.transports.transports[0]?.local.port ?? config.sipPort;
     let closing: Promise<void> | undefined;
-    const removeSignalHandlers = opts.handleSignals === false ? () => undefined : onStopSignal(logger, () => running.close());
+    const ownsProcess = opts.handleSignals !== false;
+    const stopProcess = onceStopping(logger, () => running.close());
+    const removeSignalHandlers = ownsProcess ? onStopSignal(logger, stopProcess) : () => undefined;
+    // Removed only once stopped: a fault while stopping is still logged rather than ending the process mid-way.
+    const removeFaultHandlers = ownsProcess ? onProcessFault(logger, stopProcess) : () => undefined;
     const running: RunningServer = {
       config,
       sip,
@@ -143,6 +159,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
           removeSignalHandlers();
           await stopAll();
           logger.info('callhook stopped');
+          removeFaultHandlers();
         })();
         return closing;
       },
@@ -169,11 +186,12 @@ function pointDefaultAppAtEchoApp(store: Store, port: number): void {
   store.apps.update(app.name, { url: `http://127.0.0.1:${port}/apps/EchoApp` });
 }
 
-/** SIGINT / SIGTERM close the server once; a second signal gets Node's default (immediate exit). */
-function onStopSignal(logger: Logger, close: () => Promise<void>): () => void {
-  const handler = (signal: NodeJS.Signals): void => {
-    remove();
-    logger.info({ signal }, 'stopping');
+/** Closes the server once, whoever asks first (a signal, a fault); a stop that hangs is cut short. */
+function onceStopping(logger: Logger, close: () => Promise<void>): () => void {
+  let stopping = false;
+  return () => {
+    if (stopping) return;
+    stopping = true;
     setTimeout(() => {
       logger.error('did not stop in time; exiting');
       process.exit(1);
@@ -183,6 +201,15 @@ function onStopSignal(logger: Logger, close: () => Promise<void>): () => void {
       process.exitCode = 1;
     });
   };
+}
+
+/** SIGINT / SIGTERM close the server once; a second signal gets Node's default (immediate exit). */
+function onStopSignal(logger: Logger, stop: () => void): () => void {
+  const handler = (signal: NodeJS.Signals): void => {
+    remove();
+    logger.info({ signal }, 'stopping');
+    stop();
+  };
   const remove = (): void => {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
@@ -190,4 +217,32 @@ function onStopSignal(logger: Logger, close: () => Promise<void>): () => void {
   process.once('SIGINT', handler);
   process.once('SIGTERM', handler);
   return remove;
+}
+
+/**
+ * Process-level faults: what the containment of calls and sessions did not catch (docs/security.md).
+ *
+ * - An unhandled rejection is logged with its stack, and the server goes on. The async chain that rejected has
+ *   unwound the way a caught error unwinds, so it leaves nothing half-done that a caught error would not; Node makes
+ *   it fatal by default only to surface the bug, which the log does (and the lint keeps such promises out of src/).
+ * - An uncaught exception is logged with its stack, then the server stops as on SIGTERM (clients closed, sessions
+ *   DISCONNECTED, registrations removed) and the process exits 1, for its supervisor to start it again. Every call
+ *   and session contains its own bugs, so a throw that gets here came from outside all of them (a library's event
+ *   handler, the composition), and Node documents the process as in an undefined state after it.
+ */
+function onProcessFault(logger: Logger, stop: () => void): () => void {
+  const rejection = (reason: unknown): void => {
+    logger.error({ err: reason }, 'unhandled promise rejection (a bug): logged, the server goes on');
+  };
+  const exception = (err: Error): void => {
+    logger.fatal({ err }, 'uncaught exception (a bug outside any call or session): stopping');
+    process.exitCode = 1;
+    stop();
+  };
+  process.on('unhandledRejection', rejection);
+  process.on('uncaughtException', exception);
+  return () => {
+    process.off('unhandledRejection', rejection);
+    process.off('uncaughtException', exception);
+  };
 }

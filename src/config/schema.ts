@@ -50,6 +50,12 @@ export const configSchema = z
     webrtcEngine: z.enum(['libdatachannel', 'werift']).default('libdatachannel'),
     /** A browser's ICE and DTLS must complete within this long (ms) of callhook's SDP, else `Failed by ICE error`. */
     webrtcConnectTimeoutMs: z.number().int().min(100).default(30_000),
+    /** Calls one client session may have at once, outgoing and incoming: one more is refused (each holds two port pairs). */
+    maxCallsPerSession: z.number().int().min(1).default(4),
+    /** Calls the sessions of one client IP address may have at once: one more is refused. */
+    maxCallsPerIp: z.number().int().min(1).default(100),
+    /** Calls the clients of one IP address may place per minute (a burst of as many is allowed): more are refused. */
+    callsPerIpPerMinute: z.number().int().min(1).default(120),
     registerExpires: z.number().int().min(1).max(86400 * 7).default(3600),
     userAgent: z.string().min(1).default(`callhook/${VERSION}`),
     codecs: z

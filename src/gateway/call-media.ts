@@ -56,8 +56,8 @@ export function g711Preference(codecs: string): G711Name[] {
 }
 
 export async function createCallMedia(config: CallMediaConfig, logger: Logger): Promise<CallMedia> {
-  const webrtcPorts = new PortPairAllocator('WebRTC ports', config.webrtcPortMin, config.webrtcPortMax);
   const log = logger.child({ component: 'media' });
+  const webrtcPorts = new PortPairAllocator('WebRTC ports', config.webrtcPortMin, config.webrtcPortMax, log);
   return {
     engine: await ENGINES[config.webrtcEngine]({
       localAddress: config.localIp,
@@ -66,7 +66,7 @@ export async function createCallMedia(config: CallMediaConfig, logger: Logger): 
       connectTimeoutMs: config.webrtcConnectTimeoutMs,
       logger: log,
     }),
-    rtpPorts: new PortPairAllocator('RTP ports', config.rtpPortMin, config.rtpPortMax),
+    rtpPorts: new PortPairAllocator('RTP ports', config.rtpPortMin, config.rtpPortMax, log),
     webrtcPorts,
     localIp: config.localIp,
     publicIp: config.publicIp,

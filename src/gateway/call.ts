@@ -10,8 +10,8 @@
  *             hold shows as HOLD too), DTMF (RFC 4733 through the bridge, or SIP INFO), blind transfer (REFER; on
  *             COMPLETED our BYE ends the call)
  *   end       FINISH / BUSY / FAILED exactly once, whoever ends it (the client, the far end, the network, ICE, RTP
- *             inactivity, the session going away); then both media legs are closed, releasing their ports, and the
- *             SIP side is ended (CANCEL, BYE, or a final response to an unanswered INVITE).
+ *             inactivity, the session going away, a bug); then both media legs are closed, releasing their ports, and
+ *             the SIP side is ended (CANCEL, BYE, or a final response to an unanswered INVITE).
  *
  * The codec: the browser is restricted to one G.711 law that the SIP side can take — for an outgoing call the first
  * configured law the browser offers, and then the SIP offer carries only that law; for an incoming call the law of
@@ -20,6 +20,10 @@
  * Every status goes to the backend as CallStatusEvent and, once the client knows the call, to the client (without
  * the event's clientExclude fields). Each async step re-checks `ended`: the client may hang up, or the far end
  * cancel, while a hook or the media set-up is under way.
+ *
+ * Every way into a call — its start, a client request, a SIP or media callback — runs through `contain`: an error no
+ * step expects is a bug in callhook, and it ends this call FAILED `Internal error` (logged with its stack) instead of
+ * reaching the session, the SIP stack or the process (docs/security.md "Failure containment").
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
@@ -41,7 +45,8 @@ import {
 import type { CallInfo } from '../admin/sessions.ts';
 import type { CallMedia } from './call-media.ts';
 import { endStatus, FAILED_BY_SESSION_CREATION, isFinal, NORMAL_CALL_CLEARING, provisionalStatus, type StatusDetail } from './call-status.ts';
-import { GatewayError } from './errors.ts';
+import { contain } from './contain.ts';
+import { GatewayError, INTERNAL_ERROR } from './errors.ts';
 import { resolveTarget } from './sip-settings.ts';
 import { clientView, sipMessageRaw, withoutContext } from './views.ts';
 import { callWill } from './wills.ts';
@@ -83,6 +88,8 @@ const NOT_ACCEPTABLE_HERE = 488;
 const BUSY_HERE = 486;
 const DECLINE = 603;
 const TEMPORARILY_UNAVAILABLE = 480;
+/** RFC 3261 §21.5.1: what an unanswered incoming call gets when callhook fails on it. */
+const SERVER_INTERNAL_ERROR = 500;
 
 function pickCallObject(fields: JsonObject): JsonObject {
   const out: JsonObject = {};
@@ -181,7 +188,7 @@ export class Call {
     };
     if (request.callee !== undefined) object['callee'] = request.callee;
     const call = new Call(host, onEnded, { callId: request.callId, incoming: false, object });
-    call.run(call.startOutgoing(request));
+    call.contain(() => call.startOutgoing(request));
     return call;
   }
 
@@ -201,7 +208,7 @@ export class Call {
     const call = new Call(host, onEnded, { callId, incoming: true, object });
     call.sip = invitation;
     invitation.delegate = call.delegate();
-    call.run(call.startIncoming(invitation));
+    call.contain(() => call.startIncoming(invitation));
     return call;
   }
 
@@ -477,8 +484,16 @@ export class Call {
 
   private delegate(): SessionDelegate {
     return {
-      onEvent: (e) => this.onSipEvent(e),
-      onOffer: (offer) => this.answerReoffer(offer.toString('utf8')),
+      onEvent: (e) => this.contain(() => this.onSipEvent(e)),
+      onOffer: (offer) => {
+        try {
+          return this.answerReoffer(offer.toString('utf8'));
+        } catch (err) {
+          // The SIP session answers 488 to an offer that throws (RFC 3261 §14.2); a bug also ends the call.
+          if (!(err instanceof MediaException)) this.internalError(err);
+          throw err;
+        }
+      },
     };
   }
 
@@ -502,9 +517,9 @@ export class Call {
         }
       }
     } catch (err) {
-      if (err instanceof NoCommonCodecError) return this.finish('FAILED', { info: err.message });
-      this.log.error({ err, event: e.type }, 'call event failed');
-      this.finish('FAILED', { info: 'Failed by error' });
+      // The far end's SDP that cannot be read or relayed; anything else is a bug, for `contain`.
+      if (err instanceof MediaException) return this.finish('FAILED', { info: mediaFailureInfo(err) });
+      throw err;
     }
   }
 
@@ -564,7 +579,7 @@ export class Call {
     if (this.leg === undefined || this.rtp === undefined) return;
     const bridge = new MediaBridge({ webrtc: this.leg, rtp: this.rtp, sip: media, logger: this.log });
     this.bridge = bridge;
-    bridge.onDtmf((e) => this.log.info({ digit: e.digit, durationMs: e.durationMs }, 'DTMF from the SIP side (RFC 4733)'));
+    bridge.onDtmf((e) => this.contain(() => this.log.info({ digit: e.digit, durationMs: e.durationMs }, 'DTMF from the SIP side (RFC 4733)')));
   }
 
   private reportHoldState(detail: StatusDetail): void {
@@ -577,16 +592,17 @@ export class Call {
     const { clientExclude } = this.host.hooks.emit('TransferStatusEvent', event, this.context());
     this.host.deliver({ type: 'transfer', event: clientView(event, clientExclude) });
     // The far end now talks to the transfer target: our leg of the call is done (its BYE reports FINISH).
-    if (status === 'COMPLETED' && this.sip?.state === SessionState.Established) void this.sip.bye();
+    const sip = this.sip;
+    if (status === 'COMPLETED' && sip?.state === SessionState.Established) this.contain(() => sip.bye());
   }
 
   // --- media ---------------------------------------------------------------------------------------------------------
 
   private attachLeg(leg: WebRtcLeg): void {
     this.leg = leg;
-    leg.onStateChange((state, info) => {
+    leg.onStateChange((state, info) => this.contain(() => {
       if (state === 'failed') this.finish('FAILED', { info: info ?? 'Failed by ICE error' });
-    });
+    }));
   }
 
   /** Opens the RTP leg and our SDP side for `law`; on failure the call ends and undefined is returned. */
@@ -608,9 +624,9 @@ export class Call {
     }
     // Nothing is sent before the far end's SDP says where to; the bridge sets the direction from each answer.
     rtp.setDirection('inactive');
-    rtp.onInactive(() => {
+    rtp.onInactive(() => this.contain(() => {
       if (this.statusValue === 'ESTABLISHED') this.finish('FAILED', { info: FAILED_BY_RTP_ACTIVITY });
-    });
+    }));
     this.sdp = new SipSdpSession({
       address: media.publicIp,
       port: rtp.localPort,
@@ -687,13 +703,19 @@ export class Call {
     this.finish(status, detail);
   }
 
-  /** The one way a call ends: final status, out of the session, media closed, SIP side ended. Idempotent. */
+  /**
+   * The one way a call ends: final status, out of the session, media closed, SIP side ended. Idempotent. The call
+   * leaves its session and releases its ports even when reporting the status fails.
+   */
   private finish(status: CallStatus, detail: StatusDetail): void {
     if (this.ended) return;
     this.ended = true;
-    this.report(status, detail);
-    this.closed = this.release();
-    this.onEnded(this);
+    try {
+      this.report(status, detail);
+    } finally {
+      this.closed = this.release().catch((err: unknown) => this.log.error({ err }, 'closing the call failed unexpectedly'));
+      this.onEnded(this);
+    }
   }
 
   /** Closes whatever is open (bridge or legs; SIP session). Safe to call again for things opened late. */
@@ -711,13 +733,24 @@ export class Call {
     for (const r of results) if (r.status === 'rejected') this.log.warn({ err: r.reason }, 'closing the call failed');
   }
 
-  /** Runs a step of the call's life; an unexpected error fails the call instead of escaping. */
-  private run(step: Promise<void>): void {
-    step.catch((err: unknown) => {
-      this.log.error({ err }, 'call failed unexpectedly');
-      if (this.sip instanceof Invitation && this.isRinging(this.sip)) this.endIncoming(500, 'FAILED', { info: 'Failed by error' });
-      else this.finish('FAILED', { info: 'Failed by error' });
-    });
+  /**
+   * Runs one step of the call (its start, a client request, a SIP or media callback). An error the step does not
+   * handle itself, thrown or rejected, is a bug: it ends this call and goes no further.
+   */
+  contain(step: () => Promise<void> | void): void {
+    contain(step, (err) => this.internalError(err));
+  }
+
+  /** A bug hit this call: logged with its stack, the call ends FAILED `Internal error` (500 to one still ringing). */
+  private internalError(err: unknown): void {
+    this.log.error({ err }, 'call failed unexpectedly: ending it');
+    try {
+      if (this.sip instanceof Invitation && this.isRinging(this.sip)) this.endIncoming(SERVER_INTERNAL_ERROR, 'FAILED', { info: INTERNAL_ERROR });
+      else this.finish('FAILED', { info: INTERNAL_ERROR });
+    } catch (again) {
+      // Reporting the end failed too (the call has left its session and released its media all the same).
+      this.log.error({ err: again }, 'ending the failed call failed');
+    }
   }
 
   private isRinging(invitation: Invitation): boolean {

@@ -2,16 +2,23 @@
  * The calls of one session, by callId (client-made for outgoing calls, server-made for incoming ones). Several may
  * be live at once. Client requests are routed here; one naming no live call of the session gets `fail` with the
  * message as `apiMethod` (client-protocol.md "Errors and bad input").
+ *
+ * A new call must be admitted by the call limits (./call-limits.ts): a `call` past one gets `fail` naming the limit
+ * and `finish` FAILED with the same info (so the SDK lets go of it), an incoming INVITE past one gets 486.
  */
 import type { CallInfo } from '../admin/sessions.ts';
+import { RepeatedWarnings } from '../log.ts';
 import type { Invitation } from '../sip/ua/index.ts';
 import { Call, type CallHost } from './call.ts';
+import type { CallLimits } from './call-limits.ts';
 import type {
   AnswerRequest, CallControlRequest, CallMessage, DtmfRequest, OutgoingCallRequest, TransferRequest,
 } from './types.ts';
 
 /** RFC 3261 §21.4.18: the session exists but cannot take a call now (its client is gone). */
 const TEMPORARILY_UNAVAILABLE = 480;
+/** RFC 3261 §21.4.24: the callee is reachable but takes no more calls (a call limit). */
+const BUSY_HERE = 486;
 
 export class SessionCalls {
   private readonly live = new Map<string, Call>();
@@ -19,18 +26,34 @@ export class SessionCalls {
   private readonly closing = new Set<Promise<void>>();
   private accepting = true;
   private readonly onEnded = (call: Call): void => this.ended(call);
+  /** Calls refused by a limit: a client that keeps trying is logged once per limit, then counted. */
+  private readonly refusals: RepeatedWarnings;
 
-  constructor(private readonly host: CallHost) {}
+  /** `address`: the client's IP address, which the per-IP call limits count by. */
+  constructor(
+    private readonly host: CallHost,
+    private readonly limits: CallLimits,
+    private readonly address: string,
+  ) {
+    this.refusals = new RepeatedWarnings(host.log);
+  }
 
   place(request: OutgoingCallRequest): void {
     if (this.live.has(request.callId)) return this.host.refuse('call', request.callId, `call: callId ${request.callId} is already in use`);
     if (!this.accepting) return this.host.refuse('call', request.callId, 'call: the session is ending');
+    const exceeded = this.limits.admit(this.address, this.live.size, true);
+    if (exceeded !== undefined) return this.refuseOverLimit(request, `call: ${exceeded}`);
     this.track(Call.place(this.host, request, this.onEnded));
   }
 
   /** A new INVITE for the session's Contact (its registration). */
   receive(invitation: Invitation): void {
     if (!this.accepting) return invitation.reject(TEMPORARILY_UNAVAILABLE);
+    const exceeded = this.limits.admit(this.address, this.live.size, false);
+    if (exceeded !== undefined) {
+      this.refusals.warn(exceeded, { exceeded, address: this.address }, 'incoming call refused with 486: a call limit');
+      return invitation.reject(BUSY_HERE);
+    }
     this.track(Call.receive(this.host, invitation, this.onEnded));
   }
 
@@ -61,6 +84,7 @@ export class SessionCalls {
   /** The session is going away: no new calls; every call ends with `info`. Resolves once all are closed. */
   async endAll(info: string): Promise<void> {
     this.accepting = false;
+    this.refusals.flush();
     const ending = [...this.live.values()].map((c) => c.disconnect(info));
     await Promise.all([...ending, ...this.closing]);
   }
@@ -70,16 +94,29 @@ export class SessionCalls {
     if (!call.isEnded) this.live.set(call.callId, call);
   }
 
+  /**
+   * A `call` over a limit never starts: `fail` naming the limit (and ErrorStatusEvent to the backend, as for any
+   * refused call message), then `finish` FAILED with the same info, without which the SDK would wait for the call.
+   */
+  private refuseOverLimit(request: OutgoingCallRequest, info: string): void {
+    this.refusals.warn(info, { info, address: this.address }, 'call refused: a call limit');
+    this.host.refuse('call', request.callId, info);
+    const call = { callId: request.callId, incoming: false, ...(request.callee !== undefined && { callee: request.callee }) };
+    this.host.deliver({ type: 'callStatus', call: { ...call, status: 'FAILED', info } });
+  }
+
   private ended(call: Call): void {
+    this.limits.release(this.address);
     if (this.live.get(call.callId) === call) this.live.delete(call.callId);
     const closed = call.closed;
     this.closing.add(closed);
-    void closed.finally(() => this.closing.delete(closed));
+    // `closed` never rejects (Call.finish logs what fails while closing): nothing is lost by not awaiting it here.
+    void closed.then(() => this.closing.delete(closed));
   }
 
   private with(message: CallMessage, callId: string, act: (call: Call) => Promise<void>): void {
     const call = this.live.get(callId);
     if (call === undefined) return this.host.refuse(message, callId, `${message}: no call ${callId} in this session`);
-    act(call).catch((err: unknown) => this.host.log.error({ err, callId, message }, 'call request failed unexpectedly'));
+    call.contain(() => act(call));
   }
 }

@@ -23,3 +23,9 @@ export class GatewayError extends Error {
     super(message);
   }
 }
+
+/**
+ * The `info` of a call or session ended by a bug in callhook (an error no step expects, logged with its stack): that
+ * call or session ends, the process and everything else go on (docs/security.md "Failure containment").
+ */
+export const INTERNAL_ERROR = 'Internal error';

@@ -12,6 +12,7 @@ import type { UserAgent } from '../sip/ua/index.ts';
 import { GatewayError } from './errors.ts';
 import { newAuthToken, sessionIdOf } from './ids.ts';
 import type { CallMedia } from './call-media.ts';
+import { CallLimits, type CallLimitSettings } from './call-limits.ts';
 import { Session } from './session.ts';
 import { readSipSettings } from './sip-settings.ts';
 import { withoutContext } from './views.ts';
@@ -25,7 +26,7 @@ export interface GatewayOptions {
   nodeId: string;
   /** The media engine, port allocators and codec choice of calls (./call-media.ts createCallMedia). */
   media: CallMedia;
-  config: Pick<Config, 'registerExpires' | 'sipTransport'>;
+  config: Pick<Config, 'registerExpires' | 'sipTransport'> & CallLimitSettings;
   /** How long `close()` waits for sessions to unregister before giving up on them (default 5 s). */
   closeTimeoutMs?: number;
 }
@@ -37,10 +38,12 @@ export class Gateway implements SessionsProvider {
   /** Sessions detaching: their unregistration is still out. `close()` waits for them. */
   private readonly ending = new Set<Session>();
   private readonly log: Logger;
+  private readonly callLimits: CallLimits;
   private closing = false;
 
   constructor(private readonly o: GatewayOptions) {
     this.log = o.log.child({ component: 'gateway' });
+    this.callLimits = new CallLimits(o.config);
   }
 
   /** Live sessions (connected clients). */
@@ -70,17 +73,20 @@ export class Gateway implements SessionsProvider {
       return this.refuse(port, context, e.message);
     }
     const session = new Session(
-      { ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, media: this.o.media, config: this.o.config },
+      { ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, media: this.o.media, callLimits: this.callLimits, config: this.o.config },
       {
         sessionId,
         appKey,
         nodeId: this.o.nodeId,
         authToken: newAuthToken(),
         port,
+        remoteAddress: endpoint.remoteAddress,
         fields,
         restClientConfig: outcome.restClientConfig,
         sip,
         onEnded: (s) => this.ending.delete(s),
+        // detach() never rejects (Session.detach logs what fails while ending): nothing to await here.
+        onFailed: (s, info) => void this.detach(s, info),
       },
     );
     this.live.set(sessionId, session);
@@ -117,6 +123,7 @@ export class Gateway implements SessionsProvider {
    */
   async close(info = 'Server stopping'): Promise<void> {
     this.closing = true;
+    // Each detach is awaited below through `ending`; it never rejects.
     for (const s of [...this.live.values()]) void this.detach(s, info);
     const all = Promise.all([...this.ending].map((s) => s.detach(info)));
     let timer: NodeJS.Timeout | undefined;

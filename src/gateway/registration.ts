@@ -31,6 +31,8 @@ export interface SessionRegistrationOptions {
   /** The session's Contact: incoming requests for the registration reach the session through it. */
   binding: ContactBinding;
   onReport(report: RegistrationReport): void;
+  /** The REGISTER failed in a way no registrar causes (a bug); a registrar's refusal is a report. */
+  onError(err: unknown): void;
   log: Logger;
 }
 
@@ -53,7 +55,7 @@ export class SessionRegistration {
 
   /** Sends the first REGISTER; the outcome arrives through `onReport`. */
   start(): void {
-    this.first = this.registerer.register().catch((err: unknown) => this.o.log.error({ err }, 'REGISTER failed unexpectedly'));
+    this.first = this.registerer.register().catch((err: unknown) => this.o.onError(err));
   }
 
   /**

@@ -11,6 +11,10 @@
  * States: Attached → Detaching → Ended (`detach` is idempotent and resolves when the SIP side is cleaned up).
  * The events that open the connection and the registration carry their wills (./wills.ts): should callhook die,
  * the next start still tells the backend the session ended.
+ *
+ * The session's own steps (its start, messages, its registration, incoming requests) run through `contain`: a bug in
+ * one ends this session — `fail` ConnectionStatusEvent `Internal error` to the client, whose connection is closed,
+ * then the detach above with that info — and goes no further (docs/security.md "Failure containment").
  */
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
@@ -20,8 +24,10 @@ import type { SessionInfo } from '../admin/sessions.ts';
 import type { ContactBinding, IncomingRequest, SipAccount, UserAgent } from '../sip/ua/index.ts';
 import type { CallHost } from './call.ts';
 import type { CallMedia } from './call-media.ts';
+import type { CallLimits } from './call-limits.ts';
 import { SessionCalls } from './calls.ts';
-import { GatewayError } from './errors.ts';
+import { contain } from './contain.ts';
+import { GatewayError, INTERNAL_ERROR } from './errors.ts';
 import { receiveIncoming, sendOutgoing, type MessagingHost } from './messaging.ts';
 import { SessionRegistration, type RegistrationReport } from './registration.ts';
 import { accountOf, type SipSettings } from './sip-settings.ts';
@@ -34,6 +40,8 @@ export interface SessionDeps {
   hooks: HookEngine;
   log: Logger;
   media: CallMedia;
+  /** The gateway's call limits, shared by every session (per-IP counts). */
+  callLimits: CallLimits;
   config: Pick<Config, 'registerExpires'>;
 }
 
@@ -43,12 +51,16 @@ export interface SessionInit {
   nodeId: string;
   authToken: string;
   port: ClientPort;
+  /** The client's IP address (call limits per IP). */
+  remoteAddress: string;
   /** The connection fields after the connect hook, without the context fields (the password included). */
   fields: JsonObject;
   restClientConfig: RestClientConfig;
   sip: SipSettings;
   /** Called once the session has ended (after its SIP side is cleaned up). */
   onEnded(session: Session): void;
+  /** The session must end now, for `info` (a bug hit it): the gateway detaches it. */
+  onFailed(session: Session, info: string): void;
 }
 
 type SessionState = 'Attached' | 'Detaching' | 'Ended';
@@ -83,7 +95,7 @@ export class Session implements MessagingHost, CallHost {
     this.hooks = deps.hooks;
     this.log = deps.log.child({ sessionId: init.sessionId });
     this.media = deps.media;
-    this.calls = new SessionCalls(this);
+    this.calls = new SessionCalls(this, deps.callLimits, init.remoteAddress);
     this.context = { appKey: init.appKey, sessionId: init.sessionId, nodeId: init.nodeId, restClientConfig: init.restClientConfig };
   }
 
@@ -117,6 +129,14 @@ export class Session implements MessagingHost, CallHost {
    * `connectClientExclude` is the connect method's clientExclude (ConnectionStatusEvent's is added here).
    */
   start(connectClientExclude: readonly string[]): void {
+    this.contain('start', () => this.establish(connectClientExclude));
+  }
+
+  sendMessage(request: OutgoingMessageRequest): void {
+    this.contain('sendMessage', () => sendOutgoing(this, request));
+  }
+
+  private establish(connectClientExclude: readonly string[]): void {
     const established = { ...withoutSecrets(this.init.fields), status: 'ESTABLISHED', info: 'Connected' };
     const { clientExclude } = this.hooks.emit('ConnectionStatusEvent', established, this.context, connectionWill(this.init.fields));
     const userData = {
@@ -128,10 +148,6 @@ export class Session implements MessagingHost, CallHost {
     };
     this.deliver({ type: 'established', userData: clientView(userData, [...connectClientExclude, ...clientExclude]) });
     if (this.init.sip.registerRequired) this.register();
-  }
-
-  sendMessage(request: OutgoingMessageRequest): void {
-    sendOutgoing(this, request).catch((err: unknown) => this.log.error({ err, id: request.id }, 'sendMessage failed unexpectedly'));
   }
 
   /** A client's `notificationResult` for a message it received. The 200 went out on delivery (see docs). */
@@ -210,7 +226,8 @@ export class Session implements MessagingHost, CallHost {
       account,
       expires: this.deps.config.registerExpires,
       binding,
-      onReport: (report) => this.reportRegistration(report),
+      onReport: (report) => this.contain('registration', () => this.reportRegistration(report)),
+      onError: (err) => this.internalError(err, 'REGISTER'),
       log: this.log,
     });
     this.registration.start();
@@ -233,9 +250,30 @@ export class Session implements MessagingHost, CallHost {
 
   private onSipRequest(request: IncomingRequest): void {
     if (request.message.method !== 'MESSAGE') return request.respond(501);
-    receiveIncoming(this, request).catch((err: unknown) => {
-      this.log.error({ err }, 'incoming MESSAGE failed unexpectedly');
-      request.respond(500);
+    this.contain('incoming MESSAGE', async () => {
+      try {
+        await receiveIncoming(this, request);
+      } catch (err) {
+        request.respond(500);
+        throw err;
+      }
     });
+  }
+
+  /** Runs one of the session's own steps; a bug in it ends the session. */
+  private contain(step: string, run: () => Promise<void> | void): void {
+    contain(run, (err) => this.internalError(err, step));
+  }
+
+  /** A bug hit the session in `step`: logged with its stack; the client gets `fail` and the session ends. */
+  private internalError(err: unknown, step: string): void {
+    this.log.error({ err, step }, 'session failed unexpectedly: ending it');
+    if (!this.attached) return; // ending already
+    try {
+      this.deliver({ type: 'failed', failure: { apiMethod: 'ConnectionStatusEvent', info: INTERNAL_ERROR } });
+      this.init.port.end(INTERNAL_ERROR);
+    } finally {
+      this.init.onFailed(this, INTERNAL_ERROR);
+    }
   }
 }

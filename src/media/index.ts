@@ -7,6 +7,7 @@ export * from './codecs.ts';
 export * from './errors.ts';
 export { Listeners } from './events.ts';
 export { PortPairAllocator } from './ports.ts';
+export { portMetrics } from './port-metrics.ts';
 export { RtpLeg, type RtpLegOptions, type RtpLegStats } from './rtp-leg.ts';
 export {
   WEBRTC_LEG_TRANSITIONS, type MediaEngine, type WebRtcLeg, type WebRtcLegOptions, type WebRtcLegState,

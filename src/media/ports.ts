@@ -6,26 +6,44 @@
  *
  * Pairs are handed out round-robin, so a pair just released is the last to be used again: late packets of an
  * ended call do not reach the next call on the same port.
+ *
+ * Pressure on a range is visible (docs/security.md "Calls and media ports"): `inUse`, `capacity` and `exhaustions`
+ * feed the metrics (./port-metrics.ts), and with a logger the allocator warns once when the range becomes nearly
+ * exhausted (NEARLY_EXHAUSTED percent of its pairs in use; again only after use fell below CLEARED percent, so a
+ * range hovering at the mark does not flood the log), and when it refuses a pair for lack of one (repeats counted,
+ * not repeated).
  */
+import { RepeatedWarnings, type Logger } from '../log.ts';
 import { PortsExhaustedError } from './errors.ts';
+
+/** Percent of a range's pairs in use from which it counts as nearly exhausted, and below which it no longer does. */
+const NEARLY_EXHAUSTED = 90;
+const CLEARED = 80;
 
 export class PortPairAllocator {
   private readonly first: number;
   private readonly pairs: number;
   private readonly used = new Set<number>();
   private next = 0;
+  private refused = 0;
+  private readonly warnAt: number;
+  private nearlyExhausted = false;
+  private readonly warnings: RepeatedWarnings | undefined;
 
-  /** `name` appears in errors (`RTP ports 30000-34999`). */
+  /** `name` appears in errors and warnings (`RTP ports 30000-34999`). */
   constructor(
     private readonly name: string,
     readonly min: number,
     readonly max: number,
+    private readonly logger?: Logger,
   ) {
     if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min > max) {
       throw new RangeError(`${name}: bad port range ${min}-${max}`);
     }
     this.first = min % 2 === 0 ? min : min + 1;
     this.pairs = Math.max(Math.floor((max - this.first + 1) / 2), 0);
+    this.warnAt = Math.max(1, Math.ceil((this.pairs * NEARLY_EXHAUSTED) / 100));
+    this.warnings = logger && new RepeatedWarnings(logger);
   }
 
   /** Pairs in the range. */
@@ -37,6 +55,11 @@ export class PortPairAllocator {
     return this.used.size;
   }
 
+  /** Pairs asked for and refused since start because none was free (or none could be bound). */
+  get exhaustions(): number {
+    return this.refused;
+  }
+
   /** The even port of a free pair. Throws PortsExhaustedError when every pair is in use. */
   allocate(): number {
     for (let i = 0; i < this.pairs; i++) {
@@ -45,14 +68,22 @@ export class PortPairAllocator {
       if (this.used.has(port)) continue;
       this.used.add(port);
       this.next = (index + 1) % this.pairs;
+      if (!this.nearlyExhausted && this.used.size >= this.warnAt) {
+        this.nearlyExhausted = true;
+        this.logger?.warn({ range: this.description, inUse: this.used.size, capacity: this.pairs }, `${this.description} nearly exhausted`);
+      }
       return port;
     }
-    throw new PortsExhaustedError(`${this.description}: all ${this.pairs} port pairs are in use`);
+    throw this.exhausted(`${this.description}: all ${this.pairs} port pairs are in use`);
   }
 
   /** Gives a pair back; releasing one that is not allocated does nothing (every end path may call it). */
   release(port: number): void {
     this.used.delete(port);
+    if (this.nearlyExhausted && this.used.size * 100 < this.pairs * CLEARED) {
+      this.nearlyExhausted = false;
+      this.logger?.info({ range: this.description, inUse: this.used.size, capacity: this.pairs }, `${this.description} no longer nearly exhausted`);
+    }
   }
 
   /**
@@ -76,7 +107,14 @@ export class PortPairAllocator {
         lastError = err;
       }
     }
-    throw new PortsExhaustedError(`${this.description}: no port pair could be bound`, { cause: lastError });
+    throw this.exhausted(`${this.description}: no port pair could be bound`, lastError);
+  }
+
+  /** A pair refused for lack of one: counted, and warned about (repeats within a while counted, not repeated). */
+  private exhausted(message: string, cause?: unknown): PortsExhaustedError {
+    this.refused++;
+    this.warnings?.warn('exhausted', { range: this.description, capacity: this.pairs }, `${this.description} exhausted: a call could not get a port pair`);
+    return new PortsExhaustedError(message, cause === undefined ? undefined : { cause });
   }
 
   private get description(): string {

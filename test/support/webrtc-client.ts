@@ -54,10 +54,10 @@ export class WebRtcClient {
 
   /**
    * Opens a WebSocket, sends `connection` with `fields`, waits for getUserData — and `registered` when
-   * `sipRegisterRequired` is true.
+   * `sipRegisterRequired` is true. `localAddress`: the client's own address (e.g. 127.0.0.2, a second client IP).
    */
-  static async connect(wsUrl: string, fields: Record<string, unknown>): Promise<WebRtcClient> {
-    const ws = await TestClient.open(wsUrl);
+  static async connect(wsUrl: string, fields: Record<string, unknown>, options: { localAddress?: string } = {}): Promise<WebRtcClient> {
+    const ws = await TestClient.open(wsUrl, options);
     ws.send('connection', { appKey: 'defaultApp', mediaProviders: ['WebRTC'], clientVersion: '2.0', ...fields });
     const userData = await ws.expect('getUserData', 10_000);
     if (fields['sipRegisterRequired'] === true) {

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { freePort, LOOPBACK } from './ports.ts';
 
@@ -54,7 +54,8 @@ export class TestClient {
     });
   }
 
-  static async open(url: string, options: { rejectUnauthorized?: boolean } = {}): Promise<TestClient> {
+  /** `localAddress`: the client's own address, e.g. 127.0.0.2 to come from a second loopback IP. */
+  static async open(url: string, options: { rejectUnauthorized?: boolean; localAddress?: string } = {}): Promise<TestClient> {
     const ws = new WebSocket(url, options);
     const client = new TestClient(ws);
     ws.on('upgrade', (res) => {
@@ -136,8 +137,8 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** A callhook on 127.0.0.1 (free ports, temp dataDir, silent log, no signal handlers). */
-export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+/** A callhook on 127.0.0.1 (free ports, temp dataDir, silent log unless `logger` is given, no signal handlers). */
+export async function startTestServer(overrides: Record<string, unknown> = {}, options: { logger?: Logger } = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callhook-gateway-'));
   const server = await startServer({
     overrides: {
@@ -150,7 +151,7 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
       ...overrides,
     },
     // TEST_LOG_LEVEL=debug shows the server's log; not a CALLHOOK_* name, which the config loader would refuse.
-    logger: createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent'),
+    logger: options.logger ?? createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent'),
     handleSignals: false,
   });
   return {

@@ -1,10 +1,11 @@
 /**
  * PortPairAllocator: even/odd pairs from a configured range (RFC 3550 §11), round-robin reuse, exhaustion, release,
- * and binding that skips pairs another process holds.
+ * binding that skips pairs another process holds, and the pressure it reports (warnings, refusals counted).
  */
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:dgram';
 import { describe, it } from 'node:test';
+import { createLogger } from '../../src/log.ts';
 import { PortsExhaustedError } from '../../src/media/errors.ts';
 import { PortPairAllocator } from '../../src/media/ports.ts';
 import { bindUdp, closeSocket } from '../../src/media/udp.ts';
@@ -99,5 +100,34 @@ describe('PortPairAllocator', () => {
     }), TypeError);
     assert.equal(attempts, 1);
     assert.equal(a.inUse, 0);
+  });
+
+  it('warns once when 90 % of the pairs are in use, and again only after use fell to 80 %; logs when it no longer is', () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const a = new PortPairAllocator('RTP ports', 30000, 30019, createLogger('info', { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) }));
+    const ports = Array.from({ length: 9 }, () => a.allocate());
+    const messages = () => lines.map((l) => `${String(l['level'])} ${String(l['msg'])} ${String(l['inUse'])}`);
+    assert.deepEqual(messages(), ['40 RTP ports 30000-30019 nearly exhausted 9']);
+    a.release(ports.pop()!);
+    ports.push(a.allocate()); // 8 in use, then 9 again: not news while it is still nearly exhausted
+    assert.equal(lines.length, 1);
+    a.release(ports.pop()!);
+    a.release(ports.pop()!);
+    assert.deepEqual(messages().slice(1), ['30 RTP ports 30000-30019 no longer nearly exhausted 7']);
+    a.allocate();
+    a.allocate();
+    assert.deepEqual(messages().slice(2), ['40 RTP ports 30000-30019 nearly exhausted 9']);
+  });
+
+  it('counts the pairs it refuses, and warns of the first refusal (repeats counted, not repeated)', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const a = new PortPairAllocator('RTP ports', 30000, 30003, createLogger('warn', { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) }));
+    a.allocate();
+    a.allocate();
+    assert.equal(a.exhaustions, 0);
+    for (let i = 0; i < 3; i++) assert.throws(() => a.allocate(), PortsExhaustedError);
+    await assert.rejects(a.bind(async () => undefined), PortsExhaustedError);
+    assert.equal(a.exhaustions, 4);
+    assert.deepEqual(lines.map((l) => l['msg']).filter((m) => String(m).includes('exhausted:')), ['RTP ports 30000-30003 exhausted: a call could not get a port pair']);
   });
 });
