@@ -1,8 +1,8 @@
 /**
- * A manual clock for timer tests (implements the transaction layer's `Clock`): time only moves when a test calls
+ * A manual clock for timer tests (implements src/clock.ts's `Clock`): time only moves when a test calls
  * `advance`, and timers fire in due order, so "Timer E fires at 500, 1500, 3500 ms" is checked exactly and fast.
  */
-import type { Clock, TimerHandle } from '../../src/sip/transaction/timers.ts';
+import type { Clock, TimerHandle } from '../../src/clock.ts';
 
 interface Pending {
   at: number;

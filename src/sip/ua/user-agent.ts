@@ -12,6 +12,7 @@
  * through `dialogs` (./dialog-router.ts).
  */
 import { randomBytes } from 'node:crypto';
+import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
 import { DigestAuthError, type DigestClient } from '../auth/digest-client.ts';
 import { SipParseError } from '../errors.ts';
@@ -20,7 +21,7 @@ import { getCSeq, getTo } from '../message/headers.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
 import { isSipUri, type SipUri } from '../message/types.ts';
 import { TransactionLayer, type Destination, type ServerTransaction } from '../transaction/index.ts';
-import type { Clock, TimerSettings } from '../transaction/timers.ts';
+import type { TimerSettings } from '../transaction/timers.ts';
 import { TransportLayer, type ListenSpec } from '../transport/transport-layer.ts';
 import type { Received, Transport } from '../transport/transport.ts';
 import { viaHost } from '../transport/via.ts';
