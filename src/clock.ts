@@ -32,3 +32,46 @@ export const systemClock: Clock = {
   },
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+export interface TimerGroupOptions extends TimerOptions {
+  /** Where an exception thrown by a timer's callback goes (rather than out of the clock). */
+  failed?(error: unknown): void;
+}
+
+/**
+ * The timers of one object (a session, a transfer, a re-INVITE), on one clock: each fires once and is forgotten,
+ * and `clear` cancels every one still pending when the object ends.
+ */
+export class TimerGroup {
+  private readonly pending = new Set<TimerHandle>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly options: TimerGroupOptions = {},
+  ) {}
+
+  schedule(ms: number, fire: () => void): TimerHandle {
+    const handle = this.clock.setTimeout(() => {
+      this.pending.delete(handle);
+      try {
+        fire();
+      } catch (e) {
+        if (this.options.failed === undefined) throw e;
+        this.options.failed(e);
+      }
+    }, ms, this.options);
+    this.pending.add(handle);
+    return handle;
+  }
+
+  cancel(handle: TimerHandle | undefined): void {
+    if (handle === undefined) return;
+    this.clock.clearTimeout(handle);
+    this.pending.delete(handle);
+  }
+
+  clear(): void {
+    for (const handle of this.pending) this.clock.clearTimeout(handle);
+    this.pending.clear();
+  }
+}

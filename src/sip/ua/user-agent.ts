@@ -12,23 +12,25 @@
  * through `dialogs` (./dialog-router.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../../clock.ts';
+import { systemClock, type Clock } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
 import { DigestAuthError, type DigestClient } from '../auth/digest-client.ts';
 import { SipParseError } from '../errors.ts';
-import { createResponse, newBranch, type ResponseOptions } from '../message/builders.ts';
+import { createResponse, newBranch } from '../message/builders.ts';
 import { getCSeq, getTo } from '../message/headers.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
-import { isSipUri, type SipUri } from '../message/types.ts';
+import { isSipUri } from '../message/types.ts';
 import { TransactionLayer, type Destination, type ServerTransaction } from '../transaction/index.ts';
 import type { TimerSettings } from '../transaction/timers.ts';
 import { TransportLayer, type ListenSpec } from '../transport/transport-layer.ts';
-import type { Received, Transport } from '../transport/transport.ts';
+import type { Received } from '../transport/transport.ts';
 import { viaHost } from '../transport/via.ts';
 import { ALLOWED_METHODS, allowHeader } from './allow.ts';
+import type { ContactBinding, IncomingRequest, RequestHandler } from './contact.ts';
 import { DialogRouter } from './dialog-router.ts';
 import { Invitation } from './invitation.ts';
 import { resolveNextHop, type NextHop } from './next-hop.ts';
+import type { SessionHost } from './session-host.ts';
 
 export interface UserAgentOptions {
   listen: readonly ListenSpec[];
@@ -38,17 +40,9 @@ export interface UserAgentOptions {
   userAgent: string;
   logger: Logger;
   timers?: Partial<TimerSettings>;
+  /** The clock of every SIP timer: transactions, sessions (glare, REFER expiry), registrations. */
   clock?: Clock;
 }
-
-/** A request received for one of our contacts, answered through `respond` (once; later calls are ignored). */
-export interface IncomingRequest {
-  readonly message: SipRequest;
-  readonly received: Received;
-  respond(status: number, reason?: string, options?: ResponseOptions): void;
-}
-
-export type RequestHandler = (request: IncomingRequest) => void;
 
 export interface ContactBindingOptions {
   /**
@@ -58,22 +52,14 @@ export interface ContactBindingOptions {
   onInvite?(invitation: Invitation): void;
 }
 
-/** A Contact user part of ours; requests whose Request-URI names it reach `handler`. */
-export interface ContactBinding {
-  readonly user: string;
-  /** Our Contact URI for requests that leave over `transport` (RFC 3261 §8.1.1.8). */
-  contactUri(transport: Transport): SipUri;
-  close(): void;
-}
-
 /** Requests that only exist within a dialog: without a To tag there is none to find (§15.1.2: 481). */
 const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'NOTIFY']);
 /** Bound on digest rounds for one request: a stale nonce, then a proxy and a registrar challenge, then give up. */
 const MAX_AUTH_ROUNDS = 4;
 
-export class UserAgent {
+export class UserAgent implements SessionHost {
   private readonly bindings = new Map<string, { handler: RequestHandler; options: ContactBindingOptions }>();
-  private readonly log: Logger;
+  readonly log: Logger;
   /** Dialogs, pending INVITEs and live sessions: where in-dialog requests, CANCEL and stray ACK/2xx go. */
   readonly dialogs = new DialogRouter();
 
@@ -81,6 +67,7 @@ export class UserAgent {
     readonly transports: TransportLayer,
     readonly transactions: TransactionLayer,
     readonly userAgent: string,
+    readonly clock: Clock,
     logger: Logger,
   ) {
     this.log = logger.child({ component: 'sip-ua' });
@@ -89,6 +76,7 @@ export class UserAgent {
   static async start(o: UserAgentOptions): Promise<UserAgent> {
     const transports = await TransportLayer.start({ listen: o.listen, maxMessageBytes: o.maxMessageBytes, logger: o.logger });
     let ua: UserAgent | undefined;
+    const clock = o.clock ?? systemClock;
     const transactions = new TransactionLayer({
       transportLayer: transports,
       core: {
@@ -97,10 +85,10 @@ export class UserAgent {
         onStrayResponse: (received) => ua!.dialogs.routeStrayResponse(received.message as SipResponse),
       },
       ...(o.timers && { timers: o.timers }),
-      ...(o.clock && { clock: o.clock }),
+      clock,
       logger: o.logger,
     });
-    ua = new UserAgent(transports, transactions, o.userAgent, o.logger);
+    ua = new UserAgent(transports, transactions, o.userAgent, clock, o.logger);
     return ua;
   }
 
