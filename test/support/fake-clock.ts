@@ -54,6 +54,21 @@ export class FakeClock implements Clock {
     this.time = end;
   }
 
+  /**
+   * Lets fake time run in `stepMs` steps, one turn of the event loop after each, so that sockets and promises of
+   * in-process peers (two UAs on 127.0.0.1) go on as they would while time passes; stops when `done()` holds or
+   * after `limitMs` of fake time, and returns the fake time used. For timers that cannot be reached by one
+   * `advance` because I/O comes between them (a 491, then a back-off, then the re-try's answer).
+   */
+  async runUntil(done: () => boolean, limitMs: number, stepMs = 5): Promise<number> {
+    const start = this.time;
+    while (!done() && this.time - start < limitMs) {
+      this.advance(stepMs);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return this.time - start;
+  }
+
   /** Moves time to the absolute instant `at` (ms since the clock started). */
   advanceTo(at: number): void {
     if (at < this.time) throw new Error(`FakeClock: cannot go back from ${this.time} to ${at}`);

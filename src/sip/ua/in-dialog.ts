@@ -76,13 +76,17 @@ export class InDialogRequests {
     return response;
   }
 
-  /** A BYE in `dialog` whose answer changes nothing (the session is over here already, or never had it). */
+  /**
+   * A BYE in `dialog` whose answer changes nothing (the session ends here at once, or never had the dialog). Built
+   * now, before the session's end terminates the dialog; sent once the destination is resolved.
+   */
   byeUnwatched(dialog: Dialog): void {
     const { host, digest } = this.owner;
+    const bye = dialog.createRequest('BYE');
     void (async () => {
       try {
         const destination = await this.destination(dialog);
-        await host.send(dialog.createRequest('BYE'), destination, digest);
+        await host.send(bye, destination, digest);
       } catch (e) {
         if (!(e instanceof SipException)) throw e;
       }
