@@ -59,7 +59,7 @@ export class TimerGroup {
         if (this.options.failed === undefined) throw e;
         this.options.failed(e);
       }
-    }, ms, this.options);
+    }, ms, { unref: this.options.unref === true });
     this.pending.add(handle);
     return handle;
   }

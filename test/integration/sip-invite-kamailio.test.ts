@@ -19,7 +19,7 @@ import { startBaresip, type BaresipInstance } from '../support/baresip.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 import { freePort } from '../support/ports.ts';
-import { SessionEvents, testSdp } from '../support/session-events.ts';
+import { reinviteBoth, SessionEvents, testSdp } from '../support/session-events.ts';
 
 const USERS = [
   { username: 'alice', password: 'alice-secret' },
@@ -156,14 +156,9 @@ for (const transport of ['UDP', 'TCP'] as const satisfies readonly SipTransportN
         await erinEvents.waitFor('established');
         await daveEvents.waitFor('established');
         // Both re-INVITEs are under way before either arrives: each side answers the other's with 491.
-        let settled = 0;
-        const settle = <T>(p: Promise<T>): Promise<T> => p.finally(() => settled++);
-        const both = Promise.all([
-          settle(call.reinvite(testSdp(42000, 'sendonly', 2))),
-          settle(invitation.reinvite(testSdp(42002, 'sendonly', 2))),
-        ]);
-        const elapsed = await clock.runUntil(() => settled === 2, 10_000);
-        const [fromDave, fromErin] = await both;
+        const { responses: [fromDave, fromErin], elapsed } = await reinviteBoth(
+          clock, [call, testSdp(42000, 'sendonly', 2)], [invitation, testSdp(42002, 'sendonly', 2)],
+        );
         assert.equal(fromDave.status, 200);
         assert.equal(fromErin.status, 200);
         // Dave owns the Call-ID, so he waits 2.1-4 s; erin 0-2 s (and her retry is answered at once).

@@ -299,13 +299,19 @@ describe('the expiry of a transfer\'s implicit subscription, on a fake clock (RF
 
   const EXPIRED = 'FAILED Transfer subscription expired without a final response';
 
-  it('without any NOTIFY, FAILED comes 65 s after the 202 (60 s assumed, 5 s slack), not before', async () => {
-    const sipp = await uas('uas-refer-no-notify');
+  /** A call to the sipp `scenario`, established, and its REFER answered. */
+  async function transferring(scenario: string): Promise<{ sipp: SippProcess; events: SessionEvents; inviter: Inviter }> {
+    const sipp = await uas(scenario);
     const events = new SessionEvents();
     const inviter = dial(ua, sipp, events);
     await inviter.invite();
     await events.waitFor('established');
     await inviter.refer(parseUri('sip:carol@callhook.test'));
+    return { sipp, events, inviter };
+  }
+
+  it('without any NOTIFY, FAILED comes 65 s after the 202 (60 s assumed, 5 s slack), not before', async () => {
+    const { sipp, events, inviter } = await transferring('uas-refer-no-notify');
     clock.advance(64_999);
     assert.deepEqual(transfers(events), ['PENDING REFER to sip:carol@callhook.test', 'ACCEPTED SIP 202 Accepted']);
     clock.advance(1);
@@ -316,12 +322,7 @@ describe('the expiry of a transfer\'s implicit subscription, on a fake clock (RF
   });
 
   it('a NOTIFY with Subscription-State active;expires=10 sets the expiry: FAILED 15 s after it (RFC 6665 §8.2.3)', async () => {
-    const sipp = await uas('uas-refer-notify-expires');
-    const events = new SessionEvents();
-    const inviter = dial(ua, sipp, events);
-    await inviter.invite();
-    await events.waitFor('established');
-    await inviter.refer(parseUri('sip:carol@callhook.test'));
+    const { sipp, events, inviter } = await transferring('uas-refer-notify-expires');
     await events.waitFor('transfer', 5000, (e) => e.status === TransferStatus.Trying);
     clock.advance(14_999);
     assert.equal(transfers(events).at(-1), 'TRYING SIP 100 Trying');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../support/fake-clock.ts';
 import { LoopbackPhone } from '../support/loopback-phone.ts';
-import { SessionEvents, testSdp } from '../support/session-events.ts';
+import { reinviteBoth, SessionEvents, testSdp } from '../support/session-events.ts';
 
 /**
  * Fake time the in-process exchange itself may take on top of a back-off: the 491 and the re-try each cross the
@@ -43,14 +43,9 @@ describe('re-INVITE glare between two UAs on a fake clock (RFC 3261 §14.1)', ()
     const { inviter: call, invitation } = await alice.call(bob, aliceEvents, bobEvents);
 
     const started = clock.now();
-    let settled = 0;
-    const settle = <T>(p: Promise<T>): Promise<T> => p.finally(() => settled++);
-    const both = Promise.all([
-      settle(call.reinvite(testSdp(42000, 'sendonly', 2))),
-      settle(invitation.reinvite(testSdp(42002, 'sendonly', 2))),
-    ]);
-    const used = await clock.runUntil(() => settled === 2, 10_000);
-    const [fromAlice, fromBob] = await both;
+    const { responses: [fromAlice, fromBob], elapsed } = await reinviteBoth(
+      clock, [call, testSdp(42000, 'sendonly', 2)], [invitation, testSdp(42002, 'sendonly', 2)],
+    );
     assert.equal(fromAlice.status, 200);
     assert.equal(fromBob.status, 200);
     // Each side was asked once, for the other's re-try: the first two re-INVITEs crossed and got 491 (§14.2).
@@ -60,7 +55,7 @@ describe('re-INVITE glare between two UAs on a fake clock (RFC 3261 §14.1)', ()
     const aliceRetry = offersAt.bob[0]! - started;
     assert.ok(bobRetry <= 2000 + SLACK_MS, `the callee re-tried after ${bobRetry} ms`);
     assert.ok(aliceRetry >= 2100 && aliceRetry <= 4000 + SLACK_MS, `the Call-ID owner re-tried after ${aliceRetry} ms`);
-    assert.ok(used < 4000 + 2 * SLACK_MS, `both answered after ${used} ms of fake time`);
+    assert.ok(elapsed < 4000 + 2 * SLACK_MS, `both answered after ${elapsed} ms of fake time`);
 
     await call.bye();
     assert.equal((await bobEvents.waitFor('terminated')).cause, 'remote-bye');
