@@ -12,6 +12,7 @@
  *
  * No jitter on the backoff: bursts after an outage are already bounded by the per-app slots.
  */
+import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { EventOutbox, OutboxEvent } from '../store/types.ts';
 import type { Logger } from '../log.ts';
 import type { WriteBehind } from './write-behind.ts';
@@ -28,7 +29,10 @@ export interface OutboxWorkerOptions {
   backoffMaxMs: number;
   concurrencyPerApp: number;
   maxAgeMs: number;
+  /** Wall-clock time in ms since the epoch: what the store's attempt times are in. */
   now: () => number;
+  /** The timers of lanes waiting out their backoff and of pruning (default: the system clock). */
+  clock?: Clock;
   log: Logger;
   /** Ends the deliveries in flight (they resolve as aborted). */
   abortInFlight: () => void;
@@ -37,7 +41,7 @@ export interface OutboxWorkerOptions {
 interface Lane {
   sessionId: string;
   appKey: string;
-  timer?: NodeJS.Timeout;
+  timer?: TimerHandle;
   /**
    * The session's oldest pending events as last read from the store, kept in step with what the worker writes
    * back, so the store is read once per LANE_READ_AHEAD events rather than once per event. Emptied when a
@@ -67,7 +71,8 @@ export class OutboxWorker {
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private pumpScheduled = false;
-  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruneTimer: TimerHandle | undefined;
+  private readonly clock: Clock;
 
   constructor(
     private readonly outbox: EventOutbox,
@@ -75,7 +80,9 @@ export class OutboxWorker {
     /** Outbox state changes go through it; the head of a lane is read only after a flush. */
     private readonly writes: WriteBehind,
     private readonly opts: OutboxWorkerOptions,
-  ) {}
+  ) {
+    this.clock = opts.clock ?? systemClock;
+  }
 
   /** Resumes every session with pending events in the store (after a restart, everything not yet delivered). */
   start(): void {
@@ -83,7 +90,7 @@ export class OutboxWorker {
     this.running = true;
     this.resync();
     this.prune();
-    this.pruneTimer = setInterval(() => this.prune(), PRUNE_INTERVAL_MS).unref();
+    this.schedulePrune();
   }
 
   /** A new event was appended for this session. */
@@ -105,8 +112,8 @@ export class OutboxWorker {
   /** Stops scheduling, aborts deliveries in flight (their events stay pending) and waits for them to settle. */
   async stop(): Promise<void> {
     this.running = false;
-    clearInterval(this.pruneTimer);
-    for (const lane of this.lanes.values()) clearTimeout(lane.timer);
+    if (this.pruneTimer !== undefined) this.clock.clearTimeout(this.pruneTimer);
+    for (const lane of this.lanes.values()) if (lane.timer !== undefined) this.clock.clearTimeout(lane.timer);
     this.opts.abortInFlight();
     await Promise.all(this.inFlight);
     this.lanes.clear();
@@ -135,7 +142,7 @@ export class OutboxWorker {
   }
 
   private wait(lane: Lane, delayMs: number): void {
-    lane.timer = setTimeout(() => {
+    lane.timer = this.clock.setTimeout(() => {
       lane.timer = undefined;
       this.enqueue(lane);
     }, delayMs);
@@ -226,6 +233,14 @@ export class OutboxWorker {
   /** The event left the pending set (delivered or dead): drop it from the lane's read-ahead. */
   private settled(lane: Lane, event: OutboxEvent): void {
     if (lane.next[0]?.id === event.id) lane.next.shift();
+  }
+
+  /** Every PRUNE_INTERVAL_MS while running; it alone does not keep the process alive. */
+  private schedulePrune(): void {
+    this.pruneTimer = this.clock.setTimeout(() => {
+      this.prune();
+      if (this.running) this.schedulePrune();
+    }, PRUNE_INTERVAL_MS, { unref: true });
   }
 
   private prune(): void {

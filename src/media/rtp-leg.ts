@@ -12,6 +12,7 @@
  *   with `Failed by RTP activity`); on hold (any other direction) the watch is suspended, and it restarts afresh.
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
+import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { MediaStateError } from './errors.ts';
 import { Listeners } from './events.ts';
@@ -30,6 +31,8 @@ export interface RtpLegOptions {
   /** No RTP for this long (ms) while sendrecv fires `onInactive`; 0 disables. Default 60 000 (WCS). */
   inactivityMs?: number;
   logger?: Logger;
+  /** The time and timers of the inactivity watch (default: the system clock; tests pass a fake one). */
+  clock?: Clock;
 }
 
 export interface RtpLegStats {
@@ -56,13 +59,14 @@ export class RtpLeg {
   private sdpTarget: RtpTarget | undefined;
   /** Nothing is sent, and inactivity not watched, until an offer/answer outcome is applied (setDirection). */
   private direction: Direction = 'inactive';
-  private lastRtpAt = Date.now();
+  private readonly clock: Clock;
+  private lastRtpAt: number;
   private inactiveFired = false;
   private closed = false;
   private readonly reception = new ReceptionStats();
   private readonly counters = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, rtcpIn: 0 };
   private remoteFractionLost: number | undefined;
-  private readonly timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private readonly rtpListeners = new Listeners<[RtpPacket]>();
   private readonly inactiveListeners = new Listeners<[]>();
 
@@ -74,10 +78,10 @@ export class RtpLeg {
     readonly localPort: number,
     private readonly o: RtpLegOptions,
   ) {
+    this.clock = o.clock ?? systemClock;
+    this.lastRtpAt = this.clock.now();
     const inactivityMs = o.inactivityMs ?? DEFAULT_INACTIVITY_MS;
-    if (inactivityMs > 0) {
-      this.timer = setInterval(() => this.checkActivity(inactivityMs), Math.min(inactivityMs / 4, MAX_CHECK_INTERVAL_MS));
-    }
+    if (inactivityMs > 0) this.watchActivity(inactivityMs, Math.min(inactivityMs / 4, MAX_CHECK_INTERVAL_MS));
     rtp.on('message', (buf, from) => this.received(buf, from));
     rtcp.on('message', (buf) => this.receivedRtcp(buf));
     const onError = (err: Error) => o.logger?.warn({ err, port: localPort }, 'RTP socket error');
@@ -157,7 +161,7 @@ export class RtpLeg {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.rtpListeners.clear();
     this.inactiveListeners.clear();
     await Promise.all([closeSocket(this.rtp), closeSocket(this.rtcp)]);
@@ -178,7 +182,7 @@ export class RtpLeg {
     this.counters.packetsIn++;
     this.counters.bytesIn += buf.length;
     this.reception.update(packet.header.ssrc, packet.header.sequenceNumber);
-    this.lastRtpAt = Date.now();
+    this.lastRtpAt = this.clock.now();
     this.inactiveFired = false;
     // RFC 4961 symmetric RTP: answer to where the packets come from.
     const t = this.target;
@@ -197,15 +201,23 @@ export class RtpLeg {
     }
   }
 
+  /** Checks every `intervalMs` whether RTP is overdue (a chain of one-shot timers: the clock has no intervals). */
+  private watchActivity(inactivityMs: number, intervalMs: number): void {
+    this.timer = this.clock.setTimeout(() => {
+      this.checkActivity(inactivityMs);
+      if (!this.closed) this.watchActivity(inactivityMs, intervalMs);
+    }, intervalMs);
+  }
+
   private checkActivity(inactivityMs: number): void {
     if (this.direction !== 'sendrecv' || this.inactiveFired) return;
-    if (Date.now() - this.lastRtpAt < inactivityMs) return;
+    if (this.clock.now() - this.lastRtpAt < inactivityMs) return;
     this.inactiveFired = true;
     this.inactiveListeners.emit(this.listenerFailed);
   }
 
   private restartActivityWatch(): void {
-    this.lastRtpAt = Date.now();
+    this.lastRtpAt = this.clock.now();
     this.inactiveFired = false;
   }
 

@@ -53,3 +53,18 @@ export class InvalidHeaderError extends SipException {
 export class StateError extends SipException {
   readonly code = 'SIP_STATE';
 }
+
+/** JavaScript's own error classes: thrown by the language and by Node for misuse, never as an expected condition. */
+const LANGUAGE_ERRORS = [TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError];
+
+/**
+ * Whether an error an application handed back (a rejected `onOffer`) is one of its expected failures, by the house
+ * rule of docs/architecture.md: an exception class of one of our layers with a `code` (SIP_*, MEDIA_*, ...). Read by
+ * its shape, since the SIP stack imports no other layer. JavaScript's own errors, Node's (`ERR_*` codes, system
+ * errors with an `errno`) and plain Errors are programming errors, whatever code they carry.
+ */
+export function isExpectedFailure(error: unknown): error is Error & { code: string } {
+  if (!(error instanceof Error) || LANGUAGE_ERRORS.some((type) => error instanceof type)) return false;
+  const { code, errno } = error as { code?: unknown; errno?: unknown };
+  return typeof code === 'string' && !code.startsWith('ERR_') && errno === undefined && Object.getPrototypeOf(error) !== Error.prototype;
+}

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Clock } from '../../src/clock.ts';
 import { createLogger } from '../../src/log.ts';
 import { getCSeq } from '../../src/sip/message/headers.ts';
 import type { SipUri } from '../../src/sip/message/types.ts';
@@ -15,17 +16,20 @@ import {
   Invitation, Inviter, Registerer, RegistrationState, UserAgent, type SipAccount, type SipTransportName,
 } from '../../src/sip/ua/index.ts';
 import { startBaresip, type BaresipInstance } from '../support/baresip.ts';
+import { FakeClock } from '../support/fake-clock.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 import { freePort } from '../support/ports.ts';
-import { SessionEvents, testSdp } from '../support/session-events.ts';
+import { reinviteBoth, SessionEvents, testSdp } from '../support/session-events.ts';
 
 const USERS = [
   { username: 'alice', password: 'alice-secret' },
   { username: 'bob', password: 'bob-secret' },
   { username: 'carol', password: 'carol-secret' },
+  { username: 'dave', password: 'dave-secret' },
+  { username: 'erin', password: 'erin-secret' },
 ];
 
-async function startUa(): Promise<UserAgent> {
+async function startUa(clock?: Clock): Promise<UserAgent> {
   const port = await freePort('both');
   return UserAgent.start({
     listen: [
@@ -35,6 +39,7 @@ async function startUa(): Promise<UserAgent> {
     maxMessageBytes: 65535,
     userAgent: 'callhook-test',
     logger: createLogger('silent'),
+    ...(clock && { clock }),
   });
 }
 
@@ -46,8 +51,8 @@ interface Phone {
   onInvite: ((invitation: Invitation) => void) | undefined;
 }
 
-async function registerPhone(kamailio: KamailioInstance, username: string, transport: SipTransportName): Promise<Phone> {
-  const ua = await startUa();
+async function registerPhone(kamailio: KamailioInstance, username: string, transport: SipTransportName, clock?: Clock): Promise<Phone> {
+  const ua = await startUa(clock);
   const account: SipAccount = {
     aor: parseUri(`sip:${username}@${kamailio.domain}`) as SipUri,
     credentials: { username, password: USERS.find((u) => u.username === username)!.password },
@@ -136,28 +141,36 @@ for (const transport of ['UDP', 'TCP'] as const satisfies readonly SipTransportN
     });
 
     it('resolves re-INVITE glare: both sides get 491 and re-try after the §14.1 delays (RFC 3261 §14.1, §14.2)', async () => {
-      const aliceEvents = new SessionEvents(() => testSdp(42000, 'sendrecv', 3));
-      const bobEvents = new SessionEvents(() => testSdp(42002, 'sendrecv', 3));
-      const incoming = nextCall(bob, bobEvents);
-      const call = dial(alice, `sip:bob@${kamailio.domain}`, aliceEvents);
-      await call.invite();
-      const invitation = await incoming;
-      invitation.accept(testSdp(42002));
-      await bobEvents.waitFor('established');
-      await aliceEvents.waitFor('established');
-      const started = Date.now();
-      // Both re-INVITEs are under way before either arrives: each side answers the other's with 491.
-      const [fromAlice, fromBob] = await Promise.all([
-        call.reinvite(testSdp(42000, 'sendonly', 2)),
-        invitation.reinvite(testSdp(42002, 'sendonly', 2)),
-      ]);
-      const elapsed = Date.now() - started;
-      assert.equal(fromAlice.status, 200);
-      assert.equal(fromBob.status, 200);
-      // Alice owns the Call-ID, so she waits 2.1-4 s; bob 0-2 s (and his retry is answered at once).
-      assert.ok(elapsed >= 2100 && elapsed < 6000, `both re-INVITEs done after ${elapsed} ms`);
-      await call.bye();
-      await bobEvents.waitFor('terminated');
+      // Two more registrations whose UAs run on a fake clock: the seconds of back-off pass without being waited.
+      const clock = new FakeClock();
+      const dave = await registerPhone(kamailio, 'dave', transport, clock);
+      const erin = await registerPhone(kamailio, 'erin', transport, clock);
+      try {
+        const daveEvents = new SessionEvents(() => testSdp(42000, 'sendrecv', 3));
+        const erinEvents = new SessionEvents(() => testSdp(42002, 'sendrecv', 3));
+        const incoming = nextCall(erin, erinEvents);
+        const call = dial(dave, `sip:erin@${kamailio.domain}`, daveEvents);
+        await call.invite();
+        const invitation = await incoming;
+        invitation.accept(testSdp(42002));
+        await erinEvents.waitFor('established');
+        await daveEvents.waitFor('established');
+        // Both re-INVITEs are under way before either arrives: each side answers the other's with 491.
+        const { responses: [fromDave, fromErin], elapsed } = await reinviteBoth(
+          clock, [call, testSdp(42000, 'sendonly', 2)], [invitation, testSdp(42002, 'sendonly', 2)],
+        );
+        assert.equal(fromDave.status, 200);
+        assert.equal(fromErin.status, 200);
+        // Dave owns the Call-ID, so he waits 2.1-4 s; erin 0-2 s (and her retry is answered at once).
+        assert.ok(elapsed >= 2100 && elapsed < 6000, `both re-INVITEs done after ${elapsed} ms of fake time`);
+        await call.bye();
+        await erinEvents.waitFor('terminated');
+      } finally {
+        for (const phone of [dave, erin]) {
+          phone.registerer.dispose();
+          await phone.ua.close();
+        }
+      }
     });
 
     it('relays bob\'s 486 to alice as rejected "SIP 486 Busy Here"', async () => {

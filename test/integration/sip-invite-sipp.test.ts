@@ -1,11 +1,13 @@
 /**
  * INVITE sessions (RFC 3261 §12-§15, RFC 3515, RFC 6086) against sipp as the far end (test/support/sipp/): outgoing
- * calls answered, refused, cancelled, with early media, re-INVITEs both ways, INFO DTMF, blind transfer; incoming
- * calls answered, rejected, cancelled by the caller, without SDP, and never ACKed. Each sipp scenario checks what
- * it receives (ereg check_it / expected messages): its exit status 0 is part of every assertion.
+ * calls answered, refused, cancelled, with early media, re-INVITEs both ways, INFO DTMF, blind transfer and the
+ * expiry of its subscription (on a fake clock); incoming calls answered, rejected, cancelled by the caller, without
+ * SDP, and never ACKed. Each sipp scenario checks what it receives (ereg check_it / expected messages): its exit
+ * status 0 is part of every assertion.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Clock } from '../../src/clock.ts';
 import { createLogger } from '../../src/log.ts';
 import type { SipUri } from '../../src/sip/message/types.ts';
 import { parseUri } from '../../src/sip/message/uri.ts';
@@ -13,13 +15,14 @@ import {
   Invitation, Inviter, SessionState, TransferStatus, UserAgent, type ContactBinding, type SipAccount,
 } from '../../src/sip/ua/index.ts';
 import { eventually } from '../support/eventually.ts';
+import { FakeClock } from '../support/fake-clock.ts';
 import { freePort } from '../support/ports.ts';
 import { SessionEvents, testSdp } from '../support/session-events.ts';
 import { parseMessageTrace, runSipp, scenarioFile, type SippProcess, type SippResult, type SippTransport } from '../support/sipp.ts';
 
 const SIPP_TIMEOUT_MS = 15_000;
 
-async function startUa(t1 = 500): Promise<{ ua: UserAgent; port: number }> {
+async function startUa(t1 = 500, clock?: Clock): Promise<{ ua: UserAgent; port: number }> {
   const port = await freePort('both');
   const ua = await UserAgent.start({
     listen: [
@@ -30,8 +33,30 @@ async function startUa(t1 = 500): Promise<{ ua: UserAgent; port: number }> {
     userAgent: 'callhook-test',
     logger: createLogger('silent'),
     timers: { t1, t2: 8 * t1 },
+    ...(clock && { clock }),
   });
   return { ua, port };
+}
+
+/** An outgoing call from alice on `ua` to the sipp callee. */
+function dial(ua: UserAgent, sipp: SippProcess, events: SessionEvents, transport: 'UDP' | 'TCP' = 'UDP'): Inviter {
+  const account: SipAccount = {
+    aor: parseUri('sip:alice@callhook.test') as SipUri,
+    displayName: 'Alice',
+    nextHop: { host: '127.0.0.1', port: sipp.port, transport },
+  };
+  const params = transport === 'TCP' ? ';transport=tcp' : '';
+  return new Inviter(ua, {
+    account,
+    target: parseUri(`sip:bob@127.0.0.1:${sipp.port}${params}`),
+    sdp: testSdp(40000),
+    delegate: events.delegate,
+  });
+}
+
+/** The `transfer` events so far, as `STATUS info`. */
+function transfers(events: SessionEvents): string[] {
+  return events.events.flatMap((e) => (e.type === 'transfer' ? [`${e.status} ${e.info}`] : []));
 }
 
 function uas(name: string, options: { transport?: SippTransport } = {}): Promise<SippProcess> {
@@ -60,18 +85,7 @@ describe('outgoing INVITE sessions against a sipp callee', () => {
   });
 
   function call(sipp: SippProcess, events: SessionEvents, transport: 'UDP' | 'TCP' = 'UDP'): Inviter {
-    const account: SipAccount = {
-      aor: parseUri('sip:alice@callhook.test') as SipUri,
-      displayName: 'Alice',
-      nextHop: { host: '127.0.0.1', port: sipp.port, transport },
-    };
-    const params = transport === 'TCP' ? ';transport=tcp' : '';
-    return new Inviter(ua, {
-      account,
-      target: parseUri(`sip:bob@127.0.0.1:${sipp.port}${params}`),
-      sdp: testSdp(40000),
-      delegate: events.delegate,
-    });
+    return dial(ua, sipp, events, transport);
   }
 
   for (const transport of ['UDP', 'TCP'] as const) {
@@ -235,6 +249,21 @@ describe('outgoing INVITE sessions against a sipp callee', () => {
     assertSippOk(await sipp.done);
   });
 
+  it('ends the dialog with a BYE when a request in it is answered 408 (RFC 3261 §12.2.1.2)', async () => {
+    const sipp = await uas('uas-info-408');
+    const events = new SessionEvents();
+    const inviter = call(sipp, events);
+    await inviter.invite();
+    await events.waitFor('established');
+    const response = await inviter.sendInfo('text/plain', Buffer.from('hello'));
+    assert.equal(response.status, 408);
+    const end = await events.waitFor('terminated');
+    assert.equal(end.cause, 'dialog-gone');
+    assert.equal(end.info, 'SIP 408 Request Timeout');
+    // The scenario ends only with our BYE answered.
+    assertSippOk(await sipp.done);
+  });
+
   it('transfers blindly with REFER and reports the NOTIFY progress until the subscription ends (RFC 3515)', async () => {
     const sipp = await uas('uas-refer-notify');
     const events = new SessionEvents();
@@ -246,13 +275,58 @@ describe('outgoing INVITE sessions against a sipp callee', () => {
     assert.equal(completed.info, 'SIP 200 OK');
     await inviter.bye();
     assertSippOk(await sipp.done);
-    const transfers = events.events.flatMap((e) => (e.type === 'transfer' ? [`${e.status} ${e.info}`] : []));
-    assert.deepEqual(transfers, [
+    assert.deepEqual(transfers(events), [
       'PENDING REFER to sip:carol@callhook.test',
       'ACCEPTED SIP 202 Accepted',
       'TRYING SIP 100 Trying',
       'COMPLETED SIP 200 OK',
     ]);
+  });
+});
+
+describe('the expiry of a transfer\'s implicit subscription, on a fake clock (RFC 3515 §2.4.4)', () => {
+  const clock = new FakeClock();
+  let ua: UserAgent;
+  before(async () => {
+    ({ ua } = await startUa(500, clock));
+  });
+  after(async () => {
+    await ua?.close();
+  });
+
+  const EXPIRED = 'FAILED Transfer subscription expired without a final response';
+
+  /** A call to the sipp `scenario`, established, and its REFER answered. */
+  async function transferring(scenario: string): Promise<{ sipp: SippProcess; events: SessionEvents; inviter: Inviter }> {
+    const sipp = await uas(scenario);
+    const events = new SessionEvents();
+    const inviter = dial(ua, sipp, events);
+    await inviter.invite();
+    await events.waitFor('established');
+    await inviter.refer(parseUri('sip:carol@callhook.test'));
+    return { sipp, events, inviter };
+  }
+
+  it('without any NOTIFY, FAILED comes 65 s after the 202 (60 s assumed, 5 s slack), not before', async () => {
+    const { sipp, events, inviter } = await transferring('uas-refer-no-notify');
+    clock.advance(64_999);
+    assert.deepEqual(transfers(events), ['PENDING REFER to sip:carol@callhook.test', 'ACCEPTED SIP 202 Accepted']);
+    clock.advance(1);
+    assert.deepEqual(transfers(events).slice(2), [EXPIRED]);
+    assert.equal(inviter.state, SessionState.Established, 'the call itself goes on');
+    await inviter.bye();
+    assertSippOk(await sipp.done);
+  });
+
+  it('a NOTIFY with Subscription-State active;expires=10 sets the expiry: FAILED 15 s after it (RFC 6665 §8.2.3)', async () => {
+    const { sipp, events, inviter } = await transferring('uas-refer-notify-expires');
+    await events.waitFor('transfer', 5000, (e) => e.status === TransferStatus.Trying);
+    clock.advance(14_999);
+    assert.equal(transfers(events).at(-1), 'TRYING SIP 100 Trying');
+    clock.advance(1);
+    assert.equal(transfers(events).at(-1), EXPIRED);
+    await inviter.bye();
+    assertSippOk(await sipp.done);
   });
 });
 

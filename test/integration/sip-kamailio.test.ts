@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Clock } from '../../src/clock.ts';
 import { createLogger } from '../../src/log.ts';
 import { parseUri } from '../../src/sip/message/uri.ts';
 import type { SipUri } from '../../src/sip/message/types.ts';
@@ -13,6 +14,7 @@ import {
   type IncomingRequest, type RegistrationEvent, type SipAccount, type SipTransportName,
 } from '../../src/sip/ua/index.ts';
 import { eventually } from '../support/eventually.ts';
+import { FakeClock } from '../support/fake-clock.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 import { freePort } from '../support/ports.ts';
 
@@ -22,7 +24,7 @@ const USERS = [
   { username: 'carol', password: 'carol-secret' },
 ];
 
-async function startUa(): Promise<UserAgent> {
+async function startUa(clock?: Clock): Promise<UserAgent> {
   const port = await freePort('both');
   return UserAgent.start({
     listen: [
@@ -32,6 +34,7 @@ async function startUa(): Promise<UserAgent> {
     maxMessageBytes: 65535,
     userAgent: 'callhook-test',
     logger: createLogger('silent'),
+    ...(clock && { clock }),
   });
 }
 
@@ -91,21 +94,33 @@ for (const transport of ['UDP', 'TCP'] as const satisfies readonly SipTransportN
     });
 
     it('refreshes the binding before it runs out, and unregistering removes it', async () => {
-      const events: RegistrationEvent[] = [];
-      const r = new Registerer(ua, { account: account('bob'), expires: 2, onEvent: (e) => events.push(e) });
-      const first = await r.register();
-      assert.equal(first.expires, 2);
-      const firstBinding = (await kamailio.waitForLocations((b) => b.some((x) => x.aor === 'bob'), 5000)).find((x) => x.aor === 'bob')!;
-      // refreshDelayMs(2) = 1 s; wait for the refresh to be observed by us and by Kamailio (CSeq grows).
-      await eventually(() => events.some((e) => e.refresh), 5000, 'the refresh');
-      assert.ok(events.some((e) => e.state === RegistrationState.Registered && e.refresh === true), 'a refresh was reported');
-      const refreshed = (await kamailio.locations()).find((x) => x.aor === 'bob');
-      assert.ok(refreshed && refreshed.cseq > firstBinding.cseq, 'Kamailio saw a later REGISTER of the same Call-ID');
-      assert.equal(refreshed.callId, firstBinding.callId);
-      const gone = await r.unregister();
-      assert.equal(gone.state, RegistrationState.Unregistered);
-      await kamailio.waitForLocations((b) => !b.some((x) => x.aor === 'bob'), 5000);
-      r.dispose();
+      // The refresh timer runs on the UA's clock: a fake one here, moved by hand.
+      const clock = new FakeClock();
+      const clocked = await startUa(clock);
+      try {
+        const events: RegistrationEvent[] = [];
+        const r = new Registerer(clocked, { account: account('bob'), expires: 2, onEvent: (e) => events.push(e) });
+        const first = await r.register();
+        assert.equal(first.expires, 2);
+        const firstBinding = (await kamailio.waitForLocations((b) => b.some((x) => x.aor === 'bob'), 5000)).find((x) => x.aor === 'bob')!;
+        // refreshDelayMs(2) = 1 s: not a moment before, the REGISTER goes out at it.
+        clock.advance(999);
+        assert.equal(r.state, RegistrationState.Registered, 'no refresh before 1 s');
+        clock.advance(1);
+        assert.equal(r.state, RegistrationState.Registering, 'the refresh is under way at 1 s');
+        // Observed by us and by Kamailio (CSeq grows).
+        await eventually(() => events.some((e) => e.refresh), 5000, 'the refresh to be answered');
+        assert.ok(events.some((e) => e.state === RegistrationState.Registered && e.refresh === true), 'a refresh was reported');
+        const refreshed = (await kamailio.locations()).find((x) => x.aor === 'bob');
+        assert.ok(refreshed && refreshed.cseq > firstBinding.cseq, 'Kamailio saw a later REGISTER of the same Call-ID');
+        assert.equal(refreshed.callId, firstBinding.callId);
+        const gone = await r.unregister();
+        assert.equal(gone.state, RegistrationState.Unregistered);
+        await kamailio.waitForLocations((b) => !b.some((x) => x.aor === 'bob'), 5000);
+        r.dispose();
+      } finally {
+        await clocked.close();
+      }
     });
 
     it('a MESSAGE from alice reaches bob through Kamailio (proxy challenge answered), 200 at both ends', async () => {

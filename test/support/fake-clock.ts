@@ -1,8 +1,8 @@
 /**
- * A manual clock for timer tests (implements the transaction layer's `Clock`): time only moves when a test calls
+ * A manual clock for timer tests (implements src/clock.ts's `Clock`): time only moves when a test calls
  * `advance`, and timers fire in due order, so "Timer E fires at 500, 1500, 3500 ms" is checked exactly and fast.
  */
-import type { Clock, TimerHandle } from '../../src/sip/transaction/timers.ts';
+import type { Clock, TimerHandle } from '../../src/clock.ts';
 
 interface Pending {
   at: number;
@@ -52,6 +52,21 @@ export class FakeClock implements Clock {
       next.fire();
     }
     this.time = end;
+  }
+
+  /**
+   * Lets fake time run in `stepMs` steps, one turn of the event loop after each, so that sockets and promises of
+   * in-process peers (two UAs on 127.0.0.1) go on as they would while time passes; stops when `done()` holds or
+   * after `limitMs` of fake time, and returns the fake time used. For timers that cannot be reached by one
+   * `advance` because I/O comes between them (a 491, then a back-off, then the re-try's answer).
+   */
+  async runUntil(done: () => boolean, limitMs: number, stepMs = 5): Promise<number> {
+    const start = this.time;
+    while (!done() && this.time - start < limitMs) {
+      this.advance(stepMs);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return this.time - start;
   }
 
   /** Moves time to the absolute instant `at` (ms since the clock started). */

@@ -5,7 +5,7 @@
  */
 import type { TransportError } from '../../src/sip/errors.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../../src/sip/message/message.ts';
-import type { Clock } from '../../src/sip/transaction/timers.ts';
+import type { Clock } from '../../src/clock.ts';
 import type { TransportLayerPort } from '../../src/sip/transaction/transaction-layer.ts';
 import type { Endpoint, Received, Transport, TransportProtocol } from '../../src/sip/transport/transport.ts';
 

@@ -2,8 +2,9 @@
  * Records what an INVITE session (src/sip/ua/invite-session.ts) reports and lets a test wait for a given event,
  * with a bound on every wait.
  */
-import type { SipRequest } from '../../src/sip/message/message.ts';
-import type { SessionDelegate, SessionEvent } from '../../src/sip/ua/index.ts';
+import type { SipRequest, SipResponse } from '../../src/sip/message/message.ts';
+import type { InviteSession, SessionDelegate, SessionEvent } from '../../src/sip/ua/index.ts';
+import type { FakeClock } from './fake-clock.ts';
 
 type EventOf<T extends SessionEvent['type']> = Extract<SessionEvent, { type: T }>;
 
@@ -84,4 +85,22 @@ export function testSdp(port: number, direction = 'sendrecv', version = 1): Buff
       '',
     ].join('\r\n'),
   );
+}
+
+/**
+ * Both ends of one call re-INVITE at once, so that each answers the other's with 491 (glare, RFC 3261 §14.1), and
+ * fake time runs on `clock` (their UAs' clock) until both have a final response: the responses, and the fake time
+ * it took (at most `limitMs`).
+ */
+export async function reinviteBoth(
+  clock: FakeClock,
+  [first, firstSdp]: [InviteSession, Buffer],
+  [second, secondSdp]: [InviteSession, Buffer],
+  limitMs = 10_000,
+): Promise<{ responses: [SipResponse, SipResponse]; elapsed: number }> {
+  let settled = 0;
+  const settle = (reinvite: Promise<SipResponse>): Promise<SipResponse> => reinvite.finally(() => settled++);
+  const both = Promise.all([settle(first.reinvite(firstSdp)), settle(second.reinvite(secondSdp))]);
+  const elapsed = await clock.runUntil(() => settled === 2, limitMs);
+  return { responses: await both, elapsed };
 }

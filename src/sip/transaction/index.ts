@@ -9,4 +9,4 @@ export { InviteClientState, InviteClientTransaction } from './invite-client.ts';
 export { NonInviteClientState, NonInviteClientTransaction } from './non-invite-client.ts';
 export { InviteServerState, InviteServerTransaction } from './invite-server.ts';
 export { NonInviteServerState, NonInviteServerTransaction } from './non-invite-server.ts';
-export { DEFAULT_TIMER_SETTINGS, systemClock, TimerValues, type Clock, type TimerHandle, type TimerSettings } from './timers.ts';
+export { DEFAULT_TIMER_SETTINGS, TimerValues, type TimerSettings } from './timers.ts';

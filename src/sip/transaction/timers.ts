@@ -1,25 +1,8 @@
 /**
- * The timers of the transaction layer (RFC 3261 §17 and Table 4 of Appendix A; RFC 6026 §8.4 and §8.7 for M and L) and the
- * clock they run on. Every transaction asks this one place for its durations, so a shortened T1 in a test or in the
- * configuration (`sipT1Ms`, `sipT2Ms`, `sipT4Ms`) changes them all consistently.
+ * The timers of the transaction layer (RFC 3261 §17 and Table 4 of Appendix A; RFC 6026 §8.4 and §8.7 for M and L); they
+ * run on the Clock of src/clock.ts. Every transaction asks this one place for its durations, so a shortened T1 in a
+ * test or in the configuration (`sipT1Ms`, `sipT2Ms`, `sipT4Ms`) changes them all consistently.
  */
-
-/** What transactions need from time. Tests pass a fake clock and advance it by hand; production uses `systemClock`. */
-export interface Clock {
-  /** Milliseconds on a monotonic scale (only differences are meaningful). */
-  now(): number;
-  setTimeout(callback: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
-
-/** Opaque handle of a scheduled timer; only the clock that made it can read it. */
-export type TimerHandle = unknown;
-
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** RFC 3261 §17.1.1.1, Table 4: the three base values, in milliseconds. */
 export interface TimerSettings {

@@ -9,6 +9,7 @@
  *        |                                                          ^
  *   Transport.send                                                  receive(Received)
  */
+import { systemClock, type Clock } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
 import { SipParseError } from '../errors.ts';
 import { topVia } from '../message/headers.ts';
@@ -20,7 +21,7 @@ import { InviteServerTransaction, type InviteServerContext } from './invite-serv
 import { ackKey, responseTransactionId, serverTransactionId } from './matching.ts';
 import { NonInviteClientTransaction } from './non-invite-client.ts';
 import { NonInviteServerTransaction } from './non-invite-server.ts';
-import { systemClock, TimerValues, type Clock, type TimerSettings } from './timers.ts';
+import { TimerValues, type TimerSettings } from './timers.ts';
 import type { Transaction } from './transaction.ts';
 import type { ClientTransactionUser } from './transaction-user.ts';
 

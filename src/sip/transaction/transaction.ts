@@ -6,7 +6,8 @@
 import { TransportError } from '../errors.ts';
 import type { SipMessage, SipResponse } from '../message/message.ts';
 import type { Endpoint, Transport } from '../transport/transport.ts';
-import type { Clock, TimerHandle, TimerValues } from './timers.ts';
+import type { Clock, TimerHandle } from '../../clock.ts';
+import type { TimerValues } from './timers.ts';
 
 /** What a transaction gets from the layer that owns it. */
 export interface TransactionContext {

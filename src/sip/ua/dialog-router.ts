@@ -8,7 +8,7 @@ import { SipParseError } from '../errors.ts';
 import { dialogKey, incomingRequestDialogId, incomingResponseDialogId } from '../dialog/dialog.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
 import type { InviteServerTransaction, ServerTransaction } from '../transaction/index.ts';
-import type { IncomingRequest } from './user-agent.ts';
+import type { IncomingRequest } from './contact.ts';
 
 /** The owner of a dialog: an INVITE session. */
 export interface DialogUser {

@@ -6,18 +6,16 @@ export {
   DEFAULT_DTMF_DURATION_MS, DTMF, DTMF_RELAY, dtmfRelayBody, InvalidDtmfError, parseDtmfInfo, validateDtmf,
   type DtmfDigit,
 } from './info.ts';
-export {
-  InviteSession, sdpOf, SessionState, uriNextHop,
-  type SessionDelegate, type SessionEndCause, type SessionEvent,
-} from './invite-session.ts';
+export type { ContactBinding, IncomingRequest, RequestHandler } from './contact.ts';
+export { InviteSession } from './invite-session.ts';
+export { sdpOf } from './sdp-body.ts';
+export type { SessionHost } from './session-host.ts';
+export { SessionState, type SessionDelegate, type SessionEndCause, type SessionEvent } from './session-model.ts';
 export { Invitation, type ProvisionalStatus } from './invitation.ts';
 export { Inviter, type InviterOptions } from './inviter.ts';
 export { readMessage, sendMessage, type OutgoingMessage, type ReceivedMessage } from './message.ts';
-export { resolveNextHop, type NextHop, type SipTransportName } from './next-hop.ts';
+export { resolveNextHop, uriNextHop, type NextHop, type SipTransportName } from './next-hop.ts';
 export { isReferEvent, parseSipfrag, parseSubscriptionState, sipfragTransferStatus, TransferStatus, type SipfragStatus } from './refer.ts';
 export { Registerer, RegistrationState, refreshDelayMs, type RegistererOptions, type RegistrationEvent } from './registerer.ts';
 export { createRequest, type RequestSpec } from './request.ts';
-export {
-  UserAgent, type ContactBinding, type ContactBindingOptions, type IncomingRequest, type RequestHandler,
-  type TrustedSources, type UserAgentOptions,
-} from './user-agent.ts';
+export { UserAgent, type ContactBindingOptions, type TrustedSources, type UserAgentOptions } from './user-agent.ts';

@@ -3,6 +3,7 @@
  * gateways send and read (`Signal=5\r\nDuration=160\r\n`), and the bare `application/dtmf` body (`5`).
  */
 import { SipException } from '../errors.ts';
+import type { SipRequest, SipResponse } from '../message/message.ts';
 
 export const DTMF_RELAY = 'application/dtmf-relay';
 export const DTMF = 'application/dtmf';
@@ -35,6 +36,30 @@ export function validateDtmf(digits: string, durationMs: number = DEFAULT_DTMF_D
     throw new InvalidDtmfError(`DTMF duration must be 1-10000 ms; got ${durationMs}`);
   }
   return upper;
+}
+
+/**
+ * Sends `digits` (checked by `validateDtmf`) one INFO `application/dtmf-relay` per digit through `sendInfo`, each
+ * after the previous one's response. Resolves with the last response; stops at the first non-2xx.
+ */
+export async function sendDtmfInfo(
+  sendInfo: (contentType: string, body: Buffer) => Promise<SipResponse>,
+  digits: string,
+  durationMs: number,
+): Promise<SipResponse> {
+  let response: SipResponse | undefined;
+  for (const digit of digits) {
+    response = await sendInfo(DTMF_RELAY, dtmfRelayBody(digit, durationMs));
+    if (response.status >= 300) break;
+  }
+  return response!;
+}
+
+/** What a received INFO carries: its content type and body, and the digit when it is a DTMF body. */
+export function readInfo(request: SipRequest): { request: SipRequest; contentType?: string; body: Buffer; dtmf?: DtmfDigit } {
+  const type = request.headers.get('Content-Type');
+  const dtmf = parseDtmfInfo(type, request.body);
+  return { request, body: request.body, ...(type !== undefined && { contentType: type }), ...(dtmf && { dtmf }) };
 }
 
 /** The `application/dtmf-relay` body for one digit. */

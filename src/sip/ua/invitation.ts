@@ -20,11 +20,17 @@ import type { InviteServerTransaction } from '../transaction/index.ts';
 import type { Received } from '../transport/transport.ts';
 import { allowHeader } from './allow.ts';
 import { describeResponse } from './account.ts';
-import { contentType, InviteSession, SessionState, sdpOf } from './invite-session.ts';
-import type { ContactBinding, IncomingRequest, UserAgent } from './user-agent.ts';
+import type { ContactBinding, IncomingRequest } from './contact.ts';
+import { InviteSession, type LeavingReason } from './invite-session.ts';
+import { contentType, SDP, sdpOf } from './sdp-body.ts';
+import type { SessionHost } from './session-host.ts';
+import { SessionState } from './session-model.ts';
 
 /** Ringing (180) or early media (183 with SDP). */
 export type ProvisionalStatus = 180 | 183;
+
+/** RFC 3261 §21.4.18 480 Temporarily Unavailable, §21.4.25 487 Request Terminated, §21.5.1 500 Server Internal Error. */
+const LEAVING_STATUS: Readonly<Record<LeavingReason, number>> = { disposed: 480, 'remote-bye': 487, failed: 500 };
 
 export class Invitation extends InviteSession {
   /** The INVITE as received, and its bytes (`sipMessageRaw`). */
@@ -41,12 +47,12 @@ export class Invitation extends InviteSession {
   private readonly transaction: InviteServerTransaction;
 
   /** Made by the UserAgent for a new INVITE (throws SipParseError for broken From/To/Call-ID). */
-  constructor(ua: UserAgent, incoming: IncomingRequest, transaction: InviteServerTransaction, binding: ContactBinding) {
+  constructor(host: SessionHost, incoming: IncomingRequest, transaction: InviteServerTransaction, binding: ContactBinding) {
     const request = incoming.message;
     const caller = getFrom(request);
     const callee = getTo(request);
     super({
-      ua,
+      host,
       callId: getCallId(request),
       binding,
       ownBinding: false,
@@ -61,8 +67,8 @@ export class Invitation extends InviteSession {
     this.caller = caller;
     this.callee = callee;
     this.offer = sdpOf(request);
-    if (this.offer !== undefined) this.remoteSdp = this.offer;
-    ua.dialogs.addCancelTarget(transaction, (cancel) => this.cancelled(cancel));
+    if (this.offer !== undefined) this.sdp.remote = this.offer;
+    host.dialogs.addCancelTarget(transaction, (cancel) => this.cancelled(cancel));
     transaction.user = {
       onAck: (ack) => this.acknowledged(ack),
       onAckTimeout: () => this.ackTimedOut(),
@@ -87,10 +93,10 @@ export class Invitation extends InviteSession {
     this.assertUnanswered('accept');
     const dialog = this.ensureDialog(DialogState.Confirmed);
     dialog.confirm();
-    this.localSdp = sdp;
+    this.sdp.local = sdp;
     if (this.state === SessionState.Initial) this.stateTransition(SessionState.Establishing);
     this.stateTransition(SessionState.Answered);
-    this.ua.dialogs.removeCancelTarget(this.transaction);
+    this.host.dialogs.removeCancelTarget(this.transaction);
     this.respond(200, { sdp, dialog: true });
   }
 
@@ -98,7 +104,7 @@ export class Invitation extends InviteSession {
   reject(status = 486, reason?: string): void {
     if (!Number.isInteger(status) || status < 300 || status > 699) throw new RangeError(`a rejection needs a 3xx-6xx status, got ${status}`);
     this.assertUnanswered('reject');
-    this.ua.dialogs.removeCancelTarget(this.transaction);
+    this.host.dialogs.removeCancelTarget(this.transaction);
     const response = this.respond(status, { dialog: false, ...(reason !== undefined && { reason }) });
     this.end('declined', { info: describeResponse({ status, reason: response.reason }), status });
   }
@@ -117,19 +123,14 @@ export class Invitation extends InviteSession {
     }
   }
 
-  protected override disposing(): void {
-    if (this.state === SessionState.Initial || this.state === SessionState.Establishing) {
-      this.ua.dialogs.removeCancelTarget(this.transaction);
-      this.respond(480, { dialog: false });
-    }
-  }
-
-  /** A BYE on our early dialog (the caller may send one, §15): the INVITE gets 487. */
-  protected override remoteByeBeforeAnswer(): void {
-    if (this.state === SessionState.Initial || this.state === SessionState.Establishing) {
-      this.ua.dialogs.removeCancelTarget(this.transaction);
-      this.respond(487, { dialog: false });
-    }
+  /**
+   * An INVITE not yet answered finally gets its final response: 480 when disposed (or its transaction would wait
+   * forever), 487 after a BYE on our early dialog (the caller may send one, §15), 500 on a programming error.
+   */
+  protected override leaving(reason: LeavingReason): void {
+    if (this.state !== SessionState.Initial && this.state !== SessionState.Establishing) return;
+    this.host.dialogs.removeCancelTarget(this.transaction);
+    this.respond(LEAVING_STATUS[reason], { dialog: false });
   }
 
   private provisional(status: ProvisionalStatus, sdp?: Buffer): void {
@@ -142,7 +143,7 @@ export class Invitation extends InviteSession {
   /** §9.2: "the UAS [...] SHOULD then respond to the INVITE with a 487 (Request Terminated)". */
   private cancelled(cancel: SipRequest): void {
     if (this.state !== SessionState.Initial && this.state !== SessionState.Establishing) return;
-    this.ua.dialogs.removeCancelTarget(this.transaction);
+    this.host.dialogs.removeCancelTarget(this.transaction);
     this.respond(487, { dialog: false });
     this.end('remote-cancel', { info: 'Cancelled by the caller', message: cancel });
   }
@@ -151,23 +152,21 @@ export class Invitation extends InviteSession {
     if (this.state !== SessionState.Answered) return;
     this.stateTransition(SessionState.Established);
     const answer = this.offer === undefined ? sdpOf(ack) : undefined;
-    if (answer !== undefined) this.remoteSdp = answer;
+    if (answer !== undefined) this.sdp.remote = answer;
     this.emit({ type: 'established', message: ack, ...(answer && { sdp: answer }) });
-    if (this.byeAfterAck && (this.state as SessionState) === SessionState.Established) void this.bye();
+    const bye = this.pendingBye;
+    if (bye !== undefined && (this.state as SessionState) === SessionState.Established) this.spawn(() => this.sendBye(bye.cause, bye.info));
   }
 
   private ackTimedOut(): void {
     if (this.state !== SessionState.Answered) return;
-    void this.sendBye('ack-timeout', 'No ACK for our 2xx (RFC 3261 §13.3.1.4)');
+    this.spawn(() => this.sendBye('ack-timeout', 'No ACK for our 2xx (RFC 3261 §13.3.1.4)'));
   }
 
   /** The early dialog made by the first 1xx with our tag, or (on a direct 200) the confirmed one. */
   private ensureDialog(state: DialogState.Early | DialogState.Confirmed): Dialog {
-    if (this.dialog === undefined) {
-      this.dialog = Dialog.fromUas(this.request, this.localTag, state);
-      this.registerDialog(this.dialog);
-    }
-    return this.dialog;
+    if (this.dialog === undefined) this.dialogs.adopt(Dialog.fromUas(this.request, this.localTag, state));
+    return this.dialog!;
   }
 
   /**
@@ -179,10 +178,10 @@ export class Invitation extends InviteSession {
     const headers: { name: string; value: string }[] = [];
     if (o.dialog) {
       for (const rr of this.request.headers.getAll('Record-Route')) headers.push({ name: 'Record-Route', value: rr });
-      headers.push({ name: 'Contact', value: `<${formatUri(this.contactFor(this.received.transport))}>` });
+      headers.push({ name: 'Contact', value: `<${formatUri(this.binding.contactUri(this.received.transport))}>` });
       headers.push(allowHeader());
     }
-    if (o.sdp !== undefined) headers.push(contentType('application/sdp'));
+    if (o.sdp !== undefined) headers.push(contentType(SDP));
     const reason = o.reason ?? reasonPhrase(status);
     this.incoming.respond(status, reason, { toTag: this.localTag, headers, ...(o.sdp && { body: o.sdp }) });
     return { reason };

@@ -20,12 +20,13 @@ import { messageText } from '../message/serialize.ts';
 import type { Uri } from '../message/types.ts';
 import { allowHeader } from './allow.ts';
 import { describeResponse, type SipAccount } from './account.ts';
-import {
-  errorCause, InviteSession, SessionState, sdpOf, type SessionDelegate,
-} from './invite-session.ts';
+import type { ContactBinding } from './contact.ts';
+import { errorCause, InviteSession, type LeavingReason } from './invite-session.ts';
 import { OutgoingInvite } from './outgoing-invite.ts';
 import { createRequest } from './request.ts';
-import type { ContactBinding, UserAgent } from './user-agent.ts';
+import { SDP, sdpOf } from './sdp-body.ts';
+import type { SessionHost } from './session-host.ts';
+import { SessionState, type SessionDelegate } from './session-model.ts';
 
 export interface InviterOptions {
   /** Who calls: From (AOR and display name), digest credentials, and the next hop the INVITE goes to. */
@@ -48,13 +49,13 @@ export class Inviter extends InviteSession {
   private readonly options: InviterOptions;
   private outgoing: OutgoingInvite | undefined;
 
-  constructor(ua: UserAgent, options: InviterOptions) {
+  constructor(host: SessionHost, options: InviterOptions) {
     // Checked before anything is allocated, so a refused header leaves nothing to clean up.
     for (const h of options.headers ?? []) checkExtensionHeader(h.name, h.value);
     super({
-      ua,
+      host,
       callId: newCallId(options.account.aor.host),
-      binding: options.binding ?? ua.bindContact(() => undefined),
+      binding: options.binding ?? host.bindContact(() => undefined),
       ownBinding: options.binding === undefined,
       digest: options.account.credentials ? new DigestClient(options.account.credentials) : undefined,
       delegate: options.delegate,
@@ -73,7 +74,7 @@ export class Inviter extends InviteSession {
     const { account, target, sdp } = this.options;
     let destination;
     try {
-      destination = await this.ua.destination(account.nextHop);
+      destination = await this.host.destination(account.nextHop);
     } catch (e) {
       if (!(e instanceof SipException)) throw e;
       return this.end((this.state as SessionState) === SessionState.Cancelling ? 'cancelled' : 'transport-error', { info: e.message });
@@ -88,11 +89,11 @@ export class Inviter extends InviteSession {
       callId: this.callId,
       cseq: 1,
       contact: this.binding.contactUri(destination.transport),
-      body: { contentType: 'application/sdp', content: sdp },
+      body: { contentType: SDP, content: sdp },
       headers: [allowHeader(), ...(this.options.headers ?? [])],
     });
-    this.localSdp = sdp;
-    const outgoing = new OutgoingInvite(this.ua, request, destination, this.digest, {
+    this.sdp.local = sdp;
+    const outgoing = new OutgoingInvite(this.host, request, destination, this.digest, {
       onProvisional: (response) => this.provisional(response),
       onSuccess: (response) => this.success(response),
       onFailure: (response) => {
@@ -130,18 +131,18 @@ export class Inviter extends InviteSession {
     }
   }
 
-  protected override disposing(): void {
-    this.outgoing?.dispose();
+  /** Disposed: the INVITE transaction is dropped; a programming error: the unanswered INVITE is cancelled (§9.1). */
+  protected override leaving(reason: LeavingReason): void {
+    if (reason === 'disposed') this.outgoing?.dispose();
+    else if (reason === 'failed') this.outgoing?.cancel();
   }
 
   private provisional(response: SipResponse): void {
     if (this.state !== SessionState.Establishing && this.state !== SessionState.Cancelling) return;
     // §12.1.2: a 101-199 with a To tag creates an early dialog (one per fork).
     const id = response.status > 100 ? incomingResponseDialogId(response) : undefined;
-    if (id !== undefined && !this.earlyDialogs.has(dialogKey(id))) {
-      const early = Dialog.fromUac(this.outgoing!.request, response);
-      this.earlyDialogs.set(early.key, early);
-      this.registerDialog(early);
+    if (id !== undefined && this.dialogs.earlyDialog(dialogKey(id)) === undefined) {
+      this.dialogs.addEarly(Dialog.fromUac(this.outgoing!.request, response));
     }
     const sdp = sdpOf(response);
     this.emit({ type: 'provisional', response, raw: messageText(response), ...(sdp && { sdp }) });
@@ -154,30 +155,22 @@ export class Inviter extends InviteSession {
     const key = dialogKey(id);
     const seq = getCSeq(response).seq;
     // A retransmission of a 2xx we have ACKed (ours, or a fork we hung up): the same ACK again.
-    if (this.hasAcknowledged(key, seq)) return this.resendAck(key, seq);
+    if (this.acks.has(key, seq)) return this.acks.resend(key, seq);
     if (this.dialog !== undefined || (this.state !== SessionState.Establishing && this.state !== SessionState.Cancelling)) {
       // Another fork answered too (or the call is over): ACK, then BYE.
       return this.hangUpDialog(Dialog.fromUac(invite, response), invite);
     }
-    const early = this.earlyDialogs.get(key);
-    const dialog = early ?? Dialog.fromUac(invite, response);
+    const dialog = this.dialogs.earlyDialog(key) ?? Dialog.fromUac(invite, response);
     dialog.confirm(response);
-    this.earlyDialogs.delete(key);
-    for (const other of this.earlyDialogs.values()) {
-      other.terminate();
-      this.unregisterDialog(other);
-    }
-    this.earlyDialogs.clear();
-    this.dialog = dialog;
-    if (early === undefined) this.registerDialog(dialog);
-    this.acknowledge(dialog, invite);
+    this.dialogs.confirm(dialog);
+    this.acks.acknowledge(dialog, invite);
     if (this.state === SessionState.Cancelling) {
       // The 2xx crossed our CANCEL (§9.1 allows it): the call was not wanted any more.
-      void this.sendBye('cancelled', 'Answered after CANCEL; hung up');
+      this.spawn(() => this.sendBye('cancelled', 'Answered after CANCEL; hung up'));
       return;
     }
     const answer = sdpOf(response);
-    if (answer !== undefined) this.remoteSdp = answer;
+    if (answer !== undefined) this.sdp.remote = answer;
     this.stateTransition(SessionState.Established);
     this.emit({ type: 'established', message: response, ...(answer && { sdp: answer }) });
   }

@@ -8,7 +8,8 @@ import type { SipResponse } from '../message/message.ts';
 import type { NameAddr, Uri } from '../message/types.ts';
 import type { SipAccount } from './account.ts';
 import { createRequest } from './request.ts';
-import type { IncomingRequest, UserAgent } from './user-agent.ts';
+import type { IncomingRequest } from './contact.ts';
+import type { UserAgent } from './user-agent.ts';
 
 export interface OutgoingMessage {
   to: Uri;

@@ -7,13 +7,14 @@
  * transaction each time; the To tag of the challenge is not kept (it ends no dialog). Authentication that cannot
  * succeed is reported as the failure response that ended it.
  */
+import type { TimerHandle } from '../../clock.ts';
 import { DigestAuthError, type DigestClient } from '../auth/digest-client.ts';
 import { TransactionTimeoutError, type SipException } from '../errors.ts';
 import { createCancel, newBranch } from '../message/builders.ts';
 import { getCSeq } from '../message/headers.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
 import type { ClientTransaction, Destination } from '../transaction/index.ts';
-import type { UserAgent } from './user-agent.ts';
+import type { SessionHost } from './session-host.ts';
 
 export interface OutgoingInviteUser {
   onProvisional(response: SipResponse): void;
@@ -35,11 +36,11 @@ export class OutgoingInvite {
   private finalSeen = false;
   private cancelWanted = false;
   private cancelSent = false;
-  private giveUpTimer: NodeJS.Timeout | undefined;
+  private giveUpTimer: TimerHandle | undefined;
   private disposed = false;
 
   constructor(
-    private readonly ua: UserAgent,
+    private readonly host: SessionHost,
     /** The INVITE as it goes out now (Via and credentials are replaced on each round). */
     readonly request: SipRequest,
     private readonly destination: Destination,
@@ -53,7 +54,7 @@ export class OutgoingInvite {
   }
 
   start(): void {
-    this.request.headers.set('User-Agent', this.ua.userAgent);
+    this.request.headers.set('User-Agent', this.host.userAgent);
     this.send();
   }
 
@@ -78,10 +79,10 @@ export class OutgoingInvite {
   private send(): void {
     this.digest?.authorize(this.request);
     this.request.headers.delete('Via');
-    this.ua.transports.addVia(this.request, this.destination.transport, newBranch());
+    this.host.transports.addVia(this.request, this.destination.transport, newBranch());
     this.provisionalSeen = false;
     const sent = this.request;
-    const tx = this.ua.transactions.sendRequest(sent, this.destination, {
+    const tx = this.host.transactions.sendRequest(sent, this.destination, {
       receiveResponse: (response) => {
         if (this.transaction === tx) this.receive(response);
       },
@@ -138,18 +139,17 @@ export class OutgoingInvite {
   private sendCancel(): void {
     this.cancelSent = true;
     const cancel = createCancel(this.request);
-    cancel.headers.set('User-Agent', this.ua.userAgent);
+    cancel.headers.set('User-Agent', this.host.userAgent);
     // The CANCEL's own response (200, or 481 when the INVITE is already over) changes nothing: the INVITE's final
     // response (487 normally) ends the call.
-    this.ua.transactions.request(cancel, this.destination).catch(() => undefined);
-    const t1 = this.ua.transactions.timers.t1;
-    this.giveUpTimer = setTimeout(() => {
+    this.host.transactions.request(cancel, this.destination).catch(() => undefined);
+    const t1 = this.host.transactions.timers.t1;
+    this.giveUpTimer = this.host.clock.setTimeout(() => {
       this.giveUpTimer = undefined;
       if (this.finalSeen || this.disposed) return;
       this.transaction?.dispose();
       this.error(new TransactionTimeoutError(`no final response to the INVITE within ${64 * t1} ms of CANCEL (RFC 3261 §9.1)`));
-    }, 64 * t1);
-    this.giveUpTimer.unref();
+    }, 64 * t1, { unref: true });
   }
 
   private error(error: SipException): void {
@@ -160,7 +160,7 @@ export class OutgoingInvite {
   }
 
   private clearGiveUp(): void {
-    if (this.giveUpTimer !== undefined) clearTimeout(this.giveUpTimer);
+    if (this.giveUpTimer !== undefined) this.host.clock.clearTimeout(this.giveUpTimer);
     this.giveUpTimer = undefined;
   }
 }

@@ -9,15 +9,18 @@
  *   Registered | Failed → Unregistering → Unregistered
  *   any → Terminated (dispose)
  */
+import type { TimerHandle } from '../../clock.ts';
 import { DigestClient } from '../auth/digest-client.ts';
 import { newCallId } from '../message/builders.ts';
 import { getContacts, getExpires } from '../message/headers.ts';
 import type { SipResponse } from '../message/message.ts';
 import { isSipUri, type SipUri } from '../message/types.ts';
+import { formatUri } from '../message/uri.ts';
 import { StateError, SipException } from '../errors.ts';
 import { describeResponse, type SipAccount } from './account.ts';
+import type { ContactBinding } from './contact.ts';
 import { createRequest } from './request.ts';
-import type { ContactBinding, UserAgent } from './user-agent.ts';
+import type { UserAgent } from './user-agent.ts';
 
 export enum RegistrationState {
   Unregistered = 'Unregistered',
@@ -70,7 +73,7 @@ export class Registerer {
   private readonly callId: string;
   private cseq = 0;
   private expires: number;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private retryIndex = 0;
   private pending: Promise<RegistrationEvent> | undefined;
 
@@ -163,7 +166,7 @@ export class Registerer {
     if (granted === 0) return this.fail(refresh, `${describeResponse(response)} without our binding`, response);
     this.retryIndex = 0;
     this.stateTransition(RegistrationState.Registered);
-    this.schedule(refreshDelayMs(granted), () => void this.register());
+    this.schedule(refreshDelayMs(granted));
     return this.emit({ state: RegistrationState.Registered, info: describeResponse(response), response, expires: granted, refresh });
   }
 
@@ -220,7 +223,7 @@ export class Registerer {
     const delays = this.o.retryDelaysMs ?? DEFAULT_RETRY_DELAYS;
     if ((refresh || this.retryIndex > 0) && delays.length > 0) {
       const delay = delays[Math.min(this.retryIndex++, delays.length - 1)]!;
-      this.schedule(delay, () => void this.register());
+      this.schedule(delay);
     }
     return this.emit({ state: RegistrationState.Failed, info, ...(response && { response }) });
   }
@@ -230,14 +233,22 @@ export class Registerer {
     return event;
   }
 
-  private schedule(ms: number, fire: () => void): void {
+  /**
+   * The next REGISTER (refresh or retry) in `ms`, on the UA's clock. Nobody awaits it: SIP failures become Failed
+   * events, and anything else is a programming error, logged rather than left to reject unhandled.
+   */
+  private schedule(ms: number): void {
     this.clearTimer();
-    this.timer = setTimeout(fire, ms);
-    this.timer.unref();
+    this.timer = this.ua.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.register().catch((err: unknown) => {
+        this.ua.log.error({ err, aor: formatUri(this.o.account.aor) }, 'REGISTER refresh failed on a programming error');
+      });
+    }, ms, { unref: true });
   }
 
   private clearTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.ua.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
 

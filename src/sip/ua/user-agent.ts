@@ -18,23 +18,26 @@
  * from the far end (no Record-Route), so they are not checked.
  */
 import { randomBytes } from 'node:crypto';
+import { systemClock, type Clock } from '../../clock.ts';
 import { RepeatedWarnings, type Logger } from '../../log.ts';
 import { DigestAuthError, type DigestClient } from '../auth/digest-client.ts';
 import { SipParseError } from '../errors.ts';
-import { createResponse, newBranch, type ResponseOptions } from '../message/builders.ts';
+import { createResponse, newBranch } from '../message/builders.ts';
 import { getCSeq, getTo } from '../message/headers.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
-import { isSipUri, type SipUri } from '../message/types.ts';
+import { isSipUri } from '../message/types.ts';
 import { TransactionLayer, type Destination, type ServerTransaction } from '../transaction/index.ts';
-import type { Clock, TimerSettings } from '../transaction/timers.ts';
+import type { TimerSettings } from '../transaction/timers.ts';
 import type { TcpLimits } from '../transport/tcp.ts';
 import { TransportLayer, type ListenSpec } from '../transport/transport-layer.ts';
-import { normalizeAddress, type Endpoint, type Received, type Transport } from '../transport/transport.ts';
+import { normalizeAddress, type Endpoint, type Received } from '../transport/transport.ts';
 import { viaHost } from '../transport/via.ts';
 import { ALLOWED_METHODS, allowHeader } from './allow.ts';
+import type { ContactBinding, IncomingRequest, RequestHandler } from './contact.ts';
 import { DialogRouter } from './dialog-router.ts';
 import { Invitation } from './invitation.ts';
 import { resolveNextHop, type NextHop } from './next-hop.ts';
+import type { SessionHost } from './session-host.ts';
 
 export interface UserAgentOptions {
   listen: readonly ListenSpec[];
@@ -44,6 +47,7 @@ export interface UserAgentOptions {
   userAgent: string;
   logger: Logger;
   timers?: Partial<TimerSettings>;
+  /** The clock of every SIP timer: transactions, sessions (glare, REFER expiry), registrations. */
   clock?: Clock;
   /** Timeouts and the connection cap of the TCP transport (config `sipTcp*`). */
   tcp?: TcpLimits;
@@ -54,14 +58,12 @@ export interface UserAgentOptions {
 /** `any`: whoever knows a contact; `registrar`: only the address its REGISTER went to. */
 export type TrustedSources = 'any' | 'registrar';
 
-/** A request received for one of our contacts, answered through `respond` (once; later calls are ignored). */
-export interface IncomingRequest {
-  readonly message: SipRequest;
-  readonly received: Received;
-  respond(status: number, reason?: string, options?: ResponseOptions): void;
+interface Binding {
+  handler: RequestHandler;
+  options: ContactBindingOptions;
+  /** Normalized address of the registrar; undefined until a REGISTER succeeded. */
+  registrar: string | undefined;
 }
-
-export type RequestHandler = (request: IncomingRequest) => void;
 
 export interface ContactBindingOptions {
   /**
@@ -71,34 +73,14 @@ export interface ContactBindingOptions {
   onInvite?(invitation: Invitation): void;
 }
 
-/** A Contact user part of ours; requests whose Request-URI names it reach `handler`. */
-export interface ContactBinding {
-  readonly user: string;
-  /** Our Contact URI for requests that leave over `transport` (RFC 3261 §8.1.1.8). */
-  contactUri(transport: Transport): SipUri;
-  /**
-   * The registrar (or outbound proxy) a REGISTER of this contact was accepted through: with trustedSources
-   * `registrar`, the one source address new requests to the contact are taken from.
-   */
-  registeredThrough(registrar: Endpoint): void;
-  close(): void;
-}
-
-interface Binding {
-  handler: RequestHandler;
-  options: ContactBindingOptions;
-  /** Normalized address of the registrar; undefined until a REGISTER succeeded. */
-  registrar: string | undefined;
-}
-
 /** Requests that only exist within a dialog: without a To tag there is none to find (§15.1.2: 481). */
 const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'NOTIFY']);
 /** Bound on digest rounds for one request: a stale nonce, then a proxy and a registrar challenge, then give up. */
 const MAX_AUTH_ROUNDS = 4;
 
-export class UserAgent {
+export class UserAgent implements SessionHost {
   private readonly bindings = new Map<string, Binding>();
-  private readonly log: Logger;
+  readonly log: Logger;
   /** Refused requests, logged once per peer and window with a count: a prober must not flood the log. */
   private readonly warnings: RepeatedWarnings;
   /** Dialogs, pending INVITEs and live sessions: where in-dialog requests, CANCEL and stray ACK/2xx go. */
@@ -108,6 +90,7 @@ export class UserAgent {
     readonly transports: TransportLayer,
     readonly transactions: TransactionLayer,
     readonly userAgent: string,
+    readonly clock: Clock,
     logger: Logger,
     private readonly trustedSources: TrustedSources,
   ) {
@@ -120,6 +103,7 @@ export class UserAgent {
       listen: o.listen, maxMessageBytes: o.maxMessageBytes, logger: o.logger, ...(o.tcp && { tcp: o.tcp }),
     });
     let ua: UserAgent | undefined;
+    const clock = o.clock ?? systemClock;
     const transactions = new TransactionLayer({
       transportLayer: transports,
       core: {
@@ -128,10 +112,10 @@ export class UserAgent {
         onStrayResponse: (received) => ua!.dialogs.routeStrayResponse(received.message as SipResponse),
       },
       ...(o.timers && { timers: o.timers }),
-      ...(o.clock && { clock: o.clock }),
+      clock,
       logger: o.logger,
     });
-    ua = new UserAgent(transports, transactions, o.userAgent, o.logger, o.trustedSources ?? 'any');
+    ua = new UserAgent(transports, transactions, o.userAgent, clock, o.logger, o.trustedSources ?? 'any');
     return ua;
   }
 
