@@ -3,6 +3,7 @@
  * API, a test) hands it a method, a JSON body and the session's context, and gets back what to do.
  */
 import type { Logger } from '../log.ts';
+import type { JsonObject } from '../json/json-object.ts';
 import type { Config } from '../config/schema.ts';
 import type { RestClientConfig, Store } from '../store/types.ts';
 import type { DecisionMethod, EventMethod } from './methods.ts';
@@ -25,7 +26,7 @@ export interface HookContext {
 /** The context field names, which a backend's answer never changes and restExclude never removes. */
 export const CONTEXT_FIELDS = ['nodeId', 'appKey', 'sessionId'] as const;
 
-export type JsonObject = Record<string, unknown>;
+export type { JsonObject };
 
 /**
  * Outcome of a decision hook (`invoke`). In every case `body` is what the operation goes on with and
