@@ -4,8 +4,8 @@
  */
 import type { Logger } from '../log.ts';
 import type { JsonObject } from '../json/json-object.ts';
-import type { Config } from '../config/schema.ts';
-import type { RestClientConfig, Store } from '../store/types.ts';
+import type { RestClientConfig } from './model.ts';
+import type { HookStore } from './storage.ts';
 import type { DecisionMethod, EventMethod } from './methods.ts';
 import type { Registry } from 'prom-client';
 
@@ -110,9 +110,18 @@ export interface OutboxOptions {
   concurrencyPerApp?: number;
 }
 
+/** What the engine reads of the configuration: the settings of these names (docs/configuration.md). */
+export interface HookEngineSettings {
+  restRequestTimeoutMs: number;
+  restRetryCount: number;
+  restEventMaxAgeMs: number;
+  disableRest: boolean;
+  userAgent: string;
+}
+
 export interface HookEngineDeps {
-  store: Store;
-  config: Pick<Config, 'restRequestTimeoutMs' | 'restRetryCount' | 'restEventMaxAgeMs' | 'disableRest' | 'userAgent'>;
+  store: HookStore;
+  config: HookEngineSettings;
   log: Logger;
   outbox?: OutboxOptions;
   onEventDeliveryFailure?: (failure: EventDeliveryFailure) => void;
