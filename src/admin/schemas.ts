@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { isRestMethod, REST_METHOD_NAMES } from '../hooks/methods.ts';
 import { HOOK_LOG_CAPACITY } from '../store/types.ts';
-import { APP_IDENT, APP_IDENT_RULE, validateAppUrl } from '../store/app-validation.ts';
-import { StoreError } from '../store/errors.ts';
+import { APP_IDENT, APP_IDENT_RULE, validateAppUrl } from '../hooks/app-validation.ts';
+import { HookError } from '../hooks/errors.ts';
 
 /** C0 controls (CR, LF, TAB, NUL …), DEL, C1 controls and the Unicode line/paragraph separators. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -21,8 +21,8 @@ function text(max: number) {
 }
 
 /**
- * Names and keys: the store's rule, because they appear in API paths and CLI arguments. Checked here too so a bad
- * one is refused before any store call, with the same words.
+ * Names and keys: the app rule of ../hooks/app-validation.ts, because they appear in API paths and CLI arguments.
+ * Checked here too so a bad one is refused before any store call, with the same words.
  */
 function ident(what: string) {
   return z.string().regex(APP_IDENT, APP_IDENT_RULE).describe(what);
@@ -36,13 +36,13 @@ export const restUsername = text(1024).refine((s) => !s.includes(':'), 'must not
 export const restPassword = text(1024);
 export const restSecret = text(1024);
 
-/** The store's URL rule (http/https, no credentials, no fragment), reported as a zod issue. */
+/** The app URL rule of ../hooks/app-validation.ts (http/https, no credentials, no fragment), reported as a zod issue. */
 export const appUrl = text(2048)
   .superRefine((s, ctx) => {
     try {
       validateAppUrl(s);
     } catch (e) {
-      if (!(e instanceof StoreError)) throw e;
+      if (!(e instanceof HookError)) throw e;
       ctx.addIssue({ code: 'custom', message: e.message.replace(/^url /, '') });
     }
   })

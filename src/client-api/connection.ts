@@ -12,7 +12,7 @@ import type { Gateway, Session } from '../gateway/index.ts';
 import { CALL_STATUS_MESSAGE, encodeFrame, type CallStatus } from '../client-protocol/vocabulary.ts';
 import type { ClientEndpoint, ClientEvent, ClientPort } from '../gateway/types.ts';
 import { decodeFrame, failFrame, FrameError, UNKNOWN, type ClientFrame } from './frames.ts';
-import { TokenBucket } from './rate-limit.ts';
+import { TokenBucket } from '../token-bucket.ts';
 
 export interface ConnectionLimits {
   /** config `wsMaxFrameBytes` */

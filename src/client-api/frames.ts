@@ -11,7 +11,7 @@ import type {
   AnswerRequest, CallControlRequest, ConnectionRequest, DtmfRequest, OutgoingCallRequest, OutgoingMessageRequest,
   TransferRequest,
 } from '../gateway/types.ts';
-import type { JsonObject } from '../hooks/types.ts';
+import type { JsonObject } from '../json/json-object.ts';
 
 // ---------------------------------------------------------------------------------------------------- server
 

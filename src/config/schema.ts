@@ -3,7 +3,7 @@
  * Unknown keys are refused (`strict`) so a typo stops the server instead of being silently ignored.
  */
 import { z } from 'zod';
-import { firstNonLoopbackIPv4 } from './net.ts';
+import { firstNonLoopbackIPv4 } from '../host-address.ts';
 import { VERSION } from '../version.ts';
 
 const port = z.number().int().min(1).max(65535);

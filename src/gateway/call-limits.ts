@@ -10,8 +10,7 @@
  * A refusal names the limit and its setting. An admitted call counts until its `release`.
  */
 import type { Config } from '../config/schema.ts';
-// The client API's token bucket: pure, no dependency on the client API itself.
-import { TokenBucket } from '../client-api/rate-limit.ts';
+import { TokenBucket } from '../token-bucket.ts';
 
 export type CallLimitSettings = Pick<Config, 'maxCallsPerSession' | 'maxCallsPerIp' | 'callsPerIpPerMinute'>;
 

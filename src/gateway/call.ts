@@ -42,7 +42,7 @@ import {
   describeResponse, DTMF, InvalidDtmfError, Invitation, Inviter, SessionState, validateDtmf, type ContactBinding,
   type InviteSession, type SessionDelegate, type SessionEvent, type SipAccount, type UserAgent,
 } from '../sip/ua/index.ts';
-import type { CallInfo } from '../admin/sessions.ts';
+import type { CallInfo } from './info.ts';
 import type { CallMedia } from './call-media.ts';
 import { endStatus, FAILED_BY_SESSION_CREATION, isFinal, NORMAL_CALL_CLEARING, provisionalStatus, type StatusDetail } from './call-status.ts';
 import { contain } from './contain.ts';

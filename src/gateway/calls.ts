@@ -6,7 +6,7 @@
  * A new call must be admitted by the call limits (./call-limits.ts): a `call` past one gets `fail` naming the limit
  * and `finish` FAILED with the same info (so the SDK lets go of it), an incoming INVITE past one gets 486.
  */
-import type { CallInfo } from '../admin/sessions.ts';
+import type { CallInfo } from './info.ts';
 import { RepeatedWarnings } from '../log.ts';
 import type { Invitation } from '../sip/ua/index.ts';
 import { Call, type CallHost } from './call.ts';

@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import type { CallInfo, SessionInfo, SessionsProvider } from '../admin/sessions.ts';
+import type { CallInfo, SessionInfo, SessionsProvider } from './info.ts';
 import type { EventDeliveryFailure, HookContext, HookEngine } from '../hooks/types.ts';
 import { DEFAULT_APP_KEY } from '../store/index.ts';
 import type { UserAgent } from '../sip/ua/index.ts';

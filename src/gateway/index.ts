@@ -1,7 +1,7 @@
 /**
  * The gateway's public surface: what the client API and the server composition use.
  *
- *   new Gateway({ ua, hooks, log, nodeId, media, config })  implements the admin's SessionsProvider
+ *   new Gateway({ ua, hooks, log, nodeId, media, config })  implements SessionsProvider (info.ts; the admin API reads it)
  *     .connect(port, endpoint, connectionFields) → Session | undefined (refused: the port got `fail` and `end`)
  *     .detach(session, info)                     the client is gone: DISCONNECTED, unregistration
  *     .eventDeliveryFailed(failure)              wire to the hook engine's onEventDeliveryFailure

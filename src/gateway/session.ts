@@ -19,8 +19,8 @@
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { HookContext, HookEngine, JsonObject } from '../hooks/types.ts';
-import type { RestClientConfig } from '../store/types.ts';
-import type { SessionInfo } from '../admin/sessions.ts';
+import type { RestClientConfig } from '../hooks/model.ts';
+import type { SessionInfo } from './info.ts';
 import type { ContactBinding, IncomingRequest, SipAccount, UserAgent } from '../sip/ua/index.ts';
 import type { CallHost } from './call.ts';
 import type { CallMedia } from './call-media.ts';

@@ -7,7 +7,8 @@
  *   (see HookOutcome in ./types.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { App, OutboxEvent, RestClientConfig } from '../store/types.ts';
+import type { App, RestClientConfig } from './model.ts';
+import type { OutboxEvent } from './storage.ts';
 import { isRestMethod, methodType, type DecisionMethod, type EventMethod, type RestMethod } from './methods.ts';
 import { parseRestClientConfig, resolveMethodConfig, sessionRestClientConfig, type ResolvedMethodConfig } from './rest-client-config.ts';
 import { buildHookRequest } from './request.ts';

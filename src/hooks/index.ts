@@ -33,6 +33,10 @@
  * Methods and restClientConfig
  *   REST_METHODS (the rest-hooks.md table: name + type), REST_METHOD_NAMES, isRestMethod, methodType
  *   parseRestClientConfig(value) validates the wire form (throws HookError INVALID_REST_CLIENT_CONFIG)
+ *
+ * The engine's model and the storage it needs (the store implements them; imported from their modules)
+ *   model.ts: App, NewApp, RestClientConfig, MethodConfig   app-validation.ts: validateApp, validateAppUrl
+ *   storage.ts: HookStore = the app lookup, the hook log, the event outbox, the session wills, batch()
  */
 export { createHookEngine, DEFAULT_BACKOFF_MAX_MS, DEFAULT_BACKOFF_MIN_MS, DEFAULT_CONCURRENCY_PER_APP } from './engine.ts';
 export * from './types.ts';

@@ -4,7 +4,7 @@
  * `await engine.metrics.metrics()` at /metrics.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { EventOutbox } from '../store/types.ts';
+import type { EventOutbox } from './storage.ts';
 
 export type HookOutcomeLabel = 'ok' | 'http_error' | 'network_error' | 'timeout' | 'bad_response';
 

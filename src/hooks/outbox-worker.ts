@@ -13,7 +13,7 @@
  * No jitter on the backoff: bursts after an outage are already bounded by the per-app slots.
  */
 import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
-import type { EventOutbox, OutboxEvent } from '../store/types.ts';
+import type { EventOutbox, OutboxEvent } from './storage.ts';
 import type { Logger } from '../log.ts';
 import type { WriteBehind } from './write-behind.ts';
 

@@ -3,7 +3,7 @@
  * fixed headers, and the app's authentication (HTTP Basic, or WCS's `Authorization: WCS …`) and signature.
  * Pure: no I/O. The engine, and `check app` in the admin API, build every hook request here.
  */
-import type { App } from '../store/types.ts';
+import type { App } from './model.ts';
 import { HookError } from './errors.ts';
 import { SIGNATURE_HEADER, signCallhook, signWcs } from './signature.ts';
 

@@ -2,7 +2,7 @@
  * restClientConfig (rest-hooks.md "Response"; wcs-notes.md §2.1): validation of the wire form, the per-method
  * defaults, and how an app's default config and a connect response's config combine.
  */
-import type { MethodConfig, RestClientConfig, RestOnError, RestPolicy } from '../store/types.ts';
+import type { MethodConfig, RestClientConfig, RestOnError, RestPolicy } from './model.ts';
 import { isRestMethod, type RestMethod } from './methods.ts';
 import { HookError } from './errors.ts';
 

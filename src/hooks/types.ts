@@ -3,8 +3,9 @@
  * API, a test) hands it a method, a JSON body and the session's context, and gets back what to do.
  */
 import type { Logger } from '../log.ts';
-import type { Config } from '../config/schema.ts';
-import type { RestClientConfig, Store } from '../store/types.ts';
+import type { JsonObject } from '../json/json-object.ts';
+import type { RestClientConfig } from './model.ts';
+import type { HookStore } from './storage.ts';
 import type { DecisionMethod, EventMethod } from './methods.ts';
 import type { Registry } from 'prom-client';
 
@@ -25,7 +26,7 @@ export interface HookContext {
 /** The context field names, which a backend's answer never changes and restExclude never removes. */
 export const CONTEXT_FIELDS = ['nodeId', 'appKey', 'sessionId'] as const;
 
-export type JsonObject = Record<string, unknown>;
+export type { JsonObject };
 
 /**
  * Outcome of a decision hook (`invoke`). In every case `body` is what the operation goes on with and
@@ -109,9 +110,18 @@ export interface OutboxOptions {
   concurrencyPerApp?: number;
 }
 
+/** What the engine reads of the configuration: the settings of these names (docs/configuration.md). */
+export interface HookEngineSettings {
+  restRequestTimeoutMs: number;
+  restRetryCount: number;
+  restEventMaxAgeMs: number;
+  disableRest: boolean;
+  userAgent: string;
+}
+
 export interface HookEngineDeps {
-  store: Store;
-  config: Pick<Config, 'restRequestTimeoutMs' | 'restRetryCount' | 'restEventMaxAgeMs' | 'disableRest' | 'userAgent'>;
+  store: HookStore;
+  config: HookEngineSettings;
   log: Logger;
   outbox?: OutboxOptions;
   onEventDeliveryFailure?: (failure: EventDeliveryFailure) => void;

@@ -8,7 +8,7 @@
  * before a batch is committed can only lose bookkeeping: an event whose "delivered" mark was lost is sent again
  * (at least once, as promised), and a few hook-log rows may be missing.
  */
-import type { Store } from '../store/types.ts';
+import type { HookStore } from './storage.ts';
 import type { Logger } from '../log.ts';
 
 export class WriteBehind {
@@ -16,7 +16,7 @@ export class WriteBehind {
   private scheduled = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: HookStore,
     private readonly log: Logger,
   ) {}
 

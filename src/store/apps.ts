@@ -8,7 +8,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { App, AppPatch, AppRepository, MethodConfig, NewApp, RestClientConfig } from './types.ts';
 import { StoreError } from './errors.ts';
-import { validateApp } from './app-validation.ts';
+import { validateApp } from '../hooks/app-validation.ts';
+import { HookError } from '../hooks/errors.ts';
 import { REST_METHOD_NAMES, isRestMethod, type RestMethod } from '../hooks/methods.ts';
 
 interface AppRow {
@@ -29,6 +30,16 @@ interface ConfigRow {
   rest_on_error: MethodConfig['restOnError'] | null;
   rest_policy: MethodConfig['restPolicy'] | null;
   rest_overwrite: string | null;
+}
+
+/** The hook engine's rules for an app (../hooks/app-validation.ts); a field they refuse is INVALID_APP here. */
+function validated(input: NewApp): Omit<App, 'methods'> {
+  try {
+    return validateApp(input);
+  } catch (e) {
+    if (e instanceof HookError) throw new StoreError('INVALID_APP', e.message);
+    throw e;
+  }
 }
 
 export class SqliteAppRepository implements AppRepository {
@@ -95,7 +106,7 @@ export class SqliteAppRepository implements AppRepository {
   }
 
   add(input: NewApp): App {
-    const app = validateApp(input);
+    const app = validated(input);
     this.assertFree(app.name, app.appKey);
     return this.write(() => {
       const id = Number(
@@ -127,7 +138,7 @@ export class SqliteAppRepository implements AppRepository {
       signature: patch.signature ?? current.signature,
       restClientConfig: patch.restClientConfig ?? current.restClientConfig,
     };
-    const app = validateApp(merged);
+    const app = validated(merged);
     if (app.appKey !== current.appKey && this.q.byKey.get(app.appKey) !== undefined) {
       throw new StoreError('APP_EXISTS', `an app with key "${app.appKey}" already exists`);
     }

@@ -3,4 +3,3 @@ export type * from './types.ts';
 export { HOOK_LOG_CAPACITY } from './types.ts';
 export { StoreError, type StoreErrorCode } from './errors.ts';
 export { openStore, DB_FILE, DEFAULT_APP_KEY, type OpenStoreOptions } from './sqlite-store.ts';
-export { validateApp, validateAppUrl } from './app-validation.ts';

@@ -17,7 +17,7 @@
  * callhook's requests (REGISTER, MESSAGE, INVITE with a plain-RTP SDP) stay well under it.
  */
 import { isIP } from 'node:net';
-import { firstNonLoopbackIPv4 } from '../../config/net.ts';
+import { firstNonLoopbackIPv4 } from '../../host-address.ts';
 import { redactSipText, type Logger } from '../../log.ts';
 import { SipParseError, TransportError } from '../errors.ts';
 import { createResponse, reasonPhrase } from '../message/builders.ts';

@@ -1,13 +1,15 @@
 /**
- * Validation of app fields on the way in (admin API, CLI, tests all go through the store). Values that end up in
- * HTTP headers (restUsername, restPassword, restSecret) or in the request line (url) must not carry control
- * characters: a CR or LF there would let whoever configures an app inject headers into every hook request.
- * ../hooks/request.ts checks again before building headers, so nothing raw reaches a header unchecked.
+ * Validation of app fields on the way in (admin API, CLI, tests all go through the store, which calls it). Values
+ * that end up in HTTP headers (restUsername, restPassword, restSecret) or in the request line (url) must not carry
+ * control characters: a CR or LF there would let whoever configures an app inject headers into every hook request.
+ * ./request.ts checks again before building headers, so nothing raw reaches a header unchecked.
+ *
+ * A bad field is thrown as HookError INVALID_APP (a bad restClientConfig as INVALID_REST_CLIENT_CONFIG), with a
+ * message that names the field; the store reports either as its own INVALID_APP.
  */
-import type { App, NewApp, SignatureMode } from './types.ts';
-import { StoreError } from './errors.ts';
-import { parseRestClientConfig } from '../hooks/rest-client-config.ts';
-import { HookError } from '../hooks/errors.ts';
+import type { App, NewApp, SignatureMode } from './model.ts';
+import { parseRestClientConfig } from './rest-client-config.ts';
+import { HookError } from './errors.ts';
 
 /** Names and keys appear in admin API paths (/api/apps/{name}) and CLI arguments: keep them plain. */
 export const APP_IDENT = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
@@ -18,7 +20,7 @@ const MAX_URL = 2048;
 const MAX_CREDENTIAL = 1024;
 
 function fail(message: string): never {
-  throw new StoreError('INVALID_APP', message);
+  throw new HookError('INVALID_APP', message);
 }
 
 function show(v: unknown): string {
@@ -85,13 +87,7 @@ export function validateApp(input: NewApp): Omit<App, 'methods'> {
     );
   }
   if (restPassword !== undefined && restUsername === undefined) fail('restPassword needs restUsername');
-  let restClientConfig;
-  try {
-    restClientConfig = parseRestClientConfig(input.restClientConfig);
-  } catch (e) {
-    if (e instanceof HookError) fail(e.message);
-    throw e;
-  }
+  const restClientConfig = parseRestClientConfig(input.restClientConfig);
   return {
     name,
     appKey,

@@ -1,6 +1,7 @@
 /**
  * A token bucket (the classic traffic-shaping meter): `ratePerSecond` tokens a second, at most `burst` saved up.
- * Each client frame takes one; a frame that finds the bucket empty is refused. Pure: the clock is passed in.
+ * Each event it meters takes one (a client frame, a call a client places); an event that finds the bucket empty is
+ * refused. Pure: the clock is passed in. A base module, below the client API and the gateway, which both use it.
  */
 export class TokenBucket {
   private tokens: number;

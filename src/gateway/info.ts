@@ -1,0 +1,47 @@
+/**
+ * What the gateway shows of its live state: its sessions and their calls, as the admin API's `GET /api/sessions` and
+ * `GET /api/calls` serve them (`callhook show sessions` / `show calls`). The gateway owns these views and
+ * implements SessionsProvider; the admin server only reads them, so it knows nothing of WebSockets or SIP.
+ */
+
+/** One client connection (client-protocol.md) and its SIP registration. */
+export interface SessionInfo {
+  /** `/<client ip>:<client port>/<server ip>:<server port>` (rest-hooks.md). */
+  sessionId: string;
+  appKey: string;
+  /** ESTABLISHED / DISCONNECTED / FAILED. */
+  status: string;
+  /** SIP identity, when the connection has one (never the password). */
+  sipLogin?: string;
+  sipDomain?: string;
+  /** REGISTERED / UNREGISTERED / FAILED, absent when the connection does not register. */
+  registration?: string;
+  /** ISO 8601. */
+  connectedAt: string;
+}
+
+/** One call of a session (the `call` object of client-protocol.md, without SDP) and its media. */
+export interface CallInfo {
+  callId: string;
+  sessionId: string;
+  incoming: boolean;
+  status: string;
+  caller: string;
+  callee: string;
+  /** ISO 8601. */
+  startedAt: string;
+  /** The SIP-side RTP port (RTCP on the next one), once the RTP leg is open. */
+  rtpPort?: number;
+  /** The browser-side ICE port, once callhook's SDP for the browser exists. */
+  webrtcPort?: number;
+  /** The G.711 law relayed, once negotiated (PCMU / PCMA). */
+  codec?: string;
+  /** RTP packets relayed so far from the browser to the SIP side, and from the SIP side to the browser. */
+  packetsToSip?: number;
+  packetsToBrowser?: number;
+}
+
+export interface SessionsProvider {
+  sessions(): SessionInfo[];
+  calls(): CallInfo[];
+}

@@ -1,0 +1,68 @@
+/**
+ * The hook engine's model: an app (where its hooks go, how they are signed, which methods are on) and its
+ * restClientConfig (rest-hooks.md "Response"; wcs-notes.md §2.1). The engine owns these records; the store keeps
+ * them (src/store implements ./storage.ts) and the admin API edits them.
+ */
+import type { RestMethod } from './methods.ts';
+
+// ---------------------------------------------------------------------------------------------------------------
+// restClientConfig
+
+export type RestOnError = 'LOG' | 'FAIL';
+export type RestPolicy = 'NOTIFY' | 'OVERWRITE' | 'DISABLE';
+
+/**
+ * One method's entry in WCS's wire form: every field optional, lists as comma-separated field names. Absent
+ * values mean the WCS defaults (restOnError LOG, restPolicy NOTIFY, empty lists). Values are validated when they
+ * enter (admin input, a connect response) by `parseRestClientConfig` (./rest-client-config.ts).
+ */
+export interface MethodConfig {
+  restExclude?: string;
+  clientExclude?: string;
+  restOnError?: RestOnError;
+  restPolicy?: RestPolicy;
+  restOverwrite?: string;
+}
+
+/** Keyed by method name; a method without an entry uses the defaults. */
+export type RestClientConfig = Partial<Record<RestMethod, MethodConfig>>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Apps
+
+/**
+ * How hooks are signed when the app has a `restSecret`. Both modes send `X-Callhook-Signature`; `wcs` also sends
+ * WCS's `Authorization: WCS <hex HMAC-MD5>`, and because that takes the Authorization header it cannot be
+ * combined with HTTP Basic (restUsername/restPassword): such an app is refused when added or updated.
+ */
+export type SignatureMode = 'callhook' | 'wcs';
+
+export interface App {
+  name: string;
+  appKey: string;
+  /** http(s) base URL; a hook goes to `<url>/<method>`. */
+  url: string;
+  restUsername?: string;
+  restPassword?: string;
+  restSecret?: string;
+  signature: SignatureMode;
+  /** The app's default per-method config; a connect response's restClientConfig overrides it per method. */
+  restClientConfig: RestClientConfig;
+  /** Enabled methods, in the order of REST_METHODS. A new app has none (WCS rule). */
+  methods: RestMethod[];
+}
+
+/**
+ * An app as it comes in (admin API, CLI), before `validateApp` (./app-validation.ts) checks it. `restClientConfig`
+ * is validated too: it usually comes straight from JSON.
+ */
+export interface NewApp {
+  name: string;
+  appKey: string;
+  url: string;
+  restUsername?: string;
+  restPassword?: string;
+  restSecret?: string;
+  signature?: SignatureMode;
+  restClientConfig?: unknown;
+}

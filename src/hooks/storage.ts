@@ -1,0 +1,162 @@
+/**
+ * The storage the hook engine needs, as its own interfaces: the app lookup, the hook log, the event outbox and the
+ * session wills, and the transaction that joins writes. The engine depends on these only; the store
+ * (src/store, SQLite) implements them and is plugged in by whoever starts the server or the test.
+ *
+ * Times are milliseconds since the Unix epoch (UTC).
+ */
+import type { App } from './model.ts';
+
+/** The one read of apps the engine makes: every hook looks its app up by the session's key. */
+export interface AppLookup {
+  getByKey(appKey: string): App | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Hook log (rest-hooks.md "Troubleshooting": every attempt, the last 10,000)
+
+export const HOOK_LOG_CAPACITY = 10_000;
+
+export interface HookLogEntry {
+  id: number;
+  /** When the attempt started (ms since epoch). */
+  time: number;
+  appKey: string;
+  method: string;
+  url: string;
+  /** HTTP status, or null when no response came (network error, timeout). */
+  status: number | null;
+  latencyMs: number;
+  /** Why the attempt is an interaction error, or null when it succeeded (200 + JSON object). */
+  error: string | null;
+}
+
+export interface HookLogQuery {
+  /** Only attempts with an error. */
+  failed?: boolean;
+  appKey?: string;
+  /** Newest first; default 100, at most HOOK_LOG_CAPACITY. */
+  limit?: number;
+}
+
+export interface HookLog {
+  /** Appends one attempt; the oldest rows beyond HOOK_LOG_CAPACITY are dropped. */
+  append(entry: Omit<HookLogEntry, 'id'>): void;
+  /** Newest first. */
+  query(q?: HookLogQuery): HookLogEntry[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Event outbox (rest-hooks.md "Timing and delivery")
+
+export type OutboxState = 'pending' | 'dead';
+
+export interface OutboxEvent {
+  /** Store order; within a session, delivery follows it. */
+  id: number;
+  /** A random UUID (v4), also in the body: the backend's idempotency key. */
+  eventId: string;
+  appKey: string;
+  sessionId: string;
+  method: string;
+  /** Per session, from 1; also in the body. */
+  sequence: number;
+  /** The exact JSON sent to the backend (after restExclude, with eventId and sequence). */
+  body: string;
+  /** Tell the session of a failed delivery (its restOnError was FAIL when the event was emitted). */
+  failNotify: boolean;
+  createdAt: number;
+  /** Start of the current delivery window: createdAt, or the time of the last replay. Max age counts from here. */
+  activeSince: number;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  state: OutboxState;
+}
+
+export interface NewOutboxEvent {
+  eventId: string;
+  appKey: string;
+  sessionId: string;
+  method: string;
+  /** The body without `sequence`: the store assigns the session's next sequence and adds it, atomically. */
+  body: Record<string, unknown>;
+  failNotify: boolean;
+  createdAt: number;
+}
+
+export interface OutboxListQuery {
+  /** true: dead letters only; false: pending only; absent: both. */
+  dead?: boolean;
+  appKey?: string;
+  /** Oldest first; default 100. */
+  limit?: number;
+}
+
+export interface OutboxReplayQuery {
+  appKey?: string;
+  /** Only dead events created at or after this time (ms since epoch). */
+  since?: number;
+}
+
+export interface EventOutbox {
+  /** Durably appends (one transaction: sequence + row) before returning. */
+  append(event: NewOutboxEvent): OutboxEvent;
+  /** The oldest pending events of a session, in delivery order, at most `limit` (the first is the next to send). */
+  pendingOf(sessionId: string, limit: number): OutboxEvent[];
+  /** Every session that has pending events, with when its head is due (used at start and after replay). */
+  pendingSessions(): Array<{ sessionId: string; appKey: string; nextAttemptAt: number }>;
+  /** Delivered: the row is removed. */
+  markDelivered(id: number): void;
+  markAttemptFailed(id: number, nextAttemptAt: number, error: string): void;
+  markDead(id: number, error: string): void;
+  list(q?: OutboxListQuery): OutboxEvent[];
+  /**
+   * Dead → pending again (due now, a fresh max-age window). Returns how many. Call it through
+   * `HookEngine.replayEvents` in a running server, so the delivery worker picks them up at once.
+   */
+  replay(q?: OutboxReplayQuery, now?: number): number;
+  depth(): { pending: number; dead: number };
+  /** Forgets the sequence counters of sessions idle since `before` that have nothing pending and no will. */
+  pruneSequences(before: number): number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Session wills (./types.ts Will): what live sessions owe their backends should callhook die
+
+export interface SessionWill {
+  sessionId: string;
+  /** The subject within the session (`connection`, `registration`, `call <callId>`). */
+  subject: string;
+  appKey: string;
+  /** The event method owed. */
+  method: string;
+  /** The event body as the outbox will send it (context fields in, restExclude applied), without eventId. */
+  body: Record<string, unknown>;
+  failNotify: boolean;
+}
+
+export interface SessionWills {
+  /** Writes the will of a subject, replacing the one it had (in its place in the order). */
+  put(will: SessionWill): void;
+  remove(sessionId: string, subject: string): void;
+  /** Removes every will of a session. */
+  removeSession(sessionId: string): void;
+  /** Every will, in the order the subjects' wills were first written. */
+  all(): SessionWill[];
+  clear(): void;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface HookStore {
+  readonly apps: AppLookup;
+  readonly hookLog: HookLog;
+  readonly outbox: EventOutbox;
+  readonly wills: SessionWills;
+  /**
+   * Runs `fn` as one transaction: the writes inside are committed together (one WAL append instead of one per
+   * write) or not at all. Nested calls join the outer transaction.
+   */
+  batch<T>(fn: () => T): T;
+}
