@@ -15,7 +15,7 @@ import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './log.ts';
 import { listenAdmin } from './admin/server.ts';
 import { buildAdminApp } from './admin/app.ts';
-import type { SessionsProvider } from './admin/sessions.ts';
+import type { SessionsProvider } from './gateway/info.ts';
 import { loadOrCreateAdminToken } from './admin/token.ts';
 import { ClientApiServer } from './client-api/index.ts';
 import { createCallMedia, Gateway, newNodeId, type CallMedia } from './gateway/index.ts';

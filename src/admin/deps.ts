@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
 import type { HookEngine } from '../hooks/types.ts';
-import type { SessionsProvider } from './sessions.ts';
+import type { SessionsProvider } from '../gateway/info.ts';
 
 export interface AdminDeps {
   config: Pick<Config, 'restRequestTimeoutMs' | 'userAgent' | 'localIp'>;

@@ -1,10 +1,8 @@
 /**
- * The live state the admin API serves (`GET /api/sessions`, `GET /api/calls`): the gateway's views
- * (../gateway/info.ts), re-exported for the admin's routes and CLI, and what they read before a gateway is attached.
+ * What the admin API serves as live state (`GET /api/sessions`, `GET /api/calls`, metrics) before a gateway is
+ * attached; the views themselves are the gateway's (../gateway/info.ts).
  */
 import type { SessionsProvider } from '../gateway/info.ts';
-
-export type { CallInfo, SessionInfo, SessionsProvider } from '../gateway/info.ts';
 
 /** Used until a gateway is attached: no connections, no calls. */
 export const NO_SESSIONS: SessionsProvider = {

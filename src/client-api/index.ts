@@ -9,4 +9,3 @@ export { ClientApiServer, type ClientApiConfig, type ClientApiOptions } from './
 export { ClientConnection, MAX_MISSED_PINGS, type ConnectionLimits } from './connection.ts';
 export { decodeFrame, failFrame, FrameError, UNKNOWN, type ClientFrame, type FrameErrorCode } from './frames.ts';
 export { encodeFrame } from '../client-protocol/vocabulary.ts';
-export { TokenBucket } from '../token-bucket.ts';

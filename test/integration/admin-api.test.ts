@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { buildAdminApp, type AdminApp } from '../../src/admin/app.ts';
 import { listenAdmin, type AdminServer } from '../../src/admin/server.ts';
 import { openApiDocument } from '../../src/admin/openapi.ts';
-import type { SessionsProvider } from '../../src/admin/sessions.ts';
+import type { SessionsProvider } from '../../src/gateway/info.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { REST_METHOD_NAMES } from '../../src/hooks/methods.ts';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { BrowserPeer } from '../../bench/media-peers.ts';
 import { renderCalls } from '../../src/admin/cli/render.ts';
-import type { CallInfo } from '../../src/admin/sessions.ts';
+import type { CallInfo } from '../../src/gateway/info.ts';
 import { TestBackend, type RecordedRequest } from '../support/backend.ts';
 import { parseMessageTrace, runSipp, scenarioFile, type SippProcess, type SippResult } from '../support/sipp.ts';
 import { WebRtcClient, type ClientCall } from '../support/webrtc-client.ts';

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeFrame, encodeFrame, failFrame, FrameError, TokenBucket } from '../../src/client-api/index.ts';
+import { decodeFrame, encodeFrame, failFrame, FrameError } from '../../src/client-api/index.ts';
+import { TokenBucket } from '../../src/token-bucket.ts';
 
 function refusal(text: string): Pick<FrameError, 'code' | 'apiMethod' | 'info' | 'id'> {
   try {

@@ -9,7 +9,7 @@ import type { Config } from '../../config/schema.ts';
 import { VERSION } from '../../version.ts';
 import { AdminTokenError } from '../token.ts';
 import type { CheckReport } from '../check-app.ts';
-import type { CallInfo, SessionInfo } from '../sessions.ts';
+import type { CallInfo, SessionInfo } from '../../gateway/info.ts';
 import { AdminClient, CliError } from './client.ts';
 import * as render from './render.ts';
 

@@ -6,7 +6,7 @@ import type { appView, methodsView } from '../routes/apps.ts';
 import type { hookLogView } from '../routes/hooks.ts';
 import type { outboxEventView } from '../routes/events.ts';
 import type { CheckReport } from '../check-app.ts';
-import type { CallInfo, SessionInfo } from '../sessions.ts';
+import type { CallInfo, SessionInfo } from '../../gateway/info.ts';
 import { formatFields, formatTable, MASK, NONE } from './table.ts';
 
 export type AppData = ReturnType<typeof appView>;

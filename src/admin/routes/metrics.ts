@@ -7,7 +7,8 @@
 import { Gauge, Registry } from 'prom-client';
 import type { AdminDeps } from '../deps.ts';
 import { route, type Route } from '../router.ts';
-import { NO_SESSIONS, type SessionsProvider } from '../sessions.ts';
+import type { SessionsProvider } from '../../gateway/info.ts';
+import { NO_SESSIONS } from '../sessions.ts';
 
 export function metricsRoutes(deps: AdminDeps): Route[] {
   const registry = Registry.merge([deps.hooks.metrics, liveRegistry(deps.sessions ?? NO_SESSIONS)]);
