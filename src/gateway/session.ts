@@ -127,8 +127,9 @@ export class Session implements MessagingHost, CallHost {
     if (this.init.sip.registerRequired) this.register();
   }
 
-  sendMessage(request: OutgoingMessageRequest): void {
-    sendOutgoing(this, request).catch((err: unknown) => this.log.error({ err, id: request.id }, 'sendMessage failed unexpectedly'));
+  /** Resolves once the message has its final status (never rejects): the client API bounds messages in progress. */
+  sendMessage(request: OutgoingMessageRequest): Promise<void> {
+    return sendOutgoing(this, request).catch((err: unknown) => this.log.error({ err, id: request.id }, 'sendMessage failed unexpectedly'));
   }
 
   /** A client's `notificationResult` for a message it received. The 200 went out on delivery (see docs). */

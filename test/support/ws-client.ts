@@ -1,14 +1,19 @@
 /**
  * What the client-protocol tests drive callhook with: a raw `ws` client that records every frame it receives
- * (in order, as raw text and parsed), plus a helper that starts a whole callhook in-process on loopback with a
- * temp dataDir. No SDK in between: the tests assert the exact frames on the wire.
+ * (in order, as raw text and parsed), plus helpers that start a whole callhook on loopback with a temp dataDir:
+ * in-process (`startTestServer`), or as the process a user runs (`startServerProcess`, for attacks that must not
+ * end it). No SDK in between: the tests assert the exact frames on the wire.
  */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WebSocket } from 'ws';
+import { fileURLToPath } from 'node:url';
+import { WebSocket, type ClientOptions } from 'ws';
 import { createLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import { ProcessGroup } from './child-process.ts';
 import { freePort, LOOPBACK } from './ports.ts';
 
 export interface Frame {
@@ -51,7 +56,7 @@ export class TestClient {
     });
   }
 
-  static async open(url: string, options: { rejectUnauthorized?: boolean } = {}): Promise<TestClient> {
+  static async open(url: string, options: ClientOptions = {}): Promise<TestClient> {
     const ws = new WebSocket(url, options);
     const client = new TestClient(ws);
     ws.on('upgrade', (res) => {
@@ -168,4 +173,98 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+const BIN = fileURLToPath(new URL('../../bin/callhook.js', import.meta.url));
+/** tsx compiles the sources at start: generous on a loaded machine. */
+const PROCESS_START_MS = 30_000;
+
+export interface ServerProcess {
+  readonly wsUrl: string;
+  readonly wsPort: number;
+  /** `http://127.0.0.1:<adminPort>` */
+  readonly adminUrl: string;
+  /** CALLHOOK_ADMIN_TOKEN of the process. */
+  readonly adminToken: string;
+  /** Undefined while it runs; then how it ended (`exited with code 1`, `killed by SIGKILL`). */
+  readonly status: string | undefined;
+  /** The JSON log lines it wrote (of its last MiB of output). */
+  logs(): Array<Record<string, unknown>>;
+  /** Its resident set size, from /proc (Linux). */
+  rssBytes(): number;
+  /** Adds an app whose hooks go to `url` through the admin API, with `methods` enabled (default: every one). */
+  addApp(appKey: string, url: string, methods?: readonly string[]): Promise<void>;
+  /** SIGTERM, SIGKILL after a grace; removes its dataDir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `callhook start` in a child process on 127.0.0.1 (ws, admin and SIP ports chosen free, a temp dataDir, log level
+ * info), configured by `CALLHOOK_*` variables in `env` besides those; resolves once it logged its start.
+ */
+export async function startServerProcess(env: Record<string, string | number> = {}): Promise<ServerProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'callhook-process-'));
+  const adminToken = randomBytes(16).toString('hex');
+  const group = new ProcessGroup(process.execPath, [BIN, 'start'], dir, {
+    ...process.env,
+    CALLHOOK_WS_PORT: '0',
+    CALLHOOK_WS_HOST: LOOPBACK,
+    CALLHOOK_ADMIN_PORT: '0',
+    CALLHOOK_SIP_PORT: String(await freePort('both')),
+    CALLHOOK_LOCAL_IP: LOOPBACK,
+    CALLHOOK_DATA_DIR: join(dir, 'data'),
+    CALLHOOK_LOG_LEVEL: 'info',
+    CALLHOOK_ADMIN_TOKEN: adminToken,
+    ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
+  });
+  const logs = (): Array<Record<string, unknown>> =>
+    group.log.split('\n').flatMap((line) => {
+      if (!line.startsWith('{')) return [];
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return []; // the first line of the kept tail may be cut
+      }
+    });
+  let started: Record<string, unknown> | undefined;
+  try {
+    await eventually(() => {
+      if (group.status !== undefined) throw new Error(`callhook ${group.status}:\n${group.tail(30)}`);
+      started = logs().find((l) => l['msg'] === 'callhook started');
+      return started !== undefined;
+    }, PROCESS_START_MS, 'callhook to log its start');
+  } catch (e) {
+    await group.stop(1000);
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const wsPort = Number(started!['wsPort']);
+  const adminUrl = String(started!['adminUrl']);
+  return {
+    wsUrl: `ws://${LOOPBACK}:${wsPort}/`,
+    wsPort,
+    adminUrl,
+    adminToken,
+    get status() {
+      return group.status;
+    },
+    logs,
+    rssBytes() {
+      const status = readFileSync(`/proc/${group.pid}/status`, 'utf8');
+      return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]) * 1024;
+    },
+    async addApp(appKey, url, methods = ['*']) {
+      const headers = { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' };
+      const added = await fetch(`${adminUrl}/api/apps`, { method: 'POST', headers, body: JSON.stringify({ name: appKey, appKey, url }) });
+      if (added.status !== 201) throw new Error(`adding app ${appKey}: ${added.status} ${await added.text()}`);
+      for (const method of methods) {
+        const enabled = await fetch(`${adminUrl}/api/apps/${appKey}/rest-methods/${method}`, { method: 'PUT', headers });
+        if (enabled.status !== 200) throw new Error(`enabling ${method} of ${appKey}: ${enabled.status} ${await enabled.text()}`);
+      }
+    },
+    async stop() {
+      await group.stop(5000);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
