@@ -130,6 +130,7 @@ export class ClientConnection implements ClientPort {
    */
   private closeInfo: string | undefined;
   private dropTimer: NodeJS.Timeout | undefined;
+  private framesCheck: NodeJS.Immediate | undefined;
   readonly closed: Promise<void>;
 
   /**
@@ -202,7 +203,8 @@ export class ClientConnection implements ClientPort {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
     this.queuedFrames++;
     this.ws.send(text, this.written);
-    if (this.ws.bufferedAmount > this.limits.maxSendQueueBytes || this.queuedFrames > this.limits.maxSendQueueFrames) this.sendQueueFull();
+    if (this.ws.bufferedAmount > this.limits.maxSendQueueBytes) this.sendQueueFull();
+    else if (this.queuedFrames > this.limits.maxSendQueueFrames) this.checkQueuedFramesSoon();
     return true;
   }
 
@@ -210,6 +212,18 @@ export class ClientConnection implements ClientPort {
   private readonly written = (): void => {
     this.queuedFrames--;
   };
+
+  /**
+   * Node reports even a write the kernel took at once on the next tick, so the frames sent in one burst (answers
+   * to a chunk of many small frames) all look queued until then: count them once this turn's writes have settled.
+   */
+  private checkQueuedFramesSoon(): void {
+    if (this.framesCheck !== undefined) return;
+    this.framesCheck = setImmediate(() => {
+      this.framesCheck = undefined;
+      if (this.ws.readyState === WebSocket.OPEN && this.queuedFrames > this.limits.maxSendQueueFrames) this.sendQueueFull();
+    });
+  }
 
   /**
    * The client does not read what it is sent (or cannot keep up): close it, as lost, before its queue costs the
@@ -358,6 +372,7 @@ export class ClientConnection implements ClientPort {
   private onClose(code: number): void {
     this.state = 'Closed';
     clearTimeout(this.dropTimer);
+    clearImmediate(this.framesCheck);
     this.warnings.flush();
     const info = this.closeInfo ?? (code === 1000 || code === 1001 || code === 1005 ? 'Disconnected by the client' : `Connection lost (WebSocket close code ${code})`);
     if (this.session) void this.gateway.detach(this.session, info);

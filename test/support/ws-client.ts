@@ -182,6 +182,8 @@ const PROCESS_START_MS = 30_000;
 export interface ServerProcess {
   readonly wsUrl: string;
   readonly wsPort: number;
+  /** With CALLHOOK_TLS_CERT and CALLHOOK_TLS_KEY. */
+  readonly wssPort: number | undefined;
   /** `http://127.0.0.1:<adminPort>` */
   readonly adminUrl: string;
   /** CALLHOOK_ADMIN_TOKEN of the process. */
@@ -243,6 +245,7 @@ export async function startServerProcess(env: Record<string, string | number> = 
   return {
     wsUrl: `ws://${LOOPBACK}:${wsPort}/`,
     wsPort,
+    wssPort: typeof started!['wssPort'] === 'number' ? started!['wssPort'] : undefined,
     adminUrl,
     adminToken,
     get status() {
