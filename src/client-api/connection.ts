@@ -33,6 +33,14 @@ export interface ConnectionLimits {
   maxSendQueueFrames: number;
 }
 
+/** What the connections from one IP address share. */
+export interface PeerShare {
+  /** Its client actions (wsMessagesPerSecondPerIp). */
+  actions: TokenBucket;
+  /** Its warnings, so that a flood over many connections is logged once, then counted. */
+  warnings: RepeatedWarnings;
+}
+
 /** client-protocol.md: a client silent for 3 ping intervals is disconnected. */
 export const MAX_MISSED_PINGS = 3;
 /** Refused frames (size, rate) tolerated in a burst; one more per second is forgiven. Beyond that: closed. */
@@ -46,8 +54,14 @@ const ABUSE: ReadonlySet<FrameErrorCode> = new Set(['RATE_LIMITED', 'IP_RATE_LIM
  * backend or SIP peer keeps them so, not the client).
  */
 const CLOSING_ABUSE: ReadonlySet<FrameErrorCode> = new Set(['RATE_LIMITED', 'FRAME_TOO_LARGE', 'JSON_TOO_DEEP']);
-/** Keep-alive and `connection` are never held to the per-IP rate: a flood from one address must not delay them. */
-const NOT_ACTIONS: ReadonlySet<ClientFrame['message']> = new Set(['connection', 'ping', 'pong']);
+/**
+ * Keep-alive frames as SDK 2.0 and 1.x write them. They are never held to the per-IP rate, which is checked before a
+ * frame is decoded (a flood must cost the server as little as possible), so they are recognised by their start.
+ * (Any frame, even a refused one, keeps a connection alive; this only spares them a `fail`.)
+ */
+const KEEP_ALIVE = /^\s*\{\s*"message"\s*:\s*"p[io]ng"/;
+/** Enough of a frame's start for KEEP_ALIVE. */
+const KEEP_ALIVE_PREFIX = 64;
 /** How long a client whose send queue overflowed has to take the close frame before its socket is dropped. */
 const SEND_QUEUE_CLOSE_GRACE_MS = 1_000;
 
@@ -103,13 +117,6 @@ function failExtra(e: FrameError): Record<string, string> {
   return { ...(e.id !== undefined && { id: e.id }), ...(e.callId !== undefined && { callId: e.callId }) };
 }
 
-/** The `id` of a sendMessage and the `callId` of a call message, for the `fail` of a refused one. */
-function frameIds(frame: ClientFrame): { id?: string; callId?: string } {
-  if (!('request' in frame)) return {};
-  const r = frame.request as { id?: unknown; callId?: unknown };
-  return { ...(typeof r.id === 'string' && { id: r.id }), ...(typeof r.callId === 'string' && { callId: r.callId }) };
-}
-
 export class ClientConnection implements ClientPort {
   private state: State = 'AwaitingConnection';
   private session: Session | undefined;
@@ -133,16 +140,13 @@ export class ClientConnection implements ClientPort {
   private framesCheck: NodeJS.Immediate | undefined;
   readonly closed: Promise<void>;
 
-  /**
-   * `perIp` is the budget of client actions shared by every connection from the same address
-   * (wsMessagesPerSecondPerIp).
-   */
+  /** `peer` is what every connection from the same address shares. */
   constructor(
     private readonly ws: WebSocket,
     private readonly endpoint: ClientEndpoint,
     private readonly gateway: Gateway,
     private readonly limits: ConnectionLimits,
-    private readonly perIp: TokenBucket,
+    private readonly peer: PeerShare,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {
@@ -256,14 +260,13 @@ export class ClientConnection implements ClientPort {
       }
       if (isBinary) throw new FrameError('BINARY_FRAME', UNKNOWN, 'binary frames are not part of the protocol: send JSON text');
       const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8');
+      // Only an established session acts; before that, the only frame that counts is `connection`.
+      if (this.state === 'Established' && !KEEP_ALIVE.test(text.slice(0, KEEP_ALIVE_PREFIX)) && !this.peer.actions.take(now)) {
+        const from = displayAddress(this.endpoint.remoteAddress);
+        throw new FrameError('IP_RATE_LIMITED', UNKNOWN, `more than ${this.limits.messagesPerSecondPerIp} messages per second from ${from}: frame dropped`);
+      }
       const frame = decodeFrame(text);
       apiMethod = frame.message;
-      if (this.state === 'Established' && !NOT_ACTIONS.has(frame.message) && !this.perIp.take(now)) {
-        const { id, callId } = frameIds(frame);
-        const from = displayAddress(this.endpoint.remoteAddress);
-        const info = `more than ${this.limits.messagesPerSecondPerIp} messages per second from ${from}: frame dropped`;
-        throw new FrameError('IP_RATE_LIMITED', frame.message, info, id, callId);
-      }
       this.dispatch(frame);
     } catch (e) {
       if (e instanceof FrameError) this.refuse(e, now);
@@ -276,7 +279,7 @@ export class ClientConnection implements ClientPort {
     this.send(failFrame(e.apiMethod, e.info, failExtra(e)));
     if (!ABUSE.has(e.code)) return;
     const remote = this.endpoint.remoteAddress;
-    this.warnings.warn(e.code, { remote, reason: e.info }, 'refusing client frames');
+    (e.code === 'IP_RATE_LIMITED' ? this.peer.warnings : this.warnings).warn(e.code, { remote, reason: e.info }, 'refusing client frames');
     if (CLOSING_ABUSE.has(e.code) && !this.refusals.take(now)) {
       this.log.warn({ remote }, 'closing a client that keeps sending refused frames');
       this.close(POLICY_VIOLATION, 'too many refused frames', 'Too many refused frames');

@@ -16,7 +16,7 @@ import type { Config } from '../config/schema.ts';
 import { RepeatedWarnings, type Logger } from '../log.ts';
 import type { Gateway } from '../gateway/index.ts';
 import { displayAddress } from '../gateway/ids.ts';
-import { ClientConnection, type ConnectionLimits } from './connection.ts';
+import { ClientConnection, type ConnectionLimits, type PeerShare } from './connection.ts';
 import { failFrame } from './frames.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { webPhoneHandler } from './web-phone.ts';
@@ -35,13 +35,11 @@ export interface ClientApiOptions {
 }
 
 /** What the server keeps per remote address while it has a TCP connection open. */
-interface Peer {
+interface Peer extends PeerShare {
   /** TCP connections (upgraded or not), against wsConnectionsPerIp. */
   connections: number;
   /** WebSocket sessions, against wsSessionsPerIp. */
   sessions: number;
-  /** Client actions of all its connections, wsMessagesPerSecondPerIp. */
-  actions: TokenBucket;
 }
 
 /**
@@ -200,12 +198,15 @@ export class ClientApiServer {
       return;
     }
     this.tcpConnections++;
-    const p = peer ?? { connections: 0, sessions: 0, actions: new TokenBucket(this.o.config.wsMessagesPerSecondPerIp, this.o.config.wsMessagesPerSecondPerIp, Date.now()) };
+    const rate = this.o.config.wsMessagesPerSecondPerIp;
+    const p = peer ?? { connections: 0, sessions: 0, actions: new TokenBucket(rate, rate, Date.now()), warnings: new RepeatedWarnings(this.log) };
     p.connections++;
     this.peers.set(ip, p);
     socket.once('close', () => {
       this.tcpConnections--;
-      if (--p.connections === 0) this.peers.delete(ip);
+      if (--p.connections > 0) return;
+      this.peers.delete(ip);
+      p.warnings.flush();
     });
   }
 
@@ -244,7 +245,7 @@ export class ClientApiServer {
       return;
     }
     peer.sessions++;
-    const connection = new ClientConnection(ws, endpoint, this.o.gateway, this.limits, peer.actions, this.log);
+    const connection = new ClientConnection(ws, endpoint, this.o.gateway, this.limits, peer, this.log);
     this.connections.add(connection);
     void connection.closed.then(() => {
       this.connections.delete(connection);

@@ -295,10 +295,8 @@ describe('a flood of client actions from one address', () => {
     await eventually(() => flooders.every((c) => answers(c).length === 15) && answers(other).length === 15, 10_000, 'an answer to every message');
     const refusals = flooders.flatMap((c) => c.frames.filter((f) => f.message === 'fail').map((f) => f.data[0] as Record<string, unknown>));
     assert.ok(refusals.length >= 45 - 20 - 2 && refusals.length <= 45 - 20, `${refusals.length} of 45 refused`); // a token or two may refill
-    assert.deepEqual(refusals[0], {
-      id: refusals[0]!['id'], status: 'FAILED', info: 'more than 20 messages per second from 127.0.0.1: frame dropped', apiMethod: 'sendMessage',
-    });
-    assert.match(String(refusals[0]!['id']), /^f\d+$/);
+    // Refused before it is read, as the per-connection rate is: the cheaper a refusal, the less a flood costs.
+    assert.deepEqual(refusals[0], { status: 'FAILED', info: 'more than 20 messages per second from 127.0.0.1: frame dropped', apiMethod: 'unknown' });
     assert.equal(other.frames.filter((f) => f.message === 'fail').length, 0, 'another address has its own budget');
     assert.ok(flooders.every((c) => c.isOpen), 'a shared budget does not close anyone');
     const newcomer = await connected(sp); // connection is never held to the budget
