@@ -88,7 +88,7 @@ describe('clients that never read what they are sent', () => {
     await sp?.stop();
   });
 
-  it('are closed once their send queue is full, each with one log line; their sessions end; memory stays bounded', async () => {
+  it('are closed once their send queue is full, each with one log line; their sessions end; memory stays bounded', async (t) => {
     const CLIENTS = 5;
     const BODY = 'x'.repeat(60_000); // every sendMessage comes back as a notifyMessage of the same size
     const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connected(sp, { appKey: NO_HOOKS })));
@@ -107,6 +107,7 @@ describe('clients that never read what they are sent', () => {
     } finally {
       clearInterval(flood);
     }
+    t.diagnostic(`RSS ${Math.round(rssBefore / 1048576)} MB before the flood, at most ${Math.round(rssPeak / 1048576)} MB during it`);
     assert.equal(logged(sp, 'closing a client that does not read what it is sent (send queue full)').length, CLIENTS);
     // Without the bound the heap grew by ~85 MB and RSS by ~160 MB, and went on growing while the clients stayed.
     assert.ok(rssPeak - rssBefore < 100 * 1024 * 1024, `RSS grew by ${Math.round((rssPeak - rssBefore) / 1048576)} MB`);
