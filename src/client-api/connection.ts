@@ -23,7 +23,7 @@ export interface ConnectionLimits {
   maxFrameBytes: number;
   /** config `wsMessagesPerSecond` */
   messagesPerSecond: number;
-  /** config `wsMessagesPerSecondPerIp`: the rate of `perIp` */
+  /** config `wsMessagesPerSecondPerIp`: the rate of PeerShare.actions */
   messagesPerSecondPerIp: number;
   /** config `wsMaxMessagesInProgress` */
   maxMessagesInProgress: number;
@@ -43,7 +43,7 @@ export interface PeerShare {
 
 /** client-protocol.md: a client silent for 3 ping intervals is disconnected. */
 export const MAX_MISSED_PINGS = 3;
-/** Refused frames (size, rate) tolerated in a burst; one more per second is forgiven. Beyond that: closed. */
+/** Abusive refused frames (CLOSING_ABUSE) tolerated in a burst; one more per second is forgiven. Beyond that: closed. */
 const REFUSALS_BURST = 20;
 const REFUSALS_PER_SECOND = 1;
 /** Refusals that are a client's abuse, logged (once, then counted) for the operator. */
@@ -369,6 +369,7 @@ export class ClientConnection implements ClientPort {
       throw new FrameError('TOO_MANY_IN_PROGRESS', 'sendMessage', `sendMessage: ${max} messages of this connection are still in progress: frame dropped`, request.id);
     }
     this.messagesInProgress++;
+    // Session.sendMessage never rejects: it reports a failure as the message's status and logs a bug itself.
     void this.session!.sendMessage(request).finally(() => this.messagesInProgress--);
   }
 
