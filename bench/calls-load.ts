@@ -80,7 +80,9 @@ export class CallBench {
       dataDir,
       // One hook per status to EchoApp is part of a call; the bench measures the relay, so hooks stay on.
       wsMessagesPerSecond: 100_000,
+      wsMessagesPerSecondPerIp: 100_000,
       wsSessionsPerIp: 100_000,
+      wsConnectionsPerIp: 100_000,
       // Long runs: the inactivity watch must not end calls whose echo is late.
       rtpInactivityTimeoutMs: 0,
       // BENCH_WEBRTC_ENGINE=werift|libdatachannel: the engine measured (default: callhook's default).

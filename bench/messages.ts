@@ -65,8 +65,9 @@ const overrides = {
   sipPort: await freePort('both'),
   localIp: '127.0.0.1',
   dataDir,
-  // The bench measures the server, not the per-connection flood limit (50/s by default).
+  // The bench measures the server, not the flood limits (50/s per connection, 200/s per IP by default).
   wsMessagesPerSecond: 100_000,
+  wsMessagesPerSecondPerIp: 100_000,
 };
 const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [JSON.stringify(overrides)], {
   execArgv: ['--import', 'tsx'],

@@ -61,6 +61,7 @@ const overrides = {
   localIp: '127.0.0.1',
   dataDir,
   wsSessionsPerIp: count + 10,
+  wsConnectionsPerIp: count + 10,
   registerExpires: REGISTER_EXPIRES,
 };
 const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [JSON.stringify(overrides)], {

@@ -4,14 +4,19 @@
  * States (client-protocol.md "Endpoint and framing"):
  *   AwaitingConnection → Connecting (the connect hook runs) → Established → Closed
  * The first frame must be `connection`; anything else first gets `fail` and the socket is closed. Later bad frames
- * get `fail` and the connection stays, except that repeated abuse (oversized frames, floods) closes it.
+ * get `fail` and the connection stays, except that repeated abuse (oversized frames, floods) closes it. Once the
+ * server has decided to end a connection, frames still arriving on it are ignored.
+ *
+ * What it sends is bounded too: a client that stops reading would make the frames queued for it grow without end,
+ * so past wsMaxSendQueueBytes or wsMaxSendQueueFrames the connection is closed like any other that is lost.
  */
 import { WebSocket, type RawData } from 'ws';
-import type { Logger } from '../log.ts';
+import { RepeatedWarnings, type Logger } from '../log.ts';
 import type { Gateway, Session } from '../gateway/index.ts';
 import { CALL_STATUS_MESSAGE, encodeFrame, type CallStatus } from '../client-protocol/vocabulary.ts';
-import type { ClientEndpoint, ClientEvent, ClientPort } from '../gateway/types.ts';
-import { decodeFrame, failFrame, FrameError, UNKNOWN, type ClientFrame } from './frames.ts';
+import { displayAddress } from '../gateway/ids.ts';
+import type { ClientEndpoint, ClientEvent, ClientPort, OutgoingMessageRequest } from '../gateway/types.ts';
+import { decodeFrame, failFrame, FrameError, UNKNOWN, type ClientFrame, type FrameErrorCode } from './frames.ts';
 import { TokenBucket } from '../token-bucket.ts';
 
 export interface ConnectionLimits {
@@ -19,18 +24,53 @@ export interface ConnectionLimits {
   maxFrameBytes: number;
   /** config `wsMessagesPerSecond` */
   messagesPerSecond: number;
+  /** config `wsMessagesPerSecondPerIp`: the rate of PeerShare.actions */
+  messagesPerSecondPerIp: number;
+  /** config `wsMaxMessagesInProgress` */
+  maxMessagesInProgress: number;
+  /** config `wsMaxSendQueueBytes` */
+  maxSendQueueBytes: number;
+  /** config `wsMaxSendQueueFrames` */
+  maxSendQueueFrames: number;
+}
+
+/** What the connections from one IP address share. */
+export interface PeerShare {
+  /** Its client actions (wsMessagesPerSecondPerIp). */
+  actions: TokenBucket;
+  /** Its warnings, so that a flood over many connections is logged once, then counted. */
+  warnings: RepeatedWarnings;
 }
 
 /** client-protocol.md: a client silent for 3 ping intervals is disconnected. */
 export const MAX_MISSED_PINGS = 3;
-/** Refused frames (size, rate) tolerated in a burst; one more per second is forgiven. Beyond that: closed. */
+/** Abusive refused frames (CLOSING_ABUSE) tolerated in a burst; one more per second is forgiven. Beyond that: closed. */
 const REFUSALS_BURST = 20;
 const REFUSALS_PER_SECOND = 1;
+/** Refusals that are a client's abuse, logged (once, then counted) for the operator. */
+const ABUSE: ReadonlySet<FrameErrorCode> = new Set(['RATE_LIMITED', 'IP_RATE_LIMITED', 'TOO_MANY_IN_PROGRESS', 'FRAME_TOO_LARGE', 'JSON_TOO_DEEP']);
+/**
+ * Abuse of this connection's own limits, which closes it when repeated. The per-IP rate is not among them (clients
+ * behind one NAT share it, and a neighbour's flood must not close the others), nor messages in progress (a slow
+ * backend or SIP peer keeps them so, not the client).
+ */
+const CLOSING_ABUSE: ReadonlySet<FrameErrorCode> = new Set(['RATE_LIMITED', 'FRAME_TOO_LARGE', 'JSON_TOO_DEEP']);
+/**
+ * Keep-alive frames as SDK 2.0 and 1.x write them. They are never held to the per-IP rate, which is checked before a
+ * frame is decoded (a flood must cost the server as little as possible), so they are recognised by their start.
+ * (Any frame, even a refused one, keeps a connection alive; this only spares them a `fail`.)
+ */
+const KEEP_ALIVE = /^\s*\{\s*"message"\s*:\s*"p[io]ng"/;
+/** Enough of a frame's start for KEEP_ALIVE. */
+const KEEP_ALIVE_PREFIX = 64;
+/** How long a client whose send queue overflowed has to take the close frame before its socket is dropped. */
+const SEND_QUEUE_CLOSE_GRACE_MS = 1_000;
 
-/** RFC 6455 §7.4.1 close codes. */
+/** RFC 6455 §7.4.1 close codes (1013 from the IANA WebSocket Close Code Number Registry). */
 const GOING_AWAY = 1001;
 const POLICY_VIOLATION = 1008;
 const INTERNAL_ERROR = 1011;
+const TRY_AGAIN_LATER = 1013;
 
 type State = 'AwaitingConnection' | 'Connecting' | 'Established' | 'Closed';
 
@@ -66,24 +106,37 @@ export class ClientConnection implements ClientPort {
   private session: Session | undefined;
   private readonly frames: TokenBucket;
   private readonly refusals: TokenBucket;
+  private readonly warnings: RepeatedWarnings;
   /** Pings sent since the client last sent anything. */
   private missedPings = 0;
   /** Ticks seen before the `connection` message arrived. */
   private ticksAwaiting = 0;
-  /** Why the server ended the connection, for ConnectionStatusEvent DISCONNECTED. */
+  /** sendMessage requests without their final status yet (hook, SIP transaction): work the server holds for us. */
+  private messagesInProgress = 0;
+  /** Frames handed to ws and not yet written to the socket (ws counts their bytes, not them). */
+  private queuedFrames = 0;
+  /**
+   * Why the server ended the connection, for ConnectionStatusEvent DISCONNECTED. Set as soon as the server decides
+   * to end it: from then on the client's frames are ignored.
+   */
   private closeInfo: string | undefined;
+  private dropTimer: NodeJS.Timeout | undefined;
+  private framesCheck: NodeJS.Immediate | undefined;
   readonly closed: Promise<void>;
 
+  /** `peer` is what every connection from the same address shares. */
   constructor(
     private readonly ws: WebSocket,
     private readonly endpoint: ClientEndpoint,
     private readonly gateway: Gateway,
     private readonly limits: ConnectionLimits,
+    private readonly peer: PeerShare,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {
     this.frames = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond, now());
     this.refusals = new TokenBucket(REFUSALS_PER_SECOND, REFUSALS_BURST, now());
+    this.warnings = new RepeatedWarnings(log);
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('error', (err) => this.log.debug({ err }, 'client WebSocket error'));
     this.closed = new Promise((resolve) => {
@@ -107,7 +160,7 @@ export class ClientConnection implements ClientPort {
   tick(): void {
     if (this.state === 'Closed') return;
     if (this.missedPings >= MAX_MISSED_PINGS) {
-      this.closeInfo = `Missed ${MAX_MISSED_PINGS} pings`;
+      this.closeInfo ??= `Missed ${MAX_MISSED_PINGS} pings`;
       // The peer is gone or stuck: no close handshake to wait for.
       this.ws.terminate();
       return;
@@ -136,8 +189,39 @@ export class ClientConnection implements ClientPort {
   /** Sends one frame if the socket is still open; false when it is not. */
   private send(text: string): boolean {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(text);
+    this.queuedFrames++;
+    this.ws.send(text, this.written);
+    if (this.ws.bufferedAmount > this.limits.maxSendQueueBytes) this.sendQueueFull();
+    else if (this.queuedFrames > this.limits.maxSendQueueFrames) this.checkQueuedFramesSoon();
     return true;
+  }
+
+  /** ws calls back once a frame is written to the socket (or the socket has failed). */
+  private readonly written = (): void => {
+    this.queuedFrames--;
+  };
+
+  /**
+   * Node reports even a write the kernel took at once on the next tick, so the frames sent in one burst (answers
+   * to a chunk of many small frames) all look queued until then: count them once this turn's writes have settled.
+   */
+  private checkQueuedFramesSoon(): void {
+    if (this.framesCheck !== undefined) return;
+    this.framesCheck = setImmediate(() => {
+      this.framesCheck = undefined;
+      if (this.ws.readyState === WebSocket.OPEN && this.queuedFrames > this.limits.maxSendQueueFrames) this.sendQueueFull();
+    });
+  }
+
+  /**
+   * The client does not read what it is sent (or cannot keep up): close it, as lost, before its queue costs the
+   * server more memory. Its close frame waits behind the queue, so a client still not reading is dropped shortly.
+   */
+  private sendQueueFull(): void {
+    const queued = { bytes: this.ws.bufferedAmount, frames: this.queuedFrames };
+    this.log.warn({ remote: this.endpoint.remoteAddress, queued }, 'closing a client that does not read what it is sent (send queue full)');
+    this.close(TRY_AGAIN_LATER, 'send queue full', 'Send queue full');
+    this.dropTimer = setTimeout(() => this.ws.terminate(), SEND_QUEUE_CLOSE_GRACE_MS).unref();
   }
 
   private close(code: number, reason: string, info: string): void {
@@ -147,9 +231,10 @@ export class ClientConnection implements ClientPort {
 
   private onFrame(data: RawData, isBinary: boolean): void {
     this.missedPings = 0;
-    if (this.state === 'Closed') return;
+    if (this.state === 'Closed' || this.closeInfo !== undefined) return;
     const now = this.now();
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
+    let apiMethod = UNKNOWN;
     try {
       if (!this.frames.take(now)) {
         throw new FrameError('RATE_LIMITED', UNKNOWN, `more than ${this.limits.messagesPerSecond} messages per second: frame dropped`);
@@ -159,19 +244,28 @@ export class ClientConnection implements ClientPort {
       }
       if (isBinary) throw new FrameError('BINARY_FRAME', UNKNOWN, 'binary frames are not part of the protocol: send JSON text');
       const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8');
-      this.dispatch(decodeFrame(text));
+      // Only an established session acts; before that, the only frame that counts is `connection`.
+      if (this.state === 'Established' && !KEEP_ALIVE.test(text.slice(0, KEEP_ALIVE_PREFIX)) && !this.peer.actions.take(now)) {
+        const from = displayAddress(this.endpoint.remoteAddress);
+        throw new FrameError('IP_RATE_LIMITED', UNKNOWN, `more than ${this.limits.messagesPerSecondPerIp} messages per second from ${from}: frame dropped`);
+      }
+      const frame = decodeFrame(text);
+      apiMethod = frame.message;
+      this.dispatch(frame);
     } catch (e) {
-      if (!(e instanceof FrameError)) throw e;
-      this.refuse(e, now);
+      if (e instanceof FrameError) this.refuse(e, now);
+      else this.failed(e, apiMethod);
     }
   }
 
   private refuse(e: FrameError, now: number): void {
     if (this.state === 'AwaitingConnection') return this.refuseAndClose(e);
     this.send(failFrame(e.apiMethod, e.info, failExtra(e)));
-    const abuse = e.code === 'RATE_LIMITED' || e.code === 'FRAME_TOO_LARGE';
-    if (abuse && !this.refusals.take(now)) {
-      this.log.warn({ remote: this.endpoint.remoteAddress }, 'closing a client that keeps sending refused frames');
+    if (!ABUSE.has(e.code)) return;
+    const remote = this.endpoint.remoteAddress;
+    (e.code === 'IP_RATE_LIMITED' ? this.peer.warnings : this.warnings).warn(e.code, { remote, reason: e.info }, 'refusing client frames');
+    if (CLOSING_ABUSE.has(e.code) && !this.refusals.take(now)) {
+      this.log.warn({ remote }, 'closing a client that keeps sending refused frames');
       this.close(POLICY_VIOLATION, 'too many refused frames', 'Too many refused frames');
     }
   }
@@ -179,6 +273,16 @@ export class ClientConnection implements ClientPort {
   private refuseAndClose(e: FrameError): void {
     this.send(failFrame(e.apiMethod, e.info, failExtra(e)));
     this.close(POLICY_VIOLATION, 'expected connection', e.info);
+  }
+
+  /**
+   * A frame that failed in a way no refusal foresees is a bug: the client hears `fail`, the error is logged with its
+   * stack, and the connection (whose state is now unknown) ends as after an internal error. Never the process.
+   */
+  private failed(err: unknown, apiMethod: string): void {
+    this.log.error({ err, remote: this.endpoint.remoteAddress, apiMethod }, 'client frame failed unexpectedly');
+    this.send(failFrame(apiMethod, 'Internal error'));
+    this.close(INTERNAL_ERROR, 'internal error', 'Internal error');
   }
 
   private dispatch(frame: ClientFrame): void {
@@ -193,6 +297,7 @@ export class ClientConnection implements ClientPort {
           (session) => this.connected(session),
           (err: unknown) => {
             this.log.error({ err }, 'connect failed unexpectedly');
+            this.send(failFrame('ConnectionStatusEvent', 'Internal error'));
             this.close(INTERNAL_ERROR, 'internal error', 'Internal error');
           },
         );
@@ -219,7 +324,7 @@ export class ClientConnection implements ClientPort {
       case 'connection':
         throw new FrameError('OUT_OF_ORDER', 'connection', 'connection: this connection is already established');
       case 'sendMessage':
-        return this.session!.sendMessage(frame.request);
+        return this.sendMessage(frame.request);
       case 'notificationResult':
         return this.session!.acknowledge(frame.result);
       case 'call':
@@ -238,8 +343,25 @@ export class ClientConnection implements ClientPort {
     }
   }
 
+  /**
+   * Each message in progress holds its body and a hook or SIP transaction: a client may have only so many, or a
+   * flood outpacing the backend would pile them up without bound.
+   */
+  private sendMessage(request: OutgoingMessageRequest): void {
+    const max = this.limits.maxMessagesInProgress;
+    if (this.messagesInProgress >= max) {
+      throw new FrameError('TOO_MANY_IN_PROGRESS', 'sendMessage', `sendMessage: ${max} messages of this connection are still in progress: frame dropped`, request.id);
+    }
+    this.messagesInProgress++;
+    // Session.sendMessage never rejects: it reports a failure as the message's status and logs a bug itself.
+    void this.session!.sendMessage(request).finally(() => this.messagesInProgress--);
+  }
+
   private onClose(code: number): void {
     this.state = 'Closed';
+    clearTimeout(this.dropTimer);
+    clearImmediate(this.framesCheck);
+    this.warnings.flush();
     const info = this.closeInfo ?? (code === 1000 || code === 1001 || code === 1005 ? 'Disconnected by the client' : `Connection lost (WebSocket close code ${code})`);
     if (this.session) void this.gateway.detach(this.session, info);
   }

@@ -12,6 +12,7 @@ import type {
   TransferRequest,
 } from '../gateway/types.ts';
 import type { JsonObject } from '../json/json-object.ts';
+import { JsonDepthError, parseJsonLimited } from '../json/limited-parse.ts';
 
 // ---------------------------------------------------------------------------------------------------- server
 
@@ -24,11 +25,14 @@ export function failFrame(apiMethod: string, info: string, extra: JsonObject = {
 
 export type FrameErrorCode =
   | 'NOT_JSON'
+  | 'JSON_TOO_DEEP'
   | 'NO_MESSAGE'
   | 'UNKNOWN_MESSAGE'
   | 'INVALID_DATA'
   | 'FRAME_TOO_LARGE'
   | 'RATE_LIMITED'
+  | 'IP_RATE_LIMITED'
+  | 'TOO_MANY_IN_PROGRESS'
   | 'BINARY_FRAME'
   | 'OUT_OF_ORDER';
 
@@ -205,8 +209,10 @@ function omit(obj: JsonObject, keys: readonly string[]): JsonObject {
 export function decodeFrame(text: string): ClientFrame {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // Depth-limited: zod, the hooks' JSON.stringify and the logger all walk a frame's values recursively.
+    parsed = parseJsonLimited(text);
   } catch (e) {
+    if (e instanceof JsonDepthError) throw new FrameError('JSON_TOO_DEEP', UNKNOWN, `frame nests JSON deeper than the limit of ${e.maxDepth} levels`);
     throw new FrameError('NOT_JSON', UNKNOWN, `frame is not JSON: ${(e as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {

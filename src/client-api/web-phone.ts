@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from '../log.ts';
 
 interface WebFile {
   file: string;
@@ -53,9 +54,18 @@ const COMMON_HEADERS = {
   'Cache-Control': 'no-cache',
 };
 
-/** The request handler of the HTTP server on wsPort / wssPort (upgrades are handled apart, by the WebSocket server). */
-export function serveWebPhone(req: IncomingMessage, res: ServerResponse): void {
-  void respond(req, res);
+/**
+ * The request handler of the HTTP server on wsPort / wssPort (upgrades are handled apart, by the WebSocket server).
+ * A failure no answer foresees costs that request only: 500 (or the socket, once the answer has begun), logged.
+ */
+export function webPhoneHandler(log: Logger): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    respond(req, res).catch((err: unknown) => {
+      log.error({ err, url: req.url }, 'web phone request failed unexpectedly');
+      if (res.headersSent) res.destroy();
+      else text(res, 500, 'internal error\n');
+    });
+  };
 }
 
 async function respond(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,31 +1,45 @@
 /**
  * The client endpoint (client-protocol.md "Endpoint and framing"): an HTTP server on `wsPort` — and an HTTPS one on
  * `wssPort` when a certificate is configured — that upgrades any path to a WebSocket (ws 8) and serves the web
- * phone at `/` (./web-phone.ts). It owns what is per socket or per server: the sessions-per-IP limit, the keep-alive
- * ticker, and closing everything at stop. Frames are ClientConnection's business.
+ * phone at `/` (./web-phone.ts). It owns what is per socket, per address or per server: the caps on TCP connections
+ * (in all and per IP), the handshake and idle timeouts before the upgrade, the Origin check of the upgrade, the
+ * sessions-per-IP limit, the per-IP budget of client actions, the keep-alive ticker, and closing everything at stop.
+ * Frames are ClientConnection's business.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config/schema.ts';
-import type { Logger } from '../log.ts';
+import { RepeatedWarnings, type Logger } from '../log.ts';
 import type { Gateway } from '../gateway/index.ts';
 import { displayAddress } from '../gateway/ids.ts';
-import { ClientConnection } from './connection.ts';
+import { ClientConnection, type ConnectionLimits, type PeerShare } from './connection.ts';
 import { failFrame } from './frames.ts';
-import { serveWebPhone } from './web-phone.ts';
+import { TokenBucket } from '../token-bucket.ts';
+import { webPhoneHandler } from './web-phone.ts';
 
 export type ClientApiConfig = Pick<
   Config,
-  'wsPort' | 'wssPort' | 'wsHost' | 'tlsCert' | 'tlsKey' | 'pingIntervalMs' | 'wsMaxFrameBytes' | 'wsMessagesPerSecond' | 'wsSessionsPerIp'
+  | 'wsPort' | 'wssPort' | 'wsHost' | 'tlsCert' | 'tlsKey' | 'pingIntervalMs' | 'wsMaxFrameBytes' | 'wsMessagesPerSecond'
+  | 'wsSessionsPerIp' | 'wsMessagesPerSecondPerIp' | 'wsMaxMessagesInProgress' | 'wsMaxSendQueueBytes' | 'wsMaxSendQueueFrames'
+  | 'wsHandshakeTimeoutMs' | 'wsIdleTimeoutMs' | 'wsMaxConnections' | 'wsConnectionsPerIp' | 'allowedOrigins'
 >;
 
 export interface ClientApiOptions {
   gateway: Gateway;
   config: ClientApiConfig;
   log: Logger;
+}
+
+/** What the server keeps per remote address while it has a TCP connection open. */
+interface Peer extends PeerShare {
+  /** TCP connections (upgraded or not), against wsConnectionsPerIp. */
+  connections: number;
+  /** WebSocket sessions, against wsSessionsPerIp. */
+  sessions: number;
 }
 
 /**
@@ -35,19 +49,39 @@ export interface ClientApiOptions {
 const HARD_FRAME_LIMIT_FACTOR = 16;
 /** How long `close()` lets clients answer the closing handshake before dropping their sockets. */
 const CLOSE_GRACE_MS = 1_000;
+/** How often Node looks for requests past the handshake timeout: a quarter of it, within these bounds. */
+const TIMEOUT_CHECK_MIN_MS = 25;
+const TIMEOUT_CHECK_MAX_MS = 1_000;
 
 export class ClientApiServer {
   private readonly connections = new Set<ClientConnection>();
-  private readonly perIp = new Map<string, number>();
+  private readonly peers = new Map<string, Peer>();
+  /** TCP connections open on both listeners, against wsMaxConnections. */
+  private tcpConnections = 0;
   private readonly wss: WebSocketServer;
   private readonly servers: Server[] = [];
   private readonly ticker: NodeJS.Timeout;
   private readonly log: Logger;
+  /** Refusals of connections and upgrades, logged once per kind and address, then counted. */
+  private readonly refusals: RepeatedWarnings;
+  /** The allowed origins, or undefined for any. */
+  private readonly origins: ReadonlySet<string> | undefined;
+  private readonly limits: ConnectionLimits;
   private wsBound = 0;
   private wssBound: number | undefined;
 
   private constructor(private readonly o: ClientApiOptions) {
     this.log = o.log.child({ component: 'client-api' });
+    this.refusals = new RepeatedWarnings(this.log);
+    this.origins = o.config.allowedOrigins === '*' ? undefined : new Set(o.config.allowedOrigins.split(','));
+    this.limits = {
+      maxFrameBytes: o.config.wsMaxFrameBytes,
+      messagesPerSecond: o.config.wsMessagesPerSecond,
+      messagesPerSecondPerIp: o.config.wsMessagesPerSecondPerIp,
+      maxMessagesInProgress: o.config.wsMaxMessagesInProgress,
+      maxSendQueueBytes: o.config.wsMaxSendQueueBytes,
+      maxSendQueueFrames: o.config.wsMaxSendQueueFrames,
+    };
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -63,11 +97,22 @@ export class ClientApiServer {
   /** Listens on wsPort (and wssPort with tlsCert/tlsKey); resolves once bound. */
   static async start(o: ClientApiOptions): Promise<ClientApiServer> {
     const api = new ClientApiServer(o);
+    const c = o.config;
+    // Slow or stuck clients must not pin sockets before the upgrade: the request head within the handshake
+    // timeout (from the connection, or from the previous response), and never that long without a byte.
+    const http: ServerOptions = {
+      headersTimeout: c.wsHandshakeTimeoutMs,
+      requestTimeout: c.wsHandshakeTimeoutMs,
+      keepAliveTimeout: c.wsIdleTimeoutMs,
+      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MAX_MS, Math.max(TIMEOUT_CHECK_MIN_MS, c.wsHandshakeTimeoutMs / 4)),
+    };
+    const handler = webPhoneHandler(api.log);
     try {
-      api.wsBound = await api.listen(createServer(serveWebPhone), o.config.wsPort);
-      if (o.config.tlsCert !== undefined && o.config.tlsKey !== undefined) {
-        const tls = { cert: readFileSync(o.config.tlsCert), key: readFileSync(o.config.tlsKey) };
-        api.wssBound = await api.listen(createHttpsServer(tls, serveWebPhone), o.config.wssPort);
+      api.wsBound = await api.listen(createServer(http, handler), c.wsPort);
+      if (c.tlsCert !== undefined && c.tlsKey !== undefined) {
+        // The TLS handshake comes before any HTTP: it has the same bound.
+        const tls = { cert: readFileSync(c.tlsCert), key: readFileSync(c.tlsKey), handshakeTimeout: c.wsHandshakeTimeoutMs };
+        api.wssBound = await api.listen(createHttpsServer({ ...http, ...tls }, handler), c.wssPort);
       }
     } catch (e) {
       await api.close();
@@ -112,15 +157,22 @@ export class ClientApiServer {
       ),
     );
     this.wss.close();
+    this.refusals.flush();
   }
 
   private listen(server: Server, port: number): Promise<number> {
-    // Slow or stuck clients must not pin sockets before the upgrade.
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 30_000;
-    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    // Idle before the upgrade (ws turns the socket timeout off once upgraded; pings take over).
+    server.timeout = this.o.config.wsIdleTimeoutMs;
+    server.on('connection', (socket: Socket) => this.admit(socket));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+      try {
+        this.upgrade(req, socket, head);
+      } catch (err) {
+        // No request may end the process: a bug here costs this socket only.
+        this.log.error({ err, remote: req.socket.remoteAddress }, 'WebSocket upgrade failed unexpectedly');
+        socket.destroy();
+      }
     });
     this.servers.push(server);
     return new Promise((resolve, reject) => {
@@ -132,6 +184,48 @@ export class ClientApiServer {
     });
   }
 
+  /** A new TCP connection: counted, or closed at once when over wsMaxConnections or wsConnectionsPerIp. */
+  private admit(socket: Socket): void {
+    const ip = displayAddress(socket.remoteAddress ?? '');
+    const { wsMaxConnections, wsConnectionsPerIp } = this.o.config;
+    const peer = this.peers.get(ip);
+    let refusal: string | undefined;
+    if (this.tcpConnections >= wsMaxConnections) refusal = `${wsMaxConnections} connections open (wsMaxConnections)`;
+    else if ((peer?.connections ?? 0) >= wsConnectionsPerIp) refusal = `${wsConnectionsPerIp} connections open from ${ip} (wsConnectionsPerIp)`;
+    if (refusal !== undefined) {
+      this.refusals.warn(`connections:${ip}`, { remote: ip }, `refusing TCP connections: ${refusal}`);
+      socket.destroy();
+      return;
+    }
+    this.tcpConnections++;
+    const rate = this.o.config.wsMessagesPerSecondPerIp;
+    const p = peer ?? { connections: 0, sessions: 0, actions: new TokenBucket(rate, rate, Date.now()), warnings: new RepeatedWarnings(this.log) };
+    p.connections++;
+    this.peers.set(ip, p);
+    socket.once('close', () => {
+      this.tcpConnections--;
+      if (--p.connections > 0) return;
+      this.peers.delete(ip);
+      p.warnings.flush();
+    });
+  }
+
+  /** The upgrade request: refused with 403 for an origin not allowed, else handed to ws. */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const origin = req.headers.origin;
+    if (this.origins !== undefined && origin !== undefined && !this.origins.has(origin)) {
+      const remote = displayAddress(req.socket.remoteAddress ?? '');
+      this.refusals.warn(`origin:${remote}`, { remote, origin }, 'refusing a WebSocket from an origin not in allowedOrigins');
+      const body = `origin ${origin} is not allowed (allowedOrigins)\n`;
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+  }
+
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const s = req.socket;
     const endpoint = {
@@ -141,23 +235,21 @@ export class ClientApiServer {
       localPort: s.localPort ?? 0,
     };
     const ip = displayAddress(endpoint.remoteAddress);
-    const open = this.perIp.get(ip) ?? 0;
-    if (open >= this.o.config.wsSessionsPerIp) {
+    // admit() counted this socket, so its peer is there while it is open.
+    const peer = this.peers.get(ip)!;
+    if (peer.sessions >= this.o.config.wsSessionsPerIp) {
       ws.on('error', () => undefined); // a client resetting this refused socket is of no interest
       // Refused in the protocol rather than at the HTTP upgrade, so the client learns why (SDK: WARN + info).
       ws.send(failFrame('ConnectionStatusEvent', `too many sessions from ${ip} (the limit is ${this.o.config.wsSessionsPerIp})`));
       ws.close(1008, 'too many sessions');
       return;
     }
-    this.perIp.set(ip, open + 1);
-    const limits = { maxFrameBytes: this.o.config.wsMaxFrameBytes, messagesPerSecond: this.o.config.wsMessagesPerSecond };
-    const connection = new ClientConnection(ws, endpoint, this.o.gateway, limits, this.log);
+    peer.sessions++;
+    const connection = new ClientConnection(ws, endpoint, this.o.gateway, this.limits, peer, this.log);
     this.connections.add(connection);
     void connection.closed.then(() => {
       this.connections.delete(connection);
-      const left = (this.perIp.get(ip) ?? 1) - 1;
-      if (left > 0) this.perIp.set(ip, left);
-      else this.perIp.delete(ip);
+      peer.sessions--;
     });
   }
 }

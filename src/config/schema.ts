@@ -7,6 +7,15 @@ import { firstNonLoopbackIPv4 } from '../host-address.ts';
 import { VERSION } from '../version.ts';
 
 const port = z.number().int().min(1).max(65535);
+
+/** A web origin as browsers send it (RFC 6454 §6.2): `scheme://host[:port]`, lower case, no default port, no path. */
+function isOrigin(text: string): boolean {
+  try {
+    return new URL(text).origin === text;
+  } catch {
+    return false;
+  }
+}
 const portOrZero = z.number().int().min(0).max(65535); // 0 = let the OS choose (tests)
 
 export const configSchema = z
@@ -76,6 +85,34 @@ export const configSchema = z
     wsMessagesPerSecond: z.number().int().min(1).default(50),
     /** Open client connections allowed from one IP address; more are refused at `connection`. */
     wsSessionsPerIp: z.number().int().min(1).default(100),
+    /**
+     * Client actions (every message but connection, ping and pong) accepted per second from one IP address across
+     * all its connections (a burst of as many is allowed); more are refused. Keeps one address from flooding hooks.
+     */
+    wsMessagesPerSecondPerIp: z.number().int().min(1).default(200),
+    /** sendMessage requests of one connection still in progress (hook, SIP transaction); more are refused. */
+    wsMaxMessagesInProgress: z.number().int().min(1).default(16),
+    /** Bytes queued for a client that are not yet written to its socket; past this the client is closed (1013). */
+    wsMaxSendQueueBytes: z.number().int().min(1024).default(1_048_576),
+    /** Frames queued for a client that are not yet written to its socket; past this the client is closed (1013). */
+    wsMaxSendQueueFrames: z.number().int().min(1).default(1000),
+    /** A TCP connection to wsPort/wssPort must complete its TLS handshake and HTTP request head within this (ms). */
+    wsHandshakeTimeoutMs: z.number().int().min(100).default(10_000),
+    /** A TCP connection to wsPort/wssPort not yet upgraded to a WebSocket is closed after this long idle (ms). */
+    wsIdleTimeoutMs: z.number().int().min(100).default(5_000),
+    /** TCP connections open at once on wsPort and wssPort together; more are closed at once. */
+    wsMaxConnections: z.number().int().min(1).default(10_000),
+    /** TCP connections open at once from one IP address on wsPort and wssPort; more are closed at once. */
+    wsConnectionsPerIp: z.number().int().min(1).default(200),
+    /**
+     * Web origins whose pages may open a WebSocket (the `Origin` of the upgrade): `*` for any, or a comma list such
+     * as `https://phone.example.com,https://localhost:8443`. Others get 403; a client that sends no Origin (not a
+     * browser) is not refused by this.
+     */
+    allowedOrigins: z
+      .string()
+      .refine((v) => v === '*' || v.split(',').every(isOrigin), 'must be * or a comma list of origins such as https://phone.example.com (scheme://host[:port], no path)')
+      .default('*'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** RFC 3261 §17.1.1.1 timer values, configurable (the issue asks for it; tests shorten them). */
     sipT1Ms: z.number().int().min(1).default(500),

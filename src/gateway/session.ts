@@ -132,8 +132,12 @@ export class Session implements MessagingHost, CallHost {
     this.contain('start', () => this.establish(connectClientExclude));
   }
 
-  sendMessage(request: OutgoingMessageRequest): void {
-    this.contain('sendMessage', () => sendOutgoing(this, request));
+  /**
+   * Resolves once the message has its final status, never rejects (the client API bounds messages in progress); a
+   * bug on the way ends the session.
+   */
+  sendMessage(request: OutgoingMessageRequest): Promise<void> {
+    return new Promise((settled) => this.contain('sendMessage', () => sendOutgoing(this, request).finally(settled)));
   }
 
   private establish(connectClientExclude: readonly string[]): void {

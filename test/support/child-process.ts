@@ -22,8 +22,9 @@ export class ProcessGroup {
     rmSync(this.dir, { recursive: true, force: true });
   };
 
-  constructor(command: string, args: string[], private readonly dir: string) {
-    this.child = spawn(command, args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `env` replaces the test process's environment for the child (default: inherited). */
+  constructor(command: string, args: string[], private readonly dir: string, env?: NodeJS.ProcessEnv) {
+    this.child = spawn(command, args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(env && { env }) });
     const append = (chunk: Buffer) => {
       this.logText = (this.logText + chunk.toString('utf8')).slice(-LOG_LIMIT);
     };
@@ -48,6 +49,11 @@ export class ProcessGroup {
   /** Undefined while running; then why not: `stopped`, `exited with code …`, `killed by …`, `could not be run (…)`. */
   get status(): string | undefined {
     return this.statusText;
+  }
+
+  /** The process id while it runs. */
+  get pid(): number | undefined {
+    return this.gone ? undefined : this.child.pid;
   }
 
   /** Everything the process wrote to stdout and stderr (its last MiB). */

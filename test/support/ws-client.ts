@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { freePort, LOOPBACK } from './ports.ts';
@@ -54,8 +54,8 @@ export class TestClient {
     });
   }
 
-  /** `localAddress`: the client's own address, e.g. 127.0.0.2 to come from a second loopback IP. */
-  static async open(url: string, options: { rejectUnauthorized?: boolean; localAddress?: string } = {}): Promise<TestClient> {
+  /** `options` of ws, e.g. `localAddress` 127.0.0.2 to come from a second loopback IP, or an `origin`. */
+  static async open(url: string, options: ClientOptions = {}): Promise<TestClient> {
     const ws = new WebSocket(url, options);
     const client = new TestClient(ws);
     ws.on('upgrade', (res) => {

@@ -120,6 +120,15 @@ describe('decodeFrame', () => {
     assert.equal(refusal(frame('sendMessage')).info, 'sendMessage: data[0] is required');
   });
 
+  it('refuses JSON nested deeper than the limit, naming it, without walking it', () => {
+    const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    const expected = { code: 'JSON_TOO_DEEP', apiMethod: 'unknown', info: 'frame nests JSON deeper than the limit of 32 levels', id: undefined };
+    assert.deepEqual(refusal(`{"message":"sendMessage","data":[{"id":"a","to":"b","body":"c","x":${deep(100_000)}}]}`), expected);
+    assert.deepEqual(refusal(deep(33)), expected);
+    // Brackets inside strings are text, not nesting.
+    assert.doesNotThrow(() => decodeFrame(frame('sendMessage', { id: 'a', to: 'b', body: '['.repeat(1000), custom: deep(20) })));
+  });
+
   it('refuses a content type that could inject header lines', () => {
     for (const contentType of ['text/plain\r\nX-Evil: 1', 'text', 'text/plain;', 'text/plain; charset="a\nb"']) {
       assert.equal(refusal(frame('sendMessage', { id: 'i', to: 't', body: '', contentType })).info, 'sendMessage: contentType must be a media type such as text/plain');
