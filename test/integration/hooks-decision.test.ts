@@ -375,6 +375,20 @@ describe('what is sent', () => {
     assert.deepEqual(verifySignature(r.rawBody, r.headers['x-callhook-signature'] as string, 'wcskey'), { ok: true });
   });
 
+  it("a caller's signal: invoke stops waiting when it aborts, and the request it sent still completes and is logged", async () => {
+    const key = newApp();
+    backend.responder = () => ({ kind: 'delay', ms: TIMEOUT_MS / 3, then: { kind: 'echo' } });
+    const controller = new AbortController();
+    const outcome = engine.invoke('call', { callId: 'abortedCall' }, ctx(key), controller.signal);
+    await eventually(() => backend.requests.length === 1, WAIT_MS, 'the call hook reaching the backend');
+    const reason = new Error('the call ended');
+    controller.abort(reason);
+    await assert.rejects(outcome, (e) => e === reason);
+    // The backend may have acted on it: the exchange runs to its end and is logged; only the caller no longer waits.
+    await eventually(() => store.hookLog.query({ appKey: key }).length === 1, WAIT_MS, 'the hook log entry');
+    await assert.rejects(engine.invoke('call', { callId: 'abortedCall' }, ctx(key), controller.signal), (e) => e === reason);
+  });
+
   it('reuses one keep-alive connection per origin for sequential hooks', async () => {
     const key = newApp();
     for (let i = 0; i < 5; i++) await engine.invoke('call', { i }, ctx(key));
