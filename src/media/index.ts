@@ -1,7 +1,7 @@
 /**
  * callhook's media library: the browser's WebRTC leg, the SIP peer's plain RTP leg, and the G.711 relay between
- * them. It knows nothing of hooks, WebSockets or SIP signalling: the gateway negotiates SDP with ./sdp, opens the
- * legs, and bridges them.
+ * them. It knows nothing of hooks, WebSockets or SIP signalling: the gateway hands a call's SDP bodies to its
+ * MediaSession (./media-session.ts), which negotiates with ./sdp, opens the legs, and bridges them.
  */
 export * from './codecs.ts';
 export * from './errors.ts';
