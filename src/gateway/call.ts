@@ -1,22 +1,19 @@
 /**
- * One call between a session's browser and the SIP side: the place where the SIP INVITE session, the call's media
- * (../media/media-session.ts) and the hooks meet (client-protocol.md, rest-hooks.md). The two ways a call starts
- * are in ./outgoing-call.ts and ./incoming-call.ts; this is what both share:
+ * One call between a session's browser and the SIP side: where the SIP INVITE session, the call's media
+ * (../media/media-session.ts, which reads every SDP body) and the hooks meet (client-protocol.md, rest-hooks.md).
+ * How a call starts is in ./outgoing-call.ts and ./incoming-call.ts; this is what both share:
  *
  *   in call   hold / unhold (re-INVITE sendonly / sendrecv → HOLD / ESTABLISHED), the far end's re-INVITEs (its
  *             hold shows as HOLD too), DTMF (RFC 4733 through the bridge, or SIP INFO), blind transfer (REFER; on
  *             COMPLETED our BYE ends the call)
  *   end       FINISH / BUSY / FAILED exactly once, whoever ends it (the client, the far end, the network, ICE, RTP
- *             inactivity, the session going away, a bug); then both media legs are closed, releasing their ports, and
- *             the SIP side is ended (CANCEL, BYE, or a final response to an unanswered INVITE).
+ *             inactivity, the session going away, a bug); then the media is closed, releasing its ports, and the
+ *             SIP side is ended (CANCEL, BYE, or a final response to an unanswered INVITE).
  *
- * The call's phase (./call-phase.ts) says what it may do next. Each call owns one AbortController, aborted when it
+ * The phase (./call-phase.ts) says what the call may do next. Each call owns one AbortController, aborted when it
  * ends: the hooks and the media stop waiting on it, so a step resumed after the client hung up or the far end
- * cancelled rejects with the signal's reason instead of acting on a call that is over; `contain` drops that reason.
- *
- * Every status goes to the backend as CallStatusEvent and, once the client knows the call, to the client (without
- * the event's clientExclude fields). The gateway reads no SDP: it hands the bodies to the media session and sends
- * what that returns.
+ * cancelled rejects with the signal's reason instead of acting on a call that is over. Every status goes to the
+ * backend as CallStatusEvent and, once the client knows the call, to the client (without clientExclude fields).
  *
  * Every way into a call — its start, a client request, a SIP or media callback — runs through `contain`: an error no
  * step expects is a bug in callhook, and it ends this call FAILED `Internal error` (logged with its stack) instead of
@@ -36,7 +33,9 @@ import {
 } from '../sip/ua/index.ts';
 import type { CallInfo } from '../admin/sessions.ts';
 import { nextPhase, type CallPhase } from './call-phase.ts';
-import { endStatus, FAILED_BY_SESSION_CREATION, isFinal, NORMAL_CALL_CLEARING, provisionalStatus, type StatusDetail } from './call-status.ts';
+import {
+  endStatus, FAILED_BY_SESSION_CREATION, isFinal, mediaFailureInfo, NORMAL_CALL_CLEARING, provisionalStatus, type StatusDetail,
+} from './call-status.ts';
 import { contain } from './contain.ts';
 import { GatewayError, INTERNAL_ERROR } from './errors.ts';
 import { resolveTarget } from './sip-settings.ts';
@@ -68,26 +67,12 @@ export interface CallHost {
 /** Told once, when the call has reached its final status (`closed` then says when its media and SIP are done). */
 export type CallEndedListener = (call: Call) => void;
 
-/** The fields of the call object (client-protocol.md "The call object") besides status, info and the SIP ones. */
-const CALL_OBJECT_FIELDS = ['callId', 'incoming', 'caller', 'callee', 'visibleName', 'hasAudio', 'hasVideo', 'mediaProvider', 'custom'] as const;
-export const MEDIA_PROVIDER = 'WebRTC';
 /** RFC 3261 §21.4.24: what an unanswered incoming call gets when the client hangs up on it, or by default. */
 export const BUSY_HERE = 486;
 /** RFC 3261 §21.4.18: what an unanswered incoming call gets when its session goes away or its media cannot open. */
 export const TEMPORARILY_UNAVAILABLE = 480;
 /** RFC 3261 §21.5.1: what an unanswered incoming call gets when callhook fails on it. */
 const SERVER_INTERNAL_ERROR = 500;
-
-export function pickCallObject(fields: JsonObject): JsonObject {
-  const out: JsonObject = {};
-  for (const f of CALL_OBJECT_FIELDS) if (fields[f] !== undefined) out[f] = fields[f];
-  return out;
-}
-
-/** The `info` of a media failure: the WCS text for codecs, else what failed while the call was being set up. */
-export function mediaFailureInfo(e: MediaException): string {
-  return e instanceof NoCommonCodecError ? e.message : `${FAILED_BY_SESSION_CREATION}: ${e.message}`;
-}
 
 type HoldOperation = 'hold' | 'unhold';
 

@@ -16,10 +16,9 @@ import { StateError } from '../sip/errors.ts';
 import { formatUri } from '../sip/message/uri.ts';
 import { isSipUri, type NameAddr } from '../sip/message/types.ts';
 import { SessionState, type Invitation } from '../sip/ua/index.ts';
-import {
-  Call, mediaFailureInfo, MEDIA_PROVIDER, pickCallObject, TEMPORARILY_UNAVAILABLE, type CallEndedListener, type CallHost,
-} from './call.ts';
-import { sipMessageRaw, withoutContext } from './views.ts';
+import { Call, TEMPORARILY_UNAVAILABLE, type CallEndedListener, type CallHost } from './call.ts';
+import { mediaFailureInfo } from './call-status.ts';
+import { MEDIA_PROVIDER, pickCallObject, sipMessageRaw, withoutContext } from './views.ts';
 import type { AnswerRequest } from './types.ts';
 
 /** RFC 3261 §21.4.3 / §21.4.26 / §21.6.2: what an unanswered incoming call is refused with, by cause. */

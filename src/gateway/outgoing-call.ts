@@ -11,10 +11,11 @@ import { MediaException } from '../media/index.ts';
 import { InvalidHeaderError } from '../sip/errors.ts';
 import { checkExtensionHeader } from '../sip/message/header-names.ts';
 import { Inviter, type SipAccount } from '../sip/ua/index.ts';
-import { Call, mediaFailureInfo, MEDIA_PROVIDER, pickCallObject, type CallEndedListener, type CallHost } from './call.ts';
+import { Call, type CallEndedListener, type CallHost } from './call.ts';
+import { mediaFailureInfo } from './call-status.ts';
 import { GatewayError } from './errors.ts';
 import { resolveTarget } from './sip-settings.ts';
-import { withoutContext } from './views.ts';
+import { MEDIA_PROVIDER, pickCallObject, withoutContext } from './views.ts';
 import type { OutgoingCallRequest } from './types.ts';
 
 /**
