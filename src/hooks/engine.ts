@@ -32,7 +32,6 @@ const CONTEXT = new Set<string>(CONTEXT_FIELDS);
 
 /** `work`'s outcome, unless `signal` aborts first: then its reason, and `work` goes on unwatched. */
 function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -125,6 +124,8 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
 
   /** A decision hook's log rows are committed before its outcome is returned: `show hooks` sees it at once. */
   function invoke(method: DecisionMethod, body: JsonObject, ctx: HookContext, signal?: AbortSignal): Promise<HookOutcome> {
+    // Like fetch: a signal that has aborted already sends nothing.
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     const deciding = decide(method, body, ctx).finally(() => writes.flush());
     return signal === undefined ? deciding : unlessAborted(deciding, signal);
   }

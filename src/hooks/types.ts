@@ -122,8 +122,8 @@ export interface HookEngineDeps {
 export interface HookEngine {
   /**
    * A decision hook (connect, direct, incoming). Never throws for backend trouble: see HookOutcome. `signal`: the
-   * caller stops waiting when it aborts (the promise rejects with its reason); the request itself runs on and is
-   * logged, as the backend may have acted on it.
+   * caller stops waiting when it aborts (the promise rejects with its reason); a request already sent runs on and
+   * is logged, as the backend may have acted on it; none is sent once the signal has aborted.
    */
   invoke(method: DecisionMethod, body: JsonObject, ctx: HookContext, signal?: AbortSignal): Promise<HookOutcome>;
   /**
