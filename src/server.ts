@@ -18,10 +18,10 @@ import { buildAdminApp } from './admin/app.ts';
 import type { SessionsProvider } from './gateway/info.ts';
 import { loadOrCreateAdminToken } from './admin/token.ts';
 import { ClientApiServer } from './client-api/index.ts';
-import { createCallMedia, Gateway, newNodeId, type CallMedia } from './gateway/index.ts';
+import { Gateway, newNodeId } from './gateway/index.ts';
 import { createHookEngine, type HookEngine } from './hooks/index.ts';
 import { DEFAULT_APP_KEY, openStore, type Store } from './store/index.ts';
-import { portMetrics } from './media/index.ts';
+import { createCallMedia, portMetrics, type CallMedia } from './media/index.ts';
 import { UserAgent } from './sip/ua/index.ts';
 
 export interface StartOptions {

@@ -9,7 +9,9 @@
 import type { CallInfo } from './info.ts';
 import { RepeatedWarnings } from '../log.ts';
 import type { Invitation } from '../sip/ua/index.ts';
-import { Call, type CallHost } from './call.ts';
+import type { Call, CallHost } from './call.ts';
+import { IncomingCall } from './incoming-call.ts';
+import { OutgoingCall } from './outgoing-call.ts';
 import type { CallLimits } from './call-limits.ts';
 import type {
   AnswerRequest, CallControlRequest, CallMessage, DtmfRequest, OutgoingCallRequest, TransferRequest,
@@ -43,7 +45,7 @@ export class SessionCalls {
     if (!this.accepting) return this.host.refuse('call', request.callId, 'call: the session is ending');
     const exceeded = this.limits.admit(this.address, this.live.size, true);
     if (exceeded !== undefined) return this.refuseOverLimit(request, `call: ${exceeded}`);
-    this.track(Call.place(this.host, request, this.onEnded));
+    this.track(OutgoingCall.place(this.host, request, this.onEnded));
   }
 
   /** A new INVITE for the session's Contact (its registration). */
@@ -54,7 +56,7 @@ export class SessionCalls {
       this.refusals.warn(exceeded, { exceeded, address: this.address }, 'incoming call refused with 486: a call limit');
       return invitation.reject(BUSY_HERE);
     }
-    this.track(Call.receive(this.host, invitation, this.onEnded));
+    this.track(IncomingCall.receive(this.host, invitation, this.onEnded));
   }
 
   answer(request: AnswerRequest): void {

@@ -11,7 +11,7 @@ import { DEFAULT_APP_KEY } from '../store/index.ts';
 import type { UserAgent } from '../sip/ua/index.ts';
 import { GatewayError } from './errors.ts';
 import { newAuthToken, sessionIdOf } from './ids.ts';
-import type { CallMedia } from './call-media.ts';
+import type { CallMedia } from '../media/index.ts';
 import { CallLimits, type CallLimitSettings } from './call-limits.ts';
 import { Session } from './session.ts';
 import { readSipSettings } from './sip-settings.ts';
@@ -24,7 +24,7 @@ export interface GatewayOptions {
   log: Logger;
   /** `<random>@<server ip>` (./ids.ts newNodeId). */
   nodeId: string;
-  /** The media engine, port allocators and codec choice of calls (./call-media.ts createCallMedia). */
+  /** The media engine, port allocators and codec choice of calls (../media/call-media.ts createCallMedia). */
   media: CallMedia;
   config: Pick<Config, 'registerExpires' | 'sipTransport'> & CallLimitSettings;
   /** How long `close()` waits for sessions to unregister before giving up on them (default 5 s). */

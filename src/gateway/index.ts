@@ -8,12 +8,10 @@
  *     .close()                                   ends every session, bounded wait for unregistrations
  *   Session.sendMessage(request) / .acknowledge(notificationResult)
  *   Session.calls.place / answer / hangup / hold / sendDtmf / transfer(request)   client call messages
- *   createCallMedia(config, logger)              the WebRTC engine, port ranges and codecs calls use
  *   ClientPort / ClientEvent                     the one-way feed the client API turns into frames
  */
 export { Gateway, type GatewayOptions } from './gateway.ts';
 export { Session } from './session.ts';
-export { createCallMedia, g711Preference, type CallMedia, type CallMediaConfig } from './call-media.ts';
 export type { SessionCalls } from './calls.ts';
 export { GatewayError, type GatewayErrorCode } from './errors.ts';
 export { newNodeId, sessionIdOf, displayAddress } from './ids.ts';

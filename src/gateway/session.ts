@@ -23,7 +23,7 @@ import type { RestClientConfig } from '../hooks/model.ts';
 import type { SessionInfo } from './info.ts';
 import type { ContactBinding, IncomingRequest, SipAccount, UserAgent } from '../sip/ua/index.ts';
 import type { CallHost } from './call.ts';
-import type { CallMedia } from './call-media.ts';
+import type { CallMedia } from '../media/index.ts';
 import type { CallLimits } from './call-limits.ts';
 import { SessionCalls } from './calls.ts';
 import { contain } from './contain.ts';

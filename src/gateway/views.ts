@@ -12,6 +12,18 @@ const SECRET_FIELDS: readonly string[] = ['sipPassword'];
 
 const CONTEXT = new Set<string>(CONTEXT_FIELDS);
 
+/** The fields of the call object (client-protocol.md "The call object") besides status, info and the SIP ones. */
+const CALL_OBJECT_FIELDS = ['callId', 'incoming', 'caller', 'callee', 'visibleName', 'hasAudio', 'hasVideo', 'mediaProvider', 'custom'] as const;
+/** The call object's `mediaProvider`: the browser side is always WebRTC. */
+export const MEDIA_PROVIDER = 'WebRTC';
+
+/** The call object's fields of a hook body or a client request. */
+export function pickCallObject(fields: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const f of CALL_OBJECT_FIELDS) if (fields[f] !== undefined) out[f] = fields[f];
+  return out;
+}
+
 /** The object without `exclude` and without the secret fields. */
 export function clientView(body: JsonObject, exclude: readonly string[]): JsonObject {
   const out: JsonObject = { ...body };

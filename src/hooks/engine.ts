@@ -31,6 +31,15 @@ import {
 
 const CONTEXT = new Set<string>(CONTEXT_FIELDS);
 
+/** `work`'s outcome, unless `signal` aborts first: then its reason, and `work` goes on unwatched. */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** rest-hooks.md "Timing and delivery": backoff from 250 ms, capped at 60 s. */
 export const DEFAULT_BACKOFF_MIN_MS = 250;
 export const DEFAULT_BACKOFF_MAX_MS = 60_000;
@@ -115,12 +124,11 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
   }
 
   /** A decision hook's log rows are committed before its outcome is returned: `show hooks` sees it at once. */
-  async function invoke(method: DecisionMethod, body: JsonObject, ctx: HookContext): Promise<HookOutcome> {
-    try {
-      return await decide(method, body, ctx);
-    } finally {
-      writes.flush();
-    }
+  function invoke(method: DecisionMethod, body: JsonObject, ctx: HookContext, signal?: AbortSignal): Promise<HookOutcome> {
+    // Like fetch: a signal that has aborted already sends nothing.
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    const deciding = decide(method, body, ctx).finally(() => writes.flush());
+    return signal === undefined ? deciding : unlessAborted(deciding, signal);
   }
 
   async function decide(method: DecisionMethod, body: JsonObject, ctx: HookContext): Promise<HookOutcome> {

@@ -130,8 +130,12 @@ export interface HookEngineDeps {
 }
 
 export interface HookEngine {
-  /** A decision hook (connect, direct, incoming). Never throws for backend trouble: see HookOutcome. */
-  invoke(method: DecisionMethod, body: JsonObject, ctx: HookContext): Promise<HookOutcome>;
+  /**
+   * A decision hook (connect, direct, incoming). Never throws for backend trouble: see HookOutcome. `signal`: the
+   * caller stops waiting when it aborts (the promise rejects with its reason); a request already sent runs on and
+   * is logged, as the backend may have acted on it; none is sent once the signal has aborted.
+   */
+  invoke(method: DecisionMethod, body: JsonObject, ctx: HookContext, signal?: AbortSignal): Promise<HookOutcome>;
   /**
    * An event: durably written to the outbox before returning; delivered later by the worker. `will`: what the
    * backend is owed about the event's subject from now on, should callhook die (see Will); nothing is owed for an

@@ -1,7 +1,7 @@
 /**
  * callhook's media library: the browser's WebRTC leg, the SIP peer's plain RTP leg, and the G.711 relay between
- * them. It knows nothing of hooks, WebSockets or SIP signalling: the gateway negotiates SDP with ./sdp, opens the
- * legs, and bridges them.
+ * them. It knows nothing of hooks, WebSockets or SIP signalling: the gateway hands a call's SDP bodies to its
+ * MediaSession (./media-session.ts), which negotiates with ./sdp, opens the legs, and bridges them.
  */
 export * from './codecs.ts';
 export * from './errors.ts';
@@ -25,3 +25,5 @@ export {
   type NegotiatedAudio, type RtpTarget, type SessionDescription, type SipSdpSessionOptions,
 } from './sdp/index.ts';
 export { DtmfDigitError, dtmfEvents, type DetectedEvent, type RtpPacket } from './rtp/index.ts';
+export { createCallMedia, g711Preference, type CallMedia, type CallMediaConfig, type WebRtcEngineName } from './call-media.ts';
+export { MediaSession, type MediaSessionInfo, type MediaSessionOptions } from './media-session.ts';

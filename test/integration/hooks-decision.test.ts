@@ -375,6 +375,27 @@ describe('what is sent', () => {
     assert.deepEqual(verifySignature(r.rawBody, r.headers['x-callhook-signature'] as string, 'wcskey'), { ok: true });
   });
 
+  it("a caller's signal: invoke stops waiting when it aborts, the request it sent still completes and is logged, none is sent after", async () => {
+    // A backend of its own: the request left running must not hold a keep-alive connection other tests count.
+    const slow = await TestBackend.start({ responder: () => ({ kind: 'delay', ms: TIMEOUT_MS / 3, then: { kind: 'echo' } }) });
+    try {
+      const key = newApp({ url: slow.url('/slow') });
+      const controller = new AbortController();
+      const outcome = engine.invoke('call', { callId: 'abortedCall' }, ctx(key), controller.signal);
+      await eventually(() => slow.requests.length === 1, WAIT_MS, 'the call hook reaching the backend');
+      const reason = new Error('the call ended');
+      controller.abort(reason);
+      await assert.rejects(outcome, (e) => e === reason);
+      // The backend may have acted on it: the exchange runs to its end and is logged; only the caller no longer waits.
+      await eventually(() => store.hookLog.query({ appKey: key }).length === 1, WAIT_MS, 'the hook log entry');
+      // Once the signal has aborted, nothing more is sent.
+      await assert.rejects(engine.invoke('call', { callId: 'abortedCall' }, ctx(key), controller.signal), (e) => e === reason);
+      assert.equal(slow.requests.length, 1);
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('reuses one keep-alive connection per origin for sequential hooks', async () => {
     const key = newApp();
     for (let i = 0; i < 5; i++) await engine.invoke('call', { i }, ctx(key));

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { endStatus, isFinal, provisionalStatus } from '../../src/gateway/call-status.ts';
-import { g711Preference } from '../../src/gateway/call-media.ts';
+import { g711Preference } from '../../src/media/call-media.ts';
 import type { SessionEndCause, SessionEvent } from '../../src/sip/ua/index.ts';
 
 type Terminated = Extract<SessionEvent, { type: 'terminated' }>;

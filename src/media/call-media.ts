@@ -7,11 +7,13 @@
  * in their configured order, and `telephone-event` decides whether RFC 4733 DTMF is offered on the SIP side. A
  * configuration without G.711 makes every call fail with `No common codecs`.
  */
-import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import {
-  DataChannelEngine, PortPairAllocator, WeriftEngine, type G711Name, type MediaEngine, type WebRtcEngineOptions,
-} from '../media/index.ts';
+import type { G711Name } from './codecs.ts';
+import { DataChannelEngine } from './datachannel-engine.ts';
+import type { MediaEngine } from './engine.ts';
+import { PortPairAllocator } from './ports.ts';
+import type { WebRtcEngineOptions } from './webrtc-leg.ts';
+import { WeriftEngine } from './werift-engine.ts';
 
 export interface CallMedia {
   engine: MediaEngine;
@@ -31,14 +33,24 @@ export interface CallMedia {
   rtpInactivityMs: number;
 }
 
-export type CallMediaConfig = Pick<
-  Config,
-  | 'localIp' | 'publicIp' | 'rtpPortMin' | 'rtpPortMax' | 'webrtcPortMin' | 'webrtcPortMax' | 'codecs'
-  | 'rtpInactivityTimeoutMs' | 'webrtcConnectTimeoutMs' | 'webrtcEngine'
->;
+export type WebRtcEngineName = 'libdatachannel' | 'werift';
+
+/** The settings calls' media is built from; plain values named as in the configuration, so a Config fits. */
+export interface CallMediaConfig {
+  localIp: string;
+  publicIp: string;
+  rtpPortMin: number;
+  rtpPortMax: number;
+  webrtcPortMin: number;
+  webrtcPortMax: number;
+  codecs: string;
+  rtpInactivityTimeoutMs: number;
+  webrtcConnectTimeoutMs: number;
+  webrtcEngine: WebRtcEngineName;
+}
 
 /** Only the chosen engine is loaded: libdatachannel is a native module that a platform may lack. */
-const ENGINES: Readonly<Record<Config['webrtcEngine'], (o: WebRtcEngineOptions) => Promise<MediaEngine>>> = {
+const ENGINES: Readonly<Record<WebRtcEngineName, (o: WebRtcEngineOptions) => Promise<MediaEngine>>> = {
   libdatachannel: (o) => DataChannelEngine.load(o),
   werift: async (o) => new WeriftEngine(o),
 };

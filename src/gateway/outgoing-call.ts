@@ -1,0 +1,112 @@
+/**
+ * A call the client places (client-protocol.md "Outgoing calls"):
+ *
+ *   client `call` → `call` hook (may OVERWRITE callee) → WebRTC answer → remoteSdp → INVITE with our RTP offer →
+ *   TRYING / RING / RING_MEDIA / SESSION_PROGRESS → ESTABLISHED
+ *
+ * Phases placing → inviting → established (./call-phase.ts); the rest of the call's life is ./call.ts.
+ */
+import type { JsonObject } from '../hooks/types.ts';
+import { MediaException } from '../media/index.ts';
+import { InvalidHeaderError } from '../sip/errors.ts';
+import { checkExtensionHeader } from '../sip/message/header-names.ts';
+import { Inviter, type SipAccount } from '../sip/ua/index.ts';
+import { Call, type CallEndedListener, type CallHost } from './call.ts';
+import { mediaFailureInfo } from './call-status.ts';
+import { GatewayError } from './errors.ts';
+import { resolveTarget } from './sip-settings.ts';
+import { MEDIA_PROVIDER, pickCallObject, withoutContext } from './views.ts';
+import type { OutgoingCallRequest } from './types.ts';
+
+/**
+ * The client's `inviteParameters` as header fields of the INVITE. The rule is the SIP stack's (checkExtensionHeader:
+ * a token name, no compact form, no header the stack writes, no control characters); a header it refuses is a
+ * GatewayError naming it.
+ */
+function inviteHeaders(parameters: Record<string, string> | undefined): { name: string; value: string }[] {
+  const headers: { name: string; value: string }[] = [];
+  for (const [name, value] of Object.entries(parameters ?? {})) {
+    try {
+      checkExtensionHeader(name, value);
+    } catch (e) {
+      if (e instanceof InvalidHeaderError) throw new GatewayError('BAD_INVITE_PARAMETERS', `inviteParameters: ${e.message}`);
+      throw e;
+    }
+    headers.push({ name, value });
+  }
+  return headers;
+}
+
+export class OutgoingCall extends Call {
+  /** A client's `call`. The call is returned at once; its progress arrives as statuses. */
+  static place(host: CallHost, request: OutgoingCallRequest, onEnded: CallEndedListener): Call {
+    const object: JsonObject = {
+      ...pickCallObject(request.extra),
+      callId: request.callId,
+      incoming: false,
+      caller: host.sipLogin ?? request.extra['caller'] ?? '',
+      mediaProvider: MEDIA_PROVIDER,
+    };
+    if (request.callee !== undefined) object['callee'] = request.callee;
+    const call = new OutgoingCall(host, onEnded, { callId: request.callId, incoming: false, object, phase: 'placing' });
+    call.contain(() => call.start(request));
+    return call;
+  }
+
+  private async start(request: OutgoingCallRequest): Promise<void> {
+    let headers: { name: string; value: string }[];
+    try {
+      headers = inviteHeaders(request.inviteParameters);
+    } catch (e) {
+      if (!(e instanceof GatewayError)) throw e;
+      // Refused before the backend is asked: `fail` names the header, FAILED ends the call at the SDK.
+      this.fail('call', e.message);
+      return this.finish('FAILED', { info: e.message });
+    }
+    const body: JsonObject = { ...request.extra, ...this.object, status: 'PENDING', sdp: request.sdp };
+    if (request.inviteParameters !== undefined) body['inviteParameters'] = request.inviteParameters;
+    const decision = await this.decide('call', body);
+    // The backend may overwrite any field (callee above all), never the callId the client knows the call by.
+    const fields: JsonObject = { ...withoutContext(decision.body), callId: this.callId, incoming: false };
+    this.object = pickCallObject(fields);
+    if (!decision.ok && decision.refuse) {
+      // rest-hooks.md, direct × FAIL: the call is stopped, `fail` for its event; FAILED ends it at the SDK too.
+      this.fail('CallStatusEvent', decision.info);
+      return this.finish('FAILED', { info: decision.info });
+    }
+    let account: SipAccount;
+    let target;
+    try {
+      account = this.host.account();
+      const callee = fields['callee'];
+      if (typeof callee !== 'string' || callee.trim() === '') {
+        throw new GatewayError('INVALID_TARGET', `callee ${JSON.stringify(callee ?? null)} is not a number or SIP address`);
+      }
+      target = resolveTarget(callee, account.aor);
+    } catch (e) {
+      if (e instanceof GatewayError) return this.finish('FAILED', { info: e.message });
+      throw e;
+    }
+    let answer: string;
+    try {
+      answer = await this.media.answerBrowserOffer(request.sdp);
+      await this.media.openSipSide();
+    } catch (e) {
+      if (e instanceof MediaException) return this.finish('FAILED', { info: mediaFailureInfo(e) });
+      throw e;
+    }
+    // client-protocol.md: the answer goes out as soon as the hook approved, so early media can play.
+    this.host.deliver({ type: 'remoteSdp', callId: this.callId, sdp: answer });
+    const inviter = new Inviter(this.host.ua, {
+      account,
+      target,
+      sdp: this.media.sipOffer(),
+      ...(this.host.binding && { binding: this.host.binding }),
+      headers,
+      delegate: this.delegate(),
+    });
+    this.sip = inviter;
+    this.transition('inviting');
+    await inviter.invite();
+  }
+}
