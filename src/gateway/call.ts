@@ -33,13 +33,13 @@ import {
   NoCommonCodecError, parseSdp, RtpLeg, serializeSdp, SipSdpSession, type G711Name, type NegotiatedAudio, type WebRtcLeg,
 } from '../media/index.ts';
 import { mediaDirection, receives } from '../media/sdp/direction.ts';
-import { InvalidHeaderError, SipException, StateError } from '../sip/errors.ts';
+import { SipError } from '../sip/errors.ts';
 import { checkExtensionHeader } from '../sip/message/header-names.ts';
 import type { SipResponse } from '../sip/message/message.ts';
 import { formatUri } from '../sip/message/uri.ts';
 import { isSipUri, type NameAddr } from '../sip/message/types.ts';
 import {
-  describeResponse, DTMF, InvalidDtmfError, Invitation, Inviter, SessionState, validateDtmf, type ContactBinding,
+  describeResponse, DTMF, Invitation, Inviter, SessionState, validateDtmf, type ContactBinding,
   type InviteSession, type SessionDelegate, type SessionEvent, type SipAccount, type UserAgent,
 } from '../sip/ua/index.ts';
 import type { CallInfo } from '../admin/sessions.ts';
@@ -123,7 +123,7 @@ function inviteHeaders(parameters: Record<string, string> | undefined): { name: 
     try {
       checkExtensionHeader(name, value);
     } catch (e) {
-      if (e instanceof InvalidHeaderError) throw new GatewayError('BAD_INVITE_PARAMETERS', `inviteParameters: ${e.message}`);
+      if (e instanceof SipError && e.code === 'SIP_HEADER') throw new GatewayError('BAD_INVITE_PARAMETERS', `inviteParameters: ${e.message}`);
       throw e;
     }
     headers.push({ name, value });
@@ -268,7 +268,7 @@ export class Call {
     } catch (e) {
       if (e instanceof MediaException) return this.endIncoming(NOT_ACCEPTABLE_HERE, 'FAILED', { info: mediaFailureInfo(e) });
       // The caller cancelled while our media was being set up: the call has ended already.
-      if (e instanceof StateError && this.ended) return;
+      if (e instanceof SipError && e.code === 'SIP_STATE' && this.ended) return;
       throw e;
     }
   }
@@ -311,7 +311,7 @@ export class Call {
         response = await sip.reinvite(Buffer.from(serializeSdp(offer), 'utf8'));
       } catch (e) {
         // The session ended meanwhile, or the re-INVITE timed out (which ends it): its `terminated` event reports.
-        if (e instanceof SipException) return this.refuse(message, `${message}: ${e.message}`);
+        if (e instanceof SipError) return this.refuse(message, `${message}: ${e.message}`);
         throw e;
       }
       if (this.ended) return;
@@ -358,7 +358,7 @@ export class Call {
     try {
       await sip.refer(uri);
     } catch (e) {
-      if (e instanceof StateError) return this.refuse('transfer', `transfer: ${e.message}`);
+      if (e instanceof SipError && e.code === 'SIP_STATE') return this.refuse('transfer', `transfer: ${e.message}`);
       throw e;
     }
   }
@@ -659,7 +659,7 @@ export class Call {
         if (response.status >= 300) return this.refuse('sendDtmf', `sendDtmf: ${describeResponse(response)}`);
       }
     } catch (e) {
-      if (e instanceof InvalidDtmfError || e instanceof MediaException || e instanceof SipException) {
+      if (e instanceof MediaException || e instanceof SipError) {
         return this.refuse('sendDtmf', `sendDtmf: ${e.message}`);
       }
       throw e;

@@ -28,7 +28,7 @@
 import { randomInt } from 'node:crypto';
 import type { DigestClient } from '../auth/digest-client.ts';
 import { Dialog, dialogKey, incomingRequestDialogId, incomingResponseDialogId } from '../dialog/dialog.ts';
-import { SipException, StateError, TransactionTimeoutError, TransportError } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import { newBranch } from '../message/builders.ts';
 import { getCSeq } from '../message/headers.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../message/message.ts';
@@ -217,14 +217,14 @@ export abstract class InviteSession implements DialogUser, LiveSession {
    * transaction times out"). The session ends whatever the answer — §15.1.1: "If the response for the BYE is a 481
    * (Call/Transaction Does Not Exist) or a 408 (Request Timeout) or no response at all is received for the BYE
    * [...], the UAC MUST consider the session and the dialog terminated." Media may stop as soon as this is called.
-   * Throws StateError before the call is answered (use cancel/reject).
+   * Throws SipError SIP_STATE before the call is answered (use cancel/reject).
    */
   async bye(): Promise<void> {
     if (this.stateValue === S.Answered) {
       this.byeAfterAck = true;
       return;
     }
-    if (this.stateValue !== S.Established) throw new StateError(`cannot send BYE: the session is ${this.stateValue}`);
+    if (this.stateValue !== S.Established) throw new SipError('SIP_STATE', `cannot send BYE: the session is ${this.stateValue}`);
     await this.sendBye('local-bye');
   }
 
@@ -232,15 +232,15 @@ export abstract class InviteSession implements DialogUser, LiveSession {
    * Re-INVITE with a new SDP offer (§14.1: hold with a=sendonly, unhold with a=sendrecv, ...). Resolves with the
    * final response: a 2xx carries the answer (the ACK has been sent); any other status leaves the session as it was
    * (§14.1), except 481/408, which end it (§12.2.1.2). A 491 (glare) is re-tried after the §14.1 delay, up to 3
-   * times. Rejects with StateError when not established or while another INVITE is in progress either way (§14.1),
-   * TransactionTimeoutError or TransportError (the session then ends).
+   * times. Rejects with SipError SIP_STATE when not established or while another INVITE is in progress either way (§14.1),
+   * SipError SIP_TIMEOUT or SipError SIP_TRANSPORT (the session then ends).
    */
   reinvite(sdp: Buffer): Promise<SipResponse> {
     if (this.stateValue !== S.Established || this.dialog === undefined) {
-      return Promise.reject(new StateError(`cannot re-INVITE: the session is ${this.stateValue}`));
+      return Promise.reject(new SipError('SIP_STATE', `cannot re-INVITE: the session is ${this.stateValue}`));
     }
     if (this.reinviteWaiter !== undefined || this.incomingReinvite !== undefined) {
-      return Promise.reject(new StateError('cannot re-INVITE: another INVITE transaction is in progress (RFC 3261 §14.1)'));
+      return Promise.reject(new SipError('SIP_STATE', 'cannot re-INVITE: another INVITE transaction is in progress (RFC 3261 §14.1)'));
     }
     return new Promise((resolve, reject) => {
       this.reinviteWaiter = { resolve, reject };
@@ -256,7 +256,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
 
   /**
    * DTMF as INFO `application/dtmf-relay` (`Signal=5\r\nDuration=160\r\n`), one INFO per digit, each after the
-   * previous one's response. Resolves with the last response; stops at the first non-2xx. Throws InvalidDtmfError
+   * previous one's response. Resolves with the last response; stops at the first non-2xx. Throws SipError SIP_DTMF
    * for digits outside 0-9 * # A-D.
    */
   async sendDtmf(digits: string, durationMs: number = DEFAULT_DTMF_DURATION_MS): Promise<SipResponse> {
@@ -275,11 +275,11 @@ export abstract class InviteSession implements DialogUser, LiveSession {
    * Progress comes as `transfer` events: PENDING now, ACCEPTED on the 2xx, then TRYING / COMPLETED / FAILED from the
    * NOTIFYs' sipfrag; the subscription's end (`Subscription-State: terminated`) or expiry without a final report is
    * FAILED. The call itself is left as it is (ending it after COMPLETED is the caller's choice). Rejects with
-   * StateError when not established or while a transfer is in progress.
+   * SipError SIP_STATE when not established or while a transfer is in progress.
    */
   async refer(target: Uri, referredBy?: Uri): Promise<void> {
     this.assertEstablished('REFER');
-    if (this.transfer !== undefined) throw new StateError('cannot REFER: a transfer is already in progress');
+    if (this.transfer !== undefined) throw new SipError('SIP_STATE', 'cannot REFER: a transfer is already in progress');
     const transfer: Transfer = { notified: false, final: false };
     this.transfer = transfer;
     this.emit({ type: 'transfer', status: TransferStatus.Pending, info: `REFER to ${formatUri(target)}` });
@@ -294,7 +294,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
         ],
       });
     } catch (e) {
-      if (!(e instanceof SipException)) throw e;
+      if (!(e instanceof SipError)) throw e;
       this.finishTransfer(transfer, TransferStatus.Failed, e.message);
       return;
     }
@@ -414,7 +414,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
         return { ack, destination };
       } catch (e) {
         // No ACK can reach the far end: it will give up on its 2xx (§13.3.1.4) and BYE; nothing better to do here.
-        if (e instanceof SipException) return undefined;
+        if (e instanceof SipError) return undefined;
         throw e;
       }
     })();
@@ -439,7 +439,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
       response = await this.sendInDialog('BYE', {});
     } catch (e) {
       // No answer or no route: the session is over all the same.
-      if (!(e instanceof SipException)) throw e;
+      if (!(e instanceof SipError)) throw e;
     }
     this.end(cause, { info, ...(response && { message: response }) });
   }
@@ -453,7 +453,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
         const bye = dialog.createRequest('BYE');
         await this.ua.send(bye, destination, this.digest);
       } catch (e) {
-        if (!(e instanceof SipException)) throw e;
+        if (!(e instanceof SipError)) throw e;
       }
       dialog.terminate();
     })();
@@ -475,7 +475,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
     this.earlyDialogs.clear();
     this.outgoingReinvite?.dispose();
     this.outgoingReinvite = undefined;
-    this.settleReinvite({ error: new StateError(`re-INVITE abandoned: the session ended (${cause})`) });
+    this.settleReinvite({ error: new SipError('SIP_STATE', `re-INVITE abandoned: the session ended (${cause})`) });
     if (this.incomingReinvite !== undefined) this.finishIncomingReinvite(487);
     // `acks` stays: a 2xx retransmitted after the end (our ACK was lost) is still answered with its ACK.
     this.ua.dialogs.untrack(this);
@@ -518,9 +518,9 @@ export abstract class InviteSession implements DialogUser, LiveSession {
     options: { body?: { contentType: string; content: Buffer }; headers?: { name: string; value: string }[]; contact?: boolean },
   ): Promise<SipResponse> {
     const dialog = this.dialog;
-    if (dialog === undefined) throw new StateError(`cannot send ${method}: no dialog`);
+    if (dialog === undefined) throw new SipError('SIP_STATE', `cannot send ${method}: no dialog`);
     const destination = await this.dialogDestination(dialog).catch((e: unknown) => {
-      if (e instanceof SipException && method !== 'BYE') this.dialogLost(e.message);
+      if (e instanceof SipError && method !== 'BYE') this.dialogLost(e.message);
       throw e;
     });
     const request = dialog.createRequest(method, {
@@ -532,7 +532,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
     try {
       response = await this.ua.send(request, destination, this.digest);
     } catch (e) {
-      if (e instanceof SipException && method !== 'BYE') this.dialogLost(e.message);
+      if (e instanceof SipError && method !== 'BYE') this.dialogLost(e.message);
       throw e;
     } finally {
       // Digest rounds raised the CSeq on the way (§8.1.3.5); the dialog's counter follows.
@@ -548,7 +548,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
 
   private assertEstablished(method: string): void {
     if (this.stateValue !== S.Established || this.dialog === undefined) {
-      throw new StateError(`cannot send ${method}: the session is ${this.stateValue}`);
+      throw new SipError('SIP_STATE', `cannot send ${method}: the session is ${this.stateValue}`);
     }
   }
 
@@ -578,14 +578,14 @@ export abstract class InviteSession implements DialogUser, LiveSession {
   private async sendReinvite(sdp: Buffer, attempt: number): Promise<void> {
     const dialog = this.dialog;
     if (dialog === undefined || this.stateValue !== S.Established) {
-      return this.settleReinvite({ error: new StateError(`re-INVITE abandoned: the session is ${this.stateValue}`) });
+      return this.settleReinvite({ error: new SipError('SIP_STATE', `re-INVITE abandoned: the session is ${this.stateValue}`) });
     }
     let destination: Destination;
     try {
       destination = await this.dialogDestination(dialog);
     } catch (e) {
       this.settleReinvite({ error: e });
-      if (e instanceof SipException) this.dialogLost(e.message);
+      if (e instanceof SipError) this.dialogLost(e.message);
       return;
     }
     const request = dialog.createRequest('INVITE', {
@@ -803,10 +803,10 @@ export function contentType(type: string): { name: string; value: string } {
 
 /**
  * RFC 3263 §4.1 for a URI of a dialog: its host and port, and the transport its `transport` parameter names (UDP
- * when none, TLS for sips). A tel: or other non-SIP URI cannot be a next hop: TransportError.
+ * when none, TLS for sips). A tel: or other non-SIP URI cannot be a next hop: SipError SIP_TRANSPORT.
  */
 export function uriNextHop(uri: Uri): NextHop {
-  if (!isSipUri(uri)) throw new TransportError(`cannot send to a ${uri.scheme}: URI (${formatUri(uri)})`);
+  if (!isSipUri(uri)) throw new SipError('SIP_TRANSPORT', `cannot send to a ${uri.scheme}: URI (${formatUri(uri)})`);
   const param = uri.params.get('transport')?.toUpperCase();
   const transport: SipTransportName = uri.scheme === 'sips' ? 'TLS' : param === 'TCP' || param === 'TLS' ? param : 'UDP';
   return { host: uri.host, transport, ...(uri.port !== undefined && { port: uri.port }) };
@@ -817,6 +817,6 @@ function ackKey(dialogKeyValue: string, seq: number): string {
 }
 
 /** A timeout error is a 408 for §8.1.3.1; anything else the transport's (503). */
-export function errorCause(error: SipException): 'timeout' | 'transport-error' {
-  return error instanceof TransactionTimeoutError ? 'timeout' : 'transport-error';
+export function errorCause(error: SipError): 'timeout' | 'transport-error' {
+  return error.code === 'SIP_TIMEOUT' ? 'timeout' : 'transport-error';
 }

@@ -7,7 +7,7 @@
  */
 import { lookup, resolveSrv } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { TransportError } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import { defaultPort } from '../transport/via.ts';
 import type { Endpoint } from '../transport/transport.ts';
 
@@ -37,7 +37,7 @@ export async function resolveNextHop(hop: NextHop): Promise<Endpoint> {
     const { address } = await lookup(target);
     return { address, port: port ?? defaultPort(hop.transport) };
   } catch (e) {
-    throw new TransportError(`cannot resolve SIP server ${target}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+    throw new SipError('SIP_TRANSPORT', `cannot resolve SIP server ${target}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
   }
 }
 
