@@ -29,7 +29,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import type { HookContext, HookEngine, JsonObject } from '../hooks/types.ts';
 import {
-  chooseAudio, FAILED_BY_RTP_ACTIVITY, g711Of, NO_COMMON_CODECS, isPlainRtpProfile, MediaBridge, MediaException, MediaStateError,
+  chooseAudio, FAILED_BY_RTP_ACTIVITY, g711Of, NO_COMMON_CODECS, isPlainRtpProfile, MediaBridge, MediaError,
   NoCommonCodecError, parseSdp, RtpLeg, serializeSdp, SipSdpSession, type G711Name, type NegotiatedAudio, type WebRtcLeg,
 } from '../media/index.ts';
 import { mediaDirection, receives } from '../media/sdp/direction.ts';
@@ -108,7 +108,7 @@ function partyName(party: NameAddr): string {
 }
 
 /** The `info` of a media failure: the WCS text for codecs, else what failed while the call was being set up. */
-function mediaFailureInfo(e: MediaException): string {
+function mediaFailureInfo(e: MediaError): string {
   return e instanceof NoCommonCodecError ? e.message : `${FAILED_BY_SESSION_CREATION}: ${e.message}`;
 }
 
@@ -266,7 +266,7 @@ export class Call {
         invitation.accept(Buffer.from(serializeSdp(this.sdp!.createOffer()), 'utf8'));
       }
     } catch (e) {
-      if (e instanceof MediaException) return this.endIncoming(NOT_ACCEPTABLE_HERE, 'FAILED', { info: mediaFailureInfo(e) });
+      if (e instanceof MediaError) return this.endIncoming(NOT_ACCEPTABLE_HERE, 'FAILED', { info: mediaFailureInfo(e) });
       // The caller cancelled while our media was being set up: the call has ended already.
       if (e instanceof SipError && e.code === 'SIP_STATE' && this.ended) return;
       throw e;
@@ -418,7 +418,7 @@ export class Call {
     try {
       answer = await leg.setRemoteOffer(request.sdp);
     } catch (e) {
-      if (e instanceof MediaException) return this.finish('FAILED', { info: mediaFailureInfo(e) });
+      if (e instanceof MediaError) return this.finish('FAILED', { info: mediaFailureInfo(e) });
       throw e;
     }
     if (this.ended) return;
@@ -450,7 +450,7 @@ export class Call {
         const choice = chooseAudio(parseSdp(invitation.offer.toString('utf8')), laws, isPlainRtpProfile);
         laws = [g711Of(choice.codec)!];
       } catch (e) {
-        if (e instanceof MediaException) return this.endIncoming(NOT_ACCEPTABLE_HERE, 'FAILED', { info: mediaFailureInfo(e) });
+        if (e instanceof MediaError) return this.endIncoming(NOT_ACCEPTABLE_HERE, 'FAILED', { info: mediaFailureInfo(e) });
         throw e;
       }
     }
@@ -468,7 +468,7 @@ export class Call {
     try {
       offer = await leg.createOffer();
     } catch (e) {
-      if (e instanceof MediaException) return this.endIncoming(TEMPORARILY_UNAVAILABLE, 'FAILED', { info: mediaFailureInfo(e) });
+      if (e instanceof MediaError) return this.endIncoming(TEMPORARILY_UNAVAILABLE, 'FAILED', { info: mediaFailureInfo(e) });
       throw e;
     }
     if (this.ended) return;
@@ -490,7 +490,7 @@ export class Call {
           return this.answerReoffer(offer.toString('utf8'));
         } catch (err) {
           // The SIP session answers 488 to an offer that throws (RFC 3261 §14.2); a bug also ends the call.
-          if (!(err instanceof MediaException)) this.internalError(err);
+          if (!(err instanceof MediaError)) this.internalError(err);
           throw err;
         }
       },
@@ -518,7 +518,7 @@ export class Call {
       }
     } catch (err) {
       // The far end's SDP that cannot be read or relayed; anything else is a bug, for `contain`.
-      if (err instanceof MediaException) return this.finish('FAILED', { info: mediaFailureInfo(err) });
+      if (err instanceof MediaError) return this.finish('FAILED', { info: mediaFailureInfo(err) });
       throw err;
     }
   }
@@ -546,7 +546,7 @@ export class Call {
 
   /** The far end's re-INVITE with a new offer (hold, resume, new address): our answer, and the relay follows. */
   private answerReoffer(offerText: string): Buffer {
-    if (this.sdp === undefined) throw new MediaStateError('no media yet');
+    if (this.sdp === undefined) throw new MediaError('MEDIA_STATE', 'no media yet');
     const offer = parseSdp(offerText);
     const { sdp, media } = this.sdp.createAnswer(offer, this.localHold ? 'sendonly' : 'sendrecv');
     this.startBridge(media);
@@ -612,7 +612,7 @@ export class Call {
     try {
       rtp = await RtpLeg.open({ localAddress: media.localIp, ports: media.rtpPorts, inactivityMs: media.rtpInactivityMs, logger: this.log });
     } catch (e) {
-      if (!(e instanceof MediaException)) throw e;
+      if (!(e instanceof MediaError)) throw e;
       if (this.incoming) this.endIncoming(TEMPORARILY_UNAVAILABLE, 'FAILED', { info: mediaFailureInfo(e) });
       else this.finish('FAILED', { info: mediaFailureInfo(e) });
       return undefined;
@@ -659,7 +659,7 @@ export class Call {
         if (response.status >= 300) return this.refuse('sendDtmf', `sendDtmf: ${describeResponse(response)}`);
       }
     } catch (e) {
-      if (e instanceof MediaException || e instanceof SipError) {
+      if (e instanceof MediaError || e instanceof SipError) {
         return this.refuse('sendDtmf', `sendDtmf: ${e.message}`);
       }
       throw e;

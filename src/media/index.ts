@@ -24,4 +24,4 @@ export {
   chooseAudio, isPlainRtpProfile, parseSdp, serializeSdp, SipSdpSession, type AudioChoice, type Direction,
   type NegotiatedAudio, type RtpTarget, type SessionDescription, type SipSdpSessionOptions,
 } from './sdp/index.ts';
-export { DtmfDigitError, dtmfEvents, type DetectedEvent, type RtpPacket } from './rtp/index.ts';
+export { dtmfEvents, type DetectedEvent, type RtpPacket } from './rtp/index.ts';

@@ -126,7 +126,8 @@ export class TcpTransport implements Transport {
     if (this.closed) throw new SipError('SIP_TRANSPORT', 'TCP transport is closed');
     const data = serializeMessage(message);
     if (data.length > this.o.maxMessageBytes) {
-      throw new SipError('SIP_TRANSPORT', 
+      throw new SipError(
+        'SIP_TRANSPORT',
         `message of ${data.length} bytes is larger than sipMaxMessageBytes (${this.o.maxMessageBytes})`,
       );
     }

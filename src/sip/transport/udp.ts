@@ -81,7 +81,8 @@ export class UdpTransport implements Transport {
     const data = serializeMessage(message);
     const limit = Math.min(this.maxMessageBytes, MAX_UDP_PAYLOAD);
     if (data.length > limit) {
-      throw new SipError('SIP_TRANSPORT', 
+      throw new SipError(
+        'SIP_TRANSPORT',
         `message of ${data.length} bytes is larger than the UDP limit of ${limit} bytes (sipMaxMessageBytes)`,
       );
     }
