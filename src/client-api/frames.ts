@@ -36,9 +36,9 @@ export type FrameErrorCode =
   | 'UNKNOWN_MESSAGE'
   /** The `data` of a known message fails its schema; `info` names the field. */
   | 'INVALID_DATA'
-  /** A frame over clientMaxFrameBytes (the connection is closed). */
+  /** A frame over the frame size limit (a client that keeps sending them is disconnected). */
   | 'FRAME_TOO_LARGE'
-  /** More frames per second than the client's rate limit (the connection is closed). */
+  /** More frames per second than the rate limit (a client that keeps sending them is disconnected). */
   | 'RATE_LIMITED'
   /** A binary WebSocket frame. */
   | 'BINARY_FRAME'

@@ -30,7 +30,7 @@ import type { Logger } from '../log.ts';
 import type { HookContext, HookEngine, JsonObject } from '../hooks/types.ts';
 import {
   chooseAudio, FAILED_BY_RTP_ACTIVITY, g711Of, NO_COMMON_CODECS, isPlainRtpProfile, MediaBridge, MediaError,
-  NoCommonCodecError, parseSdp, RtpLeg, serializeSdp, SipSdpSession, type G711Name, type NegotiatedAudio, type WebRtcLeg,
+  parseSdp, RtpLeg, serializeSdp, SipSdpSession, type G711Name, type NegotiatedAudio, type WebRtcLeg,
 } from '../media/index.ts';
 import { mediaDirection, receives } from '../media/sdp/direction.ts';
 import { SipError } from '../sip/errors.ts';
@@ -109,7 +109,7 @@ function partyName(party: NameAddr): string {
 
 /** The `info` of a media failure: the WCS text for codecs, else what failed while the call was being set up. */
 function mediaFailureInfo(e: MediaError): string {
-  return e instanceof NoCommonCodecError ? e.message : `${FAILED_BY_SESSION_CREATION}: ${e.message}`;
+  return e.code === 'MEDIA_NO_COMMON_CODEC' ? e.message : `${FAILED_BY_SESSION_CREATION}: ${e.message}`;
 }
 
 /**
@@ -321,7 +321,7 @@ export class Call {
       if (answer !== undefined) this.applyAnswer(answer);
       this.reportHoldState({ info: describeResponse(response), sipStatus: response.status, sipMessageRaw: sipMessageRaw(response) });
     } catch (e) {
-      if (e instanceof NoCommonCodecError) return this.finish('FAILED', { info: e.message });
+      if (e instanceof MediaError && e.code === 'MEDIA_NO_COMMON_CODEC') return this.finish('FAILED', { info: e.message });
       throw e;
     } finally {
       this.operation = undefined;
