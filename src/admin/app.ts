@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminDeps } from './deps.ts';
-import { AdminException, BadRequestError, ConflictError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from './errors.ts';
+import { AdminError, MethodNotAllowedError } from './errors.ts';
 import { DEFAULT_BODY_LIMIT, readJsonBody, sendJson, sendText } from './http.ts';
 import { Router, validate, type Reply, type Route } from './router.ts';
 import { bearerMatches } from './token.ts';
@@ -50,11 +50,12 @@ export function buildAdminApp(deps: AdminDeps): AdminApp {
     try {
       url = new URL(req.url ?? '/', 'http://admin.invalid');
     } catch {
-      throw new BadRequestError(`request target ${JSON.stringify(req.url)} is not a valid path`);
+      throw new AdminError('ADMIN_BAD_REQUEST', `request target ${JSON.stringify(req.url)} is not a valid path`);
     }
     const { route: r, params } = router.find(req.method ?? 'GET', url.pathname);
     if (r.auth && !bearerMatches(req.headers.authorization, deps.token)) {
-      throw new UnauthorizedError(
+      throw new AdminError(
+        'ADMIN_UNAUTHORIZED',
         req.headers.authorization === undefined
           ? 'missing Authorization: Bearer <token> (the admin token is CALLHOOK_ADMIN_TOKEN or <dataDir>/admin-token)'
           : 'wrong admin token',
@@ -65,7 +66,7 @@ export function buildAdminApp(deps: AdminDeps): AdminApp {
     let validQuery: unknown;
     if (r.query !== undefined) validQuery = validate(r.query, query, 'query');
     else if (Object.keys(query).length > 0) {
-      throw new BadRequestError(`unknown query parameter ${Object.keys(query).map((k) => JSON.stringify(k)).join(', ')}`);
+      throw new AdminError('ADMIN_BAD_REQUEST', `unknown query parameter ${Object.keys(query).map((k) => JSON.stringify(k)).join(', ')}`);
     }
     const body = r.body === undefined ? undefined : validate(r.body, await readJsonBody(req, bodyLimit), 'body');
     return r.handler({ params: validParams, query: validQuery, body, raw: req });
@@ -91,27 +92,27 @@ export function buildAdminApp(deps: AdminDeps): AdminApp {
 function queryObject(search: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of search) {
-    if (k in out) throw new BadRequestError(`query parameter ${JSON.stringify(k)} given more than once`);
+    if (k in out) throw new AdminError('ADMIN_BAD_REQUEST', `query parameter ${JSON.stringify(k)} given more than once`);
     out[k] = v;
   }
   return out;
 }
 
 /** Expected failures of the store and the engine, on the admin API's statuses. */
-function toAdminException(e: unknown): AdminException | undefined {
-  if (e instanceof AdminException) return e;
+function toAdminError(e: unknown): AdminError | undefined {
+  if (e instanceof AdminError) return e;
   if (e instanceof StoreError) {
     switch (e.code) {
       case 'APP_NOT_FOUND':
-        return new NotFoundError(e.message);
+        return new AdminError('ADMIN_NOT_FOUND', e.message);
       case 'APP_EXISTS':
-        return new ConflictError(e.message);
+        return new AdminError('ADMIN_CONFLICT', e.message);
       case 'INVALID_APP':
       case 'UNKNOWN_METHOD':
-        return new BadRequestError(e.message);
+        return new AdminError('ADMIN_BAD_REQUEST', e.message);
     }
   }
-  if (e instanceof HookError) return new BadRequestError(e.message);
+  if (e instanceof HookError) return new AdminError('ADMIN_BAD_REQUEST', e.message);
   return undefined;
 }
 
@@ -120,16 +121,16 @@ function sendError(res: ServerResponse, e: unknown, deps: AdminDeps, req: Incomi
     res.destroy();
     return;
   }
-  const known = toAdminException(e);
+  const known = toAdminError(e);
   if (known === undefined) {
     deps.log.error({ err: e, method: req.method, url: req.url }, 'admin request failed');
     sendJson(res, 500, { error: 'internal error in the admin server (see its log)' });
     return;
   }
   const headers: Record<string, string> = {};
-  if (known.status === 401) headers['WWW-Authenticate'] = 'Bearer realm="callhook"';
+  if (known.code === 'ADMIN_UNAUTHORIZED') headers['WWW-Authenticate'] = 'Bearer realm="callhook"';
   if (known instanceof MethodNotAllowedError) headers['Allow'] = known.allow.join(', ');
   // After a refused oversized body the rest of it may still be arriving: do not keep this connection.
-  if (known.status === 413) headers['Connection'] = 'close';
+  if (known.code === 'ADMIN_PAYLOAD_TOO_LARGE') headers['Connection'] = 'close';
   sendJson(res, known.status, { error: known.message }, headers);
 }

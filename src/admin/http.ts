@@ -4,7 +4,7 @@
  * EchoApp share them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
+import { AdminError } from './errors.ts';
 import { JsonDepthError, parseJsonLimited } from '../json/limited-parse.ts';
 
 /** Largest request body accepted (bytes). Hook bodies carry SDP and raw SIP, a few kB; 1 MiB leaves room. */
@@ -17,7 +17,7 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
-    return Promise.reject(new PayloadTooLargeError(`request body of ${declared} bytes exceeds the limit of ${limit} bytes`));
+    return Promise.reject(new AdminError('ADMIN_PAYLOAD_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${limit} bytes`));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -28,7 +28,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
         req.off('data', onData);
         // Keep draining without storing so the reply can still be written on this connection.
         req.resume();
-        reject(new PayloadTooLargeError(`request body exceeds the limit of ${limit} bytes`));
+        reject(new AdminError('ADMIN_PAYLOAD_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`));
         return;
       }
       chunks.push(chunk);
@@ -38,7 +38,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.once('error', reject);
     // A client that goes away mid-body: settle, so nothing waits on a request that will never end.
     req.once('close', () => {
-      if (!req.complete) reject(new BadRequestError('the client closed the connection before the body was complete'));
+      if (!req.complete) reject(new AdminError('ADMIN_BAD_REQUEST', 'the client closed the connection before the body was complete'));
     });
   });
 }
@@ -53,18 +53,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = req.headers['content-type'];
   if (type !== undefined && type.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
-    throw new UnsupportedMediaTypeError(`Content-Type must be application/json, got ${JSON.stringify(type)}`);
+    throw new AdminError('ADMIN_UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json, got ${JSON.stringify(type)}`);
   }
   const body = await readBody(req, limit);
   if (body.length === 0) return undefined;
-  if (type === undefined) throw new UnsupportedMediaTypeError('a request body needs Content-Type: application/json');
+  if (type === undefined) throw new AdminError('ADMIN_UNSUPPORTED_MEDIA_TYPE', 'a request body needs Content-Type: application/json');
   try {
     return parseJsonLimited(body.toString('utf8'));
   } catch (e) {
     if (e instanceof JsonDepthError) {
-      throw new BadRequestError(`request body nests JSON deeper than ${e.maxDepth} levels, the admin API's limit`);
+      throw new AdminError('ADMIN_BAD_REQUEST', `request body nests JSON deeper than ${e.maxDepth} levels, the admin API's limit`);
     }
-    throw new BadRequestError(`request body is not valid JSON: ${(e as Error).message}`);
+    throw new AdminError('ADMIN_BAD_REQUEST', `request body is not valid JSON: ${(e as Error).message}`);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { BadRequestError, MethodNotAllowedError, NotFoundError } from './errors.ts';
+import { AdminError, MethodNotAllowedError } from './errors.ts';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -72,7 +72,7 @@ export function describeIssues(where: string, issues: readonly z.core.$ZodIssue[
 
 export function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const result = schema.safeParse(value);
-  if (!result.success) throw new BadRequestError(describeIssues(where, result.error.issues));
+  if (!result.success) throw new AdminError('ADMIN_BAD_REQUEST', describeIssues(where, result.error.issues));
   return result.data;
 }
 
@@ -104,7 +104,7 @@ export class Router {
   }
 
   /**
-   * The route for `method` and the already-split, still-encoded `pathname`. Throws NotFoundError when no path
+   * The route for `method` and the already-split, still-encoded `pathname`. Throws AdminError ADMIN_NOT_FOUND when no path
    * matches and MethodNotAllowedError (with the methods that would) when only the method is wrong. HEAD is
    * served by the GET route (RFC 9110 §9.3.2).
    */
@@ -121,7 +121,7 @@ export class Router {
     if (allow.length > 0) {
       throw new MethodNotAllowedError(allow, `${method} is not allowed on ${pathname} (allowed: ${allow.join(', ')})`);
     }
-    throw new NotFoundError(`no such resource: ${method} ${pathname}`);
+    throw new AdminError('ADMIN_NOT_FOUND', `no such resource: ${method} ${pathname}`);
   }
 }
 
@@ -145,6 +145,6 @@ function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new BadRequestError(`path segment ${JSON.stringify(segment)} is not valid percent-encoding`);
+    throw new AdminError('ADMIN_BAD_REQUEST', `path segment ${JSON.stringify(segment)} is not valid percent-encoding`);
   }
 }

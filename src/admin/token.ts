@@ -5,14 +5,10 @@
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { AdminError } from './errors.ts';
 
 export const TOKEN_ENV = 'CALLHOOK_ADMIN_TOKEN';
 export const TOKEN_FILE = 'admin-token';
-
-export class AdminTokenError extends Error {
-  readonly code = 'ADMIN_TOKEN';
-  override name = 'AdminTokenError';
-}
 
 export function tokenPath(dataDir: string): string {
   return join(resolve(dataDir), TOKEN_FILE);
@@ -21,7 +17,7 @@ export function tokenPath(dataDir: string): string {
 /** The token travels in an HTTP header: visible ASCII only (RFC 6750 §2.1 b64token is a subset). */
 function checkToken(token: string, source: string): string {
   if (!/^[\x21-\x7e]+$/.test(token)) {
-    throw new AdminTokenError(`admin token from ${source} must be non-empty visible ASCII without spaces`);
+    throw new AdminError('ADMIN_TOKEN', `admin token from ${source} must be non-empty visible ASCII without spaces`);
   }
   return token;
 }
@@ -36,7 +32,7 @@ export function readAdminToken(dataDir: string, env: NodeJS.ProcessEnv = process
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new AdminTokenError(`cannot read admin token file ${path}: ${(e as Error).message}`);
+    throw new AdminError('ADMIN_TOKEN', `cannot read admin token file ${path}: ${(e as Error).message}`);
   }
   return checkToken(text.trim(), path);
 }
@@ -52,7 +48,7 @@ export function loadOrCreateAdminToken(dataDir: string, env: NodeJS.ProcessEnv =
     writeFileSync(tokenPath(dataDir), `${token}\n`, { mode: 0o600, flag: 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return readAdminToken(dataDir, env)!;
-    throw new AdminTokenError(`cannot write admin token file ${tokenPath(dataDir)}: ${(e as Error).message}`);
+    throw new AdminError('ADMIN_TOKEN', `cannot write admin token file ${tokenPath(dataDir)}: ${(e as Error).message}`);
   }
   return token;
 }

@@ -5,6 +5,7 @@
  * a `fail` frame.
  */
 import { z } from 'zod';
+import { ExpectedError } from '../errors.ts';
 import { DTMF_TYPES, encodeFrame, type ClientMessageName } from '../client-protocol/vocabulary.ts';
 import { isMediaType } from '../gateway/media-type.ts';
 import type {
@@ -23,31 +24,48 @@ export function failFrame(apiMethod: string, info: string, extra: JsonObject = {
 
 // ---------------------------------------------------------------------------------------------------- client
 
+/**
+ * Why a client frame is refused. Unprefixed: these codes predate the LAYER_ rule and tests pin them
+ * (docs/errors.md). The client sees `info` in a `fail` frame, never the code.
+ */
 export type FrameErrorCode =
+  /** The frame is not JSON. */
   | 'NOT_JSON'
+  /** JSON nested deeper than the limit (32 levels): refused before it is parsed. */
   | 'JSON_TOO_DEEP'
+  /** Not an object with a `message` naming what it is. */
   | 'NO_MESSAGE'
+  /** A `message` the protocol does not have. */
   | 'UNKNOWN_MESSAGE'
+  /** The `data` of a known message fails its schema; `info` names the field. */
   | 'INVALID_DATA'
+  /** A frame over the frame size limit (a client that keeps sending them is disconnected). */
   | 'FRAME_TOO_LARGE'
+  /** More frames per second than the rate limit (a client that keeps sending them is disconnected). */
   | 'RATE_LIMITED'
+  /** More frames per second from the client's IP address, over all its connections, than wsMessagesPerSecondPerIp. */
   | 'IP_RATE_LIMITED'
+  /** More sendMessage requests waiting for their outcome than wsMaxMessagesInProgress. */
   | 'TOO_MANY_IN_PROGRESS'
+  /** A binary WebSocket frame. */
   | 'BINARY_FRAME'
+  /** A message before `connection`, a second `connection`, or no `connection` within one ping interval. */
   | 'OUT_OF_ORDER';
 
-/** A client frame that is refused; `apiMethod` is the message name, or "unknown" when there is none. */
-export class FrameError extends Error {
-  override name = 'FrameError';
+/**
+ * A client frame that is refused: the client API's one error class. Its data are what the `fail` frame carries:
+ * `apiMethod` is the message name, or "unknown" when there is none; `info` is the message.
+ */
+export class FrameError extends ExpectedError<FrameErrorCode> {
   constructor(
-    readonly code: FrameErrorCode,
+    code: FrameErrorCode,
     readonly apiMethod: string,
     readonly info: string,
     /** The `id` of a refused sendMessage, or the `callId` of a refused call message, so the client can tell which one. */
     readonly id?: string,
     readonly callId?: string,
   ) {
-    super(info);
+    super(code, info);
   }
 }
 

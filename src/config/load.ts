@@ -6,10 +6,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configSchema, type Config } from './schema.ts';
+import { ExpectedError } from '../errors.ts';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export type ConfigErrorCode =
+  /** The config file cannot be read, is not JSON, or does not hold an object of settings. */
+  | 'CONFIG_FILE'
+  /** A setting that is unknown or has a value the schema refuses (file or environment); the message names each. */
+  | 'CONFIG_INVALID';
+
+export class ConfigError extends ExpectedError<ConfigErrorCode> {}
 
 export interface LoadOptions {
   /** Explicit config file; it must exist. */
@@ -35,16 +40,16 @@ function readFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+    throw new ConfigError('CONFIG_FILE', `cannot read config file ${path}: ${(e as Error).message}`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
+    throw new ConfigError('CONFIG_FILE', `config file ${path} is not valid JSON: ${(e as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError(`config file ${path} must hold a JSON object of settings`);
+    throw new ConfigError('CONFIG_FILE', `config file ${path} must hold a JSON object of settings`);
   }
   return parsed as Record<string, unknown>;
 }
@@ -57,7 +62,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || raw === undefined || NON_CONFIG_ENV.has(name)) continue;
     const key = byEnvName.get(name);
-    if (key === undefined) throw new ConfigError(`unknown setting in environment: ${name}`);
+    if (key === undefined) throw new ConfigError('CONFIG_INVALID', `unknown setting in environment: ${name}`);
     out[key] = coerce(raw);
   }
   return out;
@@ -91,7 +96,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
         ? `unknown setting ${key}`
         : `${key}${value}: ${i.message}`;
     });
-    throw new ConfigError(`invalid configuration (${source} + environment):\n  ${problems.join('\n  ')}`);
+    throw new ConfigError('CONFIG_INVALID', `invalid configuration (${source} + environment):\n  ${problems.join('\n  ')}`);
   }
   return result.data;
 }

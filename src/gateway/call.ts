@@ -23,12 +23,12 @@ import type { Logger } from '../log.ts';
 import type { HookContext, HookEngine, HookOutcome, JsonObject } from '../hooks/types.ts';
 import type { DecisionMethod } from '../hooks/methods.ts';
 import {
-  FAILED_BY_RTP_ACTIVITY, MediaException, MediaSession, NoCommonCodecError, type CallMedia,
+  FAILED_BY_RTP_ACTIVITY, MediaError, MediaSession, NoCommonCodecError, type CallMedia,
 } from '../media/index.ts';
-import { SipException, StateError } from '../sip/errors.ts';
+import { SipError } from '../sip/errors.ts';
 import type { SipResponse } from '../sip/message/message.ts';
 import {
-  describeResponse, DTMF, InvalidDtmfError, SessionState, validateDtmf, type ContactBinding, type InviteSession,
+  describeResponse, DTMF, SessionState, validateDtmf, type ContactBinding, type InviteSession,
   type SessionDelegate, type SessionEvent, type SipAccount, type UserAgent,
 } from '../sip/ua/index.ts';
 import type { CallInfo } from './info.ts';
@@ -191,7 +191,7 @@ export abstract class Call {
         response = await sip.reinvite(this.media.holdOffer(on));
       } catch (e) {
         // The session ended meanwhile, or the re-INVITE timed out (which ends it): its `terminated` event reports.
-        if (e instanceof SipException) return this.refuse(message, `${message}: ${e.message}`);
+        if (e instanceof SipError) return this.refuse(message, `${message}: ${e.message}`);
         throw e;
       }
       this.signal.throwIfAborted();
@@ -233,7 +233,7 @@ export abstract class Call {
     try {
       await sip.refer(uri);
     } catch (e) {
-      if (e instanceof StateError) return this.refuse('transfer', `transfer: ${e.message}`);
+      if (e instanceof SipError && e.code === 'SIP_STATE') return this.refuse('transfer', `transfer: ${e.message}`);
       throw e;
     }
   }
@@ -257,7 +257,7 @@ export abstract class Call {
           return sdp;
         } catch (err) {
           // The SIP session answers 488 to an offer that throws (RFC 3261 §14.2); a bug also ends the call.
-          if (!(err instanceof MediaException)) this.internalError(err);
+          if (!(err instanceof MediaError)) this.internalError(err);
           throw err;
         }
       },
@@ -287,7 +287,7 @@ export abstract class Call {
       }
     } catch (err) {
       // The far end's SDP that cannot be read or relayed; anything else is a bug, for `contain`.
-      if (err instanceof MediaException) return this.finish('FAILED', { info: mediaFailureInfo(err) });
+      if (err instanceof MediaError) return this.finish('FAILED', { info: mediaFailureInfo(err) });
       throw err;
     }
   }
@@ -338,7 +338,7 @@ export abstract class Call {
         if (response.status >= 300) return this.refuse('sendDtmf', `sendDtmf: ${describeResponse(response)}`);
       }
     } catch (e) {
-      if (e instanceof InvalidDtmfError || e instanceof MediaException || e instanceof SipException) {
+      if (e instanceof MediaError || e instanceof SipError) {
         return this.refuse('sendDtmf', `sendDtmf: ${e.message}`);
       }
       throw e;

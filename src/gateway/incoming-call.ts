@@ -11,8 +11,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JsonObject } from '../hooks/types.ts';
-import { MediaException } from '../media/index.ts';
-import { StateError } from '../sip/errors.ts';
+import { MediaError } from '../media/index.ts';
+import { SipError } from '../sip/errors.ts';
 import { formatUri } from '../sip/message/uri.ts';
 import { isSipUri, type NameAddr } from '../sip/message/types.ts';
 import { SessionState, type Invitation } from '../sip/ua/index.ts';
@@ -81,22 +81,22 @@ export class IncomingCall extends Call {
     try {
       await this.media.acceptBrowserAnswer(request.sdp);
     } catch (e) {
-      if (e instanceof MediaException) return this.finish('FAILED', { info: mediaFailureInfo(e) }, NOT_ACCEPTABLE_HERE);
+      if (e instanceof MediaError) return this.finish('FAILED', { info: mediaFailureInfo(e) }, NOT_ACCEPTABLE_HERE);
       throw e;
     }
     try {
       await this.media.openSipSide();
     } catch (e) {
-      if (e instanceof MediaException) return this.finish('FAILED', { info: mediaFailureInfo(e) }, TEMPORARILY_UNAVAILABLE);
+      if (e instanceof MediaError) return this.finish('FAILED', { info: mediaFailureInfo(e) }, TEMPORARILY_UNAVAILABLE);
       throw e;
     }
     try {
       // RFC 3261 §13.2.1: an INVITE without SDP gets our offer in the 200; the answer comes in the ACK.
       invitation.accept(invitation.offer !== undefined ? this.media.answerSipOffer(invitation.offer) : this.media.sipOffer());
     } catch (e) {
-      if (e instanceof MediaException) return this.finish('FAILED', { info: mediaFailureInfo(e) }, NOT_ACCEPTABLE_HERE);
+      if (e instanceof MediaError) return this.finish('FAILED', { info: mediaFailureInfo(e) }, NOT_ACCEPTABLE_HERE);
       // The caller cancelled while our media was being set up: the call has ended already.
-      if (e instanceof StateError && this.isEnded) return;
+      if (e instanceof SipError && e.code === 'SIP_STATE' && this.isEnded) return;
       throw e;
     }
   }
@@ -118,7 +118,7 @@ export class IncomingCall extends Call {
       // The law comes from the SIP offer (the browser then gets only that one).
       this.media.chooseLaw(invitation.offer);
     } catch (e) {
-      if (e instanceof MediaException) return this.finish('FAILED', { info: mediaFailureInfo(e) }, NOT_ACCEPTABLE_HERE);
+      if (e instanceof MediaError) return this.finish('FAILED', { info: mediaFailureInfo(e) }, NOT_ACCEPTABLE_HERE);
       throw e;
     }
     const decision = await this.decide('OnCallEvent', { ...this.object, status: 'PENDING', sipMessageRaw: sipMessageRaw(invitation.received.raw) });
@@ -132,7 +132,7 @@ export class IncomingCall extends Call {
     try {
       offer = await this.media.offerToBrowser();
     } catch (e) {
-      if (e instanceof MediaException) return this.finish('FAILED', { info: mediaFailureInfo(e) }, TEMPORARILY_UNAVAILABLE);
+      if (e instanceof MediaError) return this.finish('FAILED', { info: mediaFailureInfo(e) }, TEMPORARILY_UNAVAILABLE);
       throw e;
     }
     // SDK 2.0 keeps the offer only for a call it does not know yet, and answer() needs it: offer first.

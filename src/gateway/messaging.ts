@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import type { HookContext, HookEngine, JsonObject } from '../hooks/types.ts';
 import { describeResponse, readMessage, sendMessage, type IncomingRequest, type SipAccount, type UserAgent } from '../sip/ua/index.ts';
-import { SipException, SipParseError, TransactionTimeoutError, TransportError } from '../sip/errors.ts';
+import { SipError, SipParseError } from '../sip/errors.ts';
 import { formatUri } from '../sip/message/uri.ts';
 import type { Uri } from '../sip/message/types.ts';
 import { GatewayError } from './errors.ts';
@@ -62,9 +62,9 @@ function hookString(message: JsonObject, name: string, valid: (v: string) => boo
 }
 
 /** RFC 3261 §8.1.3.1: a transaction timeout is treated as 408, a transport failure as 503. */
-function failureDetail(e: SipException): StatusDetail {
-  if (e instanceof TransactionTimeoutError) return { info: `SIP 408 Request Timeout (${e.message})`, sipStatus: 408 };
-  if (e instanceof TransportError) return { info: `SIP 503 Service Unavailable (${e.message})`, sipStatus: 503 };
+function failureDetail(e: SipError): StatusDetail {
+  if (e.code === 'SIP_TIMEOUT') return { info: `SIP 408 Request Timeout (${e.message})`, sipStatus: 408 };
+  if (e.code === 'SIP_TRANSPORT') return { info: `SIP 503 Service Unavailable (${e.message})`, sipStatus: 503 };
   return { info: e.message };
 }
 
@@ -107,7 +107,7 @@ export async function sendOutgoing(host: MessagingHost, req: OutgoingMessageRequ
     const status = response.status >= 200 && response.status < 300 ? 'ACCEPTED' : 'FAILED';
     report(host, message, status, { info: describeResponse(response), sipStatus: response.status });
   } catch (e) {
-    if (!(e instanceof SipException)) throw e;
+    if (!(e instanceof SipError)) throw e;
     report(host, message, 'FAILED', failureDetail(e));
   }
 }

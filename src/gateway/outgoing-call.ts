@@ -7,8 +7,8 @@
  * Phases placing → inviting → established (./call-phase.ts); the rest of the call's life is ./call.ts.
  */
 import type { JsonObject } from '../hooks/types.ts';
-import { MediaException } from '../media/index.ts';
-import { InvalidHeaderError } from '../sip/errors.ts';
+import { MediaError } from '../media/index.ts';
+import { SipError } from '../sip/errors.ts';
 import { checkExtensionHeader } from '../sip/message/header-names.ts';
 import { Inviter, type SipAccount } from '../sip/ua/index.ts';
 import { Call, type CallEndedListener, type CallHost } from './call.ts';
@@ -29,7 +29,7 @@ function inviteHeaders(parameters: Record<string, string> | undefined): { name: 
     try {
       checkExtensionHeader(name, value);
     } catch (e) {
-      if (e instanceof InvalidHeaderError) throw new GatewayError('BAD_INVITE_PARAMETERS', `inviteParameters: ${e.message}`);
+      if (e instanceof SipError && e.code === 'SIP_HEADER') throw new GatewayError('BAD_INVITE_PARAMETERS', `inviteParameters: ${e.message}`);
       throw e;
     }
     headers.push({ name, value });
@@ -92,7 +92,7 @@ export class OutgoingCall extends Call {
       answer = await this.media.answerBrowserOffer(request.sdp);
       await this.media.openSipSide();
     } catch (e) {
-      if (e instanceof MediaException) return this.finish('FAILED', { info: mediaFailureInfo(e) });
+      if (e instanceof MediaError) return this.finish('FAILED', { info: mediaFailureInfo(e) });
       throw e;
     }
     // client-protocol.md: the answer goes out as soon as the hook approved, so early media can play.

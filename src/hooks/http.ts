@@ -20,6 +20,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HookRequest } from './request.ts';
+import { HookError } from './errors.ts';
 
 /** Largest response body read (1 MiB): a backend answering with megabytes of garbage costs at most this. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -61,15 +62,6 @@ const IDLE_SOCKET_MS = 30_000;
  */
 const UNSENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN']);
 
-class ExchangeError extends Error {
-  constructor(
-    readonly code: 'TIMEOUT' | 'ABORTED' | 'TOO_LARGE',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const AGENT_OPTIONS = { keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' } as const;
 
 export class HookHttpClient {
@@ -104,11 +96,11 @@ export class HookHttpClient {
         });
       };
       // Settle first, then tear the socket down: errors the teardown causes afterwards are ignored.
-      const stop = (e: ExchangeError): void => {
+      const stop = (e: HookError): void => {
         fail(e);
         request?.destroy();
       };
-      const onAbort = (): void => stop(new ExchangeError('ABORTED', 'REST request aborted: callhook is stopping'));
+      const onAbort = (): void => stop(new HookError('ABORTED', 'REST request aborted: callhook is stopping'));
 
       try {
         const url = new URL(req.url);
@@ -124,7 +116,7 @@ export class HookHttpClient {
         return;
       }
       timer = setTimeout(
-        () => stop(new ExchangeError('TIMEOUT', `REST request timed out after ${options.timeoutMs} ms`)),
+        () => stop(new HookError('TIMEOUT', `REST request timed out after ${options.timeoutMs} ms`)),
         options.timeoutMs,
       );
       this.active.add(onAbort);
@@ -172,8 +164,8 @@ export class HookHttpClient {
   }
 }
 
-function tooLarge(max: number): ExchangeError {
-  return new ExchangeError('TOO_LARGE', `REST response body is larger than ${max} bytes`);
+function tooLarge(max: number): HookError {
+  return new HookError('TOO_LARGE', `REST response body is larger than ${max} bytes`);
 }
 
 /**
@@ -181,7 +173,7 @@ function tooLarge(max: number): ExchangeError {
  * `getaddrinfo ENOTFOUND example.invalid`); a few bare ones get the missing half of the story.
  */
 function describe(e: Error & { code?: string }): string {
-  if (e instanceof ExchangeError) return e.message;
+  if (e instanceof HookError) return e.message;
   if (e instanceof AggregateError && e.errors.length > 0) {
     // happy-eyeballs connect to several addresses: every attempt failed
     return e.errors.map((x: Error) => x.message).join('; ');

@@ -5,15 +5,19 @@
  * can escape the handler. The depth is counted on the text before parsing: one linear pass, no recursion, so a
  * 100,000-level document costs a scan, not a crash.
  */
+import { ExpectedError } from '../errors.ts';
 
 /** Deep enough for every message of the protocols callhook speaks (the deepest real one nests about 6 levels). */
 export const DEFAULT_MAX_JSON_DEPTH = 32;
 
-export class JsonDepthError extends Error {
-  readonly code = 'JSON_TOO_DEEP';
+export type JsonErrorCode =
+  /** JSON nested deeper than the limit (`maxDepth`); refused before parsing. */
+  'JSON_TOO_DEEP';
+
+/** The JSON module's one error; `maxDepth` is the limit passed, which callers name in their own messages. */
+export class JsonDepthError extends ExpectedError<JsonErrorCode> {
   constructor(readonly maxDepth: number) {
-    super(`JSON nested deeper than ${maxDepth} levels`);
-    this.name = 'JsonDepthError';
+    super('JSON_TOO_DEEP', `JSON nested deeper than ${maxDepth} levels`);
   }
 }
 

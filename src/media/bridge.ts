@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
 import { G711_FRAME_MS, g711Of } from './codecs.ts';
 import type { WebRtcLeg, WebRtcLegStats, WebRtcMedia } from './engine.ts';
-import { MediaStateError, NoCommonCodecError } from './errors.ts';
+import { MediaError, NoCommonCodecError } from './errors.ts';
 import { Listeners } from './events.ts';
 import type { RtpLeg, RtpLegStats } from './rtp-leg.ts';
 import type { RtpPacket } from './rtp/packet.ts';
@@ -88,7 +88,7 @@ export class MediaBridge {
   /** Throws NoCommonCodecError when the legs did not agree on the same G.711 law. */
   constructor(private readonly o: MediaBridgeOptions) {
     const browser = o.webrtc.media;
-    if (!browser) throw new MediaStateError('the WebRTC leg has not negotiated yet');
+    if (!browser) throw new MediaError('MEDIA_STATE', 'the WebRTC leg has not negotiated yet');
     this.browser = browser;
     checkSameLaw(browser, o.sip);
     this.sip = o.sip;
@@ -114,12 +114,12 @@ export class MediaBridge {
   /**
    * Sends digits to the SIP peer as RFC 4733 events on the negotiated payload type, one after the other, a gap
    * after each; calls queue behind each other. Resolves when the digits are played (or the bridge closed). Rejects
-   * with DtmfDigitError for a bad digit, MediaStateError when the peer did not negotiate telephone-event, RangeError
+   * with MediaError MEDIA_DTMF_DIGIT for a bad digit, MediaError MEDIA_STATE when the peer did not negotiate telephone-event, RangeError
    * for bad timing options.
    */
   async sendDtmf(digits: string, options: DtmfOptions = {}): Promise<void> {
-    if (this.closed) throw new MediaStateError('the media bridge is closed');
-    if (!this.sip.telephoneEvent) throw new MediaStateError('the SIP peer did not negotiate telephone-event');
+    if (this.closed) throw new MediaError('MEDIA_STATE', 'the media bridge is closed');
+    if (!this.sip.telephoneEvent) throw new MediaError('MEDIA_STATE', 'the SIP peer did not negotiate telephone-event');
     const events = dtmfEvents(digits);
     const o = { ...this.o.dtmf, ...options };
     digitPackets(events[0]!, o); // checks the options before anything is queued

@@ -17,7 +17,7 @@ import { randomInt } from 'node:crypto';
 import type { PeerConnection, Track } from 'node-datachannel';
 import { G711, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
 import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
-import { EngineUnavailableError, SdpParseError } from './errors.ts';
+import { MediaError } from './errors.ts';
 import { isRtcp, parseRtp, writeRtp, type RtpPacket } from './rtp/packet.ts';
 import { parseCandidate, serializeCandidate } from './sdp/candidate.ts';
 import type { SessionDescription } from './sdp/model.ts';
@@ -26,7 +26,7 @@ import { serializeSdp } from './sdp/serialize.ts';
 import { mid } from './sdp/stream-attributes.ts';
 import { bindUdp, closeSocket } from './udp.ts';
 import {
-  CandidateGatheringError, MAX_RTP_SIZE, WebRtcLegBase, withCandidate, type PeerConnectionOps, type WebRtcEngineOptions,
+  MAX_RTP_SIZE, WebRtcLegBase, withCandidate, type PeerConnectionOps, type WebRtcEngineOptions,
 } from './webrtc-leg.ts';
 
 /** node-datachannel's API, loaded only when this engine is chosen (see DataChannelEngine.load). */
@@ -48,7 +48,8 @@ export class DataChannelEngine implements MediaEngine {
       ndc = (await import('node-datachannel')).default;
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
-      throw new EngineUnavailableError(
+      throw new MediaError(
+        'MEDIA_ENGINE_UNAVAILABLE',
         `the libdatachannel WebRTC engine could not load node-datachannel (${why}); set webrtcEngine to "werift"`,
         { cause: err },
       );
@@ -130,12 +131,12 @@ class DataChannelConnection implements PeerConnectionOps {
    * The peer connection, on the first port of the pair that is free. libdatachannel must never be given a range in
    * which it can bind nothing: it then throws from setLocalDescription in a way that aborts the process. So each
    * port is tried here first (a port another process holds fails the bind; the pair is then skipped with
-   * CandidateGatheringError), and libdatachannel gets the free one alone, before any other I/O is handled.
+   * MediaError MEDIA_NO_CANDIDATE), and libdatachannel gets the free one alone, before any other I/O is handled.
    */
   private async open(): Promise<PeerConnection> {
     const port = await firstBindable(this.engine.localAddress, [this.basePort, this.basePort + 1]);
     if (port === undefined) {
-      throw new CandidateGatheringError(`ports ${this.basePort}-${this.basePort + 1} are taken by another process`);
+      throw new MediaError('MEDIA_NO_CANDIDATE', `ports ${this.basePort}-${this.basePort + 1} are taken by another process`);
     }
     const pc = new this.ndc.PeerConnection(this.name, {
       iceServers: [],
@@ -158,12 +159,12 @@ class DataChannelConnection implements PeerConnectionOps {
     return pc;
   }
 
-  /** The browser's SDP; what libdatachannel refuses in it (a plain Error) becomes an SdpParseError with its reason. */
+  /** The browser's SDP; what libdatachannel refuses in it (a plain Error) becomes an MediaError MEDIA_SDP_PARSE with its reason. */
   private setRemote(pc: PeerConnection, sdp: string, type: 'offer' | 'answer'): void {
     try {
       pc.setRemoteDescription(sdp, type);
     } catch (err) {
-      throw new SdpParseError(`the browser SDP was refused: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new MediaError('MEDIA_SDP_PARSE', `the browser SDP was refused: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
 

@@ -53,12 +53,12 @@ export interface WebRtcLeg {
   readonly media: WebRtcMedia | undefined;
   /**
    * Outgoing call: answers the browser's offer, restricted to `codecs`; resolves with our answer. Throws
-   * SdpParseError or NoCommonCodecError (the browser offers none of `codecs`), PortsExhaustedError.
+   * MediaError MEDIA_SDP_PARSE or NoCommonCodecError (the browser offers none of `codecs`), MediaError MEDIA_PORTS_EXHAUSTED.
    */
   setRemoteOffer(offerSdp: string): Promise<string>;
-  /** Incoming call: our offer to the browser. Throws PortsExhaustedError. */
+  /** Incoming call: our offer to the browser. Throws MediaError MEDIA_PORTS_EXHAUSTED. */
   createOffer(): Promise<string>;
-  /** Incoming call: the browser's answer to createOffer. Throws SdpParseError, NoCommonCodecError. */
+  /** Incoming call: the browser's answer to createOffer. Throws MediaError MEDIA_SDP_PARSE, NoCommonCodecError. */
   setRemoteAnswer(answerSdp: string): Promise<void>;
   /** RTP from the browser, decrypted; only the negotiated payload types. */
   onRtp(fn: (packet: RtpPacket) => void): () => void;

@@ -24,6 +24,6 @@ export {
   chooseAudio, isPlainRtpProfile, parseSdp, serializeSdp, SipSdpSession, type AudioChoice, type Direction,
   type NegotiatedAudio, type RtpTarget, type SessionDescription, type SipSdpSessionOptions,
 } from './sdp/index.ts';
-export { DtmfDigitError, dtmfEvents, type DetectedEvent, type RtpPacket } from './rtp/index.ts';
+export { dtmfEvents, type DetectedEvent, type RtpPacket } from './rtp/index.ts';
 export { createCallMedia, g711Preference, type CallMedia, type CallMediaConfig, type WebRtcEngineName } from './call-media.ts';
 export { MediaSession, type MediaSessionInfo, type MediaSessionOptions } from './media-session.ts';

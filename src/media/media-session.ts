@@ -20,7 +20,7 @@ import { MediaBridge } from './bridge.ts';
 import type { CallMedia } from './call-media.ts';
 import { g711Of, type G711Name } from './codecs.ts';
 import type { WebRtcLeg } from './engine.ts';
-import { MediaStateError, NoCommonCodecError } from './errors.ts';
+import { MediaError, NoCommonCodecError } from './errors.ts';
 import { RtpLeg } from './rtp-leg.ts';
 import type { DetectedEvent } from './rtp/index.ts';
 import { mediaDirection, receives } from './sdp/direction.ts';
@@ -79,7 +79,7 @@ export class MediaSession {
 
   // --- outgoing ------------------------------------------------------------------------------------------------------
 
-  /** The browser's offer of an outgoing call: resolves with our answer. Throws MediaException. */
+  /** The browser's offer of an outgoing call: resolves with our answer. Throws MediaError. */
   async answerBrowserOffer(offerSdp: string): Promise<string> {
     const answer = await this.createLeg().setRemoteOffer(offerSdp);
     this.o.signal.throwIfAborted();
@@ -90,7 +90,7 @@ export class MediaSession {
 
   /**
    * An incoming INVITE's offer picks the law the browser gets; an INVITE without SDP leaves the choice to the
-   * browser among the configured laws. Throws MediaException (no common codec, an SDP that cannot be read).
+   * browser among the configured laws. Throws MediaError (no common codec, an SDP that cannot be read).
    */
   chooseLaw(sipOffer: Buffer | undefined): void {
     if (this.laws.length === 0) throw new NoCommonCodecError('no G.711 law in `codecs`');
@@ -99,21 +99,21 @@ export class MediaSession {
     this.laws = [g711Of(choice.codec)!];
   }
 
-  /** Our offer to the browser for an incoming call. Throws MediaException. */
+  /** Our offer to the browser for an incoming call. Throws MediaError. */
   async offerToBrowser(): Promise<string> {
     const offer = await this.createLeg().createOffer();
     this.o.signal.throwIfAborted();
     return offer;
   }
 
-  /** The browser's answer to offerToBrowser. Throws MediaException. */
+  /** The browser's answer to offerToBrowser. Throws MediaError. */
   async acceptBrowserAnswer(answerSdp: string): Promise<void> {
-    if (this.leg === undefined) throw new MediaStateError('no offer was made to the browser');
+    if (this.leg === undefined) throw new MediaError('MEDIA_STATE', 'no offer was made to the browser');
     await this.leg.setRemoteAnswer(answerSdp);
     this.o.signal.throwIfAborted();
   }
 
-  /** Our answer (for the 200) to an incoming INVITE's offer; the relay starts. Throws MediaException. */
+  /** Our answer (for the 200) to an incoming INVITE's offer; the relay starts. Throws MediaError. */
   answerSipOffer(offer: Buffer): Buffer {
     const { sdp, media } = this.sipSdp().createAnswer(parseSdp(offer.toString('utf8')));
     this.startBridge(media);
@@ -123,12 +123,12 @@ export class MediaSession {
   // --- both ----------------------------------------------------------------------------------------------------------
 
   /**
-   * Opens the RTP leg for the law the browser leg settled on, and our SDP side with it. Throws MediaException
+   * Opens the RTP leg for the law the browser leg settled on, and our SDP side with it. Throws MediaError
    * (PortsExhaustedError above all).
    */
   async openSipSide(): Promise<void> {
     const law = this.leg?.media === undefined ? undefined : g711Of(this.leg.media.codec);
-    if (law === undefined) throw new MediaStateError('the browser leg has no G.711 law yet');
+    if (law === undefined) throw new MediaError('MEDIA_STATE', 'the browser leg has no G.711 law yet');
     const { media, logger } = this.o;
     const rtp = await RtpLeg.open({ localAddress: media.localIp, ports: media.rtpPorts, inactivityMs: media.rtpInactivityMs, logger });
     this.rtp = rtp;
@@ -153,7 +153,7 @@ export class MediaSession {
     return Buffer.from(serializeSdp(this.sipSdp().createOffer()), 'utf8');
   }
 
-  /** The far end's SDP answer (18x, 2xx, ACK): the relay starts or follows it. Throws MediaException. */
+  /** The far end's SDP answer (18x, 2xx, ACK): the relay starts or follows it. Throws MediaError. */
   readSipAnswer(answer: Buffer): void {
     if (this.sdp === undefined) return;
     this.startBridge(this.sdp.readAnswer(parseSdp(answer.toString('utf8'))));
@@ -176,7 +176,7 @@ export class MediaSession {
     return Buffer.from(serializeSdp(this.sipSdp().createOffer(on ? 'sendonly' : 'sendrecv')), 'utf8');
   }
 
-  /** The far end accepted our hold / resume re-INVITE (with its answer, if it had one). Throws MediaException. */
+  /** The far end accepted our hold / resume re-INVITE (with its answer, if it had one). Throws MediaError. */
   holdAnswered(on: boolean, answer: Buffer | undefined): void {
     this.localHold = on;
     if (answer !== undefined) this.readSipAnswer(answer);
@@ -184,7 +184,7 @@ export class MediaSession {
 
   /**
    * The far end's re-INVITE with a new offer (hold, resume, new address): our answer, and the relay follows.
-   * `remoteHold`: the offer holds us. Throws MediaException.
+   * `remoteHold`: the offer holds us. Throws MediaError.
    */
   answerReoffer(offerBody: Buffer): { sdp: Buffer; remoteHold: boolean } {
     const sipSdp = this.sipSdp();
@@ -207,9 +207,9 @@ export class MediaSession {
     this.startBridge(this.sdp.createAnswer(parseSdp(answer.toString('utf8')), this.localHold ? 'sendonly' : 'sendrecv').media);
   }
 
-  /** RFC 4733 events towards the SIP side. Throws MediaException (no relay yet, among others). */
+  /** RFC 4733 events towards the SIP side. Throws MediaError (no relay yet, among others). */
   async sendDtmf(digits: string): Promise<void> {
-    if (this.bridge === undefined) throw new MediaStateError('no media yet');
+    if (this.bridge === undefined) throw new MediaError('MEDIA_STATE', 'no media yet');
     await this.bridge.sendDtmf(digits);
   }
 
@@ -243,7 +243,7 @@ export class MediaSession {
   }
 
   private createLeg(): WebRtcLeg {
-    if (this.leg !== undefined) throw new MediaStateError('the call has a browser leg already');
+    if (this.leg !== undefined) throw new MediaError('MEDIA_STATE', 'the call has a browser leg already');
     if (this.laws.length === 0) throw new NoCommonCodecError('no G.711 law in `codecs`');
     const leg = this.o.media.engine.createLeg({ codecs: this.laws });
     this.leg = leg;
@@ -254,7 +254,7 @@ export class MediaSession {
   }
 
   private sipSdp(): SipSdpSession {
-    if (this.sdp === undefined) throw new MediaStateError('no media yet');
+    if (this.sdp === undefined) throw new MediaError('MEDIA_STATE', 'no media yet');
     return this.sdp;
   }
 

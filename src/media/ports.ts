@@ -14,7 +14,7 @@
  * not repeated).
  */
 import { RepeatedWarnings, type Logger } from '../log.ts';
-import { PortsExhaustedError } from './errors.ts';
+import { MediaError } from './errors.ts';
 
 /** Percent of a range's pairs in use from which it counts as nearly exhausted, and below which it no longer does. */
 const NEARLY_EXHAUSTED = 90;
@@ -60,7 +60,7 @@ export class PortPairAllocator {
     return this.refused;
   }
 
-  /** The even port of a free pair. Throws PortsExhaustedError when every pair is in use. */
+  /** The even port of a free pair. Throws MediaError MEDIA_PORTS_EXHAUSTED when every pair is in use. */
   allocate(): number {
     for (let i = 0; i < this.pairs; i++) {
       const index = (this.next + i) % this.pairs;
@@ -89,7 +89,7 @@ export class PortPairAllocator {
   /**
    * Allocates a pair and binds it with `bind`. When binding fails because the port is taken (by another process:
    * `isBindFailure`, by default EADDRINUSE or EACCES), releases the pair and tries the next one, at most once per
-   * pair; any other error is passed on. Throws PortsExhaustedError carrying the last bind error.
+   * pair; any other error is passed on. Throws MediaError MEDIA_PORTS_EXHAUSTED carrying the last bind error.
    */
   async bind<T>(
     bind: (port: number) => Promise<T>,
@@ -111,10 +111,10 @@ export class PortPairAllocator {
   }
 
   /** A pair refused for lack of one: counted, and warned about (repeats within a while counted, not repeated). */
-  private exhausted(message: string, cause?: unknown): PortsExhaustedError {
+  private exhausted(message: string, cause?: unknown): MediaError {
     this.refused++;
     this.warnings?.warn('exhausted', { range: this.description, capacity: this.pairs }, `${this.description} exhausted: a call could not get a port pair`);
-    return new PortsExhaustedError(message, cause === undefined ? undefined : { cause });
+    return new MediaError('MEDIA_PORTS_EXHAUSTED', message, cause === undefined ? undefined : { cause });
   }
 
   private get description(): string {

@@ -14,7 +14,7 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import { MediaStateError } from './errors.ts';
+import { MediaError } from './errors.ts';
 import { Listeners } from './events.ts';
 import type { PortPairAllocator } from './ports.ts';
 import { isRtcp, parseRtp, serializeRtp, type RtpPacket } from './rtp/packet.ts';
@@ -89,7 +89,7 @@ export class RtpLeg {
     rtcp.on('error', onError);
   }
 
-  /** Binds a port pair from the allocator (skipping pairs another process holds). Throws PortsExhaustedError. */
+  /** Binds a port pair from the allocator (skipping pairs another process holds). Throws MediaError MEDIA_PORTS_EXHAUSTED. */
   static async open(o: RtpLegOptions): Promise<RtpLeg> {
     const { port, value } = await o.ports.bind(async (base) => {
       const rtp = await bindUdp(o.localAddress, base);
@@ -134,7 +134,7 @@ export class RtpLeg {
 
   /** Sends one packet to the peer; false when our direction or the lack of a destination forbids it. */
   send(packet: RtpPacket): boolean {
-    if (this.closed) throw new MediaStateError('RTP leg is closed');
+    if (this.closed) throw new MediaError('MEDIA_STATE', 'RTP leg is closed');
     const to = this.target;
     if (!to || !sends(this.direction)) return false;
     const buf = serializeRtp(packet);

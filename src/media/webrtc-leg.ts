@@ -11,7 +11,7 @@ import {
   WEBRTC_LEG_TRANSITIONS, type WebRtcLeg, type WebRtcLegOptions, type WebRtcLegState, type WebRtcLegStats,
   type WebRtcMedia,
 } from './engine.ts';
-import { FAILED_BY_DTLS, FAILED_BY_ICE, MediaStateError } from './errors.ts';
+import { FAILED_BY_DTLS, FAILED_BY_ICE, MediaError } from './errors.ts';
 import { Listeners } from './events.ts';
 import type { PortPairAllocator } from './ports.ts';
 import { rtpPacketSize, type RtpPacket } from './rtp/packet.ts';
@@ -41,14 +41,11 @@ export const MAX_RTP_SIZE = 1400;
 /** How long a lost connection waits for the browser's `hangup` before the leg fails (see `failed`). */
 const LOST_GRACE_MS = 2_000;
 
-/** No candidate was gathered: the engine could bind neither port of the pair. */
-export class CandidateGatheringError extends Error {}
-
-/** Our SDP, parsed; throws CandidateGatheringError when it has no candidate (the port pair could not be bound). */
+/** Our SDP, parsed; throws MediaError MEDIA_NO_CANDIDATE when it has no candidate (the port pair could not be bound). */
 export function withCandidate(sdpText: string | undefined): SessionDescription {
   const sdp = sdpText === undefined ? undefined : parseSdp(sdpText);
   if (!sdp?.media[0] || mediaCandidates(sdp.media[0]).length === 0) {
-    throw new CandidateGatheringError('no ICE candidate: the port pair could not be bound');
+    throw new MediaError('MEDIA_NO_CANDIDATE', 'no ICE candidate: the port pair could not be bound');
   }
   return sdp;
 }
@@ -133,7 +130,7 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
   async setRemoteAnswer(answerSdp: string): Promise<void> {
     const pc = this.pc;
     if (!pc || this.mediaValue || this.stateValue !== 'new') {
-      throw new MediaStateError(`setRemoteAnswer needs a pending offer (leg is ${this.stateValue})`);
+      throw new MediaError('MEDIA_STATE', `setRemoteAnswer needs a pending offer (leg is ${this.stateValue})`);
     }
     const choice = readBrowserAnswer(parseSdp(answerSdp), this.options.codecs);
     await pc.acceptAnswer(answerSdp);
@@ -230,12 +227,12 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
         await pc.close();
         throw err;
       }
-    }, (err) => err instanceof CandidateGatheringError);
+    }, (err) => err instanceof MediaError && err.code === 'MEDIA_NO_CANDIDATE');
     if (this.stateValue === 'closed') {
       // close() ran while the negotiation was under way: nothing may stay open.
       await value.pc.close();
       this.engine.ports.release(port);
-      throw new MediaStateError('WebRTC leg was closed during negotiation');
+      throw new MediaError('MEDIA_STATE', 'WebRTC leg was closed during negotiation');
     }
     this.pc = value.pc;
     this.pairPort = port;
@@ -252,7 +249,7 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
 
   private startConnecting(): void {
     // close() may have run while the engine was busy with the SDP.
-    if (this.stateValue === 'closed') throw new MediaStateError('WebRTC leg was closed during negotiation');
+    if (this.stateValue === 'closed') throw new MediaError('MEDIA_STATE', 'WebRTC leg was closed during negotiation');
     this.transition('connecting');
     this.connectTimer = setTimeout(() => {
       if (this.pc) this.failed(this.pc);
@@ -275,7 +272,7 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
 
   private expectFresh(what: string): void {
     if (this.stateValue !== 'new' || this.pc) {
-      throw new MediaStateError(`${what} on a leg that already negotiated (${this.stateValue})`);
+      throw new MediaError('MEDIA_STATE', `${what} on a leg that already negotiated (${this.stateValue})`);
     }
   }
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { g711Packet, LOOPBACK, UdpRtpPeer } from '../../bench/media-peers.ts';
-import { MediaStateError, PortPairAllocator, RtpLeg, type RtpPacket } from '../../src/media/index.ts';
+import { MediaError, PortPairAllocator, RtpLeg, type RtpPacket } from '../../src/media/index.ts';
 import { bindUdp, closeSocket } from '../../src/media/udp.ts';
 import { eventually } from '../support/eventually.ts';
 import { freeUdpRange } from '../support/ports.ts';
@@ -198,7 +198,7 @@ describe('RtpLeg', () => {
     const port = leg.localPort;
     await leg.close();
     await leg.close();
-    assert.throws(() => leg.send(g711Packet(0, 1, 1)), MediaStateError);
+    assert.throws(() => leg.send(g711Packet(0, 1, 1)), { name: 'MediaError', code: 'MEDIA_STATE' });
     const again = [await bindUdp(LOOPBACK, port), await bindUdp(LOOPBACK, port + 1)];
     await Promise.all(again.map(closeSocket));
   });

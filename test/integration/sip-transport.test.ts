@@ -8,7 +8,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../src/log.ts';
-import { TransportError } from '../../src/sip/errors.ts';
+import { SipError } from '../../src/sip/errors.ts';
 import { createResponse, newTag } from '../../src/sip/message/builders.ts';
 import { topVia } from '../../src/sip/message/headers.ts';
 import { Headers, SipRequest, SipResponse } from '../../src/sip/message/message.ts';
@@ -263,7 +263,7 @@ describe('SIP transport layer on loopback', () => {
       }
     });
 
-    it('an oversize datagram is dropped on receipt; an oversize message is refused on send with TransportError', async () => {
+    it('an oversize datagram is dropped on receipt; an oversize message is refused on send with SIP_TRANSPORT', async () => {
       const peer = await rawUdp();
       try {
         const big = rawRequest(`SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKbig`, 'big@test', `X-Pad: ${'x'.repeat(MAX_BYTES)}\r\n`);
@@ -276,7 +276,7 @@ describe('SIP transport layer on loopback', () => {
       }
       const req = options(`sip:b@127.0.0.1:${udpOf(b).local.port}`, 'too-big@test', 'y'.repeat(MAX_BYTES));
       a.addVia(req, udpOf(a));
-      await assert.rejects(udpOf(a).send(req, udpOf(b).local), (e: unknown) => e instanceof TransportError && /sipMaxMessageBytes/.test(e.message));
+      await assert.rejects(udpOf(a).send(req, udpOf(b).local), (e: unknown) => e instanceof SipError && e.code === 'SIP_TRANSPORT' && /sipMaxMessageBytes/.test(e.message));
     });
 
     it('a response whose Via sent-by is not ours is discarded (RFC 3261 §18.1.2)', async () => {
@@ -468,14 +468,14 @@ describe('SIP transport layer on loopback', () => {
       }
     });
 
-    it('sending to a closed TCP port rejects with TransportError', async () => {
+    it('sending to a closed TCP port rejects with SIP_TRANSPORT', async () => {
       const server = createServer();
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const port = (server.address() as { port: number }).port;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       const req = options(`sip:x@127.0.0.1:${port};transport=tcp`);
       a.addVia(req, tcpOf(a));
-      await assert.rejects(tcpOf(a).send(req, { address: '127.0.0.1', port }), (e: unknown) => e instanceof TransportError && /ECONNREFUSED/.test(e.message));
+      await assert.rejects(tcpOf(a).send(req, { address: '127.0.0.1', port }), (e: unknown) => e instanceof SipError && e.code === 'SIP_TRANSPORT' && /ECONNREFUSED/.test(e.message));
     });
 
     it('a response whose connection has gone is sent to received + sent-by port instead (RFC 3261 §18.2.2)', async () => {
@@ -530,16 +530,16 @@ describe('SIP transport layer on loopback', () => {
   it('transportFor refuses a protocol that is not configured', async () => {
     const c = await layer({ protocol: 'UDP', address: '127.0.0.1', port: 0 });
     try {
-      assert.throws(() => c.transportFor('TCP', '127.0.0.1'), (e: unknown) => e instanceof TransportError && /no TCP transport/.test(e.message));
+      assert.throws(() => c.transportFor('TCP', '127.0.0.1'), (e: unknown) => e instanceof SipError && e.code === 'SIP_TRANSPORT' && /no TCP transport/.test(e.message));
     } finally {
       await c.close();
     }
   });
 
-  it('binding a taken port fails with TransportError and leaves nothing open', async () => {
+  it('binding a taken port fails with SIP_TRANSPORT and leaves nothing open', async () => {
     await assert.rejects(
       layer({ protocol: 'UDP', address: '127.0.0.1', port: 0 }, { protocol: 'TCP', address: '127.0.0.1', port: tcpOf(a).local.port }),
-      (e: unknown) => e instanceof TransportError && /EADDRINUSE/.test(e.message),
+      (e: unknown) => e instanceof SipError && e.code === 'SIP_TRANSPORT' && /EADDRINUSE/.test(e.message),
     );
   });
 

@@ -3,7 +3,7 @@
  * (and can be told to fail), and a transport layer that hands the transaction layer whatever a test delivers. No
  * sockets: transaction tests run on a FakeClock alone.
  */
-import type { TransportError } from '../../src/sip/errors.ts';
+import type { SipError } from '../../src/sip/errors.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../../src/sip/message/message.ts';
 import type { Clock } from '../../src/clock.ts';
 import type { TransportLayerPort } from '../../src/sip/transaction/transaction-layer.ts';
@@ -20,7 +20,7 @@ export class RecordingTransport implements Transport {
   readonly local: Endpoint = { address: '127.0.0.1', port: 5060 };
   readonly sent: Sent[] = [];
   /** While set, every send is recorded and then rejects with this error. */
-  failWith: TransportError | undefined;
+  failWith: SipError | undefined;
 
   constructor(
     readonly protocol: TransportProtocol,

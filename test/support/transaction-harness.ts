@@ -2,7 +2,7 @@
  * A transaction layer on a FakeClock and a RecordingTransport, with a core and client TUs that record what they are
  * told: the fixture of the test/unit/sip-transaction*.test.ts files.
  */
-import type { TransactionTimeoutError, TransportError } from '../../src/sip/errors.ts';
+import type { SipError } from '../../src/sip/errors.ts';
 import { createResponse } from '../../src/sip/message/builders.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../../src/sip/message/message.ts';
 import { parseMessage } from '../../src/sip/message/parse.ts';
@@ -48,19 +48,19 @@ export function request(method: string, spec: RequestSpec = {}): SipRequest {
 
 export class RecordingUser implements ClientTransactionUser {
   readonly responses: SipResponse[] = [];
-  readonly timeouts: TransactionTimeoutError[] = [];
-  readonly transportErrors: TransportError[] = [];
+  readonly timeouts: SipError[] = [];
+  readonly transportErrors: SipError[] = [];
   terminated = 0;
 
   receiveResponse(response: SipResponse): void {
     this.responses.push(response);
   }
 
-  onTimeout(error: TransactionTimeoutError): void {
+  onTimeout(error: SipError): void {
     this.timeouts.push(error);
   }
 
-  onTransportError(error: TransportError): void {
+  onTransportError(error: SipError): void {
     this.transportErrors.push(error);
   }
 

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Router, route, validate } from '../../src/admin/router.ts';
-import { BadRequestError, MethodNotAllowedError, NotFoundError } from '../../src/admin/errors.ts';
+import { MethodNotAllowedError } from '../../src/admin/errors.ts';
 import { appPatchBody, newAppBody, parseSince } from '../../src/admin/schemas.ts';
-import { AdminTokenError, bearerMatches, loadOrCreateAdminToken, readAdminToken } from '../../src/admin/token.ts';
+import { bearerMatches, loadOrCreateAdminToken, readAdminToken } from '../../src/admin/token.ts';
 
 describe('Router', () => {
   const handler = () => ({ json: null });
@@ -26,13 +26,13 @@ describe('Router', () => {
   });
 
   test('unknown path is NotFound, known path with another method is MethodNotAllowed', () => {
-    assert.throws(() => router.find('GET', '/api/apps/a/b'), NotFoundError);
-    assert.throws(() => router.find('GET', '/api/apps/'), NotFoundError);
+    assert.throws(() => router.find('GET', '/api/apps/a/b'), { name: 'AdminError', code: 'ADMIN_NOT_FOUND' });
+    assert.throws(() => router.find('GET', '/api/apps/'), { name: 'AdminError', code: 'ADMIN_NOT_FOUND' });
     assert.throws(
       () => router.find('DELETE', '/api/apps'),
       (e) => e instanceof MethodNotAllowedError && e.allow.join() === 'GET,POST',
     );
-    assert.throws(() => router.find('GET', '/api/apps/%E0%A4%A'), BadRequestError);
+    assert.throws(() => router.find('GET', '/api/apps/%E0%A4%A'), { name: 'AdminError', code: 'ADMIN_BAD_REQUEST' });
   });
 
   test('a route registered twice is a bug', () => {
@@ -105,8 +105,8 @@ describe('admin token', () => {
     try {
       assert.equal(loadOrCreateAdminToken(dir, { CALLHOOK_ADMIN_TOKEN: 'from-env' }), 'from-env');
       assert.equal(readAdminToken(dir, {}), undefined);
-      assert.throws(() => readAdminToken(dir, { CALLHOOK_ADMIN_TOKEN: 'two words' }), AdminTokenError);
-      assert.throws(() => readAdminToken(dir, { CALLHOOK_ADMIN_TOKEN: '' }), AdminTokenError);
+      assert.throws(() => readAdminToken(dir, { CALLHOOK_ADMIN_TOKEN: 'two words' }), { name: 'AdminError', code: 'ADMIN_TOKEN' });
+      assert.throws(() => readAdminToken(dir, { CALLHOOK_ADMIN_TOKEN: '' }), { name: 'AdminError', code: 'ADMIN_TOKEN' });
       writeFileSync(join(dir, 'admin-token'), '\n');
       assert.throws(() => readAdminToken(dir, {}), /admin-token must be non-empty/);
     } finally {

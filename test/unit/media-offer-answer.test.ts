@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NoCommonCodecError, SdpParseError } from '../../src/media/errors.ts';
+import { MediaError, NoCommonCodecError } from '../../src/media/errors.ts';
 import {
   answerDirection, attributeValue, completeBrowserAnswer, liftIceLite, mediaCandidates, mediaDirection, mid, parseSdp,
   payloadFormats, prepareBrowserOffer, readBrowserAnswer, serializeSdp, SipSdpSession, type Direction,
@@ -265,7 +265,7 @@ describe('browser side (JSEP through the WCS protocol)', () => {
   it('refuses a browser SDP without ICE credentials or DTLS fingerprint, naming what is missing', () => {
     const head = 'v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n';
     const audio = 'm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n';
-    const refused = (what: RegExp) => (err: unknown) => err instanceof SdpParseError && what.test(err.message);
+    const refused = (what: RegExp) => (err: unknown) => err instanceof MediaError && err.code === 'MEDIA_SDP_PARSE' && what.test(err.message);
     const noIce = parseSdp(`${head}a=fingerprint:sha-256 4A:AD:B3\r\n${audio}`);
     assert.throws(() => prepareBrowserOffer(noIce, ['PCMU']), refused(/no a=ice-ufrag and a=ice-pwd/));
     assert.throws(() => readBrowserAnswer(noIce, ['PCMU']), refused(/no a=ice-ufrag and a=ice-pwd/));

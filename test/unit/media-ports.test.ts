@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:dgram';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../src/log.ts';
-import { PortsExhaustedError } from '../../src/media/errors.ts';
+import { MediaError } from '../../src/media/errors.ts';
 import { PortPairAllocator } from '../../src/media/ports.ts';
 import { bindUdp, closeSocket } from '../../src/media/udp.ts';
 import { freeUdpRange, LOOPBACK } from '../support/ports.ts';
@@ -22,11 +22,11 @@ describe('PortPairAllocator', () => {
     assert.equal(a.inUse, 3);
   });
 
-  it('fails with PortsExhaustedError naming the range when every pair is in use, and recovers on release', () => {
+  it('fails with MEDIA_PORTS_EXHAUSTED naming the range when every pair is in use, and recovers on release', () => {
     const a = new PortPairAllocator('RTP ports', 30000, 30003);
     a.allocate();
     a.allocate();
-    assert.throws(() => a.allocate(), (err: unknown) => err instanceof PortsExhaustedError && err.code === 'MEDIA_PORTS_EXHAUSTED' && /RTP ports 30000-30003/.test(err.message));
+    assert.throws(() => a.allocate(), (err: unknown) => err instanceof MediaError && err.code === 'MEDIA_PORTS_EXHAUSTED' && /RTP ports 30000-30003/.test(err.message));
     a.release(30002);
     assert.equal(a.allocate(), 30002);
   });
@@ -78,13 +78,13 @@ describe('PortPairAllocator', () => {
     }
   });
 
-  it('gives up with PortsExhaustedError carrying the bind error when no pair can be bound', async () => {
+  it('gives up with MEDIA_PORTS_EXHAUSTED carrying the bind error when no pair can be bound', async () => {
     const base = await freeUdpRange(4);
     const squatters = [await bindLoopback(base), await bindLoopback(base + 2)];
     const a = new PortPairAllocator('RTP ports', base, base + 3);
     try {
       await assert.rejects(a.bind(bindLoopback), (err: unknown) =>
-        err instanceof PortsExhaustedError && (err.cause as NodeJS.ErrnoException).code === 'EADDRINUSE');
+        err instanceof MediaError && err.code === 'MEDIA_PORTS_EXHAUSTED' && (err.cause as NodeJS.ErrnoException).code === 'EADDRINUSE');
       assert.equal(a.inUse, 0);
     } finally {
       await Promise.all(squatters.map(closeSocket));
@@ -125,8 +125,8 @@ describe('PortPairAllocator', () => {
     a.allocate();
     a.allocate();
     assert.equal(a.exhaustions, 0);
-    for (let i = 0; i < 3; i++) assert.throws(() => a.allocate(), PortsExhaustedError);
-    await assert.rejects(a.bind(async () => undefined), PortsExhaustedError);
+    for (let i = 0; i < 3; i++) assert.throws(() => a.allocate(), { name: 'MediaError', code: 'MEDIA_PORTS_EXHAUSTED' });
+    await assert.rejects(a.bind(async () => undefined), { name: 'MediaError', code: 'MEDIA_PORTS_EXHAUSTED' });
     assert.equal(a.exhaustions, 4);
     assert.deepEqual(lines.map((l) => l['msg']).filter((m) => String(m).includes('exhausted:')), ['RTP ports 30000-30003 exhausted: a call could not get a port pair']);
   });

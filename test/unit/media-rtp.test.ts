@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RtpParseError } from '../../src/media/errors.ts';
+import { MediaError } from '../../src/media/errors.ts';
 import { isRtcp, parseRtcp, parseRtp, ReceptionStats, rtpPacketSize, serializeRtp, writeRtp, type RtpPacket } from '../../src/media/rtp/index.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -63,7 +63,7 @@ describe('RTP header (RFC 3550 §5.1)', () => {
   ];
   for (const [name, bytes, message] of bad) {
     it(`rejects ${name}`, () => {
-      assert.throws(() => parseRtp(hex(bytes)), (err: unknown) => err instanceof RtpParseError && message.test(err.message));
+      assert.throws(() => parseRtp(hex(bytes)), (err: unknown) => err instanceof MediaError && err.code === 'MEDIA_RTP_PARSE' && message.test(err.message));
     });
   }
 });
@@ -119,7 +119,7 @@ describe('RTCP (RFC 3550 §6.4)', () => {
   ];
   for (const [name, bytes, message] of bad) {
     it(`rejects ${name}`, () => {
-      assert.throws(() => parseRtcp(hex(bytes)), (err: unknown) => err instanceof RtpParseError && message.test(err.message));
+      assert.throws(() => parseRtcp(hex(bytes)), (err: unknown) => err instanceof MediaError && err.code === 'MEDIA_RTP_PARSE' && message.test(err.message));
     });
   }
 });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SdpParseError } from '../../src/media/errors.ts';
+import { MediaError } from '../../src/media/errors.ts';
 import {
   fingerprints, iceParameters, mediaCandidates, mediaDirection, mid, parseCandidate, parseSdp, payloadFormats, ptime,
   rtcpAttribute, rtcpMux, serializeCandidate, serializeSdp, setMediaDirection, setupRole,
@@ -76,7 +76,7 @@ describe('SDP parse errors name the line', () => {
   ];
   for (const [name, text, message] of cases) {
     it(`rejects ${name}`, () => {
-      assert.throws(() => parseSdp(text), (err: unknown) => err instanceof SdpParseError && err.code === 'MEDIA_SDP_PARSE' && message.test(err.message));
+      assert.throws(() => parseSdp(text), (err: unknown) => err instanceof MediaError && err.code === 'MEDIA_SDP_PARSE' && message.test(err.message));
     });
   }
 });
@@ -155,9 +155,9 @@ describe('ICE, DTLS and stream attributes', () => {
     }
   });
 
-  it('rejects malformed candidates with SdpParseError', () => {
+  it('rejects malformed candidates with MEDIA_SDP_PARSE', () => {
     for (const bad of ['1 1 udp 1 1.2.3.4 5000 host', '1 1 udp x 1.2.3.4 5000 typ host', '1 1 udp 1 1.2.3.4 5000 typ bogus', '1 1 udp 1 1.2.3.4 5000 typ host raddr']) {
-      assert.throws(() => parseCandidate(bad), SdpParseError, bad);
+      assert.throws(() => parseCandidate(bad), { name: 'MediaError', code: 'MEDIA_SDP_PARSE' }, bad);
     }
   });
 

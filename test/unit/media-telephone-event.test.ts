@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RtpParseError } from '../../src/media/errors.ts';
+import { MediaError } from '../../src/media/errors.ts';
 import {
-  decodeTelephoneEvent, digitPackets, dtmfDigit, dtmfEvents, DtmfDigitError, encodeTelephoneEvent, TelephoneEventDetector,
+  decodeTelephoneEvent, digitPackets, dtmfDigit, dtmfEvents, encodeTelephoneEvent, TelephoneEventDetector,
 } from '../../src/media/rtp/index.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -34,15 +34,15 @@ describe('telephone-event payload (RFC 4733 §2.3)', () => {
   });
 
   it('rejects a payload shorter than 4 bytes', () => {
-    assert.throws(() => decodeTelephoneEvent(hex('05 8a 03')), RtpParseError);
+    assert.throws(() => decodeTelephoneEvent(hex('05 8a 03')), { name: 'MediaError', code: 'MEDIA_RTP_PARSE' });
   });
 
   it('maps digits to events (§3.2 Table 1) and back', () => {
     assert.deepEqual(dtmfEvents('0123456789*#ABCDabcd'), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 12, 13, 14, 15]);
     assert.equal(dtmfDigit(11), '#');
     assert.equal(dtmfDigit(16), undefined, 'flash is not a digit');
-    assert.throws(() => dtmfEvents('12x'), (err: unknown) => err instanceof DtmfDigitError && err.code === 'MEDIA_DTMF_DIGIT' && /'X'/.test(err.message));
-    assert.throws(() => dtmfEvents(''), DtmfDigitError);
+    assert.throws(() => dtmfEvents('12x'), (err: unknown) => err instanceof MediaError && err.code === 'MEDIA_DTMF_DIGIT' && /'X'/.test(err.message));
+    assert.throws(() => dtmfEvents(''), { name: 'MediaError', code: 'MEDIA_DTMF_DIGIT' });
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TransactionTimeoutError, TransportError } from '../../src/sip/errors.ts';
+import { SipError } from '../../src/sip/errors.ts';
 import { getCallId, getCSeq, getTo, getVias } from '../../src/sip/message/headers.ts';
 import { InviteClientState } from '../../src/sip/transaction/invite-client.ts';
 import { NonInviteClientState } from '../../src/sip/transaction/non-invite-client.ts';
@@ -28,7 +28,7 @@ describe('RFC 3261 §17.1.1 INVITE client transaction (https://www.rfc-editor.or
       assert.equal(tx.state, InviteClientState.Calling);
       h.clock.advance(1);
       assert.equal(user.timeouts.length, 1);
-      assert.ok(user.timeouts[0] instanceof TransactionTimeoutError);
+      assert.ok(user.timeouts[0] instanceof SipError && user.timeouts[0].code === 'SIP_TIMEOUT');
       assert.equal(user.timeouts[0].code, 'SIP_TIMEOUT');
       assert.match(user.timeouts[0].message, /Timer B/);
       assert.equal(tx.state, InviteClientState.Terminated);
@@ -206,7 +206,7 @@ describe('RFC 3261 §17.1.1 INVITE client transaction (https://www.rfc-editor.or
     it('MUST inform the TU (a 503 for §8.1.3.1) and terminate', async () => {
       const h = harness('UDP');
       const user = new RecordingUser();
-      h.transport.failWith = new TransportError('ECONNREFUSED');
+      h.transport.failWith = new SipError('SIP_TRANSPORT', 'ECONNREFUSED');
       const tx = h.layer.sendRequest(request('INVITE'), h.destination, user);
       await flushPromises();
       assert.equal(user.transportErrors.length, 1);
@@ -222,7 +222,7 @@ describe('RFC 3261 §17.1.1 INVITE client transaction (https://www.rfc-editor.or
       const req = request('INVITE');
       h.layer.sendRequest(req, h.destination, user);
       await flushPromises();
-      h.transport.failWith = new TransportError('EHOSTUNREACH');
+      h.transport.failWith = new SipError('SIP_TRANSPORT', 'EHOSTUNREACH');
       h.answer(req, 486);
       await flushPromises();
       assert.deepEqual(user.statuses, [486]);
@@ -270,7 +270,7 @@ describe('RFC 3261 §17.1.2 non-INVITE client transaction (https://www.rfc-edito
         assert.equal(user.timeouts.length, 0);
         h.clock.advance(1);
         assert.equal(user.timeouts.length, 1);
-        assert.ok(user.timeouts[0] instanceof TransactionTimeoutError);
+        assert.ok(user.timeouts[0] instanceof SipError && user.timeouts[0].code === 'SIP_TIMEOUT');
         assert.match(user.timeouts[0].message, /Timer F/);
         assert.equal(tx.state, NonInviteClientState.Terminated);
         assert.equal(user.terminated, 1);
@@ -350,7 +350,7 @@ describe('RFC 3261 §17.1.2 non-INVITE client transaction (https://www.rfc-edito
       const tx = h.layer.sendRequest(request('MESSAGE'), h.destination, user);
       await flushPromises();
       assert.equal(user.transportErrors.length, 0);
-      h.transport.failWith = new TransportError('EHOSTUNREACH');
+      h.transport.failWith = new SipError('SIP_TRANSPORT', 'EHOSTUNREACH');
       h.clock.advance(500);
       await flushPromises();
       assert.equal(user.transportErrors.length, 1);
@@ -360,14 +360,15 @@ describe('RFC 3261 §17.1.2 non-INVITE client transaction (https://www.rfc-edito
       assert.equal(user.timeouts.length, 0);
     });
 
-    it('wraps a non-TransportError failure into a TransportError', async () => {
+    it('wraps a failure that is not a SIP_TRANSPORT SipError into one', async () => {
       const h = harness('UDP');
       const user = new RecordingUser();
-      h.transport.failWith = new Error('boom') as TransportError;
+      h.transport.failWith = new Error('boom') as SipError;
       h.layer.sendRequest(request('MESSAGE'), h.destination, user);
       await flushPromises();
-      assert.ok(user.transportErrors[0] instanceof TransportError);
-      assert.match(user.transportErrors[0].message, /boom/);
+      const [error] = user.transportErrors;
+      assert.ok(error instanceof SipError && error.code === 'SIP_TRANSPORT');
+      assert.match(error.message, /boom/);
     });
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TransactionTimeoutError, TransportError } from '../../src/sip/errors.ts';
+import { SipError } from '../../src/sip/errors.ts';
 import { createCancel, createResponse } from '../../src/sip/message/builders.ts';
 import type { SipResponse } from '../../src/sip/message/message.ts';
 import { InviteServerState } from '../../src/sip/transaction/invite-server.ts';
@@ -151,17 +151,17 @@ describe('TransactionLayer client API', () => {
     h.layer.close();
   });
 
-  it('request() rejects with TransactionTimeoutError when Timer F fires', async () => {
+  it('request() rejects with SIP_TIMEOUT when Timer F fires', async () => {
     const h = harness();
     const pending = h.layer.request(request('MESSAGE'), h.destination);
     h.clock.advance(32_000);
-    await assert.rejects(pending, TransactionTimeoutError);
+    await assert.rejects(pending, { name: 'SipError', code: 'SIP_TIMEOUT' });
   });
 
-  it('request() rejects with TransportError when the transport fails', async () => {
+  it('request() rejects with SIP_TRANSPORT when the transport fails', async () => {
     const h = harness();
-    h.transport.failWith = new TransportError('ECONNREFUSED');
-    await assert.rejects(h.layer.request(request('MESSAGE'), h.destination), TransportError);
+    h.transport.failWith = new SipError('SIP_TRANSPORT', 'ECONNREFUSED');
+    await assert.rejects(h.layer.request(request('MESSAGE'), h.destination), { name: 'SipError', code: 'SIP_TRANSPORT' });
     assert.equal(h.layer.size, 0);
   });
 

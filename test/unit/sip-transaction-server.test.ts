@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TransportError } from '../../src/sip/errors.ts';
+import { SipError } from '../../src/sip/errors.ts';
 import { createResponse } from '../../src/sip/message/builders.ts';
 import { getTo, getVias } from '../../src/sip/message/headers.ts';
 import type { SipRequest } from '../../src/sip/message/message.ts';
@@ -18,7 +18,7 @@ const PEER_VIA: RequestSpec = { sentBy: '192.0.2.1:5060', branch: 'z9hG4bKpeer1'
 class InviteUser implements InviteServerTransactionUser {
   acks: SipRequest[] = [];
   ackTimeouts = 0;
-  transportErrors: TransportError[] = [];
+  transportErrors: SipError[] = [];
   terminated = 0;
   onAck(ack: SipRequest): void {
     this.acks.push(ack);
@@ -26,7 +26,7 @@ class InviteUser implements InviteServerTransactionUser {
   onAckTimeout(): void {
     this.ackTimeouts++;
   }
-  onTransportError(error: TransportError): void {
+  onTransportError(error: SipError): void {
     this.transportErrors.push(error);
   }
   onTerminated(): void {
@@ -261,7 +261,7 @@ describe('RFC 3261 §17.2.1 INVITE server transaction (https://www.rfc-editor.or
   describe('RFC 6026 §8.8 transport errors (https://www.rfc-editor.org/rfc/rfc6026#section-8.8)', () => {
     it('SHOULD inform the TU and MUST remain in the current state; Timer H still ends the transaction', async () => {
       const s = inviteServer();
-      s.transport.failWith = new TransportError('ECONNRESET');
+      s.transport.failWith = new SipError('SIP_TRANSPORT', 'ECONNRESET');
       s.respond(486);
       await flushPromises();
       assert.equal(s.user.transportErrors.length, 1);
@@ -353,9 +353,9 @@ describe('RFC 3261 §17.2.2 non-INVITE server transaction (https://www.rfc-edito
 
   it('SHOULD inform the TU of a transport error and MUST remain in the current state (RFC 6026 §8.8)', async () => {
     const s = nonInviteServer();
-    const errors: TransportError[] = [];
+    const errors: SipError[] = [];
     s.tx.user = { onTransportError: (e) => errors.push(e) };
-    s.transport.failWith = new TransportError('ECONNRESET');
+    s.transport.failWith = new SipError('SIP_TRANSPORT', 'ECONNRESET');
     s.respond(100);
     await flushPromises();
     assert.equal(errors.length, 1);

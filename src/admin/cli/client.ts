@@ -7,16 +7,26 @@ import { resolve } from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import { readAdminToken, tokenPath, TOKEN_ENV } from '../token.ts';
 import { DEFAULT_MAX_JSON_DEPTH, JsonDepthError, parseJsonLimited } from '../../json/limited-parse.ts';
+import { ExpectedError } from '../../errors.ts';
+
+export type CliErrorCode =
+  /** The server did not answer an admin request in time. */
+  | 'CLI_TIMEOUT'
+  /** Nothing listens on the admin port. */
+  | 'CLI_UNREACHABLE'
+  /** The admin port answered with something that is not callhook's JSON. */
+  | 'CLI_BAD_REPLY'
+  /** No admin token, or the server refused it. */
+  | 'CLI_UNAUTHORIZED'
+  /** The admin API refused the request; the message is its `error`. */
+  | 'CLI_API'
+  /** `callhook start` failed for an expected reason (a port in use, a token file that cannot be written…). */
+  | 'CLI_START'
+  /** Options that do not make a command. */
+  | 'CLI_USAGE';
 
 /** Expected CLI failures: the message is printed as is, and the exit code is 1. */
-export class CliError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'CliError';
-    this.code = code;
-  }
-}
+export class CliError extends ExpectedError<CliErrorCode> {}
 
 /** Default bound for one admin request; `check app` passes its own, longer one. */
 export const REQUEST_TIMEOUT_MS = 30_000;

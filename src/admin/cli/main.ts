@@ -7,8 +7,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, ConfigError } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { VERSION } from '../../version.ts';
-import { AdminTokenError } from '../token.ts';
 import type { CheckReport } from '../check-app.ts';
+import { AdminError } from '../errors.ts';
 import type { CallInfo, SessionInfo } from '../../gateway/info.ts';
 import { AdminClient, CliError } from './client.ts';
 import * as render from './render.ts';
@@ -277,7 +277,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     await program.parseAsync(argv as string[], { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
-    if (e instanceof CliError || e instanceof ConfigError || e instanceof AdminTokenError) {
+    if (e instanceof CliError || e instanceof ConfigError || (e instanceof AdminError && e.code === 'ADMIN_TOKEN')) {
       io.err(e.message);
       return 1;
     }

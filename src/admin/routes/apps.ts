@@ -5,7 +5,7 @@
  * their methods by key. Secrets are never returned, only whether they are set.
  */
 import type { AdminDeps } from '../deps.ts';
-import { NotFoundError } from '../errors.ts';
+import { AdminError } from '../errors.ts';
 import { route, type Route } from '../router.ts';
 import { appPatchBody, keyMethodParams, keyParams, nameParams, newAppBody } from '../schemas.ts';
 import { REST_METHODS } from '../../hooks/methods.ts';
@@ -31,13 +31,13 @@ export function methodsView(app: App) {
 
 export function appByName(deps: AdminDeps, name: string): App {
   const app = deps.store.apps.getByName(name);
-  if (app === undefined) throw new NotFoundError(`no app named ${JSON.stringify(name)}`);
+  if (app === undefined) throw new AdminError('ADMIN_NOT_FOUND', `no app named ${JSON.stringify(name)}`);
   return app;
 }
 
 export function appByKey(deps: AdminDeps, key: string): App {
   const app = deps.store.apps.getByKey(key);
-  if (app === undefined) throw new NotFoundError(`no app with key ${JSON.stringify(key)}`);
+  if (app === undefined) throw new AdminError('ADMIN_NOT_FOUND', `no app with key ${JSON.stringify(key)}`);
   return app;
 }
 

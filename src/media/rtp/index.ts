@@ -8,7 +8,7 @@ export {
 } from './packet.ts';
 export { parseRtcp, RTCP_RR, RTCP_SR, type ReportBlock, type RtcpPacket, type SenderInfo } from './rtcp.ts';
 export {
-  decodeTelephoneEvent, digitPackets, dtmfDigit, dtmfEvents, DtmfDigitError, encodeTelephoneEvent,
+  decodeTelephoneEvent, digitPackets, dtmfDigit, dtmfEvents, encodeTelephoneEvent,
   TelephoneEventDetector, TELEPHONE_EVENT_SIZE, type DetectedEvent, type DigitOptions, type DigitPacket,
   type TelephoneEvent,
 } from './telephone-event.ts';

@@ -22,7 +22,7 @@
  *
  * With P set, the last payload octet counts the padding octets at the end, itself included (§5.1).
  */
-import { RtpParseError } from '../errors.ts';
+import { MediaError } from '../errors.ts';
 
 export interface RtpHeaderExtension {
   profile: number;
@@ -60,15 +60,15 @@ const SEQ_OFFSET = 2;
 const TIMESTAMP_OFFSET = 4;
 const SSRC_OFFSET = 8;
 
-/** Parses one RTP packet. The payload shares memory with `buf`. Throws RtpParseError. */
+/** Parses one RTP packet. The payload shares memory with `buf`. Throws MediaError MEDIA_RTP_PARSE. */
 export function parseRtp(buf: Buffer): RtpPacket {
-  if (buf.length < RTP_FIXED_HEADER_SIZE) throw new RtpParseError(`RTP packet of ${buf.length} bytes < 12`);
+  if (buf.length < RTP_FIXED_HEADER_SIZE) throw new MediaError('MEDIA_RTP_PARSE', `RTP packet of ${buf.length} bytes < 12`);
   const b0 = buf[0]!;
   const b1 = buf[1]!;
-  if (b0 >> VERSION_SHIFT !== RTP_VERSION) throw new RtpParseError(`RTP version ${b0 >> VERSION_SHIFT} is not 2`);
+  if (b0 >> VERSION_SHIFT !== RTP_VERSION) throw new MediaError('MEDIA_RTP_PARSE', `RTP version ${b0 >> VERSION_SHIFT} is not 2`);
   const csrcCount = b0 & CC_MASK;
   let offset = RTP_FIXED_HEADER_SIZE + csrcCount * 4;
-  if (buf.length < offset) throw new RtpParseError(`RTP packet of ${buf.length} bytes < ${offset} with ${csrcCount} CSRCs`);
+  if (buf.length < offset) throw new MediaError('MEDIA_RTP_PARSE', `RTP packet of ${buf.length} bytes < ${offset} with ${csrcCount} CSRCs`);
   const csrcs: number[] = [];
   for (let i = 0; i < csrcCount; i++) csrcs.push(buf.readUInt32BE(RTP_FIXED_HEADER_SIZE + i * 4));
   const header: RtpHeader = {
@@ -80,11 +80,11 @@ export function parseRtp(buf: Buffer): RtpPacket {
     csrcs,
   };
   if (b0 & EXTENSION_BIT) {
-    if (buf.length < offset + 4) throw new RtpParseError('RTP header extension is cut short');
+    if (buf.length < offset + 4) throw new MediaError('MEDIA_RTP_PARSE', 'RTP header extension is cut short');
     const profile = buf.readUInt16BE(offset);
     const words = buf.readUInt16BE(offset + 2);
     const end = offset + 4 + words * 4;
-    if (buf.length < end) throw new RtpParseError(`RTP header extension of ${words} words is cut short`);
+    if (buf.length < end) throw new MediaError('MEDIA_RTP_PARSE', `RTP header extension of ${words} words is cut short`);
     header.extension = { profile, data: buf.subarray(offset + 4, end) };
     offset = end;
   }
@@ -92,7 +92,7 @@ export function parseRtp(buf: Buffer): RtpPacket {
   if (b0 & PADDING_BIT) {
     paddingSize = buf[buf.length - 1]!;
     if (paddingSize === 0 || offset + paddingSize > buf.length) {
-      throw new RtpParseError(`RTP padding count ${paddingSize} does not fit the packet`);
+      throw new MediaError('MEDIA_RTP_PARSE', `RTP padding count ${paddingSize} does not fit the packet`);
     }
   }
   return { header, payload: buf.subarray(offset, buf.length - paddingSize), paddingSize };

@@ -38,7 +38,7 @@
  * `length` counts 32-bit words minus one. Several packets may follow each other in one datagram (a compound
  * packet, §6.1).
  */
-import { RtpParseError } from '../errors.ts';
+import { MediaError } from '../errors.ts';
 
 export const RTCP_SR = 200;
 export const RTCP_RR = 201;
@@ -73,23 +73,23 @@ const HEADER_SIZE = 4;
 const SENDER_INFO_SIZE = 20;
 const REPORT_BLOCK_SIZE = 24;
 
-/** Parses a compound RTCP packet. Throws RtpParseError when a header or length does not fit. */
+/** Parses a compound RTCP packet. Throws MediaError MEDIA_RTP_PARSE when a header or length does not fit. */
 export function parseRtcp(buf: Buffer): RtcpPacket[] {
   const out: RtcpPacket[] = [];
   let offset = 0;
   while (offset < buf.length) {
-    if (buf.length - offset < HEADER_SIZE) throw new RtpParseError('RTCP packet header is cut short');
+    if (buf.length - offset < HEADER_SIZE) throw new MediaError('MEDIA_RTP_PARSE', 'RTCP packet header is cut short');
     const b0 = buf[offset]!;
-    if (b0 >> 6 !== 2) throw new RtpParseError(`RTCP version ${b0 >> 6} is not 2`);
+    if (b0 >> 6 !== 2) throw new MediaError('MEDIA_RTP_PARSE', `RTCP version ${b0 >> 6} is not 2`);
     const count = b0 & 0x1f;
     const packetType = buf[offset + 1]!;
     const byteLength = (buf.readUInt16BE(offset + 2) + 1) * 4;
-    if (offset + byteLength > buf.length) throw new RtpParseError(`RTCP packet of ${byteLength} bytes is cut short`);
+    if (offset + byteLength > buf.length) throw new MediaError('MEDIA_RTP_PARSE', `RTCP packet of ${byteLength} bytes is cut short`);
     const body = buf.subarray(offset + HEADER_SIZE, offset + byteLength);
     if (packetType === RTCP_SR || packetType === RTCP_RR) {
       const fixed = 4 + (packetType === RTCP_SR ? SENDER_INFO_SIZE : 0);
       if (body.length < fixed + count * REPORT_BLOCK_SIZE) {
-        throw new RtpParseError(`RTCP ${packetType === RTCP_SR ? 'SR' : 'RR'} with ${count} report blocks is cut short`);
+        throw new MediaError('MEDIA_RTP_PARSE', `RTCP ${packetType === RTCP_SR ? 'SR' : 'RR'} with ${count} report blocks is cut short`);
       }
       const ssrc = body.readUInt32BE(0);
       const reports: ReportBlock[] = [];

@@ -14,12 +14,7 @@
  * duration counts timestamp units since the event began. Every packet of one event carries the event's start
  * timestamp (§2.2.1).
  */
-import { MediaException, RtpParseError } from '../errors.ts';
-
-/** A digit string with a character that is not a DTMF event (RFC 4733 §3.2: 0–9, *, #, A–D). */
-export class DtmfDigitError extends MediaException {
-  readonly code = 'MEDIA_DTMF_DIGIT';
-}
+import { MediaError } from '../errors.ts';
 
 export interface TelephoneEvent {
   /** 0–9 digits, 10 `*`, 11 `#`, 12–15 A–D, 16 flash (§3.2). */
@@ -49,7 +44,7 @@ export function encodeTelephoneEvent(e: TelephoneEvent): Buffer {
 /** Reads the first event of a payload (§2.3; several events in one payload, §2.5.1.5, are not used by phones). */
 export function decodeTelephoneEvent(payload: Buffer): TelephoneEvent {
   if (payload.length < TELEPHONE_EVENT_SIZE) {
-    throw new RtpParseError(`telephone-event payload of ${payload.length} bytes < 4`);
+    throw new MediaError('MEDIA_RTP_PARSE', `telephone-event payload of ${payload.length} bytes < 4`);
   }
   return {
     event: payload[0]!,
@@ -59,12 +54,12 @@ export function decodeTelephoneEvent(payload: Buffer): TelephoneEvent {
   };
 }
 
-/** The event codes of a digit string (case-insensitive A–D). Throws DtmfDigitError naming the bad character. */
+/** The event codes of a digit string (case-insensitive A–D). Throws MediaError MEDIA_DTMF_DIGIT naming the bad character. */
 export function dtmfEvents(digits: string): number[] {
-  if (digits.length === 0) throw new DtmfDigitError('no DTMF digits given');
+  if (digits.length === 0) throw new MediaError('MEDIA_DTMF_DIGIT', 'no DTMF digits given');
   return [...digits.toUpperCase()].map((ch) => {
     const event = DTMF_CHARS.indexOf(ch);
-    if (event < 0) throw new DtmfDigitError(`'${ch}' is not a DTMF digit (0-9, *, #, A-D)`);
+    if (event < 0) throw new MediaError('MEDIA_DTMF_DIGIT', `'${ch}' is not a DTMF digit (0-9, *, #, A-D)`);
     return event;
   });
 }

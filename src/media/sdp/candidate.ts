@@ -7,7 +7,7 @@
  *
  * Extensions (`generation 0`, `ufrag …`, `network-id …`) are name/value pairs kept in order.
  */
-import { SdpParseError } from '../errors.ts';
+import { MediaError } from '../errors.ts';
 
 export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
 
@@ -31,7 +31,7 @@ const TYPES: ReadonlySet<string> = new Set<CandidateType>(['host', 'srflx', 'prf
 export function parseCandidate(value: string): IceCandidate {
   const f = value.trim().split(/\s+/);
   const bad: (why: string) => never = (why) => {
-    throw new SdpParseError(`a=candidate:${value}: ${why}`);
+    throw new MediaError('MEDIA_SDP_PARSE', `a=candidate:${value}: ${why}`);
   };
   if (f.length < 8 || f[6] !== 'typ') {
     bad("needs '<foundation> <component> <transport> <priority> <address> <port> typ <type>'");

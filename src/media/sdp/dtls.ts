@@ -5,7 +5,7 @@
  *   a=fingerprint:<hash-func> <fingerprint>      e.g. sha-256 4A:AD:…:B3
  *   a=setup:active | passive | actpass | holdconn
  */
-import { SdpParseError } from '../errors.ts';
+import { MediaError } from '../errors.ts';
 import { attributeValue, attributeValues } from './attributes.ts';
 import type { MediaDescription, SessionDescription } from './model.ts';
 
@@ -22,7 +22,7 @@ const ROLES: ReadonlySet<string> = new Set<SetupRole>(['active', 'passive', 'act
 
 export function parseFingerprint(value: string): Fingerprint {
   const m = /^(\S+) ((?:[0-9A-Fa-f]{2}:)*[0-9A-Fa-f]{2})$/.exec(value.trim());
-  if (!m) throw new SdpParseError(`a=fingerprint:${value}: needs '<hash-func> <hex pairs separated by colons>'`);
+  if (!m) throw new MediaError('MEDIA_SDP_PARSE', `a=fingerprint:${value}: needs '<hash-func> <hex pairs separated by colons>'`);
   return { algorithm: m[1]!.toLowerCase(), value: m[2]!.toUpperCase() };
 }
 
@@ -34,6 +34,6 @@ export function fingerprints(sdp: SessionDescription, media: MediaDescription): 
 export function setupRole(sdp: SessionDescription, media: MediaDescription): SetupRole | undefined {
   const v = attributeValue(media.attributes, 'setup') ?? attributeValue(sdp.attributes, 'setup');
   if (v === undefined) return undefined;
-  if (!ROLES.has(v)) throw new SdpParseError(`a=setup:${v}: must be active, passive, actpass or holdconn`);
+  if (!ROLES.has(v)) throw new MediaError('MEDIA_SDP_PARSE', `a=setup:${v}: must be active, passive, actpass or holdconn`);
   return v as SetupRole;
 }

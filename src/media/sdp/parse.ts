@@ -12,9 +12,9 @@
  * order (non-spec ordering seen in the wild costs nothing to accept), but a media description may only hold
  * i/c/b/k/a lines. Lines end in CRLF or a bare LF; blank lines are skipped. A type letter SDP does not define makes
  * the whole description invalid (§5: "MUST completely ignore any session description that contains a type letter
- * that it does not understand"). Errors are SdpParseError naming the line number and what was wrong.
+ * that it does not understand"). Errors are MediaError MEDIA_SDP_PARSE naming the line number and what was wrong.
  */
-import { SdpParseError } from '../errors.ts';
+import { MediaError } from '../errors.ts';
 import type { Attribute, Bandwidth, Connection, MediaDescription, Origin, SessionDescription } from './model.ts';
 
 export function parseSdp(text: string): SessionDescription {
@@ -174,12 +174,12 @@ class LineReader {
 
   expect(type: string): string {
     const line = this.next();
-    if (!line) throw new SdpParseError(`SDP ends before its ${type}= line`);
+    if (!line) throw new MediaError('MEDIA_SDP_PARSE', `SDP ends before its ${type}= line`);
     if (line[0] !== type) this.fail(`expected ${type}= here, got ${line[0]}=`);
     return line[1];
   }
 
   fail(reason: string): never {
-    throw new SdpParseError(`SDP line ${this.index}: ${reason}`);
+    throw new MediaError('MEDIA_SDP_PARSE', `SDP line ${this.index}: ${reason}`);
   }
 }

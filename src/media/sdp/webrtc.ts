@@ -9,7 +9,7 @@
  */
 import type { G711Name } from '../codecs.ts';
 import { attributeValue, hasAttribute, removeAttributes, setAttribute } from './attributes.ts';
-import { SdpParseError } from '../errors.ts';
+import { MediaError } from '../errors.ts';
 import { fingerprints } from './dtls.ts';
 import { iceParameters, mediaCandidates } from './ice.ts';
 import { cloneSdp, type MediaDescription, type SessionDescription } from './model.ts';
@@ -27,7 +27,7 @@ export interface PreparedOffer {
 /**
  * Cuts a browser's offer down to the audio stream and formats the relay can pass through: one G.711 law — the
  * first of `accepted` that the browser offers — and telephone-event/8000. One law only, so the browser sends the
- * law the SIP side takes. Throws NoCommonCodecError when the browser offers none of `accepted`, SdpParseError when
+ * law the SIP side takes. Throws NoCommonCodecError when the browser offers none of `accepted`, MediaError MEDIA_SDP_PARSE when
  * that stream lacks ICE credentials or a DTLS fingerprint.
  */
 export function prepareBrowserOffer(offer: SessionDescription, accepted: readonly G711Name[]): PreparedOffer {
@@ -95,7 +95,7 @@ export function useDefaultCandidate(media: MediaDescription): void {
 /**
  * The formats of the stream a browser's answer accepted (our own offer had one audio stream); the law is the first
  * in the answer, which the browser sends. Throws NoCommonCodecError when the browser kept none of `accepted`,
- * SdpParseError when the stream lacks ICE credentials or a DTLS fingerprint.
+ * MediaError MEDIA_SDP_PARSE when the stream lacks ICE credentials or a DTLS fingerprint.
  */
 export function readBrowserAnswer(answer: SessionDescription, accepted: readonly G711Name[]): AudioChoice {
   const choice = chooseAudio(answer, accepted, () => true);
@@ -106,15 +106,15 @@ export function readBrowserAnswer(answer: SessionDescription, accepted: readonly
 /**
  * A browser's stream must carry ICE credentials (RFC 8839 §5.4) and a DTLS certificate fingerprint (RFC 8122 §5,
  * RFC 5763 §5): without them no engine can connect it, and saying so now beats an ICE timeout later. Throws
- * SdpParseError naming what is missing.
+ * MediaError MEDIA_SDP_PARSE naming what is missing.
  */
 function requireIceAndDtls(sdp: SessionDescription, media: MediaDescription): void {
   const ice = iceParameters(sdp, media);
   if (ice.ufrag === undefined || ice.pwd === undefined) {
-    throw new SdpParseError('the browser SDP has no a=ice-ufrag and a=ice-pwd (a WebRTC offer or answer needs ICE, RFC 8839 §5.4)');
+    throw new MediaError('MEDIA_SDP_PARSE', 'the browser SDP has no a=ice-ufrag and a=ice-pwd (a WebRTC offer or answer needs ICE, RFC 8839 §5.4)');
   }
   if (fingerprints(sdp, media).length === 0) {
-    throw new SdpParseError('the browser SDP has no a=fingerprint (DTLS-SRTP needs the certificate fingerprint, RFC 8122 §5)');
+    throw new MediaError('MEDIA_SDP_PARSE', 'the browser SDP has no a=fingerprint (DTLS-SRTP needs the certificate fingerprint, RFC 8122 §5)');
   }
 }
 

@@ -8,7 +8,7 @@
  * `handleResponse` throws DigestAuthError when retrying is pointless (wrong password, nothing we can answer).
  */
 import { randomBytes } from 'node:crypto';
-import { SipException } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import { formatAuthHeader, parseAuthHeader } from '../message/headers.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
 import type { AuthHeader } from '../message/types.ts';
@@ -57,14 +57,13 @@ export type DigestAuthFailure = 'rejected' | 'unsupported';
  * challenge (wrong user name or password), `unsupported` when no challenge is one we can answer. `response` is the
  * 401/407 that ended it, when known, so callers can report `SIP 401 Unauthorized`.
  */
-export class DigestAuthError extends SipException {
-  readonly code = 'SIP_AUTH';
+export class DigestAuthError extends SipError {
   constructor(
     message: string,
     readonly failure: DigestAuthFailure,
     readonly response?: SipResponse,
   ) {
-    super(message);
+    super('SIP_AUTH', message);
   }
 }
 

@@ -1,4 +1,4 @@
-import { InvalidHeaderError } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import { inClass, shown, TOKEN } from './chars.ts';
 
 /**
@@ -65,7 +65,7 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 /**
  * Checks a header field an application adds to a request (a call's `inviteParameters`, say); throws
- * InvalidHeaderError naming the header and what is wrong with it:
+ * SipError SIP_HEADER naming the header and what is wrong with it:
  * - the name is a token (§25.1 `header-name = token`), so it cannot carry a colon, a space or a line break;
  * - it has more than one letter: one-letter names are the compact forms of §7.3.3 (`m` is Contact, `i` Call-ID)
  *   and of later RFCs, and a letter not assigned today may be tomorrow;
@@ -77,18 +77,18 @@ export function checkExtensionHeader(name: string, value: string): void {
   const shownName = JSON.stringify(name);
   for (let i = 0; i < name.length; i++) {
     if (!inClass(TOKEN, name.charCodeAt(i))) {
-      throw new InvalidHeaderError(name, `header name ${shownName} is not an RFC 3261 token (${shown(name[i])} at ${i})`);
+      throw new SipError('SIP_HEADER', `header name ${shownName} is not an RFC 3261 token (${shown(name[i])} at ${i})`);
     }
   }
-  if (name.length === 0) throw new InvalidHeaderError(name, 'a header name is empty');
+  if (name.length === 0) throw new SipError('SIP_HEADER', 'a header name is empty');
   const canonical = canonicalHeaderName(name);
   if (name.length === 1) {
     const long = canonical === name ? 'a letter kept for compact forms' : `the compact form of ${canonical}`;
-    throw new InvalidHeaderError(name, `header name ${shownName} is ${long} (RFC 3261 §7.3.3)`);
+    throw new SipError('SIP_HEADER', `header name ${shownName} is ${long} (RFC 3261 §7.3.3)`);
   }
-  if (STACK_HEADERS.has(canonical)) throw new InvalidHeaderError(name, `header ${shownName} is written by the SIP stack itself`);
+  if (STACK_HEADERS.has(canonical)) throw new SipError('SIP_HEADER', `header ${shownName} is written by the SIP stack itself`);
   const bad = CONTROL.exec(value);
   if (bad !== null) {
-    throw new InvalidHeaderError(name, `the value of header ${shownName} has a control character (${shown(bad[0])} at ${bad.index})`);
+    throw new SipError('SIP_HEADER', `the value of header ${shownName} has a control character (${shown(bad[0])} at ${bad.index})`);
   }
 }

@@ -13,7 +13,7 @@ export {
   formatAuthHeader, formatVia, getCallId, getContacts, getCSeq, getExpires, getFrom, getMaxForwards, getTo, getVias,
   parseAuthHeader, parseCallId, parseContacts, parseCSeq, parseMaxForwards, parseVia, topVia,
 } from './headers.ts';
-export { parseMessage, SipVersionNotSupportedError, type ParseOptions } from './parse.ts';
+export { parseMessage, type ParseOptions } from './parse.ts';
 export { StreamFramer, type StreamFramerOptions } from './framer.ts';
 export { DEFAULT_MAX_MESSAGE_BYTES, MAX_HEADER_BYTES } from './limits.ts';
 export { messageText, serializeMessage } from './serialize.ts';

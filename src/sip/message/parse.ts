@@ -34,14 +34,6 @@ export interface ParseOptions {
   maxMessageBytes?: number;
 }
 
-/**
- * A request in a SIP version other than 2.0: answered `505 Version Not Supported`, not 400 (RFC 3261 §21.5.6,
- * RFC 4475 §3.1.2.16). Still a SipParseError, with `partial` when the headers allow an answer.
- */
-export class SipVersionNotSupportedError extends SipParseError {
-  readonly status = 505;
-}
-
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
 
@@ -71,7 +63,8 @@ export function parseMessage(buf: Buffer, options: ParseOptions = {}): SipMessag
   if (p.error === undefined) validate(msg, p);
   if (p.error !== undefined) {
     const partial = msg.kind === 'request' && p.canAnswer() ? msg : undefined;
-    throw p.versionError ? new SipVersionNotSupportedError(p.error, partial) : new SipParseError(p.error, partial);
+    // a request in a SIP version other than 2.0 is answered 505, not 400 (RFC 3261 §21.5.6, RFC 4475 §3.1.2.16)
+    throw new SipParseError(p.error, partial, p.versionError ? 'SIP_VERSION_NOT_SUPPORTED' : 'SIP_PARSE');
   }
   return msg;
 }

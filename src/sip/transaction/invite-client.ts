@@ -18,7 +18,7 @@
  * Accepted       Timer M (64*T1)                                                    Terminated
  * any            transport error                       tell the TU                  Terminated
  */
-import { TransactionTimeoutError, type TransportError } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import { createAckForNon2xx } from '../message/builders.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
 import type { Endpoint, Transport } from '../transport/transport.ts';
@@ -134,12 +134,12 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
   /** §17.1.1.2: "If the client transaction is still in the 'Calling' state when timer B fires, the client
    * transaction SHOULD inform the TU that a timeout has occurred." Timer B runs only in Calling. */
   private timerB(): void {
-    this.user.onTimeout(new TransactionTimeoutError(`no response to INVITE within ${this.timers.B} ms (Timer B)`));
+    this.user.onTimeout(new SipError('SIP_TIMEOUT', `no response to INVITE within ${this.timers.B} ms (Timer B)`));
     this.terminate();
   }
 
   /** §17.1.4: the TU is informed and the transaction goes to Terminated. */
-  protected transportFailed(error: TransportError): void {
+  protected transportFailed(error: SipError): void {
     this.user.onTransportError(error);
     this.terminate();
   }

@@ -30,7 +30,7 @@
  * Accepted       Timer L (64*T1)                       tell the TU if no ACK came   Terminated
  * any            transport error                       tell the TU (RFC 6026 §8.8: state unchanged)
  */
-import type { TransportError } from '../errors.ts';
+import type { SipError } from '../errors.ts';
 import { createResponse } from '../message/builders.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
 import type { Endpoint, Transport } from '../transport/transport.ts';
@@ -230,7 +230,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
    * occurred, and MUST remain in the current state" (the backup procedures of RFC 3263 before that are the
    * transport's: TcpTransport reconnects towards the Via). The transaction's timers still end it.
    */
-  protected transportFailed(error: TransportError): void {
+  protected transportFailed(error: SipError): void {
     this.user.onTransportError?.(error);
   }
 

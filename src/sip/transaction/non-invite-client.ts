@@ -13,7 +13,7 @@
  * Completed      Timer K (T4 UDP, 0 reliable)                                       Terminated
  * any            transport error                       tell the TU                  Terminated
  */
-import { TransactionTimeoutError, type TransportError } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
 import type { Endpoint, Transport } from '../transport/transport.ts';
 import { outgoingTransactionId } from './matching.ts';
@@ -110,13 +110,13 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
    * state." */
   private timerF(): void {
     this.user.onTimeout(
-      new TransactionTimeoutError(`no final response to ${this.request.method} within ${this.timers.F} ms (Timer F)`),
+      new SipError('SIP_TIMEOUT', `no final response to ${this.request.method} within ${this.timers.F} ms (Timer F)`),
     );
     this.terminate();
   }
 
   /** §17.1.4: the TU is informed and the transaction goes to Terminated. */
-  protected transportFailed(error: TransportError): void {
+  protected transportFailed(error: SipError): void {
     this.user.onTransportError(error);
     this.terminate();
   }

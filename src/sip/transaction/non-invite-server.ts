@@ -13,7 +13,7 @@
  * Completed      Timer J (64*T1 UDP, 0 reliable)                                    Terminated
  * any            transport error                       tell the TU (RFC 6026 §8.8: state unchanged)
  */
-import type { TransportError } from '../errors.ts';
+import type { SipError } from '../errors.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
 import type { Endpoint, Transport } from '../transport/transport.ts';
 import { serverTransactionId } from './matching.ts';
@@ -107,7 +107,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
    * occurred, and MUST remain in the current state" (the backup procedures of RFC 3263 before that are the
    * transport's: TcpTransport reconnects towards the Via). The transaction's timers still end it.
    */
-  protected transportFailed(error: TransportError): void {
+  protected transportFailed(error: SipError): void {
     this.user.onTransportError?.(error);
   }
 

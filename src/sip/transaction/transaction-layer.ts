@@ -137,7 +137,7 @@ export class TransactionLayer {
 
   /**
    * `sendRequest` as a promise of the final response, whatever its status (a 401 or 407 is for the caller to
-   * answer). Rejects with TransactionTimeoutError (Timer B/F; a 408 for RFC 3261 §8.1.3.1) or TransportError (a 503
+   * answer). Rejects with SipError SIP_TIMEOUT (Timer B/F; a 408 for RFC 3261 §8.1.3.1) or SipError SIP_TRANSPORT (a 503
    * for §8.1.3.1). For an INVITE only the first final response is reported: a UAC that must see every forked 2xx
    * uses `sendRequest` with its own ClientTransactionUser.
    */

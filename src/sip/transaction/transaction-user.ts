@@ -3,7 +3,7 @@
  * callback names the rule that makes the transaction call it.
  */
 import type { SipRequest, SipResponse } from '../message/message.ts';
-import type { TransactionTimeoutError, TransportError } from '../errors.ts';
+import type { SipError } from '../errors.ts';
 
 export interface ClientTransactionUser {
   /**
@@ -16,12 +16,12 @@ export interface ClientTransactionUser {
    * Timer B or F fired without a final response (RFC 3261 §17.1.1.2, §17.1.2.2). RFC 3261 §8.1.3.1: the UAC core
    * "MUST treat this as if it was a 408 (Request Timeout) status code".
    */
-  onTimeout(error: TransactionTimeoutError): void;
+  onTimeout(error: SipError): void;
   /**
    * The transport failed to send the request, a retransmission or the ACK (RFC 3261 §17.1.4). RFC 3261 §8.1.3.1:
    * the UAC core "MUST be treated as a 503 (Service Unavailable) status code".
    */
-  onTransportError(error: TransportError): void;
+  onTransportError(error: SipError): void;
   /** The transaction reached Terminated and has left the transaction layer's tables. */
   onTerminated?(): void;
 }
@@ -31,7 +31,7 @@ export interface ServerTransactionUser {
    * A response could not be sent. The transaction stays in its state (RFC 6026 §8.8), so a response the TU still
    * has to give (after a failed 1xx) can be tried, and its timers end it as usual.
    */
-  onTransportError?(error: TransportError): void;
+  onTransportError?(error: SipError): void;
   /** The transaction reached Terminated and has left the transaction layer's tables. */
   onTerminated?(): void;
 }

@@ -1,9 +1,9 @@
 /**
  * What the four transaction state machines of RFC 3261 §17 share: an id (the matching key of ./matching.ts), the
  * transport and peer the transaction talks to, its timers, sending with transport failures turned into
- * TransportError, and termination. The state machines themselves live one per file beside this one.
+ * SipError SIP_TRANSPORT, and termination. The state machines themselves live one per file beside this one.
  */
-import { TransportError } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import type { SipMessage, SipResponse } from '../message/message.ts';
 import type { Endpoint, Transport } from '../transport/transport.ts';
 import type { Clock, TimerHandle } from '../../clock.ts';
@@ -112,20 +112,20 @@ export abstract class Transaction<State extends string> {
   }
 
   /**
-   * Passes a message to the transport. A failure arrives later, as TransportError, at `transportFailed` (RFC 3261
+   * Passes a message to the transport. A failure arrives later, as SipError SIP_TRANSPORT, at `transportFailed` (RFC 3261
    * §17.1.4; RFC 6026 §8.8 for server transactions), unless the transaction has ended meanwhile.
    */
   protected send(message: SipMessage): void {
     this.transport.send(message, this.remote).then(undefined, (cause: unknown) => {
       if (this.terminated) return;
-      const error = cause instanceof TransportError
+      const error = cause instanceof SipError && cause.code === 'SIP_TRANSPORT'
         ? cause
-        : new TransportError(`sending to ${this.remote.address}:${this.remote.port} failed: ${String(cause)}`, { cause });
+        : new SipError('SIP_TRANSPORT', `sending to ${this.remote.address}:${this.remote.port} failed: ${String(cause)}`, { cause });
       this.transportFailed(error);
     });
   }
 
-  protected abstract transportFailed(error: TransportError): void;
+  protected abstract transportFailed(error: SipError): void;
 }
 
 /** A TU passing a status outside 100-699 is a bug (RFC 3261 §7.2, §21), not a condition to handle. */

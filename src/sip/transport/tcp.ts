@@ -17,7 +17,7 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { RepeatedWarnings, type Logger } from '../../log.ts';
-import { SipParseError, TransportError } from '../errors.ts';
+import { SipError, SipParseError } from '../errors.ts';
 import { getExpires, topVia } from '../message/headers.ts';
 import type { SipMessage } from '../message/message.ts';
 import { StreamFramer } from '../message/parse.ts';
@@ -91,7 +91,7 @@ export class TcpTransport implements Transport {
     this.warnings = new RepeatedWarnings(log);
   }
 
-  /** Starts listening; rejects with TransportError when the address cannot be bound. */
+  /** Starts listening; rejects with SipError SIP_TRANSPORT when the address cannot be bound. */
   static async listen(o: TcpTransportOptions): Promise<TcpTransport> {
     const server = createServer({ noDelay: true });
     server.maxConnections = o.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
@@ -103,10 +103,10 @@ export class TcpTransport implements Transport {
       });
     }).catch((err: unknown) => {
       server.close();
-      throw new TransportError(`TCP listen ${o.address}:${o.port} failed: ${String(err)}`, { cause: err });
+      throw new SipError('SIP_TRANSPORT', `TCP listen ${o.address}:${o.port} failed: ${String(err)}`, { cause: err });
     });
     const addr = server.address();
-    if (addr === null || typeof addr === 'string') throw new TransportError('TCP server has no address');
+    if (addr === null || typeof addr === 'string') throw new SipError('SIP_TRANSPORT', 'TCP server has no address');
     const log = o.logger.child({ transport: 'TCP', local: `${addr.address}:${addr.port}` });
     const t = new TcpTransport(server, { address: addr.address, port: addr.port }, o, log);
     server.on('error', (err) => log.warn({ err }, 'TCP server error'));
@@ -123,10 +123,11 @@ export class TcpTransport implements Transport {
   }
 
   async send(message: SipMessage, remote: Endpoint): Promise<void> {
-    if (this.closed) throw new TransportError('TCP transport is closed');
+    if (this.closed) throw new SipError('SIP_TRANSPORT', 'TCP transport is closed');
     const data = serializeMessage(message);
     if (data.length > this.o.maxMessageBytes) {
-      throw new TransportError(
+      throw new SipError(
+        'SIP_TRANSPORT',
         `message of ${data.length} bytes is larger than sipMaxMessageBytes (${this.o.maxMessageBytes})`,
       );
     }
@@ -184,7 +185,7 @@ export class TcpTransport implements Transport {
         });
       } catch (err) {
         // A bad port throws at once.
-        reject(new TransportError(`TCP connect to ${remote.address}:${remote.port} failed: ${String(err)}`, { cause: err }));
+        reject(new SipError('SIP_TRANSPORT', `TCP connect to ${remote.address}:${remote.port} failed: ${String(err)}`, { cause: err }));
         return;
       }
       this.sockets.add(socket);
@@ -192,7 +193,7 @@ export class TcpTransport implements Transport {
       const fail = (why: string, cause?: Error): void => {
         clearTimeout(timer);
         this.sockets.delete(socket);
-        reject(new TransportError(`TCP connect to ${remote.address}:${remote.port} failed: ${why}`, { cause }));
+        reject(new SipError('SIP_TRANSPORT', `TCP connect to ${remote.address}:${remote.port} failed: ${why}`, { cause }));
       };
       const onError = (err: Error): void => fail(err.message, err);
       // close() destroys sockets without an error: the attempt must still end.
@@ -205,7 +206,7 @@ export class TcpTransport implements Transport {
         socket.off('close', onClose);
         if (this.closed) {
           socket.destroy();
-          reject(new TransportError('TCP transport is closed'));
+          reject(new SipError('SIP_TRANSPORT', 'TCP transport is closed'));
           return;
         }
         resolve(this.adopt(socket, remote));
@@ -318,7 +319,7 @@ function reopenTarget(response: SipMessage): Endpoint {
   try {
     return viaDestination(topVia(response), false);
   } catch (err) {
-    throw new TransportError(`connection gone and the response has no usable Via: ${String(err)}`, { cause: err });
+    throw new SipError('SIP_TRANSPORT', `connection gone and the response has no usable Via: ${String(err)}`, { cause: err });
   }
 }
 
@@ -326,7 +327,7 @@ function write(conn: Connection, data: Buffer): Promise<void> {
   const { socket, remote } = conn;
   return new Promise<void>((resolve, reject) => {
     const fail = (err: unknown): void =>
-      reject(new TransportError(`TCP send to ${remote.address}:${remote.port} failed: ${String(err)}`, { cause: err }));
+      reject(new SipError('SIP_TRANSPORT', `TCP send to ${remote.address}:${remote.port} failed: ${String(err)}`, { cause: err }));
     if (socket.destroyed || !socket.writable) {
       fail('connection closed');
       return;

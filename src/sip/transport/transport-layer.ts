@@ -11,7 +11,7 @@
  * Sending stays with the transports (`Transport.send`); this layer tells callers which transport and endpoint to
  * use: `transportFor` + `addVia` for requests, `responseDestination` for responses.
  *
- * Message size: a message over `maxMessageBytes` (or 65,507 bytes on UDP) is refused on send with TransportError.
+ * Message size: a message over `maxMessageBytes` (or 65,507 bytes on UDP) is refused on send with SipError SIP_TRANSPORT.
  * The RFC 3261 §18.1.1 move of requests over 1300 bytes from UDP to TCP is not made: it changes the Via and the
  * transaction's timers after the fact, and needs a fallback to UDP for the many peers that do not listen on TCP;
  * callhook's requests (REGISTER, MESSAGE, INVITE with a plain-RTP SDP) stay well under it.
@@ -19,11 +19,11 @@
 import { isIP } from 'node:net';
 import { firstNonLoopbackIPv4 } from '../../host-address.ts';
 import { redactSipText, type Logger } from '../../log.ts';
-import { SipParseError, TransportError } from '../errors.ts';
+import { SipError, SipParseError } from '../errors.ts';
 import { createResponse, reasonPhrase } from '../message/builders.ts';
 import { formatVia, topVia } from '../message/headers.ts';
 import { splitList, type SipMessage, type SipRequest } from '../message/message.ts';
-import { parseMessage, SipVersionNotSupportedError } from '../message/parse.ts';
+import { parseMessage } from '../message/parse.ts';
 import type { Via } from '../message/types.ts';
 import { TcpTransport, type TcpLimits } from './tcp.ts';
 import {
@@ -77,7 +77,7 @@ export class TransportLayer {
     this.log = o.logger.child({ component: 'sip-transport' });
   }
 
-  /** Binds every transport of `listen`; if one fails the others are closed again and TransportError is thrown. */
+  /** Binds every transport of `listen`; if one fails the others are closed again and SipError SIP_TRANSPORT is thrown. */
   static async start(o: TransportLayerOptions): Promise<TransportLayer> {
     const layer = new TransportLayer(o);
     try {
@@ -100,14 +100,14 @@ export class TransportLayer {
 
   /**
    * The transport for a request to `address` over `protocol`: the first one of that protocol and the address's
-   * family. Throws TransportError when there is none (e.g. `transport=tcp` but only UDP configured).
+   * family. Throws SipError SIP_TRANSPORT when there is none (e.g. `transport=tcp` but only UDP configured).
    */
   transportFor(protocol: TransportProtocol, address: string): Transport {
     const family = isIP(normalizeAddress(address));
     const candidates = this.entries.filter((e) => e.transport.protocol === protocol);
     const match =
       candidates.find((e) => family === 0 || isIP(e.transport.local.address) === family) ?? candidates[0];
-    if (match === undefined) throw new TransportError(`no ${protocol} transport is configured`);
+    if (match === undefined) throw new SipError('SIP_TRANSPORT', `no ${protocol} transport is configured`);
     return match.transport;
   }
 
@@ -237,7 +237,7 @@ export class TransportLayer {
       return;
     }
     const response =
-      error instanceof SipVersionNotSupportedError
+      error.code === 'SIP_VERSION_NOT_SUPPORTED'
         ? createResponse(partial, 505, reasonPhrase(505))
         : createResponse(partial, 400, sanitizeReason(error.reason));
     const destination = this.responseDestination({ message: response, transport, remote });

@@ -33,7 +33,7 @@ export interface Transport {
    * Sends one message to `remote`. Connection-oriented transports reuse an open connection to `remote` (one the
    * peer opened included) before opening a new one (RFC 3261 §18.2.2). For a response whose connection has gone
    * they connect to the top Via's `received` (or host) and sent-by port instead, as §18.2.2 says: `remote` was the
-   * peer's ephemeral source port then. Rejects with TransportError.
+   * peer's ephemeral source port then. Rejects with SipError SIP_TRANSPORT.
    */
   send(message: SipMessage, remote: Endpoint): Promise<void>;
   close(): Promise<void>;

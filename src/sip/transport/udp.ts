@@ -2,7 +2,7 @@
  * SIP over UDP (RFC 3261 §18): one unconnected datagram socket per transport, IPv4 or IPv6 by the bound address.
  * Every datagram is one message (§18.3 framing is the datagram itself).
  *
- * Send failures the OS reports at once (EHOSTUNREACH, EMSGSIZE, …) reject with TransportError. An ICMP port
+ * Send failures the OS reports at once (EHOSTUNREACH, EMSGSIZE, …) reject with SipError SIP_TRANSPORT. An ICMP port
  * unreachable coming back later is not seen: Linux reports it only on connected UDP sockets, and one socket serves
  * every peer here. A peer that is gone therefore shows up as a transaction timeout (Timer B/F), as RFC 3261 §17
  * expects of UDP.
@@ -10,7 +10,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../../log.ts';
-import { TransportError } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import type { SipMessage } from '../message/message.ts';
 import { serializeMessage } from '../message/serialize.ts';
 import type { Endpoint, Transport, TransportSink } from './transport.ts';
@@ -39,7 +39,7 @@ export class UdpTransport implements Transport {
     private readonly log: Logger,
   ) {}
 
-  /** Binds the socket; rejects with TransportError when the address cannot be bound (EADDRINUSE, EADDRNOTAVAIL). */
+  /** Binds the socket; rejects with SipError SIP_TRANSPORT when the address cannot be bound (EADDRINUSE, EADDRNOTAVAIL). */
   static async bind(o: UdpTransportOptions): Promise<UdpTransport> {
     // One socket carries every registration and call of the server: bursts (a thousand REGISTERs answered at
     // once) overflow the default ~200 KiB receive buffer and turn into Timer E retransmissions. The kernel caps
@@ -58,7 +58,7 @@ export class UdpTransport implements Transport {
       });
     }).catch((err: unknown) => {
       socket.close();
-      throw new TransportError(`UDP bind ${o.address}:${o.port} failed: ${String(err)}`, { cause: err });
+      throw new SipError('SIP_TRANSPORT', `UDP bind ${o.address}:${o.port} failed: ${String(err)}`, { cause: err });
     });
     const bound = socket.address();
     const log = o.logger.child({ transport: 'UDP', local: `${bound.address}:${bound.port}` });
@@ -77,16 +77,17 @@ export class UdpTransport implements Transport {
   }
 
   async send(message: SipMessage, remote: Endpoint): Promise<void> {
-    if (this.closed) throw new TransportError('UDP transport is closed');
+    if (this.closed) throw new SipError('SIP_TRANSPORT', 'UDP transport is closed');
     const data = serializeMessage(message);
     const limit = Math.min(this.maxMessageBytes, MAX_UDP_PAYLOAD);
     if (data.length > limit) {
-      throw new TransportError(
+      throw new SipError(
+        'SIP_TRANSPORT',
         `message of ${data.length} bytes is larger than the UDP limit of ${limit} bytes (sipMaxMessageBytes)`,
       );
     }
-    const fail = (err: unknown): TransportError =>
-      new TransportError(`UDP send to ${remote.address}:${remote.port} failed: ${String(err)}`, { cause: err });
+    const fail = (err: unknown): SipError =>
+      new SipError('SIP_TRANSPORT', `UDP send to ${remote.address}:${remote.port} failed: ${String(err)}`, { cause: err });
     await new Promise<void>((resolve, reject) => {
       try {
         this.socket.send(data, remote.port, remote.address, (err) => (err ? reject(fail(err)) : resolve()));

@@ -5,7 +5,7 @@
  * each 2xx received from the transaction layer" — gets the same ACK again, after the session's end too.
  */
 import { dialogKey, incomingResponseDialogId, type Dialog } from '../dialog/dialog.ts';
-import { SipException } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import { newBranch } from '../message/builders.ts';
 import { getCSeq } from '../message/headers.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
@@ -70,7 +70,7 @@ export class AckCache {
 
   /** No ACK can reach the far end: it will give up on its 2xx (§13.3.1.4) and BYE; nothing better to do here. */
   private unsent(error: unknown): void {
-    if (!(error instanceof SipException)) this.failed(error);
+    if (!(error instanceof SipError)) this.failed(error);
   }
 }
 

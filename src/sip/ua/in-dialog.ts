@@ -5,7 +5,7 @@
  */
 import type { DigestClient } from '../auth/digest-client.ts';
 import type { Dialog } from '../dialog/dialog.ts';
-import { SipException, StateError } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import { getCSeq } from '../message/headers.ts';
 import type { SipResponse } from '../message/message.ts';
 import type { Destination } from '../transaction/index.ts';
@@ -49,12 +49,12 @@ export class InDialogRequests {
   /** `method` in the session's dialog; resolves with the final response. Failures other than BYE's end the dialog. */
   async send(method: string, options: InDialogOptions = {}): Promise<SipResponse> {
     const { dialog, host, digest, binding } = this.owner;
-    if (dialog === undefined) throw new StateError(`cannot send ${method}: no dialog`);
+    if (dialog === undefined) throw new SipError('SIP_STATE', `cannot send ${method}: no dialog`);
     const lost = (info: string, response?: SipResponse): void => {
       if (method !== 'BYE') this.owner.dialogLost(info, response);
     };
     const destination = await this.destination(dialog).catch((e: unknown) => {
-      if (e instanceof SipException) lost(e.message);
+      if (e instanceof SipError) lost(e.message);
       throw e;
     });
     const request = dialog.createRequest(method, {
@@ -66,7 +66,7 @@ export class InDialogRequests {
     try {
       response = await host.send(request, destination, digest);
     } catch (e) {
-      if (e instanceof SipException) lost(e.message);
+      if (e instanceof SipError) lost(e.message);
       throw e;
     } finally {
       // Digest rounds raised the CSeq on the way (§8.1.3.5); the dialog's counter follows.
@@ -88,7 +88,7 @@ export class InDialogRequests {
         const destination = await this.destination(dialog);
         await host.send(bye, destination, digest);
       } catch (e) {
-        if (!(e instanceof SipException)) throw e;
+        if (!(e instanceof SipError)) throw e;
       }
       dialog.terminate();
     })().catch((e: unknown) => this.owner.failed(e));

@@ -3,7 +3,7 @@ export { describeResponse, type SipAccount } from './account.ts';
 export { ALLOWED_METHODS, allowHeader } from './allow.ts';
 export { DialogRouter, type DialogUser } from './dialog-router.ts';
 export {
-  DEFAULT_DTMF_DURATION_MS, DTMF, DTMF_RELAY, dtmfRelayBody, InvalidDtmfError, parseDtmfInfo, validateDtmf,
+  DEFAULT_DTMF_DURATION_MS, DTMF, DTMF_RELAY, dtmfRelayBody, parseDtmfInfo, validateDtmf,
   type DtmfDigit,
 } from './info.ts';
 export type { ContactBinding, IncomingRequest, RequestHandler } from './contact.ts';

@@ -2,7 +2,7 @@
  * DTMF in SIP INFO (RFC 6086 "legacy" INFO usage, no Info Package): the `application/dtmf-relay` body most PBXs and
  * gateways send and read (`Signal=5\r\nDuration=160\r\n`), and the bare `application/dtmf` body (`5`).
  */
-import { SipException } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
 
 export const DTMF_RELAY = 'application/dtmf-relay';
@@ -21,19 +21,14 @@ export interface DtmfDigit {
   durationMs?: number;
 }
 
-/** A digit string with something other than 0-9 * # A-D, or a duration that is not a positive integer. */
-export class InvalidDtmfError extends SipException {
-  readonly code = 'SIP_DTMF';
-}
-
-/** Checks a digit string before anything is sent; returns it upper-cased. Throws InvalidDtmfError. */
+/** Checks a digit string before anything is sent; returns it upper-cased. Throws SipError SIP_DTMF. */
 export function validateDtmf(digits: string, durationMs: number = DEFAULT_DTMF_DURATION_MS): string {
   const upper = digits.toUpperCase();
   if (upper.length === 0 || [...upper].some((d) => !DIGITS.includes(d))) {
-    throw new InvalidDtmfError(`DTMF digits must be 0-9, *, #, A-D; got ${JSON.stringify(digits)}`);
+    throw new SipError('SIP_DTMF', `DTMF digits must be 0-9, *, #, A-D; got ${JSON.stringify(digits)}`);
   }
   if (!Number.isInteger(durationMs) || durationMs <= 0 || durationMs > 10_000) {
-    throw new InvalidDtmfError(`DTMF duration must be 1-10000 ms; got ${durationMs}`);
+    throw new SipError('SIP_DTMF', `DTMF duration must be 1-10000 ms; got ${durationMs}`);
   }
   return upper;
 }

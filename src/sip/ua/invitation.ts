@@ -10,7 +10,7 @@
  * generate a BYE request" — sent, and the call ends as `ack-timeout`.
  */
 import { Dialog, DialogState } from '../dialog/dialog.ts';
-import { StateError } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import { newTag, reasonPhrase } from '../message/builders.ts';
 import { getCallId, getFrom, getTo } from '../message/headers.ts';
 import type { SipRequest } from '../message/message.ts';
@@ -75,7 +75,7 @@ export class Invitation extends InviteSession {
     };
   }
 
-  /** 180 Ringing (or 183 Session Progress with `sdp` for early media). Throws StateError once answered. */
+  /** 180 Ringing (or 183 Session Progress with `sdp` for early media). Throws SipError SIP_STATE once answered. */
   ring(sdp?: Buffer): void {
     this.provisional(sdp === undefined ? 180 : 183, sdp);
   }
@@ -87,7 +87,7 @@ export class Invitation extends InviteSession {
 
   /**
    * 200 OK with `sdp` (the answer to the INVITE's offer, or our offer when it had none). The dialog is confirmed
-   * (§12.1.1); the session is Answered until the ACK arrives. Throws StateError once answered, rejected or over.
+   * (§12.1.1); the session is Answered until the ACK arrives. Throws SipError SIP_STATE once answered, rejected or over.
    */
   accept(sdp: Buffer): void {
     this.assertUnanswered('accept');
@@ -189,7 +189,7 @@ export class Invitation extends InviteSession {
 
   private assertUnanswered(what: string): void {
     if (this.state !== SessionState.Initial && this.state !== SessionState.Establishing) {
-      throw new StateError(`cannot ${what}: the call is ${this.state}`);
+      throw new SipError('SIP_STATE', `cannot ${what}: the call is ${this.state}`);
     }
   }
 }

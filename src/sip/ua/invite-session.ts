@@ -16,7 +16,7 @@
  *   Terminating → Terminated                             our BYE is out
  *   Terminated: final (one `terminated` event, every timer cleared, dialogs unregistered)
  *
- * Failures: an expected SIP failure (a SipException) is answered or reported as the RFC says where it happens;
+ * Failures: an expected SIP failure (a SipError) is answered or reported as the RFC says where it happens;
  * anything else thrown in the session's unawaited work or its application's handlers is a programming error, which
  * ends this session alone (`failed`).
  *
@@ -30,7 +30,7 @@
 import { TimerGroup } from '../../clock.ts';
 import type { DigestClient } from '../auth/digest-client.ts';
 import type { Dialog } from '../dialog/dialog.ts';
-import { SipException, StateError, TransactionTimeoutError } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../message/message.ts';
 import { messageText } from '../message/serialize.ts';
 import type { Uri } from '../message/types.ts';
@@ -145,14 +145,14 @@ export abstract class InviteSession implements DialogUser, LiveSession {
    * transaction times out"). The session ends whatever the answer — §15.1.1: "If the response for the BYE is a 481
    * (Call/Transaction Does Not Exist) or a 408 (Request Timeout) or no response at all is received for the BYE
    * [...], the UAC MUST consider the session and the dialog terminated." Media may stop as soon as this is called.
-   * Throws StateError before the call is answered (use cancel/reject).
+   * Throws SipError SIP_STATE before the call is answered (use cancel/reject).
    */
   async bye(): Promise<void> {
     if (this.stateValue === S.Answered) {
       this.pendingBye = { cause: 'local-bye', info: NORMAL_CLEARING };
       return;
     }
-    if (this.stateValue !== S.Established) throw new StateError(`cannot send BYE: the session is ${this.stateValue}`);
+    if (this.stateValue !== S.Established) throw new SipError('SIP_STATE', `cannot send BYE: the session is ${this.stateValue}`);
     await this.sendBye('local-bye');
   }
 
@@ -160,8 +160,8 @@ export abstract class InviteSession implements DialogUser, LiveSession {
    * Re-INVITE with a new SDP offer (§14.1: hold with a=sendonly, unhold with a=sendrecv, ...). Resolves with the
    * final response: a 2xx carries the answer (the ACK has been sent); any other status leaves the session as it was
    * (§14.1), except 481/408, which end it (§12.2.1.2). A 491 (glare) is re-tried after the §14.1 delay, up to 3
-   * times. Rejects with StateError when not established or while another INVITE is in progress either way (§14.1),
-   * TransactionTimeoutError or TransportError (the session then ends).
+   * times. Rejects with SipError SIP_STATE when not established or while another INVITE is in progress either way (§14.1),
+   * SipError SIP_TIMEOUT or SIP_TRANSPORT (the session then ends).
    */
   reinvite(sdp: Buffer): Promise<SipResponse> {
     return this.reinvites.send(sdp);
@@ -175,7 +175,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
 
   /**
    * DTMF as INFO `application/dtmf-relay` (`Signal=5\r\nDuration=160\r\n`), one INFO per digit, each after the
-   * previous one's response. Resolves with the last response; stops at the first non-2xx. Throws InvalidDtmfError
+   * previous one's response. Resolves with the last response; stops at the first non-2xx. Throws SipError SIP_DTMF
    * for digits outside 0-9 * # A-D.
    */
   async sendDtmf(digits: string, durationMs: number = DEFAULT_DTMF_DURATION_MS): Promise<SipResponse> {
@@ -187,11 +187,11 @@ export abstract class InviteSession implements DialogUser, LiveSession {
   /**
    * Blind transfer (RFC 3515) with `Refer-To: <target>` and `Referred-By` (our identity, or `referredBy`); progress
    * comes as `transfer` events (./transfer.ts). The call itself is left as it is (ending it after COMPLETED is the
-   * caller's choice). Rejects with StateError when not established or while a transfer is in progress.
+   * caller's choice). Rejects with SipError SIP_STATE when not established or while a transfer is in progress.
    */
   async refer(target: Uri, referredBy?: Uri): Promise<void> {
     this.assertEstablished('REFER');
-    if (this.transfer !== undefined) throw new StateError('cannot REFER: a transfer is already in progress');
+    if (this.transfer !== undefined) throw new SipError('SIP_STATE', 'cannot REFER: a transfer is already in progress');
     const transfer = new Transfer(this.parts);
     this.transfer = transfer;
     await transfer.refer(target, referredBy ?? this.dialog!.local.uri);
@@ -311,7 +311,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
       response = await this.requests.send('BYE');
     } catch (e) {
       // No answer or no route: the session is over all the same.
-      if (!(e instanceof SipException)) throw e;
+      if (!(e instanceof SipError)) throw e;
     }
     this.end(cause, { info, ...(response && { message: response }) });
   }
@@ -388,7 +388,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
 
   private assertEstablished(method: string): void {
     if (this.stateValue !== S.Established || this.dialog === undefined) {
-      throw new StateError(`cannot send ${method}: the session is ${this.stateValue}`);
+      throw new SipError('SIP_STATE', `cannot send ${method}: the session is ${this.stateValue}`);
     }
   }
 
@@ -404,6 +404,6 @@ export abstract class InviteSession implements DialogUser, LiveSession {
 }
 
 /** A timeout error is a 408 for §8.1.3.1; anything else the transport's (503). */
-export function errorCause(error: SipException): 'timeout' | 'transport-error' {
-  return error instanceof TransactionTimeoutError ? 'timeout' : 'transport-error';
+export function errorCause(error: SipError): 'timeout' | 'transport-error' {
+  return error.code === 'SIP_TIMEOUT' ? 'timeout' : 'transport-error';
 }

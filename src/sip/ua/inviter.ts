@@ -11,7 +11,7 @@
  */
 import { DigestClient } from '../auth/digest-client.ts';
 import { Dialog, dialogKey, incomingResponseDialogId } from '../dialog/dialog.ts';
-import { SipException, StateError } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import { newCallId } from '../message/builders.ts';
 import { checkExtensionHeader } from '../message/header-names.ts';
 import { getCSeq } from '../message/headers.ts';
@@ -39,7 +39,7 @@ export interface InviterOptions {
   binding?: ContactBinding;
   /**
    * Extra header fields of the INVITE (e.g. the client's `inviteParameters`); the constructor throws
-   * InvalidHeaderError for one that `checkExtensionHeader` refuses.
+   * SipError SIP_HEADER for one that `checkExtensionHeader` refuses.
    */
   headers?: readonly { name: string; value: string }[];
   delegate?: SessionDelegate;
@@ -66,17 +66,17 @@ export class Inviter extends InviteSession {
 
   /**
    * Sends the INVITE. Resolves once it is handed to its transaction (or the call ended because it could not be:
-   * `terminated` with `transport-error`); everything after comes as events. Throws StateError when called twice.
+   * `terminated` with `transport-error`); everything after comes as events. Throws SipError SIP_STATE when called twice.
    */
   async invite(): Promise<void> {
-    if (this.state !== SessionState.Initial) throw new StateError(`cannot INVITE: the session is ${this.state}`);
+    if (this.state !== SessionState.Initial) throw new SipError('SIP_STATE', `cannot INVITE: the session is ${this.state}`);
     this.stateTransition(SessionState.Establishing);
     const { account, target, sdp } = this.options;
     let destination;
     try {
       destination = await this.host.destination(account.nextHop);
     } catch (e) {
-      if (!(e instanceof SipException)) throw e;
+      if (!(e instanceof SipError)) throw e;
       return this.end((this.state as SessionState) === SessionState.Cancelling ? 'cancelled' : 'transport-error', { info: e.message });
     }
     // Cancelled while the next hop was being resolved: nothing went out, nothing to cancel.

@@ -19,7 +19,7 @@ export interface OutgoingMessage {
 
 /**
  * Sends one MESSAGE from `account` and resolves with its final response (2xx = accepted by the recipient or its
- * proxy, RFC 3428 §7). Rejects with TransactionTimeoutError or TransportError.
+ * proxy, RFC 3428 §7). Rejects with SipError SIP_TIMEOUT or SipError SIP_TRANSPORT.
  * RFC 3428 §4: the Request-URI is the recipient's address, no Contact is inserted (a MESSAGE creates no dialog),
  * and each MESSAGE is its own transaction with a new Call-ID.
  */

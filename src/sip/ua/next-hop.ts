@@ -7,7 +7,7 @@
  */
 import { lookup, resolveSrv } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { TransportError } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import { isSipUri, type Uri } from '../message/types.ts';
 import { formatUri } from '../message/uri.ts';
 import { defaultPort } from '../transport/via.ts';
@@ -39,17 +39,17 @@ export async function resolveNextHop(hop: NextHop): Promise<Endpoint> {
     const { address } = await lookup(target);
     return { address, port: port ?? defaultPort(hop.transport) };
   } catch (e) {
-    throw new TransportError(`cannot resolve SIP server ${target}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+    throw new SipError('SIP_TRANSPORT', `cannot resolve SIP server ${target}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
   }
 }
 
 /**
  * §4.1 for a URI of a dialog (its first route or remote target): its host and port, and the transport its
  * `transport` parameter names (UDP when none, TLS for sips). A tel: or other non-SIP URI cannot be a next hop:
- * TransportError.
+ * SipError SIP_TRANSPORT.
  */
 export function uriNextHop(uri: Uri): NextHop {
-  if (!isSipUri(uri)) throw new TransportError(`cannot send to a ${uri.scheme}: URI (${formatUri(uri)})`);
+  if (!isSipUri(uri)) throw new SipError('SIP_TRANSPORT', `cannot send to a ${uri.scheme}: URI (${formatUri(uri)})`);
   const param = uri.params.get('transport')?.toUpperCase();
   const transport: SipTransportName = uri.scheme === 'sips' ? 'TLS' : param === 'TCP' || param === 'TLS' ? param : 'UDP';
   return { host: uri.host, transport, ...(uri.port !== undefined && { port: uri.port }) };

@@ -9,7 +9,7 @@
  */
 import type { TimerHandle } from '../../clock.ts';
 import { DigestAuthError, type DigestClient } from '../auth/digest-client.ts';
-import { TransactionTimeoutError, type SipException } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import { createCancel, newBranch } from '../message/builders.ts';
 import { getCSeq } from '../message/headers.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
@@ -23,7 +23,7 @@ export interface OutgoingInviteUser {
   /** The final 3xx-6xx (after digest handling). */
   onFailure(response: SipResponse): void;
   /** Timer B, a transport failure, or no final response 64*T1 after our CANCEL (§9.1). */
-  onError(error: SipException): void;
+  onError(error: SipError): void;
 }
 
 /** Bound on digest rounds, as for UserAgent.send: a stale nonce, a proxy and a UAS challenge, then give up. */
@@ -148,11 +148,11 @@ export class OutgoingInvite {
       this.giveUpTimer = undefined;
       if (this.finalSeen || this.disposed) return;
       this.transaction?.dispose();
-      this.error(new TransactionTimeoutError(`no final response to the INVITE within ${64 * t1} ms of CANCEL (RFC 3261 §9.1)`));
+      this.error(new SipError('SIP_TIMEOUT', `no final response to the INVITE within ${64 * t1} ms of CANCEL (RFC 3261 §9.1)`));
     }, 64 * t1, { unref: true });
   }
 
-  private error(error: SipException): void {
+  private error(error: SipError): void {
     if (this.finalSeen || this.disposed) return;
     this.finalSeen = true;
     this.clearGiveUp();

@@ -16,7 +16,7 @@ import { getContacts, getExpires } from '../message/headers.ts';
 import type { SipResponse } from '../message/message.ts';
 import { isSipUri, type SipUri } from '../message/types.ts';
 import { formatUri } from '../message/uri.ts';
-import { StateError, SipException } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import { describeResponse, type SipAccount } from './account.ts';
 import type { ContactBinding } from './contact.ts';
 import { createRequest } from './request.ts';
@@ -106,7 +106,7 @@ export class Registerer {
   register(): Promise<RegistrationEvent> {
     if (this.pending) return this.pending;
     if (this.stateValue === RegistrationState.Terminated || this.stateValue === RegistrationState.Unregistering) {
-      return Promise.reject(new StateError(`cannot register: registration is ${this.stateValue}`));
+      return Promise.reject(new SipError('SIP_STATE', `cannot register: registration is ${this.stateValue}`));
     }
     const refresh = this.stateValue === RegistrationState.Registered;
     this.clearTimer();
@@ -203,7 +203,7 @@ export class Registerer {
     try {
       contacts = getContacts(response);
     } catch (e) {
-      if (!(e instanceof SipException)) throw e;
+      if (!(e instanceof SipError)) throw e;
       contacts = [];
     }
     const headerExpires = getExpires(response);
@@ -269,6 +269,6 @@ export function refreshDelayMs(expires: number): number {
 }
 
 function failureText(e: unknown): string {
-  if (e instanceof SipException) return e.message;
+  if (e instanceof SipError) return e.message;
   throw e;
 }

@@ -16,7 +16,7 @@ import { randomInt } from 'node:crypto';
 import type { TimerGroup } from '../../clock.ts';
 import type { DigestClient } from '../auth/digest-client.ts';
 import type { Dialog } from '../dialog/dialog.ts';
-import { isExpectedFailure, SipException, StateError } from '../errors.ts';
+import { isExpectedFailure, SipError } from '../errors.ts';
 import { getCSeq } from '../message/headers.ts';
 import { quote } from '../message/chars.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
@@ -79,10 +79,10 @@ export class Reinvites {
   send(sdp: Buffer): Promise<SipResponse> {
     const state = this.owner.state;
     if (state !== SessionState.Established || this.owner.dialog === undefined) {
-      return Promise.reject(new StateError(`cannot re-INVITE: the session is ${state}`));
+      return Promise.reject(new SipError('SIP_STATE', `cannot re-INVITE: the session is ${state}`));
     }
     if (this.waiter !== undefined || this.incoming !== undefined) {
-      return Promise.reject(new StateError('cannot re-INVITE: another INVITE transaction is in progress (RFC 3261 §14.1)'));
+      return Promise.reject(new SipError('SIP_STATE', 'cannot re-INVITE: another INVITE transaction is in progress (RFC 3261 §14.1)'));
     }
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
@@ -150,7 +150,7 @@ export class Reinvites {
   end(reason: string): void {
     this.outgoing?.dispose();
     this.outgoing = undefined;
-    this.settle({ error: new StateError(`re-INVITE abandoned: the session ended (${reason})`) });
+    this.settle({ error: new SipError('SIP_STATE', `re-INVITE abandoned: the session ended (${reason})`) });
     this.finishIncoming(487);
   }
 
@@ -174,13 +174,13 @@ export class Reinvites {
     const owner = this.owner;
     const dialog = owner.dialog;
     if (dialog === undefined || owner.state !== SessionState.Established) {
-      return this.settle({ error: new StateError(`re-INVITE abandoned: the session is ${owner.state}`) });
+      return this.settle({ error: new SipError('SIP_STATE', `re-INVITE abandoned: the session is ${owner.state}`) });
     }
     let destination: Destination;
     try {
       destination = await owner.requests.destination(dialog);
     } catch (e) {
-      if (!(e instanceof SipException)) throw e;
+      if (!(e instanceof SipError)) throw e;
       this.settle({ error: e });
       owner.dialogLost(e.message);
       return;

@@ -13,7 +13,7 @@
  * before any NOTIFY (no subscription to wait for), and by the end of the call.
  */
 import type { TimerGroup, TimerHandle } from '../../clock.ts';
-import { SipException } from '../errors.ts';
+import { SipError } from '../errors.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../message/message.ts';
 import type { Uri } from '../message/types.ts';
 import { formatUri } from '../message/uri.ts';
@@ -81,7 +81,7 @@ export class Transfer {
       ]);
     } catch (e) {
       // Not sent, or no final response.
-      if (!(e instanceof SipException)) throw e;
+      if (!(e instanceof SipError)) throw e;
       return this.finish(TransferStatus.Failed, e.message);
     }
     this.referAnswered(response);

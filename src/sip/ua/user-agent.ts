@@ -143,7 +143,7 @@ export class UserAgent implements SessionHost {
    * With `digest`, 401/407 challenges are answered (RFC 3261 §22.2, §22.3): the request is re-sent with its CSeq
    * incremented (§8.1.3.5) and a fresh branch, a new transaction each time. Authentication that cannot succeed
    * resolves with the final 401/407, so callers report it like any other failure response.
-   * Rejects with TransactionTimeoutError or TransportError (the 408 / 503 of §8.1.3.1).
+   * Rejects with SipError SIP_TIMEOUT or SipError SIP_TRANSPORT (the 408 / 503 of §8.1.3.1).
    */
   async send(request: SipRequest, destination: Destination, digest?: DigestClient): Promise<SipResponse> {
     request.headers.set('User-Agent', this.userAgent);
