@@ -13,7 +13,7 @@
  *   BYE either way, CANCEL   → FINISH           info `Normal call clearing`
  */
 import { NoCommonCodecError, type MediaError } from '../media/index.ts';
-import type { SessionEvent } from '../sip/ua/index.ts';
+import type { InviteSessionEvent } from '../sip/ua/index.ts';
 import type { CallStatus } from './types.ts';
 import { sipMessageRaw } from './views.ts';
 
@@ -45,7 +45,7 @@ function isBusy(status: number | undefined): boolean {
 }
 
 /** The final status of a call whose SIP session ended first (the far end, the network, or our CANCEL/BYE). */
-export function endStatus(e: Extract<SessionEvent, { type: 'terminated' }>): { status: CallStatus; detail: StatusDetail } {
+export function endStatus(e: Extract<InviteSessionEvent, { type: 'terminated' }>): { status: CallStatus; detail: StatusDetail } {
   const detail: StatusDetail = {};
   if (e.status !== undefined) detail.sipStatus = e.status;
   if (e.raw !== undefined) detail.sipMessageRaw = sipMessageRaw(e.raw);

@@ -28,8 +28,8 @@ import {
 import { SipError } from '../sip/errors.ts';
 import type { SipResponse } from '../sip/message/message.ts';
 import {
-  describeResponse, DTMF, SessionState, validateDtmf, type ContactBinding, type InviteSession,
-  type SessionDelegate, type SessionEvent, type SipAccount, type UserAgent,
+  describeResponse, DTMF, InviteSessionState, validateDtmf, type ContactBinding, type InviteSession,
+  type InviteSessionDelegate, type InviteSessionEvent, type SipAccount, type UserAgent,
 } from '../sip/ua/index.ts';
 import type { CallInfo } from './info.ts';
 import { nextPhase, type CallPhase } from './call-phase.ts';
@@ -167,7 +167,7 @@ export abstract class Call {
     if (!decision.ok) this.log.info({ info: decision.info }, 'hangup hook failed; hanging up all the same');
     const sip = this.sip;
     // Still in the call hook or the media set-up (nothing went out yet), or an incoming call still ringing.
-    if (sip === undefined || sip.state === SessionState.Initial || this.unanswered()) {
+    if (sip === undefined || sip.state === InviteSessionState.Initial || this.unanswered()) {
       return this.finish('FINISH', { info: NORMAL_CALL_CLEARING }, BUSY_HERE);
     }
     // The session's `terminated` event reports FINISH (after the 487 or the BYE's answer).
@@ -246,7 +246,7 @@ export abstract class Call {
 
   // --- SIP events --------------------------------------------------------------------------------------------------
 
-  protected delegate(): SessionDelegate {
+  protected delegate(): InviteSessionDelegate {
     return {
       onEvent: (e) => this.contain(() => this.onSipEvent(e)),
       onOffer: (offer) => {
@@ -264,7 +264,7 @@ export abstract class Call {
     };
   }
 
-  private onSipEvent(e: SessionEvent): void {
+  private onSipEvent(e: InviteSessionEvent): void {
     // After the end only the REFER subscription's news still matters: the transfer target's progress.
     if (this.isEnded && e.type !== 'transfer') return;
     try {
@@ -319,7 +319,7 @@ export abstract class Call {
     this.host.deliver({ type: 'transfer', event: clientView(event, clientExclude) });
     // The far end now talks to the transfer target: our leg of the call is done (its BYE reports FINISH).
     const sip = this.sip;
-    if (status === 'COMPLETED' && sip?.state === SessionState.Established) this.contain(() => sip.bye());
+    if (status === 'COMPLETED' && sip?.state === InviteSessionState.Established) this.contain(() => sip.bye());
   }
 
   private async playDtmf(request: DtmfRequest): Promise<void> {
@@ -417,7 +417,7 @@ export abstract class Call {
   /** Ends the SIP side: a final response to an unanswered INVITE (./incoming-call.ts), else CANCEL or BYE. */
   protected endSip(_rejectWith: number): Promise<void> | undefined {
     const sip = this.sip;
-    return sip && sip.state !== SessionState.Terminated ? sip.terminate() : undefined;
+    return sip && sip.state !== InviteSessionState.Terminated ? sip.terminate() : undefined;
   }
 
   /** Closes the media and ends the SIP side. */

@@ -15,7 +15,7 @@ import { MediaError } from '../media/index.ts';
 import { SipError } from '../sip/errors.ts';
 import { formatUri } from '../sip/message/uri.ts';
 import { isSipUri, type NameAddr } from '../sip/message/types.ts';
-import { SessionState, type Invitation } from '../sip/ua/index.ts';
+import { InviteSessionState, type Invitation } from '../sip/ua/index.ts';
 import { Call, TEMPORARILY_UNAVAILABLE, type CallEndedListener, type CallHost } from './call.ts';
 import { mediaFailureInfo } from './call-status.ts';
 import { MEDIA_PROVIDER, pickCallObject, sipMessageRaw, withoutContext } from './views.ts';
@@ -103,7 +103,7 @@ export class IncomingCall extends Call {
 
   protected override unanswered(): boolean {
     const state = this.invitation.state;
-    return state === SessionState.Initial || state === SessionState.Establishing;
+    return state === InviteSessionState.Initial || state === InviteSessionState.Establishing;
   }
 
   protected override endSip(rejectWith: number): Promise<void> | undefined {

@@ -63,7 +63,7 @@ export interface SessionInit {
   onFailed(session: Session, info: string): void;
 }
 
-type SessionState = 'Attached' | 'Detaching' | 'Ended';
+type SessionPhase = 'Attached' | 'Detaching' | 'Ended';
 
 export class Session implements MessagingHost, CallHost {
   readonly sessionId: string;
@@ -75,7 +75,7 @@ export class Session implements MessagingHost, CallHost {
   readonly media: CallMedia;
   /** The session's calls: client call messages go here. */
   readonly calls: SessionCalls;
-  private state: SessionState = 'Attached';
+  private state: SessionPhase = 'Attached';
   /** The registration's Contact, which also receives the session's incoming calls. */
   private contact: ContactBinding | undefined;
   private registration: SessionRegistration | undefined;

@@ -12,7 +12,7 @@ import { createLogger } from '../../src/log.ts';
 import type { SipUri } from '../../src/sip/message/types.ts';
 import { parseUri } from '../../src/sip/message/uri.ts';
 import {
-  Invitation, Inviter, SessionState, TransferStatus, UserAgent, type ContactBinding, type SipAccount,
+  Invitation, Inviter, InviteSessionState, TransferStatus, UserAgent, type ContactBinding, type SipAccount,
 } from '../../src/sip/ua/index.ts';
 import { eventually } from '../support/eventually.ts';
 import { FakeClock } from '../support/fake-clock.ts';
@@ -96,13 +96,13 @@ describe('outgoing INVITE sessions against a sipp callee', () => {
       await inviter.invite();
       const established = await events.waitFor('established');
       assert.match(established.sdp?.toString() ?? '', /m=audio \d+ RTP\/AVP 0 101/);
-      assert.equal(inviter.state, SessionState.Established);
+      assert.equal(inviter.state, InviteSessionState.Established);
       await inviter.bye();
       assertSippOk(await sipp.done);
       assert.deepEqual(events.summary().filter((s) => s !== 'provisional 100'), ['provisional 180', 'established', 'terminated local-bye']);
       const end = await events.waitFor('terminated');
       assert.equal(end.info, 'Normal call clearing');
-      assert.equal(inviter.state, SessionState.Terminated);
+      assert.equal(inviter.state, InviteSessionState.Terminated);
       assert.equal(ua.dialogs.dialogCount, 0, 'dialog released');
       assert.equal(ua.dialogs.sessionCount, 0, 'session released');
     });
@@ -143,7 +143,7 @@ describe('outgoing INVITE sessions against a sipp callee', () => {
     const end = await events.waitFor('terminated');
     assert.equal(end.cause, 'local-bye');
     assert.equal(end.status, 481);
-    assert.equal(inviter.state, SessionState.Terminated);
+    assert.equal(inviter.state, InviteSessionState.Terminated);
     assertSippOk(await sipp.done);
   });
 
@@ -168,7 +168,7 @@ describe('outgoing INVITE sessions against a sipp callee', () => {
     await inviter.invite();
     await events.waitFor('provisional', 5000, (e) => e.response.status === 180);
     inviter.cancel();
-    assert.equal(inviter.state, SessionState.Cancelling);
+    assert.equal(inviter.state, InviteSessionState.Cancelling);
     const end = await events.waitFor('terminated');
     assert.equal(end.cause, 'cancelled');
     assert.equal(end.status, 487);
@@ -313,7 +313,7 @@ describe('the expiry of a transfer\'s implicit subscription, on a fake clock (RF
     assert.deepEqual(transfers(events), ['PENDING REFER to sip:carol@callhook.test', 'ACCEPTED SIP 202 Accepted']);
     clock.advance(1);
     assert.deepEqual(transfers(events).slice(2), [EXPIRED]);
-    assert.equal(inviter.state, SessionState.Established, 'the call itself goes on');
+    assert.equal(inviter.state, InviteSessionState.Established, 'the call itself goes on');
     await inviter.bye();
     assertSippOk(await sipp.done);
   });
@@ -376,9 +376,9 @@ describe('incoming INVITE sessions from a sipp caller', () => {
     assert.match(invitation.received.raw.toString(), /^INVITE sip:/);
     invitation.ring();
     invitation.accept(testSdp(40002));
-    assert.equal(invitation.state, SessionState.Answered);
+    assert.equal(invitation.state, InviteSessionState.Answered);
     await events.waitFor('established');
-    assert.equal(invitation.state, SessionState.Established);
+    assert.equal(invitation.state, InviteSessionState.Established);
     const end = await events.waitFor('terminated');
     assert.equal(end.cause, 'remote-bye');
     assertSippOk(await sipp.done);

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../src/log.ts';
 import { NoCommonCodecError } from '../../src/media/index.ts';
 import { getCSeq } from '../../src/sip/message/headers.ts';
-import { SessionState } from '../../src/sip/ua/index.ts';
+import { InviteSessionState } from '../../src/sip/ua/index.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { LoopbackPhone } from '../support/loopback-phone.ts';
 import { SessionEvents, testSdp } from '../support/session-events.ts';
@@ -51,8 +51,8 @@ describe('failures in INVITE sessions between two UAs', () => {
     assert.equal(response.status, 488);
     // RFC 3261 §20.43: warn-code 399, warn-agent (our Contact's host:port), warn-text.
     assert.equal(response.headers.get('Warning'), `399 127.0.0.1:${bob.port} "No common codecs"`);
-    assert.equal(inviter.state, SessionState.Established);
-    assert.equal(invitation.state, SessionState.Established, 'the session goes on as before (§14.2)');
+    assert.equal(inviter.state, InviteSessionState.Established);
+    assert.equal(invitation.state, InviteSessionState.Established, 'the session goes on as before (§14.2)');
     assert.equal(bobLog.errors.length, 0, 'an expected condition is not an error');
     await inviter.bye();
     assert.equal((await bobEvents.waitFor('terminated')).cause, 'remote-bye');
@@ -73,7 +73,7 @@ describe('failures in INVITE sessions between two UAs', () => {
     assert.equal(response.status, 500, 'RFC 3261 §21.5.1');
     const ended = await bobEvents.waitFor('terminated');
     assert.equal(ended.cause, 'internal-error');
-    assert.equal(invitation.state, SessionState.Terminated);
+    assert.equal(invitation.state, InviteSessionState.Terminated);
     const byBob = await aliceEvents.waitFor('terminated');
     assert.equal(byBob.cause, 'remote-bye', 'the far end was told with a BYE');
     assert.equal(getCSeq(byBob.message!).method, 'BYE');
@@ -82,7 +82,7 @@ describe('failures in INVITE sessions between two UAs', () => {
     assert.match(logged?.err?.stack ?? '', /TypeError: Cannot read properties of undefined[\s\S]*\n\s+at /);
 
     // The other call on the same UAs is untouched and still takes a re-INVITE.
-    assert.equal(other.invitation.state, SessionState.Established);
+    assert.equal(other.invitation.state, InviteSessionState.Established);
     assert.equal((await other.inviter.reinvite(testSdp(42000, 'sendonly', 3))).status, 200);
     await other.inviter.bye();
     await otherBob.waitFor('terminated');

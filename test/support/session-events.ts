@@ -3,16 +3,16 @@
  * with a bound on every wait.
  */
 import type { SipRequest, SipResponse } from '../../src/sip/message/message.ts';
-import type { InviteSession, SessionDelegate, SessionEvent } from '../../src/sip/ua/index.ts';
+import type { InviteSession, InviteSessionDelegate, InviteSessionEvent } from '../../src/sip/ua/index.ts';
 import type { FakeClock } from './fake-clock.ts';
 
-type EventOf<T extends SessionEvent['type']> = Extract<SessionEvent, { type: T }>;
+type EventOf<T extends InviteSessionEvent['type']> = Extract<InviteSessionEvent, { type: T }>;
 
 export class SessionEvents {
-  readonly events: SessionEvent[] = [];
+  readonly events: InviteSessionEvent[] = [];
   private readonly waiters = new Set<() => void>();
   /** Put as the session's delegate; `onOffer` answers re-INVITE offers when a test sets it. */
-  readonly delegate: SessionDelegate;
+  readonly delegate: InviteSessionDelegate;
 
   constructor(onOffer?: (offer: Buffer, request: SipRequest) => Buffer | Promise<Buffer>) {
     this.delegate = {
@@ -43,7 +43,7 @@ export class SessionEvents {
   }
 
   /** The first event of `type` (matching `predicate`), already seen or still to come; rejects after `timeoutMs`. */
-  waitFor<T extends SessionEvent['type']>(
+  waitFor<T extends InviteSessionEvent['type']>(
     type: T,
     timeoutMs = 10_000,
     predicate: (event: EventOf<T>) => boolean = () => true,

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { endStatus, isFinal, provisionalStatus } from '../../src/gateway/call-status.ts';
 import { g711Preference } from '../../src/media/call-media.ts';
-import type { SessionEndCause, SessionEvent } from '../../src/sip/ua/index.ts';
+import type { InviteSessionEndCause, InviteSessionEvent } from '../../src/sip/ua/index.ts';
 
-type Terminated = Extract<SessionEvent, { type: 'terminated' }>;
+type Terminated = Extract<InviteSessionEvent, { type: 'terminated' }>;
 
-const ended = (cause: SessionEndCause, info: string, status?: number, raw?: string): Terminated => ({
+const ended = (cause: InviteSessionEndCause, info: string, status?: number, raw?: string): Terminated => ({
   type: 'terminated', cause, info, ...(status !== undefined && { status }), ...(raw !== undefined && { raw }),
 });
 

@@ -1,6 +1,6 @@
 /**
  * The user-agent layer (src/sip/ua/) has no import cycle: the sessions reach the UA core through the narrow
- * SessionHost interface (src/sip/ua/session-host.ts), so the UserAgent, which creates Invitations, is imported by
+ * InviteSessionHost interface (src/sip/ua/invite-session-host.ts), so the UserAgent, which creates Invitations, is imported by
  * nothing that it imports.
  */
 import assert from 'node:assert/strict';

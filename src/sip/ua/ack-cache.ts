@@ -10,7 +10,7 @@ import { newBranch } from '../message/builders.ts';
 import { getCSeq } from '../message/headers.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
 import type { Destination } from '../transaction/index.ts';
-import type { SessionHost } from './session-host.ts';
+import type { InviteSessionHost } from './invite-session-host.ts';
 
 interface SentAck {
   ack: SipRequest;
@@ -21,7 +21,7 @@ export class AckCache {
   private readonly acks = new Map<string, Promise<SentAck | undefined>>();
 
   constructor(
-    private readonly host: Pick<SessionHost, 'transports'>,
+    private readonly host: Pick<InviteSessionHost, 'transports'>,
     /** Where requests of a dialog go (its first route or remote target, resolved). */
     private readonly destination: (dialog: Dialog) => Promise<Destination>,
     /** A programming error on the way (not a SIP failure): the session's to log and end on. */

@@ -12,7 +12,7 @@ import type { Destination } from '../transaction/index.ts';
 import { describeResponse } from './account.ts';
 import type { ContactBinding } from './contact.ts';
 import { uriNextHop } from './next-hop.ts';
-import type { SessionHost } from './session-host.ts';
+import type { InviteSessionHost } from './invite-session-host.ts';
 
 export interface InDialogOptions {
   body?: { contentType: string; content: Buffer };
@@ -23,7 +23,7 @@ export interface InDialogOptions {
 
 /** What in-dialog requests need of their session. */
 export interface InDialogOwner {
-  readonly host: SessionHost;
+  readonly host: InviteSessionHost;
   readonly digest: DigestClient | undefined;
   readonly binding: ContactBinding;
   /** The dialog requests go in, when there is one. */

@@ -9,8 +9,8 @@ export {
 export type { ContactBinding, IncomingRequest, RequestHandler } from './contact.ts';
 export { InviteSession } from './invite-session.ts';
 export { sdpOf } from './sdp-body.ts';
-export type { SessionHost } from './session-host.ts';
-export { SessionState, type SessionDelegate, type SessionEndCause, type SessionEvent } from './session-model.ts';
+export type { InviteSessionHost } from './invite-session-host.ts';
+export { InviteSessionState, type InviteSessionDelegate, type InviteSessionEndCause, type InviteSessionEvent } from './invite-session-model.ts';
 export { Invitation, type ProvisionalStatus } from './invitation.ts';
 export { Inviter, type InviterOptions } from './inviter.ts';
 export { readMessage, sendMessage, type OutgoingMessage, type ReceivedMessage } from './message.ts';

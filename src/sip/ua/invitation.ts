@@ -23,8 +23,8 @@ import { describeResponse } from './account.ts';
 import type { ContactBinding, IncomingRequest } from './contact.ts';
 import { InviteSession, type LeavingReason } from './invite-session.ts';
 import { contentType, SDP, sdpOf } from './sdp-body.ts';
-import type { SessionHost } from './session-host.ts';
-import { SessionState } from './session-model.ts';
+import type { InviteSessionHost } from './invite-session-host.ts';
+import { InviteSessionState } from './invite-session-model.ts';
 
 /** Ringing (180) or early media (183 with SDP). */
 export type ProvisionalStatus = 180 | 183;
@@ -47,7 +47,7 @@ export class Invitation extends InviteSession {
   private readonly transaction: InviteServerTransaction;
 
   /** Made by the UserAgent for a new INVITE (throws SipParseError for broken From/To/Call-ID). */
-  constructor(host: SessionHost, incoming: IncomingRequest, transaction: InviteServerTransaction, binding: ContactBinding) {
+  constructor(host: InviteSessionHost, incoming: IncomingRequest, transaction: InviteServerTransaction, binding: ContactBinding) {
     const request = incoming.message;
     const caller = getFrom(request);
     const callee = getTo(request);
@@ -94,8 +94,8 @@ export class Invitation extends InviteSession {
     const dialog = this.ensureDialog(DialogState.Confirmed);
     dialog.confirm();
     this.sdp.local = sdp;
-    if (this.state === SessionState.Initial) this.stateTransition(SessionState.Establishing);
-    this.stateTransition(SessionState.Answered);
+    if (this.state === InviteSessionState.Initial) this.stateTransition(InviteSessionState.Establishing);
+    this.stateTransition(InviteSessionState.Answered);
     this.host.dialogs.removeCancelTarget(this.transaction);
     this.respond(200, { sdp, dialog: true });
   }
@@ -112,11 +112,11 @@ export class Invitation extends InviteSession {
   /** Unanswered: reject with 486; answered: BYE (after the ACK, §15); otherwise nothing. */
   async terminate(): Promise<void> {
     switch (this.state) {
-      case SessionState.Initial:
-      case SessionState.Establishing:
+      case InviteSessionState.Initial:
+      case InviteSessionState.Establishing:
         return this.reject(486);
-      case SessionState.Answered:
-      case SessionState.Established:
+      case InviteSessionState.Answered:
+      case InviteSessionState.Established:
         return this.bye();
       default:
         return;
@@ -128,7 +128,7 @@ export class Invitation extends InviteSession {
    * forever), 487 after a BYE on our early dialog (the caller may send one, §15), 500 on a programming error.
    */
   protected override leaving(reason: LeavingReason): void {
-    if (this.state !== SessionState.Initial && this.state !== SessionState.Establishing) return;
+    if (this.state !== InviteSessionState.Initial && this.state !== InviteSessionState.Establishing) return;
     this.host.dialogs.removeCancelTarget(this.transaction);
     this.respond(LEAVING_STATUS[reason], { dialog: false });
   }
@@ -136,30 +136,30 @@ export class Invitation extends InviteSession {
   private provisional(status: ProvisionalStatus, sdp?: Buffer): void {
     this.assertUnanswered('send a provisional response');
     this.ensureDialog(DialogState.Early);
-    if (this.state === SessionState.Initial) this.stateTransition(SessionState.Establishing);
+    if (this.state === InviteSessionState.Initial) this.stateTransition(InviteSessionState.Establishing);
     this.respond(status, { dialog: true, ...(sdp && { sdp }) });
   }
 
   /** §9.2: "the UAS [...] SHOULD then respond to the INVITE with a 487 (Request Terminated)". */
   private cancelled(cancel: SipRequest): void {
-    if (this.state !== SessionState.Initial && this.state !== SessionState.Establishing) return;
+    if (this.state !== InviteSessionState.Initial && this.state !== InviteSessionState.Establishing) return;
     this.host.dialogs.removeCancelTarget(this.transaction);
     this.respond(487, { dialog: false });
     this.end('remote-cancel', { info: 'Cancelled by the caller', message: cancel });
   }
 
   private acknowledged(ack: SipRequest): void {
-    if (this.state !== SessionState.Answered) return;
-    this.stateTransition(SessionState.Established);
+    if (this.state !== InviteSessionState.Answered) return;
+    this.stateTransition(InviteSessionState.Established);
     const answer = this.offer === undefined ? sdpOf(ack) : undefined;
     if (answer !== undefined) this.sdp.remote = answer;
     this.emit({ type: 'established', message: ack, ...(answer && { sdp: answer }) });
     const bye = this.pendingBye;
-    if (bye !== undefined && (this.state as SessionState) === SessionState.Established) this.spawn(() => this.sendBye(bye.cause, bye.info));
+    if (bye !== undefined && (this.state as InviteSessionState) === InviteSessionState.Established) this.spawn(() => this.sendBye(bye.cause, bye.info));
   }
 
   private ackTimedOut(): void {
-    if (this.state !== SessionState.Answered) return;
+    if (this.state !== InviteSessionState.Answered) return;
     this.spawn(() => this.sendBye('ack-timeout', 'No ACK for our 2xx (RFC 3261 §13.3.1.4)'));
   }
 
@@ -188,7 +188,7 @@ export class Invitation extends InviteSession {
   }
 
   private assertUnanswered(what: string): void {
-    if (this.state !== SessionState.Initial && this.state !== SessionState.Establishing) {
+    if (this.state !== InviteSessionState.Initial && this.state !== InviteSessionState.Establishing) {
       throw new SipError('SIP_STATE', `cannot ${what}: the call is ${this.state}`);
     }
   }

@@ -5,7 +5,7 @@
  * both ways with glare handling (./reinvite.ts), blind transfer with REFER and its NOTIFYs (./transfer.ts), the ACKs
  * of 2xx responses (./ack-cache.ts). SDP bodies are opaque Buffers: what they say (hold, codecs) is the media
  * library's business.
- * The session reaches the UA core only through ./session-host.ts; its vocabulary is ./session-model.ts.
+ * The session reaches the UA core only through ./invite-session-host.ts; its vocabulary is ./invite-session-model.ts.
  *
  * States (one guard, `stateTransition`):
  *   Initial → Establishing | Terminated                 outgoing: INVITE being sent; incoming: 1xx sent / decided
@@ -44,14 +44,14 @@ import { DEFAULT_DTMF_DURATION_MS, readInfo, sendDtmfInfo, validateDtmf } from '
 import { isReferEvent } from './refer.ts';
 import { Reinvites, type ReinviteOwner } from './reinvite.ts';
 import { SdpExchange } from './sdp-body.ts';
-import { SessionDialogs } from './session-dialogs.ts';
-import type { SessionHost } from './session-host.ts';
-import { SessionState, type SessionDelegate, type SessionEndCause, type SessionEvent } from './session-model.ts';
+import { InviteSessionDialogs } from './invite-session-dialogs.ts';
+import type { InviteSessionHost } from './invite-session-host.ts';
+import { InviteSessionState, type InviteSessionDelegate, type InviteSessionEndCause, type InviteSessionEvent } from './invite-session-model.ts';
 import { Transfer, type TransferOwner } from './transfer.ts';
 
-const S = SessionState;
+const S = InviteSessionState;
 
-const TRANSITIONS: Readonly<Record<SessionState, readonly SessionState[]>> = {
+const TRANSITIONS: Readonly<Record<InviteSessionState, readonly InviteSessionState[]>> = {
   [S.Initial]: [S.Establishing, S.Terminated],
   [S.Establishing]: [S.Cancelling, S.Answered, S.Established, S.Terminated],
   [S.Cancelling]: [S.Terminating, S.Terminated],
@@ -69,27 +69,27 @@ const INTERNAL_ERROR = 'Internal error in the SIP session (see the server log)';
 export type LeavingReason = 'disposed' | 'remote-bye' | 'failed';
 
 export interface InviteSessionInit {
-  host: SessionHost;
+  host: InviteSessionHost;
   callId: string;
   binding: ContactBinding;
   /** Close the binding when the session ends (it was made for this session alone). */
   ownBinding: boolean;
   digest: DigestClient | undefined;
-  delegate: SessionDelegate | undefined;
+  delegate: InviteSessionDelegate | undefined;
   /** §14.1: the owner of the Call-ID waits 2.1-4 s after a 491, the other side 0-2 s. */
   ownsCallId: boolean;
 }
 
 export abstract class InviteSession implements DialogUser, LiveSession {
-  delegate: SessionDelegate;
+  delegate: InviteSessionDelegate;
   readonly callId: string;
-  protected readonly host: SessionHost;
+  protected readonly host: InviteSessionHost;
   protected readonly digest: DigestClient | undefined;
   protected readonly binding: ContactBinding;
-  protected readonly dialogs: SessionDialogs;
+  protected readonly dialogs: InviteSessionDialogs;
   protected readonly sdp = new SdpExchange();
   /** Incoming: a BYE asked for before the ACK of our 2xx, sent when it arrives (§15), and why. */
-  protected pendingBye: { cause: SessionEndCause; info: string } | undefined;
+  protected pendingBye: { cause: InviteSessionEndCause; info: string } | undefined;
   /** ACKs we sent for 2xx, resent for each retransmission of that 2xx (§13.2.2.4). */
   protected readonly acks: AckCache;
   protected readonly requests: InDialogRequests;
@@ -108,7 +108,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
     this.ownBinding = init.ownBinding;
     this.digest = init.digest;
     this.delegate = init.delegate ?? {};
-    this.dialogs = new SessionDialogs(init.host.dialogs, this);
+    this.dialogs = new InviteSessionDialogs(init.host.dialogs, this);
     this.timers = new TimerGroup(init.host.clock, { unref: true, failed: (e) => this.failed(e) });
     this.parts = this.partsOwner(init.ownsCallId);
     this.requests = new InDialogRequests(this.parts);
@@ -117,7 +117,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
     this.host.dialogs.track(this);
   }
 
-  get state(): SessionState {
+  get state(): InviteSessionState {
     return this.stateValue;
   }
 
@@ -258,7 +258,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
    */
   protected abstract leaving(reason: LeavingReason): void;
 
-  protected stateTransition(next: SessionState): void {
+  protected stateTransition(next: InviteSessionState): void {
     if (!TRANSITIONS[this.stateValue].includes(next)) {
       throw new Error(`session state ${this.stateValue} → ${next} is not allowed`);
     }
@@ -266,7 +266,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
   }
 
   /** Tells the application; an exception from its handler is a programming error of this session's (`failed`). */
-  protected emit(event: SessionEvent): void {
+  protected emit(event: InviteSessionEvent): void {
     try {
       this.delegate.onEvent?.(event);
     } catch (e) {
@@ -304,7 +304,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
   }
 
   /** Sends BYE in the session's dialog and ends the session when it is answered, or not: §15.1.1. */
-  protected async sendBye(cause: SessionEndCause, info: string = NORMAL_CLEARING): Promise<void> {
+  protected async sendBye(cause: InviteSessionEndCause, info: string = NORMAL_CLEARING): Promise<void> {
     if (this.stateValue !== S.Terminating) this.stateTransition(S.Terminating);
     let response: SipResponse | undefined;
     try {
@@ -324,7 +324,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
 
   /** Ends the session: state Terminated, timers cleared, dialogs released, one `terminated` event. */
   protected end(
-    cause: SessionEndCause,
+    cause: InviteSessionEndCause,
     detail: { info: string; message?: SipMessage; status?: number },
   ): void {
     if (this.stateValue === S.Terminated) return;

@@ -25,8 +25,8 @@ import { errorCause, InviteSession, type LeavingReason } from './invite-session.
 import { OutgoingInvite } from './outgoing-invite.ts';
 import { createRequest } from './request.ts';
 import { SDP, sdpOf } from './sdp-body.ts';
-import type { SessionHost } from './session-host.ts';
-import { SessionState, type SessionDelegate } from './session-model.ts';
+import type { InviteSessionHost } from './invite-session-host.ts';
+import { InviteSessionState, type InviteSessionDelegate } from './invite-session-model.ts';
 
 export interface InviterOptions {
   /** Who calls: From (AOR and display name), digest credentials, and the next hop the INVITE goes to. */
@@ -42,14 +42,14 @@ export interface InviterOptions {
    * SipError SIP_HEADER for one that `checkExtensionHeader` refuses.
    */
   headers?: readonly { name: string; value: string }[];
-  delegate?: SessionDelegate;
+  delegate?: InviteSessionDelegate;
 }
 
 export class Inviter extends InviteSession {
   private readonly options: InviterOptions;
   private outgoing: OutgoingInvite | undefined;
 
-  constructor(host: SessionHost, options: InviterOptions) {
+  constructor(host: InviteSessionHost, options: InviterOptions) {
     // Checked before anything is allocated, so a refused header leaves nothing to clean up.
     for (const h of options.headers ?? []) checkExtensionHeader(h.name, h.value);
     super({
@@ -69,18 +69,18 @@ export class Inviter extends InviteSession {
    * `terminated` with `transport-error`); everything after comes as events. Throws SipError SIP_STATE when called twice.
    */
   async invite(): Promise<void> {
-    if (this.state !== SessionState.Initial) throw new SipError('SIP_STATE', `cannot INVITE: the session is ${this.state}`);
-    this.stateTransition(SessionState.Establishing);
+    if (this.state !== InviteSessionState.Initial) throw new SipError('SIP_STATE', `cannot INVITE: the session is ${this.state}`);
+    this.stateTransition(InviteSessionState.Establishing);
     const { account, target, sdp } = this.options;
     let destination;
     try {
       destination = await this.host.destination(account.nextHop);
     } catch (e) {
       if (!(e instanceof SipError)) throw e;
-      return this.end((this.state as SessionState) === SessionState.Cancelling ? 'cancelled' : 'transport-error', { info: e.message });
+      return this.end((this.state as InviteSessionState) === InviteSessionState.Cancelling ? 'cancelled' : 'transport-error', { info: e.message });
     }
     // Cancelled while the next hop was being resolved: nothing went out, nothing to cancel.
-    if ((this.state as SessionState) !== SessionState.Establishing) return this.end('cancelled', { info: 'Cancelled before the INVITE was sent' });
+    if ((this.state as InviteSessionState) !== InviteSessionState.Establishing) return this.end('cancelled', { info: 'Cancelled before the INVITE was sent' });
     const request = createRequest({
       method: 'INVITE',
       requestUri: target,
@@ -97,11 +97,11 @@ export class Inviter extends InviteSession {
       onProvisional: (response) => this.provisional(response),
       onSuccess: (response) => this.success(response),
       onFailure: (response) => {
-        const cancelled = this.state === SessionState.Cancelling;
+        const cancelled = this.state === InviteSessionState.Cancelling;
         this.end(cancelled ? 'cancelled' : 'rejected', { info: describeResponse(response), message: response });
       },
       onError: (error) => {
-        this.end(this.state === SessionState.Cancelling ? 'cancelled' : errorCause(error), { info: error.message });
+        this.end(this.state === InviteSessionState.Cancelling ? 'cancelled' : errorCause(error), { info: error.message });
       },
     });
     this.outgoing = outgoing;
@@ -113,18 +113,18 @@ export class Inviter extends InviteSession {
    * the INVITE's final response, normally 487 (`cancelled`). Does nothing once the call is answered or over.
    */
   cancel(): void {
-    if (this.state === SessionState.Initial) return this.end('cancelled', { info: 'Cancelled before the INVITE was sent' });
-    if (this.state !== SessionState.Establishing) return;
-    this.stateTransition(SessionState.Cancelling);
+    if (this.state === InviteSessionState.Initial) return this.end('cancelled', { info: 'Cancelled before the INVITE was sent' });
+    if (this.state !== InviteSessionState.Establishing) return;
+    this.stateTransition(InviteSessionState.Cancelling);
     this.outgoing?.cancel();
   }
 
   async terminate(): Promise<void> {
     switch (this.state) {
-      case SessionState.Initial:
-      case SessionState.Establishing:
+      case InviteSessionState.Initial:
+      case InviteSessionState.Establishing:
         return this.cancel();
-      case SessionState.Established:
+      case InviteSessionState.Established:
         return this.bye();
       default:
         return;
@@ -138,7 +138,7 @@ export class Inviter extends InviteSession {
   }
 
   private provisional(response: SipResponse): void {
-    if (this.state !== SessionState.Establishing && this.state !== SessionState.Cancelling) return;
+    if (this.state !== InviteSessionState.Establishing && this.state !== InviteSessionState.Cancelling) return;
     // §12.1.2: a 101-199 with a To tag creates an early dialog (one per fork).
     const id = response.status > 100 ? incomingResponseDialogId(response) : undefined;
     if (id !== undefined && this.dialogs.earlyDialog(dialogKey(id)) === undefined) {
@@ -156,7 +156,7 @@ export class Inviter extends InviteSession {
     const seq = getCSeq(response).seq;
     // A retransmission of a 2xx we have ACKed (ours, or a fork we hung up): the same ACK again.
     if (this.acks.has(key, seq)) return this.acks.resend(key, seq);
-    if (this.dialog !== undefined || (this.state !== SessionState.Establishing && this.state !== SessionState.Cancelling)) {
+    if (this.dialog !== undefined || (this.state !== InviteSessionState.Establishing && this.state !== InviteSessionState.Cancelling)) {
       // Another fork answered too (or the call is over): ACK, then BYE.
       return this.hangUpDialog(Dialog.fromUac(invite, response), invite);
     }
@@ -164,14 +164,14 @@ export class Inviter extends InviteSession {
     dialog.confirm(response);
     this.dialogs.confirm(dialog);
     this.acks.acknowledge(dialog, invite);
-    if (this.state === SessionState.Cancelling) {
+    if (this.state === InviteSessionState.Cancelling) {
       // The 2xx crossed our CANCEL (§9.1 allows it): the call was not wanted any more.
       this.spawn(() => this.sendBye('cancelled', 'Answered after CANCEL; hung up'));
       return;
     }
     const answer = sdpOf(response);
     if (answer !== undefined) this.sdp.remote = answer;
-    this.stateTransition(SessionState.Established);
+    this.stateTransition(InviteSessionState.Established);
     this.emit({ type: 'established', message: response, ...(answer && { sdp: answer }) });
   }
 }

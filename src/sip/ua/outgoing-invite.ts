@@ -14,7 +14,7 @@ import { createCancel, newBranch } from '../message/builders.ts';
 import { getCSeq } from '../message/headers.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
 import type { ClientTransaction, Destination } from '../transaction/index.ts';
-import type { SessionHost } from './session-host.ts';
+import type { InviteSessionHost } from './invite-session-host.ts';
 
 export interface OutgoingInviteUser {
   onProvisional(response: SipResponse): void;
@@ -40,7 +40,7 @@ export class OutgoingInvite {
   private disposed = false;
 
   constructor(
-    private readonly host: SessionHost,
+    private readonly host: InviteSessionHost,
     /** The INVITE as it goes out now (Via and credentials are replaced on each round). */
     readonly request: SipRequest,
     private readonly destination: Destination,

@@ -29,23 +29,23 @@ import type { ContactBinding, IncomingRequest } from './contact.ts';
 import type { InDialogRequests } from './in-dialog.ts';
 import { OutgoingInvite } from './outgoing-invite.ts';
 import { contentType, SDP, sdpOf, type SdpExchange } from './sdp-body.ts';
-import type { SessionHost } from './session-host.ts';
-import { SessionState, type SessionDelegate, type SessionEvent } from './session-model.ts';
+import type { InviteSessionHost } from './invite-session-host.ts';
+import { InviteSessionState, type InviteSessionDelegate, type InviteSessionEvent } from './invite-session-model.ts';
 
 /** §14.1: after a 491, re-try a re-INVITE at most this many times before reporting the 491. */
 const MAX_GLARE_RETRIES = 3;
 
 /** What the re-INVITE handling needs of its session. */
 export interface ReinviteOwner {
-  readonly host: SessionHost;
+  readonly host: InviteSessionHost;
   readonly digest: DigestClient | undefined;
   /** §14.1: the owner of the Call-ID waits 2.1-4 s after a 491, the other side 0-2 s. */
   readonly ownsCallId: boolean;
   readonly binding: ContactBinding;
-  readonly state: SessionState;
+  readonly state: InviteSessionState;
   /** The session's dialog (confirmed once the session is established). */
   readonly dialog: Dialog | undefined;
-  readonly delegate: SessionDelegate;
+  readonly delegate: InviteSessionDelegate;
   readonly sdp: SdpExchange;
   readonly requests: InDialogRequests;
   readonly acks: AckCache;
@@ -55,7 +55,7 @@ export interface ReinviteOwner {
   dialogLost(info: string, response?: SipResponse): void;
   /** Our 2xx to the far end's re-INVITE got no ACK (§13.3.1.4). */
   ackTimedOut(): void;
-  emit(event: SessionEvent): void;
+  emit(event: InviteSessionEvent): void;
   /** A programming error: logged, and the session ends. */
   failed(error: unknown): void;
 }
@@ -78,7 +78,7 @@ export class Reinvites {
   /** Our re-INVITE with `sdp` as the offer; resolves with its final response (see InviteSession.reinvite). */
   send(sdp: Buffer): Promise<SipResponse> {
     const state = this.owner.state;
-    if (state !== SessionState.Established || this.owner.dialog === undefined) {
+    if (state !== InviteSessionState.Established || this.owner.dialog === undefined) {
       return Promise.reject(new SipError('SIP_STATE', `cannot re-INVITE: the session is ${state}`));
     }
     if (this.waiter !== undefined || this.incoming !== undefined) {
@@ -101,10 +101,10 @@ export class Reinvites {
     // CSeq sequence number on the same dialog MUST return a 500 (Server Internal Error) response to the second
     // INVITE and MUST include a Retry-After header field with a randomly chosen value of between 0 and 10 seconds."
     // The first INVITE's ACK not being in yet counts the same.
-    if (this.incoming !== undefined || owner.state === SessionState.Answered) {
+    if (this.incoming !== undefined || owner.state === InviteSessionState.Answered) {
       return incoming.respond(500, undefined, { headers: [{ name: 'Retry-After', value: String(randomInt(0, 11)) }] });
     }
-    if (owner.state !== SessionState.Established) return incoming.respond(481);
+    if (owner.state !== InviteSessionState.Established) return incoming.respond(481);
     const pending: PendingIncoming = { incoming, transaction };
     this.incoming = pending;
     owner.host.dialogs.addCancelTarget(transaction, () => this.finishIncoming(487));
@@ -135,7 +135,7 @@ export class Reinvites {
         }
       },
       onAckTimeout: () => {
-        if (owner.state === SessionState.Established) owner.ackTimedOut();
+        if (owner.state === InviteSessionState.Established) owner.ackTimedOut();
       },
     };
     owner.sdp.local = body;
@@ -173,7 +173,7 @@ export class Reinvites {
   private async sendAttempt(sdp: Buffer, attempt: number): Promise<void> {
     const owner = this.owner;
     const dialog = owner.dialog;
-    if (dialog === undefined || owner.state !== SessionState.Established) {
+    if (dialog === undefined || owner.state !== InviteSessionState.Established) {
       return this.settle({ error: new SipError('SIP_STATE', `re-INVITE abandoned: the session is ${owner.state}`) });
     }
     let destination: Destination;
@@ -214,7 +214,7 @@ export class Reinvites {
       },
       onFailure: (response) => {
         if (!settle()) return;
-        if (response.status === 491 && attempt < MAX_GLARE_RETRIES && owner.state === SessionState.Established) {
+        if (response.status === 491 && attempt < MAX_GLARE_RETRIES && owner.state === InviteSessionState.Established) {
           // §14.1: "the UAC SHOULD [...] start a timer with a value T chosen as follows" and re-try when it fires.
           // Meanwhile ours is not in progress: the far end's re-INVITE is taken (§14.2), and ours waits for it.
           this.retryLater(sdp, attempt + 1);

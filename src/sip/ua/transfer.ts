@@ -19,7 +19,7 @@ import type { Uri } from '../message/types.ts';
 import { formatUri } from '../message/uri.ts';
 import { describeResponse } from './account.ts';
 import { parseSipfrag, parseSubscriptionState, sipfragTransferStatus, TransferStatus } from './refer.ts';
-import type { TransferEvent } from './session-model.ts';
+import type { TransferEvent } from './invite-session-model.ts';
 
 export enum TransferState {
   Requested = 'Requested',

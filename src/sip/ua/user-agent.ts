@@ -37,7 +37,7 @@ import type { ContactBinding, IncomingRequest, RequestHandler } from './contact.
 import { DialogRouter } from './dialog-router.ts';
 import { Invitation } from './invitation.ts';
 import { resolveNextHop, type NextHop } from './next-hop.ts';
-import type { SessionHost } from './session-host.ts';
+import type { InviteSessionHost } from './invite-session-host.ts';
 
 export interface UserAgentOptions {
   listen: readonly ListenSpec[];
@@ -78,7 +78,7 @@ const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'NOTIFY']);
 /** Bound on digest rounds for one request: a stale nonce, then a proxy and a registrar challenge, then give up. */
 const MAX_AUTH_ROUNDS = 4;
 
-export class UserAgent implements SessionHost {
+export class UserAgent implements InviteSessionHost {
   private readonly bindings = new Map<string, Binding>();
   readonly log: Logger;
   /** Refused requests, logged once per peer and window with a count: a prober must not flood the log. */

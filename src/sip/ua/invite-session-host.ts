@@ -13,7 +13,7 @@ import type { ContactBinding, RequestHandler } from './contact.ts';
 import type { DialogRouter } from './dialog-router.ts';
 import type { NextHop } from './next-hop.ts';
 
-export interface SessionHost {
+export interface InviteSessionHost {
   /** config `userAgent`: the User-Agent of our requests (RFC 3261 §20.41). */
   readonly userAgent: string;
   /** The clock of the transaction layer; session timers (glare, REFER expiry, CANCEL give-up) run on it too. */

@@ -8,7 +8,7 @@ import type { DtmfDigit } from './info.ts';
 import type { TransferStatus } from './refer.ts';
 
 /** The states of a session; their transitions are the table in ./invite-session.ts. */
-export enum SessionState {
+export enum InviteSessionState {
   Initial = 'Initial',
   Establishing = 'Establishing',
   Cancelling = 'Cancelling',
@@ -19,7 +19,7 @@ export enum SessionState {
 }
 
 /** Why a session ended. */
-export type SessionEndCause =
+export type InviteSessionEndCause =
   /** Outgoing: the far end answered 3xx-6xx (`status`, `info` = `SIP 486 Busy Here`). */
   | 'rejected'
   /** Outgoing: we cancelled before the answer (487, or no final response 64*T1 after CANCEL). */
@@ -47,7 +47,7 @@ export type SessionEndCause =
   | 'disposed';
 
 /** How a session tells its application what happened. Every event is emitted after the state changed. */
-export type SessionEvent =
+export type InviteSessionEvent =
   /** Outgoing: a provisional response (100, 180, 183 ...), with its SDP when it carried one (early media). */
   | { type: 'provisional'; response: SipResponse; raw: string; sdp?: Buffer }
   /**
@@ -63,7 +63,7 @@ export type SessionEvent =
   | TransferEvent
   | {
       type: 'terminated';
-      cause: SessionEndCause;
+      cause: InviteSessionEndCause;
       /** `SIP 486 Busy Here`, `Normal call clearing`, or what went wrong without a response. */
       info: string;
       /** The SIP status that ended it, when a response did (the final response, the 487 ...). */
@@ -75,12 +75,12 @@ export type SessionEvent =
 
 export type TransferEvent = { type: 'transfer'; status: TransferStatus; info: string; message?: SipMessage };
 
-export interface SessionDelegate {
+export interface InviteSessionDelegate {
   /**
    * Each event, in order. An exception thrown here is a programming error of the application: it is logged and the
    * session ends (`internal-error`).
    */
-  onEvent?(event: SessionEvent): void;
+  onEvent?(event: InviteSessionEvent): void;
   /**
    * The far end re-INVITEd with a new SDP offer (hold, new media address ...): resolve with the SDP answer, and the
    * session goes on with it. An offer the application cannot take is refused by rejecting with one of its expected

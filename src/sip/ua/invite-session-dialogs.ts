@@ -7,7 +7,7 @@ import { dialogKey, incomingRequestDialogId, type Dialog } from '../dialog/dialo
 import type { SipRequest } from '../message/message.ts';
 import type { DialogRouter, DialogUser } from './dialog-router.ts';
 
-export class SessionDialogs {
+export class InviteSessionDialogs {
   /** The dialog of the call: confirmed, or (incoming) early after a 1xx with our tag. */
   private currentValue: Dialog | undefined;
   /** Outgoing: early dialogs by key, one per forked 1xx with a To tag. */
