@@ -87,7 +87,8 @@ export interface DigestClientOptions {
  */
 type Phase = 'challenged' | 'answered' | 'accepted';
 
-interface RealmState {
+/** A challenge we can answer, as read from one WWW-Authenticate / Proxy-Authenticate. */
+interface Candidate {
   header: CredentialsHeader;
   realm: string;
   algorithm: DigestAlgorithm;
@@ -96,23 +97,17 @@ interface RealmState {
   nonce: string;
   opaque?: string;
   qop?: DigestQop;
+  stale: boolean;
+}
+
+/** What we keep of a realm's challenge between requests. */
+interface RealmState extends Omit<Candidate, 'stale'> {
   /** One cnonce per nonce, so a `-sess` H(A1) stays the one of the first request (RFC 7616 §3.4.2). */
   cnonce: string;
   ha1: string;
   nc: number;
   phase: Phase;
   staleRetries: number;
-}
-
-interface Candidate {
-  header: CredentialsHeader;
-  realm: string;
-  algorithm: DigestAlgorithm;
-  echoAlgorithm: boolean;
-  nonce: string;
-  opaque?: string;
-  qop?: DigestQop;
-  stale: boolean;
 }
 
 const randomCnonce = (): string => randomBytes(12).toString('hex');
