@@ -7,6 +7,7 @@
  * (SDK 2.0's demo sends `sipPort` as a string and `""` for blank inputs, a backend may send a numeric login) and
  * strictly where a value would end up in a SIP header: no control characters, a host that parses.
  */
+import { isIP } from 'node:net';
 import { inClass, USER } from '../sip/message/chars.ts';
 import { isSipUri, type SipUri, type Uri } from '../sip/message/types.ts';
 import { parseUri } from '../sip/message/uri.ts';
@@ -131,6 +132,11 @@ function nextHopOf(s: SipSettings, domain: string): NextHop {
   return { host: hop.host, transport: s.transport, ...(p !== undefined && { port: p }) };
 }
 
+/** An IPv4 address or a bracketed IPv6 reference, as a SIP URI's host keeps it. */
+function isIpLiteral(host: string): boolean {
+  return isIP(host.startsWith('[') ? host.slice(1, -1) : host) !== 0;
+}
+
 /**
  * The account SIP requests of the session are sent as. Throws NO_SIP_IDENTITY without sipLogin and sipDomain,
  * INVALID_SIP_SETTINGS when they do not make a SIP address.
@@ -142,6 +148,11 @@ export function accountOf(s: SipSettings): SipAccount {
   }
   const domain = hostUri('sipDomain', s.domain);
   const aor: SipUri = { ...domain, user: escapeUser(s.login) };
+  // An IP literal names one server, not a domain RFC 3263 could look up, and with no outbound proxy that server is
+  // the next hop: sipPort is its port, so it belongs in the AOR and thus the REGISTER Request-URI (RFC 3261 §10.2)
+  // — a registrar on 127.0.0.1:5070 refuses `sip:127.0.0.1` as not its own (403 Not relaying). A host name keeps
+  // the domain bare: the port is where the packets go, not part of the identity.
+  if (s.outboundProxy === undefined && s.port !== undefined && aor.port === undefined && isIpLiteral(aor.host)) aor.port = s.port;
   const account: SipAccount = { aor, nextHop: nextHopOf(s, s.domain) };
   if (s.visibleName !== undefined) account.displayName = s.visibleName;
   if (s.password !== undefined) account.credentials = { username: s.authenticationName ?? s.login, password: s.password };

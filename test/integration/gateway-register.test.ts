@@ -131,6 +131,20 @@ describe('connect and register through a backend and Kamailio', () => {
     await eventually(() => ts.server.gateway.sessions().length === 0, 2000, 'the session to be gone');
   });
 
+  it('sipDomain an IP address, no outbound proxy, a non-default sipPort: REGISTER names that port (sip:127.0.0.1:<port>)', async () => {
+    // Kamailio listens on kamailio.port only, so `sip:127.0.0.1` (port 5060) is not itself: 403 Relaying Forbidden.
+    const c = await open();
+    const { sipOutboundProxy: _proxy, ...fields } = { ...sipFields('carol'), sipDomain: kamailio.host };
+    c.send('connection', { appKey: APP, ...fields });
+    await c.expect('getUserData');
+    const registered = await c.expect('registered');
+    assert.equal(registered['info'], 'SIP 200 OK');
+    const binding = (await kamailio.waitForLocations((b) => b.some((x) => x.aor === 'carol'), 5000)).find((b) => b.aor === 'carol')!;
+    assert.equal(binding.socket, `udp:${kamailio.host}:${kamailio.port}`);
+    await c.close();
+    await kamailio.waitForLocations((b) => !b.some((x) => x.aor === 'carol'), 5000);
+  });
+
   it('credentials supplied only by the connect hook reach REGISTER, never the client; clientExclude hides fields', async () => {
     const secret = USERS[1]!.password;
     backend.responder = (req) =>

@@ -65,6 +65,16 @@ describe('accountOf', () => {
     assert.deepEqual(b.nextHop, { host: 'example.com', transport: 'UDP' }, 'no port: RFC 3263 lookups decide');
   });
 
+  it('an IP-literal domain without a proxy takes sipPort into the AOR (the REGISTER Request-URI); a host name or a proxy does not', () => {
+    const aor = (fields: Record<string, string | number>) => formatUri(accountOf(readSipSettings({ sipLogin: 'bob', ...fields }, 'udp')).aor);
+    assert.equal(aor({ sipDomain: '127.0.0.1', sipPort: 5070 }), 'sip:bob@127.0.0.1:5070');
+    assert.equal(aor({ sipDomain: '[::1]', sipPort: '5070' }), 'sip:bob@[::1]:5070');
+    assert.equal(aor({ sipDomain: '127.0.0.1:5080', sipPort: 5070 }), 'sip:bob@127.0.0.1:5080', 'a port written in the domain stays');
+    assert.equal(aor({ sipDomain: '127.0.0.1', sipOutboundProxy: '10.0.0.2', sipPort: 5070 }), 'sip:bob@127.0.0.1', 'the port is the proxy\'s');
+    assert.equal(aor({ sipDomain: 'pbx.example.com', sipPort: 5070 }), 'sip:bob@pbx.example.com', 'a domain name stays bare');
+    assert.equal(aor({ sipDomain: '127.0.0.1' }), 'sip:bob@127.0.0.1');
+  });
+
   it('needs a login and a domain that is a host', () => {
     assert.equal(error(() => accountOf(readSipSettings({}, 'udp'))), 'NO_SIP_IDENTITY: no SIP identity: sipLogin and sipDomain are not set');
     assert.equal(error(() => accountOf(readSipSettings({ sipLogin: 'a' }, 'udp'))), 'NO_SIP_IDENTITY: no SIP identity: sipDomain is not set');
