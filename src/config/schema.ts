@@ -18,6 +18,9 @@ function isOrigin(text: string): boolean {
 }
 const portOrZero = z.number().int().min(0).max(65535); // 0 = let the OS choose (tests)
 
+/** The `codecs` names calls can use: the two G.711 laws and RFC 4733 DTMF. */
+const SUPPORTED_CODECS: ReadonlySet<string> = new Set(['pcmu', 'pcma', 'telephone-event']);
+
 export const configSchema = z
   .object({
     wsPort: portOrZero.default(8080),
@@ -41,8 +44,13 @@ export const configSchema = z
      */
     adminMaxConnections: z.number().int().min(1).default(300),
     sipPort: portOrZero.default(5060),
-    sipTlsPort: portOrZero.default(5061),
-    sipTransport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
+    /** WCS's SIP-over-TLS port. SIP over TLS is not supported yet, so setting it is refused rather than ignored. */
+    sipTlsPort: portOrZero.optional(),
+    /** Transport towards SIP servers unless a client asks for another. `tls` is refused until SIP over TLS exists. */
+    sipTransport: z
+      .enum(['udp', 'tcp', 'tls'])
+      .refine((t) => t !== 'tls', 'SIP over TLS is not supported yet: use udp or tcp')
+      .default('udp'),
     localIp: z.string().min(1).optional(),
     publicIp: z.string().min(1).optional(),
     rtpPortMin: port.default(30000),
@@ -67,10 +75,24 @@ export const configSchema = z
     callsPerIpPerMinute: z.number().int().min(1).default(120),
     registerExpires: z.number().int().min(1).max(86400 * 7).default(3600),
     userAgent: z.string().min(1).default(`callhook/${VERSION}`),
+    /**
+     * Codecs in order of preference. Calls relay G.711 without transcoding, so only pcmu, pcma and telephone-event
+     * (RFC 4733) do anything: another name (opus, g722, …) is refused rather than silently dropped, and so is a list
+     * without G.711, with which every call would fail.
+     */
     codecs: z
       .string()
-      .regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'a comma list of codec names, e.g. "opus,pcmu,pcma,telephone-event"')
-      .default('opus,pcmu,pcma,telephone-event'),
+      .regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'a comma list of codec names, e.g. "pcmu,pcma,telephone-event"')
+      .superRefine((list, ctx) => {
+        const names = list.split(',');
+        const unsupported = names.filter((n) => !SUPPORTED_CODECS.has(n));
+        if (unsupported.length > 0) {
+          ctx.addIssue({ code: 'custom', message: `${unsupported.join(', ')} not supported yet: calls relay G.711 without transcoding, so the codecs are pcmu, pcma and telephone-event` });
+        } else if (!names.includes('pcmu') && !names.includes('pcma')) {
+          ctx.addIssue({ code: 'custom', message: 'needs pcmu or pcma: calls relay G.711 only' });
+        }
+      })
+      .default('pcmu,pcma,telephone-event'),
     dataDir: z.string().min(1).default('./data'),
     restRequestTimeoutMs: z.number().int().min(1).default(15000),
     restRetryCount: z.number().int().min(0).max(100).default(3),
@@ -146,6 +168,9 @@ export const configSchema = z
     if (c.adminHeadersTimeoutMs > c.adminRequestTimeoutMs) {
       // Node's rule too: the headers are part of the request.
       ctx.addIssue({ code: 'custom', path: ['adminHeadersTimeoutMs'], message: `must not exceed adminRequestTimeoutMs (${c.adminRequestTimeoutMs})` });
+    }
+    if (c.sipTlsPort !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['sipTlsPort'], message: 'SIP over TLS is not supported yet: leave sipTlsPort out' });
     }
     if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
       ctx.addIssue({ code: 'custom', path: [c.tlsCert ? 'tlsKey' : 'tlsCert'], message: 'tlsCert and tlsKey go together' });

@@ -57,7 +57,7 @@ const ENGINES: Readonly<Record<WebRtcEngineName, (o: WebRtcEngineOptions) => Pro
 
 const G711_BY_CONFIG_NAME: Readonly<Record<string, G711Name>> = { pcmu: 'PCMU', pcma: 'PCMA' };
 
-/** The G.711 laws of a `codecs` setting (`"opus,pcmu,pcma,telephone-event"` → PCMU, PCMA), in its order. */
+/** The G.711 laws of a `codecs` setting (`"pcma,pcmu,telephone-event"` → PCMA, PCMU), in its order. */
 export function g711Preference(codecs: string): G711Name[] {
   const laws: G711Name[] = [];
   for (const name of codecs.split(',')) {

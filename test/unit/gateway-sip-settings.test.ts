@@ -31,7 +31,7 @@ describe('readSipSettings', () => {
   it('takes a backend\'s numbers and "true", and the transport per connection', () => {
     const s = readSipSettings({ sipLogin: 1000, sipPort: 5060, sipRegisterRequired: 'true', sipTransport: 'TCP' }, 'udp');
     assert.deepEqual(s, { registerRequired: true, transport: 'TCP', login: '1000', port: 5060 });
-    assert.equal(readSipSettings({}, 'tls').transport, 'TLS');
+    assert.equal(readSipSettings({}, 'tcp').transport, 'TCP');
     assert.equal(readSipSettings({}, 'udp').registerRequired, false, 'absent means no REGISTER');
   });
 
@@ -42,6 +42,7 @@ describe('readSipSettings', () => {
     assert.equal(error(() => readSipSettings({ sipVisibleName: 'a\r\nVia: x' }, 'udp')), 'INVALID_SIP_SETTINGS: sipVisibleName must not contain control characters');
     assert.equal(error(() => readSipSettings({ sipRegisterRequired: 1 }, 'udp')), 'INVALID_SIP_SETTINGS: sipRegisterRequired must be true or false, got 1');
     assert.equal(error(() => readSipSettings({ sipTransport: 'ws' }, 'udp')), 'INVALID_SIP_SETTINGS: sipTransport must be udp, tcp or tls, got "ws"');
+    assert.equal(error(() => readSipSettings({ sipTransport: 'TLS' }, 'udp')), 'INVALID_SIP_SETTINGS: sipTransport tls is not supported yet: use udp or tcp');
   });
 });
 
