@@ -17,6 +17,7 @@ import { echoRoutes } from './routes/echo.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hookLogRoutes } from './routes/hooks.ts';
+import { indexRoutes } from './routes/index.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { sessionRoutes } from './routes/sessions.ts';
@@ -33,6 +34,7 @@ export interface AdminApp {
 
 export function buildAdminApp(deps: AdminDeps): AdminApp {
   const router = new Router().add(
+    ...indexRoutes(),
     ...echoRoutes(),
     ...healthRoutes(),
     ...metricsRoutes(deps),

@@ -176,6 +176,20 @@ export const openApiDocument = {
     },
   },
   paths: {
+    '/': {
+      get: {
+        summary: 'This index of the routes, and where this document is (no token)',
+        responses: {
+          '200': ok('the routes', {
+            type: 'object',
+            properties: {
+              name: str, version: str, openapi: str, token: str, docs: str,
+              routes: { type: 'array', items: { type: 'object', properties: { method: str, path: str, summary: str, token: { type: 'boolean' } } } },
+            },
+          }),
+        },
+      },
+    },
     '/healthz': {
       get: {
         summary: 'Liveness (no token)',

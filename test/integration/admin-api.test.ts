@@ -119,6 +119,18 @@ after(async () => {
 });
 
 describe('open routes', () => {
+  test('GET / needs no token: an index of every route, whether it needs the token, and where the OpenAPI document is', async () => {
+    const r = await call('GET', '/', { token: null });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.openapi, '/api/openapi.json');
+    assert.match(r.json.token, /CALLHOOK_ADMIN_TOKEN/);
+    assert.equal(r.text.includes(TOKEN), false, 'no secret in it');
+    const listed = (r.json.routes as Array<{ method: string; path: string; summary: string; token: boolean }>);
+    assert.deepEqual(listed.map((x) => `${x.method} ${x.path} ${x.token}`).sort(), app.routes.map((x) => `${x.method} ${x.path} ${x.auth}`).sort());
+    for (const x of listed) assert.ok(x.summary.length > 0, `${x.method} ${x.path} has a summary`);
+    assert.ok(listed.some((x) => x.path === '/api/openapi.json' && x.token));
+  });
+
   test('GET /healthz needs no token', async () => {
     const r = await call('GET', '/healthz', { token: null });
     assert.equal(r.status, 200);
