@@ -178,7 +178,7 @@ export class CallBench {
   }
 }
 
-/** callhook's default port ranges (config.md), which the bench keeps. */
+/** callhook's default port ranges (docs/configuration.md), which the bench keeps. */
 const RTP_PORTS = [30000, 34999];
 const WEBRTC_PORTS = [35000, 39999];
 /** sipp's default media port: its -rtp_echo socket. */

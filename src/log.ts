@@ -1,6 +1,6 @@
 /**
  * pino JSON logs on stdout. Secrets are redacted wherever they appear in a logged object: SIP and REST passwords,
- * digest responses and the Authorization headers that carry them (config.md: "secrets redacted").
+ * digest responses and the Authorization headers that carry them (docs/configuration.md, `logLevel`: "secrets redacted").
  */
 import { pino, type Logger } from 'pino';
 

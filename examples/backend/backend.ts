@@ -67,7 +67,7 @@ interface Reply {
   body: unknown;
 }
 
-/** The one body shape callhook passes on as the reason (rest-hooks.md "Response"): nothing more, nothing less. */
+/** The one body shape callhook passes on as the reason (docs/hooks.md "The response"): nothing more, nothing less. */
 const refuse = (status: number, reason: string): Reply => ({ status, body: { status, reason } });
 
 class BadRequest extends Error {

@@ -1,7 +1,7 @@
 /**
  * Where the sample backend keeps the events callhook reports: one JSON object per line in a file (JSON Lines),
  * appended before the hook is answered, so an event callhook was told "200" about is on disk. callhook delivers
- * events at least once (rest-hooks.md "Timing and delivery"): an `eventId` seen before is answered 200 again
+ * events at least once (docs/hooks.md "Events"): an `eventId` seen before is answered 200 again
  * but stored once.
  */
 import { appendFile, readFile } from 'node:fs/promises';

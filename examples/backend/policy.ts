@@ -47,7 +47,7 @@ export function sipFieldsOf(user: User): Record<string, unknown> {
 }
 
 /**
- * The session's restClientConfig (rest-hooks.md "Response"):
+ * The session's restClientConfig (docs/hooks.md "The response"):
  * - the SIP identity never reaches the page: not in getUserData (clientExclude of ConnectionStatusEvent; callhook
  *   never sends sipPassword anyway), not in the raw SIP messages of registration and call statuses, not as the
  *   `from` of a sent message or the `to` of a received one;

@@ -1,6 +1,6 @@
 /**
  * `callhook check app KEY` / `POST /api/apps/{key}/check`: walks an app's REST URL the way a hook request would,
- * and says per step what failed and what to do (rest-hooks.md "Troubleshooting", the seed's "Possible problems"):
+ * and says per step what failed and what to do (docs/admin.md "check app"):
  * name resolution, TCP connect, the TLS handshake for https, then one probe POST per enabled method, built and
  * sent exactly like a real hook (the engine's request builder and HTTP client: same URL joining, auth, signature,
  * no redirects, bounded reply), with `"callhookProbe": true` in the body so a backend can tell a probe from

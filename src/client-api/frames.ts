@@ -1,5 +1,5 @@
 /**
- * The frames of the WCS client protocol (../shared/spec/client-protocol.md): `{"message": <name>, "data": [...]}`
+ * The frames of the WCS client protocol (docs/client-protocol.md): `{"message": <name>, "data": [...]}`
  * both ways. This module decodes and validates what a client sends (one zod schema per message) and encodes what
  * the server sends. Every refusal is a FrameError whose `info` names the message and what was wrong, ready for
  * a `fail` frame.

@@ -1,5 +1,5 @@
 /**
- * The client API: the WCS WebSocket protocol (../shared/spec/client-protocol.md, docs/client-protocol.md)
+ * The client API: the WCS WebSocket protocol (docs/client-protocol.md)
  * translated to and from gateway calls.
  *
  *   ClientApiServer.start({ gateway, config, log }) → .wsPort, .wssPort, .connectionCount, .close()

@@ -1,6 +1,6 @@
 /**
  * What the HTTP side of `wsPort` (and `wssPort`) serves besides the WebSocket upgrade: the web phone (web/, see
- * ../shared/spec/webphone.md and docs/webphone.md) at `/`, and the SDK bundles it is built on, which any page on
+ * docs/webphone.md) at `/`, and the SDK bundles it is built on, which any page on
  * this origin may load as well (`/callhook.js` by script tag, `/callhook.mjs` by import).
  *
  * Only the files in FILES exist: a request path is looked up as a whole in that table, never joined onto a

@@ -1,5 +1,5 @@
 /**
- * The configuration of ../shared/spec/config.md as one zod schema: every key, its default and what is allowed.
+ * The configuration (docs/configuration.md) as one zod schema: every key, its default and what is allowed.
  * Unknown keys are refused (`strict`) so a typo stops the server instead of being silently ignored.
  */
 import { z } from 'zod';

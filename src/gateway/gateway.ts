@@ -103,7 +103,7 @@ export class Gateway implements SessionsProvider {
     return session.detach(info);
   }
 
-  /** The hook engine could not deliver an event of a session whose restOnError is FAIL (rest-hooks.md table). */
+  /** The hook engine could not deliver an event of a session whose restOnError is FAIL (docs/hooks.md "The response" table). */
   eventDeliveryFailed(failure: EventDeliveryFailure): void {
     this.live.get(failure.sessionId)?.eventDeliveryFailed(`${failure.method}: ${failure.info}`);
   }
@@ -136,7 +136,7 @@ export class Gateway implements SessionsProvider {
   }
 
   private refuse(port: ClientPort, context: HookContext, info: string): undefined {
-    // rest-hooks.md: on a refused connect only status and info go to the client, and the backend hears FAILED.
+    // docs/hooks.md: on a refused connect only status and info go to the client, and the backend hears FAILED.
     this.o.hooks.emit('ConnectionStatusEvent', { status: 'FAILED', info }, context);
     port.deliver({ type: 'failed', failure: { apiMethod: 'ConnectionStatusEvent', info } });
     port.end(info);

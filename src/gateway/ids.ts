@@ -1,5 +1,5 @@
 /**
- * The identifiers WCS puts into every hook and that callhook keeps identical (rest-hooks.md "Request"):
+ * The identifiers WCS puts into every hook and that callhook keeps identical (docs/hooks.md "The request"):
  * `sessionId` names one WebSocket connection by its two socket ends, `nodeId` names this server process.
  */
 import { randomBytes } from 'node:crypto';

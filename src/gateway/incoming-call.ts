@@ -73,7 +73,7 @@ export class IncomingCall extends Call {
     const invitation = this.invitation;
     const decision = await this.decide('answer', { ...request.extra, ...this.object, status: this.statusValue, sdp: request.sdp });
     if (!decision.ok && decision.refuse) {
-      // rest-hooks.md, direct × FAIL: the answer does not happen. The SDK has left the ringing state for good, so
+      // docs/hooks.md, direct × FAIL: the answer does not happen. The SDK has left the ringing state for good, so
       // the call cannot be answered later: it is declined.
       this.fail('CallStatusEvent', decision.info);
       return this.finish('FAILED', { info: decision.info }, DECLINE);
@@ -123,7 +123,7 @@ export class IncomingCall extends Call {
     }
     const decision = await this.decide('OnCallEvent', { ...this.object, status: 'PENDING', sipMessageRaw: sipMessageRaw(invitation.received.raw) });
     if (!decision.ok && decision.refuse) {
-      // rest-hooks.md, incoming × FAIL: the SIP request is refused with 403, `fail` to the client.
+      // docs/hooks.md, incoming × FAIL: the SIP request is refused with 403, `fail` to the client.
       this.fail('CallStatusEvent', decision.info);
       return this.finish('FAILED', { info: decision.info }, FORBIDDEN);
     }

@@ -6,7 +6,7 @@
 
 /** One client connection (client-protocol.md) and its SIP registration. */
 export interface SessionInfo {
-  /** `/<client ip>:<client port>/<server ip>:<server port>` (rest-hooks.md). */
+  /** `/<client ip>:<client port>/<server ip>:<server port>` (docs/hooks.md). */
   sessionId: string;
   appKey: string;
   /** ESTABLISHED / DISCONNECTED / FAILED. */

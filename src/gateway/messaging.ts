@@ -1,6 +1,6 @@
 /**
  * SIP MESSAGE (RFC 3428) between a session's client and the SIP side, with the WCS hooks around it
- * (rest-hooks.md: `sendMessage` direct, `MessageStatusEvent` event, `OnMessageEvent` incoming):
+ * (docs/hooks.md: `sendMessage` direct, `MessageStatusEvent` event, `OnMessageEvent` incoming):
  *
  *   outgoing: client sendMessage → `sendMessage` hook → SENT → SIP MESSAGE → final response → ACCEPTED | FAILED
  *   incoming: SIP MESSAGE → `OnMessageEvent` hook (may rewrite body; refused → 403) → RECEIVED to the client → 200
@@ -82,7 +82,7 @@ export async function sendOutgoing(host: MessagingHost, req: OutgoingMessageRequ
   // The client finds its message by id: the backend may overwrite other fields, never that one.
   const message: JsonObject = { ...withoutContext(decision.body), id: req.id };
   if (!decision.ok && decision.refuse) {
-    // rest-hooks.md, direct × restOnError FAIL: the message is not sent; `fail` for its event.
+    // docs/hooks.md, direct × restOnError FAIL: the message is not sent; `fail` for its event.
     host.deliver({ type: 'failed', failure: { apiMethod: 'MessageStatusEvent', info: decision.info, id: req.id } });
     host.hooks.emit('MessageStatusEvent', { ...message, status: 'FAILED', info: decision.info }, host.hookContext());
     return;
@@ -136,7 +136,7 @@ export async function receiveIncoming(host: MessagingHost, incoming: IncomingReq
   if (received.from.displayName !== undefined) event['visibleName'] = received.from.displayName;
   const decision = await host.hooks.invoke('OnMessageEvent', event, host.hookContext());
   if (!decision.ok && decision.refuse) {
-    // rest-hooks.md, incoming × restOnError FAIL: refuse the SIP request with 403, `fail` to the client.
+    // docs/hooks.md, incoming × restOnError FAIL: refuse the SIP request with 403, `fail` to the client.
     incoming.respond(403);
     host.deliver({ type: 'failed', failure: { apiMethod: 'MessageStatusEvent', info: decision.info, id } });
     return;

@@ -70,7 +70,7 @@ export class OutgoingCall extends Call {
     const fields: JsonObject = { ...withoutContext(decision.body), callId: this.callId, incoming: false };
     this.object = pickCallObject(fields);
     if (!decision.ok && decision.refuse) {
-      // rest-hooks.md, direct × FAIL: the call is stopped, `fail` for its event; FAILED ends it at the SDK too.
+      // docs/hooks.md, direct × FAIL: the call is stopped, `fail` for its event; FAILED ends it at the SDK too.
       this.fail('CallStatusEvent', decision.info);
       return this.finish('FAILED', { info: decision.info });
     }

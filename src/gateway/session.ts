@@ -1,7 +1,7 @@
 /**
  * One client connection after its connect hook succeeded: the fields the hook settled on, the session's
  * restClientConfig, its SIP identity and registration, and the hooks and client events of its life
- * (client-protocol.md, rest-hooks.md):
+ * (client-protocol.md, docs/hooks.md):
  *
  *   start   → ConnectionStatusEvent ESTABLISHED, getUserData; REGISTER when sipRegisterRequired
  *   live    → RegistrationStatusEvent changes, MESSAGE both ways, calls both ways (./calls.ts)
@@ -162,7 +162,7 @@ export class Session implements MessagingHost, CallHost {
   /**
    * A call message that could not be carried out (an unknown callId, a state that does not allow it, the far end
    * refusing it): `fail` to the client and ErrorStatusEvent to the backend, the hook of errors that have no event
-   * of their own (rest-hooks.md).
+   * of their own (docs/hooks.md).
    */
   refuse(message: CallMessage, callId: string, info: string): void {
     this.hooks.emit('ErrorStatusEvent', { apiMethod: message, info, callId }, this.context);

@@ -1,5 +1,5 @@
 /**
- * The hook engine: every rule of ../shared/spec/rest-hooks.md, over the store and an HTTP client.
+ * The hook engine: every rule of docs/hooks.md, over the store and an HTTP client.
  *
  * - `invoke` runs a decision hook (connect, direct, incoming) and tells the caller whether to proceed and with
  *   which fields; `emit` puts an event into the outbox and returns at once; the outbox worker delivers it.
@@ -40,7 +40,7 @@ function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** rest-hooks.md "Timing and delivery": backoff from 250 ms, capped at 60 s. */
+/** docs/hooks.md "Events": backoff from 250 ms, capped at 60 s. */
 export const DEFAULT_BACKOFF_MIN_MS = 250;
 export const DEFAULT_BACKOFF_MAX_MS = 60_000;
 export const DEFAULT_CONCURRENCY_PER_APP = 32;
@@ -81,7 +81,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
   const writes = new WriteBehind(store, log);
 
   /**
-   * One hook exchange with the rest-hooks.md retry rule: a request that could not be sent at all is sent again,
+   * One hook exchange with the docs/hooks.md retry rule: a request that could not be sent at all is sent again,
    * up to restRetryCount more times. Each attempt is logged (hook log, metrics); `timeoutMs` bounds each attempt.
    */
   async function exchange(app: App, method: string, body: JsonObject | string): Promise<Interaction> {
@@ -153,7 +153,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     const result = await exchange(app, method, sent);
     const failure = (info: string, httpStatus?: number): HookOutcome => ({
       ok: false,
-      // rest-hooks.md: connect always fails on error; direct and incoming stop only with restOnError FAIL.
+      // docs/hooks.md: connect always fails on error; direct and incoming stop only with restOnError FAIL.
       refuse: type === 'connect' || mc.restOnError === 'FAIL',
       info,
       ...(httpStatus !== undefined && { httpStatus }),
@@ -285,7 +285,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     if (result.ok) return { delivered: true };
     // aborted: callhook is stopping; the worker leaves the event pending, and the client hears nothing
     if (event.failNotify && event.attempts === 0 && result.outcome !== 'aborted') {
-      // rest-hooks.md table, event × FAIL: keep going, tell the client with ErrorStatusEvent (once per event).
+      // docs/hooks.md "The response" table, event × FAIL: keep going, tell the client with ErrorStatusEvent (once per event).
       deps.onEventDeliveryFailure?.({ appKey: event.appKey, sessionId: event.sessionId, method: event.method, eventId: event.eventId, info: result.info });
     }
     return { delivered: false, error: result.error, permanent: false };

@@ -6,7 +6,7 @@
  * ~290 µs of CPU per POST and peaks near 3,400 requests/s against a local backend, below the outbox's 5,000
  * events/s target before any store work; node:http with a keep-alive Agent does ~10,000/s on the same machine.
  * node:http also never follows redirects, refuses CR/LF in header values (ERR_INVALID_CHAR), reports network
- * errors in Node's own words (`connect ECONNREFUSED 10.0.0.1:80`, as rest-hooks.md shows) and has no fetch
+ * errors in Node's own words (`connect ECONNREFUSED 10.0.0.1:80`, as docs/hooks.md shows) and has no fetch
  * "bad port" list (fetch refuses port 5060, among others).
  *
  * Pooling: an http.Agent with keepAlive pools sockets per origin (its key is host:port, plus TLS options for
@@ -57,7 +57,7 @@ export interface SendOptions {
 const IDLE_SOCKET_MS = 30_000;
 
 /**
- * Errors rest-hooks.md counts as "could not be sent at all" and retries: refused, reset or broken before any
+ * Errors docs/hooks.md counts as "could not be sent at all" and retries: refused, reset or broken before any
  * response arrived (the usual case being a pooled connection the backend had just closed).
  */
 const UNSENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN']);

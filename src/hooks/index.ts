@@ -1,5 +1,5 @@
 /**
- * callhook's REST hook engine (../shared/spec/rest-hooks.md). What other modules use:
+ * callhook's REST hook engine (docs/hooks.md). What other modules use:
  *
  * Engine
  *   createHookEngine({ store, config, log, outbox?, onEventDeliveryFailure? }): HookEngine
@@ -31,7 +31,7 @@
  *   verifyWcsSignature(rawBody, header, secret)
  *
  * Methods and restClientConfig
- *   REST_METHODS (the rest-hooks.md table: name + type), REST_METHOD_NAMES, isRestMethod, methodType
+ *   REST_METHODS (the docs/hooks.md "Methods" table: name + type), REST_METHOD_NAMES, isRestMethod, methodType
  *   parseRestClientConfig(value) validates the wire form (throws HookError INVALID_REST_CLIENT_CONFIG)
  *
  * The engine's model and the storage it needs (the store implements them; imported from their modules)

@@ -1,9 +1,9 @@
 /**
- * What a hook's answer means (rest-hooks.md "Response"): `200` with a JSON object is accepted; anything else — another
+ * What a hook's answer means (docs/hooks.md "The response"): `200` with a JSON object is accepted; anything else — another
  * status, a network error, a timeout, a body that is not a JSON object or nests deeper than DEFAULT_MAX_JSON_DEPTH
  * (32 levels, ../json/limited-parse.ts) — is an interaction error. For an interaction error, `info` is what the
  * client is shown:
- *   the `reason` when the body is exactly `{"status": <code>, "reason": "<text>"}` (wcs-notes.md §1.6: any extra
+ *   the `reason` when the body is exactly `{"status": <code>, "reason": "<text>"}` (as WCS does: any extra
  *   or missing field falls back), else the HTTP reason phrase, else the error text.
  * `error` is the fuller text for the hook log and the server log.
  */

@@ -1,11 +1,11 @@
 /**
  * The REST methods callhook knows (`callhook show rest-methods`): exactly the table of
- * ../shared/spec/rest-hooks.md "Methods", in its order, with the WCS method type of each
- * (wcs-notes.md §1.3, "The four method types"). The method name, with its exact case, is the last path segment
+ * docs/hooks.md "Methods", in its order, with the WCS method type of each
+ * (docs/hooks.md "Methods": the four method types). The method name, with its exact case, is the last path segment
  * of the hook URL, so nothing here may be renamed.
  */
 
-/** WCS's four method types: what a backend's answer (or failure) means depends on them (rest-hooks.md table). */
+/** WCS's four method types: what a backend's answer (or failure) means depends on them (docs/hooks.md "The response" table). */
 export type MethodType = 'connect' | 'direct' | 'event' | 'incoming';
 
 export const REST_METHODS = [

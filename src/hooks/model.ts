@@ -1,6 +1,6 @@
 /**
  * The hook engine's model: an app (where its hooks go, how they are signed, which methods are on) and its
- * restClientConfig (rest-hooks.md "Response"; wcs-notes.md §2.1). The engine owns these records; the store keeps
+ * restClientConfig (docs/hooks.md "restClientConfig"). The engine owns these records; the store keeps
  * them (src/store implements ./storage.ts) and the admin API edits them.
  */
 import type { RestMethod } from './methods.ts';

@@ -1,5 +1,5 @@
 /**
- * Delivers the event outbox (rest-hooks.md "Timing and delivery"): at least once, in order per session, with
+ * Delivers the event outbox (docs/hooks.md "Events"): at least once, in order per session, with
  * exponential backoff from backoffMinMs doubling to backoffMaxMs, until the event's max age, then dead.
  *
  * Scheduling. Each session with pending events has a lane; a lane has at most one delivery in flight and

@@ -1,5 +1,5 @@
 /**
- * The exact HTTP request of a hook (rest-hooks.md "Request"): `POST <app url>/<method>` with a JSON body, the
+ * The exact HTTP request of a hook (docs/hooks.md "The request"): `POST <app url>/<method>` with a JSON body, the
  * fixed headers, and the app's authentication (HTTP Basic, or WCS's `Authorization: WCS …`) and signature.
  * Pure: no I/O. The engine, and `check app` in the admin API, build every hook request here.
  */

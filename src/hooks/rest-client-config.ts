@@ -1,5 +1,5 @@
 /**
- * restClientConfig (rest-hooks.md "Response"; wcs-notes.md §2.1): validation of the wire form, the per-method
+ * restClientConfig (docs/hooks.md "restClientConfig"): validation of the wire form, the per-method
  * defaults, and how an app's default config and a connect response's config combine.
  */
 import type { MethodConfig, RestClientConfig, RestOnError, RestPolicy } from './model.ts';
@@ -17,7 +17,7 @@ export interface ResolvedMethodConfig {
 
 const LIST_FIELDS = ['restExclude', 'clientExclude', 'restOverwrite'] as const;
 const ON_ERROR: readonly RestOnError[] = ['LOG', 'FAIL'];
-/** One older WCS page spells DISABLE as DISABLED (wcs-notes.md §2.1); a WCS backend may send either. */
+/** One older WCS page spells DISABLE as DISABLED (docs/hooks.md "restClientConfig"); a WCS backend may send either. */
 const POLICY: Readonly<Record<string, RestPolicy>> = {
   NOTIFY: 'NOTIFY',
   OVERWRITE: 'OVERWRITE',
@@ -103,8 +103,8 @@ const FIELDS = ['restExclude', 'clientExclude', 'restOnError', 'restPolicy', 're
 
 /**
  * The session's config after connect: the app's default, with each method the connect answer describes taken from
- * the answer instead (rest-hooks.md: "Apps can hold a default restClientConfig …, which the connect response
- * overrides"), as a whole entry (WCS treats an entry as a unit) — except where the page could have put the value
+ * the answer instead (docs/hooks.md "restClientConfig": an app's default is overridden by the connect answer method
+ * by method), as a whole entry (WCS treats an entry as a unit) — except where the page could have put the value
  * there itself.
  *
  * A backend that mirrors `connect` (what docs/hooks.md recommends) repeats the `restClientConfig` the page sent,

@@ -1,9 +1,9 @@
 /**
- * Hook signatures (rest-hooks.md "Request", "Authentication").
+ * Hook signatures (docs/hooks.md "The request").
  *
  * - `X-Callhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`: the timestamp is
  *   inside the MAC, so a captured request cannot be replayed after the tolerance window (5 minutes by default).
- * - WCS's `Authorization: WCS <hex HMAC-MD5(secret, raw body)>` (wcs-notes.md §2.3, `rest_hook_send_hash`), for
+ * - WCS's `Authorization: WCS <hex HMAC-MD5(secret, raw body)>` (docs/hooks.md "The request"; WCS's `rest_hook_send_hash`), for
  *   backends written for WCS. It has no timestamp, so it is only as good as WCS's own scheme.
  *
  * The verifiers are for backends: they compare in constant time (crypto.timingSafeEqual) so the comparison time
@@ -12,7 +12,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'X-Callhook-Signature';
-/** rest-hooks.md: "constant-time compare, 5-minute tolerance". */
+/** docs/hooks.md "The request": compared in constant time, timestamps up to 5 minutes off either way. */
 export const DEFAULT_TOLERANCE_SEC = 300;
 
 /** The `X-Callhook-Signature` value for `rawBody` signed at `unixSec`. */

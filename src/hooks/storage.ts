@@ -13,7 +13,7 @@ export interface AppLookup {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Hook log (rest-hooks.md "Troubleshooting": every attempt, the last 10,000)
+// Hook log (docs/admin.md "check app": every attempt, the last 10,000)
 
 export const HOOK_LOG_CAPACITY = 10_000;
 
@@ -47,7 +47,7 @@ export interface HookLog {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Event outbox (rest-hooks.md "Timing and delivery")
+// Event outbox (docs/hooks.md "Events")
 
 export type OutboxState = 'pending' | 'dead';
 

@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 
 /**
  * Who a hook is about. The three context fields go into every body and the backend can never change them
- * (rest-hooks.md "Request"). `restClientConfig` is the session's effective config: leave it undefined for
+ * (docs/hooks.md "The request"). `restClientConfig` is the session's effective config: leave it undefined for
  * `connect`, then keep the one `connect` returns and pass it with every later call of that session.
  */
 export interface HookContext {
@@ -36,7 +36,7 @@ export type { JsonObject };
  *   disableRest); `body` is then the caller's own data. For `connect`, `body` holds the response's non-context
  *   fields over the request's (SIP credentials!), and `restClientConfig` is the session's effective config.
  * - `ok: false`: an interaction error (non-200, network error, timeout, bad body). `info` is what the client is
- *   shown (rest-hooks.md: the `{status,reason}` reason, else the HTTP reason phrase, else the error text);
+ *   shown (docs/hooks.md: the `{status,reason}` reason, else the HTTP reason phrase, else the error text);
  *   `refuse` says whether the operation must stop (connect always; direct/incoming with restOnError FAIL):
  *     connect  → send `fail` (apiMethod ConnectionStatusEvent) with `info`, close the session;
  *     direct   → stop the operation, `fail` for its event;
@@ -92,7 +92,7 @@ export interface EmitResult {
 
 /**
  * A delivery attempt of an event whose restOnError was FAIL failed (reported once per event, on its first failed
- * attempt): the session, if still there, sends the client `fail` with ErrorStatusEvent (rest-hooks.md table).
+ * attempt): the session, if still there, sends the client `fail` with ErrorStatusEvent (docs/hooks.md "The response" table).
  */
 export interface EventDeliveryFailure {
   appKey: string;
@@ -103,7 +103,7 @@ export interface EventDeliveryFailure {
 }
 
 export interface OutboxOptions {
-  /** First retry delay; doubles per failed attempt (rest-hooks.md: 250 ms → 60 s). */
+  /** First retry delay; doubles per failed attempt (docs/hooks.md "Events": 250 ms → 60 s). */
   backoffMinMs?: number;
   backoffMaxMs?: number;
   /** Deliveries in flight at once per app (sessions of one app in parallel, one in flight per session). */

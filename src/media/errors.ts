@@ -35,7 +35,7 @@ export class NoCommonCodecError extends MediaError {
   }
 }
 
-/** WCS call-failure texts (wcs-notes.md): the `info` of a FAILED call whose media failed. */
+/** WCS's call-failure texts (docs/client-protocol.md "Media failures"): the `info` of a FAILED call whose media failed. */
 export const NO_COMMON_CODECS = 'No common codecs';
 export const FAILED_BY_ICE = 'Failed by ICE error';
 export const FAILED_BY_DTLS = 'Failed by DTLS error';

@@ -1,5 +1,5 @@
 /**
- * The hook log: one row per hook attempt, the newest HOOK_LOG_CAPACITY kept (rest-hooks.md "Troubleshooting").
+ * The hook log: one row per hook attempt, the newest HOOK_LOG_CAPACITY kept (docs/admin.md "check app").
  * Row ids only grow (nothing but the cap deletes rows), so after inserting id N everything at or below
  * N - capacity is overflow. It is deleted every TRIM_EVERY inserts (a range delete on the rowid) rather than on
  * each one: the table holds at most TRIM_EVERY - 1 rows beyond the cap, and queries never return more than the

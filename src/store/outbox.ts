@@ -1,5 +1,5 @@
 /**
- * The event outbox (rest-hooks.md "Timing and delivery"): events are rows before anyone tries to send them, so a
+ * The event outbox (docs/hooks.md "Events"): events are rows before anyone tries to send them, so a
  * crash or restart cannot lose one. A delivered event's row is deleted; an event past its max age stays as a
  * dead letter (state 'dead') until replayed. Within a session, rows are delivered in id order; the sequence
  * counter of each session lives in its own table so it keeps counting after delivered rows are gone.

@@ -47,7 +47,7 @@ export function openStore(options: OpenStoreOptions): Store {
     const fromVersion = migrate(db);
     const apps = new SqliteAppRepository(db);
     if (fromVersion === 0) {
-      // First start (rest-hooks.md "Built-in backend"): only then, so a user who removed defaultApp keeps it removed.
+      // First start (docs/hooks.md "The built-in backend: EchoApp"): only then, so a user who removed defaultApp keeps it removed.
       apps.add({ name: DEFAULT_APP_KEY, appKey: DEFAULT_APP_KEY, url: `http://127.0.0.1:${options.adminPort}/apps/EchoApp` });
       apps.enableMethod(DEFAULT_APP_KEY, '*');
     }

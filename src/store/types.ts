@@ -1,5 +1,5 @@
 /**
- * What the store holds (../shared/spec/admin.md "Store") and the repositories through which the rest of callhook
+ * What the store holds (apps, the hook log, the event outbox; docs/admin.md) and the repositories through which the rest of callhook
  * reaches it. Callers depend on these interfaces only; `openStore()` (./sqlite-store.ts) is the SQLite
  * implementation, injected by whoever starts the server or the test.
  *

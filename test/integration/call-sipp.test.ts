@@ -353,7 +353,7 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
     await eventually(() => client.ws.frames.some((f) => f.message === 'fail' && (f.data[0] as Record<string, unknown>)['callId'] === 'nope'), 5000, 'fail for nope');
     const nope = client.ws.frames.find((f) => f.message === 'fail' && (f.data[0] as Record<string, unknown>)['callId'] === 'nope')!;
     assert.deepEqual(nope.data, [{ callId: 'nope', status: 'FAILED', info: 'unhold: no call nope in this session', apiMethod: 'unhold' }]);
-    // The backend hears of each refusal as ErrorStatusEvent (rest-hooks.md: errors without an event of their own).
+    // The backend hears of each refusal as ErrorStatusEvent (docs/hooks.md: errors without an event of their own).
     const errorEvents = () => backend.requests.filter((r) => r.hook === 'ErrorStatusEvent');
     await eventually(() => errorEvents().length >= 3, 5000, 'three ErrorStatusEvents');
     assert.deepEqual(errorEvents().map((r) => [r.json?.['apiMethod'], r.json?.['info'], r.json?.['callId']]), [

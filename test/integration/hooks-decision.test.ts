@@ -1,6 +1,6 @@
 /**
  * Decision hooks and event deliveries against a real HTTP backend on loopback (test/support/backend.ts): every
- * rule of rest-hooks.md "Response" and the restOnError × method-type table, plus the request itself (headers,
+ * rule of docs/hooks.md "The response" and the restOnError × method-type table, plus the request itself (headers,
  * auth, signatures as a backend verifies them) and bad backends (redirects, 10 MB bodies, dropped connections).
  */
 import assert from 'node:assert/strict';
@@ -116,7 +116,7 @@ const DECISION = [
   { method: 'OnCallEvent', type: 'incoming', body: { callId: 'c2', incoming: true, status: 'PENDING', caller: 'bob', callee: 'alice' } },
 ] as const;
 
-describe('restOnError × method type (rest-hooks.md table)', () => {
+describe('restOnError × method type (docs/hooks.md "The response" table)', () => {
   for (const { method, type, body } of DECISION) {
     for (const onError of ['LOG', 'FAIL'] as const) {
       for (const c of ['ok', 'forbiddenWithReason', 'serverError', 'refused', 'timeout', 'notJson'] as const) {

@@ -1,5 +1,5 @@
 /**
- * Durable event delivery (rest-hooks.md "Timing and delivery") against a real HTTP backend: written before the
+ * Durable event delivery (docs/hooks.md "Events") against a real HTTP backend: written before the
  * first attempt, at least once, in order per session, backoff while the backend is down, survival of a restart,
  * dead letters past restEventMaxAgeMs and their replay, and one app's dead backend not holding up another.
  */

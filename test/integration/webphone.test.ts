@@ -1,6 +1,6 @@
 /**
  * The web phone (web/) as callhook serves it at `/`, in headless Chromium with fake media, driven only by the
- * accessible names of ../shared/spec/webphone.md. Two people, alice at a desktop width and bob at a phone's 390 px,
+ * accessible names of docs/webphone.md. Two people, alice at a desktop width and bob at a phone's 390 px,
  * register to the test Kamailio through callhook; alice calls bob, bob answers from the Incoming call banner,
  * audio flows both ways (each page's getStats()), hold and unhold show on both sides, mute stops the microphone,
  * DTMF keys reach bob's leg, chat goes both ways with ACCEPTED, and hanging up ends both. Then what a person sees

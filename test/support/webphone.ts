@@ -1,6 +1,6 @@
 /**
  * The web phone (web/, served by callhook at `/` on wsPort) in headless Chromium, driven the way a person uses it:
- * by the accessible names of ../shared/spec/webphone.md (labels, button texts, roles), never by CSS selectors.
+ * by the accessible names of docs/webphone.md (labels, button texts, roles), never by CSS selectors.
  *
  *   startPhoneServer()      a callhook on 127.0.0.1 whose pino log is kept in memory (what the server reports)
  *   PhonePage.open(b, url)  a tab on the phone that records every WebSocket frame, its console, and screenshots
@@ -159,7 +159,7 @@ export class PhonePage {
     await this.page.context().close();
   }
 
-  // --- the controls, by their accessible names (../shared/spec/webphone.md) ---------------------------------------
+  // --- the controls, by their accessible names (docs/webphone.md) ---------------------------------------
 
   field(label: string): Locator {
     return this.page.getByLabel(label, { exact: true });

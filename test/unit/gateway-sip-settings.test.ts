@@ -1,6 +1,6 @@
 /**
  * How a session's sip* fields become a SIP account (client-protocol.md "SIP addressing"), how a message `to` is
- * resolved, and the sessionId / nodeId formats of rest-hooks.md.
+ * resolved, and the sessionId / nodeId formats of docs/hooks.md.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * The outbox worker's scheduling (rest-hooks.md "Timing and delivery") over a real SQLite store, with a scripted
+ * The outbox worker's scheduling (docs/hooks.md "Events") over a real SQLite store, with a scripted
  * delivery function in place of HTTP: one in flight per session and in order, per-app slots, read-ahead that
  * stays correct when a replay puts older events back in front, backoff and dead letters.
  */

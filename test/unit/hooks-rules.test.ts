@@ -1,6 +1,6 @@
 /**
- * The pure parts of the hook engine: the method table (rest-hooks.md "Methods"), restClientConfig (wcs-notes.md
- * §2.1), the request a hook sends (rest-hooks.md "Request") and how an answer is read (rest-hooks.md "Response").
+ * The pure parts of the hook engine: the method table (docs/hooks.md "Methods"), restClientConfig (docs/hooks.md
+ * "restClientConfig"), the request a hook sends (docs/hooks.md "The request") and how an answer is read (docs/hooks.md "The response").
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -16,7 +16,7 @@ import { DEFAULT_BACKOFF_MAX_MS, DEFAULT_BACKOFF_MIN_MS } from '../../src/hooks/
 import type { App } from '../../src/store/types.ts';
 import { DEFAULT_MAX_JSON_DEPTH } from '../../src/json/limited-parse.ts';
 
-describe('REST methods: exactly the table of rest-hooks.md', () => {
+describe('REST methods: exactly the table of docs/hooks.md', () => {
   it('lists every method with its type, in order', () => {
     assert.deepEqual(
       REST_METHODS.map((m) => `${m.name}:${m.type}`),
@@ -46,7 +46,7 @@ describe('restClientConfig', () => {
     assert.deepEqual(resolveMethodConfig(undefined, 'call').restPolicy, 'NOTIFY');
   });
 
-  it('parses the C2C-REST sample (wcs-notes.md §2.1) and splits comma lists', () => {
+  it('parses the WCS click-to-call sample and splits comma lists', () => {
     const cfg = parseRestClientConfig({
       call: { restExclude: '', clientExclude: '', restOnError: 'FAIL', restPolicy: 'OVERWRITE', restOverwrite: 'callee' },
       ConnectionStatusEvent: {
@@ -233,7 +233,7 @@ describe('reading the answer', () => {
   });
 });
 
-describe('event delivery backoff (rest-hooks.md: from 250 ms, capped at 60 s)', () => {
+describe('event delivery backoff (docs/hooks.md "Events": from 250 ms, capped at 60 s)', () => {
   it('doubles from 250 ms per failed attempt up to 60 s, and stays there', () => {
     const delays = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50, 10_000].map((n) => backoffDelay(n, DEFAULT_BACKOFF_MIN_MS, DEFAULT_BACKOFF_MAX_MS));
     assert.deepEqual(delays, [250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000, 60000]);

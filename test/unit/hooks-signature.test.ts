@@ -1,6 +1,6 @@
 /**
- * Hook signatures (rest-hooks.md "Authentication"): X-Callhook-Signature (HMAC-SHA256 over "<t>.<raw body>",
- * 5-minute tolerance) and WCS's `Authorization: WCS <HMAC-MD5(secret, body)>` (wcs-notes.md §2.3).
+ * Hook signatures (docs/hooks.md "The request"): X-Callhook-Signature (HMAC-SHA256 over "<t>.<raw body>",
+ * 5-minute tolerance) and WCS's `Authorization: WCS <HMAC-MD5(secret, body)>` (docs/hooks.md "The request").
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';

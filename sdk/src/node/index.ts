@@ -1,6 +1,6 @@
 /**
  * The SDK's helper for backends (`@callhook/sdk/node`): checks the signature callhook puts on every hook request
- * (rest-hooks.md "Authentication"). These are callhook's own functions, re-exported rather than re-implemented,
+ * (docs/hooks.md "The request"). These are callhook's own functions, re-exported rather than re-implemented,
  * so a backend verifies with exactly the code that signs.
  *
  * ```ts

@@ -1,5 +1,5 @@
 /**
- * `callhook …`: the commands of admin.md, named as in WCS's CLI (wcs-notes.md §3) so its users feel at home.
+ * `callhook …`: the commands of docs/admin.md, named as in WCS's CLI so its users feel at home.
  * Every command except `start` is a thin client of the admin API (the same routes a script would call); tables
  * for people, `--json` for scripts; any failure prints one line naming what was wrong and exits with 1.
  */

@@ -1,5 +1,5 @@
 /**
- * Apps and their REST methods (admin.md, wcs-notes.md §3): `GET|POST /api/apps`, `GET|PATCH|DELETE
+ * Apps and their REST methods (docs/admin.md; named as in WCS's CLI): `GET|POST /api/apps`, `GET|PATCH|DELETE
  * /api/apps/{name}`, `GET /api/rest-methods`, `GET /api/apps/{key}/rest-methods`,
  * `PUT|DELETE /api/apps/{key}/rest-methods/{method}` (`*` = all). As in WCS, apps are addressed by name and
  * their methods by key. Secrets are never returned, only whether they are set.

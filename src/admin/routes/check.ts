@@ -19,7 +19,7 @@ export function checkRoutes(deps: AdminDeps): Route[] {
       params: keyParams,
       handler: async ({ params }) => {
         const app = appByKey(deps, params.key);
-        // The context fields every hook body carries (rest-hooks.md "Request"), shaped like real ones so a
+        // The context fields every hook body carries (docs/hooks.md "The request"), shaped like real ones so a
         // backend that parses them does not trip; `callhookProbe` lets it recognise the probe.
         const body = {
           callhookProbe: true,

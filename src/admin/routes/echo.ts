@@ -1,5 +1,5 @@
 /**
- * EchoApp (rest-hooks.md "Built-in backend"): `POST /apps/EchoApp/<method>` answers 200 with the body it got, the
+ * EchoApp (docs/hooks.md "The built-in backend: EchoApp"): `POST /apps/EchoApp/<method>` answers 200 with the body it got, the
  * mirror WCS's own EchoApp gives, so `defaultApp` works with no web server. No token: it is a hook backend.
  */
 import { z } from 'zod';

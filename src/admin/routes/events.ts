@@ -1,5 +1,5 @@
 /**
- * The event outbox (rest-hooks.md "Timing and delivery"): `GET /api/events?dead&app&limit` lists pending events
+ * The event outbox (docs/hooks.md "Events"): `GET /api/events?dead&app&limit` lists pending events
  * (or dead letters with `dead`), oldest first; `POST /api/events/replay {app?, since?}` turns dead letters back
  * into pending ones through the engine, whose worker delivers them at once.
  */

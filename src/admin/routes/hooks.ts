@@ -1,4 +1,4 @@
-/** `GET /api/hooks?failed&app&limit`: the hook log, newest first (rest-hooks.md "Troubleshooting"). */
+/** `GET /api/hooks?failed&app&limit`: the hook log, newest first (docs/admin.md "check app"). */
 import type { AdminDeps } from '../deps.ts';
 import { route, type Route } from '../router.ts';
 import { hooksQuery } from '../schemas.ts';

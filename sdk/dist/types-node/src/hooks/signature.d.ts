@@ -1,5 +1,5 @@
 export declare const SIGNATURE_HEADER = "X-Callhook-Signature";
-/** rest-hooks.md: "constant-time compare, 5-minute tolerance". */
+/** docs/hooks.md "The request": compared in constant time, timestamps up to 5 minutes off either way. */
 export declare const DEFAULT_TOLERANCE_SEC = 300;
 /** The `X-Callhook-Signature` value for `rawBody` signed at `unixSec`. */
 export declare function signCallhook(rawBody: string | Buffer, secret: string, unixSec: number): string;

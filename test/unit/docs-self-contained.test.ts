@@ -1,0 +1,53 @@
+/**
+ * The repository stands alone: someone who clones it has docs/ and the RFCs, nothing else. No tracked file may name
+ * material outside it — the specification and notes the project was started from (`../shared/…`, `rest-hooks.md`,
+ * `wcs-notes.md`, the spec's `config.md`) — and docs/configuration.md lists every setting the schema accepts.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { configSchema } from '../../src/config/schema.ts';
+
+const ROOT = new URL('../../', import.meta.url);
+const THIS_FILE = 'test/unit/docs-self-contained.test.ts';
+
+/**
+ * Names of outside material. docs/client-protocol.md, docs/webphone.md and docs/admin.md are the project's own, so
+ * those names are fine; `config.md` is not (the project's page is configuration.md).
+ */
+const OUTSIDE = [
+  { name: 'a path out of the repository into shared/', pattern: /\.\.\/shared\b|\bshared\/(spec|reference)\b/ },
+  { name: 'rest-hooks.md (docs/hooks.md is the project\'s)', pattern: /\brest-hooks\.md\b/ },
+  { name: 'wcs-notes (write what it says into docs/)', pattern: /\bwcs-notes\b/ },
+  { name: 'config.md (docs/configuration.md is the project\'s)', pattern: /(?<![\w-])config\.md\b/ },
+];
+
+function trackedTextFiles(): string[] {
+  const files = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
+  return files.filter((f) => f !== THIS_FILE && !/\.(png|jpe?g|gif|ico|wav|pcap|woff2?)$/i.test(f));
+}
+
+describe('the repository stands alone', () => {
+  it('no tracked file names material outside the repository', () => {
+    const found: string[] = [];
+    for (const file of trackedTextFiles()) {
+      let text: string;
+      try {
+        text = readFileSync(new URL(file, ROOT), 'utf8');
+      } catch {
+        continue; // listed but absent in this checkout (a deleted, uncommitted file)
+      }
+      text.split('\n').forEach((line, i) => {
+        for (const { name, pattern } of OUTSIDE) if (pattern.test(line)) found.push(`${file}:${i + 1}: ${name}: ${line.trim().slice(0, 120)}`);
+      });
+    }
+    assert.deepEqual(found, [], `cite docs/ or an RFC section instead:\n${found.join('\n')}`);
+  });
+
+  it('docs/configuration.md lists every setting of the schema', () => {
+    const doc = readFileSync(new URL('docs/configuration.md', ROOT), 'utf8');
+    const missing = Object.keys(configSchema.in.shape).filter((key) => !doc.includes(`\`${key}\``));
+    assert.deepEqual(missing, [], `settings missing from docs/configuration.md: ${missing.join(', ')}`);
+  });
+});
