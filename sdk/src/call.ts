@@ -1,5 +1,5 @@
 /**
- * One call, outgoing or incoming (client-protocol.md: messages `call`, `answer`, `hangup`, `hold`, `unhold`,
+ * One call, outgoing or incoming (docs/client-protocol.md: messages `call`, `answer`, `hangup`, `hold`, `unhold`,
  * `sendDtmf`, `transfer`; frames `setRemoteSDP`, `notifyTryingResponse`, `ring`, `talk`, `hold`, `finish`,
  * `notifyTransferEvent`).
  *

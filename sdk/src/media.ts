@@ -3,7 +3,7 @@
  * and the element that plays the far end.
  *
  * callhook is an ICE-lite peer that learns the browser's address from its connectivity checks, and the protocol has
- * no message for trickled candidates (client-protocol.md "Media"). So the SDP that goes out in `call` or `answer`
+ * no message for trickled candidates (docs/client-protocol.md "Calls"). So the SDP that goes out in `call` or `answer`
  * is the local description once ICE gathering has finished, with every candidate in it; gathering is bounded
  * (`iceGatheringTimeoutMs`) so an unreachable STUN server cannot hold a call back for long.
  */

@@ -9,7 +9,7 @@ import { ExpectedError } from '../errors.ts';
 export type AdminErrorCode =
   /** Bad JSON, a field that fails validation, an unknown field or parameter. */
   | 'ADMIN_BAD_REQUEST'
-  /** Missing or wrong bearer token (admin.md: every `/api/` route and `/metrics`). */
+  /** Missing or wrong bearer token (docs/admin.md: every `/api/` route and `/metrics`). */
   | 'ADMIN_UNAUTHORIZED'
   /** Unknown app, method or route. */
   | 'ADMIN_NOT_FOUND'

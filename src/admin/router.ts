@@ -29,7 +29,7 @@ export interface RouteDef<P, Q, B> {
   method: HttpMethod;
   /** OpenAPI path template; `{x}` matches one path segment, percent-decoded. */
   path: string;
-  /** admin.md: every `/api/` route and `/metrics` need `Authorization: Bearer <token>`. */
+  /** docs/admin.md: every `/api/` route and `/metrics` need `Authorization: Bearer <token>`. */
   auth: boolean;
   params?: P;
   query?: Q;

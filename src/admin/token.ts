@@ -1,5 +1,5 @@
 /**
- * The admin token (admin.md): `CALLHOOK_ADMIN_TOKEN`, or a random token generated at the server's first start into
+ * The admin token (docs/admin.md): `CALLHOOK_ADMIN_TOKEN`, or a random token generated at the server's first start into
  * `<dataDir>/admin-token` with mode 0600 and reused afterwards. The CLI reads the same two places.
  */
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';

@@ -1,7 +1,7 @@
 /**
  * One client WebSocket: frames in → gateway calls, gateway events → frames out. Nothing else happens here.
  *
- * States (client-protocol.md "Endpoint and framing"):
+ * States (docs/client-protocol.md "Endpoint"):
  *   AwaitingConnection → Connecting (the connect hook runs) → Established → Closed
  * The first frame must be `connection`; anything else first gets `fail` and the socket is closed. Later bad frames
  * get `fail` and the connection stays, except that repeated abuse (oversized frames, floods) closes it. Once the
@@ -42,7 +42,7 @@ export interface PeerShare {
   warnings: RepeatedWarnings;
 }
 
-/** client-protocol.md: a client silent for 3 ping intervals is disconnected. */
+/** docs/client-protocol.md: a client silent for 3 ping intervals is disconnected. */
 export const MAX_MISSED_PINGS = 3;
 /** Abusive refused frames (CLOSING_ABUSE) tolerated in a burst; one more per second is forgiven. Beyond that: closed. */
 const REFUSALS_BURST = 20;

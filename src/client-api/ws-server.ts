@@ -1,5 +1,5 @@
 /**
- * The client endpoint (client-protocol.md "Endpoint and framing"): an HTTP server on `wsPort` — and an HTTPS one on
+ * The client endpoint (docs/client-protocol.md "Endpoint"): an HTTP server on `wsPort` — and an HTTPS one on
  * `wssPort` when a certificate is configured — that upgrades any path to a WebSocket (ws 8) and serves the web
  * phone at `/` (./web-phone.ts). It owns what is per socket, per address or per server: the caps on TCP connections
  * (in all and per IP), the handshake and idle timeouts before the upgrade, the Origin check of the upgrade, the

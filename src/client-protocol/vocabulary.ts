@@ -20,7 +20,7 @@ export function encodeFrame(message: ClientMessageName | ServerMessageName, data
 
 // -------------------------------------------------------------------------------------------- message names
 
-/** What a client sends (client-protocol.md "Connecting", "Messages", "Keep-alive", "Calls"). */
+/** What a client sends (docs/client-protocol.md "Connecting", "Messages", "Keep-alive", "Calls"). */
 export type ClientMessageName =
   | 'connection'
   | 'sendMessage'
@@ -46,7 +46,7 @@ export type ServerMessageName =
   | CallStatusMessage;
 
 /**
- * The frame each call status travels in (client-protocol.md "The call object and the status frames"). Only
+ * The frame each call status travels in (docs/client-protocol.md "The call object and the status frames"). Only
  * routing: SDK 2.0 reads the status from the call object itself, and ignores SDK 1.x's `busy` and
  * `sessionProgress`.
  */
@@ -80,7 +80,7 @@ export type FailureSubject =
 /** A connection's status as the SDK shows it; the wire has ESTABLISHED (`getUserData`), DISCONNECTED, FAILED. */
 export type ConnectionStatus = 'PENDING' | 'ESTABLISHED' | 'DISCONNECTED' | 'FAILED';
 
-/** client-protocol.md "Registration status": `registered`, `fail` RegistrationStatusEvent, and UNREGISTERED. */
+/** docs/client-protocol.md "Registration status": `registered`, `fail` RegistrationStatusEvent, and UNREGISTERED. */
 export type RegistrationStatus = 'UNREGISTERED' | 'REGISTERED' | 'FAILED';
 
 export const CALL_STATUSES = [

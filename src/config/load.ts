@@ -28,7 +28,7 @@ export interface LoadOptions {
 /** The config file read from the working directory when no `--config` names one. */
 const DEFAULT_FILE = 'callhook.config.json';
 const ENV_PREFIX = 'CALLHOOK_';
-/** Environment variables with this prefix that are not configuration keys (admin.md: the admin token). */
+/** Environment variables with this prefix that are not configuration keys (docs/admin.md: the admin token). */
 const NON_CONFIG_ENV = new Set(['CALLHOOK_ADMIN_TOKEN']);
 
 function toUpperSnake(key: string): string {

@@ -101,7 +101,7 @@ export const configSchema = z
     pingIntervalMs: z.number().int().min(100).default(15000),
     /** Address the client WebSocket servers (ws and wss) bind; absent = every interface. */
     wsHost: z.string().min(1).optional(),
-    /** client-protocol.md "Errors and bad input": larger client frames are refused with `fail` (bytes). */
+    /** docs/client-protocol.md "Bad input": larger client frames are refused with `fail` (bytes). */
     wsMaxFrameBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(65_536),
     /** Client frames accepted per second per connection (a burst of as many is allowed); more are refused. */
     wsMessagesPerSecond: z.number().int().min(1).default(50),

@@ -1,6 +1,6 @@
 /**
- * How SIP outcomes become call statuses (docs/client-protocol.md "Calls", with WCS's `info` texts; RFC 3261 §21 for
- * the codes): pure functions, so the whole table is checked without a network.
+ * How SIP outcomes become call statuses (docs/client-protocol.md "The call object and the status frames", with
+ * WCS's `info` texts; RFC 3261 §21 for the codes): pure functions, so the whole table is checked without a network.
  *
  *   100                      → TRYING
  *   180                      → RING             (RING_MEDIA when it carries SDP: early media)

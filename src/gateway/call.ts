@@ -1,6 +1,6 @@
 /**
  * One call between a session's browser and the SIP side: where the SIP INVITE session, the call's media
- * (../media/media-session.ts, which reads every SDP body) and the hooks meet (client-protocol.md, docs/hooks.md).
+ * (../media/media-session.ts, which reads every SDP body) and the hooks meet (docs/client-protocol.md, docs/hooks.md).
  * How a call starts is in ./outgoing-call.ts and ./incoming-call.ts; this is what both share:
  *
  *   in call   hold / unhold (re-INVITE sendonly / sendrecv → HOLD / ESTABLISHED), the far end's re-INVITEs (its

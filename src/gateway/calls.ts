@@ -1,7 +1,7 @@
 /**
  * The calls of one session, by callId (client-made for outgoing calls, server-made for incoming ones). Several may
  * be live at once. Client requests are routed here; one naming no live call of the session gets `fail` with the
- * message as `apiMethod` (client-protocol.md "Errors and bad input").
+ * message as `apiMethod` (docs/client-protocol.md "Bad input").
  *
  * A new call must be admitted by the call limits (./call-limits.ts): a `call` past one gets `fail` naming the limit
  * and `finish` FAILED with the same info (so the SDK lets go of it), an incoming INVITE past one gets 486.

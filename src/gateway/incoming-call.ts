@@ -1,5 +1,5 @@
 /**
- * A call that arrives as an INVITE for the session's Contact (client-protocol.md "Incoming calls"):
+ * A call that arrives as an INVITE for the session's Contact (docs/client-protocol.md "Incoming call"):
  *
  *   INVITE → `OnCallEvent` hook (refused: 403) → our WebRTC offer (remoteSdp) → incomingCall → 180, RING →
  *   client `answer` → `answer` hook → 200 with our RTP answer (or offer, for an INVITE without SDP) → ACK →

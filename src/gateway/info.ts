@@ -4,7 +4,7 @@
  * implements SessionsProvider; the admin server only reads them, so it knows nothing of WebSockets or SIP.
  */
 
-/** One client connection (client-protocol.md) and its SIP registration. */
+/** One client connection (docs/client-protocol.md) and its SIP registration. */
 export interface SessionInfo {
   /** `/<client ip>:<client port>/<server ip>:<server port>` (docs/hooks.md). */
   sessionId: string;
@@ -20,7 +20,7 @@ export interface SessionInfo {
   connectedAt: string;
 }
 
-/** One call of a session (the `call` object of client-protocol.md, without SDP) and its media. */
+/** One call of a session (the `call` object of docs/client-protocol.md, without SDP) and its media. */
 export interface CallInfo {
   callId: string;
   sessionId: string;

@@ -1,5 +1,5 @@
 /**
- * A call the client places (client-protocol.md "Outgoing calls"):
+ * A call the client places (docs/client-protocol.md "Outgoing call"):
  *
  *   client `call` → `call` hook (may OVERWRITE callee) → WebRTC answer → remoteSdp → INVITE with our RTP offer →
  *   TRYING / RING / RING_MEDIA / SESSION_PROGRESS → ESTABLISHED
@@ -95,7 +95,7 @@ export class OutgoingCall extends Call {
       if (e instanceof MediaError) return this.finish('FAILED', { info: mediaFailureInfo(e) });
       throw e;
     }
-    // client-protocol.md: the answer goes out as soon as the hook approved, so early media can play.
+    // docs/client-protocol.md: the answer goes out as soon as the hook approved, so early media can play.
     this.host.deliver({ type: 'remoteSdp', callId: this.callId, sdp: answer });
     const inviter = new Inviter(this.host.ua, {
       account,

@@ -1,7 +1,7 @@
 /**
  * One client connection after its connect hook succeeded: the fields the hook settled on, the session's
  * restClientConfig, its SIP identity and registration, and the hooks and client events of its life
- * (client-protocol.md, docs/hooks.md):
+ * (docs/client-protocol.md, docs/hooks.md):
  *
  *   start   → ConnectionStatusEvent ESTABLISHED, getUserData; REGISTER when sipRegisterRequired
  *   live    → RegistrationStatusEvent changes, MESSAGE both ways, calls both ways (./calls.ts)

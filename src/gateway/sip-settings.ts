@@ -1,7 +1,7 @@
 /**
- * A session's SIP side, read from its connection fields after the connect hook (client-protocol.md "SIP
- * addressing"): the identity (AOR `sip:<sipLogin>@<sipDomain>`), the digest credentials, the next hop and whether
- * to register.
+ * A session's SIP side, read from its connection fields after the connect hook (docs/client-protocol.md "SIP
+ * settings of a session"): the identity (AOR `sip:<sipLogin>@<sipDomain>`), the digest credentials, the next hop
+ * and whether to register.
  *
  * The fields come from a browser or from a backend's JSON, so they are read leniently where real clients differ
  * (SDK 2.0's demo sends `sipPort` as a string and `""` for blank inputs, a backend may send a numeric login) and
@@ -163,7 +163,7 @@ export function accountOf(s: SipSettings): SipAccount {
 
 /**
  * A message `to` (or call `callee`): a full `sip:`/`sips:`/`tel:` URI is used as is, `user@host` gets `sip:`,
- * anything else is a user in the session's domain (client-protocol.md "SIP addressing").
+ * anything else is a user in the session's domain (docs/client-protocol.md "SIP settings of a session").
  */
 export function resolveTarget(to: string, domain: SipUri): Uri {
   const trimmed = to.trim();

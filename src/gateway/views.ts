@@ -1,7 +1,7 @@
 /**
  * What of a hook body a client or a backend may see. Two rules hold for every client-bound object: the fields a
  * restClientConfig `clientExclude` names are left out, and the SIP password never leaves the server — whether the
- * client sent it or the connect hook supplied it (client-protocol.md, getUserData).
+ * client sent it or the connect hook supplied it (docs/client-protocol.md, getUserData).
  */
 import { CONTEXT_FIELDS, type JsonObject } from '../hooks/types.ts';
 import { redactSipText } from '../log.ts';
@@ -12,7 +12,7 @@ const SECRET_FIELDS: readonly string[] = ['sipPassword'];
 
 const CONTEXT = new Set<string>(CONTEXT_FIELDS);
 
-/** The fields of the call object (client-protocol.md "The call object") besides status, info and the SIP ones. */
+/** The fields of the call object (docs/client-protocol.md "The call object and the status frames") besides status, info and the SIP ones. */
 const CALL_OBJECT_FIELDS = ['callId', 'incoming', 'caller', 'callee', 'visibleName', 'hasAudio', 'hasVideo', 'mediaProvider', 'custom'] as const;
 /** The call object's `mediaProvider`: the browser side is always WebRTC. */
 export const MEDIA_PROVIDER = 'WebRTC';

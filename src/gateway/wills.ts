@@ -26,7 +26,7 @@ export function registrationWill(status: RegistrationStatus): Will {
   return { subject: 'registration', owed: status === 'REGISTERED' ? { status: 'UNREGISTERED', info: SERVER_RESTARTED } : null };
 }
 
-/** `object`: the call object without status (client-protocol.md "The call object"). */
+/** `object`: the call object without status (docs/client-protocol.md "The call object and the status frames"). */
 export function callWill(callId: string, object: JsonObject, status: CallStatus): Will {
   return { subject: `call ${callId}`, owed: isFinal(status) ? null : { ...object, status: 'FINISH', info: SERVER_RESTARTED } };
 }

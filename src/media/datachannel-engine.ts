@@ -1,6 +1,6 @@
 /**
  * The media engine implemented with libdatachannel (C++, through node-datachannel 0.33.4): one PeerConnection per
- * leg, configured as callhook's end of a browser call (client-protocol.md, Media). ICE, DTLS and SRTP run in
+ * leg, configured as callhook's end of a browser call (docs/client-protocol.md "Calls"). ICE, DTLS and SRTP run in
  * libdatachannel's own threads; JavaScript sees each decrypted RTP packet once and hands each outgoing one over
  * once, which takes about two thirds of werift's CPU per call (docs/benchmarks.md).
  *

@@ -1,6 +1,6 @@
 /**
  * The media engine implemented with werift 0.24.4 (pure TypeScript): one RTCPeerConnection per leg, configured as
- * callhook's end of a browser call (client-protocol.md, Media):
+ * callhook's end of a browser call (docs/client-protocol.md "Calls"):
  *
  * - ICE-lite (RFC 8445 §2.5) with one host candidate: the WCS SDK sends no trickle candidates, so the browser
  *   (always controlling against a lite agent) finds us through the candidate in our SDP and we learn its address

@@ -3,7 +3,7 @@
  * field of the database file, so it needs no table of its own and changes atomically with the migration's
  * transaction). A migration is never edited once released: a change is a new entry at the end.
  *
- * Call and message records (admin.md "Store") get their tables in the migration that first uses them.
+ * Call and message records (docs/admin.md) get their tables in the migration that first uses them.
  */
 import type { Database } from 'better-sqlite3';
 

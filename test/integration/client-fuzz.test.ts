@@ -197,7 +197,7 @@ function keyOf(f: Frame): string | undefined {
   return typeof o['id'] === 'string' ? o['id'] : typeof o['callId'] === 'string' ? o['callId'] : undefined;
 }
 
-/** Refusals that are abuse: repeated past a burst, they close the connection (client-protocol.md "Bad input"). */
+/** Refusals that are abuse: repeated past a burst, they close the connection (docs/client-protocol.md "Bad input"). */
 const ABUSE = /^frame (nests JSON deeper|of \d+ bytes is over)/;
 
 const probeInfo = (i: number) => `hangup: no call probe-${i} in this session`;

@@ -1,5 +1,5 @@
 /**
- * The client endpoint's keep-alive and limits (client-protocol.md): `ping` every pingIntervalMs and a client
+ * The client endpoint's keep-alive and limits (docs/client-protocol.md): `ping` every pingIntervalMs and a client
  * silent for 3 of them disconnected; floods over wsMessagesPerSecond refused, repeated abuse closed; sessions per
  * IP; the web phone page on the same port; wss with a configured certificate. A recording backend sees the
  * ConnectionStatusEvent DISCONNECTED each case ends with.

@@ -1,5 +1,5 @@
 /**
- * Bad input on the client WebSocket (client-protocol.md "Errors and bad input"): every malformed frame kind gets
+ * Bad input on the client WebSocket (docs/client-protocol.md "Bad input"): every malformed frame kind gets
  * its `fail` naming the message and the problem, and the session keeps working; a first frame that is not a valid
  * `connection` gets `fail` and the socket is closed. callhook runs in-process with defaultApp + EchoApp.
  */

@@ -121,7 +121,7 @@ export class ClientCall {
   readonly frames: Frame[] = [];
   /** callhook's SDP: the answer (outgoing) or the offer (incoming). */
   remoteSdp: string | undefined;
-  /** Incoming: the offer was there when notifyIncomingCall arrived (client-protocol.md ordering). */
+  /** Incoming: the offer was there when notifyIncomingCall arrived (docs/client-protocol.md ordering). */
   readonly offerBeforeNotify: boolean;
   /** Why callhook's answer could not be applied (the peer connection was closed first), if it could not. */
   applyError: unknown;

@@ -1,5 +1,5 @@
 /**
- * The client frames (client-protocol.md "Endpoint and framing", "Errors and bad input"): decoding with zod, the
+ * The client frames (docs/client-protocol.md "Endpoint", "Bad input"): decoding with zod, the
  * wording of every refusal, the server's frame shape, and the per-connection token bucket.
  */
 import assert from 'node:assert/strict';

@@ -14,7 +14,7 @@ const THIS_FILE = 'test/unit/docs-self-contained.test.ts';
 
 /**
  * Names of outside material. docs/client-protocol.md, docs/webphone.md and docs/admin.md are the project's own, so
- * those names are fine; `config.md` is not (the project's page is configuration.md).
+ * those names are fine; `config.md` is not (the project's page is docs/configuration.md).
  */
 const OUTSIDE = [
   { name: 'a path out of the repository into shared/', pattern: /\.\.\/shared\b|\bshared\/(spec|reference)\b/ },
@@ -43,6 +43,17 @@ describe('the repository stands alone', () => {
       });
     }
     assert.deepEqual(found, [], `cite docs/ or an RFC section instead:\n${found.join('\n')}`);
+  });
+
+  it('code names a page of docs/ by its path, so a reader knows it is the project\'s own', () => {
+    const bare = /(?<![\w/.-])(client-protocol|admin|webphone|hooks|configuration|security|architecture|errors)\.md\b/;
+    const found: string[] = [];
+    for (const file of trackedTextFiles().filter((f) => /^(src|test|sdk\/src|examples|web|bench)\//.test(f))) {
+      readFileSync(new URL(file, ROOT), 'utf8').split('\n').forEach((line, i) => {
+        if (bare.test(line)) found.push(`${file}:${i + 1}: ${line.trim().slice(0, 120)}`);
+      });
+    }
+    assert.deepEqual(found, [], `write docs/<page>.md:\n${found.join('\n')}`);
   });
 
   it('docs/configuration.md lists every setting of the schema', () => {

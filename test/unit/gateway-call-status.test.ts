@@ -1,5 +1,5 @@
 /**
- * The SIP → call status table (client-protocol.md "Mapping from SIP") and the codec choice read from the `codecs`
+ * The SIP → call status table (docs/client-protocol.md "The call object and the status frames") and the codec choice read from the `codecs`
  * setting: pure functions, every row checked.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * How a session's sip* fields become a SIP account (client-protocol.md "SIP addressing"), how a message `to` is
+ * How a session's sip* fields become a SIP account (docs/client-protocol.md "SIP settings of a session"), how a message `to` is
  * resolved, and the sessionId / nodeId formats of docs/hooks.md.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * The SQLite store on a real database file in a temp dir (admin.md "Store"): migrations, durability settings,
+ * The SQLite store on a real database file in a temp dir (docs/admin.md): migrations, durability settings,
  * defaultApp on first start, apps and their validation, the hook log cap, the event outbox bookkeeping.
  */
 import assert from 'node:assert/strict';

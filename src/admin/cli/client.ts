@@ -1,5 +1,5 @@
 /**
- * The CLI's side of the admin API (admin.md: "every command talks to the running server's admin API"). It finds
+ * The CLI's side of the admin API (docs/admin.md: the `callhook` command is a client of the admin API). It finds
  * the server through the same configuration as the server itself (config file, CALLHOOK_* environment) and the
  * token in CALLHOOK_ADMIN_TOKEN or `<dataDir>/admin-token`.
  */

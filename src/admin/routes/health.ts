@@ -1,4 +1,4 @@
-/** `GET /healthz`: liveness for load balancers and the CLI, no token (admin.md). */
+/** `GET /healthz`: liveness for load balancers and the CLI, no token (docs/admin.md). */
 import { route, type Route } from '../router.ts';
 import { VERSION } from '../../version.ts';
 

@@ -1,6 +1,6 @@
 /**
  * `GET /metrics` in the Prometheus text format: the hook engine's registry, and the live sessions and calls by
- * status (read from the gateway when scraped). It needs the admin token like the `/api/` resources: admin.md
+ * status (read from the gateway when scraped). It needs the admin token like the `/api/` resources: docs/admin.md
  * exempts only `/healthz` and EchoApp, and hook metrics name apps and methods. Prometheus sends it with
  * `authorization: { credentials_file: <dataDir>/admin-token }`.
  */

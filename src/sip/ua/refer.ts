@@ -4,7 +4,7 @@
  * the Subscription-State header (RFC 6665 §8.2.3) that ends the implicit subscription.
  */
 
-/** Transfer progress as the client protocol names it (client-protocol.md, `notifyTransferEvent`). */
+/** Transfer progress as the client protocol names it (docs/client-protocol.md, `notifyTransferEvent`). */
 export enum TransferStatus {
   /** REFER sent, no answer yet. */
   Pending = 'PENDING',
