@@ -154,6 +154,16 @@ function appendBounded(list, entry) {
 }
 
 /**
+ * A refusal as one Event log line, `<apiMethod>: <info>`. The server's own refusals already start with the message
+ * they refuse (`sendDtmf: the SIP peer did not negotiate telephone-event`, docs/client-protocol.md); a backend's
+ * reason does not (`Not allowed`). Either reads once.
+ * @param {{ apiMethod: string, info: string }} w
+ */
+function refusalText(w) {
+  return w.info.startsWith(`${w.apiMethod}: `) ? w.info : `${w.apiMethod}: ${w.info}`;
+}
+
+/**
  * The reason in an error: the SDK's CallhookError carries the server's own words in `info`.
  * @param {unknown} err
  * @returns {{ code: string | undefined, info: string }}
@@ -291,7 +301,7 @@ function watchSession(s) {
     setMessageStatus(e.id, e.status, e.info);
     log(change('MessageStatusEvent', e.status, e.info), e.status === 'FAILED');
   });
-  s.on('warning', (w) => log(`${w.apiMethod}: ${w.info}`, true));
+  s.on('warning', (w) => log(refusalText(w), true));
 }
 
 /**
@@ -472,7 +482,7 @@ function watchCall(c) {
     // A refusal that stops the call (a backend's `call` hook) is followed by its FAILED status with the same
     // reason, logged there; and once a call has ended nothing more can be done about it (e.g. playback cut short
     // by the hang-up).
-    if (w.apiMethod !== 'CallStatusEvent' && !c.ended) log(`${w.apiMethod}: ${w.info}`, true);
+    if (w.apiMethod !== 'CallStatusEvent' && !c.ended) log(refusalText(w), true);
     if (c === call) renderCall();
   });
   c.on('transfer', (e) => log(change('TransferStatusEvent', e.status, e.info), e.status === 'FAILED'));
@@ -542,7 +552,8 @@ function dialKey(key) {
   if (call !== undefined && TALKING.has(call.status)) {
     onCall('sendDtmf', (c) => {
       c.sendDtmf(key);
-      log(`DTMF ${key} sent`);
+      // Asked for, not yet sent: the server plays it to the SIP side or refuses it (a `sendDtmf: …` line then).
+      log(`DTMF ${key} requested`);
     });
     return;
   }

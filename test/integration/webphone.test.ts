@@ -20,6 +20,7 @@ import { launchChromium } from '../support/browser.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 import { eventually } from '../support/ws-client.ts';
 import { PhonePage, startPhoneServer, type AccountFields, type PhoneServer } from '../support/webphone.ts';
+import { runSipp, scenarioFile } from '../support/sipp.ts';
 
 const USERS = [
   { username: 'alice', password: 'alice-pw' },
@@ -183,7 +184,7 @@ describe('the web phone in Chromium: two people, a call, chat, and what failures
       const keys = ['1', '2', '#'];
       for (const key of keys) {
         await alice.button(key).click();
-        await alice.waitForEvent(`DTMF ${key} sent`);
+        await alice.waitForEvent(`DTMF ${key} requested`);
       }
       const atBob = () =>
         phone.log.filter((r) => r.msg === 'DTMF from the SIP side (RFC 4733)' && r['callId'] === bobCallId).map((r) => String(r['digit']));
@@ -317,6 +318,30 @@ describe('the web phone in Chromium: two people, a call, chat, and what failures
       assert.deepEqual(p.consoleErrors().filter((line) => line.startsWith('pageerror')), [], 'no uncaught exception');
     } finally {
       await p.close();
+    }
+  });
+
+  it('a DTMF key the SIP peer cannot take: "requested", then the server\'s refusal once, not "sent"', async () => {
+    // A peer that answers without telephone-event, reached directly (its address as the domain, no registration).
+    const sipp = await runSipp({ scenarioFile: scenarioFile('uas-answer-no-dtmf'), mode: 'uas', transport: 'u1', extraArgs: ['-rtp_echo'], timeoutMs: 60_000 });
+    const p = await open('dtmf-refused');
+    try {
+      await p.connect({ 'SIP login': 'alice', Domain: '127.0.0.1', 'Outbound proxy': '', Port: String(sipp.port), Register: false, 'App key': APP }, { registered: false });
+      await p.field('Callee').fill('bob');
+      await p.button('Call').click();
+      await p.waitForText(p.status('Call status'), 'ESTABLISHED');
+      await p.button('5').click();
+      await p.waitForEvent('DTMF 5 requested');
+      await p.waitForEvent('sendDtmf: the SIP peer did not negotiate telephone-event');
+      assert.equal(failInfo(p, 'sendDtmf'), 'sendDtmf: the SIP peer did not negotiate telephone-event', 'the server\'s words, as sent');
+      const events = await p.events();
+      assert.deepEqual(events.filter((e) => /sent|sendDtmf: sendDtmf/.test(e)), [], p.diagnostics(events));
+      await p.button('Hang up').click();
+      await p.waitForText(p.status('Call status'), /^(FINISH|FAILED)$/);
+      assert.equal((await sipp.done).code, 0);
+    } finally {
+      await p.close();
+      await sipp.kill();
     }
   });
 
