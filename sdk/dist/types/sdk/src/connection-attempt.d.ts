@@ -1,5 +1,5 @@
 /**
- * One attempt to connect (client-protocol.md "Connecting"): open the WebSocket, send `connection`, wait for
+ * One attempt to connect (docs/client-protocol.md "Connecting"): open the WebSocket, send `connection`, wait for
  * `getUserData`. The attempt fails with CONNECT_REFUSED and the server's reason on `fail` ConnectionStatusEvent,
  * with CONNECTION_FAILED when the socket cannot open or closes first, with TIMEOUT after `timeoutMs`, and with
  * DISCONNECTED when aborted; its socket is then closed. Once the server accepts, the socket's frames and its close

@@ -1,5 +1,5 @@
 /**
- * The `connection` frame (client-protocol.md "Client → server"): the SDK's options in the field names of the
+ * The `connection` frame (docs/client-protocol.md "Connecting"): the SDK's options in the field names of the
  * WCS protocol. Every SIP field is optional, because a backend's connect hook may supply each of them (that is
  * how credentials stay off the page); options left undefined are left out of the frame, not sent as null.
  */

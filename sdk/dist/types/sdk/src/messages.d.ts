@@ -1,5 +1,5 @@
 /**
- * The SIP MESSAGEs a session sent and still waits on (client-protocol.md "Messages"): `sendMessage` goes out, the
+ * The SIP MESSAGEs a session sent and still waits on (docs/client-protocol.md "Messages"): `sendMessage` goes out, the
  * server reports SENT and then ACCEPTED or FAILED (`notifyMessage`, or `fail` MessageStatusEvent naming the `id`),
  * and the promise of `session.sendMessage()` settles on that final status, on a timeout, or when the connection
  * goes. Incoming messages (RECEIVED) are the session's: nothing waits on them.

@@ -25,7 +25,7 @@ export interface UserData {
     custom?: JsonValue;
     [field: string]: unknown;
 }
-/** The call object the server sends in every call frame (client-protocol.md "The call object"). */
+/** The call object the server sends in every call frame (docs/client-protocol.md "The call object and the status frames"). */
 export interface ServerCall {
     callId: string;
     status: CallStatus;

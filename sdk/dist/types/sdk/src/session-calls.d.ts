@@ -1,5 +1,5 @@
 /**
- * A session's calls (client-protocol.md "Calls"): the live ones by callId, the offers of incoming calls not yet
+ * A session's calls (docs/client-protocol.md "Calls"): the live ones by callId, the offers of incoming calls not yet
  * announced, and the routing of every call frame and call `fail` to its call. A call leaves when it reaches a
  * final status; all of them end when the connection goes.
  */

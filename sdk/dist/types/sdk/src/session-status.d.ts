@@ -10,7 +10,7 @@
  * end only that way. Reconnecting ends in FAILED when the server refuses an attempt or the attempts run out.
  *
  * Registration (`session.registration`) mirrors the server's reports, each of which says a change
- * (client-protocol.md "Registration status": the first outcome, a failed refresh, a successful retry), and is
+ * (docs/client-protocol.md "Registration status": the first outcome, a failed refresh, a successful retry), and is
  * UNREGISTERED again once the connection that held it is gone.
  */
 import type { ConnectionStatus, RegistrationStatus } from './protocol.ts';

@@ -11,7 +11,7 @@ export interface Frame {
 }
 /** A frame as text. The server sends `[]` when there is no argument; SDK 2.0 sends `[null]` (its callers say so). */
 export declare function encodeFrame(message: ClientMessageName | ServerMessageName, data?: readonly unknown[]): string;
-/** What a client sends (client-protocol.md "Connecting", "Messages", "Keep-alive", "Calls"). */
+/** What a client sends (docs/client-protocol.md "Connecting", "Messages", "Keep-alive", "Calls"). */
 export type ClientMessageName = 'connection' | 'sendMessage' | 'notificationResult' | 'ping' | 'pong' | CallMessage;
 /** The client messages about one call, each of which names it by `callId`: a `fail` naming one is about that call. */
 export declare const CALL_MESSAGES: readonly ["call", "answer", "hangup", "hold", "unhold", "sendDtmf", "transfer"];
@@ -19,7 +19,7 @@ export type CallMessage = (typeof CALL_MESSAGES)[number];
 /** What the server sends. */
 export type ServerMessageName = 'getUserData' | 'registered' | 'fail' | 'notifyMessage' | 'setRemoteSDP' | 'notifyIncomingCall' | 'notifyTransferEvent' | 'ping' | CallStatusMessage;
 /**
- * The frame each call status travels in (client-protocol.md "The call object and the status frames"). Only
+ * The frame each call status travels in (docs/client-protocol.md "The call object and the status frames"). Only
  * routing: SDK 2.0 reads the status from the call object itself, and ignores SDK 1.x's `busy` and
  * `sessionProgress`.
  */
@@ -42,7 +42,7 @@ export type FailureSubject = 'ConnectionStatusEvent' | 'RegistrationStatusEvent'
  | CallMessage;
 /** A connection's status as the SDK shows it; the wire has ESTABLISHED (`getUserData`), DISCONNECTED, FAILED. */
 export type ConnectionStatus = 'PENDING' | 'ESTABLISHED' | 'DISCONNECTED' | 'FAILED';
-/** client-protocol.md "Registration status": `registered`, `fail` RegistrationStatusEvent, and UNREGISTERED. */
+/** docs/client-protocol.md "Registration status": `registered`, `fail` RegistrationStatusEvent, and UNREGISTERED. */
 export type RegistrationStatus = 'UNREGISTERED' | 'REGISTERED' | 'FAILED';
 export declare const CALL_STATUSES: readonly ["PENDING", "TRYING", "RING", "RING_MEDIA", "SESSION_PROGRESS", "ESTABLISHED", "HOLD", "BUSY", "FINISH", "FAILED"];
 export type CallStatus = (typeof CALL_STATUSES)[number];
