@@ -138,6 +138,8 @@ export class ClientApiServer {
   /** Stops accepting, closes every client (going away) and ends their sessions. */
   async close(): Promise<void> {
     clearInterval(this.ticker);
+    // Not listening from here on, so no client connects while the others are being closed.
+    const stopped = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     const closing = [...this.connections];
     for (const c of closing) c.shutdown();
     let timer: NodeJS.Timeout | undefined;
@@ -147,15 +149,8 @@ export class ClientApiServer {
     ]);
     clearTimeout(timer);
     for (const c of this.connections) c.terminate();
-    await Promise.all(
-      this.servers.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.close(() => resolve());
-            s.closeAllConnections();
-          }),
-      ),
-    );
+    for (const s of this.servers) s.closeAllConnections();
+    await Promise.all(stopped);
     this.wss.close();
     this.refusals.flush();
   }

@@ -134,6 +134,12 @@ export const configSchema = z
      * `registrar` (only the address its REGISTER went to; others get 403).
      */
     sipTrustedSources: z.enum(['any', 'registrar']).default('any'),
+    /**
+     * How long a stop (SIGTERM, SIGINT) may take (ms): no new clients, every call ended with BYE or CANCEL, every
+     * registration removed, the hook events delivered; whatever is still out then is given up and the process exits.
+     * A supervisor's stop timeout (systemd TimeoutStopSec) must be longer.
+     */
+    shutdownDrainMs: z.number().int().min(1000).max(300_000).default(10_000),
   })
   .strict()
   .superRefine((c, ctx) => {
