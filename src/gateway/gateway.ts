@@ -10,7 +10,7 @@ import type { EventDeliveryFailure, HookContext, HookEngine } from '../hooks/typ
 import { DEFAULT_APP_KEY } from '../store/index.ts';
 import type { UserAgent } from '../sip/ua/index.ts';
 import { GatewayError } from './errors.ts';
-import { newAuthToken, sessionIdOf } from './ids.ts';
+import { clientAddressOf, newAuthToken, sessionIdOf } from './ids.ts';
 import type { CallMedia } from '../media/index.ts';
 import { CallLimits, type CallLimitSettings } from './call-limits.ts';
 import { Session } from './session.ts';
@@ -76,7 +76,7 @@ export class Gateway implements SessionsProvider {
         nodeId: this.o.nodeId,
         authToken: newAuthToken(),
         port,
-        remoteAddress: endpoint.remoteAddress,
+        remoteAddress: clientAddressOf(endpoint),
         fields,
         restClientConfig: outcome.restClientConfig,
         sip,
