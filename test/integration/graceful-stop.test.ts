@@ -3,9 +3,10 @@
  * in an answered call to sipp gets SIGTERM. Within shutdownDrainMs it must send the call's BYE (sipp's scenario
  * completes), remove the registration (Kamailio's location is empty), deliver DISCONNECTED, UNREGISTERED and FINISH
  * to a backend that takes its time answering events (the outbox is flushed, not left for the next start), and exit
- * with code 0. The time the stop took is logged (`stopMs`, the figure of docs/benchmarks.md).
+ * with code 0. While it drains, the WebSocket port no longer accepts connections. The time the stop took is logged (`stopMs`, the figure of docs/benchmarks.md).
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { TestBackend, type RecordedRequest } from '../support/backend.ts';
 import { startCallhookProcess, type CallhookProcess } from '../support/callhook-process.ts';
@@ -21,6 +22,18 @@ const DRAIN_MS = 8_000;
 /** Each event the backend answers this late: several of them in a row outlast a stop that does not flush. */
 const EVENT_ANSWER_MS = 300;
 const EVENTS = new Set(['ConnectionStatusEvent', 'RegistrationStatusEvent', 'CallStatusEvent']);
+
+/** Whether a TCP connection to `port` on loopback is refused (nothing listens). */
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, LOOPBACK);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+}
 
 describe('SIGTERM drains: BYE, unREGISTER, hook events delivered, exit 0 within shutdownDrainMs', { timeout: 120_000 }, () => {
   let backend: TestBackend;
@@ -64,7 +77,10 @@ describe('SIGTERM drains: BYE, unREGISTER, hook events delivered, exit 0 within 
     await eventually(() => events('CallStatusEvent', 'ESTABLISHED').length === 1, 10_000, 'the backend to hear of the call');
 
     const t0 = Date.now();
-    const status = await server.kill('SIGTERM');
+    const stopping = server.kill('SIGTERM');
+    // The events take the backend 300 ms each: the process drains for longer than this check needs.
+    await eventually(async () => (await refused(server.wsPort)) && server.status === undefined, DRAIN_MS, 'the WebSocket port to refuse connections while callhook drains');
+    const status = await stopping;
     const stopMs = Date.now() - t0;
 
     assert.equal(status, 'exited with code 0', server.process.tail(30));
