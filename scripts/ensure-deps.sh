@@ -8,6 +8,8 @@
 #   baresip-core  baresip, the SIP phone of the call tests (test/support/baresip.ts: ausine/aubridge audio, ctrl_tcp)
 #   chromium    /usr/bin/chromium, the headless browser that runs the Flashphoner Web SDK (test/support/browser.ts
 #               drives it through playwright-core, which downloads no browser of its own)
+#   nginx       the TLS reverse proxy of docs/deploy.md, run by test/integration/nginx-proxy.test.ts as a foreground
+#               process with its own prefix and configuration (the package's service is not used)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -32,6 +34,7 @@ fi
 command -v sipp >/dev/null 2>&1 || need="$need sip-tester"
 command -v baresip >/dev/null 2>&1 || need="$need baresip-core"
 [ -x /usr/bin/chromium ] || need="$need chromium"
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$need nginx"
 
 if [ -n "$need" ]; then
   echo "ensure-deps: installing$need"

@@ -3,8 +3,10 @@
  *   configuration → logger → call media (WebRTC engine, port ranges) → store → hook engine → admin server
  *   (EchoApp, API) → SIP user agent → gateway → client WebSocket server.
  * `startServer` is what `callhook start` and `npm start` run; tests and benchmarks start it in-process with
- * overrides (port 0 everywhere, a temp dataDir). `close()` stops in the reverse order: clients first (their
- * sessions unregister), the SIP stack, then the admin server, the hook engine and the store.
+ * overrides (port 0 everywhere, a temp dataDir). `close()` stops in the reverse order, within shutdownDrainMs
+ * (docs/deploy.md "Stopping"): the client port stops listening and closes its clients, their sessions end (calls
+ * get BYE or CANCEL, registrations are removed), the SIP stack closes, the hook outbox is flushed while EchoApp
+ * still answers, then the admin server, the hook engine and the store.
  *
  * The server that owns its process (`callhook start`) also handles stop signals and process-level faults: the net
  * under the containment of calls and sessions (onProcessFault below, docs/security.md "Failure containment").
@@ -60,8 +62,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** A stuck shutdown must not keep a signalled process alive forever. */
-const FORCED_EXIT_MS = 15_000;
+/**
+ * Of shutdownDrainMs, what the steps after the drain (closing sockets, the hook engine, the store) are left: the
+ * drain ends this much before the process must be gone.
+ */
+const AFTER_DRAIN_RESERVE_MS = 500;
 
 type Closer = () => unknown;
 
@@ -70,6 +75,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const logger = opts.logger ?? createLogger(config.logLevel);
   /** What has been started, to stop in reverse order (also when a later step fails). */
   const closers: Closer[] = [];
+  /** The time by which the draining steps of a stop give up (set when close() starts). */
+  let drainDeadline = Number.POSITIVE_INFINITY;
+  const drainLeft = (): number => Math.max(0, drainDeadline - Date.now());
   const stopAll = async (): Promise<void> => {
     for (const close of closers.splice(0).reverse()) {
       try {
@@ -109,6 +117,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       adminLog,
     );
     closers.push(() => admin.close());
+    // Before the admin server goes: the default app's events go to its EchoApp.
+    closers.push(async () => {
+      if (!(await hooks.drain(drainLeft()))) logger.warn({ outbox: store.outbox.depth() }, 'stopping with hook events undelivered (sent at the next start)');
+    });
     if (config.adminPort === 0) pointDefaultAppAtEchoApp(store, admin.address.port);
 
     const sip = await UserAgent.start({
@@ -128,7 +140,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const nodeId = newNodeId(config.localIp);
     const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, config });
     gateway = gw;
-    closers.push(() => gw.close());
+    closers.push(() => gw.close(drainLeft()));
 
     const clientApi = await ClientApiServer.start({ gateway: gw, config, log: logger });
     closers.push(() => clientApi.close());
@@ -136,7 +148,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const sipPort = sip.transports.transports[0]?.local.port ?? config.sipPort;
     let closing: Promise<void> | undefined;
     const ownsProcess = opts.handleSignals !== false;
-    const stopProcess = onceStopping(logger, () => running.close());
+    const stopProcess = onceStopping(logger, config.shutdownDrainMs, () => running.close());
     const removeSignalHandlers = ownsProcess ? onStopSignal(logger, stopProcess) : () => undefined;
     // Removed only once stopped: a fault while stopping is still logged rather than ending the process mid-way.
     const removeFaultHandlers = ownsProcess ? onProcessFault(logger, stopProcess) : () => undefined;
@@ -156,9 +168,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       adminToken,
       close: () => {
         closing ??= (async () => {
+          const started = Date.now();
+          drainDeadline = started + Math.max(0, config.shutdownDrainMs - AFTER_DRAIN_RESERVE_MS);
           removeSignalHandlers();
           await stopAll();
-          logger.info('callhook stopped');
+          logger.info({ stopMs: Date.now() - started }, 'callhook stopped');
           removeFaultHandlers();
         })();
         return closing;
@@ -186,16 +200,16 @@ function pointDefaultAppAtEchoApp(store: Store, port: number): void {
   store.apps.update(app.name, { url: `http://127.0.0.1:${port}/apps/EchoApp` });
 }
 
-/** Closes the server once, whoever asks first (a signal, a fault); a stop that hangs is cut short. */
-function onceStopping(logger: Logger, close: () => Promise<void>): () => void {
+/** Closes the server once, whoever asks first (a signal, a fault); a stop still going after `drainMs` is cut short. */
+function onceStopping(logger: Logger, drainMs: number, close: () => Promise<void>): () => void {
   let stopping = false;
   return () => {
     if (stopping) return;
     stopping = true;
     setTimeout(() => {
-      logger.error('did not stop in time; exiting');
+      logger.error({ shutdownDrainMs: drainMs }, 'did not stop within shutdownDrainMs; exiting');
       process.exit(1);
-    }, FORCED_EXIT_MS).unref();
+    }, drainMs).unref();
     close().catch((err: unknown) => {
       logger.error({ err }, 'stopping failed');
       process.exitCode = 1;

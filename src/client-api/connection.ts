@@ -14,7 +14,7 @@ import { WebSocket, type RawData } from 'ws';
 import { RepeatedWarnings, type Logger } from '../log.ts';
 import type { Gateway, Session } from '../gateway/index.ts';
 import { CALL_STATUS_MESSAGE, encodeFrame, type CallStatus } from '../client-protocol/vocabulary.ts';
-import { displayAddress } from '../gateway/ids.ts';
+import { clientAddressOf, displayAddress } from '../gateway/ids.ts';
 import type { ClientEndpoint, ClientEvent, ClientPort, OutgoingMessageRequest } from '../gateway/types.ts';
 import { decodeFrame, failFrame, FrameError, UNKNOWN, type ClientFrame, type FrameErrorCode } from './frames.ts';
 import { TokenBucket } from '../token-bucket.ts';
@@ -219,7 +219,7 @@ export class ClientConnection implements ClientPort {
    */
   private sendQueueFull(): void {
     const queued = { bytes: this.ws.bufferedAmount, frames: this.queuedFrames };
-    this.log.warn({ remote: this.endpoint.remoteAddress, queued }, 'closing a client that does not read what it is sent (send queue full)');
+    this.log.warn({ remote: clientAddressOf(this.endpoint), queued }, 'closing a client that does not read what it is sent (send queue full)');
     this.close(TRY_AGAIN_LATER, 'send queue full', 'Send queue full');
     this.dropTimer = setTimeout(() => this.ws.terminate(), SEND_QUEUE_CLOSE_GRACE_MS).unref();
   }
@@ -246,7 +246,7 @@ export class ClientConnection implements ClientPort {
       const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8');
       // Only an established session acts; before that, the only frame that counts is `connection`.
       if (this.state === 'Established' && !KEEP_ALIVE.test(text.slice(0, KEEP_ALIVE_PREFIX)) && !this.peer.actions.take(now)) {
-        const from = displayAddress(this.endpoint.remoteAddress);
+        const from = displayAddress(clientAddressOf(this.endpoint));
         throw new FrameError('IP_RATE_LIMITED', UNKNOWN, `more than ${this.limits.messagesPerSecondPerIp} messages per second from ${from}: frame dropped`);
       }
       const frame = decodeFrame(text);
@@ -262,7 +262,7 @@ export class ClientConnection implements ClientPort {
     if (this.state === 'AwaitingConnection') return this.refuseAndClose(e);
     this.send(failFrame(e.apiMethod, e.info, failExtra(e)));
     if (!ABUSE.has(e.code)) return;
-    const remote = this.endpoint.remoteAddress;
+    const remote = clientAddressOf(this.endpoint);
     (e.code === 'IP_RATE_LIMITED' ? this.peer.warnings : this.warnings).warn(e.code, { remote, reason: e.info }, 'refusing client frames');
     if (CLOSING_ABUSE.has(e.code) && !this.refusals.take(now)) {
       this.log.warn({ remote }, 'closing a client that keeps sending refused frames');
@@ -280,7 +280,7 @@ export class ClientConnection implements ClientPort {
    * stack, and the connection (whose state is now unknown) ends as after an internal error. Never the process.
    */
   private failed(err: unknown, apiMethod: string): void {
-    this.log.error({ err, remote: this.endpoint.remoteAddress, apiMethod }, 'client frame failed unexpectedly');
+    this.log.error({ err, remote: clientAddressOf(this.endpoint), apiMethod }, 'client frame failed unexpectedly');
     this.send(failFrame(apiMethod, 'Internal error'));
     this.close(INTERNAL_ERROR, 'internal error', 'Internal error');
   }

@@ -4,6 +4,8 @@
  * phone at `/` (./web-phone.ts). It owns what is per socket, per address or per server: the caps on TCP connections
  * (in all and per IP), the handshake and idle timeouts before the upgrade, the Origin check of the upgrade, the
  * sessions-per-IP limit, the per-IP budget of client actions, the keep-alive ticker, and closing everything at stop.
+ * Behind a trusted reverse proxy (./forwarded.ts) the sessions and actions are counted per client address, and the
+ * proxy's own TCP connections are not held to the per-IP cap (it carries every client).
  * Frames are ClientConnection's business.
  */
 import { readFileSync } from 'node:fs';
@@ -15,9 +17,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config/schema.ts';
 import { RepeatedWarnings, type Logger } from '../log.ts';
 import type { Gateway } from '../gateway/index.ts';
-import { displayAddress } from '../gateway/ids.ts';
+import { clientAddressOf, displayAddress } from '../gateway/ids.ts';
+import type { ClientEndpoint } from '../gateway/types.ts';
 import { ClientConnection, type ConnectionLimits, type PeerShare } from './connection.ts';
 import { failFrame } from './frames.ts';
+import { forwardedClient, trustedProxySet } from './forwarded.ts';
 import { TokenBucket } from '../token-bucket.ts';
 import { webPhoneHandler } from './web-phone.ts';
 
@@ -25,7 +29,7 @@ export type ClientApiConfig = Pick<
   Config,
   | 'wsPort' | 'wssPort' | 'wsHost' | 'tlsCert' | 'tlsKey' | 'pingIntervalMs' | 'wsMaxFrameBytes' | 'wsMessagesPerSecond'
   | 'wsSessionsPerIp' | 'wsMessagesPerSecondPerIp' | 'wsMaxMessagesInProgress' | 'wsMaxSendQueueBytes' | 'wsMaxSendQueueFrames'
-  | 'wsHandshakeTimeoutMs' | 'wsIdleTimeoutMs' | 'wsMaxConnections' | 'wsConnectionsPerIp' | 'allowedOrigins'
+  | 'wsHandshakeTimeoutMs' | 'wsIdleTimeoutMs' | 'wsMaxConnections' | 'wsConnectionsPerIp' | 'allowedOrigins' | 'trustedProxies'
 >;
 
 export interface ClientApiOptions {
@@ -34,10 +38,8 @@ export interface ClientApiOptions {
   log: Logger;
 }
 
-/** What the server keeps per remote address while it has a TCP connection open. */
+/** What the server keeps per client address while it has a WebSocket open. */
 interface Peer extends PeerShare {
-  /** TCP connections (upgraded or not), against wsConnectionsPerIp. */
-  connections: number;
   /** WebSocket sessions, against wsSessionsPerIp. */
   sessions: number;
 }
@@ -55,7 +57,11 @@ const TIMEOUT_CHECK_MAX_MS = 1_000;
 
 export class ClientApiServer {
   private readonly connections = new Set<ClientConnection>();
+  /** By client address (the forwarded one behind a trusted proxy). */
   private readonly peers = new Map<string, Peer>();
+  /** TCP connections (upgraded or not) by peer address, against wsConnectionsPerIp. */
+  private readonly connectionsPerIp = new Map<string, number>();
+  private readonly trustedProxies: ReadonlySet<string>;
   /** TCP connections open on both listeners, against wsMaxConnections. */
   private tcpConnections = 0;
   private readonly wss: WebSocketServer;
@@ -74,6 +80,7 @@ export class ClientApiServer {
     this.log = o.log.child({ component: 'client-api' });
     this.refusals = new RepeatedWarnings(this.log);
     this.origins = o.config.allowedOrigins === '*' ? undefined : new Set(o.config.allowedOrigins.split(','));
+    this.trustedProxies = trustedProxySet(o.config.trustedProxies);
     this.limits = {
       maxFrameBytes: o.config.wsMaxFrameBytes,
       messagesPerSecond: o.config.wsMessagesPerSecond,
@@ -138,6 +145,8 @@ export class ClientApiServer {
   /** Stops accepting, closes every client (going away) and ends their sessions. */
   async close(): Promise<void> {
     clearInterval(this.ticker);
+    // Not listening from here on, so no client connects while the others are being closed.
+    const stopped = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     const closing = [...this.connections];
     for (const c of closing) c.shutdown();
     let timer: NodeJS.Timeout | undefined;
@@ -147,15 +156,8 @@ export class ClientApiServer {
     ]);
     clearTimeout(timer);
     for (const c of this.connections) c.terminate();
-    await Promise.all(
-      this.servers.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.close(() => resolve());
-            s.closeAllConnections();
-          }),
-      ),
-    );
+    for (const s of this.servers) s.closeAllConnections();
+    await Promise.all(stopped);
     this.wss.close();
     this.refusals.flush();
   }
@@ -184,30 +186,41 @@ export class ClientApiServer {
     });
   }
 
-  /** A new TCP connection: counted, or closed at once when over wsMaxConnections or wsConnectionsPerIp. */
+  /**
+   * A new TCP connection: counted, or closed at once when over wsMaxConnections or wsConnectionsPerIp (a trusted
+   * proxy is held to the first only).
+   */
   private admit(socket: Socket): void {
     const ip = displayAddress(socket.remoteAddress ?? '');
     const { wsMaxConnections, wsConnectionsPerIp } = this.o.config;
-    const peer = this.peers.get(ip);
+    const open = this.connectionsPerIp.get(ip) ?? 0;
     let refusal: string | undefined;
     if (this.tcpConnections >= wsMaxConnections) refusal = `${wsMaxConnections} connections open (wsMaxConnections)`;
-    else if ((peer?.connections ?? 0) >= wsConnectionsPerIp) refusal = `${wsConnectionsPerIp} connections open from ${ip} (wsConnectionsPerIp)`;
+    else if (open >= wsConnectionsPerIp && !this.trustedProxies.has(ip)) refusal = `${wsConnectionsPerIp} connections open from ${ip} (wsConnectionsPerIp)`;
     if (refusal !== undefined) {
       this.refusals.warn(`connections:${ip}`, { remote: ip }, `refusing TCP connections: ${refusal}`);
       socket.destroy();
       return;
     }
     this.tcpConnections++;
-    const rate = this.o.config.wsMessagesPerSecondPerIp;
-    const p = peer ?? { connections: 0, sessions: 0, actions: new TokenBucket(rate, rate, Date.now()), warnings: new RepeatedWarnings(this.log) };
-    p.connections++;
-    this.peers.set(ip, p);
+    this.connectionsPerIp.set(ip, open + 1);
     socket.once('close', () => {
       this.tcpConnections--;
-      if (--p.connections > 0) return;
-      this.peers.delete(ip);
-      p.warnings.flush();
+      const left = (this.connectionsPerIp.get(ip) ?? 1) - 1;
+      if (left > 0) this.connectionsPerIp.set(ip, left);
+      else this.connectionsPerIp.delete(ip);
     });
+  }
+
+  /** The sessions and action budget of a client address, created with its first WebSocket. */
+  private peerOf(ip: string): Peer {
+    let peer = this.peers.get(ip);
+    if (peer === undefined) {
+      const rate = this.o.config.wsMessagesPerSecondPerIp;
+      peer = { sessions: 0, actions: new TokenBucket(rate, rate, Date.now()), warnings: new RepeatedWarnings(this.log) };
+      this.peers.set(ip, peer);
+    }
+    return peer;
   }
 
   /** The upgrade request: refused with 403 for an origin not allowed, else handed to ws. */
@@ -228,15 +241,16 @@ export class ClientApiServer {
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const s = req.socket;
-    const endpoint = {
+    const forwardedFor = forwardedClient(s.remoteAddress ?? '', req.headers['x-forwarded-for'], this.trustedProxies);
+    const endpoint: ClientEndpoint = {
       remoteAddress: s.remoteAddress ?? '',
       remotePort: s.remotePort ?? 0,
       localAddress: s.localAddress ?? '',
       localPort: s.localPort ?? 0,
+      ...(forwardedFor !== undefined && { forwardedFor }),
     };
-    const ip = displayAddress(endpoint.remoteAddress);
-    // admit() counted this socket, so its peer is there while it is open.
-    const peer = this.peers.get(ip)!;
+    const ip = displayAddress(clientAddressOf(endpoint));
+    const peer = this.peerOf(ip);
     if (peer.sessions >= this.o.config.wsSessionsPerIp) {
       ws.on('error', () => undefined); // a client resetting this refused socket is of no interest
       // Refused in the protocol rather than at the HTTP upgrade, so the client learns why (SDK: WARN + info).
@@ -249,7 +263,9 @@ export class ClientApiServer {
     this.connections.add(connection);
     void connection.closed.then(() => {
       this.connections.delete(connection);
-      peer.sessions--;
+      if (--peer.sessions > 0) return;
+      this.peers.delete(ip);
+      peer.warnings.flush();
     });
   }
 }

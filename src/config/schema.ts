@@ -2,6 +2,7 @@
  * The configuration (docs/configuration.md) as one zod schema: every key, its default and what is allowed.
  * Unknown keys are refused (`strict`) so a typo stops the server instead of being silently ignored.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { firstNonLoopbackIPv4 } from '../host-address.ts';
 import { VERSION } from '../version.ts';
@@ -156,6 +157,20 @@ export const configSchema = z
      * `registrar` (only the address its REGISTER went to; others get 403).
      */
     sipTrustedSources: z.enum(['any', 'registrar']).default('any'),
+    /**
+     * How long a stop (SIGTERM, SIGINT) may take (ms): no new clients, every call ended with BYE or CANCEL, every
+     * registration removed, the hook events delivered; whatever is still out then is given up and the process exits.
+     * A supervisor's stop timeout (systemd TimeoutStopSec) must be longer.
+     */
+    shutdownDrainMs: z.number().int().min(1000).max(300_000).default(10_000),
+    /**
+     * Reverse proxies (a comma list of IP addresses) whose `X-Forwarded-For` names the client: per-IP limits and
+     * logs then use that address. Empty (the default): the header is ignored, the TCP peer is the client.
+     */
+    trustedProxies: z
+      .string()
+      .refine((v) => v.split(',').map((a) => a.trim()).filter((a) => a !== '').every((a) => isIP(a) !== 0), 'must be a comma list of IP addresses such as 127.0.0.1,::1')
+      .default(''),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -10,7 +10,7 @@ import type { EventDeliveryFailure, HookContext, HookEngine } from '../hooks/typ
 import { DEFAULT_APP_KEY } from '../store/index.ts';
 import type { UserAgent } from '../sip/ua/index.ts';
 import { GatewayError } from './errors.ts';
-import { newAuthToken, sessionIdOf } from './ids.ts';
+import { clientAddressOf, newAuthToken, sessionIdOf } from './ids.ts';
 import type { CallMedia } from '../media/index.ts';
 import { CallLimits, type CallLimitSettings } from './call-limits.ts';
 import { Session } from './session.ts';
@@ -27,11 +27,7 @@ export interface GatewayOptions {
   /** The media engine, port allocators and codec choice of calls (../media/call-media.ts createCallMedia). */
   media: CallMedia;
   config: Pick<Config, 'registerExpires' | 'sipTransport'> & CallLimitSettings;
-  /** How long `close()` waits for sessions to unregister before giving up on them (default 5 s). */
-  closeTimeoutMs?: number;
 }
-
-const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
 export class Gateway implements SessionsProvider {
   private readonly live = new Map<string, Session>();
@@ -80,7 +76,7 @@ export class Gateway implements SessionsProvider {
         nodeId: this.o.nodeId,
         authToken: newAuthToken(),
         port,
-        remoteAddress: endpoint.remoteAddress,
+        remoteAddress: clientAddressOf(endpoint),
         fields,
         restClientConfig: outcome.restClientConfig,
         sip,
@@ -118,17 +114,18 @@ export class Gateway implements SessionsProvider {
   }
 
   /**
-   * Refuses new connections and ends every session (DISCONNECTED, unregistration), waiting at most
-   * closeTimeoutMs for registrars to answer. The client API closes the sockets itself.
+   * Refuses new connections and ends every session (DISCONNECTED, calls ended, unregistration), waiting at most
+   * `timeoutMs` for SIP peers and registrars to answer (the server's shutdownDrainMs bounds it). The client API
+   * closes the sockets itself.
    */
-  async close(info = 'Server stopping'): Promise<void> {
+  async close(timeoutMs: number, info = 'Server stopping'): Promise<void> {
     this.closing = true;
     // Each detach is awaited below through `ending`; it never rejects.
     for (const s of [...this.live.values()]) void this.detach(s, info);
     const all = Promise.all([...this.ending].map((s) => s.detach(info)));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.o.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
     const result = await Promise.race([all, timeout]);
     clearTimeout(timer);

@@ -37,6 +37,11 @@ export function sessionIdOf(e: ClientEndpoint): string {
   return `/${displayAddress(e.remoteAddress)}:${e.remotePort}/${displayAddress(e.localAddress)}:${e.localPort}`;
 }
 
+/** The client's own address, what per-IP limits count: the forwarded one behind a trusted proxy, else the peer's. */
+export function clientAddressOf(e: ClientEndpoint): string {
+  return e.forwardedFor ?? e.remoteAddress;
+}
+
 /** The token a client gets in `getUserData` (SDK 2.0 stores it to re-attach a kept-alive session later). */
 export function newAuthToken(): string {
   return randomBytes(16).toString('hex');

@@ -53,12 +53,14 @@ export interface ClientPort {
   end(info: string): void;
 }
 
-/** Where a client connection comes from and arrives at (for the sessionId). */
+/** Where a client connection comes from and arrives at (its two socket ends name the session: sessionIdOf). */
 export interface ClientEndpoint {
   remoteAddress: string;
   remotePort: number;
   localAddress: string;
   localPort: number;
+  /** The client's address as a trusted reverse proxy reported it (config trustedProxies); absent when direct. */
+  forwardedFor?: string;
 }
 
 /**

@@ -309,6 +309,15 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
       emitWills();
       worker.start();
     },
+    async drain(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const idle = await Promise.race([
+        worker.idle().then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      return idle;
+    },
     async stop() {
       await worker.stop();
       writes.flush();

@@ -73,6 +73,8 @@ export class OutboxWorker {
   private pumpScheduled = false;
   private pruneTimer: TimerHandle | undefined;
   private readonly clock: Clock;
+  /** Waiters of idle(): resolved when the last lane goes. */
+  private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly outbox: EventOutbox,
@@ -109,6 +111,16 @@ export class OutboxWorker {
     }
   }
 
+  /**
+   * Resolves once no delivery is in flight or due: every lane has delivered its events (or let them go dead), or
+   * waits out the backoff of a failed one. A backend that just failed is not tried again sooner than its backoff,
+   * so a stopping server waits for what can be delivered now and leaves the rest pending for its next start.
+   */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   /** Stops scheduling, aborts deliveries in flight (their events stay pending) and waits for them to settle. */
   async stop(): Promise<void> {
     this.running = false;
@@ -118,6 +130,7 @@ export class OutboxWorker {
     await Promise.all(this.inFlight);
     this.lanes.clear();
     this.slots.clear();
+    this.wakeIdleWaiters();
   }
 
   private addLane(sessionId: string, appKey: string, delayMs: number): void {
@@ -146,6 +159,7 @@ export class OutboxWorker {
       lane.timer = undefined;
       this.enqueue(lane);
     }, delayMs);
+    if (this.idleWaiters.length > 0 && this.isIdle()) this.wakeIdleWaiters();
   }
 
   /** Coalesced: many notifications in one tick start deliveries once, after the emitting code has returned. */
@@ -173,12 +187,12 @@ export class OutboxWorker {
       if (lane.next.length === 0) lane.next = this.outbox.pendingOf(lane.sessionId, LANE_READ_AHEAD);
     } catch (e) {
       this.opts.log.error({ err: e, sessionId: lane.sessionId }, 'outbox: cannot read the next event');
-      this.lanes.delete(lane.sessionId);
+      this.dropLane(lane);
       return;
     }
     const head = lane.next[0];
     if (head === undefined) {
-      this.lanes.delete(lane.sessionId);
+      this.dropLane(lane);
       return;
     }
     const due = head.nextAttemptAt - this.opts.now();
@@ -226,8 +240,22 @@ export class OutboxWorker {
       this.wait(lane, next - now);
     } catch (e) {
       this.opts.log.error({ err: e, eventId: event.eventId }, 'outbox: delivery failed unexpectedly');
-      this.lanes.delete(lane.sessionId);
+      this.dropLane(lane);
     }
+  }
+
+  private dropLane(lane: Lane): void {
+    this.lanes.delete(lane.sessionId);
+    if (this.isIdle()) this.wakeIdleWaiters();
+  }
+
+  private isIdle(): boolean {
+    for (const lane of this.lanes.values()) if (lane.timer === undefined) return false;
+    return true;
+  }
+
+  private wakeIdleWaiters(): void {
+    for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   /** The event left the pending set (delivered or dead): drop it from the lane's read-ahead. */

@@ -157,6 +157,12 @@ export interface HookEngine {
    * decision hooks resolve as interaction errors ("REST request aborted: callhook is stopping").
    */
   stop(): Promise<void>;
+  /**
+   * Waits, at most `timeoutMs`, until the worker has sent what it can send now: every pending event delivered,
+   * except those of sessions waiting out a failed delivery's backoff (a stopping server flushes the outbox before
+   * stop()). Resolves false on the timeout. What is left stays pending for the next start.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
   /** Dead letters → pending, delivered at once. Returns how many. */
   replayEvents(q?: { appKey?: string; since?: number }): number;
   /** prom-client registry with the hook metrics (serve `await metrics.metrics()` at /metrics). */

@@ -62,14 +62,15 @@ const ROUTES: Readonly<Record<string, { file: URL; type: string }>> = {
   '/flashphoner.js': { file: SDK_BUNDLE, type: 'text/javascript; charset=utf-8' },
 };
 
-export async function launchChromium(): Promise<Browser> {
+/** `extraArgs`: switches a test needs besides CHROMIUM_ARGS (e.g. --ignore-certificate-errors for a test certificate). */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`${CHROMIUM_PATH} not found: install Debian's chromium (sh scripts/ensure-deps.sh does)`);
   }
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [...CHROMIUM_ARGS],
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     timeout: LAUNCH_TIMEOUT_MS,
   });
 }

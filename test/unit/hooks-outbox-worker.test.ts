@@ -145,4 +145,27 @@ describe('outbox worker', () => {
     startWorker(async () => ({ delivered: false, error: 'app "app" no longer exists', permanent: true }));
     await eventually(() => store.outbox.depth().dead === 1, WAIT_MS, 'the dead letter');
   });
+
+  it('idle() resolves once every session is delivered or waits out a failed delivery\'s backoff', async () => {
+    append('ok', 1);
+    append('ok', 2);
+    append('down', 1, 'other');
+    const delivered: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const w = startWorker(async (e) => {
+      if (e.sessionId === 'down') return { delivered: false, error: 'connection refused', permanent: false };
+      await held;
+      delivered.push(e.eventId);
+      return { delivered: true };
+    }, { backoffMinMs: 60_000, backoffMaxMs: 60_000 });
+    let idle = false;
+    const waiting = w.idle().then(() => (idle = true));
+    await tick(20);
+    assert.equal(idle, false, 'a delivery is in flight');
+    release();
+    await waiting;
+    assert.deepEqual(delivered, ['ok-1', 'ok-2']);
+    assert.equal(store.outbox.depth().pending, 1, 'the failed event stays pending (its backoff is a minute)');
+  });
 });
