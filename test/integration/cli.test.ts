@@ -1,8 +1,9 @@
 /**
  * The `callhook` CLI as a user runs it: `callhook …` child processes (src/bin.ts through tsx,
  * test/support/callhook-cli.ts) against a real admin server (real store, real engine) on a free loopback port,
- * found through CALLHOOK_ADMIN_PORT / CALLHOOK_DATA_DIR like any configuration, with the token the server wrote into the data directory. Independent commands run in
- * parallel to keep the suite short (each child pays tsx's start-up).
+ * found through CALLHOOK_ADMIN_PORT / CALLHOOK_DATA_DIR like any configuration, with the token the server wrote
+ * into the data directory. Independent commands run in parallel to keep the suite short (each child pays tsx's
+ * start-up).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
