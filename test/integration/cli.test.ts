@@ -1,8 +1,9 @@
 /**
- * The `callhook` CLI as a user runs it: `node bin/callhook.js …` child processes against a real admin server
- * (real store, real engine) on a free loopback port, found through CALLHOOK_ADMIN_PORT / CALLHOOK_DATA_DIR like
- * any configuration, with the token the server wrote into the data directory. Independent commands run in
- * parallel to keep the suite short (each child pays tsx's start-up).
+ * The `callhook` CLI as a user runs it: `callhook …` child processes (src/bin.ts through tsx,
+ * test/support/callhook-cli.ts) against a real admin server (real store, real engine) on a free loopback port,
+ * found through CALLHOOK_ADMIN_PORT / CALLHOOK_DATA_DIR like any configuration, with the token the server wrote
+ * into the data directory. Independent commands run in parallel to keep the suite short (each child pays tsx's
+ * start-up).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { buildAdminApp } from '../../src/admin/app.ts';
 import { listenAdmin, type AdminServer } from '../../src/admin/server.ts';
 import { loadOrCreateAdminToken } from '../../src/admin/token.ts';
@@ -23,8 +24,8 @@ import type { HookEngine } from '../../src/hooks/types.ts';
 import { createLogger } from '../../src/log.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { freePort } from '../support/ports.ts';
+import { CALLHOOK_CLI } from '../support/callhook-cli.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/callhook.js');
 const CHILD_TIMEOUT_MS = 20_000;
 
 interface Run {
@@ -49,7 +50,7 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((done) => {
     execFile(
       process.execPath,
-      [BIN, ...args],
+      [...CALLHOOK_CLI, ...args],
       {
         cwd: dir,
         env: { ...baseEnv(), CALLHOOK_ADMIN_PORT: String(admin.address.port), CALLHOOK_DATA_DIR: dataDir, ...env },

@@ -19,13 +19,13 @@ import type { HookEngine } from '../../src/hooks/types.ts';
 import { createLogger } from '../../src/log.ts';
 import type { RunningServer } from '../../src/server.ts';
 import { TestBackend } from '../support/backend.ts';
+import { CALLHOOK_CLI } from '../support/callhook-cli.ts';
 import { freePort, LOOPBACK } from '../support/ports.ts';
 import { runSipp, scenarioFile, type SippProcess } from '../support/sipp.ts';
 import { WebRtcClient } from '../support/webrtc-client.ts';
 import { eventually, startTestServer, TestClient, type TestServer } from '../support/ws-client.ts';
 
 const APP = 'containApp';
-const BIN = fileURLToPath(new URL('../../bin/callhook.js', import.meta.url));
 const FAULT_PRELOAD = fileURLToPath(new URL('../support/process-fault.mjs', import.meta.url));
 
 /** A log line of the server, parsed. */
@@ -162,7 +162,7 @@ async function startProcess(fault: 'rejection' | 'exception'): Promise<{
 }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callhook-fault-'));
   const wsPort = await freePort('tcp');
-  const child = spawn(process.execPath, [BIN, 'start'], {
+  const child = spawn(process.execPath, [...CALLHOOK_CLI, 'start'], {
     env: {
       ...process.env,
       NODE_OPTIONS: `--import=${FAULT_PRELOAD}`,

@@ -12,10 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { CALLHOOK_CLI } from '../support/callhook-cli.ts';
 import { eventually } from '../support/eventually.ts';
 import { freePort } from '../support/ports.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/callhook.js', import.meta.url));
 
 function options(port: number, transport: 'UDP' | 'TCP', branch: string): Buffer {
   return Buffer.from(
@@ -74,7 +73,7 @@ async function tcpExchange(port: number, data: Buffer, ms = 3000): Promise<strin
 }
 
 function run(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CALLHOOK_CLI, 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -8,12 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { CALLHOOK_CLI } from './callhook-cli.ts';
 import { ProcessGroup } from './child-process.ts';
 import { freePort, LOOPBACK } from './ports.ts';
 import { eventually } from './ws-client.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/callhook.js');
 /** tsx compiles the sources at start; on a loaded machine that takes seconds. */
 const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
@@ -57,7 +57,7 @@ export async function startCallhookProcess(settings: Record<string, unknown> = {
   };
   await writeFile(join(dir, 'callhook.config.json'), JSON.stringify(config));
   const adminToken = randomBytes(16).toString('hex');
-  const child = new ProcessGroup(process.execPath, [BIN, 'start'], dir, { ...process.env, CALLHOOK_ADMIN_TOKEN: adminToken });
+  const child = new ProcessGroup(process.execPath, [...CALLHOOK_CLI, 'start'], dir, { ...process.env, CALLHOOK_ADMIN_TOKEN: adminToken });
   await eventually(() => child.status !== undefined || startLine(child.log) !== undefined, START_TIMEOUT_MS, 'callhook to log its start');
   const started = startLine(child.log);
   if (started === undefined) throw new Error(`callhook did not start (${child.status}):\n${child.tail(30)}`);
