@@ -24,6 +24,7 @@ import type { SessionInfo } from './info.ts';
 import type { ContactBinding, IncomingRequest, SipAccount, UserAgent } from '../sip/ua/index.ts';
 import type { CallHost } from './call.ts';
 import type { CallMedia } from '../media/index.ts';
+import type { CallDetailRecords } from '../store/index.ts';
 import type { CallLimits } from './call-limits.ts';
 import { SessionCalls } from './calls.ts';
 import { contain } from './contain.ts';
@@ -40,6 +41,7 @@ export interface SessionDeps {
   hooks: HookEngine;
   log: Logger;
   media: CallMedia;
+  callRecords: CallDetailRecords;
   /** The gateway's call limits, shared by every session (per-IP counts). */
   callLimits: CallLimits;
   config: Pick<Config, 'registerExpires'>;
@@ -73,6 +75,7 @@ export class Session implements MessagingHost, CallHost {
   readonly hooks: HookEngine;
   readonly log: Logger;
   readonly media: CallMedia;
+  readonly callRecords: CallDetailRecords;
   /** The session's calls: client call messages go here. */
   readonly calls: SessionCalls;
   private state: SessionPhase = 'Attached';
@@ -95,6 +98,7 @@ export class Session implements MessagingHost, CallHost {
     this.hooks = deps.hooks;
     this.log = deps.log.child({ sessionId: init.sessionId });
     this.media = deps.media;
+    this.callRecords = deps.callRecords;
     this.calls = new SessionCalls(this, deps.callLimits, init.remoteAddress);
     this.context = { appKey: init.appKey, sessionId: init.sessionId, nodeId: init.nodeId, restClientConfig: init.restClientConfig };
   }

@@ -121,9 +121,11 @@ export class SqliteCallDetailRecords implements CallDetailRecords {
     this.q.answered.run(at, id);
   }
 
-  close(id: number, end: CallRecordEnd): void {
-    this.q.close.run({ ...end, id, hooks: JSON.stringify(end.hooks) });
+  close(id: number, end: CallRecordEnd): CallDetailRecord | undefined {
+    if (this.q.close.run({ ...end, id, hooks: JSON.stringify(end.hooks) }).changes === 0) return undefined;
+    const row = this.q.byId.get(id);
     if (++this.closes % PRUNE_EVERY === 0) this.prune();
+    return row && recordOf(row);
   }
 
   closeOpen(info: string, at: number): CallDetailRecord[] {

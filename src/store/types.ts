@@ -138,8 +138,8 @@ export interface CallDetailRecords {
   /** The call has started: its open record. Returns the record's id. */
   open(record: NewCallRecord): number;
   answered(id: number, at: number): void;
-  /** The call has ended: closes its record; applies retention now and then. */
-  close(id: number, end: CallRecordEnd): void;
+  /** The call has ended: closes its record and returns it (undefined when it was closed already); applies retention now and then. */
+  close(id: number, end: CallRecordEnd): CallDetailRecord | undefined;
   /** Closes every record still open (what a crash left) as FINISH with `info`; returns them, closed. */
   closeOpen(info: string, at: number): CallDetailRecord[];
   /** Newest first. */
