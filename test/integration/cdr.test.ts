@@ -13,6 +13,7 @@ import { renderCallRecords, type CallRecordData } from '../../src/admin/cli/rend
 import { openStore } from '../../src/store/index.ts';
 import { TestBackend, type RecordedRequest } from '../support/backend.ts';
 import { startCallhookProcess, type CallhookProcess } from '../support/callhook-process.ts';
+import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 import { parseMessageTrace, runSipp, scenarioFile, type SippProcess } from '../support/sipp.ts';
 import { WebRtcClient, type ClientCall } from '../support/webrtc-client.ts';
 import { eventually, startTestServer, type TestServer } from '../support/ws-client.ts';
@@ -23,6 +24,12 @@ const SIPP_TIMEOUT_MS = 20_000;
 /** The Call-ID of the first INVITE sipp received. */
 function inviteCallId(messages: string): string | undefined {
   const invite = parseMessageTrace(messages).find((m) => m.direction === 'received' && m.firstLine.startsWith('INVITE'));
+  return invite && /^Call-ID:\s*(\S+)\r?$/im.exec(invite.text)?.[1];
+}
+
+/** The Call-ID of the INVITE sipp sent (as a UAC). */
+function inviteCallIdSent(messages: string): string | undefined {
+  const invite = parseMessageTrace(messages).find((m) => m.direction === 'sent' && m.firstLine.startsWith('INVITE'));
   return invite && /^Call-ID:\s*(\S+)\r?$/im.exec(invite.text)?.[1];
 }
 
@@ -215,6 +222,56 @@ describe('call detail records: werift client → callhook → sipp UAS', { timeo
     assert.equal(r.appKey, quiet);
     assert.equal(r.status, 'BUSY');
     assert.equal(backend.requests.filter((q) => q.hook === 'CallDetailRecord' && q.json?.['appKey'] === quiet).length, 0);
+  });
+});
+
+describe('call detail records: an incoming call through Kamailio', { timeout: 120_000 }, () => {
+  const users = [{ username: 'alice', password: 'alice-pw' }, { username: 'dave', password: 'dave-pw' }];
+  let kamailio: KamailioInstance;
+  let backend: TestBackend;
+  let ts: TestServer;
+  let client: WebRtcClient | undefined;
+
+  before(async () => {
+    kamailio = await startKamailio({ users });
+    backend = await TestBackend.start();
+    ts = await startTestServer({ rtpPortMin: 51000, rtpPortMax: 51499, webrtcPortMin: 51500, webrtcPortMax: 51999 });
+    ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    ts.server.store.apps.enableMethod(APP, '*');
+  });
+
+  after(async () => {
+    await client?.close();
+    await ts?.stop();
+    await backend?.stop();
+    await kamailio?.stop();
+  });
+
+  it('a sipp UAC calls alice, she answers, sipp hangs up: incoming, answered, by the remote side, OnCallEvent and answer hooks', async () => {
+    client = await WebRtcClient.connect(ts.wsUrl, {
+      appKey: APP, sipLogin: 'alice', sipPassword: 'alice-pw', sipDomain: kamailio.domain, sipOutboundProxy: kamailio.host,
+      sipPort: kamailio.port, sipRegisterRequired: true,
+    });
+    const sipp = await runSipp({
+      scenarioFile: scenarioFile('uac-call'), mode: 'uac', transport: 'u1', remote: kamailio, service: 'alice',
+      auth: users[1]!, keys: { caller: 'dave', domain: kamailio.domain },
+      extraArgs: ['-rtp_echo', '-auth_uri', `sip:alice@${kamailio.domain}`, '-d', '1500'], timeoutMs: 30_000,
+    });
+    const c = await client.nextIncoming(10_000);
+    await c.answer();
+    await c.waitStatus('ESTABLISHED', 10_000);
+    await c.waitEnd(10_000);
+    const result = await sipp.done;
+    await eventually(() => ts.server.store.callRecords.query().some((r) => r.callId === c.callId && r.endedAt !== null), 5000, 'the record');
+    const r = ts.server.store.callRecords.query().find((x) => x.callId === c.callId)!;
+    assert.deepEqual(
+      [r.direction, r.caller, r.callee, r.status, r.hangupSide, r.sipCallId, r.codec],
+      ['incoming', 'dave', 'alice', 'FINISH', 'remote', inviteCallIdSent(result.messages), 'PCMU'],
+    );
+    assert.notEqual(r.answeredAt, null);
+    assert.ok(r.durationMs! > 0);
+    assert.deepEqual(r.hooks.map((h) => `${h.method}:${h.outcome}`), ['OnCallEvent:ok', 'answer:ok']);
+    await eventually(() => backend.requests.some((q) => q.hook === 'CallDetailRecord' && q.json?.['callId'] === c.callId), 5000, 'the event');
   });
 });
 
