@@ -15,6 +15,7 @@ export type CallEnd = Omit<CallRecordEnd, 'hooks'>;
 export class CallRecord {
   private id: number | undefined;
   private readonly hooks: CallHookOutcome[] = [];
+  private answeredAt: number | undefined;
 
   constructor(
     private readonly records: CallDetailRecords,
@@ -31,8 +32,14 @@ export class CallRecord {
   }
 
   answered(at: number): void {
+    this.answeredAt ??= at;
     const id = this.id;
     if (id !== undefined) this.write('answering', () => this.records.answered(id, at));
+  }
+
+  /** Answer to `end` in ms, 0 when never answered (as the record counts it). */
+  durationAt(end: number): number {
+    return this.answeredAt === undefined ? 0 : Math.max(0, end - this.answeredAt);
   }
 
   /** Closes the record (once); returns it as stored, or undefined when the store failed. */

@@ -122,6 +122,7 @@ export abstract class Call {
       callee: String(init.object['callee'] ?? ''),
       startedAt: this.startedAt.getTime(),
     });
+    this.log.info({ direction: init.incoming ? 'incoming' : 'outgoing', caller: init.object['caller'], callee: init.object['callee'] }, 'call started');
     this.media = new MediaSession({
       media: host.media,
       logger: this.log,
@@ -321,6 +322,7 @@ export abstract class Call {
     if (!this.media.established(sdp)) return this.finish('FAILED', { info: `${FAILED_BY_SESSION_CREATION}: no SDP answer` });
     this.transition('established');
     this.record.answered(Date.now());
+    this.log.info({ caller: this.object['caller'], callee: this.object['callee'] }, 'call answered');
     const detail: StatusDetail = response
       ? { info: describeResponse(response), sipStatus: response.status, sipMessageRaw: sipMessageRaw(response) }
       : { info: 'SIP 200 OK', sipStatus: 200 };
@@ -424,17 +426,20 @@ export abstract class Call {
     try {
       this.report(status, detail, announced);
     } finally {
-      this.closeRecord(status, detail);
+      this.recordEnd(status, detail);
       this.closed = this.release(rejectWith).catch((err: unknown) => this.log.error({ err }, 'closing the call failed unexpectedly'));
       this.onEnded(this);
     }
   }
 
-  /** Closes the call's detail record, before its media is (the counters are read here), and pushes it. */
-  private closeRecord(status: CallStatus, detail: StatusDetail): void {
+  /**
+   * The end in the log (one info line) and in the call's detail record, before the media is closed (the counters are
+   * read here); the record is then pushed.
+   */
+  private recordEnd(status: CallStatus, detail: StatusDetail): void {
     const media = this.media.info();
     const counters = this.media.counters();
-    const record = this.record.close({
+    const end = {
       caller: String(this.object['caller'] ?? ''),
       callee: String(this.object['callee'] ?? ''),
       sipCallId: this.sip?.callId ?? null,
@@ -449,7 +454,12 @@ export abstract class Call {
       droppedToSip: counters?.droppedToSip ?? null,
       droppedToBrowser: counters?.droppedToBrowser ?? null,
       lostFromSip: counters?.lostFromSip ?? null,
-    });
+    } as const;
+    this.log.info({
+      direction: this.incoming ? 'incoming' : 'outgoing', caller: end.caller, callee: end.callee, status, info: end.info,
+      sipStatus: end.sipStatus, hangupSide: end.hangupSide, sipCallId: end.sipCallId, durationMs: this.record.durationAt(end.endedAt),
+    }, 'call ended');
+    const record = this.record.close(end);
     if (record === undefined) return;
     try {
       this.host.hooks.emit('CallDetailRecord', callRecordEvent(record), this.context());

@@ -138,6 +138,7 @@ export class Gateway implements SessionsProvider {
   }
 
   private refuse(port: ClientPort, context: HookContext, info: string): undefined {
+    this.log.info({ sessionId: context.sessionId, appKey: context.appKey, reason: info }, 'session refused');
     // rest-hooks.md: on a refused connect only status and info go to the client, and the backend hears FAILED.
     this.o.hooks.emit('ConnectionStatusEvent', { status: 'FAILED', info }, context);
     port.deliver({ type: 'failed', failure: { apiMethod: 'ConnectionStatusEvent', info } });

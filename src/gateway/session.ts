@@ -67,6 +67,14 @@ export interface SessionInit {
 
 type SessionPhase = 'Attached' | 'Detaching' | 'Ended';
 
+/** The info line of each registration report (docs/admin.md "Logs"). */
+const REGISTRATION_LOG = {
+  REGISTERED: 'registration ok',
+  FAILED: 'registration failed',
+  REFRESH_FAILED: 'registration refresh failed',
+  UNREGISTERED: 'registration removed',
+} as const;
+
 export class Session implements MessagingHost, CallHost {
   readonly sessionId: string;
   readonly appKey: string;
@@ -85,6 +93,8 @@ export class Session implements MessagingHost, CallHost {
   /** The registration status when it could not even start (no identity): there is no SessionRegistration then. */
   private registrationFailure: string | undefined;
   private cachedAccount: SipAccount | undefined;
+  /** The registration status last logged: a FAILED after REGISTERED is a refresh that failed. */
+  private registrationLogged: RegistrationReport['status'] | undefined;
   private ended: Promise<void> | undefined;
   private readonly context: HookContext;
 
@@ -96,7 +106,7 @@ export class Session implements MessagingHost, CallHost {
     this.appKey = init.appKey;
     this.ua = deps.ua;
     this.hooks = deps.hooks;
-    this.log = deps.log.child({ sessionId: init.sessionId });
+    this.log = deps.log.child({ sessionId: init.sessionId, appKey: init.appKey });
     this.media = deps.media;
     this.callRecords = deps.callRecords;
     this.calls = new SessionCalls(this, deps.callLimits, init.remoteAddress);
@@ -155,6 +165,7 @@ export class Session implements MessagingHost, CallHost {
       authToken: this.init.authToken,
     };
     this.deliver({ type: 'established', userData: clientView(userData, [...connectClientExclude, ...clientExclude]) });
+    this.log.info({ ip: this.init.remoteAddress, sipLogin: this.init.sip.login }, 'session connected');
     if (this.init.sip.registerRequired) this.register();
   }
 
@@ -185,6 +196,7 @@ export class Session implements MessagingHost, CallHost {
   detach(info: string): Promise<void> {
     if (this.ended) return this.ended;
     this.state = 'Detaching';
+    this.log.info({ ip: this.init.remoteAddress, reason: info, durationMs: Date.now() - this.connectedAt.getTime() }, 'session ended');
     this.hooks.emit('ConnectionStatusEvent', { ...withoutSecrets(this.init.fields), status: 'DISCONNECTED', info }, this.context, connectionWill(null));
     const callsEnded = this.calls.endAll(info);
     this.ended = (async () => {
@@ -243,6 +255,9 @@ export class Session implements MessagingHost, CallHost {
 
   /** RegistrationStatusEvent to the backend; `registered` or `fail` to the client (UNREGISTERED has no client). */
   private reportRegistration(report: RegistrationReport): void {
+    const refresh = report.status === 'FAILED' && this.registrationLogged === 'REGISTERED';
+    this.registrationLogged = report.status;
+    this.log.info({ status: report.status, info: report.info }, REGISTRATION_LOG[refresh ? 'REFRESH_FAILED' : report.status]);
     const { clientExclude } = this.hooks.emit('RegistrationStatusEvent', { ...report }, this.context, registrationWill(report.status));
     const visible = clientView({ ...report }, clientExclude);
     if (report.status === 'REGISTERED') {
