@@ -252,6 +252,37 @@ describe('hooks, events, sessions', () => {
   });
 });
 
+describe('call detail records', () => {
+  test('show cdr: a table, filters by app and start time, --json, a bad --since named', async () => {
+    const t = Date.now();
+    const record = (callId: string, appKey: string, startedAt: number) =>
+      store.callRecords.open({ callId, sessionId: '/1.1.1.1:1/2.2.2.2:2', appKey, direction: 'outgoing', caller: 'alice', callee: 'bob', startedAt });
+    const busy = record('cdr-busy', 'shopKey', t - 1000);
+    store.callRecords.close(busy, {
+      caller: 'alice', callee: 'bob', sipCallId: 'x@h', endedAt: t, status: 'BUSY', info: 'SIP 486 Busy Here', sipStatus: 486, hangupSide: 'remote',
+      codec: null, packetsToSip: null, packetsToBrowser: null, droppedToSip: null, droppedToBrowser: null, lostFromSip: null, hooks: [{ method: 'call', outcome: 'ok' }],
+    });
+    record('cdr-live', 'otherKey', t);
+    record('cdr-old', 'shopKey', t - 3 * 86_400_000);
+    const [all, shop, recent, json, bad] = await Promise.all([
+      cli(['show', 'cdr']),
+      cli(['show', 'cdr', '--app', 'shopKey']),
+      cli(['show', 'cdr', '--since', '1d', '--limit', '1']),
+      cli(['show', 'cdr', '--json', '--app', 'otherKey']),
+      cli(['show', 'cdr', '--since', 'last tuesday']),
+    ]);
+    const lines = ok(all).trim().split('\n');
+    assert.match(lines[0]!, /^STARTED\s+APP\s+DIR\s+CALLER\s+CALLEE\s+STATUS\s+SIP\s+BY\s+SECONDS\s+CODEC\s+INFO\s+CALL ID$/);
+    assert.equal(lines.length, 4);
+    assert.match(ok(all), /shopKey\s+out\s+alice\s+bob\s+BUSY\s+486\s+remote\s+0\.0\s+-\s+SIP 486 Busy Here\s+cdr-busy$/m);
+    assert.match(ok(all), /otherKey\s+out\s+alice\s+bob\s+LIVE\s+-\s+-\s+-\s+-\s+-\s+cdr-live$/m);
+    assert.deepEqual(ok(shop).trim().split('\n').slice(1).map((l) => l.split(/\s+/).at(-1)), ['cdr-old', 'cdr-busy']);
+    assert.deepEqual(ok(recent).trim().split('\n').slice(1).map((l) => l.split(/\s+/).at(-1)), ['cdr-live']);
+    assert.deepEqual(JSON.parse(ok(json)).map((r: { callId: string; endedAt: unknown }) => [r.callId, r.endedAt]), [['cdr-live', null]]);
+    fails(bad, /since/);
+  });
+});
+
 describe('check app', () => {
   test('closed port, 404 backend, non-JSON backend, TLS on a plain port, good backend', async () => {
     const closedPort = await freePort('tcp');
