@@ -426,7 +426,12 @@ export abstract class Call {
     try {
       this.report(status, detail, announced);
     } finally {
-      this.recordEnd(status, detail);
+      try {
+        this.recordEnd(status, detail);
+      } catch (err) {
+        // The record is bookkeeping: whatever fails in it, the call still leaves its session and releases its ports.
+        this.log.error({ err }, 'recording the end of the call failed');
+      }
       this.closed = this.release(rejectWith).catch((err: unknown) => this.log.error({ err }, 'closing the call failed unexpectedly'));
       this.onEnded(this);
     }
@@ -460,12 +465,7 @@ export abstract class Call {
       sipStatus: end.sipStatus, hangupSide: end.hangupSide, sipCallId: end.sipCallId, durationMs: this.record.durationAt(end.endedAt),
     }, 'call ended');
     const record = this.record.close(end);
-    if (record === undefined) return;
-    try {
-      this.host.hooks.emit('CallDetailRecord', callRecordEvent(record), this.context());
-    } catch (err) {
-      this.log.error({ err }, 'queueing the CallDetailRecord event failed');
-    }
+    if (record !== undefined) this.host.hooks.emit('CallDetailRecord', callRecordEvent(record), this.context());
   }
 
   /** An incoming call whose INVITE has no final response yet (./incoming-call.ts). */
