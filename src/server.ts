@@ -20,7 +20,7 @@ import { buildAdminApp } from './admin/app.ts';
 import type { SessionsProvider } from './gateway/info.ts';
 import { loadOrCreateAdminToken } from './admin/token.ts';
 import { ClientApiServer } from './client-api/index.ts';
-import { Gateway, newNodeId } from './gateway/index.ts';
+import { closeCallRecordsLeftOpen, Gateway, newNodeId } from './gateway/index.ts';
 import { createHookEngine, type HookEngine } from './hooks/index.ts';
 import { DEFAULT_APP_KEY, openStore, type Store } from './store/index.ts';
 import { createCallMedia, portMetrics, type CallMedia } from './media/index.ts';
@@ -92,7 +92,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // First, before any port is bound: loading the WebRTC engine's native module is what may fail on a platform
     // without it, and once SIP answers, the server must be ready for a stop signal.
     const media = await createCallMedia(config, logger);
-    const store = openStore({ dataDir: config.dataDir, adminPort: config.adminPort });
+    const store = openStore({
+      dataDir: config.dataDir,
+      adminPort: config.adminPort,
+      cdrRetention: { maxAgeMs: config.cdrMaxAgeDays * 86_400_000, maxCount: config.cdrMaxCount },
+    });
     closers.push(() => store.close());
 
     let gateway: Gateway | undefined;
@@ -138,7 +142,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closers.push(() => sip.close());
 
     const nodeId = newNodeId(config.localIp);
-    const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, config });
+    // Before any call: the records of calls a crash left up are closed and pushed like the wills' events.
+    closeCallRecordsLeftOpen(store.callRecords, hooks, nodeId, logger);
+    const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, callRecords: store.callRecords, config });
     gateway = gw;
     closers.push(() => gw.close(drainLeft()));
 

@@ -57,7 +57,7 @@ export interface CallRecord {
 
 const HOOK_PREFIX = '/rest/';
 const MAX_BODY_BYTES = 1 << 20;
-const EVENTS = new Set(['ConnectionStatusEvent', 'RegistrationStatusEvent', 'CallStatusEvent', 'TransferStatusEvent', 'MessageStatusEvent', 'ErrorStatusEvent']);
+const EVENTS = new Set(['ConnectionStatusEvent', 'RegistrationStatusEvent', 'CallStatusEvent', 'TransferStatusEvent', 'MessageStatusEvent', 'ErrorStatusEvent', 'CallDetailRecord']);
 /** Decisions this backend has no opinion on: approved by answering 200 with what was received. */
 const APPROVED = new Set(['answer', 'hangup', 'hold', 'unhold', 'transfer', 'sendDtmf', 'sendMessage', 'OnCallEvent', 'OnMessageEvent']);
 const FINAL = new Set(['FINISH', 'BUSY', 'FAILED']);

@@ -17,6 +17,7 @@ import { echoRoutes } from './routes/echo.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hookLogRoutes } from './routes/hooks.ts';
+import { cdrRoutes } from './routes/cdr.ts';
 import { indexRoutes } from './routes/index.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
@@ -43,6 +44,7 @@ export function buildAdminApp(deps: AdminDeps): AdminApp {
     ...checkRoutes(deps),
     ...sessionRoutes(deps),
     ...hookLogRoutes(deps),
+    ...cdrRoutes(deps),
     ...eventRoutes(deps),
   );
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;

@@ -143,6 +143,41 @@ export const openApiDocument = {
           packetsToBrowser: { type: 'integer', description: 'RTP packets relayed from the SIP side to the browser' },
         },
       },
+      CallDetailRecord: {
+        type: 'object',
+        description: 'One call, outgoing or incoming; the end fields are null while the call is live',
+        properties: {
+          id: { type: 'integer' },
+          callId: str,
+          sessionId: str,
+          appKey: str,
+          direction: { type: 'string', enum: ['incoming', 'outgoing'] },
+          caller: str,
+          callee: str,
+          sipCallId: { ...strOrNull, description: 'Call-ID of the SIP INVITE' },
+          startedAt: time,
+          answeredAt: { type: ['string', 'null'], format: 'date-time' },
+          endedAt: { type: ['string', 'null'], format: 'date-time' },
+          durationMs: { type: ['integer', 'null'], description: 'answer to end; 0 when never answered' },
+          status: { type: ['string', 'null'], enum: ['FINISH', 'BUSY', 'FAILED', null] },
+          info: strOrNull,
+          sipStatus: { type: ['integer', 'null'] },
+          hangupSide: { type: ['string', 'null'], enum: ['client', 'remote', 'callhook', null] },
+          codec: strOrNull,
+          packetsToSip: { type: ['integer', 'null'] },
+          packetsToBrowser: { type: ['integer', 'null'] },
+          droppedToSip: { type: ['integer', 'null'] },
+          droppedToBrowser: { type: ['integer', 'null'] },
+          lostFromSip: { type: ['integer', 'null'], description: 'RTP packets from the SIP side lost on the way' },
+          hooks: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { method: str, outcome: { type: 'string', enum: ['ok', 'off', 'failed', 'refused'] }, info: str },
+            },
+          },
+        },
+      },
       HookAttempt: {
         type: 'object',
         properties: {
@@ -273,6 +308,22 @@ export const openApiDocument = {
         summary: 'The hook log, newest first',
         parameters: [flagParam('failed', 'only failed attempts'), appQuery, limitQuery],
         responses: { '200': ok('attempts', list('HookAttempt')), ...errors },
+      },
+    },
+    '/api/cdr': {
+      get: {
+        ...secured,
+        summary: 'Call detail records, newest first (`format=csv`: as CSV)',
+        parameters: [
+          { name: 'since', in: 'query', required: false, schema: str, description: 'calls started since: ISO time, ms since epoch, or 30m / 2h / 7d back' },
+          appQuery,
+          limitQuery,
+          { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'csv'], default: 'json' } },
+        ],
+        responses: {
+          '200': { description: 'records', content: { ...json(list('CallDetailRecord')), 'text/csv': { schema: str } } },
+          ...errors,
+        },
       },
     },
     '/api/events': {

@@ -158,3 +158,17 @@ export const replayBody = z
       .optional(),
   })
   .strict();
+
+/** `GET /api/cdr?since&app&limit&format`: `since` as for a replay; `format=csv` for a spreadsheet. */
+export const cdrQuery = z
+  .object({
+    since: z
+      .string()
+      .max(64)
+      .refine((v) => parseSince(v) !== undefined, 'must be an ISO 8601 time, ms since the epoch, or a duration like 30m, 2h, 7d')
+      .optional(),
+    app: appKey.optional(),
+    limit: limit.optional(),
+    format: z.enum(['json', 'csv'], { error: 'must be json or csv' }).optional(),
+  })
+  .strict();

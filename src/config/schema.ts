@@ -99,6 +99,10 @@ export const configSchema = z
     restRetryCount: z.number().int().min(0).max(100).default(3),
     restEventMaxAgeMs: z.number().int().min(1).default(86_400_000),
     disableRest: z.boolean().default(false),
+    /** Call detail records older than this many days are deleted (docs/admin.md "Call detail records"). */
+    cdrMaxAgeDays: z.number().int().min(1).default(90),
+    /** At most this many call detail records are kept, the newest; older ones are deleted as calls end. */
+    cdrMaxCount: z.number().int().min(1).default(100_000),
     pingIntervalMs: z.number().int().min(100).default(15000),
     /** Address the client WebSocket servers (ws and wss) bind; absent = every interface. */
     wsHost: z.string().min(1).optional(),

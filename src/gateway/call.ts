@@ -31,7 +31,9 @@ import {
   describeResponse, DTMF, InviteSessionState, validateDtmf, type ContactBinding, type InviteSession,
   type InviteSessionDelegate, type InviteSessionEvent, type SipAccount, type UserAgent,
 } from '../sip/ua/index.ts';
+import type { CallDetailRecords, HangupSide } from '../store/index.ts';
 import type { CallInfo } from './info.ts';
+import { CallRecord, callRecordEvent } from './call-record.ts';
 import { nextPhase, type CallPhase } from './call-phase.ts';
 import {
   endStatus, FAILED_BY_SESSION_CREATION, isFinal, mediaFailureInfo, NORMAL_CALL_CLEARING, provisionalStatus, type StatusDetail,
@@ -52,6 +54,8 @@ export interface CallHost {
   readonly hooks: HookEngine;
   readonly log: Logger;
   readonly media: CallMedia;
+  /** Where each call's detail record is kept. */
+  readonly callRecords: CallDetailRecords;
   /** `sipLogin`: the caller of outgoing calls. */
   readonly sipLogin: string | undefined;
   /** The session's registered Contact, which outgoing calls use as theirs (undefined without registration). */
@@ -95,6 +99,9 @@ export abstract class Call {
   /** A hold / unhold re-INVITE in progress: the next one waits for the client to ask again. */
   private holdInProgress: HoldOperation | undefined;
   private dtmfQueue: Promise<void> = Promise.resolve();
+  private readonly record: CallRecord;
+  /** Who asked for the end, when it was asked before the SIP side reported it (the client's hangup). */
+  private endedBy: HangupSide | undefined;
 
   protected constructor(
     protected readonly host: CallHost,
@@ -106,6 +113,16 @@ export abstract class Call {
     this.object = init.object;
     this.phaseValue = init.phase;
     this.log = host.log.child({ callId: init.callId });
+    this.record = new CallRecord(host.callRecords, this.log, {
+      callId: init.callId,
+      sessionId: host.sessionId,
+      appKey: host.hookContext().appKey,
+      direction: init.incoming ? 'incoming' : 'outgoing',
+      caller: String(init.object['caller'] ?? ''),
+      callee: String(init.object['callee'] ?? ''),
+      startedAt: this.startedAt.getTime(),
+    });
+    this.log.info({ direction: init.incoming ? 'incoming' : 'outgoing', caller: init.object['caller'], callee: init.object['callee'] }, 'call started');
     this.media = new MediaSession({
       media: host.media,
       logger: this.log,
@@ -163,6 +180,7 @@ export abstract class Call {
    * SDK has already closed its media.
    */
   async hangup(request: CallControlRequest): Promise<void> {
+    this.endedBy ??= 'client';
     const decision = await this.decide('hangup', { ...request.extra, ...this.object, status: this.statusValue });
     if (!decision.ok) this.log.info({ info: decision.info }, 'hangup hook failed; hanging up all the same');
     const sip = this.sip;
@@ -282,6 +300,7 @@ export abstract class Call {
           return this.reportTransfer(e.status, e.info);
         case 'terminated': {
           const { status, detail } = endStatus(e);
+          if (e.cause === 'rejected' || e.cause === 'remote-cancel' || e.cause === 'remote-bye') this.endedBy = 'remote';
           return this.finish(status, detail);
         }
       }
@@ -302,6 +321,8 @@ export abstract class Call {
   private established(sdp: Buffer | undefined, response: SipResponse | undefined): void {
     if (!this.media.established(sdp)) return this.finish('FAILED', { info: `${FAILED_BY_SESSION_CREATION}: no SDP answer` });
     this.transition('established');
+    this.record.answered(Date.now());
+    this.log.info({ caller: this.object['caller'], callee: this.object['callee'] }, 'call answered');
     const detail: StatusDetail = response
       ? { info: describeResponse(response), sipStatus: response.status, sipMessageRaw: sipMessageRaw(response) }
       : { info: 'SIP 200 OK', sipStatus: 200 };
@@ -353,6 +374,7 @@ export abstract class Call {
    */
   protected async decide(method: DecisionMethod, body: JsonObject): Promise<HookOutcome> {
     const outcome = await this.host.hooks.invoke(method, body, this.context(), this.signal);
+    this.record.hookDecided(method, outcome);
     this.signal.throwIfAborted();
     return outcome;
   }
@@ -404,9 +426,46 @@ export abstract class Call {
     try {
       this.report(status, detail, announced);
     } finally {
+      try {
+        this.recordEnd(status, detail);
+      } catch (err) {
+        // The record is bookkeeping: whatever fails in it, the call still leaves its session and releases its ports.
+        this.log.error({ err }, 'recording the end of the call failed');
+      }
       this.closed = this.release(rejectWith).catch((err: unknown) => this.log.error({ err }, 'closing the call failed unexpectedly'));
       this.onEnded(this);
     }
+  }
+
+  /**
+   * The end in the log (one info line) and in the call's detail record, before the media is closed (the counters are
+   * read here); the record is then pushed.
+   */
+  private recordEnd(status: CallStatus, detail: StatusDetail): void {
+    const media = this.media.info();
+    const counters = this.media.counters();
+    const end = {
+      caller: String(this.object['caller'] ?? ''),
+      callee: String(this.object['callee'] ?? ''),
+      sipCallId: this.sip?.callId ?? null,
+      endedAt: Date.now(),
+      status,
+      info: detail.info ?? null,
+      sipStatus: detail.sipStatus ?? null,
+      hangupSide: this.endedBy ?? 'callhook',
+      codec: media.codec ?? null,
+      packetsToSip: media.packetsToSip ?? null,
+      packetsToBrowser: media.packetsToBrowser ?? null,
+      droppedToSip: counters?.droppedToSip ?? null,
+      droppedToBrowser: counters?.droppedToBrowser ?? null,
+      lostFromSip: counters?.lostFromSip ?? null,
+    } as const;
+    this.log.info({
+      direction: this.incoming ? 'incoming' : 'outgoing', caller: end.caller, callee: end.callee, status, info: end.info,
+      sipStatus: end.sipStatus, hangupSide: end.hangupSide, sipCallId: end.sipCallId, durationMs: this.record.durationAt(end.endedAt),
+    }, 'call ended');
+    const record = this.record.close(end);
+    if (record !== undefined) this.host.hooks.emit('CallDetailRecord', callRecordEvent(record), this.context());
   }
 
   /** An incoming call whose INVITE has no final response yet (./incoming-call.ts). */

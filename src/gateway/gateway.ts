@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { CallInfo, SessionInfo, SessionsProvider } from './info.ts';
 import type { EventDeliveryFailure, HookContext, HookEngine } from '../hooks/types.ts';
-import { DEFAULT_APP_KEY } from '../store/index.ts';
+import { DEFAULT_APP_KEY, type CallDetailRecords } from '../store/index.ts';
 import type { UserAgent } from '../sip/ua/index.ts';
 import { GatewayError } from './errors.ts';
 import { clientAddressOf, newAuthToken, sessionIdOf } from './ids.ts';
@@ -26,6 +26,8 @@ export interface GatewayOptions {
   nodeId: string;
   /** The media engine, port allocators and codec choice of calls (../media/call-media.ts createCallMedia). */
   media: CallMedia;
+  /** Where calls' detail records are kept (the store's). */
+  callRecords: CallDetailRecords;
   config: Pick<Config, 'registerExpires' | 'sipTransport'> & CallLimitSettings;
 }
 
@@ -69,7 +71,7 @@ export class Gateway implements SessionsProvider {
       return this.refuse(port, context, e.message);
     }
     const session = new Session(
-      { ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, media: this.o.media, callLimits: this.callLimits, config: this.o.config },
+      { ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, media: this.o.media, callRecords: this.o.callRecords, callLimits: this.callLimits, config: this.o.config },
       {
         sessionId,
         appKey,
@@ -133,6 +135,7 @@ export class Gateway implements SessionsProvider {
   }
 
   private refuse(port: ClientPort, context: HookContext, info: string): undefined {
+    this.log.info({ sessionId: context.sessionId, appKey: context.appKey, reason: info }, 'session refused');
     // docs/hooks.md: on a refused connect only status and info go to the client, and the backend hears FAILED.
     this.o.hooks.emit('ConnectionStatusEvent', { status: 'FAILED', info }, context);
     port.deliver({ type: 'failed', failure: { apiMethod: 'ConnectionStatusEvent', info } });

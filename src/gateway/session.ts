@@ -24,6 +24,7 @@ import type { SessionInfo } from './info.ts';
 import type { ContactBinding, IncomingRequest, SipAccount, UserAgent } from '../sip/ua/index.ts';
 import type { CallHost } from './call.ts';
 import type { CallMedia } from '../media/index.ts';
+import type { CallDetailRecords } from '../store/index.ts';
 import type { CallLimits } from './call-limits.ts';
 import { SessionCalls } from './calls.ts';
 import { contain } from './contain.ts';
@@ -40,6 +41,7 @@ export interface SessionDeps {
   hooks: HookEngine;
   log: Logger;
   media: CallMedia;
+  callRecords: CallDetailRecords;
   /** The gateway's call limits, shared by every session (per-IP counts). */
   callLimits: CallLimits;
   config: Pick<Config, 'registerExpires'>;
@@ -65,6 +67,14 @@ export interface SessionInit {
 
 type SessionPhase = 'Attached' | 'Detaching' | 'Ended';
 
+/** The info line of each registration report (docs/admin.md "Logs"). */
+const REGISTRATION_LOG = {
+  REGISTERED: 'registration ok',
+  FAILED: 'registration failed',
+  REFRESH_FAILED: 'registration refresh failed',
+  UNREGISTERED: 'registration removed',
+} as const;
+
 export class Session implements MessagingHost, CallHost {
   readonly sessionId: string;
   readonly appKey: string;
@@ -73,6 +83,7 @@ export class Session implements MessagingHost, CallHost {
   readonly hooks: HookEngine;
   readonly log: Logger;
   readonly media: CallMedia;
+  readonly callRecords: CallDetailRecords;
   /** The session's calls: client call messages go here. */
   readonly calls: SessionCalls;
   private state: SessionPhase = 'Attached';
@@ -82,6 +93,8 @@ export class Session implements MessagingHost, CallHost {
   /** The registration status when it could not even start (no identity): there is no SessionRegistration then. */
   private registrationFailure: string | undefined;
   private cachedAccount: SipAccount | undefined;
+  /** The registration status last logged: a FAILED after REGISTERED is a refresh that failed. */
+  private registrationLogged: RegistrationReport['status'] | undefined;
   private ended: Promise<void> | undefined;
   private readonly context: HookContext;
 
@@ -93,8 +106,9 @@ export class Session implements MessagingHost, CallHost {
     this.appKey = init.appKey;
     this.ua = deps.ua;
     this.hooks = deps.hooks;
-    this.log = deps.log.child({ sessionId: init.sessionId });
+    this.log = deps.log.child({ sessionId: init.sessionId, appKey: init.appKey });
     this.media = deps.media;
+    this.callRecords = deps.callRecords;
     this.calls = new SessionCalls(this, deps.callLimits, init.remoteAddress);
     this.context = { appKey: init.appKey, sessionId: init.sessionId, nodeId: init.nodeId, restClientConfig: init.restClientConfig };
   }
@@ -151,6 +165,7 @@ export class Session implements MessagingHost, CallHost {
       authToken: this.init.authToken,
     };
     this.deliver({ type: 'established', userData: clientView(userData, [...connectClientExclude, ...clientExclude]) });
+    this.log.info({ ip: this.init.remoteAddress, sipLogin: this.init.sip.login }, 'session connected');
     if (this.init.sip.registerRequired) this.register();
   }
 
@@ -181,6 +196,7 @@ export class Session implements MessagingHost, CallHost {
   detach(info: string): Promise<void> {
     if (this.ended) return this.ended;
     this.state = 'Detaching';
+    this.log.info({ ip: this.init.remoteAddress, reason: info, durationMs: Date.now() - this.connectedAt.getTime() }, 'session ended');
     this.hooks.emit('ConnectionStatusEvent', { ...withoutSecrets(this.init.fields), status: 'DISCONNECTED', info }, this.context, connectionWill(null));
     const callsEnded = this.calls.endAll(info);
     this.ended = (async () => {
@@ -239,6 +255,9 @@ export class Session implements MessagingHost, CallHost {
 
   /** RegistrationStatusEvent to the backend; `registered` or `fail` to the client (UNREGISTERED has no client). */
   private reportRegistration(report: RegistrationReport): void {
+    const refresh = report.status === 'FAILED' && this.registrationLogged === 'REGISTERED';
+    this.registrationLogged = report.status;
+    this.log.info({ status: report.status, info: report.info }, REGISTRATION_LOG[refresh ? 'REFRESH_FAILED' : report.status]);
     const { clientExclude } = this.hooks.emit('RegistrationStatusEvent', { ...report }, this.context, registrationWill(report.status));
     const visible = clientView({ ...report }, clientExclude);
     if (report.status === 'REGISTERED') {

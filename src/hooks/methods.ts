@@ -26,6 +26,8 @@ export const REST_METHODS = [
   { name: 'MessageStatusEvent', type: 'event' },
   { name: 'OnMessageEvent', type: 'incoming' },
   { name: 'ErrorStatusEvent', type: 'event' },
+  // callhook's own, not WCS's: a call's detail record once it has ended (docs/hooks.md "CallDetailRecord").
+  { name: 'CallDetailRecord', type: 'event' },
 ] as const satisfies ReadonlyArray<{ name: string; type: MethodType }>;
 
 export type RestMethod = (typeof REST_METHODS)[number]['name'];

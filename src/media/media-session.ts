@@ -51,6 +51,15 @@ export interface MediaSessionInfo {
   packetsToBrowser?: number;
 }
 
+/** What a call's detail record keeps of its media besides MediaSessionInfo, once the relay has run. */
+export interface MediaSessionCounters {
+  /** Packets not passed on (hold, a payload type the other side lacks, audio during an injected digit). */
+  droppedToSip: number;
+  droppedToBrowser: number;
+  /** RTP packets from the SIP side lost on the way (sequence gaps, RFC 3550 A.3). */
+  lostFromSip: number;
+}
+
 export class MediaSession {
   private leg: WebRtcLeg | undefined;
   private rtp: RtpLeg | undefined;
@@ -225,6 +234,13 @@ export class MediaSession {
       info.packetsToBrowser = stats.toWebrtc.forwarded;
     }
     return info;
+  }
+
+  /** Undefined until the relay has started. */
+  counters(): MediaSessionCounters | undefined {
+    if (this.bridge === undefined) return undefined;
+    const stats = this.bridge.stats();
+    return { droppedToSip: stats.toSip.dropped, droppedToBrowser: stats.toWebrtc.dropped, lostFromSip: stats.sip.packetsLost };
   }
 
   /**

@@ -105,6 +105,42 @@ export const MIGRATIONS: readonly Migration[] = [
       ); -- with a rowid: the order the wills were first written in, which an update keeps
     `,
   },
+  {
+    version: 3,
+    description: 'call detail records',
+    sql: `
+      -- One row per call (./cdr.ts): inserted when the call starts, updated when it is answered and when it ends.
+      -- A row still without ended_at after a crash is closed at the next start with info 'Server restarted'.
+      CREATE TABLE call_records (
+        id                 INTEGER PRIMARY KEY,
+        call_id            TEXT NOT NULL,
+        session_id         TEXT NOT NULL,
+        app_key            TEXT NOT NULL,
+        direction          TEXT NOT NULL CHECK (direction IN ('incoming', 'outgoing')),
+        caller             TEXT NOT NULL,
+        callee             TEXT NOT NULL,
+        sip_call_id        TEXT,
+        started_at         INTEGER NOT NULL,
+        answered_at        INTEGER,
+        ended_at           INTEGER,
+        status             TEXT,
+        info               TEXT,
+        sip_status         INTEGER,
+        hangup_side        TEXT,
+        codec              TEXT,
+        packets_to_sip     INTEGER,
+        packets_to_browser INTEGER,
+        dropped_to_sip     INTEGER,
+        dropped_to_browser INTEGER,
+        lost_from_sip      INTEGER,
+        hooks              TEXT NOT NULL DEFAULT '[]'
+      );
+      -- the calls a crash left open, read once at start
+      CREATE INDEX call_records_open ON call_records (id) WHERE ended_at IS NULL;
+      -- --since and retention by age
+      CREATE INDEX call_records_started ON call_records (started_at);
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the file's user_version; returns the version the file had before. */

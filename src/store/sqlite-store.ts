@@ -11,11 +11,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Store } from './types.ts';
+import type { CallRecordRetention, Store } from './types.ts';
 import type { Logger } from '../log.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import { migrate } from './migrations.ts';
 import { SqliteAppRepository } from './apps.ts';
+import { SqliteCallDetailRecords } from './cdr.ts';
 import { SqliteHookLog } from './hook-log.ts';
 import { SqliteEventOutbox } from './outbox.ts';
 import { SqliteSessionWills } from './wills.ts';
@@ -29,7 +30,11 @@ export interface OpenStoreOptions {
   adminPort: number;
   /** Where checkpoint failures are reported (default: a process warning). */
   log?: Logger;
+  /** Retention of call detail records (config cdrMaxAgeDays, cdrMaxCount); default: 90 days, 100,000 records. */
+  cdrRetention?: CallRecordRetention;
 }
+
+const DEFAULT_CDR_RETENTION: CallRecordRetention = { maxAgeMs: 90 * 86_400_000, maxCount: 100_000 };
 
 export function openStore(options: OpenStoreOptions): Store {
   mkdirSync(options.dataDir, { recursive: true });
@@ -51,12 +56,15 @@ export function openStore(options: OpenStoreOptions): Store {
       apps.add({ name: DEFAULT_APP_KEY, appKey: DEFAULT_APP_KEY, url: `http://127.0.0.1:${options.adminPort}/apps/EchoApp` });
       apps.enableMethod(DEFAULT_APP_KEY, '*');
     }
+    const callRecords = new SqliteCallDetailRecords(db, options.cdrRetention ?? DEFAULT_CDR_RETENTION);
+    callRecords.prune();
     const checkpointer = startCheckpointer(path, (message) => {
       if (options.log !== undefined) options.log.error({ path, error: message }, 'SQLite WAL checkpoint failed');
       else process.emitWarning(`SQLite WAL checkpoint of ${path} failed: ${message}`);
     });
     return {
       apps,
+      callRecords,
       hookLog: new SqliteHookLog(db),
       outbox: new SqliteEventOutbox(db),
       wills: new SqliteSessionWills(db),

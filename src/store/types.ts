@@ -61,10 +61,97 @@ export interface AppRepository extends AppLookup {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Call detail records (docs/admin.md "Call detail records")
+
+/** Who ended a call: the browser's client, the SIP far end, or callhook itself (a failure, a timeout, a stop). */
+export type HangupSide = 'client' | 'remote' | 'callhook';
+
+/** A decision hook asked about the call and what came of it (`off`: the app does not call that method). */
+export interface CallHookOutcome {
+  method: string;
+  outcome: 'ok' | 'off' | 'failed' | 'refused';
+  /** Why it failed, for `failed` and `refused`. */
+  info?: string;
+}
+
+/** What is known of a call when it starts. */
+export interface NewCallRecord {
+  callId: string;
+  sessionId: string;
+  appKey: string;
+  direction: 'incoming' | 'outgoing';
+  caller: string;
+  callee: string;
+  startedAt: number;
+}
+
+/** What is known of a call when it ends. */
+export interface CallRecordEnd {
+  caller: string;
+  callee: string;
+  /** The SIP Call-ID of the call's INVITE, when one was sent or received. */
+  sipCallId: string | null;
+  endedAt: number;
+  /** FINISH, BUSY or FAILED (the call's final CallStatusEvent). */
+  status: string;
+  info: string | null;
+  sipStatus: number | null;
+  hangupSide: HangupSide;
+  /** PCMU or PCMA, once negotiated. */
+  codec: string | null;
+  packetsToSip: number | null;
+  packetsToBrowser: number | null;
+  /** Packets not passed on (hold, a payload type the other side lacks, audio during an injected digit). */
+  droppedToSip: number | null;
+  droppedToBrowser: number | null;
+  /** RTP packets from the SIP side lost on the way (sequence gaps, RFC 3550 A.3). */
+  lostFromSip: number | null;
+  hooks: CallHookOutcome[];
+}
+
+/** A call's record: what CallRecordEnd says is null while the call is live (and in the fields never known). */
+export type CallDetailRecord = NewCallRecord & { [K in keyof Omit<CallRecordEnd, 'caller' | 'callee' | 'hooks'>]: CallRecordEnd[K] | null } & {
+  id: number;
+  answeredAt: number | null;
+  /** From answer to end in ms (0 for a call never answered); null while the call is live. */
+  durationMs: number | null;
+  hooks: CallHookOutcome[];
+};
+
+export interface CallRecordQuery {
+  /** Only calls started at or after this time (ms since epoch). */
+  since?: number;
+  appKey?: string;
+  /** Newest first; default 100, at most CDR_QUERY_MAX. */
+  limit?: number;
+}
+
+export const CDR_QUERY_MAX = 10_000;
+
+/** Retention: records older than maxAgeMs, and beyond the newest maxCount, are deleted as new calls end. */
+export interface CallRecordRetention {
+  maxAgeMs: number;
+  maxCount: number;
+}
+
+export interface CallDetailRecords {
+  /** The call has started: its open record. Returns the record's id. */
+  open(record: NewCallRecord): number;
+  answered(id: number, at: number): void;
+  /** The call has ended: closes its record and returns it (undefined when it was closed already); applies retention now and then. */
+  close(id: number, end: CallRecordEnd): CallDetailRecord | undefined;
+  /** Closes every record still open (what a crash left) as FINISH with `info`; returns them, closed. */
+  closeOpen(info: string, at: number): CallDetailRecord[];
+  /** Newest first. */
+  query(q?: CallRecordQuery): CallDetailRecord[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 /** The hook engine's storage, plus editing apps (admin API), the file and closing it. */
 export interface Store extends HookStore {
   readonly apps: AppRepository;
+  readonly callRecords: CallDetailRecords;
   /** Path of the database file. */
   readonly path: string;
   close(): void;

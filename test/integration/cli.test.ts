@@ -149,7 +149,7 @@ describe('apps and REST methods', () => {
     const [table, json, detail] = await Promise.all([cli(['show', 'apps']), cli(['show', 'apps', '--json']), cli(['show', 'apps', '-d'])]);
     const lines = ok(table).trim().split('\n');
     assert.match(lines[0]!, /^NAME\s+KEY\s+METHODS\s+URL$/);
-    assert.match(lines[1]!, new RegExp(`^defaultApp\\s+defaultApp\\s+17/17\\s+http://127.0.0.1:${admin.address.port}/apps/EchoApp$`));
+    assert.match(lines[1]!, new RegExp(`^defaultApp\\s+defaultApp\\s+${REST_METHOD_NAMES.length}/${REST_METHOD_NAMES.length}\\s+http://127.0.0.1:${admin.address.port}/apps/EchoApp$`));
     // The columns line up: the header's KEY starts where the row's key does.
     assert.equal(lines[0]!.indexOf('KEY'), lines[1]!.indexOf('defaultApp', 1));
     assert.deepEqual(JSON.parse(ok(json)).map((a: { appKey: string }) => a.appKey), ['defaultApp']);
@@ -250,6 +250,37 @@ describe('hooks, events, sessions', () => {
     fails(await cli(['replay', 'events', '--since', 'last tuesday']), /since/);
     assert.equal(ok(await cli(['replay', 'events', '--app', 'shopKey', '--since', '1h'])).trim(), 'Replayed 1 dead event; delivery starts now.');
     assert.equal(ok(await cli(['replay', 'events'])).trim(), 'No dead events to replay.');
+  });
+});
+
+describe('call detail records', () => {
+  test('show cdr: a table, filters by app and start time, --json, a bad --since named', async () => {
+    const t = Date.now();
+    const record = (callId: string, appKey: string, startedAt: number) =>
+      store.callRecords.open({ callId, sessionId: '/1.1.1.1:1/2.2.2.2:2', appKey, direction: 'outgoing', caller: 'alice', callee: 'bob', startedAt });
+    const busy = record('cdr-busy', 'shopKey', t - 1000);
+    store.callRecords.close(busy, {
+      caller: 'alice', callee: 'bob', sipCallId: 'x@h', endedAt: t, status: 'BUSY', info: 'SIP 486 Busy Here', sipStatus: 486, hangupSide: 'remote',
+      codec: null, packetsToSip: null, packetsToBrowser: null, droppedToSip: null, droppedToBrowser: null, lostFromSip: null, hooks: [{ method: 'call', outcome: 'ok' }],
+    });
+    record('cdr-live', 'otherKey', t);
+    record('cdr-old', 'shopKey', t - 3 * 86_400_000);
+    const [all, shop, recent, json, bad] = await Promise.all([
+      cli(['show', 'cdr']),
+      cli(['show', 'cdr', '--app', 'shopKey']),
+      cli(['show', 'cdr', '--since', '1d', '--limit', '1']),
+      cli(['show', 'cdr', '--json', '--app', 'otherKey']),
+      cli(['show', 'cdr', '--since', 'last tuesday']),
+    ]);
+    const lines = ok(all).trim().split('\n');
+    assert.match(lines[0]!, /^STARTED\s+APP\s+DIR\s+CALLER\s+CALLEE\s+STATUS\s+SIP\s+BY\s+SECONDS\s+CODEC\s+INFO\s+CALL ID$/);
+    assert.equal(lines.length, 4);
+    assert.match(ok(all), /shopKey\s+out\s+alice\s+bob\s+BUSY\s+486\s+remote\s+0\.0\s+-\s+SIP 486 Busy Here\s+cdr-busy$/m);
+    assert.match(ok(all), /otherKey\s+out\s+alice\s+bob\s+LIVE\s+-\s+-\s+-\s+-\s+-\s+cdr-live$/m);
+    assert.deepEqual(ok(shop).trim().split('\n').slice(1).map((l) => l.split(/\s+/).at(-1)), ['cdr-old', 'cdr-busy']);
+    assert.deepEqual(ok(recent).trim().split('\n').slice(1).map((l) => l.split(/\s+/).at(-1)), ['cdr-live']);
+    assert.deepEqual(JSON.parse(ok(json)).map((r: { callId: string; endedAt: unknown }) => [r.callId, r.endedAt]), [['cdr-live', null]]);
+    fails(bad, /since/);
   });
 });
 

@@ -3,8 +3,8 @@
  * on Kamailio, some only connected, some with a ringing call to sipp — is killed with SIGKILL and started again
  * on the same dataDir. The backend must then get, exactly once each and with info `Server restarted`,
  * ConnectionStatusEvent DISCONNECTED for every session, RegistrationStatusEvent UNREGISTERED for every
- * registration and CallStatusEvent FINISH for every call, carrying the session's own context fields; a second
- * restart emits nothing more.
+ * registration and CallStatusEvent FINISH for every call, carrying the session's own context fields, and each
+ * call's CallDetailRecord closed the same way; a second restart emits nothing more.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -111,8 +111,14 @@ describe('sessions alive at a crash are closed for the backend at the next start
       const finished = mine('CallStatusEvent');
       assert.deepEqual(finished.map((e) => [e['status'], e['callId'], e['caller'], e['callee']]), call ? [['FINISH', call.callId, client.userData['sipLogin'], 'bob']] : []);
     }
-    const closing = (r: RecordedRequest) => ['DISCONNECTED', 'UNREGISTERED', 'FINISH'].includes(String(r.json?.['status']));
+    const closing = (r: RecordedRequest) => r.hook !== 'CallDetailRecord' && ['DISCONNECTED', 'UNREGISTERED', 'FINISH'].includes(String(r.json?.['status']));
     assert.equal(backend.requests.filter(closing).length, sessions.length + REGISTERED + CALLING, 'no closing event besides these');
+    // Each ringing call's detail record is closed too, and pushed once (docs/admin.md "Call detail records").
+    await eventually(() => restartEvents('CallDetailRecord').length >= CALLING, 10_000, 'the CallDetailRecord events');
+    assert.deepEqual(
+      restartEvents('CallDetailRecord').map((r) => [r.json!['callId'], r.json!['status'], r.json!['hangupSide'], r.json!['answeredAt']]).sort(),
+      calls.map((call) => [call.callId, 'FINISH', 'callhook', null]).sort(),
+    );
 
     // A clean stop and another start: nothing is owed any more.
     assert.equal(await second.kill('SIGTERM'), 'exited with code 0');
@@ -120,6 +126,7 @@ describe('sessions alive at a crash are closed for the backend at the next start
     assert.doesNotMatch(third.process.log, /the previous run ended without closing its sessions/);
     assert.equal(await third.kill('SIGTERM'), 'exited with code 0');
     assert.equal(backend.requests.filter(closing).length, sessions.length + REGISTERED + CALLING, 'no closing event from the third run');
+    assert.equal(hooks('CallDetailRecord').length, CALLING, 'no record pushed again');
     const store = openStore({ dataDir, adminPort: 0 });
     assert.deepEqual(store.wills.all(), []);
     store.close();

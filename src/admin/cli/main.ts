@@ -79,7 +79,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     });
 
   // ------------------------------------------------------------------------------------------------------- show
-  const show = program.command('show').description('show apps, methods, sessions, calls, hooks or events');
+  const show = program.command('show').description('show apps, methods, sessions, calls, call detail records, hooks or events');
 
   show
     .command('apps')
@@ -134,6 +134,19 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
       if (opts.failed) q.set('failed', 'true');
       if (opts.app !== undefined) q.set('app', opts.app);
       print(cmd, await clientOf(cmd).request<render.HookAttemptData[]>('GET', `/api/hooks?${q}`), render.renderHooks);
+    });
+
+  show
+    .command('cdr')
+    .description('call detail records, newest first')
+    .option('--since <time>', 'only calls started since: ISO time, ms since epoch, or 30m / 2h / 7d back')
+    .option('--app <key>', 'only this app')
+    .addOption(new Option('--limit <n>', 'at most this many (1-10000)').default('100'))
+    .action(async (opts: { since?: string; app?: string; limit: string }, cmd: Command) => {
+      const q = new URLSearchParams({ limit: opts.limit });
+      if (opts.since !== undefined) q.set('since', opts.since);
+      if (opts.app !== undefined) q.set('app', opts.app);
+      print(cmd, await clientOf(cmd).request<render.CallRecordData[]>('GET', `/api/cdr?${q}`), render.renderCallRecords);
     });
 
   show

@@ -4,6 +4,7 @@
  */
 import type { appView, methodsView } from '../routes/apps.ts';
 import type { hookLogView } from '../routes/hooks.ts';
+import type { CallRecordView } from '../routes/cdr.ts';
 import type { outboxEventView } from '../routes/events.ts';
 import type { CheckReport } from '../check-app.ts';
 import type { CallInfo, SessionInfo } from '../../gateway/info.ts';
@@ -13,6 +14,7 @@ export type AppData = ReturnType<typeof appView>;
 export type AppMethodsData = ReturnType<typeof methodsView>;
 export type HookAttemptData = ReturnType<typeof hookLogView>;
 export type OutboxEventData = ReturnType<typeof outboxEventView>;
+export type CallRecordData = CallRecordView;
 export interface RestMethodData {
   name: string;
   type: string;
@@ -137,6 +139,28 @@ export function renderHooks(attempts: readonly HookAttemptData[]): string {
       { header: 'URL', value: (h) => h.url },
     ],
     attempts,
+  );
+}
+
+/** Call detail records: the start, the parties, how it ended and how long it talked (seconds, from the answer). */
+export function renderCallRecords(records: readonly CallRecordData[]): string {
+  if (records.length === 0) return 'No call detail records.';
+  return formatTable<CallRecordData>(
+    [
+      { header: 'STARTED', value: (r) => r.startedAt ?? NONE },
+      { header: 'APP', value: (r) => r.appKey },
+      { header: 'DIR', value: (r) => (r.direction === 'incoming' ? 'in' : 'out') },
+      { header: 'CALLER', value: (r) => orNone(r.caller) },
+      { header: 'CALLEE', value: (r) => orNone(r.callee) },
+      { header: 'STATUS', value: (r) => r.status ?? 'LIVE' },
+      { header: 'SIP', value: (r) => (r.sipStatus === null ? NONE : String(r.sipStatus)) },
+      { header: 'BY', value: (r) => orNone(r.hangupSide) },
+      { header: 'SECONDS', value: (r) => (r.durationMs === null ? NONE : (r.durationMs / 1000).toFixed(1)) },
+      { header: 'CODEC', value: (r) => orNone(r.codec) },
+      { header: 'INFO', value: (r) => orNone(r.info) },
+      { header: 'CALL ID', value: (r) => r.callId },
+    ],
+    records,
   );
 }
 
