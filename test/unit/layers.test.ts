@@ -44,6 +44,7 @@ const PLACES: ReadonlyArray<readonly [string, Layer]> = [
   ['src/client-api/', 'client-api'],
   ['src/admin/', 'admin'],
   ['src/server.ts', 'composition'],
+  ['src/bin.ts', 'composition'],
   ['sdk/src/', 'sdk'],
 ];
 
