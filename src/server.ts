@@ -21,7 +21,7 @@ import type { SessionsProvider } from './gateway/info.ts';
 import { loadOrCreateAdminToken } from './admin/token.ts';
 import { ClientApiServer } from './client-api/index.ts';
 import { closeCallRecordsLeftOpen, createCallMetrics, Gateway, newNodeId } from './gateway/index.ts';
-import { createEventLoopMetrics } from './event-loop-metrics.ts';
+import { createEventLoopMetrics } from './admin/event-loop-metrics.ts';
 import { createHookEngine, type HookEngine } from './hooks/index.ts';
 import { DEFAULT_APP_KEY, openStore, type Store } from './store/index.ts';
 import { createCallMedia, portMetrics, type CallMedia } from './media/index.ts';
