@@ -20,7 +20,8 @@ import { buildAdminApp } from './admin/app.ts';
 import type { SessionsProvider } from './gateway/info.ts';
 import { loadOrCreateAdminToken } from './admin/token.ts';
 import { ClientApiServer } from './client-api/index.ts';
-import { closeCallRecordsLeftOpen, Gateway, newNodeId } from './gateway/index.ts';
+import { closeCallRecordsLeftOpen, createCallMetrics, Gateway, newNodeId } from './gateway/index.ts';
+import { createEventLoopMetrics } from './admin/event-loop-metrics.ts';
 import { createHookEngine, type HookEngine } from './hooks/index.ts';
 import { DEFAULT_APP_KEY, openStore, type Store } from './store/index.ts';
 import { createCallMedia, portMetrics, type CallMedia } from './media/index.ts';
@@ -112,8 +113,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // The gateway arrives after the admin server (which hosts EchoApp, needed before any client connects).
     const sessions: SessionsProvider = { sessions: () => gateway?.sessions() ?? [], calls: () => gateway?.calls() ?? [] };
     const adminToken = loadOrCreateAdminToken(config.dataDir);
-    // /metrics serves the registry the admin is handed: the hook engine's, joined by the media port ranges'.
-    const metrics = Registry.merge([hooks.metrics, portMetrics({ rtp: media.rtpPorts, webrtc: media.webrtcPorts })]);
+    // /metrics serves the registry the admin is handed: the hook engine's, joined by the calls', the media port
+    // ranges' and the event loop's (docs/admin.md "Metrics").
+    const callMetrics = createCallMetrics();
+    const eventLoop = createEventLoopMetrics();
+    closers.push(() => eventLoop.stop());
+    const metrics = Registry.merge([
+      hooks.metrics, callMetrics.registry, portMetrics({ rtp: media.rtpPorts, webrtc: media.webrtcPorts }), eventLoop.registry,
+    ]);
     const adminLog = logger.child({ component: 'admin' });
     const admin = await listenAdmin(
       buildAdminApp({ config, store, hooks: { replayEvents: (q) => hooks.replayEvents(q), metrics }, log: adminLog, token: adminToken, sessions }),
@@ -144,7 +151,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const nodeId = newNodeId(config.localIp);
     // Before any call: the records of calls a crash left up are closed and pushed like the wills' events.
     closeCallRecordsLeftOpen(store.callRecords, hooks, nodeId, logger);
-    const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, callRecords: store.callRecords, config });
+    const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, callRecords: store.callRecords, callMetrics, config });
     gateway = gw;
     closers.push(() => gw.close(drainLeft()));
 

@@ -34,6 +34,7 @@ import {
 import type { CallDetailRecords, HangupSide } from '../store/index.ts';
 import type { CallInfo } from './info.ts';
 import { CallRecord, callRecordEvent } from './call-record.ts';
+import type { CallMetrics } from './metrics.ts';
 import { nextPhase, type CallPhase } from './call-phase.ts';
 import {
   endStatus, FAILED_BY_SESSION_CREATION, isFinal, mediaFailureInfo, NORMAL_CALL_CLEARING, provisionalStatus, type StatusDetail,
@@ -56,6 +57,8 @@ export interface CallHost {
   readonly media: CallMedia;
   /** Where each call's detail record is kept. */
   readonly callRecords: CallDetailRecords;
+  /** Where the call's start, answer and end are counted (/metrics). */
+  readonly callMetrics: CallMetrics;
   /** `sipLogin`: the caller of outgoing calls. */
   readonly sipLogin: string | undefined;
   /** The session's registered Contact, which outgoing calls use as theirs (undefined without registration). */
@@ -123,6 +126,7 @@ export abstract class Call {
       startedAt: this.startedAt.getTime(),
     });
     this.log.info({ direction: init.incoming ? 'incoming' : 'outgoing', caller: init.object['caller'], callee: init.object['callee'] }, 'call started');
+    host.callMetrics.started(init.incoming ? 'incoming' : 'outgoing');
     this.media = new MediaSession({
       media: host.media,
       logger: this.log,
@@ -321,7 +325,9 @@ export abstract class Call {
   private established(sdp: Buffer | undefined, response: SipResponse | undefined): void {
     if (!this.media.established(sdp)) return this.finish('FAILED', { info: `${FAILED_BY_SESSION_CREATION}: no SDP answer` });
     this.transition('established');
-    this.record.answered(Date.now());
+    const answeredAt = Date.now();
+    this.record.answered(answeredAt);
+    this.host.callMetrics.answered(this.incoming ? 'incoming' : 'outgoing', answeredAt - this.startedAt.getTime());
     this.log.info({ caller: this.object['caller'], callee: this.object['callee'] }, 'call answered');
     const detail: StatusDetail = response
       ? { info: describeResponse(response), sipStatus: response.status, sipMessageRaw: sipMessageRaw(response) }
@@ -464,6 +470,7 @@ export abstract class Call {
       direction: this.incoming ? 'incoming' : 'outgoing', caller: end.caller, callee: end.callee, status, info: end.info,
       sipStatus: end.sipStatus, hangupSide: end.hangupSide, sipCallId: end.sipCallId, durationMs: this.record.durationAt(end.endedAt),
     }, 'call ended');
+    this.host.callMetrics.ended(status, media, counters);
     const record = this.record.close(end);
     if (record !== undefined) this.host.hooks.emit('CallDetailRecord', callRecordEvent(record), this.context());
   }

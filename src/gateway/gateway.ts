@@ -13,6 +13,7 @@ import { GatewayError } from './errors.ts';
 import { clientAddressOf, newAuthToken, sessionIdOf } from './ids.ts';
 import type { CallMedia } from '../media/index.ts';
 import { CallLimits, type CallLimitSettings } from './call-limits.ts';
+import type { CallMetrics } from './metrics.ts';
 import { Session } from './session.ts';
 import { readSipSettings } from './sip-settings.ts';
 import { withoutContext } from './views.ts';
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   media: CallMedia;
   /** Where calls' detail records are kept (the store's). */
   callRecords: CallDetailRecords;
+  /** Where calls are counted for /metrics (./metrics.ts createCallMetrics). */
+  callMetrics: CallMetrics;
   config: Pick<Config, 'registerExpires' | 'sipTransport'> & CallLimitSettings;
 }
 
@@ -71,7 +74,7 @@ export class Gateway implements SessionsProvider {
       return this.refuse(port, context, e.message);
     }
     const session = new Session(
-      { ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, media: this.o.media, callRecords: this.o.callRecords, callLimits: this.callLimits, config: this.o.config },
+      { ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, media: this.o.media, callRecords: this.o.callRecords, callMetrics: this.o.callMetrics, callLimits: this.callLimits, config: this.o.config },
       {
         sessionId,
         appKey,

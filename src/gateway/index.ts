@@ -1,7 +1,7 @@
 /**
  * The gateway's public surface: what the client API and the server composition use.
  *
- *   new Gateway({ ua, hooks, log, nodeId, media, callRecords, config })  implements SessionsProvider (info.ts; the admin API reads it)
+ *   new Gateway({ ua, hooks, log, nodeId, media, callRecords, callMetrics, config })  implements SessionsProvider (info.ts; the admin API reads it)
  *     .connect(port, endpoint, connectionFields) → Session | undefined (refused: the port got `fail` and `end`)
  *     .detach(session, info)                     the client is gone: DISCONNECTED, unregistration
  *     .eventDeliveryFailed(failure)              wire to the hook engine's onEventDeliveryFailure
@@ -10,10 +10,12 @@
  *   Session.calls.place / answer / hangup / hold / sendDtmf / transfer(request)   client call messages
  *   ClientPort / ClientEvent                     the one-way feed the client API turns into frames
  *   closeCallRecordsLeftOpen(records, hooks, nodeId, log)   at start: close what a crash left ('Server restarted')
+ *   createCallMetrics()                          calls started / ended, setup time, media packets (/metrics)
  */
 export { Gateway, type GatewayOptions } from './gateway.ts';
 export { Session } from './session.ts';
 export { closeCallRecordsLeftOpen } from './call-record.ts';
+export { createCallMetrics, type CallMetrics } from './metrics.ts';
 export type { SessionCalls } from './calls.ts';
 export { GatewayError, type GatewayErrorCode } from './errors.ts';
 export { newNodeId, sessionIdOf, displayAddress } from './ids.ts';

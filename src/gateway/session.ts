@@ -26,6 +26,7 @@ import type { CallHost } from './call.ts';
 import type { CallMedia } from '../media/index.ts';
 import type { CallDetailRecords } from '../store/index.ts';
 import type { CallLimits } from './call-limits.ts';
+import type { CallMetrics } from './metrics.ts';
 import { SessionCalls } from './calls.ts';
 import { contain } from './contain.ts';
 import { GatewayError, INTERNAL_ERROR } from './errors.ts';
@@ -42,6 +43,7 @@ export interface SessionDeps {
   log: Logger;
   media: CallMedia;
   callRecords: CallDetailRecords;
+  callMetrics: CallMetrics;
   /** The gateway's call limits, shared by every session (per-IP counts). */
   callLimits: CallLimits;
   config: Pick<Config, 'registerExpires'>;
@@ -84,6 +86,7 @@ export class Session implements MessagingHost, CallHost {
   readonly log: Logger;
   readonly media: CallMedia;
   readonly callRecords: CallDetailRecords;
+  readonly callMetrics: CallMetrics;
   /** The session's calls: client call messages go here. */
   readonly calls: SessionCalls;
   private state: SessionPhase = 'Attached';
@@ -109,6 +112,7 @@ export class Session implements MessagingHost, CallHost {
     this.log = deps.log.child({ sessionId: init.sessionId, appKey: init.appKey });
     this.media = deps.media;
     this.callRecords = deps.callRecords;
+    this.callMetrics = deps.callMetrics;
     this.calls = new SessionCalls(this, deps.callLimits, init.remoteAddress);
     this.context = { appKey: init.appKey, sessionId: init.sessionId, nodeId: init.nodeId, restClientConfig: init.restClientConfig };
   }

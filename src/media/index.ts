@@ -26,4 +26,4 @@ export {
 } from './sdp/index.ts';
 export { dtmfEvents, type DetectedEvent, type RtpPacket } from './rtp/index.ts';
 export { createCallMedia, g711Preference, type CallMedia, type CallMediaConfig, type WebRtcEngineName } from './call-media.ts';
-export { MediaSession, type MediaSessionInfo, type MediaSessionOptions } from './media-session.ts';
+export { MediaSession, type MediaSessionCounters, type MediaSessionInfo, type MediaSessionOptions } from './media-session.ts';

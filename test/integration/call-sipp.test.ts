@@ -14,6 +14,7 @@ import { TestBackend, type RecordedRequest } from '../support/backend.ts';
 import { parseMessageTrace, runSipp, scenarioFile, type SippProcess, type SippResult } from '../support/sipp.ts';
 import { WebRtcClient, type ClientCall } from '../support/webrtc-client.ts';
 import { openUdpSockets } from '../support/ports.ts';
+import { sampleValue, scrapeMetrics } from '../support/metrics.ts';
 import { eventually, startTestServer, type TestServer } from '../support/ws-client.ts';
 
 const APP = 'callApp';
@@ -95,6 +96,8 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
   it('answered: TRYING, RING, ESTABLISHED; RTP both ways; our hangup sends BYE → FINISH; the hooks in order', async () => {
     const sipp = await uas('uas-answer');
     const client = await connect(sipp);
+    // The call counters are cumulative over the server's life: what this call adds is compared to before it.
+    const before = await scrapeMetrics(ts.server);
     const call = await client.call('bob');
     await established(call);
     const echoed = await call.exchangeAudio(PACKETS, ENOUGH);
@@ -113,13 +116,29 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
     const table = renderCalls(listed);
     assert.match(table, new RegExp(`${call.callId}\\s+out\\s+ESTABLISHED\\s+alice\\s+bob\\s+PCMU\\s+${live[0]!.rtpPort}\\s+${live[0]!.webrtcPort}`));
     // Prometheus sees the session and the call by status.
-    const metrics = await (await fetch(`${ts.server.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ts.server.adminToken}` } })).text();
+    const metrics = await scrapeMetrics(ts.server);
     assert.match(metrics, /^callhook_sessions 1$/m);
     assert.match(metrics, /^callhook_calls\{status="ESTABLISHED"\} 1$/m);
     call.hangup();
     const end = await call.waitEnd();
     assert.equal(end['status'], 'FINISH');
     assert.equal(end['info'], 'Normal call clearing');
+    // The call moved the lifecycle counters, its setup time (call request → 200 OK) was observed, and its relayed
+    // packets were counted at its end; the event loop's lag is served.
+    const after = await scrapeMetrics(ts.server);
+    const added = (series: string): number => (sampleValue(after, series) ?? NaN) - (sampleValue(before, series) ?? 0);
+    assert.equal(added('callhook_calls_started_total{direction="outgoing"}'), 1, after);
+    assert.equal(added('callhook_calls_ended_total{status="FINISH"}'), 1, after);
+    assert.equal(added('callhook_call_setup_seconds_count{direction="outgoing"}'), 1, after);
+    const setupSeconds = added('callhook_call_setup_seconds_sum{direction="outgoing"}');
+    assert.ok(setupSeconds > 0 && setupSeconds < SIPP_TIMEOUT_MS / 1000, `setup ${setupSeconds} s`);
+    assert.ok(added('callhook_media_packets_total{direction="to_sip"}') >= ENOUGH, after);
+    assert.ok(added('callhook_media_packets_total{direction="to_browser"}') >= ENOUGH, after);
+    assert.ok(sampleValue(after, 'callhook_media_packets_lost_total') !== undefined, after);
+    for (const stat of ['p50', 'p99', 'max']) {
+      const lag = sampleValue(after, `callhook_event_loop_lag_seconds{stat="${stat}"}`);
+      assert.ok(lag !== undefined && lag >= 0 && lag < 10, `event loop lag ${stat}: ${lag}`);
+    }
     const result = await sipp.done;
     assertSippOk(result);
     assert.deepEqual(received(result), ['INVITE', 'ACK', 'BYE']);

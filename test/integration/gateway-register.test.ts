@@ -9,6 +9,7 @@ import { runCli } from '../../src/admin/cli/main.ts';
 import { TestBackend, type RecordedRequest } from '../support/backend.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 import { eventually, startTestServer, TestClient, type TestServer } from '../support/ws-client.ts';
+import { sampleValue, scrapeMetrics } from '../support/metrics.ts';
 
 const USERS = [
   { username: 'alice', password: 'alice-secret-1' },
@@ -118,6 +119,10 @@ describe('connect and register through a backend and Kamailio', () => {
     assert.deepEqual({ ...listed, connectedAt: undefined }, {
       sessionId, appKey: APP, status: 'ESTABLISHED', sipLogin: 'alice', sipDomain: kamailio.domain, registration: 'REGISTERED', connectedAt: undefined,
     });
+    // Prometheus sees the registration by status (every status served, 0 when no session has it).
+    const metrics = await scrapeMetrics(ts.server);
+    assert.equal(sampleValue(metrics, 'callhook_registrations{status="REGISTERED"}'), 1, metrics);
+    assert.equal(sampleValue(metrics, 'callhook_registrations{status="FAILED"}'), 0, metrics);
 
     await c.close();
     await kamailio.waitForLocations((b) => !b.some((x) => x.aor === 'alice'), 5000);

@@ -1,6 +1,6 @@
 /**
- * `GET /metrics` in the Prometheus text format: the hook engine's registry, and the live sessions and calls by
- * status (read from the gateway when scraped). It needs the admin token like the `/api/` resources: docs/admin.md
+ * `GET /metrics` in the Prometheus text format: the registry the server hands the admin (hooks, calls, media ports,
+ * event loop), and the live sessions, calls and registrations by status (read from the gateway when scraped). It needs the admin token like the `/api/` resources: docs/admin.md
  * exempts only `/healthz` and EchoApp, and hook metrics name apps and methods. Prometheus sends it with
  * `authorization: { credentials_file: <dataDir>/admin-token }`.
  */
@@ -22,7 +22,13 @@ export function metricsRoutes(deps: AdminDeps): Route[] {
   ];
 }
 
-/** Gauges of what is up now: client sessions, and calls by status (TRYING, RING, ESTABLISHED, HOLD, …). */
+/** SessionInfo.registration's values: each is served, 0 when no session has it, so ratios over them always exist. */
+const REGISTRATION_STATUSES = ['REGISTERED', 'UNREGISTERED', 'FAILED'] as const;
+
+/**
+ * Gauges of what is up now: client sessions, calls by status (TRYING, RING, ESTABLISHED, HOLD, …), and the sessions'
+ * SIP registrations by status (sessions that do not register are not counted).
+ */
 function liveRegistry(sessions: SessionsProvider): Registry {
   const registry = new Registry();
   new Gauge({
@@ -42,6 +48,18 @@ function liveRegistry(sessions: SessionsProvider): Registry {
       this.reset();
       const byStatus = new Map<string, number>();
       for (const c of sessions.calls()) byStatus.set(c.status, (byStatus.get(c.status) ?? 0) + 1);
+      for (const [status, n] of byStatus) this.set({ status }, n);
+    },
+  });
+  new Gauge({
+    name: 'callhook_registrations',
+    help: 'SIP registrations of the live sessions by status (REGISTERED, UNREGISTERED, FAILED)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const byStatus = new Map<string, number>(REGISTRATION_STATUSES.map((s) => [s, 0]));
+      for (const s of sessions.sessions()) if (s.registration !== undefined) byStatus.set(s.registration, (byStatus.get(s.registration) ?? 0) + 1);
       for (const [status, n] of byStatus) this.set({ status }, n);
     },
   });
