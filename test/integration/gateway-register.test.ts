@@ -53,6 +53,13 @@ describe('connect and register through a backend and Kamailio', () => {
     ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
     ts.server.store.apps.enableMethod(APP, '*');
   });
+  /**
+   * A session's end is complete once its Contact is released (after any unREGISTER) and every event it emitted has
+   * been delivered: then nothing more of it can reach the backend.
+   */
+  const untilSessionEnded = (bindingsBefore: number): Promise<unknown> =>
+    eventually(() => ts.server.sip.bindingCount === bindingsBefore && ts.server.store.outbox.depth().pending === 0, 5000, 'the session to end');
+
   beforeEach(() => {
     backend.requests.length = 0;
     backend.responder = () => ({ kind: 'echo' });
@@ -164,6 +171,7 @@ describe('connect and register through a backend and Kamailio', () => {
             },
           }
         : { kind: 'echo' };
+    const bindingsBefore = ts.server.sip.bindingCount;
     const c = await open();
     c.send('connection', { appKey: APP, clientVersion: '2.0' });
 
@@ -181,6 +189,9 @@ describe('connect and register through a backend and Kamailio', () => {
     await kamailio.waitForLocations((b) => !b.some((x) => x.aor === 'bob'), 5000);
     for (const f of c.frames) assert.equal(f.raw.includes(secret), false, `frame ${f.message} carries the password`);
     await backend.waitForRequests(5);
+    // The UNREGISTERED may still be on its way: wait for the session's whole end, so none of its events reaches
+    // the next test, and check them all.
+    await untilSessionEnded(bindingsBefore);
     for (const r of backend.requests.slice(1)) assert.equal(r.rawBody.includes(secret), false, `${r.hook} event carries the password`);
   });
 
@@ -210,9 +221,7 @@ describe('connect and register through a backend and Kamailio', () => {
 
     await c.close();
     await backend.waitForRequests(4);
-    // The session's end is complete once its Contact is released (after any unREGISTER) and every event it
-    // emitted has been delivered: then nothing more can come.
-    await eventually(() => ts.server.sip.bindingCount === bindingsBefore && ts.server.store.outbox.depth().pending === 0, 5000, 'the session to end');
+    await untilSessionEnded(bindingsBefore);
     // Nothing was registered, so nothing is unregistered.
     assert.deepEqual(hooks(), [
       ['connect', undefined],
