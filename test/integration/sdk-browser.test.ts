@@ -152,6 +152,7 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
     const alice = await open('/esm.html');
     const bob = await open('/esm.html');
     const pages = [alice, bob];
+    let step = 'connect and register both pages';
     try {
       for (const [p, user] of [[alice, 'alice'], [bob, 'bob']] as const) {
         await p.page.waitForFunction(() => window.CallhookEsm !== undefined, undefined, { timeout: STEP_MS });
@@ -170,6 +171,7 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
       }
       await kamailio.waitForLocations((b) => b.length === 2, STEP_MS);
 
+      step = 'call: incoming at bob';
       await alice.page.evaluate(() => {
         window.call = window.session.call({ callee: 'bob' });
         window.call.on('status', (e) => window.statuses.push(e.status));
@@ -177,6 +179,7 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
       await bob.page.waitForFunction(() => window.call !== undefined, undefined, { timeout: STEP_MS });
       assert.deepEqual(await bob.page.evaluate(() => [window.call.incoming, window.call.caller]), [true, 'alice']);
       await bob.page.evaluate(() => window.session.answer(window.call));
+      step = 'answered: ESTABLISHED at both pages';
       const established = () => window.call.status === 'ESTABLISHED';
       await alice.page.waitForFunction(established, undefined, { timeout: STEP_MS });
       await bob.page.waitForFunction(established, undefined, { timeout: STEP_MS });
@@ -192,16 +195,20 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
         });
         return sent > 50 && received > 50;
       };
+      step = 'audio both ways';
       await alice.page.waitForFunction(flowing, undefined, { timeout: STEP_MS, polling: 200 });
       await bob.page.waitForFunction(flowing, undefined, { timeout: STEP_MS, polling: 200 });
 
+      step = 'hold: HOLD at both pages';
       await alice.page.evaluate(() => window.call.hold());
       await alice.page.waitForFunction(() => window.call.status === 'HOLD', undefined, { timeout: STEP_MS });
       await bob.page.waitForFunction(() => window.call.status === 'HOLD', undefined, { timeout: STEP_MS });
+      step = 'unhold: ESTABLISHED at both pages';
       await alice.page.evaluate(() => window.call.unhold());
       await alice.page.waitForFunction(established, undefined, { timeout: STEP_MS });
       await bob.page.waitForFunction(established, undefined, { timeout: STEP_MS });
 
+      step = 'hang-up: FINISH at both pages';
       await alice.page.evaluate(() => window.call.hangup());
       for (const p of pages) {
         await p.page.waitForFunction(() => window.call.status === 'FINISH', undefined, { timeout: STEP_MS });
@@ -219,7 +226,8 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
       for (const p of pages) await p.page.evaluate(() => window.session.disconnect());
       await kamailio.waitForLocations((b) => b.length === 0, STEP_MS);
     } catch (err) {
-      throw new Error(`${String(err)}\nalice console:\n${alice.console.join('\n')}\nbob console:\n${bob.console.join('\n')}`, { cause: err });
+      const statuses = await Promise.all(pages.map((p) => p.page.evaluate(() => window.statuses?.join(' ')).catch(() => '?')));
+      throw new Error(`${String(err)}\nat step: ${step}; statuses alice: ${statuses[0]}, bob: ${statuses[1]}\nalice console:\n${alice.console.join('\n')}\nbob console:\n${bob.console.join('\n')}`, { cause: err });
     } finally {
       for (const p of pages) await p.page.close();
     }
