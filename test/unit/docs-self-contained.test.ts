@@ -1,7 +1,8 @@
 /**
  * The repository stands alone: someone who clones it has docs/ and the RFCs, nothing else. No tracked file may name
- * material outside it — the specification and notes the project was started from (`../shared/…`, `rest-hooks.md`,
- * `wcs-notes.md`, the spec's `config.md`) — and docs/configuration.md lists every setting the schema accepts.
+ * material outside it — the specification and research notes the project was started from, which live in a folder
+ * next to the repository (the patterns below name them) — and docs/configuration.md lists every setting the schema
+ * accepts.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
