@@ -19,7 +19,7 @@ const THIS_FILE = 'test/unit/docs-self-contained.test.ts';
  */
 const OUTSIDE = [
   { name: 'a path out of the repository into shared/', pattern: /\.\.\/shared\b|\bshared\/(spec|reference)\b/ },
-  { name: 'rest-hooks.md (docs/hooks.md is the project\'s)', pattern: /\brest-hooks\.md\b/ },
+  { name: 'the spec\'s hooks page (docs/hooks.md is the project\'s)', pattern: /\brest-hooks\.md\b/ },
   { name: 'wcs-notes (write what it says into docs/)', pattern: /\bwcs-notes\b/ },
   { name: 'config.md (docs/configuration.md is the project\'s)', pattern: /(?<![\w-])config\.md\b/ },
 ];
