@@ -13,22 +13,11 @@ import {
   getCallId, getContacts, getCSeq, getFrom, getMaxForwards, getTo, getVias, parseMessage, serializeMessage,
   StreamFramer, type SipMessage,
 } from '../../src/sip/message/index.ts';
+import { prng } from '../support/prng.ts';
 
 const BASE_SEED = Number(process.env.FUZZ_SEED ?? 0x5eed4475);
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 12_000);
 const TIME_LIMIT_MS = 30_000;
-
-/** mulberry32: a small deterministic PRNG (the quality is ample for picking mutations). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SDP = 'v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
 
