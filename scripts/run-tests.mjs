@@ -46,12 +46,22 @@ for (const file of files) {
   lanes.set(lane, [...(lanes.get(lane) ?? []), file]);
 }
 
+const running = new Set();
+// A stopped run stops its lanes too, rather than leaving them to run on unseen.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of running) child.kill(signal);
+    process.exit(1);
+  });
+}
+
 /** Runs one lane; resolves with its TAP totals and exit code. */
 function runLane(name, laneFiles) {
   const started = Date.now();
   const child = spawn(process.execPath, [
     '--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', ...laneFiles,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
   const totals = {};
   const prefix = `[${name}] `;
   for (const stream of [child.stdout, child.stderr]) {
@@ -62,7 +72,7 @@ function runLane(name, laneFiles) {
     });
   }
   return new Promise((resolve) => {
-    child.on('close', (code, signal) => resolve({ name, files: laneFiles.length, code: code ?? signal, totals, seconds: (Date.now() - started) / 1000 }));
+    child.on('close', (code, signal) => running.delete(child) && resolve({ name, files: laneFiles.length, code: code ?? signal, totals, seconds: (Date.now() - started) / 1000 }));
   });
 }
 
