@@ -72,7 +72,10 @@ function runLane(name, laneFiles) {
     });
   }
   return new Promise((resolve) => {
-    child.on('close', (code, signal) => running.delete(child) && resolve({ name, files: laneFiles.length, code: code ?? signal, totals, seconds: (Date.now() - started) / 1000 }));
+    child.on('close', (code, signal) => {
+      running.delete(child);
+      resolve({ name, files: laneFiles.length, code: code ?? signal, totals, seconds: (Date.now() - started) / 1000 });
+    });
   });
 }
 
