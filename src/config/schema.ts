@@ -52,6 +52,12 @@ export const configSchema = z
       .enum(['udp', 'tcp', 'tls'])
       .refine((t) => t !== 'tls', 'SIP over TLS is not supported yet: use udp or tcp')
       .default('udp'),
+    /**
+     * SRTP towards SIP (RFC 4568 SDES, RFC 3711) unless a connection's `sipSrtp` says otherwise: `off` plain RTP,
+     * `optional` best-effort (RTP/AVP offers with a=crypto; a plain peer gets plain RTP), `required` (RTP/SAVP; a
+     * peer without SDES fails the call `No common crypto`).
+     */
+    sipSrtp: z.enum(['off', 'optional', 'required']).default('off'),
     localIp: z.string().min(1).optional(),
     publicIp: z.string().min(1).optional(),
     rtpPortMin: port.default(30000),

@@ -12,7 +12,7 @@
  *   no final response        → FAILED           info `Failed by request timeout`
  *   BYE either way, CANCEL   → FINISH           info `Normal call clearing`
  */
-import { NoCommonCodecError, type MediaError } from '../media/index.ts';
+import { NoCommonCodecError, NoCommonCryptoError, type MediaError } from '../media/index.ts';
 import type { InviteSessionEvent } from '../sip/ua/index.ts';
 import type { CallStatus } from './types.ts';
 import { sipMessageRaw } from './views.ts';
@@ -77,7 +77,7 @@ export function isFinal(status: CallStatus): boolean {
 }
 
 
-/** The `info` of a media failure: the WCS text for codecs, else what failed while the call was being set up. */
+/** The `info` of a media failure: the WCS text for codecs (and ours for crypto), else what failed while the call was being set up. */
 export function mediaFailureInfo(e: MediaError): string {
-  return e instanceof NoCommonCodecError ? e.message : `${FAILED_BY_SESSION_CREATION}: ${e.message}`;
+  return e instanceof NoCommonCodecError || e instanceof NoCommonCryptoError ? e.message : `${FAILED_BY_SESSION_CREATION}: ${e.message}`;
 }

@@ -10,3 +10,4 @@ export {
   AUTH_KEY_BYTES, MASTER_KEY_BYTES, MASTER_SALT_BYTES, SRTP_SUITES, isSrtpSuite, type SrtpKeys, type SrtpSuite,
   type SuiteParameters,
 } from './suites.ts';
+export { SrtpSession, type SrtpKeyPair } from './session.ts';
