@@ -217,7 +217,7 @@ const MODULES = [
   'pbx_config.so', 'app_echo.so', 'app_playback.so', 'app_dial.so', 'app_read.so', 'app_senddtmf.so', 'func_db.so',
   'func_callerid.so', 'func_channel.so', 'func_strings.so', 'func_cut.so',
   // bridging (Local channels, Dial), codecs and the prompts' file format
-  'chan_bridge_media.so', 'bridge_simple.so', 'bridge_builtin_features.so', 'codec_ulaw.so', 'codec_alaw.so',
+  'res_clioriginate.so', 'chan_bridge_media.so', 'bridge_simple.so', 'bridge_builtin_features.so', 'codec_ulaw.so', 'codec_alaw.so',
   'codec_gsm.so', 'format_gsm.so', 'format_pcm.so',
 ];
 
@@ -488,8 +488,8 @@ class AsteriskProcess implements AsteriskInstance {
     // "  Contact:  alice/sip:7f3a@127.0.0.1:40000;transport=udp   0a1b2c3d4e Avail        0.712"
     const out = await this.cli('pjsip show contacts');
     const contacts: AsteriskContact[] = [];
-    for (const m of out.matchAll(/^\s*Contact:\s+([^/\s]+)\/(\S+)\s+\S+\s+(\S+)/gm)) {
-      if (m[1] === '<Aor>') continue; // the table's header line
+    // The table's header line, "Contact:  <Aor/ContactUri…>", starts with "<" and does not match.
+    for (const m of out.matchAll(/^\s*Contact:\s+([^/\s<]+)\/(\S+)\s+\S+\s+(\S+)/gm)) {
       contacts.push({ aor: m[1]!, uri: m[2]!, status: m[3]! });
     }
     return contacts;
