@@ -11,7 +11,7 @@
  *   early         Progress (183 with SDP), Playback of a prompt as early media, then 480 (never answered)
  *   dtmf          Answer, Read() up to 4 digits, stored in AstDB `callhook/dtmf`, then Echo()
  *   send-dtmf     Answer, SendDTMF(<digits in AstDB callhook/send-dtmf>), then Echo()
- *   transferred   Answer, stores the caller's number in AstDB `callhook/transferred`, then Echo() (a REFER target)
+ *   transferred   Answer, stores the caller's number in AstDB `callhook/transferred`, hangs up (a REFER target)
  *   anything else 404 Not Found
  * MESSAGE (context `callhook-messages`): the body is stored in AstDB `callhook/message`, `callhook/message-from`;
  * to `echo` it is also sent back to the sender's endpoint (MessageSend to its registered Contact).
@@ -350,7 +350,7 @@ exten => send-dtmf,1,Answer()
  same => n,Echo()
 exten => transferred,1,Answer()
  same => n,Set(DB(callhook/transferred)=\${CALLERID(num)})
- same => n,Echo()
+ same => n,Hangup()
 
 [callhook-messages]
 exten => _[a-zA-Z0-9]!,1,Set(DB(callhook/message)=\${MESSAGE(body)})
