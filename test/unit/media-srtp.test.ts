@@ -4,8 +4,9 @@
  * tampering, replays, rollover-counter wraps and packets out of order.
  */
 import assert from 'node:assert/strict';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { aesCm, deriveKey, LABEL, ReplayWindow, SrtpContext, type SrtpKeys, type SrtpSuite } from '../../src/media/srtp/index.ts';
+import { AesCm, deriveKey, LABEL, ReplayWindow, SrtpContext, type SrtpKeys, type SrtpSuite } from '../../src/media/srtp/index.ts';
 import { serializeRtp } from '../../src/media/rtp/packet.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -25,11 +26,24 @@ function rtp(seq: number, ssrc = 0x11223344, payload = Buffer.alloc(160, 0xd5)):
 }
 
 describe('SRTP (RFC 3711)', () => {
-  it('B.2: the AES-CM keystream of the RFC', () => {
+  it('B.2: the AES-CM keystream of the RFC, and the same keystream from Node\'s AES-128-CTR', () => {
+    const key = hex('2B7E151628AED2A6ABF7158809CF4F3C');
     const out = Buffer.alloc(48);
-    aesCm(hex('2B7E151628AED2A6ABF7158809CF4F3C'), hex('F0F1F2F3F4F5F6F7F8F9FAFBFCFD'), 0, 0, 0, Buffer.alloc(48), out, 0);
+    new AesCm(key).apply(hex('F0F1F2F3F4F5F6F7F8F9FAFBFCFD'), 0, 0, 0, Buffer.alloc(48), out, 0);
     assert.equal(out.toString('hex').toUpperCase(),
       'E03EAD0935C95E80E166B16DD92B4EB4' + 'D23513162B02D0F72A43A2FE4A5F97AB' + '41E95B3BB0A2E8DD477901E4FCA894C0');
+    // A 1 300-byte payload (82 blocks, the last one partial) with an SSRC and an index: as Node's CTR mode makes it.
+    const salt = randomBytes(14);
+    const input = randomBytes(1300);
+    const iv = Buffer.concat([salt, Buffer.alloc(2)]);
+    iv.writeUInt32BE((iv.readUInt32BE(4) ^ 0xcafebabe) >>> 0, 4);
+    iv.writeUInt32BE((iv.readUInt32BE(8) ^ 7) >>> 0, 8);
+    iv.writeUInt16BE(iv.readUInt16BE(12) ^ 0xfffe, 12);
+    const ctr = createCipheriv('aes-128-ctr', key, iv);
+    const expected = Buffer.concat([ctr.update(input), ctr.final()]);
+    const got = Buffer.alloc(1300);
+    new AesCm(key).apply(salt, 0xcafebabe, 7, 0xfffe, input, got, 0);
+    assert.deepEqual(got, expected);
   });
 
   it('B.3: session keys derived from the master key and salt', () => {

@@ -2,7 +2,7 @@
  * One direction of SRTP and SRTCP (RFC 3711): the crypto context of one master key, for every SSRC that uses it
  * (RFC 4568 §6.4: an SDES key covers the stream's SSRCs, each with its own rollover counter and replay list).
  *
- * - Encryption: AES-CM (§4.1.1), IV = (k_s · 2^16) XOR (SSRC · 2^64) XOR (index · 2^16), Node's AES-128-CTR.
+ * - Encryption: AES-CM (§4.1.1), IV = (k_s · 2^16) XOR (SSRC · 2^64) XOR (index · 2^16), AES from Node's crypto.
  * - Authentication: HMAC-SHA1 (§4.2.1) over the packet and, for SRTP, its rollover counter (§4.2); the tag is
  *   checked before anything else is done with the packet (§3.3 step 5), in constant time.
  * - SRTP index (§3.3.1): ROC · 2^16 + SEQ, the ROC estimated from the highest sequence number seen (Appendix A);
@@ -14,7 +14,7 @@
  * dropped (§3.3 step 5), and the caller counts them.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { aesCm } from './aes-cm.ts';
+import { AesCm } from './aes-cm.ts';
 import { sessionKeys, type SessionKeys } from './key-derivation.ts';
 import { ReplayWindow } from './replay.ts';
 import { SRTP_SUITES, type SrtpKeys } from './suites.ts';
@@ -42,6 +42,8 @@ interface SentRtpStream {
 export class SrtpContext {
   private readonly rtp: SessionKeys;
   private readonly rtcp: SessionKeys;
+  private readonly rtpCipher: AesCm;
+  private readonly rtcpCipher: AesCm;
   private readonly rtpTag: number;
   private readonly rtcpTag: number;
   private readonly received = new Map<number, ReceivedRtpStream>();
@@ -52,6 +54,8 @@ export class SrtpContext {
   constructor(readonly keys: SrtpKeys) {
     this.rtp = sessionKeys(keys.masterKey, keys.masterSalt, false);
     this.rtcp = sessionKeys(keys.masterKey, keys.masterSalt, true);
+    this.rtpCipher = new AesCm(this.rtp.encryption);
+    this.rtcpCipher = new AesCm(this.rtcp.encryption);
     this.rtpTag = SRTP_SUITES[keys.suite].rtpTagBytes;
     this.rtcpTag = SRTP_SUITES[keys.suite].rtcpTagBytes;
   }
@@ -65,7 +69,7 @@ export class SrtpContext {
     const roc = this.sendingRoc(ssrc, seq);
     const out = Buffer.allocUnsafe(packet.length + this.rtpTag);
     packet.copy(out, 0, 0, headerBytes);
-    aesCm(this.rtp.encryption, this.rtp.salt, ssrc, roc, seq, packet.subarray(headerBytes), out, headerBytes);
+    this.rtpCipher.apply(this.rtp.salt, ssrc, roc, seq, packet.subarray(headerBytes), out, headerBytes);
     this.rtpDigest(out.subarray(0, packet.length), roc).copy(out, packet.length, 0, this.rtpTag);
     return out;
   }
@@ -86,7 +90,7 @@ export class SrtpContext {
     if (!timingSafeEqual(tag, packet.subarray(end))) return undefined;
     const out = Buffer.allocUnsafe(end);
     packet.copy(out, 0, 0, headerBytes);
-    aesCm(this.rtp.encryption, this.rtp.salt, ssrc, roc, seq, packet.subarray(headerBytes, end), out, headerBytes);
+    this.rtpCipher.apply(this.rtp.salt, ssrc, roc, seq, packet.subarray(headerBytes, end), out, headerBytes);
     this.receivedRtp(ssrc, stream, roc, seq, index);
     return out;
   }
@@ -132,7 +136,7 @@ export class SrtpContext {
 
   /** §3.4: SRTCP is AES-CM with the SRTCP index as the packet index; the first 8 bytes stay clear. */
   private srtcpCrypt(ssrc: number, index: number, body: Buffer, out: Buffer): void {
-    aesCm(this.rtcp.encryption, this.rtcp.salt, ssrc, Math.floor(index / 0x10000), index & 0xffff, body, out, RTCP_HEADER_BYTES);
+    this.rtcpCipher.apply(this.rtcp.salt, ssrc, Math.floor(index / 0x10000), index & 0xffff, body, out, RTCP_HEADER_BYTES);
   }
 
   /** §4.2: the tag covers the authenticated portion followed by the ROC. */

@@ -2,7 +2,7 @@
  * SRTP and SRTCP (RFC 3711) for the RTP leg towards SIP, keyed by SDES (RFC 4568, ../sdp/crypto.ts): AES-CM and
  * HMAC-SHA1 from Node's crypto, key derivation, rollover counters and replay lists here.
  */
-export { aesCm } from './aes-cm.ts';
+export { AesCm } from './aes-cm.ts';
 export { SrtpContext } from './context.ts';
 export { deriveKey, sessionKeys, LABEL, type SessionKeys } from './key-derivation.ts';
 export { ReplayWindow, REPLAY_WINDOW } from './replay.ts';
