@@ -12,7 +12,7 @@ import { startAsterisk, type AsteriskInstance } from '../support/asterisk.ts';
 import { TestBackend } from '../support/backend.ts';
 import { startCallhookProcess, type CallhookProcess } from '../support/callhook-process.ts';
 import { eventually } from '../support/eventually.ts';
-import { WebRtcClient } from '../support/webrtc-client.ts';
+import { WebRtcClient, type ClientCall } from '../support/webrtc-client.ts';
 
 const APP = 'srtpApp';
 const ALICE = { username: 'alice', password: 'alice-pw', endpoint: { media_encryption: 'sdes' } };
@@ -33,6 +33,14 @@ describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 240_0
     clients.push(client);
     await asterisk.waitFor(() => asterisk.contacts(), (c) => c.some((x) => x.aor === user.username), STEP_MS, `${user.username} registered`);
     return client;
+  }
+
+  /** `client` calls `callee`, which answers: ESTABLISHED (its status frame) and the browser's media connected. */
+  async function answered(client: WebRtcClient, callee: string): Promise<{ call: ClientCall; established: Record<string, unknown> }> {
+    const call = await client.call(callee);
+    const established = await call.waitStatus('ESTABLISHED', STEP_MS);
+    await call.connected();
+    return { call, established };
   }
 
   async function liveCall(): Promise<Record<string, unknown> | undefined> {
@@ -69,9 +77,7 @@ describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 240_0
 
   it('required: alice calls Echo() — SRTP both ways; hold and unhold re-key, and the echo comes back after each', async () => {
     const alice = await connect(ALICE, 'required');
-    const call = await alice.call('echo');
-    const established = await call.waitStatus('ESTABLISHED', STEP_MS);
-    await call.connected();
+    const { call, established } = await answered(alice, 'echo');
     assert.match(String(established['sipMessageRaw']), /m=audio \d+ RTP\/SAVP[\s\S]*a=crypto:\d AES_CM_128_HMAC_SHA1_(80|32) inline:\[redacted\]/);
     assert.equal((await liveCall())?.['sipSrtp'], 'AES_CM_128_HMAC_SHA1_80');
     assert.ok((await call.exchangeAudio(50, 40)) >= 40, 'Echo() sends back what alice sends, through SRTP both ways');
@@ -92,9 +98,7 @@ describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 240_0
 
   it('required: DTMF both ways inside SRTP — RFC 4733 read by Asterisk, SendDTMF() at the browser', async () => {
     const alice = await connect(ALICE, 'required');
-    const toAsterisk = await alice.call('dtmf');
-    await toAsterisk.waitStatus('ESTABLISHED', STEP_MS);
-    await toAsterisk.connected();
+    const { call: toAsterisk } = await answered(alice, 'dtmf');
     await asterisk.dbDel('callhook', 'dtmf');
     toAsterisk.sendDtmf('1234');
     assert.equal(await asterisk.waitFor(() => asterisk.dbGet('callhook', 'dtmf'), (d) => d !== undefined, STEP_MS, 'Read() to finish'), '1234');
@@ -102,9 +106,7 @@ describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 240_0
     await toAsterisk.waitEnd();
 
     await asterisk.dbPut('callhook', 'send-dtmf', '59');
-    const fromAsterisk = await alice.call('send-dtmf');
-    await fromAsterisk.waitStatus('ESTABLISHED', STEP_MS);
-    await fromAsterisk.connected();
+    const { call: fromAsterisk } = await answered(alice, 'send-dtmf');
     await eventually(() => fromAsterisk.received(126) >= 6, STEP_MS, () => `the digits' RFC 4733 events at the browser (${fromAsterisk.received(126)})`);
     fromAsterisk.hangup();
     await fromAsterisk.waitEnd();
@@ -126,9 +128,7 @@ describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 240_0
 
   it('optional against an endpoint without SRTP (bob): plain RTP, echoed both ways', async () => {
     const bob = await connect(BOB, 'optional');
-    const call = await bob.call('echo');
-    await call.waitStatus('ESTABLISHED', STEP_MS);
-    await call.connected();
+    const { call } = await answered(bob, 'echo');
     assert.equal((await liveCall())?.['sipSrtp'], undefined);
     assert.ok((await call.exchangeAudio(50, 40)) >= 40);
     call.hangup();

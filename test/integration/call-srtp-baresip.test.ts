@@ -71,6 +71,14 @@ describe('SRTP towards SIP (SDES): callhook ↔ baresip through Kamailio', { tim
     }, STEP_MS, () => `the phone to accept the browser's audio (${now.rcvd - before.rcvd} of 100 packets)`);
   }
 
+  /** `client` calls `callee`, which answers: ESTABLISHED (its status frame) and the browser's media connected. */
+  async function answered(client: WebRtcClient, callee: string): Promise<{ call: ClientCall; established: Record<string, unknown> }> {
+    const call = await client.call(callee);
+    const established = await call.waitStatus('ESTABLISHED', STEP_MS);
+    await call.connected();
+    return { call, established };
+  }
+
   function liveCall(): { sipSrtp?: string; toSip: number } {
     const [info] = ts.server.gateway.calls();
     return { ...(info?.sipSrtp !== undefined && { sipSrtp: info.sipSrtp }), toSip: info?.packetsToSip ?? 0 };
@@ -115,9 +123,7 @@ describe('SRTP towards SIP (SDES): callhook ↔ baresip through Kamailio', { tim
 
   it('required: alice calls bob (srtp-mand) — RTP/SAVP, SRTP both ways, no key in sipMessageRaw', async () => {
     const alice = await connectAlice('required');
-    const call = await alice.call('bob');
-    const established = await call.waitStatus('ESTABLISHED', STEP_MS);
-    await call.connected();
+    const { call, established } = await answered(alice, 'bob');
     assert.equal(liveCall().sipSrtp, AES_80);
     const raw = String(established['sipMessageRaw']);
     assert.match(raw, /m=audio \d+ RTP\/SAVP/);
@@ -147,9 +153,7 @@ describe('SRTP towards SIP (SDES): callhook ↔ baresip through Kamailio', { tim
 
   it('required: RFC 4733 DTMF inside SRTP reaches bob', async () => {
     const alice = await connectAlice('required');
-    const call = await alice.call('bob');
-    await call.waitStatus('ESTABLISHED', STEP_MS);
-    await call.connected();
+    const { call } = await answered(alice, 'bob');
     const digits = () => bob.events().filter((e) => e.type === 'CALL_DTMF_START').map((e) => e.param);
     const sent = digits().length;
     call.sendDtmf('7');
@@ -161,9 +165,7 @@ describe('SRTP towards SIP (SDES): callhook ↔ baresip through Kamailio', { tim
 
   it('required: hold and unhold re-key what callhook sends (RFC 4568 §7.1.4); bob\'s SRTP still decrypts after it', async () => {
     const alice = await connectAlice('required');
-    const call = await alice.call('bob');
-    await call.waitStatus('ESTABLISHED', STEP_MS);
-    await call.connected();
+    const { call } = await answered(alice, 'bob');
     await bothWays(call, bob);
     // bob's `callstat` shows the media's remote attributes last: the a=crypto lines callhook sent it.
     const keysAtBob = async () => {
@@ -191,17 +193,13 @@ describe('SRTP towards SIP (SDES): callhook ↔ baresip through Kamailio', { tim
 
   it('optional: alice calls dave (best-effort srtp) — SRTP; alice calls carol (no SRTP) — plain RTP, audio both ways', async () => {
     const alice = await connectAlice('optional');
-    const toDave = await alice.call('dave');
-    await toDave.waitStatus('ESTABLISHED', STEP_MS);
-    await toDave.connected();
+    const { call: toDave } = await answered(alice, 'dave');
     assert.equal(liveCall().sipSrtp, AES_80);
     assert.equal((await receivedAt(dave)).secure, true);
     await bothWays(toDave, dave);
     toDave.hangup();
     await toDave.waitEnd();
-    const toCarol = await alice.call('carol');
-    const established = await toCarol.waitStatus('ESTABLISHED', STEP_MS);
-    await toCarol.connected();
+    const { call: toCarol, established } = await answered(alice, 'carol');
     assert.equal(liveCall().sipSrtp, undefined, 'plain RTP towards carol');
     assert.doesNotMatch(String(established['sipMessageRaw']), /a=crypto/);
     await bothWays(toCarol, carol);
