@@ -109,6 +109,7 @@ describe('SRTP towards SIP (SDES): callhook ↔ baresip through Kamailio', { tim
     await eventually(() => ts.server.gateway.sessionCount === 0 && ts.server.gateway.calls().length === 0, STEP_MS, 'sessions and calls to end');
     await kamailio.waitForLocations((b) => !b.some((x) => x.aor === 'alice'), 5000);
     backend.requests.length = 0;
+    backend.responder = () => ({ kind: 'echo' });
   });
 
   after(async () => {
@@ -149,6 +150,17 @@ describe('SRTP towards SIP (SDES): callhook ↔ baresip through Kamailio', { tim
     assert.doesNotMatch(everythingSeen(), /inline:(?!\[redacted\])/, 'no SRTP key reached the backend or the client');
     await bob.command('hangup');
     assert.equal((await call.waitEnd())['status'], 'FINISH');
+  });
+
+  it('the connect hook sets sipSrtp like any sip* field: the client asks for off, the backend requires SRTP', async () => {
+    backend.responder = (req) => (req.hook === 'connect' ? { kind: 'json', body: { ...req.json, sipSrtp: 'required' } } : { kind: 'echo' });
+    const alice = await connectAlice('off');
+    const { call, established } = await answered(alice, 'bob');
+    assert.match(String(established['sipMessageRaw']), /m=audio \d+ RTP\/SAVP/);
+    assert.equal(liveCall().sipSrtp, AES_80);
+    await bothWays(call, bob);
+    call.hangup();
+    await call.waitEnd();
   });
 
   it('required: RFC 4733 DTMF inside SRTP reaches bob', async () => {
