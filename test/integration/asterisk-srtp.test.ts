@@ -17,6 +17,8 @@ import { WebRtcClient, type ClientCall } from '../support/webrtc-client.ts';
 const APP = 'srtpApp';
 const ALICE = { username: 'alice', password: 'alice-pw', endpoint: { media_encryption: 'sdes' } };
 const BOB = { username: 'bob', password: 'bob-pw' };
+/** SRTP when offered, plain otherwise: what docs/configuration.md tells a user to set for `sipSrtp: optional`. */
+const CAROL = { username: 'carol', password: 'carol-pw', endpoint: { media_encryption: 'sdes', media_encryption_optimistic: 'yes' } };
 const STEP_MS = 10_000;
 
 describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 240_000 }, () => {
@@ -55,7 +57,7 @@ describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 240_0
   }
 
   before(async () => {
-    asterisk = await startAsterisk({ endpoints: [ALICE, BOB], modules: ['res_srtp.so'] });
+    asterisk = await startAsterisk({ endpoints: [ALICE, BOB, CAROL], modules: ['res_srtp.so'] });
     backend = await TestBackend.start();
     callhook = await startCallhookProcess();
     await callhook.addApp(APP, backend.url());
@@ -120,6 +122,15 @@ describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 240_0
     await call.answer();
     await call.waitStatus('ESTABLISHED', STEP_MS);
     await call.connected();
+    assert.equal((await liveCall())?.['sipSrtp'], 'AES_CM_128_HMAC_SHA1_80');
+    assert.ok((await call.exchangeAudio(50, 40)) >= 40);
+    call.hangup();
+    await call.waitEnd();
+  });
+
+  it('optional against an optimistic SDES endpoint (carol): best-effort RTP/AVP with a=crypto is taken, SRTP both ways', async () => {
+    const carol = await connect(CAROL, 'optional');
+    const { call } = await answered(carol, 'echo');
     assert.equal((await liveCall())?.['sipSrtp'], 'AES_CM_128_HMAC_SHA1_80');
     assert.ok((await call.exchangeAudio(50, 40)) >= 40);
     call.hangup();
