@@ -40,7 +40,7 @@ export interface CallInfo {
   packetsToSip?: number;
   packetsToBrowser?: number;
   /** The SRTP suite towards SIP (`sipSrtp`), when the call's SIP media is encrypted. */
-  sipSrtp?: string;
+  sipSrtpSuite?: string;
 }
 
 export interface SessionsProvider {

@@ -57,7 +57,7 @@ export interface MediaSessionInfo {
   packetsToSip?: number;
   packetsToBrowser?: number;
   /** The SRTP suite towards SIP, when the latest exchange agreed on SDES (RFC 4568). */
-  sipSrtp?: string;
+  sipSrtpSuite?: string;
 }
 
 /** What a call's detail record keeps of its media besides MediaSessionInfo, once the relay has run. */
@@ -242,7 +242,7 @@ export class MediaSession {
     if (this.leg?.localPort !== undefined) info.webrtcPort = this.leg.localPort;
     const codec = this.leg?.media?.codec;
     if (codec) info.codec = codec.encoding.toUpperCase();
-    if (this.currentSip?.srtp) info.sipSrtp = this.currentSip.srtp.send.suite;
+    if (this.currentSip?.srtp) info.sipSrtpSuite = this.currentSip.srtp.send.suite;
     if (this.bridge) {
       const stats = this.bridge.stats();
       info.packetsToSip = stats.toSip.forwarded;

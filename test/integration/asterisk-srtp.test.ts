@@ -81,7 +81,7 @@ describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 240_0
     const alice = await connect(ALICE, 'required');
     const { call, established } = await answered(alice, 'echo');
     assert.match(String(established['sipMessageRaw']), /m=audio \d+ RTP\/SAVP[\s\S]*a=crypto:\d AES_CM_128_HMAC_SHA1_(80|32) inline:\[redacted\]/);
-    assert.equal((await liveCall())?.['sipSrtp'], 'AES_CM_128_HMAC_SHA1_80');
+    assert.equal((await liveCall())?.['sipSrtpSuite'], 'AES_CM_128_HMAC_SHA1_80');
     assert.ok((await call.exchangeAudio(50, 40)) >= 40, 'Echo() sends back what alice sends, through SRTP both ways');
     const keysBefore = keysAsteriskReceived();
     call.hold();
@@ -122,7 +122,7 @@ describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 240_0
     await call.answer();
     await call.waitStatus('ESTABLISHED', STEP_MS);
     await call.connected();
-    assert.equal((await liveCall())?.['sipSrtp'], 'AES_CM_128_HMAC_SHA1_80');
+    assert.equal((await liveCall())?.['sipSrtpSuite'], 'AES_CM_128_HMAC_SHA1_80');
     assert.ok((await call.exchangeAudio(50, 40)) >= 40);
     call.hangup();
     await call.waitEnd();
@@ -131,7 +131,7 @@ describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 240_0
   it('optional against an optimistic SDES endpoint (carol): best-effort RTP/AVP with a=crypto is taken, SRTP both ways', async () => {
     const carol = await connect(CAROL, 'optional');
     const { call } = await answered(carol, 'echo');
-    assert.equal((await liveCall())?.['sipSrtp'], 'AES_CM_128_HMAC_SHA1_80');
+    assert.equal((await liveCall())?.['sipSrtpSuite'], 'AES_CM_128_HMAC_SHA1_80');
     assert.ok((await call.exchangeAudio(50, 40)) >= 40);
     call.hangup();
     await call.waitEnd();
@@ -140,7 +140,7 @@ describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 240_0
   it('optional against an endpoint without SRTP (bob): plain RTP, echoed both ways', async () => {
     const bob = await connect(BOB, 'optional');
     const { call } = await answered(bob, 'echo');
-    assert.equal((await liveCall())?.['sipSrtp'], undefined);
+    assert.equal((await liveCall())?.['sipSrtpSuite'], undefined);
     assert.ok((await call.exchangeAudio(50, 40)) >= 40);
     call.hangup();
     await call.waitEnd();

@@ -79,9 +79,9 @@ describe('SRTP towards SIP (SDES): callhook ↔ baresip through Kamailio', { tim
     return { call, established };
   }
 
-  function liveCall(): { sipSrtp?: string; toSip: number } {
+  function liveCall(): { sipSrtpSuite?: string; toSip: number } {
     const [info] = ts.server.gateway.calls();
-    return { ...(info?.sipSrtp !== undefined && { sipSrtp: info.sipSrtp }), toSip: info?.packetsToSip ?? 0 };
+    return { ...(info?.sipSrtpSuite !== undefined && { sipSrtpSuite: info.sipSrtpSuite }), toSip: info?.packetsToSip ?? 0 };
   }
 
   /** Every hook body and client frame so far, as text: where no key may appear. */
@@ -125,7 +125,7 @@ describe('SRTP towards SIP (SDES): callhook ↔ baresip through Kamailio', { tim
   it('required: alice calls bob (srtp-mand) — RTP/SAVP, SRTP both ways, no key in sipMessageRaw', async () => {
     const alice = await connectAlice('required');
     const { call, established } = await answered(alice, 'bob');
-    assert.equal(liveCall().sipSrtp, AES_80);
+    assert.equal(liveCall().sipSrtpSuite, AES_80);
     const raw = String(established['sipMessageRaw']);
     assert.match(raw, /m=audio \d+ RTP\/SAVP/);
     assert.match(raw, /a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\[redacted\]/);
@@ -144,7 +144,7 @@ describe('SRTP towards SIP (SDES): callhook ↔ baresip through Kamailio', { tim
     await call.waitStatus('ESTABLISHED', STEP_MS);
     await call.connected();
     await bob.waitForEvent('CALL_ESTABLISHED', STEP_MS, (e) => e.peeruri === `sip:alice@${kamailio.domain}`);
-    assert.equal(liveCall().sipSrtp, AES_80);
+    assert.equal(liveCall().sipSrtpSuite, AES_80);
     assert.equal((await receivedAt(bob)).secure, true);
     await bothWays(call, bob);
     assert.doesNotMatch(everythingSeen(), /inline:(?!\[redacted\])/, 'no SRTP key reached the backend or the client');
@@ -157,7 +157,7 @@ describe('SRTP towards SIP (SDES): callhook ↔ baresip through Kamailio', { tim
     const alice = await connectAlice('off');
     const { call, established } = await answered(alice, 'bob');
     assert.match(String(established['sipMessageRaw']), /m=audio \d+ RTP\/SAVP/);
-    assert.equal(liveCall().sipSrtp, AES_80);
+    assert.equal(liveCall().sipSrtpSuite, AES_80);
     await bothWays(call, bob);
     call.hangup();
     await call.waitEnd();
@@ -193,7 +193,7 @@ describe('SRTP towards SIP (SDES): callhook ↔ baresip through Kamailio', { tim
     const afterUnhold = await keysAtBob();
     assert.ok(before.length > 0 && afterUnhold.length === before.length, `${before.length} keys before, ${afterUnhold.length} after`);
     assert.ok(afterUnhold.every((k) => !before.includes(k)), 'every key at bob is new after the re-INVITEs');
-    assert.equal(liveCall().sipSrtp, AES_80);
+    assert.equal(liveCall().sipSrtpSuite, AES_80);
     // baresip 1.0 keeps the first key it was given for the whole call (its srtp module allocates its receiving
     // context once), so what callhook sends after the re-key is not checked here; the Asterisk tests check it.
     const sentBefore = liveCall().toSip;
@@ -206,13 +206,13 @@ describe('SRTP towards SIP (SDES): callhook ↔ baresip through Kamailio', { tim
   it('optional: alice calls dave (best-effort srtp) — SRTP; alice calls carol (no SRTP) — plain RTP, audio both ways', async () => {
     const alice = await connectAlice('optional');
     const { call: toDave } = await answered(alice, 'dave');
-    assert.equal(liveCall().sipSrtp, AES_80);
+    assert.equal(liveCall().sipSrtpSuite, AES_80);
     assert.equal((await receivedAt(dave)).secure, true);
     await bothWays(toDave, dave);
     toDave.hangup();
     await toDave.waitEnd();
     const { call: toCarol, established } = await answered(alice, 'carol');
-    assert.equal(liveCall().sipSrtp, undefined, 'plain RTP towards carol');
+    assert.equal(liveCall().sipSrtpSuite, undefined, 'plain RTP towards carol');
     assert.doesNotMatch(String(established['sipMessageRaw']), /a=crypto/);
     await bothWays(toCarol, carol);
     toCarol.hangup();
