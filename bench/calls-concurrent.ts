@@ -8,15 +8,21 @@
  * sockets, sipp's echo socket, or the rest. It stops after the first step above 80 % of a core, or where callhook's
  * sockets dropped packets, or where loss is not explained by the peers' drops.
  *
- *   node --import tsx bench/calls-concurrent.ts [maxCalls=300] [step=50] [windowSeconds=10]
+ *   node --import tsx bench/calls-concurrent.ts [--srtp] [maxCalls=300] [step=50] [windowSeconds=10]
+ *
+ * `--srtp`: the SIP side is SRTP (sipSrtp `required`, SDES; bench/calls-load.ts), to compare its CPU per call with
+ * plain RTP's.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CallBench, udpDrops } from './calls-load.ts';
 import { machine, percentile } from './hooks-common.ts';
 
-const maxCalls = Number(process.argv[2] ?? 300);
-const step = Number(process.argv[3] ?? 50);
-const windowSeconds = Number(process.argv[4] ?? 10);
+const args = process.argv.slice(2);
+const srtp = args.includes('--srtp');
+const numbers = args.filter((a) => a !== '--srtp');
+const maxCalls = Number(numbers[0] ?? 300);
+const step = Number(numbers[1] ?? 50);
+const windowSeconds = Number(numbers[2] ?? 10);
 /** Calls being set up at once while ramping. */
 const SETUP_CONCURRENCY = 10;
 const SETTLE_MS = 3000;
@@ -24,8 +30,8 @@ const SETTLE_MS = 3000;
 const DRAIN_MS = 1000;
 const CPU_LIMIT = 80;
 
-console.log(`machine: ${machine()}, node ${process.version}`);
-const bench = await CallBench.start();
+console.log(`machine: ${machine()}, node ${process.version}, SIP side ${srtp ? 'SRTP (SDES)' : 'plain RTP'}`);
+const bench = await CallBench.start({ srtp });
 const MiB = 1024 * 1024;
 
 try {

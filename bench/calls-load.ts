@@ -4,6 +4,9 @@
  * (test/support/sipp/uas-answer.xml), and a load client of werift peers playing browsers over the WCS protocol
  * (test/support/webrtc-client.ts), one WebSocket session per call, as browsers have.
  *
+ * With `srtp`, every session asks for `sipSrtp: required` and sipp answers with SDES (uas-answer-srtp.xml, which
+ * hands the caller's key back, so its echo is valid SRTP): callhook then protects and unprotects every SIP-side packet.
+ *
  * Audio: every call sends one 160-byte G.711 packet per 20 ms tick (one timer for all calls). The first 8 bytes of
  * each payload carry its send time, so the echo that comes back (browser → callhook → sipp → callhook → browser)
  * gives the round trip through the relay twice; the payload is never touched on the way.
@@ -63,11 +66,13 @@ export class CallBench {
     readonly sipp: SippProcess,
     private readonly wsUrl: string,
     private readonly dataDir: string,
+    private readonly srtp: boolean,
   ) {}
 
-  static async start(): Promise<CallBench> {
+  static async start(options: { srtp?: boolean } = {}): Promise<CallBench> {
+    const srtp = options.srtp ?? false;
     const sipp = await runSipp({
-      scenarioFile: scenarioFile('uas-answer'), mode: 'uas', transport: 'u1', calls: 1_000_000,
+      scenarioFile: scenarioFile(srtp ? 'uas-answer-srtp' : 'uas-answer'), mode: 'uas', transport: 'u1', calls: 1_000_000,
       extraArgs: ['-rtp_echo'], timeoutMs: 3_600_000,
     });
     const dataDir = await mkdtemp(join(tmpdir(), 'callhook-bench-calls-'));
@@ -94,13 +99,15 @@ export class CallBench {
       execArgv: ['--expose-gc', '--import', 'tsx', ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [])],
     });
     const { wsPort } = await nextMessage<{ type: 'ready'; wsPort: number }>(child, 'ready');
-    return new CallBench(child, sipp, `ws://127.0.0.1:${wsPort}/`, dataDir);
+    return new CallBench(child, sipp, `ws://127.0.0.1:${wsPort}/`, dataDir, srtp);
   }
 
   /** One call to the sipp UAS, up to ESTABLISHED with the browser's DTLS connected. */
   async place(): Promise<BenchCall> {
     const started = performance.now();
-    const client = await WebRtcClient.connect(this.wsUrl, { sipLogin: `caller${this.calls.length}`, sipDomain: '127.0.0.1', sipPort: this.sipp.port });
+    const client = await WebRtcClient.connect(this.wsUrl, {
+      sipLogin: `caller${this.calls.length}`, sipDomain: '127.0.0.1', sipPort: this.sipp.port, ...(this.srtp && { sipSrtp: 'required' }),
+    });
     const call = await client.call('bob');
     await call.waitStatus('ESTABLISHED', 30_000);
     await call.connected(30_000);

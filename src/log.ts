@@ -1,6 +1,7 @@
 /**
  * pino JSON logs on stdout. Secrets are redacted wherever they appear in a logged object: SIP and REST passwords,
- * digest responses and the Authorization headers that carry them (docs/configuration.md, `logLevel`: "secrets redacted").
+ * digest responses and the Authorization headers that carry them, SRTP keys in SDP (docs/configuration.md, `logLevel`:
+ * "secrets redacted").
  */
 import { pino, type Logger } from 'pino';
 
@@ -17,11 +18,14 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 }
 
 /**
- * Raw SIP text may carry digest credentials; logs keep the message but blank the credential values.
- * RFC 3261 §20.7, §20.28: Authorization / Proxy-Authorization.
+ * Raw SIP text may carry digest credentials and, in its SDP, SRTP master keys; logs and `sipMessageRaw` keep the
+ * message but blank the secret values. RFC 3261 §20.7, §20.28: Authorization / Proxy-Authorization; RFC 4568 §9.1:
+ * the `inline:` key material of every a=crypto line (what follows it, lifetime and MKI, stays).
  */
 export function redactSipText(text: string): string {
-  return text.replace(/^((?:Proxy-)?Authorization\s*:\s*\w+)\s+.*$/gim, '$1 [redacted]');
+  return text
+    .replace(/^((?:Proxy-)?Authorization\s*:\s*\w+)\s+.*$/gim, '$1 [redacted]')
+    .replace(/^a=crypto:.*$/gim, (line) => line.replace(/inline:[^|\s;]*/gi, 'inline:[redacted]'));
 }
 
 /**

@@ -145,6 +145,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       timers: { t1: config.sipT1Ms, t2: config.sipT2Ms, t4: config.sipT4Ms },
       tcp: { idleTimeoutMs: config.sipTcpIdleTimeoutMs, messageTimeoutMs: config.sipTcpMessageTimeoutMs, maxConnections: config.sipTcpMaxConnections },
       trustedSources: config.sipTrustedSources,
+      sessionTimer: { sessionExpiresS: config.sipSessionExpires, minSeS: config.sipMinSe },
     });
     closers.push(() => sip.close());
 

@@ -141,6 +141,7 @@ export const openApiDocument = {
           codec: { type: 'string', description: 'G.711 law relayed (PCMU / PCMA)' },
           packetsToSip: { type: 'integer', description: 'RTP packets relayed from the browser to the SIP side' },
           packetsToBrowser: { type: 'integer', description: 'RTP packets relayed from the SIP side to the browser' },
+          sipSrtpSuite: { type: 'string', description: 'SRTP suite towards SIP (RFC 4568 SDES), when that media is encrypted' },
         },
       },
       CallDetailRecord: {

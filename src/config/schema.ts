@@ -52,6 +52,12 @@ export const configSchema = z
       .enum(['udp', 'tcp', 'tls'])
       .refine((t) => t !== 'tls', 'SIP over TLS is not supported yet: use udp or tcp')
       .default('udp'),
+    /**
+     * SRTP towards SIP (RFC 4568 SDES, RFC 3711) unless a connection's `sipSrtp` says otherwise: `off` plain RTP,
+     * `optional` best-effort (RTP/AVP offers with a=crypto; a plain peer gets plain RTP), `required` (RTP/SAVP; a
+     * peer without SDES fails the call `No common crypto`).
+     */
+    sipSrtp: z.enum(['off', 'optional', 'required']).default('off'),
     localIp: z.string().min(1).optional(),
     publicIp: z.string().min(1).optional(),
     rtpPortMin: port.default(30000),
@@ -161,6 +167,16 @@ export const configSchema = z
      * `registrar` (only the address its REGISTER went to; others get 403).
      */
     sipTrustedSources: z.enum(['any', 'registrar']).default('any'),
+    /**
+     * RFC 4028 session timers: the interval (s) callhook asks for in its INVITEs (`Session-Expires`); 0 asks for
+     * none. A peer's own timer is honoured either way.
+     */
+    sipSessionExpires: z.number().int().min(0).max(86400).default(1800),
+    /**
+     * RFC 4028 `Min-SE` (s): a peer asking for a shorter session interval gets 422. RFC 4028 §4 sets 90 as the floor;
+     * lower values are for tests.
+     */
+    sipMinSe: z.number().int().min(1).max(86400).default(90),
     /**
      * How long a stop (SIGTERM, SIGINT) may take (ms): no new clients, every call ended with BYE or CANCEL, every
      * registration removed, the hook events delivered; whatever is still out then is given up and the process exits.

@@ -12,7 +12,7 @@
  *   no final response        → FAILED           info `Failed by request timeout`
  *   BYE either way, CANCEL   → FINISH           info `Normal call clearing`
  */
-import { NoCommonCodecError, type MediaError } from '../media/index.ts';
+import { NoCommonCodecError, NoCommonCryptoError, type MediaError } from '../media/index.ts';
 import type { InviteSessionEvent } from '../sip/ua/index.ts';
 import type { CallStatus } from './types.ts';
 import { sipMessageRaw } from './views.ts';
@@ -59,6 +59,7 @@ export function endStatus(e: Extract<InviteSessionEvent, { type: 'terminated' }>
       // RFC 3261 §8.1.3.1: a transport failure counts as 503.
       return { status: 'FAILED', detail: { ...detail, info: `SIP 503 Service Unavailable (${e.info})` } };
     case 'dialog-gone':
+    case 'session-expired':
     case 'internal-error':
     case 'disposed':
       return { status: 'FAILED', detail: { ...detail, info: e.info } };
@@ -77,7 +78,7 @@ export function isFinal(status: CallStatus): boolean {
 }
 
 
-/** The `info` of a media failure: the WCS text for codecs, else what failed while the call was being set up. */
+/** The `info` of a media failure: the WCS text for codecs (and ours for crypto), else what failed while the call was being set up. */
 export function mediaFailureInfo(e: MediaError): string {
-  return e instanceof NoCommonCodecError ? e.message : `${FAILED_BY_SESSION_CREATION}: ${e.message}`;
+  return e instanceof NoCommonCodecError || e instanceof NoCommonCryptoError ? e.message : `${FAILED_BY_SESSION_CREATION}: ${e.message}`;
 }

@@ -23,7 +23,7 @@ import type { Logger } from '../log.ts';
 import type { HookContext, HookEngine, HookOutcome, JsonObject } from '../hooks/types.ts';
 import type { DecisionMethod } from '../hooks/methods.ts';
 import {
-  FAILED_BY_RTP_ACTIVITY, MediaError, MediaSession, NoCommonCodecError, type CallMedia,
+  FAILED_BY_RTP_ACTIVITY, MediaError, MediaSession, NoCommonCodecError, type CallMedia, type SrtpPolicy,
 } from '../media/index.ts';
 import { SipError } from '../sip/errors.ts';
 import type { SipResponse } from '../sip/message/message.ts';
@@ -59,6 +59,8 @@ export interface CallHost {
   readonly callRecords: CallDetailRecords;
   /** Where the call's start, answer and end are counted (/metrics). */
   readonly callMetrics: CallMetrics;
+  /** `sipSrtp`: SRTP towards SIP for the session's calls. */
+  readonly sipSrtp: SrtpPolicy;
   /** `sipLogin`: the caller of outgoing calls. */
   readonly sipLogin: string | undefined;
   /** The session's registered Contact, which outgoing calls use as theirs (undefined without registration). */
@@ -131,6 +133,7 @@ export abstract class Call {
       media: host.media,
       logger: this.log,
       signal: this.signal,
+      srtp: host.sipSrtp,
       onLegFailed: (info) => this.contain(() => this.finish('FAILED', { info })),
       onRtpInactive: () => this.contain(() => {
         if (this.statusValue === 'ESTABLISHED') this.finish('FAILED', { info: FAILED_BY_RTP_ACTIVITY });

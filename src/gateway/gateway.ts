@@ -31,7 +31,7 @@ export interface GatewayOptions {
   callRecords: CallDetailRecords;
   /** Where calls are counted for /metrics (./metrics.ts createCallMetrics). */
   callMetrics: CallMetrics;
-  config: Pick<Config, 'registerExpires' | 'sipTransport'> & CallLimitSettings;
+  config: Pick<Config, 'registerExpires' | 'sipTransport' | 'sipSrtp'> & CallLimitSettings;
 }
 
 export class Gateway implements SessionsProvider {
@@ -68,7 +68,7 @@ export class Gateway implements SessionsProvider {
     const fields = withoutContext(outcome.body);
     let sip;
     try {
-      sip = readSipSettings(fields, this.o.config.sipTransport);
+      sip = readSipSettings(fields, this.o.config.sipTransport, this.o.config.sipSrtp);
     } catch (e) {
       if (!(e instanceof GatewayError)) throw e;
       return this.refuse(port, context, e.message);

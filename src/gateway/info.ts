@@ -39,6 +39,8 @@ export interface CallInfo {
   /** RTP packets relayed so far from the browser to the SIP side, and from the SIP side to the browser. */
   packetsToSip?: number;
   packetsToBrowser?: number;
+  /** The SRTP suite towards SIP (`sipSrtp`), when the call's SIP media is encrypted. */
+  sipSrtpSuite?: string;
 }
 
 export interface SessionsProvider {

@@ -23,7 +23,7 @@ import type { RestClientConfig } from '../hooks/model.ts';
 import type { SessionInfo } from './info.ts';
 import type { ContactBinding, IncomingRequest, SipAccount, UserAgent } from '../sip/ua/index.ts';
 import type { CallHost } from './call.ts';
-import type { CallMedia } from '../media/index.ts';
+import type { CallMedia, SrtpPolicy } from '../media/index.ts';
 import type { CallDetailRecords } from '../store/index.ts';
 import type { CallLimits } from './call-limits.ts';
 import type { CallMetrics } from './metrics.ts';
@@ -123,6 +123,10 @@ export class Session implements MessagingHost, CallHost {
 
   get sipLogin(): string | undefined {
     return this.init.sip.login;
+  }
+
+  get sipSrtp(): SrtpPolicy {
+    return this.init.sip.srtp;
   }
 
   get binding(): ContactBinding | undefined {

@@ -1,7 +1,7 @@
 /**
  * A session's SIP side, read from its connection fields after the connect hook (docs/client-protocol.md "SIP
- * settings of a session"): the identity (AOR `sip:<sipLogin>@<sipDomain>`), the digest credentials, the next hop
- * and whether to register.
+ * settings of a session"): the identity (AOR `sip:<sipLogin>@<sipDomain>`), the digest credentials, the next hop,
+ * whether to register, and SRTP towards SIP (`sipSrtp`).
  *
  * The fields come from a browser or from a backend's JSON, so they are read leniently where real clients differ
  * (SDK 2.0's demo sends `sipPort` as a string and `""` for blank inputs, a backend may send a numeric login) and
@@ -14,6 +14,7 @@ import { parseUri } from '../sip/message/uri.ts';
 import { SipParseError } from '../sip/errors.ts';
 import type { NextHop, SipAccount, SipTransportName } from '../sip/ua/index.ts';
 import type { JsonObject } from '../hooks/types.ts';
+import type { SrtpPolicy } from '../media/index.ts';
 import { GatewayError } from './errors.ts';
 
 export interface SipSettings {
@@ -28,9 +29,12 @@ export interface SipSettings {
   port?: number;
   registerRequired: boolean;
   transport: SipTransportName;
+  /** SRTP of the session's calls towards SIP (RFC 4568 SDES): `sipSrtp`, else the configuration's. */
+  srtp: SrtpPolicy;
 }
 
 const TRANSPORTS: Readonly<Record<string, SipTransportName>> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
+const SRTP_POLICIES: ReadonlySet<string> = new Set<SrtpPolicy>(['off', 'optional', 'required']);
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function invalid(message: string): never {
@@ -74,9 +78,17 @@ function transport(fields: JsonObject, fallback: string): SipTransportName {
   return t;
 }
 
+function srtp(fields: JsonObject, fallback: SrtpPolicy): SrtpPolicy {
+  const v = text(fields, 'sipSrtp') ?? fallback;
+  if (!SRTP_POLICIES.has(v)) invalid(`sipSrtp must be off, optional or required, got ${JSON.stringify(v)}`);
+  return v as SrtpPolicy;
+}
+
 /** Reads the sip* fields; throws GatewayError INVALID_SIP_SETTINGS naming the first bad one. */
-export function readSipSettings(fields: JsonObject, defaultTransport: string): SipSettings {
-  const s: SipSettings = { registerRequired: flag(fields, 'sipRegisterRequired'), transport: transport(fields, defaultTransport) };
+export function readSipSettings(fields: JsonObject, defaultTransport: string, defaultSrtp: SrtpPolicy = 'off'): SipSettings {
+  const s: SipSettings = {
+    registerRequired: flag(fields, 'sipRegisterRequired'), transport: transport(fields, defaultTransport), srtp: srtp(fields, defaultSrtp),
+  };
   const login = text(fields, 'sipLogin');
   const authenticationName = text(fields, 'sipAuthenticationName');
   const password = text(fields, 'sipPassword');

@@ -9,6 +9,11 @@ export type MediaErrorCode =
   | 'MEDIA_SDP_PARSE'
   /** No codec both sides can relay (G.711, RFC 3551 §4.5.14), or no usable audio stream: `NoCommonCodecError`. */
   | 'MEDIA_NO_COMMON_CODEC'
+  /**
+   * No SRTP crypto suite both sides can use (RFC 4568): `sipSrtp` is `required` and the peer offered or answered
+   * without a usable a=crypto, or the peer's RTP/SAVP stream has none: `NoCommonCryptoError`.
+   */
+  | 'MEDIA_NO_COMMON_CRYPTO'
   /** Bytes that are not an RTP or RTCP packet (RFC 3550 §5.1, §6.4), or a bad telephone-event payload (RFC 4733). */
   | 'MEDIA_RTP_PARSE'
   /** A digit string with a character that is not a DTMF event (RFC 4733 §3.2: 0–9, *, #, A–D). */
@@ -35,8 +40,20 @@ export class NoCommonCodecError extends MediaError {
   }
 }
 
+/**
+ * The SIP side wants SRTP that we cannot do, or `sipSrtp: required` meets a peer without SDES (RFC 4568). `message` is
+ * the call-failure text `No common crypto`; `detail` says what the peer's stream had, for the log.
+ */
+export class NoCommonCryptoError extends MediaError {
+  constructor(readonly detail: string) {
+    super('MEDIA_NO_COMMON_CRYPTO', NO_COMMON_CRYPTO);
+  }
+}
+
 /** WCS's call-failure texts (docs/client-protocol.md "Media failures"): the `info` of a FAILED call whose media failed. */
 export const NO_COMMON_CODECS = 'No common codecs';
+/** callhook's own: SRTP towards SIP could not be agreed (`sipSrtp`). */
+export const NO_COMMON_CRYPTO = 'No common crypto';
 export const FAILED_BY_ICE = 'Failed by ICE error';
 export const FAILED_BY_DTLS = 'Failed by DTLS error';
 export const FAILED_BY_RTP_ACTIVITY = 'Failed by RTP activity';

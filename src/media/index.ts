@@ -22,7 +22,7 @@ export {
 // What the gateway needs of the SDP and RTP layers; the rest is in ./sdp/index.ts and ./rtp/index.ts.
 export {
   chooseAudio, isPlainRtpProfile, parseSdp, serializeSdp, SipSdpSession, type AudioChoice, type Direction,
-  type NegotiatedAudio, type RtpTarget, type SessionDescription, type SipSdpSessionOptions,
+  type NegotiatedAudio, type RtpTarget, type SessionDescription, type SipSdpSessionOptions, type SrtpPolicy,
 } from './sdp/index.ts';
 export { dtmfEvents, type DetectedEvent, type RtpPacket } from './rtp/index.ts';
 export { createCallMedia, g711Preference, type CallMedia, type CallMediaConfig, type WebRtcEngineName } from './call-media.ts';

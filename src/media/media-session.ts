@@ -12,6 +12,9 @@
  * configured law the browser offers, and then the SIP offer carries only that law; for an incoming call the law of
  * the SIP offer. No transcoding, so NoCommonCodecError (`No common codecs`) when there is none.
  *
+ * SRTP towards SIP follows the session's `srtp` policy (./sdp/crypto.ts): the keys of each exchange go to the RTP
+ * leg, and NoCommonCryptoError (`No common crypto`) when the policy and the peer cannot agree.
+ *
  * `signal` is the call's: a leg or port that comes back after it aborted is closed at once and the method throws
  * the signal's reason, so the call's work after that await is dropped.
  */
@@ -24,7 +27,9 @@ import { MediaError, NoCommonCodecError } from './errors.ts';
 import { RtpLeg } from './rtp-leg.ts';
 import type { DetectedEvent } from './rtp/index.ts';
 import { mediaDirection, receives } from './sdp/direction.ts';
-import { chooseAudio, isPlainRtpProfile, parseSdp, serializeSdp, SipSdpSession, type NegotiatedAudio } from './sdp/index.ts';
+import {
+  acceptsProfile, chooseAudio, parseSdp, peerCrypto, serializeSdp, SipSdpSession, type NegotiatedAudio, type SrtpPolicy,
+} from './sdp/index.ts';
 
 /** The payload type of telephone-event in our SIP offers (the common choice; RFC 4733 leaves it dynamic). */
 const TELEPHONE_EVENT_PT = 101;
@@ -34,6 +39,8 @@ export interface MediaSessionOptions {
   logger: Logger;
   /** The call's: aborted when the call ends. */
   signal: AbortSignal;
+  /** SRTP towards SIP (the session's `sipSrtp`); default `off`. */
+  srtp?: SrtpPolicy;
   /** The browser leg failed (ICE, DTLS, connect timeout); `info` is the WCS failure text. */
   onLegFailed(info: string): void;
   /** No RTP from the SIP side for `rtpInactivityMs` while the RTP leg expects some. */
@@ -49,6 +56,8 @@ export interface MediaSessionInfo {
   codec?: string;
   packetsToSip?: number;
   packetsToBrowser?: number;
+  /** The SRTP suite towards SIP, when the latest exchange agreed on SDES (RFC 4568). */
+  sipSrtpSuite?: string;
 }
 
 /** What a call's detail record keeps of its media besides MediaSessionInfo, once the relay has run. */
@@ -99,12 +108,16 @@ export class MediaSession {
 
   /**
    * An incoming INVITE's offer picks the law the browser gets; an INVITE without SDP leaves the choice to the
-   * browser among the configured laws. Throws MediaError (no common codec, an SDP that cannot be read).
+   * browser among the configured laws. Throws MediaError (no common codec or crypto, an SDP that cannot be read):
+   * a call that cannot be answered is refused before it rings.
    */
   chooseLaw(sipOffer: Buffer | undefined): void {
     if (this.laws.length === 0) throw new NoCommonCodecError('no G.711 law in `codecs`');
     if (sipOffer === undefined) return;
-    const choice = chooseAudio(parseSdp(sipOffer.toString('utf8')), this.laws, isPlainRtpProfile);
+    const offer = parseSdp(sipOffer.toString('utf8'));
+    const policy = this.o.srtp ?? 'off';
+    const choice = chooseAudio(offer, this.laws, acceptsProfile(policy));
+    peerCrypto(policy, offer.media[choice.index]!);
     this.laws = [g711Of(choice.codec)!];
   }
 
@@ -154,6 +167,7 @@ export class MediaSession {
       port: rtp.localPort,
       codecs: [law],
       telephoneEvent: media.telephoneEvent ? TELEPHONE_EVENT_PT : false,
+      srtp: this.o.srtp ?? 'off',
     });
   }
 
@@ -213,7 +227,7 @@ export class MediaSession {
    */
   readLateAnswer(answer: Buffer): void {
     if (this.sdp === undefined) return;
-    this.startBridge(this.sdp.createAnswer(parseSdp(answer.toString('utf8')), this.localHold ? 'sendonly' : 'sendrecv').media);
+    this.startBridge(this.sdp.createAnswer(parseSdp(answer.toString('utf8')), this.localHold ? 'sendonly' : 'sendrecv', true).media);
   }
 
   /** RFC 4733 events towards the SIP side. Throws MediaError (no relay yet, among others). */
@@ -228,6 +242,7 @@ export class MediaSession {
     if (this.leg?.localPort !== undefined) info.webrtcPort = this.leg.localPort;
     const codec = this.leg?.media?.codec;
     if (codec) info.codec = codec.encoding.toUpperCase();
+    if (this.currentSip?.srtp) info.sipSrtpSuite = this.currentSip.srtp.send.suite;
     if (this.bridge) {
       const stats = this.bridge.stats();
       info.packetsToSip = stats.toSip.forwarded;
@@ -276,6 +291,7 @@ export class MediaSession {
 
   private startBridge(media: NegotiatedAudio): void {
     this.currentSip = media;
+    this.rtp?.setSrtp(media.srtp);
     if (this.bridge) return this.bridge.updateSip(media);
     if (this.leg === undefined || this.rtp === undefined) return;
     const bridge = new MediaBridge({ webrtc: this.leg, rtp: this.rtp, sip: media, logger: this.o.logger });

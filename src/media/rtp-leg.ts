@@ -10,6 +10,8 @@
  *   SSRCs and timestamps are its own.
  * - Inactivity: no RTP for `inactivityMs` while the stream is sendrecv fires `onInactive` once (WCS ends the call
  *   with `Failed by RTP activity`); on hold (any other direction) the watch is suspended, and it restarts afresh.
+ * - SRTP (RFC 3711), once an exchange agreed on SDES keys (`setSrtp`): packets are protected on the way out and
+ *   unprotected on the way in; what fails authentication or is a replay is dropped and counted (`srtpDropped`).
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
@@ -22,6 +24,7 @@ import { ReceptionStats } from './rtp/reception.ts';
 import { parseRtcp } from './rtp/rtcp.ts';
 import { sends, type Direction } from './sdp/direction.ts';
 import type { RtpTarget } from './sdp/offer-answer.ts';
+import { SrtpSession, type SrtpKeyPair } from './srtp/index.ts';
 import { bindUdp, closeSocket } from './udp.ts';
 
 export interface RtpLegOptions {
@@ -43,6 +46,8 @@ export interface RtpLegStats {
   /** RTP packets lost on the way in, from the gaps in sequence numbers (RFC 3550 A.3). */
   packetsLost: number;
   rtcpIn: number;
+  /** SRTP and SRTCP packets dropped: not authentic, replayed, or plain while SRTP is on. */
+  srtpDropped: number;
   /** Loss the peer reported for what we send, 0–1, from its latest RTCP report block. */
   remoteFractionLost?: number;
   /** Where RTP is sent now, `address:port`. */
@@ -64,7 +69,9 @@ export class RtpLeg {
   private inactiveFired = false;
   private closed = false;
   private readonly reception = new ReceptionStats();
-  private readonly counters = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, rtcpIn: 0 };
+  private readonly counters = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, rtcpIn: 0, srtpDropped: 0 };
+  /** The SRTP of the latest exchange; plain RTP without. */
+  private srtp: SrtpSession | undefined;
   private remoteFractionLost: number | undefined;
   private timer: TimerHandle | undefined;
   private readonly rtpListeners = new Listeners<[RtpPacket]>();
@@ -132,12 +139,20 @@ export class RtpLeg {
     this.direction = direction;
   }
 
+  /** The SRTP keys of the latest offer/answer exchange (undefined: plain RTP). A key that did not change keeps its state. */
+  setSrtp(keys: SrtpKeyPair | undefined): void {
+    if (keys === undefined) this.srtp = undefined;
+    else if (this.srtp === undefined) this.srtp = new SrtpSession(keys);
+    else this.srtp.update(keys);
+  }
+
   /** Sends one packet to the peer; false when our direction or the lack of a destination forbids it. */
   send(packet: RtpPacket): boolean {
     if (this.closed) throw new MediaError('MEDIA_STATE', 'RTP leg is closed');
     const to = this.target;
     if (!to || !sends(this.direction)) return false;
-    const buf = serializeRtp(packet);
+    const plain = serializeRtp(packet);
+    const buf = this.srtp ? this.srtp.protectRtp(plain) : plain;
     try {
       this.rtp.send(buf, to.port, to.address);
     } catch (err) {
@@ -168,11 +183,13 @@ export class RtpLeg {
     this.o.ports.release(this.localPort);
   }
 
-  private received(buf: Buffer, from: RemoteInfo): void {
-    if (isRtcp(buf)) {
-      this.receivedRtcp(buf);
+  private received(datagram: Buffer, from: RemoteInfo): void {
+    if (isRtcp(datagram)) {
+      this.receivedRtcp(datagram);
       return;
     }
+    const buf = this.unprotect(datagram, false);
+    if (buf === undefined) return;
     let packet: RtpPacket;
     try {
       packet = parseRtp(buf);
@@ -180,7 +197,7 @@ export class RtpLeg {
       return;
     }
     this.counters.packetsIn++;
-    this.counters.bytesIn += buf.length;
+    this.counters.bytesIn += datagram.length;
     this.reception.update(packet.header.ssrc, packet.header.sequenceNumber);
     this.lastRtpAt = this.clock.now();
     this.inactiveFired = false;
@@ -190,7 +207,9 @@ export class RtpLeg {
     this.rtpListeners.emit(this.listenerFailed, packet);
   }
 
-  private receivedRtcp(buf: Buffer): void {
+  private receivedRtcp(datagram: Buffer): void {
+    const buf = this.unprotect(datagram, true);
+    if (buf === undefined) return;
     try {
       for (const p of parseRtcp(buf)) {
         if (p.type !== 'other' && p.reports[0]) this.remoteFractionLost = p.reports[0].fractionLost / 256;
@@ -199,6 +218,15 @@ export class RtpLeg {
     } catch {
       // Not RTCP after all: dropped.
     }
+  }
+
+  /** The plain packet of an SRTP/SRTCP datagram (as is without SRTP); undefined, and counted, when it is dropped. */
+  private unprotect(datagram: Buffer, rtcp: boolean): Buffer | undefined {
+    const srtp = this.srtp;
+    if (srtp === undefined) return datagram;
+    const plain = rtcp ? srtp.unprotectRtcp(datagram) : srtp.unprotectRtp(datagram);
+    if (plain === undefined) this.counters.srtpDropped++;
+    return plain;
   }
 
   /** Checks every `intervalMs` whether RTP is overdue (a chain of one-shot timers: the clock has no intervals). */

@@ -124,7 +124,7 @@ describe('RtpLeg', () => {
       for (const seq of [1, 2, 3, 6, 7]) peer.send({ address: LOOPBACK, port: leg.localPort }, g711Packet(0, seq, 5));
       await eventually(() => leg.stats().packetsIn === 5, WAIT_MS, 'five packets');
       assert.deepEqual(leg.stats(), {
-        packetsIn: 5, bytesIn: 5 * 172, packetsOut: 0, bytesOut: 0, rtcpIn: 0, packetsLost: 2, remote: `${LOOPBACK}:${peer.port}`,
+        packetsIn: 5, bytesIn: 5 * 172, packetsOut: 0, bytesOut: 0, rtcpIn: 0, srtpDropped: 0, packetsLost: 2, remote: `${LOOPBACK}:${peer.port}`,
       });
     } finally {
       await leg.close();

@@ -38,6 +38,11 @@ export interface BaresipOptions {
   toneHz?: number;
   /** How long baresip may take to listen on its control port; default 10000. */
   startTimeoutMs?: number;
+  /**
+   * SDES SRTP (baresip's `srtp` module): `srtp` offers RTP/AVP with a=crypto and takes plain RTP too (best-effort),
+   * `srtp-mand` offers RTP/SAVP and takes SRTP only. Default: none, plain RTP (an RTP/SAVP offer is refused).
+   */
+  mediaenc?: 'srtp' | 'srtp-mand';
 }
 
 /** One ctrl_tcp event, e.g. `{event:true, class:"call", type:"CALL_ESTABLISHED", peeruri:"sip:...", id:"..."}`. */
@@ -173,6 +178,7 @@ async function writeConfig(dir: string, opts: BaresipOptions, sipPort: number, c
     'module g711.so',
     'module ausine.so',
     'module aubridge.so',
+    ...(opts.mediaenc ? ['module srtp.so'] : []),
     'module_tmp account.so',
     'module_app menu.so',
     'module_app ctrl_tcp.so',
@@ -189,7 +195,7 @@ async function writeConfig(dir: string, opts: BaresipOptions, sipPort: number, c
     `answermode=${opts.answerMode ?? 'auto'}`,
     'audio_codecs=PCMU,PCMA',
     'medianat=',
-    'mediaenc=',
+    `mediaenc=${opts.mediaenc ?? ''}`,
   ].join(';');
   await writeFile(join(dir, 'config'), config);
   await writeFile(join(dir, 'accounts'), `${account}\n`);

@@ -25,14 +25,21 @@ describe('readSipSettings', () => {
       sipLogin: 'alice', sipAuthenticationName: '', sipPassword: 'pw', sipDomain: 'example.com', sipOutboundProxy: '',
       sipPort: '5070', sipRegisterRequired: true,
     }, 'udp');
-    assert.deepEqual(s, { registerRequired: true, transport: 'UDP', login: 'alice', password: 'pw', domain: 'example.com', port: 5070 });
+    assert.deepEqual(s, { registerRequired: true, transport: 'UDP', srtp: 'off', login: 'alice', password: 'pw', domain: 'example.com', port: 5070 });
   });
 
   it('takes a backend\'s numbers and "true", and the transport per connection', () => {
     const s = readSipSettings({ sipLogin: 1000, sipPort: 5060, sipRegisterRequired: 'true', sipTransport: 'TCP' }, 'udp');
-    assert.deepEqual(s, { registerRequired: true, transport: 'TCP', login: '1000', port: 5060 });
+    assert.deepEqual(s, { registerRequired: true, transport: 'TCP', srtp: 'off', login: '1000', port: 5060 });
     assert.equal(readSipSettings({}, 'tcp').transport, 'TCP');
     assert.equal(readSipSettings({}, 'udp').registerRequired, false, 'absent means no REGISTER');
+  });
+
+  it('takes sipSrtp per connection, else the configured default; refuses another value by name', () => {
+    assert.equal(readSipSettings({ sipSrtp: 'required' }, 'udp', 'optional').srtp, 'required');
+    assert.equal(readSipSettings({ sipSrtp: '' }, 'udp', 'optional').srtp, 'optional');
+    assert.equal(readSipSettings({}, 'udp').srtp, 'off');
+    assert.equal(error(() => readSipSettings({ sipSrtp: 'yes' }, 'udp')), 'INVALID_SIP_SETTINGS: sipSrtp must be off, optional or required, got "yes"');
   });
 
   it('names the bad field', () => {

@@ -17,5 +17,8 @@ export { mid, ptime, rtcpAttribute, rtcpMux } from './stream-attributes.ts';
 export { chooseAudio, isPlainRtpProfile, rtpTarget, type AudioChoice, type RtpTarget } from './offer-answer.ts';
 export { SipSdpSession, type NegotiatedAudio, type SipSdpSessionOptions } from './sip-session.ts';
 export {
+  acceptsProfile, cryptoAttribute, isSecureProfile, newKeys, offerCrypto, peerCrypto, usableCrypto, type CryptoLine, type SrtpPolicy,
+} from './crypto.ts';
+export {
   completeBrowserAnswer, liftIceLite, prepareBrowserOffer, readBrowserAnswer, useDefaultCandidate, type PreparedOffer,
 } from './webrtc.ts';

@@ -1,11 +1,16 @@
 /**
  * callhook's side of the SDP exchanges with a SIP peer over one dialog (RFC 3264): the initial offer or answer and
- * every re-INVITE after it (hold, unhold, a new media address). Plain RTP/AVP, G.711 and telephone-event only.
+ * every re-INVITE after it (hold, unhold, a new media address). G.711 and telephone-event only; RTP/AVP, or SRTP
+ * keyed by SDES (RFC 4568) as the `srtp` policy says (./crypto.ts).
  *
  * One `o=` line for the whole dialog: the session id stays, and the version goes up by one whenever our SDP
  * differs from the previous one (RFC 3264 §8). Hold follows RFC 3264 §8.4: we hold the peer by offering
  * `sendonly` (the peer answers `recvonly`), and a peer that holds us offers `sendonly` or `inactive`, which we answer
  * `recvonly` or `inactive`. The resulting NegotiatedAudio says what the relay may do.
+ *
+ * SRTP keys: every offer and every answer we write carries new keys (RFC 4568 §7.1.4: a re-INVITE re-keys), so a
+ * key is never used again after a hold and resume; the peer's keys are read from each SDP it sends. The exception is
+ * an answer in an ACK (`late`), which answers the SDP we sent last: its keys are the ones that SDP carried.
  */
 import { randomInt } from 'node:crypto';
 import { isIPv6 } from 'node:net';
@@ -13,7 +18,9 @@ import { G711, TELEPHONE_EVENT, g711Of, isTelephoneEvent8000, type G711Name, typ
 import { NoCommonCodecError } from '../errors.ts';
 import { answerDirection, mediaDirection, sends, setMediaDirection, type Direction } from './direction.ts';
 import type { MediaDescription, SessionDescription } from './model.ts';
-import { chooseAudio, isPlainRtpProfile, rtpTarget, type RtpTarget } from './offer-answer.ts';
+import type { SrtpKeyPair } from '../srtp/index.ts';
+import { acceptsProfile, cryptoAttribute, newKeys, offerCrypto, peerCrypto, type CryptoLine, type SrtpPolicy } from './crypto.ts';
+import { chooseAudio, rtpTarget, type RtpTarget } from './offer-answer.ts';
 import { formatAttributes, payloadFormats } from './rtpmap.ts';
 import { serializeSdp } from './serialize.ts';
 import { ptime, rtcpMux } from './stream-attributes.ts';
@@ -33,6 +40,8 @@ export interface NegotiatedAudio {
   direction: Direction;
   /** The packet time the peer asked for, when it did (RFC 8866 §6.4). */
   ptime?: number;
+  /** The SRTP keys of both directions, when the exchange agreed on SDES (RFC 4568); plain RTP without. */
+  srtp?: SrtpKeyPair;
 }
 
 export interface SipSdpSessionOptions {
@@ -46,6 +55,8 @@ export interface SipSdpSessionOptions {
   telephoneEvent?: number | false;
   /** a=ptime we write (ms). Default 20. */
   ptime?: number;
+  /** SRTP towards the peer (./crypto.ts): `off` (default), `optional` or `required`. */
+  srtp?: SrtpPolicy;
 }
 
 const SESSION_NAME = 'callhook';
@@ -56,11 +67,19 @@ export class SipSdpSession {
   private lastBody: string | undefined;
   private codecs: readonly G711Name[];
   /** The offer we sent last and wait an answer for. */
-  private offered: { formats: PayloadFormat[]; direction: Direction } | undefined;
+  private offered: { formats: PayloadFormat[]; direction: Direction; crypto: CryptoLine[] } | undefined;
+  private readonly srtp: SrtpPolicy;
+  /** The profile of our offers: the policy's at first, then the one the peer's SDP settled on. */
+  private profile: string;
+  /** The a=crypto lines of the SDP we wrote last (an ACK's answer answers it). */
+  private lastCrypto: CryptoLine[] = [];
 
   constructor(private readonly o: SipSdpSessionOptions) {
     this.codecs = o.codecs ?? ['PCMU', 'PCMA'];
     if (this.codecs.length === 0) throw new RangeError('SipSdpSession needs at least one codec');
+    this.srtp = o.srtp ?? 'off';
+    // RFC 3711 §7: RTP/SAVP says SRTP or nothing; best-effort SRTP offers RTP/AVP that a plain peer also takes.
+    this.profile = this.srtp === 'required' ? 'RTP/SAVP' : 'RTP/AVP';
   }
 
   /**
@@ -70,11 +89,12 @@ export class SipSdpSession {
   createOffer(direction: Direction = 'sendrecv'): SessionDescription {
     const formats: PayloadFormat[] = this.codecs.map((c) => ({ ...G711[c] }));
     if (this.o.telephoneEvent !== false) formats.push({ ...TELEPHONE_EVENT, payloadType: this.o.telephoneEvent ?? 101 });
-    this.offered = { formats, direction };
-    return this.stamp([this.audioMedia(formats, direction)]);
+    const crypto = this.srtp === 'off' ? [] : offerCrypto();
+    this.offered = { formats, direction, crypto };
+    return this.stamp([this.audioMedia(formats, direction, this.profile, crypto)]);
   }
 
-  /** Reads the peer's answer to our last offer (in a 18x or 2xx, or an ACK). Throws NoCommonCodecError. */
+  /** Reads the peer's answer to our last offer (in a 18x or 2xx, or an ACK). Throws NoCommonCodecError, NoCommonCryptoError. */
   readAnswer(answer: SessionDescription): NegotiatedAudio {
     if (!this.offered) throw new RangeError('readAnswer without an offer');
     const media = answer.media[0];
@@ -106,20 +126,29 @@ export class SipSdpSession {
       n.telephoneEvent = theirEvent;
       n.receive.telephoneEvent = ourEvent.payloadType;
     }
+    const offeredCrypto = this.offered.crypto;
+    const theirs = peerCrypto(this.srtp, media, offeredCrypto);
+    if (theirs) n.srtp = { send: offeredCrypto.find((c) => c.tag === theirs.tag)!.keys, receive: theirs.keys };
     return this.settle(n, remote, media);
   }
 
   /**
    * Our answer to the peer's offer (initial INVITE or re-INVITE). `direction` is what we want (`sendonly` while we
    * hold the peer); the answer's direction is that, cut down to what the offer allows. Every offered stream is
-   * answered, the ones not used with port 0 (RFC 3264 §6). Throws NoCommonCodecError.
+   * answered, the ones not used with port 0 (RFC 3264 §6). `late`: the "offer" is an answer in an ACK to the SDP
+   * we sent last, so our keys are that SDP's. Throws NoCommonCodecError, NoCommonCryptoError.
    */
   createAnswer(
     offer: SessionDescription,
     direction: Direction = 'sendrecv',
+    late = false,
   ): { sdp: SessionDescription; media: NegotiatedAudio } {
-    const choice = chooseAudio(offer, this.codecs, isPlainRtpProfile);
+    const choice = chooseAudio(offer, this.codecs, acceptsProfile(this.srtp));
     const offered = offer.media[choice.index]!;
+    const theirs = peerCrypto(this.srtp, offered, late ? this.lastCrypto : undefined);
+    const ours = theirs && (late
+      ? this.lastCrypto.find((c) => c.tag === theirs.tag)!
+      : { tag: theirs.tag, keys: newKeys(theirs.keys.suite) });
     const muxed = rtcpMux(offered);
     const remote = rtpTarget(offer, offered, muxed);
     const answered = withoutSendWhenUnreachable(answerDirection(mediaDirection(offer, offered), direction), remote);
@@ -127,7 +156,7 @@ export class SipSdpSession {
     const event = this.o.telephoneEvent === false ? undefined : choice.telephoneEvent;
     const formats = event ? [choice.codec, event] : [choice.codec];
     const media = offer.media.map((m, i) =>
-      i === choice.index ? this.audioMedia(formats, answered, m.protocol) : rejected(m));
+      i === choice.index ? this.audioMedia(formats, answered, m.protocol, ours ? [ours] : []) : rejected(m));
     if (muxed) media[choice.index]!.attributes.push({ name: 'rtcp-mux' });
     const n: NegotiatedAudio = {
       codec: choice.codec, receive: { codec: choice.codec.payloadType }, rtcpMux: muxed, direction: answered,
@@ -136,6 +165,7 @@ export class SipSdpSession {
       n.telephoneEvent = event;
       n.receive.telephoneEvent = event.payloadType;
     }
+    if (theirs && ours) n.srtp = { send: ours.keys, receive: theirs.keys };
     return { sdp: this.stamp(media), media: this.settle(n, remote, offered) };
   }
 
@@ -145,15 +175,19 @@ export class SipSdpSession {
     const pt = ptime(peerMedia);
     if (pt !== undefined) n.ptime = pt;
     this.codecs = [g711Of(n.codec)!];
+    if (this.srtp !== 'off') this.profile = peerMedia.protocol;
     return n;
   }
 
-  private audioMedia(formats: PayloadFormat[], direction: Direction, protocol = 'RTP/AVP'): MediaDescription {
+  private audioMedia(formats: PayloadFormat[], direction: Direction, protocol: string, crypto: CryptoLine[]): MediaDescription {
     const media: MediaDescription = {
       type: 'audio', port: this.o.port, protocol, formats: formats.map((f) => String(f.payloadType)),
       connections: [], bandwidths: [],
-      attributes: [...formats.flatMap(formatAttributes), { name: 'ptime', value: String(this.o.ptime ?? 20) }],
+      attributes: [
+        ...formats.flatMap(formatAttributes), { name: 'ptime', value: String(this.o.ptime ?? 20) }, ...crypto.map(cryptoAttribute),
+      ],
     };
+    this.lastCrypto = crypto;
     setMediaDirection(media, direction);
     return media;
   }
