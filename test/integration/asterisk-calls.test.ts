@@ -54,7 +54,7 @@ describe('calls against Asterisk: callhook session alice ↔ Asterisk dialplan',
     assert.deepEqual([onCall['caller'], onCall['callee']], ['5551234', 'alice']);
     assert.equal(onCall['sipRequestUri'], notify['sipRequestUri']);
     const [listed] = (await adminGet('/api/calls')) as Array<Record<string, unknown>>;
-    assert.deepEqual([listed?.['caller'], listed?.['callee']], ['5551234', 'alice']);
+    assert.deepEqual([listed?.['caller'], listed?.['callee'], listed?.['sipRequestUri']], ['5551234', 'alice', notify['sipRequestUri']]);
 
     await call.waitStatus('RING');
     await call.answer();
