@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 /** Lane by the test/support harness a file imports; the first match wins. */
 const LANES = [
   ['cluster', /support\/cluster\.ts/],
-  ['asterisk', /support\/asterisk\.ts/],
+  ['asterisk', /support\/asterisk/],
   ['postgres', /support\/postgres\.ts/],
   ['browser', /support\/(browser|webphone|sdk-page)/],
 ];
