@@ -88,7 +88,7 @@ export class Inviter extends InviteSession {
       to: { uri: target },
       callId: this.callId,
       cseq: 1,
-      contact: this.binding.contactUri(destination.transport),
+      contact: this.binding.contactUri(destination.transport, target.scheme === 'sips'),
       body: { contentType: SDP, content: sdp },
       headers: [allowHeader(), ...(this.options.headers ?? [])],
     });

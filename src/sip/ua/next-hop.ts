@@ -23,9 +23,13 @@ export interface NextHop {
 
 const SRV_PREFIX: Record<SipTransportName, string> = { UDP: '_sip._udp.', TCP: '_sip._tcp.', TLS: '_sips._tcp.' };
 
+/**
+ * The endpoint keeps the hop's host as `host`: over TLS the certificate must name it (RFC 5922 §4.1: the domain
+ * asked for, not the target of its SRV record, which DNS could have forged).
+ */
 export async function resolveNextHop(hop: NextHop): Promise<Endpoint> {
   const host = hop.host.startsWith('[') && hop.host.endsWith(']') ? hop.host.slice(1, -1) : hop.host;
-  if (isIP(host) !== 0) return { address: host, port: hop.port ?? defaultPort(hop.transport) };
+  if (isIP(host) !== 0) return { address: host, port: hop.port ?? defaultPort(hop.transport), host };
   let target = host;
   let port = hop.port;
   if (port === undefined) {
@@ -37,7 +41,7 @@ export async function resolveNextHop(hop: NextHop): Promise<Endpoint> {
   }
   try {
     const { address } = await lookup(target);
-    return { address, port: port ?? defaultPort(hop.transport) };
+    return { address, port: port ?? defaultPort(hop.transport), host };
   } catch (e) {
     throw new SipError('SIP_TRANSPORT', `cannot resolve SIP server ${target}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
   }
