@@ -54,10 +54,8 @@ export class TlsTransport extends StreamTransport {
     if (cert === undefined || key === undefined) {
       return new TlsTransport(undefined, { address: o.address, port: o.port === 0 ? 5061 : o.port }, o);
     }
-    const server = createServer({
-      secureContext: secureContext(o.credentials),
-      handshakeTimeout: o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-    });
+    secureContext(o.credentials); // checks them: the server would only fail at its first handshake
+    const server = createServer({ ...secureOptions(o.credentials), handshakeTimeout: o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS });
     const t = new TlsTransport(server, await bindServer(server, o, 'TLS'), o);
     server.on('secureConnection', (socket) => t.accepted(socket));
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
