@@ -11,6 +11,8 @@
 #               drives it through playwright-core, which downloads no browser of its own)
 #   nginx       the TLS reverse proxy of docs/deploy.md, run by test/integration/nginx-proxy.test.ts as a foreground
 #               process with its own prefix and configuration (the package's service is not used)
+# Asterisk is not a Debian 12 package: scripts/fetch-asterisk.sh unpacks Debian unstable's into a cache directory
+# (~/.cache/callhook-test), once; test/support/asterisk.ts runs it from there.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -51,3 +53,5 @@ if [ -n "$still_missing" ]; then
   echo "ensure-deps: Kamailio modules not found in '$(module_dir)':" $still_missing >&2
   exit 1
 fi
+
+sh scripts/fetch-asterisk.sh >/dev/null

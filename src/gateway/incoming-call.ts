@@ -26,7 +26,7 @@ const FORBIDDEN = 403;
 const NOT_ACCEPTABLE_HERE = 488;
 const DECLINE = 603;
 
-/** `alice` for `sip:alice@example.com`: how WCS names the parties of an incoming call; the whole URI otherwise. */
+/** `alice` for `sip:alice@example.com`: how WCS names the caller of an incoming call; the whole URI otherwise. */
 function partyName(party: NameAddr): string {
   if (!isSipUri(party.uri) || party.uri.user === undefined) return formatUri(party.uri);
   try {
@@ -54,7 +54,11 @@ export class IncomingCall extends Call {
       callId,
       incoming: true,
       caller: partyName(invitation.caller),
-      callee: partyName(invitation.callee),
+      // A registrar forwards to the registered Contact, and a PBX may address that Contact in To as well as in the
+      // Request-URI (Asterisk does): its user is callhook's own random one. Whom the call is for is the session's
+      // identity; where it was addressed stays available as sipRequestUri.
+      callee: host.sipLogin ?? partyName(invitation.callee),
+      sipRequestUri: formatUri(invitation.request.uri),
       visibleName: invitation.caller.displayName ?? partyName(invitation.caller),
       hasAudio: true,
       hasVideo: false,

@@ -127,7 +127,10 @@ export async function receiveIncoming(host: MessagingHost, incoming: IncomingReq
   const event: JsonObject = {
     id,
     from: formatUri(received.from.uri),
-    to: formatUri(received.to.uri),
+    // As for an incoming call (./incoming-call.ts): the recipient is the session's own address of record, not the
+    // Contact a PBX may have put in To; the Request-URI stays available.
+    to: formatUri(host.account().aor),
+    sipRequestUri: formatUri(incoming.message.uri),
     body: received.body.toString('utf8'),
     contentType: received.contentType,
     status: 'RECEIVED',

@@ -13,7 +13,9 @@ const SECRET_FIELDS: readonly string[] = ['sipPassword'];
 const CONTEXT = new Set<string>(CONTEXT_FIELDS);
 
 /** The fields of the call object (docs/client-protocol.md "The call object and the status frames") besides status, info and the SIP ones. */
-const CALL_OBJECT_FIELDS = ['callId', 'incoming', 'caller', 'callee', 'visibleName', 'hasAudio', 'hasVideo', 'mediaProvider', 'custom'] as const;
+const CALL_OBJECT_FIELDS = [
+  'callId', 'incoming', 'caller', 'callee', 'sipRequestUri', 'visibleName', 'hasAudio', 'hasVideo', 'mediaProvider', 'custom',
+] as const;
 /** The call object's `mediaProvider`: the browser side is always WebRTC. */
 export const MEDIA_PROVIDER = 'WebRTC';
 
