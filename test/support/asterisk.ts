@@ -469,7 +469,8 @@ class AsteriskProcess implements AsteriskInstance {
     const out = await this.cli('core show channels concise');
     return out
       .split('\n')
-      .filter((line) => line.includes('!'))
+      // Message/ast_msg_queue is the channel Asterisk keeps to run the MESSAGE dialplan: not a call.
+      .filter((line) => line.includes('!') && !line.startsWith('Message/'))
       .map((line) => {
         const f = line.split('!');
         return {
@@ -485,12 +486,17 @@ class AsteriskProcess implements AsteriskInstance {
   }
 
   async contacts(): Promise<AsteriskContact[]> {
-    // "  Contact:  alice/sip:7f3a@127.0.0.1:40000;transport=udp   0a1b2c3d4e Avail        0.712"
-    const out = await this.cli('pjsip show contacts');
+    // The table cuts long URIs short: the whole URI comes from the registrar's AstDB rows
+    // ("/registrar/contact/alice;@<hash>: {…,"uri":"sip:…",…}"), the status from the table
+    // ("  Contact:  alice/sip:7f3a@127.0.0.1:40000;tra   0a1b2c3d4e Avail        0.712").
+    const stored = [...(await this.cli('database show registrar/contact')).matchAll(/^\/registrar\/contact\/([^;]+);@\S+: (\{.*\})\s*$/gm)]
+      .map((m) => ({ aor: m[1]!, uri: String((JSON.parse(m[2]!) as { uri?: unknown }).uri ?? '') }));
     const contacts: AsteriskContact[] = [];
     // The table's header line, "Contact:  <Aor/ContactUri…>", starts with "<" and does not match.
-    for (const m of out.matchAll(/^\s*Contact:\s+([^/\s<]+)\/(\S+)\s+\S+\s+(\S+)/gm)) {
-      contacts.push({ aor: m[1]!, uri: m[2]!, status: m[3]! });
+    for (const m of (await this.cli('pjsip show contacts')).matchAll(/^\s*Contact:\s+([^/\s<]+)\/(\S+)\s+\S+\s+(\S+)/gm)) {
+      const [, aor, shown, status] = m as unknown as [string, string, string, string];
+      const uri = stored.find((c) => c.aor === aor && c.uri.startsWith(shown))?.uri ?? shown;
+      contacts.push({ aor, uri, status });
     }
     return contacts;
   }
