@@ -31,7 +31,7 @@ export interface TlsCredentials {
 
 export interface TlsTransportOptions extends StreamTransportOptions {
   credentials: TlsCredentials;
-  /** A peer's connection must complete its TLS handshake within this long (ms; default 10 s). */
+  /** A connection, either way, must complete its TCP connect and TLS handshake within this long (ms; default 10 s). */
   handshakeTimeoutMs?: number;
 }
 
@@ -49,16 +49,21 @@ export class TlsTransport extends StreamTransport {
    * Listens on `o.address:o.port` when the credentials hold a certificate and key; else only connects out, and
    * advertises `o.port` (5061 for 0). Rejects with SipError SIP_TRANSPORT on bad credentials or a port in use.
    */
-  static async listen(o: TlsTransportOptions): Promise<TlsTransport> {
+  static async listen(options: TlsTransportOptions): Promise<TlsTransport> {
+    const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    // Outgoing, the handshake is part of opening the connection: the one bound covers both.
+    const o = { ...options, connectTimeoutMs: options.connectTimeoutMs ?? handshakeTimeoutMs };
     const { cert, key } = o.credentials;
     if (cert === undefined || key === undefined) {
       return new TlsTransport(undefined, { address: o.address, port: o.port === 0 ? 5061 : o.port }, o);
     }
     secureContext(o.credentials); // checks them: the server would only fail at its first handshake
-    const server = createServer({ ...secureOptions(o.credentials), handshakeTimeout: o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS });
+    const server = createServer({ ...secureOptions(o.credentials), handshakeTimeout: handshakeTimeoutMs });
     const t = new TlsTransport(server, await bindServer(server, o, 'TLS'), o);
     server.on('secureConnection', (socket) => t.accepted(socket));
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      // With a listener for this event Node leaves the socket open: a handshake timeout would close nothing.
+      socket.destroy();
       const remote = socket.remoteAddress ?? 'unknown';
       t.warnings.warn(`handshake|${remote}`, { remote, reason: err.code ?? err.message }, 'SIP TLS handshake failed');
     });
