@@ -75,6 +75,18 @@ describe('SIP against Kamailio over TLS', { timeout: 60_000 }, () => {
     r.dispose();
   });
 
+  it('a sips: AOR registers with a SIPS Contact (RFC 3261 §8.1.1.8), without transport=tls (RFC 5630 §3.1.3)', async () => {
+    const r = new Registerer(ua, { account: { ...account(kamailio, 'alice'), aor: parseUri(`sips:alice@${kamailio.domain}`) as SipUri }, expires: 300 });
+    const result = await r.register();
+    assert.equal(result.state, RegistrationState.Registered, result.info);
+    const [binding] = await kamailio.waitForLocations((b) => b.length === 1, 5000);
+    assert.equal(binding!.contact.split(';')[0], `sips:${r.contactUser}@127.0.0.1:${tlsOf(ua).local.port}`);
+    assert.doesNotMatch(binding!.contact, /transport=/);
+    await r.unregister();
+    await kamailio.waitForLocations((b) => b.length === 0, 5000);
+    r.dispose();
+  });
+
   it('a MESSAGE from alice reaches bob over bob\'s registration connection (RFC 5923 alias), 200 at both ends', async () => {
     const received: IncomingRequest[] = [];
     const bobBinding = ua2.bindContact((req) => {
