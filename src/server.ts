@@ -58,8 +58,6 @@ export interface RunningServer {
   readonly sipPort: number;
   /** The SIP TLS listener's port; undefined without sipTlsCert and sipTlsKey (TLS then only connects out). */
   readonly sipTlsPort: number | undefined;
-  /** Re-reads sipTlsCert, sipTlsKey and sipTlsCaFile for new TLS connections (what SIGHUP does); throws if bad. */
-  reloadSipTls(): void;
   /** `http://host:port` of the admin API (and EchoApp). */
   readonly adminUrl: string;
   /** The admin API's bearer token. */
@@ -188,7 +186,6 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       adminPort: admin.address.port,
       sipPort,
       sipTlsPort: tls?.listening === true ? tls.local.port : undefined,
-      reloadSipTls,
       adminUrl: admin.url,
       adminToken,
       close: () => {

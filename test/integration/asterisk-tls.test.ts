@@ -7,13 +7,12 @@
  * serve a renewed certificate.
  */
 import assert from 'node:assert/strict';
-import { copyFile, readFile } from 'node:fs/promises';
-import { connect as tlsConnect } from 'node:tls';
+import { copyFile } from 'node:fs/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { startAsterisk, type AsteriskInstance } from '../support/asterisk.ts';
 import { TestBackend } from '../support/backend.ts';
 import { startCallhookProcess, type CallhookProcess } from '../support/callhook-process.ts';
-import { makeTestCertificates, type TestCertificates } from '../support/certs.ts';
+import { makeTestCertificates, servedCertificateSerial, type TestCertificates } from '../support/certs.ts';
 import { eventually } from '../support/eventually.ts';
 import { freePort, LOOPBACK } from '../support/ports.ts';
 import { WebRtcClient } from '../support/webrtc-client.ts';
@@ -127,16 +126,7 @@ describe('SIP over TLS against Asterisk (PJSIP TLS transport)', { timeout: 240_0
   });
 
   it('SIGHUP: the listener serves the renewed certificate to new connections (logged), the process goes on', async () => {
-    const ca = await readFile(certs.ca);
-    const served = (): Promise<string> =>
-      new Promise((resolve, reject) => {
-        const socket = tlsConnect({ host: LOOPBACK, port: callhookTlsPort, ca: [ca] });
-        socket.once('secureConnect', () => {
-          resolve(socket.getPeerCertificate().serialNumber);
-          socket.destroy();
-        });
-        socket.once('error', reject);
-      });
+    const served = () => servedCertificateSerial(callhookTlsPort, certs.ca);
     const before = await served();
     await copyFile(certs.renewed.cert, certs.server.cert);
     await copyFile(certs.renewed.key, certs.server.key);

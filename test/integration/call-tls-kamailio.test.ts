@@ -3,11 +3,9 @@
  * on Kamailio's TLS port with `sipTransport: "tls"`, call each other with media both ways and exchange a MESSAGE.
  * The callee's INVITE and MESSAGE come over the connection the registrations opened (RFC 5923 alias): callhook's
  * TLS listener never gets a connection. A server certificate that fails verification reaches the client as the
- * registration failure's info. SIGHUP-style reload (`reloadSipTls`) swaps the listener's certificate.
+ * registration failure's info.
  */
 import assert from 'node:assert/strict';
-import { connect as tlsConnect } from 'node:tls';
-import { copyFile, readFile } from 'node:fs/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { TlsTransport } from '../../src/sip/transport/index.ts';
 import { makeTestCertificates, type TestCertificates } from '../support/certs.ts';
@@ -115,25 +113,5 @@ describe('callhook sessions over SIP TLS through Kamailio', { timeout: 120_000 }
     } finally {
       await expired.stop();
     }
-  });
-
-  it('reloadSipTls (SIGHUP) makes the listener serve the renewed certificate to new connections', async () => {
-    const served = (): Promise<string> =>
-      new Promise((resolve, reject) => {
-        const socket = tlsConnect({ host: '127.0.0.1', port: ts.server.sipTlsPort!, ca: [certsCa], checkServerIdentity: () => undefined });
-        socket.once('secureConnect', () => {
-          resolve(socket.getPeerCertificate().serialNumber);
-          socket.destroy();
-        });
-        socket.once('error', reject);
-      });
-    const certsCa = await readFile(certs.ca);
-    const before = await served();
-    // The files at the configured paths are replaced, as a renewal would.
-    await copyFile(certs.renewed.cert, certs.server.cert);
-    await copyFile(certs.renewed.key, certs.server.key);
-    ts.server.reloadSipTls();
-    const after = await served();
-    assert.notEqual(after, before);
   });
 });

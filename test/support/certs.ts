@@ -4,7 +4,8 @@
  * is installed: a test trusts the CA by passing `ca` as sipTlsCaFile (or leaves it out to see `unknown CA`).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -62,4 +63,17 @@ export async function makeTestCertificates(): Promise<TestCertificates> {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** The serial number of the certificate a TLS server on 127.0.0.1:`port` serves, verified against the CA file `ca`. */
+export async function servedCertificateSerial(port: number, ca: string): Promise<string> {
+  const trusted = await readFile(ca);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, ca: [trusted] });
+    socket.once('secureConnect', () => {
+      resolve(socket.getPeerCertificate().serialNumber);
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
 }
