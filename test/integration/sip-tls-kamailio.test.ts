@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../src/log.ts';
+import { SipError } from '../../src/sip/errors.ts';
 import { parseUri } from '../../src/sip/message/uri.ts';
 import type { SipUri } from '../../src/sip/message/types.ts';
 import { readTlsCredentials, TlsTransport, type TlsCredentials } from '../../src/sip/transport/index.ts';
@@ -110,6 +111,20 @@ describe('SIP against Kamailio over TLS', { timeout: 60_000 }, () => {
     // Kamailio opened no connection to bob's listener: the MESSAGE came over the one bob's REGISTER opened.
     assert.equal(tlsOf(ua2).connectionCount, 1, 'bob has only the connection of its registration');
     assert.equal(received[0]!.received.remote.port, kamailio.tlsPort);
+
+    // A sips: recipient (RFC 3261 §26.2.2): sent over TLS, refused by name over another transport.
+    const sips = await sendMessage(ua, account(kamailio, 'alice'), {
+      to: parseUri(`sips:bob@${kamailio.domain}`), contentType: 'text/plain', body: Buffer.from('to sips'),
+    });
+    assert.equal(sips.status, 200);
+    assert.equal(readMessage(received[1]!).body.toString('utf8'), 'to sips');
+    await assert.rejects(
+      sendMessage(ua, { ...account(kamailio, 'alice'), nextHop: { host: kamailio.host, port: kamailio.port, transport: 'TCP' } }, {
+        to: parseUri(`sips:bob@${kamailio.domain}`), contentType: 'text/plain', body: Buffer.from('in clear'),
+      }),
+      (e: unknown) => e instanceof SipError && e.message === `sips:bob@${kamailio.domain} is a sips: URI: it needs sipTransport tls, not tcp (RFC 3261 §26.2.2)`,
+    );
+    assert.equal(received.length, 2);
 
     await Promise.all([bob.unregister(), alice.unregister()]);
     bob.dispose();

@@ -59,6 +59,18 @@ export function uriNextHop(uri: Uri): NextHop {
   return { host: uri.host, transport, ...(uri.port !== undefined && { port: uri.port }) };
 }
 
+/**
+ * The next hop of a new request to `target`: `hop`, unless `target` is a SIPS URI and `hop` is not TLS — RFC 3261
+ * §26.2.2: "the request is sent over a secure transport [...] on each hop", so it is refused rather than sent in
+ * clear (SipError SIP_TRANSPORT).
+ */
+export function hopTowards(hop: NextHop, target: Uri): NextHop {
+  if (target.scheme === 'sips' && hop.transport !== 'TLS') {
+    throw new SipError('SIP_TRANSPORT', `${formatUri(target)} is a sips: URI: it needs sipTransport tls, not ${hop.transport.toLowerCase()} (RFC 3261 §26.2.2)`);
+  }
+  return hop;
+}
+
 /** §4.4 (RFC 2782): lowest priority first; among equals, the highest weight (a simplification of weighted pick). */
 async function lookupSrv(name: string): Promise<{ name: string; port: number } | undefined> {
   try {
