@@ -202,7 +202,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       },
     };
     logger.info(
-      { wsPort: running.wsPort, wssPort: running.wssPort, adminUrl: admin.url, sipPort, localIp: config.localIp, publicIp: config.publicIp, nodeId },
+      { wsPort: running.wsPort, wssPort: running.wssPort, adminUrl: admin.url, sipPort, sipTlsPort: running.sipTlsPort, localIp: config.localIp, publicIp: config.publicIp, nodeId },
       'callhook started',
     );
     return running;
