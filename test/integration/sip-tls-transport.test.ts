@@ -83,6 +83,18 @@ describe('SIP TLS transport on loopback', () => {
     assert.ok(took >= 250 && took < 2500, `closed after ${took} ms`);
   });
 
+  it('plain SIP (not TLS) sent to the TLS port: the connection is closed, the listener goes on serving', async () => {
+    const t = await listen();
+    const plain = netConnect({ host: '127.0.0.1', port: t.local.port });
+    plain.on('error', () => undefined);
+    const closed = closedWithin(plain);
+    plain.write('OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKplain\r\nContent-Length: 0\r\n\r\n');
+    assert.ok((await closed) < WAIT_MS);
+    const peer = tlsConnect({ host: '127.0.0.1', port: t.local.port, ca: [ca] });
+    await new Promise<void>((resolve, reject) => peer.once('secureConnect', resolve).once('error', reject));
+    peer.destroy();
+  });
+
   it('after the handshake, a peer that sends no message is closed after the message timeout (sipTcpMessageTimeoutMs)', async () => {
     const t = await listen({ messageTimeoutMs: 300 });
     const peer = tlsConnect({ host: '127.0.0.1', port: t.local.port, ca: [ca] });
