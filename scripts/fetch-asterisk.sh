@@ -18,6 +18,14 @@ if [ -f "$link/.complete" ]; then
   readlink -f "$link"
   exit 0
 fi
+# One fetch at a time (test runs in several checkouts share the cache); the one that waited finds the tree done.
+mkdir -p "$cache"
+exec 9>"$cache/.fetch.lock"
+flock 9
+if [ -f "$link/.complete" ]; then
+  readlink -f "$link"
+  exit 0
+fi
 
 # The host's own mirror, suite sid; keys from Debian's archive keyring (debian-archive-keyring, in every Debian).
 mirror=${CALLHOOK_DEBIAN_MIRROR:-http://deb.debian.org/debian}

@@ -150,6 +150,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       tcp: { idleTimeoutMs: config.sipTcpIdleTimeoutMs, messageTimeoutMs: config.sipTcpMessageTimeoutMs, maxConnections: config.sipTcpMaxConnections },
       tls: { credentials: sipTlsCredentials(config), handshakeTimeoutMs: config.sipTlsHandshakeTimeoutMs },
       trustedSources: config.sipTrustedSources,
+      sessionTimer: { sessionExpiresS: config.sipSessionExpires, minSeS: config.sipMinSe },
     });
     closers.push(() => sip.close());
 

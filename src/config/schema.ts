@@ -167,6 +167,16 @@ export const configSchema = z
      */
     sipTrustedSources: z.enum(['any', 'registrar']).default('any'),
     /**
+     * RFC 4028 session timers: the interval (s) callhook asks for in its INVITEs (`Session-Expires`); 0 asks for
+     * none. A peer's own timer is honoured either way.
+     */
+    sipSessionExpires: z.number().int().min(0).max(86400).default(1800),
+    /**
+     * RFC 4028 `Min-SE` (s): a peer asking for a shorter session interval gets 422. RFC 4028 §4 sets 90 as the floor;
+     * lower values are for tests.
+     */
+    sipMinSe: z.number().int().min(1).max(86400).default(90),
+    /**
      * How long a stop (SIGTERM, SIGINT) may take (ms): no new clients, every call ended with BYE or CANCEL, every
      * registration removed, the hook events delivered; whatever is still out then is given up and the process exits.
      * A supervisor's stop timeout (systemd TimeoutStopSec) must be longer.

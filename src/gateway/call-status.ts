@@ -59,6 +59,7 @@ export function endStatus(e: Extract<InviteSessionEvent, { type: 'terminated' }>
       // RFC 3261 §8.1.3.1: a transport failure counts as 503.
       return { status: 'FAILED', detail: { ...detail, info: `SIP 503 Service Unavailable (${e.info})` } };
     case 'dialog-gone':
+    case 'session-expired':
     case 'internal-error':
     case 'disposed':
       return { status: 'FAILED', detail: { ...detail, info: e.info } };

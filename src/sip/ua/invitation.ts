@@ -25,6 +25,7 @@ import { InviteSession, type LeavingReason } from './invite-session.ts';
 import { contentType, SDP, sdpOf } from './sdp-body.ts';
 import type { InviteSessionHost } from './invite-session-host.ts';
 import { InviteSessionState } from './invite-session-model.ts';
+import { decideAsUas, uasResponseHeaders } from './session-timer.ts';
 
 /** Ringing (180) or early media (183 with SDP). */
 export type ProvisionalStatus = 180 | 183;
@@ -97,7 +98,10 @@ export class Invitation extends InviteSession {
     if (this.state === InviteSessionState.Initial) this.stateTransition(InviteSessionState.Establishing);
     this.stateTransition(InviteSessionState.Answered);
     this.host.dialogs.removeCancelTarget(this.transaction);
-    this.respond(200, { sdp, dialog: true });
+    // RFC 4028 §9: the UA core has refused an interval below our Min-SE (422) before this call existed.
+    const timer = decideAsUas(this.request, this.host.sessionTimerSettings);
+    this.respond(200, { sdp, dialog: true, headers: timer.kind === 'timer' ? uasResponseHeaders(timer.expires) : [] });
+    this.sessionTimer.negotiatedAsUas(timer);
   }
 
   /** A final 3xx-6xx (486 Busy Here by default; 603 Decline, 403 Forbidden, 480 ...). Ends the call (`declined`). */
@@ -174,8 +178,11 @@ export class Invitation extends InviteSession {
    * Record-Route (§12.1.1: "the UAS MUST copy all Record-Route header field values from the request into the
    * response [...] and MUST maintain the order of those values") and our Allow.
    */
-  private respond(status: number, o: { dialog: boolean; sdp?: Buffer; reason?: string }): { reason: string } {
-    const headers: { name: string; value: string }[] = [];
+  private respond(
+    status: number,
+    o: { dialog: boolean; sdp?: Buffer; reason?: string; headers?: readonly { name: string; value: string }[] },
+  ): { reason: string } {
+    const headers: { name: string; value: string }[] = [...(o.headers ?? [])];
     if (o.dialog) {
       for (const rr of this.request.headers.getAll('Record-Route')) headers.push({ name: 'Record-Route', value: rr });
       headers.push({ name: 'Contact', value: `<${formatUri(this.binding.contactUri(this.received.transport, this.request.uri.scheme === 'sips'))}>` });

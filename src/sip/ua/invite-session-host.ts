@@ -12,6 +12,7 @@ import type { TransportLayer } from '../transport/transport-layer.ts';
 import type { ContactBinding, RequestHandler } from './contact.ts';
 import type { DialogRouter } from './dialog-router.ts';
 import type { NextHop } from './next-hop.ts';
+import type { SessionTimerSettings } from './session-timer.ts';
 
 export interface InviteSessionHost {
   /** config `userAgent`: the User-Agent of our requests (RFC 3261 §20.41). */
@@ -29,6 +30,8 @@ export interface InviteSessionHost {
   destination(hop: NextHop): Promise<Destination>;
   /** A request through a client transaction, digest challenges answered; resolves with the final response. */
   send(request: SipRequest, destination: Destination, digest?: DigestClient): Promise<SipResponse>;
+  /** Our side of RFC 4028 session timers (config `sipSessionExpires`, `sipMinSe`). */
+  readonly sessionTimerSettings: SessionTimerSettings;
   /** A Contact of its own, for an outgoing call made without one. */
   bindContact(handler: RequestHandler): ContactBinding;
 }

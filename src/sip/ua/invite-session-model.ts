@@ -34,6 +34,8 @@ export type InviteSessionEndCause =
   | 'ack-timeout'
   /** An in-dialog request got 481/408 or no response (§12.2.1.2). */
   | 'dialog-gone'
+  /** RFC 4028 §10: the session timer ran out without a successful refresh; a BYE was sent. */
+  | 'session-expired'
   /** Outgoing: no final response to the INVITE (Timer B; a 408 for §8.1.3.1). */
   | 'timeout'
   /** The request could not be sent (no route, connection refused; a 503 for §8.1.3.1). */

@@ -23,9 +23,9 @@
  * Decisions written down:
  * - UPDATE and REFER received in a dialog are answered 501 (UPDATE is not in our Allow, so RFC 3311 peers do not
  *   send it; we only send REFER, we do not carry out transfers asked of us).
- * - RFC 4028 session timers are tolerated, not negotiated: we never send `Supported: timer`, so a compliant peer
- *   that wants a timer is the refresher itself (RFC 4028 §9: refresher=uas/uac on its side) and its refreshing
- *   re-INVITEs are answered by ./reinvite.ts. A request that *requires* `timer` gets 420 from the core.
+ * - RFC 4028 session timers (./session-timer.ts): negotiated in the INVITE and every re-INVITE either way; as
+ *   refresher we re-INVITE with our current SDP, and a session that expires unrefreshed is ended with BYE
+ *   (`session-expired`). Refreshes use re-INVITE only: UPDATE is not in our Allow.
  */
 import { TimerGroup } from '../../clock.ts';
 import type { DigestClient } from '../auth/digest-client.ts';
@@ -48,6 +48,7 @@ import { InviteSessionDialogs } from './invite-session-dialogs.ts';
 import type { InviteSessionHost } from './invite-session-host.ts';
 import { InviteSessionState, type InviteSessionDelegate, type InviteSessionEndCause, type InviteSessionEvent } from './invite-session-model.ts';
 import { Transfer, type TransferOwner } from './transfer.ts';
+import { SessionTimer } from './session-timer.ts';
 
 const S = InviteSessionState;
 
@@ -93,6 +94,8 @@ export abstract class InviteSession implements DialogUser, LiveSession {
   /** ACKs we sent for 2xx, resent for each retransmission of that 2xx (§13.2.2.4). */
   protected readonly acks: AckCache;
   protected readonly requests: InDialogRequests;
+  /** RFC 4028: started by the 2xx of the INVITE, restarted by every re-INVITE's. */
+  protected readonly sessionTimer: SessionTimer;
   private stateValue = S.Initial;
   private readonly ownBinding: boolean;
   /** Every timer of the session and its parts (glare, re-INVITE guard, REFER expiry): cleared at the end. */
@@ -114,6 +117,11 @@ export abstract class InviteSession implements DialogUser, LiveSession {
     this.requests = new InDialogRequests(this.parts);
     this.acks = new AckCache(this.host, (dialog) => this.requests.destination(dialog), (e) => this.failed(e));
     this.reinvites = new Reinvites(this.parts);
+    this.sessionTimer = new SessionTimer(init.host.sessionTimerSettings, {
+      timers: this.timers,
+      refresh: () => this.spawn(() => this.refreshSession()),
+      expire: () => this.spawn(() => this.expireSession()),
+    });
     this.host.dialogs.track(this);
   }
 
@@ -360,6 +368,9 @@ export abstract class InviteSession implements DialogUser, LiveSession {
       ownsCallId,
       sdp: this.sdp,
       timers: this.timers,
+      get sessionTimer() {
+        return session.sessionTimer;
+      },
       get state() {
         return session.stateValue;
       },
@@ -384,6 +395,29 @@ export abstract class InviteSession implements DialogUser, LiveSession {
         if (this.transfer === transfer) this.transfer = undefined;
       },
     };
+  }
+
+  /**
+   * RFC 4028 §10: the refresh, a re-INVITE with the SDP we last sent (an unchanged offer, RFC 3264 §8); its 2xx
+   * restarts the timer (./reinvite.ts). Another INVITE in progress refreshes the session when it succeeds; a refresh
+   * that fails leaves the expiry to end the call, and one that times out or meets 481 ends it at once (§12.2.1.2).
+   */
+  private async refreshSession(): Promise<void> {
+    const sdp = this.sdp.local;
+    if (this.stateValue !== S.Established || sdp === undefined) return;
+    try {
+      await this.reinvites.send(sdp);
+    } catch (e) {
+      if (!(e instanceof SipError)) throw e;
+      this.host.log.info({ callId: this.callId, reason: e.message }, 'session refresh not sent (RFC 4028)');
+    }
+  }
+
+  /** RFC 4028 §10: no refresh before the expiry: BYE (after the ACK of our 2xx, as any BYE, §15). */
+  private async expireSession(): Promise<void> {
+    const info = 'Session expired without a refresh (RFC 4028 §10)';
+    if (this.stateValue === S.Answered) this.pendingBye = { cause: 'session-expired', info };
+    else if (this.stateValue === S.Established) await this.sendBye('session-expired', info);
   }
 
   private assertEstablished(method: string): void {

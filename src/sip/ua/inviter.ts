@@ -91,7 +91,7 @@ export class Inviter extends InviteSession {
       cseq: 1,
       contact: this.binding.contactUri(destination.transport, target.scheme === 'sips'),
       body: { contentType: SDP, content: sdp },
-      headers: [allowHeader(), ...(this.options.headers ?? [])],
+      headers: [allowHeader(), ...this.sessionTimer.requestHeaders(), ...(this.options.headers ?? [])],
     });
     this.sdp.local = sdp;
     const outgoing = new OutgoingInvite(this.host, request, destination, this.digest, {
@@ -104,6 +104,7 @@ export class Inviter extends InviteSession {
       onError: (error) => {
         this.end(this.state === InviteSessionState.Cancelling ? 'cancelled' : errorCause(error), { info: error.message });
       },
+      onIntervalTooSmall: (response) => this.sessionTimer.tooSmall(response),
     });
     this.outgoing = outgoing;
     outgoing.start();
@@ -173,6 +174,7 @@ export class Inviter extends InviteSession {
     const answer = sdpOf(response);
     if (answer !== undefined) this.sdp.remote = answer;
     this.stateTransition(InviteSessionState.Established);
+    this.sessionTimer.negotiatedAsUac(response);
     this.emit({ type: 'established', message: response, ...(answer && { sdp: answer }) });
   }
 }

@@ -6,6 +6,9 @@
  * Digest (§22.2, §22.3): a 401/407 is answered by a new INVITE with CSeq+1 and a fresh branch (§8.1.3.5), a new
  * transaction each time; the To tag of the challenge is not kept (it ends no dialog). Authentication that cannot
  * succeed is reported as the failure response that ended it.
+ *
+ * RFC 4028 §7.3: a 422 (Session Interval Too Small) is answered the same way, by the INVITE again with the header
+ * fields the session timer gives for it (a larger Session-Expires and Min-SE), once per larger Min-SE.
  */
 import type { TimerHandle } from '../../clock.ts';
 import { DigestAuthError, type DigestClient } from '../auth/digest-client.ts';
@@ -24,10 +27,15 @@ export interface OutgoingInviteUser {
   onFailure(response: SipResponse): void;
   /** Timer B, a transport failure, or no final response 64*T1 after our CANCEL (§9.1). */
   onError(error: SipError): void;
+  /** A 422: the header fields to send the INVITE again with, or undefined to take the 422 as final. */
+  onIntervalTooSmall?(response: SipResponse): readonly { name: string; value: string }[] | undefined;
 }
 
-/** Bound on digest rounds, as for UserAgent.send: a stale nonce, a proxy and a UAS challenge, then give up. */
-const MAX_AUTH_ROUNDS = 4;
+/**
+ * Bound on the rounds of one INVITE, as for UserAgent.send: a stale nonce, a proxy and a UAS challenge (or a 422),
+ * then give up.
+ */
+const MAX_ROUNDS = 4;
 
 export class OutgoingInvite {
   private transaction: ClientTransaction | undefined;
@@ -116,6 +124,7 @@ export class OutgoingInvite {
     }
     if (this.finalSeen) return;
     if ((status === 401 || status === 407) && this.retryWithCredentials(response)) return;
+    if (status === 422 && this.retryWithLongerInterval(response)) return;
     this.finalSeen = true;
     this.clearGiveUp();
     this.user.onFailure(response);
@@ -123,17 +132,32 @@ export class OutgoingInvite {
 
   /** True when a new INVITE went out with credentials for the challenge. */
   private retryWithCredentials(response: SipResponse): boolean {
-    if (this.digest === undefined || this.cancelWanted || ++this.round >= MAX_AUTH_ROUNDS) return false;
+    if (this.digest === undefined || this.cancelWanted || ++this.round >= MAX_ROUNDS) return false;
     try {
       if (!this.digest.handleResponse(response)) return false;
     } catch (e) {
       if (e instanceof DigestAuthError) return false;
       throw e;
     }
+    this.sendAgain();
+    return true;
+  }
+
+  /** True when a new INVITE went out with the longer session interval a 422 asked for (RFC 4028 §7.3). */
+  private retryWithLongerInterval(response: SipResponse): boolean {
+    if (this.cancelWanted || ++this.round >= MAX_ROUNDS) return false;
+    const headers = this.user.onIntervalTooSmall?.(response);
+    if (headers === undefined) return false;
+    for (const h of headers) this.request.headers.set(h.name, h.value);
+    this.sendAgain();
+    return true;
+  }
+
+  /** §8.1.3.5: the request again in a new transaction, CSeq + 1. */
+  private sendAgain(): void {
     const cseq = getCSeq(this.request);
     this.request.headers.set('CSeq', `${cseq.seq + 1} INVITE`);
     this.send();
-    return true;
   }
 
   private sendCancel(): void {

@@ -16,7 +16,7 @@ import { randomInt } from 'node:crypto';
 import type { TimerGroup } from '../../clock.ts';
 import type { DigestClient } from '../auth/digest-client.ts';
 import type { Dialog } from '../dialog/dialog.ts';
-import { isExpectedFailure, SipError } from '../errors.ts';
+import { isExpectedFailure, SipError, SipParseError } from '../errors.ts';
 import { getCSeq } from '../message/headers.ts';
 import { quote } from '../message/chars.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
@@ -31,6 +31,7 @@ import { OutgoingInvite } from './outgoing-invite.ts';
 import { contentType, SDP, sdpOf, type SdpExchange } from './sdp-body.ts';
 import type { InviteSessionHost } from './invite-session-host.ts';
 import { InviteSessionState, type InviteSessionDelegate, type InviteSessionEvent } from './invite-session-model.ts';
+import { decideAsUas, minSeHeader, uasResponseHeaders, type SessionTimer } from './session-timer.ts';
 
 /** §14.1: after a 491, re-try a re-INVITE at most this many times before reporting the 491. */
 const MAX_GLARE_RETRIES = 3;
@@ -51,6 +52,8 @@ export interface ReinviteOwner {
   readonly acks: AckCache;
   /** The session's timers: cleared when it ends. */
   readonly timers: TimerGroup;
+  /** RFC 4028: every re-INVITE either way negotiates the session interval again and restarts it. */
+  readonly sessionTimer: SessionTimer;
   /** §12.2.1.2: an in-dialog request got 481/408 or nothing; the dialog is over. */
   dialogLost(info: string, response?: SipResponse): void;
   /** Our 2xx to the far end's re-INVITE got no ACK (§13.3.1.4). */
@@ -105,6 +108,15 @@ export class Reinvites {
       return incoming.respond(500, undefined, { headers: [{ name: 'Retry-After', value: String(randomInt(0, 11)) }] });
     }
     if (owner.state !== InviteSessionState.Established) return incoming.respond(481);
+    // RFC 4028 §9: a refresh asking for less than our Min-SE gets 422; the session goes on as it was.
+    let timer;
+    try {
+      timer = decideAsUas(request, owner.host.sessionTimerSettings);
+    } catch (e) {
+      if (e instanceof SipParseError) return incoming.respond(400, e.reason);
+      throw e;
+    }
+    if (timer.kind === 'too-small') return incoming.respond(422, undefined, { headers: [minSeHeader(timer.minSeS)] });
     const pending: PendingIncoming = { incoming, transaction };
     this.incoming = pending;
     owner.host.dialogs.addCancelTarget(transaction, () => this.finishIncoming(487));
@@ -141,9 +153,13 @@ export class Reinvites {
     owner.sdp.local = body;
     if (offer !== undefined) owner.sdp.remote = offer;
     this.finishIncoming(200, {
-      headers: [{ name: 'Contact', value: `<${formatUri(owner.binding.contactUri(incoming.received.transport))}>` }, allowHeader(), contentType(SDP)],
+      headers: [
+        { name: 'Contact', value: `<${formatUri(owner.binding.contactUri(incoming.received.transport))}>` }, allowHeader(), contentType(SDP),
+        ...(timer.kind === 'timer' ? uasResponseHeaders(timer.expires) : []),
+      ],
       body,
     });
+    owner.sessionTimer.negotiatedAsUas(timer);
   }
 
   /** The session ended: our re-INVITE is abandoned (its caller told why), the far end's gets 487 (§15.1.2). */
@@ -188,7 +204,7 @@ export class Reinvites {
     const request = dialog.createRequest('INVITE', {
       contact: owner.binding.contactUri(destination.transport),
       body: { contentType: SDP, content: sdp },
-      headers: [allowHeader()],
+      headers: [allowHeader(), ...owner.sessionTimer.requestHeaders()],
     });
     let settled = false;
     const settle = (): boolean => {
@@ -210,6 +226,7 @@ export class Reinvites {
         owner.sdp.local = sdp;
         const answer = sdpOf(response);
         if (answer !== undefined) owner.sdp.remote = answer;
+        owner.sessionTimer.negotiatedAsUac(response);
         this.settle({ response });
       },
       onFailure: (response) => {
@@ -228,6 +245,7 @@ export class Reinvites {
         this.settle({ error });
         owner.dialogLost(error.message);
       },
+      onIntervalTooSmall: (response) => owner.sessionTimer.tooSmall(response),
     });
     this.outgoing = invite;
     invite.start();

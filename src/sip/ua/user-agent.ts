@@ -38,6 +38,7 @@ import { DialogRouter } from './dialog-router.ts';
 import { Invitation } from './invitation.ts';
 import { resolveNextHop, type NextHop } from './next-hop.ts';
 import type { InviteSessionHost } from './invite-session-host.ts';
+import { DEFAULT_SESSION_TIMER, decideAsUas, minSeHeader, TIMER, type SessionTimerSettings } from './session-timer.ts';
 
 export interface UserAgentOptions {
   listen: readonly ListenSpec[];
@@ -55,7 +56,12 @@ export interface UserAgentOptions {
   tls?: TlsSettings;
   /** Who may send new requests to a registration's contact (config `sipTrustedSources`; default `any`). */
   trustedSources?: TrustedSources;
+  /** RFC 4028 session timers of our calls (config `sipSessionExpires`, `sipMinSe`); default 1800 s and 90 s. */
+  sessionTimer?: SessionTimerSettings;
 }
+
+/** The option tags (RFC 3261 §19.2) we support: a Require naming any other gets 420 (§8.2.2.3). */
+const SUPPORTED_EXTENSIONS: readonly string[] = [TIMER];
 
 /** `any`: whoever knows a contact; `registrar`: only the address its REGISTER went to. */
 export type TrustedSources = 'any' | 'registrar';
@@ -95,6 +101,7 @@ export class UserAgent implements InviteSessionHost {
     readonly clock: Clock,
     logger: Logger,
     private readonly trustedSources: TrustedSources,
+    readonly sessionTimerSettings: SessionTimerSettings,
   ) {
     this.log = logger.child({ component: 'sip-ua' });
     this.warnings = new RepeatedWarnings(this.log);
@@ -117,7 +124,7 @@ export class UserAgent implements InviteSessionHost {
       clock,
       logger: o.logger,
     });
-    ua = new UserAgent(transports, transactions, o.userAgent, clock, o.logger, o.trustedSources ?? 'any');
+    ua = new UserAgent(transports, transactions, o.userAgent, clock, o.logger, o.trustedSources ?? 'any', o.sessionTimer ?? DEFAULT_SESSION_TIMER);
     return ua;
   }
 
@@ -188,11 +195,12 @@ export class UserAgent implements InviteSessionHost {
       },
     };
     if (request.method === 'CANCEL') return this.receiveCancel(incoming);
-    // §8.2.2.3: we support no extensions, so any Require names one we do not understand (RFC 4028 `timer`
-    // included: session timers are tolerated, not negotiated).
-    const require = request.headers.getAll('Require');
-    if (require.length > 0) {
-      return incoming.respond(420, undefined, { headers: [{ name: 'Unsupported', value: require.join(', ') }] });
+    // §8.2.2.3: "the UAS MUST respond with a 420 (Bad Extension) response. The UAS MUST add an Unsupported header
+    // field, and list in it those options it does not understand amongst those in the Require header field".
+    const unsupported = request.headers.getAll('Require').flatMap((v) => v.split(',')).map((t) => t.trim())
+      .filter((t) => t !== '' && !SUPPORTED_EXTENSIONS.includes(t.toLowerCase()));
+    if (unsupported.length > 0) {
+      return incoming.respond(420, undefined, { headers: [{ name: 'Unsupported', value: unsupported.join(', ') }] });
     }
     try {
       // §12.2.2: a request with a To tag belongs to a dialog; "If the request has a tag in the To header field,
@@ -239,6 +247,9 @@ export class UserAgent implements InviteSessionHost {
   /** A new INVITE for one of our contacts becomes an Invitation for its `onInvite` (480 without one). */
   private receiveInvite(tx: ServerTransaction, incoming: IncomingRequest, user: string, options: ContactBindingOptions): void {
     if (options.onInvite === undefined || tx.kind !== 'invite-server') return incoming.respond(480);
+    // RFC 4028 §9: an interval below our Min-SE is refused before a call exists (422 with our Min-SE).
+    const timer = decideAsUas(incoming.message, this.sessionTimerSettings);
+    if (timer.kind === 'too-small') return incoming.respond(422, undefined, { headers: [minSeHeader(timer.minSeS)] });
     const invitation = new Invitation(this, incoming, tx, this.bindingFor(user));
     try {
       options.onInvite(invitation);
@@ -289,7 +300,7 @@ export class UserAgent implements InviteSessionHost {
         { name: 'Accept', value: 'application/sdp, text/plain, application/dtmf-relay, application/dtmf, message/sipfrag' },
         { name: 'Accept-Encoding', value: 'identity' },
         { name: 'Accept-Language', value: 'en' },
-        { name: 'Supported', value: '' },
+        { name: 'Supported', value: SUPPORTED_EXTENSIONS.join(', ') },
       ],
     });
   }

@@ -1,0 +1,131 @@
+/**
+ * RFC 4028 session timers, with callhook as its own process (sipSessionExpires 4 s, sipMinSe 2 s: short values the
+ * sipp scenarios can play within seconds) and alice registered on a real Asterisk 22:
+ * - sipp as callee: a 422 answered by a longer interval, callhook as refresher (re-INVITE at half the interval);
+ * - sipp as caller: our 422 to a too short interval, the caller's refresh answered, the session expired → our BYE;
+ * - Asterisk (`timers=always`, its 90 s minimum): callhook's 4 s interval gets Asterisk's 422, the call goes on at
+ *   90 s with callhook refreshing; Asterisk's own call to alice is refreshed by Asterisk; both calls outlive their
+ *   first refresh with audio.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { startAsterisk, type AsteriskInstance } from '../support/asterisk.ts';
+import { startCallhookProcess, type CallhookProcess } from '../support/callhook-process.ts';
+import { eventually } from '../support/eventually.ts';
+import { LOOPBACK } from '../support/ports.ts';
+import { parseMessageTrace, runSipp, scenarioFile, type SippProcess, type SippResult } from '../support/sipp.ts';
+import { WebRtcClient } from '../support/webrtc-client.ts';
+
+const STEP_MS = 10_000;
+const ALICE = { username: 'alice', password: 'alice-pw', endpoint: { timers: 'always', timers_sess_expires: '90', timers_min_se: '90' } };
+/** Asterisk's smallest session interval (timers_min_se cannot go lower): its first refresh comes at 45 s. */
+const ASTERISK_INTERVAL_S = 90;
+
+function assertSippOk(result: SippResult): void {
+  assert.equal(result.timedOut, false, `sipp did not finish its scenario: ${result.errors}`);
+  assert.equal(result.code, 0, `sipp failed (code ${result.code}): ${result.stderr}\n${result.errors}`);
+}
+
+/** The requests and responses sipp received, by first line. */
+function receivedLines(sipp: SippProcess): string[] {
+  return parseMessageTrace(sipp.messages()).filter((m) => m.direction === 'received').map((m) => m.firstLine);
+}
+
+describe('RFC 4028 session timers: callhook ↔ sipp and Asterisk', { timeout: 300_000 }, () => {
+  let asterisk: AsteriskInstance;
+  let callhook: CallhookProcess;
+  const clients: WebRtcClient[] = [];
+  const sipps: SippProcess[] = [];
+
+  async function connectAlice(extra: Record<string, unknown> = {}): Promise<WebRtcClient> {
+    const client = await WebRtcClient.connect(callhook.wsUrl, {
+      sipLogin: ALICE.username, sipPassword: ALICE.password, sipDomain: asterisk.host, sipOutboundProxy: asterisk.host,
+      sipPort: asterisk.port, sipRegisterRequired: true, ...extra,
+    });
+    clients.push(client);
+    return client;
+  }
+
+  before(async () => {
+    asterisk = await startAsterisk({ endpoints: [ALICE] });
+    callhook = await startCallhookProcess({ sipSessionExpires: 4, sipMinSe: 2, sipT1Ms: 100, sipT2Ms: 400 });
+  });
+
+  afterEach(async () => {
+    for (const c of clients.splice(0)) await c.close();
+    for (const s of sipps.splice(0)) await s.kill();
+    await eventually(async () => (await asterisk.channels()).length === 0, STEP_MS, 'Asterisk to have no channel left');
+  });
+
+  after(async () => {
+    for (const c of clients) await c.close();
+    for (const s of sipps) await s.kill();
+    await callhook?.stop();
+    await asterisk?.stop();
+  });
+
+  it('callhook calls sipp: 422 → the INVITE again at Min-SE; callhook refreshes at half the interval; then hangs up', async () => {
+    const sipp = await runSipp({ scenarioFile: scenarioFile('uas-session-timer'), mode: 'uas', transport: 'u1', extraArgs: ['-rtp_echo'], timeoutMs: 30_000 });
+    sipps.push(sipp);
+    const client = await WebRtcClient.connect(callhook.wsUrl, { sipLogin: 'alice', sipDomain: LOOPBACK, sipPort: sipp.port, sipRegisterRequired: false });
+    clients.push(client);
+    const call = await client.call('bob');
+    await call.waitStatus('ESTABLISHED', STEP_MS);
+    // INVITE (422), INVITE, ACK of the 2xx, then the refreshing re-INVITE and its ACK.
+    await eventually(() => receivedLines(sipp).filter((l) => l.startsWith('ACK')).length === 3, STEP_MS, () => `the refresh and its ACK at sipp (${receivedLines(sipp).join(', ')})`);
+    assert.deepEqual(receivedLines(sipp).filter((l) => l.startsWith('INVITE')).length, 3);
+    assert.equal(call.statuses().at(-1), 'ESTABLISHED', 'the refresh changes nothing the client sees');
+    call.hangup();
+    assert.equal((await call.waitEnd())['status'], 'FINISH');
+    assertSippOk(await sipp.done);
+  });
+
+  it('sipp calls alice: our 422 to a 1 s interval; its refresh answered; unrefreshed, the session ends with our BYE', async () => {
+    const alice = await connectAlice();
+    const [contact] = await asterisk.waitFor(() => asterisk.contacts(), (c) => c.length === 1, STEP_MS, 'alice registered');
+    const contactUser = /^sip:([^@]+)@/.exec(contact!.uri)![1]!;
+    const sipp = await runSipp({
+      scenarioFile: scenarioFile('uac-session-timer'), mode: 'uac', transport: 'u1', remote: { host: LOOPBACK, port: callhook.sipPort },
+      service: contactUser, extraArgs: ['-rtp_echo'], timeoutMs: 30_000,
+    });
+    sipps.push(sipp);
+    const call = await alice.nextIncoming(STEP_MS);
+    await call.answer();
+    await call.waitStatus('ESTABLISHED', STEP_MS);
+    const end = await call.waitEnd(STEP_MS);
+    assert.deepEqual([end['status'], end['info']], ['FAILED', 'Session expired without a refresh (RFC 4028 §10)']);
+    assertSippOk(await sipp.done);
+  });
+
+  it(`Asterisk (timers=always): both calls outlive their first refresh at ${ASTERISK_INTERVAL_S / 2} s, audio flowing`, async () => {
+    const alice = await connectAlice();
+    await asterisk.waitFor(() => asterisk.contacts(), (c) => c.length === 1, STEP_MS, 'alice registered');
+    // Outgoing: our 4 s gets Asterisk's 422 (Min-SE 90); its 2xx makes callhook the refresher (refresher=uac).
+    const outgoing = await alice.call('echo');
+    await outgoing.waitStatus('ESTABLISHED', STEP_MS);
+    await outgoing.connected();
+    // Incoming: Asterisk asks for 90 s with Supported: timer; callhook lets it refresh (refresher=uac).
+    await asterisk.originate('alice', { callerIdNumber: '5550200' });
+    const incoming = await alice.nextIncoming(STEP_MS);
+    await incoming.waitStatus('RING');
+    await incoming.answer();
+    await incoming.waitStatus('ESTABLISHED', STEP_MS);
+    await incoming.connected();
+    const log = asterisk.logs();
+    assert.match(log, /SIP\/2\.0 422 Session Interval Too Small[\s\S]*Min-SE: 90/);
+    assert.match(log, /SIP\/2\.0 200 OK[^[]*Session-Expires: 90;refresher=uac[^[]*Require: timer/, "callhook's 200 to Asterisk's INVITE");
+
+    // Both refreshes are re-INVITEs in the calls' dialogs (a To tag), one from each side, answered 200.
+    const refreshes = () => asterisk.logs().split(/\n(?=\[)/).filter((e) => /^INVITE sip:/m.test(e) && /^To: .*;tag=/m.test(e) && /^Session-Expires: 90;refresher=/m.test(e));
+    await eventually(() => refreshes().length >= 2, (ASTERISK_INTERVAL_S / 2 + 15) * 1000, () => `a refresh of each call (${refreshes().length} seen)`, { maxPollMs: 500 });
+    assert.ok(refreshes().some((e) => /Received SIP request/.test(e)), 'callhook refreshed its call');
+    assert.ok(refreshes().some((e) => /Transmitting SIP request/.test(e)), 'Asterisk refreshed its call');
+    assert.ok((await outgoing.exchangeAudio(25, 20)) >= 20, 'the outgoing call still echoes after its refresh');
+    assert.ok((await incoming.exchangeAudio(25, 20)) >= 20, 'the incoming call still echoes after its refresh');
+    assert.deepEqual((await asterisk.channels()).map((c) => c.state).filter((s) => s !== 'Up'), []);
+    outgoing.hangup();
+    incoming.hangup();
+    assert.equal((await outgoing.waitEnd())['status'], 'FINISH');
+    assert.equal((await incoming.waitEnd())['status'], 'FINISH');
+  });
+});
