@@ -109,12 +109,13 @@ describe('SIP over TLS against Asterisk (PJSIP TLS transport)', { timeout: 240_0
     assert.equal((await call.waitEnd())['status'], 'FINISH');
   });
 
-  it('an incoming call Asterisk originates comes over the registration\'s connection; answered, audio both ways', async () => {
+  it('an incoming call Asterisk originates comes over the registration\'s connection: caller ID, callee alice; answered, audio both ways', async () => {
     const alice = await connectAlice();
     await asterisk.waitFor(() => asterisk.contacts(), (c) => c.length === 1, STEP_MS, 'alice registered');
-    await asterisk.originate('alice', { callerIdNumber: '5551234' });
+    await asterisk.originate('alice', { callerIdNumber: '5551234', callerIdName: 'Bob Caller' });
     const call = await alice.nextIncoming(STEP_MS);
-    assert.equal((call.frames.find((f) => f.message === 'notifyIncomingCall')!.data[0] as Record<string, unknown>)['caller'], '5551234');
+    const notify = call.frames.find((f) => f.message === 'notifyIncomingCall')!.data[0] as Record<string, unknown>;
+    assert.deepEqual([notify['caller'], notify['visibleName'], notify['callee']], ['5551234', 'Bob Caller', 'alice']);
     assert.equal(sentTo('INVITE'), `TLS:127.0.0.1:${registrationPort()}`);
     assert.notEqual(registrationPort(), callhookTlsPort);
     await call.answer();
