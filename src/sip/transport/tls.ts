@@ -40,9 +40,9 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 export class TlsTransport extends StreamTransport {
   private context: SecureContext;
 
-  private constructor(server: Server | undefined, local: Endpoint, o: TlsTransportOptions) {
+  private constructor(server: Server | undefined, local: Endpoint, o: TlsTransportOptions, context: SecureContext) {
     super('TLS', server, local, o);
-    this.context = secureContext(o.credentials);
+    this.context = context;
   }
 
   /**
@@ -53,13 +53,14 @@ export class TlsTransport extends StreamTransport {
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     // Outgoing, the handshake is part of opening the connection: the one bound covers both.
     const o = { ...options, connectTimeoutMs: options.connectTimeoutMs ?? handshakeTimeoutMs };
+    // Before binding: bad credentials would otherwise only show at the first handshake.
+    const context = secureContext(o.credentials);
     const { cert, key } = o.credentials;
     if (cert === undefined || key === undefined) {
-      return new TlsTransport(undefined, { address: o.address, port: o.port === 0 ? 5061 : o.port }, o);
+      return new TlsTransport(undefined, { address: o.address, port: o.port === 0 ? 5061 : o.port }, o, context);
     }
-    secureContext(o.credentials); // checks them: the server would only fail at its first handshake
     const server = createServer({ ...secureOptions(o.credentials), handshakeTimeout: handshakeTimeoutMs });
-    const t = new TlsTransport(server, await bindServer(server, o, 'TLS'), o);
+    const t = new TlsTransport(server, await bindServer(server, o, 'TLS'), o, context);
     server.on('secureConnection', (socket) => t.accepted(socket));
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
       // With a listener for this event Node leaves the socket open: a handshake timeout would close nothing.
