@@ -165,6 +165,7 @@ export abstract class Call {
       status: this.statusValue,
       caller: String(this.object['caller'] ?? ''),
       callee: String(this.object['callee'] ?? ''),
+      ...(typeof this.object['sipRequestUri'] === 'string' && { sipRequestUri: this.object['sipRequestUri'] }),
       startedAt: this.startedAt.toISOString(),
       ...this.media.info(),
     };

@@ -28,6 +28,8 @@ export interface CallInfo {
   status: string;
   caller: string;
   callee: string;
+  /** An incoming call's INVITE Request-URI (the registered Contact, where the callee is the session's own user). */
+  sipRequestUri?: string;
   /** ISO 8601. */
   startedAt: string;
   /** The SIP-side RTP port (RTCP on the next one), once the RTP leg is open. */

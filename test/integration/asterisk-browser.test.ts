@@ -51,14 +51,7 @@ describe('the official SDK in headless Chromium, through callhook, on Asterisk',
   }
 
   /** The browser's audio counters must grow by 30 both ways (0.6 s at 50 packets/s) within five seconds. */
-  async function assertAudioFlows(callId: string): Promise<void> {
-    const first = await page.audioPackets(callId);
-    let now = first;
-    await eventually(async () => {
-      now = await page.audioPackets(callId);
-      return now.sent - first.sent >= 30 && now.received - first.received >= 30;
-    }, 5000, () => `30 audio packets each way (the browser sent ${now.sent - first.sent}, received ${now.received - first.received})`);
-  }
+  const assertAudioFlows = (callId: string): Promise<void> => page.waitForAudioBothWays(callId, 30, 5000);
 
   /** Runs `step`; on failure adds the browser console and the tail of Asterisk's log. */
   async function explained<T>(step: () => Promise<T>): Promise<T> {

@@ -7,61 +7,35 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { startAsterisk, type AsteriskInstance } from '../support/asterisk.ts';
-import { TestBackend, type RecordedRequest } from '../support/backend.ts';
-import { startCallhookProcess, type CallhookProcess } from '../support/callhook-process.ts';
+import { startAsteriskBench, type AsteriskBench } from '../support/asterisk-bench.ts';
+import type { AsteriskInstance } from '../support/asterisk.ts';
 import { eventually } from '../support/eventually.ts';
-import { WebRtcClient } from '../support/webrtc-client.ts';
+import type { WebRtcClient } from '../support/webrtc-client.ts';
 
-const APP = 'asteriskApp';
 const ALICE = { username: 'alice', password: 'alice-pw' };
 const STEP_MS = 10_000;
 
 describe('calls against Asterisk: callhook session alice ↔ Asterisk dialplan', { timeout: 240_000 }, () => {
+  let bench: AsteriskBench;
   let asterisk: AsteriskInstance;
-  let backend: TestBackend;
-  let callhook: CallhookProcess;
-  const clients: WebRtcClient[] = [];
 
   const hookBodies = (hook: string, callId: string): Record<string, unknown>[] =>
-    backend.requests.filter((r: RecordedRequest) => r.hook === hook && r.json?.['callId'] === callId).map((r) => r.json!);
+    bench.backend.requests.filter((r) => r.hook === hook && r.json?.['callId'] === callId).map((r) => r.json!);
 
-  async function connectAlice(): Promise<WebRtcClient> {
-    const client = await WebRtcClient.connect(callhook.wsUrl, {
-      appKey: APP, sipLogin: ALICE.username, sipPassword: ALICE.password, sipDomain: asterisk.host,
-      sipOutboundProxy: asterisk.host, sipPort: asterisk.port, sipRegisterRequired: true,
-    });
-    clients.push(client);
-    return client;
-  }
+  const connectAlice = (): Promise<WebRtcClient> => bench.connect(ALICE.username);
 
   async function adminGet(path: string): Promise<unknown> {
-    const res = await fetch(`${callhook.adminUrl}${path}`, { headers: { Authorization: `Bearer ${callhook.adminToken}` } });
+    const res = await fetch(`${bench.callhook.adminUrl}${path}`, { headers: { Authorization: `Bearer ${bench.callhook.adminToken}` } });
     assert.equal(res.status, 200, `GET ${path}`);
     return res.json();
   }
 
   before(async () => {
-    asterisk = await startAsterisk({ endpoints: [ALICE] });
-    backend = await TestBackend.start();
-    callhook = await startCallhookProcess();
-    await callhook.addApp(APP, backend.url());
+    bench = await startAsteriskBench({ endpoints: [ALICE] });
+    asterisk = bench.asterisk;
   });
-
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.close();
-    await eventually(async () => (await asterisk.channels()).length === 0, STEP_MS, 'Asterisk to have no channel left');
-    await asterisk.waitFor(() => asterisk.contacts(), (c) => c.length === 0, STEP_MS, 'alice to be unregistered');
-    backend.requests.length = 0;
-    backend.responder = () => ({ kind: 'echo' });
-  });
-
-  after(async () => {
-    for (const c of clients) await c.close();
-    await callhook?.stop();
-    await backend?.stop();
-    await asterisk?.stop();
-  });
+  afterEach(() => bench.settle());
+  after(() => bench?.stop());
 
   it('Asterisk calls alice (to her Contact): caller ID shown; callee is alice, the Request-URI kept apart', async () => {
     const alice = await connectAlice();
@@ -80,7 +54,7 @@ describe('calls against Asterisk: callhook session alice ↔ Asterisk dialplan',
     assert.deepEqual([onCall['caller'], onCall['callee']], ['5551234', 'alice']);
     assert.equal(onCall['sipRequestUri'], notify['sipRequestUri']);
     const [listed] = (await adminGet('/api/calls')) as Array<Record<string, unknown>>;
-    assert.deepEqual([listed?.['caller'], listed?.['callee']], ['5551234', 'alice']);
+    assert.deepEqual([listed?.['caller'], listed?.['callee'], listed?.['sipRequestUri']], ['5551234', 'alice', notify['sipRequestUri']]);
 
     await call.waitStatus('RING');
     await call.answer();

@@ -6,13 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { startAsterisk, type AsteriskEndpoint, type AsteriskInstance } from '../support/asterisk.ts';
-import { TestBackend } from '../support/backend.ts';
-import { startCallhookProcess, type CallhookProcess } from '../support/callhook-process.ts';
+import { startAsteriskBench, type AsteriskBench } from '../support/asterisk-bench.ts';
+import type { AsteriskEndpoint, AsteriskInstance } from '../support/asterisk.ts';
 import { eventually } from '../support/eventually.ts';
-import { WebRtcClient } from '../support/webrtc-client.ts';
+import type { WebRtcClient } from '../support/webrtc-client.ts';
 
-const APP = 'asteriskApp';
 const STEP_MS = 10_000;
 /** The registrar's longest expiry for `short` (aor maximum_expiration): callhook must refresh before it. */
 const SHORT_EXPIRES_S = 4;
@@ -24,20 +22,10 @@ const ENDPOINTS: readonly AsteriskEndpoint[] = [
 ];
 
 describe('registration and MESSAGE against Asterisk', { timeout: 240_000 }, () => {
+  let bench: AsteriskBench;
   let asterisk: AsteriskInstance;
-  let backend: TestBackend;
-  let callhook: CallhookProcess;
-  const clients: WebRtcClient[] = [];
 
-  async function connect(username: string, extra: Record<string, unknown> = {}): Promise<WebRtcClient> {
-    const endpoint = ENDPOINTS.find((e) => e.username === username)!;
-    const client = await WebRtcClient.connect(callhook.wsUrl, {
-      appKey: APP, sipLogin: username, sipPassword: endpoint.password, sipDomain: asterisk.host,
-      sipOutboundProxy: asterisk.host, sipPort: asterisk.port, sipRegisterRequired: true, ...extra,
-    });
-    clients.push(client);
-    return client;
-  }
+  const connect = (username: string, extra: Record<string, unknown> = {}): Promise<WebRtcClient> => bench.connect(username, extra);
 
   /** The REGISTERs Asterisk has received from `user` that carried credentials, as its SIP log shows them. */
   function authorizedRegisters(user: string): string[] {
@@ -47,25 +35,11 @@ describe('registration and MESSAGE against Asterisk', { timeout: 240_000 }, () =
   const contactOf = (user: string) => async () => (await asterisk.contacts()).filter((c) => c.aor === user);
 
   before(async () => {
-    asterisk = await startAsterisk({ endpoints: ENDPOINTS });
-    backend = await TestBackend.start();
-    callhook = await startCallhookProcess();
-    await callhook.addApp(APP, backend.url());
+    bench = await startAsteriskBench({ endpoints: ENDPOINTS });
+    asterisk = bench.asterisk;
   });
-
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.close();
-    await eventually(async () => (await asterisk.channels()).length === 0, STEP_MS, 'Asterisk to have no channel left');
-    await asterisk.waitFor(() => asterisk.contacts(), (c) => c.length === 0, STEP_MS, 'every session to be unregistered');
-    backend.requests.length = 0;
-  });
-
-  after(async () => {
-    for (const c of clients) await c.close();
-    await callhook?.stop();
-    await backend?.stop();
-    await asterisk?.stop();
-  });
+  afterEach(() => bench.settle());
+  after(() => bench?.stop());
 
   it('MD5 digest: registered; qualify OPTIONS answered (Avail); the binding leaves when the client disconnects', async () => {
     const alice = await connect('alice');
@@ -85,10 +59,7 @@ describe('registration and MESSAGE against Asterisk', { timeout: 240_000 }, () =
   });
 
   it('a wrong password: registrationFailed with the SIP reason; nothing registered', async () => {
-    const failed = WebRtcClient.connect(callhook.wsUrl, {
-      appKey: APP, sipLogin: 'alice', sipPassword: 'wrong', sipDomain: asterisk.host, sipOutboundProxy: asterisk.host,
-      sipPort: asterisk.port, sipRegisterRequired: true,
-    });
+    const failed = connect('alice', { sipPassword: 'wrong' });
     // WebRtcClient.connect() names the frame it got instead of `registered`: `fail` (RegistrationStatusEvent).
     await assert.rejects(failed, /"status":"FAILED","info":"SIP 401 Unauthorized","apiMethod":"RegistrationStatusEvent"/);
     assert.deepEqual(await asterisk.contacts(), []);

@@ -9,8 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { startAsterisk, type AsteriskInstance } from '../support/asterisk.ts';
-import { startCallhookProcess, type CallhookProcess } from '../support/callhook-process.ts';
+import { startAsteriskBench, type AsteriskBench } from '../support/asterisk-bench.ts';
+import type { AsteriskInstance } from '../support/asterisk.ts';
 import { eventually } from '../support/eventually.ts';
 import { LOOPBACK } from '../support/ports.ts';
 import { parseMessageTrace, runSipp, scenarioFile, type SippProcess, type SippResult } from '../support/sipp.ts';
@@ -32,42 +32,33 @@ function receivedLines(sipp: SippProcess): string[] {
 }
 
 describe('RFC 4028 session timers: callhook ↔ sipp and Asterisk', { timeout: 300_000 }, () => {
+  let bench: AsteriskBench;
   let asterisk: AsteriskInstance;
-  let callhook: CallhookProcess;
   const clients: WebRtcClient[] = [];
   const sipps: SippProcess[] = [];
 
-  async function connectAlice(extra: Record<string, unknown> = {}): Promise<WebRtcClient> {
-    const client = await WebRtcClient.connect(callhook.wsUrl, {
-      sipLogin: ALICE.username, sipPassword: ALICE.password, sipDomain: asterisk.host, sipOutboundProxy: asterisk.host,
-      sipPort: asterisk.port, sipRegisterRequired: true, ...extra,
-    });
-    clients.push(client);
-    return client;
-  }
+  const connectAlice = (): Promise<WebRtcClient> => bench.connect(ALICE.username);
 
   before(async () => {
-    asterisk = await startAsterisk({ endpoints: [ALICE] });
-    callhook = await startCallhookProcess({ sipSessionExpires: 4, sipMinSe: 2, sipT1Ms: 100, sipT2Ms: 400 });
+    bench = await startAsteriskBench({ endpoints: [ALICE], settings: { sipSessionExpires: 4, sipMinSe: 2, sipT1Ms: 100, sipT2Ms: 400 } });
+    asterisk = bench.asterisk;
   });
 
   afterEach(async () => {
     for (const c of clients.splice(0)) await c.close();
     for (const s of sipps.splice(0)) await s.kill();
-    await eventually(async () => (await asterisk.channels()).length === 0, STEP_MS, 'Asterisk to have no channel left');
+    await bench.settle();
   });
 
   after(async () => {
-    for (const c of clients) await c.close();
     for (const s of sipps) await s.kill();
-    await callhook?.stop();
-    await asterisk?.stop();
+    await bench?.stop();
   });
 
   it('callhook calls sipp: 422 → the INVITE again at Min-SE; callhook refreshes at half the interval; then hangs up', async () => {
     const sipp = await runSipp({ scenarioFile: scenarioFile('uas-session-timer'), mode: 'uas', transport: 'u1', extraArgs: ['-rtp_echo'], timeoutMs: 30_000 });
     sipps.push(sipp);
-    const client = await WebRtcClient.connect(callhook.wsUrl, { sipLogin: 'alice', sipDomain: LOOPBACK, sipPort: sipp.port, sipRegisterRequired: false });
+    const client = await WebRtcClient.connect(bench.callhook.wsUrl, { sipLogin: 'alice', sipDomain: LOOPBACK, sipPort: sipp.port, sipRegisterRequired: false });
     clients.push(client);
     const call = await client.call('bob');
     await call.waitStatus('ESTABLISHED', STEP_MS);
@@ -85,7 +76,7 @@ describe('RFC 4028 session timers: callhook ↔ sipp and Asterisk', { timeout: 3
     const [contact] = await asterisk.waitFor(() => asterisk.contacts(), (c) => c.length === 1, STEP_MS, 'alice registered');
     const contactUser = /^sip:([^@]+)@/.exec(contact!.uri)![1]!;
     const sipp = await runSipp({
-      scenarioFile: scenarioFile('uac-session-timer'), mode: 'uac', transport: 'u1', remote: { host: LOOPBACK, port: callhook.sipPort },
+      scenarioFile: scenarioFile('uac-session-timer'), mode: 'uac', transport: 'u1', remote: { host: LOOPBACK, port: bench.callhook.sipPort },
       service: contactUser, extraArgs: ['-rtp_echo'], timeoutMs: 30_000,
     });
     sipps.push(sipp);

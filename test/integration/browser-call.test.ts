@@ -103,14 +103,7 @@ for (const webrtcEngine of ['libdatachannel', 'werift'] as const) describe(`the 
   }
 
   /** The browser's audio counters must grow by 30 both ways (0.6 s of audio at 50 packets/s) within three seconds. */
-  async function assertAudioFlows(callId: string): Promise<void> {
-    const first = await page.audioPackets(callId);
-    let now = first;
-    await eventually(async () => {
-      now = await page.audioPackets(callId);
-      return now.sent - first.sent >= 30 && now.received - first.received >= 30;
-    }, 3000, () => `30 audio packets each way (the browser sent ${now.sent - first.sent}, received ${now.received - first.received})`);
-  }
+  const assertAudioFlows = (callId: string): Promise<void> => page.waitForAudioBothWays(callId, 30, 3000);
 
   const closedAtBob = () => bob.events().filter((e) => e.type === 'CALL_CLOSED').length;
 

@@ -164,7 +164,11 @@ export async function startAsterisk(opts: AsteriskOptions): Promise<AsteriskInst
         return asterisk;
       } catch (err) {
         await asterisk.kill();
-        if (attempt < START_ATTEMPTS && /Address already in use|Unable to bind/.test(asterisk.logs())) continue;
+        if (attempt < START_ATTEMPTS && asterisk.logs().includes('Address already in use')) {
+          // The next attempt's log starts empty, so that this attempt's failure is not read as the next one's.
+          await rm(join(dir, 'log/full'), { force: true });
+          continue;
+        }
         throw err;
       }
     }
@@ -419,6 +423,9 @@ class AsteriskProcess implements AsteriskInstance {
         return existsSync(join(this.dir, 'run/asterisk.ctl'));
       }, timeoutMs, 'the control socket of Asterisk');
       await this.cli('core waitfullybooted', Math.max(1_000, deadline - Date.now()));
+      // A transport that cannot bind its port is logged, and Asterisk runs on without it.
+      const unbound = /Transport '([^']+)' could not be started: (.*)/.exec(this.logs());
+      if (unbound !== null) throw new Error(`the PJSIP transport ${unbound[1]} could not be started: ${unbound[2]}`);
       await waitUntilBound('udp', this.port, { timeoutMs: Math.max(1_000, deadline - Date.now()), stillRunning: () => group.status === undefined });
       this.version = (await this.cli('core show version')).split(/\s+/)[1] ?? '';
     } catch (err) {

@@ -335,6 +335,19 @@ export class SdkPage {
     return this.page.evaluate((c) => window.sdkPage.audioPackets(c), callId);
   }
 
+  /**
+   * Waits until the browser's audio counters of the call have grown by `packets` both ways (50 a second flow);
+   * throws after `timeoutMs` naming how many went each way.
+   */
+  async waitForAudioBothWays(callId: string, packets: number, timeoutMs: number): Promise<void> {
+    const first = await this.audioPackets(callId);
+    let now = first;
+    await eventually(async () => {
+      now = await this.audioPackets(callId);
+      return now.sent - first.sent >= packets && now.received - first.received >= packets;
+    }, timeoutMs, () => `${packets} audio packets each way (the browser sent ${now.sent - first.sent}, received ${now.received - first.received})`, { maxPollMs: PAGE_POLL_MS });
+  }
+
   /** Polls the call's SDK statuses until `status` appears; throws after `timeoutMs` with what was seen. */
   async waitForCallStatus(callId: string, status: string, timeoutMs: number): Promise<void> {
     let statuses: string[] = [];
