@@ -9,89 +9,65 @@
 import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { startAsterisk, type AsteriskInstance } from '../support/asterisk.ts';
-import { TestBackend } from '../support/backend.ts';
-import { startCallhookProcess, type CallhookProcess } from '../support/callhook-process.ts';
+import { startAsteriskBench, type AsteriskBench } from '../support/asterisk-bench.ts';
 import { makeTestCertificates, servedCertificateSerial, type TestCertificates } from '../support/certs.ts';
 import { eventually } from '../support/eventually.ts';
 import { freePort, LOOPBACK } from '../support/ports.ts';
-import { WebRtcClient } from '../support/webrtc-client.ts';
+import type { WebRtcClient } from '../support/webrtc-client.ts';
 
-const APP = 'asteriskApp';
-const ALICE = { username: 'alice', password: 'alice-pw' };
 const STEP_MS = 10_000;
 
 describe('SIP over TLS against Asterisk (PJSIP TLS transport)', { timeout: 240_000 }, () => {
   let certs: TestCertificates;
-  let asterisk: AsteriskInstance;
+  let bench: AsteriskBench;
   let asteriskTlsPort: number;
-  let backend: TestBackend;
-  let callhook: CallhookProcess;
   let callhookTlsPort: number;
-  const clients: WebRtcClient[] = [];
 
-  async function connectAlice(): Promise<WebRtcClient> {
-    const client = await WebRtcClient.connect(callhook.wsUrl, {
-      appKey: APP, sipLogin: ALICE.username, sipPassword: ALICE.password, sipDomain: asterisk.host,
-      sipOutboundProxy: asterisk.host, sipPort: asteriskTlsPort, sipTransport: 'tls', sipRegisterRequired: true,
-    });
-    clients.push(client);
-    return client;
-  }
+  const connectAlice = (): Promise<WebRtcClient> => bench.connect('alice', { sipTransport: 'tls', sipPort: asteriskTlsPort });
 
   /** The source port of alice's last REGISTER at Asterisk: callhook's end of the registration's connection. */
   function registrationPort(): number {
-    const ports = [...asterisk.logs().matchAll(/Received SIP request \(\d+ bytes\) from TLS:127\.0\.0\.1:(\d+) --->\nREGISTER /g)];
+    const ports = [...bench.asterisk.logs().matchAll(/Received SIP request \(\d+ bytes\) from TLS:127\.0\.0\.1:(\d+) --->\nREGISTER /g)];
     assert.ok(ports.length > 0, 'Asterisk logged a REGISTER over TLS');
     return Number(ports.at(-1)![1]);
   }
 
   /** Where Asterisk sent its last request of `method`, as its SIP log shows. */
   function sentTo(method: string): string | undefined {
-    const sends = [...asterisk.logs().matchAll(new RegExp(`Transmitting SIP request \\(\\d+ bytes\\) to (\\w+:[\\d.]+:\\d+) --->\\n${method} `, 'g'))];
+    const sends = [...bench.asterisk.logs().matchAll(new RegExp(`Transmitting SIP request \\(\\d+ bytes\\) to (\\w+:[\\d.]+:\\d+) --->\\n${method} `, 'g'))];
     return sends.at(-1)?.[1];
   }
 
   before(async () => {
     certs = await makeTestCertificates();
     asteriskTlsPort = await freePort('tcp');
-    asterisk = await startAsterisk({
-      endpoints: [{ ...ALICE, endpoint: { transport: 'transport-tls' } }],
+    callhookTlsPort = await freePort('tcp');
+    bench = await startAsteriskBench({
+      endpoints: [{ username: 'alice', password: 'alice-pw', endpoint: { transport: 'transport-tls' } }],
       pjsipExtra: [
         '[transport-tls]', 'type = transport', 'protocol = tls', `bind = ${LOOPBACK}:${asteriskTlsPort}`,
         `cert_file = ${certs.server.cert}`, `priv_key_file = ${certs.server.key}`, 'method = tlsv1_2', 'verify_client = no', '',
       ].join('\n'),
+      settings: {
+        sipTransport: 'tls', sipTlsPort: callhookTlsPort, sipTlsCert: certs.server.cert, sipTlsKey: certs.server.key, sipTlsCaFile: certs.ca,
+      },
     });
-    backend = await TestBackend.start();
-    callhookTlsPort = await freePort('tcp');
-    callhook = await startCallhookProcess({
-      sipTransport: 'tls', sipTlsPort: callhookTlsPort, sipTlsCert: certs.server.cert, sipTlsKey: certs.server.key, sipTlsCaFile: certs.ca,
-    });
-    await callhook.addApp(APP, backend.url());
   });
 
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.close();
-    await eventually(async () => (await asterisk.channels()).length === 0, STEP_MS, 'Asterisk to have no channel left');
-    await asterisk.waitFor(() => asterisk.contacts(), (c) => c.length === 0, STEP_MS, 'alice to be unregistered');
-  });
+  afterEach(() => bench.settle());
 
   after(async () => {
-    for (const c of clients) await c.close();
-    await callhook?.stop();
-    await backend?.stop();
-    await asterisk?.stop();
+    await bench?.stop();
     await certs?.remove();
   });
-
   it('registers over TLS (a transport=tls Contact); MESSAGE both ways, the reply over the registration\'s connection', async () => {
     const alice = await connectAlice();
-    const [contact] = await asterisk.waitFor(() => asterisk.contacts(), (c) => c.length === 1, STEP_MS, 'alice registered');
+    const [contact] = await bench.asterisk.waitFor(() => bench.asterisk.contacts(), (c) => c.length === 1, STEP_MS, 'alice registered');
     assert.match(contact!.uri, /^sip:[0-9a-f]{16}@127\.0\.0\.1:\d+;transport=tls/i);
     alice.send('sendMessage', { id: 'm-1', to: 'echo', body: 'over tls', contentType: 'text/plain' });
     const accepted = await alice.ws.expect('notifyMessage', STEP_MS).then(() => alice.ws.expect('notifyMessage', STEP_MS));
     assert.equal(accepted['status'], 'ACCEPTED');
-    assert.equal(await asterisk.dbGet('callhook', 'message'), 'over tls');
+    assert.equal(await bench.asterisk.dbGet('callhook', 'message'), 'over tls');
     const received = await alice.ws.expect('notifyMessage', STEP_MS);
     assert.deepEqual([received['status'], received['body']], ['RECEIVED', 'over tls']);
     assert.match(String(received['sipMessageRaw']), /^MESSAGE sip:[0-9a-f]{16}@[^ ]+ SIP\/2\.0\r\nVia: SIP\/2\.0\/TLS /);
@@ -104,15 +80,15 @@ describe('SIP over TLS against Asterisk (PJSIP TLS transport)', { timeout: 240_0
     await call.waitStatus('ESTABLISHED', STEP_MS);
     await call.connected();
     assert.ok((await call.exchangeAudio(50, 40)) >= 40);
-    assert.match(asterisk.logs(), /Received SIP request \(\d+ bytes\) from TLS:127\.0\.0\.1:\d+ --->\nINVITE sip:echo@/);
+    assert.match(bench.asterisk.logs(), /Received SIP request \(\d+ bytes\) from TLS:127\.0\.0\.1:\d+ --->\nINVITE sip:echo@/);
     call.hangup();
     assert.equal((await call.waitEnd())['status'], 'FINISH');
   });
 
   it('an incoming call Asterisk originates comes over the registration\'s connection: caller ID, callee alice; answered, audio both ways', async () => {
     const alice = await connectAlice();
-    await asterisk.waitFor(() => asterisk.contacts(), (c) => c.length === 1, STEP_MS, 'alice registered');
-    await asterisk.originate('alice', { callerIdNumber: '5551234', callerIdName: 'Bob Caller' });
+    await bench.asterisk.waitFor(() => bench.asterisk.contacts(), (c) => c.length === 1, STEP_MS, 'alice registered');
+    await bench.asterisk.originate('alice', { callerIdNumber: '5551234', callerIdName: 'Bob Caller' });
     const call = await alice.nextIncoming(STEP_MS);
     const notify = call.frames.find((f) => f.message === 'notifyIncomingCall')!.data[0] as Record<string, unknown>;
     assert.deepEqual([notify['caller'], notify['visibleName'], notify['callee']], ['5551234', 'Bob Caller', 'alice']);
@@ -131,9 +107,9 @@ describe('SIP over TLS against Asterisk (PJSIP TLS transport)', { timeout: 240_0
     const before = await served();
     await copyFile(certs.renewed.cert, certs.server.cert);
     await copyFile(certs.renewed.key, certs.server.key);
-    process.kill(callhook.process.pid!, 'SIGHUP');
-    await eventually(() => callhook.logLines(/SIP TLS certificate, key and CA file reloaded/).length === 1, STEP_MS, 'the reload to be logged');
+    process.kill(bench.callhook.process.pid!, 'SIGHUP');
+    await eventually(() => bench.callhook.logLines(/SIP TLS certificate, key and CA file reloaded/).length === 1, STEP_MS, 'the reload to be logged');
     assert.notEqual(await served(), before);
-    assert.equal(callhook.status, undefined, 'still running');
+    assert.equal(bench.callhook.status, undefined, 'still running');
   });
 });
