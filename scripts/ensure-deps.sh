@@ -3,7 +3,8 @@
 # The packages' own services are never used: each test starts its own instance on free loopback ports
 # (test/support/kamailio.ts, test/support/sipp.ts).
 #   kamailio    kamailio, kamcmd, and every module test/support/kamailio.cfg loads (db_text, auth, auth_db,
-#               usrloc, registrar, ctl, tm, sl, ...: all in this package, none in kamailio-*-modules)
+#               usrloc, registrar, ctl, tm, sl, ...: all in this package but tls)
+#   kamailio-tls-modules  tls.so, for the SIP over TLS tests (kamailio.cfg's WITH_TLS variant)
 #   sip-tester  sipp
 #   baresip-core  baresip, the SIP phone of the call tests (test/support/baresip.ts: ausine/aubridge audio, ctrl_tcp)
 #   chromium    /usr/bin/chromium, the headless browser that runs the Flashphoner Web SDK (test/support/browser.ts
@@ -15,6 +16,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+# Every module the cfg loads, the WITH_TLS ones included; tls.so comes from its own package.
 modules=$(sed -n 's/^loadmodule "\(.*\)"$/\1/p' test/support/kamailio.cfg)
 
 # Kamailio's compiled-in module directory (Debian: /usr/lib/<multiarch>/kamailio/modules).
@@ -30,9 +32,10 @@ missing_modules() {
 }
 
 need=""
-if ! command -v kamailio >/dev/null 2>&1 || ! command -v kamcmd >/dev/null 2>&1 || [ -n "$(missing_modules)" ]; then
+if ! command -v kamailio >/dev/null 2>&1 || ! command -v kamcmd >/dev/null 2>&1 || [ -n "$(missing_modules | grep -vx tls.so)" ]; then
   need="$need kamailio"
 fi
+missing_modules | grep -qx tls.so && need="$need kamailio-tls-modules"
 command -v sipp >/dev/null 2>&1 || need="$need sip-tester"
 command -v baresip >/dev/null 2>&1 || need="$need baresip-core"
 [ -x /usr/bin/chromium ] || need="$need chromium"

@@ -26,6 +26,7 @@ import { createHookEngine, type HookEngine } from './hooks/index.ts';
 import { DEFAULT_APP_KEY, openStore, type Store } from './store/index.ts';
 import { createCallMedia, portMetrics, type CallMedia } from './media/index.ts';
 import { UserAgent } from './sip/ua/index.ts';
+import { readTlsCredentials, TlsTransport, type TlsCredentials } from './sip/transport/index.ts';
 
 export interface StartOptions {
   configFile?: string;
@@ -55,6 +56,8 @@ export interface RunningServer {
   readonly wssPort: number | undefined;
   readonly adminPort: number;
   readonly sipPort: number;
+  /** The SIP TLS listener's port; undefined without sipTlsCert and sipTlsKey (TLS then only connects out). */
+  readonly sipTlsPort: number | undefined;
   /** `http://host:port` of the admin API (and EchoApp). */
   readonly adminUrl: string;
   /** The admin API's bearer token. */
@@ -138,12 +141,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       listen: [
         { protocol: 'UDP', address: config.localIp, port: config.sipPort, advertise: config.publicIp },
         { protocol: 'TCP', address: config.localIp, port: config.sipPort, advertise: config.publicIp },
+        { protocol: 'TLS', address: config.localIp, port: config.sipTlsPort, advertise: config.publicIp },
       ],
       maxMessageBytes: config.sipMaxMessageBytes,
       userAgent: config.userAgent,
       logger,
       timers: { t1: config.sipT1Ms, t2: config.sipT2Ms, t4: config.sipT4Ms },
       tcp: { idleTimeoutMs: config.sipTcpIdleTimeoutMs, messageTimeoutMs: config.sipTcpMessageTimeoutMs, maxConnections: config.sipTcpMaxConnections },
+      tls: { credentials: sipTlsCredentials(config), handshakeTimeoutMs: config.sipTlsHandshakeTimeoutMs },
       trustedSources: config.sipTrustedSources,
       sessionTimer: { sessionExpiresS: config.sipSessionExpires, minSeS: config.sipMinSe },
     });
@@ -160,10 +165,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closers.push(() => clientApi.close());
 
     const sipPort = sip.transports.transports[0]?.local.port ?? config.sipPort;
+    const tls = sip.transports.transports.find((t) => t instanceof TlsTransport);
+    const reloadSipTls = (): void => sip.transports.setTlsCredentials(sipTlsCredentials(config));
     let closing: Promise<void> | undefined;
     const ownsProcess = opts.handleSignals !== false;
     const stopProcess = onceStopping(logger, config.shutdownDrainMs, () => running.close());
     const removeSignalHandlers = ownsProcess ? onStopSignal(logger, stopProcess) : () => undefined;
+    const removeReloadHandler = ownsProcess ? onReloadSignal(logger, reloadSipTls) : () => undefined;
     // Removed only once stopped: a fault while stopping is still logged rather than ending the process mid-way.
     const removeFaultHandlers = ownsProcess ? onProcessFault(logger, stopProcess) : () => undefined;
     const running: RunningServer = {
@@ -178,6 +186,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       wssPort: clientApi.wssPort,
       adminPort: admin.address.port,
       sipPort,
+      sipTlsPort: tls?.listening === true ? tls.local.port : undefined,
       adminUrl: admin.url,
       adminToken,
       close: () => {
@@ -185,6 +194,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
           const started = Date.now();
           drainDeadline = started + Math.max(0, config.shutdownDrainMs - AFTER_DRAIN_RESERVE_MS);
           removeSignalHandlers();
+          removeReloadHandler();
           await stopAll();
           logger.info({ stopMs: Date.now() - started }, 'callhook stopped');
           removeFaultHandlers();
@@ -193,7 +203,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       },
     };
     logger.info(
-      { wsPort: running.wsPort, wssPort: running.wssPort, adminUrl: admin.url, sipPort, localIp: config.localIp, publicIp: config.publicIp, nodeId },
+      { wsPort: running.wsPort, wssPort: running.wssPort, adminUrl: admin.url, sipPort, sipTlsPort: running.sipTlsPort, localIp: config.localIp, publicIp: config.publicIp, nodeId },
       'callhook started',
     );
     return running;
@@ -229,6 +239,32 @@ function onceStopping(logger: Logger, drainMs: number, close: () => Promise<void
       process.exitCode = 1;
     });
   };
+}
+
+/** The TLS files of the configuration, read now (at start, and again on SIGHUP). */
+function sipTlsCredentials(config: Config): TlsCredentials {
+  return readTlsCredentials({
+    ...(config.sipTlsCert !== undefined && { cert: config.sipTlsCert }),
+    ...(config.sipTlsKey !== undefined && { key: config.sipTlsKey }),
+    ...(config.sipTlsCaFile !== undefined && { caFile: config.sipTlsCaFile }),
+  });
+}
+
+/**
+ * SIGHUP re-reads the SIP TLS certificate, key and CA file (a renewed certificate without a restart): new
+ * connections use them, open ones keep theirs. Files that cannot be read or do not fit leave the old ones in use.
+ */
+function onReloadSignal(logger: Logger, reload: () => void): () => void {
+  const handler = (): void => {
+    try {
+      reload();
+      logger.info('SIP TLS certificate, key and CA file reloaded');
+    } catch (err) {
+      logger.error({ err }, 'SIP TLS reload failed: the previous certificate, key and CAs stay in use');
+    }
+  };
+  process.on('SIGHUP', handler);
+  return () => process.off('SIGHUP', handler);
 }
 
 /** SIGINT / SIGTERM close the server once; a second signal gets Node's default (immediate exit). */

@@ -45,13 +45,18 @@ export const configSchema = z
      */
     adminMaxConnections: z.number().int().min(1).default(300),
     sipPort: portOrZero.default(5060),
-    /** WCS's SIP-over-TLS port. SIP over TLS is not supported yet, so setting it is refused rather than ignored. */
-    sipTlsPort: portOrZero.optional(),
-    /** Transport towards SIP servers unless a client asks for another. `tls` is refused until SIP over TLS exists. */
-    sipTransport: z
-      .enum(['udp', 'tcp', 'tls'])
-      .refine((t) => t !== 'tls', 'SIP over TLS is not supported yet: use udp or tcp')
-      .default('udp'),
+    /** SIP over TLS (RFC 3261 §26.2): the listener's port, when sipTlsCert and sipTlsKey are set (RFC 3263: 5061). */
+    sipTlsPort: portOrZero.default(5061),
+    /** PEM certificate chain of the SIP TLS listener, also offered to SIP servers that ask for a client certificate. Re-read on SIGHUP. */
+    sipTlsCert: z.string().min(1).optional(),
+    /** PEM private key of sipTlsCert. Re-read on SIGHUP. */
+    sipTlsKey: z.string().min(1).optional(),
+    /** PEM file of CAs trusted for SIP servers' certificates in addition to the system's CA store. Re-read on SIGHUP. */
+    sipTlsCaFile: z.string().min(1).optional(),
+    /** A SIP TLS connection, either way, must complete its TCP connect and TLS handshake within this long (ms). */
+    sipTlsHandshakeTimeoutMs: z.number().int().min(100).default(10_000),
+    /** Transport towards SIP servers unless a client asks for another. */
+    sipTransport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
     /**
      * SRTP towards SIP (RFC 4568 SDES, RFC 3711) unless a connection's `sipSrtp` says otherwise: `off` plain RTP,
      * `optional` best-effort (RTP/AVP offers with a=crypto; a plain peer gets plain RTP), `required` (RTP/SAVP; a
@@ -204,8 +209,8 @@ export const configSchema = z
       // Node's rule too: the headers are part of the request.
       ctx.addIssue({ code: 'custom', path: ['adminHeadersTimeoutMs'], message: `must not exceed adminRequestTimeoutMs (${c.adminRequestTimeoutMs})` });
     }
-    if (c.sipTlsPort !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['sipTlsPort'], message: 'SIP over TLS is not supported yet: leave sipTlsPort out' });
+    if ((c.sipTlsCert === undefined) !== (c.sipTlsKey === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [c.sipTlsCert ? 'sipTlsKey' : 'sipTlsCert'], message: 'sipTlsCert and sipTlsKey go together' });
     }
     if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
       ctx.addIssue({ code: 'custom', path: [c.tlsCert ? 'tlsKey' : 'tlsCert'], message: 'tlsCert and tlsKey go together' });

@@ -73,8 +73,6 @@ function transport(fields: JsonObject, fallback: string): SipTransportName {
   const v = text(fields, 'sipTransport') ?? fallback;
   const t = TRANSPORTS[v.toLowerCase()];
   if (t === undefined) invalid(`sipTransport must be udp, tcp or tls, got ${JSON.stringify(v)}`);
-  // WCS clients may ask for tls; refused here by name rather than failing later at the first request.
-  if (t === 'TLS') invalid('sipTransport tls is not supported yet: use udp or tcp');
   return t;
 }
 

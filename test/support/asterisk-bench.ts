@@ -27,8 +27,10 @@ export async function startAsteriskBench(opts: {
   endpoints: readonly AsteriskEndpoint[];
   /** callhook settings over callhook-process.ts's loopback defaults. */
   settings?: Record<string, unknown>;
+  /** Appended to Asterisk's pjsip.conf (AsteriskOptions.pjsipExtra), e.g. a TLS transport. */
+  pjsipExtra?: string;
 }): Promise<AsteriskBench> {
-  const asterisk = await startAsterisk({ endpoints: opts.endpoints });
+  const asterisk = await startAsterisk({ endpoints: opts.endpoints, ...(opts.pjsipExtra !== undefined && { pjsipExtra: opts.pjsipExtra }) });
   const backend = await TestBackend.start();
   const callhook = await startCallhookProcess(opts.settings);
   await callhook.addApp(BENCH_APP, backend.url());

@@ -1,7 +1,8 @@
 /**
  * A private Kamailio (registrar + proxy) for the integration tests: each call to startKamailio() gets its own temp
  * directory (config defines, db_text users, control socket, runtime files) and its own free loopback port for UDP
- * and TCP, never the system service, /etc/kamailio, or 5060. The routing logic is test/support/kamailio.cfg.
+ * and TCP (and TLS with `tls`), never the system service, /etc/kamailio, or 5060. The routing logic is
+ * test/support/kamailio.cfg.
  */
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { CertificateFiles } from './certs.ts';
 import { ProcessGroup } from './child-process.ts';
 import { eventually } from './eventually.ts';
 import { LOOPBACK, freePort } from './ports.ts';
@@ -48,6 +50,8 @@ export interface KamailioOptions {
   minExpires?: number;
   /** How long Kamailio may take to answer its first OPTIONS; default 10000. */
   startTimeoutMs?: number;
+  /** Listen on a TLS port too (`tlsPort`), serving this certificate (test/support/certs.ts). */
+  tls?: CertificateFiles;
 }
 
 /**
@@ -73,6 +77,8 @@ export interface LocationBinding {
 export interface KamailioInstance {
   readonly host: string;
   readonly port: number;
+  /** The TLS port, when started with `tls`. */
+  readonly tlsPort: number | undefined;
   readonly domain: string;
   /** The live bindings (expired or deleted ones left out), read through `kamcmd ul.dump`. */
   locations(): Promise<LocationBinding[]>;
@@ -123,7 +129,8 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioInst
     await writeDatabase(join(dir, 'db'), opts.users, domain);
     for (let attempt = 1; ; attempt++) {
       const port = await freePort('both');
-      const proc = new KamailioProcess(dir, port, domain, { t1Ms, t2Ms, minExpires });
+      const tls = opts.tls && { ...opts.tls, port: await freePort('tcp') };
+      const proc = new KamailioProcess(dir, port, domain, { t1Ms, t2Ms, minExpires, ...(tls && { tls }) });
       try {
         await proc.waitReady(opts.startTimeoutMs ?? 10_000);
         return proc;
@@ -201,14 +208,16 @@ class KamailioProcess implements KamailioInstance {
   private readonly group: ProcessGroup;
   private readonly ctlSocket: string;
   private stopping: Promise<void> | undefined;
+  readonly tlsPort: number | undefined;
 
   constructor(
     private readonly dir: string,
     readonly port: number,
     readonly domain: string,
-    settings: { t1Ms: number; t2Ms: number; minExpires: number },
+    settings: { t1Ms: number; t2Ms: number; minExpires: number; tls?: CertificateFiles & { port: number } },
   ) {
     this.ctlSocket = join(dir, 'ctl.sock');
+    this.tlsPort = settings.tls?.port;
     // Every value the cfg needs is a pre-processor define (see the header of kamailio.cfg).
     const defines = {
       SIP_PORT: String(port),
@@ -219,6 +228,11 @@ class KamailioProcess implements KamailioInstance {
       T2_MS: String(settings.t2Ms),
       FR_MS: String(64 * settings.t1Ms),
       MIN_EXPIRES: String(settings.minExpires),
+      ...(settings.tls && {
+        TLS_PORT: String(settings.tls.port),
+        TLS_CERT: JSON.stringify(settings.tls.cert),
+        TLS_KEY: JSON.stringify(settings.tls.key),
+      }),
     };
     const args = [
       ...['-f', CONFIG_FILE],
@@ -229,6 +243,7 @@ class KamailioProcess implements KamailioInstance {
       ...['-m', '64', '-M', '8'], // shared / private memory (MB)
       ...['-w', dir, '-Y', dir], // working and runtime directory (not /run/kamailio)
       ...Object.entries(defines).flatMap(([name, value]) => ['-A', `${name}=${value}`]),
+      ...(settings.tls ? ['-A', 'WITH_TLS'] : []),
     ];
     this.group = new ProcessGroup('kamailio', args, dir);
   }

@@ -1,6 +1,6 @@
 /**
- * Settings that are accepted must do something: SIP over TLS and codecs other than G.711 and telephone-event are
- * refused by name, with a message saying they are not supported yet (docs/configuration.md).
+ * Settings that are accepted must do something: codecs other than G.711 and telephone-event are refused by name,
+ * with a message saying they are not supported yet (docs/configuration.md); a certificate without its key is refused.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -23,12 +23,15 @@ describe('settings that would do nothing are refused', () => {
     assert.equal(loadConfig({ env: {}, cwd: '/nonexistent', overrides: { codecs: 'pcma,pcmu' } }).codecs, 'pcma,pcmu');
   });
 
-  it('sipTransport tls: not supported yet', () => {
-    assert.match(refusal({ sipTransport: 'tls' }), /^ {2}sipTransport \(got "tls"\): SIP over TLS is not supported yet: use udp or tcp$/m);
+  it('sipTransport tls is accepted; sipTlsPort defaults to 5061 (RFC 3263)', () => {
+    const config = loadConfig({ env: {}, cwd: '/nonexistent', overrides: { sipTransport: 'tls' } });
+    assert.equal(config.sipTransport, 'tls');
+    assert.equal(config.sipTlsPort, 5061);
   });
 
-  it('sipTlsPort: not supported yet', () => {
-    assert.match(refusal({ sipTlsPort: 5061 }), /^ {2}sipTlsPort \(got 5061\): SIP over TLS is not supported yet: leave sipTlsPort out$/m);
+  it('sipTlsCert without sipTlsKey (and the reverse): refused, naming the missing one', () => {
+    assert.match(refusal({ sipTlsCert: '/x/cert.pem' }), /^ {2}sipTlsKey \(got undefined\): sipTlsCert and sipTlsKey go together$/m);
+    assert.match(refusal({ sipTlsKey: '/x/key.pem' }), /^ {2}sipTlsCert \(got undefined\): sipTlsCert and sipTlsKey go together$/m);
   });
 
   it('opus (or any codec but G.711 and telephone-event): not supported yet, naming it', () => {

@@ -49,7 +49,7 @@ describe('readSipSettings', () => {
     assert.equal(error(() => readSipSettings({ sipVisibleName: 'a\r\nVia: x' }, 'udp')), 'INVALID_SIP_SETTINGS: sipVisibleName must not contain control characters');
     assert.equal(error(() => readSipSettings({ sipRegisterRequired: 1 }, 'udp')), 'INVALID_SIP_SETTINGS: sipRegisterRequired must be true or false, got 1');
     assert.equal(error(() => readSipSettings({ sipTransport: 'ws' }, 'udp')), 'INVALID_SIP_SETTINGS: sipTransport must be udp, tcp or tls, got "ws"');
-    assert.equal(error(() => readSipSettings({ sipTransport: 'TLS' }, 'udp')), 'INVALID_SIP_SETTINGS: sipTransport tls is not supported yet: use udp or tcp');
+    assert.equal(readSipSettings({ sipTransport: 'TLS' }, 'udp').transport, 'TLS');
   });
 });
 

@@ -30,6 +30,10 @@ describe('requestVia (RFC 3261 §8.1.1.7, RFC 3581 §3)', () => {
     assert.equal(formatVia(via), 'SIP/2.0/TCP [2001:db8::1]:5060;branch=z9hG4bKfixed;rport');
     assert.deepEqual(parseVia(formatVia(via)).host, '[2001:db8::1]');
   });
+
+  it('over TLS adds alias (RFC 5923 §5), which TCP does not (its peers are not authenticated)', () => {
+    assert.equal(formatVia(requestVia('TLS', { address: '192.0.2.1', port: 5061 }, 'z9hG4bKfixed')), 'SIP/2.0/TLS 192.0.2.1:5061;branch=z9hG4bKfixed;rport;alias');
+  });
 });
 
 describe('stampReceived (RFC 3261 §18.2.1, RFC 3581 §4)', () => {

@@ -1,5 +1,5 @@
 /**
- * The transport layer of RFC 3261 §18 above the individual transports: it owns the UDP and TCP transports, parses
+ * The transport layer of RFC 3261 §18 above the individual transports: it owns the UDP, TCP and TLS transports, parses
  * what they frame, applies the receive rules once for all of them and hands every message to one handler (the
  * transaction layer).
  *
@@ -25,7 +25,9 @@ import { formatVia, topVia } from '../message/headers.ts';
 import { splitList, type SipMessage, type SipRequest } from '../message/message.ts';
 import { parseMessage } from '../message/parse.ts';
 import type { Via } from '../message/types.ts';
-import { TcpTransport, type TcpLimits } from './tcp.ts';
+import type { TcpLimits } from './stream.ts';
+import { TcpTransport } from './tcp.ts';
+import { TlsTransport, type TlsCredentials } from './tls.ts';
 import {
   normalizeAddress,
   type Endpoint,
@@ -38,7 +40,7 @@ import { UdpTransport } from './udp.ts';
 import { defaultPort, requestVia, stampReceived, viaDestination } from './via.ts';
 
 export interface ListenSpec {
-  protocol: 'UDP' | 'TCP';
+  protocol: 'UDP' | 'TCP' | 'TLS';
   /** Bind address: a specific IPv4/IPv6 address, or 0.0.0.0 / :: for all. */
   address: string;
   /** 0 lets the OS choose (tests). */
@@ -55,8 +57,15 @@ export interface TransportLayerOptions {
   /** config `sipMaxMessageBytes`: larger datagrams are dropped, larger stream messages close their connection. */
   maxMessageBytes: number;
   logger: Logger;
-  /** Timeouts and the connection cap of the TCP transports (config `sipTcp*`). */
+  /** Timeouts and the connection cap of the TCP and TLS transports (config `sipTcp*`). */
   tcp?: TcpLimits;
+  /** Certificate, key and extra CAs of the TLS transports, and their handshake timeout (config `sipTls*`). */
+  tls?: TlsSettings;
+}
+
+export interface TlsSettings {
+  credentials: TlsCredentials;
+  handshakeTimeoutMs?: number;
 }
 
 export type MessageHandler = (received: Received) => void;
@@ -140,6 +149,14 @@ export class TransportLayer {
     return viaDestination(topVia(received.message));
   }
 
+  /**
+   * New certificate, key and extra CAs for every TLS transport (SIGHUP): new connections use them. Throws SipError
+   * SIP_TRANSPORT, changing nothing, when they are bad.
+   */
+  setTlsCredentials(credentials: TlsCredentials): void {
+    for (const t of this.transports) if (t instanceof TlsTransport) t.setCredentials(credentials);
+  }
+
   async close(): Promise<void> {
     const all = this.entries.splice(0);
     await Promise.all(all.map((e) => e.transport.close()));
@@ -153,10 +170,13 @@ export class TransportLayer {
       sink: this.sink,
       logger: this.o.logger,
     };
+    const stream = { ...this.o.tcp, ...common };
     const transport =
       spec.protocol === 'UDP'
         ? await UdpTransport.bind(common)
-        : await TcpTransport.listen({ ...this.o.tcp, ...common });
+        : spec.protocol === 'TCP'
+          ? await TcpTransport.listen(stream)
+          : await TlsTransport.listen({ ...stream, ...(this.o.tls ?? { credentials: {} }) });
     const wildcard = spec.address === '0.0.0.0' || spec.address === '::';
     const host = spec.advertise ?? (wildcard ? (firstNonLoopbackIPv4() ?? '127.0.0.1') : transport.local.address);
     this.entries.push({ transport, sentBy: { address: host, port: transport.local.port } });

@@ -1,7 +1,7 @@
 /**
  * What the SIP stack needs from a transport (RFC 3261 §18): a protocol, a local address, `send` and a way to hand
- * received messages up. UDP and TCP live beside this file; TLS and WebSocket transports plug in through the same
- * interface later.
+ * received messages up. UDP, TCP and TLS live beside this file; a WebSocket transport would plug in through the
+ * same interface.
  */
 import type { SipParseError } from '../errors.ts';
 import type { SipMessage } from '../message/message.ts';
@@ -12,6 +12,11 @@ export interface Endpoint {
   /** IPv4 or IPv6 address, IPv6 without brackets. */
   address: string;
   port: number;
+  /**
+   * The host name (or address) the endpoint was resolved from, for a next hop: TLS sends it as SNI and checks the
+   * peer's certificate against it (RFC 5922 §7.2). Not part of the endpoint's identity (`endpointKey`).
+   */
+  host?: string;
 }
 
 export interface Received {

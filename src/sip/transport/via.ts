@@ -22,7 +22,8 @@ export function viaHost(address: string): string {
 /**
  * The Via for a request we send (RFC 3261 §8.1.1.7, §18.1.1): our advertised sent-by, a fresh branch unless one is
  * given (z9hG4bK + random), and an empty `rport` asking the next hop to tell us the port it saw (RFC 3581 §3),
- * which makes responses find us behind NAT.
+ * which makes responses find us behind NAT. Over TLS also `alias` (RFC 5923 §5): the next hop may send its own
+ * requests for our sent-by over this connection, so a registrar reaches our Contact without connecting to us.
  */
 export function requestVia(protocol: TransportProtocol, sentBy: Endpoint, branch: string = newBranch()): Via {
   return {
@@ -33,6 +34,8 @@ export function requestVia(protocol: TransportProtocol, sentBy: Endpoint, branch
     params: new Map<string, string | null>([
       ['branch', branch],
       ['rport', null],
+      // RFC 5923 §5 is for TLS only: a TCP peer is not authenticated, so aliasing its connection is unsafe.
+      ...(protocol === 'TLS' ? [['alias', null] as const] : []),
     ]),
   };
 }

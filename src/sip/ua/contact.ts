@@ -20,8 +20,11 @@ export type RequestHandler = (request: IncomingRequest) => void;
 /** A Contact user part of ours; requests whose Request-URI names it reach `handler`. */
 export interface ContactBinding {
   readonly user: string;
-  /** Our Contact URI for requests that leave over `transport` (RFC 3261 §8.1.1.8). */
-  contactUri(transport: Transport): SipUri;
+  /**
+   * Our Contact URI for requests that leave over `transport` (RFC 3261 §8.1.1.8). `sips`: the request's
+   * Request-URI is a SIPS URI, so "the Contact header field MUST contain a SIPS URI as well" (§8.1.1.8).
+   */
+  contactUri(transport: Transport, sips?: boolean): SipUri;
   /**
    * The registrar (or outbound proxy) a REGISTER of this contact was accepted through: with trustedSources
    * `registrar`, the one source address new requests to the contact are taken from.

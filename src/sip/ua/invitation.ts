@@ -185,7 +185,7 @@ export class Invitation extends InviteSession {
     const headers: { name: string; value: string }[] = [...(o.headers ?? [])];
     if (o.dialog) {
       for (const rr of this.request.headers.getAll('Record-Route')) headers.push({ name: 'Record-Route', value: rr });
-      headers.push({ name: 'Contact', value: `<${formatUri(this.binding.contactUri(this.received.transport))}>` });
+      headers.push({ name: 'Contact', value: `<${formatUri(this.binding.contactUri(this.received.transport, this.request.uri.scheme === 'sips'))}>` });
       headers.push(allowHeader());
     }
     if (o.sdp !== undefined) headers.push(contentType(SDP));

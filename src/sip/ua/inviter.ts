@@ -22,6 +22,7 @@ import { allowHeader } from './allow.ts';
 import { describeResponse, type SipAccount } from './account.ts';
 import type { ContactBinding } from './contact.ts';
 import { errorCause, InviteSession, type LeavingReason } from './invite-session.ts';
+import { hopTowards } from './next-hop.ts';
 import { OutgoingInvite } from './outgoing-invite.ts';
 import { createRequest } from './request.ts';
 import { SDP, sdpOf } from './sdp-body.ts';
@@ -74,7 +75,7 @@ export class Inviter extends InviteSession {
     const { account, target, sdp } = this.options;
     let destination;
     try {
-      destination = await this.host.destination(account.nextHop);
+      destination = await this.host.destination(hopTowards(account.nextHop, target));
     } catch (e) {
       if (!(e instanceof SipError)) throw e;
       return this.end((this.state as InviteSessionState) === InviteSessionState.Cancelling ? 'cancelled' : 'transport-error', { info: e.message });
@@ -88,7 +89,7 @@ export class Inviter extends InviteSession {
       to: { uri: target },
       callId: this.callId,
       cseq: 1,
-      contact: this.binding.contactUri(destination.transport),
+      contact: this.binding.contactUri(destination.transport, target.scheme === 'sips'),
       body: { contentType: SDP, content: sdp },
       headers: [allowHeader(), ...this.sessionTimer.requestHeaders(), ...(this.options.headers ?? [])],
     });

@@ -9,6 +9,7 @@ import type { NameAddr, Uri } from '../message/types.ts';
 import type { SipAccount } from './account.ts';
 import { createRequest } from './request.ts';
 import type { IncomingRequest } from './contact.ts';
+import { hopTowards } from './next-hop.ts';
 import type { UserAgent } from './user-agent.ts';
 
 export interface OutgoingMessage {
@@ -24,7 +25,7 @@ export interface OutgoingMessage {
  * and each MESSAGE is its own transaction with a new Call-ID.
  */
 export async function sendMessage(ua: UserAgent, account: SipAccount, message: OutgoingMessage): Promise<SipResponse> {
-  const destination = await ua.destination(account.nextHop);
+  const destination = await ua.destination(hopTowards(account.nextHop, message.to));
   const request = createRequest({
     method: 'MESSAGE',
     requestUri: message.to,

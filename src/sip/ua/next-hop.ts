@@ -23,9 +23,13 @@ export interface NextHop {
 
 const SRV_PREFIX: Record<SipTransportName, string> = { UDP: '_sip._udp.', TCP: '_sip._tcp.', TLS: '_sips._tcp.' };
 
+/**
+ * The endpoint keeps the hop's host as `host`: over TLS the certificate must name it (RFC 5922 §4.1: the domain
+ * asked for, not the target of its SRV record, which DNS could have forged).
+ */
 export async function resolveNextHop(hop: NextHop): Promise<Endpoint> {
   const host = hop.host.startsWith('[') && hop.host.endsWith(']') ? hop.host.slice(1, -1) : hop.host;
-  if (isIP(host) !== 0) return { address: host, port: hop.port ?? defaultPort(hop.transport) };
+  if (isIP(host) !== 0) return { address: host, port: hop.port ?? defaultPort(hop.transport), host };
   let target = host;
   let port = hop.port;
   if (port === undefined) {
@@ -37,7 +41,7 @@ export async function resolveNextHop(hop: NextHop): Promise<Endpoint> {
   }
   try {
     const { address } = await lookup(target);
-    return { address, port: port ?? defaultPort(hop.transport) };
+    return { address, port: port ?? defaultPort(hop.transport), host };
   } catch (e) {
     throw new SipError('SIP_TRANSPORT', `cannot resolve SIP server ${target}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
   }
@@ -53,6 +57,18 @@ export function uriNextHop(uri: Uri): NextHop {
   const param = uri.params.get('transport')?.toUpperCase();
   const transport: SipTransportName = uri.scheme === 'sips' ? 'TLS' : param === 'TCP' || param === 'TLS' ? param : 'UDP';
   return { host: uri.host, transport, ...(uri.port !== undefined && { port: uri.port }) };
+}
+
+/**
+ * The next hop of a new request to `target`: `hop`, unless `target` is a SIPS URI and `hop` is not TLS — RFC 3261
+ * §26.2.2: "the request is sent over a secure transport [...] on each hop", so it is refused rather than sent in
+ * clear (SipError SIP_TRANSPORT).
+ */
+export function hopTowards(hop: NextHop, target: Uri): NextHop {
+  if (target.scheme === 'sips' && hop.transport !== 'TLS') {
+    throw new SipError('SIP_TRANSPORT', `${formatUri(target)} is a sips: URI: it needs sipTransport tls, not ${hop.transport.toLowerCase()} (RFC 3261 §26.2.2)`);
+  }
+  return hop;
 }
 
 /** §4.4 (RFC 2782): lowest priority first; among equals, the highest weight (a simplification of weighted pick). */

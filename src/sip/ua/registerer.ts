@@ -183,7 +183,7 @@ export class Registerer {
       to: { uri: aor, ...(displayName !== undefined && { displayName }) },
       callId: this.callId,
       cseq: ++this.cseq,
-      contact: this.binding.contactUri(destination.transport),
+      contact: this.binding.contactUri(destination.transport, aor.scheme === 'sips'),
       headers: [{ name: 'Expires', value: String(expires) }],
     });
     const response = await this.ua.send(request, destination, this.digest);

@@ -28,8 +28,8 @@ import type { SipRequest, SipResponse } from '../message/message.ts';
 import { isSipUri } from '../message/types.ts';
 import { TransactionLayer, type Destination, type ServerTransaction } from '../transaction/index.ts';
 import type { TimerSettings } from '../transaction/timers.ts';
-import type { TcpLimits } from '../transport/tcp.ts';
-import { TransportLayer, type ListenSpec } from '../transport/transport-layer.ts';
+import type { TcpLimits } from '../transport/stream.ts';
+import { TransportLayer, type ListenSpec, type TlsSettings } from '../transport/transport-layer.ts';
 import { normalizeAddress, type Endpoint, type Received } from '../transport/transport.ts';
 import { viaHost } from '../transport/via.ts';
 import { ALLOWED_METHODS, allowHeader } from './allow.ts';
@@ -50,8 +50,10 @@ export interface UserAgentOptions {
   timers?: Partial<TimerSettings>;
   /** The clock of every SIP timer: transactions, sessions (glare, REFER expiry), registrations. */
   clock?: Clock;
-  /** Timeouts and the connection cap of the TCP transport (config `sipTcp*`). */
+  /** Timeouts and the connection cap of the TCP and TLS transports (config `sipTcp*`). */
   tcp?: TcpLimits;
+  /** Certificate, key, extra CAs and handshake timeout of the TLS transport (config `sipTls*`). */
+  tls?: TlsSettings;
   /** Who may send new requests to a registration's contact (config `sipTrustedSources`; default `any`). */
   trustedSources?: TrustedSources;
   /** RFC 4028 session timers of our calls (config `sipSessionExpires`, `sipMinSe`); default 1800 s and 90 s. */
@@ -107,7 +109,7 @@ export class UserAgent implements InviteSessionHost {
 
   static async start(o: UserAgentOptions): Promise<UserAgent> {
     const transports = await TransportLayer.start({
-      listen: o.listen, maxMessageBytes: o.maxMessageBytes, logger: o.logger, ...(o.tcp && { tcp: o.tcp }),
+      listen: o.listen, maxMessageBytes: o.maxMessageBytes, logger: o.logger, ...(o.tcp && { tcp: o.tcp }), ...(o.tls && { tls: o.tls }),
     });
     let ua: UserAgent | undefined;
     const clock = o.clock ?? systemClock;
@@ -272,12 +274,13 @@ export class UserAgent implements InviteSessionHost {
   private bindingFor(user: string): ContactBinding {
     return {
       user,
-      contactUri: (transport) => {
+      contactUri: (transport, sips = false) => {
         const sentBy = this.transports.sentBy(transport);
         const params = new Map<string, string | null>();
-        // RFC 3261 §19.1.1: without a transport parameter the peer would use UDP.
-        if (transport.protocol !== 'UDP') params.set('transport', transport.protocol.toLowerCase());
-        return { scheme: 'sip', user, host: viaHost(sentBy.address), port: sentBy.port, params, headers: new Map() };
+        // RFC 3261 §19.1.1: without a transport parameter the peer would use UDP. A sips: URI needs none: it means
+        // TLS (§26.2.2; RFC 5630 §3.1.3 deprecates `transport=tls` in it).
+        if (!sips && transport.protocol !== 'UDP') params.set('transport', transport.protocol.toLowerCase());
+        return { scheme: sips ? 'sips' : 'sip', user, host: viaHost(sentBy.address), port: sentBy.port, params, headers: new Map() };
       },
       registeredThrough: (registrar) => {
         const binding = this.bindings.get(user);
