@@ -20,7 +20,7 @@ import { buildAdminApp } from './admin/app.ts';
 import type { SessionsProvider } from './gateway/info.ts';
 import { loadOrCreateAdminToken } from './admin/token.ts';
 import { ClientApiServer } from './client-api/index.ts';
-import { closeCallRecordsLeftOpen, createCallMetrics, Gateway, newNodeId } from './gateway/index.ts';
+import { closeCallRecordsLeftOpen, createCallMetrics, Gateway, newNodeId, TimelineRecorder } from './gateway/index.ts';
 import { createEventLoopMetrics } from './admin/event-loop-metrics.ts';
 import { createHookEngine, type HookEngine } from './hooks/index.ts';
 import { DEFAULT_APP_KEY, openStore, type Store } from './store/index.ts';
@@ -101,17 +101,24 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closers.push(() => store.close());
 
     let gateway: Gateway | undefined;
+    const timeline = new TimelineRecorder({ keepEnded: config.timelineKeepEnded, maxSteps: config.timelineMaxSteps });
     const hooks = createHookEngine({
       store,
       config,
       log: logger.child({ component: 'hooks' }),
       onEventDeliveryFailure: (failure) => gateway?.eventDeliveryFailed(failure),
+      ...(timeline.enabled && { onAttempt: (attempt) => timeline.hookAttempt(attempt) }),
     });
     hooks.start();
     closers.push(() => hooks.stop());
 
     // The gateway arrives after the admin server (which hosts EchoApp, needed before any client connects).
-    const sessions: SessionsProvider = { sessions: () => gateway?.sessions() ?? [], calls: () => gateway?.calls() ?? [] };
+    const sessions: SessionsProvider & SessionControl = {
+      sessions: () => gateway?.sessions() ?? [],
+      calls: () => gateway?.calls() ?? [],
+      terminateSession: (id) => gateway?.terminateSession(id) ?? false,
+      terminateCall: (id) => gateway?.terminateCall(id) ?? false,
+    };
     const adminToken = loadOrCreateAdminToken(config.dataDir);
     // /metrics serves the registry the admin is handed: the hook engine's, joined by the calls', the media port
     // ranges' and the event loop's (docs/admin.md "Metrics").
@@ -123,7 +130,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     ]);
     const adminLog = logger.child({ component: 'admin' });
     const admin = await listenAdmin(
-      buildAdminApp({ config, store, hooks: { replayEvents: (q) => hooks.replayEvents(q), metrics }, log: adminLog, token: adminToken, sessions }),
+      buildAdminApp({ config, store, hooks: { replayEvents: (q) => hooks.replayEvents(q), metrics }, log: adminLog, token: adminToken, sessions, timeline }),
       config,
       adminLog,
     );
@@ -151,7 +158,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const nodeId = newNodeId(config.localIp);
     // Before any call: the records of calls a crash left up are closed and pushed like the wills' events.
     closeCallRecordsLeftOpen(store.callRecords, hooks, nodeId, logger);
-    const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, callRecords: store.callRecords, callMetrics, config });
+    const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, callRecords: store.callRecords, callMetrics, config, timeline });
     gateway = gw;
     closers.push(() => gw.close(drainLeft()));
 

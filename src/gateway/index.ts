@@ -12,7 +12,8 @@
  *   closeCallRecordsLeftOpen(records, hooks, nodeId, log)   at start: close what a crash left ('Server restarted')
  *   createCallMetrics()                          calls started / ended, setup time, media packets (/metrics)
  */
-export { Gateway, type GatewayOptions } from './gateway.ts';
+export { Gateway, type GatewayOptions, TERMINATED_BY_ADMIN } from './gateway.ts';
+export { TimelineRecorder, type TimelineView, type TimelineSummary, type TimelineStepView } from './timeline.ts';
 export { Session } from './session.ts';
 export { closeCallRecordsLeftOpen } from './call-record.ts';
 export { createCallMetrics, type CallMetrics } from './metrics.ts';
