@@ -17,7 +17,7 @@ import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './log.ts';
 import { listenAdmin } from './admin/server.ts';
 import { buildAdminApp } from './admin/app.ts';
-import type { SessionsProvider } from './gateway/info.ts';
+import type { SessionControl, SessionsProvider } from './gateway/info.ts';
 import { loadOrCreateAdminToken } from './admin/token.ts';
 import { ClientApiServer } from './client-api/index.ts';
 import { closeCallRecordsLeftOpen, createCallMetrics, Gateway, newNodeId, TimelineRecorder } from './gateway/index.ts';
@@ -130,7 +130,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     ]);
     const adminLog = logger.child({ component: 'admin' });
     const admin = await listenAdmin(
-      buildAdminApp({ config, store, hooks: { replayEvents: (q) => hooks.replayEvents(q), metrics }, log: adminLog, token: adminToken, sessions, timeline }),
+      buildAdminApp({ config, store, hooks: { replayEvents: (q) => hooks.replayEvents(q), metrics }, log: adminLog, token: adminToken, sessions, control: sessions, timeline }),
       config,
       adminLog,
     );
