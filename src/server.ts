@@ -101,6 +101,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closers.push(() => store.close());
 
     let gateway: Gateway | undefined;
+    /** What the console's Overview shows as the ports, once each is bound (0 in the config lets the OS choose). */
+    let boundPorts: Record<string, number> = {};
     const timeline = new TimelineRecorder({ keepEnded: config.timelineKeepEnded, maxSteps: config.timelineMaxSteps });
     const hooks = createHookEngine({
       store,
@@ -130,7 +132,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     ]);
     const adminLog = logger.child({ component: 'admin' });
     const admin = await listenAdmin(
-      buildAdminApp({ config, store, hooks: { replayEvents: (q) => hooks.replayEvents(q), metrics }, log: adminLog, token: adminToken, sessions, control: sessions, timeline }),
+      buildAdminApp({ config, store, hooks: { replayEvents: (q) => hooks.replayEvents(q), metrics }, log: adminLog, token: adminToken, sessions, control: sessions, timeline, ports: () => boundPorts }),
       config,
       adminLog,
     );
@@ -166,6 +168,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closers.push(() => clientApi.close());
 
     const sipPort = sip.transports.transports[0]?.local.port ?? config.sipPort;
+    boundPorts = { ws: clientApi.wsPort, ...(clientApi.wssPort !== undefined && { wss: clientApi.wssPort }), sip: sipPort, admin: admin.address.port };
     let closing: Promise<void> | undefined;
     const ownsProcess = opts.handleSignals !== false;
     const stopProcess = onceStopping(logger, config.shutdownDrainMs, () => running.close());

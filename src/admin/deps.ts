@@ -10,7 +10,7 @@ import type { SessionControl, SessionsProvider } from '../gateway/info.ts';
 import type { TimelineRecorder } from '../gateway/timeline.ts';
 
 export interface AdminDeps {
-  config: Pick<Config, 'restRequestTimeoutMs' | 'userAgent' | 'localIp'> & Partial<Pick<Config, 'adminMaxEventStreams' | 'wsPort' | 'sipPort'>>;
+  config: Pick<Config, 'restRequestTimeoutMs' | 'userAgent' | 'localIp'> & Partial<Pick<Config, 'adminMaxEventStreams'>>;
   store: Store;
   /** The running engine: replays go through it so its worker delivers at once; its registry feeds /metrics. */
   hooks: Pick<HookEngine, 'replayEvents' | 'metrics'>;
@@ -21,6 +21,8 @@ export interface AdminDeps {
   sessions?: SessionsProvider;
   /** Ending a live session or call (the console's Terminate); 404 without. */
   control?: SessionControl;
+  /** The server's bound ports by name (ws, sip, admin), for the Overview. */
+  ports?: () => Record<string, number>;
   /** The per-session timelines (docs/console.md); none without. */
   timeline?: TimelineRecorder;
   /** Largest request body, bytes (default DEFAULT_BODY_LIMIT). */

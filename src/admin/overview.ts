@@ -100,7 +100,7 @@ export async function readOverview(deps: AdminDeps, now = Date.now(), eventLoopL
   return {
     version: VERSION,
     uptimeSec: Math.round((now - STARTED) / 1000),
-    ports: { ...(deps.config.wsPort !== undefined && { ws: deps.config.wsPort }), ...(deps.config.sipPort !== undefined && { sip: deps.config.sipPort }) },
+    ports: deps.ports?.() ?? {},
     sessions: sessions.length,
     registrations: countBy(sessions, (s) => s.registration),
     calls: countBy(calls, (c) => c.status),

@@ -260,6 +260,10 @@ describe('the admin console in Chromium', { timeout: 240_000 }, () => {
     assert.match((await page.getByRole('table', { name: 'Hook requests, newest first' }).textContent()) ?? '', /500/);
     await go('CDR');
     await page.getByRole('table', { name: 'Call detail records, newest first' }).getByRole('row').filter({ hasText: 'echo' }).first().waitFor({ timeout: STEP_MS });
+    await go('Overview');
+    await page.getByRole('region', { name: 'Warnings' }).waitFor({ timeout: STEP_MS });
+    assert.match((await page.getByRole('region', { name: 'Warnings' }).textContent()) ?? '', new RegExp(`hook backend of app ${BROKEN_APP} failing: .*HTTP 500`));
+    await snap('overview-busy');
     await page.setViewportSize(PHONE);
     for (const link of ['Overview', 'Apps', 'Sessions', 'Calls', 'Hook log', 'Events', 'CDR']) {
       await go(link);
