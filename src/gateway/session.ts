@@ -149,8 +149,12 @@ export class Session implements MessagingHost, CallHost {
     return true;
   }
 
-  /** Ended by the admin API: the client's connection is closed with `info`, then the session ends as for any client that leaves. */
+  /**
+   * Ended by the admin API: the client gets `fail` ConnectionStatusEvent with `info` and its connection is closed,
+   * then the session ends as for any client that leaves (DISCONNECTED with `info` to the backend).
+   */
   terminate(info: string): void {
+    this.deliver({ type: 'failed', failure: { apiMethod: 'ConnectionStatusEvent', info } });
     this.init.port.end(info);
     this.init.onFailed(this, info);
   }
