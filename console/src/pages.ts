@@ -61,7 +61,7 @@ function renderOverview(o: Overview): HTMLElement[] {
   return [
     o.warnings.length === 0
       ? notice('No warnings.')
-      : h('section', { class: 'warnings', role: 'alert', 'aria-label': 'Warnings' }, h('h2', {}, 'Warnings'), h('ul', {}, ...o.warnings.map((w) => h('li', {}, w)))),
+      : h('section', { class: 'warnings', 'aria-label': 'Warnings' }, h('h2', {}, 'Warnings'), h('ul', {}, ...o.warnings.map((w) => h('li', {}, w)))),
     h(
       'div',
       { class: 'cards' },

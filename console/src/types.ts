@@ -1,71 +1,10 @@
-/** The admin API's JSON as the console reads it (the OpenAPI document at /api/openapi.json is the reference). */
-export interface TimelineStep {
-  seq: number;
-  time: string;
-  gapMs: number;
-  lane: 'browser' | 'hooks' | 'sip' | 'media';
-  direction: 'in' | 'out' | 'local';
-  label: string;
-  detail?: string;
-  failed: boolean;
-  callId?: string;
-  peer?: string;
-  raw?: string;
-}
-
-export interface TimelineSummary {
-  sessionId: string;
-  appKey: string;
-  sipLogin?: string;
-  startedAt: string;
-  endedAt: string | null;
-  steps: number;
-  failedSteps: number;
-}
-
-export interface TimelineView extends TimelineSummary {
-  droppedSteps: number;
-  timeline: TimelineStep[];
-}
-
-export interface SessionInfo {
-  sessionId: string;
-  appKey: string;
-  status: string;
-  sipLogin?: string;
-  sipDomain?: string;
-  registration?: string;
-  connectedAt: string;
-}
-
-export interface CallInfo {
-  callId: string;
-  sessionId: string;
-  incoming: boolean;
-  status: string;
-  caller: string;
-  callee: string;
-  startedAt: string;
-  rtpPort?: number;
-  webrtcPort?: number;
-  codec?: string;
-  packetsToSip?: number;
-  packetsToBrowser?: number;
-}
-
-export interface Overview {
-  version: string;
-  uptimeSec: number;
-  ports: Record<string, number>;
-  sessions: number;
-  registrations: Record<string, number>;
-  calls: Record<string, number>;
-  hooks: { windowMinutes: number; methods: { method: string; total: number; failed: number; lastError?: string }[] };
-  outbox: { pending: number; dead: number };
-  mediaPorts: { range: string; used: number; free: number }[];
-  eventLoopLagMs?: number;
-  warnings: string[];
-}
+/**
+ * The admin API's JSON as the console reads it (the OpenAPI document at /api/openapi.json is the reference). The
+ * views the server declares without imports are its own types; the rest are the API's JSON forms (times as ISO text).
+ */
+export type { CallInfo, SessionInfo } from '../../src/gateway/info.ts';
+export type { TimelineStepView as TimelineStep, TimelineSummary, TimelineView } from '../../src/gateway/timeline-views.ts';
+export type { Overview } from '../../src/admin/overview-view.ts';
 
 export interface AppView {
   name: string;

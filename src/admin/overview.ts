@@ -7,6 +7,7 @@
 import type { AdminDeps } from './deps.ts';
 import { NO_SESSIONS } from './sessions.ts';
 import { VERSION } from '../version.ts';
+import type { HookMethodCount, Overview } from './overview-view.ts';
 
 /** The hook log window the Overview counts. */
 export const HOOK_WINDOW_MS = 15 * 60_000;
@@ -16,29 +17,6 @@ const HOOK_ROWS = 2_000;
 const PORTS_NEARLY_EXHAUSTED = 0.9;
 /** An event loop this late (ms) delays RTP and SIP retransmissions alike. */
 const LAG_WARNING_MS = 100;
-
-export interface HookMethodCount {
-  method: string;
-  total: number;
-  failed: number;
-  /** The newest failure's words (the hook log's), when any failed. */
-  lastError?: string;
-}
-
-export interface Overview {
-  version: string;
-  uptimeSec: number;
-  ports: Record<string, number>;
-  sessions: number;
-  registrations: Record<string, number>;
-  calls: Record<string, number>;
-  hooks: { windowMinutes: number; methods: HookMethodCount[] };
-  outbox: { pending: number; dead: number };
-  mediaPorts: { range: string; used: number; free: number }[];
-  /** How late the live-updates timer ran, ms (only in the stream). */
-  eventLoopLagMs?: number;
-  warnings: string[];
-}
 
 const STARTED = Date.now();
 

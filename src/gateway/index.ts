@@ -13,7 +13,8 @@
  *   createCallMetrics()                          calls started / ended, setup time, media packets (/metrics)
  */
 export { Gateway, type GatewayOptions, TERMINATED_BY_ADMIN } from './gateway.ts';
-export { TimelineRecorder, type TimelineView, type TimelineSummary, type TimelineStepView } from './timeline.ts';
+export { TimelineRecorder } from './timeline.ts';
+export type * from './timeline-views.ts';
 export { Session } from './session.ts';
 export { closeCallRecordsLeftOpen } from './call-record.ts';
 export { createCallMetrics, type CallMetrics } from './metrics.ts';

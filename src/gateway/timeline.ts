@@ -17,63 +17,15 @@ import type { MessageObserver } from '../sip/transport/index.ts';
 import type { Endpoint } from '../sip/transport/transport.ts';
 import { CALL_STATUS_MESSAGE, type CallStatus } from '../client-protocol/vocabulary.ts';
 import type { ClientEvent } from './types.ts';
+import type { StepDirection, TimelineLane, TimelineStepView, TimelineSummary, TimelineView } from './timeline-views.ts';
 import { sipMessageRaw, withoutSecrets } from './views.ts';
 
-/** The ladder's lanes, left to right after callhook itself: browser ⇄ callhook ⇄ web server ⇄ SIP peer. */
-export type TimelineLane = 'browser' | 'hooks' | 'sip' | 'media';
-/** `in`: towards callhook; `out`: from callhook; `local`: a change inside callhook (a media state). */
-export type StepDirection = 'in' | 'out' | 'local';
-
-interface Step {
-  seq: number;
+/** A step as recorded: its time as a number, its message kept as it came until someone looks. */
+interface Step extends Omit<TimelineStepView, 'time' | 'gapMs' | 'raw'> {
   /** ms since the epoch */
   t: number;
-  lane: TimelineLane;
-  direction: StepDirection;
-  label: string;
-  detail?: string;
-  failed: boolean;
-  callId?: string;
-  /** Where a SIP message came from or went to. */
-  peer?: string;
   /** The message or bodies, shown on demand: bytes received, text sent, or a JSON value. */
   raw?: Buffer | string | { request?: unknown; response?: unknown };
-}
-
-export interface TimelineStepView {
-  seq: number;
-  /** ISO 8601 with milliseconds. */
-  time: string;
-  /** Since the previous step shown, ms (0 for the first). */
-  gapMs: number;
-  lane: TimelineLane;
-  direction: StepDirection;
-  /** The method or status: `connect`, `REGISTER`, `401 Unauthorized`, `ICE/DTLS connected`, … */
-  label: string;
-  detail?: string;
-  failed: boolean;
-  callId?: string;
-  peer?: string;
-  /** SIP: the message as text, credentials redacted. Hooks: the JSON bodies, the SIP password removed. */
-  raw?: string;
-}
-
-export interface TimelineSummary {
-  sessionId: string;
-  appKey: string;
-  sipLogin?: string;
-  startedAt: string;
-  /** null while the session lives. */
-  endedAt: string | null;
-  steps: number;
-  failedSteps: number;
-}
-
-export interface TimelineView extends TimelineSummary {
-  /** Older steps let go to keep within the per-session bound. */
-  droppedSteps: number;
-  steps: number;
-  timeline: TimelineStepView[];
 }
 
 export interface TimelineSettings {
