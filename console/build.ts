@@ -1,7 +1,7 @@
 /**
  * Builds the admin console (console/src/) into console/dist/console.js, one minified ES module that the admin port
  * serves at /console/console.js (docs/console.md). No framework: the console is a few tables and forms and one SVG,
- * so the bundle stays small (the size is printed; docs/console.md records it).
+ * so the bundle stays small (the size is printed on stderr; docs/console.md records it).
  *
  * Run: `node --import tsx console/build.ts` (part of `npm run build`). Tests call `buildConsole()` directly.
  */
@@ -31,5 +31,6 @@ export async function buildConsole(): Promise<{ file: string; bytes: number }> {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const { file, bytes } = await buildConsole();
-  console.log(`console built: ${file} (${bytes} bytes)`);
+  // On stderr: `npm pack --json` runs this through `prepare`, and its stdout must stay JSON.
+  process.stderr.write(`console built: ${file} (${bytes} bytes)\n`);
 }
