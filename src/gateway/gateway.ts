@@ -74,7 +74,14 @@ export class Gateway implements SessionsProvider, SessionControl {
     const timeline = this.timeline.open(sessionId, appKey);
     timeline.fromClient('connection');
     if (this.closing) return this.refuse(port, context, timeline, 'Server stopping');
-    const outcome = await this.o.hooks.invoke('connect', { ...request, appKey }, context);
+    let outcome;
+    try {
+      outcome = await this.o.hooks.invoke('connect', { ...request, appKey }, context);
+    } catch (err) {
+      // A bug (the client API contains it): the timeline of a session that never started must not stay live.
+      this.timeline.close(timeline);
+      throw err;
+    }
     if (!outcome.ok) return this.refuse(port, context, timeline, outcome.info);
     if (this.closing) return this.refuse(port, context, timeline, 'Server stopping');
     const fields = withoutContext(outcome.body);

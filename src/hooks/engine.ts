@@ -114,7 +114,12 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
         error: result.ok ? null : result.error,
       };
       writes.add(() => store.hookLog.append(entry));
-      deps.onAttempt?.({ ...entry, sessionId, requestBody: body, ...(result.ok && { responseBody: result.json }) });
+      try {
+        deps.onAttempt?.({ ...entry, sessionId, requestBody: body, ...(result.ok && { responseBody: result.json }) });
+      } catch (err) {
+        // A watcher's bug must not turn into a failed hook.
+        log.error({ err, method }, 'hook attempt observer threw');
+      }
       if (result.ok || !result.unsent || attempt >= config.restRetryCount) return result;
       log.debug({ appKey: app.appKey, method, error: result.error, attempt: attempt + 1 }, 'REST hook not sent, retrying');
     }
