@@ -92,6 +92,8 @@ export class CallBench {
       rtpInactivityTimeoutMs: 0,
       // BENCH_WEBRTC_ENGINE=werift|libdatachannel: the engine measured (default: callhook's default).
       ...(process.env['BENCH_WEBRTC_ENGINE'] ? { webrtcEngine: process.env['BENCH_WEBRTC_ENGINE'] } : {}),
+      // BENCH_TIMELINE=off: no per-session timelines (timelineKeepEnded 0), to measure what the recorder costs.
+      ...(process.env['BENCH_TIMELINE'] === 'off' ? { timelineKeepEnded: 0 } : {}),
     };
     // BENCH_CPU_PROF=<dir>: callhook writes a V8 CPU profile there when it stops (node --cpu-prof).
     const profile = process.env['BENCH_CPU_PROF'];

@@ -17,10 +17,10 @@ import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './log.ts';
 import { listenAdmin } from './admin/server.ts';
 import { buildAdminApp } from './admin/app.ts';
-import type { SessionsProvider } from './gateway/info.ts';
+import type { SessionControl, SessionsProvider } from './gateway/info.ts';
 import { loadOrCreateAdminToken } from './admin/token.ts';
 import { ClientApiServer } from './client-api/index.ts';
-import { closeCallRecordsLeftOpen, createCallMetrics, Gateway, newNodeId } from './gateway/index.ts';
+import { closeCallRecordsLeftOpen, createCallMetrics, Gateway, newNodeId, TimelineRecorder } from './gateway/index.ts';
 import { createEventLoopMetrics } from './admin/event-loop-metrics.ts';
 import { createHookEngine, type HookEngine } from './hooks/index.ts';
 import { DEFAULT_APP_KEY, openStore, type Store } from './store/index.ts';
@@ -104,17 +104,26 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closers.push(() => store.close());
 
     let gateway: Gateway | undefined;
+    /** What the console's Overview shows as the ports, once each is bound (0 in the config lets the OS choose). */
+    let boundPorts: Record<string, number> = {};
+    const timeline = new TimelineRecorder({ keepEnded: config.timelineKeepEnded, maxSteps: config.timelineMaxSteps });
     const hooks = createHookEngine({
       store,
       config,
       log: logger.child({ component: 'hooks' }),
       onEventDeliveryFailure: (failure) => gateway?.eventDeliveryFailed(failure),
+      ...(timeline.enabled && { onAttempt: (attempt) => timeline.hookAttempt(attempt) }),
     });
     hooks.start();
     closers.push(() => hooks.stop());
 
     // The gateway arrives after the admin server (which hosts EchoApp, needed before any client connects).
-    const sessions: SessionsProvider = { sessions: () => gateway?.sessions() ?? [], calls: () => gateway?.calls() ?? [] };
+    const sessions: SessionsProvider & SessionControl = {
+      sessions: () => gateway?.sessions() ?? [],
+      calls: () => gateway?.calls() ?? [],
+      terminateSession: (id) => gateway?.terminateSession(id) ?? false,
+      terminateCall: (id) => gateway?.terminateCall(id) ?? false,
+    };
     const adminToken = loadOrCreateAdminToken(config.dataDir);
     // /metrics serves the registry the admin is handed: the hook engine's, joined by the calls', the media port
     // ranges' and the event loop's (docs/admin.md "Metrics").
@@ -126,7 +135,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     ]);
     const adminLog = logger.child({ component: 'admin' });
     const admin = await listenAdmin(
-      buildAdminApp({ config, store, hooks: { replayEvents: (q) => hooks.replayEvents(q), metrics }, log: adminLog, token: adminToken, sessions }),
+      buildAdminApp({ config, store, hooks: { replayEvents: (q) => hooks.replayEvents(q), metrics }, log: adminLog, token: adminToken, sessions, control: sessions, timeline, ports: () => boundPorts }),
       config,
       adminLog,
     );
@@ -157,7 +166,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const nodeId = newNodeId(config.localIp);
     // Before any call: the records of calls a crash left up are closed and pushed like the wills' events.
     closeCallRecordsLeftOpen(store.callRecords, hooks, nodeId, logger);
-    const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, callRecords: store.callRecords, callMetrics, config });
+    const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, callRecords: store.callRecords, callMetrics, config, timeline });
     gateway = gw;
     closers.push(() => gw.close(drainLeft()));
 
@@ -167,6 +176,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const sipPort = sip.transports.transports[0]?.local.port ?? config.sipPort;
     const tls = sip.transports.transports.find((t) => t instanceof TlsTransport);
     const reloadSipTls = (): void => sip.transports.setTlsCredentials(sipTlsCredentials(config));
+    boundPorts = { ws: clientApi.wsPort, ...(clientApi.wssPort !== undefined && { wss: clientApi.wssPort }), sip: sipPort, admin: admin.address.port };
     let closing: Promise<void> | undefined;
     const ownsProcess = opts.handleSignals !== false;
     const stopProcess = onceStopping(logger, config.shutdownDrainMs, () => running.close());

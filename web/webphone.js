@@ -48,6 +48,7 @@ const ui = {
   connectForm: element('connect-form', HTMLFormElement),
   accountFields: element('account-fields', HTMLFieldSetElement),
   accountSummary: element('account-summary', HTMLParagraphElement),
+  accountProblem: element('account-problem', HTMLParagraphElement),
   url: element('server-url', HTMLInputElement),
   login: element('sip-login', HTMLInputElement),
   authName: element('auth-name', HTMLInputElement),
@@ -94,6 +95,8 @@ const ui = {
 let session;
 /** @type {ConnectionStatus} */
 let connection = 'DISCONNECTED';
+/** The registration failed: the Account card says why and opens its form again, so the account can be fixed. */
+let registrationFailed = false;
 /** The call in the call pane: the one being placed or talked on, or the last one (its final status stays shown). */
 /** @type {Call | undefined} */
 let call;
@@ -253,6 +256,9 @@ function connectOptions() {
 async function connect() {
   const options = connectOptions();
   if (options === undefined) return;
+  // Connect again after a failed registration: the session with the wrong account goes first.
+  if (session !== undefined) await disconnect();
+  showProblem(undefined);
   saveSettings();
   setConnection('PENDING');
   log(`Connecting to ${options.url} (app ${options.appKey})`);
@@ -266,19 +272,27 @@ async function connect() {
   } catch (err) {
     const { code, info } = reason(err);
     setConnection('FAILED');
-    log(code === 'CONNECT_REFUSED' ? `connect refused: ${info}` : `connect failed: ${info}`, true);
+    const text = code === 'CONNECT_REFUSED' ? `connect refused: ${info}` : `connect failed: ${info}`;
+    log(text, true);
+    showProblem(`Not connected: ${text}`);
   }
 }
 
 /** @param {Session} s */
 function watchSession(s) {
   s.on('registered', (e) => {
+    registrationFailed = false;
+    showProblem(undefined);
     setRegistration('REGISTERED');
     log(change('RegistrationStatusEvent', e.status, e.info));
+    setConnection(connection);
   });
   s.on('registrationFailed', (e) => {
+    registrationFailed = true;
     setRegistration('FAILED');
     log(change('RegistrationStatusEvent', e.status, e.info), true);
+    showProblem(`Registration failed: ${e.info ?? 'no reason given'}. Correct the account below and press Connect again.`);
+    setConnection(connection);
   });
   s.on('disconnected', (e) => {
     if (session !== s) return;
@@ -311,6 +325,7 @@ function watchSession(s) {
  */
 function ended(s, status) {
   if (session === s) session = undefined;
+  registrationFailed = false;
   hideIncoming();
   setRegistration('UNREGISTERED');
   setConnection(status);
@@ -328,15 +343,27 @@ async function disconnect() {
 function setConnection(status) {
   connection = status;
   showState(ui.connectionStatus, status);
-  ui.accountFields.disabled = status === 'PENDING' || status === 'ESTABLISHED';
-  // Connected, the form gives way to one line (on a phone the call pane is then at the top of the screen).
-  ui.accountFields.hidden = status === 'ESTABLISHED';
+  // Connected, the form gives way to one line (on a phone the call pane is then at the top of the screen) — unless
+  // the registration failed: then the form stays open to fix the account, with Connect to try again.
+  const settled = status === 'ESTABLISHED' && !registrationFailed;
+  ui.accountFields.disabled = status === 'PENDING' || settled;
+  ui.accountFields.hidden = settled;
   ui.accountSummary.hidden = status !== 'ESTABLISHED';
   ui.accountSummary.textContent = session === undefined ? '' : accountSummary(session);
   ui.connect.disabled = status === 'PENDING';
   swap(ui.connect, ui.disconnect, status === 'ESTABLISHED');
+  if (status === 'ESTABLISHED' && registrationFailed) ui.connect.hidden = false;
   ui.disconnect.disabled = false;
   renderCall();
+}
+
+/**
+ * Why the account does not work, in the Account card itself (`undefined` clears it).
+ * @param {string | undefined} text
+ */
+function showProblem(text) {
+  ui.accountProblem.textContent = text ?? '';
+  ui.accountProblem.hidden = text === undefined;
 }
 
 /**
@@ -709,6 +736,13 @@ onSubmit(ui.messageForm, sendMessage);
 ui.disconnect.addEventListener('click', () => void disconnect());
 ui.answer.addEventListener('click', () => void answer());
 ui.decline.addEventListener('click', decline);
+// Escape declines a ringing call, as it closes any dialog (WAI-ARIA APG, dialog pattern).
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && !ui.incoming.hidden && !event.isComposing) {
+    event.preventDefault();
+    decline();
+  }
+});
 ui.hangup.addEventListener('click', () => onCall('hangup', (c) => c.hangup()));
 ui.hold.addEventListener('click', () =>
   onCall('hold', (c) => {

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminDeps } from './deps.ts';
 import { AdminError, MethodNotAllowedError } from './errors.ts';
 import { DEFAULT_BODY_LIMIT, readJsonBody, sendJson, sendText } from './http.ts';
-import { Router, validate, type Reply, type Route } from './router.ts';
+import { route, Router, validate, type Reply, type Route } from './router.ts';
 import { bearerMatches } from './token.ts';
 import { appRoutes } from './routes/apps.ts';
 import { checkRoutes } from './routes/check.ts';
@@ -22,6 +22,10 @@ import { indexRoutes } from './routes/index.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { sessionRoutes } from './routes/sessions.ts';
+import { consoleRoutes } from './routes/console.ts';
+import { streamRoutes } from './routes/stream.ts';
+import { timelineRoutes } from './routes/timelines.ts';
+import { readOverview } from './overview.ts';
 import { StoreError } from '../store/errors.ts';
 import { HookError } from '../hooks/errors.ts';
 
@@ -31,10 +35,17 @@ export interface AdminApp {
   handle: RequestHandler;
   /** Every route, for the OpenAPI truth test. */
   routes: readonly Route[];
+  /** Ends what would hold the server open: the live-update streams. */
+  close(): void;
 }
 
 export function buildAdminApp(deps: AdminDeps): AdminApp {
+  const streams = streamRoutes(deps);
   const router = new Router().add(
+    ...consoleRoutes(),
+    ...streams.routes,
+    ...timelineRoutes(deps),
+    route({ method: 'GET', path: '/api/overview', auth: true, handler: async () => ({ json: await readOverview(deps) }) }),
     ...indexRoutes(),
     ...echoRoutes(),
     ...healthRoutes(),
@@ -81,15 +92,15 @@ export function buildAdminApp(deps: AdminDeps): AdminApp {
       // Writing the reply is inside: serialising a handler's answer can fail too (a value too deep for
       // JSON.stringify), and that is the handler's failure, answered 500 like any other.
       const reply = await dispatch(req);
-      const status = reply.status ?? 200;
-      if ('json' in reply) sendJson(res, status, reply.json);
-      else sendText(res, status, reply.text, reply.contentType);
+      if ('stream' in reply) reply.stream(res);
+      else if ('json' in reply) sendJson(res, reply.status ?? 200, reply.json);
+      else sendText(res, reply.status ?? 200, reply.text, reply.contentType, reply.headers);
     } catch (e) {
       sendError(res, e, deps, req);
     }
   }
 
-  return { handle, routes: router.routes };
+  return { handle, routes: router.routes, close: streams.closeAll };
 }
 
 /** Query parameters as an object; a repeated parameter is refused rather than silently picking one. */
@@ -134,6 +145,7 @@ function sendError(res: ServerResponse, e: unknown, deps: AdminDeps, req: Incomi
   const headers: Record<string, string> = {};
   if (known.code === 'ADMIN_UNAUTHORIZED') headers['WWW-Authenticate'] = 'Bearer realm="callhook"';
   if (known instanceof MethodNotAllowedError) headers['Allow'] = known.allow.join(', ');
+  if (known.code === 'ADMIN_UNAVAILABLE') headers['Retry-After'] = '5';
   // After a refused oversized body the rest of it may still be arriving: do not keep this connection.
   if (known.code === 'ADMIN_PAYLOAD_TOO_LARGE') headers['Connection'] = 'close';
   sendJson(res, known.status, { error: known.message }, headers);

@@ -6,10 +6,11 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
 import type { HookEngine } from '../hooks/types.ts';
-import type { SessionsProvider } from '../gateway/info.ts';
+import type { SessionControl, SessionsProvider } from '../gateway/info.ts';
+import type { TimelineRecorder } from '../gateway/timeline.ts';
 
 export interface AdminDeps {
-  config: Pick<Config, 'restRequestTimeoutMs' | 'userAgent' | 'localIp'>;
+  config: Pick<Config, 'restRequestTimeoutMs' | 'userAgent' | 'localIp'> & Partial<Pick<Config, 'adminMaxEventStreams'>>;
   store: Store;
   /** The running engine: replays go through it so its worker delivers at once; its registry feeds /metrics. */
   hooks: Pick<HookEngine, 'replayEvents' | 'metrics'>;
@@ -18,6 +19,12 @@ export interface AdminDeps {
   token: string;
   /** Live sessions and calls; none until the gateway attaches one. */
   sessions?: SessionsProvider;
+  /** Ending a live session or call (the console's Terminate); 404 without. */
+  control?: SessionControl;
+  /** The server's bound ports by name (ws, sip, admin), for the Overview. */
+  ports?: () => Record<string, number>;
+  /** The per-session timelines (docs/console.md); none without. */
+  timeline?: TimelineRecorder;
   /** Largest request body, bytes (default DEFAULT_BODY_LIMIT). */
   bodyLimitBytes?: number;
 }

@@ -9,6 +9,7 @@ import { appPatchBody, newAppBody, replayBody } from './schemas.ts';
 import { REST_METHOD_NAMES } from '../hooks/methods.ts';
 import { HOOK_LOG_CAPACITY } from '../store/types.ts';
 import { VERSION } from '../version.ts';
+import { consolePaths } from './openapi-console.ts';
 
 const bodySchema = (s: z.ZodType): unknown => {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(s, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
@@ -212,9 +213,10 @@ export const openApiDocument = {
     },
   },
   paths: {
+    ...consolePaths,
     '/': {
       get: {
-        summary: 'This index of the routes, and where this document is (no token)',
+        summary: 'The admin console for a browser (Accept: text/html); else this index of the routes, and where this document is (no token)',
         responses: {
           '200': ok('the routes', {
             type: 'object',

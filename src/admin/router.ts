@@ -4,17 +4,21 @@
  * handler. The server validates all three before the handler runs, so a handler only ever sees typed, valid
  * input. The route table is also what the OpenAPI test walks.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { AdminError, MethodNotAllowedError } from './errors.ts';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
-/** What a handler returns: JSON (the default) or text such as the Prometheus exposition. */
+/**
+ * What a handler returns: JSON (the default), text such as the Prometheus exposition or the console's files (with
+ * headers of their own), or a stream the handler writes itself (Server-Sent Events).
+ */
 export type Reply =
   | { status?: number; json: unknown }
-  | { status?: number; text: string; contentType: string };
+  | { status?: number; text: string | Buffer; contentType: string; headers?: Record<string, string> }
+  | { stream(res: ServerResponse): void };
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 

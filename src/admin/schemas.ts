@@ -172,3 +172,10 @@ export const cdrQuery = z
     format: z.enum(['json', 'csv'], { error: 'must be json or csv' }).optional(),
   })
   .strict();
+
+/** A session as docs/hooks.md names it (`/<client ip>:<port>/<server ip>:<port>`), percent-encoded in a path. */
+const sessionId = z.string().min(1).max(200).describe('sessionId, percent-encoded in the path');
+export const sessionParams = z.object({ sessionId }).strict();
+export const callParams = z.object({ callId: z.string().min(1).max(200) }).strict();
+/** `GET /api/stream?session=`: the steps of this session's timeline come too. */
+export const streamQuery = z.object({ session: sessionId.optional() }).strict();

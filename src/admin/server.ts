@@ -69,6 +69,7 @@ export function listenAdmin(app: AdminApp, config: AdminListenConfig, log: Logge
         close: () =>
           new Promise<void>((done, fail) => {
             refused.flush();
+            app.close();
             server.close((e) => (e ? fail(e) : done()));
             server.closeIdleConnections();
           }),

@@ -44,6 +44,12 @@ export const configSchema = z
      * built-in EchoApp, which the admin port serves.
      */
     adminMaxConnections: z.number().int().min(1).default(300),
+    /** Per-session timelines kept after their session ended, the newest (docs/console.md); 0 records none at all. */
+    timelineKeepEnded: z.number().int().min(0).max(10_000).default(200),
+    /** Steps kept per session timeline; past it the oldest go (and are counted). */
+    timelineMaxSteps: z.number().int().min(10).max(100_000).default(500),
+    /** Server-Sent Events streams open at once on the admin port (the console's live updates); more get 503. */
+    adminMaxEventStreams: z.number().int().min(1).max(1000).default(20),
     sipPort: portOrZero.default(5060),
     /** SIP over TLS (RFC 3261 §26.2): the listener's port, when sipTlsCert and sipTlsKey are set (RFC 3263: 5061). */
     sipTlsPort: portOrZero.default(5061),

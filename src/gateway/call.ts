@@ -44,6 +44,7 @@ import { GatewayError, INTERNAL_ERROR } from './errors.ts';
 import { resolveTarget } from './sip-settings.ts';
 import { clientView, sipMessageRaw, withoutContext } from './views.ts';
 import { callWill } from './wills.ts';
+import type { SessionTimeline } from './timeline.ts';
 import type {
   AnswerRequest, CallControlRequest, CallMessage, CallStatus, ClientEvent, DtmfRequest, FailureSubject, TransferRequest,
 } from './types.ts';
@@ -61,6 +62,8 @@ export interface CallHost {
   readonly callMetrics: CallMetrics;
   /** `sipSrtp`: SRTP towards SIP for the session's calls. */
   readonly sipSrtp: SrtpPolicy;
+  /** Where the call's media steps are recorded. */
+  readonly timeline: SessionTimeline;
   /** `sipLogin`: the caller of outgoing calls. */
   readonly sipLogin: string | undefined;
   /** The session's registered Contact, which outgoing calls use as theirs (undefined without registration). */
@@ -135,6 +138,7 @@ export abstract class Call {
       signal: this.signal,
       srtp: host.sipSrtp,
       onLegFailed: (info) => this.contain(() => this.finish('FAILED', { info })),
+      onLegState: (state, info) => host.timeline.media(this.callId, `ICE/DTLS ${state}`, info, state === 'failed'),
       onRtpInactive: () => this.contain(() => {
         if (this.statusValue === 'ESTABLISHED') this.finish('FAILED', { info: FAILED_BY_RTP_ACTIVITY });
       }),
@@ -329,6 +333,7 @@ export abstract class Call {
   private established(sdp: Buffer | undefined, response: SipResponse | undefined): void {
     if (!this.media.established(sdp)) return this.finish('FAILED', { info: `${FAILED_BY_SESSION_CREATION}: no SDP answer` });
     this.transition('established');
+    this.host.timeline.media(this.callId, 'media start', this.media.info().codec);
     const answeredAt = Date.now();
     this.record.answered(answeredAt);
     this.host.callMetrics.answered(this.incoming ? 'incoming' : 'outgoing', answeredAt - this.startedAt.getTime());
@@ -475,6 +480,9 @@ export abstract class Call {
       sipStatus: end.sipStatus, hangupSide: end.hangupSide, sipCallId: end.sipCallId, durationMs: this.record.durationAt(end.endedAt),
     }, 'call ended');
     this.host.callMetrics.ended(status, media, counters);
+    if (media.codec !== undefined) {
+      this.host.timeline.media(this.callId, 'media stop', `${media.packetsToSip ?? 0} packets to SIP, ${media.packetsToBrowser ?? 0} to the browser`);
+    }
     const record = this.record.close(end);
     if (record !== undefined) this.host.hooks.emit('CallDetailRecord', callRecordEvent(record), this.context());
   }

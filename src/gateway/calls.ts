@@ -41,6 +41,7 @@ export class SessionCalls {
   }
 
   place(request: OutgoingCallRequest): void {
+    this.host.timeline.fromClient('call', request.callId);
     if (this.live.has(request.callId)) return this.host.refuse('call', request.callId, `call: callId ${request.callId} is already in use`);
     if (!this.accepting) return this.host.refuse('call', request.callId, 'call: the session is ending');
     const exceeded = this.limits.admit(this.address, this.live.size, true);
@@ -50,6 +51,7 @@ export class SessionCalls {
 
   /** A new INVITE for the session's Contact (its registration). */
   receive(invitation: Invitation): void {
+    this.host.timeline.trackSip(invitation.callId);
     if (!this.accepting) return invitation.reject(TEMPORARILY_UNAVAILABLE);
     const exceeded = this.limits.admit(this.address, this.live.size, false);
     if (exceeded !== undefined) {
@@ -77,6 +79,14 @@ export class SessionCalls {
 
   transfer(request: TransferRequest): void {
     this.with('transfer', request.callId, (c) => c.transfer(request));
+  }
+
+  /** Ends the call `callId` with `info` (the admin API's terminate); false when this session has no such call. */
+  terminate(callId: string, info: string): boolean {
+    const call = this.live.get(callId);
+    if (call === undefined) return false;
+    call.contain(() => call.disconnect(info));
+    return true;
   }
 
   infos(): CallInfo[] {
@@ -117,6 +127,7 @@ export class SessionCalls {
   }
 
   private with(message: CallMessage, callId: string, act: (call: Call) => Promise<void>): void {
+    this.host.timeline.fromClient(message, callId);
     const call = this.live.get(callId);
     if (call === undefined) return this.host.refuse(message, callId, `${message}: no call ${callId} in this session`);
     call.contain(() => act(call));

@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import type { CallInfo, SessionInfo, SessionsProvider } from './info.ts';
+import type { CallInfo, SessionControl, SessionInfo, SessionsProvider } from './info.ts';
 import type { EventDeliveryFailure, HookContext, HookEngine } from '../hooks/types.ts';
 import { DEFAULT_APP_KEY, type CallDetailRecords } from '../store/index.ts';
 import type { UserAgent } from '../sip/ua/index.ts';
@@ -17,6 +17,7 @@ import type { CallMetrics } from './metrics.ts';
 import { Session } from './session.ts';
 import { readSipSettings } from './sip-settings.ts';
 import { withoutContext } from './views.ts';
+import { TimelineRecorder, type SessionTimeline } from './timeline.ts';
 import type { ClientEndpoint, ClientPort, ConnectionRequest } from './types.ts';
 
 export interface GatewayOptions {
@@ -32,19 +33,28 @@ export interface GatewayOptions {
   /** Where calls are counted for /metrics (./metrics.ts createCallMetrics). */
   callMetrics: CallMetrics;
   config: Pick<Config, 'registerExpires' | 'sipTransport' | 'sipSrtp'> & CallLimitSettings;
+  /** Per-session timelines (./timeline.ts); none are kept without one. */
+  timeline?: TimelineRecorder;
 }
 
-export class Gateway implements SessionsProvider {
+/** What a session or call ended by the admin API tells the client and the backend. */
+export const TERMINATED_BY_ADMIN = 'Terminated by the administrator';
+
+export class Gateway implements SessionsProvider, SessionControl {
   private readonly live = new Map<string, Session>();
   /** Sessions detaching: their unregistration is still out. `close()` waits for them. */
   private readonly ending = new Set<Session>();
   private readonly log: Logger;
   private readonly callLimits: CallLimits;
+  private readonly timeline: TimelineRecorder;
+  private readonly removeSipTap: () => void;
   private closing = false;
 
   constructor(private readonly o: GatewayOptions) {
     this.log = o.log.child({ component: 'gateway' });
     this.callLimits = new CallLimits(o.config);
+    this.timeline = o.timeline ?? new TimelineRecorder({ keepEnded: 0, maxSteps: 0 });
+    this.removeSipTap = this.timeline.enabled ? o.ua.transports.observe(this.timeline.sipObserver) : () => undefined;
   }
 
   /** Live sessions (connected clients). */
@@ -61,18 +71,28 @@ export class Gateway implements SessionsProvider {
     const sessionId = sessionIdOf(endpoint);
     const appKey = typeof request.appKey === 'string' && request.appKey !== '' ? request.appKey : DEFAULT_APP_KEY;
     const context: HookContext = { appKey, sessionId, nodeId: this.o.nodeId };
-    if (this.closing) return this.refuse(port, context, 'Server stopping');
-    const outcome = await this.o.hooks.invoke('connect', { ...request, appKey }, context);
-    if (!outcome.ok) return this.refuse(port, context, outcome.info);
-    if (this.closing) return this.refuse(port, context, 'Server stopping');
+    const timeline = this.timeline.open(sessionId, appKey);
+    timeline.fromClient('connection');
+    if (this.closing) return this.refuse(port, context, timeline, 'Server stopping');
+    let outcome;
+    try {
+      outcome = await this.o.hooks.invoke('connect', { ...request, appKey }, context);
+    } catch (err) {
+      // A bug (the client API contains it): the timeline of a session that never started must not stay live.
+      this.timeline.close(timeline);
+      throw err;
+    }
+    if (!outcome.ok) return this.refuse(port, context, timeline, outcome.info);
+    if (this.closing) return this.refuse(port, context, timeline, 'Server stopping');
     const fields = withoutContext(outcome.body);
     let sip;
     try {
       sip = readSipSettings(fields, this.o.config.sipTransport, this.o.config.sipSrtp);
     } catch (e) {
       if (!(e instanceof GatewayError)) throw e;
-      return this.refuse(port, context, e.message);
+      return this.refuse(port, context, timeline, e.message);
     }
+    timeline.sipLogin = sip.login;
     const session = new Session(
       { ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, media: this.o.media, callRecords: this.o.callRecords, callMetrics: this.o.callMetrics, callLimits: this.callLimits, config: this.o.config },
       {
@@ -85,7 +105,11 @@ export class Gateway implements SessionsProvider {
         fields,
         restClientConfig: outcome.restClientConfig,
         sip,
-        onEnded: (s) => this.ending.delete(s),
+        timeline,
+        onEnded: (s) => {
+          this.ending.delete(s);
+          this.timeline.close(timeline);
+        },
         // detach() never rejects (Session.detach logs what fails while ending): nothing to await here.
         onFailed: (s, info) => void this.detach(s, info),
       },
@@ -107,6 +131,17 @@ export class Gateway implements SessionsProvider {
   /** The hook engine could not deliver an event of a session whose restOnError is FAIL (docs/hooks.md "The response" table). */
   eventDeliveryFailed(failure: EventDeliveryFailure): void {
     this.live.get(failure.sessionId)?.eventDeliveryFailed(`${failure.method}: ${failure.info}`);
+  }
+
+  terminateSession(sessionId: string, info = TERMINATED_BY_ADMIN): boolean {
+    const session = this.live.get(sessionId);
+    if (session === undefined) return false;
+    session.terminate(info);
+    return true;
+  }
+
+  terminateCall(callId: string, info = TERMINATED_BY_ADMIN): boolean {
+    return [...this.live.values()].some((s) => s.calls.terminate(callId, info));
   }
 
   sessions(): SessionInfo[] {
@@ -134,15 +169,19 @@ export class Gateway implements SessionsProvider {
     });
     const result = await Promise.race([all, timeout]);
     clearTimeout(timer);
+    this.removeSipTap();
     if (result === 'timeout') this.log.warn({ sessions: this.ending.size }, 'stopping without waiting for every unregistration');
   }
 
-  private refuse(port: ClientPort, context: HookContext, info: string): undefined {
+  private refuse(port: ClientPort, context: HookContext, timeline: SessionTimeline, info: string): undefined {
     this.log.info({ sessionId: context.sessionId, appKey: context.appKey, reason: info }, 'session refused');
     // docs/hooks.md: on a refused connect only status and info go to the client, and the backend hears FAILED.
     this.o.hooks.emit('ConnectionStatusEvent', { status: 'FAILED', info }, context);
-    port.deliver({ type: 'failed', failure: { apiMethod: 'ConnectionStatusEvent', info } });
+    const refused = { type: 'failed', failure: { apiMethod: 'ConnectionStatusEvent', info } } as const;
+    port.deliver(refused);
+    timeline.toClient(refused);
     port.end(info);
+    this.timeline.close(timeline);
     return undefined;
   }
 }

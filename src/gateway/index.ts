@@ -12,7 +12,9 @@
  *   closeCallRecordsLeftOpen(records, hooks, nodeId, log)   at start: close what a crash left ('Server restarted')
  *   createCallMetrics()                          calls started / ended, setup time, media packets (/metrics)
  */
-export { Gateway, type GatewayOptions } from './gateway.ts';
+export { Gateway, type GatewayOptions, TERMINATED_BY_ADMIN } from './gateway.ts';
+export { TimelineRecorder } from './timeline.ts';
+export type * from './timeline-views.ts';
 export { Session } from './session.ts';
 export { closeCallRecordsLeftOpen } from './call-record.ts';
 export { createCallMetrics, type CallMetrics } from './metrics.ts';

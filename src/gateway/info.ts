@@ -49,3 +49,11 @@ export interface SessionsProvider {
   sessions(): SessionInfo[];
   calls(): CallInfo[];
 }
+
+/** What the admin API may do to live state: end a session (its client is disconnected) or one call. */
+export interface SessionControl {
+  /** false when there is no such live session. */
+  terminateSession(sessionId: string): boolean;
+  /** false when there is no such live call. */
+  terminateCall(callId: string): boolean;
+}

@@ -106,6 +106,7 @@ export class OutgoingCall extends Call {
       delegate: this.delegate(),
     });
     this.sip = inviter;
+    this.host.timeline.trackSip(inviter.callId);
     this.transition('inviting');
     await inviter.invite();
   }

@@ -49,6 +49,11 @@ export class SessionRegistration {
     this.registerer = new Registerer(o.ua, { account: o.account, expires: o.expires, onEvent: (e) => this.onEvent(e) }, o.binding);
   }
 
+  /** The REGISTER's Call-ID, the same for every refresh (RFC 3261 §10.2). */
+  get callId(): string {
+    return this.registerer.callId;
+  }
+
   get status(): RegistrationDisplay {
     return this.reported ?? 'REGISTERING';
   }

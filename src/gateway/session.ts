@@ -36,6 +36,7 @@ import { accountOf, type SipSettings } from './sip-settings.ts';
 import { clientView, withoutSecrets } from './views.ts';
 import { connectionWill, registrationWill } from './wills.ts';
 import type { CallMessage, ClientEvent, ClientPort, OutgoingMessageRequest } from './types.ts';
+import type { SessionTimeline } from './timeline.ts';
 
 export interface SessionDeps {
   ua: UserAgent;
@@ -61,6 +62,8 @@ export interface SessionInit {
   fields: JsonObject;
   restClientConfig: RestClientConfig;
   sip: SipSettings;
+  /** Where the session's steps are recorded (./timeline.ts). */
+  timeline: SessionTimeline;
   /** Called once the session has ended (after its SIP side is cleaned up). */
   onEnded(session: Session): void;
   /** The session must end now, for `info` (a bug hit it): the gateway detaches it. */
@@ -89,6 +92,7 @@ export class Session implements MessagingHost, CallHost {
   readonly callMetrics: CallMetrics;
   /** The session's calls: client call messages go here. */
   readonly calls: SessionCalls;
+  readonly timeline: SessionTimeline;
   private state: SessionPhase = 'Attached';
   /** The registration's Contact, which also receives the session's incoming calls. */
   private contact: ContactBinding | undefined;
@@ -113,6 +117,7 @@ export class Session implements MessagingHost, CallHost {
     this.media = deps.media;
     this.callRecords = deps.callRecords;
     this.callMetrics = deps.callMetrics;
+    this.timeline = init.timeline;
     this.calls = new SessionCalls(this, deps.callLimits, init.remoteAddress);
     this.context = { appKey: init.appKey, sessionId: init.sessionId, nodeId: init.nodeId, restClientConfig: init.restClientConfig };
   }
@@ -143,7 +148,19 @@ export class Session implements MessagingHost, CallHost {
   }
 
   deliver(event: ClientEvent): boolean {
-    return this.attached && this.init.port.deliver(event);
+    if (!this.attached || !this.init.port.deliver(event)) return false;
+    this.timeline.toClient(event);
+    return true;
+  }
+
+  /**
+   * Ended by the admin API: the client gets `fail` ConnectionStatusEvent with `info` and its connection is closed,
+   * then the session ends as for any client that leaves (DISCONNECTED with `info` to the backend).
+   */
+  terminate(info: string): void {
+    this.deliver({ type: 'failed', failure: { apiMethod: 'ConnectionStatusEvent', info } });
+    this.init.port.end(info);
+    this.init.onFailed(this, info);
   }
 
   /**
@@ -159,6 +176,7 @@ export class Session implements MessagingHost, CallHost {
    * bug on the way ends the session.
    */
   sendMessage(request: OutgoingMessageRequest): Promise<void> {
+    this.timeline.fromClient('sendMessage');
     return new Promise((settled) => this.contain('sendMessage', () => sendOutgoing(this, request).finally(settled)));
   }
 
@@ -249,7 +267,7 @@ export class Session implements MessagingHost, CallHost {
     // The Contact of the registration: requests the registrar routes to it (MESSAGE, new INVITEs) reach this session.
     const binding = this.ua.bindContact((request) => this.onSipRequest(request), { onInvite: (invitation) => this.calls.receive(invitation) });
     this.contact = binding;
-    this.registration = new SessionRegistration({
+    const registration = new SessionRegistration({
       ua: this.ua,
       account,
       expires: this.deps.config.registerExpires,
@@ -258,7 +276,9 @@ export class Session implements MessagingHost, CallHost {
       onError: (err) => this.internalError(err, 'REGISTER'),
       log: this.log,
     });
-    this.registration.start();
+    this.registration = registration;
+    this.timeline.trackSip(registration.callId);
+    registration.start();
   }
 
   /** RegistrationStatusEvent to the backend; `registered` or `fail` to the client (UNREGISTERED has no client). */

@@ -84,7 +84,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
    * One hook exchange with the docs/hooks.md retry rule: a request that could not be sent at all is sent again,
    * up to restRetryCount more times. Each attempt is logged (hook log, metrics); `timeoutMs` bounds each attempt.
    */
-  async function exchange(app: App, method: string, body: JsonObject | string): Promise<Interaction> {
+  async function exchange(app: App, method: string, body: JsonObject | string, sessionId: string): Promise<Interaction> {
     for (let attempt = 0; ; attempt++) {
       const time = now();
       let result: Interaction;
@@ -114,6 +114,12 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
         error: result.ok ? null : result.error,
       };
       writes.add(() => store.hookLog.append(entry));
+      try {
+        deps.onAttempt?.({ ...entry, sessionId, requestBody: body, ...(result.ok && { responseBody: result.json }) });
+      } catch (err) {
+        // A watcher's bug must not turn into a failed hook.
+        log.error({ err, method }, 'hook attempt observer threw');
+      }
       if (result.ok || !result.unsent || attempt >= config.restRetryCount) return result;
       log.debug({ appKey: app.appKey, method, error: result.error, attempt: attempt + 1 }, 'REST hook not sent, retrying');
     }
@@ -150,7 +156,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     }
 
     const sent = without(full, mc.restExclude);
-    const result = await exchange(app, method, sent);
+    const result = await exchange(app, method, sent, ctx.sessionId);
     const failure = (info: string, httpStatus?: number): HookOutcome => ({
       ok: false,
       // docs/hooks.md: connect always fails on error; direct and incoming stop only with restOnError FAIL.
@@ -281,7 +287,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
   async function deliver(event: OutboxEvent): Promise<DeliveryResult> {
     const app = store.apps.getByKey(event.appKey);
     if (app === undefined) return { delivered: false, error: `app "${event.appKey}" no longer exists`, permanent: true };
-    const result = await exchange(app, event.method, event.body);
+    const result = await exchange(app, event.method, event.body, event.sessionId);
     if (result.ok) return { delivered: true };
     // aborted: callhook is stopping; the worker leaves the event pending, and the client hears nothing
     if (event.failNotify && event.attempts === 0 && result.outcome !== 'aborted') {

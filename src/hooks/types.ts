@@ -119,12 +119,33 @@ export interface HookEngineSettings {
   userAgent: string;
 }
 
+/** One hook attempt as the hook log records it, with the session it is about and both bodies. */
+export interface HookAttempt {
+  /** When the attempt started (ms since epoch). */
+  time: number;
+  appKey: string;
+  sessionId: string;
+  method: string;
+  url: string;
+  /** HTTP status, or null when no response came. */
+  status: number | null;
+  latencyMs: number;
+  /** Why it is an interaction error (the hook log's words), or null. */
+  error: string | null;
+  /** What was sent: the body object of a decision, the stored JSON text of an event. */
+  requestBody: JsonObject | string;
+  /** The accepted answer's JSON object. */
+  responseBody?: JsonObject;
+}
+
 export interface HookEngineDeps {
   store: HookStore;
   config: HookEngineSettings;
   log: Logger;
   outbox?: OutboxOptions;
   onEventDeliveryFailure?: (failure: EventDeliveryFailure) => void;
+  /** Each attempt, right after it is logged (the gateway's session timeline listens). Must not throw. */
+  onAttempt?: (attempt: HookAttempt) => void;
   /** Clock (ms since epoch); tests only. */
   now?: () => number;
 }

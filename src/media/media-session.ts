@@ -22,7 +22,7 @@ import type { Logger } from '../log.ts';
 import { MediaBridge } from './bridge.ts';
 import type { CallMedia } from './call-media.ts';
 import { g711Of, type G711Name } from './codecs.ts';
-import type { WebRtcLeg } from './engine.ts';
+import type { WebRtcLeg, WebRtcLegState } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
 import { RtpLeg } from './rtp-leg.ts';
 import type { DetectedEvent } from './rtp/index.ts';
@@ -43,6 +43,8 @@ export interface MediaSessionOptions {
   srtp?: SrtpPolicy;
   /** The browser leg failed (ICE, DTLS, connect timeout); `info` is the WCS failure text. */
   onLegFailed(info: string): void;
+  /** Every state of the browser leg as it changes (ICE and DTLS: connecting, connected, failed, closed), for a trace. */
+  onLegState?(state: WebRtcLegState, info?: string): void;
   /** No RTP from the SIP side for `rtpInactivityMs` while the RTP leg expects some. */
   onRtpInactive(): void;
   /** An RFC 4733 digit from the SIP side. */
@@ -279,6 +281,7 @@ export class MediaSession {
     const leg = this.o.media.engine.createLeg({ codecs: this.laws });
     this.leg = leg;
     leg.onStateChange((state, info) => {
+      this.o.onLegState?.(state, info);
       if (state === 'failed') this.o.onLegFailed(info ?? 'Failed by ICE error');
     });
     return leg;

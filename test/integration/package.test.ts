@@ -32,8 +32,8 @@ const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 const MAX_BUFFER = 16 << 20;
 
-/** What a package may hold: the compiled server, its bin, the web phone it serves, the docs. */
-const RUNTIME = /^(dist\/|bin\/callhook\.js$|web\/(index\.html|webphone\.js|webphone\.css)$|sdk\/dist\/callhook\.m?js$|docs\/[^/]+\.md$|README\.md$|package\.json$)/;
+/** What a package may hold: the compiled server, its bin, the web phone and the admin console it serves, the docs. */
+const RUNTIME = /^(dist\/|bin\/callhook\.js$|web\/(index\.html|webphone\.js|webphone\.css)$|sdk\/dist\/callhook\.m?js$|console\/(index\.html|console\.css|dist\/console\.js)$|docs\/[^/]+\.md$|docs\/console\/[^/]+\.png$|README\.md$|package\.json$)/;
 
 const EMBED_TS = `
 import { startServer, type RunningServer, type StartOptions } from 'callhook';
@@ -84,7 +84,7 @@ describe('the callhook package', { timeout: PACK_TIMEOUT_MS + INSTALL_TIMEOUT_MS
 
   it('holds the runtime only: the compiled server, its bin, the web phone, the docs', () => {
     assert.deepEqual(files.filter((f) => !RUNTIME.test(f)), [], 'files that are no part of the runtime');
-    for (const needed of ['bin/callhook.js', 'dist/bin.js', 'dist/server.js', 'dist/server.d.ts', 'web/index.html', 'sdk/dist/callhook.js']) {
+    for (const needed of ['bin/callhook.js', 'dist/bin.js', 'dist/server.js', 'dist/server.d.ts', 'web/index.html', 'sdk/dist/callhook.js', 'console/dist/console.js']) {
       assert.ok(files.includes(needed), `${needed} is missing from the package`);
     }
   });

@@ -82,6 +82,11 @@ export interface KamailioInstance {
   readonly domain: string;
   /** The live bindings (expired or deleted ones left out), read through `kamcmd ul.dump`. */
   locations(): Promise<LocationBinding[]>;
+  /**
+   * Adds a binding by hand (`kamcmd ul.add`), as if `aor` had registered `contact` for `expiresSec`: a peer that
+   * cannot register, such as a sipp UAS, becomes reachable as sip:<aor>@<domain> through the proxy.
+   */
+  addLocation(aor: string, contact: string, expiresSec?: number): Promise<void>;
   /** The number of live contacts (usrloc statistics): ul.dump's reply is too big for kamcmd past ~500 bindings. */
   contactCount(): Promise<number>;
   /** Polls locations() until `predicate` holds; throws after `timeoutMs` with the last bindings seen. */
@@ -313,6 +318,22 @@ class KamailioProcess implements KamailioInstance {
       throw this.failure('KAMAILIO_RPC', `kamcmd ul.dump failed: ${(err as Error).message}`, err);
     }
     return parseUlDump(stdout);
+  }
+
+  async addLocation(aor: string, contact: string, expiresSec = 3600): Promise<void> {
+    if (this.group.status !== undefined) throw this.failure('KAMAILIO_EXITED', `Kamailio ${this.group.status}`);
+    let stdout: string;
+    try {
+      // ul.add table AOR contact expires q path flags cflags methods; `s:` makes the empty path a string (kamcmd
+      // types a bare argument by its look), methods 255 accepts every request.
+      ({ stdout } = await execFileAsync('kamcmd', ['-s', `unix:${this.ctlSocket}`, 'ul.add', 'location', aor, contact, String(expiresSec), '1.0', 's:', '0', '0', '255'], {
+        timeout: RPC_TIMEOUT_MS,
+      }));
+    } catch (err) {
+      throw this.failure('KAMAILIO_RPC', `kamcmd ul.add failed: ${(err as Error).message}`, err);
+    }
+    // kamcmd exits 0 on an RPC error and prints it.
+    if (/^error:/m.test(stdout)) throw this.failure('KAMAILIO_RPC', `kamcmd ul.add failed: ${stdout.trim()}`);
   }
 
   async contactCount(): Promise<number> {

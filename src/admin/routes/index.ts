@@ -1,11 +1,13 @@
 /**
- * `GET /`: what a person who opens the admin port in a browser needs to go on — every route with its summary and
- * whether it needs the token, where the OpenAPI document is and where the token comes from (docs/admin.md). Read
- * from the OpenAPI document, so the two cannot disagree. No token: it holds no secret.
+ * `GET /`: for a browser (`Accept: text/html`), the admin console (./console.ts); for every other client, what it
+ * needs to go on — every route with its summary and whether it needs the token, where the OpenAPI document is and
+ * where the token comes from (docs/admin.md). Read from the OpenAPI document, so the two cannot disagree. No
+ * token: it holds no secret.
  */
 import { route, type Route } from '../router.ts';
 import { openApiDocument } from '../openapi.ts';
 import { VERSION } from '../../version.ts';
+import { consolePage, wantsHtml } from './console.ts';
 
 interface Operation {
   summary: string;
@@ -40,5 +42,5 @@ export function indexRoutes(): Route[] {
     docs: 'docs/admin.md in the callhook repository',
     routes: routeIndex(),
   };
-  return [route({ method: 'GET', path: '/', auth: false, handler: () => ({ json: index }) })];
+  return [route({ method: 'GET', path: '/', auth: false, handler: ({ raw }) => (wantsHtml(raw) ? consolePage() : { json: index }) })];
 }

@@ -2,7 +2,7 @@
 export {
   endpointKey, normalizeAddress, type Endpoint, type Received, type Transport, type TransportProtocol, type TransportSink,
 } from './transport.ts';
-export { TransportLayer, type ListenSpec, type MessageHandler, type TlsSettings, type TransportLayerOptions } from './transport-layer.ts';
+export { TransportLayer, type ListenSpec, type MessageHandler, type MessageObserver, type TlsSettings, type TransportLayerOptions } from './transport-layer.ts';
 export { UdpTransport, MAX_UDP_PAYLOAD, type UdpTransportOptions } from './udp.ts';
 export { StreamTransport, type TcpLimits } from './stream.ts';
 export { TcpTransport, type TcpTransportOptions } from './tcp.ts';

@@ -70,12 +70,20 @@ export interface TlsSettings {
 
 export type MessageHandler = (received: Received) => void;
 
+/**
+ * Sees every message that crosses the layer, both ways, after parsing (`in`, with its bytes) or just before a
+ * transport serialises it (`out`, retransmissions included). A narrow, generic tap: the stack knows nothing of who
+ * listens (the gateway's per-session timeline does). It must not throw and must not keep the work it does long.
+ */
+export type MessageObserver = (direction: 'in' | 'out', message: SipMessage, remote: Endpoint, raw?: Buffer) => void;
+
 /** Longest reason phrase we echo in a 400: parser reasons are short; this bounds what a peer can make us send. */
 const MAX_REASON_LENGTH = 200;
 
 export class TransportLayer {
   private readonly entries: { transport: Transport; sentBy: Endpoint }[] = [];
   private handler: MessageHandler | undefined;
+  private readonly observers = new Set<MessageObserver>();
   private readonly log: Logger;
   private readonly sink: TransportSink = {
     received: (raw, remote, transport) => this.received(raw, remote, transport),
@@ -105,6 +113,12 @@ export class TransportLayer {
   /** The one receiver of every parsed message (the transaction layer). A later call replaces the handler. */
   onMessage(handler: MessageHandler): void {
     this.handler = handler;
+  }
+
+  /** Adds a tap on every message in and out (MessageObserver); returns the function that removes it. */
+  observe(observer: MessageObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   /**
@@ -179,8 +193,31 @@ export class TransportLayer {
           : await TlsTransport.listen({ ...stream, ...(this.o.tls ?? { credentials: {} }) });
     const wildcard = spec.address === '0.0.0.0' || spec.address === '::';
     const host = spec.advertise ?? (wildcard ? (firstNonLoopbackIPv4() ?? '127.0.0.1') : transport.local.address);
+    this.tapSends(transport);
     this.entries.push({ transport, sentBy: { address: host, port: transport.local.port } });
     this.log.info({ protocol: transport.protocol, local: transport.local, advertise: host }, 'SIP transport listening');
+  }
+
+  /**
+   * Sending stays with the transports, whose callers hold them directly: the tap wraps the instance's `send` (the
+   * same object, so identity checks such as `sentBy` still hold), and costs one size check while nobody observes.
+   */
+  private tapSends(transport: Transport): void {
+    const send = transport.send.bind(transport);
+    transport.send = (message, remote) => {
+      if (this.observers.size > 0) this.notify('out', message, remote);
+      return send(message, remote);
+    };
+  }
+
+  private notify(direction: 'in' | 'out', message: SipMessage, remote: Endpoint, raw?: Buffer): void {
+    for (const observe of this.observers) {
+      try {
+        observe(direction, message, remote, raw);
+      } catch (err) {
+        this.log.error({ err }, 'SIP message observer threw');
+      }
+    }
   }
 
   private received(raw: Buffer, remote: Endpoint, transport: Transport): void {
@@ -219,6 +256,7 @@ export class TransportLayer {
       this.log.debug({ from: `${remote.address}:${remote.port}` }, 'response for another sent-by dropped');
       return;
     }
+    if (this.observers.size > 0) this.notify('in', message, remote, raw);
     const handler = this.handler;
     if (handler === undefined) {
       this.log.debug('no SIP message handler registered; message dropped');

@@ -70,7 +70,7 @@ export class Registerer {
   private readonly binding: ContactBinding;
   private readonly digest: DigestClient | undefined;
   /** §10.2: "A UA SHOULD use the same Call-ID for all registrations during a single boot cycle" (per AOR). */
-  private readonly callId: string;
+  readonly callId: string;
   private cseq = 0;
   private expires: number;
   private timer: TimerHandle | undefined;

@@ -1,0 +1,320 @@
+/**
+ * The per-session timeline (docs/console.md "Timeline"): what a packet capture of one session would show, kept by
+ * the one layer that sees all four lanes of it — the browser's frames (client API ⇄ gateway), the REST hooks
+ * (hook engine attempts), SIP (every message of the session's Call-IDs) and media (ICE/DTLS states, media start
+ * and stop). Each step has its time; a failed step says why in the words the logs use.
+ *
+ * Cheap enough to stay on: a step is a small object pushed onto its session's list; SIP text is kept as the bytes
+ * received (or the text sent) and redacted only when someone looks. Bounded: at most `maxSteps` per session (the
+ * oldest go first and are counted), every live session, and the `keepEnded` sessions that ended last.
+ */
+import type { HookAttempt } from '../hooks/types.ts';
+import { getCallId, getCSeq } from '../sip/message/headers.ts';
+import type { SipMessage } from '../sip/message/message.ts';
+import { messageText } from '../sip/message/serialize.ts';
+import { formatUri } from '../sip/message/uri.ts';
+import type { MessageObserver } from '../sip/transport/index.ts';
+import type { Endpoint } from '../sip/transport/transport.ts';
+import { CALL_STATUS_MESSAGE, type CallStatus } from '../client-protocol/vocabulary.ts';
+import type { ClientEvent } from './types.ts';
+import type { StepDirection, TimelineLane, TimelineStepView, TimelineSummary, TimelineView } from './timeline-views.ts';
+import { sipMessageRaw, withoutSecrets } from './views.ts';
+
+/** A step as recorded: its time as a number, its message kept as it came until someone looks. */
+interface Step extends Omit<TimelineStepView, 'time' | 'gapMs' | 'raw'> {
+  /** ms since the epoch */
+  t: number;
+  /** The message or bodies, shown on demand: bytes received, text sent, or a JSON value. */
+  raw?: Buffer | string | { request?: unknown; response?: unknown };
+}
+
+export interface TimelineSettings {
+  /** Ended sessions kept (config `timelineKeepEnded`); 0 turns the recorder off. */
+  keepEnded: number;
+  /** Steps kept per session (config `timelineMaxSteps`). */
+  maxSteps: number;
+  now?: () => number;
+}
+
+/** A new step of a session, for live watchers (the admin API's Server-Sent Events). */
+export type StepListener = (sessionId: string, step: TimelineStepView) => void;
+
+/** Unattributed SIP messages kept for a moment: an incoming INVITE passes the tap before its call exists. */
+const PENDING_SIP = 32;
+/** Failed SIP responses: any final one from 300 on, except the digest challenges a client answers by itself. */
+const CHALLENGES = new Set([401, 407]);
+
+export class SessionTimeline {
+  readonly steps: Step[] = [];
+  dropped = 0;
+  endedAt: number | null = null;
+  sipLogin: string | undefined;
+  readonly callIds = new Set<string>();
+
+  constructor(
+    private readonly recorder: TimelineRecorder,
+    readonly sessionId: string,
+    readonly appKey: string,
+    readonly startedAt: number,
+  ) {}
+
+  /** A frame from the browser (`connection`, `call`, `hangup`, …). */
+  fromClient(message: string, callId?: string): void {
+    this.add({ lane: 'browser', direction: 'in', label: message, failed: false, ...(callId !== undefined && { callId }) });
+  }
+
+  /** An event to the browser, named as its frame on the wire. */
+  toClient(event: ClientEvent): void {
+    const { label, detail, failed, callId } = describeClientEvent(event);
+    this.add({ lane: 'browser', direction: 'out', label, failed, ...(detail !== undefined && { detail }), ...(callId !== undefined && { callId }) });
+  }
+
+  /** An ICE/DTLS state of a call's browser leg, media start or stop. */
+  media(callId: string, label: string, detail?: string, failed = false): void {
+    this.add({ lane: 'media', direction: 'local', label, failed, callId, ...(detail !== undefined && { detail }) });
+  }
+
+  /** SIP messages with this Call-ID belong to the session from now on (and the last few seen already). */
+  trackSip(callId: string): void {
+    this.callIds.add(callId);
+    this.recorder.adopt(callId, this);
+  }
+
+  add(step: Omit<Step, 'seq' | 't'> & { t?: number }): void {
+    const full: Step = { ...step, seq: this.recorder.nextSeq(), t: step.t ?? this.recorder.now() };
+    if (this.steps.length >= this.recorder.settings.maxSteps) {
+      this.steps.shift();
+      this.dropped++;
+    }
+    this.steps.push(full);
+    this.recorder.published(this, full);
+  }
+}
+
+/** What the gateway hands sessions when the recorder is off: records nothing. */
+class NoTimeline extends SessionTimeline {
+  override add(): void {}
+  override trackSip(): void {}
+}
+
+export class TimelineRecorder {
+  private readonly live = new Map<string, SessionTimeline>();
+  /** Ended sessions, oldest first, at most keepEnded. */
+  private readonly ended = new Map<string, SessionTimeline>();
+  private readonly bySipCallId = new Map<string, SessionTimeline>();
+  private readonly pendingSip: { callId: string; step: Omit<Step, 'seq'> }[] = [];
+  private readonly listeners = new Set<StepListener>();
+  private seq = 0;
+  readonly now: () => number;
+
+  constructor(readonly settings: TimelineSettings) {
+    this.now = settings.now ?? Date.now;
+  }
+
+  get enabled(): boolean {
+    return this.settings.keepEnded > 0;
+  }
+
+  /** The timeline of a session that is starting (its `connection` arrived). */
+  open(sessionId: string, appKey: string): SessionTimeline {
+    if (!this.enabled) return new NoTimeline(this, sessionId, appKey, 0);
+    const t = new SessionTimeline(this, sessionId, appKey, this.now());
+    this.live.set(sessionId, t);
+    this.ended.delete(sessionId);
+    return t;
+  }
+
+  /** The session is over: its timeline joins the recently ended ones; its Call-IDs are let go. */
+  close(timeline: SessionTimeline): void {
+    if (this.live.get(timeline.sessionId) !== timeline) return;
+    this.live.delete(timeline.sessionId);
+    timeline.endedAt = this.now();
+    for (const id of timeline.callIds) if (this.bySipCallId.get(id) === timeline) this.bySipCallId.delete(id);
+    this.ended.set(timeline.sessionId, timeline);
+    for (const key of this.ended.keys()) {
+      if (this.ended.size <= this.settings.keepEnded) break;
+      this.ended.delete(key);
+    }
+  }
+
+  /** The SIP tap (TransportLayer.observe). */
+  readonly sipObserver: MessageObserver = (direction, message, remote, raw) => {
+    if (this.live.size === 0) return;
+    let callId: string;
+    try {
+      callId = getCallId(message);
+    } catch {
+      return; // the transaction layer drops it too
+    }
+    const step = sipStep(direction, message, remote, raw, this.now());
+    const owner = this.bySipCallId.get(callId);
+    if (owner !== undefined) return owner.add(step);
+    this.pendingSip.push({ callId, step });
+    if (this.pendingSip.length > PENDING_SIP) this.pendingSip.shift();
+  };
+
+  /** A hook attempt (HookEngineDeps.onAttempt): the request and its answer, two steps. */
+  hookAttempt(a: HookAttempt): void {
+    const timeline = this.live.get(a.sessionId);
+    if (timeline === undefined) return;
+    const request = typeof a.requestBody === 'string' ? a.requestBody : withoutSecrets(a.requestBody);
+    timeline.add({ t: a.time, lane: 'hooks', direction: 'out', label: a.method, detail: `POST ${a.url}`, failed: false, raw: { request } });
+    const answer = a.status === null ? 'no answer' : String(a.status);
+    timeline.add({
+      t: a.time + a.latencyMs,
+      lane: 'hooks',
+      direction: 'in',
+      label: answer,
+      detail: `${a.method} in ${Math.round(a.latencyMs)} ms${a.error === null ? '' : `: ${a.error}`}`,
+      failed: a.error !== null,
+      ...(a.responseBody !== undefined && { raw: { response: a.responseBody } }),
+    });
+  }
+
+  /** Watch every new step (live updates); returns the function that stops watching. */
+  subscribe(listener: StepListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  list(): TimelineSummary[] {
+    return [...this.live.values(), ...[...this.ended.values()].reverse()].map(summaryOf);
+  }
+
+  view(sessionId: string): TimelineView | undefined {
+    const t = this.live.get(sessionId) ?? this.ended.get(sessionId);
+    if (t === undefined) return undefined;
+    const sorted = [...t.steps].sort((a, b) => a.t - b.t || a.seq - b.seq);
+    let previous: number | undefined;
+    const timeline = sorted.map((s) => {
+      const v = stepView(s, previous);
+      previous = s.t;
+      return v;
+    });
+    return { ...summaryOf(t), droppedSteps: t.dropped, timeline };
+  }
+
+  /** @internal SessionTimeline's: a sequence number per step, unique across sessions. */
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  /** @internal SessionTimeline.trackSip: the messages of `callId` seen before it was tracked. */
+  adopt(callId: string, timeline: SessionTimeline): void {
+    this.bySipCallId.set(callId, timeline);
+    for (let i = 0; i < this.pendingSip.length; ) {
+      const p = this.pendingSip[i]!;
+      if (p.callId !== callId) {
+        i++;
+        continue;
+      }
+      this.pendingSip.splice(i, 1);
+      timeline.add(p.step);
+    }
+  }
+
+  /** @internal SessionTimeline.add: tell the watchers. */
+  published(timeline: SessionTimeline, step: Step): void {
+    if (this.listeners.size === 0) return;
+    const view = stepView(step, undefined);
+    for (const l of this.listeners) l(timeline.sessionId, view);
+  }
+}
+
+function summaryOf(t: SessionTimeline): TimelineSummary {
+  return {
+    sessionId: t.sessionId,
+    appKey: t.appKey,
+    ...(t.sipLogin !== undefined && { sipLogin: t.sipLogin }),
+    startedAt: new Date(t.startedAt).toISOString(),
+    endedAt: t.endedAt === null ? null : new Date(t.endedAt).toISOString(),
+    steps: t.steps.length,
+    failedSteps: t.steps.filter((s) => s.failed).length,
+  };
+}
+
+function stepView(s: Step, previous: number | undefined): TimelineStepView {
+  const v: TimelineStepView = {
+    seq: s.seq,
+    time: new Date(s.t).toISOString(),
+    gapMs: previous === undefined ? 0 : Math.round(s.t - previous),
+    lane: s.lane,
+    direction: s.direction,
+    label: s.label,
+    failed: s.failed,
+  };
+  if (s.detail !== undefined) v.detail = s.detail;
+  if (s.callId !== undefined) v.callId = s.callId;
+  if (s.peer !== undefined) v.peer = s.peer;
+  if (s.raw !== undefined) v.raw = rawText(s.raw);
+  return v;
+}
+
+function rawText(raw: NonNullable<Step['raw']>): string {
+  if (Buffer.isBuffer(raw)) return sipMessageRaw(raw);
+  if (typeof raw === 'string') return sipMessageRaw(raw);
+  const show = (v: unknown): unknown => {
+    if (typeof v !== 'string') return v;
+    try {
+      const parsed = JSON.parse(v) as unknown;
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? withoutSecrets(parsed as Record<string, never>) : parsed;
+    } catch {
+      return v;
+    }
+  };
+  const out: Record<string, unknown> = {};
+  if (raw.request !== undefined) out['request'] = show(raw.request);
+  if (raw.response !== undefined) out['response'] = show(raw.response);
+  return JSON.stringify(out, null, 2);
+}
+
+function sipStep(direction: 'in' | 'out', message: SipMessage, remote: Endpoint, raw: Buffer | undefined, t: number): Omit<Step, 'seq'> {
+  const peer = remote.address.includes(':') ? `[${remote.address}]:${remote.port}` : `${remote.address}:${remote.port}`;
+  const text = direction === 'in' && raw !== undefined ? raw : messageText(message);
+  if (message.kind === 'request') {
+    return { t, lane: 'sip', direction, label: message.method, detail: `${message.method} ${formatUri(message.uri)}`, failed: false, peer, raw: text };
+  }
+  let method = '';
+  try {
+    method = ` (${getCSeq(message).method})`;
+  } catch {
+    // a response without a readable CSeq still shows its status
+  }
+  const failed = message.status >= 300 && !CHALLENGES.has(message.status);
+  return { t, lane: 'sip', direction, label: `${message.status} ${message.reason}`, detail: `SIP ${message.status} ${message.reason}${method}`, failed, peer, raw: text };
+}
+
+/** A client event as its frame on the wire (docs/client-protocol.md) and what a reader needs of it. */
+function describeClientEvent(event: ClientEvent): { label: string; detail?: string; failed: boolean; callId?: string } {
+  switch (event.type) {
+    case 'established':
+      return { label: 'getUserData', detail: 'ConnectionStatusEvent ESTABLISHED', failed: false };
+    case 'registered':
+      return { label: 'registered', detail: String(event.event['info'] ?? ''), failed: false };
+    case 'failed':
+      return {
+        label: 'fail',
+        detail: `${event.failure.apiMethod}: ${event.failure.info}`,
+        failed: true,
+        ...(event.failure.callId !== undefined && { callId: event.failure.callId }),
+      };
+    case 'message':
+      return { label: 'notifyMessage', detail: String(event.message['status'] ?? ''), failed: event.message['status'] === 'FAILED' };
+    case 'remoteSdp':
+      return { label: 'setRemoteSDP', callId: event.callId, failed: false };
+    case 'callStatus': {
+      const status = String(event.call['status']);
+      const info = event.call['info'];
+      return {
+        label: CALL_STATUS_MESSAGE[status as CallStatus] ?? 'ring',
+        detail: `${status}${typeof info === 'string' && info !== '' ? `: ${info}` : ''}`,
+        failed: status === 'FAILED',
+        callId: String(event.call['callId']),
+      };
+    }
+    case 'incomingCall':
+      return { label: 'notifyIncomingCall', callId: String(event.call['callId']), failed: false };
+    case 'transfer':
+      return { label: 'notifyTransferEvent', detail: String(event.event['status'] ?? ''), failed: event.event['status'] === 'FAILED' };
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * What the admin API adds for the console (docs/console.md, docs/admin.md): the live-update stream (Server-Sent
+ * Events with the overview and a session's new timeline steps, capped by adminMaxEventStreams, ended with the
+ * server), the timeline of a session refused at connect, and terminate routes that name what they did not find.
+ * A real in-process server and a real WebSocket client.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TestClient, eventually, startTestServer, type TestServer } from '../support/ws-client.ts';
+
+interface SseEvent {
+  event: string;
+  data: unknown;
+}
+
+/** Opens `GET path` and collects its Server-Sent Events. */
+async function openStream(ts: TestServer, path: string): Promise<{ events: SseEvent[]; status: number; headers: Headers; abort(): void; ended: Promise<void> }> {
+  const control = new AbortController();
+  const res = await fetch(`${ts.server.adminUrl}${path}`, { headers: { authorization: `Bearer ${ts.server.adminToken}` }, signal: control.signal });
+  const events: SseEvent[] = [];
+  const ended = (async () => {
+    if (!res.ok || res.body === null) return;
+    let buffer = '';
+    try {
+      for await (const chunk of res.body.pipeThrough(new TextDecoderStream())) {
+        buffer += chunk;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) });
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  return { events, status: res.status, headers: res.headers, abort: () => control.abort(), ended };
+}
+
+describe('admin API for the console', { timeout: 60_000 }, () => {
+  let ts: TestServer;
+
+  before(async () => {
+    ts = await startTestServer({ adminMaxEventStreams: 1 });
+  });
+  after(async () => {
+    await ts?.stop();
+  });
+
+  it('the stream sends the overview at once, then the new steps of the session asked for; one over the cap gets 503', async () => {
+    const ws = await TestClient.open(ts.wsUrl);
+    const sessionId = `/127.0.0.1:${ws.localPort}/127.0.0.1:${ts.server.wsPort}`;
+    const stream = await openStream(ts, `/api/stream?session=${encodeURIComponent(sessionId)}`);
+    try {
+      assert.equal(stream.status, 200);
+      assert.match(stream.headers.get('content-type') ?? '', /^text\/event-stream/);
+      await eventually(() => stream.events.some((e) => e.event === 'overview'), 5000, 'the first overview');
+      const overview = stream.events.find((e) => e.event === 'overview')!.data as { version: string; sessions: number; warnings: string[] };
+      assert.equal(typeof overview.version, 'string');
+      assert.ok(Array.isArray(overview.warnings));
+
+      const second = await fetch(`${ts.server.adminUrl}/api/stream`, { headers: { authorization: `Bearer ${ts.server.adminToken}` } });
+      assert.equal(second.status, 503);
+      assert.equal(second.headers.get('retry-after'), '5');
+      assert.match(((await second.json()) as { error: string }).error, /adminMaxEventStreams/);
+
+      ws.send('connection', { appKey: 'defaultApp', sipRegisterRequired: false });
+      await ws.expect('getUserData', 5000);
+      await eventually(() => stream.events.filter((e) => e.event === 'step').length >= 2, 5000, 'the step events');
+      const labels = stream.events.filter((e) => e.event === 'step').map((e) => (e.data as { sessionId: string; step: { label: string } }));
+      assert.ok(labels.every((s) => s.sessionId === sessionId));
+      assert.deepEqual(labels.slice(0, 1).map((s) => s.step.label), ['connection']);
+      assert.ok(labels.some((s) => s.step.label === 'getUserData'), JSON.stringify(labels));
+    } finally {
+      stream.abort();
+      await stream.ended;
+      ws.ws.close();
+    }
+  });
+
+  it('timelines and terminate name what they did not find', async () => {
+    const headers = { authorization: `Bearer ${ts.server.adminToken}` };
+    const missing = await fetch(`${ts.server.adminUrl}/api/timelines/${encodeURIComponent('/10.0.0.1:1/10.0.0.2:2')}`, { headers });
+    assert.equal(missing.status, 404);
+    assert.match(((await missing.json()) as { error: string }).error, /no timeline for session \/10\.0\.0\.1:1\/10\.0\.0\.2:2/);
+    const call = await fetch(`${ts.server.adminUrl}/api/calls/nope`, { method: 'DELETE', headers });
+    assert.equal(call.status, 404);
+    assert.equal(((await call.json()) as { error: string }).error, 'no live call nope');
+    const session = await fetch(`${ts.server.adminUrl}/api/sessions/${encodeURIComponent('/1.2.3.4:5/6.7.8.9:10')}`, { method: 'DELETE', headers });
+    assert.equal(session.status, 404);
+  });
+
+  it('terminating a session closes its client and ends it; its timeline is kept with the end', async () => {
+    const ws = await TestClient.open(ts.wsUrl);
+    ws.send('connection', { appKey: 'defaultApp', sipRegisterRequired: false });
+    await ws.expect('getUserData', 5000);
+    const sessionId = `/127.0.0.1:${ws.localPort}/127.0.0.1:${ts.server.wsPort}`;
+    const headers = { authorization: `Bearer ${ts.server.adminToken}` };
+    const res = await fetch(`${ts.server.adminUrl}/api/sessions/${encodeURIComponent(sessionId)}`, { method: 'DELETE', headers });
+    assert.equal(res.status, 200);
+    const fail = await ws.expect('fail', 5000);
+    assert.deepEqual([fail['apiMethod'], fail['info']], ['ConnectionStatusEvent', 'Terminated by the administrator']);
+    await ws.closed;
+    await eventually(() => ts.server.gateway.sessionCount === 0, 5000, 'the session to end');
+    await eventually(async () => {
+      const t = (await (await fetch(`${ts.server.adminUrl}/api/timelines/${encodeURIComponent(sessionId)}`, { headers })).json()) as { endedAt: string | null };
+      return t.endedAt !== null;
+    }, 5000, 'the timeline to end');
+  });
+
+  it('an open stream does not hold the server when it stops', async () => {
+    const stream = await openStream(ts, '/api/stream');
+    assert.equal(stream.status, 200);
+    const started = Date.now();
+    await ts.stop();
+    await stream.ended;
+    assert.ok(Date.now() - started < 10_000, 'stopped promptly');
+    ts = await startTestServer();
+  });
+});
