@@ -1,5 +1,5 @@
 /**
- * The relay between a browser's WebRTC leg and a SIP peer's RTP leg: G.711 passed through unchanged, each way
+ * The relay between a browser's WebRTC leg and a SIP peer's RTP leg: G.711 or G.722 passed through unchanged, each way
  * turned into one continuous stream of that leg (./rtp/rewriter.ts), payload types mapped between the two
  * negotiations, and RFC 4733 DTMF injected towards SIP or reported when it comes from SIP.
  *
@@ -16,7 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
-import { G711_FRAME_MS, g711Of } from './codecs.ts';
+import { FRAME_MS, codecOf } from './codecs.ts';
 import type { WebRtcLeg, WebRtcLegStats, WebRtcMedia } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
 import { Listeners } from './events.ts';
@@ -63,7 +63,7 @@ export interface MediaBridgeStats {
 }
 
 const CLOCK_RATE = 8000;
-const FRAME_TICKS = (CLOCK_RATE * G711_FRAME_MS) / 1000;
+const FRAME_TICKS = (CLOCK_RATE * FRAME_MS) / 1000;
 const DEFAULT_GAP_MS = 50;
 
 export class MediaBridge {
@@ -85,7 +85,7 @@ export class MediaBridge {
   private readonly stop = new AbortController();
   private closed = false;
 
-  /** Throws NoCommonCodecError when the legs did not agree on the same G.711 law. */
+  /** Throws NoCommonCodecError when the legs did not agree on the same codec. */
   constructor(private readonly o: MediaBridgeOptions) {
     const browser = o.webrtc.media;
     if (!browser) throw new MediaError('MEDIA_STATE', 'the WebRTC leg has not negotiated yet');
@@ -235,10 +235,10 @@ export class MediaBridge {
   };
 }
 
-/** G.711 passthrough needs the same law on both legs; anything else would need transcoding. */
+/** Passthrough needs the same codec on both legs; anything else would need transcoding. */
 function checkSameLaw(browser: WebRtcMedia, sip: NegotiatedAudio): void {
-  const a = g711Of(browser.codec);
-  const b = g711Of(sip.codec);
+  const a = codecOf(browser.codec);
+  const b = codecOf(sip.codec);
   if (a === undefined || a !== b) {
     throw new NoCommonCodecError(`the browser uses ${browser.codec.encoding}, the SIP peer ${sip.codec.encoding}`);
   }

@@ -15,7 +15,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { PeerConnection, Track } from 'node-datachannel';
-import { G711, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
+import { CODECS, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
 import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
 import { MediaError } from './errors.ts';
 import { isRtcp, parseRtp, writeRtp, type RtpPacket } from './rtp/packet.ts';
@@ -86,7 +86,7 @@ class DataChannelConnection implements PeerConnectionOps {
     private readonly name: string,
     private readonly engine: WebRtcEngineOptions,
     private readonly basePort: number,
-    /** What our offer lists: the configured G.711 laws and telephone-event. */
+    /** What our offer lists: the configured codecs and telephone-event. */
     private readonly offerFormats: readonly PayloadFormat[],
   ) {}
 
@@ -232,7 +232,7 @@ class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
   }
 
   protected open(base: number): DataChannelConnection {
-    const formats = [...this.options.codecs.map((law) => G711[law]), TELEPHONE_EVENT];
+    const formats = [...this.options.codecs.map((c) => CODECS[c]), TELEPHONE_EVENT];
     return new DataChannelConnection(this.ndc, `leg-${++legCount}`, this.engine, base, formats);
   }
 

@@ -8,9 +8,9 @@
  *             (or sipOffer for an INVITE without SDP) → established
  *   in call   holdOffer / holdAnswered (our re-INVITE), answerReoffer / readLateAnswer (the far end's), sendDtmf
  *
- * The codec: the browser is restricted to one G.711 law that the SIP side can take — for an outgoing call the first
- * configured law the browser offers, and then the SIP offer carries only that law; for an incoming call the law of
- * the SIP offer. No transcoding, so NoCommonCodecError (`No common codecs`) when there is none.
+ * The codec: the browser is restricted to one codec that the SIP side can take — for an outgoing call the first
+ * configured codec the browser offers, and then the SIP offer carries only that codec; for an incoming call the
+ * codec of the SIP offer. No transcoding, so NoCommonCodecError (`No common codecs`) when there is none.
  *
  * `signal` is the call's: a leg or port that comes back after it aborted is closed at once and the method throws
  * the signal's reason, so the call's work after that await is dropped.
@@ -18,7 +18,7 @@
 import type { Logger } from '../log.ts';
 import { MediaBridge } from './bridge.ts';
 import type { CallMedia } from './call-media.ts';
-import { g711Of, type G711Name } from './codecs.ts';
+import { codecOf, type CodecName } from './codecs.ts';
 import type { WebRtcLeg } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
 import { RtpLeg } from './rtp-leg.ts';
@@ -67,13 +67,13 @@ export class MediaSession {
   private bridge: MediaBridge | undefined;
   /** The SIP side's latest offer/answer outcome. */
   private currentSip: NegotiatedAudio | undefined;
-  /** The laws the browser leg may use: the configured ones, or the one of an incoming SIP offer. */
-  private laws: readonly G711Name[];
+  /** The codecs the browser leg may use: the configured ones, or the one of an incoming SIP offer. */
+  private codecs: readonly CodecName[];
   private localHold = false;
   private remoteHold = false;
 
   constructor(private readonly o: MediaSessionOptions) {
-    this.laws = o.media.codecs;
+    this.codecs = o.media.codecs;
   }
 
   /** Either side holds the other (RFC 3264 §8.4). */
@@ -98,14 +98,14 @@ export class MediaSession {
   // --- incoming ------------------------------------------------------------------------------------------------------
 
   /**
-   * An incoming INVITE's offer picks the law the browser gets; an INVITE without SDP leaves the choice to the
-   * browser among the configured laws. Throws MediaError (no common codec, an SDP that cannot be read).
+   * An incoming INVITE's offer picks the codec the browser gets; an INVITE without SDP leaves the choice to the
+   * browser among the configured codecs. Throws MediaError (no common codec, an SDP that cannot be read).
    */
   chooseLaw(sipOffer: Buffer | undefined): void {
-    if (this.laws.length === 0) throw new NoCommonCodecError('no G.711 law in `codecs`');
+    if (this.codecs.length === 0) throw new NoCommonCodecError('no audio codec in `codecs`');
     if (sipOffer === undefined) return;
-    const choice = chooseAudio(parseSdp(sipOffer.toString('utf8')), this.laws, isPlainRtpProfile);
-    this.laws = [g711Of(choice.codec)!];
+    const choice = chooseAudio(parseSdp(sipOffer.toString('utf8')), this.codecs, isPlainRtpProfile);
+    this.codecs = [codecOf(choice.codec)!];
   }
 
   /** Our offer to the browser for an incoming call. Throws MediaError. */
@@ -132,12 +132,12 @@ export class MediaSession {
   // --- both ----------------------------------------------------------------------------------------------------------
 
   /**
-   * Opens the RTP leg for the law the browser leg settled on, and our SDP side with it. Throws MediaError
+   * Opens the RTP leg for the codec the browser leg settled on, and our SDP side with it. Throws MediaError
    * (PortsExhaustedError above all).
    */
   async openSipSide(): Promise<void> {
-    const law = this.leg?.media === undefined ? undefined : g711Of(this.leg.media.codec);
-    if (law === undefined) throw new MediaError('MEDIA_STATE', 'the browser leg has no G.711 law yet');
+    const codec = this.leg?.media === undefined ? undefined : codecOf(this.leg.media.codec);
+    if (codec === undefined) throw new MediaError('MEDIA_STATE', 'the browser leg has no codec yet');
     const { media, logger } = this.o;
     const rtp = await RtpLeg.open({ localAddress: media.localIp, ports: media.rtpPorts, inactivityMs: media.rtpInactivityMs, logger });
     this.rtp = rtp;
@@ -152,7 +152,7 @@ export class MediaSession {
     this.sdp = new SipSdpSession({
       address: media.publicIp,
       port: rtp.localPort,
-      codecs: [law],
+      codecs: [codec],
       telephoneEvent: media.telephoneEvent ? TELEPHONE_EVENT_PT : false,
     });
   }
@@ -208,7 +208,7 @@ export class MediaSession {
 
   /**
    * The answer in the ACK to a re-INVITE without SDP, which the SIP session answered with our last SDP as the offer.
-   * That offer was not made by our SDP side, so the answer is read the way an offer is: where to send, which law and
+   * That offer was not made by our SDP side, so the answer is read the way an offer is: where to send, which codec and
    * payload types, and the direction it leaves us.
    */
   readLateAnswer(answer: Buffer): void {
@@ -260,8 +260,8 @@ export class MediaSession {
 
   private createLeg(): WebRtcLeg {
     if (this.leg !== undefined) throw new MediaError('MEDIA_STATE', 'the call has a browser leg already');
-    if (this.laws.length === 0) throw new NoCommonCodecError('no G.711 law in `codecs`');
-    const leg = this.o.media.engine.createLeg({ codecs: this.laws });
+    if (this.codecs.length === 0) throw new NoCommonCodecError('no audio codec in `codecs`');
+    const leg = this.o.media.engine.createLeg({ codecs: this.codecs });
     this.leg = leg;
     leg.onStateChange((state, info) => {
       if (state === 'failed') this.o.onLegFailed(info ?? 'Failed by ICE error');

@@ -17,7 +17,7 @@ import {
   type RtpPacket as WeriftRtpPacket,
 } from 'werift';
 import { isIPv6 } from 'node:net';
-import { G711, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
+import { CODECS, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
 import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
 import type { RtpPacket } from './rtp/packet.ts';
 import type { SessionDescription } from './sdp/model.ts';
@@ -95,7 +95,7 @@ class WeriftLeg extends WebRtcLegBase<WeriftConnection> {
     const e = this.engine;
     const family = isIPv6(e.localAddress) ? 'udp6' : 'udp4';
     const codecs = [
-      ...this.options.codecs.map((law) => weriftCodec(G711[law])),
+      ...this.options.codecs.map((c) => weriftCodec(CODECS[c])),
       weriftCodec(TELEPHONE_EVENT),
     ];
     return new WeriftConnection(new RTCPeerConnection({

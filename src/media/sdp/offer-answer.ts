@@ -1,8 +1,8 @@
 /**
- * Offer/answer building blocks shared by both legs (RFC 3264): which audio stream and which G.711 law to use, and
+ * Offer/answer building blocks shared by both legs (RFC 3264): which audio stream and which codec to use, and
  * where the peer wants its RTP.
  */
-import { g711Of, isTelephoneEvent8000, type G711Name, type PayloadFormat } from '../codecs.ts';
+import { codecOf, isTelephoneEvent8000, type CodecName, type PayloadFormat } from '../codecs.ts';
 import { NoCommonCodecError } from '../errors.ts';
 import { effectiveConnection, type MediaDescription, type SessionDescription } from './model.ts';
 import { payloadFormats } from './rtpmap.ts';
@@ -19,13 +19,13 @@ export interface AudioChoice {
 
 /**
  * The first audio stream that is not rejected (port ≠ 0), whose profile `acceptsProfile` allows, and that offers a
- * G.711 law among `accepted`. The law is the first accepted one in the SDP's own order (the offerer's preference,
+ * codec among `accepted`. The codec is the first accepted one in the SDP's own order (the offerer's preference,
  * RFC 3264 §5.1), or with `ourOrder` the first of `accepted` that the SDP has. Throws NoCommonCodecError when no
  * stream qualifies.
  */
 export function chooseAudio(
   sdp: SessionDescription,
-  accepted: readonly G711Name[],
+  accepted: readonly CodecName[],
   acceptsProfile: (protocol: string) => boolean,
   ourOrder = false,
 ): AudioChoice {
@@ -35,10 +35,10 @@ export function chooseAudio(
     const formats = payloadFormats(media);
     seen.push(...formats.map((f) => `${f.encoding}/${f.clockRate}`));
     const codec = ourOrder
-      ? accepted.map((law) => formats.find((f) => g711Of(f) === law)).find((f) => f !== undefined)
+      ? accepted.map((c) => formats.find((f) => codecOf(f) === c)).find((f) => f !== undefined)
       : formats.find((f) => {
-        const law = g711Of(f);
-        return law !== undefined && accepted.includes(law);
+        const c = codecOf(f);
+        return c !== undefined && accepted.includes(c);
       });
     if (!codec) continue;
     const telephoneEvent = formats.find(isTelephoneEvent8000);
