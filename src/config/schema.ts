@@ -95,6 +95,12 @@ export const configSchema = z
         }
       })
       .default('pcmu,pcma,g722,telephone-event'),
+    /**
+     * When calls transcode (docs/configuration.md "Codecs and transcoding"): `passthrough` relays a codec both sides
+     * have untouched and transcodes to Opus towards the browser only when there is none; `opus-to-browser` always
+     * gives the browser Opus; `fail` never transcodes (`No common codecs`). A call hook's answer may set it per call.
+     */
+    codecPolicy: z.enum(['passthrough', 'opus-to-browser', 'fail']).default('passthrough'),
     dataDir: z.string().min(1).default('./data'),
     restRequestTimeoutMs: z.number().int().min(1).default(15000),
     restRetryCount: z.number().int().min(0).max(100).default(3),

@@ -1,14 +1,14 @@
 /**
  * What calls need of the media library, built once from the configuration (config `rtpPortMin..Max`,
- * `webrtcPortMin..Max`, `localIp`/`publicIp`, `codecs`, `rtpInactivityTimeoutMs`, `webrtcConnectTimeoutMs`,
+ * `webrtcPortMin..Max`, `localIp`/`publicIp`, `codecs`, `codecPolicy`, `rtpInactivityTimeoutMs`, `webrtcConnectTimeoutMs`,
  * `webrtcEngine`): the WebRTC engine, the RTP port allocator, and the codec choice.
  *
- * The relay passes G.711 and G.722 through (no transcoding yet), so of the configured `codecs` only `pcmu`, `pcma`
- * and `g722` count, in their configured order, and `telephone-event` decides whether RFC 4733 DTMF is offered on the
- * SIP side. A configuration without them makes every call fail with `No common codecs`.
+ * Of the configured `codecs`, `pcmu`, `pcma` and `g722` are the SIP side's codecs in their configured order, and
+ * `telephone-event` decides whether RFC 4733 DTMF is offered on the SIP side; Opus is the browser's only and is
+ * never configured (`codecPolicy` says when it is used).
  */
 import type { Logger } from '../log.ts';
-import type { CodecName } from './codecs.ts';
+import type { CodecName, CodecPolicy } from './codecs.ts';
 import { DataChannelEngine } from './datachannel-engine.ts';
 import type { MediaEngine } from './engine.ts';
 import { PortPairAllocator } from './ports.ts';
@@ -27,6 +27,8 @@ export interface CallMedia {
   publicIp: string;
   /** The codecs of the SIP side, in preference order (config `codecs`). */
   codecs: readonly CodecName[];
+  /** What calls do when the legs' codecs differ (config `codecPolicy`); a call hook's answer may change it per call. */
+  codecPolicy: CodecPolicy;
   /** Offer and accept RFC 4733 telephone-event on the SIP side. */
   telephoneEvent: boolean;
   /** No RTP from the SIP side for this long ends an established call (0: never). */
@@ -44,6 +46,7 @@ export interface CallMediaConfig {
   webrtcPortMin: number;
   webrtcPortMax: number;
   codecs: string;
+  codecPolicy: CodecPolicy;
   rtpInactivityTimeoutMs: number;
   webrtcConnectTimeoutMs: number;
   webrtcEngine: WebRtcEngineName;
@@ -83,6 +86,7 @@ export async function createCallMedia(config: CallMediaConfig, logger: Logger): 
     localIp: config.localIp,
     publicIp: config.publicIp,
     codecs: codecPreference(config.codecs),
+    codecPolicy: config.codecPolicy,
     telephoneEvent: config.codecs.split(',').some((c) => c.trim().toLowerCase() === 'telephone-event'),
     rtpInactivityMs: config.rtpInactivityTimeoutMs,
   };

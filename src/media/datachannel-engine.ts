@@ -15,7 +15,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { PeerConnection, Track } from 'node-datachannel';
-import { CODECS, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
+import { browserFormats, type PayloadFormat } from './codecs.ts';
 import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
 import { MediaError } from './errors.ts';
 import { isRtcp, parseRtp, writeRtp, type RtpPacket } from './rtp/packet.ts';
@@ -232,7 +232,7 @@ class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
   }
 
   protected open(base: number): DataChannelConnection {
-    const formats = [...this.options.codecs.map((c) => CODECS[c]), TELEPHONE_EVENT];
+    const formats = browserFormats(this.options.codecs);
     return new DataChannelConnection(this.ndc, `leg-${++legCount}`, this.engine, base, formats);
   }
 

@@ -8,9 +8,16 @@
  *             (or sipOffer for an INVITE without SDP) → established
  *   in call   holdOffer / holdAnswered (our re-INVITE), answerReoffer / readLateAnswer (the far end's), sendDtmf
  *
- * The codec: the browser is restricted to one codec that the SIP side can take — for an outgoing call the first
- * configured codec the browser offers, and then the SIP offer carries only that codec; for an incoming call the
- * codec of the SIP offer. No transcoding, so NoCommonCodecError (`No common codecs`) when there is none.
+ * The codecs follow the call's codec policy (`codecPolicy`, docs/configuration.md "Codecs and transcoding"):
+ *
+ *   passthrough      the browser gets a codec the SIP side can take when it has one — for an outgoing call the first
+ *                    configured codec the browser offers, for an incoming call the codec of the SIP offer — and
+ *                    Opus (transcoded) when it has none; an outgoing INVITE offers the browser's codec first, then
+ *                    the other configured codecs that can be transcoded
+ *   opus-to-browser  the browser gets Opus, the SIP side its preferred codec that can be transcoded
+ *   fail             no transcoding: the browser gets the SIP side's codec or the call fails `No common codecs`
+ *
+ * G.722 cannot be transcoded yet, so it is only ever passed through.
  *
  * `signal` is the call's: a leg or port that comes back after it aborted is closed at once and the method throws
  * the signal's reason, so the call's work after that await is dropped.
@@ -18,7 +25,8 @@
 import type { Logger } from '../log.ts';
 import { MediaBridge } from './bridge.ts';
 import type { CallMedia } from './call-media.ts';
-import { codecOf, type CodecName } from './codecs.ts';
+import { codecOf, type CodecName, type CodecPolicy } from './codecs.ts';
+import { canTranscode } from './codecs/frame-codec.ts';
 import type { WebRtcLeg } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
 import { RtpLeg } from './rtp-leg.ts';
@@ -67,13 +75,20 @@ export class MediaSession {
   private bridge: MediaBridge | undefined;
   /** The SIP side's latest offer/answer outcome. */
   private currentSip: NegotiatedAudio | undefined;
-  /** The codecs the browser leg may use: the configured ones, or the one of an incoming SIP offer. */
+  /** The codecs the SIP side may use: the configured ones, or the one of an incoming SIP offer. */
   private codecs: readonly CodecName[];
+  private policy: CodecPolicy;
   private localHold = false;
   private remoteHold = false;
 
   constructor(private readonly o: MediaSessionOptions) {
     this.codecs = o.media.codecs;
+    this.policy = o.media.codecPolicy;
+  }
+
+  /** The call's own policy (the call hook's answer), before the browser leg exists. */
+  useCodecPolicy(policy: CodecPolicy): void {
+    this.policy = policy;
   }
 
   /** Either side holds the other (RFC 3264 §8.4). */
@@ -104,8 +119,15 @@ export class MediaSession {
   chooseLaw(sipOffer: Buffer | undefined): void {
     if (this.codecs.length === 0) throw new NoCommonCodecError('no audio codec in `codecs`');
     if (sipOffer === undefined) return;
-    const choice = chooseAudio(parseSdp(sipOffer.toString('utf8')), this.codecs, isPlainRtpProfile);
-    this.codecs = [codecOf(choice.codec)!];
+    const offer = parseSdp(sipOffer.toString('utf8'));
+    const choice = chooseAudio(offer, this.codecs, isPlainRtpProfile);
+    let codec = codecOf(choice.codec)!;
+    if (this.policy === 'opus-to-browser' && !canTranscode(codec)) {
+      // Opus needs a SIP codec it can be transcoded to: the caller's first such one, else the codec passes through.
+      const transcodable = this.codecs.filter(canTranscode);
+      if (transcodable.length > 0 && hasAudio(offer, transcodable)) codec = codecOf(chooseAudio(offer, transcodable, isPlainRtpProfile).codec)!;
+    }
+    this.codecs = [codec];
   }
 
   /** Our offer to the browser for an incoming call. Throws MediaError. */
@@ -152,7 +174,7 @@ export class MediaSession {
     this.sdp = new SipSdpSession({
       address: media.publicIp,
       port: rtp.localPort,
-      codecs: [codec],
+      codecs: this.sipOfferCodecs(codec),
       telephoneEvent: media.telephoneEvent ? TELEPHONE_EVENT_PT : false,
     });
   }
@@ -227,7 +249,8 @@ export class MediaSession {
     if (this.rtp) info.rtpPort = this.rtp.localPort;
     if (this.leg?.localPort !== undefined) info.webrtcPort = this.leg.localPort;
     const codec = this.leg?.media?.codec;
-    if (codec) info.codec = codec.encoding.toUpperCase();
+    // A transcoded call shows both codecs, the browser's first: `OPUS/PCMU`.
+    if (codec) info.codec = this.bridge?.transcoding ? `${codec.encoding.toUpperCase()}/${this.currentSip!.codec.encoding.toUpperCase()}` : codec.encoding.toUpperCase();
     if (this.bridge) {
       const stats = this.bridge.stats();
       info.packetsToSip = stats.toSip.forwarded;
@@ -261,12 +284,28 @@ export class MediaSession {
   private createLeg(): WebRtcLeg {
     if (this.leg !== undefined) throw new MediaError('MEDIA_STATE', 'the call has a browser leg already');
     if (this.codecs.length === 0) throw new NoCommonCodecError('no audio codec in `codecs`');
-    const leg = this.o.media.engine.createLeg({ codecs: this.codecs });
+    const leg = this.o.media.engine.createLeg({ codecs: this.browserCodecs() });
     this.leg = leg;
     leg.onStateChange((state, info) => {
       if (state === 'failed') this.o.onLegFailed(info ?? 'Failed by ICE error');
     });
     return leg;
+  }
+
+  /** The codecs the browser may use, in our order of preference (see the policy table above). */
+  private browserCodecs(): CodecName[] {
+    const opus: CodecName[] = this.codecs.some(canTranscode) ? ['OPUS'] : [];
+    if (this.policy === 'fail') return [...this.codecs];
+    if (this.policy === 'opus-to-browser' && opus.length > 0) return opus;
+    return [...this.codecs, ...opus];
+  }
+
+  /** The codecs of our SIP offer once the browser uses `browserCodec` (see the policy table above). */
+  private sipOfferCodecs(browserCodec: CodecName): CodecName[] {
+    const transcodable = this.codecs.filter(canTranscode);
+    if (browserCodec === 'OPUS') return transcodable;
+    if (this.policy === 'fail' || !canTranscode(browserCodec)) return [browserCodec];
+    return [browserCodec, ...transcodable.filter((c) => c !== browserCodec)];
   }
 
   private sipSdp(): SipSdpSession {
@@ -278,8 +317,21 @@ export class MediaSession {
     this.currentSip = media;
     if (this.bridge) return this.bridge.updateSip(media);
     if (this.leg === undefined || this.rtp === undefined) return;
-    const bridge = new MediaBridge({ webrtc: this.leg, rtp: this.rtp, sip: media, logger: this.o.logger });
+    const bridge = new MediaBridge({
+      webrtc: this.leg, rtp: this.rtp, sip: media, transcode: this.policy !== 'fail', logger: this.o.logger,
+    });
     this.bridge = bridge;
     bridge.onDtmf((e) => this.o.onSipDtmf(e));
+  }
+}
+
+/** Whether an SDP has an audio stream with one of `codecs`. */
+function hasAudio(sdp: ReturnType<typeof parseSdp>, codecs: readonly CodecName[]): boolean {
+  try {
+    chooseAudio(sdp, codecs, isPlainRtpProfile);
+    return true;
+  } catch (err) {
+    if (err instanceof NoCommonCodecError) return false;
+    throw err;
   }
 }

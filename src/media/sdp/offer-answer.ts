@@ -2,7 +2,7 @@
  * Offer/answer building blocks shared by both legs (RFC 3264): which audio stream and which codec to use, and
  * where the peer wants its RTP.
  */
-import { codecOf, isTelephoneEvent8000, type CodecName, type PayloadFormat } from '../codecs.ts';
+import { codecOf, isTelephoneEventAt, type CodecName, type PayloadFormat } from '../codecs.ts';
 import { NoCommonCodecError } from '../errors.ts';
 import { effectiveConnection, type MediaDescription, type SessionDescription } from './model.ts';
 import { payloadFormats } from './rtpmap.ts';
@@ -13,7 +13,7 @@ export interface AudioChoice {
   index: number;
   /** The G.711 format used, with the payload type of the SDP it was read from. */
   codec: PayloadFormat;
-  /** telephone-event/8000 when that SDP has it (RFC 4733 §7.1.1). */
+  /** telephone-event at the codec's clock rate when that SDP has it (RFC 4733 §2.1, §7.1.1). */
   telephoneEvent?: PayloadFormat;
 }
 
@@ -41,7 +41,7 @@ export function chooseAudio(
         return c !== undefined && accepted.includes(c);
       });
     if (!codec) continue;
-    const telephoneEvent = formats.find(isTelephoneEvent8000);
+    const telephoneEvent = formats.find((f) => isTelephoneEventAt(f, codec.clockRate));
     return telephoneEvent ? { index, codec, telephoneEvent } : { index, codec };
   }
   const offered = seen.length > 0 ? seen.join(', ') : 'no usable audio stream';
