@@ -59,6 +59,10 @@ export function browserFormats(codecs: readonly CodecName[]): PayloadFormat[] {
 /** When a call transcodes (config `codecPolicy`; ./media-session.ts has the table). */
 export type CodecPolicy = 'passthrough' | 'opus-to-browser' | 'fail';
 
+export function isCodecPolicy(value: unknown): value is CodecPolicy {
+  return value === 'passthrough' || value === 'opus-to-browser' || value === 'fail';
+}
+
 /** 20 ms: the packetisation every SIP phone and browser uses by default for these codecs (RFC 3551 §4.5). */
 export const FRAME_MS = 20;
 

@@ -172,7 +172,8 @@ class DataChannelConnection implements PeerConnectionOps {
   private addTrack(pc: PeerConnection, streamId: string, formats: readonly PayloadFormat[]): void {
     const audio = new this.ndc.Audio(streamId, 'SendRecv');
     for (const f of formats) {
-      const codec = `${f.encoding}/${f.clockRate}`;
+      // RFC 7587 §7: Opus is `opus/48000/2`; a browser matches no `opus/48000` and would send nothing.
+      const codec = `${f.encoding}/${f.clockRate}${f.channels !== undefined ? `/${f.channels}` : ''}`;
       // node-datachannel takes the fmtp only as a string, never as undefined.
       if (f.fmtp === undefined) audio.addAudioCodec(f.payloadType, codec);
       else audio.addAudioCodec(f.payloadType, codec, f.fmtp);

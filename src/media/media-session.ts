@@ -32,7 +32,9 @@ import { MediaError, NoCommonCodecError } from './errors.ts';
 import { RtpLeg } from './rtp-leg.ts';
 import type { DetectedEvent } from './rtp/index.ts';
 import { mediaDirection, receives } from './sdp/direction.ts';
-import { chooseAudio, isPlainRtpProfile, parseSdp, serializeSdp, SipSdpSession, type NegotiatedAudio } from './sdp/index.ts';
+import {
+  chooseAudio, isPlainRtpProfile, parseSdp, serializeSdp, SipSdpSession, type NegotiatedAudio, type SessionDescription,
+} from './sdp/index.ts';
 
 /** The payload type of telephone-event in our SIP offers (the common choice; RFC 4733 leaves it dynamic). */
 const TELEPHONE_EVENT_PT = 101;
@@ -78,6 +80,8 @@ export class MediaSession {
   /** The codecs the SIP side may use: the configured ones, or the one of an incoming SIP offer. */
   private codecs: readonly CodecName[];
   private policy: CodecPolicy;
+  /** An incoming INVITE's offer, until the browser leg is made: its codec is chosen then, by the call's policy. */
+  private incomingOffer: SessionDescription | undefined;
   private localHold = false;
   private remoteHold = false;
 
@@ -120,14 +124,8 @@ export class MediaSession {
     if (this.codecs.length === 0) throw new NoCommonCodecError('no audio codec in `codecs`');
     if (sipOffer === undefined) return;
     const offer = parseSdp(sipOffer.toString('utf8'));
-    const choice = chooseAudio(offer, this.codecs, isPlainRtpProfile);
-    let codec = codecOf(choice.codec)!;
-    if (this.policy === 'opus-to-browser' && !canTranscode(codec)) {
-      // Opus needs a SIP codec it can be transcoded to: the caller's first such one, else the codec passes through.
-      const transcodable = this.codecs.filter(canTranscode);
-      if (transcodable.length > 0 && hasAudio(offer, transcodable)) codec = codecOf(chooseAudio(offer, transcodable, isPlainRtpProfile).codec)!;
-    }
-    this.codecs = [codec];
+    chooseAudio(offer, this.codecs, isPlainRtpProfile); // refused now (488), before anyone is asked
+    this.incomingOffer = offer;
   }
 
   /** Our offer to the browser for an incoming call. Throws MediaError. */
@@ -284,12 +282,24 @@ export class MediaSession {
   private createLeg(): WebRtcLeg {
     if (this.leg !== undefined) throw new MediaError('MEDIA_STATE', 'the call has a browser leg already');
     if (this.codecs.length === 0) throw new NoCommonCodecError('no audio codec in `codecs`');
+    if (this.incomingOffer) this.codecs = [this.incomingCodec(this.incomingOffer)];
     const leg = this.o.media.engine.createLeg({ codecs: this.browserCodecs() });
     this.leg = leg;
     leg.onStateChange((state, info) => {
       if (state === 'failed') this.o.onLegFailed(info ?? 'Failed by ICE error');
     });
     return leg;
+  }
+
+  /** The SIP codec of an incoming call: the offer's first of `codecs` (see the policy table above). */
+  private incomingCodec(offer: SessionDescription): CodecName {
+    const codec = codecOf(chooseAudio(offer, this.codecs, isPlainRtpProfile).codec)!;
+    if (this.policy !== 'opus-to-browser' || canTranscode(codec)) return codec;
+    // Opus needs a SIP codec it can be transcoded to: the caller's first such one, else the codec passes through.
+    const transcodable = this.codecs.filter(canTranscode);
+    return transcodable.length > 0 && hasAudio(offer, transcodable)
+      ? codecOf(chooseAudio(offer, transcodable, isPlainRtpProfile).codec)!
+      : codec;
   }
 
   /** The codecs the browser may use, in our order of preference (see the policy table above). */
@@ -326,7 +336,7 @@ export class MediaSession {
 }
 
 /** Whether an SDP has an audio stream with one of `codecs`. */
-function hasAudio(sdp: ReturnType<typeof parseSdp>, codecs: readonly CodecName[]): boolean {
+function hasAudio(sdp: SessionDescription, codecs: readonly CodecName[]): boolean {
   try {
     chooseAudio(sdp, codecs, isPlainRtpProfile);
     return true;
