@@ -44,7 +44,7 @@ export class JitterBuffer<T> {
 
   put(sequenceNumber: number, timestamp: number, value: T, arrivalMs: number): void {
     this.updateJitter(timestamp, arrivalMs);
-    if (this.expected !== undefined && !isAtOrAfter(sequenceNumber, this.expected)) {
+    if (!this.prefetching && this.expected !== undefined && !isAtOrAfter(sequenceNumber, this.expected)) {
       this.counters.dropped++; // too late: its turn has passed
       return;
     }
@@ -53,8 +53,8 @@ export class JitterBuffer<T> {
       return;
     }
     this.packets.set(sequenceNumber, value);
-    this.expected ??= sequenceNumber;
-    if (isAtOrAfter(this.expected, sequenceNumber)) this.expected = sequenceNumber;
+    // Before playout starts, an earlier packet that arrives late still comes first.
+    if (this.expected === undefined || (this.prefetching && isAtOrAfter(this.expected, sequenceNumber))) this.expected = sequenceNumber;
     this.trim();
   }
 

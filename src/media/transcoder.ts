@@ -4,8 +4,8 @@
  *
  *   browser → SIP  packets go into a small adaptive jitter buffer (./jitter-buffer.ts); a 20 ms playout clock takes
  *                  one out per tick, decodes it (or conceals a lost one: Opus PLC) and sends one SIP frame. The
- *                  clock runs on wall time: when the process falls behind (CPU starved), the ticks it missed are
- *                  skipped and their packets dropped, never played late or queued.
+ *                  clock runs on wall time: when the process falls behind (CPU starved), it catches up at most
+ *                  MAX_BEHIND_FRAMES frames and drops the packets of the ticks beyond, never queueing them.
  *   SIP → browser  each packet is decoded on arrival and re-framed into 20 ms frames (a peer may send 30 ms), each
  *                  encoded and sent at once; the browser's own jitter buffer smooths the SIP side's jitter.
  *
@@ -21,7 +21,10 @@ import { JitterBuffer, type JitterBufferStats } from './jitter-buffer.ts';
 import type { RtpPacket } from './rtp/packet.ts';
 
 const FRAME_MS = 20;
-/** A playout tick this late or more (in frames) skips the frames in between rather than play them late. */
+/**
+ * A late playout tick catches up at most this many frames at once (60 ms, sent in a burst the SIP peer's jitter
+ * buffer absorbs); frames due beyond that are dropped, never queued.
+ */
 const MAX_BEHIND_FRAMES = 3;
 
 /** One outgoing frame: its payload and the numbering of this module's own stream towards that leg. */
@@ -133,16 +136,21 @@ export class Transcoder {
   }
 
   private tick(): void {
-    this.ticks++;
-    const behind = Math.floor((performance.now() - this.playoutStart) / FRAME_MS) - this.ticks;
-    if (behind >= MAX_BEHIND_FRAMES) {
-      // Starved: the frames of the missed ticks are dropped, and the stream's time moves on with the wall clock.
-      this.jitter.skip(behind);
-      this.ticks += behind;
-      this.counters.skippedTicks += behind;
-      this.toSipStream.timestamp = (this.toSipStream.timestamp + behind * this.frameSamples) >>> 0;
+    // The frames due by now: one, or more when this timer fired late (a loaded machine).
+    let due = Math.floor((performance.now() - this.playoutStart) / FRAME_MS) - this.ticks;
+    if (due > MAX_BEHIND_FRAMES) {
+      // Starved: the frames beyond what may be caught up are dropped, and the stream's time moves on with the clock.
+      const skipped = due - MAX_BEHIND_FRAMES;
+      this.jitter.skip(skipped);
+      this.ticks += skipped;
+      this.counters.skippedTicks += skipped;
+      this.toSipStream.timestamp = (this.toSipStream.timestamp + skipped * this.frameSamples) >>> 0;
+      due = MAX_BEHIND_FRAMES;
     }
-    this.playOne();
+    for (; due > 0; due--) {
+      this.ticks++;
+      this.playOne();
+    }
     this.schedule();
   }
 

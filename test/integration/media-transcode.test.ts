@@ -123,9 +123,10 @@ async function runPath(browser: BrowserCodec, sip: PayloadFormat & { encoding: '
         payload: encodeG711(sip.encoding, fromPhone.subarray(n * 160, (n + 1) * 160)), paddingSize: 0,
       });
     }
-    await eventually(() => phone.received.length >= frames - 3 && webrtc.sent.length >= frames - 1, 2000, () => `the frames to arrive (phone ${phone.received.length}, browser ${webrtc.sent.length} of ${frames})`);
-    const toSip = collect(phone.received.map((r) => ({ seq: r.packet.sequenceNumber, at: r.at, pcm: decodeG711(sip.encoding, r.payload) })), 8000);
-    const toBrowser = collect(webrtc.sent.map((s) => ({ seq: s.packet.header.sequenceNumber, at: s.at, pcm: browser.decode(s.packet.payload) })), browser.rate);
+    // A loaded machine may starve the playout clock, which then drops frames (by design): most must arrive.
+    await eventually(() => phone.received.length >= frames * 0.75 && webrtc.sent.length >= frames - 1, 2000, () => `the frames to arrive (phone ${phone.received.length}, browser ${webrtc.sent.length} of ${frames})`);
+    const toSip = collect(phone.received.map((r) => ({ timestamp: r.packet.timestamp, at: r.at, pcm: decodeG711(sip.encoding, r.payload) })), 8000);
+    const toBrowser = collect(webrtc.sent.map((s) => ({ timestamp: s.packet.header.timestamp, at: s.at, pcm: browser.decode(s.packet.payload) })), browser.rate);
     return { toSip, toBrowser, sentAt };
   } finally {
     await bridge.close();
@@ -133,25 +134,42 @@ async function runPath(browser: BrowserCodec, sip: PayloadFormat & { encoding: '
   }
 }
 
-function collect(packets: Array<{ seq: number; at: number; pcm: Int16Array }>, rate: number): Received {
-  const total = packets.reduce((n, p) => n + p.pcm.length, 0);
+/**
+ * The received audio, each packet at its RTP timestamp's place (the PCM rate is the RTP clock rate on both legs
+ * here), so a dropped frame leaves 20 ms of silence rather than shifting everything after it.
+ */
+function collect(packets: Array<{ timestamp: number; at: number; pcm: Int16Array }>, rate: number): Received {
+  const first = packets[0]?.timestamp ?? 0;
+  const places = packets.map((p) => ((p.timestamp - first) >>> 0));
+  const total = Math.max(0, ...places.map((start, i) => start + packets[i]!.pcm.length));
   const pcm = new Int16Array(total);
   const out: Received['packets'] = [];
-  let offset = 0;
-  for (const p of packets) {
-    pcm.set(p.pcm, offset);
-    out.push({ start: offset, at: p.at });
-    offset += p.pcm.length;
-  }
+  packets.forEach((p, i) => {
+    pcm.set(p.pcm, places[i]!);
+    out.push({ start: places[i]!, at: p.at });
+  });
+  out.sort((a, b) => a.start - b.start);
   return { pcm, rate, packets: out };
 }
 
-/** SNR of `received` against `reference` (same rate), aligned by cross-correlation, over its middle half second. */
+/**
+ * SNR of `received` against `reference` (same rate): the median over the 40 ms windows of its middle half second,
+ * each aligned by cross-correlation near the whole signal's alignment. A loaded machine may stall this process
+ * (the sender) or the playout, which then drops or shifts a few frames (by design); the median keeps one such
+ * frame from deciding the figure.
+ */
 function snrOf(reference: Int16Array, received: Received): { snr: number; lag: number } {
   const rate = received.rate;
   const lag = delaySamples(reference.subarray(rate / 4), received.pcm.subarray(rate / 4), rate / 5, rate / 4);
-  const from = rate / 2;
-  return { snr: snrDb(reference, received.pcm, lag, from, rate / 2), lag };
+  const win = rate / 25;
+  const snrs: number[] = [];
+  for (let from = rate / 2; from + win <= rate; from += win) {
+    const low = Math.max(0, lag - win);
+    const local = low + delaySamples(reference.subarray(from), received.pcm.subarray(from + low), 2 * win, win);
+    if (from + local + win <= received.pcm.length) snrs.push(snrDb(reference, received.pcm, local, from, win));
+  }
+  snrs.sort((a, b) => a - b);
+  return { snr: snrs[Math.floor(snrs.length / 2)] ?? -Infinity, lag };
 }
 
 /**
