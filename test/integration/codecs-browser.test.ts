@@ -12,8 +12,8 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { createLogger } from '../../src/log.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
-import { decodeWav, dominantFrequency, encodeWav, tone } from '../support/audio-analysis.ts';
-import { startBaresip, type BaresipInstance } from '../support/baresip.ts';
+import { decodeWav, dominantFrequency, encodeWav, tone, type Pcm } from '../support/audio-analysis.ts';
+import { startBaresip, type BaresipInstance, type BaresipOptions } from '../support/baresip.ts';
 import { eventually } from '../support/eventually.ts';
 import { type SdkPageServer, type SdkSession, SdkPage, launchChromium, serveSdkPage } from '../support/browser.ts';
 import { type KamailioInstance, startKamailio } from '../support/kamailio.ts';
@@ -25,271 +25,199 @@ const STEP_MS = 15_000;
 const SERVER_LOG_LIMIT = 300;
 const TONE_HZ = 1000;
 
-describe('G.722 passthrough: the SDK in Chromium (default offer) and baresip with G.722 only', { timeout: 180_000 }, () => {
-  let kamailio: KamailioInstance;
-  let bob: BaresipInstance;
-  let dir: string;
-  let server: RunningServer;
-  let browser: Browser;
-  let pageServer: SdkPageServer;
-  let page: SdkPage;
-  const serverLog: string[] = [];
+/** Kamailio, bob (baresip with `codecs`, recording what it hears), Chromium whose microphone plays the tone. */
+class Rig {
+  readonly serverLog: string[] = [];
+  server: RunningServer | undefined;
+  private constructor(
+    readonly dir: string,
+    readonly kamailio: KamailioInstance,
+    readonly bob: BaresipInstance,
+    readonly browser: Browser,
+    readonly pageServer: SdkPageServer,
+    readonly page: SdkPage,
+  ) {}
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'callhook-codecs-browser-'));
-    const recordings = join(dir, 'recordings');
-    await mkdir(recordings);
+  static async start(codecs: BaresipOptions['audioCodecs']): Promise<Rig> {
+    const dir = await mkdtemp(join(tmpdir(), 'callhook-codecs-browser-'));
+    await mkdir(join(dir, 'recordings'));
     const microphone = join(dir, 'tone.wav');
     await writeFile(microphone, encodeWav({ sampleRate: 48000, samples: tone(TONE_HZ, 48000, 2) }));
-    kamailio = await startKamailio({ users: [alice, bobUser] });
-    bob = await startBaresip({
+    const kamailio = await startKamailio({ users: [alice, bobUser] });
+    const bob = await startBaresip({
       user: bobUser.username, password: bobUser.password, domain: kamailio.domain, outboundProxy: kamailio,
-      audioCodecs: ['G722'], recordDir: recordings,
+      audioCodecs: codecs, recordDir: join(dir, 'recordings'),
     });
-    server = await startServer({
+    await bob.waitRegistered(STEP_MS);
+    const browser = await launchChromium([`--use-file-for-fake-audio-capture=${microphone}`]);
+    const pageServer = await serveSdkPage();
+    return new Rig(dir, kamailio, bob, browser, pageServer, await SdkPage.open(browser, pageServer));
+  }
+
+  /** callhook in process with these settings (replacing the last one); a registered SDK session on it. */
+  async callhook(overrides: Record<string, unknown>): Promise<SdkSession> {
+    await this.stopCallhook();
+    this.serverLog.length = 0;
+    this.server = await startServer({
       overrides: {
         wsPort: 0, wsHost: LOOPBACK, adminPort: 0, sipPort: await freePort('both'), localIp: LOOPBACK,
         rtpPortMin: 46000, rtpPortMax: 46999, webrtcPortMin: 47000, webrtcPortMax: 47999,
-        dataDir: join(dir, 'data'),
-        // The SIP side's preference: G.722 first, so an outgoing call gives the browser G.722 and offers it alone.
-        codecs: 'g722,pcmu,pcma,telephone-event',
+        dataDir: join(this.dir, `data-${Date.now()}`), ...overrides,
       },
       handleSignals: false,
       logger: createLogger('debug', {
         write: (line: string) => {
-          serverLog.push(line);
-          if (serverLog.length > SERVER_LOG_LIMIT) serverLog.shift();
+          this.serverLog.push(line);
+          if (this.serverLog.length > SERVER_LOG_LIMIT) this.serverLog.shift();
         },
       }),
     });
-    await bob.waitRegistered(STEP_MS);
-    browser = await launchChromium([`--use-file-for-fake-audio-capture=${microphone}`]);
-    pageServer = await serveSdkPage();
-    page = await SdkPage.open(browser, pageServer);
-  });
-
-  after(async () => {
-    const closers: Array<() => Promise<unknown> | undefined> = [
-      () => page?.close(),
-      () => browser?.close(),
-      () => pageServer?.close(),
-      () => server?.close(),
-      () => bob?.stop(),
-      () => kamailio?.stop(),
-      () => (dir === undefined ? undefined : rm(dir, { recursive: true, force: true })),
-    ];
-    const errors: unknown[] = [];
-    for (const close of closers) await Promise.resolve().then(close).catch((err: unknown) => errors.push(err));
-    if (errors.length > 0) throw new AggregateError(errors, 'codecs-browser test cleanup failed');
-  });
-
-  async function registeredSession(): Promise<SdkSession> {
-    const session = await page.createSession({
-      urlServer: `ws://${LOOPBACK}:${server.wsPort}`,
+    const session = await this.page.createSession({
+      urlServer: `ws://${LOOPBACK}:${this.server.wsPort}`,
       sipOptions: {
-        login: alice.username, authenticationName: alice.username, password: alice.password, domain: kamailio.domain,
-        outboundProxy: kamailio.host, port: kamailio.port, registerRequired: true,
+        login: alice.username, authenticationName: alice.username, password: alice.password,
+        domain: this.kamailio.domain, outboundProxy: this.kamailio.host, port: this.kamailio.port, registerRequired: true,
       },
     });
     await session.waitForStatus('REGISTERED', STEP_MS);
     return session;
   }
 
-  async function withServerLog<T>(step: () => Promise<T>): Promise<T> {
+  async stopCallhook(): Promise<void> {
+    await this.server?.close();
+    this.server = undefined;
+  }
+
+  /** Runs `step`; on failure adds the tail of callhook's log to the error. */
+  async withServerLog<T>(step: () => Promise<T>): Promise<T> {
     try {
       return await step();
     } catch (err) {
-      throw new Error(`${String(err)}\ncallhook log (last lines):\n${serverLog.slice(-60).join('')}`, { cause: err });
+      throw new Error(`${String(err)}\ncallhook log (last lines):\n${this.serverLog.slice(-60).join('')}`, { cause: err });
     }
   }
 
-  /** The browser's audio counters must grow by 30 both ways (0.6 s of audio at 50 packets/s) within three seconds. */
-  async function assertAudioFlows(callId: string): Promise<void> {
-    const first = await page.audioPackets(callId);
-    let now = first;
-    await eventually(async () => {
-      now = await page.audioPackets(callId);
-      return now.sent - first.sent >= 30 && now.received - first.received >= 30;
-    }, 3000, () => `30 audio packets each way (the browser sent ${now.sent - first.sent}, received ${now.received - first.received})`);
-  }
-
-  /** The codec callhook reports for the call, once it has one. */
-  function callCodec(callId: string): string | undefined {
-    const calls = server.gateway.calls();
+  /** The codec callhook reports for the call. */
+  codecOf(callId: string): string {
+    const calls = this.server?.gateway.calls() ?? [];
     return calls.find((c) => c.callId === callId)?.codec ?? `none (calls: ${JSON.stringify(calls)})`;
   }
 
-  /** The recording of what baresip received in its latest call, once that call's file is complete. */
-  async function latestReceived(before: ReadonlySet<string>): Promise<ReturnType<typeof decodeWav>> {
-    const recordings = join(dir, 'recordings');
-    let name: string | undefined;
-    await eventually(async () => {
-      name = (await readdir(recordings)).find((f) => f.endsWith('-dec.wav') && !before.has(f));
-      return name !== undefined;
-    }, STEP_MS, 'baresip to record the call');
-    return decodeWav(await readFile(join(recordings, name!)));
+  /** An established call: its codec as expected, then 50 audio packets each way in the browser's getStats(). */
+  async checkEstablished(callId: string, codec: string): Promise<void> {
+    await this.withServerLog(() => this.page.waitForCallStatus(callId, 'ESTABLISHED', STEP_MS));
+    assert.equal(this.codecOf(callId), codec);
+    const first = await this.page.audioPackets(callId);
+    let now = first;
+    await this.withServerLog(() => eventually(async () => {
+      now = await this.page.audioPackets(callId);
+      return now.sent - first.sent >= 50 && now.received - first.received >= 50;
+    }, 5000, () => `50 audio packets each way (the browser sent ${now.sent - first.sent}, received ${now.received - first.received})`));
   }
 
-  const closedAtBob = () => bob.events().filter((e) => e.type === 'CALL_CLOSED').length;
+  /** Hangs up in the SDK; resolves once bob has closed the call too. */
+  async hangUp(callId: string): Promise<void> {
+    const closed = () => this.bob.events().filter((e) => e.type === 'CALL_CLOSED').length;
+    const before = closed();
+    await this.page.hangup(callId);
+    await this.withServerLog(() => this.page.waitForCallStatus(callId, 'FINISH', STEP_MS));
+    await eventually(() => closed() > before, STEP_MS, 'bob to see the call end');
+  }
+
+  recordings(): Promise<string[]> {
+    return readdir(join(this.dir, 'recordings'));
+  }
+
+  /** What bob heard in a call recorded since `before` (a recordings() listing), once its file is there. */
+  async heardSince(before: readonly string[]): Promise<Pcm> {
+    let name: string | undefined;
+    await eventually(async () => {
+      name = (await this.recordings()).find((f) => f.endsWith('-dec.wav') && !before.includes(f));
+      return name !== undefined;
+    }, STEP_MS, 'baresip to record the call');
+    return decodeWav(await readFile(join(this.dir, 'recordings', name!)));
+  }
+
+  async close(): Promise<void> {
+    const closers: Array<() => Promise<unknown>> = [
+      () => this.page.close(), () => this.browser.close(), () => this.pageServer.close(), () => this.stopCallhook(),
+      () => this.bob.stop(), () => this.kamailio.stop(), () => rm(this.dir, { recursive: true, force: true }),
+    ];
+    const errors: unknown[] = [];
+    for (const close of closers) await close().catch((err: unknown) => errors.push(err));
+    if (errors.length > 0) throw new AggregateError(errors, 'codecs-browser test cleanup failed');
+  }
+}
+
+function assertTone(heard: Pcm): void {
+  const hz = dominantFrequency(heard);
+  assert.ok(Math.abs(hz - TONE_HZ) < 20, `bob hears ${hz.toFixed(0)} Hz, expected ${TONE_HZ} Hz`);
+}
+
+describe('G.722 passthrough: the SDK in Chromium (default offer) and baresip with G.722 only', { timeout: 180_000 }, () => {
+  let rig: Rig;
+  let session: SdkSession;
+
+  before(async () => {
+    rig = await Rig.start(['G722']);
+    // The SIP side's preference: G.722 first, so an outgoing call gives the browser G.722 and offers it alone.
+    session = await rig.callhook({ codecs: 'g722,pcmu,pcma,telephone-event' });
+  });
+
+  after(() => rig?.close());
 
   test('alice calls bob (G.722 only): ESTABLISHED on G722, audio both ways, bob hears the 1 kHz tone at 16 kHz', async () => {
-    const recorded = new Set(await readdir(join(dir, 'recordings')));
-    const session = await registeredSession();
+    const recorded = await rig.recordings();
     const callId = await session.call('bob');
-    await withServerLog(() => page.waitForCallStatus(callId, 'ESTABLISHED', STEP_MS));
-    assert.equal(callCodec(callId), 'G722');
-    await withServerLog(() => assertAudioFlows(callId));
-    const closedBefore = closedAtBob();
-    await page.hangup(callId);
-    await withServerLog(() => page.waitForCallStatus(callId, 'FINISH', STEP_MS));
-    await eventually(() => closedAtBob() > closedBefore, STEP_MS, 'bob to see the call end');
-    const heard = await latestReceived(recorded);
+    await rig.checkEstablished(callId, 'G722');
+    await rig.hangUp(callId);
+    const heard = await rig.heardSince(recorded);
     assert.equal(heard.sampleRate, 16000, 'G.722 is decoded at 16 kHz');
-    const hz = dominantFrequency(heard);
-    assert.ok(Math.abs(hz - TONE_HZ) < 20, `bob hears ${hz.toFixed(0)} Hz, expected ${TONE_HZ} Hz`);
-    await session.disconnect();
-    await session.waitForStatus('DISCONNECTED', STEP_MS);
+    assertTone(heard);
   });
 
   test('bob (G.722 only) calls alice: the browser answers on G722, audio both ways', async () => {
-    const session = await registeredSession();
-    await bob.command('dial', `sip:alice@${kamailio.domain}`);
-    const incoming = await withServerLog(() => session.waitForStatus('INCOMING_CALL', STEP_MS));
+    await rig.bob.command('dial', `sip:alice@${rig.kamailio.domain}`);
+    const incoming = await rig.withServerLog(() => session.waitForStatus('INCOMING_CALL', STEP_MS));
     const { callId } = incoming.data as { callId: string };
-    await page.answer(callId);
-    await withServerLog(() => page.waitForCallStatus(callId, 'ESTABLISHED', STEP_MS));
-    assert.equal(callCodec(callId), 'G722');
-    await withServerLog(() => assertAudioFlows(callId));
-    const closedBefore = closedAtBob();
-    await page.hangup(callId);
-    await withServerLog(() => page.waitForCallStatus(callId, 'FINISH', STEP_MS));
-    await eventually(() => closedAtBob() > closedBefore, STEP_MS, 'bob to see the call end');
-    await session.disconnect();
-    await session.waitForStatus('DISCONNECTED', STEP_MS);
+    await rig.page.answer(callId);
+    await rig.checkEstablished(callId, 'G722');
+    await rig.hangUp(callId);
   });
 });
 
 describe('transcoding: the SDK in Chromium (default offer) and baresip with PCMA only, per codecPolicy', { timeout: 240_000 }, () => {
-  let kamailio: KamailioInstance;
-  let bob: BaresipInstance;
-  let dir: string;
-  let server: RunningServer | undefined;
-  let browser: Browser;
-  let pageServer: SdkPageServer;
-  let page: SdkPage;
-  const serverLog: string[] = [];
+  let rig: Rig;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'callhook-transcode-browser-'));
-    await mkdir(join(dir, 'recordings'));
-    const microphone = join(dir, 'tone.wav');
-    await writeFile(microphone, encodeWav({ sampleRate: 48000, samples: tone(TONE_HZ, 48000, 2) }));
-    kamailio = await startKamailio({ users: [alice, bobUser] });
-    bob = await startBaresip({
-      user: bobUser.username, password: bobUser.password, domain: kamailio.domain, outboundProxy: kamailio,
-      audioCodecs: ['PCMA'], recordDir: join(dir, 'recordings'),
-    });
-    await bob.waitRegistered(STEP_MS);
-    browser = await launchChromium([`--use-file-for-fake-audio-capture=${microphone}`]);
-    pageServer = await serveSdkPage();
-    page = await SdkPage.open(browser, pageServer);
+    rig = await Rig.start(['PCMA']);
   });
 
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  afterEach(() => rig?.stopCallhook());
+  after(() => rig?.close());
 
-  after(async () => {
-    const closers: Array<() => Promise<unknown> | undefined> = [
-      () => page?.close(),
-      () => browser?.close(),
-      () => pageServer?.close(),
-      () => bob?.stop(),
-      () => kamailio?.stop(),
-      () => (dir === undefined ? undefined : rm(dir, { recursive: true, force: true })),
-    ];
-    const errors: unknown[] = [];
-    for (const close of closers) await Promise.resolve().then(close).catch((err: unknown) => errors.push(err));
-    if (errors.length > 0) throw new AggregateError(errors, 'transcode-browser test cleanup failed');
-  });
-
-  /** callhook with the default `codecs` (pcmu,pcma,g722,telephone-event) and `codecPolicy`; a registered SDK session. */
-  async function callhookWith(codecPolicy: string): Promise<{ running: RunningServer; session: SdkSession }> {
-    serverLog.length = 0;
-    const running = await startServer({
-      overrides: {
-        wsPort: 0, wsHost: LOOPBACK, adminPort: 0, sipPort: await freePort('both'), localIp: LOOPBACK,
-        rtpPortMin: 46000, rtpPortMax: 46999, webrtcPortMin: 47000, webrtcPortMax: 47999,
-        dataDir: join(dir, `data-${codecPolicy}`), codecPolicy,
-      },
-      handleSignals: false,
-      logger: createLogger('debug', { write: (line: string) => void serverLog.push(line) }),
-    });
-    server = running;
-    const session = await page.createSession({
-      urlServer: `ws://${LOOPBACK}:${running.wsPort}`,
-      sipOptions: {
-        login: alice.username, authenticationName: alice.username, password: alice.password, domain: kamailio.domain,
-        outboundProxy: kamailio.host, port: kamailio.port, registerRequired: true,
-      },
-    });
-    await session.waitForStatus('REGISTERED', STEP_MS);
-    return { running, session };
-  }
-
-  async function withServerLog<T>(step: () => Promise<T>): Promise<T> {
-    try {
-      return await step();
-    } catch (err) {
-      throw new Error(`${String(err)}\ncallhook log (last lines):\n${serverLog.slice(-60).join('')}`, { cause: err });
-    }
-  }
-
-  /** Places a call to bob, checks the codecs callhook reports and audio both ways, hangs up; what bob heard. */
-  async function callBob(running: RunningServer, session: SdkSession, codec: string): Promise<ReturnType<typeof decodeWav>> {
-    const recorded = new Set(await readdir(join(dir, 'recordings')));
+  /** With the default `codecs` (pcmu,pcma,g722,telephone-event): alice calls bob; what bob heard. */
+  async function callBob(codecPolicy: string, codec: string): Promise<Pcm> {
+    const session = await rig.callhook({ codecPolicy });
+    const recorded = await rig.recordings();
     const callId = await session.call('bob');
-    await withServerLog(() => page.waitForCallStatus(callId, 'ESTABLISHED', STEP_MS));
-    assert.equal(running.gateway.calls().find((c) => c.callId === callId)?.codec, codec);
-    const first = await page.audioPackets(callId);
-    let now = first;
-    await withServerLog(() => eventually(async () => {
-      now = await page.audioPackets(callId);
-      return now.sent - first.sent >= 50 && now.received - first.received >= 50;
-    }, 5000, () => `50 audio packets each way (the browser sent ${now.sent - first.sent}, received ${now.received - first.received})`));
-    const closed = bob.events().filter((e) => e.type === 'CALL_CLOSED').length;
-    await page.hangup(callId);
-    await withServerLog(() => page.waitForCallStatus(callId, 'FINISH', STEP_MS));
-    await eventually(() => bob.events().filter((e) => e.type === 'CALL_CLOSED').length > closed, STEP_MS, 'bob to see the call end');
-    let name: string | undefined;
-    await eventually(async () => {
-      name = (await readdir(join(dir, 'recordings'))).find((f) => f.endsWith('-dec.wav') && !recorded.has(f));
-      return name !== undefined;
-    }, STEP_MS, 'baresip to record the call');
-    await session.disconnect();
-    return decodeWav(await readFile(join(dir, 'recordings', name!)));
+    await rig.checkEstablished(callId, codec);
+    await rig.hangUp(callId);
+    return rig.heardSince(recorded);
   }
 
   test('passthrough: the browser keeps PCMU, bob answers PCMA; transcoded PCMU/PCMA, audio both ways, bob hears 1 kHz', async () => {
-    const { running, session } = await callhookWith('passthrough');
-    const heard = await callBob(running, session, 'PCMU/PCMA');
-    const hz = dominantFrequency(heard);
-    assert.ok(Math.abs(hz - TONE_HZ) < 20, `bob hears ${hz.toFixed(0)} Hz`);
+    assertTone(await callBob('passthrough', 'PCMU/PCMA'));
   });
 
   test('opus-to-browser: the browser, which offers PCMU and PCMA too, gets Opus; OPUS/PCMA, audio both ways, bob hears 1 kHz', async () => {
-    const { running, session } = await callhookWith('opus-to-browser');
-    const heard = await callBob(running, session, 'OPUS/PCMA');
-    const hz = dominantFrequency(heard);
-    assert.ok(Math.abs(hz - TONE_HZ) < 20, `bob hears ${hz.toFixed(0)} Hz`);
+    assertTone(await callBob('opus-to-browser', 'OPUS/PCMA'));
   });
 
   test('fail: no transcoding, so PCMU is offered alone and bob (PCMA only) refuses it: FAILED, 488', async () => {
-    const { session } = await callhookWith('fail');
+    const session = await rig.callhook({ codecPolicy: 'fail' });
     const callId = await session.call('bob');
-    await withServerLog(() => page.waitForCallStatus(callId, 'FAILED', STEP_MS));
+    await rig.withServerLog(() => rig.page.waitForCallStatus(callId, 'FAILED', STEP_MS));
     assert.match(JSON.stringify(session.frames), /SIP 488 Not Acceptable Here/);
-    await session.disconnect();
   });
 });
