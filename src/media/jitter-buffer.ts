@@ -11,13 +11,14 @@
  * A pure processor: the caller gives arrival times.
  */
 
+import { FRAME_MS } from './codecs.ts';
+
 export type Playout<T> = { kind: 'packet'; value: T } | { kind: 'lost' } | { kind: 'empty' };
 
 /** At most this many 20 ms packets held for playout (40 ms): the one-way delay it adds stays within issue 15's 40 ms. */
 export const MAX_TARGET = 2;
 /** Packets beyond the target kept before the oldest are dropped. */
 const MARGIN = 2;
-const FRAME_MS = 20;
 
 export interface JitterBufferStats {
   /** Packets dropped: late (behind the playout point), duplicates, or beyond the target. */

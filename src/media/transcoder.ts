@@ -14,13 +14,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
-import { codecOf, type PayloadFormat } from './codecs.ts';
+import { FRAME_MS, codecOf, type PayloadFormat } from './codecs.ts';
 import { frameCodec, pcmRateOf, type FrameCodec } from './codecs/frame-codec.ts';
 import { NoCommonCodecError } from './errors.ts';
 import { JitterBuffer, type JitterBufferStats } from './jitter-buffer.ts';
 import type { RtpPacket } from './rtp/packet.ts';
 
-const FRAME_MS = 20;
 /**
  * A late playout tick catches up at most this many frames at once (60 ms, sent in a burst the SIP peer's jitter
  * buffer absorbs); frames due beyond that are dropped, never queued.
