@@ -214,6 +214,18 @@ describe('transcoding: the SDK in Chromium (default offer) and baresip with PCMA
     assertTone(await callBob('opus-to-browser', 'OPUS/PCMA'));
   });
 
+  test('opus-to-browser: bob (PCMA only) calls alice; the browser is offered Opus alone and answers it; OPUS/PCMA, audio both ways', async () => {
+    const session = await rig.callhook({ codecPolicy: 'opus-to-browser' });
+    const recorded = await rig.recordings();
+    await rig.bob.command('dial', `sip:alice@${rig.kamailio.domain}`);
+    const incoming = await rig.withServerLog(() => session.waitForStatus('INCOMING_CALL', STEP_MS));
+    const { callId } = incoming.data as { callId: string };
+    await rig.page.answer(callId);
+    await rig.checkEstablished(callId, 'OPUS/PCMA');
+    await rig.hangUp(callId);
+    assertTone(await rig.heardSince(recorded));
+  });
+
   test('fail: no transcoding, so PCMU is offered alone and bob (PCMA only) refuses it: FAILED, 488', async () => {
     const session = await rig.callhook({ codecPolicy: 'fail' });
     const callId = await session.call('bob');
