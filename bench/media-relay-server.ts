@@ -35,9 +35,11 @@ const engine = process.env['MEDIA_BENCH_ENGINE'] === 'werift'
   ? new WeriftEngine({ localAddress: LOOPBACK, ports: webrtcPorts })
   : await DataChannelEngine.load({ localAddress: LOOPBACK, ports: webrtcPorts });
 const calls: Array<{ leg: WebRtcLeg; bridge: MediaBridge }> = [];
+// MEDIA_BENCH_CODEC=opus: the browser leg uses Opus and each call is transcoded to the phone's PCMU (bench/transcode.ts).
+const transcode = process.env['MEDIA_BENCH_CODEC'] === 'opus';
 
 async function call(r: CallRequest): Promise<string> {
-  const leg = engine.createLeg({ codecs: ['PCMU'] });
+  const leg = engine.createLeg({ codecs: [transcode ? 'OPUS' : 'PCMU'] });
   const answer = await leg.setRemoteOffer(r.offer);
   const rtp = await RtpLeg.open({ localAddress: LOOPBACK, ports: rtpPorts });
   const sip = new SipSdpSession({ address: LOOPBACK, port: rtp.localPort, codecs: ['PCMU'] });
@@ -46,7 +48,7 @@ async function call(r: CallRequest): Promise<string> {
     'v=0', 'o=phone 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
     `m=audio ${r.phonePort} RTP/AVP 0 101`, 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv',
   ].join('\r\n') + '\r\n');
-  calls.push({ leg, bridge: new MediaBridge({ webrtc: leg, rtp, sip: sip.readAnswer(phoneAnswer) }) });
+  calls.push({ leg, bridge: new MediaBridge({ webrtc: leg, rtp, sip: sip.readAnswer(phoneAnswer), transcode }) });
   return answer;
 }
 

@@ -19,8 +19,8 @@ function isOrigin(text: string): boolean {
 }
 const portOrZero = z.number().int().min(0).max(65535); // 0 = let the OS choose (tests)
 
-/** The `codecs` names calls can use: the two G.711 laws and RFC 4733 DTMF. */
-const SUPPORTED_CODECS: ReadonlySet<string> = new Set(['pcmu', 'pcma', 'telephone-event']);
+/** The `codecs` names calls can use: the two G.711 laws, G.722 and RFC 4733 DTMF. */
+const SUPPORTED_CODECS: ReadonlySet<string> = new Set(['pcmu', 'pcma', 'g722', 'telephone-event']);
 
 export const configSchema = z
   .object({
@@ -94,23 +94,30 @@ export const configSchema = z
     registerExpires: z.number().int().min(1).max(86400 * 7).default(3600),
     userAgent: z.string().min(1).default(`callhook/${VERSION}`),
     /**
-     * Codecs in order of preference. Calls relay G.711 without transcoding, so only pcmu, pcma and telephone-event
-     * (RFC 4733) do anything: another name (opus, g722, …) is refused rather than silently dropped, and so is a list
-     * without G.711, with which every call would fail.
+     * The SIP side's codecs in order of preference: pcmu, pcma, g722 and telephone-event (RFC 4733). Another name
+     * (opus, …: Opus is the browser side's codec, chosen by codecPolicy) is refused rather than silently dropped, and
+     * so is a list without an audio codec, with which every call would fail. G.722 comes after G.711 by default: a
+     * browser offers all three, and an outgoing call's SIP offer carries the one the browser got first.
      */
     codecs: z
       .string()
-      .regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'a comma list of codec names, e.g. "pcmu,pcma,telephone-event"')
+      .regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'a comma list of codec names, e.g. "pcmu,pcma,g722,telephone-event"')
       .superRefine((list, ctx) => {
         const names = list.split(',');
         const unsupported = names.filter((n) => !SUPPORTED_CODECS.has(n));
         if (unsupported.length > 0) {
-          ctx.addIssue({ code: 'custom', message: `${unsupported.join(', ')} not supported yet: calls relay G.711 without transcoding, so the codecs are pcmu, pcma and telephone-event` });
-        } else if (!names.includes('pcmu') && !names.includes('pcma')) {
-          ctx.addIssue({ code: 'custom', message: 'needs pcmu or pcma: calls relay G.711 only' });
+          ctx.addIssue({ code: 'custom', message: `${unsupported.join(', ')} not a SIP-side codec callhook has: the codecs are pcmu, pcma, g722 and telephone-event (Opus is the browser side's, see codecPolicy)` });
+        } else if (!names.some((n) => n !== 'telephone-event')) {
+          ctx.addIssue({ code: 'custom', message: 'needs pcmu, pcma or g722: calls relay audio in one of them' });
         }
       })
-      .default('pcmu,pcma,telephone-event'),
+      .default('pcmu,pcma,g722,telephone-event'),
+    /**
+     * When calls transcode (docs/configuration.md "Codecs and transcoding"): `passthrough` relays a codec both sides
+     * have untouched and transcodes to Opus towards the browser only when there is none; `opus-to-browser` always
+     * gives the browser Opus; `fail` never transcodes (`No common codecs`). A call hook's answer may set it per call.
+     */
+    codecPolicy: z.enum(['passthrough', 'opus-to-browser', 'fail']).default('passthrough'),
     dataDir: z.string().min(1).default('./data'),
     restRequestTimeoutMs: z.number().int().min(1).default(15000),
     restRetryCount: z.number().int().min(0).max(100).default(3),

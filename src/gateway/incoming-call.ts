@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JsonObject } from '../hooks/types.ts';
-import { MediaError } from '../media/index.ts';
+import { isCodecPolicy, MediaError } from '../media/index.ts';
 import { SipError } from '../sip/errors.ts';
 import { formatUri } from '../sip/message/uri.ts';
 import { isSipUri, type NameAddr } from '../sip/message/types.ts';
@@ -131,7 +131,9 @@ export class IncomingCall extends Call {
       this.fail('CallStatusEvent', decision.info);
       return this.finish('FAILED', { info: decision.info }, FORBIDDEN);
     }
-    this.object = pickCallObject({ ...withoutContext(decision.body), callId: this.callId, incoming: true });
+    const fields = withoutContext(decision.body);
+    this.object = pickCallObject({ ...fields, callId: this.callId, incoming: true });
+    if (isCodecPolicy(fields['codecPolicy'])) this.media.useCodecPolicy(fields['codecPolicy']);
     let offer: string;
     try {
       offer = await this.media.offerToBrowser();

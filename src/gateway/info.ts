@@ -36,7 +36,7 @@ export interface CallInfo {
   rtpPort?: number;
   /** The browser-side ICE port, once callhook's SDP for the browser exists. */
   webrtcPort?: number;
-  /** The G.711 law relayed, once negotiated (PCMU / PCMA). */
+  /** The codec relayed, once negotiated (PCMU / PCMA / G722; `OPUS/PCMU`, browser then SIP side, when transcoded). */
   codec?: string;
   /** RTP packets relayed so far from the browser to the SIP side, and from the SIP side to the browser. */
   packetsToSip?: number;

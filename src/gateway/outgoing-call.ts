@@ -7,7 +7,7 @@
  * Phases placing → inviting → established (./call-phase.ts); the rest of the call's life is ./call.ts.
  */
 import type { JsonObject } from '../hooks/types.ts';
-import { MediaError } from '../media/index.ts';
+import { isCodecPolicy, MediaError } from '../media/index.ts';
 import { SipError } from '../sip/errors.ts';
 import { checkExtensionHeader } from '../sip/message/header-names.ts';
 import { Inviter, type SipAccount } from '../sip/ua/index.ts';
@@ -63,12 +63,15 @@ export class OutgoingCall extends Call {
       this.fail('call', e.message);
       return this.finish('FAILED', { info: e.message });
     }
-    const body: JsonObject = { ...request.extra, ...this.object, status: 'PENDING', sdp: request.sdp };
+    // codecPolicy is the backend's to set (it costs CPU), never the client's: only an answer can carry it.
+    const { codecPolicy: _fromClient, ...extra } = request.extra;
+    const body: JsonObject = { ...extra, ...this.object, status: 'PENDING', sdp: request.sdp };
     if (request.inviteParameters !== undefined) body['inviteParameters'] = request.inviteParameters;
     const decision = await this.decide('call', body);
     // The backend may overwrite any field (callee above all), never the callId the client knows the call by.
     const fields: JsonObject = { ...withoutContext(decision.body), callId: this.callId, incoming: false };
     this.object = pickCallObject(fields);
+    if (isCodecPolicy(fields['codecPolicy'])) this.media.useCodecPolicy(fields['codecPolicy']);
     if (!decision.ok && decision.refuse) {
       // docs/hooks.md, direct × FAIL: the call is stopped, `fail` for its event; FAILED ends it at the SDK too.
       this.fail('CallStatusEvent', decision.info);

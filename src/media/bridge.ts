@@ -1,7 +1,9 @@
 /**
- * The relay between a browser's WebRTC leg and a SIP peer's RTP leg: G.711 passed through unchanged, each way
+ * The relay between a browser's WebRTC leg and a SIP peer's RTP leg: G.711 or G.722 passed through unchanged when
+ * both legs use it, else transcoded (./transcoder.ts: Opus or the other G.711 law towards the browser), each way
  * turned into one continuous stream of that leg (./rtp/rewriter.ts), payload types mapped between the two
- * negotiations, and RFC 4733 DTMF injected towards SIP or reported when it comes from SIP.
+ * negotiations, and RFC 4733 DTMF injected towards SIP or reported when it comes from SIP. telephone-event is
+ * relayed as events, never as audio, its timestamps and durations rescaled between the legs' clock rates.
  *
  * What flows follows our direction on the SIP leg (RFC 3264 §6.1, §8.4):
  *
@@ -16,7 +18,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
-import { G711_FRAME_MS, g711Of } from './codecs.ts';
+import { FRAME_MS, codecOf, type PayloadFormat } from './codecs.ts';
 import type { WebRtcLeg, WebRtcLegStats, WebRtcMedia } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
 import { Listeners } from './events.ts';
@@ -24,10 +26,11 @@ import type { RtpLeg, RtpLegStats } from './rtp-leg.ts';
 import type { RtpPacket } from './rtp/packet.ts';
 import { RtpStreamRewriter, type RewrittenHeader } from './rtp/rewriter.ts';
 import {
-  digitPackets, dtmfEvents, TelephoneEventDetector, type DetectedEvent, type DigitOptions,
+  digitPackets, dtmfEvents, rescaleTelephoneEvent, TelephoneEventDetector, type DetectedEvent, type DigitOptions,
 } from './rtp/telephone-event.ts';
 import { receives } from './sdp/direction.ts';
 import type { NegotiatedAudio } from './sdp/sip-session.ts';
+import { Transcoder, type TranscodedFrame, type TranscoderStats } from './transcoder.ts';
 
 export interface DtmfOptions extends DigitOptions {
   /** Silence between two digits (ms). Default 50. */
@@ -41,6 +44,8 @@ export interface MediaBridgeOptions {
   sip: NegotiatedAudio;
   /** Defaults for sendDtmf. */
   dtmf?: DtmfOptions;
+  /** Transcode when the legs' codecs differ (config `codecPolicy` other than `fail`). Default false. */
+  transcode?: boolean;
   logger?: Logger;
 }
 
@@ -60,10 +65,13 @@ export interface MediaBridgeStats {
   dtmfReceived: number;
   sip: RtpLegStats;
   webrtc: WebRtcLegStats;
+  /** Present when the call is transcoded. */
+  transcoder?: TranscoderStats;
 }
 
+/** The SIP side's RTP clock: every SIP codec's (G.722's included, RFC 3551 §4.5.2). */
 const CLOCK_RATE = 8000;
-const FRAME_TICKS = (CLOCK_RATE * G711_FRAME_MS) / 1000;
+const FRAME_TICKS = (CLOCK_RATE * FRAME_MS) / 1000;
 const DEFAULT_GAP_MS = 50;
 
 export class MediaBridge {
@@ -82,26 +90,49 @@ export class MediaBridge {
   private dtmfQueue: Promise<void> = Promise.resolve();
   /** The injected DTMF is one more source of the stream towards SIP, with its own SSRC and numbering. */
   private readonly dtmfSource = { ssrc: 0, sequence: 0 };
+  /** The transcoder's two output streams are sources of their legs' streams like any other. */
+  private readonly transcodedSsrc = { toSip: randomSsrc(), toWebrtc: randomSsrc() };
+  private readonly transcoder: Transcoder | undefined;
   private readonly stop = new AbortController();
   private closed = false;
 
-  /** Throws NoCommonCodecError when the legs did not agree on the same G.711 law. */
+  /**
+   * Throws NoCommonCodecError when the legs use different codecs and `transcode` is off or the pair cannot be
+   * transcoded, MediaError MEDIA_CODEC_UNAVAILABLE when the Opus library does not load.
+   */
   constructor(private readonly o: MediaBridgeOptions) {
     const browser = o.webrtc.media;
     if (!browser) throw new MediaError('MEDIA_STATE', 'the WebRTC leg has not negotiated yet');
     this.browser = browser;
-    checkSameLaw(browser, o.sip);
     this.sip = o.sip;
+    if (!sameCodec(browser.codec, o.sip.codec)) {
+      if (!o.transcode) throw noCommonCodec(browser.codec, o.sip.codec);
+      this.transcoder = new Transcoder({
+        browser: browser.codec, sip: o.sip.codec, logger: o.logger,
+        toSip: (f) => this.sendTranscodedToSip(f),
+        toBrowser: (f) => this.sendTranscodedToBrowser(f),
+      });
+    }
+    const browserClock = browser.codec.clockRate;
     this.toSip = new RtpStreamRewriter({ ssrc: randomSsrc(), clockRate: CLOCK_RATE, frameTicks: FRAME_TICKS });
-    this.toWebrtc = new RtpStreamRewriter({ ssrc: randomSsrc(), clockRate: CLOCK_RATE, frameTicks: FRAME_TICKS });
+    this.toWebrtc = new RtpStreamRewriter({ ssrc: randomSsrc(), clockRate: browserClock, frameTicks: (browserClock * FRAME_MS) / 1000 });
     this.dtmfSource.ssrc = randomSsrc();
     this.applySip(o.sip);
     this.unsubscribe = [o.webrtc.onRtp((p) => this.fromBrowser(p)), o.rtp.onRtp((p) => this.fromSip(p))];
+    this.transcoder?.start();
   }
 
-  /** A new offer/answer on the SIP leg (re-INVITE: hold, unhold, new address). Throws NoCommonCodecError. */
+  /** Whether the call's audio is transcoded (the legs' codecs differ). */
+  get transcoding(): boolean {
+    return this.transcoder !== undefined;
+  }
+
+  /**
+   * A new offer/answer on the SIP leg (re-INVITE: hold, unhold, new address). Throws NoCommonCodecError when the
+   * SIP codec changed (our SDP side keeps offering the one in use).
+   */
   updateSip(sip: NegotiatedAudio): void {
-    checkSameLaw(this.browser, sip);
+    if (!sameCodec(this.sip.codec, sip.codec)) throw noCommonCodec(this.sip.codec, sip.codec);
     this.sip = sip;
     this.applySip(sip);
   }
@@ -134,6 +165,7 @@ export class MediaBridge {
     return {
       toSip: { ...c.toSip }, toWebrtc: { ...c.toWebrtc }, dtmfSent: c.dtmfSent, dtmfReceived: c.dtmfReceived,
       sip: this.o.rtp.stats(), webrtc: this.o.webrtc.stats(),
+      ...(this.transcoder && { transcoder: this.transcoder.stats() }),
     };
   }
 
@@ -142,6 +174,7 @@ export class MediaBridge {
     if (this.closed) return;
     this.closed = true;
     this.stop.abort();
+    this.transcoder?.stop();
     for (const u of this.unsubscribe) u();
     this.dtmfListeners.clear();
     await Promise.all([this.o.webrtc.close(), this.o.rtp.close()]);
@@ -156,28 +189,67 @@ export class MediaBridge {
   }
 
   private fromBrowser(p: RtpPacket): void {
-    const out = this.toSipPayloadType(p.header.payloadType);
+    const h = p.header;
+    const isEvent = h.payloadType === this.browser.telephoneEvent?.payloadType;
+    if (this.transcoder && !isEvent) {
+      // Hold and injected digits are applied as the transcoder plays out (sendTranscodedToSip).
+      this.transcoder.fromBrowser(p);
+      return;
+    }
+    const out = this.toSipPayloadType(h.payloadType);
     if (out === undefined || this.sip.direction !== 'sendrecv' || this.injecting) {
       this.counters.toSip.dropped++;
       return;
     }
-    const h = p.header;
-    const w = this.toSip.rewrite(h.ssrc, h.sequenceNumber, h.timestamp, h.marker, performance.now());
-    if (this.o.rtp.send(packetOf(w, out, p.payload))) this.counters.toSip.forwarded++;
+    const event = isEvent ? this.eventBetween(p, this.browser.telephoneEvent!, this.sip.telephoneEvent) : undefined;
+    const w = event
+      ? this.toSip.rewrite(h.ssrc, h.sequenceNumber, event.timestamp, h.marker, performance.now())
+      : this.toSip.rewrite(h.ssrc, h.sequenceNumber, h.timestamp, h.marker, performance.now());
+    if (this.o.rtp.send(packetOf(w, out, event?.payload ?? p.payload))) this.counters.toSip.forwarded++;
     else this.counters.toSip.dropped++;
+  }
+
+  private sendTranscodedToSip(f: TranscodedFrame): void {
+    if (this.sip.direction !== 'sendrecv' || this.injecting) {
+      this.counters.toSip.dropped++;
+      return;
+    }
+    const w = this.toSip.rewrite(this.transcodedSsrc.toSip, f.sequenceNumber, f.timestamp, false, performance.now());
+    if (this.o.rtp.send(packetOf(w, this.sip.codec.payloadType, f.payload))) this.counters.toSip.forwarded++;
+    else this.counters.toSip.dropped++;
+  }
+
+  private sendTranscodedToBrowser(f: TranscodedFrame): void {
+    const w = this.toWebrtc.rewrite(this.transcodedSsrc.toWebrtc, f.sequenceNumber, f.timestamp, false, performance.now());
+    this.o.webrtc.sendRtp(packetOf(w, this.browser.codec.payloadType, f.payload));
+    this.counters.toWebrtc.forwarded++;
+  }
+
+  /**
+   * A telephone-event packet for the other leg: timestamp and duration on that leg's clock (RFC 4733 §2.1, §2.3.5).
+   * Passed as it is between legs of one clock rate; undefined when the other leg has no telephone-event.
+   */
+  private eventBetween(p: RtpPacket, from: PayloadFormat, to: PayloadFormat | undefined): { timestamp: number; payload: Buffer } | undefined {
+    if (!to) return undefined;
+    const factor = to.clockRate / from.clockRate;
+    if (factor === 1) return { timestamp: p.header.timestamp, payload: p.payload };
+    const payload = rescaleTelephoneEvent(p.payload, factor);
+    return payload && { timestamp: Math.round(p.header.timestamp * factor) >>> 0, payload };
   }
 
   private fromSip(p: RtpPacket): void {
     const pt = p.header.payloadType;
     const sip = this.sip;
     let out: number | undefined;
+    let event: { timestamp: number; payload: Buffer } | undefined;
     // Peers that send with their own payload type numbers instead of ours are common: both are accepted.
     if (sip.telephoneEvent && (pt === sip.receive.telephoneEvent || pt === sip.telephoneEvent.payloadType)) {
       for (const e of this.detector.processInput(p.header.timestamp, p.payload)) {
         this.counters.dtmfReceived++;
         this.dtmfListeners.emit(this.listenerFailed, e);
       }
-      out = this.browser.telephoneEvent?.payloadType;
+      event = this.eventBetween(p, sip.telephoneEvent, this.browser.telephoneEvent);
+      out = event && this.browser.telephoneEvent?.payloadType;
     } else if (pt === sip.receive.codec || pt === sip.codec.payloadType) {
       out = this.browser.codec.payloadType;
     }
@@ -185,9 +257,16 @@ export class MediaBridge {
       this.counters.toWebrtc.dropped++;
       return;
     }
+    if (this.transcoder && !event) {
+      this.transcoder.fromSip(p);
+      return;
+    }
     const h = p.header;
-    const w = this.toWebrtc.rewrite(h.ssrc, h.sequenceNumber, h.timestamp, h.marker, performance.now());
-    this.o.webrtc.sendRtp(packetOf(w, out, p.payload));
+    // The transcoded stream's clock is the browser's: a passed-through event is put on the same clock.
+    const w = event
+      ? this.toWebrtc.rewrite(h.ssrc, h.sequenceNumber, event.timestamp, h.marker, performance.now())
+      : this.toWebrtc.rewrite(h.ssrc, h.sequenceNumber, h.timestamp, h.marker, performance.now());
+    this.o.webrtc.sendRtp(packetOf(w, out, event?.payload ?? p.payload));
     this.counters.toWebrtc.forwarded++;
   }
 
@@ -235,13 +314,13 @@ export class MediaBridge {
   };
 }
 
-/** G.711 passthrough needs the same law on both legs; anything else would need transcoding. */
-function checkSameLaw(browser: WebRtcMedia, sip: NegotiatedAudio): void {
-  const a = g711Of(browser.codec);
-  const b = g711Of(sip.codec);
-  if (a === undefined || a !== b) {
-    throw new NoCommonCodecError(`the browser uses ${browser.codec.encoding}, the SIP peer ${sip.codec.encoding}`);
-  }
+function sameCodec(a: PayloadFormat, b: PayloadFormat): boolean {
+  const codec = codecOf(a);
+  return codec !== undefined && codec === codecOf(b);
+}
+
+function noCommonCodec(browser: PayloadFormat, sip: PayloadFormat): NoCommonCodecError {
+  return new NoCommonCodecError(`the browser uses ${browser.encoding}, the SIP peer ${sip.encoding}`);
 }
 
 /** An outgoing packet: the rewritten header fields, the payload type of the leg it goes to, the payload as it came. */

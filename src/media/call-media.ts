@@ -1,14 +1,14 @@
 /**
  * What calls need of the media library, built once from the configuration (config `rtpPortMin..Max`,
- * `webrtcPortMin..Max`, `localIp`/`publicIp`, `codecs`, `rtpInactivityTimeoutMs`, `webrtcConnectTimeoutMs`,
+ * `webrtcPortMin..Max`, `localIp`/`publicIp`, `codecs`, `codecPolicy`, `rtpInactivityTimeoutMs`, `webrtcConnectTimeoutMs`,
  * `webrtcEngine`): the WebRTC engine, the RTP port allocator, and the codec choice.
  *
- * The relay passes G.711 through (no transcoding yet), so of the configured `codecs` only `pcmu` and `pcma` count,
- * in their configured order, and `telephone-event` decides whether RFC 4733 DTMF is offered on the SIP side. A
- * configuration without G.711 makes every call fail with `No common codecs`.
+ * Of the configured `codecs`, `pcmu`, `pcma` and `g722` are the SIP side's codecs in their configured order, and
+ * `telephone-event` decides whether RFC 4733 DTMF is offered on the SIP side; Opus is the browser's only and is
+ * never configured (`codecPolicy` says when it is used).
  */
 import type { Logger } from '../log.ts';
-import type { G711Name } from './codecs.ts';
+import type { CodecName, CodecPolicy } from './codecs.ts';
 import { DataChannelEngine } from './datachannel-engine.ts';
 import type { MediaEngine } from './engine.ts';
 import { PortPairAllocator } from './ports.ts';
@@ -25,8 +25,10 @@ export interface CallMedia {
   localIp: string;
   /** Address written into our SDP for the SIP side (config `publicIp`). */
   publicIp: string;
-  /** G.711 laws in preference order. */
-  codecs: readonly G711Name[];
+  /** The codecs of the SIP side, in preference order (config `codecs`). */
+  codecs: readonly CodecName[];
+  /** What calls do when the legs' codecs differ (config `codecPolicy`); a call hook's answer may change it per call. */
+  codecPolicy: CodecPolicy;
   /** Offer and accept RFC 4733 telephone-event on the SIP side. */
   telephoneEvent: boolean;
   /** No RTP from the SIP side for this long ends an established call (0: never). */
@@ -44,6 +46,7 @@ export interface CallMediaConfig {
   webrtcPortMin: number;
   webrtcPortMax: number;
   codecs: string;
+  codecPolicy: CodecPolicy;
   rtpInactivityTimeoutMs: number;
   webrtcConnectTimeoutMs: number;
   webrtcEngine: WebRtcEngineName;
@@ -55,16 +58,16 @@ const ENGINES: Readonly<Record<WebRtcEngineName, (o: WebRtcEngineOptions) => Pro
   werift: async (o) => new WeriftEngine(o),
 };
 
-const G711_BY_CONFIG_NAME: Readonly<Record<string, G711Name>> = { pcmu: 'PCMU', pcma: 'PCMA' };
+const CODEC_BY_CONFIG_NAME: Readonly<Record<string, CodecName>> = { pcmu: 'PCMU', pcma: 'PCMA', g722: 'G722' };
 
-/** The G.711 laws of a `codecs` setting (`"pcma,pcmu,telephone-event"` → PCMA, PCMU), in its order. */
-export function g711Preference(codecs: string): G711Name[] {
-  const laws: G711Name[] = [];
-  for (const name of codecs.split(',')) {
-    const law = G711_BY_CONFIG_NAME[name.trim().toLowerCase()];
-    if (law !== undefined && !laws.includes(law)) laws.push(law);
+/** The audio codecs of a `codecs` setting (`"g722,pcma,telephone-event"` → G722, PCMA), in its order. */
+export function codecPreference(setting: string): CodecName[] {
+  const codecs: CodecName[] = [];
+  for (const name of setting.split(',')) {
+    const codec = CODEC_BY_CONFIG_NAME[name.trim().toLowerCase()];
+    if (codec !== undefined && !codecs.includes(codec)) codecs.push(codec);
   }
-  return laws;
+  return codecs;
 }
 
 export async function createCallMedia(config: CallMediaConfig, logger: Logger): Promise<CallMedia> {
@@ -82,7 +85,8 @@ export async function createCallMedia(config: CallMediaConfig, logger: Logger): 
     webrtcPorts,
     localIp: config.localIp,
     publicIp: config.publicIp,
-    codecs: g711Preference(config.codecs),
+    codecs: codecPreference(config.codecs),
+    codecPolicy: config.codecPolicy,
     telephoneEvent: config.codecs.split(',').some((c) => c.trim().toLowerCase() === 'telephone-event'),
     rtpInactivityMs: config.rtpInactivityTimeoutMs,
   };

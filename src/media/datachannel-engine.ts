@@ -15,7 +15,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { PeerConnection, Track } from 'node-datachannel';
-import { G711, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
+import { browserFormats, type PayloadFormat } from './codecs.ts';
 import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
 import { MediaError } from './errors.ts';
 import { isRtcp, parseRtp, writeRtp, type RtpPacket } from './rtp/packet.ts';
@@ -86,7 +86,7 @@ class DataChannelConnection implements PeerConnectionOps {
     private readonly name: string,
     private readonly engine: WebRtcEngineOptions,
     private readonly basePort: number,
-    /** What our offer lists: the configured G.711 laws and telephone-event. */
+    /** What our offer lists: the configured codecs and telephone-event. */
     private readonly offerFormats: readonly PayloadFormat[],
   ) {}
 
@@ -172,7 +172,8 @@ class DataChannelConnection implements PeerConnectionOps {
   private addTrack(pc: PeerConnection, streamId: string, formats: readonly PayloadFormat[]): void {
     const audio = new this.ndc.Audio(streamId, 'SendRecv');
     for (const f of formats) {
-      const codec = `${f.encoding}/${f.clockRate}`;
+      // RFC 7587 §7: Opus is `opus/48000/2`; a browser matches no `opus/48000` and would send nothing.
+      const codec = `${f.encoding}/${f.clockRate}${f.channels !== undefined ? `/${f.channels}` : ''}`;
       // node-datachannel takes the fmtp only as a string, never as undefined.
       if (f.fmtp === undefined) audio.addAudioCodec(f.payloadType, codec);
       else audio.addAudioCodec(f.payloadType, codec, f.fmtp);
@@ -232,7 +233,7 @@ class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
   }
 
   protected open(base: number): DataChannelConnection {
-    const formats = [...this.options.codecs.map((law) => G711[law]), TELEPHONE_EVENT];
+    const formats = browserFormats(this.options.codecs);
     return new DataChannelConnection(this.ndc, `leg-${++legCount}`, this.engine, base, formats);
   }
 

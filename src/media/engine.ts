@@ -10,7 +10,7 @@
  *   new | connecting | connected → failed   ICE or DTLS failed or timed out (`info` says which, in WCS words)
  *   any → closed            close()
  */
-import type { G711Name, PayloadFormat } from './codecs.ts';
+import type { CodecName, PayloadFormat } from './codecs.ts';
 import type { RtpPacket } from './rtp/packet.ts';
 
 export type WebRtcLegState = 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
@@ -24,13 +24,13 @@ export const WEBRTC_LEG_TRANSITIONS: Readonly<Record<WebRtcLegState, readonly We
 };
 
 export interface WebRtcLegOptions {
-  /** The G.711 laws the leg may use, in preference order: what the SIP side can take. */
-  codecs: readonly G711Name[];
+  /** The codecs the leg may use, in preference order: what the SIP side can take. */
+  codecs: readonly CodecName[];
 }
 
 /** What a leg agreed with the browser, with the browser's payload type numbers. */
 export interface WebRtcMedia {
-  /** The G.711 law the browser sends and receives. */
+  /** The codec the browser sends and receives. */
   codec: PayloadFormat;
   /** telephone-event/8000, when the browser has it. */
   telephoneEvent?: PayloadFormat;

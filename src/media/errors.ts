@@ -7,7 +7,7 @@ import { ExpectedError } from '../errors.ts';
 export type MediaErrorCode =
   /** Text that is not a valid SDP (RFC 8866 §5, §9). The message names the line and what was wrong with it. */
   | 'MEDIA_SDP_PARSE'
-  /** No codec both sides can relay (G.711, RFC 3551 §4.5.14), or no usable audio stream: `NoCommonCodecError`. */
+  /** No codec both sides can relay or transcode between (with `codecPolicy`), or no usable audio stream: `NoCommonCodecError`. */
   | 'MEDIA_NO_COMMON_CODEC'
   /**
    * No SRTP crypto suite both sides can use (RFC 4568): `sipSrtp` is `required` and the peer offered or answered
@@ -25,7 +25,11 @@ export type MediaErrorCode =
   /** An operation not allowed in the current state (a leg that is closed, DTMF without telephone-event, …). */
   | 'MEDIA_STATE'
   /** The configured WebRTC engine cannot run here (its native module did not load). */
-  | 'MEDIA_ENGINE_UNAVAILABLE';
+  | 'MEDIA_ENGINE_UNAVAILABLE'
+  /** A codec library a transcoded call needs (libopus) did not load. */
+  | 'MEDIA_CODEC_UNAVAILABLE'
+  /** A payload the codec cannot decode (a corrupt Opus packet); the frame is concealed instead. */
+  | 'MEDIA_CODEC_DATA';
 
 export class MediaError extends ExpectedError<MediaErrorCode> {}
 

@@ -25,5 +25,5 @@ export {
   type NegotiatedAudio, type RtpTarget, type SessionDescription, type SipSdpSessionOptions, type SrtpPolicy,
 } from './sdp/index.ts';
 export { dtmfEvents, type DetectedEvent, type RtpPacket } from './rtp/index.ts';
-export { createCallMedia, g711Preference, type CallMedia, type CallMediaConfig, type WebRtcEngineName } from './call-media.ts';
+export { createCallMedia, codecPreference, type CallMedia, type CallMediaConfig, type WebRtcEngineName } from './call-media.ts';
 export { MediaSession, type MediaSessionCounters, type MediaSessionInfo, type MediaSessionOptions } from './media-session.ts';

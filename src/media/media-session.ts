@@ -8,9 +8,16 @@
  *             (or sipOffer for an INVITE without SDP) → established
  *   in call   holdOffer / holdAnswered (our re-INVITE), answerReoffer / readLateAnswer (the far end's), sendDtmf
  *
- * The codec: the browser is restricted to one G.711 law that the SIP side can take — for an outgoing call the first
- * configured law the browser offers, and then the SIP offer carries only that law; for an incoming call the law of
- * the SIP offer. No transcoding, so NoCommonCodecError (`No common codecs`) when there is none.
+ * The codecs follow the call's codec policy (`codecPolicy`, docs/configuration.md "Codecs and transcoding"):
+ *
+ *   passthrough      the browser gets a codec the SIP side can take when it has one — for an outgoing call the first
+ *                    configured codec the browser offers, for an incoming call the codec of the SIP offer — and
+ *                    Opus (transcoded) when it has none; an outgoing INVITE offers the browser's codec first, then
+ *                    the other configured codecs that can be transcoded
+ *   opus-to-browser  the browser gets Opus, the SIP side its preferred codec that can be transcoded
+ *   fail             no transcoding: the browser gets the SIP side's codec or the call fails `No common codecs`
+ *
+ * G.722 cannot be transcoded yet, so it is only ever passed through.
  *
  * SRTP towards SIP follows the session's `srtp` policy (./sdp/crypto.ts): the keys of each exchange go to the RTP
  * leg, and NoCommonCryptoError (`No common crypto`) when the policy and the peer cannot agree.
@@ -21,14 +28,16 @@
 import type { Logger } from '../log.ts';
 import { MediaBridge } from './bridge.ts';
 import type { CallMedia } from './call-media.ts';
-import { g711Of, type G711Name } from './codecs.ts';
+import { codecOf, type CodecName, type CodecPolicy } from './codecs.ts';
+import { canTranscode } from './codecs/frame-codec.ts';
 import type { WebRtcLeg, WebRtcLegState } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
 import { RtpLeg } from './rtp-leg.ts';
 import type { DetectedEvent } from './rtp/index.ts';
 import { mediaDirection, receives } from './sdp/direction.ts';
 import {
-  acceptsProfile, chooseAudio, parseSdp, peerCrypto, serializeSdp, SipSdpSession, type NegotiatedAudio, type SrtpPolicy,
+  acceptsProfile, chooseAudio, parseSdp, peerCrypto, serializeSdp, SipSdpSession, type NegotiatedAudio,
+  type SessionDescription, type SrtpPolicy,
 } from './sdp/index.ts';
 
 /** The payload type of telephone-event in our SIP offers (the common choice; RFC 4733 leaves it dynamic). */
@@ -78,13 +87,22 @@ export class MediaSession {
   private bridge: MediaBridge | undefined;
   /** The SIP side's latest offer/answer outcome. */
   private currentSip: NegotiatedAudio | undefined;
-  /** The laws the browser leg may use: the configured ones, or the one of an incoming SIP offer. */
-  private laws: readonly G711Name[];
+  /** The codecs the SIP side may use: the configured ones, or the one of an incoming SIP offer. */
+  private codecs: readonly CodecName[];
+  private policy: CodecPolicy;
+  /** An incoming INVITE's offer, until the browser leg is made: its codec is chosen then, by the call's policy. */
+  private incomingOffer: SessionDescription | undefined;
   private localHold = false;
   private remoteHold = false;
 
   constructor(private readonly o: MediaSessionOptions) {
-    this.laws = o.media.codecs;
+    this.codecs = o.media.codecs;
+    this.policy = o.media.codecPolicy;
+  }
+
+  /** The call's own policy (the call hook's answer), before the browser leg exists. */
+  useCodecPolicy(policy: CodecPolicy): void {
+    this.policy = policy;
   }
 
   /** Either side holds the other (RFC 3264 §8.4). */
@@ -109,18 +127,18 @@ export class MediaSession {
   // --- incoming ------------------------------------------------------------------------------------------------------
 
   /**
-   * An incoming INVITE's offer picks the law the browser gets; an INVITE without SDP leaves the choice to the
-   * browser among the configured laws. Throws MediaError (no common codec or crypto, an SDP that cannot be read):
+   * An incoming INVITE's offer picks the codec the browser gets; an INVITE without SDP leaves the choice to the
+   * browser among the configured codecs. Throws MediaError (no common codec or crypto, an SDP that cannot be read):
    * a call that cannot be answered is refused before it rings.
    */
   chooseLaw(sipOffer: Buffer | undefined): void {
-    if (this.laws.length === 0) throw new NoCommonCodecError('no G.711 law in `codecs`');
+    if (this.codecs.length === 0) throw new NoCommonCodecError('no audio codec in `codecs`');
     if (sipOffer === undefined) return;
     const offer = parseSdp(sipOffer.toString('utf8'));
-    const policy = this.o.srtp ?? 'off';
-    const choice = chooseAudio(offer, this.laws, acceptsProfile(policy));
-    peerCrypto(policy, offer.media[choice.index]!);
-    this.laws = [g711Of(choice.codec)!];
+    // Refused now (488), before anyone is asked.
+    const choice = chooseAudio(offer, this.codecs, this.acceptedProfiles());
+    peerCrypto(this.o.srtp ?? 'off', offer.media[choice.index]!);
+    this.incomingOffer = offer;
   }
 
   /** Our offer to the browser for an incoming call. Throws MediaError. */
@@ -147,12 +165,12 @@ export class MediaSession {
   // --- both ----------------------------------------------------------------------------------------------------------
 
   /**
-   * Opens the RTP leg for the law the browser leg settled on, and our SDP side with it. Throws MediaError
+   * Opens the RTP leg for the codec the browser leg settled on, and our SDP side with it. Throws MediaError
    * (PortsExhaustedError above all).
    */
   async openSipSide(): Promise<void> {
-    const law = this.leg?.media === undefined ? undefined : g711Of(this.leg.media.codec);
-    if (law === undefined) throw new MediaError('MEDIA_STATE', 'the browser leg has no G.711 law yet');
+    const codec = this.leg?.media === undefined ? undefined : codecOf(this.leg.media.codec);
+    if (codec === undefined) throw new MediaError('MEDIA_STATE', 'the browser leg has no codec yet');
     const { media, logger } = this.o;
     const rtp = await RtpLeg.open({ localAddress: media.localIp, ports: media.rtpPorts, inactivityMs: media.rtpInactivityMs, logger });
     this.rtp = rtp;
@@ -167,7 +185,7 @@ export class MediaSession {
     this.sdp = new SipSdpSession({
       address: media.publicIp,
       port: rtp.localPort,
-      codecs: [law],
+      codecs: this.sipOfferCodecs(codec),
       telephoneEvent: media.telephoneEvent ? TELEPHONE_EVENT_PT : false,
       srtp: this.o.srtp ?? 'off',
     });
@@ -224,7 +242,7 @@ export class MediaSession {
 
   /**
    * The answer in the ACK to a re-INVITE without SDP, which the SIP session answered with our last SDP as the offer.
-   * That offer was not made by our SDP side, so the answer is read the way an offer is: where to send, which law and
+   * That offer was not made by our SDP side, so the answer is read the way an offer is: where to send, which codec and
    * payload types, and the direction it leaves us.
    */
   readLateAnswer(answer: Buffer): void {
@@ -243,7 +261,8 @@ export class MediaSession {
     if (this.rtp) info.rtpPort = this.rtp.localPort;
     if (this.leg?.localPort !== undefined) info.webrtcPort = this.leg.localPort;
     const codec = this.leg?.media?.codec;
-    if (codec) info.codec = codec.encoding.toUpperCase();
+    // A transcoded call shows both codecs, the browser's first: `OPUS/PCMU`.
+    if (codec) info.codec = this.bridge?.transcoding ? `${codec.encoding.toUpperCase()}/${this.currentSip!.codec.encoding.toUpperCase()}` : codec.encoding.toUpperCase();
     if (this.currentSip?.srtp) info.sipSrtpSuite = this.currentSip.srtp.send.suite;
     if (this.bridge) {
       const stats = this.bridge.stats();
@@ -277,14 +296,47 @@ export class MediaSession {
 
   private createLeg(): WebRtcLeg {
     if (this.leg !== undefined) throw new MediaError('MEDIA_STATE', 'the call has a browser leg already');
-    if (this.laws.length === 0) throw new NoCommonCodecError('no G.711 law in `codecs`');
-    const leg = this.o.media.engine.createLeg({ codecs: this.laws });
+    if (this.codecs.length === 0) throw new NoCommonCodecError('no audio codec in `codecs`');
+    if (this.incomingOffer) this.codecs = [this.incomingCodec(this.incomingOffer)];
+    const leg = this.o.media.engine.createLeg({ codecs: this.browserCodecs() });
     this.leg = leg;
     leg.onStateChange((state, info) => {
       this.o.onLegState?.(state, info);
       if (state === 'failed') this.o.onLegFailed(info ?? 'Failed by ICE error');
     });
     return leg;
+  }
+
+  /** The SIP codec of an incoming call: the offer's first of `codecs` (see the policy table above). */
+  private incomingCodec(offer: SessionDescription): CodecName {
+    const codec = codecOf(chooseAudio(offer, this.codecs, this.acceptedProfiles()).codec)!;
+    if (this.policy !== 'opus-to-browser' || canTranscode(codec)) return codec;
+    // Opus needs a SIP codec it can be transcoded to: the caller's first such one, else the codec passes through.
+    const transcodable = this.codecs.filter(canTranscode);
+    return transcodable.length > 0 && hasAudio(offer, transcodable, this.acceptedProfiles())
+      ? codecOf(chooseAudio(offer, transcodable, this.acceptedProfiles()).codec)!
+      : codec;
+  }
+
+  /** The codecs the browser may use, in our order of preference (see the policy table above). */
+  private browserCodecs(): CodecName[] {
+    const opus: CodecName[] = this.codecs.some(canTranscode) ? ['OPUS'] : [];
+    if (this.policy === 'fail') return [...this.codecs];
+    if (this.policy === 'opus-to-browser' && opus.length > 0) return opus;
+    return [...this.codecs, ...opus];
+  }
+
+  /** The codecs of our SIP offer once the browser uses `browserCodec` (see the policy table above). */
+  private sipOfferCodecs(browserCodec: CodecName): CodecName[] {
+    const transcodable = this.codecs.filter(canTranscode);
+    if (browserCodec === 'OPUS') return transcodable;
+    if (this.policy === 'fail' || !canTranscode(browserCodec)) return [browserCodec];
+    return [browserCodec, ...transcodable.filter((c) => c !== browserCodec)];
+  }
+
+  /** The SDP profiles a peer's offer may use under the session's SRTP policy. */
+  private acceptedProfiles(): (protocol: string) => boolean {
+    return acceptsProfile(this.o.srtp ?? 'off');
   }
 
   private sipSdp(): SipSdpSession {
@@ -297,8 +349,21 @@ export class MediaSession {
     this.rtp?.setSrtp(media.srtp);
     if (this.bridge) return this.bridge.updateSip(media);
     if (this.leg === undefined || this.rtp === undefined) return;
-    const bridge = new MediaBridge({ webrtc: this.leg, rtp: this.rtp, sip: media, logger: this.o.logger });
+    const bridge = new MediaBridge({
+      webrtc: this.leg, rtp: this.rtp, sip: media, transcode: this.policy !== 'fail', logger: this.o.logger,
+    });
     this.bridge = bridge;
     bridge.onDtmf((e) => this.o.onSipDtmf(e));
+  }
+}
+
+/** Whether an SDP has an audio stream with one of `codecs`. */
+function hasAudio(sdp: SessionDescription, codecs: readonly CodecName[], acceptedProfiles: (protocol: string) => boolean): boolean {
+  try {
+    chooseAudio(sdp, codecs, acceptedProfiles);
+    return true;
+  } catch (err) {
+    if (err instanceof NoCommonCodecError) return false;
+    throw err;
   }
 }

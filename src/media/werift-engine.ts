@@ -17,7 +17,7 @@ import {
   type RtpPacket as WeriftRtpPacket,
 } from 'werift';
 import { isIPv6 } from 'node:net';
-import { G711, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
+import { browserFormats, type PayloadFormat } from './codecs.ts';
 import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
 import type { RtpPacket } from './rtp/packet.ts';
 import type { SessionDescription } from './sdp/model.ts';
@@ -94,10 +94,7 @@ class WeriftLeg extends WebRtcLegBase<WeriftConnection> {
   protected open(base: number): WeriftConnection {
     const e = this.engine;
     const family = isIPv6(e.localAddress) ? 'udp6' : 'udp4';
-    const codecs = [
-      ...this.options.codecs.map((law) => weriftCodec(G711[law])),
-      weriftCodec(TELEPHONE_EVENT),
-    ];
+    const codecs = browserFormats(this.options.codecs).map(weriftCodec);
     return new WeriftConnection(new RTCPeerConnection({
       iceLite: true,
       iceServers: [],
@@ -155,6 +152,7 @@ class WeriftLeg extends WebRtcLegBase<WeriftConnection> {
 function weriftCodec(f: Readonly<PayloadFormat>): RTCRtpCodecParameters {
   const c = new RTCRtpCodecParameters({
     mimeType: `audio/${f.encoding}`, clockRate: f.clockRate, payloadType: f.payloadType,
+    ...(f.channels !== undefined && { channels: f.channels }),
   });
   if (f.fmtp !== undefined) c.parameters = f.fmtp;
   return c;

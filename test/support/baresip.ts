@@ -36,6 +36,13 @@ export interface BaresipOptions {
   regint?: number;
   /** Frequency of the tone baresip sends, Hz; default 440. */
   toneHz?: number;
+  /** The codecs baresip offers and accepts, in its order (names as in SDP). Default PCMU, PCMA. */
+  audioCodecs?: ReadonlyArray<'PCMU' | 'PCMA' | 'G722'>;
+  /**
+   * A directory where baresip's sndfile module writes each call's audio as WAV files: `dump-<time>-dec.wav` is what
+   * it received, decoded, at the codec's sampling rate (16 kHz for G.722). Default: nothing is recorded.
+   */
+  recordDir?: string;
   /** How long baresip may take to listen on its control port; default 10000. */
   startTimeoutMs?: number;
   /**
@@ -128,6 +135,8 @@ function validate(opts: BaresipOptions): void {
   if (/[;"\s<>,]/.test(opts.password) || opts.password === '') bad('password must be non-empty without ; " < > , or spaces');
   const regint = opts.regint ?? 60;
   if (!Number.isInteger(regint) || regint < 0) bad(`regint must be a non-negative integer; got ${regint}`);
+  if (opts.recordDir !== undefined && !/^\/[^\s;"<>,]*$/.test(opts.recordDir)) bad(`recordDir must be an absolute path without spaces; got ${JSON.stringify(opts.recordDir)}`);
+  if (opts.audioCodecs !== undefined && opts.audioCodecs.length === 0) bad('audioCodecs must name at least one codec');
   const tone = opts.toneHz ?? 440;
   if (!Number.isInteger(tone) || tone < 10 || tone > 20_000) bad(`toneHz must be 10-20000 (ausine's range); got ${tone}`);
 }
@@ -176,7 +185,9 @@ async function writeConfig(dir: string, opts: BaresipOptions, sipPort: number, c
     'jitter_buffer_delay 5-10',
     'module_path /usr/lib/baresip/modules',
     'module g711.so',
+    'module g722.so',
     'module ausine.so',
+    ...(opts.recordDir === undefined ? [] : ['module sndfile.so', `snd_path ${opts.recordDir}`]),
     'module aubridge.so',
     ...(opts.mediaenc ? ['module srtp.so'] : []),
     'module_tmp account.so',
@@ -193,7 +204,8 @@ async function writeConfig(dir: string, opts: BaresipOptions, sipPort: number, c
     `outbound="${proxy}"`,
     `regint=${opts.regint ?? 60}`,
     `answermode=${opts.answerMode ?? 'auto'}`,
-    'audio_codecs=PCMU,PCMA',
+    // baresip names its codecs by sampling rate: G.722's is 16000 (its SDP clock rate of 8000 does not find it).
+    `audio_codecs=${(opts.audioCodecs ?? ['PCMU', 'PCMA']).map((c) => (c === 'G722' ? 'G722/16000/1' : c)).join(',')}`,
     'medianat=',
     `mediaenc=${opts.mediaenc ?? ''}`,
   ].join(';');

@@ -1,6 +1,7 @@
 /**
- * Settings that are accepted must do something: codecs other than G.711 and telephone-event are refused by name,
- * with a message saying they are not supported yet (docs/configuration.md); a certificate without its key is refused.
+ * Settings that are accepted must do something: codecs other than G.711, G.722 and telephone-event are refused by
+ * name (docs/configuration.md); a certificate without its key is
+ * refused.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -18,8 +19,8 @@ function refusal(overrides: Record<string, unknown>): string {
 }
 
 describe('settings that would do nothing are refused', () => {
-  it('the codecs default is what calls use: pcmu,pcma,telephone-event', () => {
-    assert.equal(loadConfig({ env: {}, cwd: '/nonexistent' }).codecs, 'pcmu,pcma,telephone-event');
+  it('the codecs default is what calls use: pcmu,pcma,g722,telephone-event', () => {
+    assert.equal(loadConfig({ env: {}, cwd: '/nonexistent' }).codecs, 'pcmu,pcma,g722,telephone-event');
     assert.equal(loadConfig({ env: {}, cwd: '/nonexistent', overrides: { codecs: 'pcma,pcmu' } }).codecs, 'pcma,pcmu');
   });
 
@@ -34,12 +35,16 @@ describe('settings that would do nothing are refused', () => {
     assert.match(refusal({ sipTlsKey: '/x/key.pem' }), /^ {2}sipTlsCert \(got undefined\): sipTlsCert and sipTlsKey go together$/m);
   });
 
-  it('opus (or any codec but G.711 and telephone-event): not supported yet, naming it', () => {
-    assert.match(refusal({ codecs: 'opus,pcmu,pcma,telephone-event' }), /^ {2}codecs \(got "opus,pcmu,pcma,telephone-event"\): opus not supported yet: calls relay G\.711 without transcoding, so the codecs are pcmu, pcma and telephone-event$/m);
-    assert.match(refusal({ codecs: 'g722,opus,pcmu' }), /codecs \(got "g722,opus,pcmu"\): g722, opus not supported yet/);
+  it('opus (or any codec but G.711, G.722 and telephone-event): refused, naming it', () => {
+    assert.match(refusal({ codecs: 'opus,pcmu,pcma,telephone-event' }), /^ {2}codecs \(got "opus,pcmu,pcma,telephone-event"\): opus not a SIP-side codec callhook has: the codecs are pcmu, pcma, g722 and telephone-event \(Opus is the browser side's, see codecPolicy\)$/m);
+    assert.match(refusal({ codecs: 'g729,opus,pcmu' }), /codecs \(got "g729,opus,pcmu"\): g729, opus not a SIP-side codec/);
   });
 
-  it('a list without G.711: every call would fail, so it is refused', () => {
-    assert.match(refusal({ codecs: 'telephone-event' }), /codecs \(got "telephone-event"\): needs pcmu or pcma: calls relay G\.711 only$/m);
+  it('g722 alone is a codec list calls can use', () => {
+    assert.equal(loadConfig({ env: {}, cwd: '/nonexistent', overrides: { codecs: 'g722,telephone-event' } }).codecs, 'g722,telephone-event');
+  });
+
+  it('a list without an audio codec: every call would fail, so it is refused', () => {
+    assert.match(refusal({ codecs: 'telephone-event' }), /codecs \(got "telephone-event"\): needs pcmu, pcma or g722: calls relay audio in one of them$/m);
   });
 });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { endStatus, isFinal, provisionalStatus } from '../../src/gateway/call-status.ts';
-import { g711Preference } from '../../src/media/call-media.ts';
+import { codecPreference } from '../../src/media/call-media.ts';
 import type { InviteSessionEndCause, InviteSessionEvent } from '../../src/sip/ua/index.ts';
 
 type Terminated = Extract<InviteSessionEvent, { type: 'terminated' }>;
@@ -63,11 +63,12 @@ describe('endStatus', () => {
   });
 });
 
-describe('g711Preference', () => {
-  it('keeps the G.711 laws of the codecs setting, in its order, once each', () => {
-    assert.deepEqual(g711Preference('opus,pcmu,pcma,telephone-event'), ['PCMU', 'PCMA']);
-    assert.deepEqual(g711Preference('pcma,opus,pcmu'), ['PCMA', 'PCMU']);
-    assert.deepEqual(g711Preference('opus,telephone-event'), []);
-    assert.deepEqual(g711Preference('PCMU, pcmu'), ['PCMU']);
+describe('codecPreference', () => {
+  it('keeps the audio codecs of the codecs setting, in its order, once each', () => {
+    assert.deepEqual(codecPreference('opus,pcmu,pcma,telephone-event'), ['PCMU', 'PCMA']);
+    assert.deepEqual(codecPreference('g722,pcma,pcmu'), ['G722', 'PCMA', 'PCMU']);
+    assert.deepEqual(codecPreference('pcma,opus,pcmu'), ['PCMA', 'PCMU']);
+    assert.deepEqual(codecPreference('opus,telephone-event'), []);
+    assert.deepEqual(codecPreference('PCMU, pcmu'), ['PCMU']);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Offer/answer (RFC 3264) on both legs: the SIP side's RTP/AVP session (our offer, the peer's answer, answering the
  * peer's offers including hold per §8.4, the o= version rule of §8), the answerer's direction table (§6.1), and the
- * browser side's restriction to one G.711 law plus telephone-event/8000.
+ * browser side's restriction to one codec (G.711 or G.722) plus telephone-event/8000.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -145,6 +145,20 @@ describe("SipSdpSession: answering the peer's offer", () => {
     assert.equal(s.createAnswer(parseSdp(PHONE_OFFER)).media.codec.encoding, 'PCMU');
   });
 
+  it('takes G.722 at its RFC 3551 clock rate of 8000, and offers it as G722/8000 on payload type 9', () => {
+    const s = new SipSdpSession({ address: '203.0.113.5', port: 30004, codecs: ['G722'] });
+    const { sdp, media } = s.createAnswer(parseSdp(PHONE_OFFER));
+    assert.deepEqual([media.codec.payloadType, media.codec.encoding, media.codec.clockRate], [9, 'G722', 8000]);
+    assert.deepEqual(sdp.media[0]!.formats, ['9', '101']);
+    const offer = new SipSdpSession({ address: '203.0.113.5', port: 30004, codecs: ['G722'] }).createOffer();
+    assert.ok(serializeSdp(offer).includes('a=rtpmap:9 G722/8000\r\n'));
+  });
+
+  it('does not take a G722/16000 (the clock rate RFC 3551 §4.5.2 rules out)', () => {
+    const wrong = parseSdp(PHONE_OFFER.replace('RTP/AVP 8 0 18 9 101', 'RTP/AVP 9 101').replace('9 G722/8000', '9 G722/16000'));
+    assert.throws(() => new SipSdpSession({ address: '203.0.113.5', port: 30004, codecs: ['G722'] }).createAnswer(wrong), isNoCommonCodecs);
+  });
+
   it('answers every offered stream, rejecting the ones not used with port 0 (§6)', () => {
     const offer = parseSdp(PHONE_OFFER.replace('a=sendrecv\r\n', 'a=sendrecv\r\nm=video 11790 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n'));
     const { sdp } = new SipSdpSession({ address: '203.0.113.5', port: 30004 }).createAnswer(offer);
@@ -218,6 +232,10 @@ describe('browser side (JSEP through the WCS protocol)', () => {
 
   it('picks our preferred law, not the browser order', () => {
     assert.deepEqual(prepareBrowserOffer(chrome, ['PCMA', 'PCMU']).sdp.media[0]!.formats, ['8', '126']);
+  });
+
+  it('keeps G.722 when it is our preferred codec', () => {
+    assert.deepEqual(prepareBrowserOffer(chrome, ['G722', 'PCMU']).sdp.media[0]!.formats, ['9', '126']);
   });
 
   it('fails with No common codecs when the browser offers neither law we can pass', () => {

@@ -54,6 +54,18 @@ export function decodeTelephoneEvent(payload: Buffer): TelephoneEvent {
   };
 }
 
+/**
+ * The same event on a clock `factor` times as fast (8000 → 48000 Hz: 6): the duration is in timestamp units
+ * (§2.3.5), so an event passed between legs of different clock rates is rescaled with its timestamp. Undefined for a
+ * payload too short to be an event.
+ */
+export function rescaleTelephoneEvent(payload: Buffer, factor: number): Buffer | undefined {
+  if (payload.length < TELEPHONE_EVENT_SIZE) return undefined;
+  const out = Buffer.from(payload.subarray(0, TELEPHONE_EVENT_SIZE));
+  out.writeUInt16BE(Math.min(Math.round(payload.readUInt16BE(2) * factor), 0xffff), 2);
+  return out;
+}
+
 /** The event codes of a digit string (case-insensitive A–D). Throws MediaError MEDIA_DTMF_DIGIT naming the bad character. */
 export function dtmfEvents(digits: string): number[] {
   if (digits.length === 0) throw new MediaError('MEDIA_DTMF_DIGIT', 'no DTMF digits given');

@@ -1,8 +1,8 @@
 /**
- * Offer/answer building blocks shared by both legs (RFC 3264): which audio stream and which G.711 law to use, and
+ * Offer/answer building blocks shared by both legs (RFC 3264): which audio stream and which codec to use, and
  * where the peer wants its RTP.
  */
-import { g711Of, isTelephoneEvent8000, type G711Name, type PayloadFormat } from '../codecs.ts';
+import { codecOf, isTelephoneEventAt, type CodecName, type PayloadFormat } from '../codecs.ts';
 import { NoCommonCodecError } from '../errors.ts';
 import { effectiveConnection, type MediaDescription, type SessionDescription } from './model.ts';
 import { payloadFormats } from './rtpmap.ts';
@@ -13,19 +13,19 @@ export interface AudioChoice {
   index: number;
   /** The G.711 format used, with the payload type of the SDP it was read from. */
   codec: PayloadFormat;
-  /** telephone-event/8000 when that SDP has it (RFC 4733 §7.1.1). */
+  /** telephone-event at the codec's clock rate when that SDP has it (RFC 4733 §2.1, §7.1.1). */
   telephoneEvent?: PayloadFormat;
 }
 
 /**
  * The first audio stream that is not rejected (port ≠ 0), whose profile `acceptsProfile` allows, and that offers a
- * G.711 law among `accepted`. The law is the first accepted one in the SDP's own order (the offerer's preference,
+ * codec among `accepted`. The codec is the first accepted one in the SDP's own order (the offerer's preference,
  * RFC 3264 §5.1), or with `ourOrder` the first of `accepted` that the SDP has. Throws NoCommonCodecError when no
  * stream qualifies.
  */
 export function chooseAudio(
   sdp: SessionDescription,
-  accepted: readonly G711Name[],
+  accepted: readonly CodecName[],
   acceptsProfile: (protocol: string) => boolean,
   ourOrder = false,
 ): AudioChoice {
@@ -35,13 +35,13 @@ export function chooseAudio(
     const formats = payloadFormats(media);
     seen.push(...formats.map((f) => `${f.encoding}/${f.clockRate}`));
     const codec = ourOrder
-      ? accepted.map((law) => formats.find((f) => g711Of(f) === law)).find((f) => f !== undefined)
+      ? accepted.map((c) => formats.find((f) => codecOf(f) === c)).find((f) => f !== undefined)
       : formats.find((f) => {
-        const law = g711Of(f);
-        return law !== undefined && accepted.includes(law);
+        const c = codecOf(f);
+        return c !== undefined && accepted.includes(c);
       });
     if (!codec) continue;
-    const telephoneEvent = formats.find(isTelephoneEvent8000);
+    const telephoneEvent = formats.find((f) => isTelephoneEventAt(f, codec.clockRate));
     return telephoneEvent ? { index, codec, telephoneEvent } : { index, codec };
   }
   const offered = seen.length > 0 ? seen.join(', ') : 'no usable audio stream';

@@ -1,7 +1,7 @@
 /**
  * callhook's side of the SDP exchanges with a SIP peer over one dialog (RFC 3264): the initial offer or answer and
- * every re-INVITE after it (hold, unhold, a new media address). G.711 and telephone-event only; RTP/AVP, or SRTP
- * keyed by SDES (RFC 4568) as the `srtp` policy says (./crypto.ts).
+ * every re-INVITE after it (hold, unhold, a new media address). G.711, G.722 and telephone-event only; RTP/AVP, or
+ * SRTP keyed by SDES (RFC 4568) as the `srtp` policy says (./crypto.ts).
  *
  * One `o=` line for the whole dialog: the session id stays, and the version goes up by one whenever our SDP
  * differs from the previous one (RFC 3264 §8). Hold follows RFC 3264 §8.4: we hold the peer by offering
@@ -14,7 +14,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import { G711, TELEPHONE_EVENT, g711Of, isTelephoneEvent8000, type G711Name, type PayloadFormat } from '../codecs.ts';
+import { CODECS, TELEPHONE_EVENT, codecOf, isTelephoneEvent8000, type CodecName, type PayloadFormat } from '../codecs.ts';
 import { NoCommonCodecError } from '../errors.ts';
 import { answerDirection, mediaDirection, sends, setMediaDirection, type Direction } from './direction.ts';
 import type { MediaDescription, SessionDescription } from './model.ts';
@@ -27,7 +27,7 @@ import { ptime, rtcpMux } from './stream-attributes.ts';
 
 /** The outcome of one offer/answer exchange on the SIP leg: what the relay sends, accepts, and where to. */
 export interface NegotiatedAudio {
-  /** The G.711 law in use, with the payload type to send it with (the number in the peer's SDP). */
+  /** The codec in use, with the payload type to send it with (the number in the peer's SDP). */
   codec: PayloadFormat;
   /** telephone-event/8000 with the payload type to send it with, when both sides have it. */
   telephoneEvent?: PayloadFormat;
@@ -49,8 +49,8 @@ export interface SipSdpSessionOptions {
   address: string;
   /** Our RTP port (the RTP leg's, from the rtpPortMin..Max allocator). */
   port: number;
-  /** G.711 laws we offer or accept, in preference order. Default PCMU, PCMA. */
-  codecs?: readonly G711Name[];
+  /** Codecs we offer or accept, in preference order. Default PCMU, PCMA. */
+  codecs?: readonly CodecName[];
   /** Payload type of telephone-event/8000 in our offers; `false` offers no RFC 4733 events. Default 101. */
   telephoneEvent?: number | false;
   /** a=ptime we write (ms). Default 20. */
@@ -65,7 +65,7 @@ export class SipSdpSession {
   private readonly sessionId = String(randomInt(1, 2 ** 47));
   private version = 0n;
   private lastBody: string | undefined;
-  private codecs: readonly G711Name[];
+  private codecs: readonly CodecName[];
   /** The offer we sent last and wait an answer for. */
   private offered: { formats: PayloadFormat[]; direction: Direction; crypto: CryptoLine[] } | undefined;
   private readonly srtp: SrtpPolicy;
@@ -84,10 +84,10 @@ export class SipSdpSession {
 
   /**
    * Our offer (initial INVITE, or a re-INVITE: `sendonly` to hold, `sendrecv` to resume). Once an exchange has
-   * chosen a law, later offers carry only that law, so the relay keeps passing it through.
+   * chosen a codec, later offers carry only that codec, so the relay keeps passing it through.
    */
   createOffer(direction: Direction = 'sendrecv'): SessionDescription {
-    const formats: PayloadFormat[] = this.codecs.map((c) => ({ ...G711[c] }));
+    const formats: PayloadFormat[] = this.codecs.map((c) => ({ ...CODECS[c] }));
     if (this.o.telephoneEvent !== false) formats.push({ ...TELEPHONE_EVENT, payloadType: this.o.telephoneEvent ?? 101 });
     const crypto = this.srtp === 'off' ? [] : offerCrypto();
     this.offered = { formats, direction, crypto };
@@ -103,14 +103,14 @@ export class SipSdpSession {
     }
     const formats = payloadFormats(media);
     const codec = formats.find((f) => {
-      const law = g711Of(f);
-      return law !== undefined && this.codecs.includes(law);
+      const c = codecOf(f);
+      return c !== undefined && this.codecs.includes(c);
     });
     if (!codec) {
       throw new NoCommonCodecError(`the answer has ${formats.map((f) => f.encoding).join(', ') || 'no format'}`);
     }
     const offered = this.offered.formats;
-    const ourCodec = offered.find((f) => g711Of(f) === g711Of(codec))!;
+    const ourCodec = offered.find((f) => codecOf(f) === codecOf(codec))!;
     const ourEvent = offered.find(isTelephoneEvent8000);
     const theirEvent = ourEvent && formats.find(isTelephoneEvent8000);
     // We never offer rtcp-mux to a SIP peer, so it is not in use whatever the answer says (RFC 5761 §5.1.1); RTCP
@@ -169,12 +169,12 @@ export class SipSdpSession {
     return { sdp: this.stamp(media), media: this.settle(n, remote, offered) };
   }
 
-  /** Completes an outcome with the destination and packet time, and keeps only its law for later offers. */
+  /** Completes an outcome with the destination and packet time, and keeps only its codec for later offers. */
   private settle(n: NegotiatedAudio, remote: RtpTarget | undefined, peerMedia: MediaDescription): NegotiatedAudio {
     if (remote) n.remote = remote;
     const pt = ptime(peerMedia);
     if (pt !== undefined) n.ptime = pt;
-    this.codecs = [g711Of(n.codec)!];
+    this.codecs = [codecOf(n.codec)!];
     if (this.srtp !== 'off') this.profile = peerMedia.protocol;
     return n;
   }

@@ -2,12 +2,12 @@
  * The browser side of the SDP exchanges (JSEP, RFC 8829, over the WCS protocol): what the WebRTC engine is shown
  * of a browser's offer, and how its answer is completed before it goes back to the browser.
  *
- * The engine only ever sees one audio stream carrying the one G.711 law the SIP side can take plus
+ * The engine only ever sees one audio stream carrying the one codec the SIP side can take plus
  * telephone-event/8000. Chrome also offers telephone-event/48000 (for Opus), and werift matches formats by name
  * only, so it would otherwise answer both; video and data streams would make it fail outright. Everything the
  * engine does not see is answered here as rejected (port 0), in the offer's order, as RFC 3264 §6 requires.
  */
-import type { G711Name } from '../codecs.ts';
+import type { CodecName } from '../codecs.ts';
 import { attributeValue, hasAttribute, removeAttributes, setAttribute } from './attributes.ts';
 import { MediaError } from '../errors.ts';
 import { fingerprints } from './dtls.ts';
@@ -25,12 +25,12 @@ export interface PreparedOffer {
 }
 
 /**
- * Cuts a browser's offer down to the audio stream and formats the relay can pass through: one G.711 law — the
- * first of `accepted` that the browser offers — and telephone-event/8000. One law only, so the browser sends the
- * law the SIP side takes. Throws NoCommonCodecError when the browser offers none of `accepted`, MediaError MEDIA_SDP_PARSE when
+ * Cuts a browser's offer down to the audio stream and formats the relay can pass through: one codec — the
+ * first of `accepted` that the browser offers — and telephone-event/8000. One codec only, so the browser sends the
+ * codec the SIP side takes. Throws NoCommonCodecError when the browser offers none of `accepted`, MediaError MEDIA_SDP_PARSE when
  * that stream lacks ICE credentials or a DTLS fingerprint.
  */
-export function prepareBrowserOffer(offer: SessionDescription, accepted: readonly G711Name[]): PreparedOffer {
+export function prepareBrowserOffer(offer: SessionDescription, accepted: readonly CodecName[]): PreparedOffer {
   const choice = chooseAudio(offer, accepted, () => true, true);
   requireIceAndDtls(offer, offer.media[choice.index]!);
   const sdp = cloneSdp(offer);
@@ -93,11 +93,11 @@ export function useDefaultCandidate(media: MediaDescription): void {
 }
 
 /**
- * The formats of the stream a browser's answer accepted (our own offer had one audio stream); the law is the first
+ * The formats of the stream a browser's answer accepted (our own offer had one audio stream); the codec is the first
  * in the answer, which the browser sends. Throws NoCommonCodecError when the browser kept none of `accepted`,
  * MediaError MEDIA_SDP_PARSE when the stream lacks ICE credentials or a DTLS fingerprint.
  */
-export function readBrowserAnswer(answer: SessionDescription, accepted: readonly G711Name[]): AudioChoice {
+export function readBrowserAnswer(answer: SessionDescription, accepted: readonly CodecName[]): AudioChoice {
   const choice = chooseAudio(answer, accepted, () => true);
   requireIceAndDtls(answer, answer.media[choice.index]!);
   return choice;

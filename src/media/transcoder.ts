@@ -1,0 +1,202 @@
+/**
+ * The audio of one call whose two legs use different codecs (Opus towards the browser, G.711 towards SIP, or the
+ * two G.711 laws): decode → encode each way at one PCM rate, the SIP codec's (./codecs/frame-codec.ts).
+ *
+ *   browser → SIP  packets go into a small adaptive jitter buffer (./jitter-buffer.ts); a 20 ms playout clock takes
+ *                  one out per tick, decodes it (or conceals a lost one: Opus PLC) and sends one SIP frame. The
+ *                  clock runs on wall time: when the process falls behind (CPU starved), it catches up at most
+ *                  MAX_BEHIND_FRAMES frames and drops the packets of the ticks beyond, never queueing them.
+ *   SIP → browser  each packet is decoded on arrival and re-framed into 20 ms frames (a peer may send 30 ms), each
+ *                  encoded and sent at once; the browser's own jitter buffer smooths the SIP side's jitter.
+ *
+ * Sequence numbers and timestamps of both output streams are this module's own (continuous); the bridge passes them
+ * through its stream rewriters, which keep them continuous across hold and re-INVITEs as for passthrough.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../log.ts';
+import { FRAME_MS, codecOf, type PayloadFormat } from './codecs.ts';
+import { frameCodec, pcmRateOf, type FrameCodec } from './codecs/frame-codec.ts';
+import { NoCommonCodecError } from './errors.ts';
+import { JitterBuffer, type JitterBufferStats } from './jitter-buffer.ts';
+import type { RtpPacket } from './rtp/packet.ts';
+
+/**
+ * A late playout tick catches up at most this many frames at once (60 ms, sent in a burst the SIP peer's jitter
+ * buffer absorbs); frames due beyond that are dropped, never queued.
+ */
+const MAX_BEHIND_FRAMES = 3;
+
+/** One outgoing frame: its payload and the numbering of this module's own stream towards that leg. */
+export interface TranscodedFrame {
+  payload: Buffer;
+  sequenceNumber: number;
+  timestamp: number;
+}
+
+export interface TranscoderOptions {
+  /** The browser's codec and the SIP peer's, as negotiated. */
+  browser: PayloadFormat;
+  sip: PayloadFormat;
+  /** A frame for the SIP leg (the bridge decides whether it may be sent: hold, injected DTMF). */
+  toSip(frame: TranscodedFrame): void;
+  toBrowser(frame: TranscodedFrame): void;
+  logger?: Logger;
+}
+
+export interface TranscoderStats {
+  jitter: JitterBufferStats;
+  /** Playout ticks skipped because the process fell behind. */
+  skippedTicks: number;
+  /** Browser packets that could not be decoded (concealed instead). */
+  undecodable: number;
+}
+
+/** A playout stream's own numbering. */
+interface OutStream {
+  sequence: number;
+  timestamp: number;
+}
+
+export class Transcoder {
+  private readonly browserCodec: FrameCodec;
+  private readonly sipCodec: FrameCodec;
+  /** Browser RTP timestamp ticks per PCM sample (6 for Opus at 8 kHz PCM, 1 for G.711). */
+  private readonly browserTicksPerSample: number;
+  private readonly frameSamples: number;
+  private readonly jitter: JitterBuffer<Buffer>;
+  private readonly toSipStream: OutStream = { sequence: randomUint(0x10000), timestamp: randomUint(0x100000000) };
+  private readonly toBrowserStream: OutStream = { sequence: randomUint(0x10000), timestamp: randomUint(0x100000000) };
+  /** PCM from SIP not yet encoded, and the SIP timestamp that should follow it. */
+  private pending = new Int16Array(0);
+  private nextSipTimestamp: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private playoutStart = 0;
+  private ticks = 0;
+  private readonly counters = { skippedTicks: 0, undecodable: 0 };
+
+  /** Throws NoCommonCodecError when the pair cannot be transcoded, MediaError MEDIA_CODEC_UNAVAILABLE. */
+  constructor(private readonly o: TranscoderOptions) {
+    const browser = codecOf(o.browser);
+    const sip = codecOf(o.sip);
+    if (browser === undefined || sip === undefined) throw new NoCommonCodecError(`cannot transcode ${o.browser.encoding} to ${o.sip.encoding}`);
+    const pcmRate = pcmRateOf(sip);
+    this.sipCodec = frameCodec(sip, pcmRate);
+    this.browserCodec = frameCodec(browser, pcmRate);
+    this.frameSamples = (pcmRate * FRAME_MS) / 1000;
+    this.browserTicksPerSample = o.browser.clockRate / pcmRate;
+    this.jitter = new JitterBuffer(o.browser.clockRate);
+  }
+
+  /** Starts the playout clock towards SIP. */
+  start(): void {
+    if (this.timer) return;
+    this.playoutStart = performance.now();
+    this.schedule();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** An audio packet from the browser (not telephone-event). */
+  fromBrowser(p: RtpPacket, nowMs = performance.now()): void {
+    this.jitter.put(p.header.sequenceNumber, p.header.timestamp, p.payload, nowMs);
+  }
+
+  /** An audio packet from the SIP peer (not telephone-event). */
+  fromSip(p: RtpPacket): void {
+    const ts = p.header.timestamp;
+    // A timestamp that does not follow the previous packet (loss, silence suppression, a new source): the partial
+    // frame is dropped, and the browser stream's timestamps jump by the same time.
+    if (this.nextSipTimestamp !== undefined && ts !== this.nextSipTimestamp) {
+      const gap = (ts - this.nextSipTimestamp) | 0;
+      if (gap > 0 && gap < this.frameSamples * 50 * 60) this.toBrowserStream.timestamp = (this.toBrowserStream.timestamp + gap * this.browserTicksPerSample) >>> 0;
+      this.pending = new Int16Array(0);
+    }
+    const pcm = this.sipCodec.decode(p.payload);
+    this.nextSipTimestamp = (ts + pcm.length) >>> 0;
+    let buffered = concat(this.pending, pcm);
+    while (buffered.length >= this.frameSamples) {
+      this.emit(this.toBrowserStream, this.browserCodec.encode(buffered.subarray(0, this.frameSamples)), this.frameSamples * this.browserTicksPerSample, this.o.toBrowser);
+      buffered = buffered.subarray(this.frameSamples);
+    }
+    this.pending = buffered.slice();
+  }
+
+  stats(): TranscoderStats {
+    return { jitter: this.jitter.stats(), ...this.counters };
+  }
+
+  /** The next tick at its place on the wall clock, so timer lateness does not accumulate as drift. */
+  private schedule(): void {
+    const due = this.playoutStart + (this.ticks + 1) * FRAME_MS;
+    this.timer = setTimeout(() => this.tick(), Math.max(0, due - performance.now()));
+  }
+
+  private tick(): void {
+    // The frames due by now: one, or more when this timer fired late (a loaded machine).
+    let due = Math.floor((performance.now() - this.playoutStart) / FRAME_MS) - this.ticks;
+    if (due > MAX_BEHIND_FRAMES) {
+      // Starved: the frames beyond what may be caught up are dropped, and the stream's time moves on with the clock.
+      const skipped = due - MAX_BEHIND_FRAMES;
+      this.jitter.skip(skipped);
+      this.ticks += skipped;
+      this.counters.skippedTicks += skipped;
+      this.toSipStream.timestamp = (this.toSipStream.timestamp + skipped * this.frameSamples) >>> 0;
+      due = MAX_BEHIND_FRAMES;
+    }
+    for (; due > 0; due--) {
+      this.ticks++;
+      this.playOne();
+    }
+    this.schedule();
+  }
+
+  private playOne(): void {
+    const next = this.jitter.next();
+    if (next.kind === 'empty') {
+      // Nothing to send: time passes on the SIP stream (RFC 3550 §5.1: timestamps follow the sampling clock).
+      this.toSipStream.timestamp = (this.toSipStream.timestamp + this.frameSamples) >>> 0;
+      return;
+    }
+    let pcm: Int16Array;
+    if (next.kind === 'lost') pcm = this.browserCodec.conceal();
+    else {
+      try {
+        pcm = this.browserCodec.decode(next.value);
+      } catch (err) {
+        this.counters.undecodable++;
+        this.o.logger?.debug({ err }, 'browser audio packet concealed');
+        pcm = this.browserCodec.conceal();
+      }
+    }
+    this.emit(this.toSipStream, this.sipCodec.encode(fit(pcm, this.frameSamples)), this.frameSamples, this.o.toSip);
+  }
+
+  private emit(stream: OutStream, payload: Buffer, ticks: number, send: (f: TranscodedFrame) => void): void {
+    stream.sequence = (stream.sequence + 1) & 0xffff;
+    send({ payload, sequenceNumber: stream.sequence, timestamp: stream.timestamp });
+    stream.timestamp = (stream.timestamp + ticks) >>> 0;
+  }
+}
+
+/** `pcm` cut or padded with silence to `samples` (a browser packet of another duration than 20 ms). */
+function fit(pcm: Int16Array, samples: number): Int16Array {
+  if (pcm.length === samples) return pcm;
+  const out = new Int16Array(samples);
+  out.set(pcm.subarray(0, samples));
+  return out;
+}
+
+function concat(a: Int16Array, b: Int16Array): Int16Array {
+  if (a.length === 0) return b;
+  const out = new Int16Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function randomUint(range: number): number {
+  return Math.floor(Math.random() * range);
+}

@@ -1,0 +1,90 @@
+/**
+ * The pieces of a transcoded call, each alone: G.711 against the code tables of ITU-T G.711 (table 1a for A-law,
+ * table 2a for µ-law: each code's decision and reconstruction values), and the jitter buffer's ordering, loss,
+ * bounded depth and skipping.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { alawOf, decodeG711, encodeG711, mulawOf } from '../../src/media/codecs/g711.ts';
+import { JitterBuffer, MAX_TARGET } from '../../src/media/jitter-buffer.ts';
+
+describe('G.711 (ITU-T G.711 tables 1a, 2a)', () => {
+  it('µ-law: zero is 0xFF, full scale 0x80/0x00, reconstruction values of the first and last segments', () => {
+    assert.equal(mulawOf(0), 0xff);
+    assert.equal(mulawOf(32767), 0x80);
+    assert.equal(mulawOf(-32768), 0x00);
+    // Segment 0 has steps of 2 in 14-bit units (8 in 16-bit PCM): code 0xFE decodes to 8, 0x7E to -8.
+    assert.deepEqual([...decodeG711('PCMU', Uint8Array.of(0xfe, 0x7e, 0x80, 0x00))], [8, -8, 32124, -32124]);
+  });
+
+  it('A-law: the even bits are inverted (0x55): zero is 0xD5, full scale 0xAA/0x2A, first and last segments', () => {
+    assert.equal(alawOf(0), 0xd5);
+    assert.equal(alawOf(32767), 0xaa);
+    assert.equal(alawOf(-32768), 0x2a);
+    assert.deepEqual([...decodeG711('PCMA', Uint8Array.of(0xd5, 0x55, 0xaa, 0x2a))], [8, -8, 32256, -32256]);
+  });
+
+  it('every code decodes to a value that encodes back to it (µ-law 0x7F, negative zero, aside)', () => {
+    for (const law of ['PCMU', 'PCMA'] as const) {
+      for (let code = 0; code < 256; code++) {
+        if (law === 'PCMU' && code === 0x7f) continue;
+        assert.equal(encodeG711(law, decodeG711(law, Uint8Array.of(code)))[0], code, `${law} 0x${code.toString(16)}`);
+      }
+    }
+  });
+
+  it('is monotonic: a larger sample never gets a smaller reconstruction', () => {
+    for (const law of ['PCMU', 'PCMA'] as const) {
+      let last = -Infinity;
+      for (let s = -32768; s < 32768; s += 7) {
+        const v = decodeG711(law, encodeG711(law, Int16Array.of(s)))[0]!;
+        assert.ok(v >= last, `${law} ${s}`);
+        last = v;
+      }
+    }
+  });
+});
+
+describe('JitterBuffer', () => {
+  const at = (n: number) => n * 20;
+
+  it('plays packets in sequence order whatever their arrival order', () => {
+    const jb = new JitterBuffer<number>(48000);
+    jb.put(11, 960, 11, at(0));
+    jb.put(10, 0, 10, at(0));
+    jb.put(12, 1920, 12, at(1));
+    assert.deepEqual([jb.next(), jb.next(), jb.next()], [
+      { kind: 'packet', value: 10 }, { kind: 'packet', value: 11 }, { kind: 'packet', value: 12 },
+    ]);
+    assert.deepEqual(jb.next(), { kind: 'empty' });
+  });
+
+  it('reports a missing packet as lost when a later one is there, and drops one that comes after its turn', () => {
+    const jb = new JitterBuffer<number>(48000);
+    jb.put(1, 0, 1, at(0));
+    jb.put(3, 1920, 3, at(2));
+    assert.deepEqual([jb.next(), jb.next(), jb.next()], [{ kind: 'packet', value: 1 }, { kind: 'lost' }, { kind: 'packet', value: 3 }]);
+    jb.put(2, 960, 2, at(3));
+    assert.deepEqual(jb.next(), { kind: 'empty' });
+    assert.deepEqual(jb.stats(), { dropped: 1, lost: 1, target: jb.stats().target });
+  });
+
+  it('never holds more than its target plus a margin: a burst after a stall is cut, oldest first', () => {
+    const jb = new JitterBuffer<number>(48000);
+    for (let s = 0; s < 20; s++) jb.put(s, s * 960, s, at(0));
+    const played: number[] = [];
+    for (let r = jb.next(); r.kind !== 'empty'; r = jb.next()) if (r.kind === 'packet') played.push(r.value);
+    assert.ok(played.length <= MAX_TARGET + 2, `played ${played.join(',')}`);
+    assert.equal(played.at(-1), 19, 'the newest are kept');
+  });
+
+  it('raises its target with jitter, up to MAX_TARGET, and skip() drops the packets of missed turns', () => {
+    const jb = new JitterBuffer<number>(48000);
+    for (let s = 0; s < 50; s++) jb.put(s, s * 960, s, at(s) + (s % 2 === 0 ? 0 : 35));
+    assert.equal(jb.stats().target, MAX_TARGET);
+    const fresh = new JitterBuffer<number>(48000);
+    for (let s = 0; s < 3; s++) fresh.put(s, s * 960, s, at(s));
+    fresh.skip(2);
+    assert.deepEqual(fresh.next(), { kind: 'packet', value: 2 });
+  });
+});
