@@ -89,7 +89,7 @@ async function main(events: number, sessions: number): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const end = await backendStats();
   const got = end.served - base.served;
-  const log = b.store.hookLog.query({ failed: true, limit: 1 });
+  const log = (await b.store.hookLog.query({ failed: true, limit: 1 }));
   await teardown(b);
   child.kill();
 

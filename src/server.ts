@@ -107,7 +107,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       log: logger.child({ component: 'hooks' }),
       onEventDeliveryFailure: (failure) => gateway?.eventDeliveryFailed(failure),
     });
-    hooks.start();
+    await hooks.start();
     closers.push(() => hooks.stop());
 
     // The gateway arrives after the admin server (which hosts EchoApp, needed before any client connects).
@@ -130,9 +130,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closers.push(() => admin.close());
     // Before the admin server goes: the default app's events go to its EchoApp.
     closers.push(async () => {
-      if (!(await hooks.drain(drainLeft()))) logger.warn({ outbox: store.outbox.depth() }, 'stopping with hook events undelivered (sent at the next start)');
+      if (!(await hooks.drain(drainLeft()))) logger.warn({ outbox: await store.outbox.depth() }, 'stopping with hook events undelivered (sent at the next start)');
     });
-    if (config.adminPort === 0) pointDefaultAppAtEchoApp(store, admin.address.port);
+    if (config.adminPort === 0) await pointDefaultAppAtEchoApp(store, admin.address.port);
 
     const sip = await UserAgent.start({
       listen: [
@@ -207,10 +207,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
  * real port is only known once bound, so a defaultApp still pointing at an EchoApp on 127.0.0.1 is re-pointed to it.
  * A defaultApp the user pointed elsewhere is left alone.
  */
-function pointDefaultAppAtEchoApp(store: Store, port: number): void {
+async function pointDefaultAppAtEchoApp(store: Store, port: number): Promise<void> {
   const app = store.apps.getByKey(DEFAULT_APP_KEY);
   if (app === undefined || !/^http:\/\/127\.0\.0\.1:\d+\/apps\/EchoApp$/.test(app.url)) return;
-  store.apps.update(app.name, { url: `http://127.0.0.1:${port}/apps/EchoApp` });
+  await store.apps.update(app.name, { url: `http://127.0.0.1:${port}/apps/EchoApp` });
 }
 
 /** Closes the server once, whoever asks first (a signal, a fault); a stop still going after `drainMs` is cut short. */

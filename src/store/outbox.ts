@@ -136,15 +136,16 @@ export class SqliteEventOutbox implements EventOutbox {
     });
   }
 
+  /** The `appendEvent` write (../hooks/storage.ts StoreWrite), as are the `mark…` methods below. */
   append(event: NewOutboxEvent): OutboxEvent {
     return this.appendTx(event);
   }
 
-  pendingOf(sessionId: string, limit: number): OutboxEvent[] {
+  async pendingOf(sessionId: string, limit: number): Promise<OutboxEvent[]> {
     return this.q.pendingOf.all(sessionId, limit).map(toEvent);
   }
 
-  pendingSessions(): Array<{ sessionId: string; appKey: string; nextAttemptAt: number }> {
+  async pendingSessions(): Promise<Array<{ sessionId: string; appKey: string; nextAttemptAt: number }>> {
     return this.q.pendingSessions.all().map((r) => ({ sessionId: r.session_id, appKey: r.app_key, nextAttemptAt: r.next_attempt_at }));
   }
 
@@ -160,7 +161,7 @@ export class SqliteEventOutbox implements EventOutbox {
     this.q.dead.run(error, id);
   }
 
-  list(q: OutboxListQuery = {}): OutboxEvent[] {
+  async list(q: OutboxListQuery = {}): Promise<OutboxEvent[]> {
     const limit = Math.max(1, Math.floor(q.limit ?? DEFAULT_LIST_LIMIT));
     const appKey = q.appKey ?? null;
     const stmt = q.dead === undefined ? this.q.list : q.dead ? this.q.listDead : this.q.listPending;
@@ -168,17 +169,17 @@ export class SqliteEventOutbox implements EventOutbox {
     return rows.map(toEvent);
   }
 
-  replay(q: OutboxReplayQuery = {}, now = Date.now()): number {
+  async replay(q: OutboxReplayQuery = {}, now = Date.now()): Promise<number> {
     return this.q.replay.run({ now, appKey: q.appKey ?? null, since: q.since ?? null }).changes;
   }
 
-  depth(): { pending: number; dead: number } {
+  async depth(): Promise<{ pending: number; dead: number }> {
     const out = { pending: 0, dead: 0 };
     for (const r of this.q.depth.all()) out[r.state] = r.n;
     return out;
   }
 
-  pruneSequences(before: number): number {
+  async pruneSequences(before: number): Promise<number> {
     return this.q.pruneSequences.run(before).changes;
   }
 }

@@ -56,8 +56,8 @@ describe('call detail records: werift client → callhook → sipp UAS', { timeo
 
   /** The call's record in the store, once it is closed. */
   async function recordOf(callId: string) {
-    await eventually(() => ts.server.store.callRecords.query().some((r) => r.callId === callId && r.endedAt !== null), 5000, `the record of ${callId}`);
-    return ts.server.store.callRecords.query().find((r) => r.callId === callId)!;
+    await eventually(async () => (await ts.server.store.callRecords.query()).some((r) => r.callId === callId && r.endedAt !== null), 5000, `the record of ${callId}`);
+    return (await ts.server.store.callRecords.query()).find((r) => r.callId === callId)!;
   }
 
   const pushed = (callId: string): RecordedRequest[] =>
@@ -93,7 +93,7 @@ describe('call detail records: werift client → callhook → sipp UAS', { timeo
     // Live: the record is open.
     await c.waitStatus('ESTABLISHED');
     await c.connected();
-    const open = ts.server.store.callRecords.query().find((r) => r.callId === c.callId)!;
+    const open = (await ts.server.store.callRecords.query()).find((r) => r.callId === c.callId)!;
     assert.equal(open.endedAt, null);
     assert.notEqual(open.answeredAt, null);
     const echoed = await c.exchangeAudio(60, 50);
@@ -262,8 +262,8 @@ describe('call detail records: an incoming call through Kamailio', { timeout: 12
     await c.waitStatus('ESTABLISHED', 10_000);
     await c.waitEnd(10_000);
     const result = await sipp.done;
-    await eventually(() => ts.server.store.callRecords.query().some((r) => r.callId === c.callId && r.endedAt !== null), 5000, 'the record');
-    const r = ts.server.store.callRecords.query().find((x) => x.callId === c.callId)!;
+    await eventually(async () => (await ts.server.store.callRecords.query()).some((r) => r.callId === c.callId && r.endedAt !== null), 5000, 'the record');
+    const r = (await ts.server.store.callRecords.query()).find((x) => x.callId === c.callId)!;
     assert.deepEqual(
       [r.direction, r.caller, r.callee, r.status, r.hangupSide, r.sipCallId, r.codec],
       ['incoming', 'dave', 'alice', 'FINISH', 'remote', inviteCallIdSent(result.messages), 'PCMU'],

@@ -58,7 +58,7 @@ describe('connect and register through a backend and Kamailio', () => {
    * been delivered: then nothing more of it can reach the backend.
    */
   const untilSessionEnded = (bindingsBefore: number): Promise<unknown> =>
-    eventually(() => ts.server.sip.bindingCount === bindingsBefore && ts.server.store.outbox.depth().pending === 0, 5000, 'the session to end');
+    eventually(async () => ts.server.sip.bindingCount === bindingsBefore && (await ts.server.store.outbox.depth()).pending === 0, 5000, 'the session to end');
 
   beforeEach(() => {
     backend.requests.length = 0;
@@ -274,8 +274,8 @@ describe('connect and register through a backend and Kamailio', () => {
     await kamailio.waitForLocations((b) => b.some((x) => x.aor === 'alice'), 5000);
 
     const log = () => ts.server.store.hookLog.query({ appKey: 'defaultApp' });
-    await eventually(() => log().length >= 3, 5000, 'three hooks to EchoApp');
-    const attempts = log().reverse();
+    await eventually(async () => (await log()).length >= 3, 5000, 'three hooks to EchoApp');
+    const attempts = (await log()).reverse();
     assert.deepEqual(attempts.map((a) => [a.method, a.status]), [
       ['connect', 200],
       ['ConnectionStatusEvent', 200],
