@@ -23,7 +23,7 @@ import { ClientApiServer } from './client-api/index.ts';
 import { closeCallRecordsLeftOpen, createCallMetrics, Gateway, newNodeId } from './gateway/index.ts';
 import { createEventLoopMetrics } from './admin/event-loop-metrics.ts';
 import { createHookEngine, type HookEngine } from './hooks/index.ts';
-import { DEFAULT_APP_KEY, openStore, type Store } from './store/index.ts';
+import { DEFAULT_APP_KEY, openPostgresStore, openStore, redactedUrl, type Store } from './store/index.ts';
 import { createCallMedia, portMetrics, type CallMedia } from './media/index.ts';
 import { UserAgent } from './sip/ua/index.ts';
 
@@ -93,11 +93,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // First, before any port is bound: loading the WebRTC engine's native module is what may fail on a platform
     // without it, and once SIP answers, the server must be ready for a stop signal.
     const media = await createCallMedia(config, logger);
-    const store = openStore({
-      dataDir: config.dataDir,
-      adminPort: config.adminPort,
-      cdrRetention: { maxAgeMs: config.cdrMaxAgeDays * 86_400_000, maxCount: config.cdrMaxCount },
-    });
+    const store = await openConfiguredStore(config, logger);
     closers.push(() => store.close());
 
     let gateway: Gateway | undefined;
@@ -200,6 +196,18 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     await stopAll();
     throw e;
   }
+}
+
+/** The store the configuration names: SQLite in dataDir, or the PostgreSQL the nodes of a cluster share. */
+async function openConfiguredStore(config: Config, logger: Logger): Promise<Store> {
+  const cdrRetention = { maxAgeMs: config.cdrMaxAgeDays * 86_400_000, maxCount: config.cdrMaxCount };
+  if (config.store === 'sqlite') return openStore({ dataDir: config.dataDir, adminPort: config.adminPort, cdrRetention });
+  const url = config.postgresUrl!;
+  logger.info({ postgres: redactedUrl(url), nodeName: config.nodeName }, 'opening the PostgreSQL store');
+  return openPostgresStore({
+    url, node: config.nodeName, adminPort: config.adminPort, cdrRetention, poolSize: config.postgresPoolSize,
+    log: logger.child({ component: 'store' }),
+  });
 }
 
 /**
