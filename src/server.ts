@@ -23,6 +23,7 @@ import { ClientApiServer } from './client-api/index.ts';
 import { closeCallRecordsLeftOpen, createCallMetrics, Gateway, newNodeId } from './gateway/index.ts';
 import { createEventLoopMetrics } from './admin/event-loop-metrics.ts';
 import { createHookEngine, type HookEngine } from './hooks/index.ts';
+import { ClusterMembership } from './cluster/membership.ts';
 import { DEFAULT_APP_KEY, openPostgresStore, openStore, redactedUrl, type Store } from './store/index.ts';
 import { createCallMedia, portMetrics, type CallMedia } from './media/index.ts';
 import { UserAgent } from './sip/ua/index.ts';
@@ -148,6 +149,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // Before any call: the records of calls a crash left up are closed and pushed like the wills' events.
     closeCallRecordsLeftOpen(store.callRecords, hooks, nodeId, logger);
     const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, callRecords: store.callRecords, callMetrics, config });
+    if (store.nodes !== undefined) {
+      // After the hook engine and the store, before the gateway: stopped once the gateway has let its sessions go.
+      const membership = new ClusterMembership({ registry: store.nodes, hooks, nodeId, leaseMs: config.nodeLeaseMs, log: logger.child({ component: 'cluster' }) });
+      await membership.start();
+      closers.push(() => membership.stop());
+    }
     gateway = gw;
     closers.push(() => gw.close(drainLeft()));
 

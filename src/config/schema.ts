@@ -120,6 +120,11 @@ export const configSchema = z
      * This node's name in the store: the events, wills and call records it writes are its own, and a restart under
      * the same name closes what the last run left open. Stable across restarts; unique per node. Default: the host name.
      */
+    /**
+     * With store "postgres": a node silent this long (ms) is lost, and a survivor takes its events, sessions and
+     * call records over (docs/scaling.md). Nodes heart-beat every third of it.
+     */
+    nodeLeaseMs: z.number().int().min(300).max(600_000).default(15_000),
     nodeName: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be 1-128 letters, digits, dots, dashes or underscores').optional(),
     pingIntervalMs: z.number().int().min(100).default(15000),
     /** Address the client WebSocket servers (ws and wss) bind; absent = every interface. */

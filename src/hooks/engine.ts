@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { App, RestClientConfig } from './model.ts';
-import type { OutboxEvent, StoreWrite } from './storage.ts';
+import type { OutboxEvent, SessionWill, StoreWrite } from './storage.ts';
 import { isRestMethod, methodType, type DecisionMethod, type EventMethod, type RestMethod } from './methods.ts';
 import { parseRestClientConfig, resolveMethodConfig, sessionRestClientConfig, type ResolvedMethodConfig } from './rest-client-config.ts';
 import { buildHookRequest } from './request.ts';
@@ -279,18 +279,28 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
   async function emitWills(): Promise<void> {
     const wills = await store.wills.all();
     if (wills.length === 0) return;
+    const emitted = await appendOwed(wills, undefined, [{ kind: 'clearWills' }]);
+    const sessions = new Set(wills.map((w) => w.sessionId)).size;
+    log.warn({ sessions, events: emitted }, 'the previous run ended without closing its sessions: their closing events are emitted now');
+  }
+
+  /**
+   * Wills → their events, appended with `extra` in one transaction; `info` replaces the wills' own (a lost node's
+   * sessions end `Node lost`, not `Server restarted`). An app deleted since, or a method switched off since, gets
+   * nothing, as `emit` would do. Returns how many events were appended.
+   */
+  async function appendOwed(wills: readonly SessionWill[], info: string | undefined, extra: StoreWrite[] = []): Promise<number> {
     const batch: StoreWrite[] = [];
     for (const w of wills) {
       const app = store.apps.getByKey(w.appKey);
       if (app === undefined || !isRestMethod(w.method) || hookIsOff(app, w.method, 'NOTIFY')) continue;
       const eventId = randomUUID();
-      batch.push({ kind: 'appendEvent', event: { eventId, appKey: w.appKey, sessionId: w.sessionId, method: w.method, body: { ...w.body, eventId }, failNotify: w.failNotify, createdAt: now() } });
+      const body = { ...w.body, ...(info !== undefined && { info }), eventId };
+      batch.push({ kind: 'appendEvent', event: { eventId, appKey: w.appKey, sessionId: w.sessionId, method: w.method, body, failNotify: w.failNotify, createdAt: now() } });
     }
     const emitted = batch.length;
-    batch.push({ kind: 'clearWills' });
-    await store.write(batch);
-    const sessions = new Set(wills.map((w) => w.sessionId)).size;
-    log.warn({ sessions, events: emitted }, 'the previous run ended without closing its sessions: their closing events are emitted now');
+    if (batch.length + extra.length > 0) await store.write([...batch, ...extra]);
+    return emitted;
   }
 
   async function deliver(event: OutboxEvent): Promise<DeliveryResult> {
@@ -338,6 +348,12 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
       await writes.flush();
       http.close();
     },
+    async emitOwed(wills, info) {
+      const emitted = await appendOwed(wills, info);
+      await worker.resync();
+      return emitted;
+    },
+    adoptEvents: () => worker.resync(),
     async replayEvents(q = {}) {
       const n = await store.outbox.replay(q, now());
       await worker.resync();

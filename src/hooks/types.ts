@@ -5,7 +5,7 @@
 import type { Logger } from '../log.ts';
 import type { JsonObject } from '../json/json-object.ts';
 import type { RestClientConfig } from './model.ts';
-import type { HookStore } from './storage.ts';
+import type { HookStore, SessionWill } from './storage.ts';
 import type { DecisionMethod, EventMethod } from './methods.ts';
 import type { Registry } from 'prom-client';
 
@@ -168,6 +168,13 @@ export interface HookEngine {
    * stop()). Resolves false on the timeout. What is left stays pending for the next start.
    */
   drain(timeoutMs: number): Promise<boolean>;
+  /**
+   * Emits what sessions of another node owed when it was lost (its wills, taken over from the store), with `info`
+   * in place of the wills' own; resolves with how many events were appended. Their delivery starts at once.
+   */
+  emitOwed(wills: readonly SessionWill[], info: string): Promise<number>;
+  /** Events moved to this node in the store (a lost node's, taken over) are picked up for delivery. */
+  adoptEvents(): Promise<void>;
   /** Dead letters → pending, delivered at once. Returns how many. */
   replayEvents(q?: { appKey?: string; since?: number }): Promise<number>;
   /** prom-client registry with the hook metrics (serve `await metrics.metrics()` at /metrics). */

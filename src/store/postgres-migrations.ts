@@ -119,6 +119,20 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX call_records_started ON call_records (started_at);
     `,
   },
+  {
+    version: 2,
+    description: 'node registry: each node heart-beats; a survivor takes over a node silent for a lease',
+    sql: `
+      CREATE TABLE nodes (
+        name         text PRIMARY KEY,
+        started_at   bigint NOT NULL,
+        heartbeat_at bigint NOT NULL
+      );
+      -- a lost node's rows, found when a survivor takes it over
+      CREATE INDEX event_outbox_node ON event_outbox (node);
+      CREATE INDEX session_wills_node ON session_wills (node);
+    `,
+  },
 ];
 
 /** Any fixed 64-bit number: the advisory lock the nodes' migrations take turns on. */

@@ -18,6 +18,7 @@ import { PostgresAppRepository } from './postgres-apps.ts';
 import { appendEvent, OUTBOX_MARKS, PostgresEventOutbox } from './postgres-outbox.ts';
 import { CALL_RECORD_SQL, closeParams, PostgresCallDetailRecords, type CallRecordWrite } from './postgres-cdr.ts';
 import { DEFAULT_APP_KEY, DEFAULT_CDR_RETENTION, defaultApp } from './sqlite-store.ts';
+import { PostgresNodeRegistry } from './postgres-nodes.ts';
 
 export interface OpenPostgresStoreOptions {
   /** postgres://user:password@host:port/database (config postgresUrl). */
@@ -161,6 +162,7 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
           }));
         },
       },
+      nodes: new PostgresNodeRegistry(pool, node),
       path: redactedUrl(options.url),
       write: (writes) => commits.submit(writes),
       // Idempotent, as SQLite's: a second close waits for the first.

@@ -14,7 +14,7 @@
  * Expected failures are thrown as `StoreError` (./errors.ts) with a `code` the admin API maps to 4xx statuses.
  */
 import type { App, NewApp, SignatureMode } from '../hooks/model.ts';
-import type { AppLookup, HookStore } from '../hooks/storage.ts';
+import type { AppLookup, HookStore, SessionWill } from '../hooks/storage.ts';
 
 export type { App, MethodConfig, NewApp, RestClientConfig, RestOnError, RestPolicy, SignatureMode } from '../hooks/model.ts';
 export {
@@ -155,10 +155,40 @@ export interface CallDetailRecords {
 
 // ---------------------------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------------------------
+// Nodes sharing one store (PostgreSQL; docs/scaling.md)
+
+/** What a survivor took over from a lost node. */
+export interface LostNode {
+  node: string;
+  /** Its pending and dead events, now this node's to deliver. */
+  events: number;
+  /** Its wills, removed from the store: the survivor emits them (with info `Node lost`). */
+  wills: SessionWill[];
+  /** Its open call records, now closed as FINISH with the given info, by callhook. */
+  callRecords: CallDetailRecord[];
+}
+
+export interface NodeRegistry {
+  /**
+   * This node is alive at `now`. Resolves false when the registry had no row for it: its first beat, or a survivor
+   * took it over (it was silent for a lease while running: its rows are no longer its own).
+   */
+  heartbeat(now: number): Promise<boolean>;
+  /**
+   * Takes over one node whose last heartbeat is older than `now - leaseMs`, if any: in one transaction, claimed
+   * (FOR UPDATE SKIP LOCKED: one survivor per lost node), its events moved to this node, its open call records
+   * closed with `info`, its wills removed and returned, its registration removed.
+   */
+  takeOver(leaseMs: number, info: string, now: number): Promise<LostNode | undefined>;
+}
+
 /** The hook engine's storage, plus editing apps (admin API), the file and closing it. */
 export interface Store extends HookStore {
   readonly apps: AppRepository;
   readonly callRecords: CallDetailRecords;
+  /** Present when nodes share the store (PostgreSQL). */
+  readonly nodes?: NodeRegistry;
   /** Where the data is: the SQLite database file, or the PostgreSQL URL without its password. */
   readonly path: string;
   /** Commits what is queued and closes the connections. */
