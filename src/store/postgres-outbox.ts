@@ -44,49 +44,69 @@ function toEvent(r: Row): OutboxEvent {
 }
 
 /**
- * One statement, so one round trip: the session's next sequence and the row. The body is the JSON of the event
- * without `sequence`; the statement appends it as the last field, as SQLite's `{ ...body, sequence }` does.
+ * A run of appends as one statement, so one round trip: each session's next sequences (one counter update per
+ * session, by the number of its events in the run) and the rows, numbered in the run's order within each session
+ * and inserted in the run's order (ids follow it). The bodies are the JSON of each event without `sequence`; the
+ * statement appends it as the last field, as SQLite's `{ ...body, sequence }` does.
  */
-const APPEND = `
-  WITH seq AS (
-    INSERT INTO event_sequences (session_id, last_sequence, last_used_at) VALUES ($3, 1, $7)
-      ON CONFLICT (session_id) DO UPDATE SET last_sequence = event_sequences.last_sequence + 1, last_used_at = EXCLUDED.last_used_at
-    RETURNING last_sequence)
+const APPEND_RUN = `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::bigint[])
+      WITH ORDINALITY AS t(event_id, app_key, session_id, method, body, fail_notify, created_at, ord)),
+  counts AS (SELECT session_id, COUNT(*) AS n, MAX(created_at) AS last_used_at FROM input GROUP BY session_id),
+  seq AS (
+    INSERT INTO event_sequences (session_id, last_sequence, last_used_at) SELECT session_id, n, last_used_at FROM counts
+      ON CONFLICT (session_id) DO UPDATE
+        SET last_sequence = event_sequences.last_sequence + EXCLUDED.last_sequence, last_used_at = EXCLUDED.last_used_at
+    RETURNING session_id, last_sequence),
+  numbered AS (
+    SELECT i.*, s.last_sequence - c.n + ROW_NUMBER() OVER (PARTITION BY i.session_id ORDER BY i.ord) AS sequence
+      FROM input i JOIN counts c USING (session_id) JOIN seq s USING (session_id))
   INSERT INTO event_outbox (event_id, app_key, session_id, method, sequence, body, fail_notify, created_at, active_since,
                             next_attempt_at, state, node)
-  SELECT $1, $2, $3, $4, seq.last_sequence,
-         CASE WHEN $5 = '{}' THEN '{"sequence":' || seq.last_sequence || '}'
-              ELSE left($5, -1) || ',"sequence":' || seq.last_sequence || '}' END,
-         $6, $7, $7, $7, 'pending', $8
-    FROM seq
-  RETURNING id, sequence, body`;
+  SELECT event_id, app_key, session_id, method, sequence,
+         CASE WHEN body = '{}' THEN '{"sequence":' || sequence || '}'
+              ELSE left(body, -1) || ',"sequence":' || sequence || '}' END,
+         fail_notify, created_at, created_at, created_at, 'pending', $8
+    FROM numbered ORDER BY ord
+  RETURNING id, event_id, sequence, body`;
 
-/** The `appendEvent` write, in the caller's transaction; `node` owns the event (delivers it while alive). */
-export async function appendEvent(client: PoolClient, e: NewOutboxEvent, node: string): Promise<OutboxEvent> {
-  const { sequence: _ignored, ...fields } = e.body;
-  const r = (await client.query<{ id: number; sequence: number; body: string }>(APPEND, [
-    e.eventId, e.appKey, e.sessionId, e.method, JSON.stringify(fields), e.failNotify, e.createdAt, node,
-  ])).rows[0]!;
-  return {
-    id: r.id,
-    eventId: e.eventId,
-    appKey: e.appKey,
-    sessionId: e.sessionId,
-    method: e.method,
-    sequence: r.sequence,
-    body: r.body,
-    failNotify: e.failNotify,
-    createdAt: e.createdAt,
-    activeSince: e.createdAt,
-    attempts: 0,
-    nextAttemptAt: e.createdAt,
-    lastError: null,
-    state: 'pending',
-  };
+/** The `appendEvent` writes of a run, in the caller's transaction; `node` owns the events (delivers them while alive). */
+export async function appendEvents(client: PoolClient, events: readonly NewOutboxEvent[], node: string): Promise<OutboxEvent[]> {
+  const bodies = events.map((e) => {
+    const { sequence: _ignored, ...fields } = e.body;
+    return JSON.stringify(fields);
+  });
+  const { rows } = await client.query<{ id: number; event_id: string; sequence: number; body: string }>(APPEND_RUN, [
+    events.map((e) => e.eventId), events.map((e) => e.appKey), events.map((e) => e.sessionId), events.map((e) => e.method),
+    bodies, events.map((e) => e.failNotify), events.map((e) => e.createdAt), node,
+  ]);
+  // RETURNING promises no order: rows are matched to their events by event id.
+  const byEventId = new Map(rows.map((r) => [r.event_id, r]));
+  return events.map((e) => {
+    const r = byEventId.get(e.eventId)!;
+    return {
+      id: r.id,
+      eventId: e.eventId,
+      appKey: e.appKey,
+      sessionId: e.sessionId,
+      method: e.method,
+      sequence: r.sequence,
+      body: r.body,
+      failNotify: e.failNotify,
+      createdAt: e.createdAt,
+      activeSince: e.createdAt,
+      attempts: 0,
+      nextAttemptAt: e.createdAt,
+      lastError: null,
+      state: 'pending',
+    };
+  });
 }
 
 export const OUTBOX_MARKS = {
-  delivered: 'DELETE FROM event_outbox WHERE id = $1',
+  /** A run of deliveries: one statement. */
+  delivered: 'DELETE FROM event_outbox WHERE id = ANY($1::bigint[])',
   attemptFailed: 'UPDATE event_outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3 WHERE id = $1',
   dead: "UPDATE event_outbox SET attempts = attempts + 1, last_error = $2, state = 'dead' WHERE id = $1",
 };

@@ -15,7 +15,7 @@ import type { Logger } from '../log.ts';
 import { GroupCommit } from './postgres-commit.ts';
 import { migratePostgres } from './postgres-migrations.ts';
 import { PostgresAppRepository } from './postgres-apps.ts';
-import { appendEvent, OUTBOX_MARKS, PostgresEventOutbox } from './postgres-outbox.ts';
+import { appendEvents, OUTBOX_MARKS, PostgresEventOutbox } from './postgres-outbox.ts';
 import { CALL_RECORD_SQL, closeParams, PostgresCallDetailRecords, type CallRecordWrite } from './postgres-cdr.ts';
 import { DEFAULT_APP_KEY, DEFAULT_CDR_RETENTION, defaultApp } from './sqlite-store.ts';
 import { PostgresNodeRegistry } from './postgres-nodes.ts';
@@ -80,54 +80,80 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
     }
 
     let hookLogAppends = 0;
+    /** Runs of these writes go to PostgreSQL as one statement each (./postgres-commit.ts). */
+    type RunKind = 'appendEvent' | 'markDelivered' | 'logAttempt';
+    const applyRun = async (c: PoolClient, kind: RunKind, run: PgWrite[], appended: OutboxEvent[]): Promise<void> => {
+      if (kind === 'appendEvent') {
+        appended.push(...(await appendEvents(c, run.map((w) => (w as Extract<PgWrite, { kind: 'appendEvent' }>).event), node)));
+      } else if (kind === 'markDelivered') {
+        await c.query(OUTBOX_MARKS.delivered, [run.map((w) => (w as Extract<PgWrite, { kind: 'markDelivered' }>).id)]);
+      } else {
+        const entries = run.map((w) => (w as Extract<PgWrite, { kind: 'logAttempt' }>).entry);
+        const { rows } = await c.query<{ id: number }>(
+          `INSERT INTO hook_log (time, app_key, method, url, status, latency_ms, error)
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::double precision[], $7::text[])
+           RETURNING id`,
+          [entries.map((e) => e.time), entries.map((e) => e.appKey), entries.map((e) => e.method), entries.map((e) => e.url),
+            entries.map((e) => e.status), entries.map((e) => e.latencyMs), entries.map((e) => e.error)],
+        );
+        // As in SQLite (./hook-log.ts): the cap is kept every TRIM_EVERY rows rather than on each.
+        const before = hookLogAppends;
+        hookLogAppends += entries.length;
+        if (Math.floor(before / TRIM_EVERY) !== Math.floor(hookLogAppends / TRIM_EVERY)) {
+          await c.query('DELETE FROM hook_log WHERE id <= $1', [Math.max(...rows.map((r) => r.id)) - HOOK_LOG_CAPACITY]);
+        }
+      }
+    };
+    const applyOne = async (c: PoolClient, w: Exclude<PgWrite, { kind: RunKind }>): Promise<void> => {
+      switch (w.kind) {
+        case 'markAttemptFailed': await c.query(OUTBOX_MARKS.attemptFailed, [w.id, w.nextAttemptAt, w.error]); return;
+        case 'markDead': await c.query(OUTBOX_MARKS.dead, [w.id, w.error]); return;
+        case 'putWill': {
+          const v = w.will;
+          await c.query(
+            `INSERT INTO session_wills (session_id, subject, app_key, method, body, fail_notify, node) VALUES ($1, $2, $3, $4, $5, $6, $7)
+               ON CONFLICT (session_id, subject) DO UPDATE SET app_key = EXCLUDED.app_key, method = EXCLUDED.method,
+                 body = EXCLUDED.body, fail_notify = EXCLUDED.fail_notify, node = EXCLUDED.node`,
+            [v.sessionId, v.subject, v.appKey, v.method, JSON.stringify(v.body), v.failNotify, node],
+          );
+          return;
+        }
+        case 'removeWill': await c.query('DELETE FROM session_wills WHERE session_id = $1 AND subject = $2', [w.sessionId, w.subject]); return;
+        case 'removeSessionWills': await c.query('DELETE FROM session_wills WHERE session_id = $1', [w.sessionId]); return;
+        // A node's wills are its own: clearing them leaves other nodes' live sessions owed.
+        case 'clearWills': await c.query('DELETE FROM session_wills WHERE node = $1', [node]); return;
+        case 'cdrOpen': {
+          const r = w.record;
+          await c.query(CALL_RECORD_SQL.open, [r.id, r.callId, r.sessionId, r.appKey, r.direction, r.caller, r.callee, r.startedAt, node]);
+          return;
+        }
+        case 'cdrAnswered': await c.query(CALL_RECORD_SQL.answered, [w.id, w.at]); return;
+        case 'cdrClose': await c.query(CALL_RECORD_SQL.close, closeParams(w.record)); return;
+        case 'cdrPrune':
+          await c.query(CALL_RECORD_SQL.pruneAge, [w.before]);
+          await c.query(CALL_RECORD_SQL.pruneCount, [w.maxCount]);
+      }
+    };
+    const isRun = (w: PgWrite): w is Extract<PgWrite, { kind: RunKind }> =>
+      w.kind === 'appendEvent' || w.kind === 'markDelivered' || w.kind === 'logAttempt';
+    /** In order; consecutive writes of a run kind as one statement. */
     const apply = async (c: PoolClient, writes: readonly PgWrite[]): Promise<OutboxEvent[]> => {
       const appended: OutboxEvent[] = [];
-      for (const w of writes) {
-        switch (w.kind) {
-          case 'appendEvent': appended.push(await appendEvent(c, w.event, node)); break;
-          case 'markDelivered': await c.query(OUTBOX_MARKS.delivered, [w.id]); break;
-          case 'markAttemptFailed': await c.query(OUTBOX_MARKS.attemptFailed, [w.id, w.nextAttemptAt, w.error]); break;
-          case 'markDead': await c.query(OUTBOX_MARKS.dead, [w.id, w.error]); break;
-          case 'logAttempt': {
-            const e = w.entry;
-            const { rows } = await c.query<{ id: number }>(
-              'INSERT INTO hook_log (time, app_key, method, url, status, latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
-              [e.time, e.appKey, e.method, e.url, e.status, e.latencyMs, e.error],
-            );
-            // As in SQLite (./hook-log.ts): the cap is kept every TRIM_EVERY rows rather than on each.
-            if (++hookLogAppends % TRIM_EVERY === 0) await c.query('DELETE FROM hook_log WHERE id <= $1', [rows[0]!.id - HOOK_LOG_CAPACITY]);
-            break;
-          }
-          case 'putWill': {
-            const v = w.will;
-            await c.query(
-              `INSERT INTO session_wills (session_id, subject, app_key, method, body, fail_notify, node) VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (session_id, subject) DO UPDATE SET app_key = EXCLUDED.app_key, method = EXCLUDED.method,
-                   body = EXCLUDED.body, fail_notify = EXCLUDED.fail_notify, node = EXCLUDED.node`,
-              [v.sessionId, v.subject, v.appKey, v.method, JSON.stringify(v.body), v.failNotify, node],
-            );
-            break;
-          }
-          case 'removeWill': await c.query('DELETE FROM session_wills WHERE session_id = $1 AND subject = $2', [w.sessionId, w.subject]); break;
-          case 'removeSessionWills': await c.query('DELETE FROM session_wills WHERE session_id = $1', [w.sessionId]); break;
-          // A node's wills are its own: clearing them leaves other nodes' live sessions owed.
-          case 'clearWills': await c.query('DELETE FROM session_wills WHERE node = $1', [node]); break;
-          case 'cdrOpen': {
-            const r = w.record;
-            await c.query(CALL_RECORD_SQL.open, [r.id, r.callId, r.sessionId, r.appKey, r.direction, r.caller, r.callee, r.startedAt, node]);
-            break;
-          }
-          case 'cdrAnswered': await c.query(CALL_RECORD_SQL.answered, [w.id, w.at]); break;
-          case 'cdrClose': await c.query(CALL_RECORD_SQL.close, closeParams(w.record)); break;
-          case 'cdrPrune':
-            await c.query(CALL_RECORD_SQL.pruneAge, [w.before]);
-            await c.query(CALL_RECORD_SQL.pruneCount, [w.maxCount]);
-            break;
+      for (let i = 0; i < writes.length; ) {
+        const w = writes[i]!;
+        if (!isRun(w)) {
+          await applyOne(c, w);
+          i++;
+          continue;
         }
+        let j = i + 1;
+        while (j < writes.length && writes[j]!.kind === w.kind) j++;
+        await applyRun(c, w.kind, writes.slice(i, j), appended);
+        i = j;
       }
       return appended;
     };
-    const commits = new GroupCommit<PgWrite, OutboxEvent>(pool, apply);
+    const commits = new GroupCommit<PgWrite, OutboxEvent>(pool, apply, (w) => (w.kind === 'appendEvent' ? 1 : 0));
     let closing: Promise<void> | undefined;
     const callRecords = await PostgresCallDetailRecords.open(pool, (writes) => commits.submit(writes), node, options.cdrRetention ?? DEFAULT_CDR_RETENTION, log);
 
