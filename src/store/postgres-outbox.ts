@@ -4,44 +4,9 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import type { EventOutbox, NewOutboxEvent, OutboxEvent, OutboxListQuery, OutboxReplayQuery, OutboxState } from './types.ts';
-
-interface Row {
-  id: number;
-  event_id: string;
-  app_key: string;
-  session_id: string;
-  method: string;
-  sequence: number;
-  body: string;
-  fail_notify: boolean;
-  created_at: number;
-  active_since: number;
-  attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  state: OutboxState;
-}
+import { appendedEvent, toEvent, type OutboxRow } from './outbox.ts';
 
 const DEFAULT_LIST_LIMIT = 100;
-
-function toEvent(r: Row): OutboxEvent {
-  return {
-    id: r.id,
-    eventId: r.event_id,
-    appKey: r.app_key,
-    sessionId: r.session_id,
-    method: r.method,
-    sequence: r.sequence,
-    body: r.body,
-    failNotify: r.fail_notify,
-    createdAt: r.created_at,
-    activeSince: r.active_since,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    lastError: r.last_error,
-    state: r.state,
-  };
-}
 
 /**
  * A run of appends as one statement, so one round trip: each session's next sequences (one counter update per
@@ -85,22 +50,7 @@ export async function appendEvents(client: PoolClient, events: readonly NewOutbo
   const byEventId = new Map(rows.map((r) => [r.event_id, r]));
   return events.map((e) => {
     const r = byEventId.get(e.eventId)!;
-    return {
-      id: r.id,
-      eventId: e.eventId,
-      appKey: e.appKey,
-      sessionId: e.sessionId,
-      method: e.method,
-      sequence: r.sequence,
-      body: r.body,
-      failNotify: e.failNotify,
-      createdAt: e.createdAt,
-      activeSince: e.createdAt,
-      attempts: 0,
-      nextAttemptAt: e.createdAt,
-      lastError: null,
-      state: 'pending',
-    };
+    return appendedEvent(e, r.id, r.sequence, r.body);
   });
 }
 
@@ -119,7 +69,7 @@ export class PostgresEventOutbox implements EventOutbox {
   constructor(private readonly pool: Pool, private readonly node: string) {}
 
   async pendingOf(sessionId: string, limit: number): Promise<OutboxEvent[]> {
-    const { rows } = await this.pool.query<Row>(
+    const { rows } = await this.pool.query<OutboxRow>(
       "SELECT * FROM event_outbox WHERE session_id = $1 AND state = 'pending' ORDER BY id LIMIT $2",
       [sessionId, limit],
     );
@@ -140,7 +90,7 @@ export class PostgresEventOutbox implements EventOutbox {
     const limit = Math.max(1, Math.floor(q.limit ?? DEFAULT_LIST_LIMIT));
     // The state is a literal in the SQL, so that the planner can use the partial index of dead rows.
     const state = q.dead === undefined ? '' : q.dead ? "state = 'dead' AND" : "state = 'pending' AND";
-    const { rows } = await this.pool.query<Row>(
+    const { rows } = await this.pool.query<OutboxRow>(
       `SELECT * FROM event_outbox WHERE ${state} ($1::text IS NULL OR app_key = $1) ORDER BY id LIMIT $2`,
       [q.appKey ?? null, limit],
     );
