@@ -302,11 +302,11 @@ describe('check app', () => {
       ['plain', good.replace('http:', 'https:')],
     ];
     for (const [name, url] of apps) {
-      store.apps.add({ name, appKey: `${name}Key`, url });
-      store.apps.enableMethod(`${name}Key`, 'connect');
-      store.apps.enableMethod(`${name}Key`, 'call');
+      await store.apps.add({ name, appKey: `${name}Key`, url });
+      await store.apps.enableMethod(`${name}Key`, 'connect');
+      await store.apps.enableMethod(`${name}Key`, 'call');
     }
-    store.apps.add({ name: 'none', appKey: 'noneKey', url: good });
+    await store.apps.add({ name: 'none', appKey: 'noneKey', url: good });
 
     const [closed, okRun, missingRun, htmlRun, authRun, plain, none, unknown] = await Promise.all([
       cli(['check', 'app', 'closedKey']),
@@ -363,7 +363,7 @@ describe('check app', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     backends.push(server);
     const url = `https://localhost:${(server.address() as AddressInfo).port}/rest`;
-    store.apps.add({ name: 'tls', appKey: 'tlsKey', url });
+    await store.apps.add({ name: 'tls', appKey: 'tlsKey', url });
     const r = await cli(['check', 'app', 'tlsKey']);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /ok {4}dns .*localhost resolves to/);

@@ -50,8 +50,8 @@ describe('connect and register through a backend and Kamailio', () => {
     kamailio = await startKamailio({ users: USERS });
     backend = await TestBackend.start();
     ts = await startTestServer();
-    ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-    ts.server.store.apps.enableMethod(APP, '*');
+    await ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    await ts.server.store.apps.enableMethod(APP, '*');
   });
   /**
    * A session's end is complete once its Contact is released (after any unREGISTER) and every event it emitted has
@@ -320,8 +320,8 @@ describe('a registration refresh that fails', () => {
     const ts = await startTestServer({ registerExpires: 2, sipT1Ms: 50, sipT2Ms: 400, sipT4Ms: 500 });
     const c = await TestClient.open(ts.wsUrl);
     try {
-      ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-      ts.server.store.apps.enableMethod(APP, '*');
+      await ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+      await ts.server.store.apps.enableMethod(APP, '*');
       c.send('connection', {
         appKey: APP,
         sipLogin: 'alice',

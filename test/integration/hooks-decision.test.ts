@@ -63,11 +63,11 @@ beforeEach(() => {
   failures.length = 0;
 });
 
-/** A fresh app on the backend (its own path prefix), every method enabled unless told otherwise. */
+/** A fresh app on the backend (its own path prefix), every method enabled unless told otherwise (SQLite writes apps before its promise returns). */
 function newApp(options: { url?: string; restClientConfig?: unknown; methods?: string[]; extra?: Record<string, unknown> } = {}): string {
   const key = `app${++appSeq}`;
-  store.apps.add({ name: key, appKey: key, url: options.url ?? backend.url(`/${key}`), restClientConfig: options.restClientConfig, ...options.extra });
-  for (const m of options.methods ?? ['*']) store.apps.enableMethod(key, m);
+  void store.apps.add({ name: key, appKey: key, url: options.url ?? backend.url(`/${key}`), restClientConfig: options.restClientConfig, ...options.extra });
+  for (const m of options.methods ?? ['*']) void store.apps.enableMethod(key, m);
   return key;
 }
 
