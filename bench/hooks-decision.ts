@@ -31,8 +31,8 @@ async function main(iterations: number): Promise<void> {
   const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve(m as number)));
   const dataDir = mkdtempSync(join(tmpdir(), 'callhook-bench-'));
   const store = openStore({ dataDir, adminPort: 8081 });
-  store.apps.add({ name: 'bench', appKey: 'bench', url: `http://127.0.0.1:${port}/rest`, restSecret: 'bench-secret' });
-  store.apps.enableMethod('bench', '*');
+  await store.apps.add({ name: 'bench', appKey: 'bench', url: `http://127.0.0.1:${port}/rest`, restSecret: 'bench-secret' });
+  await store.apps.enableMethod('bench', '*');
   const engine = createHookEngine({
     store,
     config: { restRequestTimeoutMs: 15_000, restRetryCount: 3, restEventMaxAgeMs: 86_400_000, disableRest: false, userAgent: 'callhook/bench' },
@@ -87,7 +87,7 @@ async function main(iterations: number): Promise<void> {
 
   await engine.stop();
   agent.destroy();
-  store.close();
+  await store.close();
   rmSync(dataDir, { recursive: true, force: true });
   child.kill();
 }

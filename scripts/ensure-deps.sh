@@ -11,6 +11,8 @@
 #               drives it through playwright-core, which downloads no browser of its own)
 #   nginx       the TLS reverse proxy of docs/deploy.md, run by test/integration/nginx-proxy.test.ts as a foreground
 #               process with its own prefix and configuration (the package's service is not used)
+#   postgresql  initdb and postgres for the PostgreSQL store's tests (test/support/postgres.ts: a throwaway cluster
+#               in a temp dir on a free port; the package's own cluster and service are not used)
 # Asterisk is not a Debian 12 package: scripts/fetch-asterisk.sh unpacks Debian unstable's into a cache directory
 # (~/.cache/callhook-test), once; test/support/asterisk.ts runs it from there.
 set -eu
@@ -40,6 +42,7 @@ command -v sipp >/dev/null 2>&1 || need="$need sip-tester"
 command -v baresip >/dev/null 2>&1 || need="$need baresip-core"
 [ -x /usr/bin/chromium ] || need="$need chromium"
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$need nginx"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
 
 if [ -n "$need" ]; then
   echo "ensure-deps: installing$need"

@@ -23,7 +23,8 @@ import { ClientApiServer } from './client-api/index.ts';
 import { closeCallRecordsLeftOpen, createCallMetrics, Gateway, newNodeId, TimelineRecorder } from './gateway/index.ts';
 import { createEventLoopMetrics } from './admin/event-loop-metrics.ts';
 import { createHookEngine, type HookEngine } from './hooks/index.ts';
-import { DEFAULT_APP_KEY, openStore, type Store } from './store/index.ts';
+import { ClusterMembership } from './cluster/membership.ts';
+import { DEFAULT_APP_KEY, openPostgresStore, openStore, redactedUrl, type Store } from './store/index.ts';
 import { createCallMedia, portMetrics, type CallMedia } from './media/index.ts';
 import { UserAgent } from './sip/ua/index.ts';
 import { readTlsCredentials, TlsTransport, type TlsCredentials } from './sip/transport/index.ts';
@@ -96,11 +97,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // First, before any port is bound: loading the WebRTC engine's native module is what may fail on a platform
     // without it, and once SIP answers, the server must be ready for a stop signal.
     const media = await createCallMedia(config, logger);
-    const store = openStore({
-      dataDir: config.dataDir,
-      adminPort: config.adminPort,
-      cdrRetention: { maxAgeMs: config.cdrMaxAgeDays * 86_400_000, maxCount: config.cdrMaxCount },
-    });
+    const store = await openConfiguredStore(config, logger);
     closers.push(() => store.close());
 
     let gateway: Gateway | undefined;
@@ -114,7 +111,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       onEventDeliveryFailure: (failure) => gateway?.eventDeliveryFailed(failure),
       ...(timeline.enabled && { onAttempt: (attempt) => timeline.hookAttempt(attempt) }),
     });
-    hooks.start();
+    await hooks.start();
     closers.push(() => hooks.stop());
 
     // The gateway arrives after the admin server (which hosts EchoApp, needed before any client connects).
@@ -142,9 +139,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closers.push(() => admin.close());
     // Before the admin server goes: the default app's events go to its EchoApp.
     closers.push(async () => {
-      if (!(await hooks.drain(drainLeft()))) logger.warn({ outbox: store.outbox.depth() }, 'stopping with hook events undelivered (sent at the next start)');
+      if (!(await hooks.drain(drainLeft()))) logger.warn({ outbox: await store.outbox.depth() }, 'stopping with hook events undelivered (sent at the next start)');
     });
-    if (config.adminPort === 0) pointDefaultAppAtEchoApp(store, admin.address.port);
+    if (config.adminPort === 0) await pointDefaultAppAtEchoApp(store, admin.address.port);
 
     const sip = await UserAgent.start({
       listen: [
@@ -167,6 +164,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // Before any call: the records of calls a crash left up are closed and pushed like the wills' events.
     closeCallRecordsLeftOpen(store.callRecords, hooks, nodeId, logger);
     const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, callRecords: store.callRecords, callMetrics, config, timeline });
+    if (store.nodes !== undefined) {
+      // After the hook engine and the store, before the gateway: stopped once the gateway has let its sessions go.
+      const membership = new ClusterMembership({ registry: store.nodes, hooks, nodeId, leaseMs: config.nodeLeaseMs, log: logger.child({ component: 'cluster' }) });
+      await membership.start();
+      closers.push(() => membership.stop());
+    }
     gateway = gw;
     closers.push(() => gw.close(drainLeft()));
 
@@ -223,15 +226,27 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   }
 }
 
+/** The store the configuration names: SQLite in dataDir, or the PostgreSQL the nodes of a cluster share. */
+async function openConfiguredStore(config: Config, logger: Logger): Promise<Store> {
+  const cdrRetention = { maxAgeMs: config.cdrMaxAgeDays * 86_400_000, maxCount: config.cdrMaxCount };
+  if (config.store === 'sqlite') return openStore({ dataDir: config.dataDir, adminPort: config.adminPort, cdrRetention });
+  const url = config.postgresUrl!;
+  logger.info({ postgres: redactedUrl(url), nodeName: config.nodeName }, 'opening the PostgreSQL store');
+  return openPostgresStore({
+    url, node: config.nodeName, adminPort: config.adminPort, cdrRetention, poolSize: config.postgresPoolSize,
+    log: logger.child({ component: 'store' }),
+  });
+}
+
 /**
  * The store seeds defaultApp with the admin port it was given; with adminPort 0 (tests, several instances) the
  * real port is only known once bound, so a defaultApp still pointing at an EchoApp on 127.0.0.1 is re-pointed to it.
  * A defaultApp the user pointed elsewhere is left alone.
  */
-function pointDefaultAppAtEchoApp(store: Store, port: number): void {
+async function pointDefaultAppAtEchoApp(store: Store, port: number): Promise<void> {
   const app = store.apps.getByKey(DEFAULT_APP_KEY);
   if (app === undefined || !/^http:\/\/127\.0\.0\.1:\d+\/apps\/EchoApp$/.test(app.url)) return;
-  store.apps.update(app.name, { url: `http://127.0.0.1:${port}/apps/EchoApp` });
+  await store.apps.update(app.name, { url: `http://127.0.0.1:${port}/apps/EchoApp` });
 }
 
 /** Closes the server once, whoever asks first (a signal, a fault); a stop still going after `drainMs` is cut short. */

@@ -48,7 +48,7 @@ export async function readOverview(deps: AdminDeps, now = Date.now(), eventLoopL
   const sessions = provider.sessions();
   const calls = provider.calls();
   const since = now - HOOK_WINDOW_MS;
-  const recent = deps.store.hookLog.query({ limit: HOOK_ROWS }).filter((e) => e.time >= since);
+  const recent = (await deps.store.hookLog.query({ limit: HOOK_ROWS })).filter((e) => e.time >= since);
   const methods = new Map<string, HookMethodCount>();
   for (const e of recent) {
     const m = methods.get(e.method) ?? { method: e.method, total: 0, failed: 0 };
@@ -73,7 +73,7 @@ export async function readOverview(deps: AdminDeps, now = Date.now(), eventLoopL
     warnings.push(`hook backend of app ${app} failing: ${failures} failed requests in the last ${HOOK_WINDOW_MS / 60_000} minutes, the latest: ${latest.error}`);
   }
   if (eventLoopLagMs !== undefined && eventLoopLagMs >= LAG_WARNING_MS) warnings.push(`event loop lagging: a timer ran ${Math.round(eventLoopLagMs)} ms late`);
-  const depth = deps.store.outbox.depth();
+  const depth = await deps.store.outbox.depth();
   if (depth.dead > 0) warnings.push(`${depth.dead} dead hook events: see Events, replay them once the backend is back`);
   return {
     version: VERSION,

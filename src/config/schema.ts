@@ -3,6 +3,7 @@
  * Unknown keys are refused (`strict`) so a typo stops the server instead of being silently ignored.
  */
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { firstNonLoopbackIPv4 } from '../host-address.ts';
 import { VERSION } from '../version.ts';
@@ -127,6 +128,28 @@ export const configSchema = z
     cdrMaxAgeDays: z.number().int().min(1).default(90),
     /** At most this many call detail records are kept, the newest; older ones are deleted as calls end. */
     cdrMaxCount: z.number().int().min(1).default(100_000),
+    /**
+     * Where apps, the event outbox, the hook log, wills and call records live: `sqlite` (a file in dataDir, one
+     * node) or `postgres` (postgresUrl; shared by several nodes, docs/scaling.md).
+     */
+    store: z.enum(['sqlite', 'postgres']).default('sqlite'),
+    /** With store "postgres": postgres://user:password@host:port/database. */
+    postgresUrl: z
+      .string()
+      .refine((v) => /^postgres(ql)?:\/\/./.test(v), 'must be a URL such as postgres://callhook:secret@db.example.com:5432/callhook')
+      .optional(),
+    /** With store "postgres": connections in this node's pool (one listens for app changes). */
+    postgresPoolSize: z.number().int().min(2).max(1000).default(10),
+    /**
+     * This node's name in the store: the events, wills and call records it writes are its own, and a restart under
+     * the same name closes what the last run left open. Stable across restarts; unique per node. Default: the host name.
+     */
+    /**
+     * With store "postgres": a node silent this long (ms) is lost, and a survivor takes its events, sessions and
+     * call records over (docs/scaling.md). Nodes heart-beat every third of it.
+     */
+    nodeLeaseMs: z.number().int().min(300).max(600_000).default(15_000),
+    nodeName: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be 1-128 letters, digits, dots, dashes or underscores').optional(),
     pingIntervalMs: z.number().int().min(100).default(15000),
     /** Address the client WebSocket servers (ws and wss) bind; absent = every interface. */
     wsHost: z.string().min(1).optional(),
@@ -225,13 +248,16 @@ export const configSchema = z
     if ((c.sipTlsCert === undefined) !== (c.sipTlsKey === undefined)) {
       ctx.addIssue({ code: 'custom', path: [c.sipTlsCert ? 'sipTlsKey' : 'sipTlsCert'], message: 'sipTlsCert and sipTlsKey go together' });
     }
+    if (c.store === 'postgres' && c.postgresUrl === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['postgresUrl'], message: 'is required with store "postgres"' });
+    }
     if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
       ctx.addIssue({ code: 'custom', path: [c.tlsCert ? 'tlsKey' : 'tlsCert'], message: 'tlsCert and tlsKey go together' });
     }
   })
   .transform((c) => {
     const localIp = c.localIp ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
-    return { ...c, localIp, publicIp: c.publicIp ?? localIp };
+    return { ...c, localIp, publicIp: c.publicIp ?? localIp, nodeName: c.nodeName ?? hostname() };
   });
 
 export type Config = z.output<typeof configSchema>;

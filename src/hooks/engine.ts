@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { App, RestClientConfig } from './model.ts';
-import type { OutboxEvent } from './storage.ts';
+import type { OutboxEvent, SessionWill, StoreWrite } from './storage.ts';
 import { isRestMethod, methodType, type DecisionMethod, type EventMethod, type RestMethod } from './methods.ts';
 import { parseRestClientConfig, resolveMethodConfig, sessionRestClientConfig, type ResolvedMethodConfig } from './rest-client-config.ts';
 import { buildHookRequest } from './request.ts';
@@ -113,7 +113,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
         latencyMs: Math.round(latencyMs * 1000) / 1000,
         error: result.ok ? null : result.error,
       };
-      writes.add(() => store.hookLog.append(entry));
+      writes.add({ kind: 'logAttempt', entry });
       try {
         deps.onAttempt?.({ ...entry, sessionId, requestBody: body, ...(result.ok && { responseBody: result.json }) });
       } catch (err) {
@@ -200,34 +200,47 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
 
   /**
    * The wills in the store, by session and subject, with the JSON of their body: a will never written needs no
-   * delete, and one that has not changed (a call's object stays the same from status to status) no write.
+   * delete, and one that has not changed (a call's object stays the same from status to status) no write. Kept as
+   * of the writes handed to the store (which commits them in order), not as of their commits.
    */
   const willsHeld = new Map<string, Map<string, string>>();
 
-  function settleWill(sessionId: string, subject: string): void {
-    const held = willsHeld.get(sessionId);
-    if (held === undefined || !held.delete(subject)) return;
-    if (held.size === 0) willsHeld.delete(sessionId);
-    store.wills.remove(sessionId, subject);
+  /** Hands `batch` to the store; a failure is logged (what it costs is in `what`), never thrown at the caller. */
+  function writeNow(batch: StoreWrite[], what: string, fields: Record<string, unknown>): Promise<OutboxEvent[] | undefined> {
+    return store.write(batch).catch((err: unknown) => {
+      log.error({ err, ...fields }, what);
+      return undefined;
+    });
   }
 
-  /** The store write `will` needs, to run in the event's transaction; undefined when the store holds it already. */
-  function willWrite(app: App, method: EventMethod, mc: ResolvedMethodConfig, ctx: HookContext, will: Will): (() => void) | undefined {
+  /** The will's removal, when the store holds one for the subject. */
+  function willRemoval(sessionId: string, subject: string): StoreWrite | undefined {
+    const held = willsHeld.get(sessionId);
+    if (held === undefined || !held.delete(subject)) return undefined;
+    if (held.size === 0) willsHeld.delete(sessionId);
+    return { kind: 'removeWill', sessionId, subject };
+  }
+
+  function settleWill(sessionId: string, subject: string): void {
+    const removal = willRemoval(sessionId, subject);
+    if (removal !== undefined) void writeNow([removal], 'a session will could not be removed from the store', { sessionId, subject });
+  }
+
+  /** The store write `will` needs, to commit with the event; undefined when the store holds it already. */
+  function willWrite(app: App, method: EventMethod, mc: ResolvedMethodConfig, ctx: HookContext, will: Will): StoreWrite | undefined {
+    if (will.owed === null) return willRemoval(ctx.sessionId, will.subject);
     const held = willsHeld.get(ctx.sessionId);
-    if (will.owed === null) return held?.has(will.subject) ? () => settleWill(ctx.sessionId, will.subject) : undefined;
     const body = without(withContext(will.owed, ctx), mc.restExclude);
     const text = JSON.stringify(body);
     if (held?.get(will.subject) === text) return undefined;
-    return () => {
-      store.wills.put({ sessionId: ctx.sessionId, subject: will.subject, appKey: app.appKey, method, body, failNotify: mc.restOnError === 'FAIL' });
-      if (held === undefined) willsHeld.set(ctx.sessionId, new Map([[will.subject, text]]));
-      else held.set(will.subject, text);
-    };
+    if (held === undefined) willsHeld.set(ctx.sessionId, new Map([[will.subject, text]]));
+    else held.set(will.subject, text);
+    return { kind: 'putWill', will: { sessionId: ctx.sessionId, subject: will.subject, appKey: app.appKey, method, body, failNotify: mc.restOnError === 'FAIL' } };
   }
 
   function endSession(sessionId: string): void {
     if (!willsHeld.delete(sessionId)) return;
-    store.wills.removeSession(sessionId);
+    void writeNow([{ kind: 'removeSessionWills', sessionId }], 'the wills of an ended session could not be removed from the store', { sessionId });
   }
 
   function emit(method: EventMethod, body: JsonObject, ctx: HookContext, will?: Will): EmitResult {
@@ -251,14 +264,17 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
       failNotify: mc.restOnError === 'FAIL',
       createdAt: now(),
     };
+    const batch: StoreWrite[] = [{ kind: 'appendEvent', event }];
     const write = will === undefined ? undefined : willWrite(app, method, mc, ctx, will);
-    const row = write === undefined ? store.outbox.append(event) : store.batch(() => {
-      const appended = store.outbox.append(event);
-      write();
-      return appended;
-    });
-    worker.notify(ctx.sessionId, app.appKey);
-    return { queued: true, eventId, sequence: row.sequence, clientExclude: mc.clientExclude };
+    if (write !== undefined) batch.push(write);
+    // The worker hears of the event once it is committed: a lane reads only what the store holds.
+    const committed = writeNow(batch, 'an event could not be written to the outbox: it is lost', { eventId, sessionId: ctx.sessionId, method })
+      .then((rows) => {
+        if (rows === undefined) return undefined;
+        worker.notify(ctx.sessionId, app.appKey);
+        return rows[0]!.sequence;
+      });
+    return { queued: true, eventId, committed, clientExclude: mc.clientExclude };
   }
 
   /**
@@ -266,22 +282,31 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
    * their removal, so a crash during this start cannot emit one twice. An app deleted since, or a method switched
    * off since, gets nothing, as `emit` would do.
    */
-  function emitWills(): void {
-    const wills = store.wills.all();
+  async function emitWills(): Promise<void> {
+    const wills = await store.wills.all();
     if (wills.length === 0) return;
-    let emitted = 0;
-    store.batch(() => {
-      for (const w of wills) {
-        const app = store.apps.getByKey(w.appKey);
-        if (app === undefined || !isRestMethod(w.method) || hookIsOff(app, w.method, 'NOTIFY')) continue;
-        const eventId = randomUUID();
-        store.outbox.append({ eventId, appKey: w.appKey, sessionId: w.sessionId, method: w.method, body: { ...w.body, eventId }, failNotify: w.failNotify, createdAt: now() });
-        emitted++;
-      }
-      store.wills.clear();
-    });
+    const emitted = await appendOwed(wills, undefined, [{ kind: 'clearWills' }]);
     const sessions = new Set(wills.map((w) => w.sessionId)).size;
     log.warn({ sessions, events: emitted }, 'the previous run ended without closing its sessions: their closing events are emitted now');
+  }
+
+  /**
+   * Wills → their events, appended with `extra` in one transaction; `info` replaces the wills' own (a lost node's
+   * sessions end `Node lost`, not `Server restarted`). An app deleted since, or a method switched off since, gets
+   * nothing, as `emit` would do. Returns how many events were appended.
+   */
+  async function appendOwed(wills: readonly SessionWill[], info: string | undefined, extra: StoreWrite[] = []): Promise<number> {
+    const batch: StoreWrite[] = [];
+    for (const w of wills) {
+      const app = store.apps.getByKey(w.appKey);
+      if (app === undefined || !isRestMethod(w.method) || hookIsOff(app, w.method, 'NOTIFY')) continue;
+      const eventId = randomUUID();
+      const body = { ...w.body, ...(info !== undefined && { info }), eventId };
+      batch.push({ kind: 'appendEvent', event: { eventId, appKey: w.appKey, sessionId: w.sessionId, method: w.method, body, failNotify: w.failNotify, createdAt: now() } });
+    }
+    const emitted = batch.length;
+    if (batch.length + extra.length > 0) await store.write([...batch, ...extra]);
+    return emitted;
   }
 
   async function deliver(event: OutboxEvent): Promise<DeliveryResult> {
@@ -311,9 +336,9 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     invoke,
     emit,
     endSession,
-    start() {
-      emitWills();
-      worker.start();
+    async start() {
+      await emitWills();
+      await worker.start();
     },
     async drain(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
@@ -326,12 +351,18 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     },
     async stop() {
       await worker.stop();
-      writes.flush();
+      await writes.flush();
       http.close();
     },
-    replayEvents(q = {}) {
-      const n = store.outbox.replay(q, now());
-      worker.resync();
+    async emitOwed(wills, info) {
+      const emitted = await appendOwed(wills, info);
+      await worker.resync();
+      return emitted;
+    },
+    adoptEvents: () => worker.resync(),
+    async replayEvents(q = {}) {
+      const n = await store.outbox.replay(q, now());
+      await worker.resync();
       return n;
     },
     metrics: metrics.registry,

@@ -36,8 +36,8 @@ export function createHookMetrics(outbox: EventOutbox): HookMetrics {
     help: 'Events in the outbox by state (pending: not yet delivered; dead: past restEventMaxAgeMs, replayable)',
     labelNames: ['state'] as const,
     registers: [registry],
-    collect() {
-      const d = outbox.depth();
+    async collect() {
+      const d = await outbox.depth();
       this.set({ state: 'pending' }, d.pending);
       this.set({ state: 'dead' }, d.dead);
     },

@@ -11,6 +11,10 @@
  * behind it, as ordering demands); other sessions go on.
  *
  * No jitter on the backoff: bursts after an outage are already bounded by the per-app slots.
+ *
+ * The store is asynchronous (./storage.ts): a lane that reads its next events holds its app's slot while it
+ * reads, and an event committed while its lane reads (the read may have missed it) makes the lane read again
+ * rather than go.
  */
 import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { EventOutbox, OutboxEvent } from './storage.ts';
@@ -48,6 +52,8 @@ interface Lane {
    * replay may have put older events in front of them.
    */
   next: OutboxEvent[];
+  /** Events committed for the session since the lane was made: counted, so a read that may have missed one is redone. */
+  notified: number;
 }
 
 interface AppSlots {
@@ -87,27 +93,32 @@ export class OutboxWorker {
   }
 
   /** Resumes every session with pending events in the store (after a restart, everything not yet delivered). */
-  start(): void {
+  async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.resync();
-    this.prune();
+    await this.resync();
+    await this.prune();
     this.schedulePrune();
   }
 
-  /** A new event was appended for this session. */
+  /** A new event of this session was committed to the outbox. */
   notify(sessionId: string, appKey: string): void {
-    if (!this.running || this.lanes.has(sessionId)) return;
-    this.addLane(sessionId, appKey, 0);
+    if (!this.running) return;
+    const lane = this.lanes.get(sessionId);
+    if (lane !== undefined) lane.notified++;
+    else this.addLane(sessionId, appKey, 0);
   }
 
   /** Picks up sessions that became pending behind the worker's back (replay of dead letters). */
-  resync(): void {
+  async resync(): Promise<void> {
     if (!this.running) return;
     for (const lane of this.lanes.values()) lane.next = [];
+    const pending = await this.outbox.pendingSessions();
     const now = this.opts.now();
-    for (const s of this.outbox.pendingSessions()) {
-      if (!this.lanes.has(s.sessionId)) this.addLane(s.sessionId, s.appKey, s.nextAttemptAt - now);
+    for (const s of pending) {
+      const lane = this.lanes.get(s.sessionId);
+      if (lane !== undefined) lane.notified++;
+      else this.addLane(s.sessionId, s.appKey, s.nextAttemptAt - now);
     }
   }
 
@@ -134,7 +145,7 @@ export class OutboxWorker {
   }
 
   private addLane(sessionId: string, appKey: string, delayMs: number): void {
-    const lane: Lane = { sessionId, appKey, next: [] };
+    const lane: Lane = { sessionId, appKey, next: [], notified: 0 };
     this.lanes.set(sessionId, lane);
     if (delayMs > 0) this.wait(lane, delayMs);
     else this.enqueue(lane);
@@ -172,23 +183,41 @@ export class OutboxWorker {
     });
   }
 
+  /** Lanes take their app's free slots; the bookkeeping written so far is committed before any lane reads. */
   private pump(): void {
     if (!this.running) return;
-    this.writes.flush();
+    const flushed = this.writes.flush();
     for (const s of this.slots.values()) {
       while (s.inFlight < this.opts.concurrencyPerApp && s.ready.length > 0) {
-        this.startHead(s.ready.shift()!, s);
+        const lane = s.ready.shift()!;
+        s.inFlight++;
+        const done: Promise<void> = flushed.then(() => this.startHead(lane)).finally(() => {
+          s.inFlight--;
+          this.inFlight.delete(done);
+          this.schedulePump();
+        });
+        this.inFlight.add(done);
       }
     }
   }
 
-  private startHead(lane: Lane, slots: AppSlots): void {
-    try {
-      if (lane.next.length === 0) lane.next = this.outbox.pendingOf(lane.sessionId, LANE_READ_AHEAD);
-    } catch (e) {
-      this.opts.log.error({ err: e, sessionId: lane.sessionId }, 'outbox: cannot read the next event');
-      this.dropLane(lane);
-      return;
+  /** Sends the lane's head, holding its app's slot; or, when nothing is due, lets the lane wait or go. */
+  private async startHead(lane: Lane): Promise<void> {
+    if (!this.running) return;
+    if (lane.next.length === 0) {
+      const notified = lane.notified;
+      try {
+        lane.next = await this.outbox.pendingOf(lane.sessionId, LANE_READ_AHEAD);
+      } catch (e) {
+        this.opts.log.error({ err: e, sessionId: lane.sessionId }, 'outbox: cannot read the next event');
+        this.dropLane(lane);
+        return;
+      }
+      if (!this.running) return;
+      if (lane.next.length === 0 && lane.notified !== notified) {
+        this.enqueue(lane); // an event was committed during the read: read again
+        return;
+      }
     }
     const head = lane.next[0];
     if (head === undefined) {
@@ -200,13 +229,7 @@ export class OutboxWorker {
       this.wait(lane, due);
       return;
     }
-    slots.inFlight++;
-    const done: Promise<void> = this.attempt(lane, head).finally(() => {
-      slots.inFlight--;
-      this.inFlight.delete(done);
-      this.schedulePump();
-    });
-    this.inFlight.add(done);
+    await this.attempt(lane, head);
   }
 
   private async attempt(lane: Lane, event: OutboxEvent): Promise<void> {
@@ -214,7 +237,7 @@ export class OutboxWorker {
       const result = await this.deliver(event);
       if (!this.running) return; // stopping: the event stays as it is, pending
       if (result.delivered) {
-        this.writes.add(() => this.outbox.markDelivered(event.id));
+        this.writes.add({ kind: 'markDelivered', id: event.id });
         this.settled(lane, event);
         this.enqueue(lane);
         return;
@@ -222,7 +245,7 @@ export class OutboxWorker {
       const now = this.opts.now();
       const deadline = event.activeSince + this.opts.maxAgeMs;
       if (result.permanent || now >= deadline) {
-        this.writes.add(() => this.outbox.markDead(event.id, result.error));
+        this.writes.add({ kind: 'markDead', id: event.id, error: result.error });
         this.settled(lane, event);
         this.opts.log.warn(
           { eventId: event.eventId, appKey: event.appKey, sessionId: event.sessionId, method: event.method, error: result.error },
@@ -235,7 +258,7 @@ export class OutboxWorker {
       }
       // The last retry is made at the deadline itself rather than skipped.
       const next = Math.min(now + backoffDelay(event.attempts + 1, this.opts.backoffMinMs, this.opts.backoffMaxMs), deadline);
-      this.writes.add(() => this.outbox.markAttemptFailed(event.id, next, result.error));
+      this.writes.add({ kind: 'markAttemptFailed', id: event.id, nextAttemptAt: next, error: result.error });
       if (lane.next[0]?.id === event.id) lane.next[0] = { ...event, attempts: event.attempts + 1, nextAttemptAt: next, lastError: result.error };
       this.wait(lane, next - now);
     } catch (e) {
@@ -266,14 +289,16 @@ export class OutboxWorker {
   /** Every PRUNE_INTERVAL_MS while running; it alone does not keep the process alive. */
   private schedulePrune(): void {
     this.pruneTimer = this.clock.setTimeout(() => {
-      this.prune();
-      if (this.running) this.schedulePrune();
+      void this.prune().then(() => {
+        if (this.running) this.schedulePrune();
+      });
     }, PRUNE_INTERVAL_MS, { unref: true });
   }
 
-  private prune(): void {
+  /** Never rejects: a failure is logged. */
+  private async prune(): Promise<void> {
     try {
-      this.outbox.pruneSequences(this.opts.now() - SEQUENCE_IDLE_MS);
+      await this.outbox.pruneSequences(this.opts.now() - SEQUENCE_IDLE_MS);
     } catch (e) {
       this.opts.log.error({ err: e }, 'outbox: pruning sequence counters failed');
     }

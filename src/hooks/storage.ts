@@ -1,7 +1,13 @@
 /**
  * The storage the hook engine needs, as its own interfaces: the app lookup, the hook log, the event outbox and the
  * session wills, and the transaction that joins writes. The engine depends on these only; the store
- * (src/store, SQLite) implements them and is plugged in by whoever starts the server or the test.
+ * (src/store: SQLite or PostgreSQL) implements them and is plugged in by whoever starts the server or the test.
+ *
+ * Asynchronous wherever a database is reached (docs/architecture.md "One store interface, two engines"): every
+ * read returns a promise, and every write is a `StoreWrite` value handed to `HookStore.write`, which commits a list
+ * of them as one transaction. SQLite applies the writes before `write` returns (the promise is settled already);
+ * PostgreSQL commits them in its next group commit. The one synchronous read is the app lookup: apps are few and
+ * read by every hook, so the store serves them from memory.
  *
  * Times are milliseconds since the Unix epoch (UTC).
  */
@@ -40,10 +46,8 @@ export interface HookLogQuery {
 }
 
 export interface HookLog {
-  /** Appends one attempt; the oldest rows beyond HOOK_LOG_CAPACITY are dropped. */
-  append(entry: Omit<HookLogEntry, 'id'>): void;
-  /** Newest first. */
-  query(q?: HookLogQuery): HookLogEntry[];
+  /** Newest first. (Attempts are appended with the `logAttempt` write; the oldest beyond HOOK_LOG_CAPACITY go.) */
+  query(q?: HookLogQuery): Promise<HookLogEntry[]>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -99,26 +103,21 @@ export interface OutboxReplayQuery {
   since?: number;
 }
 
+/** The reads and bulk changes of the outbox; events are appended and marked with `StoreWrite`s. */
 export interface EventOutbox {
-  /** Durably appends (one transaction: sequence + row) before returning. */
-  append(event: NewOutboxEvent): OutboxEvent;
   /** The oldest pending events of a session, in delivery order, at most `limit` (the first is the next to send). */
-  pendingOf(sessionId: string, limit: number): OutboxEvent[];
+  pendingOf(sessionId: string, limit: number): Promise<OutboxEvent[]>;
   /** Every session that has pending events, with when its head is due (used at start and after replay). */
-  pendingSessions(): Array<{ sessionId: string; appKey: string; nextAttemptAt: number }>;
-  /** Delivered: the row is removed. */
-  markDelivered(id: number): void;
-  markAttemptFailed(id: number, nextAttemptAt: number, error: string): void;
-  markDead(id: number, error: string): void;
-  list(q?: OutboxListQuery): OutboxEvent[];
+  pendingSessions(): Promise<Array<{ sessionId: string; appKey: string; nextAttemptAt: number }>>;
+  list(q?: OutboxListQuery): Promise<OutboxEvent[]>;
   /**
-   * Dead → pending again (due now, a fresh max-age window). Returns how many. Call it through
+   * Dead → pending again (due now, a fresh max-age window). Resolves with how many. Call it through
    * `HookEngine.replayEvents` in a running server, so the delivery worker picks them up at once.
    */
-  replay(q?: OutboxReplayQuery, now?: number): number;
-  depth(): { pending: number; dead: number };
+  replay(q?: OutboxReplayQuery, now?: number): Promise<number>;
+  depth(): Promise<{ pending: number; dead: number }>;
   /** Forgets the sequence counters of sessions idle since `before` that have nothing pending and no will. */
-  pruneSequences(before: number): number;
+  pruneSequences(before: number): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -137,17 +136,28 @@ export interface SessionWill {
 }
 
 export interface SessionWills {
-  /** Writes the will of a subject, replacing the one it had (in its place in the order). */
-  put(will: SessionWill): void;
-  remove(sessionId: string, subject: string): void;
-  /** Removes every will of a session. */
-  removeSession(sessionId: string): void;
   /** Every will, in the order the subjects' wills were first written. */
-  all(): SessionWill[];
-  clear(): void;
+  all(): Promise<SessionWill[]>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Writes
+
+export type StoreWrite =
+  /** Durably appends an event: the session's next sequence and the row, atomically. */
+  | { kind: 'appendEvent'; event: NewOutboxEvent }
+  /** Delivered: the row is removed. */
+  | { kind: 'markDelivered'; id: number }
+  | { kind: 'markAttemptFailed'; id: number; nextAttemptAt: number; error: string }
+  | { kind: 'markDead'; id: number; error: string }
+  /** One hook attempt into the hook log; the oldest rows beyond HOOK_LOG_CAPACITY are dropped. */
+  | { kind: 'logAttempt'; entry: Omit<HookLogEntry, 'id'> }
+  /** Writes the will of a subject, replacing the one it had (in its place in the order). */
+  | { kind: 'putWill'; will: SessionWill }
+  | { kind: 'removeWill'; sessionId: string; subject: string }
+  /** Removes every will of a session. */
+  | { kind: 'removeSessionWills'; sessionId: string }
+  | { kind: 'clearWills' };
 
 export interface HookStore {
   readonly apps: AppLookup;
@@ -155,8 +165,10 @@ export interface HookStore {
   readonly outbox: EventOutbox;
   readonly wills: SessionWills;
   /**
-   * Runs `fn` as one transaction: the writes inside are committed together (one WAL append instead of one per
-   * write) or not at all. Nested calls join the outer transaction.
+   * Commits `writes`, in order, as one transaction: together or not at all. Resolves with the events appended,
+   * in order. Writes are committed in the order of the calls, so a session's events keep their order.
+   * SQLite has committed them when `write` returns (one WAL append for the lot); PostgreSQL joins the calls of one
+   * turn of the event loop into one transaction (a group commit: one round of fsync for all of them).
    */
-  batch<T>(fn: () => T): T;
+  write(writes: readonly StoreWrite[]): Promise<OutboxEvent[]>;
 }

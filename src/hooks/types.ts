@@ -5,7 +5,7 @@
 import type { Logger } from '../log.ts';
 import type { JsonObject } from '../json/json-object.ts';
 import type { RestClientConfig } from './model.ts';
-import type { HookStore } from './storage.ts';
+import type { HookStore, SessionWill } from './storage.ts';
 import type { DecisionMethod, EventMethod } from './methods.ts';
 import type { Registry } from 'prom-client';
 
@@ -85,7 +85,11 @@ export interface EmitResult {
   queued: boolean;
   /** Present when queued. */
   eventId?: string;
-  sequence?: number;
+  /**
+   * Present when queued: resolves with the event's sequence once it is in the store (SQLite: before `emit`
+   * returned; PostgreSQL: at its group commit), or undefined when the store failed (logged). Never rejects.
+   */
+  committed?: Promise<number | undefined>;
   /** Fields of this event the client must not be sent. */
   clientExclude: string[];
 }
@@ -158,7 +162,8 @@ export interface HookEngine {
    */
   invoke(method: DecisionMethod, body: JsonObject, ctx: HookContext, signal?: AbortSignal): Promise<HookOutcome>;
   /**
-   * An event: durably written to the outbox before returning; delivered later by the worker. `will`: what the
+   * An event: handed to the outbox (durable when `committed` resolves: SQLite before returning, PostgreSQL at the
+   * group commit of this turn of the event loop); delivered later by the worker. `will`: what the
    * backend is owed about the event's subject from now on, should callhook die (see Will); nothing is owed for an
    * event the backend does not get (hook off).
    */
@@ -172,7 +177,7 @@ export interface HookEngine {
    * Emits what sessions of the previous run still owed (their wills: a crash ended them), then starts the
    * delivery worker, resuming what was pending in the store.
    */
-  start(): void;
+  start(): Promise<void>;
   /**
    * Stops the worker. Requests in flight are aborted: deliveries stay pending (sent again after the next start),
    * decision hooks resolve as interaction errors ("REST request aborted: callhook is stopping").
@@ -184,8 +189,15 @@ export interface HookEngine {
    * stop()). Resolves false on the timeout. What is left stays pending for the next start.
    */
   drain(timeoutMs: number): Promise<boolean>;
+  /**
+   * Emits what sessions of another node owed when it was lost (its wills, taken over from the store), with `info`
+   * in place of the wills' own; resolves with how many events were appended. Their delivery starts at once.
+   */
+  emitOwed(wills: readonly SessionWill[], info: string): Promise<number>;
+  /** Events moved to this node in the store (a lost node's, taken over) are picked up for delivery. */
+  adoptEvents(): Promise<void>;
   /** Dead letters → pending, delivered at once. Returns how many. */
-  replayEvents(q?: { appKey?: string; since?: number }): number;
+  replayEvents(q?: { appKey?: string; since?: number }): Promise<number>;
   /** prom-client registry with the hook metrics (serve `await metrics.metrics()` at /metrics). */
   readonly metrics: Registry;
 }

@@ -4,43 +4,11 @@
  * Every decision hook looks its app up by key, so apps are cached in memory. The cache is safe because this
  * repository is the only writer of the apps tables (one Store per database file, in the server process; the CLI
  * goes through the admin API); every write clears it. Returned apps are frozen: change them with `update`.
+ * The writes are `async` to fit the interface PostgreSQL shares (./types.ts); here they run to the end at once.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { App, AppPatch, AppRepository, MethodConfig, NewApp, RestClientConfig } from './types.ts';
-import { StoreError } from './errors.ts';
-import { validateApp } from '../hooks/app-validation.ts';
-import { HookError } from '../hooks/errors.ts';
-import { REST_METHOD_NAMES, isRestMethod, type RestMethod } from '../hooks/methods.ts';
-
-interface AppRow {
-  id: number;
-  name: string;
-  app_key: string;
-  url: string;
-  rest_username: string | null;
-  rest_password: string | null;
-  rest_secret: string | null;
-  signature: 'callhook' | 'wcs';
-}
-
-interface ConfigRow {
-  method: string;
-  rest_exclude: string | null;
-  client_exclude: string | null;
-  rest_on_error: MethodConfig['restOnError'] | null;
-  rest_policy: MethodConfig['restPolicy'] | null;
-  rest_overwrite: string | null;
-}
-
-/** The hook engine's rules for an app (../hooks/app-validation.ts); a field they refuse is INVALID_APP here. */
-function validated(input: NewApp): Omit<App, 'methods'> {
-  try {
-    return validateApp(input);
-  } catch (e) {
-    if (e instanceof HookError) throw new StoreError('INVALID_APP', e.message);
-    throw e;
-  }
-}
+import type { App, AppPatch, AppRepository, NewApp, RestClientConfig } from './types.ts';
+import { appExists, appFromRows, appNotFound, configRows, methodsFor, patched, validated, type AppRow, type ConfigRow } from './app-rules.ts';
 
 export class SqliteAppRepository implements AppRepository {
   private readonly cacheByKey = new Map<string, App>();
@@ -105,7 +73,7 @@ export class SqliteAppRepository implements AppRepository {
     return app;
   }
 
-  add(input: NewApp): App {
+  async add(input: NewApp): Promise<App> {
     const app = validated(input);
     this.assertFree(app.name, app.appKey);
     return this.write(() => {
@@ -125,22 +93,12 @@ export class SqliteAppRepository implements AppRepository {
     });
   }
 
-  update(name: string, patch: AppPatch): App {
+  async update(name: string, patch: AppPatch): Promise<App> {
     const row = this.rowByName(name);
     const current = this.toApp(row);
-    const merged: NewApp = {
-      name,
-      appKey: patch.appKey ?? current.appKey,
-      url: patch.url ?? current.url,
-      restUsername: patch.restUsername === null ? undefined : (patch.restUsername ?? current.restUsername),
-      restPassword: patch.restPassword === null ? undefined : (patch.restPassword ?? current.restPassword),
-      restSecret: patch.restSecret === null ? undefined : (patch.restSecret ?? current.restSecret),
-      signature: patch.signature ?? current.signature,
-      restClientConfig: patch.restClientConfig ?? current.restClientConfig,
-    };
-    const app = validated(merged);
+    const app = patched(current, patch);
     if (app.appKey !== current.appKey && this.q.byKey.get(app.appKey) !== undefined) {
-      throw new StoreError('APP_EXISTS', `an app with key "${app.appKey}" already exists`);
+      throw appExists.key(app.appKey);
     }
     return this.write(() => {
       this.q.updateRow.run(
@@ -160,39 +118,28 @@ export class SqliteAppRepository implements AppRepository {
     });
   }
 
-  remove(name: string): void {
+  async remove(name: string): Promise<void> {
     const row = this.rowByName(name);
     this.write(() => this.q.remove.run(row.id));
   }
 
-  enableMethod(appKey: string, method: string): App {
+  async enableMethod(appKey: string, method: string): Promise<App> {
     const row = this.rowByKey(appKey);
-    const methods = this.methodsFor(method);
+    const methods = methodsFor(method);
     return this.write(() => {
       for (const m of methods) this.q.enable.run(row.id, m);
       return this.toApp(row);
     });
   }
 
-  disableMethod(appKey: string, method: string): App {
+  async disableMethod(appKey: string, method: string): Promise<App> {
     const row = this.rowByKey(appKey);
-    const methods = this.methodsFor(method);
+    const methods = methodsFor(method);
     return this.write(() => {
       if (method === '*') this.q.disableAll.run(row.id);
       else for (const m of methods) this.q.disable.run(row.id, m);
       return this.toApp(row);
     });
-  }
-
-  private methodsFor(method: string): readonly RestMethod[] {
-    if (method === '*') return REST_METHOD_NAMES;
-    if (!isRestMethod(method)) {
-      throw new StoreError(
-        'UNKNOWN_METHOD',
-        `unknown REST method "${method}" (known: ${REST_METHOD_NAMES.join(', ')}; names are case-sensitive)`,
-      );
-    }
-    return [method];
   }
 
   /** Runs a write in a transaction and drops the cache. */
@@ -202,59 +149,29 @@ export class SqliteAppRepository implements AppRepository {
   }
 
   private assertFree(name: string, appKey: string): void {
-    if (this.q.byName.get(name) !== undefined) throw new StoreError('APP_EXISTS', `an app named "${name}" already exists`);
-    if (this.q.byKey.get(appKey) !== undefined) throw new StoreError('APP_EXISTS', `an app with key "${appKey}" already exists`);
+    if (this.q.byName.get(name) !== undefined) throw appExists.name(name);
+    if (this.q.byKey.get(appKey) !== undefined) throw appExists.key(appKey);
   }
 
   private rowByName(name: string): AppRow {
     const row = this.q.byName.get(name);
-    if (row === undefined) throw new StoreError('APP_NOT_FOUND', `no app named "${name}"`);
+    if (row === undefined) throw appNotFound.name(name);
     return row;
   }
 
   private rowByKey(appKey: string): AppRow {
     const row = this.q.byKey.get(appKey);
-    if (row === undefined) throw new StoreError('APP_NOT_FOUND', `no app with key "${appKey}"`);
+    if (row === undefined) throw appNotFound.key(appKey);
     return row;
   }
 
   private writeConfig(appId: number, config: RestClientConfig): void {
-    for (const [method, c] of Object.entries(config) as Array<[string, MethodConfig]>) {
-      this.q.insertConfig.run(
-        appId,
-        method,
-        c.restExclude ?? null,
-        c.clientExclude ?? null,
-        c.restOnError ?? null,
-        c.restPolicy ?? null,
-        c.restOverwrite ?? null,
-      );
+    for (const c of configRows(config)) {
+      this.q.insertConfig.run(appId, c.method, c.rest_exclude, c.client_exclude, c.rest_on_error, c.rest_policy, c.rest_overwrite);
     }
   }
 
   private toApp(row: AppRow): App {
-    const enabled = new Set(this.q.methods.all(row.id).map((r) => r.method));
-    const restClientConfig: RestClientConfig = {};
-    for (const c of this.q.config.all(row.id)) {
-      if (!isRestMethod(c.method)) continue;
-      restClientConfig[c.method] = Object.freeze({
-        ...(c.rest_exclude !== null && { restExclude: c.rest_exclude }),
-        ...(c.client_exclude !== null && { clientExclude: c.client_exclude }),
-        ...(c.rest_on_error !== null && { restOnError: c.rest_on_error }),
-        ...(c.rest_policy !== null && { restPolicy: c.rest_policy }),
-        ...(c.rest_overwrite !== null && { restOverwrite: c.rest_overwrite }),
-      });
-    }
-    return Object.freeze({
-      name: row.name,
-      appKey: row.app_key,
-      url: row.url,
-      ...(row.rest_username !== null && { restUsername: row.rest_username }),
-      ...(row.rest_password !== null && { restPassword: row.rest_password }),
-      ...(row.rest_secret !== null && { restSecret: row.rest_secret }),
-      signature: row.signature,
-      restClientConfig: Object.freeze(restClientConfig),
-      methods: Object.freeze(REST_METHOD_NAMES.filter((m) => enabled.has(m))) as RestMethod[],
-    });
+    return appFromRows(row, this.q.methods.all(row.id).map((r) => r.method), this.q.config.all(row.id));
   }
 }

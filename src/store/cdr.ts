@@ -12,7 +12,7 @@ import {
   type CallRecordQuery, type CallRecordRetention, type HangupSide, type NewCallRecord,
 } from './types.ts';
 
-interface Row {
+export interface CallRecordRow {
   id: number;
   call_id: string;
   session_id: string;
@@ -37,10 +37,10 @@ interface Row {
   hooks: string;
 }
 
-const DEFAULT_LIMIT = 100;
-const PRUNE_EVERY = 64;
+export const DEFAULT_LIMIT = 100;
+export const PRUNE_EVERY = 64;
 
-function recordOf(r: Row): CallDetailRecord {
+export function recordOf(r: CallRecordRow): CallDetailRecord {
   const ended = r.ended_at;
   return {
     id: r.id,
@@ -74,10 +74,10 @@ export class SqliteCallDetailRecords implements CallDetailRecords {
     open: Statement<[NewCallRecord]>;
     answered: Statement<[number, number]>;
     close: Statement<[Record<string, unknown>]>;
-    openRows: Statement<[], Row>;
+    openRows: Statement<[], CallRecordRow>;
     closeOpen: Statement<[{ info: string; at: number }]>;
-    byId: Statement<[number], Row>;
-    select: Statement<[{ since: number | null; appKey: string | null; limit: number }], Row>;
+    byId: Statement<[number], CallRecordRow>;
+    select: Statement<[{ since: number | null; appKey: string | null; limit: number }], CallRecordRow>;
     pruneAge: Statement<[number]>;
     pruneCount: Statement<[number]>;
   };
@@ -136,7 +136,7 @@ export class SqliteCallDetailRecords implements CallDetailRecords {
     })();
   }
 
-  query(q: CallRecordQuery = {}): CallDetailRecord[] {
+  async query(q: CallRecordQuery = {}): Promise<CallDetailRecord[]> {
     const limit = Math.min(Math.max(1, Math.floor(q.limit ?? DEFAULT_LIMIT)), CDR_QUERY_MAX);
     return this.q.select.all({ since: q.since ?? null, appKey: q.appKey ?? null, limit }).map(recordOf);
   }

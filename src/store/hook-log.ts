@@ -40,12 +40,13 @@ export class SqliteHookLog implements HookLog {
     );
   }
 
+  /** The `logAttempt` write (../hooks/storage.ts StoreWrite). */
   append(e: Omit<HookLogEntry, 'id'>): void {
     const id = Number(this.insert.run(e.time, e.appKey, e.method, e.url, e.status, e.latencyMs, e.error).lastInsertRowid);
     if (id > this.capacity && id % TRIM_EVERY === 0) this.trim.run(id - this.capacity);
   }
 
-  query(q: HookLogQuery = {}): HookLogEntry[] {
+  async query(q: HookLogQuery = {}): Promise<HookLogEntry[]> {
     const limit = Math.min(Math.max(1, Math.floor(q.limit ?? DEFAULT_LIMIT)), this.capacity);
     return this.select.all({ failed: q.failed === true ? 1 : 0, appKey: q.appKey ?? null, floor: this.capacity, limit }).map((r) => ({
       id: r.id,

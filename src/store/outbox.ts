@@ -7,7 +7,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { EventOutbox, NewOutboxEvent, OutboxEvent, OutboxListQuery, OutboxReplayQuery, OutboxState } from './types.ts';
 
-interface Row {
+/** A row of event_outbox, as both engines return it (SQLite's booleans are 0/1). */
+export interface OutboxRow {
   id: number;
   event_id: string;
   app_key: string;
@@ -15,7 +16,7 @@ interface Row {
   method: string;
   sequence: number;
   body: string;
-  fail_notify: number;
+  fail_notify: number | boolean;
   created_at: number;
   active_since: number;
   attempts: number;
@@ -26,7 +27,7 @@ interface Row {
 
 const DEFAULT_LIST_LIMIT = 100;
 
-function toEvent(r: Row): OutboxEvent {
+export function toEvent(r: OutboxRow): OutboxEvent {
   return {
     id: r.id,
     eventId: r.event_id,
@@ -35,7 +36,7 @@ function toEvent(r: Row): OutboxEvent {
     method: r.method,
     sequence: r.sequence,
     body: r.body,
-    failNotify: r.fail_notify === 1,
+    failNotify: r.fail_notify === 1 || r.fail_notify === true,
     createdAt: r.created_at,
     activeSince: r.active_since,
     attempts: r.attempts,
@@ -47,9 +48,29 @@ function toEvent(r: Row): OutboxEvent {
 
 /** The state is a literal in the SQL so that SQLite can use the partial index of dead rows. */
 function listByState(db: Database, state: OutboxState) {
-  return db.prepare<[{ appKey: string | null; limit: number }], Row>(
+  return db.prepare<[{ appKey: string | null; limit: number }], OutboxRow>(
     `SELECT * FROM event_outbox WHERE state = '${state}' AND (@appKey IS NULL OR app_key = @appKey) ORDER BY id LIMIT @limit`,
   );
+}
+
+/** A new event as stored: the store's id, sequence and body (with the sequence), due now, never tried. */
+export function appendedEvent(e: NewOutboxEvent, id: number, sequence: number, body: string): OutboxEvent {
+  return {
+    id,
+    eventId: e.eventId,
+    appKey: e.appKey,
+    sessionId: e.sessionId,
+    method: e.method,
+    sequence,
+    body,
+    failNotify: e.failNotify,
+    createdAt: e.createdAt,
+    activeSince: e.createdAt,
+    attempts: 0,
+    nextAttemptAt: e.createdAt,
+    lastError: null,
+    state: 'pending',
+  };
 }
 
 export class SqliteEventOutbox implements EventOutbox {
@@ -68,7 +89,7 @@ export class SqliteEventOutbox implements EventOutbox {
                                    created_at, active_since, next_attempt_at, state)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
       ),
-      pendingOf: db.prepare<[string, number], Row>(
+      pendingOf: db.prepare<[string, number], OutboxRow>(
         "SELECT * FROM event_outbox WHERE session_id = ? AND state = 'pending' ORDER BY id LIMIT ?",
       ),
       pendingSessions: db.prepare<[], { session_id: string; app_key: string; next_attempt_at: number }>(
@@ -83,7 +104,7 @@ export class SqliteEventOutbox implements EventOutbox {
       dead: db.prepare<[string, number]>(
         "UPDATE event_outbox SET attempts = attempts + 1, last_error = ?, state = 'dead' WHERE id = ?",
       ),
-      list: db.prepare<[{ appKey: string | null; limit: number }], Row>(
+      list: db.prepare<[{ appKey: string | null; limit: number }], OutboxRow>(
         'SELECT * FROM event_outbox WHERE (@appKey IS NULL OR app_key = @appKey) ORDER BY id LIMIT @limit',
       ),
       listDead: listByState(db, 'dead'),
@@ -117,34 +138,20 @@ export class SqliteEventOutbox implements EventOutbox {
           e.createdAt,
         ).lastInsertRowid,
       );
-      return {
-        id,
-        eventId: e.eventId,
-        appKey: e.appKey,
-        sessionId: e.sessionId,
-        method: e.method,
-        sequence,
-        body,
-        failNotify: e.failNotify,
-        createdAt: e.createdAt,
-        activeSince: e.createdAt,
-        attempts: 0,
-        nextAttemptAt: e.createdAt,
-        lastError: null,
-        state: 'pending',
-      };
+      return appendedEvent(e, id, sequence, body);
     });
   }
 
+  /** The `appendEvent` write (../hooks/storage.ts StoreWrite), as are the `mark…` methods below. */
   append(event: NewOutboxEvent): OutboxEvent {
     return this.appendTx(event);
   }
 
-  pendingOf(sessionId: string, limit: number): OutboxEvent[] {
+  async pendingOf(sessionId: string, limit: number): Promise<OutboxEvent[]> {
     return this.q.pendingOf.all(sessionId, limit).map(toEvent);
   }
 
-  pendingSessions(): Array<{ sessionId: string; appKey: string; nextAttemptAt: number }> {
+  async pendingSessions(): Promise<Array<{ sessionId: string; appKey: string; nextAttemptAt: number }>> {
     return this.q.pendingSessions.all().map((r) => ({ sessionId: r.session_id, appKey: r.app_key, nextAttemptAt: r.next_attempt_at }));
   }
 
@@ -160,7 +167,7 @@ export class SqliteEventOutbox implements EventOutbox {
     this.q.dead.run(error, id);
   }
 
-  list(q: OutboxListQuery = {}): OutboxEvent[] {
+  async list(q: OutboxListQuery = {}): Promise<OutboxEvent[]> {
     const limit = Math.max(1, Math.floor(q.limit ?? DEFAULT_LIST_LIMIT));
     const appKey = q.appKey ?? null;
     const stmt = q.dead === undefined ? this.q.list : q.dead ? this.q.listDead : this.q.listPending;
@@ -168,17 +175,17 @@ export class SqliteEventOutbox implements EventOutbox {
     return rows.map(toEvent);
   }
 
-  replay(q: OutboxReplayQuery = {}, now = Date.now()): number {
+  async replay(q: OutboxReplayQuery = {}, now = Date.now()): Promise<number> {
     return this.q.replay.run({ now, appKey: q.appKey ?? null, since: q.since ?? null }).changes;
   }
 
-  depth(): { pending: number; dead: number } {
+  async depth(): Promise<{ pending: number; dead: number }> {
     const out = { pending: 0, dead: 0 };
     for (const r of this.q.depth.all()) out[r.state] = r.n;
     return out;
   }
 
-  pruneSequences(before: number): number {
+  async pruneSequences(before: number): Promise<number> {
     return this.q.pruneSequences.run(before).changes;
   }
 }

@@ -11,7 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { CallRecordRetention, Store } from './types.ts';
+import type { CallRecordRetention, NewApp, OutboxEvent, Store, StoreWrite } from './types.ts';
 import type { Logger } from '../log.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import { migrate } from './migrations.ts';
@@ -34,7 +34,12 @@ export interface OpenStoreOptions {
   cdrRetention?: CallRecordRetention;
 }
 
-const DEFAULT_CDR_RETENTION: CallRecordRetention = { maxAgeMs: 90 * 86_400_000, maxCount: 100_000 };
+export const DEFAULT_CDR_RETENTION: CallRecordRetention = { maxAgeMs: 90 * 86_400_000, maxCount: 100_000 };
+
+/** The app the first start creates: EchoApp on the admin server (docs/hooks.md "The built-in backend: EchoApp"). */
+export function defaultApp(adminPort: number): NewApp {
+  return { name: DEFAULT_APP_KEY, appKey: DEFAULT_APP_KEY, url: `http://127.0.0.1:${adminPort}/apps/EchoApp` };
+}
 
 export function openStore(options: OpenStoreOptions): Store {
   mkdirSync(options.dataDir, { recursive: true });
@@ -52,12 +57,35 @@ export function openStore(options: OpenStoreOptions): Store {
     const fromVersion = migrate(db);
     const apps = new SqliteAppRepository(db);
     if (fromVersion === 0) {
-      // First start (docs/hooks.md "The built-in backend: EchoApp"): only then, so a user who removed defaultApp keeps it removed.
-      apps.add({ name: DEFAULT_APP_KEY, appKey: DEFAULT_APP_KEY, url: `http://127.0.0.1:${options.adminPort}/apps/EchoApp` });
-      apps.enableMethod(DEFAULT_APP_KEY, '*');
+      // First start (docs/hooks.md "The built-in backend: EchoApp"): only then, so a user who removed defaultApp
+      // keeps it removed. SQLite's app writes run to the end before their promise returns.
+      void apps.add(defaultApp(options.adminPort));
+      void apps.enableMethod(DEFAULT_APP_KEY, '*');
     }
     const callRecords = new SqliteCallDetailRecords(db, options.cdrRetention ?? DEFAULT_CDR_RETENTION);
     callRecords.prune();
+    const hookLog = new SqliteHookLog(db);
+    const outbox = new SqliteEventOutbox(db);
+    const wills = new SqliteSessionWills(db);
+    // ../hooks/storage.ts StoreWrite: applied in one transaction before `write` returns.
+    const apply = (w: StoreWrite, appended: OutboxEvent[]): void => {
+      switch (w.kind) {
+        case 'appendEvent': appended.push(outbox.append(w.event)); return;
+        case 'markDelivered': outbox.markDelivered(w.id); return;
+        case 'markAttemptFailed': outbox.markAttemptFailed(w.id, w.nextAttemptAt, w.error); return;
+        case 'markDead': outbox.markDead(w.id, w.error); return;
+        case 'logAttempt': hookLog.append(w.entry); return;
+        case 'putWill': wills.put(w.will); return;
+        case 'removeWill': wills.remove(w.sessionId, w.subject); return;
+        case 'removeSessionWills': wills.removeSession(w.sessionId); return;
+        case 'clearWills': wills.clear(); return;
+      }
+    };
+    const writeAll = db.transaction((writes: readonly StoreWrite[]): OutboxEvent[] => {
+      const appended: OutboxEvent[] = [];
+      for (const w of writes) apply(w, appended);
+      return appended;
+    });
     const checkpointer = startCheckpointer(path, (message) => {
       if (options.log !== undefined) options.log.error({ path, error: message }, 'SQLite WAL checkpoint failed');
       else process.emitWarning(`SQLite WAL checkpoint of ${path} failed: ${message}`);
@@ -65,12 +93,19 @@ export function openStore(options: OpenStoreOptions): Store {
     return {
       apps,
       callRecords,
-      hookLog: new SqliteHookLog(db),
-      outbox: new SqliteEventOutbox(db),
-      wills: new SqliteSessionWills(db),
+      hookLog,
+      outbox,
+      wills,
       path,
-      batch: <T>(fn: () => T): T => db.transaction(fn)(),
-      close: () => {
+      // Committed here, synchronously: an emitted event is in the WAL before `emit` returns.
+      write: (writes) => {
+        try {
+          return Promise.resolve(writeAll(writes));
+        } catch (e) {
+          return Promise.reject(e as Error);
+        }
+      },
+      close: async () => {
         checkpointer.stop();
         db.close();
       },

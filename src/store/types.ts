@@ -1,7 +1,9 @@
 /**
  * What the store holds (apps, the hook log, the event outbox; docs/admin.md) and the repositories through which the rest of callhook
  * reaches it. Callers depend on these interfaces only; `openStore()` (./sqlite-store.ts) is the SQLite
- * implementation, injected by whoever starts the server or the test.
+ * implementation, `openPostgresStore()` (./postgres-store.ts) the PostgreSQL one, injected by whoever starts the
+ * server or the test. Reads of apps are synchronous (apps are served from memory); every other read, and every
+ * write of apps, returns a promise (docs/architecture.md "One store interface, two engines").
  *
  * The records and the storage interfaces of hooks (apps, restClientConfig, hook log, outbox, wills) are the hook
  * engine's (../hooks/model.ts, ../hooks/storage.ts): the store implements them, so it depends on the engine and
@@ -12,7 +14,7 @@
  * Expected failures are thrown as `StoreError` (./errors.ts) with a `code` the admin API maps to 4xx statuses.
  */
 import type { App, NewApp, SignatureMode } from '../hooks/model.ts';
-import type { AppLookup, HookStore } from '../hooks/storage.ts';
+import type { AppLookup, HookStore, SessionWill } from '../hooks/storage.ts';
 
 export type { App, MethodConfig, NewApp, RestClientConfig, RestOnError, RestPolicy, SignatureMode } from '../hooks/model.ts';
 export {
@@ -28,6 +30,7 @@ export {
   type OutboxState,
   type SessionWill,
   type SessionWills,
+  type StoreWrite,
 } from '../hooks/storage.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -48,16 +51,16 @@ export interface AppPatch {
 export interface AppRepository extends AppLookup {
   list(): App[];
   getByName(name: string): App | undefined;
-  /** Throws StoreError INVALID_APP (a field is bad; the message names it) or APP_EXISTS (name or key taken). */
-  add(app: NewApp): App;
-  /** Throws APP_NOT_FOUND, INVALID_APP or APP_EXISTS (new key taken). */
-  update(name: string, patch: AppPatch): App;
-  /** Throws APP_NOT_FOUND. */
-  remove(name: string): void;
-  /** Enables one method, or every method with '*'. Throws APP_NOT_FOUND or UNKNOWN_METHOD. */
-  enableMethod(appKey: string, method: string): App;
-  /** Disables one method, or every method with '*'. Throws APP_NOT_FOUND or UNKNOWN_METHOD. */
-  disableMethod(appKey: string, method: string): App;
+  /** Rejects with StoreError INVALID_APP (a field is bad; the message names it) or APP_EXISTS (name or key taken). */
+  add(app: NewApp): Promise<App>;
+  /** Rejects with APP_NOT_FOUND, INVALID_APP or APP_EXISTS (new key taken). */
+  update(name: string, patch: AppPatch): Promise<App>;
+  /** Rejects with APP_NOT_FOUND. */
+  remove(name: string): Promise<void>;
+  /** Enables one method, or every method with '*'. Rejects with APP_NOT_FOUND or UNKNOWN_METHOD. */
+  enableMethod(appKey: string, method: string): Promise<App>;
+  /** Disables one method, or every method with '*'. Rejects with APP_NOT_FOUND or UNKNOWN_METHOD. */
+  disableMethod(appKey: string, method: string): Promise<App>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -134,6 +137,10 @@ export interface CallRecordRetention {
   maxCount: number;
 }
 
+/**
+ * Called by the gateway as the call goes, so synchronous: SQLite writes at once; PostgreSQL answers from the
+ * records it holds open in memory and writes behind (its group commit), ids taken from a block reserved ahead.
+ */
 export interface CallDetailRecords {
   /** The call has started: its open record. Returns the record's id. */
   open(record: NewCallRecord): number;
@@ -143,16 +150,47 @@ export interface CallDetailRecords {
   /** Closes every record still open (what a crash left) as FINISH with `info`; returns them, closed. */
   closeOpen(info: string, at: number): CallDetailRecord[];
   /** Newest first. */
-  query(q?: CallRecordQuery): CallDetailRecord[];
+  query(q?: CallRecordQuery): Promise<CallDetailRecord[]>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------------------------
+// Nodes sharing one store (PostgreSQL; docs/scaling.md)
+
+/** What a survivor took over from a lost node. */
+export interface LostNode {
+  node: string;
+  /** Its pending and dead events, now this node's to deliver. */
+  events: number;
+  /** Its wills, removed from the store: the survivor emits them (with info `Node lost`). */
+  wills: SessionWill[];
+  /** Its open call records, now closed as FINISH with the given info, by callhook. */
+  callRecords: CallDetailRecord[];
+}
+
+export interface NodeRegistry {
+  /**
+   * This node is alive at `now`. Resolves false when the registry had no row for it: its first beat, or a survivor
+   * took it over (it was silent for a lease while running: its rows are no longer its own).
+   */
+  heartbeat(now: number): Promise<boolean>;
+  /**
+   * Takes over one node whose last heartbeat is older than `now - leaseMs`, if any: in one transaction, claimed
+   * (FOR UPDATE SKIP LOCKED: one survivor per lost node), its events moved to this node, its open call records
+   * closed with `info`, its wills removed and returned, its registration removed.
+   */
+  takeOver(leaseMs: number, info: string, now: number): Promise<LostNode | undefined>;
+}
 
 /** The hook engine's storage, plus editing apps (admin API), the file and closing it. */
 export interface Store extends HookStore {
   readonly apps: AppRepository;
   readonly callRecords: CallDetailRecords;
-  /** Path of the database file. */
+  /** Present when nodes share the store (PostgreSQL). */
+  readonly nodes?: NodeRegistry;
+  /** Where the data is: the SQLite database file, or the PostgreSQL URL without its password. */
   readonly path: string;
-  close(): void;
+  /** Commits what is queued and closes the connections. */
+  close(): Promise<void>;
 }

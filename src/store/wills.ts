@@ -38,6 +38,7 @@ export class SqliteSessionWills implements SessionWills {
     };
   }
 
+  /** The will writes (../hooks/storage.ts StoreWrite): put, remove, removeSession, clear. */
   put(w: SessionWill): void {
     this.q.put.run(w.sessionId, w.subject, w.appKey, w.method, JSON.stringify(w.body), w.failNotify ? 1 : 0);
   }
@@ -50,7 +51,7 @@ export class SqliteSessionWills implements SessionWills {
     this.q.removeSession.run(sessionId);
   }
 
-  all(): SessionWill[] {
+  async all(): Promise<SessionWill[]> {
     return this.q.all.all().map((r) => ({
       sessionId: r.session_id,
       subject: r.subject,

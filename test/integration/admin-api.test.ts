@@ -303,16 +303,19 @@ describe('apps', () => {
 });
 
 describe('hook log and event outbox', () => {
-  before(() => {
+  before(async () => {
     const t = Date.now();
-    store.hookLog.append({ time: t, appKey: 'shopKey', method: 'connect', url: 'http://h/connect', status: 200, latencyMs: 3, error: null });
-    store.hookLog.append({ time: t + 1, appKey: 'shopKey', method: 'call', url: 'http://h/call', status: 404, latencyMs: 2, error: 'Not Found' });
-    store.hookLog.append({ time: t + 2, appKey: 'defaultApp', method: 'call', url: 'http://e/call', status: null, latencyMs: 9, error: 'timeout' });
-    for (const sessionId of ['/1.1.1.1:1/2.2.2.2:2', '/1.1.1.1:3/2.2.2.2:2']) {
-      store.outbox.append({ eventId: `e-${sessionId}`, appKey: 'shopKey', sessionId, method: 'CallStatusEvent', body: { status: 'RING' }, failNotify: false, createdAt: t });
-    }
-    const [first] = store.outbox.list();
-    store.outbox.markDead(first!.id, 'too old');
+    await store.write([
+      { kind: 'logAttempt', entry: { time: t, appKey: 'shopKey', method: 'connect', url: 'http://h/connect', status: 200, latencyMs: 3, error: null } },
+      { kind: 'logAttempt', entry: { time: t + 1, appKey: 'shopKey', method: 'call', url: 'http://h/call', status: 404, latencyMs: 2, error: 'Not Found' } },
+      { kind: 'logAttempt', entry: { time: t + 2, appKey: 'defaultApp', method: 'call', url: 'http://e/call', status: null, latencyMs: 9, error: 'timeout' } },
+      ...['/1.1.1.1:1/2.2.2.2:2', '/1.1.1.1:3/2.2.2.2:2'].map((sessionId) => ({
+        kind: 'appendEvent' as const,
+        event: { eventId: `e-${sessionId}`, appKey: 'shopKey', sessionId, method: 'CallStatusEvent', body: { status: 'RING' }, failNotify: false, createdAt: t },
+      })),
+    ]);
+    const [first] = await store.outbox.list();
+    await store.write([{ kind: 'markDead', id: first!.id, error: 'too old' }]);
   });
 
   test('GET /api/hooks filters by failed, app and limit, newest first', async () => {

@@ -68,8 +68,8 @@ describe('calls through Kamailio: callhook session alice ↔ baresip phones and 
     kamailio = await startKamailio({ users: USERS });
     backend = await TestBackend.start();
     ts = await startTestServer({ rtpPortMin: 48000, rtpPortMax: 48999, webrtcPortMin: 49000, webrtcPortMax: 49999 });
-    ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-    ts.server.store.apps.enableMethod(APP, '*');
+    await ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    await ts.server.store.apps.enableMethod(APP, '*');
     bob = await startBaresip({ user: 'bob', password: 'bob-pw', domain: kamailio.domain, outboundProxy: kamailio });
     carol = await startBaresip({ user: 'carol', password: 'carol-pw', domain: kamailio.domain, outboundProxy: kamailio, toneHz: 660 });
     await bob.waitRegistered(STEP_MS);

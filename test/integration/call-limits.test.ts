@@ -37,8 +37,8 @@ describe('call limits: werift browsers → callhook → sipp UAS that rings', { 
       { rtpPortMin: RTP_MIN, rtpPortMax: RTP_MIN + 99, ...WEBRTC, sipT1Ms: 100, sipT2Ms: 400, ...overrides },
       { logger: createLogger('info', { write: (line: string) => void log.push(JSON.parse(line) as LogLine) }) },
     );
-    ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-    ts.server.store.apps.enableMethod(APP, '*');
+    await ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    await ts.server.store.apps.enableMethod(APP, '*');
     return ts;
   }
 

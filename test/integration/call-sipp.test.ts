@@ -75,8 +75,8 @@ describe('outgoing calls: werift client → callhook → sipp UAS (-rtp_echo)', 
       rtpPortMin: 46000, rtpPortMax: 46999, webrtcPortMin: 47000, webrtcPortMax: 47999, webrtcConnectTimeoutMs: 3000,
       sipT1Ms: 100, sipT2Ms: 400,
     });
-    ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-    ts.server.store.apps.enableMethod(APP, '*');
+    await ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    await ts.server.store.apps.enableMethod(APP, '*');
   });
 
   afterEach(async () => {

@@ -56,8 +56,8 @@ describe('call detail records: werift client → callhook → sipp UAS', { timeo
 
   /** The call's record in the store, once it is closed. */
   async function recordOf(callId: string) {
-    await eventually(() => ts.server.store.callRecords.query().some((r) => r.callId === callId && r.endedAt !== null), 5000, `the record of ${callId}`);
-    return ts.server.store.callRecords.query().find((r) => r.callId === callId)!;
+    await eventually(async () => (await ts.server.store.callRecords.query()).some((r) => r.callId === callId && r.endedAt !== null), 5000, `the record of ${callId}`);
+    return (await ts.server.store.callRecords.query()).find((r) => r.callId === callId)!;
   }
 
   const pushed = (callId: string): RecordedRequest[] =>
@@ -72,8 +72,8 @@ describe('call detail records: werift client → callhook → sipp UAS', { timeo
     ts = await startTestServer({
       rtpPortMin: 43000, rtpPortMax: 43499, webrtcPortMin: 43500, webrtcPortMax: 43999, webrtcConnectTimeoutMs: 3000, sipT1Ms: 100, sipT2Ms: 400,
     });
-    ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-    ts.server.store.apps.enableMethod(APP, '*');
+    await ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    await ts.server.store.apps.enableMethod(APP, '*');
   });
 
   afterEach(async () => {
@@ -93,7 +93,7 @@ describe('call detail records: werift client → callhook → sipp UAS', { timeo
     // Live: the record is open.
     await c.waitStatus('ESTABLISHED');
     await c.connected();
-    const open = ts.server.store.callRecords.query().find((r) => r.callId === c.callId)!;
+    const open = (await ts.server.store.callRecords.query()).find((r) => r.callId === c.callId)!;
     assert.equal(open.endedAt, null);
     assert.notEqual(open.answeredAt, null);
     const echoed = await c.exchangeAudio(60, 50);
@@ -193,7 +193,7 @@ describe('call detail records: werift client → callhook → sipp UAS', { timeo
 
   it('refused by the call hook (restOnError FAIL): FAILED, and the refusal is in the record', async () => {
     backend.responder = (req) => (req.hook === 'call' ? { kind: 'json', status: 500, body: {} } : { kind: 'echo' });
-    ts.server.store.apps.update(APP, { restClientConfig: { call: { restOnError: 'FAIL' } } });
+    await ts.server.store.apps.update(APP, { restClientConfig: { call: { restOnError: 'FAIL' } } });
     try {
       const sipp = await uas('uas-answer');
       const c = await call(sipp);
@@ -207,14 +207,14 @@ describe('call detail records: werift client → callhook → sipp UAS', { timeo
       assert.match(r.hooks[0]!.info!, /Internal Server Error/);
     } finally {
       backend.responder = () => ({ kind: 'echo' });
-      ts.server.store.apps.update(APP, { restClientConfig: {} });
+      await ts.server.store.apps.update(APP, { restClientConfig: {} });
     }
   });
 
   it('an app without CallDetailRecord enabled still gets the record, and no event', async () => {
     const quiet = 'quietApp';
-    ts.server.store.apps.add({ name: quiet, appKey: quiet, url: backend.url() });
-    ts.server.store.apps.enableMethod(quiet, 'call');
+    await ts.server.store.apps.add({ name: quiet, appKey: quiet, url: backend.url() });
+    await ts.server.store.apps.enableMethod(quiet, 'call');
     const sipp = await uas('uas-486');
     const c = await call(sipp, quiet);
     await c.waitEnd();
@@ -236,8 +236,8 @@ describe('call detail records: an incoming call through Kamailio', { timeout: 12
     kamailio = await startKamailio({ users });
     backend = await TestBackend.start();
     ts = await startTestServer({ rtpPortMin: 51000, rtpPortMax: 51499, webrtcPortMin: 51500, webrtcPortMax: 51999 });
-    ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-    ts.server.store.apps.enableMethod(APP, '*');
+    await ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    await ts.server.store.apps.enableMethod(APP, '*');
   });
 
   after(async () => {
@@ -262,8 +262,8 @@ describe('call detail records: an incoming call through Kamailio', { timeout: 12
     await c.waitStatus('ESTABLISHED', 10_000);
     await c.waitEnd(10_000);
     const result = await sipp.done;
-    await eventually(() => ts.server.store.callRecords.query().some((r) => r.callId === c.callId && r.endedAt !== null), 5000, 'the record');
-    const r = ts.server.store.callRecords.query().find((x) => x.callId === c.callId)!;
+    await eventually(async () => (await ts.server.store.callRecords.query()).some((r) => r.callId === c.callId && r.endedAt !== null), 5000, 'the record');
+    const r = (await ts.server.store.callRecords.query()).find((x) => x.callId === c.callId)!;
     assert.deepEqual(
       [r.direction, r.caller, r.callee, r.status, r.hangupSide, r.sipCallId, r.codec],
       ['incoming', 'dave', 'alice', 'FINISH', 'remote', inviteCallIdSent(result.messages), 'PCMU'],
@@ -293,8 +293,8 @@ describe('call detail records: a crash with a call up', { timeout: 120_000 }, ()
     sipp = await runSipp({ scenarioFile: scenarioFile('uas-answer'), mode: 'uas', transport: 'u1', extraArgs: ['-rtp_echo'], timeoutMs: 100_000 });
     dataDir = await mkdtemp(join(tmpdir(), 'callhook-cdr-crash-'));
     const store = openStore({ dataDir, adminPort: 0 });
-    store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-    store.apps.enableMethod(APP, '*');
+    await store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    await store.apps.enableMethod(APP, '*');
     store.close();
   });
 

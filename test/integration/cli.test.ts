@@ -218,12 +218,14 @@ describe('apps and REST methods', () => {
 });
 
 describe('hooks, events, sessions', () => {
-  before(() => {
+  before(async () => {
     const t = Date.now();
-    store.hookLog.append({ time: t, appKey: 'shopKey', method: 'connect', url: 'http://h/rest/connect', status: 200, latencyMs: 4, error: null });
-    store.hookLog.append({ time: t + 1, appKey: 'shopKey', method: 'call', url: 'http://h/rest/call', status: 500, latencyMs: 7, error: 'Internal Server Error' });
-    const e = store.outbox.append({ eventId: 'ev-1', appKey: 'shopKey', sessionId: '/1.1.1.1:1/2.2.2.2:2', method: 'CallStatusEvent', body: { status: 'RING' }, failNotify: false, createdAt: t });
-    store.outbox.markDead(e.id, 'connect ECONNREFUSED 127.0.0.1:9');
+    const [e] = await store.write([
+      { kind: 'logAttempt', entry: { time: t, appKey: 'shopKey', method: 'connect', url: 'http://h/rest/connect', status: 200, latencyMs: 4, error: null } },
+      { kind: 'logAttempt', entry: { time: t + 1, appKey: 'shopKey', method: 'call', url: 'http://h/rest/call', status: 500, latencyMs: 7, error: 'Internal Server Error' } },
+      { kind: 'appendEvent', event: { eventId: 'ev-1', appKey: 'shopKey', sessionId: '/1.1.1.1:1/2.2.2.2:2', method: 'CallStatusEvent', body: { status: 'RING' }, failNotify: false, createdAt: t } },
+    ]);
+    await store.write([{ kind: 'markDead', id: e!.id, error: 'connect ECONNREFUSED 127.0.0.1:9' }]);
   });
 
   test('show hooks / events / sessions / calls, and replay events', async () => {
@@ -300,11 +302,11 @@ describe('check app', () => {
       ['plain', good.replace('http:', 'https:')],
     ];
     for (const [name, url] of apps) {
-      store.apps.add({ name, appKey: `${name}Key`, url });
-      store.apps.enableMethod(`${name}Key`, 'connect');
-      store.apps.enableMethod(`${name}Key`, 'call');
+      await store.apps.add({ name, appKey: `${name}Key`, url });
+      await store.apps.enableMethod(`${name}Key`, 'connect');
+      await store.apps.enableMethod(`${name}Key`, 'call');
     }
-    store.apps.add({ name: 'none', appKey: 'noneKey', url: good });
+    await store.apps.add({ name: 'none', appKey: 'noneKey', url: good });
 
     const [closed, okRun, missingRun, htmlRun, authRun, plain, none, unknown] = await Promise.all([
       cli(['check', 'app', 'closedKey']),
@@ -361,7 +363,7 @@ describe('check app', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     backends.push(server);
     const url = `https://localhost:${(server.address() as AddressInfo).port}/rest`;
-    store.apps.add({ name: 'tls', appKey: 'tlsKey', url });
+    await store.apps.add({ name: 'tls', appKey: 'tlsKey', url });
     const r = await cli(['check', 'app', 'tlsKey']);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /ok {4}dns .*localhost resolves to/);

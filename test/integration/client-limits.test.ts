@@ -25,8 +25,8 @@ describe('keep-alive and limits', () => {
   before(async () => {
     backend = await TestBackend.start();
     ts = await startTestServer({ pingIntervalMs: PING_MS });
-    ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-    ts.server.store.apps.enableMethod(APP, '*');
+    await ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    await ts.server.store.apps.enableMethod(APP, '*');
   });
   after(async () => {
     await ts?.stop();
@@ -87,8 +87,8 @@ describe('rate and session limits', () => {
     backend = await TestBackend.start();
     // The default ping interval: pongs, which count as frames too, stay out of these budgets.
     ts = await startTestServer({ wsMessagesPerSecond: 5, wsSessionsPerIp: 3 });
-    ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-    ts.server.store.apps.enableMethod(APP, '*');
+    await ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    await ts.server.store.apps.enableMethod(APP, '*');
   });
   after(async () => {
     await ts?.stop();

@@ -237,7 +237,7 @@ describe('the admin console in Chromium', { timeout: 240_000 }, () => {
     const shown = await steps();
     const failed = shown.find((s) => s.lane === 'hooks' && s.label === '500');
     assert.ok(failed, JSON.stringify(shown));
-    const hookLog = ts.server.store.hookLog.query({ appKey: BROKEN_APP }).find((e) => e.method === 'connect')!;
+    const hookLog = (await ts.server.store.hookLog.query({ appKey: BROKEN_APP })).find((e) => e.method === 'connect')!;
     assert.equal(failed.detail, `connect in ${Math.round(hookLog.latencyMs)} ms: ${hookLog.error}`);
     const cell = page.getByRole('region', { name: 'Session timeline' }).getByRole('cell', { name: '500', exact: true });
     assert.equal(await cell.locator('strong').evaluate((e) => getComputedStyle(e).color), RED);

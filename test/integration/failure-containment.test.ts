@@ -75,8 +75,8 @@ describe('a bug in one call or one session ends only that call or session', { ti
     );
     server = ts.server;
     wsUrl = ts.wsUrl;
-    server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-    server.store.apps.enableMethod(APP, '*');
+    await server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    await server.store.apps.enableMethod(APP, '*');
   });
 
   afterEach(async () => {

@@ -69,8 +69,8 @@ describe('SIP MESSAGE through Kamailio between callhook sessions, and with sipp'
       },
     });
     ts = await startTestServer();
-    ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-    ts.server.store.apps.enableMethod(APP, '*');
+    await ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    await ts.server.store.apps.enableMethod(APP, '*');
   });
   beforeEach(async () => {
     for (const c of clients.splice(0)) await c.close();

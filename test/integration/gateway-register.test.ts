@@ -50,15 +50,15 @@ describe('connect and register through a backend and Kamailio', () => {
     kamailio = await startKamailio({ users: USERS });
     backend = await TestBackend.start();
     ts = await startTestServer();
-    ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-    ts.server.store.apps.enableMethod(APP, '*');
+    await ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    await ts.server.store.apps.enableMethod(APP, '*');
   });
   /**
    * A session's end is complete once its Contact is released (after any unREGISTER) and every event it emitted has
    * been delivered: then nothing more of it can reach the backend.
    */
   const untilSessionEnded = (bindingsBefore: number): Promise<unknown> =>
-    eventually(() => ts.server.sip.bindingCount === bindingsBefore && ts.server.store.outbox.depth().pending === 0, 5000, 'the session to end');
+    eventually(async () => ts.server.sip.bindingCount === bindingsBefore && (await ts.server.store.outbox.depth()).pending === 0, 5000, 'the session to end');
 
   beforeEach(() => {
     backend.requests.length = 0;
@@ -274,8 +274,8 @@ describe('connect and register through a backend and Kamailio', () => {
     await kamailio.waitForLocations((b) => b.some((x) => x.aor === 'alice'), 5000);
 
     const log = () => ts.server.store.hookLog.query({ appKey: 'defaultApp' });
-    await eventually(() => log().length >= 3, 5000, 'three hooks to EchoApp');
-    const attempts = log().reverse();
+    await eventually(async () => (await log()).length >= 3, 5000, 'three hooks to EchoApp');
+    const attempts = (await log()).reverse();
     assert.deepEqual(attempts.map((a) => [a.method, a.status]), [
       ['connect', 200],
       ['ConnectionStatusEvent', 200],
@@ -320,8 +320,8 @@ describe('a registration refresh that fails', () => {
     const ts = await startTestServer({ registerExpires: 2, sipT1Ms: 50, sipT2Ms: 400, sipT4Ms: 500 });
     const c = await TestClient.open(ts.wsUrl);
     try {
-      ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-      ts.server.store.apps.enableMethod(APP, '*');
+      await ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+      await ts.server.store.apps.enableMethod(APP, '*');
       c.send('connection', {
         appKey: APP,
         sipLogin: 'alice',

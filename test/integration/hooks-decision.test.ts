@@ -63,11 +63,11 @@ beforeEach(() => {
   failures.length = 0;
 });
 
-/** A fresh app on the backend (its own path prefix), every method enabled unless told otherwise. */
+/** A fresh app on the backend (its own path prefix), every method enabled unless told otherwise (SQLite writes apps before its promise returns). */
 function newApp(options: { url?: string; restClientConfig?: unknown; methods?: string[]; extra?: Record<string, unknown> } = {}): string {
   const key = `app${++appSeq}`;
-  store.apps.add({ name: key, appKey: key, url: options.url ?? backend.url(`/${key}`), restClientConfig: options.restClientConfig, ...options.extra });
-  for (const m of options.methods ?? ['*']) store.apps.enableMethod(key, m);
+  void store.apps.add({ name: key, appKey: key, url: options.url ?? backend.url(`/${key}`), restClientConfig: options.restClientConfig, ...options.extra });
+  for (const m of options.methods ?? ['*']) void store.apps.enableMethod(key, m);
   return key;
 }
 
@@ -138,7 +138,7 @@ describe('restOnError × method type (docs/hooks.md "The response" table)', () =
           assertInfo(outcome, c);
           assert.equal(outcome.httpStatus, HTTP_STATUS[c]);
           assert.deepEqual(outcome.body, expectedBody, 'the client\'s own data to go on with');
-          const log = store.hookLog.query({ appKey: key });
+          const log = (await store.hookLog.query({ appKey: key }));
           const attempts = c === 'refused' ? 1 + RETRIES : 1;
           assert.equal(log.length, attempts, 'every attempt is in the hook log');
           assert.ok(log.every((e) => e.error !== null && e.method === method));
@@ -156,16 +156,16 @@ describe('restOnError × method type (docs/hooks.md "The response" table)', () =
         const result = engine.emit('CallStatusEvent', { callId: 'c1', status: 'ESTABLISHED' }, ctx(key, { sessionId, restClientConfig: { CallStatusEvent: { restOnError: onError } } }));
         assert.ok(performance.now() - started < TIMEOUT_MS, 'emit returns without waiting for the backend');
         assert.equal(result.queued, true);
-        await eventually(() => store.hookLog.query({ appKey: key }).length >= (c === 'refused' ? 1 + RETRIES : 1), WAIT_MS, 'the delivery attempt');
-        await eventually(() => c !== 'ok' || store.outbox.pendingOf(sessionId, 1)[0] === undefined, WAIT_MS, 'the delivered row to go');
-        const pending = store.outbox.pendingOf(sessionId, 1)[0];
+        await eventually(async () => (await store.hookLog.query({ appKey: key })).length >= (c === 'refused' ? 1 + RETRIES : 1), WAIT_MS, 'the delivery attempt');
+        await eventually(async () => c !== 'ok' || (await store.outbox.pendingOf(sessionId, 1))[0] === undefined, WAIT_MS, 'the delivered row to go');
+        const pending = (await store.outbox.pendingOf(sessionId, 1))[0];
         if (c === 'ok') {
           assert.equal(pending, undefined);
           assert.deepEqual(failures, []);
           return;
         }
-        await eventually(() => store.outbox.pendingOf(sessionId, 1)[0]?.attempts === 1, WAIT_MS, 'the failed attempt to be recorded');
-        assert.equal(store.outbox.pendingOf(sessionId, 1)[0]!.state, 'pending');
+        await eventually(async () => (await store.outbox.pendingOf(sessionId, 1))[0]?.attempts === 1, WAIT_MS, 'the failed attempt to be recorded');
+        assert.equal((await store.outbox.pendingOf(sessionId, 1))[0]!.state, 'pending');
         if (onError === 'FAIL') {
           assert.equal(failures.length, 1);
           assert.equal(failures[0]!.sessionId, sessionId);
@@ -307,7 +307,7 @@ describe('what is sent', () => {
     assert.equal((await engine.invoke('connect', {}, ctx(none))).ok, true, 'a new app (no methods) lets connect through');
     // An invoke is over once it resolves, and an event waits in the outbox until it is delivered: with neither
     // app's outbox holding anything, no request is still to come.
-    assert.deepEqual([...store.outbox.list({ appKey: key }), ...store.outbox.list({ appKey: none })], []);
+    assert.deepEqual([...(await store.outbox.list({ appKey: key })), ...(await store.outbox.list({ appKey: none }))], []);
     assert.equal(backend.requests.length, 0);
   });
 
@@ -387,7 +387,7 @@ describe('what is sent', () => {
       controller.abort(reason);
       await assert.rejects(outcome, (e) => e === reason);
       // The backend may have acted on it: the exchange runs to its end and is logged; only the caller no longer waits.
-      await eventually(() => store.hookLog.query({ appKey: key }).length === 1, WAIT_MS, 'the hook log entry');
+      await eventually(async () => (await store.hookLog.query({ appKey: key })).length === 1, WAIT_MS, 'the hook log entry');
       // Once the signal has aborted, nothing more is sent.
       await assert.rejects(engine.invoke('call', { callId: 'abortedCall' }, ctx(key), controller.signal), (e) => e === reason);
       assert.equal(slow.requests.length, 1);
@@ -410,7 +410,7 @@ describe('bad backends', () => {
     backend.responder = () => ({ kind: 'raw', status: 404, statusText: 'No Such Hook', body: '<html>not here</html>' });
     const outcome = await engine.invoke('answer', {}, ctx(key, { restClientConfig: { answer: { restOnError: 'FAIL' } } }));
     assert.deepEqual(outcome.ok === false && [outcome.refuse, outcome.info, outcome.httpStatus], [true, 'No Such Hook', 404]);
-    assert.equal(store.hookLog.query({ appKey: key })[0]!.error, 'HTTP 404 No Such Hook');
+    assert.equal((await store.hookLog.query({ appKey: key }))[0]!.error, 'HTTP 404 No Such Hook');
   });
 
   it('a redirect is not followed: an interaction error naming it', async () => {
@@ -420,7 +420,7 @@ describe('bad backends', () => {
     assert.equal(outcome.ok, false);
     assert.equal(!outcome.ok && outcome.info, 'Found');
     assert.equal(backend.requests.length, 1, 'no second request to the Location');
-    assert.equal(store.hookLog.query({ appKey: key })[0]!.error, `HTTP 302 Found: redirect to ${backend.url(`/${key}-loop/call`)} not followed (hooks never follow redirects)`);
+    assert.equal((await store.hookLog.query({ appKey: key }))[0]!.error, `HTTP 302 Found: redirect to ${backend.url(`/${key}-loop/call`)} not followed (hooks never follow redirects)`);
   });
 
   it('a 10 MB garbage answer is cut at 1 MiB: an error, not a memory blow-up', async () => {
@@ -445,7 +445,7 @@ describe('bad backends', () => {
         backend.responder = () => ({ kind: 'raw', status: 200, body: nested(depth), headers: { 'Content-Type': 'application/json' } });
         const outcome = await engine.invoke('connect', {}, ctx(key));
         assert.deepEqual(outcome.ok === false && [outcome.refuse, outcome.info], [true, TOO_DEEP]);
-        assert.equal(store.hookLog.query({ appKey: key })[0]!.error, TOO_DEEP);
+        assert.equal((await store.hookLog.query({ appKey: key }))[0]!.error, TOO_DEEP);
       });
     }
 

@@ -46,8 +46,8 @@ describe('restClientConfig a page sends cannot loosen the hook policy (real serv
     dataDir = await mkdtemp(join(tmpdir(), 'callhook-page-config-'));
     const store = openStore({ dataDir, adminPort: 0 });
     for (const name of ['mirror', 'disabling']) {
-      store.apps.add({ name, appKey: name, url: backend.url(`/${name}`), restClientConfig: { call: { restOnError: 'FAIL' } } });
-      store.apps.enableMethod(name, '*');
+      await store.apps.add({ name, appKey: name, url: backend.url(`/${name}`), restClientConfig: { call: { restOnError: 'FAIL' } } });
+      await store.apps.enableMethod(name, '*');
     }
     store.close();
     server = await startCallhookProcess({ dataDir });

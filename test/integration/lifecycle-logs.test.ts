@@ -34,8 +34,8 @@ describe('lifecycle logs at info', { timeout: 60_000 }, () => {
       { rtpPortMin: 53500, rtpPortMax: 53699, webrtcPortMin: 53700, webrtcPortMax: 53899, sipT1Ms: 100, sipT2Ms: 400 },
       { logger: createLogger('info', sink) },
     );
-    ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-    ts.server.store.apps.enableMethod(APP, '*');
+    await ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    await ts.server.store.apps.enableMethod(APP, '*');
   });
 
   after(async () => {

@@ -4,19 +4,17 @@
  * on the same dataDir. The backend must then get, exactly once each and with info `Server restarted`,
  * ConnectionStatusEvent DISCONNECTED for every session, RegistrationStatusEvent UNREGISTERED for every
  * registration and CallStatusEvent FINISH for every call, carrying the session's own context fields, and each
- * call's CallDetailRecord closed the same way; a second restart emits nothing more.
+ * call's CallDetailRecord closed the same way; a second restart emits nothing more. On both store engines: SQLite
+ * in the same dataDir, PostgreSQL in the same database under the same nodeName.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openStore } from '../../src/store/index.ts';
 import { TestBackend, type RecordedRequest } from '../support/backend.ts';
 import { startCallhookProcess, type CallhookProcess } from '../support/callhook-process.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 import { LOOPBACK } from '../support/ports.ts';
 import { runSipp, scenarioFile, type SippProcess } from '../support/sipp.ts';
+import { STORE_ENGINES, stopStoreEngines } from '../support/stores.ts';
 import { WebRtcClient } from '../support/webrtc-client.ts';
 import { eventually } from '../support/ws-client.ts';
 
@@ -27,8 +25,10 @@ const CALLING = 3;
 const USERS = Array.from({ length: REGISTERED }, (_, i) => ({ username: `user${i}`, password: `secret-${i}` }));
 const RESTARTED = 'Server restarted';
 
-describe('sessions alive at a crash are closed for the backend at the next start', { timeout: 240_000 }, () => {
-  let dataDir: string;
+after(stopStoreEngines);
+
+for (const engine of STORE_ENGINES) describe(`sessions alive at a crash are closed for the backend at the next start (${engine.name})`, { timeout: 240_000 }, () => {
+  let location: string;
   let backend: TestBackend;
   let kamailio: KamailioInstance;
   let sipp: SippProcess;
@@ -40,7 +40,8 @@ describe('sessions alive at a crash are closed for the backend at the next start
   const restartEvents = (hook: string): RecordedRequest[] => hooks(hook).filter((r) => r.json?.['info'] === RESTARTED);
 
   async function start(): Promise<CallhookProcess> {
-    const server = await startCallhookProcess({ dataDir, rtpPortMin: 41000, rtpPortMax: 41999, webrtcPortMin: 42000, webrtcPortMax: 42999 });
+    const store = engine.name === 'sqlite' ? { dataDir: location } : { store: 'postgres', postgresUrl: location, nodeName: 'crash-node' };
+    const server = await startCallhookProcess({ ...store, rtpPortMin: 41000, rtpPortMax: 41999, webrtcPortMin: 42000, webrtcPortMax: 42999 });
     servers.push(server);
     return server;
   }
@@ -49,11 +50,11 @@ describe('sessions alive at a crash are closed for the backend at the next start
     backend = await TestBackend.start();
     kamailio = await startKamailio({ users: USERS });
     sipp = await runSipp({ scenarioFile: scenarioFile('uas-ring-no-answer'), mode: 'uas', transport: 'u1', calls: CALLING, timeoutMs: 200_000 });
-    dataDir = await mkdtemp(join(tmpdir(), 'callhook-crash-'));
-    const store = openStore({ dataDir, adminPort: 0 });
-    store.apps.add({ name: APP, appKey: APP, url: backend.url() });
-    store.apps.enableMethod(APP, '*');
-    store.close();
+    location = await engine.fresh();
+    const store = await engine.open(location, { adminPort: 0, node: 'crash-node' });
+    await store.apps.add({ name: APP, appKey: APP, url: backend.url() });
+    await store.apps.enableMethod(APP, '*');
+    await store.close();
   });
 
   after(async () => {
@@ -62,7 +63,6 @@ describe('sessions alive at a crash are closed for the backend at the next start
     await sipp?.kill();
     await kamailio?.stop();
     await backend?.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('kill -9 with 30 live sessions, restart: DISCONNECTED, UNREGISTERED and FINISH once each; a second restart adds nothing', async () => {
@@ -127,8 +127,8 @@ describe('sessions alive at a crash are closed for the backend at the next start
     assert.equal(await third.kill('SIGTERM'), 'exited with code 0');
     assert.equal(backend.requests.filter(closing).length, sessions.length + REGISTERED + CALLING, 'no closing event from the third run');
     assert.equal(hooks('CallDetailRecord').length, CALLING, 'no record pushed again');
-    const store = openStore({ dataDir, adminPort: 0 });
-    assert.deepEqual(store.wills.all(), []);
-    store.close();
+    const store = await engine.open(location, { adminPort: 0, node: 'crash-node' });
+    assert.deepEqual(await store.wills.all(), []);
+    await store.close();
   });
 });

@@ -79,8 +79,8 @@ describe('the sample backend with callhook and Kamailio', { timeout: 120_000 }, 
     const address = await backend.listen(0, '127.0.0.1');
     backendUrl = `http://127.0.0.1:${address.port}`;
     ts = await startTestServer();
-    ts.server.store.apps.add({ name: 'sample', appKey: APP, url: `${backendUrl}/rest`, restSecret: SECRET });
-    ts.server.store.apps.enableMethod(APP, '*');
+    await ts.server.store.apps.add({ name: 'sample', appKey: APP, url: `${backendUrl}/rest`, restSecret: SECRET });
+    await ts.server.store.apps.enableMethod(APP, '*');
   });
   afterEach(async () => {
     for (const s of sessions.splice(0)) await s.disconnect();

@@ -67,8 +67,8 @@ describe('the web phone with the sample backend: credentials stay on the server'
     backend = createBackend({ secret: SECRET, data, events, log: () => undefined });
     backendUrl = `http://127.0.0.1:${(await backend.listen(0, '127.0.0.1')).port}`;
     phone = await startPhoneServer();
-    phone.server.store.apps.add({ name: 'sample', appKey: APP, url: `${backendUrl}/rest`, restSecret: SECRET });
-    phone.server.store.apps.enableMethod(APP, '*');
+    await phone.server.store.apps.add({ name: 'sample', appKey: APP, url: `${backendUrl}/rest`, restSecret: SECRET });
+    await phone.server.store.apps.enableMethod(APP, '*');
     browser = await launchChromium();
   });
   after(async () => {

@@ -12,6 +12,7 @@ import { WriteBehind } from '../../src/hooks/write-behind.ts';
 import { createLogger } from '../../src/log.ts';
 import { openStore } from '../../src/store/index.ts';
 import { FakeClock } from '../support/fake-clock.ts';
+import { appendEvent } from '../support/stores.ts';
 import { eventually } from '../support/ws-client.ts';
 
 describe('outbox worker on a fake clock', () => {
@@ -32,8 +33,8 @@ describe('outbox worker on a fake clock', () => {
       abortInFlight: () => undefined,
     });
     try {
-      store.outbox.append({ eventId: 'e1', appKey: 'app', sessionId: 'S', method: 'CallStatusEvent', body: {}, failNotify: false, createdAt: now() });
-      worker.start();
+      await appendEvent(store, { eventId: 'e1', appKey: 'app', sessionId: 'S', method: 'CallStatusEvent', body: {}, failNotify: false, createdAt: now() });
+      await worker.start();
       await eventually(() => attempts === 1, 3000, 'the first attempt');
       // Two timers on the clock: the hourly prune and this lane's backoff.
       await eventually(() => clock.pendingCount === 2, 3000, 'the backoff timer');
@@ -43,10 +44,10 @@ describe('outbox worker on a fake clock', () => {
       assert.equal(attempts, 1, 'no second attempt before 30 s');
       clock.advance(1);
       await eventually(() => attempts === 2, 3000, 'the second attempt at 30 s');
-      await eventually(() => store.outbox.depth().pending === 0, 3000, 'the event to be delivered');
+      await eventually(async () => (await store.outbox.depth()).pending === 0, 3000, 'the event to be delivered');
     } finally {
       await worker.stop();
-      store.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

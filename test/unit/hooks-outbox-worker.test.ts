@@ -1,59 +1,65 @@
 /**
- * The outbox worker's scheduling (docs/hooks.md "Events") over a real SQLite store, with a scripted
+ * The outbox worker's scheduling (docs/hooks.md "Events") over a real store on each engine, with a scripted
  * delivery function in place of HTTP: one in flight per session and in order, per-app slots, read-ahead that
  * stays correct when a replay puts older events back in front, backoff and dead letters.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
-import { openStore, type OutboxEvent, type Store } from '../../src/store/index.ts';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import type { NewOutboxEvent, OutboxEvent, Store } from '../../src/store/index.ts';
 import { OutboxWorker, type DeliveryResult } from '../../src/hooks/outbox-worker.ts';
 import { WriteBehind } from '../../src/hooks/write-behind.ts';
 import { createLogger } from '../../src/log.ts';
 import { eventually } from '../support/eventually.ts';
+import { appendEvent, freshStore, STORE_ENGINES, stopStoreEngines } from '../support/stores.ts';
 
 const log = createLogger('silent');
-let dir: string;
 let store: Store;
 let worker: OutboxWorker | undefined;
 
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'callhook-worker-'));
-  store = openStore({ dataDir: dir, adminPort: 8081 });
-});
-afterEach(async () => {
-  await worker?.stop();
-  worker = undefined;
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(stopStoreEngines);
 
-function append(sessionId: string, n: number, appKey = 'app', createdAt = Date.now()): OutboxEvent {
-  return store.outbox.append({ eventId: `${sessionId}-${n}`, appKey, sessionId, method: 'CallStatusEvent', body: { n }, failNotify: false, createdAt });
+function newEvent(sessionId: string, n: number, appKey = 'app', createdAt = Date.now()): NewOutboxEvent {
+  return { eventId: `${sessionId}-${n}`, appKey, sessionId, method: 'CallStatusEvent', body: { n }, failNotify: false, createdAt };
 }
 
-function startWorker(deliver: (e: OutboxEvent) => Promise<DeliveryResult>, options: Partial<ConstructorParameters<typeof OutboxWorker>[3]> = {}): OutboxWorker {
+function append(sessionId: string, n: number, appKey = 'app', createdAt = Date.now()): Promise<OutboxEvent> {
+  return appendEvent(store, newEvent(sessionId, n, appKey, createdAt));
+}
+
+async function depth(): Promise<{ pending: number; dead: number }> {
+  return store.outbox.depth();
+}
+
+function startWorker(deliver: (e: OutboxEvent) => Promise<DeliveryResult>, options: Partial<ConstructorParameters<typeof OutboxWorker>[3]> = {}): Promise<OutboxWorker> {
   const writes = new WriteBehind(store, log);
   worker = new OutboxWorker(store.outbox, deliver, writes, {
     backoffMinMs: 5, backoffMaxMs: 20, concurrencyPerApp: 8, maxAgeMs: 60_000, now: Date.now, log, abortInFlight: () => undefined, ...options,
   });
-  worker.start();
-  return worker;
+  return worker.start().then(() => worker!);
 }
 
 const WAIT_MS = 3000;
 
 const tick = (ms = 1): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe('outbox worker', () => {
+for (const engine of STORE_ENGINES) describe(`outbox worker on ${engine.name}`, () => {
+  beforeEach(async () => {
+    store = await freshStore(engine);
+  });
+  afterEach(async () => {
+    await worker?.stop();
+    worker = undefined;
+    await store.close();
+  });
+
   it('delivers each session in order with one in flight, sessions in parallel', async () => {
-    for (let n = 1; n <= 40; n++) for (const s of ['A', 'B', 'C']) append(s, n);
+    const events: NewOutboxEvent[] = [];
+    for (let n = 1; n <= 40; n++) for (const s of ['A', 'B', 'C']) events.push(newEvent(s, n));
+    await store.write(events.map((event) => ({ kind: 'appendEvent', event })));
     const seen: string[] = [];
     const inFlight = new Map<string, number>();
     let maxParallel = 0;
-    startWorker(async (e) => {
+    await startWorker(async (e) => {
       const now = (inFlight.get(e.sessionId) ?? 0) + 1;
       assert.equal(now, 1, `two deliveries in flight for session ${e.sessionId}`);
       inFlight.set(e.sessionId, now);
@@ -68,17 +74,17 @@ describe('outbox worker', () => {
       assert.deepEqual(seen.filter((id) => id.startsWith(`${s}-`)), Array.from({ length: 40 }, (_, i) => `${s}-${i + 1}`));
     }
     assert.ok(maxParallel > 1, 'sessions went in parallel');
-    await eventually(() => store.outbox.depth().pending === 0, WAIT_MS, 'the delivered rows to go');
+    await eventually(async () => (await depth()).pending === 0, WAIT_MS, 'the delivered rows to go');
   });
 
   it('an app never has more than concurrencyPerApp deliveries in flight; other apps have their own slots', async () => {
-    for (let s = 0; s < 6; s++) append(`slow-${s}`, 1, 'slow');
-    append('fast-0', 1, 'fast');
+    for (let s = 0; s < 6; s++) await append(`slow-${s}`, 1, 'slow');
+    await append('fast-0', 1, 'fast');
     let slowInFlight = 0;
     let maxSlowInFlight = 0;
     let fastAfterMs = Infinity;
     const started = Date.now();
-    startWorker(async (e) => {
+    await startWorker(async (e) => {
       if (e.appKey === 'fast') {
         fastAfterMs = Date.now() - started;
         return { delivered: true };
@@ -89,20 +95,20 @@ describe('outbox worker', () => {
       slowInFlight--;
       return { delivered: true };
     }, { concurrencyPerApp: 2 });
-    await eventually(() => store.outbox.depth().pending === 0, WAIT_MS, 'both apps to drain');
+    await eventually(async () => (await depth()).pending === 0, WAIT_MS, 'both apps to drain');
     assert.equal(maxSlowInFlight, 2);
     assert.ok(fastAfterMs < 40, `the fast app waited ${fastAfterMs} ms behind the slow one`);
   });
 
   it('a replay puts older events in front of what the lane had read ahead', async () => {
-    const old = append('S', 1);
-    store.outbox.markDead(old.id, 'expired');
-    for (let n = 2; n <= 5; n++) append('S', n);
+    const old = await append('S', 1);
+    await store.write([{ kind: 'markDead', id: old.id, error: 'expired' }]);
+    for (let n = 2; n <= 5; n++) await append('S', n);
     const seen: number[] = [];
     let releaseFirst!: () => void;
     const first = new Promise<void>((r) => (releaseFirst = r));
     let secondInFlight = false;
-    const w = startWorker(async (e) => {
+    const w = await startWorker(async (e) => {
       if (e.sequence === 2) {
         secondInFlight = true;
         await first;
@@ -111,49 +117,49 @@ describe('outbox worker', () => {
       return { delivered: true };
     });
     await eventually(() => secondInFlight, WAIT_MS, 'the delivery of 2'); // the lane has read 2..5 ahead
-    assert.equal(store.outbox.replay({}), 1);
-    w.resync();
+    assert.equal(await store.outbox.replay({}), 1);
+    await w.resync();
     releaseFirst();
     await eventually(() => seen.length === 5, WAIT_MS, 'all five');
     assert.deepEqual(seen, [2, 1, 3, 4, 5], 'after the one in flight, the replayed older event goes first');
   });
 
   it('backs off on failure, then succeeds; the attempts are counted in the store', async () => {
-    append('S', 1);
+    await append('S', 1);
     let calls = 0;
-    startWorker(async () => (++calls < 3 ? { delivered: false, error: 'HTTP 503 Service Unavailable', permanent: false } : { delivered: true }));
+    await startWorker(async () => (++calls < 3 ? { delivered: false, error: 'HTTP 503 Service Unavailable', permanent: false } : { delivered: true }));
     await eventually(() => calls === 3, WAIT_MS, 'the third attempt');
-    await eventually(() => store.outbox.depth().pending === 0, WAIT_MS, 'delivery');
+    await eventually(async () => (await depth()).pending === 0, WAIT_MS, 'delivery');
   });
 
   it('past maxAgeMs an event goes dead and the next one of the session goes on', async () => {
-    append('S', 1, 'app', Date.now() - 10_000);
-    append('S', 2);
+    await append('S', 1, 'app', Date.now() - 10_000);
+    await append('S', 2);
     const seen: number[] = [];
-    startWorker(async (e) => {
+    await startWorker(async (e) => {
       seen.push(e.sequence);
       return e.sequence === 1 ? { delivered: false, error: 'connect ECONNREFUSED 127.0.0.1:1', permanent: false } : { delivered: true };
     }, { maxAgeMs: 5000 });
     await eventually(() => seen.includes(2), WAIT_MS, 'the second event');
-    await eventually(() => store.outbox.depth().dead === 1, WAIT_MS, 'the dead letter');
-    const [dead] = store.outbox.list({ dead: true });
+    await eventually(async () => (await depth()).dead === 1, WAIT_MS, 'the dead letter');
+    const [dead] = await store.outbox.list({ dead: true });
     assert.deepEqual([dead!.sequence, dead!.attempts, dead!.lastError], [1, 1, 'connect ECONNREFUSED 127.0.0.1:1']);
   });
 
   it('a permanent failure (app removed) is dead at once', async () => {
-    append('S', 1);
-    startWorker(async () => ({ delivered: false, error: 'app "app" no longer exists', permanent: true }));
-    await eventually(() => store.outbox.depth().dead === 1, WAIT_MS, 'the dead letter');
+    await append('S', 1);
+    await startWorker(async () => ({ delivered: false, error: 'app "app" no longer exists', permanent: true }));
+    await eventually(async () => (await depth()).dead === 1, WAIT_MS, 'the dead letter');
   });
 
   it('idle() resolves once every session is delivered or waits out a failed delivery\'s backoff', async () => {
-    append('ok', 1);
-    append('ok', 2);
-    append('down', 1, 'other');
+    await append('ok', 1);
+    await append('ok', 2);
+    await append('down', 1, 'other');
     const delivered: string[] = [];
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => (release = r));
-    const w = startWorker(async (e) => {
+    const w = await startWorker(async (e) => {
       if (e.sessionId === 'down') return { delivered: false, error: 'connection refused', permanent: false };
       await held;
       delivered.push(e.eventId);
@@ -166,6 +172,6 @@ describe('outbox worker', () => {
     release();
     await waiting;
     assert.deepEqual(delivered, ['ok-1', 'ok-2']);
-    assert.equal(store.outbox.depth().pending, 1, 'the failed event stays pending (its backoff is a minute)');
+    assert.equal((await depth()).pending, 1, 'the failed event stays pending (its backoff is a minute)');
   });
 });

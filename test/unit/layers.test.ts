@@ -19,6 +19,7 @@ type Layer =
   | 'gateway'
   | 'client-api'
   | 'admin'
+  | 'cluster'
   | 'composition'
   | 'sdk';
 
@@ -43,6 +44,7 @@ const PLACES: ReadonlyArray<readonly [string, Layer]> = [
   ['src/gateway/', 'gateway'],
   ['src/client-api/', 'client-api'],
   ['src/admin/', 'admin'],
+  ['src/cluster/', 'cluster'],
   ['src/server.ts', 'composition'],
   ['src/bin.ts', 'composition'],
   ['sdk/src/', 'sdk'],
@@ -63,7 +65,9 @@ const MAY_IMPORT: Readonly<Record<Layer, readonly Layer[]>> = {
   gateway: ['sip', 'media', 'hooks', 'store', 'config', ...BELOW],
   'client-api': ['gateway', 'config', ...BELOW],
   admin: ['gateway', 'hooks', 'store', 'config', ...BELOW],
-  composition: ['admin', 'client-api', 'gateway', 'store', 'config', 'sip', 'media', 'hooks', ...BELOW],
+  // Nodes sharing a store: takes a lost node over through the store and emits what it owed through the hook engine.
+  cluster: ['gateway', 'hooks', 'store', ...BELOW],
+  composition: ['admin', 'cluster', 'client-api', 'gateway', 'store', 'config', 'sip', 'media', 'hooks', ...BELOW],
   sdk: ['client-protocol'],
 };
 

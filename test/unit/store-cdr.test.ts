@@ -1,23 +1,14 @@
 /**
- * Call detail records in the SQLite store (docs/admin.md "Call detail records"): open, answered, closed; what a
- * crash leaves open is closed at the next start; filters; retention by count and by age.
+ * Call detail records in the store, on both engines (docs/admin.md "Call detail records"): open, answered, closed;
+ * what a crash leaves open is closed at the next start; filters; retention by count and by age. PostgreSQL writes
+ * records behind (src/store/postgres-cdr.ts): reads wait for `committed` first.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { openStore, type CallRecordEnd, type NewCallRecord } from '../../src/store/index.ts';
+import type { CallRecordEnd, NewCallRecord } from '../../src/store/index.ts';
+import { committed, freshStore, STORE_ENGINES, stopStoreEngines } from '../support/stores.ts';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'callhook-cdr-'));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+after(stopStoreEngines);
 
 function call(n: number, appKey = 'app', startedAt = Date.now()): NewCallRecord {
   return { callId: `c${n}`, sessionId: 's', appKey, direction: 'outgoing', caller: 'alice', callee: 'bob', startedAt };
@@ -31,18 +22,20 @@ function end(endedAt: number): CallRecordEnd {
   };
 }
 
-describe('call detail records', () => {
-  it('a call is open from its start, answered, then closed with its end; duration counts from the answer', () => {
-    const store = openStore({ dataDir: tempDir(), adminPort: 0 });
+for (const engine of STORE_ENGINES) describe(`call detail records on ${engine.name}`, () => {
+  it('a call is open from its start, answered, then closed with its end; duration counts from the answer', async () => {
+    const store = await freshStore(engine, { adminPort: 0 });
     try {
       const id = store.callRecords.open(call(1, 'app', 1_000));
-      const [open] = store.callRecords.query();
+      await committed(store);
+      const [open] = await store.callRecords.query();
       assert.equal(open!.endedAt, null);
       assert.equal(open!.durationMs, null);
       store.callRecords.answered(id, 3_000);
       store.callRecords.close(id, end(10_000));
       store.callRecords.close(id, { ...end(20_000), status: 'FAILED' }); // a second end changes nothing
-      const [r] = store.callRecords.query();
+      await committed(store);
+      const [r] = await store.callRecords.query();
       assert.deepEqual(r, {
         id, callId: 'c1', sessionId: 's', appKey: 'app', direction: 'outgoing', caller: 'alice', callee: 'bob2', sipCallId: 'sip-1',
         startedAt: 1_000, answeredAt: 3_000, endedAt: 10_000, durationMs: 7_000, status: 'FINISH', info: 'Normal call clearing',
@@ -50,18 +43,18 @@ describe('call detail records', () => {
         droppedToBrowser: 1, lostFromSip: 2, hooks: [{ method: 'call', outcome: 'ok' }],
       });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  it('what a crash left open is closed at the next start, once, as FINISH by callhook', () => {
-    const dataDir = tempDir();
-    const first = openStore({ dataDir, adminPort: 0 });
+  it('what a crash left open is closed at the next start, once, as FINISH by callhook', async () => {
+    const location = await engine.fresh();
+    const first = await engine.open(location, { adminPort: 0 });
     const id = first.callRecords.open(call(1, 'app', 1_000));
     first.callRecords.answered(id, 2_000);
     first.callRecords.close(first.callRecords.open(call(2)), end(Date.now()));
-    first.close();
-    const second = openStore({ dataDir, adminPort: 0 });
+    await first.close();
+    const second = await engine.open(location, { adminPort: 0 });
     try {
       const closed = second.callRecords.closeOpen('Server restarted', 5_000);
       assert.equal(closed.length, 1);
@@ -72,45 +65,48 @@ describe('call detail records', () => {
       assert.equal(closed[0]!.durationMs, 3_000);
       assert.deepEqual(second.callRecords.closeOpen('Server restarted', 6_000), []);
     } finally {
-      second.close();
+      await second.close();
     }
   });
 
-  it('filters by start time and app, newest first, within the limit', () => {
-    const store = openStore({ dataDir: tempDir(), adminPort: 0 });
+  it('filters by start time and app, newest first, within the limit', async () => {
+    const store = await freshStore(engine, { adminPort: 0 });
     try {
       const now = Date.now();
       store.callRecords.open(call(1, 'a', now - 10_000));
       store.callRecords.open(call(2, 'b', now - 5_000));
       store.callRecords.open(call(3, 'a', now));
-      assert.deepEqual(store.callRecords.query().map((r) => r.callId), ['c3', 'c2', 'c1']);
-      assert.deepEqual(store.callRecords.query({ appKey: 'a' }).map((r) => r.callId), ['c3', 'c1']);
-      assert.deepEqual(store.callRecords.query({ since: now - 6_000 }).map((r) => r.callId), ['c3', 'c2']);
-      assert.deepEqual(store.callRecords.query({ limit: 1 }).map((r) => r.callId), ['c3']);
+      await committed(store);
+      assert.deepEqual((await store.callRecords.query()).map((r) => r.callId), ['c3', 'c2', 'c1']);
+      assert.deepEqual((await store.callRecords.query({ appKey: 'a' })).map((r) => r.callId), ['c3', 'c1']);
+      assert.deepEqual((await store.callRecords.query({ since: now - 6_000 })).map((r) => r.callId), ['c3', 'c2']);
+      assert.deepEqual((await store.callRecords.query({ limit: 1 })).map((r) => r.callId), ['c3']);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  it('keeps the newest cdrMaxCount ended records and none older than cdrMaxAgeDays; live calls stay', () => {
-    const dataDir = tempDir();
+  it('keeps the newest cdrMaxCount ended records and none older than cdrMaxAgeDays; live calls stay', async () => {
+    const location = await engine.fresh();
     const now = Date.now();
-    const first = openStore({ dataDir, adminPort: 0, cdrRetention: { maxAgeMs: 86_400_000, maxCount: 50 } });
+    const first = await engine.open(location, { adminPort: 0, cdrRetention: { maxAgeMs: 86_400_000, maxCount: 50 } });
     const live = first.callRecords.open(call(0, 'app', now - 3 * 86_400_000));
     first.callRecords.close(first.callRecords.open(call(1, 'app', now - 2 * 86_400_000)), end(now));
     // 64 closes trigger retention: the old one by age, the first ones beyond 50 by count.
     for (let n = 2; n <= 64; n++) first.callRecords.close(first.callRecords.open(call(n)), end(now));
-    const kept = first.callRecords.query({ limit: 1000 });
+    await committed(first);
+    const kept = (await first.callRecords.query({ limit: 1000 }));
     assert.equal(kept.filter((r) => r.endedAt !== null).length, 50);
     assert.ok(kept.some((r) => r.id === live), 'the live call is kept');
     assert.ok(!kept.some((r) => r.callId === 'c1'), 'the old one is gone');
-    first.close();
+    await first.close();
     // A lowered setting applies at the next start.
-    const second = openStore({ dataDir, adminPort: 0, cdrRetention: { maxAgeMs: 86_400_000, maxCount: 5 } });
+    const second = await engine.open(location, { adminPort: 0, cdrRetention: { maxAgeMs: 86_400_000, maxCount: 5 } });
     try {
-      assert.equal(second.callRecords.query({ limit: 1000 }).filter((r) => r.endedAt !== null).length, 5);
+      await committed(second);
+      assert.equal((await (await second.callRecords.query({ limit: 1000 }))).filter((r) => r.endedAt !== null).length, 5);
     } finally {
-      second.close();
+      await second.close();
     }
   });
 });

@@ -54,8 +54,8 @@ export function appRoutes(deps: AdminDeps): Route[] {
       path: '/api/apps',
       auth: true,
       body: newAppBody,
-      handler: ({ body }) => {
-        const app = apps.add(body);
+      handler: async ({ body }) => {
+        const app = await apps.add(body);
         deps.log.info({ app: app.name, appKey: app.appKey }, 'app added');
         return { status: 201, json: appView(app) };
       },
@@ -73,8 +73,8 @@ export function appRoutes(deps: AdminDeps): Route[] {
       auth: true,
       params: nameParams,
       body: appPatchBody,
-      handler: ({ params, body }) => {
-        const app = apps.update(params.name, body);
+      handler: async ({ params, body }) => {
+        const app = await apps.update(params.name, body);
         deps.log.info({ app: app.name, fields: Object.keys(body) }, 'app updated');
         return { json: appView(app) };
       },
@@ -84,8 +84,8 @@ export function appRoutes(deps: AdminDeps): Route[] {
       path: '/api/apps/{name}',
       auth: true,
       params: nameParams,
-      handler: ({ params }) => {
-        apps.remove(params.name);
+      handler: async ({ params }) => {
+        await apps.remove(params.name);
         deps.log.info({ app: params.name }, 'app removed');
         return { json: { removed: params.name } };
       },
@@ -108,14 +108,14 @@ export function appRoutes(deps: AdminDeps): Route[] {
       path: '/api/apps/{key}/rest-methods/{method}',
       auth: true,
       params: keyMethodParams,
-      handler: ({ params }) => ({ json: methodsView(apps.enableMethod(params.key, params.method)) }),
+      handler: async ({ params }) => ({ json: methodsView(await apps.enableMethod(params.key, params.method)) }),
     }),
     route({
       method: 'DELETE',
       path: '/api/apps/{key}/rest-methods/{method}',
       auth: true,
       params: keyMethodParams,
-      handler: ({ params }) => ({ json: methodsView(apps.disableMethod(params.key, params.method)) }),
+      handler: async ({ params }) => ({ json: methodsView(await apps.disableMethod(params.key, params.method)) }),
     }),
   ];
 }

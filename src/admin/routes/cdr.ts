@@ -49,9 +49,9 @@ export function cdrRoutes(deps: AdminDeps): Route[] {
       path: '/api/cdr',
       auth: true,
       query: cdrQuery,
-      handler: ({ query }) => {
+      handler: async ({ query }) => {
         const since = query.since === undefined ? undefined : parseSince(query.since);
-        const records = deps.store.callRecords.query({ since, appKey: query.app, limit: query.limit }).map(callRecordView);
+        const records = (await deps.store.callRecords.query({ since, appKey: query.app, limit: query.limit })).map(callRecordView);
         if (query.format === 'csv') return { text: callRecordsCsv(records), contentType: 'text/csv; charset=utf-8' };
         return { json: records };
       },

@@ -37,8 +37,8 @@ export function eventRoutes(deps: AdminDeps): Route[] {
       path: '/api/events',
       auth: true,
       query: eventsQuery,
-      handler: ({ query }) => ({
-        json: deps.store.outbox.list({ dead: query.dead, appKey: query.app, limit: query.limit }).map(outboxEventView),
+      handler: async ({ query }) => ({
+        json: (await deps.store.outbox.list({ dead: query.dead, appKey: query.app, limit: query.limit })).map(outboxEventView),
       }),
     }),
     route({
@@ -47,9 +47,9 @@ export function eventRoutes(deps: AdminDeps): Route[] {
       auth: true,
       // An empty body replays every dead letter.
       body: replayBody.optional(),
-      handler: ({ body }) => {
+      handler: async ({ body }) => {
         const since = body?.since === undefined ? undefined : parseSince(body.since);
-        const replayed = deps.hooks.replayEvents({ appKey: body?.app, since });
+        const replayed = await deps.hooks.replayEvents({ appKey: body?.app, since });
         return { json: { replayed } };
       },
     }),

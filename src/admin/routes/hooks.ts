@@ -16,10 +16,8 @@ export function hookLogRoutes(deps: AdminDeps): Route[] {
       path: '/api/hooks',
       auth: true,
       query: hooksQuery,
-      handler: ({ query }) => ({
-        json: deps.store.hookLog
-          .query({ failed: query.failed, appKey: query.app, limit: query.limit })
-          .map(hookLogView),
+      handler: async ({ query }) => ({
+        json: (await deps.store.hookLog.query({ failed: query.failed, appKey: query.app, limit: query.limit })).map(hookLogView),
       }),
     }),
   ];
