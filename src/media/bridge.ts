@@ -11,11 +11,17 @@
  *   recvonly        no              yes     (the peer holds us: music on hold reaches the browser)
  *   inactive        no              no
  *
+ * A played sound (`playSound`: a call without a browser, or `inject_sound`) replaces the browser's audio towards SIP
+ * while it plays, as an injected digit does; a recording (`record`) hears both directions as they leave and arrive.
+ *
  * The bridge owns both legs from its creation: close() closes them.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
+import { decodeG711, encodeG711 } from './audio/g711.ts';
+import type { CallRecorder } from './audio/recorder.ts';
+import type { Sound } from './audio/sound.ts';
 import { G711_FRAME_MS, g711Of } from './codecs.ts';
 import type { WebRtcLeg, WebRtcLegStats, WebRtcMedia } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
@@ -39,10 +45,15 @@ export interface MediaBridgeOptions {
   rtp: RtpLeg;
   /** The SIP leg's latest offer/answer outcome (SipSdpSession). */
   sip: NegotiatedAudio;
+  /** Where both directions are recorded, if the call is. */
+  recorder?: CallRecorder;
   /** Defaults for sendDtmf. */
   dtmf?: DtmfOptions;
   logger?: Logger;
 }
+
+/** How a played sound ended: it ran to its end, or another sound or `stopSound` or the end of the call cut it. */
+export type SoundOutcome = 'played' | 'stopped';
 
 export interface DirectionStats {
   /** Packets passed on. */
@@ -82,6 +93,10 @@ export class MediaBridge {
   private dtmfQueue: Promise<void> = Promise.resolve();
   /** The injected DTMF is one more source of the stream towards SIP, with its own SSRC and numbering. */
   private readonly dtmfSource = { ssrc: 0, sequence: 0 };
+  /** The sound playing, if any: its frames replace the browser's audio towards SIP. */
+  private sound: AbortController | undefined;
+  /** A played sound is one more source of the stream towards SIP too. */
+  private readonly soundSource = { ssrc: 0, sequence: 0, timestamp: 0 };
   private readonly stop = new AbortController();
   private closed = false;
 
@@ -95,6 +110,8 @@ export class MediaBridge {
     this.toSip = new RtpStreamRewriter({ ssrc: randomSsrc(), clockRate: CLOCK_RATE, frameTicks: FRAME_TICKS });
     this.toWebrtc = new RtpStreamRewriter({ ssrc: randomSsrc(), clockRate: CLOCK_RATE, frameTicks: FRAME_TICKS });
     this.dtmfSource.ssrc = randomSsrc();
+    this.soundSource.ssrc = randomSsrc();
+    this.soundSource.timestamp = randomSsrc();
     this.applySip(o.sip);
     this.unsubscribe = [o.webrtc.onRtp((p) => this.fromBrowser(p)), o.rtp.onRtp((p) => this.fromSip(p))];
   }
@@ -129,6 +146,52 @@ export class MediaBridge {
     return played;
   }
 
+  /**
+   * Plays `sound` towards SIP in real time, in 20 ms frames of the negotiated law, instead of the browser's audio,
+   * from its start again while `loop`; a sound already playing is stopped first. Resolves `played` at its end,
+   * `stopped` when stopSound, another sound or the end of the bridge cut it. Nothing is sent while we hold or are
+   * held (RFC 3264 §8.4), but the sound's time runs on.
+   */
+  async playSound(sound: Sound, options: { loop?: boolean } = {}): Promise<SoundOutcome> {
+    if (this.closed) throw new MediaError('MEDIA_STATE', 'the media bridge is closed');
+    this.stopSound();
+    const playing = new AbortController();
+    this.sound = playing;
+    const signal = AbortSignal.any([playing.signal, this.stop.signal]);
+    const { samples } = sound;
+    const start = performance.now();
+    try {
+      for (let frame = 0; ; frame++) {
+        let at = frame * FRAME_TICKS;
+        if (at >= samples.length) {
+          if (!options.loop) return 'played';
+          at %= samples.length;
+        }
+        const wait = start + frame * G711_FRAME_MS - performance.now();
+        if (wait > 0) await sleep(wait, undefined, { signal });
+        this.sendSoundFrame(samples.subarray(at, Math.min(at + FRAME_TICKS, samples.length)), frame === 0);
+      }
+    } catch (err) {
+      if (signal.aborted) return 'stopped';
+      throw err;
+    } finally {
+      if (this.sound === playing) this.sound = undefined;
+    }
+  }
+
+  /** Stops the sound playing, if any: the browser's audio flows again. Returns whether one was playing. */
+  stopSound(): boolean {
+    const playing = this.sound;
+    this.sound = undefined;
+    playing?.abort();
+    return playing !== undefined;
+  }
+
+  /** Whether a sound is playing now. */
+  get playingSound(): boolean {
+    return this.sound !== undefined;
+  }
+
   stats(): MediaBridgeStats {
     const c = this.counters;
     return {
@@ -142,6 +205,7 @@ export class MediaBridge {
     if (this.closed) return;
     this.closed = true;
     this.stop.abort();
+    this.sound = undefined;
     for (const u of this.unsubscribe) u();
     this.dtmfListeners.clear();
     await Promise.all([this.o.webrtc.close(), this.o.rtp.close()]);
@@ -157,14 +221,27 @@ export class MediaBridge {
 
   private fromBrowser(p: RtpPacket): void {
     const out = this.toSipPayloadType(p.header.payloadType);
-    if (out === undefined || this.sip.direction !== 'sendrecv' || this.injecting) {
+    if (out === undefined || this.sip.direction !== 'sendrecv' || this.injecting || this.sound !== undefined) {
       this.counters.toSip.dropped++;
       return;
     }
     const h = p.header;
     const w = this.toSip.rewrite(h.ssrc, h.sequenceNumber, h.timestamp, h.marker, performance.now());
-    if (this.o.rtp.send(packetOf(w, out, p.payload))) this.counters.toSip.forwarded++;
-    else this.counters.toSip.dropped++;
+    if (this.o.rtp.send(packetOf(w, out, p.payload))) {
+      this.counters.toSip.forwarded++;
+      if (out === this.sip.codec.payloadType) this.o.recorder?.write('local', decodeG711(g711Of(this.sip.codec)!, p.payload));
+    } else this.counters.toSip.dropped++;
+  }
+
+  /** One frame of the playing sound towards SIP (`first`: the marker bit of a talkspurt's start, RFC 3551 §4.1). */
+  private sendSoundFrame(samples: Int16Array, first: boolean): void {
+    const src = this.soundSource;
+    src.sequence = (src.sequence + 1) & 0xffff;
+    src.timestamp = (src.timestamp + FRAME_TICKS) >>> 0;
+    if (this.sip.direction !== 'sendrecv' || this.injecting) return;
+    const law = g711Of(this.sip.codec)!;
+    const w = this.toSip.rewrite(src.ssrc, src.sequence, src.timestamp, first, performance.now());
+    if (this.o.rtp.send(packetOf(w, this.sip.codec.payloadType, encodeG711(law, samples)))) this.o.recorder?.write('local', samples);
   }
 
   private fromSip(p: RtpPacket): void {
@@ -180,6 +257,7 @@ export class MediaBridge {
       out = this.browser.telephoneEvent?.payloadType;
     } else if (pt === sip.receive.codec || pt === sip.codec.payloadType) {
       out = this.browser.codec.payloadType;
+      if (receives(sip.direction)) this.o.recorder?.write('remote', decodeG711(g711Of(sip.codec)!, p.payload));
     }
     if (out === undefined || !receives(sip.direction)) {
       this.counters.toWebrtc.dropped++;

@@ -20,7 +20,11 @@ export type MediaErrorCode =
   /** An operation not allowed in the current state (a leg that is closed, DTMF without telephone-event, …). */
   | 'MEDIA_STATE'
   /** The configured WebRTC engine cannot run here (its native module did not load). */
-  | 'MEDIA_ENGINE_UNAVAILABLE';
+  | 'MEDIA_ENGINE_UNAVAILABLE'
+  /** A sound file to play that is missing, unreadable, not a regular file, too large or empty. */
+  | 'MEDIA_SOUND_FILE'
+  /** A sound file in a format callhook does not play (the message names it and what is supported). */
+  | 'MEDIA_AUDIO_FORMAT';
 
 export class MediaError extends ExpectedError<MediaErrorCode> {}
 

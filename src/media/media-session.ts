@@ -6,7 +6,9 @@
  *   outgoing  answerBrowserOffer → openSipSide → sipOffer (INVITE) → readSipAnswer (18x, 2xx) → established
  *   incoming  chooseLaw (the INVITE's offer) → offerToBrowser → acceptBrowserAnswer → openSipSide → answerSipOffer
  *             (or sipOffer for an INVITE without SDP) → established
- *   in call   holdOffer / holdAnswered (our re-INVITE), answerReoffer / readLateAnswer (the far end's), sendDtmf
+ *   no browser useLocalLeg (a call the REST API starts: callhook is the endpoint, ./local-leg.ts) → openSipSide → …
+ *   in call   holdOffer / holdAnswered (our re-INVITE), answerReoffer / readLateAnswer (the far end's), sendDtmf,
+ *             playSound / stopSound; recordTo (before the relay starts) records both directions
  *
  * The codec: the browser is restricted to one G.711 law that the SIP side can take — for an outgoing call the first
  * configured law the browser offers, and then the SIP offer carries only that law; for an incoming call the law of
@@ -16,11 +18,14 @@
  * the signal's reason, so the call's work after that await is dropped.
  */
 import type { Logger } from '../log.ts';
-import { MediaBridge } from './bridge.ts';
+import { CallRecorder } from './audio/recorder.ts';
+import type { Sound } from './audio/sound.ts';
+import { MediaBridge, type SoundOutcome } from './bridge.ts';
 import type { CallMedia } from './call-media.ts';
 import { g711Of, type G711Name } from './codecs.ts';
 import type { WebRtcLeg } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
+import { LocalAudioLeg } from './local-leg.ts';
 import { RtpLeg } from './rtp-leg.ts';
 import type { DetectedEvent } from './rtp/index.ts';
 import { mediaDirection, receives } from './sdp/direction.ts';
@@ -71,6 +76,9 @@ export class MediaSession {
   private laws: readonly G711Name[];
   private localHold = false;
   private remoteHold = false;
+  /** Where the call is recorded, once recordTo named a file; the recorder starts with the relay. */
+  private recordPath: string | undefined;
+  private recorder: CallRecorder | undefined;
 
   constructor(private readonly o: MediaSessionOptions) {
     this.laws = o.media.codecs;
@@ -93,6 +101,16 @@ export class MediaSession {
     const answer = await this.createLeg().setRemoteOffer(offerSdp);
     this.o.signal.throwIfAborted();
     return answer;
+  }
+
+  // --- no browser ----------------------------------------------------------------------------------------------------
+
+  /** The call has no browser: callhook is its endpoint, with the first configured law. Throws NoCommonCodecError. */
+  useLocalLeg(): void {
+    if (this.leg !== undefined) throw new MediaError('MEDIA_STATE', 'the call has a browser leg already');
+    const law = this.laws[0];
+    if (law === undefined) throw new NoCommonCodecError('no G.711 law in `codecs`');
+    this.leg = new LocalAudioLeg(law);
   }
 
   // --- incoming ------------------------------------------------------------------------------------------------------
@@ -222,6 +240,30 @@ export class MediaSession {
     await this.bridge.sendDtmf(digits);
   }
 
+  /**
+   * Plays a sound towards SIP instead of the browser's audio (MediaBridge.playSound). Throws MediaError MEDIA_STATE
+   * before the relay has started.
+   */
+  playSound(sound: Sound, loop: boolean): Promise<SoundOutcome> {
+    if (this.bridge === undefined) throw new MediaError('MEDIA_STATE', 'no media yet');
+    return this.bridge.playSound(sound, { loop });
+  }
+
+  /** Stops a played sound; returns whether one was playing. */
+  stopSound(): boolean {
+    return this.bridge?.stopSound() ?? false;
+  }
+
+  /** Records the call into `path` (a stereo WAV, ./audio/recorder.ts) once its relay starts. */
+  recordTo(path: string): void {
+    this.recordPath = path;
+  }
+
+  /** The recording's file, once it has started. */
+  get recording(): string | undefined {
+    return this.recorder?.path;
+  }
+
   info(): MediaSessionInfo {
     const info: MediaSessionInfo = {};
     if (this.rtp) info.rtpPort = this.rtp.localPort;
@@ -256,6 +298,8 @@ export class MediaSession {
     }
     const results = await Promise.allSettled(closing);
     for (const r of results) if (r.status === 'rejected') this.o.logger.warn({ err: r.reason }, 'closing the call failed');
+    // The recording ends after the relay, so it has every frame the relay passed (its close never rejects).
+    await this.recorder?.close();
   }
 
   private createLeg(): WebRtcLeg {
@@ -278,7 +322,10 @@ export class MediaSession {
     this.currentSip = media;
     if (this.bridge) return this.bridge.updateSip(media);
     if (this.leg === undefined || this.rtp === undefined) return;
-    const bridge = new MediaBridge({ webrtc: this.leg, rtp: this.rtp, sip: media, logger: this.o.logger });
+    if (this.recordPath !== undefined) this.recorder = new CallRecorder({ path: this.recordPath, logger: this.o.logger });
+    const bridge = new MediaBridge({
+      webrtc: this.leg, rtp: this.rtp, sip: media, logger: this.o.logger, ...(this.recorder && { recorder: this.recorder }),
+    });
     this.bridge = bridge;
     bridge.onDtmf((e) => this.o.onSipDtmf(e));
   }
