@@ -22,6 +22,7 @@ import { indexRoutes } from './routes/index.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { sessionRoutes } from './routes/sessions.ts';
+import { recordingRoutes, restApiRoutes } from './routes/rest-api.ts';
 import { StoreError } from '../store/errors.ts';
 import { HookError } from '../hooks/errors.ts';
 
@@ -46,6 +47,8 @@ export function buildAdminApp(deps: AdminDeps): AdminApp {
     ...hookLogRoutes(deps),
     ...cdrRoutes(deps),
     ...eventRoutes(deps),
+    ...restApiRoutes(deps),
+    ...recordingRoutes(deps),
   );
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
 

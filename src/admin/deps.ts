@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
 import type { HookEngine } from '../hooks/types.ts';
 import type { SessionsProvider } from '../gateway/info.ts';
+import type { CallControl, Recordings } from '../gateway/index.ts';
 
 export interface AdminDeps {
   config: Pick<Config, 'restRequestTimeoutMs' | 'userAgent' | 'localIp'>;
@@ -18,6 +19,10 @@ export interface AdminDeps {
   token: string;
   /** Live sessions and calls; none until the gateway attaches one. */
   sessions?: SessionsProvider;
+  /** The REST API's view of the gateway (`/rest-api/`); undefined until the gateway runs. */
+  calls?: () => CallControl | undefined;
+  /** The recordings folder (`/api/recordings`). */
+  recordings?: Recordings;
   /** Largest request body, bytes (default DEFAULT_BODY_LIMIT). */
   bodyLimitBytes?: number;
 }

@@ -21,6 +21,8 @@ export type AdminErrorCode =
   | 'ADMIN_PAYLOAD_TOO_LARGE'
   /** A body that is not `application/json` (RFC 9110 §15.5.16). */
   | 'ADMIN_UNSUPPORTED_MEDIA_TYPE'
+  /** What the request needs is not running (the gateway, before the server has started it). */
+  | 'ADMIN_UNAVAILABLE'
   /** The admin token cannot be used, read or written (token.ts); the server does not start, the CLI exits 1. */
   | 'ADMIN_TOKEN';
 
@@ -33,6 +35,7 @@ const HTTP_STATUS: Record<AdminErrorCode, number> = {
   ADMIN_CONFLICT: 409,
   ADMIN_PAYLOAD_TOO_LARGE: 413,
   ADMIN_UNSUPPORTED_MEDIA_TYPE: 415,
+  ADMIN_UNAVAILABLE: 503,
   ADMIN_TOKEN: 500,
 };
 

@@ -11,10 +11,10 @@ import { AdminError, MethodNotAllowedError } from './errors.ts';
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
-/** What a handler returns: JSON (the default) or text such as the Prometheus exposition. */
+/** What a handler returns: JSON (the default), or text such as the Prometheus exposition, or bytes (a recording). */
 export type Reply =
   | { status?: number; json: unknown }
-  | { status?: number; text: string; contentType: string };
+  | { status?: number; text: string | Buffer; contentType: string };
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 

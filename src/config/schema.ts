@@ -103,6 +103,8 @@ export const configSchema = z
     cdrMaxAgeDays: z.number().int().min(1).default(90),
     /** At most this many call detail records are kept, the newest; older ones are deleted as calls end. */
     cdrMaxCount: z.number().int().min(1).default(100_000),
+    /** Call recordings (`<dataDir>/recordings`) older than this many days are deleted; 0 keeps them (docs/rest-api.md). */
+    recordingMaxAgeDays: z.number().int().min(0).default(30),
     pingIntervalMs: z.number().int().min(100).default(15000),
     /** Address the client WebSocket servers (ws and wss) bind; absent = every interface. */
     wsHost: z.string().min(1).optional(),

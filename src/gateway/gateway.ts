@@ -14,6 +14,7 @@ import { clientAddressOf, newAuthToken, sessionIdOf } from './ids.ts';
 import type { CallMedia } from '../media/index.ts';
 import { CallLimits, type CallLimitSettings } from './call-limits.ts';
 import type { CallMetrics } from './metrics.ts';
+import type { Call } from './call.ts';
 import { Session } from './session.ts';
 import { readSipSettings } from './sip-settings.ts';
 import { withoutContext } from './views.ts';
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   /** Where calls are counted for /metrics (./metrics.ts createCallMetrics). */
   callMetrics: CallMetrics;
   config: Pick<Config, 'registerExpires' | 'sipTransport'> & CallLimitSettings;
+  /** Where calls are recorded (`<dataDir>/recordings`). */
+  recordingsDir: string;
 }
 
 export class Gateway implements SessionsProvider {
@@ -55,10 +58,12 @@ export class Gateway implements SessionsProvider {
   /**
    * A client's `connection`: the connect hook, then a Session that is ESTABLISHED (and registering when asked).
    * A refused connect (hook, bad sip* fields, stopping) sends the client `fail` for ConnectionStatusEvent, tells the
-   * backend FAILED, ends the connection and resolves undefined.
+   * backend FAILED, ends the connection and resolves undefined. `sessionId` is the client's socket ends by default;
+   * a session without a socket (the REST API's) brings its own.
    */
-  async connect(port: ClientPort, endpoint: ClientEndpoint, request: ConnectionRequest): Promise<Session | undefined> {
-    const sessionId = sessionIdOf(endpoint);
+  async connect(
+    port: ClientPort, endpoint: ClientEndpoint, request: ConnectionRequest, sessionId = sessionIdOf(endpoint),
+  ): Promise<Session | undefined> {
     const appKey = typeof request.appKey === 'string' && request.appKey !== '' ? request.appKey : DEFAULT_APP_KEY;
     const context: HookContext = { appKey, sessionId, nodeId: this.o.nodeId };
     if (this.closing) return this.refuse(port, context, 'Server stopping');
@@ -74,7 +79,10 @@ export class Gateway implements SessionsProvider {
       return this.refuse(port, context, e.message);
     }
     const session = new Session(
-      { ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, media: this.o.media, callRecords: this.o.callRecords, callMetrics: this.o.callMetrics, callLimits: this.callLimits, config: this.o.config },
+      {
+        ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, media: this.o.media, callRecords: this.o.callRecords,
+        callMetrics: this.o.callMetrics, callLimits: this.callLimits, config: this.o.config, recordingsDir: this.o.recordingsDir,
+      },
       {
         sessionId,
         appKey,
@@ -107,6 +115,20 @@ export class Gateway implements SessionsProvider {
   /** The hook engine could not deliver an event of a session whose restOnError is FAIL (docs/hooks.md "The response" table). */
   eventDeliveryFailed(failure: EventDeliveryFailure): void {
     this.live.get(failure.sessionId)?.eventDeliveryFailed(`${failure.method}: ${failure.info}`);
+  }
+
+  /** The live session `sessionId`. */
+  session(sessionId: string): Session | undefined {
+    return this.live.get(sessionId);
+  }
+
+  /** The live call `callId`, of whichever session has it (a session still detaching included). */
+  call(callId: string): Call | undefined {
+    for (const s of [...this.live.values(), ...this.ending]) {
+      const call = s.call(callId);
+      if (call !== undefined) return call;
+    }
+    return undefined;
   }
 
   sessions(): SessionInfo[] {
