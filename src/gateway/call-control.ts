@@ -131,7 +131,7 @@ export class GatewayCallControl implements CallControl {
       throw new GatewayError('CALL_REFUSED', port.failure ?? 'call refused');
     }
     await Promise.race([call.inviting, port.ended]);
-    if (call.isEnded) throw new GatewayError('CALL_REFUSED', port.final?.info ?? port.failure ?? 'call ended');
+    if (call.isEnded) throw new GatewayError('CALL_REFUSED', `call ${callId}: ${port.final?.info ?? port.failure ?? 'ended'}`);
     return { callId, sessionId };
   }
 

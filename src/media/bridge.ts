@@ -241,7 +241,10 @@ export class MediaBridge {
     if (this.sip.direction !== 'sendrecv' || this.injecting) return;
     const law = g711Of(this.sip.codec)!;
     const w = this.toSip.rewrite(src.ssrc, src.sequence, src.timestamp, first, performance.now());
-    if (this.o.rtp.send(packetOf(w, this.sip.codec.payloadType, encodeG711(law, samples)))) this.o.recorder?.write('local', samples);
+    if (this.o.rtp.send(packetOf(w, this.sip.codec.payloadType, encodeG711(law, samples)))) {
+      this.counters.toSip.forwarded++;
+      this.o.recorder?.write('local', samples);
+    }
   }
 
   private fromSip(p: RtpPacket): void {

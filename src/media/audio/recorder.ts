@@ -6,7 +6,8 @@
  *
  * Each channel is placed on the call's time line: a frame goes where the previous one ended unless it comes more
  * than GAP_SAMPLES later than that, which is a real pause (hold, a peer that stops sending) and is kept as silence;
- * so network jitter does not shift the audio, and the two channels stay aligned to within that gap. A channel
+ * so network jitter and a late timer on a loaded server do not tear the audio, and the two channels stay aligned to
+ * within that gap. A channel
  * silent at a flush is padded with silence up to `now - MARGIN`, so a late frame of the other is not cut off.
  */
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
@@ -28,10 +29,10 @@ export interface CallRecorderOptions {
 }
 
 const SAMPLES_PER_MS = G711_RATE / 1000;
-/** A frame this much later than the end of its channel starts after a pause, not where the channel ended (100 ms). */
-const GAP_SAMPLES = 100 * SAMPLES_PER_MS;
-/** Frames up to this late are still placed before a flush pads their channel (200 ms). */
-const MARGIN_SAMPLES = 200 * SAMPLES_PER_MS;
+/** A frame this much later than the end of its channel starts after a pause, not where the channel ended (300 ms). */
+const GAP_SAMPLES = 300 * SAMPLES_PER_MS;
+/** Frames up to this late are still placed before a flush pads their channel (400 ms). */
+const MARGIN_SAMPLES = 400 * SAMPLES_PER_MS;
 const DEFAULT_FLUSH_MS = 1000;
 
 /** The samples of one channel not yet written, from the file's current end. */
