@@ -296,10 +296,11 @@ export class MediaSession {
       if (this.leg) closing.push(this.leg.close());
       if (this.rtp) closing.push(this.rtp.close());
     }
+    // The relay has stopped (close() stops it before its first await): the recording is complete, and it is closed
+    // before the ports are given back, so whoever sees the ports free finds the whole file. Its close never rejects.
+    await this.recorder?.close();
     const results = await Promise.allSettled(closing);
     for (const r of results) if (r.status === 'rejected') this.o.logger.warn({ err: r.reason }, 'closing the call failed');
-    // The recording ends after the relay, so it has every frame the relay passed (its close never rejects).
-    await this.recorder?.close();
   }
 
   private createLeg(): WebRtcLeg {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { TestBackend, type RecordedRequest } from '../support/backend.ts';
 import { parseMessageTrace, runSipp, scenarioFile, type SippProcess, type SippResult } from '../support/sipp.ts';
+import { restApi, type ApiReply } from '../support/rest-api.ts';
 import { WebRtcClient } from '../support/webrtc-client.ts';
 import { audibleSpan, correlation, pcmWav, readPcmWav, testSignal } from '../support/wav.ts';
 import { eventually, startTestServer, type TestServer } from '../support/ws-client.ts';
@@ -41,15 +42,7 @@ describe('REST API: server-started calls and call control, against sipp (-rtp_ec
     backend.requests.filter((r) => r.hook === hook && r.json?.['callId'] === callId);
   const statuses = (callId: string): string[] => events('CallStatusEvent', callId).map((r) => String(r.json?.['status']));
 
-  async function api(path: string, body?: unknown): Promise<{ status: number; json: any }> {
-    const response = await fetch(`${ts.server.adminUrl}${path}`, {
-      method: body === undefined && path.startsWith('/api/') ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${ts.server.adminToken}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const type = response.headers.get('content-type') ?? '';
-    return { status: response.status, json: type.startsWith('application/json') ? await response.json() : Buffer.from(await response.arrayBuffer()) };
-  }
+  const api = (path: string, body?: unknown): Promise<ApiReply> => restApi(ts.server)(path, body);
 
   async function uas(name: string): Promise<SippProcess> {
     const sipp = await runSipp({ scenarioFile: scenarioFile(name), mode: 'uas', transport: 'u1', extraArgs: ['-rtp_echo'], timeoutMs: SIPP_TIMEOUT_MS });
@@ -116,7 +109,9 @@ describe('REST API: server-started calls and call control, against sipp (-rtp_ec
     assert.equal(events('call', callId).length, 1, 'the call hook was asked');
 
     // The recording: listed, served, stereo 8 kHz; its right channel is the echo of the file.
-    await eventually(async () => (await api('/api/recordings')).json.some((r: { callId: string }) => r.callId === callId), 5000, 'the recording listed');
+    // The recording is complete once the call's RTP port is given back.
+    await eventually(() => ts.server.media.rtpPorts.inUse === 0, 5000, 'the call to be closed');
+    assert.ok((await api('/api/recordings')).json.some((r: { callId: string }) => r.callId === callId), 'the recording listed');
     const wav = await api(`/api/recordings/${encodeURIComponent(callId)}`);
     assert.equal(wav.status, 200);
     const recorded = readPcmWav(wav.json as Buffer);
