@@ -203,6 +203,32 @@ describe('REST API: server-started calls and call control, against sipp (-rtp_ec
     assert.equal(disconnected()[0]!.json!['info'], 'Terminated by API');
   });
 
+  it("inject_sound into a browser call: the far end hears the file instead of the browser, then the browser again", async () => {
+    const sipp = await uas('uas-answer');
+    const client = await WebRtcClient.connect(ts.wsUrl, { appKey: APP, sipLogin: 'carol', sipDomain: '127.0.0.1', sipPort: sipp.port, sipRegisterRequired: false });
+    clients.push(client);
+    const call = await client.call('bob');
+    await call.waitStatus('ESTABLISHED');
+    await call.connected();
+    assert.ok((await call.exchangeAudio(25, 20)) >= 20, 'the browser is heard before');
+    assert.equal((await api('/rest-api/call/inject_sound', { callId: call.callId, file: sound, loop: true })).status, 200);
+    // While it plays, sipp echoes the file: the browser receives audio, but none of its own packets come back.
+    const receivedBefore = call.receivedAudio();
+    const first = await call.sendAudio(25);
+    await eventually(() => call.receivedAudio() - receivedBefore >= 25, 5000, 'the echo of the file at the browser');
+    assert.equal(call.echoesOf(first, 25), 0, 'no browser audio reached the far end while the file played');
+    assert.deepEqual((await api('/rest-api/call/stop_sound', { callId: call.callId })).json, { stopped: true });
+    assert.ok((await call.exchangeAudio(25, 20)) >= 20, 'the browser is heard again after stop_sound');
+    // A sound that ends by itself gives the browser back too.
+    const short = join(dir, 'short.wav');
+    await writeFile(short, pcmWav(testSignal(0.2, 8000), 8000));
+    assert.equal((await api('/rest-api/call/inject_sound', { callId: call.callId, file: short })).status, 200);
+    assert.ok((await call.exchangeAudio(50, 30)) >= 30, 'the browser is heard again after the sound ended');
+    call.hangup();
+    await call.waitEnd();
+    assertSippOk(await sipp.done);
+  });
+
   it('answers bad input with a 4xx naming what was wrong', async () => {
     const startup = { appKey: APP, sipLogin: 'alice', sipDomain: '127.0.0.1', sipPort: 5060, callee: 'bob' };
     const missing = await api('/rest-api/call/startup', { ...startup, play: join(dir, 'nope.wav') });
