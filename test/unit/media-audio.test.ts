@@ -74,6 +74,17 @@ describe('sound files', () => {
     assert.equal(readWav(wavWith(6, 1, 8000, 8, Buffer.alloc(10))).encoding, 'PCMA');
   });
 
+  it('converts a file once while it is unchanged, again once it changed', async () => {
+    const path = join(dir, 'prompt.wav');
+    await writeFile(path, pcmWav(testSignal(0.2, 16000), 16000));
+    const first = await loadSound(path);
+    assert.equal(await loadSound(path), first, 'the cached sound');
+    await writeFile(path, pcmWav(testSignal(0.3, 16000), 16000));
+    const changed = await loadSound(path);
+    assert.notEqual(changed, first);
+    assert.equal(changed.samples.length, 2400);
+  });
+
   it('names what it cannot play', async () => {
     const cases: Array<[Buffer, RegExp]> = [
       [wavWith(1, 2, 8000, 16, Buffer.alloc(8)), /unsupported audio format: 2 channels/],
