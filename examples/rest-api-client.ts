@@ -2,6 +2,8 @@
  * callhook's REST API (docs/rest-api.md) from a backend: POST JSON to `/rest-api/<route>` on the admin port with
  * the admin token. Shared by examples/click-to-call and examples/ivr.
  */
+import http from 'node:http';
+
 export interface RestApiClient {
   /** Resolves with the JSON answer; rejects with callhook's `error` text on a 4xx or 5xx. */
   post(route: string, body?: Record<string, unknown>): Promise<any>;
@@ -41,6 +43,29 @@ export function envSettings(): { adminUrl: string; token: string; sip: Record<st
       ...(process.env['SIP_PORT'] && { sipPort: Number(process.env['SIP_PORT']) }),
     },
   };
+}
+
+/**
+ * A JSON web server on 127.0.0.1:`port`: `route` answers each request with a status and a JSON value (or HTML); what
+ * it throws is a 500 naming the error.
+ */
+export function serveJson(
+  port: number,
+  route: (method: string, path: string, req: http.IncomingMessage) => Promise<{ status: number; json?: unknown; html?: string }>,
+  ready: () => void,
+): http.Server {
+  return http.createServer((req, res) => {
+    void (async () => {
+      let reply: { status: number; json?: unknown; html?: string };
+      try {
+        reply = await route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://x').pathname, req);
+      } catch (err) {
+        reply = { status: 500, json: { error: (err as Error).message } };
+      }
+      if (reply.html !== undefined) res.writeHead(reply.status, { 'content-type': 'text/html; charset=utf-8' }).end(reply.html);
+      else res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.json ?? {}));
+    })();
+  }).listen(port, '127.0.0.1', ready);
 }
 
 /** Reads a request's JSON body (at most 64 KiB). */

@@ -14,8 +14,7 @@
  * Then point an app's URL at http://127.0.0.1:3001/rest (every method enabled) and open http://127.0.0.1:3001/.
  */
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import { envSettings, readJson, restApiClient } from '../rest-api-client.ts';
+import { envSettings, readJson, restApiClient, serveJson } from '../rest-api-client.ts';
 
 const settings = envSettings();
 const api = restApiClient(settings.adminUrl, settings.token);
@@ -49,25 +48,14 @@ function hook(method: string, body: Record<string, unknown>): Record<string, unk
   }
 }
 
-function send(res: http.ServerResponse, status: number, value: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-}
-
-http.createServer((req, res) => {
-  void (async () => {
-    try {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (req.method === 'GET' && path === '/') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
-      if (req.method === 'POST' && path.startsWith('/rest/')) return send(res, 200, hook(path.slice(6), await readJson(req)));
-      if (req.method === 'POST' && path === '/callback') {
-        const number = String((await readJson(req))['number'] ?? '').replace(/[\s().-]/g, '');
-        if (!CALLBACK_NUMBER.test(number)) return send(res, 400, { error: 'enter a phone number' });
-        const { callId } = await api.post('call/startup', { appKey, ...settings.sip, callee: number, play: message, hangupAfterPlay: true, maxDurationSec: 120 });
-        return send(res, 200, { callId });
-      }
-      send(res, 404, { error: 'not found' });
-    } catch (err) {
-      send(res, 500, { error: (err as Error).message });
-    }
-  })();
-}).listen(port, '127.0.0.1', () => console.log(`click-to-call: http://127.0.0.1:${port}/ (hooks at /rest)`));
+serveJson(port, async (method, path, req) => {
+  if (method === 'GET' && path === '/') return { status: 200, html: page };
+  if (method === 'POST' && path.startsWith('/rest/')) return { status: 200, json: hook(path.slice(6), await readJson(req)) };
+  if (method === 'POST' && path === '/callback') {
+    const number = String((await readJson(req))['number'] ?? '').replace(/[\s().-]/g, '');
+    if (!CALLBACK_NUMBER.test(number)) return { status: 400, json: { error: 'enter a phone number' } };
+    const { callId } = await api.post('call/startup', { appKey, ...settings.sip, callee: number, play: message, hangupAfterPlay: true, maxDurationSec: 120 });
+    return { status: 200, json: { callId } };
+  }
+  return { status: 404, json: { error: 'not found' } };
+}, () => console.log(`click-to-call: http://127.0.0.1:${port}/ (hooks at /rest)`));

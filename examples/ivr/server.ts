@@ -14,9 +14,8 @@
  * PROMPTS holds main.wav, hours.wav and goodbye.wav (WAV: mono 16-bit PCM at 8, 16 or 48 kHz, or G.711). Point an
  * app's URL at http://127.0.0.1:3002/rest and enable at least CallStatusEvent and OnDtmfEvent.
  */
-import http from 'node:http';
 import { join } from 'node:path';
-import { envSettings, readJson, restApiClient } from '../rest-api-client.ts';
+import { envSettings, readJson, restApiClient, serveJson } from '../rest-api-client.ts';
 
 const settings = envSettings();
 const api = restApiClient(settings.adminUrl, settings.token);
@@ -67,30 +66,19 @@ async function hook(method: string, body: Record<string, unknown>): Promise<void
   if (method === 'OnDtmfEvent') await onDigit(callId, String(body['digit']));
 }
 
-function send(res: http.ServerResponse, status: number, value: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-}
-
-http.createServer((req, res) => {
-  void (async () => {
-    try {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (req.method === 'POST' && path.startsWith('/rest/')) {
-        const body = await readJson(req);
-        // Events are answered at once; what they start runs on (a failure is logged, the call goes on).
-        send(res, 200, body);
-        return void hook(path.slice(6), body).catch((err: unknown) => console.error(`ivr: ${(err as Error).message}`));
-      }
-      if (req.method === 'POST' && path === '/start') {
-        const number = String((await readJson(req))['number'] ?? '');
-        const { callId } = await api.post('call/startup', { appKey, ...settings.sip, callee: number, maxDurationSec: 600 });
-        // The main menu starts when the callee answers (CallStatusEvent ESTABLISHED).
-        if (!calls.has(callId)) calls.set(callId, 'main');
-        return send(res, 200, { callId });
-      }
-      send(res, 404, { error: 'not found' });
-    } catch (err) {
-      send(res, 500, { error: (err as Error).message });
-    }
-  })();
-}).listen(port, '127.0.0.1', () => console.log(`ivr: POST http://127.0.0.1:${port}/start {"number": …} (hooks at /rest)`));
+serveJson(port, async (method, path, req) => {
+  if (method === 'POST' && path.startsWith('/rest/')) {
+    const body = await readJson(req);
+    // Events are answered at once; what they start runs on (a failure is logged, the call goes on).
+    void hook(path.slice(6), body).catch((err: unknown) => console.error(`ivr: ${(err as Error).message}`));
+    return { status: 200, json: body };
+  }
+  if (method === 'POST' && path === '/start') {
+    const number = String((await readJson(req))['number'] ?? '');
+    const { callId } = await api.post('call/startup', { appKey, ...settings.sip, callee: number, maxDurationSec: 600 });
+    // The main menu starts when the callee answers (CallStatusEvent ESTABLISHED).
+    if (!calls.has(callId)) calls.set(callId, 'main');
+    return { status: 200, json: { callId } };
+  }
+  return { status: 404, json: { error: 'not found' } };
+}, () => console.log(`ivr: POST http://127.0.0.1:${port}/start {"number": …} (hooks at /rest)`));

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { TestBackend, type RecordedRequest } from '../support/backend.ts';
-import { parseMessageTrace, runSipp, scenarioFile, type SippProcess, type SippResult } from '../support/sipp.ts';
+import { assertSippOk, parseMessageTrace, runSipp, scenarioFile, type SippProcess } from '../support/sipp.ts';
 import { restApi, type ApiReply } from '../support/rest-api.ts';
 import { WebRtcClient } from '../support/webrtc-client.ts';
 import { audibleSpan, correlation, pcmWav, readPcmWav, testSignal } from '../support/wav.ts';
@@ -24,11 +24,6 @@ const SIPP_TIMEOUT_MS = 30_000;
 const SOUND_SECONDS = 1.2;
 /** One RTP packet of G.711: 20 ms at 8000 Hz. */
 const PACKET_SAMPLES = 160;
-
-function assertSippOk(result: SippResult): void {
-  assert.equal(result.timedOut, false, `sipp did not finish its scenario: ${result.errors}`);
-  assert.equal(result.code, 0, `sipp failed (code ${result.code}): ${result.stderr}\n${result.errors}`);
-}
 
 describe('REST API: server-started calls and call control, against sipp (-rtp_echo)', { timeout: 180_000 }, () => {
   let backend: TestBackend;
