@@ -151,6 +151,28 @@ describe('REST API: server-started calls and call control, against sipp (-rtp_ec
     assert.equal(events('CallStatusEvent', callId).at(-1)!.json!['info'], 'Sound played');
   });
 
+  it('hold and unhold a server-started call: HOLD, then ESTABLISHED, re-INVITEs checked by sipp', async () => {
+    const sipp = await uas('uas-hold-unhold');
+    const callId = await startCall(sipp);
+    assert.equal((await api('/rest-api/call/hold', { callId })).status, 200);
+    await eventually(() => statuses(callId).includes('HOLD'), 5000, 'HOLD');
+    assert.equal((await api('/rest-api/call/unhold', { callId })).status, 200);
+    await eventually(() => statuses(callId).filter((st) => st === 'ESTABLISHED').length === 2, 5000, 'ESTABLISHED again');
+    assert.equal((await api('/rest-api/call/terminate', { callId })).status, 200);
+    assertSippOk(await sipp.done);
+  });
+
+  it('transfer a server-started call: REFER to sipp, TransferStatusEvent up to COMPLETED, then our BYE', async () => {
+    const sipp = await uas('uas-refer-notify');
+    const callId = await startCall(sipp);
+    assert.equal((await api('/rest-api/call/transfer', { callId, target: 'carol' })).status, 200);
+    const result = await sipp.done;
+    assertSippOk(result);
+    assert.deepEqual(parseMessageTrace(result.messages).filter((m) => m.direction === 'received').map((m) => m.firstLine.split(' ')[0]), ['INVITE', 'ACK', 'REFER', 'SIP/2.0', 'SIP/2.0', 'BYE']);
+    await eventually(() => events('TransferStatusEvent', callId).length >= 4, 5000, 'TransferStatusEvents');
+    assert.deepEqual(events('TransferStatusEvent', callId).map((r) => r.json?.['status']), ['PENDING', 'ACCEPTED', 'TRYING', 'COMPLETED']);
+  });
+
   it('send_dtmf INFO and INFO_RELAY reach sipp as the INFO bodies it checks', async () => {
     const sipp = await uas('uas-dtmf');
     const callId = await startCall(sipp);
