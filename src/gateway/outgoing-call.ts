@@ -82,7 +82,9 @@ export class OutgoingCall extends Call {
       this.fail('call', e.message);
       return this.finish('FAILED', { info: e.message });
     }
-    const body: JsonObject = { ...request.extra, ...this.object, status: 'PENDING' };
+    // Whether to record is the backend's to say (its answer's `record`), never the page's.
+    const { record: _fromPage, ...extra } = request.extra;
+    const body: JsonObject = { ...extra, ...this.object, status: 'PENDING' };
     if (request.sdp !== undefined) body['sdp'] = request.sdp;
     if (request.inviteParameters !== undefined) body['inviteParameters'] = request.inviteParameters;
     const decision = await this.decide('call', body);

@@ -173,6 +173,14 @@ describe('REST API: server-started calls and call control, against sipp (-rtp_ec
     assert.deepEqual(events('TransferStatusEvent', callId).map((r) => r.json?.['status']), ['PENDING', 'ACCEPTED', 'TRYING', 'COMPLETED']);
   });
 
+  it('startup with maxDurationSec ends the call with a BYE when the time is up', async () => {
+    const sipp = await uas('uas-answer');
+    const callId = await startCall(sipp, { maxDurationSec: 1 });
+    assertSippOk(await sipp.done);
+    await eventually(() => statuses(callId).includes('FINISH'), 5000, 'FINISH at the backend');
+    assert.equal(events('CallStatusEvent', callId).at(-1)!.json!['info'], 'Maximum duration reached');
+  });
+
   it('send_dtmf INFO and INFO_RELAY reach sipp as the INFO bodies it checks', async () => {
     const sipp = await uas('uas-dtmf');
     const callId = await startCall(sipp);
@@ -220,7 +228,12 @@ describe('REST API: server-started calls and call control, against sipp (-rtp_ec
     assert.equal(disconnected()[0]!.json!['info'], 'Terminated by API');
   });
 
-  it("inject_sound into a browser call: the far end hears the file instead of the browser, then the browser again", async () => {
+  it("inject_sound into a browser call: the far end hears the file instead of the browser, then the browser again; the call hook's record: true records it", async () => {
+    backend.responder = (req) => {
+      if (req.hook === 'connect') return { kind: 'json', body: { ...req.json, restClientConfig: { call: { restPolicy: 'OVERWRITE', restOverwrite: 'record' } } } };
+      if (req.hook === 'call') return { kind: 'json', body: { ...req.json, record: true } };
+      return { kind: 'echo' };
+    };
     const sipp = await uas('uas-answer');
     const client = await WebRtcClient.connect(ts.wsUrl, { appKey: APP, sipLogin: 'carol', sipDomain: '127.0.0.1', sipPort: sipp.port, sipRegisterRequired: false });
     clients.push(client);
@@ -244,6 +257,14 @@ describe('REST API: server-started calls and call control, against sipp (-rtp_ec
     call.hangup();
     await call.waitEnd();
     assertSippOk(await sipp.done);
+    // Recorded: the left channel has the browser's packets (constant bytes) and the file; the right their echo.
+    await eventually(() => ts.server.media.rtpPorts.inUse === 0, 5000, 'the call to be closed');
+    const wav = await api(`/api/recordings/${encodeURIComponent(call.callId)}`);
+    assert.equal(wav.status, 200);
+    const [left, right] = readPcmWav(wav.json as Buffer).samples as [Int16Array, Int16Array];
+    const [ls, le] = audibleSpan(left);
+    const [rs, re] = audibleSpan(right);
+    assert.ok(le - ls > 8000 && re - rs > 8000, `left ${le - ls}, right ${re - rs} audible samples`);
   });
 
   it('answers bad input with a 4xx naming what was wrong', async () => {
