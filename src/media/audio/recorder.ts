@@ -34,6 +34,11 @@ const GAP_SAMPLES = 300 * SAMPLES_PER_MS;
 /** Frames up to this late are still placed before a flush pads their channel (400 ms). */
 const MARGIN_SAMPLES = 400 * SAMPLES_PER_MS;
 const DEFAULT_FLUSH_MS = 1000;
+/**
+ * Samples handed to the file system and not yet written: more than 10 s (a disk that cannot keep up) ends the
+ * recording rather than letting its backlog grow in memory.
+ */
+const MAX_BACKLOG_SAMPLES = 10_000 * SAMPLES_PER_MS;
 
 /** The samples of one channel not yet written, from the file's current end. */
 class PendingChannel {
@@ -81,6 +86,8 @@ export class CallRecorder {
   private file: Promise<FileHandle> | undefined;
   private writing: Promise<void> = Promise.resolve();
   private timer: TimerHandle | undefined;
+  /** Samples per channel flushed but not yet on disk. */
+  private backlog = 0;
   private failed = false;
   private closed: Promise<void> | undefined;
 
@@ -134,6 +141,8 @@ export class CallRecorder {
     }
     local.drop(n);
     remote.drop(n);
+    if (this.backlog + n > MAX_BACKLOG_SAMPLES) return this.fail(new Error(`the disk is ${(this.backlog / G711_RATE).toFixed(0)} s behind`));
+    this.backlog += n;
     const offset = WAV_HEADER_BYTES + this.written * 4;
     this.written += n;
     const dataBytes = this.written * 4;
@@ -145,10 +154,17 @@ export class CallRecorder {
         await file.write(pcmWavHeader(2, G711_RATE, dataBytes), 0, WAV_HEADER_BYTES, 0);
       } catch (err) {
         // A full disk or a removed folder ends this recording, not the call.
-        this.failed = true;
-        this.o.logger.warn({ err, path: this.path }, 'recording failed: the call goes on unrecorded');
+        this.fail(err);
+      } finally {
+        this.backlog -= n;
       }
     });
+  }
+
+  private fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.o.logger.warn({ err, path: this.path }, 'recording failed: the call goes on unrecorded');
   }
 
   private opened(): Promise<FileHandle> {
