@@ -39,8 +39,10 @@ describe('REST API: server-started calls and call control, against sipp (-rtp_ec
 
   const api = (path: string, body?: unknown): Promise<ApiReply> => restApi(ts.server)(path, body);
 
-  async function uas(name: string): Promise<SippProcess> {
-    const sipp = await runSipp({ scenarioFile: scenarioFile(name), mode: 'uas', transport: 'u1', extraArgs: ['-rtp_echo'], timeoutMs: SIPP_TIMEOUT_MS });
+  async function uas(name: string, keys?: Record<string, string>): Promise<SippProcess> {
+    const sipp = await runSipp({
+      scenarioFile: scenarioFile(name), mode: 'uas', transport: 'u1', extraArgs: ['-rtp_echo'], timeoutMs: SIPP_TIMEOUT_MS, ...(keys && { keys }),
+    });
     sipps.push(sipp);
     return sipp;
   }
@@ -192,7 +194,7 @@ describe('REST API: server-started calls and call control, against sipp (-rtp_ec
   });
 
   it('DTMF the far end sends as SIP INFO reaches the backend as OnDtmfEvent method INFO', async () => {
-    const sipp = await uas('uas-answer-send-info');
+    const sipp = await uas('uas-answer-send-info', { digit: '5' });
     const callId = await startCall(sipp);
     await eventually(() => events('OnDtmfEvent', callId).length === 1, 10_000, 'OnDtmfEvent');
     const e = events('OnDtmfEvent', callId)[0]!.json!;
