@@ -10,8 +10,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CallInfo, SessionInfo } from './info.ts';
 import { MediaError, loadSound, type Sound } from '../media/index.ts';
-import { SipError } from '../sip/errors.ts';
-import { validateDtmf } from '../sip/ua/index.ts';
 import type { Call } from './call.ts';
 import { isFinal } from './call-status.ts';
 import { GatewayError } from './errors.ts';
@@ -159,12 +157,6 @@ export class GatewayCallControl implements CallControl {
 
   sendDtmf(callId: string, dtmf: string, type: DtmfType): void {
     const call = this.established(callId);
-    try {
-      validateDtmf(dtmf);
-    } catch (e) {
-      if (e instanceof SipError) throw new GatewayError('CALL_STATE', e.message);
-      throw e;
-    }
     call.contain(() => call.sendDtmf({ callId, dtmf, type }));
   }
 

@@ -297,6 +297,7 @@ describe('REST API: server-started calls and call control, against sipp (-rtp_ec
     assert.equal((await api('/rest-api/call/inject_sound', { callId: 'no-such-call', file: sound })).status, 404);
     assert.equal((await api('/rest-api/call/transfer', { callId: 'no-such-call', target: 'carol' })).status, 404);
     assert.match((await api('/rest-api/call/send_dtmf', { callId: 'x', dtmf: '1', type: 'SMS' })).json.error, /body\.type/);
+    assert.match((await api('/rest-api/call/send_dtmf', { callId: 'x', dtmf: '1X' })).json.error, /body\.dtmf: must be DTMF digits/);
     assert.match((await api('/rest-api/call/find', {})).json.error, /give callId, callee or sipLogin/);
     assert.equal((await api('/rest-api/connection/terminate', { sessionId: '/nobody' })).status, 404);
     assert.equal((await api('/api/recordings/no-such-call')).status, 404);

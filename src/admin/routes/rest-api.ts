@@ -53,7 +53,7 @@ export const findBody = z
   .refine((b) => b.callId !== undefined || b.callee !== undefined || b.sipLogin !== undefined, { message: 'give callId, callee or sipLogin' });
 export const dtmfBody = z.strictObject({
   callId,
-  dtmf: text(64).describe('Digits 0-9, *, #, A-D'),
+  dtmf: text(64).regex(/^[0-9*#A-Da-d]+$/, 'must be DTMF digits: 0-9, *, #, A-D').describe('Digits 0-9, *, #, A-D'),
   type: z.enum(['RFC2833', 'INFO', 'INFO_RELAY']).default('RFC2833'),
 });
 export const transferBody = z.strictObject({ callId, target: text(256) });
