@@ -45,7 +45,7 @@ export interface Window {
   roundTrips: number[];
 }
 
-function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
+export function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
   return new Promise((resolve) => {
     const on = (m: { type?: string }) => {
       if (m.type !== type) return;

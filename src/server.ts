@@ -11,6 +11,7 @@
  * The server that owns its process (`callhook start`) also handles stop signals and process-level faults: the net
  * under the containment of calls and sessions (onProcessFault below, docs/security.md "Failure containment").
  */
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
@@ -20,7 +21,9 @@ import { buildAdminApp } from './admin/app.ts';
 import type { SessionControl, SessionsProvider } from './gateway/info.ts';
 import { loadOrCreateAdminToken } from './admin/token.ts';
 import { ClientApiServer } from './client-api/index.ts';
-import { closeCallRecordsLeftOpen, createCallMetrics, Gateway, newNodeId, TimelineRecorder } from './gateway/index.ts';
+import {
+  closeCallRecordsLeftOpen, createCallMetrics, Gateway, GatewayCallControl, newNodeId, Recordings, TimelineRecorder,
+} from './gateway/index.ts';
 import { createEventLoopMetrics } from './admin/event-loop-metrics.ts';
 import { createHookEngine, type HookEngine } from './hooks/index.ts';
 import { ClusterMembership } from './cluster/membership.ts';
@@ -121,6 +124,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       terminateSession: (id) => gateway?.terminateSession(id) ?? false,
       terminateCall: (id) => gateway?.terminateCall(id) ?? false,
     };
+    let callControl: GatewayCallControl | undefined;
+    const recordings = new Recordings(join(config.dataDir, 'recordings'), logger.child({ component: 'recordings' }));
+    recordings.startRetention(config.recordingMaxAgeDays);
+    closers.push(() => recordings.stop());
     const adminToken = loadOrCreateAdminToken(config.dataDir);
     // /metrics serves the registry the admin is handed: the hook engine's, joined by the calls', the media port
     // ranges' and the event loop's (docs/admin.md "Metrics").
@@ -132,7 +139,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     ]);
     const adminLog = logger.child({ component: 'admin' });
     const admin = await listenAdmin(
-      buildAdminApp({ config, store, hooks: { replayEvents: (q) => hooks.replayEvents(q), metrics }, log: adminLog, token: adminToken, sessions, control: sessions, timeline, ports: () => boundPorts }),
+      buildAdminApp({
+        config, store, hooks: { replayEvents: (q) => hooks.replayEvents(q), metrics }, log: adminLog, token: adminToken, sessions,
+        control: sessions, timeline, ports: () => boundPorts, calls: () => callControl, recordings,
+      }),
       config,
       adminLog,
     );
@@ -163,7 +173,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const nodeId = newNodeId(config.localIp);
     // Before any call: the records of calls a crash left up are closed and pushed like the wills' events.
     closeCallRecordsLeftOpen(store.callRecords, hooks, nodeId, logger);
-    const gw = new Gateway({ ua: sip, hooks, log: logger, nodeId, media, callRecords: store.callRecords, callMetrics, config, timeline });
+    const gw = new Gateway({
+      ua: sip, hooks, log: logger, nodeId, media, callRecords: store.callRecords, callMetrics, config, timeline,
+      recordingsDir: recordings.dir,
+    });
     if (store.nodes !== undefined) {
       // After the hook engine and the store, before the gateway: stopped once the gateway has let its sessions go.
       const membership = new ClusterMembership({ registry: store.nodes, hooks, nodeId, leaseMs: config.nodeLeaseMs, log: logger.child({ component: 'cluster' }) });
@@ -171,6 +184,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       closers.push(() => membership.stop());
     }
     gateway = gw;
+    callControl = new GatewayCallControl(gw);
     closers.push(() => gw.close(drainLeft()));
 
     const clientApi = await ClientApiServer.start({ gateway: gw, config, log: logger });

@@ -26,6 +26,7 @@ import { consoleRoutes } from './routes/console.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { timelineRoutes } from './routes/timelines.ts';
 import { readOverview } from './overview.ts';
+import { recordingRoutes, restApiRoutes } from './routes/rest-api.ts';
 import { StoreError } from '../store/errors.ts';
 import { HookError } from '../hooks/errors.ts';
 
@@ -57,6 +58,8 @@ export function buildAdminApp(deps: AdminDeps): AdminApp {
     ...hookLogRoutes(deps),
     ...cdrRoutes(deps),
     ...eventRoutes(deps),
+    ...restApiRoutes(deps),
+    ...recordingRoutes(deps),
   );
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
 

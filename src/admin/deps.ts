@@ -8,6 +8,7 @@ import type { Store } from '../store/types.ts';
 import type { HookEngine } from '../hooks/types.ts';
 import type { SessionControl, SessionsProvider } from '../gateway/info.ts';
 import type { TimelineRecorder } from '../gateway/timeline.ts';
+import type { CallControl, Recordings } from '../gateway/index.ts';
 
 export interface AdminDeps {
   config: Pick<Config, 'restRequestTimeoutMs' | 'userAgent' | 'localIp'> & Partial<Pick<Config, 'adminMaxEventStreams'>>;
@@ -25,6 +26,10 @@ export interface AdminDeps {
   ports?: () => Record<string, number>;
   /** The per-session timelines (docs/console.md); none without. */
   timeline?: TimelineRecorder;
+  /** The REST API's view of the gateway (`/rest-api/`); undefined until the gateway runs. */
+  calls?: () => CallControl | undefined;
+  /** The recordings folder (`/api/recordings`). */
+  recordings?: Recordings;
   /** Largest request body, bytes (default DEFAULT_BODY_LIMIT). */
   bodyLimitBytes?: number;
 }

@@ -21,7 +21,8 @@ export type AdminErrorCode =
   | 'ADMIN_PAYLOAD_TOO_LARGE'
   /** A body that is not `application/json` (RFC 9110 §15.5.16). */
   | 'ADMIN_UNSUPPORTED_MEDIA_TYPE'
-  /** Too many Server-Sent Events streams open (config `adminMaxEventStreams`, RFC 9110 §15.6.4). */
+  /** Not available now: the gateway is not running yet, or too many Server-Sent Events streams are open (config
+   * `adminMaxEventStreams`, RFC 9110 §15.6.4). */
   | 'ADMIN_UNAVAILABLE'
   /** The admin token cannot be used, read or written (token.ts); the server does not start, the CLI exits 1. */
   | 'ADMIN_TOKEN';

@@ -10,6 +10,7 @@ import { REST_METHOD_NAMES } from '../hooks/methods.ts';
 import { HOOK_LOG_CAPACITY } from '../store/types.ts';
 import { VERSION } from '../version.ts';
 import { consolePaths } from './openapi-console.ts';
+import { restApiPaths } from './rest-api-openapi.ts';
 
 const bodySchema = (s: z.ZodType): unknown => {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(s, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
@@ -345,5 +346,6 @@ export const openApiDocument = {
         responses: { '200': ok('how many', { type: 'object', properties: { replayed: { type: 'integer' } } }), ...errors },
       },
     },
+    ...restApiPaths,
   },
 } as const;

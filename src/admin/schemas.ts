@@ -12,7 +12,7 @@ import { HookError } from '../hooks/errors.ts';
 /** C0 controls (CR, LF, TAB, NUL …), DEL, C1 controls and the Unicode line/paragraph separators. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
-function text(max: number) {
+export function text(max: number) {
   return z
     .string()
     .min(1, 'must not be empty')

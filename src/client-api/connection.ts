@@ -328,7 +328,8 @@ export class ClientConnection implements ClientPort {
       case 'notificationResult':
         return this.session!.acknowledge(frame.result);
       case 'call':
-        return this.session!.calls.place(frame.request);
+        this.session!.calls.place(frame.request);
+        return;
       case 'answer':
         return this.session!.calls.answer(frame.request);
       case 'hangup':

@@ -150,6 +150,8 @@ export const configSchema = z
      */
     nodeLeaseMs: z.number().int().min(300).max(600_000).default(15_000),
     nodeName: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be 1-128 letters, digits, dots, dashes or underscores').optional(),
+    /** Call recordings (`<dataDir>/recordings`) older than this many days are deleted; 0 keeps them (docs/rest-api.md). */
+    recordingMaxAgeDays: z.number().int().min(0).default(30),
     pingIntervalMs: z.number().int().min(100).default(15000),
     /** Address the client WebSocket servers (ws and wss) bind; absent = every interface. */
     wsHost: z.string().min(1).optional(),

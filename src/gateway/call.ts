@@ -4,8 +4,9 @@
  * How a call starts is in ./outgoing-call.ts and ./incoming-call.ts; this is what both share:
  *
  *   in call   hold / unhold (re-INVITE sendonly / sendrecv → HOLD / ESTABLISHED), the far end's re-INVITEs (its
- *             hold shows as HOLD too), DTMF (RFC 4733 through the bridge, or SIP INFO), blind transfer (REFER; on
- *             COMPLETED our BYE ends the call)
+ *             hold shows as HOLD too), DTMF (RFC 4733 through the bridge, or SIP INFO; received digits go to the
+ *             backend as OnDtmfEvent), blind transfer (REFER; on COMPLETED our BYE ends the call), a sound played
+ *             towards SIP instead of the browser (the REST API's inject_sound)
  *   end       FINISH / BUSY / FAILED exactly once, whoever ends it (the client, the far end, the network, ICE, RTP
  *             inactivity, the session going away, a bug); then the media is closed, releasing its ports, and the
  *             SIP side is ended (CANCEL, BYE, or a final response to an unanswered INVITE).
@@ -19,11 +20,13 @@
  * step expects is a bug in callhook, and it ends this call FAILED `Internal error` (logged with its stack) instead of
  * reaching the session, the SIP stack or the process (docs/security.md "Failure containment").
  */
+import { join } from 'node:path';
 import type { Logger } from '../log.ts';
 import type { HookContext, HookEngine, HookOutcome, JsonObject } from '../hooks/types.ts';
 import type { DecisionMethod } from '../hooks/methods.ts';
 import {
-  FAILED_BY_RTP_ACTIVITY, MediaError, MediaSession, NoCommonCodecError, type CallMedia, type SrtpPolicy,
+  FAILED_BY_RTP_ACTIVITY, MediaError, MediaSession, NoCommonCodecError, type CallMedia, type Sound, type SoundOutcome,
+  type SrtpPolicy,
 } from '../media/index.ts';
 import { SipError } from '../sip/errors.ts';
 import type { SipResponse } from '../sip/message/message.ts';
@@ -34,6 +37,7 @@ import {
 import type { CallDetailRecords, HangupSide } from '../store/index.ts';
 import type { CallInfo } from './info.ts';
 import { CallRecord, callRecordEvent } from './call-record.ts';
+import { recordingFile } from './recordings.ts';
 import type { CallMetrics } from './metrics.ts';
 import { nextPhase, type CallPhase } from './call-phase.ts';
 import {
@@ -64,6 +68,8 @@ export interface CallHost {
   readonly sipSrtp: SrtpPolicy;
   /** Where the call's media steps are recorded. */
   readonly timeline: SessionTimeline;
+  /** Where calls are recorded (`<dataDir>/recordings`). */
+  readonly recordingsDir: string;
   /** `sipLogin`: the caller of outgoing calls. */
   readonly sipLogin: string | undefined;
   /** The session's registered Contact, which outgoing calls use as theirs (undefined without registration). */
@@ -78,6 +84,9 @@ export interface CallHost {
 
 /** Told once, when the call has reached its final status (`closed` then says when its media and SIP are done). */
 export type CallEndedListener = (call: Call) => void;
+
+/** The `info` of a call the REST API ends with call/terminate (WCS's text). */
+export const TERMINATED_BY_API = 'Terminated by API';
 
 /** RFC 3261 §21.4.24: what an unanswered incoming call gets when the client hangs up on it, or by default. */
 export const BUSY_HERE = 486;
@@ -142,7 +151,10 @@ export abstract class Call {
       onRtpInactive: () => this.contain(() => {
         if (this.statusValue === 'ESTABLISHED') this.finish('FAILED', { info: FAILED_BY_RTP_ACTIVITY });
       }),
-      onSipDtmf: (e) => this.contain(() => this.log.info({ digit: e.digit, durationMs: e.durationMs }, 'DTMF from the SIP side (RFC 4733)')),
+      onSipDtmf: (e) => this.contain(() => {
+        this.log.info({ digit: e.digit, durationMs: e.durationMs }, 'DTMF from the SIP side (RFC 4733)');
+        if (e.digit !== undefined) this.reportDtmf(e.digit, e.durationMs, 'RFC2833');
+      }),
     });
   }
 
@@ -268,6 +280,40 @@ export abstract class Call {
     }
   }
 
+  /**
+   * Plays `sound` towards SIP instead of the browser's audio until it ends or stopSound (the REST API's
+   * inject_sound, or a call's own `play`). Throws GatewayError CALL_STATE unless the call is established.
+   */
+  playSound(sound: Sound, loop: boolean): Promise<SoundOutcome> {
+    if (this.phase !== 'established') throw new GatewayError('CALL_STATE', `call ${this.callId} is ${this.describeState()}, not ESTABLISHED`);
+    this.log.info({ sound: sound.path, loop }, 'playing a sound into the call');
+    // The media closing under a sound (the call ending) only stops it.
+    return this.media.playSound(sound, loop).catch((e: unknown) => {
+      if (e instanceof MediaError) return 'stopped';
+      throw e;
+    });
+  }
+
+  /** Stops a played sound: the browser's audio flows again. Returns whether one was playing. */
+  stopSound(): boolean {
+    return this.media.stopSound();
+  }
+
+  /** Records the call (both directions, ../media/audio/recorder.ts) into `<recordingsDir>/<callId>.wav`. */
+  protected recordTo(): void {
+    this.media.recordTo(join(this.host.recordingsDir, recordingFile(this.callId)));
+  }
+
+  /** The recording's file, once it has started. */
+  get recording(): string | undefined {
+    return this.media.recording;
+  }
+
+  /** The REST API ends the call (call/terminate): FINISH `Terminated by API`; CANCEL, BYE, or 480 to one ringing. */
+  terminate(): Promise<void> {
+    return this.disconnect(TERMINATED_BY_API);
+  }
+
   /** The session is going away (its client left, the server stops): the call ends with `info`. */
   disconnect(info: string): Promise<void> {
     this.finish('FINISH', { info }, TEMPORARILY_UNAVAILABLE);
@@ -306,7 +352,10 @@ export abstract class Call {
         case 'remote-answer':
           return this.media.readLateAnswer(e.sdp);
         case 'info':
-          if (e.dtmf) this.log.info({ digit: e.dtmf.digit, durationMs: e.dtmf.durationMs }, 'DTMF from the SIP side (INFO)');
+          if (e.dtmf) {
+            this.log.info({ digit: e.dtmf.digit, durationMs: e.dtmf.durationMs }, 'DTMF from the SIP side (INFO)');
+            this.reportDtmf(e.dtmf.digit, e.dtmf.durationMs ?? null, 'INFO');
+          }
           return;
         case 'transfer':
           return this.reportTransfer(e.status, e.info);
@@ -342,6 +391,15 @@ export abstract class Call {
       ? { info: describeResponse(response), sipStatus: response.status, sipMessageRaw: sipMessageRaw(response) }
       : { info: 'SIP 200 OK', sipStatus: 200 };
     this.report('ESTABLISHED', detail);
+    this.onEstablished();
+  }
+
+  /** The call has just been answered: a call with audio of its own starts it here (./outgoing-call.ts). */
+  protected onEstablished(): void {}
+
+  /** OnDtmfEvent: a digit the far end sent (callhook's own event, docs/hooks.md). */
+  private reportDtmf(digit: string, duration: number | null, method: 'RFC2833' | 'INFO'): void {
+    this.host.hooks.emit('OnDtmfEvent', { callId: this.callId, digit, duration, method }, this.context());
   }
 
   private reportHoldState(detail: StatusDetail): void {

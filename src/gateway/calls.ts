@@ -40,13 +40,21 @@ export class SessionCalls {
     this.refusals = new RepeatedWarnings(host.log);
   }
 
-  place(request: OutgoingCallRequest): void {
+  /** A client's `call` (or the REST API's call/startup): the call, or undefined when it was refused at once. */
+  place(request: OutgoingCallRequest): OutgoingCall | undefined {
     this.host.timeline.fromClient('call', request.callId);
-    if (this.live.has(request.callId)) return this.host.refuse('call', request.callId, `call: callId ${request.callId} is already in use`);
-    if (!this.accepting) return this.host.refuse('call', request.callId, 'call: the session is ending');
+    if (this.live.has(request.callId)) return void this.host.refuse('call', request.callId, `call: callId ${request.callId} is already in use`);
+    if (!this.accepting) return void this.host.refuse('call', request.callId, 'call: the session is ending');
     const exceeded = this.limits.admit(this.address, this.live.size, true);
-    if (exceeded !== undefined) return this.refuseOverLimit(request, `call: ${exceeded}`);
-    this.track(OutgoingCall.place(this.host, request, this.onEnded));
+    if (exceeded !== undefined) return void this.refuseOverLimit(request, `call: ${exceeded}`);
+    const call = OutgoingCall.place(this.host, request, this.onEnded);
+    this.track(call);
+    return call;
+  }
+
+  /** The live call `callId`, if the session has it. */
+  get(callId: string): Call | undefined {
+    return this.live.get(callId);
   }
 
   /** A new INVITE for the session's Contact (its registration). */

@@ -15,7 +15,15 @@ export type GatewayErrorCode =
   /** A hook answered a field the operation cannot use (OVERWRITE of `to`, `body` or `contentType`). */
   | 'BAD_HOOK_ANSWER'
   /** A call's `inviteParameters` that cannot become header fields of the INVITE. */
-  | 'BAD_INVITE_PARAMETERS';
+  | 'BAD_INVITE_PARAMETERS'
+  /** The REST API names a call or session that is not live (docs/rest-api.md). */
+  | 'NOT_FOUND'
+  /** The REST API asks a call for what its state does not allow (a sound before ESTABLISHED). */
+  | 'CALL_STATE'
+  /** A sound file the REST API names that cannot be played: missing, unreadable, or in a format named as unsupported. */
+  | 'BAD_SOUND'
+  /** The REST API's call/startup was refused: by the connect or call hook, a call limit, the callId in use. */
+  | 'CALL_REFUSED';
 
 export class GatewayError extends ExpectedError<GatewayErrorCode> {}
 

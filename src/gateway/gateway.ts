@@ -14,6 +14,7 @@ import { clientAddressOf, newAuthToken, sessionIdOf } from './ids.ts';
 import type { CallMedia } from '../media/index.ts';
 import { CallLimits, type CallLimitSettings } from './call-limits.ts';
 import type { CallMetrics } from './metrics.ts';
+import type { Call } from './call.ts';
 import { Session } from './session.ts';
 import { readSipSettings } from './sip-settings.ts';
 import { withoutContext } from './views.ts';
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   config: Pick<Config, 'registerExpires' | 'sipTransport' | 'sipSrtp'> & CallLimitSettings;
   /** Per-session timelines (./timeline.ts); none are kept without one. */
   timeline?: TimelineRecorder;
+  /** Where calls are recorded (`<dataDir>/recordings`). */
+  recordingsDir: string;
 }
 
 /** What a session or call ended by the admin API tells the client and the backend. */
@@ -65,10 +68,12 @@ export class Gateway implements SessionsProvider, SessionControl {
   /**
    * A client's `connection`: the connect hook, then a Session that is ESTABLISHED (and registering when asked).
    * A refused connect (hook, bad sip* fields, stopping) sends the client `fail` for ConnectionStatusEvent, tells the
-   * backend FAILED, ends the connection and resolves undefined.
+   * backend FAILED, ends the connection and resolves undefined. `sessionId` is the client's socket ends by default;
+   * a session without a socket (the REST API's) brings its own.
    */
-  async connect(port: ClientPort, endpoint: ClientEndpoint, request: ConnectionRequest): Promise<Session | undefined> {
-    const sessionId = sessionIdOf(endpoint);
+  async connect(
+    port: ClientPort, endpoint: ClientEndpoint, request: ConnectionRequest, sessionId = sessionIdOf(endpoint),
+  ): Promise<Session | undefined> {
     const appKey = typeof request.appKey === 'string' && request.appKey !== '' ? request.appKey : DEFAULT_APP_KEY;
     const context: HookContext = { appKey, sessionId, nodeId: this.o.nodeId };
     const timeline = this.timeline.open(sessionId, appKey);
@@ -94,7 +99,10 @@ export class Gateway implements SessionsProvider, SessionControl {
     }
     timeline.sipLogin = sip.login;
     const session = new Session(
-      { ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, media: this.o.media, callRecords: this.o.callRecords, callMetrics: this.o.callMetrics, callLimits: this.callLimits, config: this.o.config },
+      {
+        ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, media: this.o.media, callRecords: this.o.callRecords,
+        callMetrics: this.o.callMetrics, callLimits: this.callLimits, config: this.o.config, recordingsDir: this.o.recordingsDir,
+      },
       {
         sessionId,
         appKey,
@@ -142,6 +150,20 @@ export class Gateway implements SessionsProvider, SessionControl {
 
   terminateCall(callId: string, info = TERMINATED_BY_ADMIN): boolean {
     return [...this.live.values()].some((s) => s.calls.terminate(callId, info));
+  }
+
+  /** The live session `sessionId`. */
+  session(sessionId: string): Session | undefined {
+    return this.live.get(sessionId);
+  }
+
+  /** The live call `callId`, of whichever session has it (a session still detaching included). */
+  call(callId: string): Call | undefined {
+    for (const s of [...this.live.values(), ...this.ending]) {
+      const call = s.call(callId);
+      if (call !== undefined) return call;
+    }
+    return undefined;
   }
 
   sessions(): SessionInfo[] {

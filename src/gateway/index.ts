@@ -23,3 +23,7 @@ export { GatewayError, type GatewayErrorCode } from './errors.ts';
 export { newNodeId, sessionIdOf, displayAddress } from './ids.ts';
 export { DEFAULT_CONTENT_TYPE } from './messaging.ts';
 export type * from './types.ts';
+export {
+  GatewayCallControl, type CallControl, type CallFilter, type FoundCall, type ServerCallRequest,
+} from './call-control.ts';
+export { Recordings, recordingFile, type RecordingInfo } from './recordings.ts';

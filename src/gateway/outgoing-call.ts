@@ -5,7 +5,12 @@
  *   TRYING / RING / RING_MEDIA / SESSION_PROGRESS → ESTABLISHED
  *
  * Phases placing → inviting → established (./call-phase.ts); the rest of the call's life is ./call.ts.
+ *
+ * A call the REST API starts (call/startup) is the same call without a browser: no `sdp`, so callhook is its media
+ * endpoint (MediaSession.useLocalLeg), and its `audio` says what to play and whether to record, hang up after the
+ * sound, or after a maximum duration. The `call` hook's `record: true` records a browser's call too.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsonObject } from '../hooks/types.ts';
 import { isCodecPolicy, MediaError } from '../media/index.ts';
 import { SipError } from '../sip/errors.ts';
@@ -16,7 +21,12 @@ import { mediaFailureInfo } from './call-status.ts';
 import { GatewayError } from './errors.ts';
 import { resolveTarget } from './sip-settings.ts';
 import { MEDIA_PROVIDER, pickCallObject, withoutContext } from './views.ts';
-import type { OutgoingCallRequest } from './types.ts';
+import type { CallAudio, OutgoingCallRequest } from './types.ts';
+
+/** The `info` of a call ended because its `play` sound ended (`hangupAfterPlay`). */
+const PLAYED = 'Sound played';
+/** The `info` of a call ended by its `maxDurationSec`. */
+const MAX_DURATION = 'Maximum duration reached';
 
 /**
  * The client's `inviteParameters` as header fields of the INVITE. The rule is the SIP stack's (checkExtensionHeader:
@@ -38,8 +48,15 @@ function inviteHeaders(parameters: Record<string, string> | undefined): { name: 
 }
 
 export class OutgoingCall extends Call {
+  private invited: () => void = () => undefined;
+  /** Resolves once the INVITE went out (the call hook agreed and the media is ready), or the call ended before. */
+  readonly inviting = new Promise<void>((resolve) => {
+    this.invited = resolve;
+  });
+  private audio: CallAudio | undefined;
+
   /** A client's `call`. The call is returned at once; its progress arrives as statuses. */
-  static place(host: CallHost, request: OutgoingCallRequest, onEnded: CallEndedListener): Call {
+  static place(host: CallHost, request: OutgoingCallRequest, onEnded: CallEndedListener): OutgoingCall {
     const object: JsonObject = {
       ...pickCallObject(request.extra),
       callId: request.callId,
@@ -49,9 +66,11 @@ export class OutgoingCall extends Call {
     };
     if (request.callee !== undefined) object['callee'] = request.callee;
     const call = new OutgoingCall(host, onEnded, { callId: request.callId, incoming: false, object, phase: 'placing' });
-    call.contain(() => call.start(request));
+    call.audio = request.audio;
+    call.contain(() => call.start(request).finally(call.invited));
     return call;
   }
+
 
   private async start(request: OutgoingCallRequest): Promise<void> {
     let headers: { name: string; value: string }[];
@@ -63,9 +82,10 @@ export class OutgoingCall extends Call {
       this.fail('call', e.message);
       return this.finish('FAILED', { info: e.message });
     }
-    // codecPolicy is the backend's to set (it costs CPU), never the client's: only an answer can carry it.
-    const { codecPolicy: _fromClient, ...extra } = request.extra;
-    const body: JsonObject = { ...extra, ...this.object, status: 'PENDING', sdp: request.sdp };
+    // codecPolicy costs CPU and a recording disk: both are the backend's to set (an answer's), never the page's.
+    const { codecPolicy: _policyFromPage, record: _recordFromPage, ...extra } = request.extra;
+    const body: JsonObject = { ...extra, ...this.object, status: 'PENDING' };
+    if (request.sdp !== undefined) body['sdp'] = request.sdp;
     if (request.inviteParameters !== undefined) body['inviteParameters'] = request.inviteParameters;
     const decision = await this.decide('call', body);
     // The backend may overwrite any field (callee above all), never the callId the client knows the call by.
@@ -90,16 +110,18 @@ export class OutgoingCall extends Call {
       if (e instanceof GatewayError) return this.finish('FAILED', { info: e.message });
       throw e;
     }
-    let answer: string;
+    if (this.audio?.record === true || fields['record'] === true) this.recordTo();
+    let answer: string | undefined;
     try {
-      answer = await this.media.answerBrowserOffer(request.sdp);
+      if (request.sdp === undefined) this.media.useLocalLeg();
+      else answer = await this.media.answerBrowserOffer(request.sdp);
       await this.media.openSipSide();
     } catch (e) {
       if (e instanceof MediaError) return this.finish('FAILED', { info: mediaFailureInfo(e) });
       throw e;
     }
     // docs/client-protocol.md: the answer goes out as soon as the hook approved, so early media can play.
-    this.host.deliver({ type: 'remoteSdp', callId: this.callId, sdp: answer });
+    if (answer !== undefined) this.host.deliver({ type: 'remoteSdp', callId: this.callId, sdp: answer });
     const inviter = new Inviter(this.host.ua, {
       account,
       target,
@@ -111,6 +133,29 @@ export class OutgoingCall extends Call {
     this.sip = inviter;
     this.host.timeline.trackSip(inviter.callId);
     this.transition('inviting');
+    this.invited();
+    const maxSec = this.audio?.maxDurationSec ?? 0;
+    if (maxSec > 0) this.contain(() => this.endAfter(maxSec * 1000));
     await inviter.invite();
+  }
+
+  /** A call with a `play` sound starts it once answered, and may end when it has played. */
+  protected override onEstablished(): void {
+    const { play, loop = false, hangupAfterPlay = false } = this.audio ?? {};
+    if (play === undefined) return;
+    this.contain(async () => {
+      const outcome = await this.playSound(play, loop);
+      if (outcome === 'played' && hangupAfterPlay) await this.disconnect(PLAYED);
+    });
+  }
+
+  /** Ends the call `ms` after its INVITE went out, unless it ended before. */
+  private async endAfter(ms: number): Promise<void> {
+    try {
+      await sleep(ms, undefined, { signal: this.signal, ref: false });
+    } catch {
+      return; // the call ended first
+    }
+    await this.disconnect(MAX_DURATION);
   }
 }

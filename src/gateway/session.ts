@@ -22,7 +22,7 @@ import type { HookContext, HookEngine, JsonObject } from '../hooks/types.ts';
 import type { RestClientConfig } from '../hooks/model.ts';
 import type { SessionInfo } from './info.ts';
 import type { ContactBinding, IncomingRequest, SipAccount, UserAgent } from '../sip/ua/index.ts';
-import type { CallHost } from './call.ts';
+import type { Call, CallHost } from './call.ts';
 import type { CallMedia, SrtpPolicy } from '../media/index.ts';
 import type { CallDetailRecords } from '../store/index.ts';
 import type { CallLimits } from './call-limits.ts';
@@ -48,6 +48,8 @@ export interface SessionDeps {
   /** The gateway's call limits, shared by every session (per-IP counts). */
   callLimits: CallLimits;
   config: Pick<Config, 'registerExpires'>;
+  /** Where calls are recorded (`<dataDir>/recordings`). */
+  recordingsDir: string;
 }
 
 export interface SessionInit {
@@ -90,6 +92,7 @@ export class Session implements MessagingHost, CallHost {
   readonly media: CallMedia;
   readonly callRecords: CallDetailRecords;
   readonly callMetrics: CallMetrics;
+  readonly recordingsDir: string;
   /** The session's calls: client call messages go here. */
   readonly calls: SessionCalls;
   readonly timeline: SessionTimeline;
@@ -118,6 +121,7 @@ export class Session implements MessagingHost, CallHost {
     this.callRecords = deps.callRecords;
     this.callMetrics = deps.callMetrics;
     this.timeline = init.timeline;
+    this.recordingsDir = deps.recordingsDir;
     this.calls = new SessionCalls(this, deps.callLimits, init.remoteAddress);
     this.context = { appKey: init.appKey, sessionId: init.sessionId, nodeId: init.nodeId, restClientConfig: init.restClientConfig };
   }
@@ -208,6 +212,16 @@ export class Session implements MessagingHost, CallHost {
   refuse(message: CallMessage, callId: string, info: string): void {
     this.hooks.emit('ErrorStatusEvent', { apiMethod: message, info, callId }, this.context);
     this.deliver({ type: 'failed', failure: { apiMethod: message, info, callId } });
+  }
+
+  /** Ends the client's connection (the REST API's connection/terminate); its closing detaches the session with `info`. */
+  end(info: string): void {
+    this.init.port.end(info);
+  }
+
+  /** The live call `callId` of this session. */
+  call(callId: string): Call | undefined {
+    return this.calls.get(callId);
   }
 
   /** An event of this session could not be delivered to a backend whose restOnError is FAIL. */

@@ -5,6 +5,7 @@
  */
 import type { DtmfType, FailureSubject } from '../client-protocol/vocabulary.ts';
 import type { JsonObject } from '../hooks/types.ts';
+import type { Sound } from '../media/index.ts';
 
 /** Status values, call messages and `fail` subjects are the client protocol's vocabulary, shared with the SDK. */
 export type {
@@ -86,12 +87,28 @@ export interface OutgoingMessageRequest {
 export interface OutgoingCallRequest {
   callId: string;
   callee?: string;
-  /** The browser's WebRTC offer. */
-  sdp: string;
+  /** The browser's WebRTC offer; absent for a call without a browser (the REST API's call/startup). */
+  sdp?: string;
+  /** What callhook itself does with the call's audio (a call without a browser; `record` for any call). */
+  audio?: CallAudio;
   /** `inviteParameters`: extra header fields of the INVITE (name → value). */
   inviteParameters?: Record<string, string>;
   /** Everything else the client sent (hasAudio, hasVideo, visibleName, caller, custom, sipSDP, …): for the hook. */
   extra: JsonObject;
+}
+
+/** The audio of a call callhook is the endpoint of (docs/rest-api.md "call/startup"). */
+export interface CallAudio {
+  /** Played towards the far end once the call is ESTABLISHED. */
+  play?: Sound;
+  /** Play it again from the start while the call lasts. */
+  loop?: boolean;
+  /** End the call (FINISH) when the sound has played. */
+  hangupAfterPlay?: boolean;
+  /** Record both directions into `<dataDir>/recordings/<callId>.wav`. */
+  record?: boolean;
+  /** End the call this long after it was placed (0 or absent: no limit). */
+  maxDurationSec?: number;
 }
 
 /** A client's `answer` to an incoming call: its WebRTC answer to callhook's offer. */

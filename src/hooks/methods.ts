@@ -28,6 +28,8 @@ export const REST_METHODS = [
   { name: 'ErrorStatusEvent', type: 'event' },
   // callhook's own, not WCS's: a call's detail record once it has ended (docs/hooks.md "CallDetailRecord").
   { name: 'CallDetailRecord', type: 'event' },
+  // callhook's own: a DTMF digit received on any call, RFC 4733 or SIP INFO (docs/hooks.md "OnDtmfEvent").
+  { name: 'OnDtmfEvent', type: 'event' },
 ] as const satisfies ReadonlyArray<{ name: string; type: MethodType }>;
 
 export type RestMethod = (typeof REST_METHODS)[number]['name'];

@@ -13,12 +13,18 @@
  *   recvonly        no              yes     (the peer holds us: music on hold reaches the browser)
  *   inactive        no              no
  *
+ * A played sound (`playSound`: a call without a browser, or `inject_sound`) replaces the browser's audio towards SIP
+ * while it plays, as an injected digit does; a recording (`record`) hears both directions as they leave and arrive.
+ *
  * The bridge owns both legs from its creation: close() closes them.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
+import type { CallRecorder } from './audio/recorder.ts';
+import type { Sound } from './audio/sound.ts';
 import { FRAME_MS, codecOf, type PayloadFormat } from './codecs.ts';
+import { decodeG711, encodeG711, type G711Law } from './codecs/g711.ts';
 import type { WebRtcLeg, WebRtcLegStats, WebRtcMedia } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
 import { Listeners } from './events.ts';
@@ -42,12 +48,17 @@ export interface MediaBridgeOptions {
   rtp: RtpLeg;
   /** The SIP leg's latest offer/answer outcome (SipSdpSession). */
   sip: NegotiatedAudio;
+  /** Where both directions are recorded, if the call is. */
+  recorder?: CallRecorder;
   /** Defaults for sendDtmf. */
   dtmf?: DtmfOptions;
   /** Transcode when the legs' codecs differ (config `codecPolicy` other than `fail`). Default false. */
   transcode?: boolean;
   logger?: Logger;
 }
+
+/** How a played sound ended: it ran to its end, or another sound or `stopSound` or the end of the call cut it. */
+export type SoundOutcome = 'played' | 'stopped';
 
 export interface DirectionStats {
   /** Packets passed on. */
@@ -93,6 +104,10 @@ export class MediaBridge {
   /** The transcoder's two output streams are sources of their legs' streams like any other. */
   private readonly transcodedSsrc = { toSip: randomSsrc(), toWebrtc: randomSsrc() };
   private readonly transcoder: Transcoder | undefined;
+  /** The sound playing, if any: its frames replace the browser's audio towards SIP. */
+  private sound: AbortController | undefined;
+  /** A played sound is one more source of the stream towards SIP too. */
+  private readonly soundSource = { ssrc: 0, sequence: 0, timestamp: 0 };
   private readonly stop = new AbortController();
   private closed = false;
 
@@ -117,6 +132,8 @@ export class MediaBridge {
     this.toSip = new RtpStreamRewriter({ ssrc: randomSsrc(), clockRate: CLOCK_RATE, frameTicks: FRAME_TICKS });
     this.toWebrtc = new RtpStreamRewriter({ ssrc: randomSsrc(), clockRate: browserClock, frameTicks: (browserClock * FRAME_MS) / 1000 });
     this.dtmfSource.ssrc = randomSsrc();
+    this.soundSource.ssrc = randomSsrc();
+    this.soundSource.timestamp = randomSsrc();
     this.applySip(o.sip);
     this.unsubscribe = [o.webrtc.onRtp((p) => this.fromBrowser(p)), o.rtp.onRtp((p) => this.fromSip(p))];
     this.transcoder?.start();
@@ -160,6 +177,54 @@ export class MediaBridge {
     return played;
   }
 
+  /**
+   * Plays `sound` towards SIP in real time, in 20 ms frames of the negotiated law, instead of the browser's audio,
+   * from its start again while `loop`; a sound already playing is stopped first. Resolves `played` at its end,
+   * `stopped` when stopSound, another sound or the end of the bridge cut it. Nothing is sent while we hold or are
+   * held (RFC 3264 §8.4), but the sound's time runs on.
+   */
+  async playSound(sound: Sound, options: { loop?: boolean } = {}): Promise<SoundOutcome> {
+    if (this.closed) throw new MediaError('MEDIA_STATE', 'the media bridge is closed');
+    const law = this.sipLaw();
+    if (!law) throw new MediaError('MEDIA_AUDIO_FORMAT', `sounds play on G.711 calls only: this call's SIP codec is ${this.sip.codec.encoding}`);
+    this.stopSound();
+    const playing = new AbortController();
+    this.sound = playing;
+    const signal = AbortSignal.any([playing.signal, this.stop.signal]);
+    const { samples } = sound;
+    const start = performance.now();
+    try {
+      for (let frame = 0; ; frame++) {
+        let at = frame * FRAME_TICKS;
+        if (at >= samples.length) {
+          if (!options.loop) return 'played';
+          at %= samples.length;
+        }
+        const wait = start + frame * FRAME_MS - performance.now();
+        if (wait > 0) await sleep(wait, undefined, { signal });
+        this.sendSoundFrame(law, samples.subarray(at, Math.min(at + FRAME_TICKS, samples.length)), frame === 0);
+      }
+    } catch (err) {
+      if (signal.aborted) return 'stopped';
+      throw err;
+    } finally {
+      if (this.sound === playing) this.sound = undefined;
+    }
+  }
+
+  /** Stops the sound playing, if any: the browser's audio flows again. Returns whether one was playing. */
+  stopSound(): boolean {
+    const playing = this.sound;
+    this.sound = undefined;
+    playing?.abort();
+    return playing !== undefined;
+  }
+
+  /** Whether a sound is playing now. */
+  get playingSound(): boolean {
+    return this.sound !== undefined;
+  }
+
   stats(): MediaBridgeStats {
     const c = this.counters;
     return {
@@ -175,6 +240,7 @@ export class MediaBridge {
     this.closed = true;
     this.stop.abort();
     this.transcoder?.stop();
+    this.sound = undefined;
     for (const u of this.unsubscribe) u();
     this.dtmfListeners.clear();
     await Promise.all([this.o.webrtc.close(), this.o.rtp.close()]);
@@ -192,12 +258,12 @@ export class MediaBridge {
     const h = p.header;
     const isEvent = h.payloadType === this.browser.telephoneEvent?.payloadType;
     if (this.transcoder && !isEvent) {
-      // Hold and injected digits are applied as the transcoder plays out (sendTranscodedToSip).
+      // Hold, injected digits and a playing sound are applied as the transcoder plays out (sendTranscodedToSip).
       this.transcoder.fromBrowser(p);
       return;
     }
     const out = this.toSipPayloadType(h.payloadType);
-    if (out === undefined || this.sip.direction !== 'sendrecv' || this.injecting) {
+    if (out === undefined || this.sip.direction !== 'sendrecv' || this.injecting || this.sound !== undefined) {
       this.counters.toSip.dropped++;
       return;
     }
@@ -205,18 +271,47 @@ export class MediaBridge {
     const w = event
       ? this.toSip.rewrite(h.ssrc, h.sequenceNumber, event.timestamp, h.marker, performance.now())
       : this.toSip.rewrite(h.ssrc, h.sequenceNumber, h.timestamp, h.marker, performance.now());
-    if (this.o.rtp.send(packetOf(w, out, event?.payload ?? p.payload))) this.counters.toSip.forwarded++;
-    else this.counters.toSip.dropped++;
+    if (this.o.rtp.send(packetOf(w, out, event?.payload ?? p.payload))) {
+      this.counters.toSip.forwarded++;
+      if (!event) this.record('local', p.payload);
+    } else this.counters.toSip.dropped++;
+  }
+
+  /** One frame of the playing sound towards SIP (`first`: the marker bit of a talkspurt's start, RFC 3551 §4.1). */
+  private sendSoundFrame(law: G711Law, samples: Int16Array, first: boolean): void {
+    const src = this.soundSource;
+    src.sequence = (src.sequence + 1) & 0xffff;
+    src.timestamp = (src.timestamp + FRAME_TICKS) >>> 0;
+    if (this.sip.direction !== 'sendrecv' || this.injecting) return;
+    const w = this.toSip.rewrite(src.ssrc, src.sequence, src.timestamp, first, performance.now());
+    if (this.o.rtp.send(packetOf(w, this.sip.codec.payloadType, encodeG711(law, samples)))) {
+      this.counters.toSip.forwarded++;
+      this.o.recorder?.write('local', samples);
+    }
+  }
+
+  /** The SIP side's G.711 law; sounds and recordings are G.711 at 8 kHz, so a G.722 call has neither. */
+  private sipLaw(): G711Law | undefined {
+    const codec = codecOf(this.sip.codec);
+    return codec === 'PCMU' || codec === 'PCMA' ? codec : undefined;
+  }
+
+  /** A frame of the SIP side's codec into the recording, if the call has one. */
+  private record(side: 'local' | 'remote', payload: Uint8Array): void {
+    const law = this.o.recorder && this.sipLaw();
+    if (law) this.o.recorder!.write(side, decodeG711(law, payload));
   }
 
   private sendTranscodedToSip(f: TranscodedFrame): void {
-    if (this.sip.direction !== 'sendrecv' || this.injecting) {
+    if (this.sip.direction !== 'sendrecv' || this.injecting || this.sound !== undefined) {
       this.counters.toSip.dropped++;
       return;
     }
     const w = this.toSip.rewrite(this.transcodedSsrc.toSip, f.sequenceNumber, f.timestamp, false, performance.now());
-    if (this.o.rtp.send(packetOf(w, this.sip.codec.payloadType, f.payload))) this.counters.toSip.forwarded++;
-    else this.counters.toSip.dropped++;
+    if (this.o.rtp.send(packetOf(w, this.sip.codec.payloadType, f.payload))) {
+      this.counters.toSip.forwarded++;
+      this.record('local', f.payload);
+    } else this.counters.toSip.dropped++;
   }
 
   private sendTranscodedToBrowser(f: TranscodedFrame): void {
@@ -252,6 +347,7 @@ export class MediaBridge {
       out = event && this.browser.telephoneEvent?.payloadType;
     } else if (pt === sip.receive.codec || pt === sip.codec.payloadType) {
       out = this.browser.codec.payloadType;
+      if (receives(sip.direction)) this.record('remote', p.payload);
     }
     if (out === undefined || !receives(sip.direction)) {
       this.counters.toWebrtc.dropped++;

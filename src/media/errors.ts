@@ -29,7 +29,11 @@ export type MediaErrorCode =
   /** A codec library a transcoded call needs (libopus) did not load. */
   | 'MEDIA_CODEC_UNAVAILABLE'
   /** A payload the codec cannot decode (a corrupt Opus packet); the frame is concealed instead. */
-  | 'MEDIA_CODEC_DATA';
+  | 'MEDIA_CODEC_DATA'
+  /** A sound file to play that is missing, unreadable, not a regular file, too large or empty. */
+  | 'MEDIA_SOUND_FILE'
+  /** A sound file in a format callhook does not play (the message names it and what is supported). */
+  | 'MEDIA_AUDIO_FORMAT';
 
 export class MediaError extends ExpectedError<MediaErrorCode> {}
 

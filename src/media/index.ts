@@ -16,8 +16,9 @@ export {
 export { DataChannelEngine } from './datachannel-engine.ts';
 export type { WebRtcEngineOptions } from './webrtc-leg.ts';
 export { WeriftEngine } from './werift-engine.ts';
+export { loadSound, type Sound } from './audio/sound.ts';
 export {
-  MediaBridge, type DirectionStats, type DtmfOptions, type MediaBridgeOptions, type MediaBridgeStats,
+  MediaBridge, type SoundOutcome, type DirectionStats, type DtmfOptions, type MediaBridgeOptions, type MediaBridgeStats,
 } from './bridge.ts';
 // What the gateway needs of the SDP and RTP layers; the rest is in ./sdp/index.ts and ./rtp/index.ts.
 export {

@@ -6,7 +6,9 @@
  *   outgoing  answerBrowserOffer → openSipSide → sipOffer (INVITE) → readSipAnswer (18x, 2xx) → established
  *   incoming  chooseLaw (the INVITE's offer) → offerToBrowser → acceptBrowserAnswer → openSipSide → answerSipOffer
  *             (or sipOffer for an INVITE without SDP) → established
- *   in call   holdOffer / holdAnswered (our re-INVITE), answerReoffer / readLateAnswer (the far end's), sendDtmf
+ *   no browser useLocalLeg (a call the REST API starts: callhook is the endpoint, ./local-leg.ts) → openSipSide → …
+ *   in call   holdOffer / holdAnswered (our re-INVITE), answerReoffer / readLateAnswer (the far end's), sendDtmf,
+ *             playSound / stopSound; recordTo (before the relay starts) records both directions
  *
  * The codecs follow the call's codec policy (`codecPolicy`, docs/configuration.md "Codecs and transcoding"):
  *
@@ -26,12 +28,16 @@
  * the signal's reason, so the call's work after that await is dropped.
  */
 import type { Logger } from '../log.ts';
-import { MediaBridge } from './bridge.ts';
+import { CallRecorder } from './audio/recorder.ts';
+import type { Sound } from './audio/sound.ts';
+import { MediaBridge, type SoundOutcome } from './bridge.ts';
 import type { CallMedia } from './call-media.ts';
 import { codecOf, type CodecName, type CodecPolicy } from './codecs.ts';
 import { canTranscode } from './codecs/frame-codec.ts';
+import type { G711Law } from './codecs/g711.ts';
 import type { WebRtcLeg, WebRtcLegState } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
+import { LocalAudioLeg } from './local-leg.ts';
 import { RtpLeg } from './rtp-leg.ts';
 import type { DetectedEvent } from './rtp/index.ts';
 import { mediaDirection, receives } from './sdp/direction.ts';
@@ -94,6 +100,9 @@ export class MediaSession {
   private incomingOffer: SessionDescription | undefined;
   private localHold = false;
   private remoteHold = false;
+  /** Where the call is recorded, once recordTo named a file; the recorder starts with the relay. */
+  private recordPath: string | undefined;
+  private recorder: CallRecorder | undefined;
 
   constructor(private readonly o: MediaSessionOptions) {
     this.codecs = o.media.codecs;
@@ -122,6 +131,16 @@ export class MediaSession {
     const answer = await this.createLeg().setRemoteOffer(offerSdp);
     this.o.signal.throwIfAborted();
     return answer;
+  }
+
+  // --- no browser ----------------------------------------------------------------------------------------------------
+
+  /** The call has no browser: callhook is its endpoint, with the first configured law. Throws NoCommonCodecError. */
+  useLocalLeg(): void {
+    if (this.leg !== undefined) throw new MediaError('MEDIA_STATE', 'the call has a browser leg already');
+    const law = this.codecs.find((c): c is G711Law => c === 'PCMU' || c === 'PCMA');
+    if (law === undefined) throw new NoCommonCodecError('no G.711 law in `codecs`: callhook plays and records G.711');
+    this.leg = new LocalAudioLeg(law);
   }
 
   // --- incoming ------------------------------------------------------------------------------------------------------
@@ -256,6 +275,30 @@ export class MediaSession {
     await this.bridge.sendDtmf(digits);
   }
 
+  /**
+   * Plays a sound towards SIP instead of the browser's audio (MediaBridge.playSound). Throws MediaError MEDIA_STATE
+   * before the relay has started.
+   */
+  playSound(sound: Sound, loop: boolean): Promise<SoundOutcome> {
+    if (this.bridge === undefined) throw new MediaError('MEDIA_STATE', 'no media yet');
+    return this.bridge.playSound(sound, { loop });
+  }
+
+  /** Stops a played sound; returns whether one was playing. */
+  stopSound(): boolean {
+    return this.bridge?.stopSound() ?? false;
+  }
+
+  /** Records the call into `path` (a stereo WAV, ./audio/recorder.ts) once its relay starts. */
+  recordTo(path: string): void {
+    this.recordPath = path;
+  }
+
+  /** The recording's file, once it has started. */
+  get recording(): string | undefined {
+    return this.recorder?.path;
+  }
+
   info(): MediaSessionInfo {
     const info: MediaSessionInfo = {};
     if (this.rtp) info.rtpPort = this.rtp.localPort;
@@ -290,6 +333,9 @@ export class MediaSession {
       if (this.leg) closing.push(this.leg.close());
       if (this.rtp) closing.push(this.rtp.close());
     }
+    // The relay has stopped (close() stops it before its first await): the recording is complete, and it is closed
+    // before the ports are given back, so whoever sees the ports free finds the whole file. Its close never rejects.
+    await this.recorder?.close();
     const results = await Promise.allSettled(closing);
     for (const r of results) if (r.status === 'rejected') this.o.logger.warn({ err: r.reason }, 'closing the call failed');
   }
@@ -349,8 +395,10 @@ export class MediaSession {
     this.rtp?.setSrtp(media.srtp);
     if (this.bridge) return this.bridge.updateSip(media);
     if (this.leg === undefined || this.rtp === undefined) return;
+    if (this.recordPath !== undefined) this.recorder = new CallRecorder({ path: this.recordPath, logger: this.o.logger });
     const bridge = new MediaBridge({
       webrtc: this.leg, rtp: this.rtp, sip: media, transcode: this.policy !== 'fail', logger: this.o.logger,
+      ...(this.recorder && { recorder: this.recorder }),
     });
     this.bridge = bridge;
     bridge.onDtmf((e) => this.o.onSipDtmf(e));

@@ -3,6 +3,7 @@
  * registrar that drops requests, answers 423 or 407, never answers, or sends and receives MESSAGE. Each run gets
  * its own temp directory for sipp's traces and its own free port, and is bounded by a timeout.
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -272,4 +273,10 @@ export function parseMessageTrace(log: string): TracedMessage[] {
     });
   }
   return traced;
+}
+
+/** sipp finished its scenario by itself and every call of it succeeded (it checks what it received). */
+export function assertSippOk(result: SippResult): void {
+  assert.equal(result.timedOut, false, `sipp did not finish its scenario: ${result.errors}`);
+  assert.equal(result.code, 0, `sipp failed (code ${result.code}): ${result.stderr}\n${result.errors}`);
 }

@@ -236,7 +236,9 @@ export class ClientCall {
   echoesOf(first: number, count: number): number {
     const pt = this.audioPayloadType;
     const marks = new Set(Array.from({ length: count }, (_, i) => (first + i) & 0xff));
-    return this.peer.received.filter((r) => r.packet.payloadType === pt && r.payload.length === FRAME_BYTES && marks.has(r.payload[0]!)).length;
+    // Every byte is the mark: other audio (a sound callhook plays) may start with a mark by chance.
+    return this.peer.received.filter((r) => r.packet.payloadType === pt && r.payload.length === FRAME_BYTES && marks.has(r.payload[0]!)
+      && r.payload.every((b) => b === r.payload[0])).length;
   }
 
   hangup(): void {

@@ -24,7 +24,7 @@ describe('REST methods: exactly the table of docs/hooks.md', () => {
         'connect:connect', 'ConnectionStatusEvent:event', 'RegistrationStatusEvent:event', 'call:direct', 'answer:direct',
         'hangup:direct', 'hold:direct', 'unhold:direct', 'transfer:direct', 'sendDtmf:direct', 'CallStatusEvent:event',
         'OnCallEvent:incoming', 'TransferStatusEvent:event', 'sendMessage:direct', 'MessageStatusEvent:event',
-        'OnMessageEvent:incoming', 'ErrorStatusEvent:event', 'CallDetailRecord:event',
+        'OnMessageEvent:incoming', 'ErrorStatusEvent:event', 'CallDetailRecord:event', 'OnDtmfEvent:event',
       ],
     );
   });
