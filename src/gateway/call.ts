@@ -45,7 +45,7 @@ import { resolveTarget } from './sip-settings.ts';
 import { clientView, sipMessageRaw, withoutContext } from './views.ts';
 import { callWill } from './wills.ts';
 import type {
-  AnswerRequest, CallControlRequest, CallMessage, CallStatus, ClientEvent, DtmfRequest, FailureSubject, TransferRequest,
+  AnswerRequest, CallControlRequest, CallMessage, CallStatus, ClientEvent, DtmfRequest, FailureSubject, SessionEndedBy, TransferRequest,
 } from './types.ts';
 
 /** What a call needs of its session. */
@@ -260,8 +260,9 @@ export abstract class Call {
     }
   }
 
-  /** The session is going away (its client left, the server stops): the call ends with `info`. */
-  disconnect(info: string): Promise<void> {
+  /** The session is going away (its client left, the server stops): the call ends with `info`, hung up `by` that side. */
+  disconnect(info: string, by: SessionEndedBy): Promise<void> {
+    this.endedBy ??= by;
     this.finish('FINISH', { info }, TEMPORARILY_UNAVAILABLE);
     return this.closed;
   }

@@ -27,7 +27,7 @@ const NOT_ACCEPTABLE_HERE = 488;
 const DECLINE = 603;
 
 /** `alice` for `sip:alice@example.com`: how WCS names the parties of an incoming call; the whole URI otherwise. */
-function partyName(party: NameAddr): string {
+export function partyName(party: NameAddr): string {
   if (!isSipUri(party.uri) || party.uri.user === undefined) return formatUri(party.uri);
   try {
     return decodeURIComponent(party.uri.user);

@@ -335,3 +335,45 @@ describe('call detail records: a crash with a call up', { timeout: 120_000 }, ()
     assert.equal(backend.requests.filter((q) => q.hook === 'CallDetailRecord' && q.json?.['callId'] === c.callId).length, 1);
   });
 });
+
+describe('call detail records: the browser goes away mid-call (a real callhook process)', { timeout: 120_000 }, () => {
+  let backend: TestBackend;
+  let sipp: SippProcess;
+  let server: CallhookProcess;
+  let client: WebRtcClient | undefined;
+
+  before(async () => {
+    backend = await TestBackend.start();
+    sipp = await runSipp({ scenarioFile: scenarioFile('uas-answer'), mode: 'uas', transport: 'u1', extraArgs: ['-rtp_echo'], timeoutMs: 100_000 });
+    server = await startCallhookProcess({ rtpPortMin: 52000, rtpPortMax: 52499, webrtcPortMin: 52500, webrtcPortMax: 52999 });
+    await server.addApp(APP, backend.url());
+  });
+
+  after(async () => {
+    await client?.close().catch(() => undefined);
+    await server?.stop();
+    await sipp?.kill();
+    await backend?.stop();
+  });
+
+  it('the WebSocket drops with a call up (no close frame): the record is closed, hung up by the client, and the far end gets BYE', async () => {
+    client = await WebRtcClient.connect(server.wsUrl, { appKey: APP, sipLogin: 'alice', sipDomain: '127.0.0.1', sipPort: sipp.port, sipRegisterRequired: false });
+    const c = await client.call('bob');
+    await c.waitStatus('ESTABLISHED', 20_000);
+    // As a tab that crashes or loses its network: the TCP connection ends without a WebSocket close handshake.
+    client.ws.ws.terminate();
+    const result = await sipp.done;
+    assert.ok(parseMessageTrace(result.messages).some((m) => m.direction === 'received' && m.firstLine.startsWith('BYE')), 'sipp got no BYE');
+    let record: CallRecordData | undefined;
+    await eventually(async () => {
+      const res = await fetch(`${server.adminUrl}/api/cdr?app=${APP}`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+      record = ((await res.json()) as CallRecordData[]).find((r) => r.callId === c.callId);
+      return record?.endedAt !== null && record?.endedAt !== undefined;
+    }, 10_000, 'the closed record');
+    assert.deepEqual(
+      [record!.status, record!.info, record!.hangupSide],
+      ['FINISH', 'Connection lost (WebSocket close code 1006)', 'client'],
+    );
+    assert.notEqual(record!.answeredAt, null);
+  });
+});
