@@ -466,6 +466,7 @@ export abstract class Call {
       droppedToSip: counters?.droppedToSip ?? null,
       droppedToBrowser: counters?.droppedToBrowser ?? null,
       lostFromSip: counters?.lostFromSip ?? null,
+      lostFromBrowser: counters?.lostFromBrowser ?? null,
     } as const;
     this.log.info({
       direction: this.incoming ? 'incoming' : 'outgoing', caller: end.caller, callee: end.callee, status, info: end.info,

@@ -128,6 +128,10 @@ for (const webrtcEngine of ['libdatachannel', 'werift'] as const) describe(`the 
     const statuses = await page.callStatuses(callId);
     assert.ok(statuses.indexOf('ESTABLISHED') < statuses.indexOf('FINISH'), statuses.join(', '));
     assert.ok(!statuses.includes('FAILED'), statuses.join(', '));
+    // Its detail record counts the packets and the loss each way; on loopback nothing is lost.
+    const record = await eventually(() => server.store.callRecords.query().find((r) => r.callId === callId && r.endedAt !== null), STEP_MS, 'the call\'s closed record');
+    assert.ok(record.packetsToSip! >= 30 && record.packetsToBrowser! >= 30, JSON.stringify(record));
+    assert.deepEqual([record.lostFromBrowser, record.lostFromSip], [0, 0]);
     await session.disconnect();
     await session.waitForStatus('DISCONNECTED', STEP_MS);
   });
