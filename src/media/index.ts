@@ -15,7 +15,7 @@ export {
 } from './engine.ts';
 export { DataChannelEngine } from './datachannel-engine.ts';
 export type { WebRtcEngineOptions } from './webrtc-leg.ts';
-export { WeriftEngine } from './werift-engine.ts';
+// The werift engine is imported from ./werift-engine.ts itself, by whoever chooses it: see ./call-media.ts.
 export {
   MediaBridge, type DirectionStats, type DtmfOptions, type MediaBridgeOptions, type MediaBridgeStats,
 } from './bridge.ts';
