@@ -19,6 +19,7 @@ import { eventually } from '../support/eventually.ts';
 import { type KamailioInstance, startKamailio } from '../support/kamailio.ts';
 import { LOOPBACK, freePort } from '../support/ports.ts';
 import { runSipp, scenarioFile } from '../support/sipp.ts';
+import { closeAll } from '../support/close-all.ts';
 
 const alice = { username: 'alice', password: 'alice-secret' };
 const dave = { username: 'dave', password: 'dave-secret' };
@@ -64,17 +65,14 @@ describe(`${CALLS} incoming calls answered by the official SDK in Chromium (libd
   });
 
   after(async () => {
-    const closers: Array<() => Promise<unknown> | undefined> = [
+    await closeAll('sdk-incoming-repeat test', [
       () => page?.close(),
       () => browser?.close(),
       () => pageServer?.close(),
       () => server?.close(),
       () => kamailio?.stop(),
       () => (dataDir === undefined ? undefined : rm(dataDir, { recursive: true, force: true })),
-    ];
-    const errors: unknown[] = [];
-    for (const close of closers) await Promise.resolve().then(close).catch((err: unknown) => errors.push(err));
-    if (errors.length > 0) throw new AggregateError(errors, 'sdk-incoming-repeat test cleanup failed');
+    ]);
   });
 
   test('every call is answered, ESTABLISHED, and ends FINISH (none fails by ICE)', async () => {
