@@ -17,6 +17,7 @@
  *   when the answer arrives: see `acceptAnswer` for the race this avoids.
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import type { Socket } from 'node:dgram';
 import type { PeerConnection, Track } from 'node-datachannel';
 import { G711, TELEPHONE_EVENT, type PayloadFormat } from './codecs.ts';
 import { dtlsCertificate, type PemCertificate } from './dtls-certificate.ts';
@@ -94,6 +95,11 @@ class DataChannelConnection implements PeerConnectionOps {
   private iceWasConnected = false;
   /** What our offer promised (port, ICE credentials, certificate), for the peer connection that takes the answer. */
   private offered: { port: number; ice: { iceUfrag: string; icePwd: string }; certificate: PemCertificate } | undefined;
+  /**
+   * Our port while the call rings: a socket that reads and drops the browser's checks, so no other process takes the
+   * port before the answer's peer connection binds it (in the same turn as this socket is closed).
+   */
+  private holder: Socket | undefined;
   private readonly stateWaiters = new Set<() => void>();
   private closed = false;
 
@@ -131,6 +137,9 @@ class DataChannelConnection implements PeerConnectionOps {
     this.pc = undefined;
     this.track = undefined;
     this.offered = { port, ice, certificate };
+    // Should the port not be free yet, acceptAnswer checks it again.
+    this.holder = await bindUdp(this.engine.localAddress, port).catch(() => undefined);
+    if (this.closed) this.releaseHolder();
     return sdp;
   }
 
@@ -150,9 +159,10 @@ class DataChannelConnection implements PeerConnectionOps {
   async acceptAnswer(answerSdp: string): Promise<void> {
     const offered = this.offered;
     if (offered === undefined) return;
-    const port = await this.freePort([offered.port]);
+    // UDP sockets are released at once on close: the peer connection below binds the port in this same turn.
+    if (!this.releaseHolder()) await this.freePort([offered.port]);
     if (this.closed) return;
-    const pc = this.open(port, offered.certificate);
+    const pc = this.open(offered.port, offered.certificate);
     this.addTrack(pc, OFFER_MID, this.offerFormats);
     pc.setLocalDescription('offer', offered.ice);
     this.setRemote(pc, answerSdp, 'answer');
@@ -165,11 +175,21 @@ class DataChannelConnection implements PeerConnectionOps {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.releaseHolder();
     this.onConnected = () => {};
     this.onFailed = () => {};
     const pc = this.pc;
     if (!pc) return;
     await this.closePeerConnection(pc);
+  }
+
+  /** Closes the socket holding our port during the ringing, if there is one; says whether there was. */
+  private releaseHolder(): boolean {
+    const holder = this.holder;
+    this.holder = undefined;
+    if (holder === undefined) return false;
+    void closeSocket(holder);
+    return true;
   }
 
   /** Closes `pc` and its track, and waits (bounded) until libdatachannel has released its socket. */

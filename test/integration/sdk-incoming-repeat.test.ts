@@ -39,8 +39,8 @@ describe(`${CALLS} incoming calls answered by the official SDK in Chromium (libd
   let pageServer: SdkPageServer;
   let page: SdkPage;
   const serverLog: string[] = [];
-  /** Every `WebRTC leg failed` line, kept whole (the log above keeps only its tail). */
-  const legFailures: string[] = [];
+  /** Every `WebRTC leg failed` and failed `call ended` line, kept whole (the log above keeps only its tail). */
+  const failures: string[] = [];
 
   before(async () => {
     kamailio = await startKamailio({ users: [alice, dave] });
@@ -54,7 +54,7 @@ describe(`${CALLS} incoming calls answered by the official SDK in Chromium (libd
       logger: createLogger('debug', {
         write: (line: string) => {
           serverLog.push(line);
-          if (line.includes('WebRTC leg failed')) legFailures.push(line);
+          if (line.includes('WebRTC leg failed') || line.includes('"status":"FAILED"')) failures.push(line);
           if (serverLog.length > SERVER_LOG_LIMIT) serverLog.shift();
         },
       }),
@@ -101,8 +101,8 @@ describe(`${CALLS} incoming calls answered by the official SDK in Chromium (libd
     }, STEP_MS, () => `${CALLS} calls ended at the page (saw ${calls.length})`);
     const failed = calls.filter((c) => !c.statuses.includes('ESTABLISHED') || c.statuses.includes('FAILED'));
     assert.deepEqual(
-      { failed: failed.map((c) => c.statuses.join(' → ')), legFailures, sippExit: result.code },
-      { failed: [], legFailures: [], sippExit: 0 },
+      { failed: failed.map((c) => c.statuses.join(' → ')), failures, sippExit: result.code },
+      { failed: [], failures: [], sippExit: 0 },
       `sipp:\n${result.stdout.slice(-3000)}\n${result.errors.slice(-3000)}\ncallhook log (last lines):\n${serverLog.slice(-60).join('')}`,
     );
     await session.disconnect();
