@@ -8,8 +8,9 @@
  */
 import { LOOPBACK } from './media-peers.ts';
 import {
-  DataChannelEngine, MediaBridge, parseSdp, PortPairAllocator, RtpLeg, SipSdpSession, WeriftEngine, type WebRtcLeg,
+  DataChannelEngine, MediaBridge, parseSdp, PortPairAllocator, RtpLeg, SipSdpSession, type WebRtcLeg,
 } from '../src/media/index.ts';
+import { WeriftEngine } from '../src/media/werift-engine.ts';
 
 export interface RelayServerStats {
   type: 'stats';

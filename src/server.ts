@@ -4,9 +4,10 @@
  *   (EchoApp, API) → SIP user agent → gateway → client WebSocket server.
  * `startServer` is what `callhook start` and `npm start` run; tests and benchmarks start it in-process with
  * overrides (port 0 everywhere, a temp dataDir). `close()` stops in the reverse order, within shutdownDrainMs
- * (docs/deploy.md "Stopping"): the client port stops listening and closes its clients, their sessions end (calls
- * get BYE or CANCEL, registrations are removed), the SIP stack closes, the hook outbox is flushed while EchoApp
- * still answers, then the admin server, the hook engine and the store.
+ * (docs/deploy.md "Stopping"): new work is refused (a WebSocket upgrade and a new SIP request get 503 with
+ * Retry-After) and the clients are closed, their sessions end (calls get BYE or CANCEL, registrations are removed),
+ * the hook outbox is flushed while EchoApp still answers, the client port and the SIP stack close, then the admin
+ * server, the hook engine and the store.
  *
  * The server that owns its process (`callhook start`) also handles stop signals and process-level faults: the net
  * under the containment of calls and sessions (onProcessFault below, docs/security.md "Failure containment").
@@ -147,10 +148,6 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       adminLog,
     );
     closers.push(() => admin.close());
-    // Before the admin server goes: the default app's events go to its EchoApp.
-    closers.push(async () => {
-      if (!(await hooks.drain(drainLeft()))) logger.warn({ outbox: await store.outbox.depth() }, 'stopping with hook events undelivered (sent at the next start)');
-    });
     if (config.adminPort === 0) await pointDefaultAppAtEchoApp(store, admin.address.port);
 
     const sip = await UserAgent.start({
@@ -169,6 +166,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       sessionTimer: { sessionExpiresS: config.sipSessionExpires, minSeS: config.sipMinSe },
     });
     closers.push(() => sip.close());
+    // Runs after the drain below: until then a client that reconnects is answered 503, not refused by TCP.
+    let clientApi: ClientApiServer | undefined;
+    closers.push(() => clientApi?.close());
+    // Before the admin server goes: the default app's events go to its EchoApp.
+    closers.push(async () => {
+      if (!(await hooks.drain(drainLeft()))) logger.warn({ outbox: await store.outbox.depth() }, 'stopping with hook events undelivered (sent at the next start)');
+    });
 
     const nodeId = newNodeId(config.localIp);
     // Before any call: the records of calls a crash left up are closed and pushed like the wills' events.
@@ -187,8 +191,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     callControl = new GatewayCallControl(gw);
     closers.push(() => gw.close(drainLeft()));
 
-    const clientApi = await ClientApiServer.start({ gateway: gw, config, log: logger });
-    closers.push(() => clientApi.close());
+    clientApi = await ClientApiServer.start({ gateway: gw, config, log: logger });
+    // The first step of a stop: new work is refused with 503, retried once this process should be gone.
+    const retryAfterSeconds = config.shutdownDrainMs / 1000;
+    closers.push(() => {
+      sip.refuseNewRequests(retryAfterSeconds);
+      return clientApi?.drain(retryAfterSeconds);
+    });
 
     const sipPort = sip.transports.transports[0]?.local.port ?? config.sipPort;
     const tls = sip.transports.transports.find((t) => t instanceof TlsTransport);

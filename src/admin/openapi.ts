@@ -172,6 +172,7 @@ export const openApiDocument = {
           droppedToSip: { type: ['integer', 'null'] },
           droppedToBrowser: { type: ['integer', 'null'] },
           lostFromSip: { type: ['integer', 'null'], description: 'RTP packets from the SIP side lost on the way' },
+          lostFromBrowser: { type: ['integer', 'null'], description: 'RTP packets from the browser lost on the way' },
           hooks: {
             type: 'array',
             items: {

@@ -15,7 +15,7 @@ import { RepeatedWarnings, type Logger } from '../log.ts';
 import type { Gateway, Session } from '../gateway/index.ts';
 import { CALL_STATUS_MESSAGE, encodeFrame, type CallStatus } from '../client-protocol/vocabulary.ts';
 import { clientAddressOf, displayAddress } from '../gateway/ids.ts';
-import type { ClientEndpoint, ClientEvent, ClientPort, OutgoingMessageRequest } from '../gateway/types.ts';
+import type { ClientEndpoint, ClientEvent, ClientPort, OutgoingMessageRequest, SessionEndedBy } from '../gateway/types.ts';
 import { decodeFrame, failFrame, FrameError, UNKNOWN, type ClientFrame, type FrameErrorCode } from './frames.ts';
 import { TokenBucket } from '../token-bucket.ts';
 
@@ -120,6 +120,11 @@ export class ClientConnection implements ClientPort {
    * to end it: from then on the client's frames are ignored.
    */
   private closeInfo: string | undefined;
+  /**
+   * Who ends the session when the socket closes: the client (closed its tab, dropped the socket, stopped answering
+   * pings) unless callhook closed it (a refusal, a full send queue, an error, the server stopping).
+   */
+  private closedBy: SessionEndedBy = 'client';
   private dropTimer: NodeJS.Timeout | undefined;
   private framesCheck: NodeJS.Immediate | undefined;
   readonly closed: Promise<void>;
@@ -178,7 +183,7 @@ export class ClientConnection implements ClientPort {
   shutdown(): void {
     if (this.state === 'Closed') return;
     this.close(GOING_AWAY, 'server stopping', 'Server stopping');
-    if (this.session) void this.gateway.detach(this.session, 'Server stopping');
+    if (this.session) void this.gateway.detach(this.session, 'Server stopping', 'callhook');
   }
 
   /** For a server that stopped waiting for the close handshake. */
@@ -225,6 +230,7 @@ export class ClientConnection implements ClientPort {
   }
 
   private close(code: number, reason: string, info: string): void {
+    if (this.closeInfo === undefined) this.closedBy = 'callhook';
     this.closeInfo ??= info;
     this.ws.close(code, reason);
   }
@@ -315,7 +321,7 @@ export class ClientConnection implements ClientPort {
     if (session === undefined) return; // refused: the gateway has sent `fail` and ended us
     this.session = session;
     // The client may have left while the connect hook ran.
-    if (this.state === 'Closed') void this.gateway.detach(session, this.closeInfo ?? 'Disconnected by the client');
+    if (this.state === 'Closed') void this.gateway.detach(session, this.closeInfo ?? 'Disconnected by the client', this.closedBy);
     else this.state = 'Established';
   }
 
@@ -364,6 +370,6 @@ export class ClientConnection implements ClientPort {
     clearImmediate(this.framesCheck);
     this.warnings.flush();
     const info = this.closeInfo ?? (code === 1000 || code === 1001 || code === 1005 ? 'Disconnected by the client' : `Connection lost (WebSocket close code ${code})`);
-    if (this.session) void this.gateway.detach(this.session, info);
+    if (this.session) void this.gateway.detach(this.session, info, this.closedBy);
   }
 }

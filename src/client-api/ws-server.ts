@@ -74,6 +74,8 @@ export class ClientApiServer {
   private readonly origins: ReadonlySet<string> | undefined;
   private readonly limits: ConnectionLimits;
   private wsBound = 0;
+  /** Set by `drain`: new WebSockets are refused with 503 and this Retry-After. */
+  private retryAfterSeconds: number | undefined;
   private wssBound: number | undefined;
 
   private constructor(private readonly o: ClientApiOptions) {
@@ -142,11 +144,16 @@ export class ClientApiServer {
     return this.connections.size;
   }
 
-  /** Stops accepting, closes every client (going away) and ends their sessions. */
-  async close(): Promise<void> {
+  /**
+   * The first step of a graceful stop: a new WebSocket is refused from now on (its upgrade answered `503 Service
+   * Unavailable` with `Retry-After: retryAfterSeconds`, which a proxy or a client's reconnect logic understands, RFC
+   * 9110 §15.6.4), and every client is closed (going away), ending their sessions. The ports keep listening until
+   * `close()`, so that clients reconnecting during the rest of the stop are told why rather than refused by TCP.
+   */
+  async drain(retryAfterSeconds: number): Promise<void> {
+    if (this.retryAfterSeconds !== undefined) return;
+    this.retryAfterSeconds = Math.max(0, Math.ceil(retryAfterSeconds));
     clearInterval(this.ticker);
-    // Not listening from here on, so no client connects while the others are being closed.
-    const stopped = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     const closing = [...this.connections];
     for (const c of closing) c.shutdown();
     let timer: NodeJS.Timeout | undefined;
@@ -156,6 +163,12 @@ export class ClientApiServer {
     ]);
     clearTimeout(timer);
     for (const c of this.connections) c.terminate();
+  }
+
+  /** Stops listening, after closing every client (see `drain`) and dropping what is still connected. */
+  async close(): Promise<void> {
+    await this.drain(0);
+    const stopped = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     for (const s of this.servers) s.closeAllConnections();
     await Promise.all(stopped);
     this.wss.close();
@@ -223,8 +236,16 @@ export class ClientApiServer {
     return peer;
   }
 
-  /** The upgrade request: refused with 403 for an origin not allowed, else handed to ws. */
+  /** The upgrade request: refused with 503 while stopping, 403 for an origin not allowed, else handed to ws. */
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.retryAfterSeconds !== undefined) {
+      const body = 'callhook is stopping: connect again later\n';
+      socket.end(
+        `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: ${this.retryAfterSeconds}\r\n` +
+          `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return;
+    }
     const origin = req.headers.origin;
     if (this.origins !== undefined && origin !== undefined && !this.origins.has(origin)) {
       const remote = displayAddress(req.socket.remoteAddress ?? '');

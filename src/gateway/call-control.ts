@@ -98,7 +98,7 @@ class ServerCallPort implements ClientPort {
   end(info: string): void {
     this.failure ??= info;
     this.endedNow();
-    if (this.session !== undefined) void this.gateway.detach(this.session, info);
+    if (this.session !== undefined) void this.gateway.detach(this.session, info, 'callhook');
   }
 }
 

@@ -60,6 +60,27 @@ export class CallRecord {
   }
 }
 
+/** How a call refused before it started ended (a call limit, its session ending): nothing but the refusal to say. */
+export interface Refusal {
+  info: string;
+  /** The final response an incoming call's INVITE got; null for a call the client placed (no INVITE went out). */
+  sipStatus: number | null;
+  sipCallId: string | null;
+}
+
+/**
+ * The record of a call refused before it started (a call limit, its session ending): opened and closed at once,
+ * FAILED by callhook with the refusal's reason, so that every call the client placed or a SIP peer offered leaves
+ * one. Returns it as stored (for the CallDetailRecord event), or undefined when the store failed.
+ */
+export function recordRefusedCall(records: CallDetailRecords, log: Logger, start: NewCallRecord, refusal: Refusal): CallDetailRecord | undefined {
+  return new CallRecord(records, log, start).close({
+    caller: start.caller, callee: start.callee, sipCallId: refusal.sipCallId, endedAt: start.startedAt, status: 'FAILED',
+    info: refusal.info, sipStatus: refusal.sipStatus, hangupSide: 'callhook', codec: null, packetsToSip: null,
+    packetsToBrowser: null, droppedToSip: null, droppedToBrowser: null, lostFromSip: null, lostFromBrowser: null,
+  });
+}
+
 /** The CallDetailRecord event's body: the record with ISO 8601 times, without the store's row id. */
 export function callRecordEvent(r: CallDetailRecord): JsonObject {
   const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());

@@ -50,7 +50,7 @@ import { clientView, sipMessageRaw, withoutContext } from './views.ts';
 import { callWill } from './wills.ts';
 import type { SessionTimeline } from './timeline.ts';
 import type {
-  AnswerRequest, CallControlRequest, CallMessage, CallStatus, ClientEvent, DtmfRequest, FailureSubject, TransferRequest,
+  AnswerRequest, CallControlRequest, CallMessage, CallStatus, ClientEvent, DtmfRequest, FailureSubject, SessionEndedBy, TransferRequest,
 } from './types.ts';
 
 /** What a call needs of its session. */
@@ -311,11 +311,12 @@ export abstract class Call {
 
   /** The REST API ends the call (call/terminate): FINISH `Terminated by API`; CANCEL, BYE, or 480 to one ringing. */
   terminate(): Promise<void> {
-    return this.disconnect(TERMINATED_BY_API);
+    return this.disconnect(TERMINATED_BY_API, 'callhook');
   }
 
-  /** The session is going away (its client left, the server stops): the call ends with `info`. */
-  disconnect(info: string): Promise<void> {
+  /** The session is going away (its client left, the server stops): the call ends with `info`, hung up `by` that side. */
+  disconnect(info: string, by: SessionEndedBy): Promise<void> {
+    this.endedBy ??= by;
     this.finish('FINISH', { info }, TEMPORARILY_UNAVAILABLE);
     return this.closed;
   }
@@ -532,6 +533,7 @@ export abstract class Call {
       droppedToSip: counters?.droppedToSip ?? null,
       droppedToBrowser: counters?.droppedToBrowser ?? null,
       lostFromSip: counters?.lostFromSip ?? null,
+      lostFromBrowser: counters?.lostFromBrowser ?? null,
     } as const;
     this.log.info({
       direction: this.incoming ? 'incoming' : 'outgoing', caller: end.caller, callee: end.callee, status, info: end.info,

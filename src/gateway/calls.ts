@@ -4,23 +4,28 @@
  * message as `apiMethod` (docs/client-protocol.md "Bad input").
  *
  * A new call must be admitted by the call limits (./call-limits.ts): a `call` past one gets `fail` naming the limit
- * and `finish` FAILED with the same info (so the SDK lets go of it), an incoming INVITE past one gets 486.
+ * and `finish` FAILED with the same info (so the SDK lets go of it), an incoming INVITE past one gets 486. Either
+ * way, as for a call refused because its session is ending, a detail record says so (./call-record.ts).
  */
+import { randomUUID } from 'node:crypto';
 import type { CallInfo } from './info.ts';
 import { RepeatedWarnings } from '../log.ts';
 import type { Invitation } from '../sip/ua/index.ts';
 import type { Call, CallHost } from './call.ts';
-import { IncomingCall } from './incoming-call.ts';
+import { callRecordEvent, recordRefusedCall, type Refusal } from './call-record.ts';
+import { IncomingCall, partyName } from './incoming-call.ts';
 import { OutgoingCall } from './outgoing-call.ts';
 import type { CallLimits } from './call-limits.ts';
 import type {
-  AnswerRequest, CallControlRequest, CallMessage, DtmfRequest, OutgoingCallRequest, TransferRequest,
+  AnswerRequest, CallControlRequest, CallMessage, DtmfRequest, OutgoingCallRequest, SessionEndedBy, TransferRequest,
 } from './types.ts';
 
 /** RFC 3261 §21.4.18: the session exists but cannot take a call now (its client is gone). */
 const TEMPORARILY_UNAVAILABLE = 480;
 /** RFC 3261 §21.4.24: the callee is reachable but takes no more calls (a call limit). */
 const BUSY_HERE = 486;
+/** Why a call of a session that is going away is refused. */
+const SESSION_ENDING = 'the session is ending';
 
 export class SessionCalls {
   private readonly live = new Map<string, Call>();
@@ -44,7 +49,10 @@ export class SessionCalls {
   place(request: OutgoingCallRequest): OutgoingCall | undefined {
     this.host.timeline.fromClient('call', request.callId);
     if (this.live.has(request.callId)) return void this.host.refuse('call', request.callId, `call: callId ${request.callId} is already in use`);
-    if (!this.accepting) return void this.host.refuse('call', request.callId, 'call: the session is ending');
+    if (!this.accepting) {
+      this.recordRefused(request.callId, 'outgoing', this.host.sipLogin ?? '', request.callee ?? '', { info: SESSION_ENDING, sipStatus: null, sipCallId: null });
+      return void this.host.refuse('call', request.callId, `call: ${SESSION_ENDING}`);
+    }
     const exceeded = this.limits.admit(this.address, this.live.size, true);
     if (exceeded !== undefined) return void this.refuseOverLimit(request, `call: ${exceeded}`);
     const call = OutgoingCall.place(this.host, request, this.onEnded);
@@ -60,11 +68,11 @@ export class SessionCalls {
   /** A new INVITE for the session's Contact (its registration). */
   receive(invitation: Invitation): void {
     this.host.timeline.trackSip(invitation.callId);
-    if (!this.accepting) return invitation.reject(TEMPORARILY_UNAVAILABLE);
+    if (!this.accepting) return this.refuseIncoming(invitation, TEMPORARILY_UNAVAILABLE, SESSION_ENDING);
     const exceeded = this.limits.admit(this.address, this.live.size, false);
     if (exceeded !== undefined) {
       this.refusals.warn(exceeded, { exceeded, address: this.address }, 'incoming call refused with 486: a call limit');
-      return invitation.reject(BUSY_HERE);
+      return this.refuseIncoming(invitation, BUSY_HERE, exceeded);
     }
     this.track(IncomingCall.receive(this.host, invitation, this.onEnded));
   }
@@ -93,7 +101,7 @@ export class SessionCalls {
   terminate(callId: string, info: string): boolean {
     const call = this.live.get(callId);
     if (call === undefined) return false;
-    call.contain(() => call.disconnect(info));
+    call.contain(() => call.disconnect(info, 'callhook'));
     return true;
   }
 
@@ -101,11 +109,11 @@ export class SessionCalls {
     return [...this.live.values()].map((c) => c.info());
   }
 
-  /** The session is going away: no new calls; every call ends with `info`. Resolves once all are closed. */
-  async endAll(info: string): Promise<void> {
+  /** The session is going away (`by` its client or callhook): no new calls; every call ends with `info`. Resolves once all are closed. */
+  async endAll(info: string, by: SessionEndedBy): Promise<void> {
     this.accepting = false;
     this.refusals.flush();
-    const ending = [...this.live.values()].map((c) => c.disconnect(info));
+    const ending = [...this.live.values()].map((c) => c.disconnect(info, by));
     await Promise.all([...ending, ...this.closing]);
   }
 
@@ -120,9 +128,27 @@ export class SessionCalls {
    */
   private refuseOverLimit(request: OutgoingCallRequest, info: string): void {
     this.refusals.warn(info, { info, address: this.address }, 'call refused: a call limit');
+    this.recordRefused(request.callId, 'outgoing', this.host.sipLogin ?? '', request.callee ?? '', { info, sipStatus: null, sipCallId: null });
     this.host.refuse('call', request.callId, info);
     const call = { callId: request.callId, incoming: false, ...(request.callee !== undefined && { callee: request.callee }) };
     this.host.deliver({ type: 'callStatus', call: { ...call, status: 'FAILED', info } });
+  }
+
+  /** An INVITE refused before its call starts (`status`, RFC 3261 §21): answered, and recorded with `info`. */
+  private refuseIncoming(invitation: Invitation, status: number, info: string): void {
+    invitation.reject(status);
+    this.recordRefused(randomUUID(), 'incoming', partyName(invitation.caller), partyName(invitation.callee), {
+      info, sipStatus: status, sipCallId: invitation.callId,
+    });
+  }
+
+  /** The detail record of a call refused before it started, pushed as CallDetailRecord like any other. */
+  private recordRefused(callId: string, direction: 'incoming' | 'outgoing', caller: string, callee: string, refusal: Refusal): void {
+    const { host } = this;
+    const context = host.hookContext();
+    const start = { callId, sessionId: host.sessionId, appKey: context.appKey, direction, caller, callee, startedAt: Date.now() };
+    const record = recordRefusedCall(host.callRecords, host.log.child({ callId }), start, refusal);
+    if (record !== undefined) host.hooks.emit('CallDetailRecord', callRecordEvent(record), context);
   }
 
   private ended(call: Call): void {

@@ -19,7 +19,7 @@ import { Session } from './session.ts';
 import { readSipSettings } from './sip-settings.ts';
 import { withoutContext } from './views.ts';
 import { TimelineRecorder, type SessionTimeline } from './timeline.ts';
-import type { ClientEndpoint, ClientPort, ConnectionRequest } from './types.ts';
+import type { ClientEndpoint, ClientPort, ConnectionRequest, SessionEndedBy } from './types.ts';
 
 export interface GatewayOptions {
   ua: UserAgent;
@@ -119,7 +119,7 @@ export class Gateway implements SessionsProvider, SessionControl {
           this.timeline.close(timeline);
         },
         // detach() never rejects (Session.detach logs what fails while ending): nothing to await here.
-        onFailed: (s, info) => void this.detach(s, info),
+        onFailed: (s, info) => void this.detach(s, info, 'callhook'),
       },
     );
     this.live.set(sessionId, session);
@@ -128,12 +128,12 @@ export class Gateway implements SessionsProvider, SessionControl {
   }
 
   /** The client of `session` is gone; `info` says why (it goes into ConnectionStatusEvent DISCONNECTED). */
-  detach(session: Session, info: string): Promise<void> {
+  detach(session: Session, info: string, by: SessionEndedBy): Promise<void> {
     if (this.live.get(session.sessionId) === session) {
       this.live.delete(session.sessionId);
       this.ending.add(session);
     }
-    return session.detach(info);
+    return session.detach(info, by);
   }
 
   /** The hook engine could not deliver an event of a session whose restOnError is FAIL (docs/hooks.md "The response" table). */
@@ -183,8 +183,8 @@ export class Gateway implements SessionsProvider, SessionControl {
   async close(timeoutMs: number, info = 'Server stopping'): Promise<void> {
     this.closing = true;
     // Each detach is awaited below through `ending`; it never rejects.
-    for (const s of [...this.live.values()]) void this.detach(s, info);
-    const all = Promise.all([...this.ending].map((s) => s.detach(info)));
+    for (const s of [...this.live.values()]) void this.detach(s, info, 'callhook');
+    const all = Promise.all([...this.ending].map((s) => s.detach(info, 'callhook')));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);

@@ -26,8 +26,8 @@ const FORBIDDEN = 403;
 const NOT_ACCEPTABLE_HERE = 488;
 const DECLINE = 603;
 
-/** `alice` for `sip:alice@example.com`: how WCS names the caller of an incoming call; the whole URI otherwise. */
-function partyName(party: NameAddr): string {
+/** `alice` for `sip:alice@example.com`: how WCS names the parties of an incoming call; the whole URI otherwise. */
+export function partyName(party: NameAddr): string {
   if (!isSipUri(party.uri) || party.uri.user === undefined) return formatUri(party.uri);
   try {
     return decodeURIComponent(party.uri.user);

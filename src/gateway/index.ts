@@ -3,7 +3,7 @@
  *
  *   new Gateway({ ua, hooks, log, nodeId, media, callRecords, callMetrics, config })  implements SessionsProvider (info.ts; the admin API reads it)
  *     .connect(port, endpoint, connectionFields) → Session | undefined (refused: the port got `fail` and `end`)
- *     .detach(session, info)                     the client is gone: DISCONNECTED, unregistration
+ *     .detach(session, info, by)                 the client is gone (`by` it or callhook): DISCONNECTED, unregistration
  *     .eventDeliveryFailed(failure)              wire to the hook engine's onEventDeliveryFailure
  *     .close()                                   ends every session, bounded wait for unregistrations
  *   Session.sendMessage(request) / .acknowledge(notificationResult)

@@ -145,7 +145,7 @@ export class OutgoingCall extends Call {
     if (play === undefined) return;
     this.contain(async () => {
       const outcome = await this.playSound(play, loop);
-      if (outcome === 'played' && hangupAfterPlay) await this.disconnect(PLAYED);
+      if (outcome === 'played' && hangupAfterPlay) await this.disconnect(PLAYED, 'callhook');
     });
   }
 
@@ -156,6 +156,6 @@ export class OutgoingCall extends Call {
     } catch {
       return; // the call ended first
     }
-    await this.disconnect(MAX_DURATION);
+    await this.disconnect(MAX_DURATION, 'callhook');
   }
 }

@@ -35,7 +35,7 @@ import { SessionRegistration, type RegistrationReport } from './registration.ts'
 import { accountOf, type SipSettings } from './sip-settings.ts';
 import { clientView, withoutSecrets } from './views.ts';
 import { connectionWill, registrationWill } from './wills.ts';
-import type { CallMessage, ClientEvent, ClientPort, OutgoingMessageRequest } from './types.ts';
+import type { CallMessage, ClientEvent, ClientPort, OutgoingMessageRequest, SessionEndedBy } from './types.ts';
 import type { SessionTimeline } from './timeline.ts';
 
 export interface SessionDeps {
@@ -233,12 +233,12 @@ export class Session implements MessagingHost, CallHost {
    * The client is gone (`info` says why). Emits DISCONNECTED, ends every call (CANCEL, BYE, or 480 to one still
    * ringing) while removing the registration, and resolves once the SIP side is clean. Idempotent.
    */
-  detach(info: string): Promise<void> {
+  detach(info: string, by: SessionEndedBy): Promise<void> {
     if (this.ended) return this.ended;
     this.state = 'Detaching';
     this.log.info({ ip: this.init.remoteAddress, reason: info, durationMs: Date.now() - this.connectedAt.getTime() }, 'session ended');
     this.hooks.emit('ConnectionStatusEvent', { ...withoutSecrets(this.init.fields), status: 'DISCONNECTED', info }, this.context, connectionWill(null));
-    const callsEnded = this.calls.endAll(info);
+    const callsEnded = this.calls.endAll(info, by);
     this.ended = (async () => {
       try {
         const [unregistered] = await Promise.all([this.registration?.stop(), callsEnded]);

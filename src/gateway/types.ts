@@ -136,3 +136,9 @@ export interface TransferRequest {
   callId: string;
   target: string;
 }
+
+/**
+ * Who ended a session, and so hung up the calls it still had (the detail record's `hangupSide`): its client (the
+ * tab closed, the socket dropped, the pings went unanswered) or callhook (the server stopping, a refusal, a failure).
+ */
+export type SessionEndedBy = 'client' | 'callhook';

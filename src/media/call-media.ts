@@ -13,7 +13,6 @@ import { DataChannelEngine } from './datachannel-engine.ts';
 import type { MediaEngine } from './engine.ts';
 import { PortPairAllocator } from './ports.ts';
 import type { WebRtcEngineOptions } from './webrtc-leg.ts';
-import { WeriftEngine } from './werift-engine.ts';
 
 export interface CallMedia {
   engine: MediaEngine;
@@ -52,10 +51,13 @@ export interface CallMediaConfig {
   webrtcEngine: WebRtcEngineName;
 }
 
-/** Only the chosen engine is loaded: libdatachannel is a native module that a platform may lack. */
+/**
+ * Only the chosen engine is loaded: libdatachannel is a native module that a platform may lack, and werift takes
+ * most of start-up's module loading (docs/benchmarks.md "Start-up"), so a server on libdatachannel never loads it.
+ */
 const ENGINES: Readonly<Record<WebRtcEngineName, (o: WebRtcEngineOptions) => Promise<MediaEngine>>> = {
   libdatachannel: (o) => DataChannelEngine.load(o),
-  werift: async (o) => new WeriftEngine(o),
+  werift: async (o) => new (await import('./werift-engine.ts')).WeriftEngine(o),
 };
 
 const CODEC_BY_CONFIG_NAME: Readonly<Record<string, CodecName>> = { pcmu: 'PCMU', pcma: 'PCMA', g722: 'G722' };

@@ -12,10 +12,15 @@
  *   track is ours to send on at once.
  * - RTP goes out with its own payload type (DTMF keeps telephone-event's) and our SSRC; libdatachannel protects
  *   and sends it in the calling thread, after copying it, so one output buffer serves every packet of a leg.
+ * - Our offer (incoming calls) is made on one peer connection, closed at once, and the browser's answer is taken
+ *   by a second one with the same port, ICE credentials, certificate (./dtls-certificate.ts) and track, opened
+ *   when the answer arrives: see `acceptAnswer` for the race this avoids.
  */
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import type { Socket } from 'node:dgram';
 import type { PeerConnection, Track } from 'node-datachannel';
 import { browserFormats, type PayloadFormat } from './codecs.ts';
+import { dtlsCertificate, type PemCertificate } from './dtls-certificate.ts';
 import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
 import { MediaError } from './errors.ts';
 import { isRtcp, parseRtp, writeRtp, type RtpPacket } from './rtp/packet.ts';
@@ -70,6 +75,12 @@ const SSRC_OFFSET = 8;
 /** The mid of our offer's one stream. */
 const OFFER_MID = '0';
 
+/** RFC 8839 §5.4: ice-ufrag of 4 to 256 characters, ice-pwd of 22 to 256, from the ice-char set (base64 is). */
+function iceCredentials(): { iceUfrag: string; icePwd: string } {
+  const chars = (bytes: number) => randomBytes(bytes).toString('base64').replace(/=+$/, '');
+  return { iceUfrag: chars(6), icePwd: chars(18) };
+}
+
 class DataChannelConnection implements PeerConnectionOps {
   /** Made once a port of the pair is known to be free (see `open`). */
   private pc: PeerConnection | undefined;
@@ -78,6 +89,17 @@ class DataChannelConnection implements PeerConnectionOps {
   readonly ssrc = randomInt(1, 2 ** 32 - 1);
   onConnected: () => void = () => {};
   onFailed: () => void = () => {};
+  /** Each RTP or RTCP packet the browser sends on our track. */
+  onPacket: (buf: Buffer) => void = () => {};
+  /** Whether ICE completed at some point: a failure after it is DTLS's (libdatachannel closes ICE as it fails). */
+  private iceWasConnected = false;
+  /** What our offer promised (port, ICE credentials, certificate), for the peer connection that takes the answer. */
+  private offered: { port: number; ice: { iceUfrag: string; icePwd: string }; certificate: PemCertificate } | undefined;
+  /**
+   * Our port while the call rings: a socket that reads and drops the browser's checks, so no other process takes the
+   * port before the answer's peer connection binds it (in the same turn as this socket is closed).
+   */
+  private holder: Socket | undefined;
   private readonly stateWaiters = new Set<() => void>();
   private closed = false;
 
@@ -91,7 +113,7 @@ class DataChannelConnection implements PeerConnectionOps {
   ) {}
 
   async answer(offer: SessionDescription): Promise<SessionDescription> {
-    const pc = await this.open();
+    const pc = this.open(await this.freePort([this.basePort, this.basePort + 1]));
     const audio = offer.media[0]!;
     this.addTrack(pc, mid(audio) ?? OFFER_MID, payloadFormats(audio));
     this.setRemote(pc, serializeSdp(offer), 'offer');
@@ -99,58 +121,118 @@ class DataChannelConnection implements PeerConnectionOps {
     return this.gathered(pc);
   }
 
+  /**
+   * Our offer, made on a peer connection that is closed again once it is written: until the browser's answer
+   * arrives, nothing answers on our port (see `acceptAnswer`).
+   */
   async offer(): Promise<SessionDescription> {
-    const pc = await this.open();
+    const certificate = await dtlsCertificate();
+    const ice = iceCredentials();
+    const port = await this.freePort([this.basePort, this.basePort + 1]);
+    const pc = this.open(port, certificate);
     this.addTrack(pc, OFFER_MID, this.offerFormats);
-    pc.setLocalDescription('offer');
-    return this.gathered(pc);
+    pc.setLocalDescription('offer', ice);
+    const sdp = await this.gathered(pc);
+    await this.closePeerConnection(pc);
+    this.pc = undefined;
+    this.track = undefined;
+    this.offered = { port, ice, certificate };
+    // Should the port not be free yet, acceptAnswer checks it again.
+    this.holder = await bindUdp(this.engine.localAddress, port).catch(() => undefined);
+    if (this.closed) this.releaseHolder();
+    return sdp;
   }
 
+  /**
+   * The browser's answer, on a new peer connection that repeats our offer (same port, ICE credentials, certificate,
+   * track) and takes the answer in the same turn of the event loop.
+   *
+   * Why not on the offer's peer connection (issue 13): the browser starts ICE as it answers, while its answer is
+   * still on its way through the WebSocket and the `answer` hook, and libjuice answers its checks before it knows
+   * the browser's credentials (RFC 8445 §7.3), so the browser starts DTLS at once. libdatachannel hands the answer to
+   * ICE before it stores it for the fingerprint check (PeerConnection::setRemoteDescription), and ICE completes on
+   * its own thread at once: a browser's DTLS flight arriving in that gap is checked against no fingerprint and
+   * refused (`unknown CA`), and the call fails at answer time — about 1 call in 50 on a loaded machine. With no
+   * socket on our port until the answer is stored, the browser's checks go unanswered until then, and its DTLS
+   * starts only after.
+   */
   async acceptAnswer(answerSdp: string): Promise<void> {
-    if (this.pc) this.setRemote(this.pc, answerSdp, 'answer');
+    const offered = this.offered;
+    if (offered === undefined) return;
+    // UDP sockets are released at once on close: the peer connection below binds the port in this same turn.
+    if (!this.releaseHolder()) await this.freePort([offered.port]);
+    if (this.closed) return;
+    const pc = this.open(offered.port, offered.certificate);
+    this.addTrack(pc, OFFER_MID, this.offerFormats);
+    pc.setLocalDescription('offer', offered.ice);
+    this.setRemote(pc, answerSdp, 'answer');
   }
 
   iceConnected(): boolean {
-    const ice = this.pc?.iceState();
-    return ice === 'connected' || ice === 'completed';
+    return this.iceWasConnected;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.releaseHolder();
     this.onConnected = () => {};
     this.onFailed = () => {};
-    this.track?.close();
     const pc = this.pc;
     if (!pc) return;
+    await this.closePeerConnection(pc);
+  }
+
+  /** Closes the socket holding our port during the ringing, if there is one; says whether there was. */
+  private releaseHolder(): boolean {
+    const holder = this.holder;
+    this.holder = undefined;
+    if (holder === undefined) return false;
+    void closeSocket(holder);
+    return true;
+  }
+
+  /** Closes `pc` and its track, and waits (bounded) until libdatachannel has released its socket. */
+  private async closePeerConnection(pc: PeerConnection): Promise<void> {
+    if (this.pc === pc) this.track?.close();
     pc.close();
     await this.until(() => pc.state() === 'closed', CLOSE_TIMEOUT_MS);
   }
 
   /**
-   * The peer connection, on the first port of the pair that is free. libdatachannel must never be given a range in
-   * which it can bind nothing: it then throws from setLocalDescription in a way that aborts the process. So each
-   * port is tried here first (a port another process holds fails the bind; the pair is then skipped with
-   * MediaError MEDIA_NO_CANDIDATE), and libdatachannel gets the free one alone, before any other I/O is handled.
+   * The first of `ports` that is free. libdatachannel must never be given a range in which it can bind nothing: it
+   * then throws from setLocalDescription in a way that aborts the process. So each port is tried here first (a port
+   * another process holds fails the bind: MediaError MEDIA_NO_CANDIDATE, and for the offer the pair is skipped),
+   * and libdatachannel gets the free one alone, before any other I/O is handled.
    */
-  private async open(): Promise<PeerConnection> {
-    const port = await firstBindable(this.engine.localAddress, [this.basePort, this.basePort + 1]);
-    if (port === undefined) {
-      throw new MediaError('MEDIA_NO_CANDIDATE', `ports ${this.basePort}-${this.basePort + 1} are taken by another process`);
-    }
+  private async freePort(ports: readonly number[]): Promise<number> {
+    const port = await firstBindable(this.engine.localAddress, ports);
+    if (port === undefined) throw new MediaError('MEDIA_NO_CANDIDATE', `port ${ports.join(' and ')} taken by another process`);
+    return port;
+  }
+
+  /** A peer connection bound to `port` alone; with `certificate`, that one rather than one of its own. */
+  private open(port: number, certificate?: PemCertificate): PeerConnection {
     const pc = new this.ndc.PeerConnection(this.name, {
       iceServers: [],
       bindAddress: this.engine.localAddress,
       portRangeBegin: port,
       portRangeEnd: port,
       disableAutoNegotiation: true,
+      ...(certificate && { certificatePemFile: certificate.certificate, keyPemFile: certificate.key }),
     });
-    // node-datachannel keeps one callback per event: this one serves the leg and the waits below.
+    // node-datachannel keeps one callback per event: this one serves the leg and the waits below. Only the
+    // current peer connection speaks for the leg (the offer's is closed when the answer's is opened).
     pc.onStateChange((state) => {
-      if (state === 'failed' || state === 'closed' || state === 'disconnected') this.onFailed();
-      // Connected again after 'disconnected' (the first time, the track's opening says so: see addTrack).
-      else if (state === 'connected' && this.track?.isOpen()) this.onConnected();
+      if (this.pc === pc) {
+        if (state === 'failed' || state === 'closed' || state === 'disconnected') this.onFailed();
+        // Connected again after 'disconnected' (the first time, the track's opening says so: see addTrack).
+        else if (state === 'connected' && this.track?.isOpen()) this.onConnected();
+      }
       for (const wake of this.stateWaiters) wake();
+    });
+    pc.onIceStateChange((state) => {
+      if (this.pc === pc && (state === 'connected' || state === 'completed')) this.iceWasConnected = true;
     });
     pc.onGatheringStateChange(() => {
       for (const wake of this.stateWaiters) wake();
@@ -181,6 +263,7 @@ class DataChannelConnection implements PeerConnectionOps {
     audio.addSSRC(this.ssrc, `callhook-${this.ssrc}`);
     const track = pc.addTrack(audio);
     track.onOpen(() => this.onConnected());
+    track.onMessage((buf) => this.onPacket(buf));
     // node-datachannel lets go of a track's last callback (which keeps Node's event loop alive) only when its
     // close is reported to a listener; without one, only when the track object is garbage-collected.
     track.onClosed(() => {});
@@ -256,7 +339,7 @@ class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
   protected watch(connection: DataChannelConnection): void {
     connection.onConnected = () => this.connected(connection);
     connection.onFailed = () => this.failed(connection);
-    connection.track?.onMessage((buf) => {
+    connection.onPacket = (buf) => {
       // RTCP (rtcp-mux) arrives on the same track; libdatachannel answers what it must itself.
       if (isRtcp(buf)) return;
       let packet: RtpPacket;
@@ -266,7 +349,7 @@ class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
         return;
       }
       this.received(packet, buf.length);
-    });
+    };
   }
 }
 

@@ -41,6 +41,8 @@ export interface WebRtcLegStats {
   bytesIn: number;
   packetsOut: number;
   bytesOut: number;
+  /** RTP packets from the browser lost on the way, from the gaps in sequence numbers (RFC 3550 A.3). */
+  packetsLost: number;
 }
 
 export interface WebRtcLeg {

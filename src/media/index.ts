@@ -15,7 +15,7 @@ export {
 } from './engine.ts';
 export { DataChannelEngine } from './datachannel-engine.ts';
 export type { WebRtcEngineOptions } from './webrtc-leg.ts';
-export { WeriftEngine } from './werift-engine.ts';
+// The werift engine is imported from ./werift-engine.ts itself, by whoever chooses it: see ./call-media.ts.
 export { loadSound, type Sound } from './audio/sound.ts';
 export {
   MediaBridge, type SoundOutcome, type DirectionStats, type DtmfOptions, type MediaBridgeOptions, type MediaBridgeStats,

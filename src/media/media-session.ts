@@ -84,6 +84,8 @@ export interface MediaSessionCounters {
   droppedToBrowser: number;
   /** RTP packets from the SIP side lost on the way (sequence gaps, RFC 3550 A.3). */
   lostFromSip: number;
+  /** RTP packets from the browser lost on the way (the same count, on the WebRTC leg). */
+  lostFromBrowser: number;
 }
 
 export class MediaSession {
@@ -319,7 +321,7 @@ export class MediaSession {
   counters(): MediaSessionCounters | undefined {
     if (this.bridge === undefined) return undefined;
     const stats = this.bridge.stats();
-    return { droppedToSip: stats.toSip.dropped, droppedToBrowser: stats.toWebrtc.dropped, lostFromSip: stats.sip.packetsLost };
+    return { droppedToSip: stats.toSip.dropped, droppedToBrowser: stats.toWebrtc.dropped, lostFromSip: stats.sip.packetsLost, lostFromBrowser: stats.webrtc.packetsLost };
   }
 
   /**

@@ -15,6 +15,7 @@ import { FAILED_BY_DTLS, FAILED_BY_ICE, MediaError } from './errors.ts';
 import { Listeners } from './events.ts';
 import type { PortPairAllocator } from './ports.ts';
 import { rtpPacketSize, type RtpPacket } from './rtp/packet.ts';
+import { ReceptionStats } from './rtp/reception.ts';
 import { mediaCandidates } from './sdp/ice.ts';
 import type { SessionDescription } from './sdp/model.ts';
 import { parseSdp } from './sdp/parse.ts';
@@ -66,7 +67,9 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
   protected pc: Pc | undefined;
   /** Payload types negotiated with the browser: all others are dropped both ways. */
   protected payloadTypes = new Set<number>();
-  protected readonly counters: WebRtcLegStats = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 };
+  protected readonly counters: Omit<WebRtcLegStats, 'packetsLost'> = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 };
+  /** The browser's stream, as the RTP leg counts the SIP side's: loss from its sequence numbers. */
+  private readonly reception = new ReceptionStats();
   private stateValue: WebRtcLegState = 'new';
   private pairPort: number | undefined;
   private candidatePort: number | undefined;
@@ -147,7 +150,7 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
   }
 
   stats(): WebRtcLegStats {
-    return { ...this.counters };
+    return { ...this.counters, packetsLost: this.reception.lost };
   }
 
   async close(): Promise<void> {
@@ -168,6 +171,7 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
     if (!this.payloadTypes.has(packet.header.payloadType) || this.stateValue !== 'connected') return;
     this.counters.packetsIn++;
     this.counters.bytesIn += size;
+    this.reception.update(packet.header.ssrc, packet.header.sequenceNumber);
     this.rtpListeners.emit(this.listenerFailed, packet);
   }
 

@@ -34,6 +34,7 @@ export interface CallRecordRow {
   dropped_to_sip: number | null;
   dropped_to_browser: number | null;
   lost_from_sip: number | null;
+  lost_from_browser: number | null;
   hooks: string;
 }
 
@@ -65,6 +66,7 @@ export function recordOf(r: CallRecordRow): CallDetailRecord {
     droppedToSip: r.dropped_to_sip,
     droppedToBrowser: r.dropped_to_browser,
     lostFromSip: r.lost_from_sip,
+    lostFromBrowser: r.lost_from_browser,
     hooks: JSON.parse(r.hooks) as CallHookOutcome[],
   };
 }
@@ -94,7 +96,8 @@ export class SqliteCallDetailRecords implements CallDetailRecords {
         `UPDATE call_records SET caller = @caller, callee = @callee, sip_call_id = @sipCallId, ended_at = @endedAt,
            status = @status, info = @info, sip_status = @sipStatus, hangup_side = @hangupSide, codec = @codec,
            packets_to_sip = @packetsToSip, packets_to_browser = @packetsToBrowser, dropped_to_sip = @droppedToSip,
-           dropped_to_browser = @droppedToBrowser, lost_from_sip = @lostFromSip, hooks = @hooks
+           dropped_to_browser = @droppedToBrowser, lost_from_sip = @lostFromSip,
+           lost_from_browser = @lostFromBrowser, hooks = @hooks
          WHERE id = @id AND ended_at IS NULL`,
       ),
       openRows: db.prepare('SELECT * FROM call_records WHERE ended_at IS NULL ORDER BY id'),

@@ -141,6 +141,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX call_records_started ON call_records (started_at);
     `,
   },
+  {
+    version: 4,
+    description: 'call detail records: loss from the browser',
+    sql: `
+      -- RTP packets from the browser lost on the way (sequence gaps on the WebRTC leg); NULL in older rows.
+      ALTER TABLE call_records ADD COLUMN lost_from_browser INTEGER;
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the file's user_version; returns the version the file had before. */

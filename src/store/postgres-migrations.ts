@@ -133,6 +133,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX session_wills_node ON session_wills (node);
     `,
   },
+  {
+    version: 3,
+    description: 'call records: packets lost on the way from the browser (counted from RTP sequence numbers)',
+    sql: 'ALTER TABLE call_records ADD COLUMN lost_from_browser bigint;',
+  },
 ];
 
 /** Any fixed 64-bit number: the advisory lock the nodes' migrations take turns on. */

@@ -109,6 +109,8 @@ export interface CallRecordEnd {
   droppedToBrowser: number | null;
   /** RTP packets from the SIP side lost on the way (sequence gaps, RFC 3550 A.3). */
   lostFromSip: number | null;
+  /** RTP packets from the browser lost on the way (sequence gaps on the WebRTC leg, RFC 3550 A.3). */
+  lostFromBrowser: number | null;
   hooks: CallHookOutcome[];
 }
 

@@ -21,6 +21,7 @@ import {
 } from '../support/browser.ts';
 import { type KamailioInstance, type LocationBinding, startKamailio } from '../support/kamailio.ts';
 import { LOOPBACK, freePort } from '../support/ports.ts';
+import { closeAll } from '../support/close-all.ts';
 
 const alice = { username: 'alice', password: 'alice-secret' };
 const STEP_MS = 10_000; // each SDK status or Kamailio state; a REGISTER round trip on loopback takes milliseconds
@@ -65,18 +66,14 @@ describe('the official Flashphoner Web SDK in headless Chromium', { timeout: 120
   });
 
   after(async () => {
-    // Every peer is closed even when an earlier close fails (or `before` stopped half-way).
-    const closers: Array<() => Promise<unknown> | undefined> = [
+    await closeAll('browser-sdk test', [
       () => page?.close(),
       () => browser?.close(),
       () => pageServer?.close(),
       () => server?.close(),
       () => kamailio?.stop(),
       () => (dataDir === undefined ? undefined : rm(dataDir, { recursive: true, force: true })),
-    ];
-    const errors: unknown[] = [];
-    for (const close of closers) await Promise.resolve().then(close).catch((err: unknown) => errors.push(err));
-    if (errors.length > 0) throw new AggregateError(errors, 'browser-sdk test cleanup failed');
+    ]);
   });
 
   function sipOptions(password: string): SdkSipOptions {

@@ -58,13 +58,23 @@ describe('call limits: werift browsers → callhook → sipp UAS that rings', { 
     return call;
   }
 
-  /** A call refused by a limit: `fail` for `call` naming it, then `finish` FAILED with the same info. */
+  /**
+   * A call refused by a limit: `fail` for `call` naming it, then `finish` FAILED with the same info; its detail
+   * record says so, and is pushed to the backend.
+   */
   async function refused(client: WebRtcClient, info: string): Promise<ClientCall> {
     const call = await client.call('bob');
     const fail = await call.waitFrame('fail');
     assert.deepEqual([fail['apiMethod'], fail['info'], fail['callId']], ['call', info, call.callId]);
     const end = await call.waitEnd();
     assert.deepEqual([end['status'], end['info']], ['FAILED', info]);
+    const record = (await ts!.server.store.callRecords.query()).find((r) => r.callId === call.callId);
+    assert.deepEqual(
+      record && [record.sessionId, record.appKey, record.direction, record.caller, record.callee, record.status, record.info, record.hangupSide, record.sipCallId, record.answeredAt, record.durationMs],
+      [client.sessionId, APP, 'outgoing', 'alice', 'bob', 'FAILED', info, 'callhook', null, null, 0],
+    );
+    assert.notEqual(record!.endedAt, null);
+    await eventually(() => hooks('CallDetailRecord', call.callId).length === 1, 5000, 'the CallDetailRecord event');
     return call;
   }
 
@@ -220,5 +230,12 @@ describe('call limits: incoming calls count too', { timeout: 120_000 }, () => {
     const busy = await (await caller('uac-invite-reject')).done;
     assert.equal(busy.code, 0, `the second caller expected 486 Busy Here: ${busy.stderr}\n${busy.errors}`);
     assert.deepEqual(ts.server.gateway.calls().map((c) => [c.callId, c.status]), [[first.callId, 'RING']]);
+    // The refused call has its detail record: the INVITE's Call-ID, the 486 it got and the limit that refused it.
+    const sipCallId = /^Call-ID:\s*(\S+)\r?$/im.exec(busy.messages)?.[1];
+    const refusedRecord = (await ts.server.store.callRecords.query()).find((r) => r.sipCallId === sipCallId);
+    assert.deepEqual(
+      refusedRecord && [refusedRecord.direction, refusedRecord.callee, refusedRecord.status, refusedRecord.sipStatus, refusedRecord.hangupSide, refusedRecord.info],
+      ['incoming', contactUser, 'FAILED', 486, 'callhook', 'too many calls in this session (the limit is 1: maxCallsPerSession)'],
+    );
   });
 });

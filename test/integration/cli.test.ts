@@ -263,7 +263,8 @@ describe('call detail records', () => {
     const busy = record('cdr-busy', 'shopKey', t - 1000);
     store.callRecords.close(busy, {
       caller: 'alice', callee: 'bob', sipCallId: 'x@h', endedAt: t, status: 'BUSY', info: 'SIP 486 Busy Here', sipStatus: 486, hangupSide: 'remote',
-      codec: null, packetsToSip: null, packetsToBrowser: null, droppedToSip: null, droppedToBrowser: null, lostFromSip: null, hooks: [{ method: 'call', outcome: 'ok' }],
+      codec: null, packetsToSip: null, packetsToBrowser: null, droppedToSip: null, droppedToBrowser: null, lostFromSip: null, lostFromBrowser: null,
+      hooks: [{ method: 'call', outcome: 'ok' }],
     });
     record('cdr-live', 'otherKey', t);
     record('cdr-old', 'shopKey', t - 3 * 86_400_000);

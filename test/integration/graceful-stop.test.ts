@@ -3,10 +3,13 @@
  * in an answered call to sipp gets SIGTERM. Within shutdownDrainMs it must send the call's BYE (sipp's scenario
  * completes), remove the registration (Kamailio's location is empty), deliver DISCONNECTED, UNREGISTERED and FINISH
  * to a backend that takes its time answering events (the outbox is flushed, not left for the next start), and exit
- * with code 0. While it drains, the WebSocket port no longer accepts connections. A stop that cannot finish (a
+ * with code 0. While it drains, new work is refused with 503 and Retry-After: a WebSocket upgrade, and a new INVITE
+ * (RFC 3261 §21.5.4); afterwards the WebSocket port no longer listens. A stop that cannot finish (a
  * backend that never answers its events) still exits 0 within shutdownDrainMs, the events left pending. The time the stop took is logged (`stopMs`, the figure of docs/benchmarks.md).
  */
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { TestBackend, type RecordedRequest } from '../support/backend.ts';
@@ -34,6 +37,59 @@ function refused(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(true));
   });
+}
+
+/** The status and Retry-After of the answer to a WebSocket upgrade on `port`. */
+function upgradeAnswer(port: number): Promise<{ status: number; retryAfter: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: LOOPBACK, port, path: '/', headers: {
+        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      },
+    });
+    req.once('response', (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] });
+    });
+    req.once('upgrade', (_res, socket) => {
+      socket.destroy();
+      resolve({ status: 101, retryAfter: undefined });
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+/** The first line and Retry-After of the final response to a new INVITE sent over UDP to `port`. */
+async function inviteAnswer(port: number): Promise<{ statusLine: string; retryAfter: string | undefined }> {
+  const socket = createSocket('udp4');
+  try {
+    await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
+    const local = socket.address().port;
+    const invite = [
+      `INVITE sip:alice@${LOOPBACK}:${port} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${LOOPBACK}:${local};branch=z9hG4bK-drain-${local};rport`,
+      'Max-Forwards: 70',
+      `From: <sip:carol@${LOOPBACK}>;tag=drain`,
+      `To: <sip:alice@${LOOPBACK}>`,
+      `Call-ID: drain-${local}@${LOOPBACK}`,
+      'CSeq: 1 INVITE',
+      `Contact: <sip:carol@${LOOPBACK}:${local}>`,
+      'Content-Length: 0',
+      '', '',
+    ].join('\r\n');
+    const final = new Promise<string>((resolve) => {
+      socket.on('message', (data) => {
+        const text = data.toString('utf8');
+        if (!/^SIP\/2\.0 1\d\d /.test(text)) resolve(text);
+      });
+    });
+    socket.send(invite, port, LOOPBACK);
+    const text = await final;
+    return { statusLine: text.split('\r\n')[0]!, retryAfter: /^Retry-After:\s*(.+?)\r?$/im.exec(text)?.[1] };
+  } finally {
+    socket.close();
+  }
 }
 
 describe('SIGTERM drains: BYE, unREGISTER, hook events delivered, exit 0 within shutdownDrainMs', { timeout: 120_000 }, () => {
@@ -79,8 +135,13 @@ describe('SIGTERM drains: BYE, unREGISTER, hook events delivered, exit 0 within 
 
     const t0 = Date.now();
     const stopping = server.kill('SIGTERM');
-    // The events take the backend 300 ms each: the process drains for longer than this check needs.
-    await eventually(async () => (await refused(server.wsPort)) && server.status === undefined, DRAIN_MS, 'the WebSocket port to refuse connections while callhook drains');
+    // The events take the backend 300 ms each: the process drains for longer than these checks need.
+    const retryAfter = String(DRAIN_MS / 1000);
+    await eventually(async () => (await upgradeAnswer(server.wsPort)).status === 503, DRAIN_MS, 'a WebSocket upgrade to get 503 while callhook drains');
+    assert.deepEqual(await upgradeAnswer(server.wsPort), { status: 503, retryAfter });
+    assert.deepEqual(await inviteAnswer(server.sipPort), { statusLine: 'SIP/2.0 503 Service Unavailable', retryAfter });
+    assert.equal(server.status, undefined, 'still draining');
+    await eventually(async () => (await refused(server.wsPort)) || server.status !== undefined, DRAIN_MS, 'the WebSocket port to close at the end of the stop');
     const status = await stopping;
     const stopMs = Date.now() - t0;
 

@@ -32,7 +32,7 @@ class FakeWebRtcLeg implements WebRtcLeg {
   onRtp(fn: (p: RtpPacket) => void): () => void { return this.rtp.on(fn); }
   onStateChange(): () => void { return () => undefined; }
   sendRtp(p: RtpPacket): void { this.sent.push(p); }
-  stats() { return { packetsIn: 0, bytesIn: 0, packetsOut: this.sent.length, bytesOut: 0 }; }
+  stats() { return { packetsIn: 0, bytesIn: 0, packetsOut: this.sent.length, bytesOut: 0, packetsLost: 0 }; }
   async close(): Promise<void> { this.state = 'closed'; }
   /** A packet from the browser. */
   deliver(pt: number, seq: number, payload: Buffer = Buffer.alloc(160, 1)): void {

@@ -11,9 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BrowserPeer, g711Packet, LOOPBACK, UdpRtpPeer, type ReceivedRtp } from '../../bench/media-peers.ts';
 import {
   DataChannelEngine, FAILED_BY_DTLS, FAILED_BY_ICE, MediaBridge, NoCommonCodecError, parseSdp, PortPairAllocator, RtpLeg,
-  SipSdpSession, WeriftEngine, type MediaEngine, type NegotiatedAudio, type RtpPacket, type WebRtcEngineOptions,
+  SipSdpSession, type MediaEngine, type NegotiatedAudio, type RtpPacket, type WebRtcEngineOptions,
   type WebRtcLeg,
 } from '../../src/media/index.ts';
+import { WeriftEngine } from '../../src/media/werift-engine.ts';
 import { decodeTelephoneEvent, encodeTelephoneEvent } from '../../src/media/rtp/index.ts';
 import { bindUdp, closeSocket } from '../../src/media/udp.ts';
 import { eventually } from '../support/eventually.ts';

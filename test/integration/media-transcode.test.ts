@@ -38,7 +38,7 @@ class BrowserStandIn implements WebRtcLeg {
   onRtp(fn: (p: RtpPacket) => void): () => void { return this.rtp.on(fn); }
   onStateChange(): () => void { return () => undefined; }
   sendRtp(packet: RtpPacket): void { this.sent.push({ packet, at: performance.now() }); }
-  stats() { return { packetsIn: 0, bytesIn: 0, packetsOut: this.sent.length, bytesOut: 0 }; }
+  stats() { return { packetsIn: 0, bytesIn: 0, packetsOut: this.sent.length, bytesOut: 0, packetsLost: 0 }; }
   async close(): Promise<void> { this.state = 'closed'; }
   deliver(packet: RtpPacket): void {
     this.rtp.emit((err) => { throw err; }, packet);

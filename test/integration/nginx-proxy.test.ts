@@ -14,6 +14,7 @@ import { startCallhookProcess, type CallhookProcess } from '../support/callhook-
 import { eventually } from '../support/eventually.ts';
 import { type KamailioInstance, startKamailio } from '../support/kamailio.ts';
 import { startNginxProxy, type NginxProxy } from '../support/nginx.ts';
+import { closeAll } from '../support/close-all.ts';
 
 const alice = { username: 'alice', password: 'alice-secret' };
 const bobUser = { username: 'bob', password: 'bob-secret' };
@@ -43,7 +44,7 @@ describe('the SDK in Chromium through nginx (docs/deploy.md) over wss:// registe
   });
 
   after(async () => {
-    const closers: Array<() => Promise<unknown> | undefined> = [
+    await closeAll('nginx-proxy test', [
       () => page?.close(),
       () => browser?.close(),
       () => pageServer?.close(),
@@ -51,10 +52,7 @@ describe('the SDK in Chromium through nginx (docs/deploy.md) over wss:// registe
       () => server?.stop(),
       () => bob?.stop(),
       () => kamailio?.stop(),
-    ];
-    const errors: unknown[] = [];
-    for (const close of closers) await Promise.resolve().then(close).catch((err: unknown) => errors.push(err));
-    if (errors.length > 0) throw new AggregateError(errors, 'nginx-proxy test cleanup failed');
+    ]);
   });
 
   it('connects, registers, calls bob (ESTABLISHED), hangs up (FINISH, bob sees the BYE)', async () => {

@@ -4,7 +4,8 @@
  * native module there, which takes minutes on a loaded machine), its `callhook` bin put on PATH, then:
  * `callhook --help`, `callhook start` from another empty directory serving the web phone, and a program that
  * embeds the server through `import { startServer } from 'callhook'`, type-checked against the shipped
- * declarations. Nothing here runs the repository's sources: only what the tarball holds.
+ * declarations. Nothing here runs the repository's sources: only what the tarball holds. And the README's way to
+ * get `callhook` on PATH in a clone: `npm link`, into a private global prefix (nothing system-wide is touched).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -32,8 +33,8 @@ const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 const MAX_BUFFER = 16 << 20;
 
-/** What a package may hold: the compiled server, its bin, the web phone and the admin console it serves, the docs. */
-const RUNTIME = /^(dist\/|bin\/callhook\.js$|web\/(index\.html|webphone\.js|webphone\.css)$|sdk\/dist\/callhook\.m?js$|console\/(index\.html|console\.css|dist\/console\.js)$|docs\/[^/]+\.md$|docs\/console\/[^/]+\.png$|README\.md$|package\.json$)/;
+/** What a package may hold: the compiled server, its bin, the web phone and the admin console it serves, the docs, the licence. */
+const RUNTIME = /^(dist\/|bin\/callhook\.js$|web\/(index\.html|webphone\.js|webphone\.css)$|sdk\/dist\/callhook\.m?js$|console\/(index\.html|console\.css|dist\/console\.js)$|docs\/[^/]+\.md$|docs\/console\/[^/]+\.png$|README\.md$|LICENSE$|package\.json$)/;
 
 const EMBED_TS = `
 import { startServer, type RunningServer, type StartOptions } from 'callhook';
@@ -82,11 +83,22 @@ describe('the callhook package', { timeout: PACK_TIMEOUT_MS + INSTALL_TIMEOUT_MS
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  it('holds the runtime only: the compiled server, its bin, the web phone, the docs', () => {
+  it('holds the runtime only: the compiled server, its bin, the web phone, the docs, the licence', () => {
     assert.deepEqual(files.filter((f) => !RUNTIME.test(f)), [], 'files that are no part of the runtime');
-    for (const needed of ['bin/callhook.js', 'dist/bin.js', 'dist/server.js', 'dist/server.d.ts', 'web/index.html', 'sdk/dist/callhook.js', 'console/dist/console.js']) {
+    for (const needed of ['LICENSE', 'bin/callhook.js', 'dist/bin.js', 'dist/server.js', 'dist/server.d.ts', 'web/index.html', 'sdk/dist/callhook.js', 'console/dist/console.js']) {
       assert.ok(files.includes(needed), `${needed} is missing from the package`);
     }
+  });
+
+  it('npm link in the clone puts callhook on PATH (the README\'s way after npm ci)', async () => {
+    const prefix = join(dir, 'global');
+    // --ignore-scripts: `npm pack` above has just compiled dist/, as `npm ci` does in a fresh clone.
+    await run('npm', ['link', '--ignore-scripts', '--no-audit', '--no-fund'], {
+      cwd: REPO, env: { ...process.env, npm_config_prefix: prefix }, timeout: COMMAND_TIMEOUT_MS, maxBuffer: MAX_BUFFER,
+    });
+    const linked = { ...withoutCallhookSettings(), PATH: [join(prefix, 'bin'), process.env['PATH']].join(delimiter) };
+    const { stdout } = await run('callhook', ['--help'], { cwd: tmpdir(), env: linked, timeout: COMMAND_TIMEOUT_MS });
+    assert.match(stdout, /^Usage: callhook /m);
   });
 
   it('runs without a TypeScript loader: tsx is not installed with it', () => {

@@ -236,6 +236,8 @@ interface SdkPageDriver {
   answer(callId: string): void;
   hangup(callId: string): void;
   callStatuses(callId: string): string[];
+  setAutoAnswer(on: boolean): void;
+  allCalls(): Array<{ id: string; statuses: string[] }>;
   audioPackets(callId: string): Promise<{ sent: number; received: number }>;
 }
 
@@ -328,6 +330,16 @@ export class SdkPage {
   /** Every CALL_STATUS the SDK fired for the call, in order. */
   callStatuses(callId: string): Promise<string[]> {
     return this.page.evaluate((c) => window.sdkPage.callStatuses(c), callId);
+  }
+
+  /** Whether the page answers every incoming call itself, as INCOMING_CALL fires (for calls in a loop). */
+  setAutoAnswer(on: boolean): Promise<void> {
+    return this.page.evaluate((o) => window.sdkPage.setAutoAnswer(o), on);
+  }
+
+  /** Every call the page has seen, in order, with the CALL_STATUS callbacks each fired. */
+  allCalls(): Promise<Array<{ id: string; statuses: string[] }>> {
+    return this.page.evaluate(() => window.sdkPage.allCalls());
   }
 
   /** The browser's own audio RTP counters for the call (getStats: outbound packetsSent, inbound packetsReceived). */

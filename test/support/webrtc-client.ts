@@ -221,6 +221,11 @@ export class ClientCall {
     return first;
   }
 
+  /** Leaves `count` sequence numbers out, as packets lost on the way would: the next packet sent comes after the gap. */
+  skipSequenceNumbers(count: number): void {
+    this.sequence += count;
+  }
+
   /**
    * Sends `count` packets to an echoing peer (sipp -rtp_echo) and waits until `expected` of them came back;
    * resolves with how many did. Throws, naming the count, when fewer come back within `timeoutMs` of the last send.

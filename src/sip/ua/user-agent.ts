@@ -88,6 +88,8 @@ const MAX_AUTH_ROUNDS = 4;
 
 export class UserAgent implements InviteSessionHost {
   private readonly bindings = new Map<string, Binding>();
+  /** Set by refuseNewRequests: new requests are answered 503 with this Retry-After. */
+  private retryAfterSeconds: number | undefined;
   readonly log: Logger;
   /** Refused requests, logged once per peer and window with a count: a prober must not flood the log. */
   private readonly warnings: RepeatedWarnings;
@@ -173,6 +175,16 @@ export class UserAgent implements InviteSessionHost {
     }
   }
 
+  /**
+   * The UA is going away (a graceful stop): from now on every new out-of-dialog request (INVITE, MESSAGE, OPTIONS,
+   * ...) is answered `503 Service Unavailable` with `Retry-After: retryAfterSeconds` (RFC 3261 §21.5.4, §20.33), so
+   * a proxy tries another server or later; requests within dialogs (the BYEs that end the calls) and CANCELs still
+   * go through.
+   */
+  refuseNewRequests(retryAfterSeconds: number): void {
+    this.retryAfterSeconds = Math.max(0, Math.ceil(retryAfterSeconds));
+  }
+
   async close(): Promise<void> {
     this.warnings.flush();
     this.dialogs.dispose();
@@ -209,6 +221,9 @@ export class UserAgent implements InviteSessionHost {
       if (getTo(request).params.get('tag')) {
         if (!this.dialogs.routeRequest(incoming, tx)) incoming.respond(481);
         return;
+      }
+      if (this.retryAfterSeconds !== undefined) {
+        return incoming.respond(503, undefined, { headers: [{ name: 'Retry-After', value: String(this.retryAfterSeconds) }] });
       }
       if (!ALLOWED_METHODS.includes(request.method)) {
         // §8.2.1: "the UAS MUST generate a 405 (Method Not Allowed) response [...] MUST also add an Allow header".

@@ -57,6 +57,8 @@
     };
   }
   var initialized = null;
+  // Whether every incoming call is answered as INCOMING_CALL fires (the repeat tests), rather than by answer().
+  var autoAnswer = false;
 
   // A JSON copy of a callback argument: the page keeps plain data only, so the driver can read it at any time.
   function snapshot(value) {
@@ -99,6 +101,7 @@
           if (status === Flashphoner.constants.SESSION_STATUS.INCOMING_CALL) {
             // The argument is the SDK's Call: kept for answer(), recorded as its id and parties.
             recordCall(payload);
+            if (autoAnswer) payload.answer(mediaOptions());
             events.push({ status: status, data: { callId: payload.id(), caller: payload.caller(), callee: payload.callee() } });
             return;
           }
@@ -146,6 +149,17 @@
 
     callStatuses: function (callId) {
       return callRecord(callId).statuses.slice();
+    },
+
+    setAutoAnswer: function (on) {
+      autoAnswer = on;
+    },
+
+    // Every call the page has seen, in order: its id and the CALL_STATUS callbacks it fired.
+    allCalls: function () {
+      return Object.keys(calls).map(function (id) {
+        return { id: id, statuses: calls[id].statuses.slice() };
+      });
     },
 
     // The call's audio RTP counters from the browser's own getStats() (through the SDK's call.getStats with
