@@ -155,7 +155,7 @@ describe('calls against Asterisk: callhook session alice ↔ Asterisk dialplan',
         assert.equal(await asterisk.waitFor(() => asterisk.dialStatus('alice'), (s) => s !== undefined, STEP_MS, 'DIALSTATUS'), 'BUSY');
       });
 
-      // Over TCP the notifyTransferEvent sometimes does not come within 10 s (2 runs of 4): under investigation, so it
+      // Over TCP the notifyTransferEvent sometimes does not come within 10 s (2 of 5 runs): under investigation, so it
       // runs as a todo there rather than failing the lane.
       const transferTodo = transport === 'tcp' ? { todo: 'REFER over TCP: notifyTransferEvent intermittently missing' } : {};
       it('blind transfer (REFER): 202 Accepted, Asterisk moves the caller to the target extension; alice then hangs up', transferTodo, async () => {
