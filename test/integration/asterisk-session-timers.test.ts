@@ -5,11 +5,12 @@
  * - sipp as caller: our 422 to a too short interval, the caller's refresh answered, the session expired → our BYE;
  * - Asterisk (`timers=always`, its 90 s minimum): callhook's 4 s interval gets Asterisk's 422, the call goes on at
  *   90 s with callhook refreshing; Asterisk's own call to alice is refreshed by Asterisk; both calls outlive their
- *   first refresh with audio.
+ *   first refresh with audio. Over UDP, TCP and TLS at once (one user per transport): the 45 s wait for the first
+ *   refresh is paid once, not three times.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { startAsteriskBench, type AsteriskBench } from '../support/asterisk-bench.ts';
+import { ASTERISK_TRANSPORTS, startAsteriskBench, type AsteriskBench, type AsteriskTransport } from '../support/asterisk-bench.ts';
 import type { AsteriskInstance } from '../support/asterisk.ts';
 import { eventually } from '../support/eventually.ts';
 import { LOOPBACK } from '../support/ports.ts';
@@ -17,7 +18,11 @@ import { parseMessageTrace, runSipp, scenarioFile, type SippProcess, type SippRe
 import { WebRtcClient } from '../support/webrtc-client.ts';
 
 const STEP_MS = 10_000;
-const ALICE = { username: 'alice', password: 'alice-pw', endpoint: { timers: 'always', timers_sess_expires: '90', timers_min_se: '90' } };
+const TIMERS = { timers: 'always', timers_sess_expires: '90', timers_min_se: '90' };
+const ALICE = { username: 'alice', password: 'alice-pw', endpoint: TIMERS };
+/** Who registers over each transport for the Asterisk scenario (alice over UDP). */
+const USER_OVER: Readonly<Record<AsteriskTransport, string>> = { udp: 'alice', tcp: 'alicetcp', tls: 'alicetls' };
+const ENDPOINTS = [ALICE, ...(['tcp', 'tls'] as const).map((t) => ({ username: USER_OVER[t], password: `${USER_OVER[t]}-pw`, endpoint: TIMERS }))];
 /** Asterisk's smallest session interval (timers_min_se cannot go lower): its first refresh comes at 45 s. */
 const ASTERISK_INTERVAL_S = 90;
 
@@ -40,7 +45,7 @@ describe('RFC 4028 session timers: callhook ↔ sipp and Asterisk', { timeout: 3
   const connectAlice = (): Promise<WebRtcClient> => bench.connect(ALICE.username);
 
   before(async () => {
-    bench = await startAsteriskBench({ endpoints: [ALICE], settings: { sipSessionExpires: 4, sipMinSe: 2, sipT1Ms: 100, sipT2Ms: 400 } });
+    bench = await startAsteriskBench({ endpoints: ENDPOINTS, tls: true, settings: { sipSessionExpires: 4, sipMinSe: 2, sipT1Ms: 100, sipT2Ms: 400 } });
     asterisk = bench.asterisk;
   });
 
@@ -88,35 +93,54 @@ describe('RFC 4028 session timers: callhook ↔ sipp and Asterisk', { timeout: 3
     assertSippOk(await sipp.done);
   });
 
-  it(`Asterisk (timers=always): both calls outlive their first refresh at ${ASTERISK_INTERVAL_S / 2} s, audio flowing`, async () => {
-    const alice = await connectAlice();
-    await asterisk.waitFor(() => asterisk.contacts(), (c) => c.length === 1, STEP_MS, 'alice registered');
-    // Outgoing: our 4 s gets Asterisk's 422 (Min-SE 90); its 2xx makes callhook the refresher (refresher=uac).
-    const outgoing = await alice.call('echo');
-    await outgoing.waitStatus('ESTABLISHED', STEP_MS);
-    await outgoing.connected();
-    // Incoming: Asterisk asks for 90 s with Supported: timer; callhook lets it refresh (refresher=uac).
-    await asterisk.originate('alice', { callerIdNumber: '5550200' });
-    const incoming = await alice.nextIncoming(STEP_MS);
-    await incoming.waitStatus('RING');
-    await incoming.answer();
-    await incoming.waitStatus('ESTABLISHED', STEP_MS);
-    await incoming.connected();
+  it(`Asterisk (timers=always), over UDP, TCP and TLS: both calls outlive their first refresh at ${ASTERISK_INTERVAL_S / 2} s, audio flowing`, async () => {
+    const calls = [];
+    for (const transport of ASTERISK_TRANSPORTS) {
+      const user = USER_OVER[transport];
+      const client = await bench.connect(user, { sipTransport: transport });
+      await asterisk.waitFor(async () => (await asterisk.contacts()).filter((c) => c.aor === user), (c) => c.length === 1, STEP_MS, `${user} registered`);
+      // Outgoing: our 4 s gets Asterisk's 422 (Min-SE 90); its 2xx makes callhook the refresher (refresher=uac).
+      const outgoing = await client.call('echo');
+      await outgoing.waitStatus('ESTABLISHED', STEP_MS);
+      await outgoing.connected();
+      // Incoming: Asterisk asks for 90 s with Supported: timer; callhook lets it refresh (refresher=uac).
+      await asterisk.originate(user, { callerIdNumber: '5550200' });
+      const incoming = await client.nextIncoming(STEP_MS);
+      await incoming.waitStatus('RING');
+      await incoming.answer();
+      await incoming.waitStatus('ESTABLISHED', STEP_MS);
+      await incoming.connected();
+      calls.push({ transport, outgoing, incoming });
+    }
     const log = asterisk.logs();
     assert.match(log, /SIP\/2\.0 422 Session Interval Too Small[\s\S]*Min-SE: 90/);
+    for (const transport of ASTERISK_TRANSPORTS) {
+      assert.match(log, new RegExp(`Transmitting SIP response \\(\\d+ bytes\\) to ${transport.toUpperCase()}:127\\.0\\.0\\.1:\\d+ --->\\nSIP/2\\.0 422 `), `Asterisk's 422 over ${transport}`);
+    }
     assert.match(log, /SIP\/2\.0 200 OK[^[]*Session-Expires: 90;refresher=uac[^[]*Require: timer/, "callhook's 200 to Asterisk's INVITE");
 
-    // Both refreshes are re-INVITEs in the calls' dialogs (a To tag), one from each side, answered 200.
+    // The refreshes are re-INVITEs in the calls' dialogs (a To tag), one from each side per transport.
     const refreshes = () => asterisk.logs().split(/\n(?=\[)/).filter((e) => /^INVITE sip:/m.test(e) && /^To: .*;tag=/m.test(e) && /^Session-Expires: 90;refresher=/m.test(e));
-    await eventually(() => refreshes().length >= 2, (ASTERISK_INTERVAL_S / 2 + 15) * 1000, () => `a refresh of each call (${refreshes().length} seen)`, { maxPollMs: 500 });
-    assert.ok(refreshes().some((e) => /Received SIP request/.test(e)), 'callhook refreshed its call');
-    assert.ok(refreshes().some((e) => /Transmitting SIP request/.test(e)), 'Asterisk refreshed its call');
-    assert.ok((await outgoing.exchangeAudio(25, 20)) >= 20, 'the outgoing call still echoes after its refresh');
-    assert.ok((await incoming.exchangeAudio(25, 20)) >= 20, 'the incoming call still echoes after its refresh');
+    const refreshed = (transport: AsteriskTransport) => {
+      const over = refreshes().filter((e) => e.includes(`${transport.toUpperCase()}:127.0.0.1:`));
+      return { byCallhook: over.some((e) => /Received SIP request/.test(e)), byAsterisk: over.some((e) => /Transmitting SIP request/.test(e)) };
+    };
+    await eventually(
+      () => ASTERISK_TRANSPORTS.every((t) => refreshed(t).byCallhook && refreshed(t).byAsterisk),
+      (ASTERISK_INTERVAL_S / 2 + 15) * 1000,
+      () => `a refresh of each call over each transport (${JSON.stringify(ASTERISK_TRANSPORTS.map((t) => [t, refreshed(t)]))})`,
+      { maxPollMs: 500 },
+    );
+    for (const { transport, outgoing, incoming } of calls) {
+      assert.ok((await outgoing.exchangeAudio(25, 20)) >= 20, `the outgoing call over ${transport} still echoes after its refresh`);
+      assert.ok((await incoming.exchangeAudio(25, 20)) >= 20, `the incoming call over ${transport} still echoes after its refresh`);
+    }
     assert.deepEqual((await asterisk.channels()).map((c) => c.state).filter((s) => s !== 'Up'), []);
-    outgoing.hangup();
-    incoming.hangup();
-    assert.equal((await outgoing.waitEnd())['status'], 'FINISH');
-    assert.equal((await incoming.waitEnd())['status'], 'FINISH');
+    for (const { outgoing, incoming } of calls) {
+      outgoing.hangup();
+      incoming.hangup();
+      assert.equal((await outgoing.waitEnd())['status'], 'FINISH');
+      assert.equal((await incoming.waitEnd())['status'], 'FINISH');
+    }
   });
 });

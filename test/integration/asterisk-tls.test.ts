@@ -1,18 +1,17 @@
 /**
  * SIP over TLS against a real Asterisk 22 (PJSIP TLS transport; test/support/asterisk.ts) with callhook as its own
- * process, both with certificates the test makes (test/support/certs.ts): a session registers over TLS, calls
- * Echo() with audio both ways, sends a MESSAGE and gets Asterisk's reply, and takes a call Asterisk originates —
- * the reply and the INVITE addressed to its Contact come over the connection the REGISTER opened (Asterisk's
- * rewrite_contact keeps that flow, RFC 5626), never a new one to callhook's listener. SIGHUP makes callhook's listener
- * serve a renewed certificate.
+ * process, both with certificates the test makes (test/support/certs.ts): a session registers over TLS, sends a
+ * MESSAGE and gets Asterisk's reply, and takes a call Asterisk originates (the other scenarios over TLS are in
+ * asterisk-register and asterisk-calls.test.ts) — the reply and the INVITE addressed to its Contact come over the
+ * connection the REGISTER opened (Asterisk's rewrite_contact keeps that flow, RFC 5626), never a new one to
+ * callhook's listener. SIGHUP makes callhook's listener serve a renewed certificate.
  */
 import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { startAsteriskBench, type AsteriskBench } from '../support/asterisk-bench.ts';
-import { makeTestCertificates, servedCertificateSerial, type TestCertificates } from '../support/certs.ts';
+import { servedCertificateSerial, type TestCertificates } from '../support/certs.ts';
 import { eventually } from '../support/eventually.ts';
-import { freePort, LOOPBACK } from '../support/ports.ts';
 import type { WebRtcClient } from '../support/webrtc-client.ts';
 
 const STEP_MS = 10_000;
@@ -20,10 +19,9 @@ const STEP_MS = 10_000;
 describe('SIP over TLS against Asterisk (PJSIP TLS transport)', { timeout: 240_000 }, () => {
   let certs: TestCertificates;
   let bench: AsteriskBench;
-  let asteriskTlsPort: number;
   let callhookTlsPort: number;
 
-  const connectAlice = (): Promise<WebRtcClient> => bench.connect('alice', { sipTransport: 'tls', sipPort: asteriskTlsPort });
+  const connectAlice = (): Promise<WebRtcClient> => bench.connect('alice', { sipTransport: 'tls' });
 
   /** The source port of alice's last REGISTER at Asterisk: callhook's end of the registration's connection. */
   function registrationPort(): number {
@@ -39,27 +37,18 @@ describe('SIP over TLS against Asterisk (PJSIP TLS transport)', { timeout: 240_0
   }
 
   before(async () => {
-    certs = await makeTestCertificates();
-    asteriskTlsPort = await freePort('tcp');
-    callhookTlsPort = await freePort('tcp');
     bench = await startAsteriskBench({
       endpoints: [{ username: 'alice', password: 'alice-pw', endpoint: { transport: 'transport-tls' } }],
-      pjsipExtra: [
-        '[transport-tls]', 'type = transport', 'protocol = tls', `bind = ${LOOPBACK}:${asteriskTlsPort}`,
-        `cert_file = ${certs.server.cert}`, `priv_key_file = ${certs.server.key}`, 'method = tlsv1_2', 'verify_client = no', '',
-      ].join('\n'),
-      settings: {
-        sipTransport: 'tls', sipTlsPort: callhookTlsPort, sipTlsCert: certs.server.cert, sipTlsKey: certs.server.key, sipTlsCaFile: certs.ca,
-      },
+      tls: true,
+      settings: { sipTransport: 'tls' },
     });
+    certs = bench.certs!;
+    callhookTlsPort = bench.callhookTlsPort!;
   });
 
   afterEach(() => bench.settle());
 
-  after(async () => {
-    await bench?.stop();
-    await certs?.remove();
-  });
+  after(() => bench?.stop());
   it('registers over TLS (a transport=tls Contact); MESSAGE both ways, the reply over the registration\'s connection', async () => {
     const alice = await connectAlice();
     const [contact] = await bench.asterisk.waitFor(() => bench.asterisk.contacts(), (c) => c.length === 1, STEP_MS, 'alice registered');
@@ -72,17 +61,6 @@ describe('SIP over TLS against Asterisk (PJSIP TLS transport)', { timeout: 240_0
     assert.deepEqual([received['status'], received['body']], ['RECEIVED', 'over tls']);
     assert.match(String(received['sipMessageRaw']), /^MESSAGE sip:[0-9a-f]{16}@[^ ]+ SIP\/2\.0\r\nVia: SIP\/2\.0\/TLS /);
     assert.equal(sentTo('MESSAGE'), `TLS:127.0.0.1:${registrationPort()}`);
-  });
-
-  it('a call over TLS: Echo() with audio both ways', async () => {
-    const alice = await connectAlice();
-    const call = await alice.call('echo');
-    await call.waitStatus('ESTABLISHED', STEP_MS);
-    await call.connected();
-    assert.ok((await call.exchangeAudio(50, 40)) >= 40);
-    assert.match(bench.asterisk.logs(), /Received SIP request \(\d+ bytes\) from TLS:127\.0\.0\.1:\d+ --->\nINVITE sip:echo@/);
-    call.hangup();
-    assert.equal((await call.waitEnd())['status'], 'FINISH');
   });
 
   it('an incoming call Asterisk originates comes over the registration\'s connection: caller ID, callee alice; answered, audio both ways', async () => {
