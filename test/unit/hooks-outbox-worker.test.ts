@@ -82,22 +82,33 @@ for (const engine of STORE_ENGINES) describe(`outbox worker on ${engine.name}`, 
     await append('fast-0', 1, 'fast');
     let slowInFlight = 0;
     let maxSlowInFlight = 0;
-    let fastAfterMs = Infinity;
-    const started = Date.now();
+    let slowDone = 0;
+    let slowDoneBeforeFast: number | undefined;
+    // The slow app's deliveries hold their slots until the fast app's event is through (or 2 s pass): only if the
+    // fast app has slots of its own does it get through while they are all held. Order, not wall time, so a loaded
+    // machine cannot fail it.
+    let fastDelivered!: () => void;
+    const fastThrough = new Promise<void>((resolve) => { fastDelivered = resolve; });
+    // And until both of the slow app's slots are taken, so that its limit is what keeps a third one out.
+    let slotsFull!: () => void;
+    const bothSlotsTaken = new Promise<void>((resolve) => { slotsFull = resolve; });
     await startWorker(async (e) => {
       if (e.appKey === 'fast') {
-        fastAfterMs = Date.now() - started;
+        slowDoneBeforeFast = slowDone;
+        fastDelivered();
         return { delivered: true };
       }
       slowInFlight++;
       maxSlowInFlight = Math.max(maxSlowInFlight, slowInFlight);
-      await tick(40);
+      if (slowInFlight === 2) slotsFull();
+      await Promise.race([Promise.all([fastThrough, bothSlotsTaken]), tick(2000)]);
       slowInFlight--;
+      slowDone++;
       return { delivered: true };
     }, { concurrencyPerApp: 2 });
     await eventually(async () => (await depth()).pending === 0, WAIT_MS, 'both apps to drain');
     assert.equal(maxSlowInFlight, 2);
-    assert.ok(fastAfterMs < 40, `the fast app waited ${fastAfterMs} ms behind the slow one`);
+    assert.equal(slowDoneBeforeFast, 0, `the fast app waited behind ${slowDoneBeforeFast} of the slow app's deliveries`);
   });
 
   it('a replay puts older events in front of what the lane had read ahead', async () => {
