@@ -1,6 +1,8 @@
 /**
- * The audio of one call whose two legs use different codecs (Opus towards the browser, G.711 towards SIP, or the
- * two G.711 laws): decode → encode each way at one PCM rate, the SIP codec's (./codecs/frame-codec.ts).
+ * The audio of one call whose two legs use different codecs (Opus towards the browser and G.711 or G.722 towards
+ * SIP, or two of G.711's laws and G.722): decode → encode each way at one PCM rate, the SIP codec's
+ * (./codecs/frame-codec.ts). G.722's RTP clock runs at half its sampling rate (RFC 3551 §4.5.2), so timestamps are
+ * counted in each leg's clock ticks, not in samples.
  *
  *   browser → SIP  packets go into a small adaptive jitter buffer (./jitter-buffer.ts); a 20 ms playout clock takes
  *                  one out per tick, decodes it (or conceals a lost one: Opus PLC) and sends one SIP frame. The
@@ -60,8 +62,10 @@ interface OutStream {
 export class Transcoder {
   private readonly browserCodec: FrameCodec;
   private readonly sipCodec: FrameCodec;
-  /** Browser RTP timestamp ticks per PCM sample (6 for Opus at 8 kHz PCM, 1 for G.711). */
+  /** Browser RTP timestamp ticks per PCM sample (6 for Opus at 8 kHz PCM, 3 at G.722's 16 kHz, 1 for G.711). */
   private readonly browserTicksPerSample: number;
+  /** SIP RTP timestamp ticks per PCM sample: ½ for G.722, 1 for G.711. */
+  private readonly sipTicksPerSample: number;
   private readonly frameSamples: number;
   private readonly jitter: JitterBuffer<Buffer>;
   private readonly toSipStream: OutStream = { sequence: randomUint(0x10000), timestamp: randomUint(0x100000000) };
@@ -84,6 +88,7 @@ export class Transcoder {
     this.browserCodec = frameCodec(browser, pcmRate);
     this.frameSamples = (pcmRate * FRAME_MS) / 1000;
     this.browserTicksPerSample = o.browser.clockRate / pcmRate;
+    this.sipTicksPerSample = o.sip.clockRate / pcmRate;
     this.jitter = new JitterBuffer(o.browser.clockRate);
   }
 
@@ -111,11 +116,14 @@ export class Transcoder {
     // frame is dropped, and the browser stream's timestamps jump by the same time.
     if (this.nextSipTimestamp !== undefined && ts !== this.nextSipTimestamp) {
       const gap = (ts - this.nextSipTimestamp) | 0;
-      if (gap > 0 && gap < this.frameSamples * 50 * 60) this.toBrowserStream.timestamp = (this.toBrowserStream.timestamp + gap * this.browserTicksPerSample) >>> 0;
+      if (gap > 0 && gap < this.o.sip.clockRate * 60) {
+        const ticks = Math.round((gap * this.o.browser.clockRate) / this.o.sip.clockRate);
+        this.toBrowserStream.timestamp = (this.toBrowserStream.timestamp + ticks) >>> 0;
+      }
       this.pending = new Int16Array(0);
     }
     const pcm = this.sipCodec.decode(p.payload);
-    this.nextSipTimestamp = (ts + pcm.length) >>> 0;
+    this.nextSipTimestamp = (ts + pcm.length * this.sipTicksPerSample) >>> 0;
     let buffered = concat(this.pending, pcm);
     while (buffered.length >= this.frameSamples) {
       this.emit(this.toBrowserStream, this.browserCodec.encode(buffered.subarray(0, this.frameSamples)), this.frameSamples * this.browserTicksPerSample, this.o.toBrowser);
@@ -143,7 +151,7 @@ export class Transcoder {
       this.jitter.skip(skipped);
       this.ticks += skipped;
       this.counters.skippedTicks += skipped;
-      this.toSipStream.timestamp = (this.toSipStream.timestamp + skipped * this.frameSamples) >>> 0;
+      this.toSipStream.timestamp = (this.toSipStream.timestamp + skipped * this.frameSamples * this.sipTicksPerSample) >>> 0;
       due = MAX_BEHIND_FRAMES;
     }
     for (; due > 0; due--) {
@@ -157,7 +165,7 @@ export class Transcoder {
     const next = this.jitter.next();
     if (next.kind === 'empty') {
       // Nothing to send: time passes on the SIP stream (RFC 3550 §5.1: timestamps follow the sampling clock).
-      this.toSipStream.timestamp = (this.toSipStream.timestamp + this.frameSamples) >>> 0;
+      this.toSipStream.timestamp = (this.toSipStream.timestamp + this.frameSamples * this.sipTicksPerSample) >>> 0;
       return;
     }
     let pcm: Int16Array;
@@ -171,7 +179,7 @@ export class Transcoder {
         pcm = this.browserCodec.conceal();
       }
     }
-    this.emit(this.toSipStream, this.sipCodec.encode(fit(pcm, this.frameSamples)), this.frameSamples, this.o.toSip);
+    this.emit(this.toSipStream, this.sipCodec.encode(fit(pcm, this.frameSamples)), this.frameSamples * this.sipTicksPerSample, this.o.toSip);
   }
 
   private emit(stream: OutStream, payload: Buffer, ticks: number, send: (f: TranscodedFrame) => void): void {
