@@ -8,11 +8,12 @@
  *   other 1xx                → RING
  *   2xx                      → ESTABLISHED
  *   486, 600                 → BUSY             info `SIP 486 Busy Here`
+ *   488, 606                 → FAILED           info `No common codecs` (the peer refused our offer's media)
  *   other 3xx-6xx            → FAILED           info `SIP 404 Not Found`
  *   no final response        → FAILED           info `Failed by request timeout`
  *   BYE either way, CANCEL   → FINISH           info `Normal call clearing`
  */
-import { NoCommonCodecError, NoCommonCryptoError, type MediaError } from '../media/index.ts';
+import { NO_COMMON_CODECS, NoCommonCodecError, NoCommonCryptoError, type MediaError } from '../media/index.ts';
 import type { InviteSessionEvent } from '../sip/ua/index.ts';
 import type { CallStatus } from './types.ts';
 import { sipMessageRaw } from './views.ts';
@@ -44,6 +45,15 @@ function isBusy(status: number | undefined): boolean {
   return status === 486 || status === 600;
 }
 
+/**
+ * RFC 3261 §21.4.26 Not Acceptable Here and §21.6.4 Not Acceptable: the peer refused the session our offer described,
+ * which callhook only shapes by its codecs (the codec policy): the same failure as when callhook finds no common
+ * codec itself, so the client sees one text whichever side found out.
+ */
+function refusesOffer(status: number | undefined): boolean {
+  return status === 488 || status === 606;
+}
+
 /** The final status of a call whose SIP session ended first (the far end, the network, or our CANCEL/BYE). */
 export function endStatus(e: Extract<InviteSessionEvent, { type: 'terminated' }>): { status: CallStatus; detail: StatusDetail } {
   const detail: StatusDetail = {};
@@ -51,7 +61,7 @@ export function endStatus(e: Extract<InviteSessionEvent, { type: 'terminated' }>
   if (e.raw !== undefined) detail.sipMessageRaw = sipMessageRaw(e.raw);
   switch (e.cause) {
     case 'rejected':
-      return { status: isBusy(e.status) ? 'BUSY' : 'FAILED', detail: { ...detail, info: e.info } };
+      return { status: isBusy(e.status) ? 'BUSY' : 'FAILED', detail: { ...detail, info: refusesOffer(e.status) ? NO_COMMON_CODECS : e.info } };
     case 'timeout':
     case 'ack-timeout':
       return { status: 'FAILED', detail: { ...detail, info: FAILED_BY_REQUEST_TIMEOUT } };

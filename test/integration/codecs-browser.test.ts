@@ -1,7 +1,8 @@
 /**
  * Codecs beyond G.711 with real peers (issue 15): the official SDK in headless Chromium, with its default offer
  * (Opus first, then G.722, PCMU, PCMA) and a fake microphone playing a 1 kHz tone, through callhook and the test
- * Kamailio to baresip restricted to G.722 (passed through) or to PCMA (transcoded, per `codecPolicy`). baresip
+ * Kamailio to baresip restricted to G.722 (passed through, or transcoded from Opus) or to PCMA (transcoded, per
+ * `codecPolicy`). baresip
  * records what it receives (sndfile), so the tone is checked where it arrives: its dominant frequency.
  */
 import assert from 'node:assert/strict';
@@ -184,6 +185,29 @@ describe('G.722 passthrough: the SDK in Chromium (default offer) and baresip wit
     await rig.checkEstablished(callId, 'G722');
     await rig.hangUp(callId);
   });
+
+  test('opus-to-browser: alice calls bob (G.722 only); OPUS/G722 transcoded at 16 kHz, audio both ways, bob hears 1 kHz', async () => {
+    session = await rig.callhook({ codecs: 'g722,pcmu,pcma,telephone-event', codecPolicy: 'opus-to-browser' });
+    const recorded = await rig.recordings();
+    const callId = await session.call('bob');
+    await rig.checkEstablished(callId, 'OPUS/G722');
+    await rig.hangUp(callId);
+    const heard = await rig.heardSince(recorded);
+    assert.equal(heard.sampleRate, 16000, 'G.722 is decoded at 16 kHz');
+    assertTone(heard);
+  });
+
+  test('opus-to-browser: bob calls alice offering G.722 only; the browser answers with Opus; OPUS/G722, audio both ways, bob hears 1 kHz', async () => {
+    session = await rig.callhook({ codecs: 'g722,pcmu,pcma,telephone-event', codecPolicy: 'opus-to-browser' });
+    const recorded = await rig.recordings();
+    await rig.bob.command('dial', `sip:alice@${rig.kamailio.domain}`);
+    const incoming = await rig.withServerLog(() => session.waitForStatus('INCOMING_CALL', STEP_MS));
+    const { callId } = incoming.data as { callId: string };
+    await rig.page.answer(callId);
+    await rig.checkEstablished(callId, 'OPUS/G722');
+    await rig.hangUp(callId);
+    assertTone(await rig.heardSince(recorded));
+  });
 });
 
 describe('transcoding: the SDK in Chromium (default offer) and baresip with PCMA only, per codecPolicy', { timeout: 240_000 }, () => {
@@ -226,10 +250,11 @@ describe('transcoding: the SDK in Chromium (default offer) and baresip with PCMA
     assertTone(await rig.heardSince(recorded));
   });
 
-  test('fail: no transcoding, so PCMU is offered alone and bob (PCMA only) refuses it: FAILED, 488', async () => {
+  test('fail: no transcoding, so PCMU is offered alone and bob (PCMA only) refuses it with 488: FAILED, No common codecs', async () => {
     const session = await rig.callhook({ codecPolicy: 'fail' });
     const callId = await session.call('bob');
     await rig.withServerLog(() => rig.page.waitForCallStatus(callId, 'FAILED', STEP_MS));
-    assert.match(JSON.stringify(session.frames), /SIP 488 Not Acceptable Here/);
+    const failed = session.frames.find((f) => JSON.stringify(f).includes('"FAILED"'));
+    assert.match(JSON.stringify(failed), /No common codecs/);
   });
 });

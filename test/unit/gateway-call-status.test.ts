@@ -34,6 +34,9 @@ describe('endStatus', () => {
     assert.equal(endStatus(ended('rejected', 'SIP 600 Busy Everywhere', 600)).status, 'BUSY');
     assert.deepEqual(endStatus(ended('rejected', 'SIP 404 Not Found', 404)), { status: 'FAILED', detail: { info: 'SIP 404 Not Found', sipStatus: 404 } });
     assert.equal(endStatus(ended('rejected', 'SIP 603 Decline', 603)).status, 'FAILED');
+    // The peer refused our offer's media: the client sees the text of a codec mismatch found here.
+    assert.deepEqual(endStatus(ended('rejected', 'SIP 488 Not Acceptable Here', 488)), { status: 'FAILED', detail: { info: 'No common codecs', sipStatus: 488 } });
+    assert.equal(endStatus(ended('rejected', 'SIP 606 Not Acceptable', 606)).detail.info, 'No common codecs');
     assert.equal(endStatus(ended('rejected', 'SIP 302 Moved Temporarily', 302)).status, 'FAILED');
   });
 
