@@ -179,7 +179,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closeCallRecordsLeftOpen(store.callRecords, hooks, nodeId, logger);
     const gw = new Gateway({
       ua: sip, hooks, log: logger, nodeId, media, callRecords: store.callRecords, callMetrics, config, timeline,
-      recordingsDir: recordings.dir,
+      recordingsDir: recordings.dir, apps: store.apps,
     });
     if (store.nodes !== undefined) {
       // After the hook engine and the store, before the gateway: stopped once the gateway has let its sessions go.

@@ -85,6 +85,7 @@ export const openApiDocument = {
           signature: { type: 'string', enum: ['callhook', 'wcs'] },
           methods: { type: 'array', items: str },
           restClientConfig: { type: 'object' },
+          codecPolicy: { type: ['string', 'null'], enum: ['passthrough', 'opus-to-browser', 'fail', null] },
         },
       },
       NewApp: bodySchema(newAppBody),

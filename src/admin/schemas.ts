@@ -8,6 +8,7 @@ import { isRestMethod, REST_METHOD_NAMES } from '../hooks/methods.ts';
 import { HOOK_LOG_CAPACITY } from '../store/types.ts';
 import { APP_IDENT, APP_IDENT_RULE, validateAppUrl } from '../hooks/app-validation.ts';
 import { HookError } from '../hooks/errors.ts';
+import { APP_CODEC_POLICIES } from '../hooks/model.ts';
 
 /** C0 controls (CR, LF, TAB, NUL …), DEL, C1 controls and the Unicode line/paragraph separators. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -74,6 +75,10 @@ export const restClientConfig = z
 
 export const signature = z.enum(['callhook', 'wcs']).describe('wcs: also send WCS\'s `Authorization: WCS <HMAC-MD5>`');
 
+export const codecPolicy = z
+  .enum(APP_CODEC_POLICIES)
+  .describe("The app's calls' codecPolicy (passthrough, opus-to-browser, fail), over the configuration's");
+
 export const newAppBody = z
   .object({
     name: appName,
@@ -84,6 +89,7 @@ export const newAppBody = z
     restSecret: restSecret.optional(),
     signature: signature.optional(),
     restClientConfig: restClientConfig.optional(),
+    codecPolicy: codecPolicy.optional(),
   })
   .strict();
 
@@ -97,6 +103,8 @@ export const appPatchBody = z
     restSecret: restSecret.nullable().optional(),
     signature: signature.optional(),
     restClientConfig: restClientConfig.optional(),
+    /** null: back to the configuration's. */
+    codecPolicy: codecPolicy.nullable().optional(),
   })
   .strict()
   .refine((p) => Object.keys(p).length > 0, 'must change at least one field');

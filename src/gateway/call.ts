@@ -26,7 +26,7 @@ import type { HookContext, HookEngine, HookOutcome, JsonObject } from '../hooks/
 import type { DecisionMethod } from '../hooks/methods.ts';
 import {
   FAILED_BY_RTP_ACTIVITY, MediaError, MediaSession, NoCommonCodecError, type CallMedia, type Sound, type SoundOutcome,
-  type SrtpPolicy,
+  type CodecPolicy, type SrtpPolicy,
 } from '../media/index.ts';
 import { SipError } from '../sip/errors.ts';
 import type { SipResponse } from '../sip/message/message.ts';
@@ -66,6 +66,8 @@ export interface CallHost {
   readonly callMetrics: CallMetrics;
   /** `sipSrtp`: SRTP towards SIP for the session's calls. */
   readonly sipSrtp: SrtpPolicy;
+  /** The app's own codecPolicy, over the configuration's (a call hook's answer overrides either). */
+  appCodecPolicy(): CodecPolicy | undefined;
   /** Where the call's media steps are recorded. */
   readonly timeline: SessionTimeline;
   /** Where calls are recorded (`<dataDir>/recordings`). */
@@ -156,6 +158,8 @@ export abstract class Call {
         if (e.digit !== undefined) this.reportDtmf(e.digit, e.durationMs, 'RFC2833');
       }),
     });
+    const appPolicy = host.appCodecPolicy();
+    if (appPolicy !== undefined) this.media.useCodecPolicy(appPolicy);
   }
 
   get phase(): CallPhase {

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { CallInfo, SessionControl, SessionInfo, SessionsProvider } from './info.ts';
 import type { EventDeliveryFailure, HookContext, HookEngine } from '../hooks/types.ts';
+import type { AppLookup } from '../hooks/storage.ts';
 import { DEFAULT_APP_KEY, type CallDetailRecords } from '../store/index.ts';
 import type { UserAgent } from '../sip/ua/index.ts';
 import { GatewayError } from './errors.ts';
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   timeline?: TimelineRecorder;
   /** Where calls are recorded (`<dataDir>/recordings`). */
   recordingsDir: string;
+  /** The apps, for an app's own codecPolicy (read when each call starts, so a change applies to the next call). */
+  apps?: AppLookup;
 }
 
 /** What a session or call ended by the admin API tells the client and the backend. */
@@ -102,6 +105,7 @@ export class Gateway implements SessionsProvider, SessionControl {
       {
         ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, media: this.o.media, callRecords: this.o.callRecords,
         callMetrics: this.o.callMetrics, callLimits: this.callLimits, config: this.o.config, recordingsDir: this.o.recordingsDir,
+        ...(this.o.apps && { apps: this.o.apps }),
       },
       {
         sessionId,

@@ -19,7 +19,8 @@
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { HookContext, HookEngine, JsonObject } from '../hooks/types.ts';
-import type { RestClientConfig } from '../hooks/model.ts';
+import type { AppCodecPolicy, RestClientConfig } from '../hooks/model.ts';
+import type { AppLookup } from '../hooks/storage.ts';
 import type { SessionInfo } from './info.ts';
 import type { ContactBinding, IncomingRequest, SipAccount, UserAgent } from '../sip/ua/index.ts';
 import type { Call, CallHost } from './call.ts';
@@ -48,6 +49,8 @@ export interface SessionDeps {
   /** The gateway's call limits, shared by every session (per-IP counts). */
   callLimits: CallLimits;
   config: Pick<Config, 'registerExpires'>;
+  /** The apps, for the app's own codecPolicy. */
+  apps?: AppLookup;
   /** Where calls are recorded (`<dataDir>/recordings`). */
   recordingsDir: string;
 }
@@ -136,6 +139,10 @@ export class Session implements MessagingHost, CallHost {
 
   get sipSrtp(): SrtpPolicy {
     return this.init.sip.srtp;
+  }
+
+  appCodecPolicy(): AppCodecPolicy | undefined {
+    return this.deps.apps?.getByKey(this.appKey)?.codecPolicy;
   }
 
   get binding(): ContactBinding | undefined {

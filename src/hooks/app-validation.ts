@@ -7,7 +7,7 @@
  * A bad field is thrown as HookError INVALID_APP (a bad restClientConfig as INVALID_REST_CLIENT_CONFIG), with a
  * message that names the field; the store reports either as its own INVALID_APP.
  */
-import type { App, NewApp, SignatureMode } from './model.ts';
+import { APP_CODEC_POLICIES, type App, type AppCodecPolicy, type NewApp, type SignatureMode } from './model.ts';
 import { parseRestClientConfig } from './rest-client-config.ts';
 import { HookError } from './errors.ts';
 
@@ -67,6 +67,13 @@ function signature(v: unknown): SignatureMode {
   return v;
 }
 
+function codecPolicy(v: unknown): AppCodecPolicy | undefined {
+  if (v === undefined || v === null) return undefined;
+  const policy = APP_CODEC_POLICIES.find((p) => p === v);
+  if (policy === undefined) fail(`codecPolicy must be ${APP_CODEC_POLICIES.map((p) => `"${p}"`).join(', ')} or absent (got ${show(v)})`);
+  return policy;
+}
+
 /** Validates a complete app (new, or an existing one with a patch applied); returns the normalised fields. */
 export function validateApp(input: NewApp): Omit<App, 'methods'> {
   const name = ident('name', input.name);
@@ -88,6 +95,7 @@ export function validateApp(input: NewApp): Omit<App, 'methods'> {
   }
   if (restPassword !== undefined && restUsername === undefined) fail('restPassword needs restUsername');
   const restClientConfig = parseRestClientConfig(input.restClientConfig);
+  const policy = codecPolicy(input.codecPolicy);
   return {
     name,
     appKey,
@@ -97,5 +105,6 @@ export function validateApp(input: NewApp): Omit<App, 'methods'> {
     ...(restSecret !== undefined && { restSecret }),
     signature: sig,
     restClientConfig,
+    ...(policy !== undefined && { codecPolicy: policy }),
   };
 }

@@ -37,6 +37,13 @@ export type RestClientConfig = Partial<Record<RestMethod, MethodConfig>>;
  */
 export type SignatureMode = 'callhook' | 'wcs';
 
+/**
+ * The app's own `codecPolicy` for its calls, over the configuration's (docs/configuration.md "Codecs and
+ * transcoding"); a call hook's answer still overrides it per call. The gateway reads it; the hook engine does not.
+ */
+export const APP_CODEC_POLICIES = ['passthrough', 'opus-to-browser', 'fail'] as const;
+export type AppCodecPolicy = (typeof APP_CODEC_POLICIES)[number];
+
 export interface App {
   name: string;
   appKey: string;
@@ -50,6 +57,8 @@ export interface App {
   restClientConfig: RestClientConfig;
   /** Enabled methods, in the order of REST_METHODS. A new app has none (WCS rule). */
   methods: RestMethod[];
+  /** Absent: the configuration's `codecPolicy`. */
+  codecPolicy?: AppCodecPolicy;
 }
 
 /**
@@ -65,4 +74,5 @@ export interface NewApp {
   restSecret?: string;
   signature?: SignatureMode;
   restClientConfig?: unknown;
+  codecPolicy?: unknown;
 }

@@ -7,6 +7,11 @@ import { StoreError } from './errors.ts';
 import { validateApp } from '../hooks/app-validation.ts';
 import { HookError } from '../hooks/errors.ts';
 import { REST_METHOD_NAMES, isRestMethod, type RestMethod } from '../hooks/methods.ts';
+import { APP_CODEC_POLICIES, type AppCodecPolicy } from '../hooks/model.ts';
+
+function isAppCodecPolicy(v: string | null): v is AppCodecPolicy {
+  return APP_CODEC_POLICIES.some((p) => p === v);
+}
 
 export interface AppRow {
   id: number;
@@ -17,6 +22,7 @@ export interface AppRow {
   rest_password: string | null;
   rest_secret: string | null;
   signature: 'callhook' | 'wcs';
+  codec_policy: string | null;
 }
 
 export interface ConfigRow {
@@ -49,6 +55,7 @@ export function patched(current: App, patch: AppPatch): Omit<App, 'methods'> {
     restSecret: patch.restSecret === null ? undefined : (patch.restSecret ?? current.restSecret),
     signature: patch.signature ?? current.signature,
     restClientConfig: patch.restClientConfig ?? current.restClientConfig,
+    codecPolicy: patch.codecPolicy === null ? undefined : (patch.codecPolicy ?? current.codecPolicy),
   });
 }
 
@@ -110,5 +117,7 @@ export function appFromRows(row: AppRow, methods: Iterable<string>, config: read
     signature: row.signature,
     restClientConfig: Object.freeze(restClientConfig),
     methods: Object.freeze(REST_METHOD_NAMES.filter((m) => enabled.has(m))) as RestMethod[],
+    // A value this callhook does not know (written by a newer one) counts as absent.
+    ...(isAppCodecPolicy(row.codec_policy) && { codecPolicy: row.codec_policy }),
   });
 }

@@ -18,8 +18,8 @@ export class SqliteAppRepository implements AppRepository {
     byKey: Statement<[string], AppRow>;
     methods: Statement<[number], { method: string }>;
     config: Statement<[number], ConfigRow>;
-    insert: Statement<[string, string, string, string | null, string | null, string | null, string]>;
-    updateRow: Statement<[string, string, string | null, string | null, string | null, string, number]>;
+    insert: Statement<[string, string, string, string | null, string | null, string | null, string, string | null]>;
+    updateRow: Statement<[string, string, string | null, string | null, string | null, string, string | null, number]>;
     remove: Statement<[number]>;
     clearConfig: Statement<[number]>;
     insertConfig: Statement<[number, string, string | null, string | null, string | null, string | null, string | null]>;
@@ -36,10 +36,10 @@ export class SqliteAppRepository implements AppRepository {
       methods: db.prepare('SELECT method FROM app_methods WHERE app_id = ?'),
       config: db.prepare('SELECT * FROM app_rest_client_config WHERE app_id = ? ORDER BY method'),
       insert: db.prepare(
-        'INSERT INTO apps (name, app_key, url, rest_username, rest_password, rest_secret, signature) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO apps (name, app_key, url, rest_username, rest_password, rest_secret, signature, codec_policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       updateRow: db.prepare(
-        'UPDATE apps SET app_key = ?, url = ?, rest_username = ?, rest_password = ?, rest_secret = ?, signature = ? WHERE id = ?',
+        'UPDATE apps SET app_key = ?, url = ?, rest_username = ?, rest_password = ?, rest_secret = ?, signature = ?, codec_policy = ? WHERE id = ?',
       ),
       remove: db.prepare('DELETE FROM apps WHERE id = ?'),
       clearConfig: db.prepare('DELETE FROM app_rest_client_config WHERE app_id = ?'),
@@ -86,6 +86,7 @@ export class SqliteAppRepository implements AppRepository {
           app.restPassword ?? null,
           app.restSecret ?? null,
           app.signature,
+          app.codecPolicy ?? null,
         ).lastInsertRowid,
       );
       this.writeConfig(id, app.restClientConfig);
@@ -108,6 +109,7 @@ export class SqliteAppRepository implements AppRepository {
         app.restPassword ?? null,
         app.restSecret ?? null,
         app.signature,
+        app.codecPolicy ?? null,
         row.id,
       );
       if (patch.restClientConfig !== undefined) {

@@ -149,6 +149,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE call_records ADD COLUMN lost_from_browser INTEGER;
     `,
   },
+  {
+    version: 5,
+    description: 'apps: their own codecPolicy',
+    sql: `
+      -- passthrough, opus-to-browser or fail; NULL: the configuration's codecPolicy.
+      ALTER TABLE apps ADD COLUMN codec_policy TEXT;
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the file's user_version; returns the version the file had before. */

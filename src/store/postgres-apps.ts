@@ -52,8 +52,8 @@ export class PostgresAppRepository implements AppRepository {
     if (this.byKey.has(app.appKey)) throw appExists.key(app.appKey);
     await this.write(async (c) => {
       const { rows } = await c.query<{ id: number }>(
-        'INSERT INTO apps (name, app_key, url, rest_username, rest_password, rest_secret, signature) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
-        [app.name, app.appKey, app.url, app.restUsername ?? null, app.restPassword ?? null, app.restSecret ?? null, app.signature],
+        'INSERT INTO apps (name, app_key, url, rest_username, rest_password, rest_secret, signature, codec_policy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id',
+        [app.name, app.appKey, app.url, app.restUsername ?? null, app.restPassword ?? null, app.restSecret ?? null, app.signature, app.codecPolicy ?? null],
       );
       await insertConfig(c, rows[0]!.id, app.restClientConfig);
     });
@@ -68,8 +68,8 @@ export class PostgresAppRepository implements AppRepository {
     const id = this.ids.get(name)!;
     await this.write(async (c) => {
       await c.query(
-        'UPDATE apps SET app_key = $1, url = $2, rest_username = $3, rest_password = $4, rest_secret = $5, signature = $6 WHERE id = $7',
-        [app.appKey, app.url, app.restUsername ?? null, app.restPassword ?? null, app.restSecret ?? null, app.signature, id],
+        'UPDATE apps SET app_key = $1, url = $2, rest_username = $3, rest_password = $4, rest_secret = $5, signature = $6, codec_policy = $7 WHERE id = $8',
+        [app.appKey, app.url, app.restUsername ?? null, app.restPassword ?? null, app.restSecret ?? null, app.signature, app.codecPolicy ?? null, id],
       );
       if (patch.restClientConfig !== undefined) {
         await c.query('DELETE FROM app_rest_client_config WHERE app_id = $1', [id]);

@@ -138,6 +138,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     description: 'call records: packets lost on the way from the browser (counted from RTP sequence numbers)',
     sql: 'ALTER TABLE call_records ADD COLUMN lost_from_browser bigint;',
   },
+  {
+    version: 4,
+    description: "apps: their own codecPolicy (NULL: the configuration's)",
+    sql: 'ALTER TABLE apps ADD COLUMN codec_policy text;',
+  },
 ];
 
 /** Any fixed 64-bit number: the advisory lock the nodes' migrations take turns on. */

@@ -46,6 +46,8 @@ export interface AppPatch {
   signature?: SignatureMode;
   /** Replaces the whole default config. */
   restClientConfig?: unknown;
+  /** null: back to the configuration's. */
+  codecPolicy?: string | null;
 }
 
 export interface AppRepository extends AppLookup {

@@ -187,6 +187,12 @@ describe('apps and REST methods', () => {
     fails(nothing, /nothing to change/);
   });
 
+  test("update app --codec-policy sets the app's own codecPolicy, \"\" clears it, an unknown policy is named", async () => {
+    assert.match(ok(await cli(['update', 'app', '--codec-policy', 'opus-to-browser', 'shop'])), /^codecPolicy:\s+opus-to-browser$/m);
+    assert.match(ok(await cli(['update', 'app', '--codec-policy', '', 'shop'])), /^codecPolicy:\s+- \(the configuration's\)$/m);
+    fails(await cli(['update', 'app', '--codec-policy', 'transcode', 'shop']), /codecPolicy/);
+  });
+
   test('rest methods: show, enable one or all, disable one or all, errors', async () => {
     const [all, none] = await Promise.all([cli(['show', 'rest-methods']), cli(['show', 'app-rest-methods', 'shopKey'])]);
     const methods = ok(all).trim().split('\n');

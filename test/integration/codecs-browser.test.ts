@@ -250,6 +250,30 @@ describe('transcoding: the SDK in Chromium (default offer) and baresip with PCMA
     assertTone(await rig.heardSince(recorded));
   });
 
+  test('per app: the configuration says passthrough, the app (admin API) opus-to-browser; OPUS/PCMA, bob hears 1 kHz; cleared, PCMU/PCMA again', async () => {
+    const session = await rig.callhook({ codecPolicy: 'passthrough' });
+    const setAppPolicy = async (codecPolicy: string | null) => {
+      const res = await fetch(`${rig.server!.adminUrl}/api/apps/defaultApp`, {
+        method: 'PATCH', headers: { authorization: `Bearer ${rig.server!.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ codecPolicy }),
+      });
+      const text = await res.text();
+      assert.equal(res.status, 200, text);
+      assert.equal((JSON.parse(text) as { codecPolicy: string | null }).codecPolicy, codecPolicy);
+    };
+    await setAppPolicy('opus-to-browser');
+    const recorded = await rig.recordings();
+    const callId = await session.call('bob');
+    await rig.checkEstablished(callId, 'OPUS/PCMA');
+    await rig.hangUp(callId);
+    assertTone(await rig.heardSince(recorded));
+    // The app's policy is read as each call starts: cleared, the next call follows the configuration again.
+    await setAppPolicy(null);
+    const next = await session.call('bob');
+    await rig.checkEstablished(next, 'PCMU/PCMA');
+    await rig.hangUp(next);
+  });
+
   test('fail: no transcoding, so PCMU is offered alone and bob (PCMA only) refuses it with 488: FAILED, No common codecs', async () => {
     const session = await rig.callhook({ codecPolicy: 'fail' });
     const callId = await session.call('bob');

@@ -31,11 +31,14 @@ test('show apps -d masks secrets and never prints them', () => {
     signature: 'callhook',
     methods: [],
     restClientConfig: {},
+    codecPolicy: null,
   };
   const out = renderApps([app], true, 17);
   assert.match(out, /^restPassword:\s+\*{8}$/m);
   assert.match(out, /^restSecret:\s+-$/m);
   assert.match(out, /^methods:\s+- \(none enabled\)$/m);
+  assert.match(out, /^codecPolicy:\s+- \(the configuration's\)$/m);
+  assert.match(renderApps([{ ...app, codecPolicy: 'opus-to-browser' }], true, 17), /^codecPolicy:\s+opus-to-browser$/m);
   assert.match(renderApps([app], false, 17), /^shop\s+shopKey\s+0\/17\s+http:\/\/h\/rest$/m);
   assert.match(renderApps([], false, 17), /No apps/);
 });

@@ -141,6 +141,17 @@ for (const engine of STORE_ENGINES) {
         await rejectsStore(store.apps.update('a', { appKey: 'defaultApp' }), 'APP_EXISTS', /key "defaultApp" already exists/);
       });
 
+      it("keeps an app's own codecPolicy; update sets and (with null) clears it", async () => {
+        const added = await store.apps.add({ name: 'a', appKey: 'k', url: 'http://h/rest', codecPolicy: 'opus-to-browser' });
+        assert.equal(added.codecPolicy, 'opus-to-browser');
+        assert.equal(store.apps.getByKey('k')!.codecPolicy, 'opus-to-browser');
+        assert.equal((await store.apps.update('a', { codecPolicy: 'fail' })).codecPolicy, 'fail');
+        assert.equal((await store.apps.update('a', { url: 'http://h2/rest' })).codecPolicy, 'fail', 'kept by a patch without it');
+        const cleared = await store.apps.update('a', { codecPolicy: null });
+        assert.equal(cleared.codecPolicy, undefined);
+        assert.equal(store.apps.getByName('a')!.codecPolicy, undefined);
+      });
+
       it('refuses duplicates', async () => {
         await rejectsStore(store.apps.add({ name: 'defaultApp', appKey: 'x', url: 'http://h' }), 'APP_EXISTS', /named "defaultApp"/);
         await rejectsStore(store.apps.add({ name: 'x', appKey: 'defaultApp', url: 'http://h' }), 'APP_EXISTS', /key "defaultApp"/);
@@ -176,6 +187,7 @@ for (const engine of STORE_ENGINES) {
           [{ signature: 'wcs' }, /signature "wcs" needs restSecret/],
           [{ signature: 'wcs', restSecret: 's', restUsername: 'u' }, /cannot be combined with HTTP Basic/],
           [{ restClientConfig: { call: { restOnError: 'NEVER' } } }, /restClientConfig\.call\.restOnError must be LOG or FAIL/],
+          [{ codecPolicy: 'transcode' }, /codecPolicy must be "passthrough", "opus-to-browser", "fail" or absent \(got "transcode"\)/],
         ];
         for (const [patch, message] of cases) {
           await rejectsStore(store.apps.add({ ...base, ...patch } as never), 'INVALID_APP', message);

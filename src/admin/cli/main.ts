@@ -173,10 +173,11 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     .option('-u, --rest-username <user>', 'HTTP Basic user for the hooks')
     .option('-p, --rest-password <pass>', 'HTTP Basic password for the hooks')
     .option('-s, --rest-secret <secret>', 'key of the X-Callhook-Signature HMAC')
+    .option('--codec-policy <policy>', "the app's calls' codecPolicy: passthrough, opus-to-browser or fail (default: the configuration's)")
     .argument('<name>', 'app name')
     .argument('<key>', 'app key (the client sends it as connection.appKey)')
     .argument('<url>', 'REST base URL; a hook goes to <url>/<method>')
-    .action(async (name: string, key: string, url: string, opts: { restUsername?: string; restPassword?: string; restSecret?: string }, cmd: Command) => {
+    .action(async (name: string, key: string, url: string, opts: { restUsername?: string; restPassword?: string; restSecret?: string; codecPolicy?: string }, cmd: Command) => {
       const app = await clientOf(cmd).request<render.AppData>('POST', '/api/apps', {
         name,
         appKey: key,
@@ -184,6 +185,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         restUsername: opts.restUsername,
         restPassword: opts.restPassword,
         restSecret: opts.restSecret,
+        codecPolicy: opts.codecPolicy,
       });
       print(cmd, app, render.renderAppAdded);
     });
@@ -204,17 +206,18 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     .command('update')
     .description('change an app')
     .command('app')
-    .description('change an app; -u/-p/-s with "" clear the value')
+    .description('change an app; -u/-p/-s/--codec-policy with "" clear the value')
     .option('-k, --key <key>', 'new app key')
     .option('-l, --url <url>', 'new REST base URL')
     .option('-u, --rest-username <user>', 'HTTP Basic user ("" clears)')
     .option('-p, --rest-password <pass>', 'HTTP Basic password ("" clears)')
     .option('-s, --rest-secret <secret>', 'signature key ("" clears)')
+    .option('--codec-policy <policy>', 'passthrough, opus-to-browser or fail ("" clears: the configuration\'s)')
     .argument('<name>', 'app name')
     .action(
       async (
         name: string,
-        opts: { key?: string; url?: string; restUsername?: string; restPassword?: string; restSecret?: string },
+        opts: { key?: string; url?: string; restUsername?: string; restPassword?: string; restSecret?: string; codecPolicy?: string },
         cmd: Command,
       ) => {
         const clear = (v: string | undefined): string | null | undefined => (v === '' ? null : v);
@@ -224,9 +227,10 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
           restUsername: clear(opts.restUsername),
           restPassword: clear(opts.restPassword),
           restSecret: clear(opts.restSecret),
+          codecPolicy: clear(opts.codecPolicy),
         };
         if (Object.values(patch).every((v) => v === undefined)) {
-          throw new CliError('CLI_USAGE', 'nothing to change: give at least one of -k, -l, -u, -p, -s');
+          throw new CliError('CLI_USAGE', 'nothing to change: give at least one of -k, -l, -u, -p, -s, --codec-policy');
         }
         const app = await clientOf(cmd).request<render.AppData>('PATCH', `/api/apps/${seg(name)}`, patch);
         print(cmd, app, (a) => `Updated app ${a.name}.\n${render.renderApps([a], true, 0)}`);

@@ -47,6 +47,7 @@ export function renderApps(apps: readonly AppData[], detail: boolean, totalMetho
         ['signature', a.signature],
         ['methods', a.methods.length === 0 ? `${NONE} (none enabled)` : a.methods.join(', ')],
         ['restClientConfig', Object.keys(a.restClientConfig).length === 0 ? NONE : JSON.stringify(a.restClientConfig)],
+        ['codecPolicy', a.codecPolicy ?? `${NONE} (the configuration's)`],
       ]),
     )
     .join('\n\n');

@@ -22,6 +22,8 @@ export function appView(app: App) {
     signature: app.signature,
     methods: app.methods,
     restClientConfig: app.restClientConfig,
+    /** null: the configuration's. */
+    codecPolicy: app.codecPolicy ?? null,
   };
 }
 
