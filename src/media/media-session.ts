@@ -19,7 +19,7 @@
  *   opus-to-browser  the browser gets Opus, the SIP side its preferred codec that can be transcoded
  *   fail             no transcoding: the browser gets the SIP side's codec or the call fails `No common codecs`
  *
- * G.722 cannot be transcoded yet, so it is only ever passed through.
+ * Every pair of codecs can be transcoded (./transcoder.ts).
  *
  * SRTP towards SIP follows the session's `srtp` policy (./sdp/crypto.ts): the keys of each exchange go to the RTP
  * leg, and NoCommonCryptoError (`No common crypto`) when the policy and the peer cannot agree.
@@ -33,7 +33,6 @@ import type { Sound } from './audio/sound.ts';
 import { MediaBridge, type SoundOutcome } from './bridge.ts';
 import type { CallMedia } from './call-media.ts';
 import { codecOf, type CodecName, type CodecPolicy } from './codecs.ts';
-import { canTranscode } from './codecs/frame-codec.ts';
 import type { G711Law } from './codecs/g711.ts';
 import type { WebRtcLeg, WebRtcLegState } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
@@ -357,29 +356,21 @@ export class MediaSession {
 
   /** The SIP codec of an incoming call: the offer's first of `codecs` (see the policy table above). */
   private incomingCodec(offer: SessionDescription): CodecName {
-    const codec = codecOf(chooseAudio(offer, this.codecs, this.acceptedProfiles()).codec)!;
-    if (this.policy !== 'opus-to-browser' || canTranscode(codec)) return codec;
-    // Opus needs a SIP codec it can be transcoded to: the caller's first such one, else the codec passes through.
-    const transcodable = this.codecs.filter(canTranscode);
-    return transcodable.length > 0 && hasAudio(offer, transcodable, this.acceptedProfiles())
-      ? codecOf(chooseAudio(offer, transcodable, this.acceptedProfiles()).codec)!
-      : codec;
+    return codecOf(chooseAudio(offer, this.codecs, this.acceptedProfiles()).codec)!;
   }
 
   /** The codecs the browser may use, in our order of preference (see the policy table above). */
   private browserCodecs(): CodecName[] {
-    const opus: CodecName[] = this.codecs.some(canTranscode) ? ['OPUS'] : [];
     if (this.policy === 'fail') return [...this.codecs];
-    if (this.policy === 'opus-to-browser' && opus.length > 0) return opus;
-    return [...this.codecs, ...opus];
+    if (this.policy === 'opus-to-browser') return ['OPUS'];
+    return [...this.codecs, 'OPUS'];
   }
 
   /** The codecs of our SIP offer once the browser uses `browserCodec` (see the policy table above). */
   private sipOfferCodecs(browserCodec: CodecName): CodecName[] {
-    const transcodable = this.codecs.filter(canTranscode);
-    if (browserCodec === 'OPUS') return transcodable;
-    if (this.policy === 'fail' || !canTranscode(browserCodec)) return [browserCodec];
-    return [browserCodec, ...transcodable.filter((c) => c !== browserCodec)];
+    if (browserCodec === 'OPUS') return [...this.codecs];
+    if (this.policy === 'fail') return [browserCodec];
+    return [browserCodec, ...this.codecs.filter((c) => c !== browserCodec)];
   }
 
   /** The SDP profiles a peer's offer may use under the session's SRTP policy. */
@@ -404,16 +395,5 @@ export class MediaSession {
     });
     this.bridge = bridge;
     bridge.onDtmf((e) => this.o.onSipDtmf(e));
-  }
-}
-
-/** Whether an SDP has an audio stream with one of `codecs`. */
-function hasAudio(sdp: SessionDescription, codecs: readonly CodecName[], acceptedProfiles: (protocol: string) => boolean): boolean {
-  try {
-    chooseAudio(sdp, codecs, acceptedProfiles);
-    return true;
-  } catch (err) {
-    if (err instanceof NoCommonCodecError) return false;
-    throw err;
   }
 }

@@ -20,11 +20,6 @@ export interface FrameCodec {
   conceal(): Int16Array;
 }
 
-/** The codecs a call can transcode between: all of them. */
-export function canTranscode(codec: CodecName): boolean {
-  return codec === 'PCMU' || codec === 'PCMA' || codec === 'G722' || codec === 'OPUS';
-}
-
 /**
  * A fresh codec instance of `codec` for one call side; `pcmRate` is the call's PCM rate (the SIP codec's). Throws
  * NoCommonCodecError for a codec that cannot be transcoded, MediaError MEDIA_CODEC_UNAVAILABLE when libopus does
