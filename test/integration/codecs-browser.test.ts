@@ -125,6 +125,27 @@ class Rig {
     await eventually(() => closed() > before, STEP_MS, 'bob to see the call end');
   }
 
+  /** alice calls bob: ESTABLISHED on `codec`, audio both ways, hung up; what bob heard. */
+  async aliceCallsBob(session: SdkSession, codec: string): Promise<Pcm> {
+    const recorded = await this.recordings();
+    const callId = await session.call('bob');
+    await this.checkEstablished(callId, codec);
+    await this.hangUp(callId);
+    return this.heardSince(recorded);
+  }
+
+  /** bob calls alice, who answers: ESTABLISHED on `codec`, audio both ways, hung up; what bob heard. */
+  async bobCallsAlice(session: SdkSession, codec: string): Promise<Pcm> {
+    const recorded = await this.recordings();
+    await this.bob.command('dial', `sip:alice@${this.kamailio.domain}`);
+    const incoming = await this.withServerLog(() => session.waitForStatus('INCOMING_CALL', STEP_MS));
+    const { callId } = incoming.data as { callId: string };
+    await this.page.answer(callId);
+    await this.checkEstablished(callId, codec);
+    await this.hangUp(callId);
+    return this.heardSince(recorded);
+  }
+
   recordings(): Promise<string[]> {
     return readdir(join(this.dir, 'recordings'));
   }
@@ -155,7 +176,7 @@ function assertTone(heard: Pcm): void {
   assert.ok(Math.abs(hz - TONE_HZ) < 20, `bob hears ${hz.toFixed(0)} Hz, expected ${TONE_HZ} Hz`);
 }
 
-describe('G.722 passthrough: the SDK in Chromium (default offer) and baresip with G.722 only', { timeout: 180_000 }, () => {
+describe('G.722: the SDK in Chromium (default offer) and baresip with G.722 only, passed through or transcoded from Opus', { timeout: 180_000 }, () => {
   let rig: Rig;
   let session: SdkSession;
 
@@ -168,45 +189,25 @@ describe('G.722 passthrough: the SDK in Chromium (default offer) and baresip wit
   after(() => rig?.close());
 
   test('alice calls bob (G.722 only): ESTABLISHED on G722, audio both ways, bob hears the 1 kHz tone at 16 kHz', async () => {
-    const recorded = await rig.recordings();
-    const callId = await session.call('bob');
-    await rig.checkEstablished(callId, 'G722');
-    await rig.hangUp(callId);
-    const heard = await rig.heardSince(recorded);
+    const heard = await rig.aliceCallsBob(session, 'G722');
     assert.equal(heard.sampleRate, 16000, 'G.722 is decoded at 16 kHz');
     assertTone(heard);
   });
 
   test('bob (G.722 only) calls alice: the browser answers on G722, audio both ways', async () => {
-    await rig.bob.command('dial', `sip:alice@${rig.kamailio.domain}`);
-    const incoming = await rig.withServerLog(() => session.waitForStatus('INCOMING_CALL', STEP_MS));
-    const { callId } = incoming.data as { callId: string };
-    await rig.page.answer(callId);
-    await rig.checkEstablished(callId, 'G722');
-    await rig.hangUp(callId);
+    await rig.bobCallsAlice(session, 'G722');
   });
 
   test('opus-to-browser: alice calls bob (G.722 only); OPUS/G722 transcoded at 16 kHz, audio both ways, bob hears 1 kHz', async () => {
     session = await rig.callhook({ codecs: 'g722,pcmu,pcma,telephone-event', codecPolicy: 'opus-to-browser' });
-    const recorded = await rig.recordings();
-    const callId = await session.call('bob');
-    await rig.checkEstablished(callId, 'OPUS/G722');
-    await rig.hangUp(callId);
-    const heard = await rig.heardSince(recorded);
+    const heard = await rig.aliceCallsBob(session, 'OPUS/G722');
     assert.equal(heard.sampleRate, 16000, 'G.722 is decoded at 16 kHz');
     assertTone(heard);
   });
 
   test('opus-to-browser: bob calls alice offering G.722 only; the browser answers with Opus; OPUS/G722, audio both ways, bob hears 1 kHz', async () => {
     session = await rig.callhook({ codecs: 'g722,pcmu,pcma,telephone-event', codecPolicy: 'opus-to-browser' });
-    const recorded = await rig.recordings();
-    await rig.bob.command('dial', `sip:alice@${rig.kamailio.domain}`);
-    const incoming = await rig.withServerLog(() => session.waitForStatus('INCOMING_CALL', STEP_MS));
-    const { callId } = incoming.data as { callId: string };
-    await rig.page.answer(callId);
-    await rig.checkEstablished(callId, 'OPUS/G722');
-    await rig.hangUp(callId);
-    assertTone(await rig.heardSince(recorded));
+    assertTone(await rig.bobCallsAlice(session, 'OPUS/G722'));
   });
 });
 
@@ -222,12 +223,7 @@ describe('transcoding: the SDK in Chromium (default offer) and baresip with PCMA
 
   /** With the default `codecs` (pcmu,pcma,g722,telephone-event): alice calls bob; what bob heard. */
   async function callBob(codecPolicy: string, codec: string): Promise<Pcm> {
-    const session = await rig.callhook({ codecPolicy });
-    const recorded = await rig.recordings();
-    const callId = await session.call('bob');
-    await rig.checkEstablished(callId, codec);
-    await rig.hangUp(callId);
-    return rig.heardSince(recorded);
+    return rig.aliceCallsBob(await rig.callhook({ codecPolicy }), codec);
   }
 
   test('passthrough: the browser keeps PCMU, bob answers PCMA; transcoded PCMU/PCMA, audio both ways, bob hears 1 kHz', async () => {
@@ -239,15 +235,7 @@ describe('transcoding: the SDK in Chromium (default offer) and baresip with PCMA
   });
 
   test('opus-to-browser: bob (PCMA only) calls alice; the browser is offered Opus alone and answers it; OPUS/PCMA, audio both ways', async () => {
-    const session = await rig.callhook({ codecPolicy: 'opus-to-browser' });
-    const recorded = await rig.recordings();
-    await rig.bob.command('dial', `sip:alice@${rig.kamailio.domain}`);
-    const incoming = await rig.withServerLog(() => session.waitForStatus('INCOMING_CALL', STEP_MS));
-    const { callId } = incoming.data as { callId: string };
-    await rig.page.answer(callId);
-    await rig.checkEstablished(callId, 'OPUS/PCMA');
-    await rig.hangUp(callId);
-    assertTone(await rig.heardSince(recorded));
+    assertTone(await rig.bobCallsAlice(await rig.callhook({ codecPolicy: 'opus-to-browser' }), 'OPUS/PCMA'));
   });
 
   test('per app: the configuration says passthrough, the app (admin API) opus-to-browser; OPUS/PCMA, bob hears 1 kHz; cleared, PCMU/PCMA again', async () => {
@@ -262,16 +250,10 @@ describe('transcoding: the SDK in Chromium (default offer) and baresip with PCMA
       assert.equal((JSON.parse(text) as { codecPolicy: string | null }).codecPolicy, codecPolicy);
     };
     await setAppPolicy('opus-to-browser');
-    const recorded = await rig.recordings();
-    const callId = await session.call('bob');
-    await rig.checkEstablished(callId, 'OPUS/PCMA');
-    await rig.hangUp(callId);
-    assertTone(await rig.heardSince(recorded));
+    assertTone(await rig.aliceCallsBob(session, 'OPUS/PCMA'));
     // The app's policy is read as each call starts: cleared, the next call follows the configuration again.
     await setAppPolicy(null);
-    const next = await session.call('bob');
-    await rig.checkEstablished(next, 'PCMU/PCMA');
-    await rig.hangUp(next);
+    await rig.aliceCallsBob(session, 'PCMU/PCMA');
   });
 
   test('fail: no transcoding, so PCMU is offered alone and bob (PCMA only) refuses it with 488: FAILED, No common codecs', async () => {
