@@ -4,7 +4,8 @@
  * them, with the SIP side's answer made up from the echo peer's port (no SIP signalling is involved).
  *
  * IPC: {type:'call', id, offer, phonePort} → {type:'answered', id, answer} (or {type:'failed', id, error});
- * 'stats' → {type:'stats', cpuUs, rss, heapUsed, calls, connected}; 'stop' closes every call and exits.
+ * 'stats' → {type:'stats', cpuUs, rss, heapUsed, calls, connected, skippedTicks, lateDropped}; 'stop' closes every
+ * call and exits.
  */
 import { LOOPBACK } from './media-peers.ts';
 import {
@@ -20,6 +21,10 @@ export interface RelayServerStats {
   heapUsed: number;
   calls: number;
   connected: number;
+  /** Transcoded calls: playout ticks the relay skipped because it fell behind (its own drops), summed. */
+  skippedTicks: number;
+  /** Transcoded calls: browser packets the jitter buffers dropped as late or beyond their depth (late arrival), summed. */
+  lateDropped: number;
 }
 
 interface CallRequest {
@@ -58,9 +63,12 @@ process.on('message', (m: unknown) => {
     global.gc?.();
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
+    const transcoders = calls.flatMap((c) => c.bridge.stats().transcoder ?? []);
     const stats: RelayServerStats = {
       type: 'stats', cpuUs: cpu.user + cpu.system, rss: mem.rss, heapUsed: mem.heapUsed, calls: calls.length,
       connected: calls.filter((c) => c.leg.state === 'connected').length,
+      skippedTicks: transcoders.reduce((n, t) => n + t.skippedTicks, 0),
+      lateDropped: transcoders.reduce((n, t) => n + t.jitter.dropped, 0),
     };
     process.send!(stats);
   } else if (m === 'stop') {
