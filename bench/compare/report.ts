@@ -1,8 +1,13 @@
 /**
  * What the comparison kit makes of its measurements (bench/compare/run.ts): the side-by-side Markdown table (each
  * cell the range over the rounds, the last column the ratio of the two servers within each round) and an SVG chart
- * of server CPU against concurrent calls, drawn by hand.
+ * of server CPU against concurrent calls, drawn by hand. Run on its own, it rebuilds both from a run's JSON lines:
+ *
+ *   node --import tsx bench/compare/report.ts DIR      (reads DIR/results.jsonl, writes DIR/table.md and DIR/cpu-chart.svg)
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ServerName } from './servers.ts';
 
 export interface Measurement {
@@ -43,6 +48,11 @@ function ratios(j: Measurement[], c: Measurement[], f: (janus: Measurement, call
   });
 }
 
+/** Server CPU time per packet that made the round trip (browser → server → sipp → server → browser), µs. */
+function cpuPerPacketUs(m: Measurement): number {
+  return ((field(m, 'cpuPercent') / 100) * field(m, 'windowSeconds') * 1e6) / field(m, 'echoed');
+}
+
 function failures(ms: Measurement[]): string {
   const n = ms.reduce((sum, m) => sum + field(m, 'failed'), 0);
   return n > 0 ? `, ${n} failed` : '';
@@ -72,10 +82,17 @@ export function sideBySideTable(ms: Measurement[]): string {
   for (const step of steps) {
     const match = (m: Measurement) => m.measure === 'calls' && field(m, 'calls') === step;
     const [j, c] = [select(ms, 'janus', match), select(ms, 'callhook', match)];
+    // What the load client really sent: below 50 pps per call it was the bottleneck, and the CPU is for that rate;
+    // the CPU per echoed packet (which crossed the server both ways) compares the servers whatever the rate.
     const cell = (xs: Measurement[]) =>
-      `${range(xs.map((m) => field(m, 'cpuPercent')), 1)} % of a core, loss ${range(xs.map((m) => field(m, 'loss') * 100), 2)} %${failures(xs)}`;
+      `${range(xs.map((m) => field(m, 'cpuPercent')), 1)} % of a core, ${range(xs.map(cpuPerPacketUs), 0)} µs per echoed packet, ` +
+      `loss ${range(xs.map((m) => field(m, 'loss') * 100), 2)} %, ${range(xs.map((m) => field(m, 'sent') / field(m, 'calls') / field(m, 'windowSeconds')), 0)} pps per call sent${failures(xs)}`;
     const seconds = Math.round(field(j[0] ?? c[0]!, 'windowSeconds'));
-    rows.push([`${step} echo calls, ${seconds} s at 50 pps`, cell(j), cell(c), `${range(ratios(j, c, (a, b) => field(b, 'cpuPercent') / field(a, 'cpuPercent')), 2)}× the CPU`]);
+    rows.push([
+      `${step} echo calls, ${seconds} s at 50 pps`, cell(j), cell(c),
+      `${range(ratios(j, c, (a, b) => field(b, 'cpuPercent') / field(a, 'cpuPercent')), 2)}× the CPU, ` +
+        `${range(ratios(j, c, (a, b) => cpuPerPacketUs(b) / cpuPerPacketUs(a)), 2)}× the CPU per packet`,
+    ]);
   }
 
   if (steps.length > 0) {
@@ -148,4 +165,18 @@ export function cpuChart(ms: Measurement[]): string {
   }
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
+}
+
+/** Writes table.md and cpu-chart.svg into `dir` from `measurements`; returns the table. */
+export function writeReport(dir: string, measurements: Measurement[]): string {
+  const table = sideBySideTable(measurements);
+  writeFileSync(join(dir, 'table.md'), table);
+  writeFileSync(join(dir, 'cpu-chart.svg'), cpuChart(measurements));
+  return table;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const dir = process.argv[2] ?? '.';
+  const lines = readFileSync(join(dir, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Measurement);
+  console.log(writeReport(dir, lines.filter((m) => m.server !== undefined)));
 }

@@ -29,7 +29,7 @@ import { runSipp, scenarioFile } from '../../test/support/sipp.ts';
 import { machine } from '../hooks-common.ts';
 import { EchoMeter } from './echo-meter.ts';
 import { enterNamespace } from './namespace.ts';
-import { cpuChart, sideBySideTable, type Measurement } from './report.ts';
+import { writeReport, type Measurement } from './report.ts';
 import { procSample, startServer, type KitUser, type Registrar, type ServerName, type ServerUnderTest } from './servers.ts';
 
 enterNamespace();
@@ -196,10 +196,7 @@ try {
       }
     }
   }
-  const table = sideBySideTable(measurements);
-  writeFileSync(join(out, 'table.md'), table);
-  writeFileSync(join(out, 'cpu-chart.svg'), cpuChart(measurements));
-  console.log(`\n${table}`);
+  console.log(`\n${writeReport(out, measurements)}`);
 } finally {
   await sipp.kill();
   await kamailio.stop();
