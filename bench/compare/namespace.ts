@@ -30,7 +30,8 @@ const SETUP = [
 
 /**
  * In the namespace already: returns. Otherwise runs this same script (same Node flags and arguments) inside a new
- * one and exits with its code. Needs root (or a user namespace that maps it).
+ * one and exits with its code. As root, a network namespace alone; otherwise in a user namespace too (`-r`, the
+ * user mapped to root there), where unprivileged user namespaces are allowed.
  */
 export function enterNamespace(): void {
   if (process.env[INSIDE] === '1') return;
@@ -39,7 +40,7 @@ export function enterNamespace(): void {
   } catch {
     throw new Error('the comparison kit needs `unshare` (util-linux) and `ip` (iproute2)');
   }
-  const r = spawnSync('unshare', ['-n', '--', 'sh', '-c', SETUP, 'sh', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+  const r = spawnSync('unshare', [...(process.getuid?.() === 0 ? [] : ['-r']), '-n', '--', 'sh', '-c', SETUP, 'sh', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, [INSIDE]: '1' },
   });
