@@ -125,7 +125,7 @@ export function cpuChart(ms: Measurement[]): string {
   const H = 400;
   const left = 60;
   const right = 150;
-  const top = 40;
+  const top = 50;
   const bottom = 50;
   const points = ms.filter((m) => m.measure === 'calls');
   const maxCalls = Math.max(1, ...points.map((m) => field(m, 'calls')));
@@ -135,7 +135,8 @@ export function cpuChart(ms: Measurement[]): string {
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${left}" y="22" font-size="14">Server CPU (% of one core) against concurrent echo calls at 50 pps</text>`,
+    `<text x="${left}" y="18" font-size="14">Server CPU (% of one core) against concurrent echo calls</text>`,
+    `<text x="${left}" y="33" fill="#555">1-minute load average of the machine during the windows: ${range(points.map((m) => m.load[0]!), 1)}</text>`,
     `<line x1="${left}" y1="${y(0)}" x2="${W - right}" y2="${y(0)}" stroke="black"/>`,
     `<line x1="${left}" y1="${y(0)}" x2="${left}" y2="${top}" stroke="black"/>`,
     `<text x="${(left + W - right) / 2}" y="${H - 12}" text-anchor="middle">concurrent calls</text>`,
