@@ -1,6 +1,6 @@
 /**
  * What the comparison kit makes of its measurements (bench/compare/run.ts): the side-by-side Markdown table (each
- * cell the range over the rounds, the last column the ratio of the two servers within each round) and an SVG chart
+ * cell the range over the rounds, the last column callhook's figure over Janus's within each round, as a range) and an SVG chart
  * of server CPU against concurrent calls, drawn by hand. Run on its own, it rebuilds both from a run's JSON lines:
  *
  *   node --import tsx bench/compare/report.ts DIR      (reads DIR/results.jsonl, writes DIR/table.md and DIR/cpu-chart.svg)
@@ -73,8 +73,8 @@ export function sideBySideTable(ms: Measurement[]): string {
       `${range(xs.map((m) => field(m, 'threads')), 0)} threads${failures(xs)}`;
     rows.push([
       `${count} registrations, ${concurrency} at a time`, cell(j), cell(c),
-      `${range(ratios(j, c, (a, b) => field(a, 'seconds') / field(b, 'seconds')), 1)}× faster, ` +
-        `${range(ratios(j, c, (a, b) => field(a, 'rssPerSessionKiB') / field(b, 'rssPerSessionKiB')), 1)}× less memory per session`,
+      `${range(ratios(j, c, (a, b) => field(a, 'seconds') / field(b, 'seconds')), 1)}× Janus's rate, ` +
+        `${range(ratios(j, c, (a, b) => field(b, 'rssPerSessionKiB') / field(a, 'rssPerSessionKiB')), 2)}× its memory per session`,
     ]);
   }
 
@@ -90,8 +90,8 @@ export function sideBySideTable(ms: Measurement[]): string {
     const seconds = Math.round(field(j[0] ?? c[0]!, 'windowSeconds'));
     rows.push([
       `${step} echo calls, ${seconds} s at 50 pps`, cell(j), cell(c),
-      `${range(ratios(j, c, (a, b) => field(b, 'cpuPercent') / field(a, 'cpuPercent')), 2)}× the CPU, ` +
-        `${range(ratios(j, c, (a, b) => cpuPerPacketUs(b) / cpuPerPacketUs(a)), 2)}× the CPU per packet`,
+      `${range(ratios(j, c, (a, b) => field(b, 'cpuPercent') / field(a, 'cpuPercent')), 2)}× Janus's CPU, ` +
+        `${range(ratios(j, c, (a, b) => cpuPerPacketUs(b) / cpuPerPacketUs(a)), 2)}× its CPU per packet`,
     ]);
   }
 
@@ -103,7 +103,7 @@ export function sideBySideTable(ms: Measurement[]): string {
     const last = steps.at(-1)!;
     rows.push([
       `RSS idle / with ${steps.join(' / ')} calls up`, cell('janus'), cell('callhook'),
-      `${range(ratios(atStep('janus', last), atStep('callhook', last), (a, b) => field(b, 'rssMiB') / field(a, 'rssMiB')), 1)}× the memory with ${last} calls`,
+      `${range(ratios(atStep('janus', last), atStep('callhook', last), (a, b) => field(b, 'rssMiB') / field(a, 'rssMiB')), 1)}× Janus's RSS with ${last} calls`,
     ]);
   }
 
@@ -112,7 +112,7 @@ export function sideBySideTable(ms: Measurement[]): string {
     const [j, c] = [select(ms, 'janus', match), select(ms, 'callhook', match)];
     const [count, concurrency] = key.split('/');
     const cell = (xs: Measurement[]) => `${range(xs.map((m) => field(m, 'seconds')), 1)} s${failures(xs)}`;
-    rows.push([`${count} calls set up, ${concurrency} at a time`, cell(j), cell(c), `${range(ratios(j, c, (a, b) => field(a, 'seconds') / field(b, 'seconds')), 1)}× faster`]);
+    rows.push([`${count} calls set up, ${concurrency} at a time`, cell(j), cell(c), `${range(ratios(j, c, (a, b) => field(a, 'seconds') / field(b, 'seconds')), 1)}× Janus's rate`]);
   }
 
   const header = ['measure', `${NAMES.janus} ${version('janus')}`, `${NAMES.callhook} ${version('callhook')}`, 'callhook vs Janus'];

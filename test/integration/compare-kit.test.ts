@@ -94,7 +94,7 @@ describe('comparison kit, smoke mode (bench/compare/run.ts --smoke)', () => {
     for (const r of rows.slice(2)) {
       assert.equal(r.split(' | ').length, 4, r);
       assert.doesNotMatch(r, /n\/a|NaN|Infinity/, r);
-      assert.match(r.split(' | ')[3]!, /^\d+(\.\d+)?× /, r);
+      assert.match(r.split(' | ')[3]!, /^\d+(\.\d+)?(–\d+(\.\d+)?)?× Janus.s /, r);
     }
   });
 
