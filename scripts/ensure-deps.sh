@@ -11,6 +11,9 @@
 #               drives it through playwright-core, which downloads no browser of its own)
 #   nginx       the TLS reverse proxy of docs/deploy.md, run by test/integration/nginx-proxy.test.ts as a foreground
 #               process with its own prefix and configuration (the package's service is not used)
+#   janus       Janus 1.1 with its SIP plugin, for the comparison kit's smoke test (test/integration/compare-kit.test.ts:
+#               bench/compare/janus.ts runs it from a configuration in a temp dir; the package's service is not used)
+#   iproute2    `ip`, which sets up the kit's private network namespace (bench/compare/namespace.ts)
 #   postgresql  initdb and postgres for the PostgreSQL store's tests (test/support/postgres.ts: a throwaway cluster
 #               in a temp dir on a free port; the package's own cluster and service are not used)
 # Asterisk is not a Debian 12 package: scripts/fetch-asterisk.sh unpacks Debian unstable's into a cache directory
@@ -42,6 +45,8 @@ command -v sipp >/dev/null 2>&1 || need="$need sip-tester"
 command -v baresip >/dev/null 2>&1 || need="$need baresip-core"
 [ -x /usr/bin/chromium ] || need="$need chromium"
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$need nginx"
+[ -x /usr/bin/janus ] || need="$need janus"
+command -v ip >/dev/null 2>&1 || need="$need iproute2"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
 
 if [ -n "$need" ]; then

@@ -1,0 +1,203 @@
+/**
+ * The side-by-side kit of issue 18: Janus's SIP plugin against callhook, on this machine, with the same load client
+ * for both (bench/compare/servers.ts), in a private network namespace (bench/compare/namespace.ts) holding Kamailio
+ * (registrar, test/support/kamailio.ts), a sipp `-rtp_echo` UAS and each server in turn. Each measurement starts a
+ * fresh server process and reads its CPU, RSS and threads from /proc:
+ *
+ * - registrations: N sessions (one WebSocket each) registering their own user on Kamailio with digest, C at a time;
+ *   time, RSS per session over the idle process, threads;
+ * - calls: werift PCMU callers to sipp's echo, ramped to each step, then a window at 50 pps per call: server CPU
+ *   (% of one core), loss of the round trip, RSS and threads (and the idle RSS before the first call);
+ * - setup: N calls set up (answered, DTLS up) C at a time, from the first `call` to the last one up.
+ *
+ * Before each round it waits (bounded) for the load average to settle, and records it either way. The full run goes
+ * twice, Janus first then callhook first. Output in --out (default a new temp dir): results.jsonl (one JSON line per
+ * measurement), table.md (the side-by-side table) and cpu-chart.svg (CPU against concurrent calls).
+ *
+ *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300]
+ *
+ * --smoke: 5 registrations, 2 calls with a 3 s window, 2 calls set up, one round, one process per server, no
+ * settling: a check of the kit itself (test/integration/compare-kit.test.ts), not a figure.
+ */
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { startKamailio } from '../../test/support/kamailio.ts';
+import { runSipp, scenarioFile } from '../../test/support/sipp.ts';
+import { machine } from '../hooks-common.ts';
+import { EchoMeter } from './echo-meter.ts';
+import { enterNamespace } from './namespace.ts';
+import { writeReport, type Measurement } from './report.ts';
+import { procSample, startServer, type KitUser, type Registrar, type ServerName, type ServerUnderTest } from './servers.ts';
+
+enterNamespace();
+
+const { values: args } = parseArgs({
+  options: { smoke: { type: 'boolean', default: false }, out: { type: 'string' }, 'settle-seconds': { type: 'string' } },
+});
+const smoke = args.smoke!;
+const plan = smoke
+  ? {
+      registrations: [{ count: 5, concurrency: 5 }],
+      callSteps: [2],
+      windowSeconds: 3,
+      setup: { calls: 2, concurrency: 2 },
+      rounds: [['janus', 'callhook']],
+      freshServers: false,
+    }
+  : {
+      registrations: [{ count: 300, concurrency: 50 }, { count: 1000, concurrency: 50 }],
+      callSteps: [50, 100],
+      windowSeconds: 20,
+      setup: { calls: 100, concurrency: 10 },
+      rounds: [['janus', 'callhook'], ['callhook', 'janus']],
+      freshServers: true,
+    };
+const settleSeconds = Number(args['settle-seconds'] ?? (smoke ? 0 : 300));
+/** Quiet enough: a quarter of the cores busy on average over a minute. */
+const QUIET_LOAD = cpus().length / 4;
+const RAMP_CONCURRENCY = 10;
+const SETTLE_MS = 3_000;
+const DRAIN_MS = 1_000;
+const IDLE_SETTLE_MS = 2_000;
+
+const out = args.out ?? mkdtempSync(join(tmpdir(), 'callhook-compare-'));
+mkdirSync(out, { recursive: true });
+const jsonl = join(out, 'results.jsonl');
+writeFileSync(jsonl, '');
+const measurements: Measurement[] = [];
+let round = 0;
+let order = '';
+
+function record(server: ServerUnderTest, measure: string, fields: Record<string, number>): void {
+  const m: Measurement = { round, order, server: server.name, version: server.version, measure, ...fields, load: loadavg().map((l) => Number(l.toFixed(2))), at: new Date().toISOString() };
+  measurements.push(m);
+  appendFileSync(jsonl, `${JSON.stringify(m)}\n`);
+  console.log(`  ${server.name} ${measure} ${JSON.stringify(fields)}`);
+}
+
+/** Runs `task` on `items`, `concurrency` at a time; resolves with the results and the failures' messages. */
+async function pool<T, R>(items: T[], concurrency: number, task: (item: T) => Promise<R>): Promise<{ done: R[]; failed: string[] }> {
+  const done: R[] = [];
+  const failed: string[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await task(item).then((r) => done.push(r), (e: Error) => failed.push(e.message));
+    }
+  }));
+  return { done, failed };
+}
+
+async function withServer(name: ServerName, registrar: Registrar, sippPort: number, body: (s: ServerUnderTest) => Promise<void>): Promise<void> {
+  const server = await startServer(name, registrar, sippPort);
+  try {
+    await sleep(IDLE_SETTLE_MS);
+    await body(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function registrations(server: ServerUnderTest, users: KitUser[], concurrency: number): Promise<void> {
+  const idle = procSample(server.pid);
+  const started = performance.now();
+  const { done, failed } = await pool(users, concurrency, (u) => server.register(u));
+  const seconds = (performance.now() - started) / 1000;
+  const after = procSample(server.pid);
+  if (failed.length > 0) console.log(`  first failure: ${failed[0]}`);
+  record(server, 'registrations', {
+    count: users.length, concurrency, failed: failed.length, seconds, perSecond: done.length / seconds,
+    rssPerSessionKiB: (after.rssBytes - idle.rssBytes) / Math.max(1, done.length) / 1024, threads: after.threads,
+  });
+  await pool(done, 100, (close) => close());
+}
+
+async function calls(server: ServerUnderTest): Promise<void> {
+  const idle = procSample(server.pid);
+  record(server, 'idle', { rssMiB: idle.rssBytes / 2 ** 20, threads: idle.threads });
+  const meter = new EchoMeter();
+  let placed = 0;
+  try {
+    for (const step of plan.callSteps) {
+      const indexes = Array.from({ length: step - placed }, (_, i) => placed + i);
+      placed = step;
+      const { done, failed } = await pool(indexes, RAMP_CONCURRENCY, (i) => server.call(i));
+      for (const c of done) meter.add(c);
+      if (failed.length > 0) console.log(`  ${failed.length} calls failed; first: ${failed[0]}`);
+      meter.start();
+      await sleep(SETTLE_MS);
+      const s0 = procSample(server.pid);
+      const t0 = performance.now();
+      meter.openWindow();
+      await sleep(plan.windowSeconds * 1000);
+      const s1 = procSample(server.pid);
+      const seconds = (performance.now() - t0) / 1000;
+      const w = await meter.closeWindow(DRAIN_MS);
+      record(server, 'calls', {
+        calls: step, failed: failed.length, windowSeconds: seconds, cpuPercent: ((s1.cpuSeconds - s0.cpuSeconds) / seconds) * 100,
+        sent: w.sent, echoed: w.echoed, loss: w.sent === 0 ? 1 : 1 - w.echoed / w.sent, rssMiB: s1.rssBytes / 2 ** 20, threads: s1.threads,
+      });
+    }
+  } finally {
+    await meter.hangUpAll();
+  }
+}
+
+async function setup(server: ServerUnderTest): Promise<void> {
+  const { calls: n, concurrency } = plan.setup;
+  const started = performance.now();
+  const { done, failed } = await pool(Array.from({ length: n }, (_, i) => i), concurrency, (i) => server.call(i));
+  const seconds = (performance.now() - started) / 1000;
+  if (failed.length > 0) console.log(`  first failure: ${failed[0]}`);
+  record(server, 'setup', { calls: n, concurrency, failed: failed.length, seconds, perSecond: done.length / seconds });
+  await pool(done, 50, (c) => c.hangup());
+}
+
+/** Waits up to `settleSeconds` for the 1-minute load average to drop to QUIET_LOAD; records it either way. */
+async function settle(): Promise<void> {
+  const started = performance.now();
+  while (loadavg()[0]! > QUIET_LOAD && performance.now() - started < settleSeconds * 1000) await sleep(5_000);
+  const waited = (performance.now() - started) / 1000;
+  const quiet = loadavg()[0]! <= QUIET_LOAD;
+  console.log(`round ${round} (${order}): load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} after ${waited.toFixed(0)} s${quiet ? '' : ` (not down to ${QUIET_LOAD} within ${settleSeconds} s)`}`);
+  const line = { round, order, measure: 'load', waitedSeconds: waited, quiet, load: loadavg(), at: new Date().toISOString() };
+  appendFileSync(jsonl, `${JSON.stringify(line)}\n`);
+}
+
+console.log(`machine: ${machine()}, node ${process.version}; output in ${out}`);
+const users = Array.from({ length: Math.max(...plan.registrations.map((r) => r.count)) }, (_, i) => ({ username: `user${i}`, password: `pw-${i}` }));
+const kamailio = await startKamailio({ users });
+const registrar = { host: kamailio.host, port: kamailio.port, domain: kamailio.domain };
+const sipp = await runSipp({
+  scenarioFile: scenarioFile('uas-answer'), mode: 'uas', transport: 'u1', calls: 1_000_000, extraArgs: ['-rtp_echo'], timeoutMs: 24 * 3_600_000,
+});
+try {
+  for (const servers of plan.rounds) {
+    round++;
+    order = servers.join(' first, then ');
+    await settle();
+    const steps = [
+      ...plan.registrations.map((r) => (s: ServerUnderTest) => registrations(s, users.slice(0, r.count), r.concurrency)),
+      calls,
+      setup,
+    ];
+    // A fresh server process for each measurement, so none starts with what the one before left in memory; the
+    // smoke run shares one (it checks the kit, and a callhook start costs seconds).
+    const processes = plan.freshServers ? steps.map((step) => [step]) : [steps];
+    for (const name of servers as ServerName[]) {
+      for (const group of processes) {
+        await withServer(name, registrar, sipp.port, async (s) => {
+          for (const step of group) await step(s);
+        });
+      }
+    }
+  }
+  console.log(`\n${writeReport(out, measurements)}`);
+} finally {
+  await sipp.kill();
+  await kamailio.stop();
+}
