@@ -34,7 +34,7 @@ async function setup(storeEngine: StoreEngine, port: number): Promise<{ store: S
   await store.apps.enableMethod('bench', '*');
   const engine = createHookEngine({
     store,
-    config: { restRequestTimeoutMs: 15_000, restRetryCount: 3, restEventMaxAgeMs: 86_400_000, disableRest: false, userAgent: 'callhook/bench' },
+    config: { restRequestTimeoutMs: 15_000, restRetryCount: 3, restEventMaxAgeMs: 86_400_000, disableRest: false, userAgent: 'callhook/bench', hookLogMaxBodyBytes: 4096 },
     log: createLogger('silent'),
   });
   return { store, engine };

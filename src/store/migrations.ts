@@ -149,6 +149,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE call_records ADD COLUMN lost_from_browser INTEGER;
     `,
   },
+  {
+    version: 5,
+    description: 'hook log: request and response bodies',
+    sql: `
+      -- Redacted and cut at hookLogMaxBodyBytes (../hooks/hook-log-body.ts); NULL in older rows and when not kept.
+      ALTER TABLE hook_log ADD COLUMN request_body TEXT;
+      ALTER TABLE hook_log ADD COLUMN response_body TEXT;
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the file's user_version; returns the version the file had before. */

@@ -138,6 +138,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     description: 'call records: packets lost on the way from the browser (counted from RTP sequence numbers)',
     sql: 'ALTER TABLE call_records ADD COLUMN lost_from_browser bigint;',
   },
+  {
+    version: 4,
+    description: 'hook log: request and response bodies (redacted, cut at hookLogMaxBodyBytes; NULL in older rows)',
+    sql: 'ALTER TABLE hook_log ADD COLUMN request_body text, ADD COLUMN response_body text;',
+  },
 ];
 
 /** Any fixed 64-bit number: the advisory lock the nodes' migrations take turns on. */
