@@ -13,6 +13,7 @@
  * `--srtp`: the SIP side is SRTP (sipSrtp `required`, SDES; bench/calls-load.ts), to compare its CPU per call with
  * plain RTP's.
  */
+import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CallBench, udpDrops } from './calls-load.ts';
 import { machine, percentile } from './hooks-common.ts';
@@ -37,13 +38,19 @@ const MiB = 1024 * 1024;
 try {
   const idle = await bench.stats();
   console.log(`callhook idle: heap ${(idle.heapUsed / MiB).toFixed(1)} MiB, RSS ${(idle.rss / MiB).toFixed(1)} MiB`);
-  console.log('calls | callhook CPU | client CPU |     loss | RTT p50 | RTT p99 | heap/call | RSS/call | setup p50');
+  console.log('calls | callhook CPU | client CPU |     loss | RTT p50 | RTT p99 | heap/call | RSS/call | setup p50 | setup CPU/call');
   for (let target = step; target <= maxCalls; target += step) {
+    const ramp0 = await bench.stats();
+    const added = target - bench.calls.length;
     while (bench.calls.length < target) {
       const n = Math.min(SETUP_CONCURRENCY, target - bench.calls.length);
       await Promise.all(Array.from({ length: n }, () => bench.place()));
       bench.startAudio();
     }
+    // callhook's CPU while this step's calls were set up, per call: where the per-session timeline does its work
+    // (the relay of the calls already up runs meanwhile, the same with the recorder on or off).
+    const ramp1 = await bench.stats();
+    const setupCpuMs = (ramp1.cpuUs - ramp0.cpuUs) / 1000 / added;
     await sleep(SETTLE_MS);
     const s0 = await bench.stats();
     const client0 = process.cpuUsage();
@@ -71,6 +78,7 @@ try {
       `${((s1.heapUsed - idle.heapUsed) / bench.calls.length / 1024).toFixed(0)} KiB`.padStart(9),
       `${((s1.rss - idle.rss) / bench.calls.length / 1024).toFixed(0)} KiB`.padStart(8),
       `${percentile(setups, 50).toFixed(0)} ms`.padStart(9),
+      `${setupCpuMs.toFixed(1)} ms`.padStart(14),
     ];
     console.log(row.join(' | '));
     const d = (k: keyof typeof drops0) => drops1[k] - drops0[k];
@@ -81,6 +89,11 @@ try {
     const callhookLoss = d('rtp') + d('webrtc') > 0 || lost > d('sipp') + d('other');
     if (cpu > CPU_LIMIT || callhookLoss) break;
   }
+  // The whole run, set-up to hang-up, per call: what BENCH_TIMELINE=on|off compares (bench/timeline-ab.ts).
+  const calls = bench.calls.length;
+  await bench.hangUpAll();
+  const end = await bench.stats();
+  console.log(`total: callhook CPU ${((end.cpuUs - idle.cpuUs) / 1000 / calls).toFixed(1)} ms per call over ${calls} calls, load average ${loadavg()[0]!.toFixed(2)}`);
 } finally {
   await bench.hangUpAll().catch((err: unknown) => console.error('hang-up failed', err));
   await bench.stop();

@@ -35,7 +35,7 @@ async function main(iterations: number): Promise<void> {
   await store.apps.enableMethod('bench', '*');
   const engine = createHookEngine({
     store,
-    config: { restRequestTimeoutMs: 15_000, restRetryCount: 3, restEventMaxAgeMs: 86_400_000, disableRest: false, userAgent: 'callhook/bench' },
+    config: { restRequestTimeoutMs: 15_000, restRetryCount: 3, restEventMaxAgeMs: 86_400_000, disableRest: false, userAgent: 'callhook/bench', hookLogMaxBodyBytes: 4096 },
     log: createLogger('silent'),
   });
   const ctx = { appKey: 'bench', sessionId: '/192.0.2.10:50000/192.0.2.1:8443', nodeId: 'bench@192.0.2.1' };

@@ -9,6 +9,8 @@
  * every event.
  *
  *   node --import tsx bench/hooks-outbox.ts [events] [sessions] [sqlite|postgres]
+ *
+ * BENCH_HOOK_LOG_BODIES=off: without the request and response bodies in the hook log (hookLogMaxBodyBytes 0).
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,9 @@ import { createHookEngine, type HookEngine } from '../src/hooks/index.ts';
 import { createLogger } from '../src/log.ts';
 import { STORE_ENGINES, stopStoreEngines, type StoreEngine } from '../test/support/stores.ts';
 import { echoBackend, machine, percentile } from './hooks-common.ts';
+
+/** BENCH_HOOK_LOG_BODIES=off: the hook log keeps no bodies (hookLogMaxBodyBytes 0), to measure what keeping them costs. */
+const BODY_BYTES = process.env['BENCH_HOOK_LOG_BODIES'] === 'off' ? 0 : 4096;
 
 if (process.argv[2] === 'backend') {
   echoBackend();
@@ -34,7 +39,7 @@ async function setup(storeEngine: StoreEngine, port: number): Promise<{ store: S
   await store.apps.enableMethod('bench', '*');
   const engine = createHookEngine({
     store,
-    config: { restRequestTimeoutMs: 15_000, restRetryCount: 3, restEventMaxAgeMs: 86_400_000, disableRest: false, userAgent: 'callhook/bench' },
+    config: { restRequestTimeoutMs: 15_000, restRetryCount: 3, restEventMaxAgeMs: 86_400_000, disableRest: false, userAgent: 'callhook/bench', hookLogMaxBodyBytes: BODY_BYTES },
     log: createLogger('silent'),
   });
   return { store, engine };

@@ -4,6 +4,7 @@
  * "secrets redacted").
  */
 import { pino, type Logger } from 'pino';
+import { jsonDepthExceeds } from './json/limited-parse.ts';
 
 export type { Logger };
 
@@ -26,6 +27,33 @@ export function redactSipText(text: string): string {
   return text
     .replace(/^((?:Proxy-)?Authorization\s*:\s*\w+)\s+.*$/gim, '$1 [redacted]')
     .replace(/^a=crypto:.*$/gim, (line) => line.replace(/inline:[^|\s;]*/gi, 'inline:[redacted]'));
+}
+
+/** A key of a JSON body whose value is a secret: any key ending in password, secret, token or authorization. */
+const SECRET_JSON_KEY = /(?:password|secret|token|authorization)$/i;
+/** A body naming none of these has nothing to redact, so most bodies are passed through without being parsed. */
+const MAY_HOLD_SECRETS = /password|secret|token|authorization|a=crypto/i;
+/** Deep enough for every hook body; a deeper one (garbage from a backend) is not kept, as it cannot be walked. */
+const REDACT_MAX_DEPTH = 32;
+
+/**
+ * A hook body as the hook log and the session timeline show it (docs/admin.md "Hook log"): the values of secret keys
+ * (`sipPassword`, `restPassword`, tokens, `authorization`, at any depth) replaced by `[redacted]`, and every string
+ * value, `sipMessageRaw` and SDP among them, redacted as SIP text (redactSipText). A body that is not JSON (an error
+ * page) is redacted as SIP text; JSON too deep to walk is replaced by a note. JSON comes back compact.
+ */
+export function redactJsonText(text: string): string {
+  if (!MAY_HOLD_SECRETS.test(text)) return text;
+  if (jsonDepthExceeds(text, REDACT_MAX_DEPTH)) return `[not kept: JSON nested deeper than ${REDACT_MAX_DEPTH} levels]`;
+  try {
+    const value: unknown = JSON.parse(text, (key, v: unknown) => {
+      if (key !== '' && v !== null && SECRET_JSON_KEY.test(key)) return '[redacted]';
+      return typeof v === 'string' ? redactSipText(v) : v;
+    });
+    return JSON.stringify(value);
+  } catch {
+    return redactSipText(text);
+  }
 }
 
 /**

@@ -93,3 +93,27 @@ export function ladder(view: TimelineView, onSelect: (step: TimelineStep) => voi
 export function svgFile(svg: SVGSVGElement): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(svg)}\n`;
 }
+
+/**
+ * The ladder as a PNG file of its own size: the standalone SVG drawn onto a canvas. It holds no foreign content or
+ * outside references, so the canvas stays readable (not tainted) and toBlob works.
+ */
+export async function pngFile(svg: SVGSVGElement): Promise<Blob> {
+  const width = Number(svg.getAttribute('width'));
+  const height = Number(svg.getAttribute('height'));
+  const url = URL.createObjectURL(new Blob([svgFile(svg)], { type: 'image/svg+xml' }));
+  try {
+    const image = new Image(width, height);
+    image.src = url;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    canvas.getContext('2d')!.drawImage(image, 0, 0, width, height);
+    return await new Promise<Blob>((resolve, reject) =>
+      canvas.toBlob((blob) => (blob === null ? reject(new Error('the browser could not make a PNG of the diagram')) : resolve(blob)), 'image/png'),
+    );
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}

@@ -4,7 +4,7 @@
  */
 import { ApiError, getJson, request, send, stream } from './api.ts';
 import { download, field, h, replace, table, time } from './dom.ts';
-import { ladder, svgFile } from './ladder.ts';
+import { ladder, pngFile, svgFile } from './ladder.ts';
 import type { AppView, CallInfo, CallRecord, CheckReport, HookLogEntry, OutboxEvent, Overview, SessionInfo, TimelineStep, TimelineSummary, TimelineView } from './types.ts';
 
 export type Page = (main: HTMLElement, arg: string | undefined) => Promise<(() => void) | void>;
@@ -325,26 +325,51 @@ export const callsPage: Page = async (main) => {
 
 // --- Hook log and events ---------------------------------------------------------------------------------------
 
+/** A hook body as the hook log keeps it: JSON indented; a body that is not JSON (an error page, a cut one) as is. */
+function bodyText(text: string | null): string {
+  if (text === null) return '(none)';
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+/** A row's bodies, expanded on demand (the secrets were redacted by the server before they were stored). */
+function hookBodies(e: HookLogEntry): HTMLElement | string {
+  if (e.requestBody === null && e.responseBody === null) return '';
+  return h(
+    'details',
+    {},
+    h('summary', { 'aria-label': `Bodies of ${e.method} at ${time(e.time)}` }, 'Bodies'),
+    h('h3', {}, 'Request'),
+    h('pre', { tabindex: 0 }, bodyText(e.requestBody)),
+    h('h3', {}, 'Response'),
+    h('pre', { tabindex: 0 }, bodyText(e.responseBody)),
+  );
+}
+
 export const hooksPage: Page = async (main) => {
-  const app = h('input', { placeholder: 'all apps' });
-  const method = h('input', { placeholder: 'all methods' });
-  const outcome = h('select', {}, h('option', { value: '' }, 'all'), h('option', { value: 'ok' }, 'succeeded'), h('option', { value: 'failed' }, 'failed'));
-  const since = h('select', {}, ...[['5', 'last 5 minutes'], ['60', 'last hour'], ['1440', 'last day'], ['', 'any time']].map(([v, t]) => h('option', { value: v!, selected: v === '60' }, t!)));
+  const [apps, methods] = await Promise.all([getJson<AppView[]>('/api/apps'), getJson<{ name: string }[]>('/api/rest-methods')]);
+  const all = (what: string) => h('option', { value: '' }, `all ${what}`);
+  const app = h('select', {}, all('apps'), ...apps.map((a) => h('option', { value: a.appKey }, `${a.name} (${a.appKey})`)));
+  const method = h('select', {}, all('methods'), ...methods.map((m) => h('option', { value: m.name }, m.name)));
+  const outcome = h('select', {}, h('option', { value: '' }, 'all'), h('option', { value: 'false' }, 'succeeded'), h('option', { value: 'true' }, 'failed'));
+  const since = h('select', {}, ...[['5m', 'last 5 minutes'], ['1h', 'last hour'], ['1d', 'last day'], ['', 'any time']].map(([v, t]) => h('option', { value: v!, selected: v === '1h' }, t!)));
   const list = h('div', {});
   const render = async () => {
+    // Every filter is the server's (GET /api/hooks): the newest 1,000 matching rows, not 1,000 rows then filtered.
     const params = new URLSearchParams({ limit: '1000' });
-    if (app.value.trim() !== '') params.set('app', app.value.trim());
-    if (outcome.value === 'failed') params.set('failed', 'true');
+    for (const [name, input] of [['app', app], ['method', method], ['failed', outcome], ['since', since]] as const) {
+      if (input.value !== '') params.set(name, input.value);
+    }
     try {
-      const floor = since.value === '' ? 0 : Date.now() - Number(since.value) * 60_000;
-      const rows = (await getJson<HookLogEntry[]>(`/api/hooks?${params}`)).filter(
-        (e) => (outcome.value !== 'ok' || e.error === null) && matches(method.value.trim().toLowerCase(), e.method) && new Date(e.time).getTime() >= floor,
-      );
+      const rows = await getJson<HookLogEntry[]>(`/api/hooks?${params}`);
       replace(
         list,
-        table('Hook requests, newest first', ['Time', 'App', 'Method', 'URL', 'Status', 'Latency', 'Error'], rows.map((e) => [
+        table('Hook requests, newest first', ['Time', 'App', 'Method', 'URL', 'Status', 'Latency', 'Error', 'Bodies'], rows.map((e) => [
           time(e.time), e.appKey, e.method, h('code', {}, e.url), e.status === null ? 'no answer' : String(e.status), `${Math.round(e.latencyMs)} ms`,
-          e.error === null ? '' : h('span', { class: 'bad' }, e.error),
+          e.error === null ? '' : h('span', { class: 'bad' }, e.error), hookBodies(e),
         ])),
       );
     } catch (e) {
@@ -357,7 +382,7 @@ export const hooksPage: Page = async (main) => {
     void render();
   });
   await render();
-  replace(main, h('h1', {}, 'Hook log'), form, list);
+  replace(main, h('h1', {}, 'Hook log'), h('p', { class: 'hint' }, 'Every hook request with its answer; expand Bodies to see what was sent and received (passwords, tokens and keys redacted).'), form, list);
 };
 
 export const eventsPage: Page = async (main) => {
@@ -470,13 +495,21 @@ export const timelinePage: Page = async (main, arg) => {
   exportJson.addEventListener('click', () => download(`timeline-${safeName(sessionId)}.json`, 'application/json', JSON.stringify(view, null, 2)));
   const exportSvg = h('button', { type: 'button' }, 'Export SVG');
   exportSvg.addEventListener('click', () => download(`timeline-${safeName(sessionId)}.svg`, 'image/svg+xml', svgFile(svg)));
+  const exportPng = h('button', { type: 'button' }, 'Export PNG');
+  const exportStatus = h('div', {});
+  exportPng.addEventListener('click', () => {
+    pngFile(svg).then(
+      (png) => download(`timeline-${safeName(sessionId)}.png`, 'image/png', png),
+      (e: unknown) => replace(exportStatus, notice(errorText(e), true)),
+    );
+  });
   try {
     await render();
   } catch (e) {
     replace(main, h('h1', {}, 'Session timeline'), notice(errorText(e), true));
     return;
   }
-  replace(main, h('h1', {}, 'Session timeline'), h('p', {}, h('code', {}, sessionId)), h('div', { class: 'actions' }, exportJson, exportSvg), region, raw);
+  replace(main, h('h1', {}, 'Session timeline'), h('p', {}, h('code', {}, sessionId)), h('div', { class: 'actions' }, exportJson, exportSvg, exportPng), exportStatus, region, raw);
   if (view!.endedAt !== null) return;
   // Live: each new step re-reads the timeline (sorted, gaps computed by the server), at most twice a second.
   const stop = new AbortController();

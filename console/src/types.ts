@@ -34,6 +34,8 @@ export interface HookLogEntry {
   status: number | null;
   latencyMs: number;
   error: string | null;
+  requestBody: string | null;
+  responseBody: string | null;
 }
 
 export interface OutboxEvent {

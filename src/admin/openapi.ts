@@ -52,6 +52,9 @@ const limitQuery = {
   required: false,
   schema: { type: 'integer', minimum: 1, maximum: HOOK_LOG_CAPACITY, default: 100 },
 };
+const sinceQuery = (what: string) => ({
+  name: 'since', in: 'query', required: false, schema: { type: 'string' }, description: `${what}: ISO time, ms since epoch, or 30m / 2h / 7d back`,
+});
 const secured = { security: [{ bearer: [] }] };
 const list = (item: string) => ({ type: 'array', items: ref(item) });
 
@@ -194,6 +197,11 @@ export const openApiDocument = {
           status: { type: ['integer', 'null'] },
           latencyMs: { type: 'number' },
           error: strOrNull,
+          requestBody: {
+            type: ['string', 'null'],
+            description: 'the body sent, secrets redacted, cut at hookLogMaxBodyBytes (a cut body ends with "… [truncated: …]"); null when bodies are not kept or nothing was sent',
+          },
+          responseBody: { type: ['string', 'null'], description: 'the body of the answer, the same way; null when no answer came' },
         },
       },
       OutboxEvent: {
@@ -312,7 +320,13 @@ export const openApiDocument = {
       get: {
         ...secured,
         summary: 'The hook log, newest first',
-        parameters: [flagParam('failed', 'only failed attempts'), appQuery, limitQuery],
+        parameters: [
+          flagParam('failed', 'true: only failed attempts; false: only the ones that succeeded'),
+          appQuery,
+          { name: 'method', in: 'query', required: false, schema: { type: 'string', enum: REST_METHOD_NAMES }, description: 'only this REST method' },
+          sinceQuery('attempts started since'),
+          limitQuery,
+        ],
         responses: { '200': ok('attempts', list('HookAttempt')), ...errors },
       },
     },
@@ -321,7 +335,7 @@ export const openApiDocument = {
         ...secured,
         summary: 'Call detail records, newest first (`format=csv`: as CSV)',
         parameters: [
-          { name: 'since', in: 'query', required: false, schema: str, description: 'calls started since: ISO time, ms since epoch, or 30m / 2h / 7d back' },
+          sinceQuery('calls started since'),
           appQuery,
           limitQuery,
           { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'csv'], default: 'json' } },

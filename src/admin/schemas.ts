@@ -136,7 +136,16 @@ const limit = z
   .transform(Number)
   .pipe(z.number().int().min(1).max(HOOK_LOG_CAPACITY, `must be between 1 and ${HOOK_LOG_CAPACITY}`));
 
-export const hooksQuery = z.object({ failed: flag.optional(), app: appKey.optional(), limit: limit.optional() }).strict();
+/** A `since` query parameter, as for a replay (parseSince). */
+const since = z
+  .string()
+  .max(64)
+  .refine((v) => parseSince(v) !== undefined, 'must be an ISO 8601 time, ms since the epoch, or a duration like 30m, 2h, 7d');
+
+/** `GET /api/hooks?failed&app&method&since&limit`: `failed=false` only the attempts that succeeded. */
+export const hooksQuery = z
+  .object({ failed: flag.optional(), app: appKey.optional(), method: restMethod.optional(), since: since.optional(), limit: limit.optional() })
+  .strict();
 export const eventsQuery = z.object({ dead: flag.optional(), app: appKey.optional(), limit: limit.optional() }).strict();
 
 /**
@@ -170,11 +179,7 @@ export const replayBody = z
 /** `GET /api/cdr?since&app&limit&format`: `since` as for a replay; `format=csv` for a spreadsheet. */
 export const cdrQuery = z
   .object({
-    since: z
-      .string()
-      .max(64)
-      .refine((v) => parseSince(v) !== undefined, 'must be an ISO 8601 time, ms since the epoch, or a duration like 30m, 2h, 7d')
-      .optional(),
+    since: since.optional(),
     app: appKey.optional(),
     limit: limit.optional(),
     format: z.enum(['json', 'csv'], { error: 'must be json or csv' }).optional(),

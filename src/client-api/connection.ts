@@ -72,6 +72,19 @@ const POLICY_VIOLATION = 1008;
 const INTERNAL_ERROR = 1011;
 const TRY_AGAIN_LATER = 1013;
 
+/** RFC 6455 §5.5: a control frame carries at most 125 bytes, 2 of them the close code. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** `info` as a close reason: cut to what a close frame holds, never inside a UTF-8 character. */
+function closeReason(info: string): string {
+  if (Buffer.byteLength(info) <= MAX_CLOSE_REASON_BYTES) return info;
+  let cut = info.slice(0, MAX_CLOSE_REASON_BYTES);
+  while (Buffer.byteLength(cut) > MAX_CLOSE_REASON_BYTES - 3) cut = cut.slice(0, -1);
+  // A surrogate pair cut in half would be sent as U+FFFD's three bytes: drop the orphan.
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}...`;
+}
+
 type State = 'AwaitingConnection' | 'Connecting' | 'Established' | 'Closed';
 
 function frameOf(event: ClientEvent): string {
@@ -156,9 +169,12 @@ export class ClientConnection implements ClientPort {
     return this.send(frameOf(event));
   }
 
-  /** The gateway refused the connect (it sent `fail` first). */
+  /**
+   * The gateway ends the session (it sent `fail` first): a refused connect, the admin or REST API terminating it, a
+   * bug. The close frame's reason is `info`, so a client that only sees the close still learns the cause.
+   */
   end(info: string): void {
-    this.close(POLICY_VIOLATION, 'connect refused', info);
+    this.close(POLICY_VIOLATION, closeReason(info), info);
   }
 
   /** One tick of the server's keep-alive: ping, or end a client that stayed silent for MAX_MISSED_PINGS ticks. */

@@ -124,6 +124,11 @@ export const configSchema = z
     restRetryCount: z.number().int().min(0).max(100).default(3),
     restEventMaxAgeMs: z.number().int().min(1).default(86_400_000),
     disableRest: z.boolean().default(false),
+    /**
+     * Bytes kept of each request and response body in the hook log (secrets redacted first; a longer body is cut and
+     * says so). 0 keeps no bodies. At most 10,000 rows with two bodies each: the default bounds the log near 80 MiB.
+     */
+    hookLogMaxBodyBytes: z.number().int().min(0).max(1_048_576).default(4096),
     /** Call detail records older than this many days are deleted (docs/admin.md "Call detail records"). */
     cdrMaxAgeDays: z.number().int().min(1).default(90),
     /** At most this many call detail records are kept, the newest; older ones are deleted as calls end. */

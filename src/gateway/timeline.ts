@@ -18,14 +18,20 @@ import type { Endpoint } from '../sip/transport/transport.ts';
 import { CALL_STATUS_MESSAGE, type CallStatus } from '../client-protocol/vocabulary.ts';
 import type { ClientEvent } from './types.ts';
 import type { StepDirection, TimelineLane, TimelineStepView, TimelineSummary, TimelineView } from './timeline-views.ts';
-import { sipMessageRaw, withoutSecrets } from './views.ts';
+import { sipMessageRaw } from './views.ts';
 
 /** A step as recorded: its time as a number, its message kept as it came until someone looks. */
 interface Step extends Omit<TimelineStepView, 'time' | 'gapMs' | 'raw'> {
   /** ms since the epoch */
   t: number;
   /** The message or bodies, shown on demand: bytes received, text sent, or a JSON value. */
-  raw?: Buffer | string | { request?: unknown; response?: unknown };
+  raw?: Buffer | string | HookBodies;
+}
+
+/** A hook's bodies as the hook log keeps them: redacted and bounded by the engine (../hooks/hook-log-body.ts). */
+interface HookBodies {
+  request?: string;
+  response?: string;
 }
 
 export interface TimelineSettings {
@@ -157,8 +163,10 @@ export class TimelineRecorder {
   hookAttempt(a: HookAttempt): void {
     const timeline = this.live.get(a.sessionId);
     if (timeline === undefined) return;
-    const request = typeof a.requestBody === 'string' ? a.requestBody : withoutSecrets(a.requestBody);
-    timeline.add({ t: a.time, lane: 'hooks', direction: 'out', label: a.method, detail: `POST ${a.url}`, failed: false, raw: { request } });
+    timeline.add({
+      t: a.time, lane: 'hooks', direction: 'out', label: a.method, detail: `POST ${a.url}`, failed: false,
+      ...(a.requestBody !== null && { raw: { request: a.requestBody } }),
+    });
     const answer = a.status === null ? 'no answer' : String(a.status);
     timeline.add({
       t: a.time + a.latencyMs,
@@ -167,7 +175,7 @@ export class TimelineRecorder {
       label: answer,
       detail: `${a.method} in ${Math.round(a.latencyMs)} ms${a.error === null ? '' : `: ${a.error}`}`,
       failed: a.error !== null,
-      ...(a.responseBody !== undefined && { raw: { response: a.responseBody } }),
+      ...(a.responseBody !== null && { raw: { response: a.responseBody } }),
     });
   }
 
@@ -253,11 +261,10 @@ function stepView(s: Step, previous: number | undefined): TimelineStepView {
 function rawText(raw: NonNullable<Step['raw']>): string {
   if (Buffer.isBuffer(raw)) return sipMessageRaw(raw);
   if (typeof raw === 'string') return sipMessageRaw(raw);
-  const show = (v: unknown): unknown => {
-    if (typeof v !== 'string') return v;
+  // JSON bodies shown indented; a body that is not JSON, or was cut, as its text.
+  const show = (v: string): unknown => {
     try {
-      const parsed = JSON.parse(v) as unknown;
-      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? withoutSecrets(parsed as Record<string, never>) : parsed;
+      return JSON.parse(v) as unknown;
     } catch {
       return v;
     }

@@ -50,7 +50,10 @@ export type ClientEvent =
 export interface ClientPort {
   /** Hands one event to the client; false when the client is gone and nothing was sent. */
   deliver(event: ClientEvent): boolean;
-  /** Ends the client's connection (after a refused connect); its closing then detaches the session. */
+  /**
+   * Ends the client's connection, `info` saying why (a refused connect, `Terminated by the administrator`,
+   * `Terminated by API`); its closing then detaches the session.
+   */
   end(info: string): void;
 }
 

@@ -12,6 +12,7 @@ import type { OutboxEvent, SessionWill, StoreWrite } from './storage.ts';
 import { isRestMethod, methodType, type DecisionMethod, type EventMethod, type RestMethod } from './methods.ts';
 import { parseRestClientConfig, resolveMethodConfig, sessionRestClientConfig, type ResolvedMethodConfig } from './rest-client-config.ts';
 import { buildHookRequest } from './request.ts';
+import { logBody } from './hook-log-body.ts';
 import { HookHttpClient } from './http.ts';
 import { interpret, type Interaction } from './interaction.ts';
 import { createHookMetrics } from './metrics.ts';
@@ -84,17 +85,24 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
    * One hook exchange with the docs/hooks.md retry rule: a request that could not be sent at all is sent again,
    * up to restRetryCount more times. Each attempt is logged (hook log, metrics); `timeoutMs` bounds each attempt.
    */
+  const logged = (text: string | null): string | null =>
+    text === null || config.hookLogMaxBodyBytes === 0 ? null : logBody(text, config.hookLogMaxBodyBytes);
+
   async function exchange(app: App, method: string, body: JsonObject | string, sessionId: string): Promise<Interaction> {
     for (let attempt = 0; ; attempt++) {
       const time = now();
       let result: Interaction;
       let url = app.url;
       let latencyMs = 0;
+      let requestText: string | null = null;
+      let responseText: string | null = null;
       try {
         const req = buildHookRequest(app, method, body, { userAgent: config.userAgent, now: time });
         url = req.url;
+        requestText = req.rawBody;
         const res = await http.send(req, { timeoutMs: config.restRequestTimeoutMs });
         latencyMs = res.latencyMs;
+        if (res.kind === 'response') responseText = res.bodyText;
         result = interpret(res);
       } catch (e) {
         if (!(e instanceof HookError)) throw e;
@@ -112,10 +120,12 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
         status: result.ok ? 200 : (result.httpStatus ?? null),
         latencyMs: Math.round(latencyMs * 1000) / 1000,
         error: result.ok ? null : result.error,
+        requestBody: logged(requestText),
+        responseBody: logged(responseText),
       };
       writes.add({ kind: 'logAttempt', entry });
       try {
-        deps.onAttempt?.({ ...entry, sessionId, requestBody: body, ...(result.ok && { responseBody: result.json }) });
+        deps.onAttempt?.({ ...entry, sessionId });
       } catch (err) {
         // A watcher's bug must not turn into a failed hook.
         log.error({ err, method }, 'hook attempt observer threw');

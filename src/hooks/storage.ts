@@ -19,7 +19,7 @@ export interface AppLookup {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Hook log (docs/admin.md "check app": every attempt, the last 10,000)
+// Hook log (docs/admin.md "Hook log": every attempt, the last 10,000)
 
 export const HOOK_LOG_CAPACITY = 10_000;
 
@@ -35,12 +35,22 @@ export interface HookLogEntry {
   latencyMs: number;
   /** Why the attempt is an interaction error, or null when it succeeded (200 + JSON object). */
   error: string | null;
+  /**
+   * The body sent, secrets redacted (redactJsonText), cut at `hookLogMaxBodyBytes` (./hook-log-body.ts); null when
+   * bodies are not kept or nothing was sent.
+   */
+  requestBody: string | null;
+  /** The body of the answer, the same way; null when no answer came. */
+  responseBody: string | null;
 }
 
 export interface HookLogQuery {
-  /** Only attempts with an error. */
+  /** true: only attempts with an error; false: only the ones without; absent: both. */
   failed?: boolean;
   appKey?: string;
+  method?: string;
+  /** Only attempts started at or after this time (ms since epoch). */
+  since?: number;
   /** Newest first; default 100, at most HOOK_LOG_CAPACITY. */
   limit?: number;
 }

@@ -5,7 +5,7 @@
 import type { Logger } from '../log.ts';
 import type { JsonObject } from '../json/json-object.ts';
 import type { RestClientConfig } from './model.ts';
-import type { HookStore, SessionWill } from './storage.ts';
+import type { HookLogEntry, HookStore, SessionWill } from './storage.ts';
 import type { DecisionMethod, EventMethod } from './methods.ts';
 import type { Registry } from 'prom-client';
 
@@ -121,25 +121,13 @@ export interface HookEngineSettings {
   restEventMaxAgeMs: number;
   disableRest: boolean;
   userAgent: string;
+  /** Bytes kept of each body in the hook log; 0 keeps none (./hook-log-body.ts). */
+  hookLogMaxBodyBytes: number;
 }
 
-/** One hook attempt as the hook log records it, with the session it is about and both bodies. */
-export interface HookAttempt {
-  /** When the attempt started (ms since epoch). */
-  time: number;
-  appKey: string;
+/** One hook attempt as the hook log records it (bodies redacted and bounded), with the session it is about. */
+export interface HookAttempt extends Omit<HookLogEntry, 'id'> {
   sessionId: string;
-  method: string;
-  url: string;
-  /** HTTP status, or null when no response came. */
-  status: number | null;
-  latencyMs: number;
-  /** Why it is an interaction error (the hook log's words), or null. */
-  error: string | null;
-  /** What was sent: the body object of a decision, the stored JSON text of an event. */
-  requestBody: JsonObject | string;
-  /** The accepted answer's JSON object. */
-  responseBody?: JsonObject;
 }
 
 export interface HookEngineDeps {

@@ -157,6 +157,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE apps ADD COLUMN codec_policy TEXT;
     `,
   },
+  {
+    version: 6,
+    description: 'hook log: request and response bodies',
+    sql: `
+      -- Redacted and cut at hookLogMaxBodyBytes (../hooks/hook-log-body.ts); NULL in older rows and when not kept.
+      ALTER TABLE hook_log ADD COLUMN request_body TEXT;
+      ALTER TABLE hook_log ADD COLUMN response_body TEXT;
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the file's user_version; returns the version the file had before. */

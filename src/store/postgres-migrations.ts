@@ -143,6 +143,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     description: "apps: their own codecPolicy (NULL: the configuration's)",
     sql: 'ALTER TABLE apps ADD COLUMN codec_policy text;',
   },
+  {
+    version: 5,
+    description: 'hook log: request and response bodies (redacted, cut at hookLogMaxBodyBytes; NULL in older rows)',
+    sql: 'ALTER TABLE hook_log ADD COLUMN request_body text, ADD COLUMN response_body text;',
+  },
 ];
 
 /** Any fixed 64-bit number: the advisory lock the nodes' migrations take turns on. */

@@ -19,6 +19,7 @@ import { appendEvents, OUTBOX_MARKS, PostgresEventOutbox } from './postgres-outb
 import { CALL_RECORD_SQL, closeParams, PostgresCallDetailRecords, type CallRecordWrite } from './postgres-cdr.ts';
 import { DEFAULT_APP_KEY, DEFAULT_CDR_RETENTION, defaultApp } from './sqlite-store.ts';
 import { PostgresNodeRegistry } from './postgres-nodes.ts';
+import { hookLogEntryOf, hookLogLimit, TRIM_EVERY, type HookLogRow } from './hook-log.ts';
 
 export interface OpenPostgresStoreOptions {
   /** postgres://user:password@host:port/database (config postgresUrl). */
@@ -33,8 +34,6 @@ export interface OpenPostgresStoreOptions {
   poolSize?: number;
 }
 
-const DEFAULT_HOOK_LOG_LIMIT = 100;
-const TRIM_EVERY = 64;
 
 /**
  * bigint (OID 20) as a JS number: ids, sequences and ms times stay far below 2^53. The parser is this pool's
@@ -90,11 +89,12 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
       } else {
         const entries = run.map((w) => (w as Extract<PgWrite, { kind: 'logAttempt' }>).entry);
         const { rows } = await c.query<{ id: number }>(
-          `INSERT INTO hook_log (time, app_key, method, url, status, latency_ms, error)
-             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::double precision[], $7::text[])
+          `INSERT INTO hook_log (time, app_key, method, url, status, latency_ms, error, request_body, response_body)
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::double precision[], $7::text[], $8::text[], $9::text[])
            RETURNING id`,
           [entries.map((e) => e.time), entries.map((e) => e.appKey), entries.map((e) => e.method), entries.map((e) => e.url),
-            entries.map((e) => e.status), entries.map((e) => e.latencyMs), entries.map((e) => e.error)],
+            entries.map((e) => e.status), entries.map((e) => e.latencyMs), entries.map((e) => e.error),
+            entries.map((e) => e.requestBody), entries.map((e) => e.responseBody)],
         );
         // As in SQLite (./hook-log.ts): the cap is kept every TRIM_EVERY rows rather than on each.
         const before = hookLogAppends;
@@ -162,16 +162,14 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
       callRecords,
       hookLog: {
         async query(q: HookLogQuery = {}): Promise<HookLogEntry[]> {
-          const limit = Math.min(Math.max(1, Math.floor(q.limit ?? DEFAULT_HOOK_LOG_LIMIT)), HOOK_LOG_CAPACITY);
-          const { rows } = await pool.query<{
-            id: number; time: number; app_key: string; method: string; url: string; status: number | null; latency_ms: number; error: string | null;
-          }>(
+          const { rows } = await pool.query<HookLogRow>(
             `SELECT * FROM hook_log
-              WHERE id > (SELECT MAX(id) FROM hook_log) - $1 AND (NOT $2 OR error IS NOT NULL) AND ($3::text IS NULL OR app_key = $3)
+              WHERE id > (SELECT MAX(id) FROM hook_log) - $1 AND ($2::boolean IS NULL OR (error IS NOT NULL) = $2)
+                AND ($3::text IS NULL OR app_key = $3) AND ($5::text IS NULL OR method = $5) AND ($6::bigint IS NULL OR time >= $6)
               ORDER BY id DESC LIMIT $4`,
-            [HOOK_LOG_CAPACITY, q.failed === true, q.appKey ?? null, limit],
+            [HOOK_LOG_CAPACITY, q.failed ?? null, q.appKey ?? null, hookLogLimit(q), q.method ?? null, q.since ?? null],
           );
-          return rows.map((r) => ({ id: r.id, time: r.time, appKey: r.app_key, method: r.method, url: r.url, status: r.status, latencyMs: r.latency_ms, error: r.error }));
+          return rows.map(hookLogEntryOf);
         },
       },
       outbox: new PostgresEventOutbox(pool, node),

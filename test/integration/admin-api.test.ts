@@ -94,7 +94,7 @@ before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'callhook-admin-api-'));
   const port = await freePort('tcp');
   store = openStore({ dataDir, adminPort: port });
-  const config = { restRequestTimeoutMs: 2000, restRetryCount: 0, restEventMaxAgeMs: 60_000, disableRest: false, userAgent: 'callhook/test' };
+  const config = { restRequestTimeoutMs: 2000, restRetryCount: 0, restEventMaxAgeMs: 60_000, disableRest: false, userAgent: 'callhook/test', hookLogMaxBodyBytes: 4096 };
   // Errors are kept, to check what an internal failure logs.
   const log = createLogger('error', { write: (line: string) => void errorLog.push(JSON.parse(line)) });
   engine = createHookEngine({ store, config, log });
@@ -306,9 +306,9 @@ describe('hook log and event outbox', () => {
   before(async () => {
     const t = Date.now();
     await store.write([
-      { kind: 'logAttempt', entry: { time: t, appKey: 'shopKey', method: 'connect', url: 'http://h/connect', status: 200, latencyMs: 3, error: null } },
-      { kind: 'logAttempt', entry: { time: t + 1, appKey: 'shopKey', method: 'call', url: 'http://h/call', status: 404, latencyMs: 2, error: 'Not Found' } },
-      { kind: 'logAttempt', entry: { time: t + 2, appKey: 'defaultApp', method: 'call', url: 'http://e/call', status: null, latencyMs: 9, error: 'timeout' } },
+      { kind: 'logAttempt', entry: { time: t, appKey: 'shopKey', method: 'connect', url: 'http://h/connect', status: 200, latencyMs: 3, error: null, requestBody: '{"sipLogin":"alice"}', responseBody: '{"sipLogin":"alice"}' } },
+      { kind: 'logAttempt', entry: { time: t + 1, appKey: 'shopKey', method: 'call', url: 'http://h/call', status: 404, latencyMs: 2, error: 'Not Found', requestBody: null, responseBody: null } },
+      { kind: 'logAttempt', entry: { time: t + 2, appKey: 'defaultApp', method: 'call', url: 'http://e/call', status: null, latencyMs: 9, error: 'timeout', requestBody: null, responseBody: null } },
       ...['/1.1.1.1:1/2.2.2.2:2', '/1.1.1.1:3/2.2.2.2:2'].map((sessionId) => ({
         kind: 'appendEvent' as const,
         event: { eventId: `e-${sessionId}`, appKey: 'shopKey', sessionId, method: 'CallStatusEvent', body: { status: 'RING' }, failNotify: false, createdAt: t },
@@ -318,12 +318,21 @@ describe('hook log and event outbox', () => {
     await store.write([{ kind: 'markDead', id: first!.id, error: 'too old' }]);
   });
 
-  test('GET /api/hooks filters by failed, app and limit, newest first', async () => {
+  test('GET /api/hooks filters by outcome, app, method, time and limit, newest first, with the bodies', async () => {
     const all = await call('GET', '/api/hooks');
     assert.deepEqual(all.json.map((h: { method: string }) => h.method), ['call', 'call', 'connect']);
     assert.match(all.json[0].time, /^\d{4}-\d\d-\d\dT/);
     const failed = await call('GET', '/api/hooks?failed&app=shopKey');
     assert.deepEqual(failed.json.map((h: { status: number }) => h.status), [404]);
+    const succeeded = await call('GET', '/api/hooks?failed=false');
+    assert.deepEqual(succeeded.json.map((h: { method: string; requestBody: string; responseBody: string }) => [h.method, h.requestBody, h.responseBody]), [
+      ['connect', '{"sipLogin":"alice"}', '{"sipLogin":"alice"}'],
+    ]);
+    assert.deepEqual((await call('GET', '/api/hooks?method=call')).json.map((h: { appKey: string }) => h.appKey), ['defaultApp', 'shopKey']);
+    assert.equal((await call('GET', '/api/hooks?since=1h')).json.length, 3);
+    assert.equal((await call('GET', `/api/hooks?since=${new Date(Date.now() + 60_000).toISOString()}`)).json.length, 0);
+    assertError(await call('GET', '/api/hooks?since=yesterday'), 400, /query\.since: must be an ISO 8601 time/);
+    assertError(await call('GET', '/api/hooks?method=pubishStream'), 400, /query\.method: unknown REST method "pubishStream"/);
     assert.equal((await call('GET', '/api/hooks?limit=1')).json.length, 1);
     assertError(await call('GET', '/api/hooks?limit=0'), 400, /query\.limit/);
     assertError(await call('GET', '/api/hooks?limit=ten'), 400, /query\.limit: must be a whole number/);

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { restApi } from '../support/rest-api.ts';
 import { TestClient, eventually, startTestServer, type TestServer } from '../support/ws-client.ts';
 
 interface SseEvent {
@@ -93,7 +94,7 @@ describe('admin API for the console', { timeout: 60_000 }, () => {
     assert.equal(session.status, 404);
   });
 
-  it('terminating a session closes its client and ends it; its timeline is kept with the end', async () => {
+  it('terminating a session closes its client, with the cause as the close reason, and ends it; its timeline is kept with the end', async () => {
     const ws = await TestClient.open(ts.wsUrl);
     ws.send('connection', { appKey: 'defaultApp', sipRegisterRequired: false });
     await ws.expect('getUserData', 5000);
@@ -103,12 +104,33 @@ describe('admin API for the console', { timeout: 60_000 }, () => {
     assert.equal(res.status, 200);
     const fail = await ws.expect('fail', 5000);
     assert.deepEqual([fail['apiMethod'], fail['info']], ['ConnectionStatusEvent', 'Terminated by the administrator']);
-    await ws.closed;
+    assert.deepEqual(await ws.closed, { code: 1008, reason: 'Terminated by the administrator' });
     await eventually(() => ts.server.gateway.sessionCount === 0, 5000, 'the session to end');
     await eventually(async () => {
       const t = (await (await fetch(`${ts.server.adminUrl}/api/timelines/${encodeURIComponent(sessionId)}`, { headers })).json()) as { endedAt: string | null };
       return t.endedAt !== null;
     }, 5000, 'the timeline to end');
+  });
+
+  it('the REST API ending a session: the close reason is "Terminated by API"', async () => {
+    const ws = await TestClient.open(ts.wsUrl);
+    ws.send('connection', { appKey: 'defaultApp', sipRegisterRequired: false });
+    await ws.expect('getUserData', 5000);
+    const sessionId = `/127.0.0.1:${ws.localPort}/127.0.0.1:${ts.server.wsPort}`;
+    assert.equal((await restApi(ts.server)('/rest-api/connection/terminate', { sessionId })).status, 200);
+    assert.deepEqual(await ws.closed, { code: 1008, reason: 'Terminated by API' });
+  });
+
+  it('a refused connect: the close reason is the refusal, cut to the 123 bytes a close frame holds', async () => {
+    const ws = await TestClient.open(ts.wsUrl);
+    // 2-byte characters: the cut must not split one.
+    const appKey = 'é'.repeat(100);
+    ws.send('connection', { appKey });
+    assert.equal((await ws.expect('fail', 5000))['info'], `unknown appKey "${appKey}"`);
+    const { code, reason } = await ws.closed;
+    assert.equal(code, 1008);
+    assert.equal(reason, `unknown appKey "${'é'.repeat(52)}...`);
+    assert.ok(Buffer.byteLength(reason) <= 123);
   });
 
   it('an open stream does not hold the server when it stops', async () => {

@@ -91,7 +91,7 @@ before(async () => {
   dataDir = join(dir, 'data');
   const port = await freePort('tcp');
   store = openStore({ dataDir, adminPort: port });
-  const config = { restRequestTimeoutMs: 2000, restRetryCount: 0, restEventMaxAgeMs: 60_000, disableRest: false, userAgent: 'callhook/test' };
+  const config = { restRequestTimeoutMs: 2000, restRetryCount: 0, restEventMaxAgeMs: 60_000, disableRest: false, userAgent: 'callhook/test', hookLogMaxBodyBytes: 4096 };
   const log = createLogger('silent');
   engine = createHookEngine({ store, config, log });
   const app = buildAdminApp({ config: { ...config, localIp: '127.0.0.1' }, store, hooks: engine, log, token: loadOrCreateAdminToken(dataDir, {}) });
@@ -227,8 +227,8 @@ describe('hooks, events, sessions', () => {
   before(async () => {
     const t = Date.now();
     const [e] = await store.write([
-      { kind: 'logAttempt', entry: { time: t, appKey: 'shopKey', method: 'connect', url: 'http://h/rest/connect', status: 200, latencyMs: 4, error: null } },
-      { kind: 'logAttempt', entry: { time: t + 1, appKey: 'shopKey', method: 'call', url: 'http://h/rest/call', status: 500, latencyMs: 7, error: 'Internal Server Error' } },
+      { kind: 'logAttempt', entry: { time: t, appKey: 'shopKey', method: 'connect', url: 'http://h/rest/connect', status: 200, latencyMs: 4, error: null, requestBody: null, responseBody: null } },
+      { kind: 'logAttempt', entry: { time: t + 1, appKey: 'shopKey', method: 'call', url: 'http://h/rest/call', status: 500, latencyMs: 7, error: 'Internal Server Error', requestBody: null, responseBody: null } },
       { kind: 'appendEvent', event: { eventId: 'ev-1', appKey: 'shopKey', sessionId: '/1.1.1.1:1/2.2.2.2:2', method: 'CallStatusEvent', body: { status: 'RING' }, failNotify: false, createdAt: t } },
     ]);
     await store.write([{ kind: 'markDead', id: e!.id, error: 'connect ECONNREFUSED 127.0.0.1:9' }]);

@@ -32,7 +32,7 @@ async function startNode(url: string, name: string): Promise<Node> {
   const store = await postgres.open(url, { node: name, adminPort: 0 });
   const hooks = createHookEngine({
     store,
-    config: { restRequestTimeoutMs: 1000, restRetryCount: 0, restEventMaxAgeMs: 60_000, disableRest: false, userAgent: 'callhook/test' },
+    config: { restRequestTimeoutMs: 1000, restRetryCount: 0, restEventMaxAgeMs: 60_000, disableRest: false, userAgent: 'callhook/test', hookLogMaxBodyBytes: 4096 },
     log,
     outbox: { backoffMinMs: 20, backoffMaxMs: 100 },
   });

@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -209,6 +210,17 @@ describe('the admin console in Chromium', { timeout: 240_000 }, () => {
     assert.match(json.suggestedFilename(), /^timeline-.*\.json$/);
     const [svg] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export SVG' }).click()]);
     assert.match(svg.suggestedFilename(), /^timeline-.*\.svg$/);
+    // The PNG: a real PNG file (signature, IHDR first) of the ladder's size.
+    const [png] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export PNG' }).click()]);
+    assert.match(png.suggestedFilename(), /^timeline-.*\.png$/);
+    const file = await readFile((await png.path())!);
+    assert.deepEqual([...file.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+    assert.equal(file.subarray(12, 16).toString('latin1'), 'IHDR');
+    const ladder = page.getByRole('img', { name: /^Ladder diagram of session/ });
+    const size = [Number(await ladder.getAttribute('width')), Number(await ladder.getAttribute('height'))];
+    assert.deepEqual([file.readUInt32BE(16), file.readUInt32BE(20)], size);
+    assert.ok(size[1]! > 400, `a ladder of ${size[1]} px has every step`);
+    assert.ok(file.length > 10_000, `${file.length} bytes: the diagram was drawn, not an empty canvas`);
   });
 
   it('Calls: details show the codec and packets; Terminate ends the call (FINISH at the client, BYE to sipp)', async () => {
@@ -253,11 +265,32 @@ describe('the admin console in Chromium', { timeout: 240_000 }, () => {
       await snap(name);
     }
     await go('Hook log');
-    await page.getByLabel('App', { exact: true }).fill(BROKEN_APP);
-    await page.getByLabel('Outcome').selectOption('failed');
-    await page.getByRole('button', { name: 'Filter' }).click();
-    await eventually(async () => (await page.getByRole('table', { name: 'Hook requests, newest first' }).locator('tbody tr').count()) > 0, STEP_MS, 'failed hooks');
-    assert.match((await page.getByRole('table', { name: 'Hook requests, newest first' }).textContent()) ?? '', /500/);
+    const hookRows = page.getByRole('table', { name: 'Hook requests, newest first' }).locator('tbody tr');
+    /** Sets the filters and waits for the table: [method, status] per row. */
+    const filter = async (app: string, method: string, outcome: string): Promise<string[][]> => {
+      await page.getByLabel('App', { exact: true }).selectOption(app);
+      await page.getByLabel('Method', { exact: true }).selectOption(method);
+      await page.getByLabel('Outcome').selectOption(outcome);
+      await page.getByLabel('Time').selectOption('last 5 minutes');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await eventually(async () => (await hookRows.count()) > 0 && (await hookRows.first().locator('td').nth(1).textContent()) === app, STEP_MS, `hooks of ${app}`);
+      return hookRows.evaluateAll((trs) => trs.map((tr) => [tr.children[2]!.textContent!, tr.children[4]!.textContent!]));
+    };
+    const failed = await filter(BROKEN_APP, 'connect', 'failed');
+    assert.ok(failed.length > 0 && failed.every(([m, status]) => m === 'connect' && status === '500'), JSON.stringify(failed));
+    // Expanding a row shows both bodies: the 500's text as the backend sent it.
+    await hookRows.first().getByText('Bodies').click();
+    const brokenBodies = (await hookRows.first().locator('details').textContent()) ?? '';
+    assert.match(brokenBodies, /Response\s*database is down/);
+    const ok = await filter(APP, 'connect', 'succeeded');
+    assert.ok(ok.length > 0 && ok.every(([m, status]) => m === 'connect' && status === '200'), JSON.stringify(ok));
+    const aliceConnect = hookRows.filter({ hasText: 'connect' }).first();
+    await aliceConnect.getByText('Bodies').click();
+    const bodies = (await aliceConnect.locator('details').textContent()) ?? '';
+    assert.match(bodies, /"sipLogin": "alice"/);
+    assert.match(bodies, /"sipPassword": "\[redacted\]"/);
+    assert.doesNotMatch(bodies, /alice-pw/);
+    await snap('hooks-bodies');
     await go('CDR');
     await page.getByRole('table', { name: 'Call detail records, newest first' }).getByRole('row').filter({ hasText: 'echo' }).first().waitFor({ timeout: STEP_MS });
     await go('Overview');

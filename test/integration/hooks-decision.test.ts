@@ -42,7 +42,7 @@ before(async () => {
   refusedPort = await TestBackend.closedPort();
   engine = createHookEngine({
     store,
-    config: { restRequestTimeoutMs: TIMEOUT_MS, restRetryCount: RETRIES, restEventMaxAgeMs: 60_000, disableRest: false, userAgent: 'callhook/test' },
+    config: { restRequestTimeoutMs: TIMEOUT_MS, restRetryCount: RETRIES, restEventMaxAgeMs: 60_000, disableRest: false, userAgent: 'callhook/test', hookLogMaxBodyBytes: 4096 },
     log: createLogger('silent'),
     outbox: { backoffMinMs: 10_000, backoffMaxMs: 10_000 }, // one attempt per event within these tests
     onEventDeliveryFailure: (f) => failures.push(f),
@@ -323,7 +323,7 @@ describe('what is sent', () => {
     const key = newApp();
     const off = createHookEngine({
       store, log: createLogger('silent'),
-      config: { restRequestTimeoutMs: TIMEOUT_MS, restRetryCount: 0, restEventMaxAgeMs: 1000, disableRest: true, userAgent: 'x' },
+      config: { restRequestTimeoutMs: TIMEOUT_MS, restRetryCount: 0, restEventMaxAgeMs: 1000, disableRest: true, userAgent: 'x', hookLogMaxBodyBytes: 4096 },
     });
     assert.equal((await off.invoke('connect', {}, ctx(key))).ok, true);
     assert.equal(off.emit('CallStatusEvent', {}, ctx(key)).queued, false);
@@ -484,5 +484,65 @@ describe('bad backends', () => {
     backend.responder = () => ({ kind: 'delay', ms: TIMEOUT_MS * 2, then: { kind: 'echo' } });
     await engine.invoke('call', {}, ctx(key));
     assert.equal(backend.requests.length, 2);
+  });
+});
+
+describe('the hook log keeps both bodies, secrets redacted, each cut at hookLogMaxBodyBytes', () => {
+  const SDP = 'v=0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4\r\n';
+  const RAW = `INVITE sip:bob@example.com SIP/2.0\r\nProxy-Authorization: Digest username="alice", response="6629fae49393a05397450978507c4ef1"\r\n\r\n${SDP}`;
+
+  it('the request and the echoed answer without passwords, tokens, digest credentials or SRTP keys', async () => {
+    const key = newApp();
+    const body = { sipLogin: 'alice', sipPassword: 'alice-pw', authToken: 'tok-1', custom: { restPassword: 'rp', note: 'keep me' }, sipMessageRaw: RAW };
+    // TIMEOUT_MS is short: on a loaded machine the first request of a cold process may miss it, so up to 3 tries.
+    for (let i = 0; i < 3 && !(await engine.invoke('connect', body, ctx(key))).ok; i++);
+    assert.equal(backend.requests[0]!.json!['sipPassword'], 'alice-pw', 'the backend gets the body as it is');
+    const [entry] = await store.hookLog.query({ appKey: key, failed: false });
+    for (const text of [entry!.requestBody!, entry!.responseBody!]) {
+      const logged = JSON.parse(text) as Record<string, unknown>;
+      assert.deepEqual(
+        [logged['sipLogin'], logged['sipPassword'], logged['authToken'], logged['custom'], logged['appKey']],
+        ['alice', '[redacted]', '[redacted]', { restPassword: '[redacted]', note: 'keep me' }, key],
+      );
+      const raw = String(logged['sipMessageRaw']);
+      assert.match(raw, /^Proxy-Authorization: Digest \[redacted\]\r$/m);
+      assert.match(raw, /inline:\[redacted\]\|2\^20\|1:4/);
+      assert.doesNotMatch(text, /alice-pw|tok-1|"rp"|6629fae4|WVNfX19z/);
+    }
+  });
+
+  it('an error answer keeps its text; no answer keeps none', async () => {
+    const key = newApp();
+    backend.responder = () => ({ kind: 'raw', status: 500, body: '<h1>Internal Server Error</h1>' });
+    await engine.invoke('connect', { sipLogin: 'alice' }, ctx(key));
+    const refusedKey = newApp({ url: `http://127.0.0.1:${refusedPort}/x` });
+    await engine.invoke('connect', { sipLogin: 'bob' }, ctx(refusedKey));
+    const [failed] = await store.hookLog.query({ appKey: key });
+    assert.deepEqual([failed!.status, failed!.responseBody], [500, '<h1>Internal Server Error</h1>']);
+    const refused = await store.hookLog.query({ appKey: refusedKey });
+    assert.equal(refused.length, 1 + RETRIES);
+    assert.ok(refused.every((e) => e.status === null && e.responseBody === null && JSON.parse(e.requestBody!)['sipLogin'] === 'bob'));
+  });
+
+  it('a body over the limit is cut there, on a character boundary, and says so; 0 keeps no bodies', async () => {
+    const key = newApp();
+    const answer = JSON.stringify({ filler: 'é'.repeat(5000) });
+    backend.responder = () => ({ kind: 'raw', status: 200, body: answer, headers: { 'Content-Type': 'application/json' } });
+    await engine.invoke('connect', {}, ctx(key));
+    const [entry] = await store.hookLog.query({ appKey: key });
+    const [kept, note] = entry!.responseBody!.split('\n');
+    assert.ok(Buffer.byteLength(kept!) <= 4096 && Buffer.byteLength(kept!) >= 4095, `kept ${Buffer.byteLength(kept!)} bytes`);
+    assert.ok(answer.startsWith(kept!));
+    assert.equal(note, `… [truncated: ${Buffer.byteLength(answer)} bytes in all, the first 4096 kept (hookLogMaxBodyBytes)]`);
+
+    const none = createHookEngine({
+      store, log: createLogger('silent'),
+      config: { restRequestTimeoutMs: TIMEOUT_MS, restRetryCount: 0, restEventMaxAgeMs: 1000, disableRest: false, userAgent: 'x', hookLogMaxBodyBytes: 0 },
+    });
+    const quietKey = newApp();
+    await none.invoke('connect', { sipLogin: 'alice' }, ctx(quietKey));
+    await none.stop();
+    const [quiet] = await store.hookLog.query({ appKey: quietKey });
+    assert.deepEqual([quiet!.status, quiet!.requestBody, quiet!.responseBody], [200, null, null]);
   });
 });

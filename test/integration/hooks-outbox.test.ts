@@ -28,7 +28,7 @@ async function open(
   const store = await engine.open(location);
   const hooks = createHookEngine({
     store,
-    config: { restRequestTimeoutMs: 1000, restRetryCount: 0, restEventMaxAgeMs: 60_000, disableRest: false, userAgent: 'callhook/test', ...overrides },
+    config: { restRequestTimeoutMs: 1000, restRetryCount: 0, restEventMaxAgeMs: 60_000, disableRest: false, userAgent: 'callhook/test', hookLogMaxBodyBytes: 4096, ...overrides },
     log: createLogger('silent'),
     outbox: { backoffMinMs: 10, backoffMaxMs: 80, ...outbox },
   });

@@ -70,19 +70,20 @@ describe('timeline recorder', () => {
     assert.equal(steps[1]!.detail, 'SIP 486 Busy Here (INVITE)');
   });
 
-  it('a hook attempt is two steps, the answer failed in the hook log\'s words; the SIP password never shows', () => {
+  it('a hook attempt is two steps with the hook log\'s bodies, the answer failed in the hook log\'s words', () => {
     const r = new TimelineRecorder({ keepEnded: 2, maxSteps: 50 });
     r.open('s', 'app');
     r.hookAttempt({
       time: 1_000, appKey: 'app', sessionId: 's', method: 'connect', url: 'http://127.0.0.1:9/connect', status: 500, latencyMs: 12.4,
-      error: 'HTTP 500 Internal Server Error', requestBody: { sipLogin: 'alice', sipPassword: 'secret' },
+      error: 'HTTP 500 Internal Server Error', requestBody: '{"sipLogin":"alice","sipPassword":"[redacted]"}', responseBody: 'Internal Server Error',
     });
     const [request, answer] = r.view('s')!.timeline;
     assert.deepEqual([request!.label, request!.direction, request!.failed], ['connect', 'out', false]);
     assert.deepEqual([answer!.label, answer!.direction, answer!.failed, answer!.gapMs], ['500', 'in', true, 12]);
     assert.equal(answer!.detail, 'connect in 12 ms: HTTP 500 Internal Server Error');
-    assert.doesNotMatch(request!.raw!, /secret/);
     assert.match(request!.raw!, /"sipLogin": "alice"/);
+    assert.match(request!.raw!, /"sipPassword": "\[redacted\]"/);
+    assert.match(answer!.raw!, /"response": "Internal Server Error"/);
   });
 
   it('with keepEnded 0 it records nothing at all', () => {

@@ -206,6 +206,7 @@ for (const engine of STORE_ENGINES) {
           entry: {
             time: i, appKey: i % 2 === 0 ? 'even' : 'odd', method: 'call', url: 'http://h/call',
             status: i % 10 === 0 ? 500 : 200, latencyMs: 1.5, error: i % 10 === 0 ? 'HTTP 500 Internal Server Error' : null,
+            requestBody: null, responseBody: null,
           },
         })));
         const all = await store.hookLog.query({ limit: 100_000 });
@@ -219,6 +220,30 @@ for (const engine of STORE_ENGINES) {
         ]);
         assert.ok((await store.hookLog.query({ appKey: 'even' })).every((e) => e.appKey === 'even'));
         assert.equal((await store.hookLog.query()).length, 100, 'default limit');
+        await store.close();
+      });
+
+      it('keeps both bodies; filters by outcome, method and time', async () => {
+        const store = await freshStore(engine);
+        const entry = (time: number, method: string, error: string | null) => ({
+          kind: 'logAttempt' as const,
+          entry: {
+            time, appKey: 'a', method, url: `http://h/${method}`, status: error === null ? 200 : 500, latencyMs: 1, error,
+            requestBody: `{"method":"${method}","é":"ü"}`, responseBody: error === null ? '{"ok":true}' : null,
+          },
+        });
+        await store.write([entry(1_000, 'connect', null), entry(2_000, 'call', 'HTTP 500 Internal Server Error'), entry(3_000, 'call', null)]);
+        const all = await store.hookLog.query();
+        assert.deepEqual(all.map((e) => [e.time, e.requestBody, e.responseBody]), [
+          [3_000, '{"method":"call","é":"ü"}', '{"ok":true}'],
+          [2_000, '{"method":"call","é":"ü"}', null],
+          [1_000, '{"method":"connect","é":"ü"}', '{"ok":true}'],
+        ]);
+        assert.deepEqual((await store.hookLog.query({ failed: false })).map((e) => e.time), [3_000, 1_000]);
+        assert.deepEqual((await store.hookLog.query({ failed: true })).map((e) => e.time), [2_000]);
+        assert.deepEqual((await store.hookLog.query({ method: 'call' })).map((e) => e.time), [3_000, 2_000]);
+        assert.deepEqual((await store.hookLog.query({ since: 2_000 })).map((e) => e.time), [3_000, 2_000]);
+        assert.deepEqual((await store.hookLog.query({ method: 'call', failed: false, since: 1_000, appKey: 'a' })).map((e) => e.time), [3_000]);
         await store.close();
       });
     });

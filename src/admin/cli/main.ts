@@ -128,11 +128,15 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     .description('the hook log, newest first')
     .option('--failed', 'only failed attempts')
     .option('--app <key>', 'only this app')
+    .option('--method <name>', 'only this REST method')
+    .option('--since <when>', 'only attempts since: ISO time, ms since epoch, or 30m / 2h / 7d back')
     .addOption(new Option('--limit <n>', 'at most this many (1-10000)').default('100'))
-    .action(async (opts: { failed?: boolean; app?: string; limit: string }, cmd: Command) => {
+    .action(async (opts: { failed?: boolean; app?: string; method?: string; since?: string; limit: string }, cmd: Command) => {
       const q = new URLSearchParams({ limit: opts.limit });
       if (opts.failed) q.set('failed', 'true');
       if (opts.app !== undefined) q.set('app', opts.app);
+      if (opts.method !== undefined) q.set('method', opts.method);
+      if (opts.since !== undefined) q.set('since', opts.since);
       print(cmd, await clientOf(cmd).request<render.HookAttemptData[]>('GET', `/api/hooks?${q}`), render.renderHooks);
     });
 
