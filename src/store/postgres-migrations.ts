@@ -138,6 +138,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     description: 'call records: packets lost on the way from the browser (counted from RTP sequence numbers)',
     sql: 'ALTER TABLE call_records ADD COLUMN lost_from_browser bigint;',
   },
+  {
+    version: 4,
+    description: "call records: the recording's file in <dataDir>/recordings, for a recorded call",
+    sql: 'ALTER TABLE call_records ADD COLUMN recording text;',
+  },
 ];
 
 /** Any fixed 64-bit number: the advisory lock the nodes' migrations take turns on. */
