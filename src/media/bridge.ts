@@ -84,6 +84,13 @@ export interface MediaBridgeStats {
 const CLOCK_RATE = 8000;
 const FRAME_TICKS = (CLOCK_RATE * FRAME_MS) / 1000;
 const DEFAULT_GAP_MS = 50;
+/**
+ * Frames of a played sound sent back to back when its timer fires late; the frames of a longer delay are skipped
+ * (their time passes in the RTP timestamp). A burst of every missed frame would make the next timers later still:
+ * with many calls on a loaded server each call's catch-up delayed the others', and the delays fed on each other
+ * until the process stalled (bench/server-calls.ts, above 150 calls).
+ */
+const MAX_CATCH_UP_FRAMES = 3;
 
 export class MediaBridge {
   private sip: NegotiatedAudio;
@@ -181,7 +188,7 @@ export class MediaBridge {
    * Plays `sound` towards SIP in real time, in 20 ms frames of the negotiated law, instead of the browser's audio,
    * from its start again while `loop`; a sound already playing is stopped first. Resolves `played` at its end,
    * `stopped` when stopSound, another sound or the end of the bridge cut it. Nothing is sent while we hold or are
-   * held (RFC 3264 §8.4), but the sound's time runs on.
+   * held (RFC 3264 §8.4), nor what a late timer missed beyond MAX_CATCH_UP_FRAMES, but the sound's time runs on.
    */
   async playSound(sound: Sound, options: { loop?: boolean } = {}): Promise<SoundOutcome> {
     if (this.closed) throw new MediaError('MEDIA_STATE', 'the media bridge is closed');
@@ -195,6 +202,11 @@ export class MediaBridge {
     const start = performance.now();
     try {
       for (let frame = 0; ; frame++) {
+        const missed = Math.floor((performance.now() - start) / FRAME_MS) - frame - MAX_CATCH_UP_FRAMES;
+        if (missed > 0) {
+          frame += missed;
+          this.soundSource.timestamp = (this.soundSource.timestamp + missed * FRAME_TICKS) >>> 0;
+        }
         let at = frame * FRAME_TICKS;
         if (at >= samples.length) {
           if (!options.loop) return 'played';
