@@ -23,7 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
 import type { CallRecorder } from './audio/recorder.ts';
 import type { Sound } from './audio/sound.ts';
-import { FRAME_MS, codecOf, type PayloadFormat } from './codecs.ts';
+import { FRAME_MS, MAX_CATCH_UP_FRAMES, codecOf, type PayloadFormat } from './codecs.ts';
 import { decodeG711, encodeG711, type G711Law } from './codecs/g711.ts';
 import type { WebRtcLeg, WebRtcLegStats, WebRtcMedia } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
@@ -84,13 +84,6 @@ export interface MediaBridgeStats {
 const CLOCK_RATE = 8000;
 const FRAME_TICKS = (CLOCK_RATE * FRAME_MS) / 1000;
 const DEFAULT_GAP_MS = 50;
-/**
- * Frames of a played sound sent back to back when its timer fires late; the frames of a longer delay are skipped
- * (their time passes in the RTP timestamp). A burst of every missed frame would make the next timers later still:
- * with many calls on a loaded server each call's catch-up delayed the others', and the delays fed on each other
- * until the process stalled (bench/server-calls.ts, above 150 calls).
- */
-const MAX_CATCH_UP_FRAMES = 3;
 
 export class MediaBridge {
   private sip: NegotiatedAudio;
