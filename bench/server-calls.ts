@@ -46,8 +46,10 @@ const overrides = {
   // made after a measuring window sometimes timed out at EchoApp on this machine: see docs/benchmarks.md.)
   disableRest: true,
 };
+// BENCH_CPU_PROF=<dir>: callhook writes a V8 CPU profile there when it stops (node --cpu-prof).
+const profile = process.env.BENCH_CPU_PROF;
 const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [JSON.stringify(overrides)], {
-  execArgv: ['--expose-gc', '--import', 'tsx'],
+  execArgv: ['--expose-gc', '--import', 'tsx', ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [])],
   env: { ...process.env, CALLHOOK_ADMIN_TOKEN: adminToken },
 });
 const { adminPort } = await nextMessage<{ type: 'ready'; adminPort: number }>(child, 'ready');
@@ -69,7 +71,7 @@ async function startCall(): Promise<void> {
 try {
   const idle = await stats();
   console.log(`callhook idle: heap ${(idle.heapUsed / MiB).toFixed(1)} MiB, RSS ${(idle.rss / MiB).toFixed(1)} MiB`);
-  console.log('calls | callhook CPU | heap/call | RSS/call | recorded/s');
+  console.log('calls | callhook CPU | heap/call | RSS/call | recorded/s | loop delay p99 / max');
   for (let target = step; target <= maxCalls; target += step) {
     while (started < target) await Promise.all(Array.from({ length: Math.min(SETUP_CONCURRENCY, target - started) }, startCall));
     await sleep(SETTLE_MS);
@@ -95,6 +97,7 @@ try {
       `${((s1.rss - idle.rss) / established / 1024).toFixed(0)} KiB`.padStart(8),
       // Each call's stereo 16-bit 8 kHz recording grows 32 000 bytes a second.
       `${((b1 - b0) / seconds / 32_000).toFixed(0)} calls`.padStart(10),
+      `${s1.loopDelayP99Ms.toFixed(0)} / ${s1.loopDelayMaxMs.toFixed(0)} ms`.padStart(20),
     ].join(' | '));
     if (established < target) console.log(`only ${established} of ${target} calls are ESTABLISHED`);
     if (cpu > CPU_LIMIT) break;

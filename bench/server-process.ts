@@ -4,6 +4,7 @@
  * IPC: sends {type:'ready', wsPort, …} once listening; answers 'stats' with heap, RSS, CPU time and session
  * counts (after a GC when run with --expose-gc); 'stop' closes the server and exits.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createLogger } from '../src/log.ts';
 import { startServer } from '../src/server.ts';
 
@@ -15,8 +16,13 @@ export interface ServerStats {
   cpuUs: number;
   sessions: number;
   registered: number;
+  /** The event loop's delay since the previous stats (ms): its 99th percentile and its maximum. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 const overrides = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
 const server = await startServer({ overrides, logger: createLogger('warn'), handleSignals: false });
 process.send!({ type: 'ready', wsPort: server.wsPort, adminPort: server.adminPort, sipPort: server.sipPort });
@@ -33,7 +39,10 @@ process.on('message', (m: unknown) => {
       cpuUs: cpu.user + cpu.system,
       sessions: sessions.length,
       registered: sessions.filter((s) => s.registration === 'REGISTERED').length,
+      loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      loopDelayMaxMs: loopDelay.max / 1e6,
     };
+    loopDelay.reset();
     process.send!(stats);
   } else if (m === 'stop') {
     void server.close().then(() => process.exit(0));

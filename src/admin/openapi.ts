@@ -177,6 +177,7 @@ export const openApiDocument = {
           droppedToBrowser: { type: ['integer', 'null'] },
           lostFromSip: { type: ['integer', 'null'], description: 'RTP packets from the SIP side lost on the way' },
           lostFromBrowser: { type: ['integer', 'null'], description: 'RTP packets from the browser lost on the way' },
+          recording: { ...strOrNull, description: 'the recording\'s file, for a recorded call: GET /api/recordings/{callId} serves it' },
           hooks: {
             type: 'array',
             items: {

@@ -77,7 +77,7 @@ export function recordRefusedCall(records: CallDetailRecords, log: Logger, start
   return new CallRecord(records, log, start).close({
     caller: start.caller, callee: start.callee, sipCallId: refusal.sipCallId, endedAt: start.startedAt, status: 'FAILED',
     info: refusal.info, sipStatus: refusal.sipStatus, hangupSide: 'callhook', codec: null, packetsToSip: null,
-    packetsToBrowser: null, droppedToSip: null, droppedToBrowser: null, lostFromSip: null, lostFromBrowser: null,
+    packetsToBrowser: null, droppedToSip: null, droppedToBrowser: null, lostFromSip: null, lostFromBrowser: null, recording: null,
   });
 }
 

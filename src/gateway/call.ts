@@ -538,6 +538,7 @@ export abstract class Call {
       droppedToBrowser: counters?.droppedToBrowser ?? null,
       lostFromSip: counters?.lostFromSip ?? null,
       lostFromBrowser: counters?.lostFromBrowser ?? null,
+      recording: this.recording === undefined ? null : recordingFile(this.callId),
     } as const;
     this.log.info({
       direction: this.incoming ? 'incoming' : 'outgoing', caller: end.caller, callee: end.callee, status, info: end.info,

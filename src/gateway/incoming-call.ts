@@ -5,6 +5,9 @@
  *   client `answer` → `answer` hook → 200 with our RTP answer (or offer, for an INVITE without SDP) → ACK →
  *   ESTABLISHED
  *
+ * The OnCallEvent answer's `record: true` records the call (./call.ts recordTo), as the `call` answer does for an
+ * outgoing one.
+ *
  * Phases screening → alerting → answering → established (./call-phase.ts); the rest of the call's life is
  * ./call.ts. Until the INVITE has its final response, ending the call answers it with the status its cause calls
  * for (RFC 3261 §21).
@@ -134,6 +137,8 @@ export class IncomingCall extends Call {
     const fields = withoutContext(decision.body);
     this.object = pickCallObject({ ...fields, callId: this.callId, incoming: true });
     if (isCodecPolicy(fields['codecPolicy'])) this.media.useCodecPolicy(fields['codecPolicy']);
+    // The backend's answer alone can record the call: nothing of the hook's request comes from the client.
+    if (fields['record'] === true) this.recordTo();
     let offer: string;
     try {
       offer = await this.media.offerToBrowser();

@@ -23,7 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
 import type { CallRecorder } from './audio/recorder.ts';
 import type { Sound } from './audio/sound.ts';
-import { FRAME_MS, codecOf, type PayloadFormat } from './codecs.ts';
+import { FRAME_MS, MAX_CATCH_UP_FRAMES, codecOf, type PayloadFormat } from './codecs.ts';
 import { decodeG711, encodeG711, type G711Law } from './codecs/g711.ts';
 import type { WebRtcLeg, WebRtcLegStats, WebRtcMedia } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
@@ -181,7 +181,7 @@ export class MediaBridge {
    * Plays `sound` towards SIP in real time, in 20 ms frames of the negotiated law, instead of the browser's audio,
    * from its start again while `loop`; a sound already playing is stopped first. Resolves `played` at its end,
    * `stopped` when stopSound, another sound or the end of the bridge cut it. Nothing is sent while we hold or are
-   * held (RFC 3264 §8.4), but the sound's time runs on.
+   * held (RFC 3264 §8.4), nor what a late timer missed beyond MAX_CATCH_UP_FRAMES, but the sound's time runs on.
    */
   async playSound(sound: Sound, options: { loop?: boolean } = {}): Promise<SoundOutcome> {
     if (this.closed) throw new MediaError('MEDIA_STATE', 'the media bridge is closed');
@@ -195,6 +195,11 @@ export class MediaBridge {
     const start = performance.now();
     try {
       for (let frame = 0; ; frame++) {
+        const missed = Math.floor((performance.now() - start) / FRAME_MS) - frame - MAX_CATCH_UP_FRAMES;
+        if (missed > 0) {
+          frame += missed;
+          this.soundSource.timestamp = (this.soundSource.timestamp + missed * FRAME_TICKS) >>> 0;
+        }
         let at = frame * FRAME_TICKS;
         if (at >= samples.length) {
           if (!options.loop) return 'played';

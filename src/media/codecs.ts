@@ -66,6 +66,14 @@ export function isCodecPolicy(value: unknown): value is CodecPolicy {
 /** 20 ms: the packetisation every SIP phone and browser uses by default for these codecs (RFC 3551 §4.5). */
 export const FRAME_MS = 20;
 
+/**
+ * A late 20 ms timer (a CPU-starved process) catches up at most this many frames at once (60 ms, a burst the peer's
+ * jitter buffer absorbs); the frames due beyond are skipped, their time passing in the RTP timestamps. Sending every
+ * missed frame would make the next timers later still: with many calls the bursts fed on each other until the
+ * process stalled (bench/server-calls.ts, docs/benchmarks.md).
+ */
+export const MAX_CATCH_UP_FRAMES = 3;
+
 export function isCodecName(encoding: string): encoding is CodecName {
   return encoding === 'PCMU' || encoding === 'PCMA' || encoding === 'G722' || encoding === 'OPUS';
 }

@@ -328,15 +328,17 @@ export class MediaSession {
    * call again for a leg opened late.
    */
   async close(): Promise<void> {
+    // The recording is closed (written and its header final) before any leg starts closing, because a leg gives its
+    // port back as soon as its socket closes — one event-loop turn, fewer than the recorder's file writes — and whoever
+    // sees the call's ports free must find the whole file. Frames the relay passes meanwhile are ignored by the closed
+    // recorder. Its close never rejects.
+    await this.recorder?.close();
     const closing: Promise<unknown>[] = [];
     if (this.bridge) closing.push(this.bridge.close());
     else {
       if (this.leg) closing.push(this.leg.close());
       if (this.rtp) closing.push(this.rtp.close());
     }
-    // The relay has stopped (close() stops it before its first await): the recording is complete, and it is closed
-    // before the ports are given back, so whoever sees the ports free finds the whole file. Its close never rejects.
-    await this.recorder?.close();
     const results = await Promise.allSettled(closing);
     for (const r of results) if (r.status === 'rejected') this.o.logger.warn({ err: r.reason }, 'closing the call failed');
   }

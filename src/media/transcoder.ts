@@ -7,7 +7,7 @@
  *   browser → SIP  packets go into a small adaptive jitter buffer (./jitter-buffer.ts); a 20 ms playout clock takes
  *                  one out per tick, decodes it (or conceals a lost one: Opus PLC) and sends one SIP frame. The
  *                  clock runs on wall time: when the process falls behind (CPU starved), it catches up at most
- *                  MAX_BEHIND_FRAMES frames and drops the packets of the ticks beyond, never queueing them.
+ *                  MAX_CATCH_UP_FRAMES frames and drops the packets of the ticks beyond, never queueing them.
  *   SIP → browser  each packet is decoded on arrival and re-framed into 20 ms frames (a peer may send 30 ms), each
  *                  encoded and sent at once; the browser's own jitter buffer smooths the SIP side's jitter.
  *
@@ -16,17 +16,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
-import { FRAME_MS, codecOf, type PayloadFormat } from './codecs.ts';
+import { FRAME_MS, MAX_CATCH_UP_FRAMES, codecOf, type PayloadFormat } from './codecs.ts';
 import { frameCodec, pcmRateOf, type FrameCodec } from './codecs/frame-codec.ts';
 import { NoCommonCodecError } from './errors.ts';
 import { JitterBuffer, type JitterBufferStats } from './jitter-buffer.ts';
 import type { RtpPacket } from './rtp/packet.ts';
-
-/**
- * A late playout tick catches up at most this many frames at once (60 ms, sent in a burst the SIP peer's jitter
- * buffer absorbs); frames due beyond that are dropped, never queued.
- */
-const MAX_BEHIND_FRAMES = 3;
 
 /** One outgoing frame: its payload and the numbering of this module's own stream towards that leg. */
 export interface TranscodedFrame {
@@ -145,14 +139,14 @@ export class Transcoder {
   private tick(): void {
     // The frames due by now: one, or more when this timer fired late (a loaded machine).
     let due = Math.floor((performance.now() - this.playoutStart) / FRAME_MS) - this.ticks;
-    if (due > MAX_BEHIND_FRAMES) {
+    if (due > MAX_CATCH_UP_FRAMES) {
       // Starved: the frames beyond what may be caught up are dropped, and the stream's time moves on with the clock.
-      const skipped = due - MAX_BEHIND_FRAMES;
+      const skipped = due - MAX_CATCH_UP_FRAMES;
       this.jitter.skip(skipped);
       this.ticks += skipped;
       this.counters.skippedTicks += skipped;
       this.toSipStream.timestamp = (this.toSipStream.timestamp + skipped * this.frameSamples * this.sipTicksPerSample) >>> 0;
-      due = MAX_BEHIND_FRAMES;
+      due = MAX_CATCH_UP_FRAMES;
     }
     for (; due > 0; due--) {
       this.ticks++;

@@ -35,6 +35,7 @@ export interface CallRecordRow {
   dropped_to_browser: number | null;
   lost_from_sip: number | null;
   lost_from_browser: number | null;
+  recording: string | null;
   hooks: string;
 }
 
@@ -67,6 +68,7 @@ export function recordOf(r: CallRecordRow): CallDetailRecord {
     droppedToBrowser: r.dropped_to_browser,
     lostFromSip: r.lost_from_sip,
     lostFromBrowser: r.lost_from_browser,
+    recording: r.recording,
     hooks: JSON.parse(r.hooks) as CallHookOutcome[],
   };
 }
@@ -97,7 +99,7 @@ export class SqliteCallDetailRecords implements CallDetailRecords {
            status = @status, info = @info, sip_status = @sipStatus, hangup_side = @hangupSide, codec = @codec,
            packets_to_sip = @packetsToSip, packets_to_browser = @packetsToBrowser, dropped_to_sip = @droppedToSip,
            dropped_to_browser = @droppedToBrowser, lost_from_sip = @lostFromSip,
-           lost_from_browser = @lostFromBrowser, hooks = @hooks
+           lost_from_browser = @lostFromBrowser, recording = @recording, hooks = @hooks
          WHERE id = @id AND ended_at IS NULL`,
       ),
       openRows: db.prepare('SELECT * FROM call_records WHERE ended_at IS NULL ORDER BY id'),

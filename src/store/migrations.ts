@@ -166,6 +166,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE hook_log ADD COLUMN response_body TEXT;
     `,
   },
+  {
+    version: 7,
+    description: 'call detail records: the recording',
+    sql: `
+      -- The recording's file in <dataDir>/recordings, for a recorded call; NULL otherwise and in older rows.
+      ALTER TABLE call_records ADD COLUMN recording TEXT;
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the file's user_version; returns the version the file had before. */

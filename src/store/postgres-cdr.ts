@@ -48,6 +48,7 @@ function closed(open: CallDetailRecord, end: CallRecordEnd): CallDetailRecord {
     droppedToBrowser: end.droppedToBrowser,
     lostFromSip: end.lostFromSip,
     lostFromBrowser: end.lostFromBrowser,
+    recording: end.recording,
     hooks: end.hooks,
   };
 }
@@ -97,7 +98,7 @@ export class PostgresCallDetailRecords implements CallDetailRecords {
     const open: CallDetailRecord = {
       ...record, id, sipCallId: null, answeredAt: null, endedAt: null, durationMs: null, status: null, info: null, sipStatus: null,
       hangupSide: null, codec: null, packetsToSip: null, packetsToBrowser: null, droppedToSip: null, droppedToBrowser: null,
-      lostFromSip: null, lostFromBrowser: null, hooks: [],
+      lostFromSip: null, lostFromBrowser: null, recording: null, hooks: [],
     };
     this.live.set(id, open);
     this.write([{ kind: 'cdrOpen', record: open }]);
@@ -169,7 +170,7 @@ export const CALL_RECORD_SQL = {
   answered: 'UPDATE call_records SET answered_at = $2 WHERE id = $1 AND answered_at IS NULL',
   close: `UPDATE call_records SET caller = $2, callee = $3, sip_call_id = $4, ended_at = $5, status = $6, info = $7, sip_status = $8,
             hangup_side = $9, codec = $10, packets_to_sip = $11, packets_to_browser = $12, dropped_to_sip = $13,
-            dropped_to_browser = $14, lost_from_sip = $15, lost_from_browser = $16, hooks = $17
+            dropped_to_browser = $14, lost_from_sip = $15, lost_from_browser = $16, recording = $17, hooks = $18
           WHERE id = $1 AND ended_at IS NULL`,
   pruneAge: 'DELETE FROM call_records WHERE started_at < $1 AND ended_at IS NOT NULL',
   pruneCount: 'DELETE FROM call_records WHERE id <= (SELECT MAX(id) FROM call_records) - $1 AND ended_at IS NOT NULL',
@@ -178,6 +179,6 @@ export const CALL_RECORD_SQL = {
 export function closeParams(r: CallDetailRecord): unknown[] {
   return [
     r.id, r.caller, r.callee, r.sipCallId, r.endedAt, r.status, r.info, r.sipStatus, r.hangupSide, r.codec, r.packetsToSip,
-    r.packetsToBrowser, r.droppedToSip, r.droppedToBrowser, r.lostFromSip, r.lostFromBrowser, JSON.stringify(r.hooks),
+    r.packetsToBrowser, r.droppedToSip, r.droppedToBrowser, r.lostFromSip, r.lostFromBrowser, r.recording, JSON.stringify(r.hooks),
   ];
 }

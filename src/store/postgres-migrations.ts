@@ -148,6 +148,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     description: 'hook log: request and response bodies (redacted, cut at hookLogMaxBodyBytes; NULL in older rows)',
     sql: 'ALTER TABLE hook_log ADD COLUMN request_body text, ADD COLUMN response_body text;',
   },
+  {
+    version: 6,
+    description: "call records: the recording's file in <dataDir>/recordings, for a recorded call",
+    sql: 'ALTER TABLE call_records ADD COLUMN recording text;',
+  },
 ];
 
 /** Any fixed 64-bit number: the advisory lock the nodes' migrations take turns on. */

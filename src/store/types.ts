@@ -113,6 +113,8 @@ export interface CallRecordEnd {
   lostFromSip: number | null;
   /** RTP packets from the browser lost on the way (sequence gaps on the WebRTC leg, RFC 3550 A.3). */
   lostFromBrowser: number | null;
+  /** The recording's file in the recordings folder (`<callId>.wav`, percent-encoded), for a recorded call. */
+  recording: string | null;
   hooks: CallHookOutcome[];
 }
 

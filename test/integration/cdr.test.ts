@@ -16,6 +16,8 @@ import { startCallhookProcess, type CallhookProcess } from '../support/callhook-
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 import { parseMessageTrace, runSipp, scenarioFile, type SippProcess } from '../support/sipp.ts';
 import { WebRtcClient, type ClientCall } from '../support/webrtc-client.ts';
+import { restApi } from '../support/rest-api.ts';
+import { audibleSpan, readPcmWav } from '../support/wav.ts';
 import { eventually, startTestServer, type TestServer } from '../support/ws-client.ts';
 
 const APP = 'cdrApp';
@@ -45,10 +47,10 @@ describe('call detail records: werift client → callhook → sipp UAS', { timeo
     return sipp;
   }
 
-  async function call(sipp: SippProcess, appKey = APP): Promise<ClientCall> {
+  async function call(sipp: SippProcess, appKey = APP, extra: Record<string, unknown> = {}): Promise<ClientCall> {
     const client = await WebRtcClient.connect(ts.wsUrl, { appKey, sipLogin: 'alice', sipDomain: '127.0.0.1', sipPort: sipp.port, sipRegisterRequired: false });
     clients.push(client);
-    return client.call('bob');
+    return client.call('bob', extra);
   }
 
   /** The session id of the client of the last call placed. */
@@ -89,7 +91,8 @@ describe('call detail records: werift client → callhook → sipp UAS', { timeo
 
   it('answered, then the client hangs up: the whole record, at the API (JSON, CSV), in show cdr and pushed once', async () => {
     const sipp = await uas('uas-answer');
-    const c = await call(sipp);
+    // A page cannot record a call: only the backend's answer can (the backend here echoes what it is sent).
+    const c = await call(sipp, APP, { record: true });
     // Live: the record is open.
     await c.waitStatus('ESTABLISHED');
     await c.connected();
@@ -121,6 +124,7 @@ describe('call detail records: werift client → callhook → sipp UAS', { timeo
     assert.equal(r.durationMs, r.endedAt! - r.answeredAt!);
     assert.ok(r.packetsToSip! >= 50 && r.packetsToBrowser! >= 50, JSON.stringify(r));
     assert.deepEqual([r.lostFromBrowser, r.lostFromSip], [7, 7]);
+    assert.equal(r.recording, null);
     assert.deepEqual(r.hooks, [{ method: 'call', outcome: 'ok' }, { method: 'hangup', outcome: 'ok' }]);
 
     // The backend gets it once, as the API shows it (ISO times, no row id).
@@ -145,10 +149,10 @@ describe('call detail records: werift client → callhook → sipp UAS', { timeo
     const csv = await api(`/api/cdr?app=${APP}&format=csv`);
     assert.match(csv.headers.get('content-type')!, /^text\/csv/);
     const lines = (await csv.text()).trimEnd().split('\r\n');
-    assert.equal(lines[0], 'id,callId,sessionId,appKey,direction,caller,callee,sipCallId,startedAt,answeredAt,endedAt,durationMs,status,info,sipStatus,hangupSide,codec,packetsToSip,packetsToBrowser,droppedToSip,droppedToBrowser,lostFromSip,lostFromBrowser,hooks');
+    assert.equal(lines[0], 'id,callId,sessionId,appKey,direction,caller,callee,sipCallId,startedAt,answeredAt,endedAt,durationMs,status,info,sipStatus,hangupSide,codec,packetsToSip,packetsToBrowser,droppedToSip,droppedToBrowser,lostFromSip,lostFromBrowser,recording,hooks');
     const row = lines.find((l) => l.includes(c.callId))!;
     assert.match(row, new RegExp(`,outgoing,alice,bob,${r.sipCallId!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')},`));
-    assert.match(row, /,FINISH,Normal call clearing,200,client,PCMU,\d+,\d+,\d+,\d+,7,7,call:ok hangup:ok$/);
+    assert.match(row, /,FINISH,Normal call clearing,200,client,PCMU,\d+,\d+,\d+,\d+,7,7,,call:ok hangup:ok$/);
 
     const bad = await api('/api/cdr?since=yesterday');
     assert.equal(bad.status, 400);
@@ -238,7 +242,14 @@ describe('call detail records: an incoming call through Kamailio', { timeout: 12
 
   before(async () => {
     kamailio = await startKamailio({ users });
-    backend = await TestBackend.start();
+    // The app records alice's incoming calls: its OnCallEvent answer says `record: true` (with `record` in restOverwrite).
+    backend = await TestBackend.start({
+      responder: (req) => {
+        if (req.hook === 'connect') return { kind: 'json', body: { ...req.json, restClientConfig: { OnCallEvent: { restPolicy: 'OVERWRITE', restOverwrite: 'record' } } } };
+        if (req.hook === 'OnCallEvent') return { kind: 'json', body: { ...req.json, record: true } };
+        return { kind: 'echo' };
+      },
+    });
     ts = await startTestServer({ rtpPortMin: 51000, rtpPortMax: 51499, webrtcPortMin: 51500, webrtcPortMax: 51999 });
     await ts.server.store.apps.add({ name: APP, appKey: APP, url: backend.url() });
     await ts.server.store.apps.enableMethod(APP, '*');
@@ -251,7 +262,7 @@ describe('call detail records: an incoming call through Kamailio', { timeout: 12
     await kamailio?.stop();
   });
 
-  it('a sipp UAC calls alice, she answers, sipp hangs up: incoming, answered, by the remote side, OnCallEvent and answer hooks', async () => {
+  it('a sipp UAC calls alice, she answers, sipp hangs up: incoming, answered, by the remote side, OnCallEvent and answer hooks; recorded as the OnCallEvent answer says', async () => {
     client = await WebRtcClient.connect(ts.wsUrl, {
       appKey: APP, sipLogin: 'alice', sipPassword: 'alice-pw', sipDomain: kamailio.domain, sipOutboundProxy: kamailio.host,
       sipPort: kamailio.port, sipRegisterRequired: true,
@@ -259,11 +270,15 @@ describe('call detail records: an incoming call through Kamailio', { timeout: 12
     const sipp = await runSipp({
       scenarioFile: scenarioFile('uac-call'), mode: 'uac', transport: 'u1', remote: kamailio, service: 'alice',
       auth: users[1]!, keys: { caller: 'dave', domain: kamailio.domain },
-      extraArgs: ['-rtp_echo', '-auth_uri', `sip:alice@${kamailio.domain}`, '-d', '1500'], timeoutMs: 30_000,
+      extraArgs: ['-rtp_echo', '-auth_uri', `sip:alice@${kamailio.domain}`, '-d', '4000'], timeoutMs: 30_000,
     });
     const c = await client.nextIncoming(10_000);
-    await c.answer();
+    // The client's answer cannot turn the app's recording off.
+    await c.answer({ record: false });
     await c.waitStatus('ESTABLISHED', 10_000);
+    await c.connected();
+    // alice speaks; sipp echoes her: both channels of the recording have audio.
+    await c.exchangeAudio(25, 10);
     await c.waitEnd(10_000);
     const result = await sipp.done;
     await eventually(async () => (await ts.server.store.callRecords.query()).some((r) => r.callId === c.callId && r.endedAt !== null), 5000, 'the record');
@@ -276,6 +291,16 @@ describe('call detail records: an incoming call through Kamailio', { timeout: 12
     assert.ok(r.durationMs! > 0);
     assert.deepEqual(r.hooks.map((h) => `${h.method}:${h.outcome}`), ['OnCallEvent:ok', 'answer:ok']);
     await eventually(() => backend.requests.some((q) => q.hook === 'CallDetailRecord' && q.json?.['callId'] === c.callId), 5000, 'the event');
+
+    assert.equal(r.recording, `${encodeURIComponent(c.callId)}.wav`);
+    const listed: CallRecordData[] = (await restApi(ts.server)('/api/cdr')).json;
+    assert.equal(listed.find((x) => x.callId === c.callId)?.recording, r.recording);
+    const wav = await restApi(ts.server)(`/api/recordings/${encodeURIComponent(c.callId)}`);
+    assert.equal(wav.status, 200);
+    const [left, right] = readPcmWav(wav.json as Buffer).samples;
+    const heard = (s: Int16Array): number => { const [start, end] = audibleSpan(s, 100); return end - start; };
+    // 10 or more 20 ms frames each way: 160 samples a frame at 8000 Hz.
+    assert.ok(heard(left!) >= 1600 && heard(right!) >= 1600, `alice ${heard(left!)} samples, dave ${heard(right!)}`);
   });
 });
 

@@ -269,7 +269,7 @@ describe('call detail records', () => {
     const busy = record('cdr-busy', 'shopKey', t - 1000);
     store.callRecords.close(busy, {
       caller: 'alice', callee: 'bob', sipCallId: 'x@h', endedAt: t, status: 'BUSY', info: 'SIP 486 Busy Here', sipStatus: 486, hangupSide: 'remote',
-      codec: null, packetsToSip: null, packetsToBrowser: null, droppedToSip: null, droppedToBrowser: null, lostFromSip: null, lostFromBrowser: null,
+      codec: null, packetsToSip: null, packetsToBrowser: null, droppedToSip: null, droppedToBrowser: null, lostFromSip: null, lostFromBrowser: null, recording: null,
       hooks: [{ method: 'call', outcome: 'ok' }],
     });
     record('cdr-live', 'otherKey', t);

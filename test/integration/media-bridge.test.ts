@@ -169,6 +169,30 @@ describe('MediaBridge', () => {
     }
   });
 
+  it('a played sound whose timer fires late sends a few frames to catch up, not all it missed; its timestamps keep its time', async () => {
+    const t = await setUp('sendrecv');
+    try {
+      const playing = t.bridge.playSound({ samples: new Int16Array(8000 * 10).fill(1000), path: 'ten seconds' });
+      await eventually(() => t.phone.received.length >= 5, WAIT_MS, 'the sound on the wire');
+      // The event loop blocked for a second, as on a server short of CPU.
+      const blockedUntil = performance.now() + 1000;
+      while (performance.now() < blockedUntil);
+      const before = t.rtp.stats().packetsOut;
+      // The sound's overdue timer fires first, and what it sends goes out before this one's turn.
+      const burst = await new Promise<number>((resolve) => setTimeout(() => resolve(t.rtp.stats().packetsOut - before), 0));
+      assert.ok(burst >= 1 && burst <= 6, `${burst} frames back to back after a 1 s delay`);
+      t.bridge.stopSound();
+      assert.equal(await playing, 'stopped');
+      await settled(t, 0);
+      // Across the delay the timestamps advance by the second that passed (8000 ticks), give or take the frames sent.
+      const stamps = t.phone.received.map((r) => r.packet.timestamp);
+      const jump = Math.max(...stamps.slice(1).map((s, i) => (s - stamps[i]! + 2 ** 32) % 2 ** 32));
+      assert.ok(jump >= 7000 && jump <= 8800, `the largest timestamp step is ${jump}`);
+    } finally {
+      await t.done();
+    }
+  });
+
   it('closes both legs and stops relaying', async () => {
     const t = await setUp('sendrecv');
     await t.bridge.close();

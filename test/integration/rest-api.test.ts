@@ -109,6 +109,8 @@ describe('REST API: server-started calls and call control, against sipp (-rtp_ec
     // The recording is complete once the call's RTP port is given back.
     await eventually(() => ts.server.media.rtpPorts.inUse === 0, 5000, 'the call to be closed');
     assert.ok((await api('/api/recordings')).json.some((r: { callId: string }) => r.callId === callId), 'the recording listed');
+    const cdr = (await api('/api/cdr')).json.find((r: { callId: string }) => r.callId === callId);
+    assert.equal(cdr?.recording, `${encodeURIComponent(callId)}.wav`, 'the recording in the call detail record');
     const wav = await api(`/api/recordings/${encodeURIComponent(callId)}`);
     assert.equal(wav.status, 200);
     const recorded = readPcmWav(wav.json as Buffer);

@@ -18,7 +18,7 @@ function end(endedAt: number): CallRecordEnd {
   return {
     caller: 'alice', callee: 'bob2', sipCallId: 'sip-1', endedAt, status: 'FINISH', info: 'Normal call clearing', sipStatus: null,
     hangupSide: 'client', codec: 'PCMU', packetsToSip: 10, packetsToBrowser: 12, droppedToSip: 0, droppedToBrowser: 1,
-    lostFromSip: 2, lostFromBrowser: 3, hooks: [{ method: 'call', outcome: 'ok' }],
+    lostFromSip: 2, lostFromBrowser: 3, recording: 'c1.wav', hooks: [{ method: 'call', outcome: 'ok' }],
   };
 }
 
@@ -40,7 +40,7 @@ for (const engine of STORE_ENGINES) describe(`call detail records on ${engine.na
         id, callId: 'c1', sessionId: 's', appKey: 'app', direction: 'outgoing', caller: 'alice', callee: 'bob2', sipCallId: 'sip-1',
         startedAt: 1_000, answeredAt: 3_000, endedAt: 10_000, durationMs: 7_000, status: 'FINISH', info: 'Normal call clearing',
         sipStatus: null, hangupSide: 'client', codec: 'PCMU', packetsToSip: 10, packetsToBrowser: 12, droppedToSip: 0,
-        droppedToBrowser: 1, lostFromSip: 2, lostFromBrowser: 3, hooks: [{ method: 'call', outcome: 'ok' }],
+        droppedToBrowser: 1, lostFromSip: 2, lostFromBrowser: 3, recording: 'c1.wav', hooks: [{ method: 'call', outcome: 'ok' }],
       });
     } finally {
       await store.close();

@@ -19,7 +19,7 @@ export type CallRecordView = ReturnType<typeof callRecordView>;
 export const CDR_COLUMNS = [
   'id', 'callId', 'sessionId', 'appKey', 'direction', 'caller', 'callee', 'sipCallId', 'startedAt', 'answeredAt', 'endedAt',
   'durationMs', 'status', 'info', 'sipStatus', 'hangupSide', 'codec', 'packetsToSip', 'packetsToBrowser', 'droppedToSip',
-  'droppedToBrowser', 'lostFromSip', 'lostFromBrowser', 'hooks',
+  'droppedToBrowser', 'lostFromSip', 'lostFromBrowser', 'recording', 'hooks',
 ] as const satisfies ReadonlyArray<keyof CallRecordView>;
 
 /**

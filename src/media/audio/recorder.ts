@@ -9,6 +9,12 @@
  * so network jitter and a late timer on a loaded server do not tear the audio, and the two channels stay aligned to
  * within that gap. A channel
  * silent at a flush is padded with silence up to `now - MARGIN`, so a late frame of the other is not cut off.
+ *
+ * One write at a time per recording: a flush due while the previous one is still being written is left to the next,
+ * which then writes everything pending at once. The file system's operations run on libuv's few threads; on a
+ * machine short of CPU each takes tens of milliseconds, and a queue of one write per call per second grew without
+ * bound from about 150 calls (bench/server-calls.ts: the memory of the queued frames, then a stalled process).
+ * Coalescing makes each write larger and rarer instead, so the operations a second fall as they slow down.
  */
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -35,8 +41,8 @@ const GAP_SAMPLES = 300 * SAMPLES_PER_MS;
 const MARGIN_SAMPLES = 400 * SAMPLES_PER_MS;
 const DEFAULT_FLUSH_MS = 1000;
 /**
- * Samples handed to the file system and not yet written: more than 10 s (a disk that cannot keep up) ends the
- * recording rather than letting its backlog grow in memory.
+ * Samples not yet written: more than 10 s (a disk that cannot keep up) ends the recording rather than letting its
+ * backlog grow in memory.
  */
 const MAX_BACKLOG_SAMPLES = 10_000 * SAMPLES_PER_MS;
 
@@ -80,14 +86,13 @@ export class CallRecorder {
   readonly path: string;
   private readonly clock: Clock;
   private readonly startedAt: number;
-  private readonly channels: Record<RecordedSide, PendingChannel> = { local: new PendingChannel(), remote: new PendingChannel() };
+  private channels: Record<RecordedSide, PendingChannel> = { local: new PendingChannel(), remote: new PendingChannel() };
   /** Samples per channel already handed to the file. */
   private written = 0;
   private file: Promise<FileHandle> | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  /** The write in flight, if any (one at a time: see the file comment). */
+  private writing: Promise<void> | undefined;
   private timer: TimerHandle | undefined;
-  /** Samples per channel flushed but not yet on disk. */
-  private backlog = 0;
   private failed = false;
   private closed: Promise<void> | undefined;
 
@@ -108,6 +113,7 @@ export class CallRecorder {
   close(): Promise<void> {
     this.closed ??= (async () => {
       if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+      await this.writing;
       const { local, remote } = this.channels;
       this.flush(Math.max(local.length, remote.length));
       await this.writing;
@@ -123,12 +129,14 @@ export class CallRecorder {
 
   private schedule(): void {
     this.timer = this.clock.setTimeout(() => {
-      this.flush(this.position() - MARGIN_SAMPLES - this.written);
+      const behind = this.position() - this.written;
+      if (behind > MAX_BACKLOG_SAMPLES + MARGIN_SAMPLES) this.fail(new Error(`the disk is ${(behind / G711_RATE).toFixed(0)} s behind`));
+      else if (this.writing === undefined) this.flush(behind - MARGIN_SAMPLES);
       this.schedule();
     }, this.o.flushMs ?? DEFAULT_FLUSH_MS, { unref: true });
   }
 
-  /** Interleaves `n` samples of each channel (silence where one has fewer) and queues them for the file. */
+  /** Interleaves `n` samples of each channel (silence where one has fewer) and writes them to the file. */
   private flush(n: number): void {
     if (n <= 0 || this.failed) return;
     const { local, remote } = this.channels;
@@ -141,13 +149,10 @@ export class CallRecorder {
     }
     local.drop(n);
     remote.drop(n);
-    if (this.backlog + n > MAX_BACKLOG_SAMPLES) return this.fail(new Error(`the disk is ${(this.backlog / G711_RATE).toFixed(0)} s behind`));
-    this.backlog += n;
     const offset = WAV_HEADER_BYTES + this.written * 4;
     this.written += n;
     const dataBytes = this.written * 4;
-    this.writing = this.writing.then(async () => {
-      if (this.failed) return;
+    this.writing = (async () => {
       try {
         const file = await this.opened();
         await file.write(frames, 0, frames.length, offset);
@@ -156,14 +161,17 @@ export class CallRecorder {
         // A full disk or a removed folder ends this recording, not the call.
         this.fail(err);
       } finally {
-        this.backlog -= n;
+        this.writing = undefined;
       }
-    });
+    })();
   }
 
+  /** Ends the recording (the call goes on); what was pending is let go. */
   private fail(err: unknown): void {
     if (this.failed) return;
     this.failed = true;
+    this.channels.local = new PendingChannel();
+    this.channels.remote = new PendingChannel();
     this.o.logger.warn({ err, path: this.path }, 'recording failed: the call goes on unrecorded');
   }
 
