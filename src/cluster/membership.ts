@@ -25,6 +25,8 @@ export interface MembershipOptions {
   /** The node id hooks carry (HookContext.nodeId). */
   nodeId: string;
   leaseMs: number;
+  /** Where this node's admin API answers other nodes (a terminate of one of its sessions is forwarded there). */
+  adminUrl?: string;
   log: Logger;
   clock?: Clock;
   now?: () => number;
@@ -68,7 +70,7 @@ export class ClusterMembership {
   /** Never rejects: a store that does not answer is logged, and the next beat tries again. */
   private async beat(first: boolean): Promise<void> {
     try {
-      const known = await this.o.registry.heartbeat(this.now());
+      const known = await this.o.registry.heartbeat(this.now(), this.o.adminUrl);
       if (!known && !first) {
         this.o.log.error(
           { leaseMs: this.o.leaseMs },

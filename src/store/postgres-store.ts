@@ -19,6 +19,7 @@ import { appendEvents, OUTBOX_MARKS, PostgresEventOutbox } from './postgres-outb
 import { CALL_RECORD_SQL, closeParams, PostgresCallDetailRecords, type CallRecordWrite } from './postgres-cdr.ts';
 import { DEFAULT_APP_KEY, DEFAULT_CDR_RETENTION, defaultApp } from './sqlite-store.ts';
 import { PostgresNodeRegistry } from './postgres-nodes.ts';
+import { PostgresLiveDirectory } from './postgres-directory.ts';
 
 export interface OpenPostgresStoreOptions {
   /** postgres://user:password@host:port/database (config postgresUrl). */
@@ -189,6 +190,7 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
         },
       },
       nodes: new PostgresNodeRegistry(pool, node),
+      directory: new PostgresLiveDirectory(pool, node),
       path: redactedUrl(options.url),
       write: (writes) => commits.submit(writes),
       // Idempotent, as SQLite's: a second close waits for the first.
