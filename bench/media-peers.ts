@@ -40,14 +40,17 @@ export class BrowserPeer {
   private transceiver: RTCRtpTransceiver | undefined;
   private onPacket: ((r: ReceivedRtp) => void) | undefined;
 
-  /** `video`: also offer a VP8 video stream, as a browser call with video does. */
-  constructor(private readonly o: { audio?: typeof CHROME_AUDIO; video?: boolean } = {}) {
+  /**
+   * `video`: also offer a VP8 video stream, as a browser call with video does. `address`: the one address ICE uses
+   * (default loopback; the cluster test's browsers sit on a test subnet).
+   */
+  constructor(private readonly o: { audio?: typeof CHROME_AUDIO; video?: boolean; address?: string } = {}) {
     this.pc = new RTCPeerConnection({
       iceServers: [],
       iceUseIpv4: false,
       iceUseIpv6: false,
-      iceAdditionalHostAddresses: [LOOPBACK],
-      iceInterfaceAddresses: { udp4: LOOPBACK },
+      iceAdditionalHostAddresses: [o.address ?? LOOPBACK],
+      iceInterfaceAddresses: { udp4: o.address ?? LOOPBACK },
       // One transport for both streams: werift drops the video transport when the answer bundles audio alone, but
       // leaves its socket open.
       bundlePolicy: o.video ? 'max-bundle' : 'max-compat',
