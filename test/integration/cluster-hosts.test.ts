@@ -36,6 +36,8 @@ const WS_PORT = 8080;
 const ADMIN_PORT = 8081;
 const SIP_PORT = 5060;
 const CONNECT_BATCH = 25;
+/** New clients during the rolling restart. */
+const ROLLING_CLIENTS = 30;
 
 const skip = userInfo().uid !== 0 ? 'needs root (ip netns)' : !existsSync('/usr/sbin/haproxy') ? 'haproxy is not installed (scripts/ensure-deps.sh)' : false;
 
@@ -69,15 +71,12 @@ describe('three nodes behind HAProxy on one PostgreSQL and one Kamailio', { skip
     const users = [
       ...Array.from({ length: SESSIONS }, (_, i) => ({ username: `u${i}`, password: PASSWORD })),
       ...Array.from({ length: 2 * CALLS }, (_, i) => ({ username: `w${i}`, password: PASSWORD })),
+      ...Array.from({ length: ROLLING_CLIENTS }, (_, i) => ({ username: `r${i}`, password: PASSWORD })),
     ];
     kamailio = await startKamailio({ users, netns: { name: infra.ns, ip: infra.ip } });
     backend = await TestBackend.start({ host: net.gateway });
-    nodes.push(...(await Promise.all(hosts.map((h, i) => startCallhookProcess({
-      store: 'postgres', postgresUrl: url, nodeName: `node-${'abc'[i]}`, nodeLeaseMs: LEASE_MS,
-      localIp: h.ip, wsHost: h.ip, adminHost: h.ip, wsPort: WS_PORT, adminPort: ADMIN_PORT, sipPort: SIP_PORT,
-      // Every test client comes from the one test address, through HAProxy (X-Forwarded-For names it).
-      trustedProxies: infra.ip, wsSessionsPerIp: 2 * SESSIONS,
-    }, { netns: h.ns, adminToken: token })))));
+    postgresUrl = url;
+    nodes.push(...(await Promise.all(hosts.map((_, i) => startNode(i)))));
     await nodes[0]!.addApp(APP, `http://${net.gateway}:${backend.port}/rest`);
     haproxy = await startHaproxy(infra, WS_PORT, hosts.map((h, i) => ({ name: `node-${'abc'[i]}`, ip: h.ip, wsPort: WS_PORT, adminPort: ADMIN_PORT })));
   });
@@ -92,6 +91,17 @@ describe('three nodes behind HAProxy on one PostgreSQL and one Kamailio', { skip
     await backend?.stop();
     net?.remove();
   });
+
+  let postgresUrl: string;
+  /** Node i (a, b, c) in its namespace. */
+  const startNode = (i: number): Promise<CallhookProcess> => startCallhookProcess({
+    store: 'postgres', postgresUrl, nodeName: `node-${'abc'[i]}`, nodeLeaseMs: LEASE_MS, stopCallsWaitMs: 30_000, shutdownDrainMs: 4000,
+    // A BYE to the killed node gives up after 64 × T1: 6.4 s rather than 32 s.
+    sipT1Ms: 100,
+    localIp: hosts[i]!.ip, wsHost: hosts[i]!.ip, adminHost: hosts[i]!.ip, wsPort: WS_PORT, adminPort: ADMIN_PORT, sipPort: SIP_PORT,
+    // Every test client comes from the one test address, through HAProxy (X-Forwarded-For names it).
+    trustedProxies: infra.ip, wsSessionsPerIp: 2 * SESSIONS,
+  }, { netns: hosts[i]!.ns, adminToken: token });
 
   const sipFields = (login: string) => ({
     appKey: APP, sipLogin: login, sipPassword: PASSWORD, sipDomain: kamailio.domain, sipOutboundProxy: kamailio.host,
@@ -136,8 +146,10 @@ describe('three nodes behind HAProxy on one PostgreSQL and one Kamailio', { skip
     assert.ok(perNode.every((n) => n >= SESSIONS / 6), `spread over the nodes: ${perNode.join(', ')}`);
   });
 
+  /** Call i: from a session on node i to one on node i + 1. */
+  const calls: Array<{ out: ClientCall; inc: ClientCall }> = [];
+
   it('calls between sessions on different nodes go through Kamailio, with audio both ways', async () => {
-    const calls: Array<{ out: ClientCall; inc: ClientCall }> = [];
     for (let i = 0; i < CALLS; i++) {
       // Directly to a node each, so that the two ends of call i are on nodes i and i + 1.
       const ice = { iceAddress: net.gateway };
@@ -230,5 +242,39 @@ describe('three nodes behind HAProxy on one PostgreSQL and one Kamailio', { skip
       return mine.length > 0 && mine.every((r) => r.info === 'Node lost') ? mine : undefined;
     }, LEASE_MS + 10_000, 'B\'s call records closed "Node lost"');
     assert.ok(records.length > 0);
+  });
+  it('rolling restart of node C: it drains (its call finishes, new clients go to A), restarts, and takes clients again', async () => {
+    const c = nodes[2]!;
+    const health = async (): Promise<number> => (await fetch(`http://${hosts[2]!.ip}:${ADMIN_PORT}/healthz`)).status;
+    const callOnC = calls[2]!;
+    assert.ok(((await api(c, 'GET', '/api/calls')).json as Array<{ node: string }>).some((x) => x.node === 'node-c'), 'node C has a call up');
+
+    const exited = c.process.kill('SIGTERM');
+    await eventually(async () => (await health()) === 503, 5000, 'node C\'s /healthz to fail while it drains');
+    let next = 0;
+    /** The node holding a login's session, once the directory shows it. */
+    const nodeOf = (login: string): Promise<string> =>
+      eventually(async () => (await listed()).find((s) => s.sipLogin === login)?.node, 5000, `${login}'s session in the list`);
+    const newClient = async (): Promise<string> => {
+      const login = `r${next++}`;
+      clients.set(login, await connectRegistered(login));
+      return login;
+    };
+    // While C drains, new clients are served by A (B is dead), and C's call goes on.
+    for (let i = 0; i < 4; i++) assert.equal(await nodeOf(await newClient()), 'node-a', 'a new client on node A');
+    assert.equal(c.status, undefined, 'node C waits for its call');
+    await Promise.all([callOnC.out.sendAudio(10), callOnC.inc.sendAudio(10)]);
+
+    // Its calls end (the one from B, whose far end died, would otherwise wait for its RTP timeout); C stops, and
+    // starts again under its name.
+    callOnC.out.hangup();
+    calls[1]!.inc.hangup();
+    await exited;
+    assert.equal(c.logLines(/^drained/)[0]?.['calls'], 0, 'the drain ended with its calls, not by stopCallsWaitMs');
+    await c.stop();
+    nodes[2] = await startNode(2);
+    await eventually(async () => (await health()) === 200, 5000, 'node C\'s /healthz to pass again');
+    // HAProxy brings it back after two good checks; least connections sends it the next clients.
+    await eventually(async () => (await nodeOf(await newClient())) === 'node-c', 15_000, 'a new client to land on node C');
   });
 });
