@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { TestBackend } from '../support/backend.ts';
@@ -40,6 +40,9 @@ const CONNECT_BATCH = 25;
 const ROLLING_CLIENTS = 30;
 
 const skip = userInfo().uid !== 0 ? 'needs root (ip netns)' : !existsSync('/usr/sbin/haproxy') ? 'haproxy is not installed (scripts/ensure-deps.sh)' : false;
+
+/** The machine's load, printed next to every figure (other test lanes share it). */
+const load = (): string => `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`;
 
 interface Listed {
   sessionId: string;
@@ -133,7 +136,8 @@ describe('three nodes behind HAProxy on one PostgreSQL and one Kamailio', { skip
   /** The cluster's sessions, as node A's admin API lists them. */
   const listed = async (): Promise<Listed[]> => (await api(nodes[0]!, 'GET', '/api/sessions')).json as Listed[];
 
-  it('300 sessions connect through HAProxy, spread over the nodes, and register', async () => {
+  it('300 sessions connect through HAProxy, spread over the nodes, and register', async (t) => {
+    const started = Date.now();
     for (let i = 0; i < SESSIONS; i += CONNECT_BATCH) {
       const batch = Array.from({ length: Math.min(CONNECT_BATCH, SESSIONS - i) }, (_, k) => `u${i + k}`);
       for (const [login, c] of await Promise.all(batch.map(async (l) => [l, await connectRegistered(l)] as const))) clients.set(login, c);
@@ -143,6 +147,7 @@ describe('three nodes behind HAProxy on one PostgreSQL and one Kamailio', { skip
       return now.length === SESSIONS && now.every((s) => s.registration === 'REGISTERED') ? now : undefined;
     }, 10_000, 'node A to list all 300 sessions, registered');
     const perNode = ['node-a', 'node-b', 'node-c'].map((n) => all.filter((s) => s.node === n).length);
+    t.diagnostic(`${SESSIONS} sessions connected and registered in ${Date.now() - started} ms, ${CONNECT_BATCH} at a time; per node ${perNode.join('/')}; ${load()}`);
     assert.ok(perNode.every((n) => n >= SESSIONS / 6), `spread over the nodes: ${perNode.join(', ')}`);
   });
 
@@ -181,7 +186,7 @@ describe('three nodes behind HAProxy on one PostgreSQL and one Kamailio', { skip
     clients.set(victim.sipLogin!, await connectRegistered(victim.sipLogin!));
   });
 
-  it('kill -9 of node B: its clients reconnect and register, its events arrive from a survivor, its call record is closed "Node lost"', async () => {
+  it('kill -9 of node B: its clients reconnect and register, its events arrive from a survivor, its call record is closed "Node lost"', async (t) => {
     const b = nodes[1]!;
     const bIp = hosts[1]!.ip;
     const bLogins = (await listed()).filter((s) => s.node === 'node-b' && clients.has(s.sipLogin ?? '')).map((s) => s.sipLogin!);
@@ -203,6 +208,7 @@ describe('three nodes behind HAProxy on one PostgreSQL and one Kamailio', { skip
     assert.ok(openCall.length > 0, 'node B has calls up');
 
     await b.kill('SIGKILL');
+    const killedAt = Date.now();
     backend.responder = () => ({ kind: 'echo' });
     // B is gone: what the backend receives from now on comes from a survivor.
     const sinceKill = backend.requests.length;
@@ -211,6 +217,7 @@ describe('three nodes behind HAProxy on one PostgreSQL and one Kamailio', { skip
     const delivered = (): Set<string> => new Set(backend.requests.slice(sinceKill).map((r) => String(r.json?.['eventId'])));
     await eventually(() => [...refused].every((id) => delivered().has(id)), LEASE_MS + 10_000,
       () => `B's ${refused.size} refused events from a survivor (${[...refused].filter((id) => delivered().has(id)).length} arrived)`);
+    t.diagnostic(`B's ${refused.size} undelivered events at the backend ${Date.now() - killedAt} ms after the kill (nodeLeaseMs ${LEASE_MS}); ${load()}`);
 
     // Its clients see the connection close, and reconnect through HAProxy to a live node.
     const staying = bLogins.filter((l) => !leaving.includes(l));
@@ -223,6 +230,7 @@ describe('three nodes behind HAProxy on one PostgreSQL and one Kamailio', { skip
       const now = await listed();
       return staying.every((l) => now.some((s) => s.sipLogin === l && s.registration === 'REGISTERED' && s.node !== 'node-b'));
     }, 10_000, 'B\'s clients registered again on the other nodes');
+    t.diagnostic(`B's ${staying.length} clients reconnected and registered again ${Date.now() - killedAt} ms after the kill`);
 
     // None missing: every session of B has its sequences 1..n without a gap at the backend.
     await eventually(() => {
@@ -243,7 +251,7 @@ describe('three nodes behind HAProxy on one PostgreSQL and one Kamailio', { skip
     }, LEASE_MS + 10_000, 'B\'s call records closed "Node lost"');
     assert.ok(records.length > 0);
   });
-  it('rolling restart of node C: it drains (its call finishes, new clients go to A), restarts, and takes clients again', async () => {
+  it('rolling restart of node C: it drains (its call finishes, new clients go to A), restarts, and takes clients again', async (t) => {
     const c = nodes[2]!;
     const health = async (): Promise<number> => (await fetch(`http://${hosts[2]!.ip}:${ADMIN_PORT}/healthz`)).status;
     const callOnC = calls[2]!;
@@ -265,15 +273,18 @@ describe('three nodes behind HAProxy on one PostgreSQL and one Kamailio', { skip
     assert.equal(c.status, undefined, 'node C waits for its call');
     await Promise.all([callOnC.out.sendAudio(10), callOnC.inc.sendAudio(10)]);
 
-    // Its calls end (the one from B, whose far end died, would otherwise wait for its RTP timeout); C stops, and
-    // starts again under its name.
+    // Its calls end, the one from the dead B too (its BYE goes unanswered for 64 × T1); C stops, and starts again
+    // under its name.
+    const hungUp = Date.now();
     callOnC.out.hangup();
     calls[1]!.inc.hangup();
     await exited;
     assert.equal(c.logLines(/^drained/)[0]?.['calls'], 0, 'the drain ended with its calls, not by stopCallsWaitMs');
+    const stoppedAt = Date.now();
     await c.stop();
     nodes[2] = await startNode(2);
     await eventually(async () => (await health()) === 200, 5000, 'node C\'s /healthz to pass again');
+    t.diagnostic(`C stopped ${stoppedAt - hungUp} ms after its calls were hung up, and was back ${Date.now() - stoppedAt} ms later; ${load()}`);
     // HAProxy brings it back after two good checks; least connections sends it the next clients.
     await eventually(async () => (await nodeOf(await newClient())) === 'node-c', 15_000, 'a new client to land on node C');
   });
