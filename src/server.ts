@@ -189,13 +189,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     if (store.nodes !== undefined) {
       // After the hook engine and the store, before the gateway: stopped once the gateway has let its sessions go.
       const clusterLog = logger.child({ component: 'cluster' });
+      const directory = store.directory && new DirectorySync({ directory: store.directory, gateway: gw, node: config.nodeName, log: clusterLog });
       const membership = new ClusterMembership({
         registry: store.nodes, hooks, nodeId, leaseMs: config.nodeLeaseMs, adminUrl: reachableAdminUrl(admin.address, config.localIp), log: clusterLog,
+        ...(directory && { onTakenOver: () => directory.republish() }),
       });
       await membership.start();
       closers.push(() => membership.stop());
-      if (store.directory !== undefined) {
-        const directory = new DirectorySync({ directory: store.directory, gateway: gw, node: config.nodeName, log: clusterLog });
+      if (directory !== undefined) {
         await directory.start();
         closers.push(() => directory.stop());
       }

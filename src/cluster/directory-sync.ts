@@ -45,6 +45,11 @@ export class DirectorySync {
     this.schedule();
   }
 
+  /** The directory lost this node's rows (a survivor took it over): the next sync writes them all again. */
+  republish(): void {
+    this.published = new Map();
+  }
+
   /** No more syncs; this node's rows are removed (its sessions have ended by now). */
   async stop(): Promise<void> {
     this.stopped = true;

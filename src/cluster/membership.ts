@@ -27,6 +27,8 @@ export interface MembershipOptions {
   leaseMs: number;
   /** Where this node's admin API answers other nodes (a terminate of one of its sessions is forwarded there). */
   adminUrl?: string;
+  /** Called when a survivor took this node over while it ran: its rows are gone and must be written again. */
+  onTakenOver?: () => void;
   log: Logger;
   clock?: Clock;
   now?: () => number;
@@ -76,6 +78,7 @@ export class ClusterMembership {
           { leaseMs: this.o.leaseMs },
           'this node was taken over by another (silent for a lease: overloaded, or cut off from PostgreSQL): sessions it still holds are no longer its own in the store',
         );
+        this.o.onTakenOver?.();
       }
       for (;;) {
         const lost = await this.o.registry.takeOver(this.o.leaseMs, NODE_LOST, this.now());
