@@ -21,7 +21,7 @@ export interface ClusterView {
 }
 
 /** Set on a forwarded request: the holder answers it itself and never forwards it again. */
-export const FORWARDED_BY = 'x-callhook-forwarded-by';
+const FORWARDED_BY = 'x-callhook-forwarded-by';
 const FORWARD_TIMEOUT_MS = 10_000;
 
 /** This node's items with `node`, then the other nodes' from the directory. */

@@ -13,7 +13,7 @@ import type { LiveDirectory, LiveItem, LiveItemKind } from '../store/index.ts';
 import type { Logger } from '../log.ts';
 import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 
-export const DIRECTORY_SYNC_MS = 500;
+const DIRECTORY_SYNC_MS = 500;
 
 export interface DirectorySyncOptions {
   directory: LiveDirectory;
