@@ -16,6 +16,8 @@
 #   iproute2    `ip`, which sets up the kit's private network namespace (bench/compare/namespace.ts)
 #   postgresql  initdb and postgres for the PostgreSQL store's tests (test/support/postgres.ts: a throwaway cluster
 #               in a temp dir on a free port; the package's own cluster and service are not used)
+#   haproxy     the WebSocket balancer of docs/scaling.md, run by test/integration/cluster-hosts.test.ts in a
+#               network namespace as a foreground process (the package's service is not used); iproute2 (ip netns)
 # Asterisk is not a Debian 12 package: scripts/fetch-asterisk.sh unpacks Debian unstable's into a cache directory
 # (~/.cache/callhook-test), once; test/support/asterisk.ts runs it from there.
 set -eu
@@ -48,6 +50,8 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$need nginx"
 [ -x /usr/bin/janus ] || need="$need janus"
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
+[ -x /usr/sbin/haproxy ] || need="$need haproxy"
+command -v ip >/dev/null 2>&1 || need="$need iproute2"
 
 if [ -n "$need" ]; then
   echo "ensure-deps: installing$need"

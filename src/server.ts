@@ -13,6 +13,7 @@
  * under the containment of calls and sessions (onProcessFault below, docs/security.md "Failure containment").
  */
 import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
@@ -28,6 +29,7 @@ import {
 import { createEventLoopMetrics } from './admin/event-loop-metrics.ts';
 import { createHookEngine, type HookEngine } from './hooks/index.ts';
 import { ClusterMembership } from './cluster/membership.ts';
+import { DirectorySync } from './cluster/directory-sync.ts';
 import { DEFAULT_APP_KEY, openPostgresStore, openStore, redactedUrl, type Store } from './store/index.ts';
 import { createCallMedia, portMetrics, type CallMedia } from './media/index.ts';
 import { UserAgent } from './sip/ua/index.ts';
@@ -119,6 +121,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closers.push(() => hooks.stop());
 
     // The gateway arrives after the admin server (which hosts EchoApp, needed before any client connects).
+    /** From the first moment of a stop: /healthz fails, so a balancer sends new clients elsewhere. */
+    let draining = false;
     const sessions: SessionsProvider & SessionControl = {
       sessions: () => gateway?.sessions() ?? [],
       calls: () => gateway?.calls() ?? [],
@@ -142,7 +146,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const admin = await listenAdmin(
       buildAdminApp({
         config, store, hooks: { replayEvents: (q) => hooks.replayEvents(q), metrics }, log: adminLog, token: adminToken, sessions,
-        control: sessions, timeline, ports: () => boundPorts, calls: () => callControl, recordings,
+        control: sessions, timeline, ports: () => boundPorts, calls: () => callControl, recordings, draining: () => draining,
+        ...(store.directory !== undefined && { cluster: { node: config.nodeName, directory: store.directory } }),
       }),
       config,
       adminLog,
@@ -183,9 +188,18 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     });
     if (store.nodes !== undefined) {
       // After the hook engine and the store, before the gateway: stopped once the gateway has let its sessions go.
-      const membership = new ClusterMembership({ registry: store.nodes, hooks, nodeId, leaseMs: config.nodeLeaseMs, log: logger.child({ component: 'cluster' }) });
+      const clusterLog = logger.child({ component: 'cluster' });
+      const directory = store.directory && new DirectorySync({ directory: store.directory, gateway: gw, node: config.nodeName, log: clusterLog });
+      const membership = new ClusterMembership({
+        registry: store.nodes, hooks, nodeId, leaseMs: config.nodeLeaseMs, adminUrl: reachableAdminUrl(admin.address, config.localIp), log: clusterLog,
+        ...(directory && { onTakenOver: () => directory.republish() }),
+      });
       await membership.start();
       closers.push(() => membership.stop());
+      if (directory !== undefined) {
+        await directory.start();
+        closers.push(() => directory.stop());
+      }
     }
     gateway = gw;
     callControl = new GatewayCallControl(gw);
@@ -205,7 +219,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     boundPorts = { ws: clientApi.wsPort, ...(clientApi.wssPort !== undefined && { wss: clientApi.wssPort }), sip: sipPort, admin: admin.address.port };
     let closing: Promise<void> | undefined;
     const ownsProcess = opts.handleSignals !== false;
-    const stopProcess = onceStopping(logger, config.shutdownDrainMs, () => running.close());
+    const stopProcess = onceStopping(logger, config.stopCallsWaitMs + config.shutdownDrainMs, () => running.close());
     const removeSignalHandlers = ownsProcess ? onStopSignal(logger, stopProcess) : () => undefined;
     const removeReloadHandler = ownsProcess ? onReloadSignal(logger, reloadSipTls) : () => undefined;
     // Removed only once stopped: a fault while stopping is still logged rather than ending the process mid-way.
@@ -227,6 +241,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       adminToken,
       close: () => {
         closing ??= (async () => {
+          draining = true;
+          await drainCalls(gw, clientApi!, config, logger);
           const started = Date.now();
           drainDeadline = started + Math.max(0, config.shutdownDrainMs - AFTER_DRAIN_RESERVE_MS);
           removeSignalHandlers();
@@ -270,6 +286,31 @@ async function pointDefaultAppAtEchoApp(store: Store, port: number): Promise<voi
   const app = store.apps.getByKey(DEFAULT_APP_KEY);
   if (app === undefined || !/^http:\/\/127\.0\.0\.1:\d+\/apps\/EchoApp$/.test(app.url)) return;
   await store.apps.update(app.name, { url: `http://127.0.0.1:${port}/apps/EchoApp` });
+}
+
+/**
+ * A rolling restart's drain (config stopCallsWaitMs): new WebSockets are refused and /healthz fails while the live
+ * calls finish, for at most stopCallsWaitMs; the clients stay connected until the stop proper closes them (they
+ * then reconnect through the balancer to another node).
+ */
+async function drainCalls(gateway: Gateway, clientApi: ClientApiServer, config: Config, logger: Logger): Promise<void> {
+  if (config.stopCallsWaitMs === 0) return;
+  clientApi.refuseNew((config.stopCallsWaitMs + config.shutdownDrainMs) / 1000);
+  const until = Date.now() + config.stopCallsWaitMs;
+  logger.info({ calls: gateway.calls().length, stopCallsWaitMs: config.stopCallsWaitMs }, 'draining: no new clients; waiting for the live calls to finish');
+  while (gateway.calls().length > 0 && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, until - Date.now())));
+  }
+  logger.info({ calls: gateway.calls().length }, 'drained: stopping');
+}
+
+const DRAIN_POLL_MS = 200;
+
+/** Where other nodes reach this node's admin API: its bound address, or localIp when it is bound to every interface. */
+function reachableAdminUrl(address: AddressInfo, localIp: string): string {
+  const wildcard = address.address === '0.0.0.0' || address.address === '::';
+  const host = wildcard ? localIp : address.address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
 
 /** Closes the server once, whoever asks first (a signal, a fault); a stop still going after `drainMs` is cut short. */

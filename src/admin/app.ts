@@ -49,7 +49,7 @@ export function buildAdminApp(deps: AdminDeps): AdminApp {
     route({ method: 'GET', path: '/api/overview', auth: true, handler: async () => ({ json: await readOverview(deps) }) }),
     ...indexRoutes(),
     ...echoRoutes(),
-    ...healthRoutes(),
+    ...healthRoutes(deps),
     ...metricsRoutes(deps),
     ...openApiRoutes(),
     ...appRoutes(deps),

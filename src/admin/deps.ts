@@ -9,6 +9,7 @@ import type { HookEngine } from '../hooks/types.ts';
 import type { SessionControl, SessionsProvider } from '../gateway/info.ts';
 import type { TimelineRecorder } from '../gateway/timeline.ts';
 import type { CallControl, Recordings } from '../gateway/index.ts';
+import type { ClusterView } from './cluster.ts';
 
 export interface AdminDeps {
   config: Pick<Config, 'restRequestTimeoutMs' | 'userAgent' | 'localIp'> & Partial<Pick<Config, 'adminMaxEventStreams'>>;
@@ -20,6 +21,8 @@ export interface AdminDeps {
   token: string;
   /** Live sessions and calls; none until the gateway attaches one. */
   sessions?: SessionsProvider;
+  /** Nodes sharing a PostgreSQL store: lists are the cluster's, and a terminate goes to the holding node (./cluster.ts). */
+  cluster?: ClusterView;
   /** Ending a live session or call (the console's Terminate); 404 without. */
   control?: SessionControl;
   /** The server's bound ports by name (ws, sip, admin), for the Overview. */
@@ -30,6 +33,8 @@ export interface AdminDeps {
   calls?: () => CallControl | undefined;
   /** The recordings folder (`/api/recordings`). */
   recordings?: Recordings;
+  /** True while the server drains or stops: /healthz answers 503, so a balancer sends new clients elsewhere. */
+  draining?: () => boolean;
   /** Largest request body, bytes (default DEFAULT_BODY_LIMIT). */
   bodyLimitBytes?: number;
 }

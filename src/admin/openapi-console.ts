@@ -110,7 +110,7 @@ export const consolePaths = {
     delete: {
       ...secured,
       summary: 'End a live session: its client is disconnected, its calls end, its registration is removed',
-      responses: { '200': ok('ended', { type: 'object', properties: { terminated: str } }), ...errors, '404': error('no such live session') },
+      responses: { '200': ok('ended', { type: 'object', properties: { terminated: str } }), ...errors, '404': error('no such live session'), '503': error('another node holds it and did not answer') },
     },
   },
   '/api/calls/{callId}': {
@@ -118,7 +118,7 @@ export const consolePaths = {
     delete: {
       ...secured,
       summary: 'End a live call (BYE, CANCEL or 480 towards SIP; FINISH to the client)',
-      responses: { '200': ok('ended', { type: 'object', properties: { terminated: str } }), ...errors, '404': error('no such live call') },
+      responses: { '200': ok('ended', { type: 'object', properties: { terminated: str } }), ...errors, '404': error('no such live call'), '503': error('another node holds it and did not answer') },
     },
   },
 } as const;

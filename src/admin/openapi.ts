@@ -130,6 +130,7 @@ export const openApiDocument = {
           sipDomain: str,
           registration: str,
           connectedAt: time,
+          node: { type: 'string', description: 'the node that holds it (config nodeName), only when nodes share a PostgreSQL store' },
         },
       },
       Call: {
@@ -148,6 +149,7 @@ export const openApiDocument = {
           packetsToSip: { type: 'integer', description: 'RTP packets relayed from the browser to the SIP side' },
           packetsToBrowser: { type: 'integer', description: 'RTP packets relayed from the SIP side to the browser' },
           sipSrtpSuite: { type: 'string', description: 'SRTP suite towards SIP (RFC 4568 SDES), when that media is encrypted' },
+          node: { type: 'string', description: 'the node that holds it (config nodeName), only when nodes share a PostgreSQL store' },
         },
       },
       CallDetailRecord: {
@@ -242,8 +244,11 @@ export const openApiDocument = {
     },
     '/healthz': {
       get: {
-        summary: 'Liveness (no token)',
-        responses: { '200': ok('the server runs', { type: 'object', properties: { status: str, version: str, uptimeSec: { type: 'integer' } } }) },
+        summary: 'Liveness (no token); 503 while the server drains or stops',
+        responses: {
+          '200': ok('the server runs', { type: 'object', properties: { status: str, version: str, uptimeSec: { type: 'integer' } } }),
+          '503': ok('the server drains or stops: send new clients elsewhere', { type: 'object', properties: { status: str, version: str, uptimeSec: { type: 'integer' } } }),
+        },
       },
     },
     '/apps/EchoApp/{method}': {

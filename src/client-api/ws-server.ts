@@ -76,6 +76,7 @@ export class ClientApiServer {
   private wsBound = 0;
   /** Set by `drain`: new WebSockets are refused with 503 and this Retry-After. */
   private retryAfterSeconds: number | undefined;
+  private draining = false;
   private wssBound: number | undefined;
 
   private constructor(private readonly o: ClientApiOptions) {
@@ -145,14 +146,23 @@ export class ClientApiServer {
   }
 
   /**
+   * A new WebSocket is refused from now on (503 with `Retry-After`, as in `drain`), while the clients connected stay:
+   * a node draining for a rolling restart lets its calls finish (config stopCallsWaitMs).
+   */
+  refuseNew(retryAfterSeconds: number): void {
+    this.retryAfterSeconds ??= Math.max(0, Math.ceil(retryAfterSeconds));
+  }
+
+  /**
    * The first step of a graceful stop: a new WebSocket is refused from now on (its upgrade answered `503 Service
    * Unavailable` with `Retry-After: retryAfterSeconds`, which a proxy or a client's reconnect logic understands, RFC
    * 9110 §15.6.4), and every client is closed (going away), ending their sessions. The ports keep listening until
    * `close()`, so that clients reconnecting during the rest of the stop are told why rather than refused by TCP.
    */
   async drain(retryAfterSeconds: number): Promise<void> {
-    if (this.retryAfterSeconds !== undefined) return;
-    this.retryAfterSeconds = Math.max(0, Math.ceil(retryAfterSeconds));
+    if (this.draining) return;
+    this.draining = true;
+    this.refuseNew(retryAfterSeconds);
     clearInterval(this.ticker);
     const closing = [...this.connections];
     for (const c of closing) c.shutdown();

@@ -25,6 +25,10 @@ export interface MembershipOptions {
   /** The node id hooks carry (HookContext.nodeId). */
   nodeId: string;
   leaseMs: number;
+  /** Where this node's admin API answers other nodes (a terminate of one of its sessions is forwarded there). */
+  adminUrl?: string;
+  /** Called when a survivor took this node over while it ran: its rows are gone and must be written again. */
+  onTakenOver?: () => void;
   log: Logger;
   clock?: Clock;
   now?: () => number;
@@ -68,12 +72,13 @@ export class ClusterMembership {
   /** Never rejects: a store that does not answer is logged, and the next beat tries again. */
   private async beat(first: boolean): Promise<void> {
     try {
-      const known = await this.o.registry.heartbeat(this.now());
+      const known = await this.o.registry.heartbeat(this.now(), this.o.adminUrl);
       if (!known && !first) {
         this.o.log.error(
           { leaseMs: this.o.leaseMs },
           'this node was taken over by another (silent for a lease: overloaded, or cut off from PostgreSQL): sessions it still holds are no longer its own in the store',
         );
+        this.o.onTakenOver?.();
       }
       for (;;) {
         const lost = await this.o.registry.takeOver(this.o.leaseMs, NODE_LOST, this.now());

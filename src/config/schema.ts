@@ -232,6 +232,12 @@ export const configSchema = z
      */
     shutdownDrainMs: z.number().int().min(1000).max(300_000).default(10_000),
     /**
+     * Before that stop (ms): the node drains — `/healthz` answers 503 and new WebSockets are refused, so a balancer
+     * sends new clients elsewhere — while live calls may finish, for up to this long (rolling restart,
+     * docs/scaling.md). 0 (the default): the stop begins at once. A supervisor's stop timeout must cover both.
+     */
+    stopCallsWaitMs: z.number().int().min(0).max(3_600_000).default(0),
+    /**
      * Reverse proxies (a comma list of IP addresses) whose `X-Forwarded-For` names the client: per-IP limits and
      * logs then use that address. Empty (the default): the header is ignored, the TCP peer is the client.
      */

@@ -153,6 +153,22 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     description: "call records: the recording's file in <dataDir>/recordings, for a recorded call",
     sql: 'ALTER TABLE call_records ADD COLUMN recording text;',
   },
+  {
+    version: 7,
+    description: 'the directory of live sessions and calls (which node holds each), and where the admin API of each node answers',
+    sql: `
+      ALTER TABLE nodes ADD COLUMN admin_url text;
+      -- kind: 'session' or 'call'; info: the holding node's view of it (SessionInfo or CallInfo as JSON)
+      CREATE TABLE live_items (
+        kind text NOT NULL CHECK (kind IN ('session', 'call')),
+        id   text NOT NULL,
+        node text NOT NULL,
+        info text NOT NULL,
+        PRIMARY KEY (kind, id, node)
+      );
+      CREATE INDEX live_items_node ON live_items (node);
+    `,
+  },
 ];
 
 /** Any fixed 64-bit number: the advisory lock the nodes' migrations take turns on. */

@@ -3,7 +3,8 @@
  * a lease is lost, and one survivor takes its rows over in one transaction. `FOR UPDATE SKIP LOCKED` makes the claim
  * exclusive without waiting: two survivors looking at once take different lost nodes, or one takes it and the other
  * passes. What the lost node left is then this node's: its events (delivered in their session order, as sequences
- * and ids are kept), its open calls' records (closed), its wills (returned, for the hook engine to emit).
+ * and ids are kept), its open calls' records (closed), its wills (returned, for the hook engine to emit); its rows in
+ * the directory of live sessions and calls are deleted.
  */
 import type { Pool } from 'pg';
 import type { LostNode, NodeRegistry, SessionWill } from './types.ts';
@@ -14,13 +15,13 @@ export class PostgresNodeRegistry implements NodeRegistry {
 
   constructor(private readonly pool: Pool, private readonly node: string) {}
 
-  async heartbeat(now: number): Promise<boolean> {
+  async heartbeat(now: number, adminUrl?: string): Promise<boolean> {
     // xmax = 0: the row was inserted, not updated (PostgreSQL's way to tell the two apart in an upsert).
     const { rows } = await this.pool.query<{ inserted: boolean }>(
-      `INSERT INTO nodes (name, started_at, heartbeat_at) VALUES ($1, $2, $3)
-         ON CONFLICT (name) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at
+      `INSERT INTO nodes (name, started_at, heartbeat_at, admin_url) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, admin_url = EXCLUDED.admin_url
        RETURNING (xmax = 0) AS inserted`,
-      [this.node, this.startedAt, now],
+      [this.node, this.startedAt, now, adminUrl ?? null],
     );
     return !rows[0]!.inserted;
   }
@@ -47,6 +48,7 @@ export class PostgresNodeRegistry implements NodeRegistry {
           WHERE node = $1 AND ended_at IS NULL RETURNING *`,
         [lost, now, info],
       )).rows;
+      await c.query('DELETE FROM live_items WHERE node = $1', [lost]);
       await c.query('DELETE FROM nodes WHERE name = $1', [lost]);
       await c.query('COMMIT');
       return {

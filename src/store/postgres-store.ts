@@ -20,6 +20,7 @@ import { CALL_RECORD_SQL, closeParams, PostgresCallDetailRecords, type CallRecor
 import { DEFAULT_APP_KEY, DEFAULT_CDR_RETENTION, defaultApp } from './sqlite-store.ts';
 import { PostgresNodeRegistry } from './postgres-nodes.ts';
 import { hookLogEntryOf, hookLogLimit, TRIM_EVERY, type HookLogRow } from './hook-log.ts';
+import { PostgresLiveDirectory } from './postgres-directory.ts';
 
 export interface OpenPostgresStoreOptions {
   /** postgres://user:password@host:port/database (config postgresUrl). */
@@ -187,6 +188,7 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
         },
       },
       nodes: new PostgresNodeRegistry(pool, node),
+      directory: new PostgresLiveDirectory(pool, node),
       path: redactedUrl(options.url),
       write: (writes) => commits.submit(writes),
       // Idempotent, as SQLite's: a second close waits for the first.

@@ -177,16 +177,42 @@ export interface LostNode {
 
 export interface NodeRegistry {
   /**
-   * This node is alive at `now`. Resolves false when the registry had no row for it: its first beat, or a survivor
+   * This node is alive at `now`, its admin API at `adminUrl` (where other nodes forward a terminate). Resolves false when the registry had no row for it: its first beat, or a survivor
    * took it over (it was silent for a lease while running: its rows are no longer its own).
    */
-  heartbeat(now: number): Promise<boolean>;
+  heartbeat(now: number, adminUrl?: string): Promise<boolean>;
   /**
    * Takes over one node whose last heartbeat is older than `now - leaseMs`, if any: in one transaction, claimed
    * (FOR UPDATE SKIP LOCKED: one survivor per lost node), its events moved to this node, its open call records
-   * closed with `info`, its wills removed and returned, its registration removed.
+   * closed with `info`, its wills removed and returned, its directory rows and registration removed.
    */
   takeOver(leaseMs: number, info: string, now: number): Promise<LostNode | undefined>;
+}
+
+/** A live session or call in the directory, and the node that holds it. */
+export interface LiveItem {
+  kind: LiveItemKind;
+  id: string;
+  node: string;
+  /** The holding node's view of it: the admin API's SessionInfo or CallInfo. */
+  info: Record<string, unknown>;
+}
+
+export type LiveItemKind = 'session' | 'call';
+
+/**
+ * The cluster's live sessions and calls, each with the node that holds it (PostgreSQL; docs/scaling.md). Each node
+ * publishes its own rows; a survivor removes a lost node's rows when it takes it over.
+ */
+export interface LiveDirectory {
+  /** Upserts this node's items in `put` and deletes its items in `gone`, in one transaction. */
+  publish(put: readonly LiveItem[], gone: ReadonlyArray<Pick<LiveItem, 'kind' | 'id'>>): Promise<void>;
+  /** Deletes every row of this node (at start: what a crash left; at a clean stop). */
+  clear(): Promise<void>;
+  /** Every node's items of a kind. */
+  list(kind: LiveItemKind): Promise<LiveItem[]>;
+  /** The node holding an item, and where its admin API answers (undefined when it did not say). */
+  owner(kind: LiveItemKind, id: string): Promise<{ node: string; adminUrl: string | undefined } | undefined>;
 }
 
 /** The hook engine's storage, plus editing apps (admin API), the file and closing it. */
@@ -195,6 +221,8 @@ export interface Store extends HookStore {
   readonly callRecords: CallDetailRecords;
   /** Present when nodes share the store (PostgreSQL). */
   readonly nodes?: NodeRegistry;
+  /** Present when nodes share the store (PostgreSQL). */
+  readonly directory?: LiveDirectory;
   /** Where the data is: the SQLite database file, or the PostgreSQL URL without its password. */
   readonly path: string;
   /** Commits what is queued and closes the connections. */

@@ -7,7 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { ClusterMembership, NODE_LOST } from '../../src/cluster/membership.ts';
+import { ClusterMembership, NODE_LOST, type MembershipOptions } from '../../src/cluster/membership.ts';
+import { DirectorySync } from '../../src/cluster/directory-sync.ts';
+import type { SessionInfo } from '../../src/gateway/info.ts';
 import { createHookEngine, type HookEngine } from '../../src/hooks/index.ts';
 import { createLogger } from '../../src/log.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -28,7 +30,7 @@ interface Node {
   membership: ClusterMembership;
 }
 
-async function startNode(url: string, name: string): Promise<Node> {
+async function startNode(url: string, name: string, extra: Partial<MembershipOptions> = {}): Promise<Node> {
   const store = await postgres.open(url, { node: name, adminPort: 0 });
   const hooks = createHookEngine({
     store,
@@ -37,7 +39,7 @@ async function startNode(url: string, name: string): Promise<Node> {
     outbox: { backoffMinMs: 20, backoffMaxMs: 100 },
   });
   await hooks.start();
-  const membership = new ClusterMembership({ registry: store.nodes!, hooks, nodeId: `${name}@192.0.2.1`, leaseMs: LEASE_MS, log });
+  const membership = new ClusterMembership({ registry: store.nodes!, hooks, nodeId: `${name}@192.0.2.1`, leaseMs: LEASE_MS, log, ...extra });
   await membership.start();
   return { store, hooks, membership };
 }
@@ -107,6 +109,33 @@ describe('a lost node is taken over by a survivor', () => {
       await b.hooks.stop();
       await b.store.close();
       await backend.stop();
+    }
+  });
+
+  it('a node taken over while it runs writes its live sessions into the directory again', async () => {
+    const url = await postgres.fresh();
+    // Node A's clock can be set back, so that it heart-beats into the past: to node B it looks silent.
+    let behindMs = 0;
+    const session: SessionInfo = { sessionId: '/198.51.100.9:40000/192.0.2.1:8443', appKey: APP, status: 'ESTABLISHED', connectedAt: new Date().toISOString() };
+    let sync: DirectorySync | undefined;
+    const a = await startNode(url, 'node-a', { now: () => Date.now() - behindMs, onTakenOver: () => sync?.republish() });
+    sync = new DirectorySync({ directory: a.store.directory!, gateway: { sessions: () => [session], calls: () => [] }, node: 'node-a', log, intervalMs: 100 });
+    await sync.start();
+    const b = await startNode(url, 'node-b');
+    const listed = async (): Promise<string[]> => (await b.store.directory!.list('session')).map((r) => `${r.node} ${r.id}`);
+    try {
+      assert.deepEqual(await listed(), [`node-a ${session.sessionId}`]);
+      behindMs = 60_000;
+      await eventually(async () => (await listed()).length === 0, LEASE_MS + 5000, 'B to take A over and remove its rows');
+      behindMs = 0;
+      await eventually(async () => (await listed()).length === 1, LEASE_MS + 5000, 'A to write its session again');
+    } finally {
+      await sync.stop();
+      for (const n of [a, b]) {
+        await n.membership.stop();
+        await n.hooks.stop();
+        await n.store.close();
+      }
     }
   });
 });

@@ -52,11 +52,12 @@ export class TestBackend {
   ) {}
 
   /** Starts on 127.0.0.1, on `port` (e.g. to come back on the port of a stopped backend) or a free one. */
-  static async start(options: { port?: number; responder?: Responder } = {}): Promise<TestBackend> {
+  /** `host`: the address to listen on (default 127.0.0.1; the cluster test's nodes reach it over their subnet). */
+  static async start(options: { port?: number; responder?: Responder; host?: string } = {}): Promise<TestBackend> {
     const server = http.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
     });
     const backend = new TestBackend(server, (server.address() as AddressInfo).port);
     if (options.responder !== undefined) backend.responder = options.responder;

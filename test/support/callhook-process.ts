@@ -49,15 +49,26 @@ export interface CallhookProcess {
 }
 
 /** Starts callhook with `settings` (configuration keys) over loopback defaults; resolves once it logged its start. */
-export async function startCallhookProcess(settings: Record<string, unknown> = {}): Promise<CallhookProcess> {
+export interface CallhookProcessOptions {
+  /** Runs it in this network namespace (support/cluster.ts); its wsHost should then be the namespace's address. */
+  netns?: string;
+  /** The admin token (default: a random one); the nodes of a cluster share one. */
+  adminToken?: string;
+}
+
+export async function startCallhookProcess(settings: Record<string, unknown> = {}, options: CallhookProcessOptions = {}): Promise<CallhookProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'callhook-process-'));
   const sipPort = typeof settings['sipPort'] === 'number' ? settings['sipPort'] : await freePort('both');
   const config = {
     adminPort: 0, wsPort: 0, wsHost: LOOPBACK, sipPort, localIp: LOOPBACK, dataDir: join(dir, 'data'), logLevel: 'info', ...settings,
   };
   await writeFile(join(dir, 'callhook.config.json'), JSON.stringify(config));
-  const adminToken = randomBytes(16).toString('hex');
-  const child = new ProcessGroup(process.execPath, [...CALLHOOK_CLI, 'start'], dir, { ...process.env, CALLHOOK_ADMIN_TOKEN: adminToken });
+  const adminToken = options.adminToken ?? randomBytes(16).toString('hex');
+  const command = [process.execPath, ...CALLHOOK_CLI, 'start'];
+  const env = { ...process.env, CALLHOOK_ADMIN_TOKEN: adminToken };
+  const child = options.netns !== undefined
+    ? new ProcessGroup('ip', ['netns', 'exec', options.netns, ...command], dir, env)
+    : new ProcessGroup(command[0]!, command.slice(1), dir, env);
   await eventually(() => child.status !== undefined || startLine(child.log) !== undefined, START_TIMEOUT_MS, 'callhook to log its start');
   const started = startLine(child.log);
   if (started === undefined) throw new Error(`callhook did not start (${child.status}):\n${child.tail(30)}`);
@@ -68,7 +79,7 @@ export async function startCallhookProcess(settings: Record<string, unknown> = {
     adminUrl: started.adminUrl,
     adminPort,
     wsPort: started.wsPort,
-    wsUrl: `ws://${LOOPBACK}:${started.wsPort}`,
+    wsUrl: `ws://${String(config.wsHost)}:${started.wsPort}`,
     wssPort: started.wssPort,
     sipPort,
     adminToken,

@@ -52,6 +52,8 @@ export interface KamailioOptions {
   startTimeoutMs?: number;
   /** Listen on a TLS port too (`tlsPort`), serving this certificate (test/support/certs.ts). */
   tls?: CertificateFiles;
+  /** Where Kamailio listens and runs: an address of a network namespace, and the namespace (support/cluster.ts). */
+  netns?: { name: string; ip: string };
 }
 
 /**
@@ -135,7 +137,7 @@ export async function startKamailio(opts: KamailioOptions): Promise<KamailioInst
     for (let attempt = 1; ; attempt++) {
       const port = await freePort('both');
       const tls = opts.tls && { ...opts.tls, port: await freePort('tcp') };
-      const proc = new KamailioProcess(dir, port, domain, { t1Ms, t2Ms, minExpires, ...(tls && { tls }) });
+      const proc = new KamailioProcess(dir, port, domain, { t1Ms, t2Ms, minExpires, ...(tls && { tls }), ...(opts.netns && { netns: opts.netns }) });
       try {
         await proc.waitReady(opts.startTimeoutMs ?? 10_000);
         return proc;
@@ -209,7 +211,7 @@ function dbTextEscape(value: string): string {
 }
 
 class KamailioProcess implements KamailioInstance {
-  readonly host = LOOPBACK;
+  readonly host: string;
   private readonly group: ProcessGroup;
   private readonly ctlSocket: string;
   private stopping: Promise<void> | undefined;
@@ -219,13 +221,15 @@ class KamailioProcess implements KamailioInstance {
     private readonly dir: string,
     readonly port: number,
     readonly domain: string,
-    settings: { t1Ms: number; t2Ms: number; minExpires: number; tls?: CertificateFiles & { port: number } },
+    settings: { t1Ms: number; t2Ms: number; minExpires: number; tls?: CertificateFiles & { port: number }; netns?: { name: string; ip: string } },
   ) {
+    this.host = settings.netns?.ip ?? LOOPBACK;
     this.ctlSocket = join(dir, 'ctl.sock');
     this.tlsPort = settings.tls?.port;
     // Every value the cfg needs is a pre-processor define (see the header of kamailio.cfg).
     const defines = {
       SIP_PORT: String(port),
+      SIP_IP: this.host,
       SIP_DOMAIN: JSON.stringify(domain),
       DB_URL: JSON.stringify(`text://${join(dir, 'db')}`),
       CTL_SOCKET: JSON.stringify(`unix:${this.ctlSocket}`),
@@ -250,7 +254,9 @@ class KamailioProcess implements KamailioInstance {
       ...Object.entries(defines).flatMap(([name, value]) => ['-A', `${name}=${value}`]),
       ...(settings.tls ? ['-A', 'WITH_TLS'] : []),
     ];
-    this.group = new ProcessGroup('kamailio', args, dir);
+    this.group = settings.netns
+      ? new ProcessGroup('ip', ['netns', 'exec', settings.netns.name, 'kamailio', ...args], dir)
+      : new ProcessGroup('kamailio', args, dir);
   }
 
   logs(): string {
@@ -260,7 +266,8 @@ class KamailioProcess implements KamailioInstance {
   /** Ready once Kamailio answers an OPTIONS to itself with 200 (the cfg's liveness route). */
   async waitReady(timeoutMs: number): Promise<void> {
     const probe = createSocket('udp4');
-    await new Promise<void>((resolve) => probe.bind(0, LOOPBACK, resolve));
+    // From loopback, or, for a Kamailio in a namespace, from whichever address routes to it.
+    await new Promise<void>((resolve) => probe.bind(0, this.host === LOOPBACK ? LOOPBACK : '0.0.0.0', resolve));
     let n = 0;
     try {
       await eventually(() => {
@@ -278,11 +285,11 @@ class KamailioProcess implements KamailioInstance {
     const local = probe.address();
     const callId = `probe-${process.pid}-${n}@${LOOPBACK}`;
     const request = [
-      `OPTIONS sip:${LOOPBACK}:${this.port} SIP/2.0`,
+      `OPTIONS sip:${this.host}:${this.port} SIP/2.0`,
       `Via: SIP/2.0/UDP ${LOOPBACK}:${local.port};branch=z9hG4bK-probe-${n};rport`,
       'Max-Forwards: 70',
       `From: <sip:probe@${LOOPBACK}>;tag=probe${n}`,
-      `To: <sip:${LOOPBACK}:${this.port}>`,
+      `To: <sip:${this.host}:${this.port}>`,
       `Call-ID: ${callId}`,
       `CSeq: ${n} OPTIONS`,
       'Content-Length: 0',
@@ -301,7 +308,7 @@ class KamailioProcess implements KamailioInstance {
         resolve(ok);
       };
       probe.on('message', onMessage);
-      probe.send(request, this.port, LOOPBACK, (err) => {
+      probe.send(request, this.port, this.host, (err) => {
         if (err) done(false);
       });
     });

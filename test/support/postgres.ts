@@ -10,7 +10,7 @@
  * server as it would run. Authentication is `trust` on loopback: nothing but the test can reach the port.
  */
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -53,7 +53,15 @@ function asServerUser(command: string, args: string[]): [string, string[]] {
 
 let databases = 0;
 
-export async function startPostgres(): Promise<Postgres> {
+/** Where PostgreSQL listens and runs: an address of a network namespace, the namespace, and the subnet it trusts. */
+export interface PostgresNetns {
+  name: string;
+  ip: string;
+  /** CIDR of the clients let in (trust, as loopback is). */
+  clients: string;
+}
+
+export async function startPostgres(netns?: PostgresNetns): Promise<Postgres> {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), 'callhook-pg-'));
   if (userInfo().uid === 0) {
@@ -65,12 +73,14 @@ export async function startPostgres(): Promise<Postgres> {
   const init = spawnSync(initCmd, initArgs, { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed (${init.status ?? init.signal}): ${init.stderr || init.error?.message}`);
 
+  if (netns !== undefined) appendFileSync(join(data, 'pg_hba.conf'), `host all all ${netns.clients} trust\n`);
+  const host = netns?.ip ?? LOOPBACK;
   const port = await freePort('tcp');
   const [cmd, args] = asServerUser(join(bin, 'postgres'), [
-    '-D', data, '-p', String(port), '-k', dir, '-c', `listen_addresses=${LOOPBACK}`, '-c', 'max_connections=200',
+    '-D', data, '-p', String(port), '-k', dir, '-c', `listen_addresses=${host}`, '-c', 'max_connections=200',
   ]);
-  const child = new ProcessGroup(cmd, args, dir);
-  const url = (database: string) => `postgres://${USER}@${LOOPBACK}:${port}/${database}`;
+  const child = netns !== undefined ? new ProcessGroup('ip', ['netns', 'exec', netns.name, cmd, ...args], dir) : new ProcessGroup(cmd, args, dir);
+  const url = (database: string) => `postgres://${USER}@${host}:${port}/${database}`;
   await eventually(
     async () => {
       if (child.status !== undefined) throw new Error(`postgres ${child.status}: ${child.tail(20)}`);

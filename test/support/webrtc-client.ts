@@ -43,6 +43,8 @@ export class WebRtcClient {
     readonly ws: TestClient,
     /** The connection's data from getUserData. */
     readonly userData: Record<string, unknown>,
+    /** The address its calls' ICE uses (default loopback). */
+    private readonly iceAddress?: string,
   ) {
     ws.ws.on('message', (data, isBinary) => {
       if (isBinary) return;
@@ -54,17 +56,18 @@ export class WebRtcClient {
 
   /**
    * Opens a WebSocket, sends `connection` with `fields`, waits for getUserData — and `registered` when
-   * `sipRegisterRequired` is true. `localAddress`: the client's own address (e.g. 127.0.0.2, a second client IP).
+   * `sipRegisterRequired` is true. `localAddress`: the client's own address (e.g. 127.0.0.2, a second client IP);
+   * `iceAddress`: the address its calls' ICE uses (default loopback).
    */
-  static async connect(wsUrl: string, fields: Record<string, unknown>, options: { localAddress?: string } = {}): Promise<WebRtcClient> {
-    const ws = await TestClient.open(wsUrl, options);
+  static async connect(wsUrl: string, fields: Record<string, unknown>, options: { localAddress?: string; iceAddress?: string } = {}): Promise<WebRtcClient> {
+    const ws = await TestClient.open(wsUrl, options.localAddress !== undefined ? { localAddress: options.localAddress } : {});
     ws.send('connection', { appKey: 'defaultApp', mediaProviders: ['WebRTC'], clientVersion: '2.0', ...fields });
     const userData = await ws.expect('getUserData', 10_000);
     if (fields['sipRegisterRequired'] === true) {
       const registered = await ws.expect('registered', 10_000);
       if (registered['status'] !== 'REGISTERED') throw new Error(`not registered: ${JSON.stringify(registered)}`);
     }
-    return new WebRtcClient(ws, userData);
+    return new WebRtcClient(ws, userData, options.iceAddress);
   }
 
   get sessionId(): string {
@@ -72,7 +75,7 @@ export class WebRtcClient {
   }
 
   /** An outgoing call: a fresh werift offer in `call` (plus `extra` fields), as SDK 2.0's `call.call()` sends it. */
-  async call(callee: string | undefined, extra: Record<string, unknown> = {}, peer = new BrowserPeer()): Promise<ClientCall> {
+  async call(callee: string | undefined, extra: Record<string, unknown> = {}, peer = this.newPeer()): Promise<ClientCall> {
     const callId = randomUUID();
     const call = new ClientCall(this, callId, peer, false);
     this.calls.set(callId, call);
@@ -93,6 +96,10 @@ export class WebRtcClient {
     this.ws.send(message, data);
   }
 
+  private newPeer(): BrowserPeer {
+    return new BrowserPeer(this.iceAddress !== undefined ? { address: this.iceAddress } : {});
+  }
+
   /** Closes every call's peer connection and the WebSocket. */
   async close(): Promise<void> {
     for (const c of this.calls.values()) await c.peer.close();
@@ -107,7 +114,7 @@ export class WebRtcClient {
     if (f.message === 'setRemoteSDP') {
       this.offers.set(callId, String(f.data[1]));
     } else if (f.message === 'notifyIncomingCall') {
-      const call = new ClientCall(this, callId, new BrowserPeer(), true, this.offers.get(callId));
+      const call = new ClientCall(this, callId, this.newPeer(), true, this.offers.get(callId));
       this.offers.delete(callId);
       this.calls.set(callId, call);
       call.receive(f);

@@ -3,7 +3,8 @@
  * steer any live call or session. POST with a JSON body everywhere, as WCS has it; the same bearer token as the
  * rest of the admin API. The work is the gateway's (../../gateway/call-control.ts); this file validates bodies and
  * maps the gateway's refusals onto statuses: an unknown callId or sessionId 404, a call in the wrong state 409, a
- * refused startup or a sound that cannot be played 400, each naming what was wrong.
+ * refused startup or a sound that cannot be played 400, each naming what was wrong. In a cluster, find_all is the
+ * whole cluster's and a terminate of another node's call or session is forwarded to it (../cluster.ts).
  *
  * Beside them, `GET /api/recordings` and `GET /api/recordings/{callId}` list and serve call recordings.
  */
@@ -11,7 +12,10 @@ import { z } from 'zod';
 import { GatewayError, type CallControl, type Recordings } from '../../gateway/index.ts';
 import type { AdminDeps } from '../deps.ts';
 import { AdminError } from '../errors.ts';
-import { route, type Route } from '../router.ts';
+import type { IncomingMessage } from 'node:http';
+import type { LiveItemKind } from '../../store/types.ts';
+import { clusterList, forwardToHolder } from '../cluster.ts';
+import { route, type Reply, type Route } from '../router.ts';
 import { text } from '../schemas.ts';
 
 const callId = text(256).describe('The call, as its CallStatusEvent names it');
@@ -83,23 +87,42 @@ async function mapped<T>(act: () => Promise<T> | T): Promise<T> {
 
 const done = { json: { result: 'ok' } };
 
+/** The holding node's reply to a forwarded request, passed on as it is. */
+class Forwarded {
+  constructor(readonly reply: Reply) {}
+}
+
 export function restApiRoutes(deps: AdminDeps): Route[] {
   const control = (): CallControl => {
     const c = deps.calls?.();
     if (c === undefined) throw new AdminError('ADMIN_UNAVAILABLE', 'the gateway is not running yet');
     return c;
   };
-  const post = <B extends z.ZodType>(path: string, body: B | undefined, act: (body: z.output<B>, address: string) => Promise<unknown> | unknown): Route =>
+  const post = <B extends z.ZodType>(path: string, body: B | undefined, act: (body: z.output<B>, raw: IncomingMessage) => Promise<unknown> | unknown): Route =>
     route({
       method: 'POST', path, auth: true, ...(body !== undefined && { body }),
-      handler: async ({ body: b, raw }) => ({ json: await mapped(() => act(b as z.output<B>, raw.socket.remoteAddress ?? '')) }),
+      handler: async ({ body: b, raw }) => {
+        const result = await mapped(() => act(b as z.output<B>, raw));
+        return result instanceof Forwarded ? result.reply : { json: result };
+      },
     });
+  /** This node's answer, or, for an item it does not hold, the holder's (../cluster.ts). */
+  const orHolder = async (kind: LiveItemKind, id: string, raw: IncomingMessage, body: unknown, act: () => Promise<unknown>): Promise<unknown> => {
+    try {
+      return await act();
+    } catch (e) {
+      if (!(e instanceof GatewayError && e.code === 'NOT_FOUND')) throw e;
+      const reply = await forwardToHolder(deps.cluster, kind, id, raw, body);
+      if (reply === undefined) throw e;
+      return new Forwarded(reply);
+    }
+  };
   const ok = async (act: () => Promise<unknown> | unknown) => {
     await act();
     return done.json;
   };
   return [
-    post('/rest-api/call/startup', startupBody, (b, address) => {
+    post('/rest-api/call/startup', startupBody, (b, raw) => {
       const { callee, callId: id, inviteParameters, play, loop, record, hangupAfterPlay, maxDurationSec, ...connection } = b;
       return control().startCall({
         connection, callee,
@@ -110,19 +133,19 @@ export function restApiRoutes(deps: AdminDeps): Route[] {
         ...(record !== undefined && { record }),
         ...(hangupAfterPlay !== undefined && { hangupAfterPlay }),
         ...(maxDurationSec !== undefined && { maxDurationSec }),
-      }, address);
+      }, raw.socket.remoteAddress ?? '');
     }),
-    post('/rest-api/call/terminate', callBody, (b) => ok(() => control().terminateCall(b.callId))),
+    post('/rest-api/call/terminate', callBody, (b, raw) => orHolder('call', b.callId, raw, b, () => ok(() => control().terminateCall(b.callId)))),
     post('/rest-api/call/find', findBody, (b) => control().findCalls(b)),
-    post('/rest-api/call/find_all', undefined, () => control().findCalls({})),
+    post('/rest-api/call/find_all', undefined, () => clusterList(deps.cluster, 'call', control().findCalls({}))),
     post('/rest-api/call/send_dtmf', dtmfBody, (b) => ok(() => control().sendDtmf(b.callId, b.dtmf, b.type))),
     post('/rest-api/call/hold', callBody, (b) => ok(() => control().hold(b.callId, true))),
     post('/rest-api/call/unhold', callBody, (b) => ok(() => control().hold(b.callId, false))),
     post('/rest-api/call/transfer', transferBody, (b) => ok(() => control().transfer(b.callId, b.target))),
     post('/rest-api/call/inject_sound', injectSoundBody, (b) => ok(() => control().injectSound(b.callId, b.file, b.loop))),
     post('/rest-api/call/stop_sound', callBody, (b) => ({ stopped: control().stopSound(b.callId) })),
-    post('/rest-api/connection/find_all', undefined, () => control().sessions()),
-    post('/rest-api/connection/terminate', sessionBody, (b) => ok(() => control().terminateSession(b.sessionId))),
+    post('/rest-api/connection/find_all', undefined, () => clusterList(deps.cluster, 'session', control().sessions())),
+    post('/rest-api/connection/terminate', sessionBody, (b, raw) => orHolder('session', b.sessionId, raw, b, () => ok(() => control().terminateSession(b.sessionId)))),
   ];
 }
 
