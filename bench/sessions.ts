@@ -8,6 +8,8 @@
  * disconnect all (each unregisters).
  *
  *   node --import tsx bench/sessions.ts [sessions=2000] [idleSeconds=40]
+ *
+ * BENCH_NODE_ARGS adds options to callhook's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -65,7 +67,7 @@ const overrides = {
   registerExpires: REGISTER_EXPIRES,
 };
 const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [JSON.stringify(overrides)], {
-  execArgv: ['--import', 'tsx', '--expose-gc'],
+  execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env['BENCH_NODE_ARGS']?.split(' ').filter((x) => x !== '') ?? [])],
 });
 const clients: WebSocket[] = [];
 
