@@ -131,7 +131,7 @@ try {
   const idleEnd = await stats(child);
   const cpuPercent = ((idleEnd.cpuUs - idleStart.cpuUs) / (idleSeconds * 1e6)) * 100;
   console.log(
-    `callhook CPU at idle over ${idleSeconds} s (pings every 15 s, each registration refreshed every ${REGISTER_EXPIRES / 2} s): ` +
+    `callhook CPU at idle over ${idleSeconds} s (pings every 15 s, each registration refreshed every ${Number(overrides.registerExpires) / 2} s): ` +
       `${cpuPercent.toFixed(1)} % of one core; still registered: ${idleEnd.registered}; Kamailio contacts: ${await kamailio.contactCount()}`,
   );
 

@@ -48,6 +48,18 @@ const PAGES: Record<string, string> = {
     '<script type="module">import * as sdk from "/callhook.mjs"; window.CallhookEsm = sdk;</script>',
 };
 
+/** In a page: its call's peer connection has sent and received audio RTP (getStats). */
+async function audioBothWays(): Promise<boolean> {
+  const stats = await window.call.getStats();
+  let sent = 0;
+  let received = 0;
+  stats.forEach((r: { type: string; kind?: string; packetsSent?: number; packetsReceived?: number }) => {
+    if (r.type === 'outbound-rtp' && r.kind === 'audio') sent += r.packetsSent ?? 0;
+    if (r.type === 'inbound-rtp' && r.kind === 'audio') received += r.packetsReceived ?? 0;
+  });
+  return sent > 50 && received > 50;
+}
+
 interface WireFrame {
   direction: 'sent' | 'received';
   message: string;
@@ -200,19 +212,9 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
       await bob.page.waitForFunction(established, undefined, { timeout: STEP_MS });
 
       // Audio both ways: each side's peer connection sends and receives RTP.
-      const flowing = async () => {
-        const stats = await window.call.getStats();
-        let sent = 0;
-        let received = 0;
-        stats.forEach((r: { type: string; kind?: string; packetsSent?: number; packetsReceived?: number }) => {
-          if (r.type === 'outbound-rtp' && r.kind === 'audio') sent += r.packetsSent ?? 0;
-          if (r.type === 'inbound-rtp' && r.kind === 'audio') received += r.packetsReceived ?? 0;
-        });
-        return sent > 50 && received > 50;
-      };
       step = 'audio both ways';
-      await alice.page.waitForFunction(flowing, undefined, { timeout: STEP_MS, polling: 200 });
-      await bob.page.waitForFunction(flowing, undefined, { timeout: STEP_MS, polling: 200 });
+      await alice.page.waitForFunction(audioBothWays, undefined, { timeout: STEP_MS, polling: 200 });
+      await bob.page.waitForFunction(audioBothWays, undefined, { timeout: STEP_MS, polling: 200 });
 
       step = 'hold: HOLD at both pages';
       await alice.page.evaluate(() => window.call.hold());
@@ -337,20 +339,7 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
 
       // callhook learns the browser's address from its connectivity checks (a peer-reflexive candidate): audio
       // makes the round trip browser → callhook → sipp's echo → callhook → browser.
-      await page.waitForFunction(
-        async () => {
-          const stats = await window.call.getStats();
-          let sent = 0;
-          let received = 0;
-          stats.forEach((r: { type: string; kind?: string; packetsSent?: number; packetsReceived?: number }) => {
-            if (r.type === 'outbound-rtp' && r.kind === 'audio') sent += r.packetsSent ?? 0;
-            if (r.type === 'inbound-rtp' && r.kind === 'audio') received += r.packetsReceived ?? 0;
-          });
-          return sent > 50 && received > 50;
-        },
-        undefined,
-        { timeout: STEP_MS, polling: 200 },
-      );
+      await page.waitForFunction(audioBothWays, undefined, { timeout: STEP_MS, polling: 200 });
       await page.evaluate(() => window.call.hangup());
       await page.waitForFunction(() => window.call.status === 'FINISH', undefined, { timeout: STEP_MS });
       await page.evaluate(() => window.session.disconnect());
