@@ -8,6 +8,9 @@
  * disconnect all (each unregisters).
  *
  *   node --import tsx bench/sessions.ts [sessions=2000] [idleSeconds=40]
+ *
+ * BENCH_NODE_ARGS adds options to callhook's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it;
+ * BENCH_CONFIG, a JSON object, adds settings to callhook's, e.g. '{"timelineKeepEnded":0}'.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -63,9 +66,10 @@ const overrides = {
   wsSessionsPerIp: count + 10,
   wsConnectionsPerIp: count + 10,
   registerExpires: REGISTER_EXPIRES,
+  ...(JSON.parse(process.env['BENCH_CONFIG'] ?? '{}') as Record<string, unknown>),
 };
 const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [JSON.stringify(overrides)], {
-  execArgv: ['--import', 'tsx', '--expose-gc'],
+  execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env['BENCH_NODE_ARGS']?.split(' ').filter((x) => x !== '') ?? [])],
 });
 const clients: WebSocket[] = [];
 
@@ -114,6 +118,9 @@ try {
   console.log(`sessions: ${count}, registered: ${after.registered}, failed: ${failures.length}${failures[0] ? ` (first: ${failures[0]})` : ''}`);
   console.log(`Kamailio contacts: ${contacts}`);
   console.log(`time to connect and register all: ${registerSeconds.toFixed(2)} s (${Math.round(count / registerSeconds)} sessions/s)`);
+  // The load client shares the cores: callhook's own CPU time per session is the figure that load does not skew.
+  const cpuPerSessionMs = (after.cpuUs - before.cpuUs) / count / 1000;
+  console.log(`callhook CPU per session set up: ${cpuPerSessionMs.toFixed(2)} ms (one core: ${Math.round(1000 / cpuPerSessionMs)} sessions/s)`);
   console.log(
     `callhook memory per session: ${((after.heapUsed - before.heapUsed) / count / 1024).toFixed(1)} KiB JS heap, ` +
       `${((after.rss - before.rss) / count / 1024).toFixed(1)} KiB RSS (heap ${(after.heapUsed / 2 ** 20).toFixed(0)} MiB, RSS ${(after.rss / 2 ** 20).toFixed(0)} MiB in all)`,
@@ -124,7 +131,7 @@ try {
   const idleEnd = await stats(child);
   const cpuPercent = ((idleEnd.cpuUs - idleStart.cpuUs) / (idleSeconds * 1e6)) * 100;
   console.log(
-    `callhook CPU at idle over ${idleSeconds} s (pings every 15 s, each registration refreshed every ${REGISTER_EXPIRES / 2} s): ` +
+    `callhook CPU at idle over ${idleSeconds} s (pings every 15 s, each registration refreshed every ${Number(overrides.registerExpires) / 2} s): ` +
       `${cpuPercent.toFixed(1)} % of one core; still registered: ${idleEnd.registered}; Kamailio contacts: ${await kamailio.contactCount()}`,
   );
 

@@ -20,6 +20,7 @@ import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './log.ts';
 import { listenAdmin } from './admin/server.ts';
 import { buildAdminApp } from './admin/app.ts';
+import { InProcessEchoApp } from './admin/routes/echo.ts';
 import type { SessionControl, SessionsProvider } from './gateway/info.ts';
 import { loadOrCreateAdminToken } from './admin/token.ts';
 import { ClientApiServer } from './client-api/index.ts';
@@ -110,10 +111,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     /** What the console's Overview shows as the ports, once each is bound (0 in the config lets the OS choose). */
     let boundPorts: Record<string, number> = {};
     const timeline = new TimelineRecorder({ keepEnded: config.timelineKeepEnded, maxSteps: config.timelineMaxSteps });
+    // The admin server's EchoApp answers its hooks in-process once the admin server listens (routes/echo.ts).
+    const echoApp = new InProcessEchoApp();
     const hooks = createHookEngine({
       store,
       config,
       log: logger.child({ component: 'hooks' }),
+      localBackend: echoApp,
       onEventDeliveryFailure: (failure) => gateway?.eventDeliveryFailed(failure),
       ...(timeline.enabled && { onAttempt: (attempt) => timeline.hookAttempt(attempt) }),
     });
@@ -152,7 +156,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       config,
       adminLog,
     );
-    closers.push(() => admin.close());
+    echoApp.serve(admin.address);
+    closers.push(() => {
+      echoApp.stop();
+      return admin.close();
+    });
     if (config.adminPort === 0) await pointDefaultAppAtEchoApp(store, admin.address.port);
 
     const sip = await UserAgent.start({

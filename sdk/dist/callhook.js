@@ -453,14 +453,12 @@ var Callhook = (() => {
   };
 
   // sdk/src/media.ts
-  var DEFAULT_ICE_GATHERING_TIMEOUT_MS = 3e3;
   var MediaLeg = class _MediaLeg {
-    constructor(pc, localStream, ownsStream, request, gatheringTimeoutMs, warn) {
+    constructor(pc, localStream, ownsStream, request, warn) {
       this.pc = pc;
       this.localStream = localStream;
       this.ownsStream = ownsStream;
       this.request = request;
-      this.gatheringTimeoutMs = gatheringTimeoutMs;
       this.warn = warn;
       pc.addEventListener("track", (event) => this.#play(event));
     }
@@ -468,7 +466,6 @@ var Callhook = (() => {
     localStream;
     ownsStream;
     request;
-    gatheringTimeoutMs;
     warn;
     #remoteStream;
     #element;
@@ -505,8 +502,7 @@ var Callhook = (() => {
         if (ownsStream) for (const t of stream.getTracks()) t.stop();
         throw new CallhookError("MEDIA_FAILED", `cannot create the RTCPeerConnection: ${describe(err)}`, { cause: err });
       }
-      const timeout = options.iceGatheringTimeoutMs ?? DEFAULT_ICE_GATHERING_TIMEOUT_MS;
-      return new _MediaLeg(pc, stream, ownsStream, request, timeout, warn);
+      return new _MediaLeg(pc, stream, ownsStream, request, warn);
     }
     get hasAudio() {
       return this.localStream.getAudioTracks().length > 0;
@@ -517,20 +513,20 @@ var Callhook = (() => {
     get remoteStream() {
       return this.#remoteStream;
     }
-    /** Outgoing call: our offer, with every candidate gathered. */
+    /** Outgoing call: our offer, at once (no wait for ICE gathering). */
     async createOffer() {
       await this.pc.setLocalDescription(await this.pc.createOffer());
-      return this.#gatheredSdp();
+      return this.#localSdp();
     }
     /** Outgoing call: callhook's answer (`setRemoteSDP`). */
     async acceptAnswer(sdp) {
       await this.pc.setRemoteDescription({ type: "answer", sdp });
     }
-    /** Incoming call: callhook's offer in, our answer out, with every candidate gathered. */
+    /** Incoming call: callhook's offer in, our answer out at once (no wait for ICE gathering). */
     async answerOffer(sdp) {
       await this.pc.setRemoteDescription({ type: "offer", sdp });
       await this.pc.setLocalDescription(await this.pc.createAnswer());
-      return this.#gatheredSdp();
+      return this.#localSdp();
     }
     /** Mutes or unmutes what we send (the tracks keep running, so unmuting is instant). */
     setAudioEnabled(enabled) {
@@ -547,8 +543,7 @@ var Callhook = (() => {
         if (this.#createdElement) this.#element.remove();
       }
     }
-    async #gatheredSdp() {
-      await iceGatheringComplete(this.pc, this.gatheringTimeoutMs);
+    #localSdp() {
       const sdp = this.pc.localDescription?.sdp;
       if (sdp === void 0) throw new CallhookError("MEDIA_FAILED", "the RTCPeerConnection has no local description");
       return sdp;
@@ -581,21 +576,6 @@ var Callhook = (() => {
   function defaultGetUserMedia() {
     const devices = typeof navigator === "undefined" ? void 0 : navigator.mediaDevices;
     return devices?.getUserMedia === void 0 ? void 0 : (c) => devices.getUserMedia(c);
-  }
-  function iceGatheringComplete(pc, timeoutMs) {
-    if (pc.iceGatheringState === "complete") return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        pc.removeEventListener("icegatheringstatechange", check);
-        resolve();
-      };
-      const check = () => {
-        if (pc.iceGatheringState === "complete") done();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      pc.addEventListener("icegatheringstatechange", check);
-    });
   }
 
   // sdk/src/call.ts

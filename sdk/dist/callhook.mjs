@@ -418,14 +418,12 @@ var SentMessages = class {
 };
 
 // sdk/src/media.ts
-var DEFAULT_ICE_GATHERING_TIMEOUT_MS = 3e3;
 var MediaLeg = class _MediaLeg {
-  constructor(pc, localStream, ownsStream, request, gatheringTimeoutMs, warn) {
+  constructor(pc, localStream, ownsStream, request, warn) {
     this.pc = pc;
     this.localStream = localStream;
     this.ownsStream = ownsStream;
     this.request = request;
-    this.gatheringTimeoutMs = gatheringTimeoutMs;
     this.warn = warn;
     pc.addEventListener("track", (event) => this.#play(event));
   }
@@ -433,7 +431,6 @@ var MediaLeg = class _MediaLeg {
   localStream;
   ownsStream;
   request;
-  gatheringTimeoutMs;
   warn;
   #remoteStream;
   #element;
@@ -470,8 +467,7 @@ var MediaLeg = class _MediaLeg {
       if (ownsStream) for (const t of stream.getTracks()) t.stop();
       throw new CallhookError("MEDIA_FAILED", `cannot create the RTCPeerConnection: ${describe(err)}`, { cause: err });
     }
-    const timeout = options.iceGatheringTimeoutMs ?? DEFAULT_ICE_GATHERING_TIMEOUT_MS;
-    return new _MediaLeg(pc, stream, ownsStream, request, timeout, warn);
+    return new _MediaLeg(pc, stream, ownsStream, request, warn);
   }
   get hasAudio() {
     return this.localStream.getAudioTracks().length > 0;
@@ -482,20 +478,20 @@ var MediaLeg = class _MediaLeg {
   get remoteStream() {
     return this.#remoteStream;
   }
-  /** Outgoing call: our offer, with every candidate gathered. */
+  /** Outgoing call: our offer, at once (no wait for ICE gathering). */
   async createOffer() {
     await this.pc.setLocalDescription(await this.pc.createOffer());
-    return this.#gatheredSdp();
+    return this.#localSdp();
   }
   /** Outgoing call: callhook's answer (`setRemoteSDP`). */
   async acceptAnswer(sdp) {
     await this.pc.setRemoteDescription({ type: "answer", sdp });
   }
-  /** Incoming call: callhook's offer in, our answer out, with every candidate gathered. */
+  /** Incoming call: callhook's offer in, our answer out at once (no wait for ICE gathering). */
   async answerOffer(sdp) {
     await this.pc.setRemoteDescription({ type: "offer", sdp });
     await this.pc.setLocalDescription(await this.pc.createAnswer());
-    return this.#gatheredSdp();
+    return this.#localSdp();
   }
   /** Mutes or unmutes what we send (the tracks keep running, so unmuting is instant). */
   setAudioEnabled(enabled) {
@@ -512,8 +508,7 @@ var MediaLeg = class _MediaLeg {
       if (this.#createdElement) this.#element.remove();
     }
   }
-  async #gatheredSdp() {
-    await iceGatheringComplete(this.pc, this.gatheringTimeoutMs);
+  #localSdp() {
     const sdp = this.pc.localDescription?.sdp;
     if (sdp === void 0) throw new CallhookError("MEDIA_FAILED", "the RTCPeerConnection has no local description");
     return sdp;
@@ -546,21 +541,6 @@ var MediaLeg = class _MediaLeg {
 function defaultGetUserMedia() {
   const devices = typeof navigator === "undefined" ? void 0 : navigator.mediaDevices;
   return devices?.getUserMedia === void 0 ? void 0 : (c) => devices.getUserMedia(c);
-}
-function iceGatheringComplete(pc, timeoutMs) {
-  if (pc.iceGatheringState === "complete") return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      pc.removeEventListener("icegatheringstatechange", check);
-      resolve();
-    };
-    const check = () => {
-      if (pc.iceGatheringState === "complete") done();
-    };
-    const timer = setTimeout(done, timeoutMs);
-    pc.addEventListener("icegatheringstatechange", check);
-  });
 }
 
 // sdk/src/call.ts

@@ -2,10 +2,12 @@
  * The browser's media side of one call: the microphone (getUserMedia), the RTCPeerConnection towards callhook,
  * and the element that plays the far end.
  *
- * callhook is an ICE-lite peer that learns the browser's address from its connectivity checks, and the protocol has
- * no message for trickled candidates (docs/client-protocol.md "Calls"). So the SDP that goes out in `call` or `answer`
- * is the local description once ICE gathering has finished, with every candidate in it; gathering is bounded
- * (`iceGatheringTimeoutMs`) so an unreachable STUN server cannot hold a call back for long.
+ * callhook is the ICE peer with a known address (its candidate is in its SDP) and learns the browser's address from
+ * the browser's connectivity checks, as a peer-reflexive candidate (RFC 8445 §7.3.1.3); the protocol has no message
+ * for trickled candidates (docs/client-protocol.md "Calls"). So the SDP that goes out in `call` or `answer` is the
+ * local description as soon as it is set, without waiting for ICE gathering: a slow or unreachable STUN server
+ * would otherwise delay every call (issue 18: it cost 3 s of post-dial delay), and the official SDK does not wait
+ * either. Whatever candidates the browser finds later are not needed.
  */
 import { describe } from './channel.ts';
 import { CallhookError } from './errors.ts';
@@ -14,8 +16,6 @@ import { CallhookError } from './errors.ts';
 export interface MediaOptions {
   /** STUN/TURN servers for the RTCPeerConnection; default none (callhook's host candidates are in its SDP). */
   iceServers?: RTCIceServer[];
-  /** The longest wait for ICE gathering before the SDP is sent with the candidates found so far; default 3000. */
-  iceGatheringTimeoutMs?: number;
   /** Default `navigator.mediaDevices.getUserMedia`. */
   getUserMedia?: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
   /** Default the global `RTCPeerConnection`. */
@@ -37,8 +37,6 @@ export interface MediaRequest {
   remoteAudio?: HTMLMediaElement;
 }
 
-export const DEFAULT_ICE_GATHERING_TIMEOUT_MS = 3_000;
-
 export class MediaLeg {
   #remoteStream: MediaStream | undefined;
   #element: HTMLMediaElement | undefined;
@@ -50,7 +48,6 @@ export class MediaLeg {
     readonly localStream: MediaStream,
     private readonly ownsStream: boolean,
     private readonly request: MediaRequest,
-    private readonly gatheringTimeoutMs: number,
     private readonly warn: (info: string) => void,
   ) {
     pc.addEventListener('track', (event) => this.#play(event));
@@ -88,8 +85,7 @@ export class MediaLeg {
       if (ownsStream) for (const t of stream.getTracks()) t.stop();
       throw new CallhookError('MEDIA_FAILED', `cannot create the RTCPeerConnection: ${describe(err)}`, { cause: err });
     }
-    const timeout = options.iceGatheringTimeoutMs ?? DEFAULT_ICE_GATHERING_TIMEOUT_MS;
-    return new MediaLeg(pc, stream, ownsStream, request, timeout, warn);
+    return new MediaLeg(pc, stream, ownsStream, request, warn);
   }
 
   get hasAudio(): boolean {
@@ -104,10 +100,10 @@ export class MediaLeg {
     return this.#remoteStream;
   }
 
-  /** Outgoing call: our offer, with every candidate gathered. */
+  /** Outgoing call: our offer, at once (no wait for ICE gathering). */
   async createOffer(): Promise<string> {
     await this.pc.setLocalDescription(await this.pc.createOffer());
-    return this.#gatheredSdp();
+    return this.#localSdp();
   }
 
   /** Outgoing call: callhook's answer (`setRemoteSDP`). */
@@ -115,11 +111,11 @@ export class MediaLeg {
     await this.pc.setRemoteDescription({ type: 'answer', sdp });
   }
 
-  /** Incoming call: callhook's offer in, our answer out, with every candidate gathered. */
+  /** Incoming call: callhook's offer in, our answer out at once (no wait for ICE gathering). */
   async answerOffer(sdp: string): Promise<string> {
     await this.pc.setRemoteDescription({ type: 'offer', sdp });
     await this.pc.setLocalDescription(await this.pc.createAnswer());
-    return this.#gatheredSdp();
+    return this.#localSdp();
   }
 
   /** Mutes or unmutes what we send (the tracks keep running, so unmuting is instant). */
@@ -139,8 +135,7 @@ export class MediaLeg {
     }
   }
 
-  async #gatheredSdp(): Promise<string> {
-    await iceGatheringComplete(this.pc, this.gatheringTimeoutMs);
+  #localSdp(): string {
     const sdp = this.pc.localDescription?.sdp;
     if (sdp === undefined) throw new CallhookError('MEDIA_FAILED', 'the RTCPeerConnection has no local description');
     return sdp;
@@ -177,21 +172,4 @@ export class MediaLeg {
 function defaultGetUserMedia(): MediaOptions['getUserMedia'] {
   const devices = typeof navigator === 'undefined' ? undefined : navigator.mediaDevices;
   return devices?.getUserMedia === undefined ? undefined : (c) => devices.getUserMedia(c);
-}
-
-/** Resolves when ICE gathering is complete, or after `timeoutMs` (then the SDP holds what was found so far). */
-function iceGatheringComplete(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      pc.removeEventListener('icegatheringstatechange', check);
-      resolve();
-    };
-    const check = () => {
-      if (pc.iceGatheringState === 'complete') done();
-    };
-    const timer = setTimeout(done, timeoutMs);
-    pc.addEventListener('icegatheringstatechange', check);
-  });
 }

@@ -100,7 +100,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
         const req = buildHookRequest(app, method, body, { userAgent: config.userAgent, now: time });
         url = req.url;
         requestText = req.rawBody;
-        const res = await http.send(req, { timeoutMs: config.restRequestTimeoutMs });
+        const res = await (deps.localBackend?.answer(req) ?? http.send(req, { timeoutMs: config.restRequestTimeoutMs }));
         latencyMs = res.latencyMs;
         if (res.kind === 'response') responseText = res.bodyText;
         result = interpret(res);

@@ -2,7 +2,7 @@
  * callhook's REST hook engine (docs/hooks.md). What other modules use:
  *
  * Engine
- *   createHookEngine({ store, config, log, outbox?, onEventDeliveryFailure? }): HookEngine
+ *   createHookEngine({ store, config, log, outbox?, onEventDeliveryFailure?, onAttempt?, localBackend? }): HookEngine
  *     .invoke(method, body, ctx): Promise<HookOutcome>  decision hooks: connect, direct, incoming.
  *         ctx = { appKey, sessionId, nodeId, restClientConfig? }. Leave restClientConfig undefined for connect;
  *         keep `outcome.restClientConfig` and pass it in ctx for every later call of the session.

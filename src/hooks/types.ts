@@ -8,6 +8,8 @@ import type { RestClientConfig } from './model.ts';
 import type { HookLogEntry, HookStore, SessionWill } from './storage.ts';
 import type { DecisionMethod, EventMethod } from './methods.ts';
 import type { Registry } from 'prom-client';
+import type { HookHttpResponse } from './http.ts';
+import type { HookRequest } from './request.ts';
 
 /**
  * Who a hook is about. The three context fields go into every body and the backend can never change them
@@ -140,6 +142,18 @@ export interface HookEngineDeps {
   onAttempt?: (attempt: HookAttempt) => void;
   /** Clock (ms since epoch); tests only. */
   now?: () => number;
+  /** A backend this process serves itself (the built-in EchoApp): see LocalHookBackend. */
+  localBackend?: LocalHookBackend;
+}
+
+/**
+ * A hook backend served by the process that sends the hooks. `answer` returns the answer the backend's HTTP route
+ * would give, without the loopback HTTP round trip (its parsing, sockets and a turn of both servers, most of a
+ * registration's cost against the built-in EchoApp: issue 18), or undefined for a request it does not serve,
+ * which then goes over HTTP as usual. Everything else about the attempt (hook log, metrics, retries) is unchanged.
+ */
+export interface LocalHookBackend {
+  answer(req: HookRequest): Promise<HookHttpResponse> | undefined;
 }
 
 export interface HookEngine {

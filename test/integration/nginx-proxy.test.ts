@@ -57,7 +57,7 @@ describe('the SDK in Chromium through nginx (docs/deploy.md) over wss:// registe
 
   it('connects, registers, calls bob (ESTABLISHED), hangs up (FINISH, bob sees the BYE)', async () => {
     const session = await page.createSession({
-      urlServer: nginx.wssUrl,
+      urlServer: nginx.url,
       sipOptions: {
         login: alice.username, authenticationName: alice.username, password: alice.password, domain: kamailio.domain,
         outboundProxy: kamailio.host, port: kamailio.port, registerRequired: true,

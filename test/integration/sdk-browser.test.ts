@@ -1,11 +1,14 @@
 /**
  * The SDK's bundles in headless Chromium (fake microphone) against a real callhook and the test Kamailio: the IIFE
  * bundle loaded by a plain `<script>` tag (global `Callhook`) and the ESM bundle by `import`, each connecting and
- * registering; a call to a user who is not registered, to see the offer go out only once ICE gathering is done
- * (its candidates in the SDP) and the call end with the reason in the server's own frame; and a call between two
+ * registering; a call to a user who is not registered, to see the offer go out and the call end with the reason in
+ * the server's own frame; and a call between two
  * pages: answered from `incomingCall`, RTP both ways in getStats(), hold and unhold seen on both sides, hang-up.
+ * The post-dial delay (issue 18): in a network where ICE gathering never completes (a STUN server that does not
+ * answer), the time from a click to the INVITE at the SIP peer (sipp's own trace), and the call's audio.
  */
 import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +17,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/browser.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 import { LOOPBACK } from '../support/ports.ts';
+import { parseMessageTrace, runSipp, scenarioFile } from '../support/sipp.ts';
 import { startTestServer, type TestServer } from '../support/ws-client.ts';
 import type { Emitter } from '../../sdk/src/index.ts';
 import { buildAndLoadSdk, type BuiltSdk } from './sdk-support.ts';
@@ -23,6 +27,11 @@ const USERS = [
   { username: 'bob', password: 'bob-pw' },
 ];
 const STEP_MS = 15_000;
+/**
+ * Click → INVITE on this loaded machine; the target is 100 ms (issue 18). The bound only has to be well below the
+ * gathering the SDK used to wait for (3 s here, since the STUN server never answers), so a loaded run does not fail.
+ */
+const POST_DIAL_BOUND_MS = 1_000;
 
 /** In-page helpers shared by both pages: wait for an SDK event, with a timeout. */
 const HELPERS = `
@@ -38,6 +47,18 @@ const PAGES: Record<string, string> = {
     '<!doctype html><title>esm</title><script src="/helpers.js"></script>' +
     '<script type="module">import * as sdk from "/callhook.mjs"; window.CallhookEsm = sdk;</script>',
 };
+
+/** In a page: its call's peer connection has sent and received audio RTP (getStats). */
+async function audioBothWays(): Promise<boolean> {
+  const stats = await window.call.getStats();
+  let sent = 0;
+  let received = 0;
+  stats.forEach((r: { type: string; kind?: string; packetsSent?: number; packetsReceived?: number }) => {
+    if (r.type === 'outbound-rtp' && r.kind === 'audio') sent += r.packetsSent ?? 0;
+    if (r.type === 'inbound-rtp' && r.kind === 'audio') received += r.packetsReceived ?? 0;
+  });
+  return sent > 50 && received > 50;
+}
 
 interface WireFrame {
   direction: 'sent' | 'received';
@@ -63,6 +84,9 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
   let browser: Browser;
   let pageServer: Server;
   let pageUrl: string;
+  /** A STUN server that never answers: the browser's ICE gathering runs on until it gives up. */
+  let silentStun: Socket;
+  let stunRequests = 0;
 
   /** A new tab on `path`, recording every WebSocket frame of the page. */
   async function open(path: string): Promise<{ page: Page; frames: WireFrame[]; console: string[] }> {
@@ -106,6 +130,8 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
       void readFile(file).then((body) => res.writeHead(200, { 'content-type': 'text/javascript' }).end(body));
     });
     await new Promise<void>((resolve) => pageServer.listen(0, LOOPBACK, resolve));
+    silentStun = createSocket('udp4').on('message', () => stunRequests++);
+    await new Promise<void>((resolve) => silentStun.bind(0, LOOPBACK, resolve));
     // localhost is a secure context: getUserMedia is available over plain http.
     pageUrl = `http://localhost:${(pageServer.address() as AddressInfo).port}/`;
     browser = await chromium.launch({
@@ -117,6 +143,7 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
   });
   after(async () => {
     await browser?.close();
+    silentStun?.close();
     pageServer?.closeAllConnections();
     await new Promise((resolve) => pageServer?.close(resolve));
     await ts?.stop();
@@ -185,19 +212,9 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
       await bob.page.waitForFunction(established, undefined, { timeout: STEP_MS });
 
       // Audio both ways: each side's peer connection sends and receives RTP.
-      const flowing = async () => {
-        const stats = await window.call.getStats();
-        let sent = 0;
-        let received = 0;
-        stats.forEach((r: { type: string; kind?: string; packetsSent?: number; packetsReceived?: number }) => {
-          if (r.type === 'outbound-rtp' && r.kind === 'audio') sent += r.packetsSent ?? 0;
-          if (r.type === 'inbound-rtp' && r.kind === 'audio') received += r.packetsReceived ?? 0;
-        });
-        return sent > 50 && received > 50;
-      };
       step = 'audio both ways';
-      await alice.page.waitForFunction(flowing, undefined, { timeout: STEP_MS, polling: 200 });
-      await bob.page.waitForFunction(flowing, undefined, { timeout: STEP_MS, polling: 200 });
+      await alice.page.waitForFunction(audioBothWays, undefined, { timeout: STEP_MS, polling: 200 });
+      await bob.page.waitForFunction(audioBothWays, undefined, { timeout: STEP_MS, polling: 200 });
 
       step = 'hold: HOLD at both pages';
       await alice.page.evaluate(() => window.call.hold());
@@ -233,7 +250,7 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
     }
   });
 
-  it('the ESM bundle by import: connects, and a call goes out with the gathered candidates and ends with the server reason', async () => {
+  it('the ESM bundle by import: connects, and a call goes out and ends with the server reason', async () => {
     const { page, frames, console } = await open('/esm.html');
     try {
       await page.waitForFunction(() => window.CallhookEsm !== undefined, undefined, { timeout: STEP_MS });
@@ -266,7 +283,6 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
       const sdp = String(callFrame['sdp']);
       assert.match(sdp, /^v=0\r\n/);
       assert.match(sdp, /\r\nm=audio /);
-      assert.match(sdp, /\r\na=candidate:\S+ 1 udp \d+ \S+ \d+ typ host/, 'the offer carries its gathered candidates');
 
       // The call ended with the reason the server gave for it, in the server's own frame.
       const about = frames.filter((f) => {
@@ -286,6 +302,53 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
       throw new Error(`${String(err)}\nconsole:\n${console.join('\n')}`, { cause: err });
     } finally {
       await page.close();
+    }
+  });
+
+  it('post-dial delay: with ICE gathering that never completes, the INVITE reaches the SIP peer at once after the click, and the call has audio both ways', async (t) => {
+    const sipp = await runSipp({ scenarioFile: scenarioFile('uas-answer'), mode: 'uas', transport: 'u1', extraArgs: ['-rtp_echo'], timeoutMs: 60_000 });
+    const { page, console } = await open('/esm.html');
+    try {
+      await page.waitForFunction(() => window.CallhookEsm !== undefined, undefined, { timeout: STEP_MS });
+      await page.evaluate(
+        async ({ url, sip, iceServers }) => {
+          window.session = await window.CallhookEsm.connect({ url, sip, media: { iceServers } });
+          window.statuses = [];
+          const button = document.createElement('button');
+          button.id = 'dial';
+          button.textContent = 'Call';
+          button.addEventListener('click', () => {
+            (window as unknown as { clickedAt: number }).clickedAt = Date.now();
+            window.call = window.session.call({ callee: 'bob' });
+            window.call.on('status', (e) => window.statuses.push(e.status));
+          });
+          document.body.append(button);
+        },
+        // No registration: the next hop is sipp itself.
+        { url: ts.wsUrl, sip: { login: 'alice', password: 'alice-pw', domain: LOOPBACK, outboundProxy: LOOPBACK, port: sipp.port, register: false }, iceServers: [{ urls: `stun:${LOOPBACK}:${(silentStun.address() as AddressInfo).port}` }] },
+      );
+      await page.click('#dial');
+      const clickedAt = await page.evaluate(() => (window as unknown as { clickedAt: number }).clickedAt);
+      await page.waitForFunction(() => window.call?.status === 'ESTABLISHED', undefined, { timeout: STEP_MS });
+      const invite = parseMessageTrace(sipp.messages()).find((m) => m.direction === 'received' && m.firstLine.startsWith('INVITE '));
+      assert.ok(invite, 'sipp received no INVITE');
+      const postDialMs = invite.at - clickedAt;
+      t.diagnostic(`post-dial delay, click → INVITE at sipp: ${postDialMs.toFixed(1)} ms (load average ${(await readFile('/proc/loadavg', 'utf8')).split(' ')[0]})`);
+      assert.ok(stunRequests > 0, 'the browser never asked the STUN server, so gathering was not held back');
+      assert.ok(postDialMs < POST_DIAL_BOUND_MS, `click → INVITE took ${postDialMs.toFixed(0)} ms`);
+
+      // callhook learns the browser's address from its connectivity checks (a peer-reflexive candidate): audio
+      // makes the round trip browser → callhook → sipp's echo → callhook → browser.
+      await page.waitForFunction(audioBothWays, undefined, { timeout: STEP_MS, polling: 200 });
+      await page.evaluate(() => window.call.hangup());
+      await page.waitForFunction(() => window.call.status === 'FINISH', undefined, { timeout: STEP_MS });
+      await page.evaluate(() => window.session.disconnect());
+    } catch (err) {
+      const statuses = await page.evaluate(() => window.statuses?.join(' ')).catch(() => '?');
+      throw new Error(`${String(err)}\nstatuses: ${statuses}\nconsole:\n${console.join('\n')}`, { cause: err });
+    } finally {
+      await page.close();
+      await sipp.kill();
     }
   });
 });

@@ -34,7 +34,7 @@ export async function phone(url: string): Promise<string[]> {
     sip: { login: 'alice', password: 'pw', domain: 'pbx.test', port: '5060', register: true },
     custom: { token: 't', n: [1, null] },
     reconnect: { attempts: 3, delayMs: 500 },
-    media: { iceServers: [{ urls: 'stun:stun.example' }], iceGatheringTimeoutMs: 2000 },
+    media: { iceServers: [{ urls: 'stun:stun.example' }] },
   };
   const log: string[] = [];
   const session: Session = await connect(options);

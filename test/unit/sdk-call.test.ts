@@ -1,6 +1,6 @@
 /**
  * The SDK's Call state machine with a fake microphone and RTCPeerConnection (test/unit/sdk-fakes.ts) and a
- * WebSocket the test plays the server of: the `call` / `answer` frames and when they go out (after ICE gathering),
+ * WebSocket the test plays the server of: the `call` / `answer` frames and when they go out (at once, not after ICE gathering),
  * the server's status frames, `fail` routing, hangup in each phase, and the release of the media.
  */
 import assert from 'node:assert/strict';
@@ -48,7 +48,7 @@ describe('SDK Call', () => {
   });
 
   describe('outgoing', () => {
-    it('sends `call` with the offer only once ICE gathering is complete, then follows the server statuses', async () => {
+    it('sends `call` with the offer at once, without waiting for ICE gathering, then follows the server statuses', async () => {
       const { session, ws, gum } = await connected();
       const call = session.call({ callee: 'bob', custom: { ref: 7 }, visibleName: 'Alice A.' });
       const seen = statuses(call);
@@ -71,7 +71,7 @@ describe('SDK Call', () => {
         hasVideo: false,
         sdp: undefined,
       });
-      assert.ok(String(frame['sdp']).endsWith(FAKE_CANDIDATE), 'the SDP carries the gathered candidates');
+      assert.ok(!String(frame['sdp']).includes(FAKE_CANDIDATE), 'the offer waited for ICE gathering');
       const pc = FakePeerConnection.all[0]!;
       assert.equal(pc.tracks.length, 1);
 
@@ -167,16 +167,13 @@ describe('SDK Call', () => {
       assert.deepEqual(session.calls, []);
     });
 
-    it('without ICE completion the SDP goes out after iceGatheringTimeoutMs, with what was gathered', async () => {
+    it('ICE gathering that never completes (an unreachable STUN server) does not hold the `call` frame back', async () => {
       FakePeerConnection.gatheringMs = -1;
-      const { session, ws } = await connected({
-        media: { getUserMedia: fakeGetUserMedia().getUserMedia, RTCPeerConnection: FakePeerConnection as unknown as typeof RTCPeerConnection, iceGatheringTimeoutMs: 40 },
-      });
-      const started = Date.now();
+      const { session, ws } = await connected();
       session.call({ callee: 'bob' });
+      // The SDK used to wait 3 s for gathering here: the post-dial delay of issue 18.
       await eventually(() => callFrame(ws) !== undefined, WAIT_MS, 'the call frame');
-      assert.ok(Date.now() - started >= 35, 'waited for the gathering timeout');
-      assert.ok(!String(callFrame(ws)!['sdp']).includes('a=candidate'));
+      assert.equal(FakePeerConnection.all[0]!.iceGatheringState, 'gathering');
     });
 
     it('fails locally, with the reason and no `call` frame, when the microphone is refused or WebRTC is missing', async () => {
@@ -193,14 +190,13 @@ describe('SDK Call', () => {
     });
 
     it('hangup before the `call` frame went out ends it here (FINISH) and sends nothing', async () => {
-      FakePeerConnection.gatheringMs = 30;
-      const { session, ws } = await connected();
+      const { session, ws, gum } = await connected({}, fakeGetUserMedia({ delayMs: 30 }));
       const call = session.call({ callee: 'bob' });
       const seen = statuses(call);
-      await eventually(() => FakePeerConnection.all.length === 1, WAIT_MS, 'the peer connection');
+      await eventually(() => gum.constraints.length === 1, WAIT_MS, 'the microphone to be asked for');
       call.hangup();
-      // Gathering completes after the hangup: the call must still not go out.
-      await eventually(() => FakePeerConnection.all[0]!.iceGatheringState === 'complete', WAIT_MS, 'ICE gathering to complete');
+      // The microphone comes after the hangup: the call must still not go out.
+      await eventually(() => FakePeerConnection.all[0]?.closed === true, WAIT_MS, 'the peer connection to be made and closed');
       assert.deepEqual(seen.map((e) => [e.status, e.info]), [['FINISH', 'Hung up before the call was placed']]);
       assert.equal(ws.sentNamed('call').length + ws.sentNamed('hangup').length, 0);
       assert.equal(FakePeerConnection.all[0]!.closed, true);
@@ -276,7 +272,7 @@ describe('SDK Call', () => {
         hasVideo: false,
         sdp: undefined,
       });
-      assert.ok(String(answer['sdp']).endsWith(FAKE_CANDIDATE));
+      assert.ok(!String(answer['sdp']).includes(FAKE_CANDIDATE), 'the answer waited for ICE gathering');
       await assert.rejects(session.answer(call), (e: CallhookError) => e.info === 'answer: the call is already answered or hung up');
       ws.deliver('talk', { ...incoming, status: 'ESTABLISHED' });
       assert.deepEqual(seen.map((e) => e.status), ['ESTABLISHED']);

@@ -2,8 +2,6 @@
 export interface MediaOptions {
     /** STUN/TURN servers for the RTCPeerConnection; default none (callhook's host candidates are in its SDP). */
     iceServers?: RTCIceServer[];
-    /** The longest wait for ICE gathering before the SDP is sent with the candidates found so far; default 3000. */
-    iceGatheringTimeoutMs?: number;
     /** Default `navigator.mediaDevices.getUserMedia`. */
     getUserMedia?: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
     /** Default the global `RTCPeerConnection`. */
@@ -23,14 +21,12 @@ export interface MediaRequest {
      */
     remoteAudio?: HTMLMediaElement;
 }
-export declare const DEFAULT_ICE_GATHERING_TIMEOUT_MS = 3000;
 export declare class MediaLeg {
     #private;
     readonly pc: RTCPeerConnection;
     readonly localStream: MediaStream;
     private readonly ownsStream;
     private readonly request;
-    private readonly gatheringTimeoutMs;
     private readonly warn;
     private constructor();
     /** Gets the local stream and builds the peer connection with its tracks; throws CallhookError MEDIA_FAILED. */
@@ -38,11 +34,11 @@ export declare class MediaLeg {
     get hasAudio(): boolean;
     get hasVideo(): boolean;
     get remoteStream(): MediaStream | undefined;
-    /** Outgoing call: our offer, with every candidate gathered. */
+    /** Outgoing call: our offer, at once (no wait for ICE gathering). */
     createOffer(): Promise<string>;
     /** Outgoing call: callhook's answer (`setRemoteSDP`). */
     acceptAnswer(sdp: string): Promise<void>;
-    /** Incoming call: callhook's offer in, our answer out, with every candidate gathered. */
+    /** Incoming call: callhook's offer in, our answer out at once (no wait for ICE gathering). */
     answerOffer(sdp: string): Promise<string>;
     /** Mutes or unmutes what we send (the tracks keep running, so unmuting is instant). */
     setAudioEnabled(enabled: boolean): void;
