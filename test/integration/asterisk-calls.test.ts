@@ -3,8 +3,7 @@
  * registered as alice, the werift test client as its browser. Echo() with audio both ways, an incoming call that
  * Asterisk originates to alice's Contact (the caller ID, and alice — not the Contact's user — as the callee in the
  * client protocol, the hooks, /api/calls and the CDR), hold/unhold, DTMF both ways, busy, unknown and early media,
- * a blind transfer, and missed and declined incoming calls: each over UDP, TCP and TLS against the one Asterisk;
- * early media over UDP.
+ * a blind transfer, and missed and declined incoming calls: each over UDP, TCP and TLS against the one Asterisk.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -160,6 +159,20 @@ describe('calls against Asterisk: callhook session alice ↔ Asterisk dialplan',
         assert.equal(await asterisk.waitFor(() => asterisk.dialStatus('alice'), (s) => s !== undefined, STEP_MS, 'DIALSTATUS'), 'BUSY');
       });
 
+      it('early media → SESSION_PROGRESS with the prompt, then FAILED', async () => {
+        const alice = await connectAlice();
+        const early = await alice.call('early');
+        // Progress(): 183 Session Progress with SDP.
+        await early.waitStatus('SESSION_PROGRESS', STEP_MS);
+        await early.connected();
+        assert.match(asterisk.logs(), receivedOver('INVITE sip:early@'));
+        // Playback(demo-congrats, noanswer): the prompt plays before any answer.
+        await eventually(() => early.receivedAudio() >= 50, STEP_MS, () => `the early-media prompt at the browser (${early.receivedAudio()} packets)`);
+        const earlyEnd = await early.waitEnd(30_000);
+        assert.equal(earlyEnd['status'], 'FAILED');
+        assert.ok(!early.statuses().includes('ESTABLISHED'), 'never answered');
+      });
+
       it('blind transfer (REFER): 202 Accepted, Asterisk moves the caller to the target extension; its NOTIFY 200 → COMPLETED, our BYE → FINISH', async () => {
         const alice = await connectAlice();
         await asterisk.dbDel('callhook', 'transferred');
@@ -191,17 +204,4 @@ describe('calls against Asterisk: callhook session alice ↔ Asterisk dialplan',
       });
     });
   }
-
-  it('early media → SESSION_PROGRESS with the prompt, then FAILED', async () => {
-    const alice = await bench.connect(ALICE.username);
-    const early = await alice.call('early');
-    // Progress(): 183 Session Progress with SDP.
-    await early.waitStatus('SESSION_PROGRESS', STEP_MS);
-    await early.connected();
-    // Playback(demo-congrats, noanswer): the prompt plays before any answer.
-    await eventually(() => early.receivedAudio() >= 50, STEP_MS, () => `the early-media prompt at the browser (${early.receivedAudio()} packets)`);
-    const earlyEnd = await early.waitEnd(30_000);
-    assert.equal(earlyEnd['status'], 'FAILED');
-    assert.ok(!early.statuses().includes('ESTABLISHED'), 'never answered');
-  });
 });
