@@ -32,7 +32,7 @@ import { OutgoingInvite } from './outgoing-invite.ts';
 import { contentType, SDP, sdpOf, type SdpExchange } from './sdp-body.ts';
 import type { InviteSessionHost } from './invite-session-host.ts';
 import { InviteSessionState, type InviteSessionDelegate, type InviteSessionEvent } from './invite-session-model.ts';
-import { decideAsUas, minSeHeader, uasResponseHeaders, type SessionTimer } from './session-timer.ts';
+import { decideAsUas, minSeHeader, uasResponseHeaders, type SessionTimer, type UasDecision } from './session-timer.ts';
 
 /** §14.1: after a 491, re-try a re-INVITE at most this many times before reporting the 491. */
 const MAX_GLARE_RETRIES = 3;
@@ -111,18 +111,11 @@ export class Reinvites {
     // INVITE and MUST include a Retry-After header field with a randomly chosen value of between 0 and 10 seconds."
     // The first INVITE's ACK not being in yet counts the same.
     if (this.incoming !== undefined || this.updating || owner.state === InviteSessionState.Answered) {
-      return incoming.respond(500, undefined, { headers: [{ name: 'Retry-After', value: String(randomInt(0, 11)) }] });
+      return incoming.respond(500, undefined, { headers: [retryAfter()] });
     }
     if (owner.state !== InviteSessionState.Established) return incoming.respond(481);
-    // RFC 4028 §9: a refresh asking for less than our Min-SE gets 422; the session goes on as it was.
-    let timer;
-    try {
-      timer = decideAsUas(request, owner.host.sessionTimerSettings);
-    } catch (e) {
-      if (e instanceof SipParseError) return incoming.respond(400, e.reason);
-      throw e;
-    }
-    if (timer.kind === 'too-small') return incoming.respond(422, undefined, { headers: [minSeHeader(timer.minSeS)] });
+    const timer = this.timerOf(incoming);
+    if (timer === undefined) return;
     const pending: PendingIncoming = { incoming, transaction };
     this.incoming = pending;
     owner.host.dialogs.addCancelTarget(transaction, () => this.finishIncoming(487));
@@ -178,20 +171,14 @@ export class Reinvites {
       // RFC 3311 §5.2: "if an UPDATE is received that contains an offer, and the UAS has received an offer [...] to
       // which it has not yet generated an answer, the UAS MUST reject the UPDATE with a 500 response, and MUST
       // include a Retry-After header field". Before the ACK of our 2xx the INVITE's exchange is not over either.
-      return incoming.respond(500, undefined, { headers: [{ name: 'Retry-After', value: String(randomInt(0, 11)) }] });
+      return incoming.respond(500, undefined, { headers: [retryAfter()] });
     }
     if (owner.state !== InviteSessionState.Established) return incoming.respond(481);
     // §5.2: "If an UPDATE is received that contains an offer, and the UAS has generated an offer [...] to which it
     // has not yet received an answer, the UAS MUST reject the UPDATE with a 491 response."
     if (offer !== undefined && this.outgoing !== undefined) return incoming.respond(491);
-    let timer;
-    try {
-      timer = decideAsUas(request, owner.host.sessionTimerSettings);
-    } catch (e) {
-      if (e instanceof SipParseError) return incoming.respond(400, e.reason);
-      throw e;
-    }
-    if (timer.kind === 'too-small') return incoming.respond(422, undefined, { headers: [minSeHeader(timer.minSeS)] });
+    const timer = this.timerOf(incoming);
+    if (timer === undefined) return;
     dialog.refreshTarget(request);
     let answered: Answered;
     this.updating = true;
@@ -215,6 +202,24 @@ export class Reinvites {
       ...(offer !== undefined && { body: answered.body }),
     });
     owner.sessionTimer.negotiatedAsUas(timer);
+  }
+
+  /**
+   * RFC 4028 §9 for the far end's re-INVITE or UPDATE: the session timer it asks for, or undefined once it has been
+   * answered 400 (a malformed Session-Expires) or 422 (below our Min-SE; the session goes on as it was).
+   */
+  private timerOf(incoming: IncomingRequest): UasDecision | undefined {
+    let timer: UasDecision;
+    try {
+      timer = decideAsUas(incoming.message, this.owner.host.sessionTimerSettings);
+    } catch (e) {
+      if (!(e instanceof SipParseError)) throw e;
+      incoming.respond(400, e.reason);
+      return undefined;
+    }
+    if (timer.kind !== 'too-small') return timer;
+    incoming.respond(422, undefined, { headers: [minSeHeader(timer.minSeS)] });
+    return undefined;
   }
 
   /**
@@ -347,6 +352,14 @@ export class Reinvites {
     this.owner.host.dialogs.removeCancelTarget(pending.transaction);
     pending.incoming.respond(status, undefined, options);
   }
+}
+
+/**
+ * RFC 3261 §14.2 and RFC 3311 §5.2: the 500 to a request that crossed another one carries a Retry-After of "a
+ * randomly chosen value of between 0 and 10 seconds".
+ */
+function retryAfter(): { name: string; value: string } {
+  return { name: 'Retry-After', value: String(randomInt(0, 11)) };
 }
 
 /**
