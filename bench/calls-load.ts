@@ -88,6 +88,9 @@ export class CallBench {
       wsMessagesPerSecondPerIp: 100_000,
       wsSessionsPerIp: 100_000,
       wsConnectionsPerIp: 100_000,
+      // Every bench client comes from 127.0.0.1: the per-IP call limits (100 at once, 120 a minute) would cap the ramp.
+      maxCallsPerIp: 100_000,
+      callsPerIpPerMinute: 100_000,
       // Long runs: the inactivity watch must not end calls whose echo is late.
       rtpInactivityTimeoutMs: 0,
       // BENCH_WEBRTC_ENGINE=werift|libdatachannel: the engine measured (default: callhook's default).

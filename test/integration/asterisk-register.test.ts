@@ -1,8 +1,8 @@
 /**
  * Registration and MESSAGE against a real Asterisk 22 (PJSIP; test/support/asterisk.ts) with callhook as its own
  * process: MD5 and SHA-256 digest (RFC 8760), a wrong password, qualify OPTIONS answered, a short expiry refreshed,
- * MESSAGE both ways (the incoming one addressed to the Contact) and a call: each over UDP, TCP and TLS against the
- * one Asterisk; a PBX restart that forgot its registrations over UDP.
+ * MESSAGE both ways (the incoming one addressed to the Contact), a call and a PBX restart that forgot its
+ * registrations: each over UDP, TCP and TLS against the one Asterisk.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -45,6 +45,8 @@ describe('registration and MESSAGE against Asterisk', { timeout: 360_000 }, () =
         bench.connect(username, { sipTransport: transport, ...extra });
       /** Asterisk's log entry of a request received over this transport, its request line starting with `start`. */
       const receivedOver = (start: string) => new RegExp(`Received SIP request \\(\\d+ bytes\\) from ${transport.toUpperCase()}:127\\.0\\.0\\.1:\\d+ --->\\n${start}`);
+      /** … and one it sent over this transport. */
+      const sentOver = (start: string) => new RegExp(`Transmitting SIP request \\(\\d+ bytes\\) to ${transport.toUpperCase()}:127\\.0\\.0\\.1:\\d+ --->\\n${start}`);
 
       it('MD5 digest: registered (a Contact of this transport); qualify OPTIONS answered (Avail); the binding leaves when the client disconnects', async () => {
         const alice = await connect('alice');
@@ -109,17 +111,22 @@ describe('registration and MESSAGE against Asterisk', { timeout: 360_000 }, () =
         call.hangup();
         assert.equal((await call.waitEnd())['status'], 'FINISH');
       });
+
+      it('a PBX restart that forgot its registrations: the session registers again and takes a call', async () => {
+        const client = await connect('short');
+        await asterisk.restart({ forgetRegistrations: true });
+        // Over TCP and TLS the restart also closed the registration's connection: the refresh opens a new one.
+        await asterisk.waitFor(contactOf('short'), (c) => c.length === 1, 4 * SHORT_EXPIRES_S * 1000, 'the registration to recover');
+        await asterisk.originate('short', { callerIdNumber: '5550100' });
+        const call = await client.nextIncoming(STEP_MS);
+        const incoming = call.frames.find((f) => f.message === 'notifyIncomingCall')!.data[0] as Record<string, unknown>;
+        assert.equal(incoming['callee'], 'short');
+        // The INVITE came to the Contact registered after the restart, over this transport.
+        if (transport !== 'udp') assert.match(String(incoming['sipRequestUri']), new RegExp(`;transport=${transport}`, 'i'));
+        assert.match(asterisk.logs(), sentOver('INVITE sip:'));
+        call.hangup();
+        await call.waitEnd();
+      });
     });
   }
-
-  it('a PBX restart that forgot its registrations: the session registers again and takes a call', async () => {
-    const client = await bench.connect('short');
-    await asterisk.restart({ forgetRegistrations: true });
-    await asterisk.waitFor(contactOf('short'), (c) => c.length === 1, 4 * SHORT_EXPIRES_S * 1000, 'the registration to recover');
-    await asterisk.originate('short', { callerIdNumber: '5550100' });
-    const call = await client.nextIncoming(STEP_MS);
-    assert.equal((call.frames.find((f) => f.message === 'notifyIncomingCall')!.data[0] as Record<string, unknown>)['callee'], 'short');
-    call.hangup();
-    await call.waitEnd();
-  });
 });

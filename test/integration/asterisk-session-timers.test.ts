@@ -3,12 +3,14 @@
  * sipp scenarios can play within seconds) and alice registered on a real Asterisk 22:
  * - sipp as callee: a 422 answered by a longer interval, callhook as refresher (re-INVITE at half the interval);
  * - sipp as caller: our 422 to a too short interval, the caller's refresh answered, the session expired → our BYE;
+ * - sipp as caller refreshing with UPDATE (RFC 3311): without SDP, then with an offer that moves the media;
  * - Asterisk (`timers=always`, its 90 s minimum): callhook's 4 s interval gets Asterisk's 422, the call goes on at
- *   90 s with callhook refreshing; Asterisk's own call to alice is refreshed by Asterisk; both calls outlive their
- *   first refresh with audio. Over UDP, TCP and TLS at once (one user per transport): the 45 s wait for the first
- *   refresh is paid once, not three times.
+ *   90 s with callhook refreshing (re-INVITE); Asterisk's own call to alice is refreshed by Asterisk (UPDATE, as
+ *   callhook allows it); both calls outlive their first refresh with audio. Over UDP, TCP and TLS at once (one user
+ *   per transport): the 45 s wait for the first refresh is paid once, not three times.
  */
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ASTERISK_TRANSPORTS, startAsteriskBench, type AsteriskBench, type AsteriskTransport } from '../support/asterisk-bench.ts';
 import type { AsteriskInstance } from '../support/asterisk.ts';
@@ -93,6 +95,46 @@ describe('RFC 4028 session timers: callhook ↔ sipp and Asterisk', { timeout: 3
     assertSippOk(await sipp.done);
   });
 
+  it('sipp calls alice and refreshes with UPDATE (RFC 3311): without SDP answered 200 with the timer; an offer moving the media is answered, and the media moves', async () => {
+    const alice = await connectAlice();
+    const [contact] = await asterisk.waitFor(() => asterisk.contacts(), (c) => c.length === 1, STEP_MS, 'alice registered');
+    const contactUser = /^sip:([^@]+)@/.exec(contact!.uri)![1]!;
+    // Where the UPDATE's offer moves the media: a socket of the test's, which counts what callhook sends it.
+    const moved = createSocket('udp4');
+    let movedPackets = 0;
+    moved.on('message', () => movedPackets++);
+    await new Promise<void>((resolve) => moved.bind(0, LOOPBACK, resolve));
+    try {
+      const sipp = await runSipp({
+        scenarioFile: scenarioFile('uac-update-refresh'), mode: 'uac', transport: 'u1', remote: { host: LOOPBACK, port: bench.callhook.sipPort },
+        service: contactUser, extraArgs: ['-rtp_echo', '-set', 'newport', String(moved.address().port)], timeoutMs: 60_000,
+      });
+      sipps.push(sipp);
+      const call = await alice.nextIncoming(STEP_MS);
+      await call.answer();
+      await call.waitStatus('ESTABLISHED', STEP_MS);
+      await call.connected();
+      // Audio flows to sipp's echo while both UPDATEs come and are answered (the INVITE's 200 and two more).
+      await eventually(async () => {
+        await call.sendAudio(5);
+        return receivedLines(sipp).filter((l) => l.startsWith('SIP/2.0 200')).length >= 3;
+      }, STEP_MS, () => `the two UPDATEs answered 200 (${receivedLines(sipp).join(', ')})`);
+      // After the move, what alice says goes to the new address, and keeps going there.
+      const before = movedPackets;
+      await call.sendAudio(25);
+      await eventually(() => movedPackets - before >= 20, STEP_MS, () => `RTP at the moved address (${movedPackets - before})`);
+      const later = movedPackets;
+      await call.sendAudio(25);
+      await eventually(() => movedPackets - later >= 20, STEP_MS, () => `RTP still at the moved address (${movedPackets - later})`);
+      assert.equal(call.statuses().at(-1), 'ESTABLISHED', 'the refreshes change nothing the client sees');
+      call.hangup();
+      assert.equal((await call.waitEnd())['status'], 'FINISH');
+      assertSippOk(await sipp.done);
+    } finally {
+      moved.close();
+    }
+  });
+
   it(`Asterisk (timers=always), over UDP, TCP and TLS: both calls outlive their first refresh at ${ASTERISK_INTERVAL_S / 2} s, audio flowing`, async () => {
     const calls = [];
     for (const transport of ASTERISK_TRANSPORTS) {
@@ -119,11 +161,12 @@ describe('RFC 4028 session timers: callhook ↔ sipp and Asterisk', { timeout: 3
     }
     assert.match(log, /SIP\/2\.0 200 OK[^[]*Session-Expires: 90;refresher=uac[^[]*Require: timer/, "callhook's 200 to Asterisk's INVITE");
 
-    // The refreshes are re-INVITEs in the calls' dialogs (a To tag), one from each side per transport.
-    const refreshes = () => asterisk.logs().split(/\n(?=\[)/).filter((e) => /^INVITE sip:/m.test(e) && /^To: .*;tag=/m.test(e) && /^Session-Expires: 90;refresher=/m.test(e));
+    // The refreshes are in the calls' dialogs (a To tag), one from each side per transport: callhook's re-INVITE, and
+    // Asterisk's UPDATE (RFC 3311), which it sends because callhook's Allow lists UPDATE.
+    const refreshes = () => asterisk.logs().split(/\n(?=\[)/).filter((e) => /^(INVITE|UPDATE) sip:/m.test(e) && /^To: .*;tag=/m.test(e) && /^Session-Expires: 90;refresher=/m.test(e));
     const refreshed = (transport: AsteriskTransport) => {
       const over = refreshes().filter((e) => e.includes(`${transport.toUpperCase()}:127.0.0.1:`));
-      return { byCallhook: over.some((e) => /Received SIP request/.test(e)), byAsterisk: over.some((e) => /Transmitting SIP request/.test(e)) };
+      return { byCallhook: over.some((e) => /Received SIP request/.test(e) && /^INVITE sip:/m.test(e)), byAsterisk: over.some((e) => /Transmitting SIP request/.test(e) && /^UPDATE sip:/m.test(e)) };
     };
     await eventually(
       () => ASTERISK_TRANSPORTS.every((t) => refreshed(t).byCallhook && refreshed(t).byAsterisk),

@@ -1,6 +1,7 @@
 /**
  * SIP over TLS (RFC 3261 §26.2, RFC 5630) against a real Kamailio with its tls module (test/support/kamailio.ts
- * `tls`), with certificates the test makes (test/support/certs.ts): registration with digest, a MESSAGE from one
+ * `tls`), with certificates the test makes (test/support/certs.ts): registration with digest, a wrong password, a
+ * short expiry refreshed over the registration's connection, a MESSAGE from one
  * registered user to another that reaches the callee over its registration's connection (RFC 5923 alias), and each
  * way a server certificate can fail verification, named in the registration's failure.
  */
@@ -12,8 +13,9 @@ import { parseUri } from '../../src/sip/message/uri.ts';
 import type { SipUri } from '../../src/sip/message/types.ts';
 import { readTlsCredentials, TlsTransport, type TlsCredentials } from '../../src/sip/transport/index.ts';
 import {
-  Registerer, RegistrationState, UserAgent, readMessage, sendMessage, type IncomingRequest, type SipAccount,
+  Registerer, RegistrationState, UserAgent, readMessage, sendMessage, type IncomingRequest, type RegistrationEvent, type SipAccount,
 } from '../../src/sip/ua/index.ts';
+import { eventually } from '../support/eventually.ts';
 import { makeTestCertificates, type TestCertificates } from '../support/certs.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 
@@ -52,7 +54,8 @@ describe('SIP against Kamailio over TLS', { timeout: 60_000 }, () => {
 
   before(async () => {
     certs = await makeTestCertificates();
-    kamailio = await startKamailio({ users: USERS, tls: certs.server });
+    // minExpires 2: a short expiry is granted, so a refresh can be watched.
+    kamailio = await startKamailio({ users: USERS, tls: certs.server, minExpires: 2 });
     ua = await startUa(readTlsCredentials({ ...certs.renewed, caFile: certs.ca }));
     // No certificate of its own, so no listener: requests reach it only over connections it opened.
     ua2 = await startUa(readTlsCredentials({ caFile: certs.ca }));
@@ -86,6 +89,39 @@ describe('SIP against Kamailio over TLS', { timeout: 60_000 }, () => {
     await r.unregister();
     await kamailio.waitForLocations((b) => b.length === 0, 5000);
     r.dispose();
+  });
+
+  it('a wrong password over TLS ends in Failed naming the SIP status; nothing is bound', async () => {
+    const events: RegistrationEvent[] = [];
+    const r = new Registerer(ua, { account: { ...account(kamailio, 'alice'), credentials: { username: 'alice', password: 'wrong' } }, expires: 300, onEvent: (e) => events.push(e) });
+    const result = await r.register();
+    assert.equal(result.state, RegistrationState.Failed);
+    assert.match(result.info, /^SIP (401 Unauthorized|403 Forbidden)$/);
+    assert.deepEqual(events.map((e) => e.state), [RegistrationState.Failed]);
+    assert.equal((await kamailio.locations()).some((b) => b.aor === 'alice'), false);
+    r.dispose();
+  });
+
+  it('a 2 s expiry over TLS is refreshed before it runs out, over the registration\'s one connection', async () => {
+    // ua2 has no listener: a second connection would only be one it opened again.
+    const events: RegistrationEvent[] = [];
+    const r = new Registerer(ua2, { account: account(kamailio, 'bob'), expires: 2, onEvent: (e) => events.push(e) });
+    try {
+      const first = await r.register();
+      assert.equal(first.state, RegistrationState.Registered, first.info);
+      assert.equal(first.expires, 2);
+      const [bound] = await kamailio.waitForLocations((b) => b.some((x) => x.aor === 'bob'), 5000);
+      await eventually(() => events.filter((e) => e.refresh === true).length >= 2, 8000, 'two refreshes');
+      const refreshed = (await kamailio.locations()).find((x) => x.aor === 'bob');
+      assert.ok(refreshed && refreshed.cseq > bound!.cseq, 'Kamailio saw later REGISTERs of the same Call-ID');
+      assert.equal(refreshed.callId, bound!.callId);
+      assert.match(refreshed.socket, /^tls:127\.0\.0\.1:/);
+      assert.equal(tlsOf(ua2).connectionCount, 1);
+    } finally {
+      await r.unregister();
+      await kamailio.waitForLocations((b) => !b.some((x) => x.aor === 'bob'), 5000);
+      r.dispose();
+    }
   });
 
   it('a MESSAGE from alice reaches bob, who has no TLS listener, over his registration\'s connection (RFC 5923 alias)', async () => {

@@ -359,6 +359,28 @@ describe('SIP transport layer on loopback', () => {
       }
     });
 
+    it('messages of one chunk are handed up one per turn of the event loop: what one sets off in promise callbacks runs before the next', async () => {
+      // A REFER's 202 and the NOTIFY right behind it (RFC 3515 §2.4.4) arrive in one chunk; the transaction user
+      // awaiting the 202 continues in promise callbacks, which must run before the NOTIFY is handled.
+      const c = await layer({ protocol: 'TCP', address: '127.0.0.1', port: 0 });
+      const order: string[] = [];
+      c.onMessage((r) => {
+        const id = r.message.headers.get('Call-ID')!;
+        order.push(id);
+        void Promise.resolve().then(() => Promise.resolve()).then(() => order.push(`${id} continued`));
+      });
+      const peer = await rawTcp(tcpOf(c).local.port);
+      try {
+        const via = (n: string): string => `SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK${n}`;
+        peer.socket.write(['o1', 'o2', 'o3'].map((n) => rawRequest(via(n), `${n}@test`)).join(''));
+        await eventually(() => order.length === 6, WAIT_MS, () => `three messages and their continuations (${order.join(', ')})`);
+        assert.deepEqual(order, ['o1@test', 'o1@test continued', 'o2@test', 'o2@test continued', 'o3@test', 'o3@test continued']);
+      } finally {
+        peer.socket.destroy();
+        await c.close();
+      }
+    });
+
     it('a CRLFCRLF keep-alive ping is answered with a CRLF pong and the connection goes on (RFC 5626 §3.5.1)', async () => {
       const peer = await rawTcp(tcpOf(b).local.port);
       try {

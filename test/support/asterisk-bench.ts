@@ -45,6 +45,8 @@ export async function startAsteriskBench(opts: {
   settings?: Record<string, unknown>;
   /** Appended to Asterisk's pjsip.conf (AsteriskOptions.pjsipExtra), e.g. a TLS transport. */
   pjsipExtra?: string;
+  /** More Asterisk modules to load (AsteriskOptions.modules), e.g. 'res_srtp.so'. */
+  modules?: readonly string[];
   /** A PJSIP TLS transport at Asterisk and a TLS listener at callhook, both with certificates made for the run. */
   tls?: boolean;
 }): Promise<AsteriskBench> {
@@ -64,7 +66,9 @@ export async function startAsteriskBench(opts: {
     ].join('\n');
     settings = { sipTlsPort: callhookTlsPort, sipTlsCert: certs.server.cert, sipTlsKey: certs.server.key, sipTlsCaFile: certs.ca, ...settings };
   }
-  const asterisk = await startAsterisk({ endpoints: opts.endpoints, ...(pjsipExtra !== undefined && { pjsipExtra }) });
+  const asterisk = await startAsterisk({
+    endpoints: opts.endpoints, ...(pjsipExtra !== undefined && { pjsipExtra }), ...(opts.modules !== undefined && { modules: opts.modules }),
+  });
   const backend = await TestBackend.start();
   const callhook = await startCallhookProcess(settings);
   await callhook.addApp(BENCH_APP, backend.url());

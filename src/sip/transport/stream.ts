@@ -57,6 +57,8 @@ interface Connection {
   messageTimer: NodeJS.Timeout | undefined;
   /** A registration's flow: not closed for idleness before this time (ms since the epoch; 0 = not held). */
   heldUntil: number;
+  /** Framed messages not yet handed up, oldest first: one is handed up per turn of the event loop (see `deliver`). */
+  inbox: Buffer[];
 }
 
 /** After a graceful end(), how long a peer gets to close its side before the socket is destroyed. */
@@ -244,6 +246,7 @@ export abstract class StreamTransport implements Transport {
       broken: false,
       messageTimer: undefined,
       heldUntil: 0,
+      inbox: [],
     };
     this.connections.set(conn.key, conn);
     this.log.debug({ remote: conn.key }, `${this.protocol} connection open`);
@@ -285,7 +288,27 @@ export abstract class StreamTransport implements Transport {
     // A completed message ends the wait; bytes of the next one start a new one. Trickling bytes never extend it.
     if (messages.length > 0) this.clearMessageTimer(conn);
     if (conn.framer.partialBytes > 0) this.awaitMessage(conn);
-    for (const m of messages) this.o.sink.received(m, conn.remote, this);
+    if (messages.length === 0) return;
+    const idle = conn.inbox.length === 0;
+    conn.inbox.push(...messages);
+    if (idle) this.deliver(conn);
+  }
+
+  /**
+   * Hands up the oldest framed message, and the next one only in a later turn of the event loop, as UDP datagrams
+   * come. A peer's messages sent back to back often arrive in one chunk (a REFER's 202 and the first NOTIFY of its
+   * subscription, RFC 3515 §2.4.4); what the first one sets off continues in promise callbacks (the transaction
+   * user awaiting a final response) and must be done before the second is handled, or the two are seen reversed.
+   */
+  private deliver(conn: Connection): void {
+    const message = conn.inbox.shift();
+    if (message === undefined || this.closed) return;
+    try {
+      this.o.sink.received(message, conn.remote, this);
+    } finally {
+      // While the inbox holds messages, one delivery is always scheduled: data() only starts one on an empty inbox.
+      if (conn.inbox.length > 0) setImmediate(() => this.deliver(conn));
+    }
   }
 
   /** Starts the message timeout unless it already runs. */

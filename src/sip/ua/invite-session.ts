@@ -21,11 +21,12 @@
  * ends this session alone (`failed`).
  *
  * Decisions written down:
- * - UPDATE and REFER received in a dialog are answered 501 (UPDATE is not in our Allow, so RFC 3311 peers do not
- *   send it; we only send REFER, we do not carry out transfers asked of us).
- * - RFC 4028 session timers (./session-timer.ts): negotiated in the INVITE and every re-INVITE either way; as
- *   refresher we re-INVITE with our current SDP, and a session that expires unrefreshed is ended with BYE
- *   (`session-expired`). Refreshes use re-INVITE only: UPDATE is not in our Allow.
+ * - REFER received in a dialog is answered 501 (we only send REFER, we do not carry out transfers asked of us).
+ * - The far end's UPDATE (RFC 3311, in our Allow) is answered in the confirmed dialog, with or without an offer
+ *   (./reinvite.ts); we send none.
+ * - RFC 4028 session timers (./session-timer.ts): negotiated in the INVITE and every re-INVITE or UPDATE either
+ *   way; as refresher we re-INVITE with our current SDP (every peer takes a re-INVITE; RFC 4028 §7.1 allows either),
+ *   and a session that expires unrefreshed is ended with BYE (`session-expired`).
  */
 import { TimerGroup } from '../../clock.ts';
 import type { DigestClient } from '../auth/digest-client.ts';
@@ -233,6 +234,8 @@ export abstract class InviteSession implements DialogUser, LiveSession {
         return this.end('remote-bye', { info: NORMAL_CLEARING, message: request });
       case 'INVITE':
         return this.spawn(() => this.reinvites.receive(incoming, transaction as InviteServerTransaction, dialog));
+      case 'UPDATE':
+        return this.spawn(() => this.reinvites.receiveUpdate(incoming, dialog));
       case 'INFO':
         incoming.respond(200);
         return this.emit({ type: 'info', ...readInfo(request) });
@@ -244,7 +247,7 @@ export abstract class InviteSession implements DialogUser, LiveSession {
       case 'OPTIONS':
         return incoming.respond(200, undefined, { headers: [allowHeader()] });
       default:
-        // UPDATE, REFER, PRACK and the rest: see the header comment.
+        // REFER, PRACK and the rest: see the header comment.
         return incoming.respond(501);
     }
   }

@@ -1,7 +1,8 @@
 /**
  * Re-INVITEs in an established dialog (RFC 3261 §14), both ways, for one INVITE session: ours with its glare
- * back-off (§14.1), and the far end's answered with the application's SDP (§14.2). At most one INVITE transaction is
- * in progress on the dialog at a time, either way.
+ * back-off (§14.1), and the far end's answered with the application's SDP (§14.2); and the far end's UPDATE
+ * (RFC 3311), a session refresh with or without an offer, answered the same way in its 200. At most one INVITE
+ * transaction is in progress on the dialog at a time, either way.
  *
  * - Glare: the far end's re-INVITE while ours is in progress gets 491; ours answered 491 is re-tried after the §14.1
  *   delay (2.1-4 s when we own the Call-ID, else 0-2 s), at most MAX_GLARE_RETRIES times.
@@ -31,7 +32,7 @@ import { OutgoingInvite } from './outgoing-invite.ts';
 import { contentType, SDP, sdpOf, type SdpExchange } from './sdp-body.ts';
 import type { InviteSessionHost } from './invite-session-host.ts';
 import { InviteSessionState, type InviteSessionDelegate, type InviteSessionEvent } from './invite-session-model.ts';
-import { decideAsUas, minSeHeader, uasResponseHeaders, type SessionTimer } from './session-timer.ts';
+import { decideAsUas, minSeHeader, uasResponseHeaders, type SessionTimer, type UasDecision } from './session-timer.ts';
 
 /** §14.1: after a 491, re-try a re-INVITE at most this many times before reporting the 491. */
 const MAX_GLARE_RETRIES = 3;
@@ -68,6 +69,9 @@ interface PendingIncoming {
   transaction: InviteServerTransaction;
 }
 
+/** Our answer to the far end's offer, or how the request is refused. */
+type Answered = { body: Buffer } | { refusal: { status: number; headers: { name: string; value: string }[] } };
+
 export class Reinvites {
   /** The caller of `send`, from the call until its promise settles (491 back-off included). */
   private waiter: { resolve(response: SipResponse): void; reject(error: unknown): void } | undefined;
@@ -75,6 +79,8 @@ export class Reinvites {
   private outgoing: OutgoingInvite | undefined;
   /** The far end's re-INVITE until we answered it finally. */
   private incoming: PendingIncoming | undefined;
+  /** The far end's UPDATE while the application answers its offer (RFC 3311 §5.2: another offer meanwhile gets 500). */
+  private updating = false;
 
   constructor(private readonly owner: ReinviteOwner) {}
 
@@ -104,40 +110,22 @@ export class Reinvites {
     // CSeq sequence number on the same dialog MUST return a 500 (Server Internal Error) response to the second
     // INVITE and MUST include a Retry-After header field with a randomly chosen value of between 0 and 10 seconds."
     // The first INVITE's ACK not being in yet counts the same.
-    if (this.incoming !== undefined || owner.state === InviteSessionState.Answered) {
-      return incoming.respond(500, undefined, { headers: [{ name: 'Retry-After', value: String(randomInt(0, 11)) }] });
+    if (this.incoming !== undefined || this.updating || owner.state === InviteSessionState.Answered) {
+      return incoming.respond(500, undefined, { headers: [retryAfter()] });
     }
     if (owner.state !== InviteSessionState.Established) return incoming.respond(481);
-    // RFC 4028 §9: a refresh asking for less than our Min-SE gets 422; the session goes on as it was.
-    let timer;
-    try {
-      timer = decideAsUas(request, owner.host.sessionTimerSettings);
-    } catch (e) {
-      if (e instanceof SipParseError) return incoming.respond(400, e.reason);
-      throw e;
-    }
-    if (timer.kind === 'too-small') return incoming.respond(422, undefined, { headers: [minSeHeader(timer.minSeS)] });
+    const timer = this.timerOf(incoming);
+    if (timer === undefined) return;
     const pending: PendingIncoming = { incoming, transaction };
     this.incoming = pending;
     owner.host.dialogs.addCancelTarget(transaction, () => this.finishIncoming(487));
     dialog.refreshTarget(request);
     const offer = sdpOf(request);
-    let body: Buffer | undefined;
-    try {
-      body = await this.answerTo(offer, request);
-    } catch (e) {
-      if (this.incoming !== pending) return;
-      if (!isExpectedFailure(e)) {
-        // §21.5.1 500: "The server encountered an unexpected condition that prevented it from fulfilling the request."
-        this.finishIncoming(500);
-        throw e;
-      }
-      const agent = owner.binding.contactUri(incoming.received.transport);
-      return this.finishIncoming(488, { headers: [warning(`${agent.host}${agent.port === undefined ? '' : `:${agent.port}`}`, e.message)] });
-    }
+    const answered = await this.answerTo(offer, incoming);
     // Cancelled, ended, or answered meanwhile.
     if (this.incoming !== pending) return;
-    if (body === undefined) return this.finishIncoming(488);
+    if ('refusal' in answered) return this.finishIncoming(answered.refusal.status, answered.refusal);
+    const body = answered.body;
     transaction.user = {
       onAck: (ack) => {
         const answer = sdpOf(ack);
@@ -170,12 +158,92 @@ export class Reinvites {
     this.finishIncoming(487);
   }
 
-  /** Our SDP for the far end's re-INVITE; undefined refuses it (488). */
-  private async answerTo(offer: Buffer | undefined, request: SipRequest): Promise<Buffer | undefined> {
-    const { sdp, delegate } = this.owner;
-    if (offer === undefined) return sdp.local;
-    if (sdp.remote !== undefined && sdp.local !== undefined && offer.equals(sdp.remote)) return sdp.local;
-    return delegate.onOffer?.(offer, request);
+  /**
+   * RFC 3311: the far end's UPDATE in the confirmed dialog. Peers send it as a session refresh (RFC 4028 §10) without
+   * an offer, or with one (a new address, hold); it is answered at once in the 200, no ACK follows. It refreshes the
+   * target (§5.2) and negotiates the session interval as a re-INVITE does (RFC 4028 §9).
+   */
+  async receiveUpdate(incoming: IncomingRequest, dialog: Dialog): Promise<void> {
+    const owner = this.owner;
+    const request = incoming.message;
+    const offer = sdpOf(request);
+    if (owner.state === InviteSessionState.Answered || (offer !== undefined && (this.incoming !== undefined || this.updating))) {
+      // RFC 3311 §5.2: "if an UPDATE is received that contains an offer, and the UAS has received an offer [...] to
+      // which it has not yet generated an answer, the UAS MUST reject the UPDATE with a 500 response, and MUST
+      // include a Retry-After header field". Before the ACK of our 2xx the INVITE's exchange is not over either.
+      return incoming.respond(500, undefined, { headers: [retryAfter()] });
+    }
+    if (owner.state !== InviteSessionState.Established) return incoming.respond(481);
+    // §5.2: "If an UPDATE is received that contains an offer, and the UAS has generated an offer [...] to which it
+    // has not yet received an answer, the UAS MUST reject the UPDATE with a 491 response."
+    if (offer !== undefined && this.outgoing !== undefined) return incoming.respond(491);
+    const timer = this.timerOf(incoming);
+    if (timer === undefined) return;
+    dialog.refreshTarget(request);
+    let answered: Answered;
+    this.updating = true;
+    try {
+      answered = await this.answerTo(offer, incoming);
+    } finally {
+      this.updating = false;
+    }
+    if (owner.state !== InviteSessionState.Established) return incoming.respond(481);
+    if ('refusal' in answered) return incoming.respond(answered.refusal.status, undefined, answered.refusal);
+    if (offer !== undefined) {
+      owner.sdp.local = answered.body;
+      owner.sdp.remote = offer;
+    }
+    incoming.respond(200, undefined, {
+      headers: [
+        { name: 'Contact', value: `<${formatUri(owner.binding.contactUri(incoming.received.transport))}>` }, allowHeader(),
+        ...(offer === undefined ? [] : [contentType(SDP)]),
+        ...(timer.kind === 'timer' ? uasResponseHeaders(timer.expires) : []),
+      ],
+      ...(offer !== undefined && { body: answered.body }),
+    });
+    owner.sessionTimer.negotiatedAsUas(timer);
+  }
+
+  /**
+   * RFC 4028 §9 for the far end's re-INVITE or UPDATE: the session timer it asks for, or undefined once it has been
+   * answered 400 (a malformed Session-Expires) or 422 (below our Min-SE; the session goes on as it was).
+   */
+  private timerOf(incoming: IncomingRequest): UasDecision | undefined {
+    let timer: UasDecision;
+    try {
+      timer = decideAsUas(incoming.message, this.owner.host.sessionTimerSettings);
+    } catch (e) {
+      if (!(e instanceof SipParseError)) throw e;
+      incoming.respond(400, e.reason);
+      return undefined;
+    }
+    if (timer.kind !== 'too-small') return timer;
+    incoming.respond(422, undefined, { headers: [minSeHeader(timer.minSeS)] });
+    return undefined;
+  }
+
+  /**
+   * Our SDP for the far end's re-INVITE or UPDATE: without an offer our current one; an offer byte-identical to the
+   * last (a refresh) gets our last answer; any other goes to the application. Its refusal (an expected failure) is
+   * a 488 with a Warning (§21.4.26, §20.43), its other failures a 500 (§21.5.1: "The server encountered an
+   * unexpected condition"), then thrown on: a programming error ends the session.
+   */
+  private async answerTo(offer: Buffer | undefined, incoming: IncomingRequest): Promise<Answered> {
+    const { sdp, delegate, binding } = this.owner;
+    let body: Buffer | undefined;
+    try {
+      if (offer === undefined) body = sdp.local;
+      else if (sdp.remote !== undefined && sdp.local !== undefined && offer.equals(sdp.remote)) body = sdp.local;
+      else body = await delegate.onOffer?.(offer, incoming.message);
+    } catch (e) {
+      if (!isExpectedFailure(e)) {
+        incoming.respond(500);
+        throw e;
+      }
+      const agent = binding.contactUri(incoming.received.transport);
+      return { refusal: { status: 488, headers: [warning(`${agent.host}${agent.port === undefined ? '' : `:${agent.port}`}`, e.message)] } };
+    }
+    return body === undefined ? { refusal: { status: 488, headers: [] } } : { body };
   }
 
   /** One attempt, run unawaited: a programming error on the way rejects the caller and ends the session. */
@@ -284,6 +352,14 @@ export class Reinvites {
     this.owner.host.dialogs.removeCancelTarget(pending.transaction);
     pending.incoming.respond(status, undefined, options);
   }
+}
+
+/**
+ * RFC 3261 §14.2 and RFC 3311 §5.2: the 500 to a request that crossed another one carries a Retry-After of "a
+ * randomly chosen value of between 0 and 10 seconds".
+ */
+function retryAfter(): { name: string; value: string } {
+  return { name: 'Retry-After', value: String(randomInt(0, 11)) };
 }
 
 /**

@@ -82,7 +82,7 @@ export interface ContactBindingOptions {
 }
 
 /** Requests that only exist within a dialog: without a To tag there is none to find (§15.1.2: 481). */
-const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'NOTIFY']);
+const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'NOTIFY', 'UPDATE']);
 /** Bound on digest rounds for one request: a stale nonce, then a proxy and a registrar challenge, then give up. */
 const MAX_AUTH_ROUNDS = 4;
 
