@@ -21,10 +21,11 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
-import type { CallRecorder } from './audio/recorder.ts';
+import type { CallRecorder, RecordedSide } from './audio/recorder.ts';
+import { G711_RATE } from './audio/resample.ts';
 import type { Sound } from './audio/sound.ts';
-import { FRAME_MS, MAX_CATCH_UP_FRAMES, codecOf, type PayloadFormat } from './codecs.ts';
-import { decodeG711, encodeG711, type G711Law } from './codecs/g711.ts';
+import { FRAME_MS, MAX_CATCH_UP_FRAMES, codecOf, type CodecName, type PayloadFormat } from './codecs.ts';
+import { frameCodec, type FrameCodec } from './codecs/frame-codec.ts';
 import type { WebRtcLeg, WebRtcLegStats, WebRtcMedia } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
 import { Listeners } from './events.ts';
@@ -108,6 +109,8 @@ export class MediaBridge {
   private sound: AbortController | undefined;
   /** A played sound is one more source of the stream towards SIP too. */
   private readonly soundSource = { ssrc: 0, sequence: 0, timestamp: 0 };
+  /** pcmCodec's converters, by use. */
+  private readonly pcmCodecs = new Map<'sound' | RecordedSide, { name: CodecName; codec: FrameCodec }>();
   private readonly stop = new AbortController();
   private closed = false;
 
@@ -185,8 +188,9 @@ export class MediaBridge {
    */
   async playSound(sound: Sound, options: { loop?: boolean } = {}): Promise<SoundOutcome> {
     if (this.closed) throw new MediaError('MEDIA_STATE', 'the media bridge is closed');
-    const law = this.sipLaw();
-    if (!law) throw new MediaError('MEDIA_AUDIO_FORMAT', `sounds play on G.711 calls only: this call's SIP codec is ${this.sip.codec.encoding}`);
+    if (!this.pcmCodec('sound')) {
+      throw new MediaError('MEDIA_AUDIO_FORMAT', `sounds play on G.711 and G.722 calls only: this call's SIP codec is ${this.sip.codec.encoding}`);
+    }
     this.stopSound();
     const playing = new AbortController();
     this.sound = playing;
@@ -207,7 +211,7 @@ export class MediaBridge {
         }
         const wait = start + frame * FRAME_MS - performance.now();
         if (wait > 0) await sleep(wait, undefined, { signal });
-        this.sendSoundFrame(law, samples.subarray(at, Math.min(at + FRAME_TICKS, samples.length)), frame === 0);
+        this.sendSoundFrame(samples.subarray(at, Math.min(at + FRAME_TICKS, samples.length)), frame === 0);
       }
     } catch (err) {
       if (signal.aborted) return 'stopped';
@@ -283,28 +287,41 @@ export class MediaBridge {
   }
 
   /** One frame of the playing sound towards SIP (`first`: the marker bit of a talkspurt's start, RFC 3551 §4.1). */
-  private sendSoundFrame(law: G711Law, samples: Int16Array, first: boolean): void {
+  private sendSoundFrame(samples: Int16Array, first: boolean): void {
     const src = this.soundSource;
     src.sequence = (src.sequence + 1) & 0xffff;
     src.timestamp = (src.timestamp + FRAME_TICKS) >>> 0;
-    if (this.sip.direction !== 'sendrecv' || this.injecting) return;
+    // A re-INVITE may have changed the SIP codec to one sounds cannot be played in: the sound's time runs on silent.
+    const codec = this.pcmCodec('sound');
+    if (this.sip.direction !== 'sendrecv' || this.injecting || !codec) return;
     const w = this.toSip.rewrite(src.ssrc, src.sequence, src.timestamp, first, performance.now());
-    if (this.o.rtp.send(packetOf(w, this.sip.codec.payloadType, encodeG711(law, samples)))) {
+    if (this.o.rtp.send(packetOf(w, this.sip.codec.payloadType, codec.encode(samples)))) {
       this.counters.toSip.forwarded++;
       this.o.recorder?.write('local', samples);
     }
   }
 
-  /** The SIP side's G.711 law; sounds and recordings are G.711 at 8 kHz, so a G.722 call has neither. */
-  private sipLaw(): G711Law | undefined {
-    const codec = codecOf(this.sip.codec);
-    return codec === 'PCMU' || codec === 'PCMA' ? codec : undefined;
+  /**
+   * The SIP codec's converter to and from the 8 kHz PCM of sounds and recordings (a G.722 call's through
+   * ./codecs/halfband.ts), made again when a re-INVITE changes the codec; undefined for a codec that has none. One
+   * per use, because G.722 is adaptive (ITU-T G.722 §3.6): each encoder and decoder follows one stream only.
+   */
+  private pcmCodec(use: 'sound' | RecordedSide): FrameCodec | undefined {
+    const name = codecOf(this.sip.codec);
+    if (name === undefined || name === 'OPUS') return undefined;
+    let held = this.pcmCodecs.get(use);
+    if (held?.name !== name) {
+      held = { name, codec: frameCodec(name, G711_RATE) };
+      this.pcmCodecs.set(use, held);
+    }
+    return held.codec;
   }
 
   /** A frame of the SIP side's codec into the recording, if the call has one. */
-  private record(side: 'local' | 'remote', payload: Uint8Array): void {
-    const law = this.o.recorder && this.sipLaw();
-    if (law) this.o.recorder!.write(side, decodeG711(law, payload));
+  private record(side: RecordedSide, payload: Buffer): void {
+    if (!this.o.recorder) return;
+    const codec = this.pcmCodec(side);
+    if (codec) this.o.recorder.write(side, codec.decode(payload));
   }
 
   private sendTranscodedToSip(f: TranscodedFrame): void {

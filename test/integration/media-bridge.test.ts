@@ -4,6 +4,9 @@
  * negotiations, DTMF refusals and queueing, and that close() closes both legs.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { g711Packet, LOOPBACK, UdpRtpPeer } from '../../bench/media-peers.ts';
 import {
@@ -12,6 +15,11 @@ import {
 } from '../../src/media/index.ts';
 import { decodeTelephoneEvent, encodeTelephoneEvent } from '../../src/media/rtp/index.ts';
 import { eventually } from '../support/eventually.ts';
+import { dominantFrequency, tone } from '../support/audio-analysis.ts';
+import { readPcmWav } from '../support/wav.ts';
+import { CallRecorder } from '../../src/media/audio/recorder.ts';
+import { G722Decoder, G722Encoder } from '../../src/media/codecs/g722.ts';
+import { createLogger } from '../../src/log.ts';
 
 const ports = new PortPairAllocator('RTP ports', 45000, 45999);
 
@@ -22,7 +30,7 @@ class FakeWebRtcLeg implements WebRtcLeg {
   state: WebRtcLegState = 'connected';
   readonly localPort = 35000;
   readonly localSdp = 'v=0';
-  readonly media: WebRtcMedia = {
+  media: WebRtcMedia = {
     codec: { payloadType: 0, encoding: 'PCMU', clockRate: 8000 },
     telephoneEvent: { payloadType: 126, encoding: 'telephone-event', clockRate: 8000 },
   };
@@ -190,6 +198,41 @@ describe('MediaBridge', () => {
       assert.ok(jump >= 7000 && jump <= 8800, `the largest timestamp step is ${jump}`);
     } finally {
       await t.done();
+    }
+  });
+
+  it('a G.722 call plays a sound and records both directions: each converted through its own 16 kHz codec', async () => {
+    const g722 = { payloadType: 9, encoding: 'G722', clockRate: 8000 };
+    const phone = await UdpRtpPeer.open();
+    const rtp = await RtpLeg.open({ localAddress: LOOPBACK, ports });
+    const webrtc = new FakeWebRtcLeg();
+    webrtc.media = { codec: g722 };
+    const dir = await mkdtemp(join(tmpdir(), 'callhook-g722-'));
+    const recorder = new CallRecorder({ path: join(dir, 'call.wav'), logger: createLogger('silent') });
+    const sip = negotiated(phone, 'sendrecv', false);
+    sip.codec = g722;
+    sip.receive = { codec: 9 };
+    const bridge = new MediaBridge({ webrtc, rtp, sip, recorder });
+    try {
+      // The phone sends 500 Hz; callhook plays 1 kHz towards it.
+      const encoder = new G722Encoder();
+      const from = tone(500, 16000, 1);
+      for (let i = 0; i < 50; i++) phone.send({ address: LOOPBACK, port: rtp.localPort }, g711Packet(9, i, 0xfe, Buffer.from(encoder.encode(from.subarray(i * 320, (i + 1) * 320)))));
+      assert.equal(await bridge.playSound({ samples: tone(1000, 8000, 0.6), path: '1 kHz' }), 'played');
+      await eventually(() => phone.received.length >= 30, WAIT_MS, 'the sound on the wire');
+      const decoder = new G722Decoder();
+      const heard = Int16Array.from(phone.received.flatMap((r) => [...decoder.decode(r.payload)]));
+      assert.ok(Math.abs(dominantFrequency({ sampleRate: 16000, samples: heard }) - 1000) < 20, 'the phone hears the sound');
+      await bridge.close();
+      await recorder.close();
+      const wav = readPcmWav(await readFile(join(dir, 'call.wav')));
+      assert.deepEqual([wav.channels, wav.rate], [2, 8000]);
+      assert.ok(Math.abs(dominantFrequency({ sampleRate: 8000, samples: wav.samples[0]! }) - 1000) < 20, 'left: the sound we sent');
+      assert.ok(Math.abs(dominantFrequency({ sampleRate: 8000, samples: wav.samples[1]! }) - 500) < 20, 'right: the phone');
+    } finally {
+      await bridge.close();
+      await phone.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
