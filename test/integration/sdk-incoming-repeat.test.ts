@@ -49,6 +49,9 @@ describe(`${CALLS} incoming calls answered by the official SDK in Chromium (libd
       overrides: {
         wsPort: 0, wsHost: LOOPBACK, adminPort: 0, sipPort: await freePort('both'), localIp: LOOPBACK, dataDir,
         webrtcEngine: 'libdatachannel',
+        // Above Linux's ephemeral ports (32768–60999): 100 answers must not meet another test's bind(0) or a
+        // browser's socket in the gap between the ringing call's held port and the answering peer connection.
+        rtpPortMin: 62000, rtpPortMax: 62999, webrtcPortMin: 63000, webrtcPortMax: 63999,
       },
       handleSignals: false,
       logger: createLogger('debug', {
