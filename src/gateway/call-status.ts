@@ -8,12 +8,13 @@
  *   other 1xx                → RING
  *   2xx                      → ESTABLISHED
  *   486, 600                 → BUSY             info `SIP 486 Busy Here`
- *   488, 606                 → FAILED           info `No common codecs` (the peer refused our offer's media)
+ *   488, 606                 → FAILED           info `No common codecs` (the peer refused our offer's media;
+ *                                               `No common crypto` when the offer was SRTP only: sipSrtp required)
  *   other 3xx-6xx            → FAILED           info `SIP 404 Not Found`
  *   no final response        → FAILED           info `Failed by request timeout`
  *   BYE either way, CANCEL   → FINISH           info `Normal call clearing`
  */
-import { NO_COMMON_CODECS, NoCommonCodecError, NoCommonCryptoError, type MediaError } from '../media/index.ts';
+import { NO_COMMON_CODECS, NO_COMMON_CRYPTO, NoCommonCodecError, NoCommonCryptoError, type MediaError } from '../media/index.ts';
 import type { InviteSessionEvent } from '../sip/ua/index.ts';
 import type { CallStatus } from './types.ts';
 import { sipMessageRaw } from './views.ts';
@@ -54,14 +55,20 @@ function refusesOffer(status: number | undefined): boolean {
   return status === 488 || status === 606;
 }
 
-/** The final status of a call whose SIP session ended first (the far end, the network, or our CANCEL/BYE). */
-export function endStatus(e: Extract<InviteSessionEvent, { type: 'terminated' }>): { status: CallStatus; detail: StatusDetail } {
+/**
+ * The final status of a call whose SIP session ended first (the far end, the network, or our CANCEL/BYE);
+ * `srtpOnly`: our offer was RTP/SAVP only (sipSrtp `required`), so a refusal of it is about the crypto.
+ */
+export function endStatus(
+  e: Extract<InviteSessionEvent, { type: 'terminated' }>,
+  o: { srtpOnly?: boolean } = {},
+): { status: CallStatus; detail: StatusDetail } {
   const detail: StatusDetail = {};
   if (e.status !== undefined) detail.sipStatus = e.status;
   if (e.raw !== undefined) detail.sipMessageRaw = sipMessageRaw(e.raw);
   switch (e.cause) {
     case 'rejected':
-      return { status: isBusy(e.status) ? 'BUSY' : 'FAILED', detail: { ...detail, info: refusesOffer(e.status) ? NO_COMMON_CODECS : e.info } };
+      return { status: isBusy(e.status) ? 'BUSY' : 'FAILED', detail: { ...detail, info: refusesOffer(e.status) ? (o.srtpOnly ? NO_COMMON_CRYPTO : NO_COMMON_CODECS) : e.info } };
     case 'timeout':
     case 'ack-timeout':
       return { status: 'FAILED', detail: { ...detail, info: FAILED_BY_REQUEST_TIMEOUT } };

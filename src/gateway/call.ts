@@ -365,7 +365,7 @@ export abstract class Call {
         case 'transfer':
           return this.reportTransfer(e.status, e.info);
         case 'terminated': {
-          const { status, detail } = endStatus(e);
+          const { status, detail } = endStatus(e, { srtpOnly: !this.incoming && this.host.sipSrtp === 'required' });
           if (e.cause === 'rejected' || e.cause === 'remote-cancel' || e.cause === 'remote-bye') this.endedBy = 'remote';
           return this.finish(status, detail);
         }

@@ -143,6 +143,7 @@ describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 480_0
         const end = await call.waitEnd(STEP_MS);
         assert.equal(end['status'], 'FAILED');
         assert.equal(end['sipStatus'], 488, 'Asterisk refuses RTP/SAVP on an endpoint without media_encryption');
+        assert.equal(end['info'], 'No common crypto');
       });
     });
   }

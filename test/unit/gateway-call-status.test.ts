@@ -37,6 +37,7 @@ describe('endStatus', () => {
     // The peer refused our offer's media: the client sees the text of a codec mismatch found here.
     assert.deepEqual(endStatus(ended('rejected', 'SIP 488 Not Acceptable Here', 488)), { status: 'FAILED', detail: { info: 'No common codecs', sipStatus: 488 } });
     assert.equal(endStatus(ended('rejected', 'SIP 606 Not Acceptable', 606)).detail.info, 'No common codecs');
+    assert.equal(endStatus(ended('rejected', 'SIP 488 Not Acceptable Here', 488), { srtpOnly: true }).detail.info, 'No common crypto');
     assert.equal(endStatus(ended('rejected', 'SIP 302 Moved Temporarily', 302)).status, 'FAILED');
   });
 
