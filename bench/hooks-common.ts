@@ -45,6 +45,27 @@ export function machine(): string {
   return `${model}, ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(2)}`;
 }
 
+/** Operations per measured batch of `batchTimes`. */
+export const BATCH = 20_000;
+
+/**
+ * CPU time (µs) of one call of `run`, best and median of `batches` batches of BATCH calls after a warm-up batch;
+ * `run` is given 0, 1, 2, … across all of them. CPU time of this process, so the machine's load does not skew it.
+ */
+export function batchTimes(run: (n: number) => void, batches = 10): { best: number; median: number } {
+  let n = 0;
+  for (let i = 0; i < BATCH; i++) run(n++); // warm-up
+  const perCallUs: number[] = [];
+  for (let b = 0; b < batches; b++) {
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < BATCH; i++) run(n++);
+    const used = process.cpuUsage(t0);
+    perCallUs.push((used.user + used.system) / BATCH);
+  }
+  perCallUs.sort((a, b) => a - b);
+  return { best: perCallUs[0]!, median: perCallUs[Math.floor(batches / 2)]! };
+}
+
 export function percentile(xs: number[], p: number): number {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

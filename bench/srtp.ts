@@ -9,26 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { serializeRtp } from '../src/media/rtp/packet.ts';
 import { SrtpContext, type SrtpSuite } from '../src/media/srtp/index.ts';
-import { machine } from './hooks-common.ts';
+import { batchTimes, BATCH, machine } from './hooks-common.ts';
 
-const BATCH = 20_000;
 const BATCHES = 10;
 const PACKETS_PER_SECOND = 50;
-
-/** `run` is given 0, 1, 2, … across the warm-up batch and the measured ones. */
-function batchTimes(run: (n: number) => void): { best: number; median: number } {
-  let n = 0;
-  for (let i = 0; i < BATCH; i++) run(n++); // warm-up
-  const perPacketUs: number[] = [];
-  for (let b = 0; b < BATCHES; b++) {
-    const t0 = process.cpuUsage();
-    for (let i = 0; i < BATCH; i++) run(n++);
-    const used = process.cpuUsage(t0);
-    perPacketUs.push((used.user + used.system) / BATCH);
-  }
-  perPacketUs.sort((a, b) => a - b);
-  return { best: perPacketUs[0]!, median: perPacketUs[Math.floor(BATCHES / 2)]! };
-}
 
 console.log(`machine: ${machine()}, node ${process.version}`);
 console.log('suite                   | protect best / median | unprotect best / median | added CPU per call (median)');

@@ -30,7 +30,7 @@ import type { WebRtcLeg, WebRtcLegStats, WebRtcMedia } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
 import { Listeners } from './events.ts';
 import type { RtpLeg, RtpLegStats } from './rtp-leg.ts';
-import type { RtpPacket } from './rtp/packet.ts';
+import { NO_CSRCS, type RtpPacket } from './rtp/packet.ts';
 import { RtpStreamRewriter, type RewrittenHeader } from './rtp/rewriter.ts';
 import {
   digitPackets, dtmfEvents, rescaleTelephoneEvent, TelephoneEventDetector, type DetectedEvent, type DigitOptions,
@@ -445,7 +445,7 @@ function noCommonCodec(browser: PayloadFormat, sip: PayloadFormat): NoCommonCode
 function packetOf(h: RewrittenHeader, payloadType: number, payload: Buffer): RtpPacket {
   return {
     header: {
-      marker: h.marker, payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, csrcs: [],
+      marker: h.marker, payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, csrcs: NO_CSRCS,
     },
     payload,
     paddingSize: 0,

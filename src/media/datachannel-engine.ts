@@ -306,6 +306,8 @@ let legCount = 0;
 
 class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
   private readonly out = Buffer.allocUnsafe(MAX_RTP_SIZE);
+  /** `out` cut to the last packet's size: a call's packets are mostly of one size, so one view serves them all. */
+  private outView = this.out.subarray(0, 0);
 
   constructor(
     engine: WebRtcEngineOptions,
@@ -329,7 +331,8 @@ class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
     this.counters.packetsOut++;
     this.counters.bytesOut += size;
     try {
-      track.sendMessageBinary(this.out.subarray(0, size));
+      if (this.outView.length !== size) this.outView = this.out.subarray(0, size);
+      track.sendMessageBinary(this.outView);
     } catch (err) {
       // The track closed under us (the browser went away): the state change reports it.
       this.engine.logger?.debug({ err }, 'WebRTC send failed');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MediaError } from '../../src/media/errors.ts';
-import { isRtcp, parseRtcp, parseRtp, ReceptionStats, rtpPacketSize, serializeRtp, writeRtp, type RtpPacket } from '../../src/media/rtp/index.ts';
+import { isRtcp, NO_CSRCS, parseRtcp, parseRtp, ReceptionStats, rtpPacketSize, serializeRtp, writeRtp, type RtpPacket } from '../../src/media/rtp/index.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -19,6 +19,19 @@ describe('RTP header (RFC 3550 §5.1)', () => {
     assert.deepEqual(p.payload, hex('ffffffff'));
     assert.equal(p.paddingSize, 0);
     assert.deepEqual(serializeRtp(p), buf);
+  });
+
+  it('gives every packet without CSRCs the one shared, frozen empty list (no allocation per packet)', () => {
+    const a = parseRtp(hex('80 00 0001 00000001 00000001 ff'));
+    const b = parseRtp(hex('80 00 0002 000000a1 00000001 ff'));
+    assert.equal(a.header.csrcs, NO_CSRCS);
+    assert.equal(b.header.csrcs, NO_CSRCS);
+    assert.ok(Object.isFrozen(NO_CSRCS));
+    assert.equal(NO_CSRCS.length, 0);
+    // A packet with CSRCs still gets a list of its own.
+    const c = parseRtp(hex('81 00 0003 00000141 00000001 11111111 ff'));
+    assert.deepEqual(c.header.csrcs, [0x11111111]);
+    assert.notEqual(c.header.csrcs, NO_CSRCS);
   });
 
   it('reads the marker bit and payload type 101 from the second octet', () => {

@@ -36,7 +36,8 @@ export interface RtpHeader {
   sequenceNumber: number;
   timestamp: number;
   ssrc: number;
-  csrcs: number[];
+  /** Read-only: packets without CSRCs (nearly all) share NO_CSRCS rather than each allocating an empty list. */
+  csrcs: readonly number[];
   extension?: RtpHeaderExtension;
 }
 
@@ -60,6 +61,9 @@ const SEQ_OFFSET = 2;
 const TIMESTAMP_OFFSET = 4;
 const SSRC_OFFSET = 8;
 
+/** The CSRC list of every packet without contributing sources: one shared, frozen list instead of one per packet. */
+export const NO_CSRCS: readonly number[] = Object.freeze([]);
+
 /** Parses one RTP packet. The payload shares memory with `buf`. Throws MediaError MEDIA_RTP_PARSE. */
 export function parseRtp(buf: Buffer): RtpPacket {
   if (buf.length < RTP_FIXED_HEADER_SIZE) throw new MediaError('MEDIA_RTP_PARSE', `RTP packet of ${buf.length} bytes < 12`);
@@ -69,8 +73,12 @@ export function parseRtp(buf: Buffer): RtpPacket {
   const csrcCount = b0 & CC_MASK;
   let offset = RTP_FIXED_HEADER_SIZE + csrcCount * 4;
   if (buf.length < offset) throw new MediaError('MEDIA_RTP_PARSE', `RTP packet of ${buf.length} bytes < ${offset} with ${csrcCount} CSRCs`);
-  const csrcs: number[] = [];
-  for (let i = 0; i < csrcCount; i++) csrcs.push(buf.readUInt32BE(RTP_FIXED_HEADER_SIZE + i * 4));
+  let csrcs = NO_CSRCS;
+  if (csrcCount > 0) {
+    const list: number[] = [];
+    for (let i = 0; i < csrcCount; i++) list.push(buf.readUInt32BE(RTP_FIXED_HEADER_SIZE + i * 4));
+    csrcs = list;
+  }
   const header: RtpHeader = {
     marker: (b1 & MARKER_BIT) !== 0,
     payloadType: b1 & PT_MASK,
