@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs the test files in lanes, the lanes side by side. A lane is named after the heavy peer its files start
-// (Chromium, Asterisk, PostgreSQL, a cluster of nodes); every other file is in the `main` lane. Files of one lane
-// run one after another, because two Chromiums or two clusters on a 2-core machine slow each other into timeouts;
-// lanes share no ports (every test binds free ports), so they can overlap. A file chooses its lane by the harness it
+// (Chromium, Asterisk, PostgreSQL, a cluster of nodes) or the heavy tool it runs (npm pack, the capacity kit); every
+// other file is in the `main` lane. Files of one lane run one after another, because two Chromiums or two clusters
+// on a 2-core machine slow each other into timeouts; lanes share no ports (every test binds free ports), so they can overlap. A file chooses its lane by the harness it
 // imports, so a new test needs no list to be kept up to date.
 //
 //   node scripts/run-tests.mjs [--lanes=N] [file ...]     (default: every test/**/*.test.ts, N = 2)
@@ -20,6 +20,9 @@ const LANES = [
   ['asterisk', /support\/asterisk/],
   ['postgres', /support\/postgres\.ts/],
   ['browser', /support\/(browser|webphone|sdk-page)/],
+  // Not a peer but as heavy: packing and installing the package, and the capacity kit's smoke run (its own servers,
+  // Janus, Kamailio, sipp), kept out of the main lane, which is the longest.
+  ['package', /run\('npm', \['pack'|bench\/compare\/run\.ts/],
 ];
 
 function testFiles(dir) {
