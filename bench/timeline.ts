@@ -95,20 +95,20 @@ function oneSession(r: TimelineRecorder, i: number): void {
 console.log(`machine: ${machine()}, node ${process.version}`);
 const perSession: number[] = [];
 for (let run = 0; run < RUNS; run++) {
-  const r = new TimelineRecorder({ keepEnded: 200, maxSteps: 500 });
+  const r = new TimelineRecorder({ keepEnded: 200, maxSteps: 500, maxBytes: 8192 });
   const before = process.cpuUsage();
   for (let i = 0; i < SESSIONS; i++) oneSession(r, i);
   const used = process.cpuUsage(before);
   perSession.push((used.user + used.system) / SESSIONS);
 }
-const steps = new TimelineRecorder({ keepEnded: 1, maxSteps: 500 });
+const steps = new TimelineRecorder({ keepEnded: 1, maxSteps: 500, maxBytes: 8192 });
 oneSession(steps, 0);
 const stepCount = steps.list()[0]!.steps;
 
 // Memory: keepEnded sessions held, measured as heap growth.
 globalThis.gc?.();
 const heap0 = process.memoryUsage().heapUsed;
-const held = new TimelineRecorder({ keepEnded: 2000, maxSteps: 500 });
+const held = new TimelineRecorder({ keepEnded: 2000, maxSteps: 500, maxBytes: 8192 });
 for (let i = 0; i < 2000; i++) oneSession(held, i);
 globalThis.gc?.();
 const heapPer = (process.memoryUsage().heapUsed - heap0) / 2000;
