@@ -102,13 +102,13 @@ function oneSession(r: TimelineRecorder, i: number): void {
 console.log(`machine: ${machine()}, node ${process.version}`);
 const perSession: number[] = [];
 for (let run = 0; run < RUNS; run++) {
-  const r = new TimelineRecorder({ keepEnded: 200, maxSteps: 500, maxBytes: 8192 });
+  const r = new TimelineRecorder({ keepEnded: 200, maxSteps: 500, maxBytes: 16_384 });
   const before = process.cpuUsage();
   for (let i = 0; i < SESSIONS; i++) oneSession(r, i);
   const used = process.cpuUsage(before);
   perSession.push((used.user + used.system) / SESSIONS);
 }
-const steps = new TimelineRecorder({ keepEnded: 1, maxSteps: 500, maxBytes: 8192 });
+const steps = new TimelineRecorder({ keepEnded: 1, maxSteps: 500, maxBytes: 16_384 });
 oneSession(steps, 0);
 const stepCount = steps.list()[0]!.steps;
 
@@ -116,7 +116,7 @@ const stepCount = steps.list()[0]!.steps;
 function keptSessionHeap(): number {
   globalThis.gc?.();
   const heap0 = process.memoryUsage().heapUsed;
-  const held = new TimelineRecorder({ keepEnded: 2000, maxSteps: 500, maxBytes: 8192 });
+  const held = new TimelineRecorder({ keepEnded: 2000, maxSteps: 500, maxBytes: 16_384 });
   for (let i = 0; i < 2000; i++) oneSession(held, i);
   globalThis.gc?.();
   const grown = process.memoryUsage().heapUsed - heap0;
@@ -151,7 +151,7 @@ const memory = async () => {
   const m = process.memoryUsage();
   return { heap: m.heapUsed, buffers: m.arrayBuffers };
 };
-const live = new TimelineRecorder({ keepEnded: 1, maxSteps: 500, maxBytes: 8192 });
+const live = new TimelineRecorder({ keepEnded: 1, maxSteps: 500, maxBytes: 16_384 });
 const sessionIds = Array.from({ length: LIVE }, (_, i) => `/10.1.${(i >> 8) & 255}.${i & 255}:40000/192.0.2.1:8080`);
 const m0 = await memory();
 for (const [i, sessionId] of sessionIds.entries()) {

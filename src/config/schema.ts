@@ -53,7 +53,7 @@ export const configSchema = z
      * Bytes of raw text (SIP messages, hook bodies) a session timeline keeps; past it the oldest texts go first
      * (their steps stay, marked). The default holds a registration with one call (docs/benchmarks.md).
      */
-    timelineMaxBytes: z.number().int().min(0).max(16 * 2 ** 20).default(8192),
+    timelineMaxBytes: z.number().int().min(0).max(16 * 2 ** 20).default(16_384),
     /** Server-Sent Events streams open at once on the admin port (the console's live updates); more get 503. */
     adminMaxEventStreams: z.number().int().min(1).max(1000).default(20),
     sipPort: portOrZero.default(5060),
