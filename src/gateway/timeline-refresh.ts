@@ -11,6 +11,12 @@
  */
 import type { Step } from './timeline.ts';
 
+/**
+ * More steps than this without a final answer (retransmissions to a registrar that does not answer, retried with
+ * backoff) are no routine round: they are let go here, so that an unreachable registrar cannot grow this list.
+ */
+const MAX_ROUND_STEPS = 32;
+
 interface Round {
   steps: Step[];
   /** What makes two rounds alike: each step's direction and detail (method with Request-URI and Expires, or status). */
@@ -27,6 +33,11 @@ export class RefreshRounds {
   /** Records a step of the registration's Call-ID; returns the steps its round folds away (the previous round's). */
   step(step: Step, final: boolean): Step[] {
     this.current.push(step);
+    if (this.current.length > MAX_ROUND_STEPS) {
+      this.current = [];
+      this.previous = undefined;
+      return [];
+    }
     if (!final) return [];
     const steps = this.current;
     this.current = [];

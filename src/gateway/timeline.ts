@@ -153,10 +153,12 @@ function rawSize(raw: Step['raw']): number {
   return (raw.request?.length ?? 0) + (raw.response?.length ?? 0);
 }
 
+const NO_STEP: Step = { seq: 0, t: 0, lane: 'browser', direction: 'local', label: '', failed: false };
+
 /** What the gateway hands sessions when the recorder is off: records nothing. */
 class NoTimeline extends SessionTimeline {
-  override add(step: Omit<Step, 'seq' | 't'> & { t?: number }): Step {
-    return { ...step, seq: 0, t: 0 };
+  override add(): Step {
+    return NO_STEP;
   }
   override trackSip(): void {}
 }
