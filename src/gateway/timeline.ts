@@ -66,8 +66,8 @@ export class SessionTimeline {
   endedAt: number | null = null;
   sipLogin: string | undefined;
   readonly callIds = new Set<string>();
-  /** The registration's Call-ID and its refresh rounds (trackSip with `refreshes`). */
-  private readonly refreshes = new Map<string, RefreshRounds>();
+  /** The registration's Call-ID and its refresh rounds (trackSip with `refreshes`); a session has one registration. */
+  private refreshes: { callId: string; rounds: RefreshRounds } | undefined;
 
   constructor(
     private readonly recorder: TimelineRecorder,
@@ -98,7 +98,7 @@ export class SessionTimeline {
    */
   trackSip(callId: string, refreshes = false): void {
     this.callIds.add(callId);
-    if (refreshes) this.refreshes.set(callId, new RefreshRounds());
+    if (refreshes) this.refreshes = { callId, rounds: new RefreshRounds() };
     this.recorder.adopt(callId, this);
   }
 
@@ -120,8 +120,9 @@ export class SessionTimeline {
   /** @internal The recorder's SIP tap: `final` marks the answer that ends a REGISTER round. */
   addSip(callId: string, step: Omit<Step, 'seq'>, final: boolean): void {
     const full = this.add(step);
-    const folded = this.refreshes.get(callId)?.step(full, final);
-    if (folded !== undefined && folded.length > 0) this.remove(folded);
+    if (this.refreshes?.callId !== callId) return;
+    const folded = this.refreshes.rounds.step(full, final);
+    if (folded.length > 0) this.remove(folded);
   }
 
   /** The oldest texts go first; their steps stay, marked, so the ladder keeps its shape. */
