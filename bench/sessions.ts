@@ -134,6 +134,11 @@ try {
     `callhook CPU at idle over ${idleSeconds} s (pings every 15 s, each registration refreshed every ${Number(overrides.registerExpires) / 2} s): ` +
       `${cpuPercent.toFixed(1)} % of one core; still registered: ${idleEnd.registered}; Kamailio contacts: ${await kamailio.contactCount()}`,
   );
+  // What the refreshes of the idle window left behind per session (the timeline records each one).
+  console.log(
+    `callhook memory per session after the idle window: ${((idleEnd.heapUsed - before.heapUsed) / count / 1024).toFixed(1)} KiB JS heap, ` +
+      `${((idleEnd.rss - before.rss) / count / 1024).toFixed(1)} KiB RSS`,
+  );
 
   const closing = performance.now();
   for (const ws of clients) ws.close();

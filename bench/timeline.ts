@@ -6,15 +6,22 @@
  * as in the server. The figure is compared with callhook's CPU per call in the concurrent-calls benchmark
  * (docs/benchmarks.md), where the machine's load makes a difference of a few per cent unmeasurable.
  *
- *   node --import tsx bench/timeline.ts [sessions=20000]
+ * Then what a registered session holds while it lives (docs/console.md "What is kept"): LIVE sessions, each with
+ * one registration (the `connect` and event hooks, REGISTER, 401, REGISTER, 200), measured after it and again after
+ * REFRESHES refresh rounds (REGISTER, 200) each; every received message in a buffer of its own, as the UDP socket
+ * hands them over.
+ *
+ *   node --expose-gc --import tsx bench/timeline.ts [sessions=20000] [refreshes=100]
  */
 import { logBody } from '../src/hooks/hook-log-body.ts';
 import { TimelineRecorder } from '../src/gateway/timeline.ts';
-import { parseMessage } from '../src/sip/message/index.ts';
+import { messageText, parseMessage } from '../src/sip/message/index.ts';
 import type { SipMessage } from '../src/sip/message/message.ts';
 import { machine, percentile } from './hooks-common.ts';
 
 const SESSIONS = Number(process.argv[2] ?? 20_000);
+const REFRESHES = Number(process.argv[3] ?? 100);
+const LIVE = 2000;
 const RUNS = 5;
 const PEER = { address: '192.0.2.10', port: 5060 };
 
@@ -95,25 +102,79 @@ function oneSession(r: TimelineRecorder, i: number): void {
 console.log(`machine: ${machine()}, node ${process.version}`);
 const perSession: number[] = [];
 for (let run = 0; run < RUNS; run++) {
-  const r = new TimelineRecorder({ keepEnded: 200, maxSteps: 500 });
+  const r = new TimelineRecorder({ keepEnded: 200, maxSteps: 500, maxBytes: 16_384 });
   const before = process.cpuUsage();
   for (let i = 0; i < SESSIONS; i++) oneSession(r, i);
   const used = process.cpuUsage(before);
   perSession.push((used.user + used.system) / SESSIONS);
 }
-const steps = new TimelineRecorder({ keepEnded: 1, maxSteps: 500 });
+const steps = new TimelineRecorder({ keepEnded: 1, maxSteps: 500, maxBytes: 16_384 });
 oneSession(steps, 0);
 const stepCount = steps.list()[0]!.steps;
 
 // Memory: keepEnded sessions held, measured as heap growth.
-globalThis.gc?.();
-const heap0 = process.memoryUsage().heapUsed;
-const held = new TimelineRecorder({ keepEnded: 2000, maxSteps: 500 });
-for (let i = 0; i < 2000; i++) oneSession(held, i);
-globalThis.gc?.();
-const heapPer = (process.memoryUsage().heapUsed - heap0) / 2000;
+function keptSessionHeap(): number {
+  globalThis.gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  const held = new TimelineRecorder({ keepEnded: 2000, maxSteps: 500, maxBytes: 16_384 });
+  for (let i = 0; i < 2000; i++) oneSession(held, i);
+  globalThis.gc?.();
+  const grown = process.memoryUsage().heapUsed - heap0;
+  return held.list().length > 0 ? grown / 2000 : 0;
+}
+const heapPer = keptSessionHeap();
 
 const median = percentile([...perSession].sort((a, b) => a - b), 50);
 console.log(`${SESSIONS} sessions × ${RUNS} runs; ${stepCount} steps per session (one registration, one call)`);
 console.log(`CPU per session: median ${median.toFixed(1)} µs (runs: ${perSession.map((v) => v.toFixed(1)).join(', ')} µs)`);
 console.log(`memory per kept session: ${(heapPer / 1024).toFixed(1)} KiB${globalThis.gc ? '' : ' (run with --expose-gc for a steadier figure)'}`);
+
+// A registered session that lives: its memory after the registration, then after REFRESHES refreshes.
+/** Session i's registration as [direction, message]: REGISTER, 401, REGISTER, 200, then a refresh, REGISTER, 200. */
+function registration(i: number): ['in' | 'out', SipMessage][] {
+  const all = traffic(`reg-${i}@pbx`, 'unused');
+  return [all[0]!, all[1]!, all[2]!, all[3]!, all[14]!, all[15]!];
+}
+/** A received message in a buffer of its own (unpooled), as a datagram arrives. */
+function received(m: SipMessage): Buffer {
+  const text = messageText(m);
+  const b = Buffer.alloc(Buffer.byteLength(text));
+  b.write(text);
+  return b;
+}
+const feed = (r: TimelineRecorder, [direction, m]: ['in' | 'out', SipMessage]) => r.sipObserver(direction, m, PEER, direction === 'in' ? received(m) : undefined);
+const memory = async () => {
+  // Twice, a turn apart: a buffer's memory is released after the collection that found it unreachable.
+  globalThis.gc?.();
+  await new Promise((r) => setImmediate(r));
+  globalThis.gc?.();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, buffers: m.arrayBuffers };
+};
+const live = new TimelineRecorder({ keepEnded: 1, maxSteps: 500, maxBytes: 16_384 });
+const sessionIds = Array.from({ length: LIVE }, (_, i) => `/10.1.${(i >> 8) & 255}.${i & 255}:40000/192.0.2.1:8080`);
+const m0 = await memory();
+for (const [i, sessionId] of sessionIds.entries()) {
+  const t = live.open(sessionId, 'app');
+  t.fromClient('connection');
+  t.trackSip(`reg-${i}@pbx`, true);
+  live.hookAttempt({ time: Date.now(), appKey: 'app', sessionId, method: 'connect', url: 'http://127.0.0.1:9000/connect', status: 200, latencyMs: 3, error: null, requestBody: hookBody, responseBody: hookBody });
+  t.toClient({ type: 'established', userData: {} });
+  for (const step of registration(i).slice(0, 4)) feed(live, step);
+  t.toClient({ type: 'registered', event: { info: 'SIP 200 OK' } });
+  for (const method of ['ConnectionStatusEvent', 'RegistrationStatusEvent']) {
+    live.hookAttempt({ time: Date.now(), appKey: 'app', sessionId, method, url: `http://127.0.0.1:9000/${method}`, status: 200, latencyMs: 3, error: null, requestBody: hookBody, responseBody: hookBody });
+  }
+}
+const m1 = await memory();
+for (let i = 0; i < LIVE; i++) {
+  const refresh = registration(i).slice(4);
+  for (let n = 0; n < REFRESHES; n++) for (const step of refresh) feed(live, step);
+}
+const m2 = await memory();
+const grown = (a: { heap: number; buffers: number }, b: { heap: number; buffers: number }) =>
+  `${((b.heap - a.heap) / LIVE / 1024).toFixed(1)} KiB heap + ${((b.buffers - a.buffers) / LIVE / 1024).toFixed(1)} KiB buffers`;
+const stepsHeld = live.view(sessionIds[0]!)!.timeline.length;
+console.log(`${LIVE} live registered sessions; ${stepsHeld} steps each after the registration and ${REFRESHES} refreshes`);
+console.log(`memory per live session after its registration: ${grown(m0, m1)}`);
+console.log(`memory per live session after ${REFRESHES} refreshes: ${grown(m0, m2)}`);

@@ -110,7 +110,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     let gateway: Gateway | undefined;
     /** What the console's Overview shows as the ports, once each is bound (0 in the config lets the OS choose). */
     let boundPorts: Record<string, number> = {};
-    const timeline = new TimelineRecorder({ keepEnded: config.timelineKeepEnded, maxSteps: config.timelineMaxSteps });
+    const timeline = new TimelineRecorder({ keepEnded: config.timelineKeepEnded, maxSteps: config.timelineMaxSteps, maxBytes: config.timelineMaxBytes });
     // The admin server's EchoApp answers its hooks in-process once the admin server listens (routes/echo.ts).
     const echoApp = new InProcessEchoApp();
     const hooks = createHookEngine({

@@ -36,6 +36,11 @@ function ends(s: TimelineStep): [number, number] {
   return s.direction === 'in' ? [party, COLUMNS.callhook] : [COLUMNS.callhook, party];
 }
 
+/** A step's label, with the count of a folded registration refresh round (`REGISTER ×12`). */
+export function stepLabel(s: TimelineStep): string {
+  return s.repeats ? `${s.label} ×${s.repeats.count}` : s.label;
+}
+
 export function ladder(view: TimelineView, onSelect: (step: TimelineStep) => void): SVGSVGElement {
   const height = TOP + view.timeline.length * ROW + 20;
   const svg = el('svg', { xmlns: SVG, viewBox: `0 0 ${WIDTH} ${height}`, width: WIDTH, height, 'font-family': 'system-ui, sans-serif', 'font-size': 13 });
@@ -59,8 +64,9 @@ export function ladder(view: TimelineView, onSelect: (step: TimelineStep) => voi
     const y = TOP + i * ROW + 22;
     const colour = s.failed ? RED : LANE_COLOUR[s.lane];
     const g = el('g', { tabindex: 0, role: 'button', 'data-seq': s.seq, cursor: 'pointer' });
-    g.setAttribute('aria-label', `${clock(s.time)} ${s.lane} ${s.label}${s.detail ? `: ${s.detail}` : ''}${s.failed ? ' (failed)' : ''}`);
-    g.appendChild(el('title', {}, [s.label, s.detail, s.peer && `peer ${s.peer}`].filter(Boolean).join('\n')));
+    g.setAttribute('aria-label', `${clock(s.time)} ${s.lane} ${stepLabel(s)}${s.detail ? `: ${s.detail}` : ''}${s.failed ? ' (failed)' : ''}`);
+    const repeats = s.repeats && `the same exchange ${s.repeats.count} times since ${clock(s.repeats.since)}, this the latest`;
+    g.appendChild(el('title', {}, [s.label, s.detail, s.peer && `peer ${s.peer}`, repeats].filter(Boolean).join('\n')));
     g.appendChild(el('rect', { x: 0, y: y - 24, width: WIDTH, height: ROW, fill: s.failed ? '#fdecea' : i % 2 === 0 ? '#f7f9fb' : '#ffffff' }));
     g.appendChild(el('text', { x: 8, y: y - 4, fill: MUTED, 'font-size': 12 }, clock(s.time)));
     g.appendChild(el('text', { x: 8, y: y + 11, fill: MUTED, 'font-size': 11 }, i === 0 ? '' : `+${s.gapMs} ms`));
@@ -72,7 +78,7 @@ export function ladder(view: TimelineView, onSelect: (step: TimelineStep) => voi
     }
     g.appendChild(line);
     const mid = (from + to) / 2;
-    g.appendChild(el('text', { x: mid, y: y - 6, 'text-anchor': 'middle', fill: colour, 'font-weight': 600 }, s.label));
+    g.appendChild(el('text', { x: mid, y: y - 6, 'text-anchor': 'middle', fill: colour, 'font-weight': 600 }, stepLabel(s)));
     if (s.failed && s.detail) {
       const reason = s.detail.length > 60 ? `${s.detail.slice(0, 57)}…` : s.detail;
       g.appendChild(el('text', { x: mid, y: y + 15, 'text-anchor': 'middle', fill: RED, 'font-size': 12 }, reason));

@@ -4,7 +4,7 @@
  */
 import { ApiError, getJson, request, send, stream } from './api.ts';
 import { download, field, h, replace, table, time } from './dom.ts';
-import { ladder, pngFile, svgFile } from './ladder.ts';
+import { ladder, pngFile, stepLabel, svgFile } from './ladder.ts';
 import type { AppView, CallInfo, CallRecord, CheckReport, HookLogEntry, OutboxEvent, Overview, SessionInfo, TimelineStep, TimelineSummary, TimelineView } from './types.ts';
 
 export type Page = (main: HTMLElement, arg: string | undefined) => Promise<(() => void) | void>;
@@ -465,7 +465,8 @@ function stepTable(view: TimelineView, select: (s: TimelineStep) => void): HTMLE
     show.addEventListener('click', () => select(s));
     return [
       new Date(s.time).toISOString().slice(11, 23), `+${s.gapMs} ms`, `${s.lane} ${s.direction === 'in' ? '→ callhook' : s.direction === 'out' ? '← callhook' : ''}`,
-      s.failed ? h('strong', { class: 'bad' }, s.label) : s.label, s.failed ? h('span', { class: 'bad' }, s.detail ?? '') : (s.detail ?? ''), show,
+      s.failed ? h('strong', { class: 'bad' }, stepLabel(s)) : stepLabel(s), s.failed ? h('span', { class: 'bad' }, s.detail ?? '') : (s.detail ?? ''),
+      s.rawDropped ? 'dropped' : show,
     ];
   }));
 }
@@ -478,7 +479,7 @@ export const timelinePage: Page = async (main, arg) => {
   let view: TimelineView;
   let svg: SVGSVGElement;
   const select = (s: TimelineStep) => {
-    replace(raw, h('h2', {}, `${s.label}${s.detail ? ` — ${s.detail}` : ''}`), h('pre', { tabindex: 0 }, s.raw ?? '(nothing recorded)'));
+    replace(raw, h('h2', {}, `${s.label}${s.detail ? ` — ${s.detail}` : ''}`), h('pre', { tabindex: 0 }, s.raw ?? (s.rawDropped ? '(dropped: a timeline keeps its newest texts, up to timelineMaxBytes)' : '(nothing recorded)')));
     raw.focus();
   };
   const render = async () => {

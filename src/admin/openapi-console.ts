@@ -42,6 +42,12 @@ const timelineStep = {
     callId: str,
     peer: str,
     raw: { type: 'string', description: 'SIP: the message, credentials redacted; hooks: the JSON bodies without the SIP password' },
+    rawDropped: { type: 'boolean', description: 'the raw text was let go to keep the timeline within timelineMaxBytes (the oldest go first)' },
+    repeats: {
+      type: 'object',
+      description: "a registration refresh round's first step: the alike rounds in a row it stands for (the earlier ones folded into it), the first at since",
+      properties: { count: int, since: { type: 'string', format: 'date-time' } },
+    },
   },
 };
 

@@ -49,6 +49,11 @@ export const configSchema = z
     timelineKeepEnded: z.number().int().min(0).max(10_000).default(200),
     /** Steps kept per session timeline; past it the oldest go (and are counted). */
     timelineMaxSteps: z.number().int().min(10).max(100_000).default(500),
+    /**
+     * Bytes of raw text (SIP messages, hook bodies) a session timeline keeps; past it the oldest texts go first
+     * (their steps stay, marked). The default holds a registration with one call (docs/benchmarks.md).
+     */
+    timelineMaxBytes: z.number().int().min(0).max(16 * 2 ** 20).default(16_384),
     /** Server-Sent Events streams open at once on the admin port (the console's live updates); more get 503. */
     adminMaxEventStreams: z.number().int().min(1).max(1000).default(20),
     sipPort: portOrZero.default(5060),

@@ -59,7 +59,7 @@ export class Gateway implements SessionsProvider, SessionControl {
   constructor(private readonly o: GatewayOptions) {
     this.log = o.log.child({ component: 'gateway' });
     this.callLimits = new CallLimits(o.config);
-    this.timeline = o.timeline ?? new TimelineRecorder({ keepEnded: 0, maxSteps: 0 });
+    this.timeline = o.timeline ?? new TimelineRecorder({ keepEnded: 0, maxSteps: 0, maxBytes: 0 });
     this.removeSipTap = this.timeline.enabled ? o.ua.transports.observe(this.timeline.sipObserver) : () => undefined;
   }
 

@@ -298,7 +298,7 @@ export class Session implements MessagingHost, CallHost {
       log: this.log,
     });
     this.registration = registration;
-    this.timeline.trackSip(registration.callId);
+    this.timeline.trackSip(registration.callId, true);
     registration.start();
   }
 

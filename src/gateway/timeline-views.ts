@@ -23,6 +23,13 @@ export interface TimelineStepView {
   peer?: string;
   /** SIP: the message as text, credentials redacted. Hooks: the JSON bodies, the SIP password removed. */
   raw?: string;
+  /** The raw text was let go to keep the session within `timelineMaxBytes` (older texts go first). */
+  rawDropped?: boolean;
+  /**
+   * On the first step of a registration refresh round: the round stands for `count` alike ones in a row (the
+   * earlier ones folded into it), the first at `since`.
+   */
+  repeats?: { count: number; since: string };
 }
 
 export interface TimelineSummary {

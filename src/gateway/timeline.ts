@@ -6,7 +6,10 @@
  *
  * Cheap enough to stay on: a step is a small object pushed onto its session's list; SIP text is kept as the bytes
  * received (or the text sent) and redacted only when someone looks. Bounded: at most `maxSteps` per session (the
- * oldest go first and are counted), every live session, and the `keepEnded` sessions that ended last.
+ * oldest go first and are counted), every live session, and the `keepEnded` sessions that ended last. Small per
+ * live session, which may live for days: the texts of a session's steps (SIP messages, hook bodies) share a budget
+ * of `maxBytes`, the oldest let go first (their step stays, marked), and a registration's routine refreshes fold
+ * into one round with a count (./timeline-refresh.ts), so a healthy registered session does not grow.
  */
 import type { HookAttempt } from '../hooks/types.ts';
 import { getCallId, getCSeq } from '../sip/message/headers.ts';
@@ -18,14 +21,17 @@ import type { Endpoint } from '../sip/transport/transport.ts';
 import { CALL_STATUS_MESSAGE, type CallStatus } from '../client-protocol/vocabulary.ts';
 import type { ClientEvent } from './types.ts';
 import type { StepDirection, TimelineLane, TimelineStepView, TimelineSummary, TimelineView } from './timeline-views.ts';
+import { RefreshRounds } from './timeline-refresh.ts';
 import { sipMessageRaw } from './views.ts';
 
 /** A step as recorded: its time as a number, its message kept as it came until someone looks. */
-interface Step extends Omit<TimelineStepView, 'time' | 'gapMs' | 'raw'> {
+export interface Step extends Omit<TimelineStepView, 'time' | 'gapMs' | 'raw' | 'repeats'> {
   /** ms since the epoch */
   t: number;
-  /** The message or bodies, shown on demand: bytes received, text sent, or a JSON value. */
-  raw?: Buffer | string | HookBodies;
+  /** The message or bodies, shown on demand: bytes received, text sent, or a JSON value; undefined once dropped. */
+  raw?: Buffer | string | HookBodies | undefined;
+  /** A folded refresh round: how many like it this one stands for, and the time of the first (ms). */
+  repeats?: { count: number; since: number };
 }
 
 /** A hook's bodies as the hook log keeps them: redacted and bounded by the engine (../hooks/hook-log-body.ts). */
@@ -39,6 +45,8 @@ export interface TimelineSettings {
   keepEnded: number;
   /** Steps kept per session (config `timelineMaxSteps`). */
   maxSteps: number;
+  /** Bytes of raw text (SIP messages, hook bodies) kept per session (config `timelineMaxBytes`). */
+  maxBytes: number;
   now?: () => number;
 }
 
@@ -53,9 +61,13 @@ const CHALLENGES = new Set([401, 407]);
 export class SessionTimeline {
   readonly steps: Step[] = [];
   dropped = 0;
+  /** The raw texts' bytes the steps hold, within settings.maxBytes. */
+  rawBytes = 0;
   endedAt: number | null = null;
   sipLogin: string | undefined;
   readonly callIds = new Set<string>();
+  /** The registration's Call-ID and its refresh rounds (trackSip with `refreshes`); a session has one registration. */
+  private refreshes: { callId: string; rounds: RefreshRounds } | undefined;
 
   constructor(
     private readonly recorder: TimelineRecorder,
@@ -80,26 +92,75 @@ export class SessionTimeline {
     this.add({ lane: 'media', direction: 'local', label, failed, callId, ...(detail !== undefined && { detail }) });
   }
 
-  /** SIP messages with this Call-ID belong to the session from now on (and the last few seen already). */
-  trackSip(callId: string): void {
+  /**
+   * SIP messages with this Call-ID belong to the session from now on (and the last few seen already). `refreshes`:
+   * it is the registration's, whose routine refreshes fold into one round.
+   */
+  trackSip(callId: string, refreshes = false): void {
     this.callIds.add(callId);
+    if (refreshes) this.refreshes = { callId, rounds: new RefreshRounds() };
     this.recorder.adopt(callId, this);
   }
 
-  add(step: Omit<Step, 'seq' | 't'> & { t?: number }): void {
+  add(step: Omit<Step, 'seq' | 't'> & { t?: number }): Step {
     const full: Step = { ...step, seq: this.recorder.nextSeq(), t: step.t ?? this.recorder.now() };
     if (this.steps.length >= this.recorder.settings.maxSteps) {
-      this.steps.shift();
+      this.rawBytes -= rawSize(this.steps.shift()!.raw);
       this.dropped++;
     }
     this.steps.push(full);
+    if (full.raw !== undefined) {
+      this.rawBytes += rawSize(full.raw);
+      this.keepWithinBudget();
+    }
     this.recorder.published(this, full);
+    return full;
+  }
+
+  /** @internal The recorder's SIP tap: `final` marks the answer that ends a REGISTER round. */
+  addSip(callId: string, step: Omit<Step, 'seq'>, final: boolean): void {
+    const full = this.add(step);
+    if (this.refreshes?.callId !== callId) return;
+    const folded = this.refreshes.rounds.step(full, final);
+    if (folded.length > 0) this.remove(folded);
+  }
+
+  /** The oldest texts go first; their steps stay, marked, so the ladder keeps its shape. */
+  private keepWithinBudget(): void {
+    for (let i = 0; this.rawBytes > this.recorder.settings.maxBytes && i < this.steps.length; i++) {
+      const s = this.steps[i]!;
+      if (s.raw === undefined) continue;
+      this.rawBytes -= rawSize(s.raw);
+      s.raw = undefined;
+      s.rawDropped = true;
+    }
+  }
+
+  private remove(gone: Step[]): void {
+    const set = new Set(gone);
+    let kept = 0;
+    for (const s of this.steps) {
+      if (set.has(s)) this.rawBytes -= rawSize(s.raw);
+      else this.steps[kept++] = s;
+    }
+    this.steps.length = kept;
   }
 }
 
+/** A text's size as the budget counts it: bytes received, UTF-16 units of a string (one byte each for ASCII). */
+function rawSize(raw: Step['raw']): number {
+  if (raw === undefined) return 0;
+  if (Buffer.isBuffer(raw) || typeof raw === 'string') return raw.length;
+  return (raw.request?.length ?? 0) + (raw.response?.length ?? 0);
+}
+
+const NO_STEP: Step = { seq: 0, t: 0, lane: 'browser', direction: 'local', label: '', failed: false };
+
 /** What the gateway hands sessions when the recorder is off: records nothing. */
 class NoTimeline extends SessionTimeline {
-  override add(): void {}
+  override add(): Step {
+    return NO_STEP;
+  }
   override trackSip(): void {}
 }
 
@@ -108,7 +169,7 @@ export class TimelineRecorder {
   /** Ended sessions, oldest first, at most keepEnded. */
   private readonly ended = new Map<string, SessionTimeline>();
   private readonly bySipCallId = new Map<string, SessionTimeline>();
-  private readonly pendingSip: { callId: string; step: Omit<Step, 'seq'> }[] = [];
+  private readonly pendingSip: { callId: string; step: Omit<Step, 'seq'>; final: boolean }[] = [];
   private readonly listeners = new Set<StepListener>();
   private seq = 0;
   readonly now: () => number;
@@ -153,9 +214,10 @@ export class TimelineRecorder {
       return; // the transaction layer drops it too
     }
     const step = sipStep(direction, message, remote, raw, this.now());
+    const final = message.kind === 'response' && message.status >= 200 && !CHALLENGES.has(message.status);
     const owner = this.bySipCallId.get(callId);
-    if (owner !== undefined) return owner.add(step);
-    this.pendingSip.push({ callId, step });
+    if (owner !== undefined) return owner.addSip(callId, step, final);
+    this.pendingSip.push({ callId, step, final });
     if (this.pendingSip.length > PENDING_SIP) this.pendingSip.shift();
   };
 
@@ -217,7 +279,7 @@ export class TimelineRecorder {
         continue;
       }
       this.pendingSip.splice(i, 1);
-      timeline.add(p.step);
+      timeline.addSip(callId, p.step, p.final);
     }
   }
 
@@ -255,6 +317,8 @@ function stepView(s: Step, previous: number | undefined): TimelineStepView {
   if (s.callId !== undefined) v.callId = s.callId;
   if (s.peer !== undefined) v.peer = s.peer;
   if (s.raw !== undefined) v.raw = rawText(s.raw);
+  if (s.rawDropped === true) v.rawDropped = true;
+  if (s.repeats !== undefined) v.repeats = { count: s.repeats.count, since: new Date(s.repeats.since).toISOString() };
   return v;
 }
 
@@ -279,7 +343,10 @@ function sipStep(direction: 'in' | 'out', message: SipMessage, remote: Endpoint,
   const peer = remote.address.includes(':') ? `[${remote.address}]:${remote.port}` : `${remote.address}:${remote.port}`;
   const text = direction === 'in' && raw !== undefined ? raw : messageText(message);
   if (message.kind === 'request') {
-    return { t, lane: 'sip', direction, label: message.method, detail: `${message.method} ${formatUri(message.uri)}`, failed: false, peer, raw: text };
+    // A REGISTER's Expires tells a refresh from the unregistration (Expires 0, RFC 3261 §10.2.2), which never folds.
+    const expires = message.method === 'REGISTER' ? message.headers.get('Expires') : undefined;
+    const detail = `${message.method} ${formatUri(message.uri)}${expires === undefined ? '' : ` (Expires ${expires})`}`;
+    return { t, lane: 'sip', direction, label: message.method, detail, failed: false, peer, raw: text };
   }
   let method = '';
   try {

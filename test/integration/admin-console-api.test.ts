@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startKamailio } from '../support/kamailio.ts';
 import { restApi } from '../support/rest-api.ts';
 import { TestClient, eventually, startTestServer, type TestServer } from '../support/ws-client.ts';
 
@@ -141,5 +142,49 @@ describe('admin API for the console', { timeout: 60_000 }, () => {
     await stream.ended;
     assert.ok(Date.now() - started < 10_000, 'stopped promptly');
     ts = await startTestServer();
+  });
+});
+
+describe('a registered session\'s timeline through its refreshes', { timeout: 60_000 }, () => {
+  it('stays bounded: alike refresh rounds fold into the latest with a count, the oldest texts go past timelineMaxBytes', async () => {
+    const kamailio = await startKamailio({ users: [{ username: 'alice', password: 'alice-secret-1' }], minExpires: 1 });
+    // A 2 s registration is refreshed every second; 4000 bytes hold the latest round's texts, not the first's too.
+    const ts = await startTestServer({ registerExpires: 2, timelineMaxBytes: 4000 });
+    const ws = await TestClient.open(ts.wsUrl);
+    try {
+      ws.send('connection', {
+        appKey: 'defaultApp', sipLogin: 'alice', sipPassword: 'alice-secret-1', sipDomain: kamailio.domain,
+        sipOutboundProxy: kamailio.host, sipPort: String(kamailio.port), sipRegisterRequired: true,
+      });
+      await ws.expect('getUserData', 10_000);
+      await ws.expect('registered', 10_000);
+      const sessionId = `/127.0.0.1:${ws.localPort}/127.0.0.1:${ts.server.wsPort}`;
+      const headers = { authorization: `Bearer ${ts.server.adminToken}` };
+      const timeline = async () =>
+        (await (await fetch(`${ts.server.adminUrl}/api/timelines/${encodeURIComponent(sessionId)}`, { headers })).json()) as {
+          timeline: { label: string; lane: string; detail?: string; raw?: string; rawDropped?: boolean; repeats?: { count: number; since: string } }[];
+        };
+      let view = await timeline();
+      const firstSip = view.timeline.filter((s) => s.lane === 'sip').length;
+      await eventually(async () => {
+        view = await timeline();
+        return view.timeline.some((s) => (s.repeats?.count ?? 0) >= 4);
+      }, 20_000, 'four alike refresh rounds folded into one');
+      const sip = view.timeline.filter((s) => s.lane === 'sip');
+      const latest = sip.findIndex((s) => s.repeats !== undefined);
+      // The first registration whole, then the latest round and (while the next one is under way) its successor.
+      assert.equal(latest, firstSip, JSON.stringify(sip.map((s) => s.label)));
+      assert.ok(sip.length <= 3 * firstSip, `${sip.length} SIP steps after ${sip[latest]!.repeats!.count + 1} registrations`);
+      assert.equal(sip[latest]!.label, 'REGISTER');
+      assert.match(sip[latest]!.detail!, /^REGISTER sip:\S+ \(Expires 2\)$/);
+      assert.match(sip.at(-1)!.raw ?? '', /^(REGISTER|SIP\/2\.0)/, 'the newest text kept');
+      assert.ok(sip[0]!.rawDropped === true && sip[0]!.raw === undefined, 'the first REGISTER\'s text let go first');
+      const kept = view.timeline.reduce((n, s) => n + (s.raw === undefined ? 0 : 1), 0);
+      assert.ok(kept > 0 && view.timeline.some((s) => s.rawDropped === true), `${kept} texts kept`);
+    } finally {
+      ws.ws.close();
+      await ts.stop();
+      await kamailio.stop();
+    }
   });
 });
