@@ -151,6 +151,15 @@ export class ClientCall {
     return this.frames.filter((f) => STATUS_MESSAGES.has(f.message)).map((f) => String((f.data[0] as Record<string, unknown>)['status']));
   }
 
+  /** The statuses so far, a final one with its info (`FAILED (Failed by session creation: …)`): for a timeout's message. */
+  private soFar(): string {
+    const seen = this.frames.filter((f) => STATUS_MESSAGES.has(f.message)).map((f) => {
+      const call = f.data[0] as Record<string, unknown>;
+      return FINAL.has(String(call['status'])) ? `${String(call['status'])} (${String(call['info'])})` : String(call['status']);
+    });
+    return seen.join(', ') || 'none';
+  }
+
   /** `message:STATUS` of each status frame, to check the routing too (`ring:RING_MEDIA`, `finish:BUSY`). */
   wire(): string[] {
     return this.frames.filter((f) => STATUS_MESSAGES.has(f.message)).map((f) => `${f.message}:${String((f.data[0] as Record<string, unknown>)['status'])}`);
@@ -161,7 +170,7 @@ export class ClientCall {
     return eventually(() => {
       const f = this.frames.find((x) => STATUS_MESSAGES.has(x.message) && (x.data[0] as Record<string, unknown>)['status'] === status);
       return f?.data[0] as Record<string, unknown> | undefined;
-    }, timeoutMs, () => `status ${status} of call ${this.callId} (so far: ${this.statuses().join(', ') || 'none'})`);
+    }, timeoutMs, () => `status ${status} of call ${this.callId} (so far: ${this.soFar()})`);
   }
 
   /** The final status frame (FINISH, BUSY or FAILED). */
@@ -169,7 +178,7 @@ export class ClientCall {
     return eventually(() => {
       const f = this.frames.find((x) => x.message === 'finish' && FINAL.has(String((x.data[0] as Record<string, unknown>)['status'])));
       return f?.data[0] as Record<string, unknown> | undefined;
-    }, timeoutMs, () => `the end of call ${this.callId} (so far: ${this.statuses().join(', ') || 'none'})`);
+    }, timeoutMs, () => `the end of call ${this.callId} (so far: ${this.soFar()})`);
   }
 
   /** The data[0] of the first frame named `message` about this call. */
