@@ -17,10 +17,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../test/support/ports.ts';
 import { runSipp, scenarioFile, type SippProcess } from '../test/support/sipp.ts';
 import { WebRtcClient, type ClientCall } from '../test/support/webrtc-client.ts';
 import type { ServerStats } from './server-process.ts';
+import { loopbackServerSettings } from './hooks-common.ts';
 
 const FRAME_BYTES = 160;
 export const TICK_MS = 20;
@@ -77,12 +77,7 @@ export class CallBench {
     });
     const dataDir = await mkdtemp(join(tmpdir(), 'callhook-bench-calls-'));
     const overrides = {
-      wsPort: 0,
-      wsHost: '127.0.0.1',
-      adminPort: 0,
-      sipPort: await freePort('both'),
-      localIp: '127.0.0.1',
-      dataDir,
+      ...(await loopbackServerSettings(dataDir)),
       // One hook per status to EchoApp is part of a call; the bench measures the relay, so hooks stay on.
       wsMessagesPerSecond: 100_000,
       wsMessagesPerSecondPerIp: 100_000,

@@ -17,8 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import { freePort } from '../test/support/ports.ts';
-import { machine, percentile } from './hooks-common.ts';
+import { machine, percentile, loopbackServerSettings } from './hooks-common.ts';
 import type { ServerStats } from './server-process.ts';
 
 const perIpLimit = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
@@ -112,12 +111,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${machine()}, node ${process.version}`);
   const dataDir = await mkdtemp(join(tmpdir(), 'callhook-bench-flood-'));
   const overrides = {
-    wsPort: 0,
-    wsHost: '127.0.0.1',
-    adminPort: 0,
-    sipPort: await freePort('both'),
-    localIp: '127.0.0.1',
-    dataDir,
+    ...(await loopbackServerSettings(dataDir)),
     ...(perIpLimit !== undefined && { wsMessagesPerSecondPerIp: perIpLimit }),
   };
   const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [JSON.stringify(overrides)], {

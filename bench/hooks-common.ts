@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
+import { freePort } from '../test/support/ports.ts';
 
 /**
  * Runs in a child process: a backend that answers every POST with 200 and the request body (WCS's "mirror"),
@@ -69,4 +70,9 @@ export function batchTimes(run: (n: number) => void, batches = 10): { best: numb
 export function percentile(xs: number[], p: number): number {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** What every bench's callhook starts with: loopback only, ports of its own, its own data directory. */
+export async function loopbackServerSettings(dataDir: string): Promise<Record<string, string | number>> {
+  return { wsPort: 0, wsHost: '127.0.0.1', adminPort: 0, sipPort: await freePort('both'), localIp: '127.0.0.1', dataDir };
 }

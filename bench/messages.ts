@@ -15,9 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import { freePort } from '../test/support/ports.ts';
 import { runSipp, scenarioFile } from '../test/support/sipp.ts';
-import { machine, percentile } from './hooks-common.ts';
+import { machine, percentile, loopbackServerSettings } from './hooks-common.ts';
 import type { ServerStats } from './server-process.ts';
 
 const total = Number(process.argv[2] ?? 20_000);
@@ -59,12 +58,7 @@ const uas = await runSipp({
 });
 const dataDir = await mkdtemp(join(tmpdir(), 'callhook-bench-messages-'));
 const overrides = {
-  wsPort: 0,
-  wsHost: '127.0.0.1',
-  adminPort: 0,
-  sipPort: await freePort('both'),
-  localIp: '127.0.0.1',
-  dataDir,
+  ...(await loopbackServerSettings(dataDir)),
   // The bench measures the server, not the flood limits (50/s per connection, 200/s per IP by default).
   wsMessagesPerSecond: 100_000,
   wsMessagesPerSecondPerIp: 100_000,

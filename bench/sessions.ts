@@ -19,8 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { startKamailio } from '../test/support/kamailio.ts';
-import { freePort } from '../test/support/ports.ts';
-import { machine } from './hooks-common.ts';
+import { machine, loopbackServerSettings } from './hooks-common.ts';
 import type { ServerStats } from './server-process.ts';
 
 const count = Number(process.argv[2] ?? 2000);
@@ -57,12 +56,7 @@ console.log(`starting Kamailio with ${count} users…`);
 const kamailio = await startKamailio({ users });
 const dataDir = await mkdtemp(join(tmpdir(), 'callhook-bench-sessions-'));
 const overrides = {
-  wsPort: 0,
-  wsHost: '127.0.0.1',
-  adminPort: 0,
-  sipPort: await freePort('both'),
-  localIp: '127.0.0.1',
-  dataDir,
+  ...(await loopbackServerSettings(dataDir)),
   wsSessionsPerIp: count + 10,
   wsConnectionsPerIp: count + 10,
   registerExpires: REGISTER_EXPIRES,

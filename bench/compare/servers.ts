@@ -16,6 +16,7 @@ import { WebRtcClient } from '../../test/support/webrtc-client.ts';
 import { JanusSipSession } from './janus-client.ts';
 import { startJanus } from './janus.ts';
 import { BROWSER_ADDRESS, SERVER_INTERFACE } from './namespace.ts';
+import { loopbackServerSettings } from '../hooks-common.ts';
 
 export type ServerName = 'janus' | 'callhook';
 
@@ -119,12 +120,7 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
   // As bench/calls-load.ts runs it: the defaultApp's hooks to the built-in EchoApp stay on; no limit is hit by one
   // load client's address.
   const overrides = {
-    wsPort: 0,
-    wsHost: '127.0.0.1',
-    adminPort: 0,
-    sipPort: await freePort('both'),
-    localIp: '127.0.0.1',
-    dataDir,
+    ...(await loopbackServerSettings(dataDir)),
     wsMessagesPerSecond: 100_000,
     wsMessagesPerSecondPerIp: 100_000,
     wsSessionsPerIp: 100_000,
