@@ -12,9 +12,10 @@
  *   track is ours to send on at once.
  * - RTP goes out with its own payload type (DTMF keeps telephone-event's) and our SSRC; libdatachannel protects
  *   and sends it in the calling thread, after copying it, so one output buffer serves every packet of a leg.
- * - Our offer (incoming calls) is made on one peer connection, closed at once, and the browser's answer is taken
- *   by a second one with the same port, ICE credentials, certificate (./dtls-certificate.ts) and track, opened
- *   when the answer arrives: see `acceptAnswer` for the race this avoids.
+ * - Our offer (incoming calls) is made on a throwaway peer connection, closed at once, and names a port a plain
+ *   socket holds while the call rings; the browser's answer is taken by a second peer connection on that port with
+ *   the same ICE credentials, certificate (./dtls-certificate.ts) and track, opened when the answer arrives: see
+ *   `acceptAnswer` for the race this avoids.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Socket } from 'node:dgram';
@@ -97,7 +98,7 @@ class DataChannelConnection implements PeerConnectionOps {
   private offered: { port: number; ice: { iceUfrag: string; icePwd: string }; certificate: PemCertificate } | undefined;
   /**
    * Our port while the call rings: a socket that reads and drops the browser's checks, so no other process takes the
-   * port before the answer's peer connection binds it (in the same turn as this socket is closed).
+   * port before the answer's peer connection binds it (see `acceptAnswer`).
    */
   private holder: Socket | undefined;
   private readonly stateWaiters = new Set<() => void>();
@@ -113,7 +114,12 @@ class DataChannelConnection implements PeerConnectionOps {
   ) {}
 
   async answer(offer: SessionDescription): Promise<SessionDescription> {
-    const pc = this.open(await this.freePort([this.basePort, this.basePort + 1]));
+    const pair = [this.basePort, this.basePort + 1] as const;
+    // Let go in the turn the peer connection is made. Given the pair, libdatachannel binds either port (both serve):
+    // another process would have to take both in that moment for it to fail (see holdFirst).
+    void closeSocket((await this.holdFirst(pair)).socket);
+    if (this.closed) throw new MediaError('MEDIA_STATE', 'the leg was closed while its port was being bound');
+    const pc = this.open(pair);
     const audio = offer.media[0]!;
     this.addTrack(pc, mid(audio) ?? OFFER_MID, payloadFormats(audio));
     this.setRemote(pc, serializeSdp(offer), 'offer');
@@ -122,24 +128,26 @@ class DataChannelConnection implements PeerConnectionOps {
   }
 
   /**
-   * Our offer, made on a peer connection that is closed again once it is written: until the browser's answer
-   * arrives, nothing answers on our port (see `acceptAnswer`).
+   * Our offer. The port it names is held by a plain socket (`holder`) from before the offer is made until the
+   * browser's answer arrives, so no other process can take it while the call rings (with the default port ranges
+   * inside Linux's ephemeral ports, any `bind(0)` could). The offer itself is made on a throwaway peer connection on a
+   * port the system picks, closed again once it is written; its SDP then names the held port. Until the answer,
+   * nothing answers on that port (see `acceptAnswer`).
    */
   async offer(): Promise<SessionDescription> {
     const certificate = await dtlsCertificate();
     const ice = iceCredentials();
-    const port = await this.freePort([this.basePort, this.basePort + 1]);
-    const pc = this.open(port, certificate);
+    const { socket, port } = await this.holdFirst([this.basePort, this.basePort + 1]);
+    this.holder = socket;
+    this.offered = { port, ice, certificate };
+    if (this.closed) this.releaseHolder();
+    const pc = this.open(undefined, certificate);
     this.addTrack(pc, OFFER_MID, this.offerFormats);
     pc.setLocalDescription('offer', ice);
-    const sdp = await this.gathered(pc);
+    const sdp = await this.gathered(pc, port);
     await this.closePeerConnection(pc);
     this.pc = undefined;
     this.track = undefined;
-    this.offered = { port, ice, certificate };
-    // Should the port not be free yet, acceptAnswer checks it again.
-    this.holder = await bindUdp(this.engine.localAddress, port).catch(() => undefined);
-    if (this.closed) this.releaseHolder();
     return sdp;
   }
 
@@ -158,11 +166,12 @@ class DataChannelConnection implements PeerConnectionOps {
    */
   async acceptAnswer(answerSdp: string): Promise<void> {
     const offered = this.offered;
-    if (offered === undefined) return;
-    // UDP sockets are released at once on close: the peer connection below binds the port in this same turn.
-    if (!this.releaseHolder()) await this.freePort([offered.port]);
-    if (this.closed) return;
-    const pc = this.open(offered.port, offered.certificate);
+    if (offered === undefined || this.closed) return;
+    // The holder lets go at once (libuv closes a UDP descriptor synchronously), and the peer connection below binds
+    // the port in libdatachannel's thread a moment later: only a bind by another process in that moment could take
+    // it, and libdatachannel takes no socket of ours to close the gap.
+    this.releaseHolder();
+    const pc = this.open([offered.port, offered.port], offered.certificate);
     this.addTrack(pc, OFFER_MID, this.offerFormats);
     pc.setLocalDescription('offer', offered.ice);
     this.setRemote(pc, answerSdp, 'answer');
@@ -200,24 +209,29 @@ class DataChannelConnection implements PeerConnectionOps {
   }
 
   /**
-   * The first of `ports` that is free. libdatachannel must never be given a range in which it can bind nothing: it
-   * then throws from setLocalDescription in a way that aborts the process. So each port is tried here first (a port
-   * another process holds fails the bind: MediaError MEDIA_NO_CANDIDATE, and for the offer the pair is skipped),
-   * and libdatachannel gets the free one alone, before any other I/O is handled.
+   * The first of `ports` a socket can bind, held by that socket; MediaError MEDIA_NO_CANDIDATE when another process
+   * holds them all. libdatachannel must never be given a range in which it can bind nothing: it then throws from
+   * setLocalDescription in a way that aborts the process. So a port is bound here first, and let go only in the turn
+   * the peer connection that binds it is made.
    */
-  private async freePort(ports: readonly number[]): Promise<number> {
-    const port = await firstBindable(this.engine.localAddress, ports);
-    if (port === undefined) throw new MediaError('MEDIA_NO_CANDIDATE', `port ${ports.join(' and ')} taken by another process`);
-    return port;
+  private async holdFirst(ports: readonly number[]): Promise<{ socket: Socket; port: number }> {
+    for (const port of ports) {
+      const socket = await bindUdp(this.engine.localAddress, port).catch(() => undefined);
+      if (socket) return { socket, port };
+    }
+    throw new MediaError('MEDIA_NO_CANDIDATE', `port ${ports.join(' and ')} taken by another process`);
   }
 
-  /** A peer connection bound to `port` alone; with `certificate`, that one rather than one of its own. */
-  private open(port: number, certificate?: PemCertificate): PeerConnection {
+  /**
+   * A peer connection bound to a port of `range` (first and last), or to one the system picks; with `certificate`,
+   * that one rather than one of its own.
+   */
+  private open(range: readonly [number, number] | undefined, certificate?: PemCertificate): PeerConnection {
     const pc = new this.ndc.PeerConnection(this.name, {
       iceServers: [],
       bindAddress: this.engine.localAddress,
-      portRangeBegin: port,
-      portRangeEnd: port,
+      // libdatachannel leaves the choice to the system when given no range.
+      ...(range !== undefined && { portRangeBegin: range[0], portRangeEnd: range[1] }),
       disableAutoNegotiation: true,
       ...(certificate && { certificatePemFile: certificate.certificate, keyPemFile: certificate.key }),
     });
@@ -270,16 +284,22 @@ class DataChannelConnection implements PeerConnectionOps {
     this.track = track;
   }
 
-  /** Our SDP once the host candidate is gathered, its address the public one. */
-  private async gathered(pc: PeerConnection): Promise<SessionDescription> {
+  /**
+   * Our SDP once the host candidate is gathered, its address the public one; with `port`, naming that port rather
+   * than the one the peer connection bound (an offer's: see `offer`).
+   */
+  private async gathered(pc: PeerConnection, port?: number): Promise<SessionDescription> {
     await this.until(() => pc.gatheringState() === 'complete', GATHER_TIMEOUT_MS);
     const sdp = withCandidate(pc.localDescription()?.sdp);
+    const audio = sdp.media[0]!;
     const publicAddress = this.engine.publicAddress;
-    if (publicAddress !== undefined && publicAddress !== this.engine.localAddress) {
-      for (const a of sdp.media[0]!.attributes) {
-        if (a.name !== 'candidate' || a.value === undefined) continue;
-        a.value = serializeCandidate({ ...parseCandidate(a.value), address: publicAddress });
-      }
+    const address = publicAddress !== undefined && publicAddress !== this.engine.localAddress ? publicAddress : undefined;
+    if (port !== undefined) audio.port = port;
+    if (address === undefined && port === undefined) return sdp;
+    for (const a of audio.attributes) {
+      if (a.name !== 'candidate' || a.value === undefined) continue;
+      const candidate = parseCandidate(a.value);
+      a.value = serializeCandidate({ ...candidate, address: address ?? candidate.address, port: port ?? candidate.port });
     }
     return sdp;
   }
@@ -354,18 +374,4 @@ class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
       this.received(packet, buf.length);
     };
   }
-}
-
-/** The first of `ports` a UDP socket can bind on `address` (the socket is closed again at once), if any. */
-async function firstBindable(address: string, ports: readonly number[]): Promise<number | undefined> {
-  for (const port of ports) {
-    try {
-      // close() releases the port at once (libuv closes the descriptor synchronously for UDP).
-      void closeSocket(await bindUdp(address, port));
-      return port;
-    } catch {
-      // taken: try the next
-    }
-  }
-  return undefined;
 }

@@ -18,6 +18,7 @@ import { WeriftEngine } from '../../src/media/werift-engine.ts';
 import { decodeTelephoneEvent, encodeTelephoneEvent } from '../../src/media/rtp/index.ts';
 import { bindUdp, closeSocket } from '../../src/media/udp.ts';
 import { eventually } from '../support/eventually.ts';
+import { watchPorts } from '../support/port-watch.ts';
 import { freeUdpRange, openUdpSockets } from '../support/ports.ts';
 
 const webrtcPorts = new PortPairAllocator('WebRTC ports', 42000, 42999);
@@ -43,6 +44,8 @@ async function canBind(port: number): Promise<boolean> {
 
 /** A bound, not a timing check: on a loaded 2-core machine werift's ICE and DTLS have taken over 10 s. */
 const CONNECT_MS = 20_000;
+/** How long an incoming call rings in the tests that watch its port. */
+const RINGING_MS = 300;
 
 async function legConnected(leg: WebRtcLeg): Promise<void> {
   await eventually(() => leg.state === 'connected', CONNECT_MS, 'the WebRTC leg to connect');
@@ -379,6 +382,31 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
       for (const s of holders) await closeSocket(s);
     }
     assert.equal(tiny.inUse, 0);
+  });
+
+  it('holds the port its offer names from the offer on while the call rings (no other process can take it), then connects', async () => {
+    const first = await freeUdpRange(2);
+    const pair = new PortPairAllocator('WebRTC ports', first, first + 1);
+    const leg = (await makeEngine({ localAddress: LOOPBACK, ports: pair })).createLeg({ codecs: ['PCMU'] });
+    const browser = new BrowserPeer();
+    // Another process binding the pair's ports over and over while the call rings: the offered port's history must
+    // read "free, then held". Held, then free again, then held is a gap in which any bind(0) could have taken it.
+    // (Not while the answer is taken: libdatachannel binds the port in its own thread just after our socket lets go,
+    // and a bind of ours then would make it abort the process.)
+    const watch = await watchPorts(LOOPBACK, [first, first + 1]);
+    try {
+      const offer = await leg.createOffer();
+      await sleep(RINGING_MS);
+      const offered = (await watch.stop()).get(leg.localPort!)!;
+      assert.deepEqual(offered, [true, false], `port ${leg.localPort}: free, then held while ringing (true: free, false: held)`);
+      await leg.setRemoteAnswer(await browser.answer(offer));
+      await browser.connected();
+      await legConnected(leg);
+    } finally {
+      await watch.stop();
+      await leg.close();
+      await browser.close();
+    }
   });
 
   it('rejects video in the answer with port 0 and still connects the audio', async () => {
