@@ -54,6 +54,12 @@ interface Lane {
   next: OutboxEvent[];
   /** Events committed for the session since the lane was made: counted, so a read that may have missed one is redone. */
   notified: number;
+  /**
+   * `notified` as it was when a read found fewer than LANE_READ_AHEAD events (all the session had pending), if
+   * that was the last read: while it still equals `notified`, an emptied `next` means nothing is pending, and the
+   * lane goes without reading the store again.
+   */
+  readAllAt?: number;
 }
 
 interface AppSlots {
@@ -206,8 +212,13 @@ export class OutboxWorker {
     if (!this.running) return;
     if (lane.next.length === 0) {
       const notified = lane.notified;
+      if (lane.readAllAt === notified) {
+        this.dropLane(lane);
+        return;
+      }
       try {
         lane.next = await this.outbox.pendingOf(lane.sessionId, LANE_READ_AHEAD);
+        lane.readAllAt = lane.next.length < LANE_READ_AHEAD ? notified : undefined;
       } catch (e) {
         this.opts.log.error({ err: e, sessionId: lane.sessionId }, 'outbox: cannot read the next event');
         this.dropLane(lane);

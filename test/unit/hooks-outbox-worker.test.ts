@@ -135,6 +135,31 @@ for (const engine of STORE_ENGINES) describe(`outbox worker on ${engine.name}`, 
     assert.deepEqual(seen, [2, 1, 3, 4, 5], 'after the one in flight, the replayed older event goes first');
   });
 
+  it('reads the store once for events that fit its read-ahead, and again only after a new event is committed', async () => {
+    for (let n = 1; n <= 3; n++) await append('S', n);
+    let reads = 0;
+    const outbox = store.outbox;
+    const counted: typeof outbox = Object.create(outbox);
+    counted.pendingOf = (sessionId, limit) => {
+      reads++;
+      return outbox.pendingOf(sessionId, limit);
+    };
+    const seen: number[] = [];
+    worker = new OutboxWorker(counted, async (e) => {
+      seen.push(e.sequence);
+      return { delivered: true };
+    }, new WriteBehind(store, log), { backoffMinMs: 5, backoffMaxMs: 20, concurrencyPerApp: 8, maxAgeMs: 60_000, now: Date.now, log, abortInFlight: () => undefined });
+    await worker.start();
+    await worker.idle();
+    assert.deepEqual(seen, [1, 2, 3]);
+    assert.equal(reads, 1, 'one read for three events, none to find the lane empty');
+    await append('S', 4);
+    worker.notify('S', 'app');
+    await eventually(() => seen.length === 4, WAIT_MS, 'the fourth event');
+    await worker.idle();
+    assert.equal(reads, 2);
+  });
+
   it('backs off on failure, then succeeds; the attempts are counted in the store', async () => {
     await append('S', 1);
     let calls = 0;
