@@ -9,7 +9,8 @@
  * concealment alone clearly.
  *
  * DTX: with the browser's `usedtx=1`, a second of silence from SIP sends (almost) nothing towards the browser, and
- * the stream's timestamps keep the silence's time; without it, every frame is sent.
+ * the stream's timestamps keep the silence's time; without it, every frame is sent. A DTX pause of the browser (a
+ * second without packets, its sequence numbers running on) is neither concealed nor a cause of added delay.
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -144,6 +145,33 @@ describe('Opus DTX towards the browser (RFC 7587 §6.1 usedtx)', () => {
     }
     const last = toBrowser.at(-1)!;
     assert.equal((last.timestamp - toBrowser[0]!.timestamp) >>> 0, (frames - 1) * 960, 'the last frame stays at its time');
+  });
+
+  it('a DTX pause from the browser (no packets for 1 s, sequence numbers running on) is silence: no concealment, no added delay', () => {
+    const clock = new FakeClock();
+    const toSip: Array<TranscodedFrame & { at: number }> = [];
+    const t = new Transcoder({ browser: { ...OPUS }, sip: { ...PCMU }, toSip: (f) => toSip.push({ ...f, at: clock.now() }), toBrowser: () => undefined, clock });
+    const encode = browserEncoder();
+    const speech = speechLike(48000, 0.4);
+    const frame = 960;
+    let seq = 7000;
+    const send = (n: number) => t.fromBrowser({ header: { marker: false, payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: n * frame, ssrc: 0xb0, csrcs: [] }, payload: encode(speech.subarray((n % 20) * frame, (n % 20 + 1) * frame)), paddingSize: 0 });
+    t.start();
+    clock.advance(5);
+    for (let n = 0; n < 20; n++, clock.advance(FRAME_MS)) send(n);
+    const beforePause = toSip.length;
+    clock.advance(1000);
+    const duringPause = toSip.length - beforePause;
+    const resumedAt = clock.now();
+    for (let n = 70; n < 90; n++, clock.advance(FRAME_MS)) send(n);
+    clock.advance(5 * FRAME_MS);
+    t.stop();
+    const afterPause = toSip.slice(beforePause + duringPause);
+    assert.ok(duringPause <= 1, `${duringPause} frames sent to SIP during the pause`);
+    assert.equal(t.stats().jitter.lost, 0, JSON.stringify(t.stats()));
+    assert.equal(afterPause.length, 20, 'every packet after the pause is played');
+    assert.ok(afterPause[0]!.at - resumedAt <= 2 * FRAME_MS, `first frame after the pause out ${afterPause[0]!.at - resumedAt} ms after it arrived`);
+    assert.equal(afterPause.at(-1)!.at - afterPause[0]!.at, 19 * FRAME_MS, 'and the rest at the same delay');
   });
 
   it('without usedtx: every frame is sent', () => {
