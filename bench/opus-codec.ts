@@ -7,9 +7,14 @@
  * each, after a warm-up; the figure is the mean per frame and the share of one core that 100 calls would take (each
  * call encodes and decodes 50 frames a second).
  *
+ * The decoder callhook uses, libopus in WebAssembly from @evan/opus called through its C API
+ * (src/media/codecs/libopus-decoder.ts, the one build here whose decode reads in-band FEC), is measured decoding the
+ * same packets, and with every other frame rebuilt from the next packet's FEC data (opus_decode with decode_fec 1).
+ *
  *   node --import tsx bench/opus-codec.ts [frames=5000]
  */
 import { createRequire } from 'node:module';
+import { LibopusDecoder } from '../src/media/codecs/libopus-decoder.ts';
 import { machine } from './hooks-common.ts';
 
 const require = createRequire(import.meta.url);
@@ -69,7 +74,29 @@ function opusscript(c: Case): Codec {
   return { encode: (pcm) => enc.encode(pcm, c.rate / 50), decode: (p) => enc.decode(p) };
 }
 
-function measure(name: string, codec: Codec, input: Buffer[]): void {
+function cpuUs(work: () => void, count: number): number {
+  const t0 = process.cpuUsage();
+  work();
+  const t = process.cpuUsage(t0);
+  return (t.user + t.system) / count;
+}
+
+/** The WebAssembly decoder on `packets` (from @discordjs/opus's encoder): normal decoding, then with FEC rebuilding. */
+function measureWasmDecoder(label: string, rate: number, packets: Buffer[]): void {
+  const frameSamples = rate / 50;
+  const warm = new LibopusDecoder(rate);
+  // A longer warm-up than the native codecs need: the engine compiles WebAssembly at a higher tier only after a while.
+  for (let i = 0; i < 2000; i++) warm.decode(packets[i % packets.length]!);
+  const decoder = new LibopusDecoder(rate);
+  const decodeUs = cpuUs(() => packets.forEach((p) => decoder.decode(p)), packets.length);
+  // Every other packet lost and rebuilt from the next one's FEC data, as the transcoder would (each packet is then
+  // decoded normally too): the cost per frame of that stream.
+  const fec = new LibopusDecoder(rate);
+  const fecUs = cpuUs(() => packets.forEach((p, i) => (i % 2 === 1 && i + 1 < packets.length ? fec.recover(packets[i + 1]!, frameSamples) : fec.decode(p))), packets.length);
+  console.log(`${`libopus wasm (@evan/opus) ${label}`.padEnd(30)} decode ${decodeUs.toFixed(1).padStart(6)} µs  per 20 ms frame; with every 2nd frame rebuilt from FEC ${fecUs.toFixed(1).padStart(6)} µs`);
+}
+
+function measure(name: string, codec: Codec, input: Buffer[]): Buffer[] {
   for (let i = 0; i < 200; i++) codec.decode(codec.encode(input[i % input.length]!));
   const packets: Buffer[] = [];
   const t0 = process.cpuUsage();
@@ -85,12 +112,14 @@ function measure(name: string, codec: Codec, input: Buffer[]): void {
   // 100 calls × 50 frames/s × (encode + decode) µs = share of one core.
   const core100 = (100 * 50 * (encodeUs + decodeUs)) / 1e6;
   console.log(`${name.padEnd(30)} encode ${encodeUs.toFixed(1).padStart(6)} µs  decode ${decodeUs.toFixed(1).padStart(6)} µs  per 20 ms frame; ${bytes.toFixed(0)} bytes/packet; 100 calls ≈ ${(core100 * 100).toFixed(1)} % of a core`);
+  return packets;
 }
 
 console.log(`Opus encode + decode, mono, ${BITRATE / 1000} kbit/s, FEC on, ${frames} frames — ${machine()}, Node ${process.version}`);
 for (const c of [{ rate: 48000, complexity: 10 }, { rate: 48000, complexity: 5 }, { rate: 16000, complexity: 5 }, { rate: 8000, complexity: 5 }] as const) {
   const input = voiceLikeFrames(frames, c.rate);
   const label = `${c.rate / 1000} kHz, c${c.complexity}`;
-  measure(`@discordjs/opus ${label}`, discordjs(c), input);
+  const packets = measure(`@discordjs/opus ${label}`, discordjs(c), input);
   measure(`opusscript ${label}`, opusscript(c), input);
+  measureWasmDecoder(label, c.rate, packets);
 }

@@ -6,14 +6,17 @@
  * oldest first.
  *
  * Each `next()` says what to play: a packet, `lost` (the expected packet is missing but later ones are here:
- * conceal it), or `empty` (nothing buffered: the browser paused, DTX, or the buffer refills to its target).
+ * conceal it, or rebuild it from the packet right after it, `following`, when that one is here and carries in-band
+ * FEC), or `empty` (nothing buffered: the browser paused, DTX, or the buffer refills to its target). A DTX pause is
+ * never a loss: the browser's sequence numbers run on across it (RFC 3550 §5.1: one per packet sent), so the packet
+ * after the pause is the one expected.
  *
  * A pure processor: the caller gives arrival times.
  */
 
 import { FRAME_MS } from './codecs.ts';
 
-export type Playout<T> = { kind: 'packet'; value: T } | { kind: 'lost' } | { kind: 'empty' };
+export type Playout<T> = { kind: 'packet'; value: T } | { kind: 'lost'; following?: T } | { kind: 'empty' };
 
 /** At most this many 20 ms packets held for playout (40 ms): the one-way delay it adds stays within issue 15's 40 ms. */
 export const MAX_TARGET = 2;
@@ -75,7 +78,8 @@ export class JitterBuffer<T> {
     const value = this.packets.get(seq);
     if (value === undefined) {
       this.counters.lost++;
-      return { kind: 'lost' };
+      const following = this.packets.get(this.expected);
+      return following === undefined ? { kind: 'lost' } : { kind: 'lost', following };
     }
     this.packets.delete(seq);
     return { kind: 'packet', value };

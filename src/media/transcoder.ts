@@ -5,19 +5,25 @@
  * counted in each leg's clock ticks, not in samples.
  *
  *   browser → SIP  packets go into a small adaptive jitter buffer (./jitter-buffer.ts); a 20 ms playout clock takes
- *                  one out per tick, decodes it (or conceals a lost one: Opus PLC) and sends one SIP frame. The
+ *                  one out per tick, decodes it and sends one SIP frame. A lost one is rebuilt from the next packet's
+ *                  in-band FEC data when that packet is already buffered and the browser's fmtp says
+ *                  `useinbandfec=1` (RFC 7587 §3.3), else concealed (Opus PLC). A DTX pause of the browser sends
+ *                  nothing and is no loss (the jitter buffer tells the two apart by sequence number). The
  *                  clock runs on wall time: when the process falls behind (CPU starved), it catches up at most
  *                  MAX_CATCH_UP_FRAMES frames and drops the packets of the ticks beyond, never queueing them.
  *   SIP → browser  each packet is decoded on arrival and re-framed into 20 ms frames (a peer may send 30 ms), each
- *                  encoded and sent at once; the browser's own jitter buffer smooths the SIP side's jitter.
+ *                  encoded and sent at once; the browser's own jitter buffer smooths the SIP side's jitter. When the
+ *                  browser's fmtp says `usedtx=1` (RFC 7587 §6.1), the Opus encoder runs DTX and its silence frames
+ *                  are not sent: the stream's timestamps move on, its sequence numbers do not (RFC 3550 §5.1).
  *
  * Sequence numbers and timestamps of both output streams are this module's own (continuous); the bridge passes them
  * through its stream rewriters, which keep them continuous across hold and re-INVITEs as for passthrough.
  */
-import { performance } from 'node:perf_hooks';
+import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { FRAME_MS, MAX_CATCH_UP_FRAMES, codecOf, type PayloadFormat } from './codecs.ts';
 import { frameCodec, pcmRateOf, type FrameCodec } from './codecs/frame-codec.ts';
+import { isDtxFrame, opusFmtp } from './codecs/opus.ts';
 import { NoCommonCodecError } from './errors.ts';
 import { JitterBuffer, type JitterBufferStats } from './jitter-buffer.ts';
 import type { RtpPacket } from './rtp/packet.ts';
@@ -37,6 +43,8 @@ export interface TranscoderOptions {
   toSip(frame: TranscodedFrame): void;
   toBrowser(frame: TranscodedFrame): void;
   logger?: Logger;
+  /** The playout clock's time; the system's unless a test moves time by hand. */
+  clock?: Clock;
 }
 
 export interface TranscoderStats {
@@ -45,6 +53,10 @@ export interface TranscoderStats {
   skippedTicks: number;
   /** Browser packets that could not be decoded (concealed instead). */
   undecodable: number;
+  /** Lost browser packets rebuilt from the next packet's in-band FEC data. */
+  recovered: number;
+  /** Frames towards the browser not sent: DTX silence. */
+  dtxFrames: number;
 }
 
 /** A playout stream's own numbering. */
@@ -67,10 +79,15 @@ export class Transcoder {
   /** PCM from SIP not yet encoded, and the SIP timestamp that should follow it. */
   private pending = new Int16Array(0);
   private nextSipTimestamp: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private timer: TimerHandle | undefined;
   private playoutStart = 0;
   private ticks = 0;
-  private readonly counters = { skippedTicks: 0, undecodable: 0 };
+  private readonly counters = { skippedTicks: 0, undecodable: 0, recovered: 0, dtxFrames: 0 };
+  /** The browser's packets carry in-band FEC worth reading (its fmtp's useinbandfec=1). */
+  private readonly readFec: boolean;
+  /** The encoder towards the browser runs DTX (its fmtp's usedtx=1). */
+  private readonly dtx: boolean;
 
   /** Throws NoCommonCodecError when the pair cannot be transcoded, MediaError MEDIA_CODEC_UNAVAILABLE. */
   constructor(private readonly o: TranscoderOptions) {
@@ -78,28 +95,32 @@ export class Transcoder {
     const sip = codecOf(o.sip);
     if (browser === undefined || sip === undefined) throw new NoCommonCodecError(`cannot transcode ${o.browser.encoding} to ${o.sip.encoding}`);
     const pcmRate = pcmRateOf(sip);
+    const fmtp = browser === 'OPUS' ? opusFmtp(o.browser.fmtp) : undefined;
+    this.readFec = fmtp?.useInbandFec ?? false;
+    this.dtx = fmtp?.useDtx ?? false;
     this.sipCodec = frameCodec(sip, pcmRate);
-    this.browserCodec = frameCodec(browser, pcmRate);
+    this.browserCodec = frameCodec(browser, pcmRate, this.dtx);
     this.frameSamples = (pcmRate * FRAME_MS) / 1000;
     this.browserTicksPerSample = o.browser.clockRate / pcmRate;
     this.sipTicksPerSample = o.sip.clockRate / pcmRate;
     this.jitter = new JitterBuffer(o.browser.clockRate);
+    this.clock = o.clock ?? systemClock;
   }
 
   /** Starts the playout clock towards SIP. */
   start(): void {
     if (this.timer) return;
-    this.playoutStart = performance.now();
+    this.playoutStart = this.clock.now();
     this.schedule();
   }
 
   stop(): void {
-    clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
 
   /** An audio packet from the browser (not telephone-event). */
-  fromBrowser(p: RtpPacket, nowMs = performance.now()): void {
+  fromBrowser(p: RtpPacket, nowMs = this.clock.now()): void {
     this.jitter.put(p.header.sequenceNumber, p.header.timestamp, p.payload, nowMs);
   }
 
@@ -119,8 +140,13 @@ export class Transcoder {
     const pcm = this.sipCodec.decode(p.payload);
     this.nextSipTimestamp = (ts + pcm.length * this.sipTicksPerSample) >>> 0;
     let buffered = concat(this.pending, pcm);
+    const frameTicks = this.frameSamples * this.browserTicksPerSample;
     while (buffered.length >= this.frameSamples) {
-      this.emit(this.toBrowserStream, this.browserCodec.encode(buffered.subarray(0, this.frameSamples)), this.frameSamples * this.browserTicksPerSample, this.o.toBrowser);
+      const payload = this.browserCodec.encode(buffered.subarray(0, this.frameSamples));
+      if (this.dtx && isDtxFrame(payload)) {
+        this.counters.dtxFrames++;
+        this.toBrowserStream.timestamp = (this.toBrowserStream.timestamp + frameTicks) >>> 0;
+      } else this.emit(this.toBrowserStream, payload, frameTicks, this.o.toBrowser);
       buffered = buffered.subarray(this.frameSamples);
     }
     this.pending = buffered.slice();
@@ -133,12 +159,12 @@ export class Transcoder {
   /** The next tick at its place on the wall clock, so timer lateness does not accumulate as drift. */
   private schedule(): void {
     const due = this.playoutStart + (this.ticks + 1) * FRAME_MS;
-    this.timer = setTimeout(() => this.tick(), Math.max(0, due - performance.now()));
+    this.timer = this.clock.setTimeout(() => this.tick(), Math.max(0, due - this.clock.now()));
   }
 
   private tick(): void {
     // The frames due by now: one, or more when this timer fired late (a loaded machine).
-    let due = Math.floor((performance.now() - this.playoutStart) / FRAME_MS) - this.ticks;
+    let due = Math.floor((this.clock.now() - this.playoutStart) / FRAME_MS) - this.ticks;
     if (due > MAX_CATCH_UP_FRAMES) {
       // Starved: the frames beyond what may be caught up are dropped, and the stream's time moves on with the clock.
       const skipped = due - MAX_CATCH_UP_FRAMES;
@@ -163,17 +189,23 @@ export class Transcoder {
       return;
     }
     let pcm: Int16Array;
-    if (next.kind === 'lost') pcm = this.browserCodec.conceal();
-    else {
-      try {
-        pcm = this.browserCodec.decode(next.value);
-      } catch (err) {
-        this.counters.undecodable++;
-        this.o.logger?.debug({ err }, 'browser audio packet concealed');
-        pcm = this.browserCodec.conceal();
-      }
+    try {
+      pcm = next.kind === 'packet' ? this.browserCodec.decode(next.value) : this.lostFrame(next.following);
+    } catch (err) {
+      this.counters.undecodable++;
+      this.o.logger?.debug({ err }, 'browser audio packet concealed');
+      pcm = this.browserCodec.conceal();
     }
     this.emit(this.toSipStream, this.sipCodec.encode(fit(pcm, this.frameSamples)), this.frameSamples * this.sipTicksPerSample, this.o.toSip);
+  }
+
+  /** A lost frame: from the FEC data of the packet after it when that is here and worth reading, else concealed. */
+  private lostFrame(following: Buffer | undefined): Int16Array {
+    const recover = this.browserCodec.recover;
+    if (!this.readFec || following === undefined || !recover) return this.browserCodec.conceal();
+    const pcm = recover.call(this.browserCodec, following);
+    this.counters.recovered++;
+    return pcm;
   }
 
   private emit(stream: OutStream, payload: Buffer, ticks: number, send: (f: TranscodedFrame) => void): void {

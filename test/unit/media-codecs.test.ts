@@ -59,14 +59,36 @@ describe('JitterBuffer', () => {
     assert.deepEqual(jb.next(), { kind: 'empty' });
   });
 
-  it('reports a missing packet as lost when a later one is there, and drops one that comes after its turn', () => {
+  it('reports a missing packet as lost when a later one is there (with the one right after it, for FEC), and drops one that comes after its turn', () => {
     const jb = new JitterBuffer<number>(48000);
     jb.put(1, 0, 1, at(0));
     jb.put(3, 1920, 3, at(2));
-    assert.deepEqual([jb.next(), jb.next(), jb.next()], [{ kind: 'packet', value: 1 }, { kind: 'lost' }, { kind: 'packet', value: 3 }]);
+    assert.deepEqual([jb.next(), jb.next(), jb.next()], [{ kind: 'packet', value: 1 }, { kind: 'lost', following: 3 }, { kind: 'packet', value: 3 }]);
     jb.put(2, 960, 2, at(3));
     assert.deepEqual(jb.next(), { kind: 'empty' });
     assert.deepEqual(jb.stats(), { dropped: 1, lost: 1, target: jb.stats().target });
+  });
+
+  it('reports a lost packet without `following` when the packet right after it is missing too', () => {
+    const jb = new JitterBuffer<number>(48000);
+    jb.put(1, 0, 1, at(0));
+    jb.put(4, 2880, 4, at(3));
+    assert.deepEqual([jb.next(), jb.next(), jb.next(), jb.next()], [{ kind: 'packet', value: 1 }, { kind: 'lost' }, { kind: 'lost', following: 4 }, { kind: 'packet', value: 4 }]);
+  });
+
+  it('a DTX pause (timestamps jump, sequence numbers run on) is no loss and adds no delay', () => {
+    const jb = new JitterBuffer<number>(48000);
+    for (let s = 0; s < 5; s++) jb.put(s, s * 960, s, at(s));
+    const played: Array<ReturnType<typeof jb.next>> = [];
+    for (let tick = 0; tick < 5; tick++) played.push(jb.next());
+    // 1 s of silence: the browser sends nothing, then resumes with the next sequence number.
+    for (let tick = 5; tick < 55; tick++) played.push(jb.next());
+    jb.put(5, 55 * 960, 5, at(55));
+    const resumed = jb.next();
+    assert.deepEqual(resumed, { kind: 'packet', value: 5 }, 'the first packet after the pause plays at the next tick');
+    assert.equal(played.filter((p) => p.kind === 'lost').length, 0);
+    assert.equal(jb.stats().lost, 0);
+    assert.equal(jb.stats().target, 1, 'the pause raised no jitter estimate');
   });
 
   it('never holds more than its target plus a margin: a burst after a stall is cut, oldest first', () => {

@@ -18,17 +18,19 @@ export interface FrameCodec {
   encode(pcm: Int16Array): Buffer;
   /** PCM for one lost 20 ms frame: the codec's concealment, or silence when it has none. */
   conceal(): Int16Array;
+  /** A codec with in-band FEC (Opus): the lost 20 ms frame before `next`, rebuilt from `next`'s FEC data. */
+  recover?(next: Buffer): Int16Array;
 }
 
 /**
- * A fresh codec instance of `codec` for one call side; `pcmRate` is the call's PCM rate (the SIP codec's). Throws
- * NoCommonCodecError for a codec that cannot be transcoded, MediaError MEDIA_CODEC_UNAVAILABLE when libopus does
- * not load.
+ * A fresh codec instance of `codec` for one call side; `pcmRate` is the call's PCM rate (the SIP codec's); `dtx`:
+ * an Opus encoder stops sending during silence. Throws NoCommonCodecError for a codec that cannot be transcoded,
+ * MediaError MEDIA_CODEC_UNAVAILABLE when libopus does not load.
  */
-export function frameCodec(codec: CodecName, pcmRate: number): FrameCodec {
+export function frameCodec(codec: CodecName, pcmRate: number, dtx = false): FrameCodec {
   const rate = pcmRate === 8000 || pcmRate === 16000 ? pcmRate : undefined;
   if (rate === undefined) throw new NoCommonCodecError(`${codec} cannot be transcoded at ${pcmRate} Hz`);
-  if (codec === 'OPUS') return new OpusCodec(rate);
+  if (codec === 'OPUS') return new OpusCodec(rate, dtx);
   const native = nativeCodec(codec);
   if (native.pcmRate === rate) return native;
   return native.pcmRate === 8000 ? upsampled(native) : downsampled(native);
