@@ -7,9 +7,10 @@
  *
  * Each `next()` says what to play: a packet, `lost` (the expected packet is missing but later ones are here:
  * conceal it, or rebuild it from the packet right after it, `following`, when that one is here and carries in-band
- * FEC), or `empty` (nothing buffered: the browser paused, DTX, or the buffer refills to its target). A DTX pause is
- * never a loss: the browser's sequence numbers run on across it (RFC 3550 §5.1: one per packet sent), so the packet
- * after the pause is the one expected.
+ * FEC; or the buffer ran dry in mid-stream for one turn, see `next`), or `empty` (nothing buffered: the browser
+ * paused, DTX, or the buffer refills to its target). A DTX pause costs at most its first 20 ms concealed: the
+ * browser's sequence numbers run on across it (RFC 3550 §5.1: one per packet sent), so the packet after the pause is
+ * the one expected.
  *
  * A pure processor: the caller gives arrival times.
  */
@@ -37,6 +38,8 @@ export class JitterBuffer<T> {
   /** The sequence number to play next; undefined until the first packet (or after an underrun). */
   private expected: number | undefined;
   private prefetching = true;
+  /** The last turn found the buffer empty in mid-stream (and concealed it). */
+  private underrun = false;
   private target = 1;
   /** RFC 3550 §6.4.1 J, in ms. */
   private jitterMs = 0;
@@ -65,10 +68,21 @@ export class JitterBuffer<T> {
   /** What to play at this tick. */
   next(): Playout<T> {
     if (this.expected === undefined || this.packets.size === 0) {
+      // In steady traffic the buffer holds one packet, so a single loss first shows as an empty buffer: the first
+      // empty turn in mid-stream is concealed on the expected packet's sequence number, so the packet after it
+      // plays on time. A second one in a row is a pause (DTX, or the browser gone quiet): playout stops until the
+      // buffer refills, and the pause's first 20 ms stays the only frame concealed.
+      if (!this.prefetching && this.expected !== undefined && !this.underrun) {
+        this.underrun = true;
+        this.counters.lost++;
+        this.expected = (this.expected + 1) & 0xffff;
+        return { kind: 'lost' };
+      }
       this.prefetching = true;
       this.expected = undefined;
       return { kind: 'empty' };
     }
+    this.underrun = false;
     if (this.prefetching) {
       if (this.packets.size < this.target) return { kind: 'empty' };
       this.prefetching = false;

@@ -147,7 +147,7 @@ describe('Opus DTX towards the browser (RFC 7587 §6.1 usedtx)', () => {
     assert.equal((last.timestamp - toBrowser[0]!.timestamp) >>> 0, (frames - 1) * 960, 'the last frame stays at its time');
   });
 
-  it('a DTX pause from the browser (no packets for 1 s, sequence numbers running on) is silence: no concealment, no added delay', () => {
+  it('a DTX pause from the browser (no packets for 1 s, sequence numbers running on) is silence: at most its first 20 ms concealed, no added delay', () => {
     const clock = new FakeClock();
     const toSip: Array<TranscodedFrame & { at: number }> = [];
     const t = new Transcoder({ browser: { ...OPUS }, sip: { ...PCMU }, toSip: (f) => toSip.push({ ...f, at: clock.now() }), toBrowser: () => undefined, clock });
@@ -168,10 +168,10 @@ describe('Opus DTX towards the browser (RFC 7587 §6.1 usedtx)', () => {
     t.stop();
     const afterPause = toSip.slice(beforePause + duringPause);
     assert.ok(duringPause <= 1, `${duringPause} frames sent to SIP during the pause`);
-    assert.equal(t.stats().jitter.lost, 0, JSON.stringify(t.stats()));
-    assert.equal(afterPause.length, 20, 'every packet after the pause is played');
+    assert.ok(t.stats().jitter.lost <= 2, `only the first 20 ms of the pause and of the end concealed: ${JSON.stringify(t.stats())}`);
+    assert.equal(afterPause.length, 21, "every packet after the pause is played, then the end's first 20 ms concealed");
     assert.ok(afterPause[0]!.at - resumedAt <= 2 * FRAME_MS, `first frame after the pause out ${afterPause[0]!.at - resumedAt} ms after it arrived`);
-    assert.equal(afterPause.at(-1)!.at - afterPause[0]!.at, 19 * FRAME_MS, 'and the rest at the same delay');
+    assert.equal(afterPause[19]!.at - afterPause[0]!.at, 19 * FRAME_MS, 'and the rest at the same delay');
   });
 
   it('without usedtx: every frame is sent', () => {
