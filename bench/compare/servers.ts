@@ -53,7 +53,7 @@ export interface ProcSample {
   threads: number;
 }
 
-const CLOCK_TICKS = 100; // USER_HZ on Linux
+export const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 export function procSample(pid: number): ProcSample {
   // /proc/<pid>/stat: the command is in parentheses and may hold spaces; fields 14 and 15 follow its ')'.
