@@ -16,6 +16,8 @@ import { JanusSipSession } from './janus-client.ts';
 import { startJanus } from './janus.ts';
 import { SERVER_INTERFACE } from './namespace.ts';
 import { loopbackServerSettings } from '../hooks-common.ts';
+import { readAdminToken } from '../../src/admin/token.ts';
+import { HOOK_LOG_CAPACITY } from '../../src/hooks/storage.ts';
 import { placeCall, type EchoCall, type ServerName } from './callers.ts';
 
 export type { EchoCall, ServerName };
@@ -41,6 +43,11 @@ export interface ServerUnderTest {
   register(user: KitUser): Promise<() => Promise<void>>;
   /** Call number `index`, from its own session, to sip:bob at sipp's `-rtp_echo` UAS. */
   call(index: number): Promise<EchoCall>;
+  /**
+   * The round trips of the server's `method` REST hook since `since` (ms since the epoch), newest first, in ms; only
+   * callhook has hooks (its hook log, GET /api/hooks).
+   */
+  hookLatencies?(method: string, since: number): Promise<number[]>;
   /** The server's own log, for error messages (Janus's output; callhook logs warnings to the kit's stderr). */
   log(): string;
   stop(): Promise<void>;
@@ -105,7 +112,7 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
   const child: ChildProcess = fork(fileURLToPath(new URL('../server-process.ts', import.meta.url)), [JSON.stringify(overrides)], {
     execArgv: ['--import', 'tsx'],
   });
-  const { wsPort } = await nextMessage<{ wsPort: number }>(child, 'ready');
+  const { wsPort, adminPort } = await nextMessage<{ wsPort: number; adminPort: number }>(child, 'ready');
   const url = `ws://127.0.0.1:${wsPort}/`;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return {
@@ -121,6 +128,12 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
       return () => c.close();
     },
     call: (index) => placeCall({ server: 'callhook', wsUrl: url, sippPort }, index),
+    async hookLatencies(method, since) {
+      const query = new URLSearchParams({ method, since: String(Math.floor(since)), limit: String(HOOK_LOG_CAPACITY) });
+      const r = await fetch(`http://127.0.0.1:${adminPort}/api/hooks?${query}`, { headers: { authorization: `Bearer ${readAdminToken(dataDir)}` } });
+      if (!r.ok) throw new Error(`GET /api/hooks: ${r.status} ${await r.text()}`);
+      return ((await r.json()) as Array<{ latencyMs: number }>).map((e) => e.latencyMs);
+    },
     log: () => '',
     async stop() {
       child.send('stop');

@@ -7,6 +7,7 @@
  * epoch; the INVITE is matched to its call by the From user, caller<index>):
  *   session  WebSocket, `connection` (callhook) or `create`/`attach`/guest `register` (Janus), and the offer
  *   toInvite `call` sent → the INVITE at sipp: the server's own work before SIP (hook, SDP, peer connection)
+ *   callHook the `call` REST hook's round trip (callhook's hook log; Janus has no hooks), within toInvite
  *   sipp     INVITE → 200 OK at sipp: the far end's answer time
  *   after200 200 OK sent by sipp → answered at the browser: the server's work after SIP (ACK, events)
  *   own      `call` → answered, less sipp's answer time: what the issue's p99 target (≤ 100 ms) is about
@@ -124,6 +125,8 @@ export async function measureSetup(server: ServerUnderTest, sipp: SippProcess, p
       steps.after200.push(t.answered - s.ok);
       steps.own.push(t.answered - t.sent - (s.ok - s.invite));
     }
+    // NaN for a server without hooks: the step is not there.
+    const callHook = (await server.hookLatencies?.('call', started - CLOCK_SLACK_MS)) ?? [];
     const clientsTotal = clientsCpu.reduce((a, b) => a + b, 0);
     const busiestClient = Math.max(...clientsCpu);
     const limitedBy =
@@ -134,6 +137,7 @@ export async function measureSetup(server: ServerUnderTest, sipp: SippProcess, p
     const fields: Record<string, number | string> = {
       calls: plan.calls, concurrency: plan.concurrency, processes, failed: failed.length, seconds, perSecond: calls.size / seconds,
       ...Object.fromEntries(Object.entries(steps).flatMap(([name, xs]) => [[`${name}P50Ms`, ms(xs, 50)], [`${name}P99Ms`, ms(xs, 99)]])),
+      callHookP50Ms: ms(callHook, 50), callHookP99Ms: ms(callHook, 99),
       matchedAtSipp: steps.sipp.length,
       // What the rate would be if the server alone had one core: the figure the load client cannot cap.
       serverCpuMsPerCall: (serverCpu * seconds * 1000) / Math.max(1, calls.size),
