@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { BrowserPeer } from '../media-peers.ts';
 import { parseSdp } from '../../src/media/sdp/parse.ts';
+import { epochMs } from './load.ts';
 
 /** janus.js sends a keepalive every 25 s; the kit's Janus ends a session after 60 s without one. */
 const KEEPALIVE_MS = 25_000;
@@ -25,7 +26,15 @@ interface JanusMessage {
   jsep?: { type: string; sdp: string };
 }
 
-type SipEvent = { event: string; code?: number; reason?: string; jsep?: { type: string; sdp: string } };
+/** A plugin event, with when it arrived (ms since the epoch). */
+type SipEvent = { event: string; code?: number; reason?: string; jsep?: { type: string; sdp: string }; at: number };
+
+/** An answered call: the payload type Janus's answer settled on, and when the offer left and `accepted` came. */
+export interface JanusAnswer {
+  payloadType: number;
+  sent: number;
+  acceptedAt: number;
+}
 
 export class JanusSipSession {
   private readonly replies = new Map<string, (m: JanusMessage) => void>();
@@ -83,15 +92,16 @@ export class JanusSipSession {
   }
 
   /** Calls `uri` with a fresh werift offer; resolves once answered (`accepted` with Janus's answer applied). */
-  async call(uri: string, peer: BrowserPeer): Promise<number> {
+  async call(uri: string, peer: BrowserPeer): Promise<JanusAnswer> {
     const offer = await peer.createOffer();
     this.message({ request: 'call', uri }, { type: 'offer', sdp: offer });
+    const sent = epochMs();
     this.send({ janus: 'trickle', session_id: this.sessionId, handle_id: this.handleId, candidate: { completed: true } });
     const e = await this.nextEvent((x) => x.event === 'accepted' || x.event === 'hangup' || x.event === 'error');
     if (e.event !== 'accepted' || e.jsep === undefined) throw new Error(`Janus call to ${uri}: ${e.event} ${e.code ?? ''} ${e.reason ?? ''}`);
     await peer.setAnswer(e.jsep.sdp);
     const audio = parseSdp(e.jsep.sdp).media.find((m) => m.type === 'audio' && m.port !== 0);
-    return Number(audio?.formats[0]);
+    return { payloadType: Number(audio?.formats[0]), sent, acceptedAt: e.at };
   }
 
   /** Sends `hangup` and waits for the plugin's `hangup` event. */
@@ -123,7 +133,8 @@ export class JanusSipSession {
   private receive(m: JanusMessage): void {
     if (m.janus !== 'event' || m.plugindata === undefined) return;
     const d = m.plugindata.data;
-    const e: SipEvent = d.result ? { ...d.result, ...(m.jsep && { jsep: m.jsep }) } : { event: 'error', code: d.error_code, reason: d.error };
+    const at = epochMs();
+    const e: SipEvent = d.result ? { ...d.result, ...(m.jsep && { jsep: m.jsep }), at } : { event: 'error', code: d.error_code, reason: d.error, at };
     this.events.push(e);
     for (const wake of this.waiters.splice(0)) wake();
   }

@@ -111,8 +111,23 @@ export function sideBySideTable(ms: Measurement[]): string {
     const match = (m: Measurement) => m.measure === 'setup' && `${field(m, 'calls')}/${field(m, 'concurrency')}` === key;
     const [j, c] = [select(ms, 'janus', match), select(ms, 'callhook', match)];
     const [count, concurrency] = key.split('/');
-    const cell = (xs: Measurement[]) => `${range(xs.map((m) => field(m, 'seconds')), 1)} s${failures(xs)}`;
-    rows.push([`${count} calls set up, ${concurrency} at a time`, cell(j), cell(c), `${range(ratios(j, c, (a, b) => field(a, 'seconds') / field(b, 'seconds')), 1)}× Janus's rate`]);
+    const f = (xs: Measurement[], name: string, digits = 0) => range(xs.map((m) => field(m, name)), digits);
+    // Only callhook has hooks (JSON writes Janus's NaN as null).
+    const callHook = (xs: Measurement[]) =>
+      xs.every((m) => typeof m['callHookP99Ms'] === 'number' && Number.isFinite(m['callHookP99Ms'])) ? ` (\`call\` hook p99 ${f(xs, 'callHookP99Ms')} ms)` : '';
+    // Each figure with what limited it (bench/compare/setup.ts): the rate alone says little when the load client
+    // or the machine set it.
+    const cell = (xs: Measurement[]) =>
+      `${f(xs, 'seconds', 1)} s (${f(xs, 'perSecond', 1)}/s) by ${f(xs, 'processes')} load clients; ` +
+      `\`call\` → answered p50 ${f(xs, 'setupP50Ms')} ms, p99 ${f(xs, 'setupP99Ms')} ms, of which sipp's INVITE → 200 p99 ${f(xs, 'sippP99Ms', 1)} ms; ` +
+      `server's own p99 ${f(xs, 'ownP99Ms')} ms${callHook(xs)}; DTLS up p99 ${f(xs, 'dtlsP99Ms')} ms later; ` +
+      `server CPU ${f(xs, 'serverCpuPercent')} % (${f(xs, 'serverCpuMsPerCall', 1)} ms per call), load clients ${f(xs, 'clientCpuPercent')} %, ` +
+      `machine ${f(xs, 'machineCpuPercent')} %; limited by ${[...new Set(xs.map((m) => String(m['limitedBy'])))].join(' / ')}${failures(xs)}`;
+    rows.push([
+      `${count} calls set up, ${concurrency} at a time`, cell(j), cell(c),
+      `${range(ratios(j, c, (a, b) => field(a, 'seconds') / field(b, 'seconds')), 1)}× Janus's rate, ` +
+        `${range(ratios(j, c, (a, b) => field(b, 'serverCpuMsPerCall') / field(a, 'serverCpuMsPerCall')), 2)}× its CPU per call`,
+    ]);
   }
 
   const header = ['measure', `${NAMES.janus} ${version('janus')}`, `${NAMES.callhook} ${version('callhook')}`, 'callhook vs Janus'];

@@ -8,15 +8,18 @@
  *   time, RSS per session over the idle process, threads;
  * - calls: werift PCMU callers to sipp's echo, ramped to each step, then a window at 50 pps per call: server CPU
  *   (% of one core), loss of the round trip, RSS and threads (and the idle RSS before the first call);
- * - setup: N calls set up (answered, DTLS up) C at a time, from the first `call` to the last one up.
+ * - setup: N calls set up (answered, DTLS up) C at a time by P load-client processes (bench/compare/setup.ts), from
+ *   the first `call` to the last one up: rate, p50/p99 of each step of a call, CPU of the server and of the load
+ *   clients, and what limited the rate.
  *
  * Before each round it waits (bounded) for the load average to settle, and records it either way. The full run goes
  * twice, Janus first then callhook first. Output in --out (default a new temp dir): results.jsonl (one JSON line per
  * measurement), table.md (the side-by-side table) and cpu-chart.svg (CPU against concurrent calls).
  *
- *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300]
+ *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300] [--only registrations,calls,setup]
+ *     [--setup-calls 100] [--setup-concurrency 10] [--setup-processes 5]
  *
- * --smoke: 5 registrations, 2 calls with a 3 s window, 2 calls set up, one round, one process per server, no
+ * --smoke: 5 registrations, 2 calls with a 3 s window, 2 calls set up by 2 load clients, one round, one process per server, no
  * settling: a check of the kit itself (test/integration/compare-kit.test.ts), not a figure.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -28,22 +31,36 @@ import { startKamailio } from '../../test/support/kamailio.ts';
 import { runSipp, scenarioFile } from '../../test/support/sipp.ts';
 import { machine } from '../hooks-common.ts';
 import { EchoMeter } from './echo-meter.ts';
+import { pool } from './load.ts';
 import { enterNamespace } from './namespace.ts';
 import { writeReport, type Measurement } from './report.ts';
+import { measureSetup } from './setup.ts';
 import { procSample, startServer, type KitUser, type Registrar, type ServerName, type ServerUnderTest } from './servers.ts';
 
 enterNamespace();
 
+const MEASURES = ['registrations', 'calls', 'setup'] as const;
+type MeasureName = (typeof MEASURES)[number];
 const { values: args } = parseArgs({
-  options: { smoke: { type: 'boolean', default: false }, out: { type: 'string' }, 'settle-seconds': { type: 'string' } },
+  options: {
+    smoke: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    'settle-seconds': { type: 'string' },
+    only: { type: 'string' },
+    'setup-calls': { type: 'string' },
+    'setup-concurrency': { type: 'string' },
+    'setup-processes': { type: 'string' },
+  },
 });
 const smoke = args.smoke!;
-const plan = smoke
+const only = new Set((args.only ?? MEASURES.join(',')).split(','));
+for (const m of only) if (!(MEASURES as readonly string[]).includes(m)) throw new Error(`--only: no measure ${m} (${MEASURES.join(', ')})`);
+const basePlan = smoke
   ? {
       registrations: [{ count: 5, concurrency: 5 }],
       callSteps: [2],
       windowSeconds: 3,
-      setup: { calls: 2, concurrency: 2 },
+      setup: { calls: 2, concurrency: 2, processes: 2 },
       rounds: [['janus', 'callhook']],
       freshServers: false,
     }
@@ -51,10 +68,18 @@ const plan = smoke
       registrations: [{ count: 300, concurrency: 50 }, { count: 1000, concurrency: 50 }],
       callSteps: [50, 100],
       windowSeconds: 20,
-      setup: { calls: 100, concurrency: 10 },
+      setup: { calls: 100, concurrency: 10, processes: 5 },
       rounds: [['janus', 'callhook'], ['callhook', 'janus']],
       freshServers: true,
     };
+const plan = {
+  ...basePlan,
+  setup: {
+    calls: Number(args['setup-calls'] ?? basePlan.setup.calls),
+    concurrency: Number(args['setup-concurrency'] ?? basePlan.setup.concurrency),
+    processes: Number(args['setup-processes'] ?? basePlan.setup.processes),
+  },
+};
 const settleSeconds = Number(args['settle-seconds'] ?? (smoke ? 0 : 300));
 /** Quiet enough: a quarter of the cores busy on average over a minute. */
 const QUIET_LOAD = cpus().length / 4;
@@ -71,25 +96,11 @@ const measurements: Measurement[] = [];
 let round = 0;
 let order = '';
 
-function record(server: ServerUnderTest, measure: string, fields: Record<string, number>): void {
+function record(server: ServerUnderTest, measure: string, fields: Record<string, number | string>): void {
   const m: Measurement = { round, order, server: server.name, version: server.version, measure, ...fields, load: loadavg().map((l) => Number(l.toFixed(2))), at: new Date().toISOString() };
   measurements.push(m);
   appendFileSync(jsonl, `${JSON.stringify(m)}\n`);
   console.log(`  ${server.name} ${measure} ${JSON.stringify(fields)}`);
-}
-
-/** Runs `task` on `items`, `concurrency` at a time; resolves with the results and the failures' messages. */
-async function pool<T, R>(items: T[], concurrency: number, task: (item: T) => Promise<R>): Promise<{ done: R[]; failed: string[] }> {
-  const done: R[] = [];
-  const failed: string[] = [];
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await task(item).then((r) => done.push(r), (e: Error) => failed.push(e.message));
-    }
-  }));
-  return { done, failed };
 }
 
 async function withServer(name: ServerName, registrar: Registrar, sippPort: number, body: (s: ServerUnderTest) => Promise<void>): Promise<void> {
@@ -148,13 +159,7 @@ async function calls(server: ServerUnderTest): Promise<void> {
 }
 
 async function setup(server: ServerUnderTest): Promise<void> {
-  const { calls: n, concurrency } = plan.setup;
-  const started = performance.now();
-  const { done, failed } = await pool(Array.from({ length: n }, (_, i) => i), concurrency, (i) => server.call(i));
-  const seconds = (performance.now() - started) / 1000;
-  if (failed.length > 0) console.log(`  first failure: ${failed[0]}`);
-  record(server, 'setup', { calls: n, concurrency, failed: failed.length, seconds, perSecond: done.length / seconds });
-  await pool(done, 50, (c) => c.hangup());
+  record(server, 'setup', await measureSetup(server, sipp, plan.setup));
 }
 
 /** Waits up to `settleSeconds` for the 1-minute load average to drop to QUIET_LOAD; records it either way. */
@@ -181,9 +186,9 @@ try {
     order = servers.join(' first, then ');
     await settle();
     const steps = [
-      ...plan.registrations.map((r) => (s: ServerUnderTest) => registrations(s, users.slice(0, r.count), r.concurrency)),
-      calls,
-      setup,
+      ...(only.has('registrations') ? plan.registrations.map((r) => (s: ServerUnderTest) => registrations(s, users.slice(0, r.count), r.concurrency)) : []),
+      ...(only.has('calls') ? [calls] : []),
+      ...(only.has('setup') ? [setup] : []),
     ];
     // A fresh server process for each measurement, so none starts with what the one before left in memory; the
     // smoke run shares one (it checks the kit, and a callhook start costs seconds).

@@ -1,6 +1,6 @@
 /**
  * The two servers of the comparison kit behind one interface, so every measurement drives both the same way: one
- * WebSocket session per registration or call, werift browsers for media (bench/media-peers.ts), and the server's
+ * WebSocket session per registration or call, werift browsers for media (bench/compare/callers.ts), and the server's
  * CPU, RSS and threads read from /proc/<pid> — the same reading for a C process with threads and for Node.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -9,16 +9,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserPeer } from '../media-peers.ts';
 import { nextMessage } from '../calls-load.ts';
 import { freePort } from '../../test/support/ports.ts';
 import { WebRtcClient } from '../../test/support/webrtc-client.ts';
 import { JanusSipSession } from './janus-client.ts';
 import { startJanus } from './janus.ts';
-import { BROWSER_ADDRESS, SERVER_INTERFACE } from './namespace.ts';
+import { SERVER_INTERFACE } from './namespace.ts';
 import { loopbackServerSettings } from '../hooks-common.ts';
+import { readAdminToken } from '../../src/admin/token.ts';
+import { HOOK_LOG_CAPACITY } from '../../src/hooks/storage.ts';
+import { placeCall, type EchoCall, type ServerName } from './callers.ts';
 
-export type ServerName = 'janus' | 'callhook';
+export type { EchoCall, ServerName };
 
 export interface Registrar {
   host: string;
@@ -31,22 +33,21 @@ export interface KitUser {
   password: string;
 }
 
-/** A call answered by sipp's echo, with the browser's DTLS up. */
-export interface EchoCall {
-  peer: BrowserPeer;
-  /** The G.711 payload type the server's answer settled on. */
-  payloadType: number;
-  hangup(): Promise<void>;
-}
-
 export interface ServerUnderTest {
   readonly name: ServerName;
   readonly version: string;
   readonly pid: number;
+  /** Where browsers connect (the load clients of the setup measurement call through it). */
+  readonly wsUrl: string;
   /** A session registered as `user` with the registrar; resolves with its close. */
   register(user: KitUser): Promise<() => Promise<void>>;
   /** Call number `index`, from its own session, to sip:bob at sipp's `-rtp_echo` UAS. */
   call(index: number): Promise<EchoCall>;
+  /**
+   * The round trips of the server's `method` REST hook since `since` (ms since the epoch), newest first, in ms; only
+   * callhook has hooks (its hook log, GET /api/hooks).
+   */
+  hookLatencies?(method: string, since: number): Promise<number[]>;
   /** The server's own log, for error messages (Janus's output; callhook logs warnings to the kit's stderr). */
   log(): string;
   stop(): Promise<void>;
@@ -59,7 +60,7 @@ export interface ProcSample {
   threads: number;
 }
 
-const CLOCK_TICKS = 100; // USER_HZ on Linux
+export const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 export function procSample(pid: number): ProcSample {
   // /proc/<pid>/stat: the command is in parentheses and may hold spaces; fields 14 and 15 follow its ')'.
@@ -74,11 +75,6 @@ export function procSample(pid: number): ProcSample {
   };
 }
 
-/** The browsers' end of the veth pair (bench/compare/namespace.ts), for both servers alike. */
-function browserPeer(): BrowserPeer {
-  return new BrowserPeer({ address: BROWSER_ADDRESS });
-}
-
 export async function startServer(name: ServerName, registrar: Registrar, sippPort: number): Promise<ServerUnderTest> {
   return name === 'janus' ? startJanusServer(registrar, sippPort) : startCallhookServer(registrar, sippPort);
 }
@@ -89,27 +85,13 @@ async function startJanusServer(registrar: Registrar, sippPort: number): Promise
     name: 'janus',
     version: janus.version,
     pid: janus.pid,
+    wsUrl: janus.wsUrl,
     async register(user) {
       const s = await JanusSipSession.open(janus.wsUrl);
       await s.register(user, registrar.domain, `${registrar.host}:${registrar.port}`);
       return () => s.close();
     },
-    async call(index) {
-      const s = await JanusSipSession.open(janus.wsUrl);
-      await s.guest(`caller${index}`, '127.0.0.1');
-      const peer = browserPeer();
-      const payloadType = await s.call(`sip:bob@127.0.0.1:${sippPort}`, peer);
-      await peer.connected(30_000);
-      return {
-        peer,
-        payloadType,
-        async hangup() {
-          await s.hangup();
-          await peer.close();
-          await s.close();
-        },
-      };
-    },
+    call: (index) => placeCall({ server: 'janus', wsUrl: janus.wsUrl, sippPort }, index),
     log: () => janus.log(),
     stop: () => janus.stop(),
   };
@@ -130,13 +112,14 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
   const child: ChildProcess = fork(fileURLToPath(new URL('../server-process.ts', import.meta.url)), [JSON.stringify(overrides)], {
     execArgv: ['--import', 'tsx'],
   });
-  const { wsPort } = await nextMessage<{ wsPort: number }>(child, 'ready');
+  const { wsPort, adminPort } = await nextMessage<{ wsPort: number; adminPort: number }>(child, 'ready');
   const url = `ws://127.0.0.1:${wsPort}/`;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return {
     name: 'callhook',
     version: pkg.version,
     pid: child.pid!,
+    wsUrl: url,
     async register(user) {
       const c = await WebRtcClient.connect(url, {
         sipLogin: user.username, sipPassword: user.password, sipDomain: registrar.domain, sipOutboundProxy: registrar.host,
@@ -144,20 +127,12 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
       });
       return () => c.close();
     },
-    async call(index) {
-      const c = await WebRtcClient.connect(url, { sipLogin: `caller${index}`, sipDomain: '127.0.0.1', sipPort: sippPort });
-      const call = await c.call('bob', {}, browserPeer());
-      await call.waitStatus('ESTABLISHED', 30_000);
-      await call.connected(30_000);
-      return {
-        peer: call.peer,
-        payloadType: call.audioPayloadType,
-        async hangup() {
-          call.hangup();
-          await call.waitEnd(30_000);
-          await c.close();
-        },
-      };
+    call: (index) => placeCall({ server: 'callhook', wsUrl: url, sippPort }, index),
+    async hookLatencies(method, since) {
+      const query = new URLSearchParams({ method, since: String(Math.floor(since)), limit: String(HOOK_LOG_CAPACITY) });
+      const r = await fetch(`http://127.0.0.1:${adminPort}/api/hooks?${query}`, { headers: { authorization: `Bearer ${readAdminToken(dataDir)}` } });
+      if (!r.ok) throw new Error(`GET /api/hooks: ${r.status} ${await r.text()}`);
+      return ((await r.json()) as Array<{ latencyMs: number }>).map((e) => e.latencyMs);
     },
     log: () => '',
     async stop() {

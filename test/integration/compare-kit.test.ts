@@ -1,8 +1,8 @@
 /**
  * The comparison kit against Janus (bench/compare/, issue 18), in its smoke mode: Kamailio, sipp's echo, Janus's
- * SIP plugin and callhook in a private network namespace, 5 registrations and 2 echo calls per server. A test of
- * the kit itself — that it drives both servers through the same steps and writes sane JSON lines, table and chart —
- * not of any timing.
+ * SIP plugin and callhook in a private network namespace, 5 registrations, 2 echo calls and 2 calls set up (by two
+ * load-client processes) per server. A test of the kit itself — that it drives both servers through the same steps
+ * and writes sane JSON lines, table and chart — not of any timing.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -75,12 +75,26 @@ describe('comparison kit, smoke mode (bench/compare/run.ts --smoke)', () => {
       assert.ok(Number(c['rssMiB']) >= Number(idle['rssMiB']) * 0.5);
     });
 
-    it(`${server}: calls are set up, and the version is named`, () => {
+    it(`${server}: calls are set up by load clients in processes of their own, each call's steps timed and matched to sipp's INVITE and 200`, () => {
       const [s] = of(server, 'setup');
       assert.ok(s, `no setup line for ${server}`);
       assert.equal(s['failed'], 0);
+      assert.equal(s['processes'], 2);
       assert.ok(Number(s['perSecond']) > 0);
       assert.match(String(s['version']), /^\d+\.\d+\.\d+$/);
+      // Both calls' INVITEs found in sipp's trace by their From user, so every step has a figure.
+      assert.equal(s['matchedAtSipp'], 2);
+      for (const step of ['session', 'toInvite', 'sipp', 'after200', 'own', 'setup', 'dtls']) {
+        for (const p of ['P50Ms', 'P99Ms']) assert.ok(Number(s[`${step}${p}`]) >= 0, `${step}${p} ${String(s[`${step}${p}`])}`);
+      }
+      // The server's own time is the whole less sipp's answer time.
+      assert.ok(Number(s['ownP99Ms']) <= Number(s['setupP99Ms']));
+      assert.ok(Number(s['serverCpuPercent']) > 0 && Number(s['clientCpuPercent']) > 0 && Number(s['serverCpuMsPerCall']) > 0);
+      assert.ok(Number(s['machineCpuPercent']) >= Number(s['serverCpuPercent']) * 0.5, JSON.stringify(s));
+      assert.match(String(s['limitedBy']), /CPU|latency/);
+      // The `call` hook's round trips from callhook's hook log; Janus has no hooks.
+      if (server === 'callhook') assert.ok(Number(s['callHookP99Ms']) > 0 && Number(s['callHookP99Ms']) <= Number(s['toInviteP99Ms']) + 1, JSON.stringify(s));
+      else assert.equal(s['callHookP99Ms'], null);
     });
   }
 

@@ -1,0 +1,54 @@
+/**
+ * One load-client process of the kit's setup measurement (bench/compare/setup.ts), started with fork(): argv[2] is
+ * the JSON of {target, indexes, concurrency}. Spread over several of these, the load client's ICE and DTLS in
+ * JavaScript (werift) are no longer one event loop that sets the pace for both servers.
+ *
+ * IPC: 'ready' once warm (modules loaded, werift's certificate made: it makes one per process, at its first peer
+ * connection); on 'go' it places its calls `concurrency` at a time and reports each as {type:'call', index, times}
+ * or {type:'failed', message}, then 'up'; on 'hangup' it hangs them all up, reports 'down' and exits.
+ */
+import { BrowserPeer } from '../media-peers.ts';
+import { placeCall, type CallTarget, type EchoCall } from './callers.ts';
+import { pool } from './load.ts';
+import { BROWSER_ADDRESS } from './namespace.ts';
+
+export interface SetupClientPlan {
+  target: CallTarget;
+  indexes: number[];
+  concurrency: number;
+}
+
+export type SetupClientReport =
+  | { type: 'ready' | 'up' | 'down' }
+  | { type: 'call'; index: number; times: EchoCall['times'] }
+  | { type: 'failed'; message: string };
+
+const HANGUP_CONCURRENCY = 50;
+
+const plan = JSON.parse(process.argv[2]!) as SetupClientPlan;
+const report = (r: SetupClientReport) => process.send!(r);
+
+const warm = new BrowserPeer({ address: BROWSER_ADDRESS });
+await warm.createOffer();
+await warm.close();
+
+let calls: EchoCall[] = [];
+process.on('message', (m: unknown) => {
+  if (m === 'go') {
+    void pool(plan.indexes, plan.concurrency, async (index) => {
+      const call = await placeCall(plan.target, index);
+      report({ type: 'call', index, times: call.times });
+      return call;
+    }).then(({ done, failed }) => {
+      calls = done;
+      for (const message of failed) report({ type: 'failed', message });
+      report({ type: 'up' });
+    });
+  } else if (m === 'hangup') {
+    void pool(calls, HANGUP_CONCURRENCY, (c) => c.hangup()).then(() => {
+      // Exit once the parent has it: a werift peer's timers may outlive its close.
+      process.send!({ type: 'down' } satisfies SetupClientReport, undefined, {}, () => process.exit(0));
+    });
+  }
+});
+report({ type: 'ready' });
