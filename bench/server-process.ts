@@ -11,6 +11,10 @@ import { startServer } from '../src/server.ts';
 export interface ServerStats {
   type: 'stats';
   heapUsed: number;
+  /** The V8 heap's reserved size: heapUsed plus what the collector keeps free in its pages. */
+  heapTotal: number;
+  /** Memory outside the JS heap held by JS objects (Buffers and other ArrayBuffers among it). */
+  external: number;
   rss: number;
   /** user + system CPU time since start, µs */
   cpuUs: number;
@@ -32,10 +36,13 @@ process.on('message', (m: unknown) => {
     global.gc?.();
     const cpu = process.cpuUsage();
     const sessions = server.gateway.sessions();
+    const memory = process.memoryUsage();
     const stats: ServerStats = {
       type: 'stats',
-      heapUsed: process.memoryUsage().heapUsed,
-      rss: process.memoryUsage().rss,
+      heapUsed: memory.heapUsed,
+      heapTotal: memory.heapTotal,
+      external: memory.external,
+      rss: memory.rss,
       cpuUs: cpu.user + cpu.system,
       sessions: sessions.length,
       registered: sessions.filter((s) => s.registration === 'REGISTERED').length,

@@ -110,6 +110,14 @@ interface RealmState extends Omit<Candidate, 'stale'> {
   staleRetries: number;
 }
 
+/**
+ * A copy of its own. The parser's header values are slices of the whole message's text: a challenge kept for as long
+ * as its registration lives would keep all of the 401 (about 500 bytes per registration) alive with it.
+ */
+function detached(value: string): string {
+  return Buffer.from(value, 'utf8').toString('utf8');
+}
+
 const randomCnonce = (): string => randomBytes(12).toString('hex');
 
 export class DigestClient {
@@ -167,11 +175,11 @@ export class DigestClient {
       const cnonce = this.newCnonce();
       this.realms.set(key, {
         header: cand.header,
-        realm: cand.realm,
+        realm: detached(cand.realm),
         algorithm: cand.algorithm,
         echoAlgorithm: cand.echoAlgorithm,
-        nonce: cand.nonce,
-        ...(cand.opaque !== undefined && { opaque: cand.opaque }),
+        nonce: detached(cand.nonce),
+        ...(cand.opaque !== undefined && { opaque: detached(cand.opaque) }),
         ...(cand.qop !== undefined && { qop: cand.qop }),
         cnonce,
         ha1: digestHA1({ ...this.creds, algorithm: cand.algorithm, realm: cand.realm, nonce: cand.nonce, cnonce }),
