@@ -175,11 +175,11 @@ export class DigestClient {
       const cnonce = this.newCnonce();
       this.realms.set(key, {
         header: cand.header,
-        realm: detached(cand.realm),
+        realm: cand.realm,
         algorithm: cand.algorithm,
         echoAlgorithm: cand.echoAlgorithm,
-        nonce: detached(cand.nonce),
-        ...(cand.opaque !== undefined && { opaque: detached(cand.opaque) }),
+        nonce: cand.nonce,
+        ...(cand.opaque !== undefined && { opaque: cand.opaque }),
         ...(cand.qop !== undefined && { qop: cand.qop }),
         cnonce,
         ha1: digestHA1({ ...this.creds, algorithm: cand.algorithm, realm: cand.realm, nonce: cand.nonce, cnonce }),
@@ -308,13 +308,14 @@ export class DigestClient {
       else return undefined;
     }
     const opaque = p.get('opaque');
+    // Copies, as a candidate may be kept (and its realm is a key) for as long as the registration lives.
     return {
       header: ANSWER[c.header],
-      realm,
+      realm: detached(realm),
       algorithm,
       echoAlgorithm: algoToken !== undefined,
-      nonce,
-      ...(opaque !== undefined && { opaque }),
+      nonce: detached(nonce),
+      ...(opaque !== undefined && { opaque: detached(opaque) }),
       ...(qop !== undefined && { qop }),
       stale: p.get('stale')?.toLowerCase() === 'true',
     };
