@@ -63,6 +63,8 @@ const CLOSING_ABUSE: ReadonlySet<FrameErrorCode> = new Set(['RATE_LIMITED', 'FRA
 const KEEP_ALIVE = /^\s*\{\s*"message"\s*:\s*"p[io]ng"/;
 /** Enough of a frame's start for KEEP_ALIVE. */
 const KEEP_ALIVE_PREFIX = 64;
+/** The keep-alive frame, the same for every client at every tick. */
+const PING = encodeFrame('ping');
 /** How long a client whose send queue overflowed has to take the close frame before its socket is dropped. */
 const SEND_QUEUE_CLOSE_GRACE_MS = 1_000;
 
@@ -192,7 +194,7 @@ export class ClientConnection implements ClientPort {
       return;
     }
     this.missedPings++;
-    this.send(encodeFrame('ping'));
+    this.send(PING);
   }
 
   /** The server is stopping: close the socket and end the session now (without waiting for the handshake). */

@@ -23,6 +23,7 @@ import type { ClientEvent } from './types.ts';
 import type { StepDirection, TimelineLane, TimelineStepView, TimelineSummary, TimelineView } from './timeline-views.ts';
 import { RefreshRounds } from './timeline-refresh.ts';
 import { sipMessageRaw } from './views.ts';
+import { ownCopy } from '../own-string.ts';
 
 /** What a step is made of, as its recorder hands it over: the timeline adds its sequence number and, unless given, its time. */
 export interface StepFields extends Omit<TimelineStepView, 'seq' | 'time' | 'gapMs' | 'raw' | 'repeats'> {
@@ -84,6 +85,8 @@ export interface TimelineSettings {
 /** A new step of a session, for live watchers (the admin API's Server-Sent Events). */
 export type StepListener = (sessionId: string, step: TimelineStepView) => void;
 
+/** Distinct labels, details and peers shared by the steps that show them; past this many they start afresh. */
+const MAX_SHARED_TEXTS = 4096;
 /** Unattributed SIP messages kept for a moment: an incoming INVITE passes the tap before its call exists. */
 const PENDING_SIP = 32;
 /** Failed SIP responses: any final one from 300 on, except the digest challenges a client answers by itself. */
@@ -134,7 +137,13 @@ export class SessionTimeline {
   }
 
   add(step: StepFields): Step {
-    const full = new Step(this.recorder.nextSeq(), step.t ?? this.recorder.now(), step);
+    const shared = this.recorder.shared;
+    const full = new Step(this.recorder.nextSeq(), step.t ?? this.recorder.now(), {
+      ...step,
+      label: shared(step.label),
+      ...(step.detail !== undefined && { detail: shared(step.detail) }),
+      ...(step.peer !== undefined && { peer: shared(step.peer) }),
+    });
     if (this.steps.length >= this.recorder.settings.maxSteps) {
       this.rawBytes -= rawSize(this.steps.shift()!.raw);
       this.dropped++;
@@ -201,6 +210,8 @@ export class TimelineRecorder {
   private readonly pendingSip: { callId: string; step: StepFields; final: boolean }[] = [];
   private readonly listeners = new Set<StepListener>();
   private seq = 0;
+  /** See `shared`. */
+  private readonly texts = new Map<string, string>();
   readonly now: () => number;
 
   constructor(readonly settings: TimelineSettings) {
@@ -294,6 +305,20 @@ export class TimelineRecorder {
     });
     return { ...summaryOf(t), droppedSteps: t.dropped, timeline };
   }
+
+  /**
+   * @internal SessionTimeline.add: one copy of a step's short text for all the steps that show it. Sessions repeat
+   * them (`REGISTER sip:example.com (Expires 3600)`, the registrar's address, a hook's URL); each step building its
+   * own cost some 100 bytes, and a label read from a SIP message (its reason phrase) kept the whole message's text.
+   */
+  readonly shared = (text: string): string => {
+    const kept = this.texts.get(text);
+    if (kept !== undefined) return kept;
+    if (this.texts.size >= MAX_SHARED_TEXTS) this.texts.clear();
+    const own = ownCopy(text);
+    this.texts.set(own, own);
+    return own;
+  };
 
   /** @internal SessionTimeline's: a sequence number per step, unique across sessions. */
   nextSeq(): number {

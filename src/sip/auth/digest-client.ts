@@ -8,6 +8,7 @@
  * `handleResponse` throws DigestAuthError when retrying is pointless (wrong password, nothing we can answer).
  */
 import { randomBytes } from 'node:crypto';
+import { ownCopy } from '../../own-string.ts';
 import { SipError } from '../errors.ts';
 import { formatAuthHeader, parseAuthHeader } from '../message/headers.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
@@ -108,14 +109,6 @@ interface RealmState extends Omit<Candidate, 'stale'> {
   nc: number;
   phase: Phase;
   staleRetries: number;
-}
-
-/**
- * A copy of its own. The parser's header values are slices of the whole message's text: a challenge kept for as long
- * as its registration lives would keep all of the 401 (about 500 bytes per registration) alive with it.
- */
-function detached(value: string): string {
-  return Buffer.from(value, 'utf8').toString('utf8');
 }
 
 const randomCnonce = (): string => randomBytes(12).toString('hex');
@@ -311,11 +304,11 @@ export class DigestClient {
     // Copies, as a candidate may be kept (and its realm is a key) for as long as the registration lives.
     return {
       header: ANSWER[c.header],
-      realm: detached(realm),
+      realm: ownCopy(realm),
       algorithm,
       echoAlgorithm: algoToken !== undefined,
-      nonce: detached(nonce),
-      ...(opaque !== undefined && { opaque: detached(opaque) }),
+      nonce: ownCopy(nonce),
+      ...(opaque !== undefined && { opaque: ownCopy(opaque) }),
       ...(qop !== undefined && { qop }),
       stale: p.get('stale')?.toLowerCase() === 'true',
     };
