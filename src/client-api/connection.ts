@@ -120,8 +120,10 @@ export class ClientConnection implements ClientPort {
   private state: State = 'AwaitingConnection';
   private session: Session | undefined;
   private readonly frames: TokenBucket;
-  private readonly refusals: TokenBucket;
-  private readonly warnings: RepeatedWarnings;
+  /** Made at the first refusal that counts (a bucket made then is as full as one made at connect): most clients never have one. */
+  private refusals: TokenBucket | undefined;
+  /** Made at the first warning, as `refusals`. */
+  private warnings: RepeatedWarnings | undefined;
   /** Pings sent since the client last sent anything. */
   private missedPings = 0;
   /** Ticks seen before the `connection` message arrived. */
@@ -155,8 +157,6 @@ export class ClientConnection implements ClientPort {
     private readonly now: () => number = Date.now,
   ) {
     this.frames = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond, now());
-    this.refusals = new TokenBucket(REFUSALS_PER_SECOND, REFUSALS_BURST, now());
-    this.warnings = new RepeatedWarnings(log);
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('error', (err) => this.log.debug({ err }, 'client WebSocket error'));
     this.closed = new Promise((resolve) => {
@@ -287,7 +287,9 @@ export class ClientConnection implements ClientPort {
     this.send(failFrame(e.apiMethod, e.info, failExtra(e)));
     if (!ABUSE.has(e.code)) return;
     const remote = clientAddressOf(this.endpoint);
-    (e.code === 'IP_RATE_LIMITED' ? this.peer.warnings : this.warnings).warn(e.code, { remote, reason: e.info }, 'refusing client frames');
+    const warnings = e.code === 'IP_RATE_LIMITED' ? this.peer.warnings : (this.warnings ??= new RepeatedWarnings(this.log));
+    warnings.warn(e.code, { remote, reason: e.info }, 'refusing client frames');
+    this.refusals ??= new TokenBucket(REFUSALS_PER_SECOND, REFUSALS_BURST, now);
     if (CLOSING_ABUSE.has(e.code) && !this.refusals.take(now)) {
       this.log.warn({ remote }, 'closing a client that keeps sending refused frames');
       this.close(POLICY_VIOLATION, 'too many refused frames', 'Too many refused frames');
@@ -386,7 +388,7 @@ export class ClientConnection implements ClientPort {
     this.state = 'Closed';
     clearTimeout(this.dropTimer);
     clearImmediate(this.framesCheck);
-    this.warnings.flush();
+    this.warnings?.flush();
     const info = this.closeInfo ?? (code === 1000 || code === 1001 || code === 1005 ? 'Disconnected by the client' : `Connection lost (WebSocket close code ${code})`);
     if (this.session) void this.gateway.detach(this.session, info, this.closedBy);
   }
