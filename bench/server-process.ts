@@ -2,15 +2,20 @@
  * callhook in a child process for the benches (bench/sessions.ts, bench/messages.ts), so its memory and CPU are
  * measured apart from the load client. Started with fork(): argv[2] is the JSON of the configuration overrides.
  * IPC: sends {type:'ready', wsPort, …} once listening; answers 'stats' with heap, RSS, CPU time and session
- * counts (after a GC when run with --expose-gc); 'stop' closes the server and exits.
+ * counts (after a GC when run with --expose-gc); 'stop' closes the server and exits. BENCH_COMPILED=1 runs the
+ * compiled server (dist/, `npm run build`) instead of the sources.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createLogger } from '../src/log.ts';
-import { startServer } from '../src/server.ts';
+import type * as Log from '../src/log.ts';
+import type * as Server from '../src/server.ts';
 
 export interface ServerStats {
   type: 'stats';
   heapUsed: number;
+  /** The V8 heap's reserved size: heapUsed plus what the collector keeps free in its pages. */
+  heapTotal: number;
+  /** Memory outside the JS heap held by JS objects (Buffers and other ArrayBuffers among it). */
+  external: number;
   rss: number;
   /** user + system CPU time since start, µs */
   cpuUs: number;
@@ -23,6 +28,12 @@ export interface ServerStats {
 
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
+// BENCH_COMPILED=1: the server as the package runs it, compiled by `npm run build` to dist/. Through tsx, every arrow
+// function that gets a name carries it as an own property (esbuild's keepNames), which adds memory per session.
+const from = process.env['BENCH_COMPILED'] === '1' ? '../dist' : '../src';
+const extension = from === '../dist' ? 'js' : 'ts';
+const { createLogger } = (await import(`${from}/log.${extension}`)) as typeof Log;
+const { startServer } = (await import(`${from}/server.${extension}`)) as typeof Server;
 const overrides = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
 const server = await startServer({ overrides, logger: createLogger('warn'), handleSignals: false });
 process.send!({ type: 'ready', wsPort: server.wsPort, adminPort: server.adminPort, sipPort: server.sipPort });
@@ -32,10 +43,13 @@ process.on('message', (m: unknown) => {
     global.gc?.();
     const cpu = process.cpuUsage();
     const sessions = server.gateway.sessions();
+    const memory = process.memoryUsage();
     const stats: ServerStats = {
       type: 'stats',
-      heapUsed: process.memoryUsage().heapUsed,
-      rss: process.memoryUsage().rss,
+      heapUsed: memory.heapUsed,
+      heapTotal: memory.heapTotal,
+      external: memory.external,
+      rss: memory.rss,
       cpuUs: cpu.user + cpu.system,
       sessions: sessions.length,
       registered: sessions.filter((s) => s.registration === 'REGISTERED').length,

@@ -14,7 +14,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
@@ -48,6 +48,12 @@ async function stats(child: ChildProcess): Promise<ServerStats> {
   const reply = nextMessage<ServerStats>(child, 'stats');
   child.send('stats');
   return reply;
+}
+
+/** What `count` sessions added between two stats: the JS heap (used, and reserved), memory outside it, RSS. */
+function perSession(from: ServerStats, to: ServerStats): string {
+  const kib = (key: 'heapUsed' | 'heapTotal' | 'external' | 'rss'): string => ((to[key] - from[key]) / count / 1024).toFixed(1);
+  return `${kib('heapUsed')} KiB JS heap (${kib('heapTotal')} KiB reserved), ${kib('external')} KiB outside it, ${kib('rss')} KiB RSS`;
 }
 
 const users = Array.from({ length: count }, (_, i) => ({ username: `user${i}`, password: `pw-${i}` }));
@@ -115,10 +121,7 @@ try {
   // The load client shares the cores: callhook's own CPU time per session is the figure that load does not skew.
   const cpuPerSessionMs = (after.cpuUs - before.cpuUs) / count / 1000;
   console.log(`callhook CPU per session set up: ${cpuPerSessionMs.toFixed(2)} ms (one core: ${Math.round(1000 / cpuPerSessionMs)} sessions/s)`);
-  console.log(
-    `callhook memory per session: ${((after.heapUsed - before.heapUsed) / count / 1024).toFixed(1)} KiB JS heap, ` +
-      `${((after.rss - before.rss) / count / 1024).toFixed(1)} KiB RSS (heap ${(after.heapUsed / 2 ** 20).toFixed(0)} MiB, RSS ${(after.rss / 2 ** 20).toFixed(0)} MiB in all)`,
-  );
+  console.log(`callhook memory per session: ${perSession(before, after)} (heap ${(after.heapUsed / 2 ** 20).toFixed(0)} MiB, RSS ${(after.rss / 2 ** 20).toFixed(0)} MiB in all)`);
 
   const idleStart = await stats(child);
   await new Promise((r) => setTimeout(r, idleSeconds * 1000));
@@ -126,13 +129,10 @@ try {
   const cpuPercent = ((idleEnd.cpuUs - idleStart.cpuUs) / (idleSeconds * 1e6)) * 100;
   console.log(
     `callhook CPU at idle over ${idleSeconds} s (pings every 15 s, each registration refreshed every ${Number(overrides.registerExpires) / 2} s): ` +
-      `${cpuPercent.toFixed(1)} % of one core; still registered: ${idleEnd.registered}; Kamailio contacts: ${await kamailio.contactCount()}`,
+      `${cpuPercent.toFixed(1)} % of one core (load average ${loadavg()[0]!.toFixed(2)}); still registered: ${idleEnd.registered}; Kamailio contacts: ${await kamailio.contactCount()}`,
   );
   // What the refreshes of the idle window left behind per session (the timeline records each one).
-  console.log(
-    `callhook memory per session after the idle window: ${((idleEnd.heapUsed - before.heapUsed) / count / 1024).toFixed(1)} KiB JS heap, ` +
-      `${((idleEnd.rss - before.rss) / count / 1024).toFixed(1)} KiB RSS`,
-  );
+  console.log(`callhook memory per session after the idle window: ${perSession(before, idleEnd)}`);
 
   const closing = performance.now();
   for (const ws of clients) ws.close();

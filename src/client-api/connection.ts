@@ -63,6 +63,8 @@ const CLOSING_ABUSE: ReadonlySet<FrameErrorCode> = new Set(['RATE_LIMITED', 'FRA
 const KEEP_ALIVE = /^\s*\{\s*"message"\s*:\s*"p[io]ng"/;
 /** Enough of a frame's start for KEEP_ALIVE. */
 const KEEP_ALIVE_PREFIX = 64;
+/** The keep-alive frame, the same for every client at every tick. */
+const PING = encodeFrame('ping');
 /** How long a client whose send queue overflowed has to take the close frame before its socket is dropped. */
 const SEND_QUEUE_CLOSE_GRACE_MS = 1_000;
 
@@ -118,8 +120,10 @@ export class ClientConnection implements ClientPort {
   private state: State = 'AwaitingConnection';
   private session: Session | undefined;
   private readonly frames: TokenBucket;
-  private readonly refusals: TokenBucket;
-  private readonly warnings: RepeatedWarnings;
+  /** Made at the first refusal that counts (a bucket made then is as full as one made at connect): most clients never have one. */
+  private refusals: TokenBucket | undefined;
+  /** Made at the first warning, as `refusals`. */
+  private warnings: RepeatedWarnings | undefined;
   /** Pings sent since the client last sent anything. */
   private missedPings = 0;
   /** Ticks seen before the `connection` message arrived. */
@@ -153,8 +157,6 @@ export class ClientConnection implements ClientPort {
     private readonly now: () => number = Date.now,
   ) {
     this.frames = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond, now());
-    this.refusals = new TokenBucket(REFUSALS_PER_SECOND, REFUSALS_BURST, now());
-    this.warnings = new RepeatedWarnings(log);
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('error', (err) => this.log.debug({ err }, 'client WebSocket error'));
     this.closed = new Promise((resolve) => {
@@ -192,7 +194,7 @@ export class ClientConnection implements ClientPort {
       return;
     }
     this.missedPings++;
-    this.send(encodeFrame('ping'));
+    this.send(PING);
   }
 
   /** The server is stopping: close the socket and end the session now (without waiting for the handshake). */
@@ -285,7 +287,9 @@ export class ClientConnection implements ClientPort {
     this.send(failFrame(e.apiMethod, e.info, failExtra(e)));
     if (!ABUSE.has(e.code)) return;
     const remote = clientAddressOf(this.endpoint);
-    (e.code === 'IP_RATE_LIMITED' ? this.peer.warnings : this.warnings).warn(e.code, { remote, reason: e.info }, 'refusing client frames');
+    const warnings = e.code === 'IP_RATE_LIMITED' ? this.peer.warnings : (this.warnings ??= new RepeatedWarnings(this.log));
+    warnings.warn(e.code, { remote, reason: e.info }, 'refusing client frames');
+    this.refusals ??= new TokenBucket(REFUSALS_PER_SECOND, REFUSALS_BURST, now);
     if (CLOSING_ABUSE.has(e.code) && !this.refusals.take(now)) {
       this.log.warn({ remote }, 'closing a client that keeps sending refused frames');
       this.close(POLICY_VIOLATION, 'too many refused frames', 'Too many refused frames');
@@ -384,7 +388,7 @@ export class ClientConnection implements ClientPort {
     this.state = 'Closed';
     clearTimeout(this.dropTimer);
     clearImmediate(this.framesCheck);
-    this.warnings.flush();
+    this.warnings?.flush();
     const info = this.closeInfo ?? (code === 1000 || code === 1001 || code === 1005 ? 'Disconnected by the client' : `Connection lost (WebSocket close code ${code})`);
     if (this.session) void this.gateway.detach(this.session, info, this.closedBy);
   }

@@ -43,7 +43,7 @@ export class SessionRegistration {
   private readonly registerer: Registerer;
   private reported: RegistrationStatus | undefined;
   private everRegistered = false;
-  private first: Promise<unknown> | undefined;
+  private first: Promise<void> | undefined;
 
   constructor(private readonly o: SessionRegistrationOptions) {
     this.registerer = new Registerer(o.ua, { account: o.account, expires: o.expires, onEvent: (e) => this.onEvent(e) }, o.binding);
@@ -60,7 +60,11 @@ export class SessionRegistration {
 
   /** Sends the first REGISTER; the outcome arrives through `onReport`. */
   start(): void {
-    this.first = this.registerer.register().catch((err: unknown) => this.o.onError(err));
+    // Settled without the outcome: the event holds the parsed 200, which the registration would keep for its life.
+    this.first = this.registerer.register().then(
+      () => undefined,
+      (err: unknown) => this.o.onError(err),
+    );
   }
 
   /**

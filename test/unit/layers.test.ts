@@ -33,6 +33,7 @@ const PLACES: ReadonlyArray<readonly [string, Layer]> = [
   ['src/errors.ts', 'base'],
   ['src/json/', 'base'],
   ['src/token-bucket.ts', 'base'],
+  ['src/own-string.ts', 'base'],
   ['src/host-address.ts', 'base'],
   // The client protocol's words, shared with the browser SDK: imports nothing at all, so it is safe in a browser.
   ['src/client-protocol/', 'client-protocol'],

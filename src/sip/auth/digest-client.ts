@@ -8,6 +8,7 @@
  * `handleResponse` throws DigestAuthError when retrying is pointless (wrong password, nothing we can answer).
  */
 import { randomBytes } from 'node:crypto';
+import { ownCopy } from '../../own-string.ts';
 import { SipError } from '../errors.ts';
 import { formatAuthHeader, parseAuthHeader } from '../message/headers.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
@@ -300,13 +301,14 @@ export class DigestClient {
       else return undefined;
     }
     const opaque = p.get('opaque');
+    // Copies, as a candidate may be kept (and its realm is a key) for as long as the registration lives.
     return {
       header: ANSWER[c.header],
-      realm,
+      realm: ownCopy(realm),
       algorithm,
       echoAlgorithm: algoToken !== undefined,
-      nonce,
-      ...(opaque !== undefined && { opaque }),
+      nonce: ownCopy(nonce),
+      ...(opaque !== undefined && { opaque: ownCopy(opaque) }),
       ...(qop !== undefined && { qop }),
       stale: p.get('stale')?.toLowerCase() === 'true',
     };
