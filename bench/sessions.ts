@@ -11,6 +11,9 @@
  *
  * BENCH_NODE_ARGS adds options to callhook's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it;
  * BENCH_CONFIG, a JSON object, adds settings to callhook's, e.g. '{"timelineKeepEnded":0}'.
+ * BENCH_PROCESSES=2 runs that many callhook processes (each its own ports and data directory, as docs/scaling.md's
+ * "One process per core on one machine" does behind a balancer); the sessions go to them in turn, and the figures
+ * are the processes' sums (CPU per session: all processes' CPU over all sessions).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -44,10 +47,19 @@ function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
   });
 }
 
-async function stats(child: ChildProcess): Promise<ServerStats> {
-  const reply = nextMessage<ServerStats>(child, 'stats');
-  child.send('stats');
-  return reply;
+/** The servers' stats, summed (the event loop delays: the worst). */
+async function stats(): Promise<ServerStats> {
+  const each = await Promise.all(children.map((child) => {
+    const reply = nextMessage<ServerStats>(child, 'stats');
+    child.send('stats');
+    return reply;
+  }));
+  const sum = (key: Exclude<keyof ServerStats, 'type'>) => each.reduce((total, s) => total + s[key], 0);
+  const worst = (key: 'loopDelayP99Ms' | 'loopDelayMaxMs') => Math.max(...each.map((s) => s[key]));
+  return {
+    type: 'stats', heapUsed: sum('heapUsed'), heapTotal: sum('heapTotal'), external: sum('external'), rss: sum('rss'), cpuUs: sum('cpuUs'),
+    sessions: sum('sessions'), registered: sum('registered'), loopDelayP99Ms: worst('loopDelayP99Ms'), loopDelayMaxMs: worst('loopDelayMaxMs'),
+  };
 }
 
 /** What `count` sessions added between two stats: the JS heap (used, and reserved), memory outside it, RSS. */
@@ -60,27 +72,28 @@ const users = Array.from({ length: count }, (_, i) => ({ username: `user${i}`, p
 console.log(`machine: ${machine()}, node ${process.version}`);
 console.log(`starting Kamailio with ${count} users…`);
 const kamailio = await startKamailio({ users });
-const dataDir = await mkdtemp(join(tmpdir(), 'callhook-bench-sessions-'));
+const processes = Number(process.env['BENCH_PROCESSES'] ?? 1);
+const dataDirs = await Promise.all(Array.from({ length: processes }, () => mkdtemp(join(tmpdir(), 'callhook-bench-sessions-'))));
 const overrides = {
-  ...(await loopbackServerSettings(dataDir)),
   wsSessionsPerIp: count + 10,
   wsConnectionsPerIp: count + 10,
   registerExpires: REGISTER_EXPIRES,
   ...(JSON.parse(process.env['BENCH_CONFIG'] ?? '{}') as Record<string, unknown>),
 };
-const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [JSON.stringify(overrides)], {
-  execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env['BENCH_NODE_ARGS']?.split(' ').filter((x) => x !== '') ?? [])],
-});
+const children = await Promise.all(dataDirs.map(async (dataDir) =>
+  fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [JSON.stringify({ ...(await loopbackServerSettings(dataDir)), ...overrides })], {
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env['BENCH_NODE_ARGS']?.split(' ').filter((x) => x !== '') ?? [])],
+  })));
 const clients: WebSocket[] = [];
 
 try {
-  const { wsPort } = await nextMessage<Ready>(child, 'ready');
-  const url = `ws://127.0.0.1:${wsPort}/`;
-  const before = await stats(child);
+  const urls = (await Promise.all(children.map((child) => nextMessage<Ready>(child, 'ready')))).map(({ wsPort }) => `ws://127.0.0.1:${wsPort}/`);
+  if (processes > 1) console.log(`callhook processes: ${processes}, the sessions spread over them in turn`);
+  const before = await stats();
 
   const connect = (i: number): Promise<void> =>
     new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(urls[i % urls.length]!);
       clients.push(ws);
       ws.on('open', () => {
         ws.send(JSON.stringify({
@@ -112,7 +125,7 @@ try {
     }),
   );
   const registerSeconds = (performance.now() - started) / 1000;
-  const after = await stats(child);
+  const after = await stats();
   const contacts = await kamailio.contactCount();
 
   console.log(`sessions: ${count}, registered: ${after.registered}, failed: ${failures.length}${failures[0] ? ` (first: ${failures[0]})` : ''}`);
@@ -123,9 +136,9 @@ try {
   console.log(`callhook CPU per session set up: ${cpuPerSessionMs.toFixed(2)} ms (one core: ${Math.round(1000 / cpuPerSessionMs)} sessions/s)`);
   console.log(`callhook memory per session: ${perSession(before, after)} (heap ${(after.heapUsed / 2 ** 20).toFixed(0)} MiB, RSS ${(after.rss / 2 ** 20).toFixed(0)} MiB in all)`);
 
-  const idleStart = await stats(child);
+  const idleStart = await stats();
   await new Promise((r) => setTimeout(r, idleSeconds * 1000));
-  const idleEnd = await stats(child);
+  const idleEnd = await stats();
   const cpuPercent = ((idleEnd.cpuUs - idleStart.cpuUs) / (idleSeconds * 1e6)) * 100;
   console.log(
     `callhook CPU at idle over ${idleSeconds} s (pings every 15 s, each registration refreshed every ${Number(overrides.registerExpires) / 2} s): ` +
@@ -137,15 +150,17 @@ try {
   const closing = performance.now();
   for (const ws of clients) ws.close();
   for (;;) {
-    const [s, left] = [await stats(child), await kamailio.contactCount()];
+    const [s, left] = [await stats(), await kamailio.contactCount()];
     if ((s.sessions === 0 && left === 0) || performance.now() - closing > 60_000) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   console.log(`time to disconnect all (each unregisters): ${((performance.now() - closing) / 1000).toFixed(2)} s; Kamailio contacts left: ${await kamailio.contactCount()}`);
 } finally {
   for (const ws of clients) ws.terminate();
-  child.send('stop');
-  await new Promise((r) => child.once('exit', r));
+  await Promise.all(children.map((child) => {
+    child.send('stop');
+    return new Promise((r) => child.once('exit', r));
+  }));
   await kamailio.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  for (const dataDir of dataDirs) await rm(dataDir, { recursive: true, force: true });
 }
