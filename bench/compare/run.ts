@@ -14,7 +14,10 @@
  * twice, Janus first then callhook first. Output in --out (default a new temp dir): results.jsonl (one JSON line per
  * measurement), table.md (the side-by-side table) and cpu-chart.svg (CPU against concurrent calls).
  *
- *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300]
+ *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300] [--server NAME] [--measure NAME]
+ *
+ * --server janus|callhook and --measure registrations|calls|setup narrow a run to one server or one measurement
+ * (e.g. callhook's memory with calls up, after a change). callhook runs compiled: `npm run build` first.
  *
  * --smoke: 5 registrations, 2 calls with a 3 s window, 2 calls set up, one round, one process per server, no
  * settling: a check of the kit itself (test/integration/compare-kit.test.ts), not a figure.
@@ -35,8 +38,14 @@ import { procSample, startServer, type KitUser, type Registrar, type ServerName,
 enterNamespace();
 
 const { values: args } = parseArgs({
-  options: { smoke: { type: 'boolean', default: false }, out: { type: 'string' }, 'settle-seconds': { type: 'string' } },
+  options: {
+    smoke: { type: 'boolean', default: false }, out: { type: 'string' }, 'settle-seconds': { type: 'string' },
+    server: { type: 'string' }, measure: { type: 'string' },
+  },
 });
+const MEASURES = ['registrations', 'calls', 'setup'] as const;
+if (args.server !== undefined && args.server !== 'janus' && args.server !== 'callhook') throw new Error(`--server: janus or callhook, not ${args.server}`);
+if (args.measure !== undefined && !(MEASURES as readonly string[]).includes(args.measure)) throw new Error(`--measure: one of ${MEASURES.join(', ')}, not ${args.measure}`);
 const smoke = args.smoke!;
 const plan = smoke
   ? {
@@ -181,14 +190,16 @@ try {
     order = servers.join(' first, then ');
     await settle();
     const steps = [
-      ...plan.registrations.map((r) => (s: ServerUnderTest) => registrations(s, users.slice(0, r.count), r.concurrency)),
-      calls,
-      setup,
+      ...(args.measure === undefined || args.measure === 'registrations'
+        ? plan.registrations.map((r) => (s: ServerUnderTest) => registrations(s, users.slice(0, r.count), r.concurrency))
+        : []),
+      ...(args.measure === undefined || args.measure === 'calls' ? [calls] : []),
+      ...(args.measure === undefined || args.measure === 'setup' ? [setup] : []),
     ];
     // A fresh server process for each measurement, so none starts with what the one before left in memory; the
     // smoke run shares one (it checks the kit, and a callhook start costs seconds).
     const processes = plan.freshServers ? steps.map((step) => [step]) : [steps];
-    for (const name of servers as ServerName[]) {
+    for (const name of (servers as ServerName[]).filter((n) => args.server === undefined || n === args.server)) {
       for (const group of processes) {
         await withServer(name, registrar, sipp.port, async (s) => {
           for (const step of group) await step(s);

@@ -3,15 +3,14 @@
  * WebSocket session per registration or call, werift browsers for media (bench/media-peers.ts), and the server's
  * CPU, RSS and threads read from /proc/<pid> — the same reading for a C process with threads and for Node.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserPeer } from '../media-peers.ts';
-import { nextMessage } from '../calls-load.ts';
-import { freePort } from '../../test/support/ports.ts';
+import { ProcessGroup } from '../../test/support/child-process.ts';
+import { freePort, waitUntilBound } from '../../test/support/ports.ts';
 import { WebRtcClient } from '../../test/support/webrtc-client.ts';
 import { JanusSipSession } from './janus-client.ts';
 import { startJanus } from './janus.ts';
@@ -47,7 +46,7 @@ export interface ServerUnderTest {
   register(user: KitUser): Promise<() => Promise<void>>;
   /** Call number `index`, from its own session, to sip:bob at sipp's `-rtp_echo` UAS. */
   call(index: number): Promise<EchoCall>;
-  /** The server's own log, for error messages (Janus's output; callhook logs warnings to the kit's stderr). */
+  /** The end of the server's own output, for error messages. */
   log(): string;
   stop(): Promise<void>;
 }
@@ -115,22 +114,35 @@ async function startJanusServer(registrar: Registrar, sippPort: number): Promise
   };
 }
 
+/**
+ * callhook as its users run it: the compiled package's `callhook start` (bin/callhook.js, dist/ from `npm run build`),
+ * not the sources through tsx, whose compiler and loader thread would add their own memory to the figures.
+ */
+const CALLHOOK_BIN = fileURLToPath(new URL('../../bin/callhook.js', import.meta.url));
+const BUILT_SERVER = new URL('../../dist/server.js', import.meta.url);
+const START_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+
 async function startCallhookServer(registrar: Registrar, sippPort: number): Promise<ServerUnderTest> {
+  if (!existsSync(BUILT_SERVER)) throw new Error('the kit runs the compiled server: run `npm run build` first');
   const dataDir = await mkdtemp(join(tmpdir(), 'callhook-compare-'));
   // As bench/calls-load.ts runs it: the defaultApp's hooks to the built-in EchoApp stay on; no limit is hit by one
-  // load client's address.
-  const overrides = {
-    ...(await loopbackServerSettings(dataDir)),
+  // load client's address. Warnings only, as the benches' server processes log.
+  const settings = {
+    ...(await loopbackServerSettings(join(dataDir, 'data'))),
+    wsPort: await freePort('tcp'),
+    logLevel: 'warn',
     wsMessagesPerSecond: 100_000,
     wsMessagesPerSecondPerIp: 100_000,
     wsSessionsPerIp: 100_000,
     wsConnectionsPerIp: 100_000,
     rtpInactivityTimeoutMs: 0,
   };
-  const child: ChildProcess = fork(fileURLToPath(new URL('../server-process.ts', import.meta.url)), [JSON.stringify(overrides)], {
-    execArgv: ['--import', 'tsx'],
-  });
-  const { wsPort } = await nextMessage<{ wsPort: number }>(child, 'ready');
+  await writeFile(join(dataDir, 'callhook.config.json'), JSON.stringify(settings));
+  const child = new ProcessGroup(process.execPath, [CALLHOOK_BIN, 'start'], dataDir);
+  const { wsPort } = settings;
+  await waitUntilBound('tcp', wsPort, { timeoutMs: START_TIMEOUT_MS, stillRunning: () => child.status === undefined })
+    .catch((e: Error) => { throw new Error(`${e.message}:\n${child.tail(30)}`); });
   const url = `ws://127.0.0.1:${wsPort}/`;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return {
@@ -159,10 +171,9 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
         },
       };
     },
-    log: () => '',
+    log: () => child.tail(30),
     async stop() {
-      child.send('stop');
-      await new Promise((r) => child.once('exit', r));
+      await child.stop(STOP_GRACE_MS);
       await rm(dataDir, { recursive: true, force: true });
     },
   };
