@@ -22,6 +22,7 @@
  * client's lateness on a busy machine: it shares the cores). A transcoded step holds when the relay is within 80 %
  * of a core and skipped no tick; the loss is printed beside it.
  * With MEDIA_BENCH_PROF=<dir>, the server process writes a V8 CPU profile there (--cpu-prof) when it exits.
+ * BENCH_NODE_ARGS adds options to the server's node (e.g. "--semi-space-growth-factor=1" to weigh a V8 flag's CPU).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -147,6 +148,7 @@ const child = fork(fileURLToPath(new URL('./media-relay-server.ts', import.meta.
   execArgv: [
     '--import', 'tsx', '--expose-gc',
     ...(process.env.MEDIA_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MEDIA_BENCH_PROF}`] : []),
+    ...(process.env['BENCH_NODE_ARGS']?.split(' ').filter((x) => x !== '') ?? []),
   ],
 });
 await nextMessage(child, (m) => m.type === 'ready');

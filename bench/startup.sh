@@ -4,8 +4,11 @@
 # resident set size (VmRSS from /proc, Linux) 3 s later, idle.
 #
 #   sh bench/startup.sh [BIN]      BIN defaults to bin/callhook.js
+#
+# The server runs with NODE_ARGS (default: `npm start`'s --max-semi-space-size=2; NODE_ARGS= for Node's defaults).
 set -eu
 BIN=$(realpath "${1:-bin/callhook.js}")
+NODE_ARGS=${NODE_ARGS---max-semi-space-size=2}
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 printf 'callhook --help, ms:'
@@ -14,12 +17,12 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 done
 echo
 
-echo 'callhook start: ms to "callhook started", idle RSS MiB'
+echo "callhook start (node $NODE_ARGS): ms to \"callhook started\", idle RSS MiB, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for _ in 1 2 3 4 5; do
   dir=$(mktemp -d)
   s=$(ms)
   (cd "$dir" && CALLHOOK_ADMIN_TOKEN=bench CALLHOOK_ADMIN_PORT=0 CALLHOOK_WS_PORT=0 CALLHOOK_WS_HOST=127.0.0.1 \
-    CALLHOOK_SIP_PORT=0 CALLHOOK_LOCAL_IP=127.0.0.1 exec node "$BIN" start >log 2>&1) &
+    CALLHOOK_SIP_PORT=0 CALLHOOK_LOCAL_IP=127.0.0.1 exec node $NODE_ARGS "$BIN" start >log 2>&1) &
   pid=$!
   n=0
   until grep -q '"callhook started"' "$dir/log" 2>/dev/null; do

@@ -16,8 +16,11 @@
  * twice, Janus first then callhook first. Output in --out (default a new temp dir): results.jsonl (one JSON line per
  * measurement), table.md (the side-by-side table) and cpu-chart.svg (CPU against concurrent calls).
  *
- *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300] [--only registrations,calls,setup]
- *     [--setup-calls 100] [--setup-concurrency 10] [--setup-processes 5]
+ *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300] [--server NAME]
+ *     [--only registrations,calls,setup] [--setup-calls 100] [--setup-concurrency 10] [--setup-processes 5]
+ *
+ * --server janus|callhook and --only narrow a run to one server or some measurements (e.g. callhook's memory with
+ * calls up, after a change). callhook runs compiled: `npm run build` first.
  *
  * --smoke: 5 registrations, 2 calls with a 3 s window, 2 calls set up by 2 load clients, one round, one process per server, no
  * settling: a check of the kit itself (test/integration/compare-kit.test.ts), not a figure.
@@ -50,8 +53,10 @@ const { values: args } = parseArgs({
     'setup-calls': { type: 'string' },
     'setup-concurrency': { type: 'string' },
     'setup-processes': { type: 'string' },
+    server: { type: 'string' },
   },
 });
+if (args.server !== undefined && args.server !== 'janus' && args.server !== 'callhook') throw new Error(`--server: janus or callhook, not ${args.server}`);
 const smoke = args.smoke!;
 const only = new Set((args.only ?? MEASURES.join(',')).split(','));
 for (const m of only) if (!(MEASURES as readonly string[]).includes(m)) throw new Error(`--only: no measure ${m} (${MEASURES.join(', ')})`);
@@ -193,7 +198,7 @@ try {
     // A fresh server process for each measurement, so none starts with what the one before left in memory; the
     // smoke run shares one (it checks the kit, and a callhook start costs seconds).
     const processes = plan.freshServers ? steps.map((step) => [step]) : [steps];
-    for (const name of servers as ServerName[]) {
+    for (const name of (servers as ServerName[]).filter((n) => args.server === undefined || n === args.server)) {
       for (const group of processes) {
         await withServer(name, registrar, sipp.port, async (s) => {
           for (const step of group) await step(s);

@@ -3,14 +3,13 @@
  * WebSocket session per registration or call, werift browsers for media (bench/compare/callers.ts), and the server's
  * CPU, RSS and threads read from /proc/<pid> — the same reading for a C process with threads and for Node.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nextMessage } from '../calls-load.ts';
-import { freePort } from '../../test/support/ports.ts';
+import { ProcessGroup } from '../../test/support/child-process.ts';
+import { freePort, waitUntilBound } from '../../test/support/ports.ts';
 import { WebRtcClient } from '../../test/support/webrtc-client.ts';
 import { JanusSipSession } from './janus-client.ts';
 import { startJanus } from './janus.ts';
@@ -48,7 +47,7 @@ export interface ServerUnderTest {
    * callhook has hooks (its hook log, GET /api/hooks).
    */
   hookLatencies?(method: string, since: number): Promise<number[]>;
-  /** The server's own log, for error messages (Janus's output; callhook logs warnings to the kit's stderr). */
+  /** The end of the server's own output, for error messages. */
   log(): string;
   stop(): Promise<void>;
 }
@@ -97,22 +96,38 @@ async function startJanusServer(registrar: Registrar, sippPort: number): Promise
   };
 }
 
+/**
+ * callhook as its users run it: the compiled package's `callhook start` (bin/callhook.js, dist/ from `npm run build`),
+ * not the sources through tsx, whose compiler and loader thread would add their own memory to the figures.
+ */
+const CALLHOOK_BIN = fileURLToPath(new URL('../../bin/callhook.js', import.meta.url));
+const BUILT_SERVER = new URL('../../dist/server.js', import.meta.url);
+const START_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+
 async function startCallhookServer(registrar: Registrar, sippPort: number): Promise<ServerUnderTest> {
+  if (!existsSync(BUILT_SERVER)) throw new Error('the kit runs the compiled server: run `npm run build` first');
   const dataDir = await mkdtemp(join(tmpdir(), 'callhook-compare-'));
+  const serverDataDir = join(dataDir, 'data');
   // As bench/calls-load.ts runs it: the defaultApp's hooks to the built-in EchoApp stay on; no limit is hit by one
-  // load client's address.
-  const overrides = {
-    ...(await loopbackServerSettings(dataDir)),
+  // load client's address. Warnings only, as the benches' server processes log.
+  const settings = {
+    ...(await loopbackServerSettings(serverDataDir)),
+    wsPort: await freePort('tcp'),
+    adminPort: await freePort('tcp'),
+    logLevel: 'warn',
     wsMessagesPerSecond: 100_000,
     wsMessagesPerSecondPerIp: 100_000,
     wsSessionsPerIp: 100_000,
     wsConnectionsPerIp: 100_000,
     rtpInactivityTimeoutMs: 0,
   };
-  const child: ChildProcess = fork(fileURLToPath(new URL('../server-process.ts', import.meta.url)), [JSON.stringify(overrides)], {
-    execArgv: ['--import', 'tsx'],
-  });
-  const { wsPort, adminPort } = await nextMessage<{ wsPort: number; adminPort: number }>(child, 'ready');
+  await writeFile(join(dataDir, 'callhook.config.json'), JSON.stringify(settings));
+  // With `npm start`'s and docs/deploy.md's young generation (--max-semi-space-size=2).
+  const child = new ProcessGroup(process.execPath, ['--max-semi-space-size=2', CALLHOOK_BIN, 'start'], dataDir);
+  const { wsPort, adminPort } = settings;
+  await waitUntilBound('tcp', wsPort, { timeoutMs: START_TIMEOUT_MS, stillRunning: () => child.status === undefined })
+    .catch((e: Error) => { throw new Error(`${e.message}:\n${child.tail(30)}`); });
   const url = `ws://127.0.0.1:${wsPort}/`;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return {
@@ -130,14 +145,13 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
     call: (index) => placeCall({ server: 'callhook', wsUrl: url, sippPort }, index),
     async hookLatencies(method, since) {
       const query = new URLSearchParams({ method, since: String(Math.floor(since)), limit: String(HOOK_LOG_CAPACITY) });
-      const r = await fetch(`http://127.0.0.1:${adminPort}/api/hooks?${query}`, { headers: { authorization: `Bearer ${readAdminToken(dataDir)}` } });
+      const r = await fetch(`http://127.0.0.1:${adminPort}/api/hooks?${query}`, { headers: { authorization: `Bearer ${readAdminToken(serverDataDir)}` } });
       if (!r.ok) throw new Error(`GET /api/hooks: ${r.status} ${await r.text()}`);
       return ((await r.json()) as Array<{ latencyMs: number }>).map((e) => e.latencyMs);
     },
-    log: () => '',
+    log: () => child.tail(30),
     async stop() {
-      child.send('stop');
-      await new Promise((r) => child.once('exit', r));
+      await child.stop(STOP_GRACE_MS);
       await rm(dataDir, { recursive: true, force: true });
     },
   };

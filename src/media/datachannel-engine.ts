@@ -35,37 +35,47 @@ import {
   MAX_RTP_SIZE, WebRtcLegBase, withCandidate, type PeerConnectionOps, type WebRtcEngineOptions,
 } from './webrtc-leg.ts';
 
-/** node-datachannel's API, loaded only when this engine is chosen (see DataChannelEngine.load). */
+/** node-datachannel's API, loaded only when this engine is chosen, at its first leg (see DataChannelEngine.load). */
 type NodeDataChannel = typeof import('node-datachannel').default;
 
 export class DataChannelEngine implements MediaEngine {
-  private constructor(
-    private readonly o: WebRtcEngineOptions,
-    private readonly ndc: NodeDataChannel,
-  ) {}
+  private native: Promise<NodeDataChannel> | undefined;
+
+  private constructor(private readonly o: WebRtcEngineOptions) {}
 
   /**
-   * Loads libdatachannel's native module. Only the chosen engine is loaded, so a platform without a prebuilt module
-   * can still run the werift engine; here the error says so.
+   * Finds libdatachannel's module without loading it: a platform without it (or without its package) is told at
+   * start, and the werift engine stays open to it. The module itself (its native library, a few MiB of RSS, and
+   * libdatachannel's threads) is loaded at the first leg, so a server with no call yet does not hold it
+   * (docs/benchmarks.md "Idle RSS").
    */
   static async load(o: WebRtcEngineOptions): Promise<DataChannelEngine> {
-    let ndc: NodeDataChannel;
     try {
-      ndc = (await import('node-datachannel')).default;
+      import.meta.resolve('node-datachannel');
     } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      throw new MediaError(
-        'MEDIA_ENGINE_UNAVAILABLE',
-        `the libdatachannel WebRTC engine could not load node-datachannel (${why}); set webrtcEngine to "werift"`,
-        { cause: err },
-      );
+      throw unavailable(err);
     }
-    return new DataChannelEngine(o, ndc);
+    return new DataChannelEngine(o);
   }
 
   createLeg(options: WebRtcLegOptions): WebRtcLeg {
-    return new DataChannelLeg(this.o, options, this.ndc);
+    if (this.native === undefined) {
+      this.native = import('node-datachannel').then((m) => m.default, (err: unknown) => { throw unavailable(err); });
+      // Each leg's answer or offer waits for it and fails with its error; a leg closed before either must not leave
+      // the rejection unhandled (which would end the process).
+      this.native.catch(() => {});
+    }
+    return new DataChannelLeg(this.o, options, this.native);
   }
+}
+
+function unavailable(err: unknown): MediaError {
+  const why = err instanceof Error ? err.message : String(err);
+  return new MediaError(
+    'MEDIA_ENGINE_UNAVAILABLE',
+    `the libdatachannel WebRTC engine could not load node-datachannel (${why}); set webrtcEngine to "werift"`,
+    { cause: err },
+  );
 }
 
 /** libjuice gathers its host candidate at once; this bounds the wait should it not. */
@@ -83,6 +93,8 @@ function iceCredentials(): { iceUfrag: string; icePwd: string } {
 }
 
 class DataChannelConnection implements PeerConnectionOps {
+  /** The module, once `native` has loaded (the first thing `answer` and `offer` wait for). */
+  private ndc: NodeDataChannel | undefined;
   /** Made once a port of the pair is known to be free (see `open`). */
   private pc: PeerConnection | undefined;
   /** Our sendrecv audio track: added before each description is made. */
@@ -105,7 +117,7 @@ class DataChannelConnection implements PeerConnectionOps {
   private closed = false;
 
   constructor(
-    private readonly ndc: NodeDataChannel,
+    private readonly native: Promise<NodeDataChannel>,
     private readonly name: string,
     private readonly engine: WebRtcEngineOptions,
     private readonly basePort: number,
@@ -114,6 +126,7 @@ class DataChannelConnection implements PeerConnectionOps {
   ) {}
 
   async answer(offer: SessionDescription): Promise<SessionDescription> {
+    this.ndc = await this.native;
     const pair = [this.basePort, this.basePort + 1] as const;
     // Let go in the turn the peer connection is made. Given the pair, libdatachannel binds either port (both serve):
     // another process would have to take both in that moment for it to fail (see holdFirst).
@@ -135,6 +148,7 @@ class DataChannelConnection implements PeerConnectionOps {
    * nothing answers on that port (see `acceptAnswer`).
    */
   async offer(): Promise<SessionDescription> {
+    this.ndc = await this.native;
     const certificate = await dtlsCertificate();
     const ice = iceCredentials();
     const { socket, port } = await this.holdFirst([this.basePort, this.basePort + 1]);
@@ -227,7 +241,7 @@ class DataChannelConnection implements PeerConnectionOps {
    * that one rather than one of its own.
    */
   private open(range: readonly [number, number] | undefined, certificate?: PemCertificate): PeerConnection {
-    const pc = new this.ndc.PeerConnection(this.name, {
+    const pc = new (this.loaded().PeerConnection)(this.name, {
       iceServers: [],
       bindAddress: this.engine.localAddress,
       // libdatachannel leaves the choice to the system when given no range.
@@ -255,6 +269,12 @@ class DataChannelConnection implements PeerConnectionOps {
     return pc;
   }
 
+  /** The module: `answer` and `offer` load it before any peer connection is made (`acceptAnswer` follows `offer`). */
+  private loaded(): NodeDataChannel {
+    if (this.ndc === undefined) throw new MediaError('MEDIA_STATE', 'a peer connection before node-datachannel was loaded');
+    return this.ndc;
+  }
+
   /** The browser's SDP; what libdatachannel refuses in it (a plain Error) becomes an MediaError MEDIA_SDP_PARSE with its reason. */
   private setRemote(pc: PeerConnection, sdp: string, type: 'offer' | 'answer'): void {
     try {
@@ -266,7 +286,7 @@ class DataChannelConnection implements PeerConnectionOps {
 
   /** Our track with `formats` (the browser's payload types), or the configured ones for an offer. */
   private addTrack(pc: PeerConnection, streamId: string, formats: readonly PayloadFormat[]): void {
-    const audio = new this.ndc.Audio(streamId, 'SendRecv');
+    const audio = new (this.loaded().Audio)(streamId, 'SendRecv');
     for (const f of formats) {
       // RFC 7587 §7: Opus is `opus/48000/2`; a browser matches no `opus/48000` and would send nothing.
       const codec = `${f.encoding}/${f.clockRate}${f.channels !== undefined ? `/${f.channels}` : ''}`;
@@ -332,14 +352,14 @@ class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
   constructor(
     engine: WebRtcEngineOptions,
     options: WebRtcLegOptions,
-    private readonly ndc: NodeDataChannel,
+    private readonly native: Promise<NodeDataChannel>,
   ) {
     super(engine, options);
   }
 
   protected open(base: number): DataChannelConnection {
     const formats = browserFormats(this.options.codecs);
-    return new DataChannelConnection(this.ndc, `leg-${++legCount}`, this.engine, base, formats);
+    return new DataChannelConnection(this.native, `leg-${++legCount}`, this.engine, base, formats);
   }
 
   sendRtp(packet: RtpPacket): void {

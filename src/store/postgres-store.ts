@@ -7,7 +7,6 @@
  * rather than before it returns, as with SQLite; a node killed in between loses the events of that turn together
  * with the wills they carried, so what the backend was owed before stays owed (docs/architecture.md).
  */
-import pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { CallRecordRetention, HookLogEntry, HookLogQuery, OutboxEvent, SessionWill, Store, StoreWrite } from './types.ts';
 import { HOOK_LOG_CAPACITY } from './types.ts';
@@ -36,15 +35,8 @@ export interface OpenPostgresStoreOptions {
 }
 
 
-/**
- * bigint (OID 20) as a JS number: ids, sequences and ms times stay far below 2^53. The parser is this pool's
- * own, so nothing else in the process that uses `pg` is affected.
- */
+/** bigint's OID: see `openPostgresStore`'s type parser. */
 const INT8_OID = 20;
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
-};
 
 /** The URL with its password masked, for logs and `Store.path`. */
 export function redactedUrl(url: string): string {
@@ -61,6 +53,16 @@ type PgWrite = StoreWrite | CallRecordWrite;
 
 export async function openPostgresStore(options: OpenPostgresStoreOptions): Promise<Store> {
   const { node, log } = options;
+  // Loaded here, not at import: `pg` touches Node's fetch globals as it loads (its Cloudflare check reads `Response`),
+  // which loads Node's bundled HTTP client and compiles its WebAssembly parser, about 13 MiB of RSS that a server on
+  // SQLite never needs (docs/benchmarks.md "Idle RSS").
+  const pg = (await import('pg')).default;
+  // bigint (OID 20) as a JS number: ids, sequences and ms times stay far below 2^53. The parser is this pool's own,
+  // so nothing else in the process that uses `pg` is affected.
+  const types = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+  };
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, types });
   // An idle connection that fails (the server restarted) is dropped by the pool; without a listener it would end the process.
   pool.on('error', (err) => log.warn({ err }, 'an idle PostgreSQL connection failed (the pool drops it)'));

@@ -6,6 +6,7 @@
  * that closing releases every port and socket.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrowserPeer, g711Packet, LOOPBACK, UdpRtpPeer, type ReceivedRtp } from '../../bench/media-peers.ts';
@@ -454,5 +455,26 @@ describe('media relay (libdatachannel): a browser that vanishes without closing 
       await browser.close();
     }
     assert.equal(ports.inUse, 0);
+  });
+});
+
+describe('media relay (libdatachannel): node-datachannel found at start but failing to load', () => {
+  it('the engine starts; a leg fails MEDIA_ENGINE_UNAVAILABLE at its offer, and one closed before needs nothing', async () => {
+    const first = await freeUdpRange(4);
+    const media = new URL('../../src/media/index.ts', import.meta.url).href;
+    const script = `
+      import { DataChannelEngine, PortPairAllocator } from ${JSON.stringify(media)};
+      const engine = await DataChannelEngine.load({ localAddress: '127.0.0.1', ports: new PortPairAllocator('WebRTC ports', ${first}, ${first + 3}) });
+      await engine.createLeg({ codecs: ['PCMU'] }).close();
+      const offered = await engine.createLeg({ codecs: ['PCMU'] }).createOffer().then(() => 'offered', (e) => e.code + ': ' + e.message);
+      await new Promise((r) => setTimeout(r, 200));
+      console.log(offered);`;
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [
+        '--import', import.meta.resolve('tsx'), '--import', new URL('../support/libdatachannel-unloadable.mjs', import.meta.url).href,
+        '--input-type=module', '-e', script,
+      ], { timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+    });
+    assert.match(out, /^MEDIA_ENGINE_UNAVAILABLE: the libdatachannel WebRTC engine could not load node-datachannel \(.*native library failed to load \(test\)\); set webrtcEngine to "werift"$/m);
   });
 });

@@ -1,12 +1,12 @@
 /**
  * The server as a user runs it (`callhook start`, what `npm start` runs), in a child process: it answers SIP
  * OPTIONS with 200 over UDP and TCP (RFC 3261 §11.2), survives garbage on its SIP port, refuses a bad
- * configuration naming the key, and stops cleanly on SIGTERM.
+ * configuration naming the key, loads libdatachannel only when a call needs it, and stops cleanly on SIGTERM.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +140,11 @@ describe('callhook start (the server process)', () => {
     const after = await udpExchange(sipPort, [options(sipPort, 'UDP', 'after1')]);
     assert.match(after ?? '', /^SIP\/2\.0 200 OK/);
     assert.equal(server.child.exitCode, null, 'still running');
+  });
+
+  it('holds no libdatachannel while no call was made: node-datachannel loads at the first WebRTC leg (idle RSS)', async () => {
+    const maps = await readFile(`/proc/${server.child.pid}/maps`, 'utf8');
+    assert.doesNotMatch(maps, /node_datachannel\.node/);
   });
 
   it('stops cleanly on SIGTERM', async () => {
