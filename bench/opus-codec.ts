@@ -3,7 +3,7 @@
  * mono voice-like audio (two tones plus noise, 24 kbit/s, VOIP application with in-band FEC on, as towards a
  * browser) in @discordjs/opus (libopus as a native addon) and opusscript (libopus compiled to WebAssembly), at the
  * PCM rates a transcoder would use (48 kHz; 16 kHz for G.722 and 8 kHz for G.711, where libopus converts the rate
- * itself) and at encoder complexity 10 (libopus's default) and 5. One encoder and decoder per case, `frames` frames
+ * itself) and at encoder complexity 10 (libopus's default) and 5, and 5 down to 0 at 16 and 8 kHz. One encoder and decoder per case, `frames` frames
  * each, after a warm-up; the figure is the mean per frame and the share of one core that 100 calls would take (each
  * call encodes and decodes 50 frames a second).
  *
@@ -116,7 +116,12 @@ function measure(name: string, codec: Codec, input: Buffer[]): Buffer[] {
 }
 
 console.log(`Opus encode + decode, mono, ${BITRATE / 1000} kbit/s, FEC on, ${frames} frames — ${machine()}, Node ${process.version}`);
-for (const c of [{ rate: 48000, complexity: 10 }, { rate: 48000, complexity: 5 }, { rate: 16000, complexity: 5 }, { rate: 8000, complexity: 5 }] as const) {
+const cases: Case[] = [
+  { rate: 48000, complexity: 10 }, { rate: 48000, complexity: 5 },
+  // What the transcoder runs (src/media/codecs/opus.ts: complexity 1), against complexity 5 at the same rates.
+  ...([16000, 8000] as const).flatMap((rate) => [5, 3, 2, 1, 0].map((complexity) => ({ rate, complexity }))),
+];
+for (const c of cases) {
   const input = voiceLikeFrames(frames, c.rate);
   const label = `${c.rate / 1000} kHz, c${c.complexity}`;
   const packets = measure(`@discordjs/opus ${label}`, discordjs(c), input);
