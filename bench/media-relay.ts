@@ -45,12 +45,26 @@ const TICK_MS = 2;
 const SLOTS = 10;
 const MiB = 1024 * 1024;
 const transcoded = process.env['MEDIA_BENCH_CODEC'] === 'opus';
+/** libopus CTLs (opus_defines.h). */
+const OPUS_SET_BITRATE = 4002;
+const OPUS_SET_INBAND_FEC = 4012;
+const OPUS_SET_SIGNAL = 4024;
+const OPUS_SIGNAL_VOICE = 3001;
+
 /** A second of a 1 kHz tone as Opus packets (48 kHz, 20 ms), what the browser peers send in transcoded runs. */
 const OPUS_FRAMES = transcoded ? opusTone() : [];
 
+/**
+ * Encoded as a browser encodes a microphone (WebRTC's defaults: 32 kbit/s, voice, in-band FEC), so the relay decodes
+ * the kind of packets a browser sends; @discordjs/opus's own defaults (music, a higher bitrate) give packets that cost
+ * the decoder more.
+ */
 function opusTone(): Buffer[] {
   const { OpusEncoder } = createRequire(import.meta.url)('@discordjs/opus') as typeof import('@discordjs/opus');
   const encoder = new OpusEncoder(48000, 1);
+  encoder.applyEncoderCTL(OPUS_SET_BITRATE, 32_000);
+  encoder.applyEncoderCTL(OPUS_SET_SIGNAL, OPUS_SIGNAL_VOICE);
+  encoder.applyEncoderCTL(OPUS_SET_INBAND_FEC, 1);
   return Array.from({ length: 50 }, (_, f) => {
     const pcm = Buffer.alloc(960 * 2);
     for (let i = 0; i < 960; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 1000 * (f * 960 + i)) / 48000)), i * 2);
