@@ -133,7 +133,7 @@ export class Transcoder {
       const gap = (ts - this.nextSipTimestamp) | 0;
       if (gap > 0 && gap < this.o.sip.clockRate * 60) {
         const ticks = Math.round((gap * this.o.browser.clockRate) / this.o.sip.clockRate);
-        this.toBrowserStream.timestamp = (this.toBrowserStream.timestamp + ticks) >>> 0;
+        advance(this.toBrowserStream, ticks);
       }
       this.pending = new Int16Array(0);
     }
@@ -145,7 +145,7 @@ export class Transcoder {
       const payload = this.browserCodec.encode(buffered.subarray(0, this.frameSamples));
       if (this.dtx && isDtxFrame(payload)) {
         this.counters.dtxFrames++;
-        this.toBrowserStream.timestamp = (this.toBrowserStream.timestamp + frameTicks) >>> 0;
+        advance(this.toBrowserStream, frameTicks);
       } else this.emit(this.toBrowserStream, payload, frameTicks, this.o.toBrowser);
       buffered = buffered.subarray(this.frameSamples);
     }
@@ -171,7 +171,7 @@ export class Transcoder {
       this.jitter.skip(skipped);
       this.ticks += skipped;
       this.counters.skippedTicks += skipped;
-      this.toSipStream.timestamp = (this.toSipStream.timestamp + skipped * this.frameSamples * this.sipTicksPerSample) >>> 0;
+      advance(this.toSipStream, skipped * this.frameSamples * this.sipTicksPerSample);
       due = MAX_CATCH_UP_FRAMES;
     }
     for (; due > 0; due--) {
@@ -185,7 +185,7 @@ export class Transcoder {
     const next = this.jitter.next();
     if (next.kind === 'empty') {
       // Nothing to send: time passes on the SIP stream (RFC 3550 §5.1: timestamps follow the sampling clock).
-      this.toSipStream.timestamp = (this.toSipStream.timestamp + this.frameSamples * this.sipTicksPerSample) >>> 0;
+      advance(this.toSipStream, this.frameSamples * this.sipTicksPerSample);
       return;
     }
     let pcm: Int16Array;
@@ -211,11 +211,16 @@ export class Transcoder {
   private emit(stream: OutStream, payload: Buffer, ticks: number, send: (f: TranscodedFrame) => void): void {
     stream.sequence = (stream.sequence + 1) & 0xffff;
     send({ payload, sequenceNumber: stream.sequence, timestamp: stream.timestamp });
-    stream.timestamp = (stream.timestamp + ticks) >>> 0;
+    advance(stream, ticks);
   }
 }
 
 /** `pcm` cut or padded with silence to `samples` (a browser packet of another duration than 20 ms). */
+/** Time moves on in a stream by `ticks` of its clock, whether or not a frame was sent (RFC 3550 §5.1). */
+function advance(stream: OutStream, ticks: number): void {
+  stream.timestamp = (stream.timestamp + ticks) >>> 0;
+}
+
 function fit(pcm: Int16Array, samples: number): Int16Array {
   if (pcm.length === samples) return pcm;
   const out = new Int16Array(samples);
