@@ -37,6 +37,14 @@ describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 480_0
     return ((await res.json()) as Array<Record<string, unknown>>)[0];
   }
 
+  /** The live call's SRTP suite as the admin API shows it (undefined: plain RTP), its audio echoed both ways; then hung up. */
+  async function echoedWithSuite(call: ClientCall, suite: string | undefined): Promise<void> {
+    assert.equal((await liveCall())?.['sipSrtpSuite'], suite);
+    assert.ok((await call.exchangeAudio(50, 40)) >= 40);
+    call.hangup();
+    await call.waitEnd();
+  }
+
   /** The a=crypto keys of the SIP messages Asterisk received, in order (its SIP debug log). */
   function keysAsteriskReceived(): string[] {
     const received = asterisk.logs().split(/<--- Received SIP /).slice(1).map((m) => m.split(/<--- |---> /)[0]!);
@@ -106,28 +114,19 @@ describe('SRTP (SDES) against Asterisk: media_encryption=sdes', { timeout: 480_0
         await call.answer();
         await call.waitStatus('ESTABLISHED', STEP_MS);
         await call.connected();
-        assert.equal((await liveCall())?.['sipSrtpSuite'], 'AES_CM_128_HMAC_SHA1_80');
-        assert.ok((await call.exchangeAudio(50, 40)) >= 40);
-        call.hangup();
-        await call.waitEnd();
+        await echoedWithSuite(call, 'AES_CM_128_HMAC_SHA1_80');
       });
 
       it('optional against an optimistic SDES endpoint (carol): best-effort RTP/AVP with a=crypto is taken, SRTP both ways', async () => {
         const carol = await connect(CAROL, 'optional');
         const { call } = await answered(carol, 'echo');
-        assert.equal((await liveCall())?.['sipSrtpSuite'], 'AES_CM_128_HMAC_SHA1_80');
-        assert.ok((await call.exchangeAudio(50, 40)) >= 40);
-        call.hangup();
-        await call.waitEnd();
+        await echoedWithSuite(call, 'AES_CM_128_HMAC_SHA1_80');
       });
 
       it('optional against an endpoint without SRTP (bob): plain RTP, echoed both ways', async () => {
         const bob = await connect(BOB, 'optional');
         const { call } = await answered(bob, 'echo');
-        assert.equal((await liveCall())?.['sipSrtpSuite'], undefined);
-        assert.ok((await call.exchangeAudio(50, 40)) >= 40);
-        call.hangup();
-        await call.waitEnd();
+        await echoedWithSuite(call, undefined);
       });
 
       it('required against an endpoint without SRTP (bob): its plain offer is refused `No common crypto`, ours is refused by it', async () => {
