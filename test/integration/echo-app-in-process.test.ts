@@ -18,6 +18,8 @@ const USERS = [
 ];
 const OVER_HTTP = 'echoOverHttp';
 const STEP_MS = 10_000;
+/** A session's hooks: connect, and connected, registered, disconnected, unregistered events. */
+const SESSION_HOOKS = 5;
 
 describe('EchoApp answered in-process', { timeout: 60_000 }, () => {
   let kamailio: KamailioInstance;
@@ -55,6 +57,8 @@ describe('EchoApp answered in-process', { timeout: 60_000 }, () => {
     await c.close();
     await eventually(() => ts.server.gateway.sessionCount === 0, STEP_MS, 'the session to end');
     await eventually(async () => (await ts.server.store.outbox.depth()).pending === 0, STEP_MS, 'the events to be delivered');
+    // The last event (unregistered) may be appended just after the session is gone: wait for the whole session's hooks.
+    await eventually(async () => (await ts.server.store.hookLog.query({ appKey, limit: 1000 })).length - logged >= SESSION_HOOKS, STEP_MS, 'every hook of the session logged');
     const all = await ts.server.store.hookLog.query({ appKey, limit: 1000 }); // newest first
     const hooks = all.slice(0, all.length - logged).reverse();
     const frames = c.frames.filter((f) => f.message !== 'ping').map((f) => f.message);
