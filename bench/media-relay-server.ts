@@ -45,7 +45,8 @@ const calls: Array<{ leg: WebRtcLeg; bridge: MediaBridge }> = [];
 const transcode = process.env['MEDIA_BENCH_CODEC'] === 'opus';
 
 async function call(r: CallRequest): Promise<string> {
-  const leg = engine.createLeg({ codecs: [transcode ? 'OPUS' : 'PCMU'] });
+  // opusRate: as for a call whose SIP side has PCMU only (src/media/media-session.ts).
+  const leg = engine.createLeg({ codecs: [transcode ? 'OPUS' : 'PCMU'], opusRate: 8000 });
   const answer = await leg.setRemoteOffer(r.offer);
   const rtp = await RtpLeg.open({ localAddress: LOOPBACK, ports: rtpPorts });
   const sip = new SipSdpSession({ address: LOOPBACK, port: rtp.localPort, codecs: ['PCMU'] });

@@ -15,9 +15,9 @@
  *
  * MEDIA_BENCH_ENGINE=werift|libdatachannel chooses the WebRTC engine (default libdatachannel).
  * MEDIA_BENCH_CODEC=opus makes every call transcoded (bench/transcode.ts): the browser sends Opus (20 ms frames of a
- * tone, encoded once before the run), the relay transcodes to and from the phone's PCMU. Payloads change on the way,
- * so packets are counted by arrival time in the window (loss is then within ±1 packet per call of exact) and no
- * latency is measured. Their loss has two causes the relay reports apart: playout ticks it skipped because it fell
+ * tone, encoded once as Chrome encodes for the relay's answer: narrowband, as its maxplaybackrate is 8000), the
+ * relay transcodes to and from the phone's PCMU. Payloads change on the way, so packets are counted by arrival time
+ * in the window (loss is then within ±1 packet per call of exact) and no latency is measured. Their loss has two causes the relay reports apart: playout ticks it skipped because it fell
  * behind (its own capacity), and packets its jitter buffers dropped because they came late or in a burst (the load
  * client's lateness on a busy machine: it shares the cores). A transcoded step holds when the relay is within 80 %
  * of a core and skipped no tick; the loss is printed beside it.
@@ -28,9 +28,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { machine, percentile } from './hooks-common.ts';
-import { createRequire } from 'node:module';
 import { BrowserPeer, g711Packet, LOOPBACK, UdpRtpPeer } from './media-peers.ts';
 import type { RelayServerStats } from './media-relay-server.ts';
+import { maxPlaybackRate, opusTone } from './opus-tone.ts';
 
 const maxCalls = Number(process.argv[2] ?? 400);
 const windowSeconds = Number(process.argv[3] ?? 10);
@@ -45,37 +45,23 @@ const TICK_MS = 2;
 const SLOTS = 10;
 const MiB = 1024 * 1024;
 const transcoded = process.env['MEDIA_BENCH_CODEC'] === 'opus';
-/** libopus CTLs (opus_defines.h). */
-const OPUS_SET_BITRATE = 4002;
-const OPUS_SET_INBAND_FEC = 4012;
-const OPUS_SET_SIGNAL = 4024;
-const OPUS_SIGNAL_VOICE = 3001;
-
-/** A second of a 1 kHz tone as Opus packets (48 kHz, 20 ms), what the browser peers send in transcoded runs. */
-const OPUS_FRAMES = transcoded ? opusTone() : [];
-
 /**
- * Encoded as a browser encodes a microphone (WebRTC's defaults: 32 kbit/s, voice, in-band FEC), so the relay decodes
- * the kind of packets a browser sends; @discordjs/opus's own defaults (music, a higher bitrate) give packets that cost
- * the decoder more.
+ * What the browser peers send in transcoded runs, by the `maxplaybackrate` of the relay's answer: a second of a 1 kHz
+ * tone as Opus packets (48 kHz, 20 ms), encoded as Chrome encodes for that answer (bench/opus-tone.ts).
  */
-function opusTone(): Buffer[] {
-  const { OpusEncoder } = createRequire(import.meta.url)('@discordjs/opus') as typeof import('@discordjs/opus');
-  const encoder = new OpusEncoder(48000, 1);
-  encoder.applyEncoderCTL(OPUS_SET_BITRATE, 32_000);
-  encoder.applyEncoderCTL(OPUS_SET_SIGNAL, OPUS_SIGNAL_VOICE);
-  encoder.applyEncoderCTL(OPUS_SET_INBAND_FEC, 1);
-  return Array.from({ length: 50 }, (_, f) => {
-    const pcm = Buffer.alloc(960 * 2);
-    for (let i = 0; i < 960; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 1000 * (f * 960 + i)) / 48000)), i * 2);
-    return encoder.encode(pcm);
-  });
+const opusTones = new Map<number, Buffer[]>();
+function opusFor(answer: string): Buffer[] {
+  const rate = maxPlaybackRate(answer);
+  if (!opusTones.has(rate)) opusTones.set(rate, opusTone(rate));
+  return opusTones.get(rate)!;
 }
 
 interface Call {
   browser: BrowserPeer;
   phone: UdpRtpPeer;
   seq: number;
+  /** The Opus packets it sends (transcoded runs). */
+  opus: Buffer[];
 }
 
 /** Counters of the packets sent inside the current window (by their send time). */
@@ -132,7 +118,7 @@ async function setUpCall(child: ChildProcess): Promise<Call> {
   if (r.type !== 'answered') throw new Error(`call ${id} failed: ${r.error}`);
   await browser.setAnswer(r.answer!);
   await browser.connected(20_000);
-  return { browser, phone, seq: 0 };
+  return { browser, phone, seq: 0, opus: transcoded ? opusFor(r.answer!) : [] };
 }
 
 /** Sends every slot that is due, catching up when a timer fired late, so each call keeps 50 packets/s. */
@@ -145,7 +131,7 @@ function tick(calls: Call[]): void {
     for (let i = slot; i < calls.length; i += SLOTS) {
       const c = calls[i]!;
       const sentAt = performance.now();
-      if (transcoded) c.browser.send(111, c.seq & 0xffff, (c.seq * 960) >>> 0, OPUS_FRAMES[c.seq % OPUS_FRAMES.length]!);
+      if (transcoded) c.browser.send(111, c.seq & 0xffff, (c.seq * 960) >>> 0, c.opus[c.seq % c.opus.length]!);
       else {
         const payload = g711Packet(0, c.seq, 0).payload;
         payload.writeDoubleBE(sentAt, 0);

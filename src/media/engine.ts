@@ -26,6 +26,11 @@ export const WEBRTC_LEG_TRANSITIONS: Readonly<Record<WebRtcLegState, readonly We
 export interface WebRtcLegOptions {
   /** The codecs the leg may use, in preference order: what the SIP side can take. */
   codecs: readonly CodecName[];
+  /**
+   * The highest sampling rate of the SIP-side codecs the call may be transcoded to (8000 for G.711, 16000 with
+   * G.722): an Opus browser is told to send no wider a band (RFC 7587 §6.1 maxplaybackrate). Unset: no limit.
+   */
+  opusRate?: number;
 }
 
 /** What a leg agreed with the browser, with the browser's payload type numbers. */

@@ -33,6 +33,7 @@ import type { Sound } from './audio/sound.ts';
 import { MediaBridge, type SoundOutcome } from './bridge.ts';
 import type { CallMedia } from './call-media.ts';
 import { codecOf, type CodecName, type CodecPolicy } from './codecs.ts';
+import { pcmRateOf } from './codecs/frame-codec.ts';
 import type { G711Law } from './codecs/g711.ts';
 import type { WebRtcLeg, WebRtcLegState } from './engine.ts';
 import { MediaError, NoCommonCodecError } from './errors.ts';
@@ -347,7 +348,7 @@ export class MediaSession {
     if (this.leg !== undefined) throw new MediaError('MEDIA_STATE', 'the call has a browser leg already');
     if (this.codecs.length === 0) throw new NoCommonCodecError('no audio codec in `codecs`');
     if (this.incomingOffer) this.codecs = [this.incomingCodec(this.incomingOffer)];
-    const leg = this.o.media.engine.createLeg({ codecs: this.browserCodecs() });
+    const leg = this.o.media.engine.createLeg({ codecs: this.browserCodecs(), opusRate: Math.max(...this.codecs.map(pcmRateOf)) });
     this.leg = leg;
     leg.onStateChange((state, info) => {
       this.o.onLegState?.(state, info);

@@ -21,7 +21,7 @@ import type { SessionDescription } from './sdp/model.ts';
 import { parseSdp } from './sdp/parse.ts';
 import { serializeSdp } from './sdp/serialize.ts';
 import {
-  completeBrowserAnswer, liftIceLite, prepareBrowserOffer, readBrowserAnswer, useDefaultCandidate,
+  completeBrowserAnswer, liftIceLite, limitOpusRate, prepareBrowserOffer, readBrowserAnswer, useDefaultCandidate,
 } from './sdp/webrtc.ts';
 
 export interface WebRtcEngineOptions {
@@ -114,7 +114,7 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
     const offer = parseSdp(offerSdp);
     const prepared = prepareBrowserOffer(offer, this.options.codecs);
     const answer = await this.negotiate(async (pc) =>
-      completeBrowserAnswer(await pc.answer(prepared.sdp), offer, prepared.choice.index));
+      this.limitOpus(completeBrowserAnswer(await pc.answer(prepared.sdp), offer, prepared.choice.index), prepared.choice.index));
     this.setMedia(prepared.choice.codec, prepared.choice.telephoneEvent);
     this.startConnecting();
     return answer;
@@ -126,7 +126,7 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
       const sdp = await pc.offer();
       useDefaultCandidate(sdp.media[0]!);
       liftIceLite(sdp);
-      return sdp;
+      return this.limitOpus(sdp, 0);
     });
   }
 
@@ -244,6 +244,12 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
     this.sdp = serializeSdp(value.sdp);
     this.watch(value.pc);
     return this.sdp;
+  }
+
+  /** Our SDP with its audio stream's Opus limited to the SIP side's rate (`opusRate`), when the leg has one. */
+  private limitOpus(sdp: SessionDescription, audioIndex: number): SessionDescription {
+    if (this.options.opusRate !== undefined) limitOpusRate(sdp.media[audioIndex]!, this.options.opusRate);
+    return sdp;
   }
 
   private setMedia(codec: PayloadFormat, telephoneEvent: PayloadFormat | undefined): void {

@@ -104,6 +104,9 @@ class Rig {
     return calls.find((c) => c.callId === callId)?.codec ?? `none (calls: ${JSON.stringify(calls)})`;
   }
 
+  /** The browser's payload bytes per audio packet it sent over the last checkEstablished. */
+  browserBytesPerPacket = 0;
+
   /** An established call: its codec as expected, then 50 audio packets each way in the browser's getStats(). */
   async checkEstablished(callId: string, codec: string): Promise<void> {
     await this.withServerLog(() => this.page.waitForCallStatus(callId, 'ESTABLISHED', STEP_MS));
@@ -114,6 +117,7 @@ class Rig {
       now = await this.page.audioPackets(callId);
       return now.sent - first.sent >= 50 && now.received - first.received >= 50;
     }, 5000, () => `50 audio packets each way (the browser sent ${now.sent - first.sent}, received ${now.received - first.received})`));
+    this.browserBytesPerPacket = (now.bytesSent - first.bytesSent) / (now.sent - first.sent);
   }
 
   /** Hangs up in the SDK; resolves once bob has closed the call too. */
@@ -230,12 +234,17 @@ describe('transcoding: the SDK in Chromium (default offer) and baresip with PCMA
     assertTone(await callBob('passthrough', 'PCMU/PCMA'));
   });
 
-  test('opus-to-browser: the browser, which offers PCMU and PCMA too, gets Opus; OPUS/PCMA, audio both ways, bob hears 1 kHz', async () => {
+  // Unless told otherwise, Chrome sends fullband Opus at 32 kbit/s (about 80 bytes a packet). Told our rate
+  // (maxplaybackrate), it sends wideband at 20 kbit/s (50 bytes) for a call that may reach G.722, narrowband at
+  // 12 kbit/s (30 bytes) for G.711: what the transcoder keeps, at a third of the decoding cost.
+  test('opus-to-browser: the browser, which offers PCMU and PCMA too, gets Opus; OPUS/PCMA, audio both ways, bob hears 1 kHz; the browser sends Opus no wider than G.722\'s band', async () => {
     assertTone(await callBob('opus-to-browser', 'OPUS/PCMA'));
+    assert.ok(rig.browserBytesPerPacket <= 60, `the browser sent ${rig.browserBytesPerPacket.toFixed(1)} bytes per Opus packet`);
   });
 
-  test('opus-to-browser: bob (PCMA only) calls alice; the browser is offered Opus alone and answers it; OPUS/PCMA, audio both ways', async () => {
+  test('opus-to-browser: bob (PCMA only) calls alice; the browser is offered Opus alone and answers it; OPUS/PCMA, audio both ways; the browser sends narrowband Opus', async () => {
     assertTone(await rig.bobCallsAlice(await rig.callhook({ codecPolicy: 'opus-to-browser' }), 'OPUS/PCMA'));
+    assert.ok(rig.browserBytesPerPacket <= 40, `the browser sent ${rig.browserBytesPerPacket.toFixed(1)} bytes per Opus packet`);
   });
 
   test('per app: the configuration says passthrough, the app (admin API) opus-to-browser; OPUS/PCMA, bob hears 1 kHz; cleared, PCMU/PCMA again', async () => {

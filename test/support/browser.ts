@@ -225,6 +225,13 @@ function parseFrame(payload: string | Buffer): SdkFrame['frame'] {
 }
 
 /** The driver sdk-page.js installs on `window`. */
+/** A call's audio RTP counters in the browser's getStats(): packets sent and received, payload bytes sent. */
+export interface AudioPackets {
+  sent: number;
+  received: number;
+  bytesSent: number;
+}
+
 interface SdkPageDriver {
   start(): Promise<string[]>;
   createSession(options: SdkSessionOptions): number;
@@ -238,7 +245,7 @@ interface SdkPageDriver {
   callStatuses(callId: string): string[];
   setAutoAnswer(on: boolean): void;
   allCalls(): Array<{ id: string; statuses: string[] }>;
-  audioPackets(callId: string): Promise<{ sent: number; received: number }>;
+  audioPackets(callId: string): Promise<AudioPackets>;
 }
 
 declare global {
@@ -342,8 +349,8 @@ export class SdkPage {
     return this.page.evaluate(() => window.sdkPage.allCalls());
   }
 
-  /** The browser's own audio RTP counters for the call (getStats: outbound packetsSent, inbound packetsReceived). */
-  audioPackets(callId: string): Promise<{ sent: number; received: number }> {
+  /** The browser's own audio RTP counters for the call (getStats: outbound packetsSent and bytesSent, inbound packetsReceived). */
+  audioPackets(callId: string): Promise<AudioPackets> {
     return this.page.evaluate((c) => window.sdkPage.audioPackets(c), callId);
   }
 

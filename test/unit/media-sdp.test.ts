@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MediaError } from '../../src/media/errors.ts';
 import {
-  fingerprints, iceParameters, mediaCandidates, mediaDirection, mid, parseCandidate, parseSdp, payloadFormats, ptime,
+  fingerprints, iceParameters, limitOpusRate, mediaCandidates, mediaDirection, mid, parseCandidate, parseSdp, payloadFormats, ptime,
   rtcpAttribute, rtcpMux, serializeCandidate, serializeSdp, setMediaDirection, setupRole,
 } from '../../src/media/sdp/index.ts';
 import {
@@ -102,6 +102,18 @@ describe('payload formats (RFC 8866 §6.6, §6.15; RFC 3551 §6)', () => {
       { payloadType: 0, encoding: 'PCMU', clockRate: 8000, channels: 1 },
       { payloadType: 8, encoding: 'PCMA', clockRate: 8000, channels: 1 },
     ]);
+  });
+
+  it("limits Opus to the SIP side's rate (RFC 7587 §6.1): maxplaybackrate and sprop-maxcapturerate, the other parameters kept, an earlier limit replaced", () => {
+    const media = parseSdp(CHROME_OFFER).media[0]!;
+    limitOpusRate(media, 16000);
+    limitOpusRate(media, 8000);
+    const formats = payloadFormats(media);
+    assert.equal(formats[0]!.fmtp, 'minptime=10;useinbandfec=1;maxplaybackrate=8000;sprop-maxcapturerate=8000');
+    assert.equal(formats.find((f) => f.payloadType === 63)!.fmtp, '111/111', 'other formats untouched');
+    const noFmtp = parseSdp('v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=audio 4000 UDP/TLS/RTP/SAVPF 96 0\r\na=rtpmap:96 opus/48000/2\r\n').media[0]!;
+    limitOpusRate(noFmtp, 16000);
+    assert.equal(payloadFormats(noFmtp)[0]!.fmtp, 'maxplaybackrate=16000;sprop-maxcapturerate=16000');
   });
 
   it('leaves out a dynamic payload type that has no rtpmap', () => {

@@ -20,5 +20,5 @@ export {
   acceptsProfile, cryptoAttribute, isSecureProfile, newKeys, offerCrypto, peerCrypto, usableCrypto, type CryptoLine, type SrtpPolicy,
 } from './crypto.ts';
 export {
-  completeBrowserAnswer, liftIceLite, prepareBrowserOffer, readBrowserAnswer, useDefaultCandidate, type PreparedOffer,
+  completeBrowserAnswer, liftIceLite, limitOpusRate, prepareBrowserOffer, readBrowserAnswer, useDefaultCandidate, type PreparedOffer,
 } from './webrtc.ts';

@@ -14,7 +14,7 @@ import { fingerprints } from './dtls.ts';
 import { iceParameters, mediaCandidates } from './ice.ts';
 import { cloneSdp, type MediaDescription, type SessionDescription } from './model.ts';
 import { chooseAudio, type AudioChoice } from './offer-answer.ts';
-import { restrictPayloadTypes } from './rtpmap.ts';
+import { payloadFormats, restrictPayloadTypes } from './rtpmap.ts';
 import { mid } from './stream-attributes.ts';
 
 export interface PreparedOffer {
@@ -61,6 +61,24 @@ export function completeBrowserAnswer(
   answer.media = offer.media.map((m, i) => (i === index ? audio : rejectedLike(m, audio)));
   liftIceLite(answer);
   return answer;
+}
+
+/**
+ * Tells the browser the widest audio worth sending (RFC 7587 §6.1): `maxplaybackrate` and `sprop-maxcapturerate`
+ * set to `rate` on the Opus format of our SDP's stream, when it has one. A transcoded call codes Opus at its SIP
+ * codec's rate (8 kHz for G.711, 16 kHz for G.722), so a wider band from the browser would be coded, sent and decoded
+ * only to be cut away. Browsers' encoders honour it: Chrome sends narrowband at 12 kbit/s for 8000 and wideband at
+ * 20 kbit/s for 16000 instead of fullband at 32 kbit/s, and a narrowband packet costs the transcoder's decoder about a
+ * third of a fullband one (docs/benchmarks.md "Transcoded calls").
+ */
+export function limitOpusRate(media: MediaDescription, rate: number): void {
+  const opus = payloadFormats(media).find((f) => f.encoding.toLowerCase() === 'opus');
+  if (!opus) return;
+  const params = (opus.fmtp ?? '').split(';').filter((p) => p.trim() !== '' && !/^\s*(maxplaybackrate|sprop-maxcapturerate)=/i.test(p));
+  const value = `${opus.payloadType} ${[...params, `maxplaybackrate=${rate}`, `sprop-maxcapturerate=${rate}`].join(';')}`;
+  const fmtp = media.attributes.find((a) => a.name === 'fmtp' && a.value?.startsWith(`${opus.payloadType} `));
+  if (fmtp) fmtp.value = value;
+  else media.attributes.push({ name: 'fmtp', value });
 }
 
 /**

@@ -163,14 +163,14 @@
     },
 
     // The call's audio RTP counters from the browser's own getStats() (through the SDK's call.getStats with
-    // native stats): packets sent and received, 0 when there is no report yet.
+    // native stats): packets sent and received and the payload bytes sent, 0 when there is no report yet.
     audioPackets: function (callId) {
       return new Promise(function (resolve) {
         callRecord(callId).call.getStats(function (stats) {
           var sum = function (type, field) {
             return (stats[type] || []).filter(function (r) { return r.kind === 'audio'; }).reduce(function (n, r) { return n + (r[field] || 0); }, 0);
           };
-          resolve({ sent: sum('outbound-rtp', 'packetsSent'), received: sum('inbound-rtp', 'packetsReceived') });
+          resolve({ sent: sum('outbound-rtp', 'packetsSent'), received: sum('inbound-rtp', 'packetsReceived'), bytesSent: sum('outbound-rtp', 'bytesSent') });
         }, true);
       });
     },
