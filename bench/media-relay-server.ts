@@ -4,7 +4,7 @@
  * them, with the SIP side's answer made up from the echo peer's port (no SIP signalling is involved).
  *
  * IPC: {type:'call', id, offer, phonePort} → {type:'answered', id, answer} (or {type:'failed', id, error});
- * 'stats' → {type:'stats', cpuUs, rss, heapUsed, calls, connected, skippedTicks, lateDropped}; 'stop' closes every
+ * 'stats' → {type:'stats', cpuUs, rss, heapUsed, calls, connected, skippedTicks, lateDropped, forwarded}; 'stop' closes every
  * call and exits.
  */
 import { LOOPBACK } from './media-peers.ts';
@@ -25,6 +25,8 @@ export interface RelayServerStats {
   skippedTicks: number;
   /** Transcoded calls: browser packets the jitter buffers dropped as late or beyond their depth (late arrival), summed. */
   lateDropped: number;
+  /** Packets the bridges sent on, both ways, summed: the relay's work, to weigh its CPU by. */
+  forwarded: number;
 }
 
 interface CallRequest {
@@ -64,12 +66,14 @@ process.on('message', (m: unknown) => {
     global.gc?.();
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
-    const transcoders = calls.flatMap((c) => c.bridge.stats().transcoder ?? []);
+    const bridges = calls.map((c) => c.bridge.stats());
+    const transcoders = bridges.flatMap((b) => b.transcoder ?? []);
     const stats: RelayServerStats = {
       type: 'stats', cpuUs: cpu.user + cpu.system, rss: mem.rss, heapUsed: mem.heapUsed, calls: calls.length,
       connected: calls.filter((c) => c.leg.state === 'connected').length,
       skippedTicks: transcoders.reduce((n, t) => n + t.skippedTicks, 0),
       lateDropped: transcoders.reduce((n, t) => n + t.jitter.dropped, 0),
+      forwarded: bridges.reduce((n, b) => n + b.toSip.forwarded + b.toWebrtc.forwarded, 0),
     };
     process.send!(stats);
   } else if (m === 'stop') {

@@ -76,8 +76,9 @@ export class Transcoder {
   private readonly jitter: JitterBuffer<Buffer>;
   private readonly toSipStream: OutStream = { sequence: randomUint(0x10000), timestamp: randomUint(0x100000000) };
   private readonly toBrowserStream: OutStream = { sequence: randomUint(0x10000), timestamp: randomUint(0x100000000) };
-  /** PCM from SIP not yet encoded, and the SIP timestamp that should follow it. */
-  private pending = new Int16Array(0);
+  /** PCM from SIP not yet encoded (the first `pendingSamples` of a frame), and the SIP timestamp that should follow it. */
+  private readonly pending: Int16Array;
+  private pendingSamples = 0;
   private nextSipTimestamp: number | undefined;
   private readonly clock: Clock;
   private timer: TimerHandle | undefined;
@@ -101,6 +102,7 @@ export class Transcoder {
     this.sipCodec = frameCodec(sip, pcmRate);
     this.browserCodec = frameCodec(browser, pcmRate, this.dtx);
     this.frameSamples = (pcmRate * FRAME_MS) / 1000;
+    this.pending = new Int16Array(this.frameSamples);
     this.browserTicksPerSample = o.browser.clockRate / pcmRate;
     this.sipTicksPerSample = o.sip.clockRate / pcmRate;
     this.jitter = new JitterBuffer(o.browser.clockRate);
@@ -135,21 +137,37 @@ export class Transcoder {
         const ticks = Math.round((gap * this.o.browser.clockRate) / this.o.sip.clockRate);
         advance(this.toBrowserStream, ticks);
       }
-      this.pending = new Int16Array(0);
+      this.pendingSamples = 0;
     }
     const pcm = this.sipCodec.decode(p.payload);
     this.nextSipTimestamp = (ts + pcm.length * this.sipTicksPerSample) >>> 0;
-    let buffered = concat(this.pending, pcm);
-    const frameTicks = this.frameSamples * this.browserTicksPerSample;
-    while (buffered.length >= this.frameSamples) {
-      const payload = this.browserCodec.encode(buffered.subarray(0, this.frameSamples));
-      if (this.dtx && isDtxFrame(payload)) {
-        this.counters.dtxFrames++;
-        advance(this.toBrowserStream, frameTicks);
-      } else this.emit(this.toBrowserStream, payload, frameTicks, this.o.toBrowser);
-      buffered = buffered.subarray(this.frameSamples);
+    // Frames are encoded straight from the decoded packet; only what a packet of another duration leaves over is copied.
+    let offset = 0;
+    if (this.pendingSamples > 0) {
+      offset = Math.min(this.frameSamples - this.pendingSamples, pcm.length);
+      this.pending.set(pcm.subarray(0, offset), this.pendingSamples);
+      this.pendingSamples += offset;
+      if (this.pendingSamples < this.frameSamples) return;
+      this.pendingSamples = 0;
+      this.toBrowserFrame(this.pending);
     }
-    this.pending = buffered.slice();
+    for (; offset + this.frameSamples <= pcm.length; offset += this.frameSamples) {
+      this.toBrowserFrame(offset === 0 && pcm.length === this.frameSamples ? pcm : pcm.subarray(offset, offset + this.frameSamples));
+    }
+    if (offset < pcm.length) {
+      this.pending.set(pcm.subarray(offset));
+      this.pendingSamples = pcm.length - offset;
+    }
+  }
+
+  /** One 20 ms frame from SIP encoded and sent towards the browser, or counted as DTX silence. */
+  private toBrowserFrame(pcm: Int16Array): void {
+    const frameTicks = this.frameSamples * this.browserTicksPerSample;
+    const payload = this.browserCodec.encode(pcm);
+    if (this.dtx && isDtxFrame(payload)) {
+      this.counters.dtxFrames++;
+      advance(this.toBrowserStream, frameTicks);
+    } else this.emit(this.toBrowserStream, payload, frameTicks, this.o.toBrowser);
   }
 
   stats(): TranscoderStats {
@@ -215,24 +233,16 @@ export class Transcoder {
   }
 }
 
-/** `pcm` cut or padded with silence to `samples` (a browser packet of another duration than 20 ms). */
 /** Time moves on in a stream by `ticks` of its clock, whether or not a frame was sent (RFC 3550 §5.1). */
 function advance(stream: OutStream, ticks: number): void {
   stream.timestamp = (stream.timestamp + ticks) >>> 0;
 }
 
+/** `pcm` cut or padded with silence to `samples` (a browser packet of another duration than 20 ms). */
 function fit(pcm: Int16Array, samples: number): Int16Array {
   if (pcm.length === samples) return pcm;
   const out = new Int16Array(samples);
   out.set(pcm.subarray(0, samples));
-  return out;
-}
-
-function concat(a: Int16Array, b: Int16Array): Int16Array {
-  if (a.length === 0) return b;
-  const out = new Int16Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
   return out;
 }
 

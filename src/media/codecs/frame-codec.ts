@@ -14,6 +14,7 @@ import { OpusCodec } from './opus.ts';
 export interface FrameCodec {
   /** PCM samples per second. */
   readonly pcmRate: number;
+  /** The PCM of a payload; Opus's (and `conceal`'s, `recover`'s) holds only until the next Opus decoding (./libopus-decoder.ts). */
   decode(payload: Buffer): Int16Array;
   encode(pcm: Int16Array): Buffer;
   /** PCM for one lost 20 ms frame: the codec's concealment, or silence when it has none. */

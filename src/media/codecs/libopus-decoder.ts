@@ -6,8 +6,9 @@
  * so this module instantiates the package's WebAssembly module itself and calls the exported C functions.
  *
  * One module instance serves every call (this process is single-threaded): its heap holds each call's decoder state
- * and one packet and one PCM buffer that each call uses in turn. A decoder's state is freed when its owner is
- * collected.
+ * and one packet and one PCM buffer that each call uses in turn. What a decoder returns is a view of that PCM buffer,
+ * not a copy (a transcoded call decodes 50 frames a second and encodes each at once): it holds until the next
+ * decoding by any decoder. A decoder's state is freed when its owner is collected.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,6 +35,8 @@ interface Libopus {
   /** The shared packet buffer and PCM buffer, in the module's heap. */
   packet: number;
   pcm: number;
+  /** Views of the heap and of the PCM buffer, taken again when the heap grows (a new ArrayBuffer). */
+  views: { heap: ArrayBuffer; bytes: Uint8Array; pcm: Int16Array };
   freeing: FinalizationRegistry<number>;
 }
 
@@ -53,14 +56,19 @@ function load(): Libopus {
       env: { emscripten_notify_memory_growth: ignore },
     });
     const exports = instance.exports as unknown as LibopusExports;
+    const pcm = exports.malloc(MAX_FRAME_SAMPLES * 2);
     libopus = {
-      exports, packet: exports.malloc(MAX_PACKET_BYTES), pcm: exports.malloc(MAX_FRAME_SAMPLES * 2),
+      exports, packet: exports.malloc(MAX_PACKET_BYTES), pcm, views: viewsOf(exports.memory.buffer, pcm),
       freeing: new FinalizationRegistry((state) => exports.free(state)),
     };
   } catch (err) {
     throw new MediaError('MEDIA_CODEC_UNAVAILABLE', `the Opus decoder (@evan/opus's libopus in WebAssembly) could not be loaded: ${(err as Error).message}`);
   }
   return libopus;
+}
+
+function viewsOf(heap: ArrayBuffer, pcm: number): Libopus['views'] {
+  return { heap, bytes: new Uint8Array(heap), pcm: new Int16Array(heap, pcm, MAX_FRAME_SAMPLES) };
 }
 
 /** The smallest module with a SIMD instruction (v128.const …; drop): valid only where the engine has SIMD. */
@@ -82,7 +90,10 @@ export class LibopusDecoder {
     freeing.register(this, this.state);
   }
 
-  /** A packet's PCM (its own duration). Throws MediaError MEDIA_CODEC_DATA for a packet libopus cannot read. */
+  /**
+   * A packet's PCM (its own duration), valid until the next decoding (see above). Throws MediaError MEDIA_CODEC_DATA
+   * for a packet libopus cannot read.
+   */
   decode(packet: Uint8Array): Int16Array {
     return this.run(packet, MAX_FRAME_SAMPLES, 0);
   }
@@ -102,13 +113,15 @@ export class LibopusDecoder {
   }
 
   private run(packet: Uint8Array | undefined, frameSize: number, decodeFec: 0 | 1): Int16Array {
-    const { exports } = this.lib;
+    const lib = this.lib;
+    const { exports } = lib;
     if (packet && packet.length > MAX_PACKET_BYTES) throw new MediaError('MEDIA_CODEC_DATA', `an Opus packet of ${packet.length} bytes is longer than any valid one`);
-    // The heap may have grown (a new ArrayBuffer) since the last call: views are taken afresh.
-    if (packet) new Uint8Array(exports.memory.buffer, this.lib.packet, packet.length).set(packet);
-    const samples = exports.opus_decode(this.state, packet ? this.lib.packet : 0, packet?.length ?? 0, this.lib.pcm, frameSize, decodeFec);
+    // The heap grows (a new ArrayBuffer) when a decoder is made: the views follow it.
+    if (lib.views.heap !== exports.memory.buffer) lib.views = viewsOf(exports.memory.buffer, lib.pcm);
+    if (packet) lib.views.bytes.set(packet, lib.packet);
+    const samples = exports.opus_decode(this.state, packet ? lib.packet : 0, packet?.length ?? 0, lib.pcm, frameSize, decodeFec);
     if (samples < 0) throw new MediaError('MEDIA_CODEC_DATA', `an Opus packet could not be decoded: ${this.error(samples)}`);
-    return new Int16Array(exports.memory.buffer, this.lib.pcm, samples).slice();
+    return lib.views.pcm.subarray(0, samples);
   }
 
   private error(code: number): string {
