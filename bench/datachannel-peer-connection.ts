@@ -10,29 +10,13 @@
  * e.g. '{"enableIceUdpMux":true}' or '{"mtu":1200}' to weigh an option.
  */
 import nodeDataChannel from 'node-datachannel';
-import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { BrowserPeer } from './media-peers.ts';
 import { freePort } from '../test/support/ports.ts';
+import { threadCpu } from './compare/servers.ts';
 
 const n = Number(process.argv[2] ?? 200);
 const extra = JSON.parse(process.argv[3] ?? '{}') as Record<string, unknown>;
-
-/** CPU ms per thread name of this process (the main thread as `main`). */
-function threadMs(): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name = tid === String(process.pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      m.set(name, (m.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return m;
-}
 
 const spent: Record<string, number> = {};
 function step<T>(name: string, f: () => T): T {
@@ -45,7 +29,7 @@ function step<T>(name: string, f: () => T): T {
 
 const offer = await new BrowserPeer().createOffer();
 const made: { pc: nodeDataChannel.PeerConnection; track: nodeDataChannel.Track }[] = [];
-const threads0 = threadMs();
+const threads0 = threadCpu(process.pid);
 for (let i = 0; i < n; i++) {
   const port = await freePort('udp');
   const pc = step('new PeerConnection', () => new nodeDataChannel.PeerConnection(`pc-${i}`, {
@@ -74,11 +58,11 @@ for (let i = 0; i < n; i++) {
   step('localDescription', () => pc.localDescription());
   made.push({ pc, track });
 }
-const threads1 = threadMs();
+const threads1 = threadCpu(process.pid);
 for (const { pc, track } of made) step('close', () => { track.close(); pc.close(); });
 
 console.log(`${n} peer connections, options ${JSON.stringify(extra)}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 const total = Object.values(spent).reduce((a, b) => a + b, 0);
 console.log(`main thread, ms per connection: ${Object.entries(spent).map(([k, v]) => `${k} ${(v / n).toFixed(3)}`).join(', ')}; all ${(total / n).toFixed(2)}`);
-console.log(`threads, ms per connection while they were made: ${[...threads1].map(([k, v]) => `${k} ${((v - (threads0.get(k) ?? 0)) / n).toFixed(2)}`).join(', ')}`);
+console.log(`threads, ms per connection while they were made: ${[...threads1].map(([k, v]) => `${k} ${(((v - (threads0.get(k) ?? 0)) * 1000) / n).toFixed(2)}`).join(', ')}`);
 process.exit(0);

@@ -24,8 +24,9 @@
  * --server janus|callhook and --only narrow a run to one server or some measurements (e.g. callhook's memory with
  * calls up, after a change). callhook runs compiled: `npm run build` first.
  *
- * --smoke: 5 registrations, 2 calls with a 3 s window, 2 calls set up by 2 load clients, one round, one process per server, no
- * settling: a check of the kit itself (test/integration/compare-kit.test.ts), not a figure.
+ * --smoke: 5 registrations, 2 calls with a 3 s window, 2 calls set up by 2 load clients after 1 warm-up call, one
+ * round, one process per server, no settling: a check of the kit itself (test/integration/compare-kit.test.ts), not a
+ * figure.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -68,7 +69,7 @@ const basePlan = smoke
       registrations: [{ count: 5, concurrency: 5 }],
       callSteps: [2],
       windowSeconds: 3,
-      setup: { calls: 2, concurrency: 2, processes: 2, warmUp: 0 },
+      setup: { calls: 2, concurrency: 2, processes: 2, warmUp: 1 },
       rounds: [['janus', 'callhook']],
       freshServers: false,
     }

@@ -83,12 +83,16 @@ function allSent(children: ChildProcess[], type: 'ready' | 'warm' | 'up' | 'down
   }))).then(() => {});
 }
 
-/** Each thread name's CPU ms per call between two samples, the busiest first; threads that ended count as one entry. */
+/**
+ * Each thread name's CPU ms per call between two samples, the busiest first. `(rest)` is the process's total less the
+ * threads' sum: threads that ended meanwhile, and the kernel's user/system split, which it scales for the process as
+ * a whole rather than thread by thread (no thread of callhook's was seen to end during calls).
+ */
 function threadShares(before: Map<string, number>, after: Map<string, number>, totalSeconds: number, calls: number): string {
   const perCall = (seconds: number) => ((seconds * 1000) / Math.max(1, calls)).toFixed(2);
   const rows = [...after].map(([name, s]) => [name, s - (before.get(name) ?? 0)] as const).filter(([, s]) => s > 0);
   const ended = totalSeconds - rows.reduce((a, [, s]) => a + s, 0);
-  if (ended > 0.005) rows.push(['(ended threads)', ended]);
+  if (ended > 0.005) rows.push(['(rest)', ended]);
   return rows.sort((a, b) => b[1] - a[1]).map(([name, s]) => `${name} ${perCall(s)}`).join(', ');
 }
 
