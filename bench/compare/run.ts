@@ -8,7 +8,8 @@
  *   time, RSS per session over the idle process, threads;
  * - calls: werift PCMU callers to sipp's echo, ramped to each step, then a window at 50 pps per call: server CPU
  *   (% of one core), loss of the round trip, RSS and threads (and the idle RSS before the first call);
- * - setup: N calls set up (answered, DTLS up) C at a time by P load-client processes (bench/compare/setup.ts), from
+ * - setup: after W warm-up calls (set up and hung up), N calls set up (answered, DTLS up) C at a time by P load-client
+ *   processes (bench/compare/setup.ts), from
  *   the first `call` to the last one up: rate, p50/p99 of each step of a call, CPU of the server and of the load
  *   clients, and what limited the rate.
  *
@@ -18,12 +19,14 @@
  *
  *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300] [--server NAME]
  *     [--only registrations,calls,setup] [--setup-calls 100] [--setup-concurrency 10] [--setup-processes 5]
+ *     [--setup-warmup 20]
  *
  * --server janus|callhook and --only narrow a run to one server or some measurements (e.g. callhook's memory with
  * calls up, after a change). callhook runs compiled: `npm run build` first.
  *
- * --smoke: 5 registrations, 2 calls with a 3 s window, 2 calls set up by 2 load clients, one round, one process per server, no
- * settling: a check of the kit itself (test/integration/compare-kit.test.ts), not a figure.
+ * --smoke: 5 registrations, 2 calls with a 3 s window, 2 calls set up by 2 load clients after 1 warm-up call, one
+ * round, one process per server, no settling: a check of the kit itself (test/integration/compare-kit.test.ts), not a
+ * figure.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -53,6 +56,7 @@ const { values: args } = parseArgs({
     'setup-calls': { type: 'string' },
     'setup-concurrency': { type: 'string' },
     'setup-processes': { type: 'string' },
+    'setup-warmup': { type: 'string' },
     server: { type: 'string' },
   },
 });
@@ -65,7 +69,7 @@ const basePlan = smoke
       registrations: [{ count: 5, concurrency: 5 }],
       callSteps: [2],
       windowSeconds: 3,
-      setup: { calls: 2, concurrency: 2, processes: 2 },
+      setup: { calls: 2, concurrency: 2, processes: 2, warmUp: 1 },
       rounds: [['janus', 'callhook']],
       freshServers: false,
     }
@@ -73,7 +77,7 @@ const basePlan = smoke
       registrations: [{ count: 300, concurrency: 50 }, { count: 1000, concurrency: 50 }],
       callSteps: [50, 100],
       windowSeconds: 20,
-      setup: { calls: 100, concurrency: 10, processes: 5 },
+      setup: { calls: 100, concurrency: 10, processes: 5, warmUp: 20 },
       rounds: [['janus', 'callhook'], ['callhook', 'janus']],
       freshServers: true,
     };
@@ -83,6 +87,7 @@ const plan = {
     calls: Number(args['setup-calls'] ?? basePlan.setup.calls),
     concurrency: Number(args['setup-concurrency'] ?? basePlan.setup.concurrency),
     processes: Number(args['setup-processes'] ?? basePlan.setup.processes),
+    warmUp: Number(args['setup-warmup'] ?? basePlan.setup.warmUp),
   },
 };
 const settleSeconds = Number(args['settle-seconds'] ?? (smoke ? 0 : 300));

@@ -3,7 +3,7 @@
  * WebSocket session per registration or call, werift browsers for media (bench/compare/callers.ts), and the server's
  * CPU, RSS and threads read from /proc/<pid> — the same reading for a C process with threads and for Node.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,25 @@ export function procSample(pid: number): ProcSample {
   };
 }
 
+/**
+ * CPU seconds per thread name (from /proc/<pid>/task/<tid>/stat), summed over the threads of that name; the main
+ * thread is `main`, apart from the other threads its name shares (a Node process's worker threads are `node` too).
+ */
+export function threadCpu(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return byName;
+}
+
 export async function startServer(name: ServerName, registrar: Registrar, sippPort: number): Promise<ServerUnderTest> {
   return name === 'janus' ? startJanusServer(registrar, sippPort) : startCallhookServer(registrar, sippPort);
 }
@@ -123,8 +142,16 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
     rtpInactivityTimeoutMs: 0,
   };
   await writeFile(join(dataDir, 'callhook.config.json'), JSON.stringify(settings));
-  // With `npm start`'s and docs/deploy.md's young generation (--max-semi-space-size=2).
-  const child = new ProcessGroup(process.execPath, ['--max-semi-space-size=2', CALLHOOK_BIN, 'start'], dataDir);
+  // With `npm start`'s and docs/deploy.md's young generation (--max-semi-space-size=2). BENCH_CPU_PROF=<dir>: callhook
+  // writes a V8 CPU profile there when it stops, as in the other call benches; BENCH_NODE_ARGS adds options to its
+  // node (a later V8 flag overrides an earlier one), to weigh a flag's CPU.
+  const profile = process.env['BENCH_CPU_PROF'];
+  const nodeArgs = [
+    '--max-semi-space-size=2',
+    ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+    ...(process.env['BENCH_NODE_ARGS']?.split(' ').filter((x) => x !== '') ?? []),
+  ];
+  const child = new ProcessGroup(process.execPath, [...nodeArgs, CALLHOOK_BIN, 'start'], dataDir);
   const { wsPort, adminPort } = settings;
   await waitUntilBound('tcp', wsPort, { timeoutMs: START_TIMEOUT_MS, stillRunning: () => child.status === undefined })
     .catch((e: Error) => { throw new Error(`${e.message}:\n${child.tail(30)}`); });

@@ -4,7 +4,7 @@
  * JavaScript (werift) are no longer one event loop that sets the pace for both servers.
  *
  * IPC: 'ready' once warm (modules loaded, werift's certificate made: it makes one per process, at its first peer
- * connection); on 'go' it places its calls `concurrency` at a time and reports each as {type:'call', index, times}
+ * connection); on 'warm' it places its warm-up calls (`warmIndexes`) and hangs them up, then reports 'warm'; on 'go' it places its calls `concurrency` at a time and reports each as {type:'call', index, times}
  * or {type:'failed', message}, then 'up'; on 'hangup' it hangs them all up, reports 'down' and exits.
  */
 import { BrowserPeer } from '../media-peers.ts';
@@ -15,11 +15,13 @@ import { BROWSER_ADDRESS } from './namespace.ts';
 export interface SetupClientPlan {
   target: CallTarget;
   indexes: number[];
+  /** Calls set up and hung up before the measured ones, so the server's code is compiled and its caches full. */
+  warmIndexes: number[];
   concurrency: number;
 }
 
 export type SetupClientReport =
-  | { type: 'ready' | 'up' | 'down' }
+  | { type: 'ready' | 'warm' | 'up' | 'down' }
   | { type: 'call'; index: number; times: EchoCall['times'] }
   | { type: 'failed'; message: string };
 
@@ -34,7 +36,11 @@ await warm.close();
 
 let calls: EchoCall[] = [];
 process.on('message', (m: unknown) => {
-  if (m === 'go') {
+  if (m === 'warm') {
+    void pool(plan.warmIndexes, plan.concurrency, (index) => placeCall(plan.target, index))
+      .then(({ done }) => pool(done, HANGUP_CONCURRENCY, (c) => c.hangup()))
+      .then(() => report({ type: 'warm' }));
+  } else if (m === 'go') {
     void pool(plan.indexes, plan.concurrency, async (index) => {
       const call = await placeCall(plan.target, index);
       report({ type: 'call', index, times: call.times });

@@ -22,11 +22,16 @@ import { parseMessageTrace, type SippProcess } from '../../test/support/sipp.ts'
 import { percentile } from '../hooks-common.ts';
 import type { CallTimes } from './callers.ts';
 import { epochMs } from './load.ts';
-import { CLOCK_TICKS, procSample, type ServerUnderTest } from './servers.ts';
+import { CLOCK_TICKS, procSample, threadCpu, type ServerUnderTest } from './servers.ts';
 import type { SetupClientPlan, SetupClientReport } from './setup-client.ts';
 
 export interface SetupPlan {
   calls: number;
+  /**
+   * Calls set up and hung up before the measured ones (the same way, spread over the same load clients): a server
+   * that has been running is measured, not one compiling its code at its first calls.
+   */
+  warmUp: number;
   concurrency: number;
   processes: number;
 }
@@ -66,7 +71,7 @@ function forkClient(plan: SetupClientPlan): ChildProcess {
 }
 
 /** Resolves when every child has sent `type`, passing each other report to `other`. */
-function allSent(children: ChildProcess[], type: 'ready' | 'up' | 'down', other: (r: SetupClientReport) => void = () => {}): Promise<void> {
+function allSent(children: ChildProcess[], type: 'ready' | 'warm' | 'up' | 'down', other: (r: SetupClientReport) => void = () => {}): Promise<void> {
   return Promise.all(children.map((child) => new Promise<void>((resolve, reject) => {
     const on = (r: SetupClientReport) => {
       if (r.type !== type) return other(r);
@@ -78,6 +83,19 @@ function allSent(children: ChildProcess[], type: 'ready' | 'up' | 'down', other:
   }))).then(() => {});
 }
 
+/**
+ * Each thread name's CPU ms per call between two samples, the busiest first. `(rest)` is the process's total less the
+ * threads' sum: threads that ended meanwhile, and the kernel's user/system split, which it scales for the process as
+ * a whole rather than thread by thread (no thread of callhook's was seen to end during calls).
+ */
+function threadShares(before: Map<string, number>, after: Map<string, number>, totalSeconds: number, calls: number): string {
+  const perCall = (seconds: number) => ((seconds * 1000) / Math.max(1, calls)).toFixed(2);
+  const rows = [...after].map(([name, s]) => [name, s - (before.get(name) ?? 0)] as const).filter(([, s]) => s > 0);
+  const ended = totalSeconds - rows.reduce((a, [, s]) => a + s, 0);
+  if (ended > 0.005) rows.push(['(rest)', ended]);
+  return rows.sort((a, b) => b[1] - a[1]).map(([name, s]) => `${name} ${perCall(s)}`).join(', ');
+}
+
 const ms = (xs: number[], p: number) => (xs.length === 0 ? NaN : Number(percentile(xs, p).toFixed(1)));
 
 /** Sets up `plan.calls` calls through `server`; returns the measurement's fields. */
@@ -86,14 +104,20 @@ export async function measureSetup(server: ServerUnderTest, sipp: SippProcess, p
   const children = Array.from({ length: processes }, (_, p) => forkClient({
     target: { server: server.name, wsUrl: server.wsUrl, sippPort: sipp.port },
     indexes: Array.from({ length: plan.calls }, (_, i) => i).filter((i) => i % processes === p),
+    // Numbered after the measured calls: sipp's trace of them is before the measured span, and not matched anyway.
+    warmIndexes: Array.from({ length: plan.warmUp }, (_, i) => plan.calls + i).filter((i) => i % processes === p),
     // C spread as evenly as it goes: the first C mod P processes take one more.
     concurrency: Math.floor(plan.concurrency / processes) + (p < plan.concurrency % processes ? 1 : 0),
   }));
   try {
     await allSent(children, 'ready');
+    const warm = allSent(children, 'warm');
+    for (const c of children) c.send('warm');
+    await warm;
     const calls = new Map<number, CallTimes>();
     const failed: string[] = [];
     const server0 = procSample(server.pid);
+    const threads0 = threadCpu(server.pid);
     const clients0 = children.map((c) => procSample(c.pid!));
     const machine0 = machineBusySeconds();
     const started = epochMs();
@@ -105,11 +129,13 @@ export async function measureSetup(server: ServerUnderTest, sipp: SippProcess, p
     await up;
     const seconds = (epochMs() - started) / 1000;
     const server1 = procSample(server.pid);
+    const threads1 = threadCpu(server.pid);
     const clientsCpu = children.map((c, i) => (procSample(c.pid!).cpuSeconds - clients0[i]!.cpuSeconds) / seconds);
     const serverCpu = (server1.cpuSeconds - server0.cpuSeconds) / seconds;
     // Everything on the machine, the other work on it included: the kit's processes may be short of CPU while
     // none of them is busy.
     const machineCpu = (machineBusySeconds() - machine0) / seconds;
+    const byThread = threadShares(threads0, threads1, server1.cpuSeconds - server0.cpuSeconds, calls.size);
     if (failed.length > 0) console.log(`  ${failed.length} calls failed; first: ${failed[0]}`);
 
     const answers = sippAnswers(sipp, started - CLOCK_SLACK_MS);
@@ -135,12 +161,15 @@ export async function measureSetup(server: ServerUnderTest, sipp: SippProcess, p
           : busiestClient >= BUSY ? 'a load client\'s CPU'
             : `latency: ${plan.concurrency} calls in flight, each waiting on its steps`;
     const fields: Record<string, number | string> = {
-      calls: plan.calls, concurrency: plan.concurrency, processes, failed: failed.length, seconds, perSecond: calls.size / seconds,
+      calls: plan.calls, warmUp: plan.warmUp, concurrency: plan.concurrency, processes, failed: failed.length, seconds, perSecond: calls.size / seconds,
       ...Object.fromEntries(Object.entries(steps).flatMap(([name, xs]) => [[`${name}P50Ms`, ms(xs, 50)], [`${name}P99Ms`, ms(xs, 99)]])),
       callHookP50Ms: ms(callHook, 50), callHookP99Ms: ms(callHook, 99),
       matchedAtSipp: steps.sipp.length,
       // What the rate would be if the server alone had one core: the figure the load client cannot cap.
       serverCpuMsPerCall: (serverCpu * seconds * 1000) / Math.max(1, calls.size),
+      // Where it went: the main thread (JavaScript, and libdatachannel's calls from it), Node's other threads (V8's
+      // compiler and GC helpers, the SQLite checkpointer), libdatachannel's (ICE, DTLS, SCTP timers).
+      serverCpuMsPerCallByThread: byThread,
       serverCpuPercent: serverCpu * 100, clientCpuPercent: clientsTotal * 100, busiestClientCpuPercent: busiestClient * 100,
       machineCpuPercent: machineCpu * 100, limitedBy,
     };

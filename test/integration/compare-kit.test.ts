@@ -92,6 +92,12 @@ describe('comparison kit, smoke mode (bench/compare/run.ts --smoke)', () => {
       assert.ok(Number(s['serverCpuPercent']) > 0 && Number(s['clientCpuPercent']) > 0 && Number(s['serverCpuMsPerCall']) > 0);
       assert.ok(Number(s['machineCpuPercent']) >= Number(s['serverCpuPercent']) * 0.5, JSON.stringify(s));
       assert.match(String(s['limitedBy']), /CPU|latency/);
+      // Where the server's CPU went, per thread. /proc counts in 10 ms ticks: over 2 calls only callhook's main
+      // thread (JavaScript, 10 ms and more per call) is sure to have one; Janus spreads its work over many threads.
+      if (server === 'callhook') assert.match(String(s['serverCpuMsPerCallByThread']), /(^|, )main \d+\.\d\d/, JSON.stringify(s));
+      else assert.match(String(s['serverCpuMsPerCallByThread']), /\d+\.\d\d/, JSON.stringify(s));
+      // The warm-up call was set up and hung up before the measured ones.
+      assert.equal(s['warmUp'], 1);
       // The `call` hook's round trips from callhook's hook log; Janus has no hooks.
       if (server === 'callhook') assert.ok(Number(s['callHookP99Ms']) > 0 && Number(s['callHookP99Ms']) <= Number(s['toInviteP99Ms']) + 1, JSON.stringify(s));
       else assert.equal(s['callHookP99Ms'], null);
