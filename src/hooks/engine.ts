@@ -281,7 +281,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     const committed = writeNow(batch, 'an event could not be written to the outbox: it is lost', { eventId, sessionId: ctx.sessionId, method })
       .then((rows) => {
         if (rows === undefined) return undefined;
-        worker.notify(ctx.sessionId, app.appKey);
+        worker.notify(ctx.sessionId, app.appKey, rows[0]);
         return rows[0]!.sequence;
       });
     return { queued: true, eventId, committed, clientExclude: mc.clientExclude };
