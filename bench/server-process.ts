@@ -5,7 +5,9 @@
  * counts (after a GC when run with --expose-gc); 'stop' closes the server and exits. BENCH_COMPILED=1 runs the
  * compiled server (dist/, `npm run build`) instead of the sources. {type:'profile-start'} and {type:'profile-stop',
  * file} profile the server's JavaScript over one phase of a bench (node:inspector; `--cpu-prof` would add start-up
- * and the other phases) and write the .cpuprofile to `file` (bench/cpu-profile-share.ts reads it).
+ * and the other phases) and write the .cpuprofile to `file` (bench/cpu-profile-share.ts reads it), and beside it a
+ * .heapprofile of what was allocated in that phase, collected garbage included (sampled every 4 KiB; Chrome's
+ * DevTools opens it): garbage is what the collector's share of the CPU comes from.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -51,9 +53,12 @@ async function profile(m: { type: 'profile-start' } | { type: 'profile-stop'; fi
     inspector.connect();
     await inspector.post('Profiler.enable');
     await inspector.post('Profiler.start');
+    await inspector.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   } else {
     const { profile } = await inspector.post('Profiler.stop');
     writeFileSync(m.file, JSON.stringify(profile));
+    const heap = await inspector.post('HeapProfiler.stopSampling');
+    writeFileSync(m.file.replace(/\.cpuprofile$/, '.heapprofile'), JSON.stringify(heap.profile));
     inspector.disconnect();
   }
   process.send!({ type: 'profiled' });

@@ -12,7 +12,8 @@
  * BENCH_NODE_ARGS adds options to callhook's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it;
  * BENCH_CONFIG, a JSON object, adds settings to callhook's, e.g. '{"timelineKeepEnded":0}'.
  * BENCH_PROFILE=<dir> profiles callhook over the registration phase alone (no start-up, idle or disconnect) and writes
- * <dir>/registrations-<process>.cpuprofile (read it with bench/cpu-profile-share.ts).
+ * <dir>/registrations-<process>.cpuprofile (read it with bench/cpu-profile-share.ts) and .heapprofile (what the phase
+ * allocated).
  * BENCH_PROCESSES=2 runs that many callhook processes (each its own ports and data directory, as docs/scaling.md's
  * "One process per core on one machine" does behind a balancer); the sessions go to them in turn, and the figures
  * are the processes' sums (CPU per session: all processes' CPU over all sessions).
