@@ -11,6 +11,9 @@
  *
  * BENCH_NODE_ARGS adds options to callhook's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it;
  * BENCH_CONFIG, a JSON object, adds settings to callhook's, e.g. '{"timelineKeepEnded":0}'.
+ * BENCH_PROFILE=<dir> profiles callhook over the registration phase alone (no start-up, idle or disconnect) and writes
+ * <dir>/registrations-<process>.cpuprofile (read it with bench/cpu-profile-share.ts) and .heapprofile (what the phase
+ * allocated).
  * BENCH_PROCESSES=2 runs that many callhook processes (each its own ports and data directory, as docs/scaling.md's
  * "One process per core on one machine" does behind a balancer); the sessions go to them in turn, and the figures
  * are the processes' sums (CPU per session: all processes' CPU over all sessions).
@@ -57,7 +60,7 @@ async function stats(): Promise<ServerStats> {
   const sum = (key: Exclude<keyof ServerStats, 'type'>) => each.reduce((total, s) => total + s[key], 0);
   const worst = (key: 'loopDelayP99Ms' | 'loopDelayMaxMs') => Math.max(...each.map((s) => s[key]));
   return {
-    type: 'stats', heapUsed: sum('heapUsed'), heapTotal: sum('heapTotal'), external: sum('external'), rss: sum('rss'), cpuUs: sum('cpuUs'),
+    type: 'stats', heapUsed: sum('heapUsed'), heapTotal: sum('heapTotal'), external: sum('external'), rss: sum('rss'), cpuUs: sum('cpuUs'), cpuSystemUs: sum('cpuSystemUs'),
     sessions: sum('sessions'), registered: sum('registered'), loopDelayP99Ms: worst('loopDelayP99Ms'), loopDelayMaxMs: worst('loopDelayMaxMs'),
   };
 }
@@ -90,6 +93,15 @@ try {
   const urls = (await Promise.all(children.map((child) => nextMessage<Ready>(child, 'ready')))).map(({ wsPort }) => `ws://127.0.0.1:${wsPort}/`);
   if (processes > 1) console.log(`callhook processes: ${processes}, the sessions spread over them in turn`);
   const before = await stats();
+  const profileDir = process.env['BENCH_PROFILE'];
+  /** Sends each server a profile message and waits for all of them to answer. */
+  const profiling = (message: (index: number) => object): Promise<unknown> =>
+    Promise.all(children.map((child, index) => {
+      const reply = nextMessage(child, 'profiled');
+      child.send(message(index));
+      return reply;
+    }));
+  if (profileDir !== undefined) await profiling(() => ({ type: 'profile-start' }));
 
   const connect = (i: number): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -125,6 +137,7 @@ try {
     }),
   );
   const registerSeconds = (performance.now() - started) / 1000;
+  if (profileDir !== undefined) await profiling((index) => ({ type: 'profile-stop', file: join(profileDir, `registrations-${index}.cpuprofile`) }));
   const after = await stats();
   const contacts = await kamailio.contactCount();
 
@@ -133,7 +146,11 @@ try {
   console.log(`time to connect and register all: ${registerSeconds.toFixed(2)} s (${Math.round(count / registerSeconds)} sessions/s)`);
   // The load client shares the cores: callhook's own CPU time per session is the figure that load does not skew.
   const cpuPerSessionMs = (after.cpuUs - before.cpuUs) / count / 1000;
-  console.log(`callhook CPU per session set up: ${cpuPerSessionMs.toFixed(2)} ms (one core: ${Math.round(1000 / cpuPerSessionMs)} sessions/s)`);
+  const systemPerSessionMs = (after.cpuSystemUs - before.cpuSystemUs) / count / 1000;
+  console.log(
+    `callhook CPU per session set up: ${cpuPerSessionMs.toFixed(2)} ms, ${systemPerSessionMs.toFixed(2)} ms of it in the kernel ` +
+      `(one core: ${Math.round(1000 / cpuPerSessionMs)} sessions/s; load average ${loadavg()[0]!.toFixed(2)})`,
+  );
   console.log(`callhook memory per session: ${perSession(before, after)} (heap ${(after.heapUsed / 2 ** 20).toFixed(0)} MiB, RSS ${(after.rss / 2 ** 20).toFixed(0)} MiB in all)`);
 
   const idleStart = await stats();

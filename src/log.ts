@@ -18,6 +18,27 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   return pino({ level, base: { app: 'callhook' }, redact: { paths: redactPaths, censor: '[redacted]' } }, destination);
 }
 
+const LEVEL_METHODS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+const ignore = (): void => undefined;
+
+/**
+ * `parent.child(bindings)`, made at its first use at an enabled level. Each session has a logger of its own, and
+ * making a pino child serialises its bindings through the redaction of every secret path (about 10 µs, and garbage);
+ * at level warn most sessions never log, so most never need it. A log call below the parent's level is dropped
+ * without making the child, as the child itself would drop it.
+ */
+export function lazyChild(parent: Logger, bindings: pino.Bindings): Logger {
+  let child: Logger | undefined;
+  return new Proxy(parent, {
+    get(_target, key) {
+      if (typeof key === 'string' && LEVEL_METHODS.has(key) && !parent.isLevelEnabled(key)) return ignore;
+      child ??= parent.child(bindings);
+      const value: unknown = Reflect.get(child, key, child);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(child) : value;
+    },
+  });
+}
+
 /**
  * Raw SIP text may carry digest credentials and, in its SDP, SRTP master keys; logs and `sipMessageRaw` keep the
  * message but blank the secret values. RFC 3261 §20.7, §20.28: Authorization / Proxy-Authorization; RFC 4568 §9.1:

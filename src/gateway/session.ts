@@ -17,7 +17,7 @@
  * then the detach above with that info — and goes no further (docs/security.md "Failure containment").
  */
 import type { Config } from '../config/schema.ts';
-import type { Logger } from '../log.ts';
+import { lazyChild, type Logger } from '../log.ts';
 import type { HookContext, HookEngine, JsonObject } from '../hooks/types.ts';
 import type { AppCodecPolicy, RestClientConfig } from '../hooks/model.ts';
 import type { AppLookup } from '../hooks/storage.ts';
@@ -119,7 +119,7 @@ export class Session implements MessagingHost, CallHost {
     this.appKey = init.appKey;
     this.ua = deps.ua;
     this.hooks = deps.hooks;
-    this.log = deps.log.child({ sessionId: init.sessionId, appKey: init.appKey });
+    this.log = lazyChild(deps.log, { sessionId: init.sessionId, appKey: init.appKey });
     this.media = deps.media;
     this.callRecords = deps.callRecords;
     this.callMetrics = deps.callMetrics;

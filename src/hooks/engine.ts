@@ -112,6 +112,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
       const outcome = result.ok ? 'ok' : result.outcome;
       metrics.requests.inc({ app: app.appKey, method, outcome });
       metrics.latency.observe({ app: app.appKey, method }, latencyMs / 1000);
+      const requestBody = logged(requestText);
       const entry = {
         time,
         appKey: app.appKey,
@@ -120,8 +121,9 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
         status: result.ok ? 200 : (result.httpStatus ?? null),
         latencyMs: Math.round(latencyMs * 1000) / 1000,
         error: result.ok ? null : result.error,
-        requestBody: logged(requestText),
-        responseBody: logged(responseText),
+        requestBody,
+        // A backend that mirrors its request (EchoApp) answers the same text: redacted and cut once, kept once.
+        responseBody: responseText !== null && responseText === requestText ? requestBody : logged(responseText),
       };
       writes.add({ kind: 'logAttempt', entry });
       try {
@@ -281,7 +283,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     const committed = writeNow(batch, 'an event could not be written to the outbox: it is lost', { eventId, sessionId: ctx.sessionId, method })
       .then((rows) => {
         if (rows === undefined) return undefined;
-        worker.notify(ctx.sessionId, app.appKey);
+        worker.notify(ctx.sessionId, app.appKey, rows[0]);
         return rows[0]!.sequence;
       });
     return { queued: true, eventId, committed, clientExclude: mc.clientExclude };

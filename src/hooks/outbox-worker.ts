@@ -5,8 +5,9 @@
  * Scheduling. Each session with pending events has a lane; a lane has at most one delivery in flight and
  * starts the next event only when the previous one is settled, so order within a session holds by construction.
  * A lane reads its session's oldest pending events a few at a time (read-ahead) and keeps that copy in step with
- * what it writes back; writes are batched (./write-behind.ts) and flushed before any read. Lanes of one app
- * share `concurrencyPerApp` delivery slots; apps do not share slots, so a slow or dead backend holds only its
+ * what it writes back; an event committed while the copy holds all the session has pending joins it unread, as
+ * does a session's first event. Writes are batched (./write-behind.ts) and flushed before any read. Lanes of one
+ * app share `concurrencyPerApp` delivery slots; apps do not share slots, so a slow or dead backend holds only its
  * own app's slots. A failed head event keeps its lane waiting on a timer (later events of that session wait
  * behind it, as ordering demands); other sessions go on.
  *
@@ -107,12 +108,25 @@ export class OutboxWorker {
     this.schedulePrune();
   }
 
-  /** A new event of this session was committed to the outbox. */
-  notify(sessionId: string, appKey: string): void {
+  /**
+   * A new event of this session was committed to the outbox; `event` is its row as committed. The lane takes it
+   * without reading the store when it knows nothing else can be pending before it: the lane holds every event its
+   * session had pending (and has room), or the event is the session's first ever (sequence 1). Ids only grow and
+   * commits keep their order, so such an event comes after all the lane holds.
+   */
+  notify(sessionId: string, appKey: string, event?: OutboxEvent): void {
     if (!this.running) return;
     const lane = this.lanes.get(sessionId);
-    if (lane !== undefined) lane.notified++;
-    else this.addLane(sessionId, appKey, 0);
+    if (lane === undefined) {
+      this.addLane(sessionId, appKey, 0, event?.sequence === 1 ? event : undefined);
+      return;
+    }
+    const holdsAll = lane.readAllAt === lane.notified;
+    lane.notified++;
+    if (event !== undefined && holdsAll && lane.next.length < LANE_READ_AHEAD) {
+      lane.next.push(event);
+      lane.readAllAt = lane.notified;
+    }
   }
 
   /** Picks up sessions that became pending behind the worker's back (replay of dead letters). */
@@ -150,8 +164,9 @@ export class OutboxWorker {
     this.wakeIdleWaiters();
   }
 
-  private addLane(sessionId: string, appKey: string, delayMs: number): void {
-    const lane: Lane = { sessionId, appKey, next: [], notified: 0 };
+  /** `first`: the session's first event, which the lane starts with instead of reading the store. */
+  private addLane(sessionId: string, appKey: string, delayMs: number, first?: OutboxEvent): void {
+    const lane: Lane = first === undefined ? { sessionId, appKey, next: [], notified: 0 } : { sessionId, appKey, next: [first], notified: 0, readAllAt: 0 };
     this.lanes.set(sessionId, lane);
     if (delayMs > 0) this.wait(lane, delayMs);
     else this.enqueue(lane);

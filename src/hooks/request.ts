@@ -34,11 +34,21 @@ export function assertHeaderValue(name: string, value: string): string {
   return value;
 }
 
+/** URLs made by `hookUrl`, by app URL and method: every hook needs one, and apps and methods are few. */
+const hookUrls = new Map<string, string>();
+const MAX_HOOK_URLS = 1024;
+
 /** `http://example/rest` + `connect` → `http://example/rest/connect` (a trailing slash is not doubled; a query stays). */
 export function hookUrl(appUrl: string, method: string): string {
-  const u = new URL(appUrl);
-  u.pathname = `${u.pathname.replace(/\/+$/, '')}/${method}`;
-  return u.toString();
+  const key = `${method} ${appUrl}`;
+  let url = hookUrls.get(key);
+  if (url === undefined) {
+    const u = new URL(appUrl);
+    u.pathname = `${u.pathname.replace(/\/+$/, '')}/${method}`;
+    url = u.toString();
+    if (hookUrls.size < MAX_HOOK_URLS) hookUrls.set(key, url);
+  }
+  return url;
 }
 
 export function buildHookRequest(app: App, method: string, body: Record<string, unknown> | string, options: BuildOptions): HookRequest {

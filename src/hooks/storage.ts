@@ -5,8 +5,8 @@
  *
  * Asynchronous wherever a database is reached (docs/architecture.md "One store interface, two engines"): every
  * read returns a promise, and every write is a `StoreWrite` value handed to `HookStore.write`, which commits a list
- * of them as one transaction. SQLite applies the writes before `write` returns (the promise is settled already);
- * PostgreSQL commits them in its next group commit. The one synchronous read is the app lookup: apps are few and
+ * of them as one transaction. Both stores commit them in their next group commit, at the end of the turn of the
+ * event loop. The one synchronous read is the app lookup: apps are few and
  * read by every hook, so the store serves them from memory.
  *
  * Times are milliseconds since the Unix epoch (UTC).
@@ -176,9 +176,9 @@ export interface HookStore {
   readonly wills: SessionWills;
   /**
    * Commits `writes`, in order, as one transaction: together or not at all. Resolves with the events appended,
-   * in order. Writes are committed in the order of the calls, so a session's events keep their order.
-   * SQLite has committed them when `write` returns (one WAL append for the lot); PostgreSQL joins the calls of one
-   * turn of the event loop into one transaction (a group commit: one round of fsync for all of them).
+   * in order, once committed. Writes are committed in the order of the calls, so a session's events keep their
+   * order. The calls of one turn of the event loop join one transaction (a group commit: one WAL append on SQLite,
+   * one round of fsync on PostgreSQL, for all of them).
    */
   write(writes: readonly StoreWrite[]): Promise<OutboxEvent[]>;
 }

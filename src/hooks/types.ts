@@ -88,8 +88,8 @@ export interface EmitResult {
   /** Present when queued. */
   eventId?: string;
   /**
-   * Present when queued: resolves with the event's sequence once it is in the store (SQLite: before `emit`
-   * returned; PostgreSQL: at its group commit), or undefined when the store failed (logged). Never rejects.
+   * Present when queued: resolves with the event's sequence once it is in the store (at the store's group commit,
+   * the end of the turn of the event loop), or undefined when the store failed (logged). Never rejects.
    */
   committed?: Promise<number | undefined>;
   /** Fields of this event the client must not be sent. */

@@ -1,7 +1,7 @@
 /**
  * Call detail records in PostgreSQL. The gateway writes a record as its call goes, synchronously
  * (./types.ts CallDetailRecords), and PostgreSQL answers asynchronously, so this node keeps the records of its
- * live calls in memory, answers from them, and writes behind through the group commit (./postgres-commit.ts):
+ * live calls in memory, answers from them, and writes behind through the group commit (./group-commit.ts):
  * a record reaches the database within a turn of the event loop, in order. Ids are taken from a block of the
  * table's identity reserved ahead, so `open` can name the row before it is written.
  *

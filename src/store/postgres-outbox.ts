@@ -1,6 +1,6 @@
 /**
  * The event outbox in PostgreSQL: SQLite's (./outbox.ts) rules and SQL, ported. Appends and marks run inside the
- * group commit's transaction (./postgres-commit.ts) on its connection; the reads use the pool.
+ * group commit's transaction (./group-commit.ts) on its connection; the reads use the pool.
  */
 import type { Pool, PoolClient } from 'pg';
 import type { EventOutbox, NewOutboxEvent, OutboxEvent, OutboxListQuery, OutboxReplayQuery, OutboxState } from './types.ts';

@@ -3,15 +3,15 @@
  * (./types.ts), over one `pg` pool, shared by every node pointed at the same database (docs/scaling.md).
  *
  * Durability: PostgreSQL's own (synchronous_commit on): a write is on disk when its commit returns. Writes go
- * through one group commit (./postgres-commit.ts), so an event is durable a turn of the event loop after `emit`
+ * through one group commit (./group-commit.ts), so an event is durable a turn of the event loop after `emit`
  * rather than before it returns, as with SQLite; a node killed in between loses the events of that turn together
  * with the wills they carried, so what the backend was owed before stays owed (docs/architecture.md).
  */
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { CallRecordRetention, HookLogEntry, HookLogQuery, OutboxEvent, SessionWill, Store, StoreWrite } from './types.ts';
 import { HOOK_LOG_CAPACITY } from './types.ts';
 import type { Logger } from '../log.ts';
-import { GroupCommit } from './postgres-commit.ts';
+import { GroupCommit, type CommitWrites } from './group-commit.ts';
 import { migratePostgres } from './postgres-migrations.ts';
 import { PostgresAppRepository } from './postgres-apps.ts';
 import { appendEvents, OUTBOX_MARKS, PostgresEventOutbox } from './postgres-outbox.ts';
@@ -34,6 +34,27 @@ export interface OpenPostgresStoreOptions {
   poolSize?: number;
 }
 
+
+/** A group commit's transaction (./group-commit.ts) on a connection of the pool: `apply` runs the writes on it. */
+function transaction<W, R>(pool: Pool, apply: (client: PoolClient, writes: readonly W[]) => Promise<R[]>): CommitWrites<W, R> {
+  return async (writes) => {
+    let client: PoolClient | undefined;
+    let broken = false;
+    try {
+      client = await pool.connect();
+      await client.query('BEGIN');
+      const results = await apply(client, writes);
+      await client.query('COMMIT');
+      return results;
+    } catch (e) {
+      // A connection that cannot even roll back is broken: the pool drops it rather than lend it again.
+      broken = client !== undefined && !(await client.query('ROLLBACK').then(() => true, () => false));
+      throw e;
+    } finally {
+      client?.release(broken);
+    }
+  };
+}
 
 /** bigint's OID: see `openPostgresStore`'s type parser. */
 const INT8_OID = 20;
@@ -82,7 +103,7 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
     }
 
     let hookLogAppends = 0;
-    /** Runs of these writes go to PostgreSQL as one statement each (./postgres-commit.ts). */
+    /** Runs of these writes go to PostgreSQL as one statement each (./group-commit.ts). */
     type RunKind = 'appendEvent' | 'markDelivered' | 'logAttempt';
     const applyRun = async (c: PoolClient, kind: RunKind, run: PgWrite[], appended: OutboxEvent[]): Promise<void> => {
       if (kind === 'appendEvent') {
@@ -156,7 +177,7 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
       }
       return appended;
     };
-    const commits = new GroupCommit<PgWrite, OutboxEvent>(pool, apply, (w) => (w.kind === 'appendEvent' ? 1 : 0));
+    const commits = new GroupCommit<PgWrite, OutboxEvent>(transaction(pool, apply), (w) => (w.kind === 'appendEvent' ? 1 : 0));
     let closing: Promise<void> | undefined;
     const callRecords = await PostgresCallDetailRecords.open(pool, (writes) => commits.submit(writes), node, options.cdrRetention ?? DEFAULT_CDR_RETENTION, log);
 

@@ -4,9 +4,15 @@
  * Durability: WAL journal with `synchronous=NORMAL`. In WAL mode a commit appends to the WAL file and returns
  * without fsync; the fsync happens at checkpoints. A committed transaction therefore survives a crash or kill of
  * the callhook process (the bytes are in the OS), which is the failure the outbox must survive: an emitted event
- * is never lost to a restart. Only an OS crash or power cut can roll back the last few commits (the database
- * stays consistent either way). FULL would fsync every event and cap the outbox at the disk's fsync rate.
+ * is never lost to a restart once committed. Only an OS crash or power cut can roll back the last few commits (the
+ * database stays consistent either way). FULL would fsync every event and cap the outbox at the disk's fsync rate.
  * Checkpoints (where NORMAL does fsync) run in a worker thread: ./checkpointer.ts.
+ *
+ * The hook engine's writes go through one group commit (./group-commit.ts), as on PostgreSQL: an event is
+ * committed at the end of the turn of the event loop in which it was emitted, before its first delivery attempt,
+ * together with everything else written in that turn. A process killed within that turn loses the events of the
+ * turn together with the wills they carried, so what the backend was owed before stays owed
+ * (docs/architecture.md).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +20,7 @@ import Database from 'better-sqlite3';
 import type { CallRecordRetention, NewApp, OutboxEvent, Store, StoreWrite } from './types.ts';
 import type { Logger } from '../log.ts';
 import { startCheckpointer } from './checkpointer.ts';
+import { GroupCommit } from './group-commit.ts';
 import { migrate } from './migrations.ts';
 import { SqliteAppRepository } from './apps.ts';
 import { SqliteCallDetailRecords } from './cdr.ts';
@@ -67,7 +74,7 @@ export function openStore(options: OpenStoreOptions): Store {
     const hookLog = new SqliteHookLog(db);
     const outbox = new SqliteEventOutbox(db);
     const wills = new SqliteSessionWills(db);
-    // ../hooks/storage.ts StoreWrite: applied in one transaction before `write` returns.
+    // ../hooks/storage.ts StoreWrite: the writes of a turn applied in one transaction, in the order handed over.
     const apply = (w: StoreWrite, appended: OutboxEvent[]): void => {
       switch (w.kind) {
         case 'appendEvent': appended.push(outbox.append(w.event)); return;
@@ -86,6 +93,10 @@ export function openStore(options: OpenStoreOptions): Store {
       for (const w of writes) apply(w, appended);
       return appended;
     });
+    const commits = new GroupCommit<StoreWrite, OutboxEvent>(
+      async (writes) => writeAll(writes),
+      (w) => (w.kind === 'appendEvent' ? 1 : 0),
+    );
     const checkpointer = startCheckpointer(path, (message) => {
       if (options.log !== undefined) options.log.error({ path, error: message }, 'SQLite WAL checkpoint failed');
       else process.emitWarning(`SQLite WAL checkpoint of ${path} failed: ${message}`);
@@ -97,15 +108,9 @@ export function openStore(options: OpenStoreOptions): Store {
       outbox,
       wills,
       path,
-      // Committed here, synchronously: an emitted event is in the WAL before `emit` returns.
-      write: (writes) => {
-        try {
-          return Promise.resolve(writeAll(writes));
-        } catch (e) {
-          return Promise.reject(e as Error);
-        }
-      },
+      write: (writes) => commits.submit(writes),
       close: async () => {
+        await commits.settled();
         checkpointer.stop();
         db.close();
       },

@@ -160,6 +160,42 @@ for (const engine of STORE_ENGINES) describe(`outbox worker on ${engine.name}`, 
     assert.equal(reads, 2);
   });
 
+  it('reads nothing for a session\'s first event, nor for events committed while its lane holds all the session has pending', async () => {
+    let reads = 0;
+    const outbox = store.outbox;
+    const counted: typeof outbox = Object.create(outbox);
+    counted.pendingOf = (sessionId, limit) => {
+      reads++;
+      return outbox.pendingOf(sessionId, limit);
+    };
+    const seen: number[] = [];
+    let releaseFirst!: () => void;
+    const first = new Promise<void>((r) => (releaseFirst = r));
+    let firstInFlight = false;
+    worker = new OutboxWorker(counted, async (e) => {
+      if (e.sequence === 1) {
+        firstInFlight = true;
+        await first;
+      }
+      seen.push(e.sequence);
+      return { delivered: true };
+    }, new WriteBehind(store, log), { backoffMinMs: 5, backoffMaxMs: 20, concurrencyPerApp: 8, maxAgeMs: 60_000, now: Date.now, log, abortInFlight: () => undefined });
+    await worker.start();
+    const committed = async (n: number): Promise<void> => worker!.notify('S', 'app', await append('S', n));
+    await committed(1);
+    await eventually(() => firstInFlight, WAIT_MS, 'the delivery of 1');
+    await committed(2);
+    await committed(3);
+    releaseFirst();
+    await eventually(() => seen.length === 3, WAIT_MS, 'three events');
+    await worker.idle();
+    assert.deepEqual(seen, [1, 2, 3]);
+    assert.equal(reads, 0, 'the first event and the two behind it were taken as committed');
+    await committed(4);
+    await eventually(() => seen.length === 4, WAIT_MS, 'the fourth event');
+    assert.equal(reads, 1, 'a later event of a session whose lane has gone is read from the store');
+  });
+
   it('backs off on failure, then succeeds; the attempts are counted in the store', async () => {
     await append('S', 1);
     let calls = 0;

@@ -268,6 +268,20 @@ for (const engine of STORE_ENGINES) {
         assert.deepEqual(await store.outbox.depth(), { pending: 3, dead: 0 });
       });
 
+      it('commits the writes handed over in one turn as one transaction, in their order: a failing write takes the others with it', async () => {
+        const inOneTurn = [ev('A', 1), ev('B', 1), ev('A', 2)].map((e) => store.write([{ kind: 'appendEvent', event: e }]));
+        const appended = (await Promise.all(inOneTurn)).flat();
+        assert.deepEqual(appended.map((e) => [e.eventId, e.sequence]), [['A-1', 1], ['B-1', 1], ['A-2', 2]]);
+        const ids = appended.map((e) => e.id);
+        assert.deepEqual(ids, [...ids].sort((x, y) => x - y), 'ids in the order the writes were handed over');
+        // A body JSON cannot hold fails inside the transaction, after C-1 was applied in it.
+        const will = { sessionId: 'C', subject: 'connection', appKey: 'app', method: 'ConnectionStatusEvent', body: { n: 1n }, failNotify: false };
+        const results = await Promise.allSettled([store.write([{ kind: 'appendEvent', event: ev('C', 1) }]), store.write([{ kind: 'putWill', will }])]);
+        assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+        assert.deepEqual(await store.outbox.pendingOf('C', 10), [], 'C-1 rolled back with the failing write of its turn');
+        assert.equal((await appendEvent(store, ev('C', 1))).sequence, 1, 'the next turn commits afresh; the rolled-back sequence is reused');
+      });
+
       it('keeps counting after delivered rows are gone', async () => {
         const a1 = await appendEvent(store, ev('A', 1));
         await store.write([{ kind: 'markDelivered', id: a1.id }]);

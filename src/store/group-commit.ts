@@ -1,16 +1,23 @@
 /**
- * Group commit for PostgreSQL: every write handed over within one turn of the event loop goes into one
- * transaction, and one transaction runs at a time. The first gives throughput (a commit waits for one WAL flush,
- * whatever it holds: measured in docs/benchmarks.md); the second gives order: writes commit in the order they were
- * handed over, so a session's events keep their sequence order and a will never overtakes the event it goes with.
+ * Group commit, for both engines: every write handed over within one turn of the event loop goes into one
+ * transaction, and one transaction runs at a time. The first gives throughput (one commit for the turn: on
+ * PostgreSQL one WAL flush, on SQLite one append of each page the turn touched to the WAL, and one round of its file
+ * locks; measured in docs/benchmarks.md); the second gives order: writes commit in the order they were handed over,
+ * so a session's events keep their sequence order and a will never overtakes the event it goes with.
  *
- * The writes of all callers in a batch are applied as one list, so runs of the same write (a burst of appends, of
- * delivery marks) can go to PostgreSQL as one statement each: a round trip per run rather than per write.
+ * The writes of all callers in a batch are applied as one list, so the engine may join runs of the same write (a
+ * burst of appends, of delivery marks) into one statement each (PostgreSQL: a round trip per run rather than per
+ * write).
  *
  * A batch that fails rolls back as a whole, and every caller in it is told (their writes are lost; the callers log
  * what that costs). The next batch starts afresh.
  */
-import type { Pool, PoolClient } from 'pg';
+
+/**
+ * One transaction over the batch's writes, in order: resolves with what they produced (appended events), in order,
+ * once committed; rejects, rolled back, when any failed.
+ */
+export type CommitWrites<W, R> = (writes: readonly W[]) => Promise<R[]>;
 
 interface Pending<W, R> {
   writes: readonly W[];
@@ -18,20 +25,14 @@ interface Pending<W, R> {
   reject: (e: unknown) => void;
 }
 
-/**
- * Runs the batch's writes, in order, on the transaction's connection; returns what they produced (appended events),
- * in order: `produces` says how many results each write gives, so each caller gets its own.
- */
-export type ApplyWrites<W, R> = (client: PoolClient, writes: readonly W[]) => Promise<R[]>;
-
 export class GroupCommit<W, R> {
   private queue: Array<Pending<W, R>> = [];
   private scheduled = false;
   private committing: Promise<void> | undefined;
 
   constructor(
-    private readonly pool: Pool,
-    private readonly apply: ApplyWrites<W, R>,
+    private readonly commit: CommitWrites<W, R>,
+    /** How many results each write gives, so each caller gets its own. */
     private readonly produces: (write: W) => number,
   ) {}
 
@@ -65,25 +66,17 @@ export class GroupCommit<W, R> {
   private async commitQueued(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
-    let client: PoolClient | undefined;
-    let broken = false;
     try {
-      client = await this.pool.connect();
-      await client.query('BEGIN');
-      const results = await this.apply(client, batch.flatMap((p) => p.writes));
-      await client.query('COMMIT');
+      const results = await this.commit(batch.length === 1 ? batch[0]!.writes : batch.flatMap((p) => p.writes));
       let at = 0;
       for (const p of batch) {
-        const n = p.writes.reduce((sum, w) => sum + this.produces(w), 0);
+        let n = 0;
+        for (const w of p.writes) n += this.produces(w);
         p.resolve(results.slice(at, at + n));
         at += n;
       }
     } catch (e) {
-      // A connection that cannot even roll back is broken: the pool drops it rather than lend it again.
-      broken = client !== undefined && !(await client.query('ROLLBACK').then(() => true, () => false));
       for (const p of batch) p.reject(e);
-    } finally {
-      client?.release(broken);
     }
   }
 }
