@@ -192,11 +192,14 @@ try {
     await sleep(IN_FLIGHT_MS);
     const cpu = ((after.cpuUs - before.cpuUs) / elapsedUs) * 100;
     const loadCpu = ((load.user + load.system) / elapsedUs) * 100;
+    // CPU time per packet the relay passed on (each echoed packet crosses it twice): comparable between runs even
+    // when a busy machine keeps the load client from sending its full rate.
+    const relayedUs = (after.cpuUs - before.cpuUs) / (window.atPhone + window.back);
     const lossToSip = 1 - window.atPhone / window.sent;
     const lossRoundTrip = 1 - window.back / window.sent;
     const row = [
       `${target} calls (${after.connected} connected, set up at ${(toAdd / setupS).toFixed(1)}/s)`,
-      `server CPU ${cpu.toFixed(1)} % (${(cpu / target).toFixed(3)} %/call)`,
+      `server CPU ${cpu.toFixed(1)} % (${(cpu / target).toFixed(3)} %/call, ${relayedUs.toFixed(1)} µs per relayed packet)`,
       `RSS ${((after.rss - idle.rss) / target / MiB).toFixed(2)} MiB/call, heap ${((after.heapUsed - idle.heapUsed) / target / MiB).toFixed(2)} MiB/call`,
       `loss to SIP ${(lossToSip * 100).toFixed(3)} %, round trip ${(lossRoundTrip * 100).toFixed(3)} % of ${window.sent}`,
       ...(transcoded ? [`relay fell behind ${after.skippedTicks - before.skippedTicks} ticks, dropped ${after.lateDropped - before.lateDropped} late packets`] : [

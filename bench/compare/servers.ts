@@ -59,7 +59,7 @@ export interface ProcSample {
   threads: number;
 }
 
-export const CLOCK_TICKS = 100; // USER_HZ on Linux
+const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 export function procSample(pid: number): ProcSample {
   // /proc/<pid>/stat: the command is in parentheses and may hold spaces; fields 14 and 15 follow its ')'.
@@ -72,6 +72,12 @@ export function procSample(pid: number): ProcSample {
     rssBytes: field('VmRSS') * 1024,
     threads: field('Threads'),
   };
+}
+
+/** CPU time all processes of the machine have used (user, nice, system, irq, softirq, steal), in seconds. */
+export function machineBusySeconds(): number {
+  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS;
 }
 
 export async function startServer(name: ServerName, registrar: Registrar, sippPort: number): Promise<ServerUnderTest> {
