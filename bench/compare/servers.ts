@@ -126,6 +126,9 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
     wsMessagesPerSecondPerIp: 100_000,
     wsSessionsPerIp: 100_000,
     wsConnectionsPerIp: 100_000,
+    // 250 calls up at once, and the setup measurement's calls right after, from the one address of the load clients.
+    maxCallsPerIp: 100_000,
+    callsPerIpPerMinute: 100_000,
     rtpInactivityTimeoutMs: 0,
   };
   await writeFile(join(dataDir, 'callhook.config.json'), JSON.stringify(settings));
