@@ -7,7 +7,8 @@
  * - parse: `parseRtp` of a received packet (every packet, on both legs);
  * - towards the browser: the bridge's header rewrite (RtpStreamRewriter) and `writeRtp` into the leg's reused buffer;
  * - towards SIP: the same rewrite, and `serializeRtp` into a new buffer (the socket keeps it until it is sent);
- * - one datagram through `dgram` on loopback: `send` to a socket of this process and its 'message' event.
+ * - one datagram through `dgram` on loopback: `send` to a socket of this process and its 'message' event, naming the
+ *   address with each send, and again from a socket connected to the receiver (./src/media/latched-destination.ts).
  *
  * The rest of a relayed packet's cost is native: SRTP and the send inside libdatachannel (`sendMessageBinary`), its
  * receive threads, and the socket system calls; docs/benchmarks.md gives the profile's split.
@@ -62,26 +63,34 @@ for (const [name, run] of steps) {
   console.log(`${name.padEnd(50)} ${t.best.toFixed(3)} / ${t.median.toFixed(3)} µs (best / median)`);
 }
 
-// One datagram through Node's UDP socket, sent and received on loopback.
+// One datagram through Node's UDP socket, sent and received on loopback: to an address given with each send (the
+// RTP leg before it latches), and on a socket connected to the receiver (the RTP leg once it latched).
 const receiver = createSocket('udp4');
 const sender = createSocket('udp4');
 await Promise.all([new Promise<void>((r) => receiver.bind(0, '127.0.0.1', r)), new Promise<void>((r) => sender.bind(0, '127.0.0.1', r))]);
 receiver.on('message', (m) => { sink += m.length; });
 const port = receiver.address().port;
 const datagram = serializeRtp(receive(0));
-const udp: number[] = [];
-for (let b = 0; b <= BATCHES; b++) {
-  const t0 = process.cpuUsage();
-  for (let i = 0; i < BATCH; i += BURST) {
-    for (let j = 0; j < BURST; j++) sender.send(datagram, port, '127.0.0.1');
-    await new Promise((r) => setImmediate(r));
+
+async function datagramCost(name: string, send: () => void): Promise<void> {
+  const udp: number[] = [];
+  for (let b = 0; b <= BATCHES; b++) {
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < BATCH; i += BURST) {
+      for (let j = 0; j < BURST; j++) send();
+      await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    const used = process.cpuUsage(t0);
+    if (b > 0) udp.push((used.user + used.system) / BATCH); // batch 0 warms up
   }
-  await new Promise((r) => setTimeout(r, 20));
-  const used = process.cpuUsage(t0);
-  if (b > 0) udp.push((used.user + used.system) / BATCH); // batch 0 warms up
+  udp.sort((a, b) => a - b);
+  console.log(`${name.padEnd(50)} ${udp[0]!.toFixed(3)} / ${udp[Math.floor(BATCHES / 2)]!.toFixed(3)} µs (best / median)`);
 }
-udp.sort((a, b) => a - b);
-console.log(`${'one datagram: dgram send + receive on loopback'.padEnd(50)} ${udp[0]!.toFixed(3)} / ${udp[Math.floor(BATCHES / 2)]!.toFixed(3)} µs (best / median)`);
+
+await datagramCost('one datagram: dgram send + receive on loopback', () => sender.send(datagram, port, '127.0.0.1'));
+await new Promise<void>((r) => sender.connect(port, '127.0.0.1', r));
+await datagramCost('the same from a connected socket', () => sender.send(datagram));
 sender.close();
 receiver.close();
 if (sink === 0) throw new Error('nothing measured');

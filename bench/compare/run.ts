@@ -6,8 +6,9 @@
  *
  * - registrations: N sessions (one WebSocket each) registering their own user on Kamailio with digest, C at a time;
  *   time, RSS per session over the idle process, threads;
- * - calls: werift PCMU callers to sipp's echo, ramped to each step, then a window at 50 pps per call: server CPU
- *   (% of one core), loss of the round trip, RSS and threads (and the idle RSS before the first call);
+ * - calls: werift PCMU callers to sipp's echo, spread over P load-client processes (bench/compare/calls.ts),
+ *   ramped to each step (50, 100 and 250 calls), then a window at 50 pps per call: server CPU (% of one core),
+ *   loss of the round trip, RSS and threads (and the idle RSS before the first call), the load clients' CPU;
  * - setup: after W warm-up calls (set up and hung up), N calls set up (answered, DTLS up) C at a time by P load-client
  *   processes (bench/compare/setup.ts), from
  *   the first `call` to the last one up: rate, p50/p99 of each step of a call, CPU of the server and of the load
@@ -18,15 +19,15 @@
  * measurement), table.md (the side-by-side table) and cpu-chart.svg (CPU against concurrent calls).
  *
  *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300] [--server NAME]
- *     [--only registrations,calls,setup] [--setup-calls 100] [--setup-concurrency 10] [--setup-processes 5]
- *     [--setup-warmup 20]
+ *     [--only registrations,calls,setup] [--call-steps 50,100,250] [--call-processes 5] [--setup-calls 100]
+ *     [--setup-concurrency 10] [--setup-processes 5] [--setup-warmup 20]
  *
  * --server janus|callhook and --only narrow a run to one server or some measurements (e.g. callhook's memory with
  * calls up, after a change). callhook runs compiled: `npm run build` first.
  *
- * --smoke: 5 registrations, 2 calls with a 3 s window, 2 calls set up by 2 load clients after 1 warm-up call, one
- * round, one process per server, no settling: a check of the kit itself (test/integration/compare-kit.test.ts), not a
- * figure.
+ * --smoke: 5 registrations, 2 calls (one load client) with a 3 s window, 2 calls set up by 2 load clients after 1
+ * warm-up call, one round, one process per server, no settling: a check of the kit itself
+ * (test/integration/compare-kit.test.ts), not a figure.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -36,7 +37,7 @@ import { parseArgs } from 'node:util';
 import { startKamailio } from '../../test/support/kamailio.ts';
 import { runSipp, scenarioFile } from '../../test/support/sipp.ts';
 import { machine } from '../hooks-common.ts';
-import { EchoMeter } from './echo-meter.ts';
+import { measureCalls } from './calls.ts';
 import { pool } from './load.ts';
 import { enterNamespace } from './namespace.ts';
 import { writeReport, type Measurement } from './report.ts';
@@ -57,6 +58,8 @@ const { values: args } = parseArgs({
     'setup-concurrency': { type: 'string' },
     'setup-processes': { type: 'string' },
     'setup-warmup': { type: 'string' },
+    'call-steps': { type: 'string' },
+    'call-processes': { type: 'string' },
     server: { type: 'string' },
   },
 });
@@ -67,22 +70,31 @@ for (const m of only) if (!(MEASURES as readonly string[]).includes(m)) throw ne
 const basePlan = smoke
   ? {
       registrations: [{ count: 5, concurrency: 5 }],
-      callSteps: [2],
-      windowSeconds: 3,
+      calls: { steps: [2], windowSeconds: 3, processes: 1 },
       setup: { calls: 2, concurrency: 2, processes: 2, warmUp: 1 },
       rounds: [['janus', 'callhook']],
       freshServers: false,
     }
   : {
       registrations: [{ count: 300, concurrency: 50 }, { count: 1000, concurrency: 50 }],
-      callSteps: [50, 100],
-      windowSeconds: 20,
+      calls: { steps: [50, 100, 250], windowSeconds: 20, processes: 5 },
       setup: { calls: 100, concurrency: 10, processes: 5, warmUp: 20 },
       rounds: [['janus', 'callhook'], ['callhook', 'janus']],
       freshServers: true,
     };
+/** `--call-steps 50,100,250`: ascending call counts, each above the one before. */
+function callSteps(text: string): number[] {
+  const steps = text.split(',').map(Number);
+  if (steps.some((n, i) => !Number.isInteger(n) || n < 1 || (i > 0 && n <= steps[i - 1]!))) throw new Error(`--call-steps: ascending counts of calls, not ${text}`);
+  return steps;
+}
 const plan = {
   ...basePlan,
+  calls: {
+    ...basePlan.calls,
+    ...(args['call-steps'] !== undefined && { steps: callSteps(args['call-steps']) }),
+    processes: Number(args['call-processes'] ?? basePlan.calls.processes),
+  },
   setup: {
     calls: Number(args['setup-calls'] ?? basePlan.setup.calls),
     concurrency: Number(args['setup-concurrency'] ?? basePlan.setup.concurrency),
@@ -93,9 +105,6 @@ const plan = {
 const settleSeconds = Number(args['settle-seconds'] ?? (smoke ? 0 : 300));
 /** Quiet enough: a quarter of the cores busy on average over a minute. */
 const QUIET_LOAD = cpus().length / 4;
-const RAMP_CONCURRENCY = 10;
-const SETTLE_MS = 3_000;
-const DRAIN_MS = 1_000;
 const IDLE_SETTLE_MS = 2_000;
 
 const out = args.out ?? mkdtempSync(join(tmpdir(), 'callhook-compare-'));
@@ -140,32 +149,7 @@ async function registrations(server: ServerUnderTest, users: KitUser[], concurre
 async function calls(server: ServerUnderTest): Promise<void> {
   const idle = procSample(server.pid);
   record(server, 'idle', { rssMiB: idle.rssBytes / 2 ** 20, threads: idle.threads });
-  const meter = new EchoMeter();
-  let placed = 0;
-  try {
-    for (const step of plan.callSteps) {
-      const indexes = Array.from({ length: step - placed }, (_, i) => placed + i);
-      placed = step;
-      const { done, failed } = await pool(indexes, RAMP_CONCURRENCY, (i) => server.call(i));
-      for (const c of done) meter.add(c);
-      if (failed.length > 0) console.log(`  ${failed.length} calls failed; first: ${failed[0]}`);
-      meter.start();
-      await sleep(SETTLE_MS);
-      const s0 = procSample(server.pid);
-      const t0 = performance.now();
-      meter.openWindow();
-      await sleep(plan.windowSeconds * 1000);
-      const s1 = procSample(server.pid);
-      const seconds = (performance.now() - t0) / 1000;
-      const w = await meter.closeWindow(DRAIN_MS);
-      record(server, 'calls', {
-        calls: step, failed: failed.length, windowSeconds: seconds, cpuPercent: ((s1.cpuSeconds - s0.cpuSeconds) / seconds) * 100,
-        sent: w.sent, echoed: w.echoed, loss: w.sent === 0 ? 1 : 1 - w.echoed / w.sent, rssMiB: s1.rssBytes / 2 ** 20, threads: s1.threads,
-      });
-    }
-  } finally {
-    await meter.hangUpAll();
-  }
+  await measureCalls(server, sipp.port, plan.calls, (fields) => record(server, 'calls', fields));
 }
 
 async function setup(server: ServerUnderTest): Promise<void> {

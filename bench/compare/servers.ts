@@ -59,7 +59,7 @@ export interface ProcSample {
   threads: number;
 }
 
-export const CLOCK_TICKS = 100; // USER_HZ on Linux
+const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 export function procSample(pid: number): ProcSample {
   // /proc/<pid>/stat: the command is in parentheses and may hold spaces; fields 14 and 15 follow its ')'.
@@ -91,6 +91,12 @@ export function threadCpu(pid: number): Map<string, number> {
     }
   }
   return byName;
+}
+
+/** CPU time all processes of the machine have used (user, nice, system, irq, softirq, steal), in seconds. */
+export function machineBusySeconds(): number {
+  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS;
 }
 
 export async function startServer(name: ServerName, registrar: Registrar, sippPort: number): Promise<ServerUnderTest> {
@@ -139,6 +145,9 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
     wsMessagesPerSecondPerIp: 100_000,
     wsSessionsPerIp: 100_000,
     wsConnectionsPerIp: 100_000,
+    // 250 calls up at once, and the setup measurement's calls right after, from the one address of the load clients.
+    maxCallsPerIp: 100_000,
+    callsPerIpPerMinute: 100_000,
     rtpInactivityTimeoutMs: 0,
   };
   await writeFile(join(dataDir, 'callhook.config.json'), JSON.stringify(settings));

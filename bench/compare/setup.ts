@@ -14,15 +14,13 @@
  *   dtls     answered → DTLS up (ICE checks and the handshake, both ends)
  * With the rate go the CPU of the server and of the load clients over the same span, and what limited the figure.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseMessageTrace, type SippProcess } from '../../test/support/sipp.ts';
 import { percentile } from '../hooks-common.ts';
 import type { CallTimes } from './callers.ts';
-import { epochMs } from './load.ts';
-import { CLOCK_TICKS, procSample, threadCpu, type ServerUnderTest } from './servers.ts';
+import { allReported, epochMs, forkLoadClient, hangUpClients, killClients } from './load.ts';
+import { machineBusySeconds, procSample, threadCpu, type ServerUnderTest } from './servers.ts';
 import type { SetupClientPlan, SetupClientReport } from './setup-client.ts';
 
 export interface SetupPlan {
@@ -60,28 +58,12 @@ function sippAnswers(sipp: SippProcess, since: number): Map<number, { invite: nu
   return answers;
 }
 
-/** CPU time all processes of the machine have used (user, nice, system, irq, softirq, steal), in seconds. */
-function machineBusySeconds(): number {
-  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).map(Number);
-  return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS;
-}
-
 function forkClient(plan: SetupClientPlan): ChildProcess {
-  return fork(fileURLToPath(new URL('./setup-client.ts', import.meta.url)), [JSON.stringify(plan)], { execArgv: ['--import', 'tsx'] });
+  return forkLoadClient('./setup-client.ts', plan);
 }
 
-/** Resolves when every child has sent `type`, passing each other report to `other`. */
-function allSent(children: ChildProcess[], type: 'ready' | 'warm' | 'up' | 'down', other: (r: SetupClientReport) => void = () => {}): Promise<void> {
-  return Promise.all(children.map((child) => new Promise<void>((resolve, reject) => {
-    const on = (r: SetupClientReport) => {
-      if (r.type !== type) return other(r);
-      child.off('message', on);
-      resolve();
-    };
-    child.on('message', on);
-    child.once('exit', (code) => reject(new Error(`a setup load client exited (${code}) before '${type}'`)));
-  }))).then(() => {});
-}
+const allSent = (children: ChildProcess[], type: SetupClientReport['type'], other?: (r: SetupClientReport) => void) =>
+  allReported<SetupClientReport>(children, type, other);
 
 /**
  * Each thread name's CPU ms per call between two samples, the busiest first. `(rest)` is the process's total less the
@@ -173,13 +155,9 @@ export async function measureSetup(server: ServerUnderTest, sipp: SippProcess, p
       serverCpuPercent: serverCpu * 100, clientCpuPercent: clientsTotal * 100, busiestClientCpuPercent: busiestClient * 100,
       machineCpuPercent: machineCpu * 100, limitedBy,
     };
-    const down = allSent(children, 'down');
-    const exited = children.map((c) => new Promise((r) => c.once('exit', r)));
-    for (const c of children) c.send('hangup');
-    await down;
-    await Promise.all(exited);
+    await hangUpClients(children);
     return fields;
   } finally {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill();
+    killClients(children);
   }
 }

@@ -3,7 +3,9 @@
  * port, RTCP on the odd one above, RFC 3550 §11), bound to the configured local address.
  *
  * - Destination: the c=/m= of the peer's SDP at first; then symmetric RTP (RFC 4961): once RTP arrives, it is sent
- *   back to where it came from, which gets through NATs that rewrite the peer's address.
+ *   back to where it came from, which gets through NATs that rewrite the peer's address. The RTP socket is then
+ *   connected to that source (./latched-destination.ts): cheaper sends, and no other source is heard until it has
+ *   been quiet for RELATCH_AFTER_MS or a re-INVITE moves the far end.
  * - Direction (RFC 3264 §6.1): nothing is sent unless our direction on the leg includes sending; it is `inactive`
  *   until the first offer/answer outcome is applied, so a call that is still ringing is not watched either.
  * - RTCP arriving on either port is recognised (RFC 5761 §4 demultiplexing) and counted, never relayed: each leg's
@@ -18,6 +20,7 @@ import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { MediaError } from './errors.ts';
 import { Listeners } from './events.ts';
+import { LatchedDestination } from './latched-destination.ts';
 import type { PortPairAllocator } from './ports.ts';
 import { isRtcp, parseRtp, serializeRtp, type RtpPacket } from './rtp/packet.ts';
 import { ReceptionStats } from './rtp/reception.ts';
@@ -55,11 +58,16 @@ export interface RtpLegStats {
 }
 
 const DEFAULT_INACTIVITY_MS = 60_000;
-const MAX_CHECK_INTERVAL_MS = 1_000;
+const MAX_CHECK_INTERVAL_MS = 500;
+/**
+ * How long the latched source must be quiet before another may latch (see ./latched-destination.ts). Long enough that
+ * a lost packet or two never lets a stranger in, short enough that a moved NAT mapping costs about a second of audio.
+ */
+export const RELATCH_AFTER_MS = 1_000;
 
 export class RtpLeg {
   /** Where RTP goes: the SDP's address until packets come from elsewhere (symmetric RTP). */
-  private target: { address: string; port: number } | undefined;
+  private readonly destination: LatchedDestination;
   /** The address of the latest SDP, to tell a new one from a repeated one. */
   private sdpTarget: RtpTarget | undefined;
   /** Nothing is sent, and inactivity not watched, until an offer/answer outcome is applied (setDirection). */
@@ -87,11 +95,17 @@ export class RtpLeg {
   ) {
     this.clock = o.clock ?? systemClock;
     this.lastRtpAt = this.clock.now();
+    this.destination = new LatchedDestination(rtp);
     const inactivityMs = o.inactivityMs ?? DEFAULT_INACTIVITY_MS;
-    if (inactivityMs > 0) this.watchActivity(inactivityMs, Math.min(inactivityMs / 4, MAX_CHECK_INTERVAL_MS));
+    this.watchActivity(inactivityMs, inactivityMs > 0 ? Math.min(inactivityMs / 4, MAX_CHECK_INTERVAL_MS) : MAX_CHECK_INTERVAL_MS);
     rtp.on('message', (buf, from) => this.received(buf, from));
     rtcp.on('message', (buf) => this.receivedRtcp(buf));
-    const onError = (err: Error) => o.logger?.warn({ err, port: localPort }, 'RTP socket error');
+    const onError = (err: NodeJS.ErrnoException) => {
+      // A latched (connected) socket hears the ICMP "port unreachable" of a peer that stopped listening; unconnected
+      // sockets never did, and the peer's silence is the inactivity watch's business.
+      if (err.code === 'ECONNREFUSED') return;
+      o.logger?.warn({ err, port: localPort }, 'RTP socket error');
+    };
     rtp.on('error', onError);
     rtcp.on('error', onError);
   }
@@ -129,8 +143,8 @@ export class RtpLeg {
     const previous = this.sdpTarget;
     const same = target && previous && target.address === previous.address && target.port === previous.port;
     this.sdpTarget = target;
-    if (same && this.target) return;
-    this.target = target ? { address: target.address, port: target.port } : undefined;
+    if (same && this.destination.target) return;
+    this.destination.aim(target);
   }
 
   /** Our direction on this leg after the latest offer/answer: gates sending and the inactivity watch. */
@@ -149,12 +163,12 @@ export class RtpLeg {
   /** Sends one packet to the peer; false when our direction or the lack of a destination forbids it. */
   send(packet: RtpPacket): boolean {
     if (this.closed) throw new MediaError('MEDIA_STATE', 'RTP leg is closed');
-    const to = this.target;
+    const to = this.destination.target;
     if (!to || !sends(this.direction)) return false;
     const plain = serializeRtp(packet);
     const buf = this.srtp ? this.srtp.protectRtp(plain) : plain;
     try {
-      this.rtp.send(buf, to.port, to.address);
+      this.destination.send(buf);
     } catch (err) {
       // A bad address or one of the other family throws synchronously; later errors arrive as 'error' events.
       this.o.logger?.warn({ err, to }, 'RTP send failed');
@@ -168,7 +182,8 @@ export class RtpLeg {
   stats(): RtpLegStats {
     const s: RtpLegStats = { ...this.counters, packetsLost: this.reception.lost };
     if (this.remoteFractionLost !== undefined) s.remoteFractionLost = this.remoteFractionLost;
-    if (this.target) s.remote = `${this.target.address}:${this.target.port}`;
+    const to = this.destination.target;
+    if (to) s.remote = `${to.address}:${to.port}`;
     return s;
   }
 
@@ -176,6 +191,7 @@ export class RtpLeg {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.destination.close();
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.rtpListeners.clear();
     this.inactiveListeners.clear();
@@ -202,8 +218,7 @@ export class RtpLeg {
     this.lastRtpAt = this.clock.now();
     this.inactiveFired = false;
     // RFC 4961 symmetric RTP: answer to where the packets come from.
-    const t = this.target;
-    if (!t || t.port !== from.port || t.address !== from.address) this.target = { address: from.address, port: from.port };
+    this.destination.heard(from);
     this.rtpListeners.emit(this.listenerFailed, packet);
   }
 
@@ -229,10 +244,14 @@ export class RtpLeg {
     return plain;
   }
 
-  /** Checks every `intervalMs` whether RTP is overdue (a chain of one-shot timers: the clock has no intervals). */
+  /**
+   * Checks every `intervalMs` whether the latched source went quiet, and whether RTP is overdue (a chain of one-shot
+   * timers: the clock has no intervals).
+   */
   private watchActivity(inactivityMs: number, intervalMs: number): void {
     this.timer = this.clock.setTimeout(() => {
-      this.checkActivity(inactivityMs);
+      if (this.destination.latched && this.clock.now() - this.lastRtpAt >= RELATCH_AFTER_MS) this.destination.unlatch();
+      if (inactivityMs > 0) this.checkActivity(inactivityMs);
       if (!this.closed) this.watchActivity(inactivityMs, intervalMs);
     }, intervalMs);
   }

@@ -83,6 +83,10 @@ describe('RtpLeg', () => {
       leg.setRemote(target(movedPeer));
       leg.send(g711Packet(0, 4, 9));
       await eventually(() => movedPeer.received.length === 1, WAIT_MS, 'the packet at the new SDP address');
+      // The leg was latched (its socket connected) to the NAT address: the new address's packets are heard at once.
+      movedPeer.send({ address: LOOPBACK, port: leg.localPort }, g711Packet(0, 101, 0xdef));
+      await eventually(() => got.length === 2, WAIT_MS, 'the packet from the new address');
+      assert.equal(got[1]!.header.ssrc, 0xdef);
       await movedPeer.close();
       assert.equal(sdpPeer.received.length, 1);
     } finally {
