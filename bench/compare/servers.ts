@@ -123,8 +123,10 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
     rtpInactivityTimeoutMs: 0,
   };
   await writeFile(join(dataDir, 'callhook.config.json'), JSON.stringify(settings));
-  // With `npm start`'s and docs/deploy.md's young generation (--max-semi-space-size=2).
-  const child = new ProcessGroup(process.execPath, ['--max-semi-space-size=2', CALLHOOK_BIN, 'start'], dataDir);
+  // With `npm start`'s and docs/deploy.md's young generation (--max-semi-space-size=2) and malloc thresholds.
+  const child = new ProcessGroup(process.execPath, ['--max-semi-space-size=2', CALLHOOK_BIN, 'start'], dataDir, {
+    ...process.env, MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '131072',
+  });
   const { wsPort, adminPort } = settings;
   await waitUntilBound('tcp', wsPort, { timeoutMs: START_TIMEOUT_MS, stillRunning: () => child.status === undefined })
     .catch((e: Error) => { throw new Error(`${e.message}:\n${child.tail(30)}`); });
