@@ -5,10 +5,13 @@
 #
 #   sh bench/startup.sh [BIN]      BIN defaults to bin/callhook.js
 #
-# The server runs with NODE_ARGS (default: `npm start`'s --max-semi-space-size=2; NODE_ARGS= for Node's defaults).
+# The server runs with NODE_ARGS (default: `npm start`'s --max-semi-space-size=2; NODE_ARGS= for Node's defaults)
+# and `npm start`'s malloc thresholds (MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_; GLIBC_MALLOC_DEFAULTS=1 for
+# glibc's own).
 set -eu
 BIN=$(realpath "${1:-bin/callhook.js}")
 NODE_ARGS=${NODE_ARGS---max-semi-space-size=2}
+[ -n "${GLIBC_MALLOC_DEFAULTS-}" ] || export MALLOC_TRIM_THRESHOLD_=131072 MALLOC_MMAP_THRESHOLD_=131072
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 printf 'callhook --help, ms:'
@@ -17,7 +20,7 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 done
 echo
 
-echo "callhook start (node $NODE_ARGS): ms to \"callhook started\", idle RSS MiB, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "callhook start (node $NODE_ARGS, MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_-glibc's}): ms to \"callhook started\", idle RSS MiB, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for _ in 1 2 3 4 5; do
   dir=$(mktemp -d)
   s=$(ms)

@@ -151,16 +151,18 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
     rtpInactivityTimeoutMs: 0,
   };
   await writeFile(join(dataDir, 'callhook.config.json'), JSON.stringify(settings));
-  // With `npm start`'s and docs/deploy.md's young generation (--max-semi-space-size=2). BENCH_CPU_PROF=<dir>: callhook
-  // writes a V8 CPU profile there when it stops, as in the other call benches; BENCH_NODE_ARGS adds options to its
-  // node (a later V8 flag overrides an earlier one), to weigh a flag's CPU.
+  // With `npm start`'s and docs/deploy.md's young generation (--max-semi-space-size=2) and malloc thresholds.
+  // BENCH_CPU_PROF=<dir>: callhook writes a V8 CPU profile there when it stops, as in the other call benches;
+  // BENCH_NODE_ARGS adds options to its node (a later V8 flag overrides an earlier one), to weigh a flag's CPU.
   const profile = process.env['BENCH_CPU_PROF'];
   const nodeArgs = [
     '--max-semi-space-size=2',
     ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
     ...(process.env['BENCH_NODE_ARGS']?.split(' ').filter((x) => x !== '') ?? []),
   ];
-  const child = new ProcessGroup(process.execPath, [...nodeArgs, CALLHOOK_BIN, 'start'], dataDir);
+  const child = new ProcessGroup(process.execPath, [...nodeArgs, CALLHOOK_BIN, 'start'], dataDir, {
+    ...process.env, MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '131072',
+  });
   const { wsPort, adminPort } = settings;
   await waitUntilBound('tcp', wsPort, { timeoutMs: START_TIMEOUT_MS, stillRunning: () => child.status === undefined })
     .catch((e: Error) => { throw new Error(`${e.message}:\n${child.tail(30)}`); });

@@ -4,8 +4,8 @@
  * (hook engine attempts), SIP (every message of the session's Call-IDs) and media (ICE/DTLS states, media start
  * and stop). Each step has its time; a failed step says why in the words the logs use.
  *
- * Cheap enough to stay on: a step is a small object pushed onto its session's list; SIP text is kept as the bytes
- * received (or the text sent) and redacted only when someone looks. Bounded: at most `maxSteps` per session (the
+ * Cheap enough to stay on: a step is a small object pushed onto its session's list; SIP text is kept as received
+ * (or sent) and redacted only when someone looks. Bounded: at most `maxSteps` per session (the
  * oldest go first and are counted), every live session, and the `keepEnded` sessions that ended last. Small per
  * live session, which may live for days: the texts of a session's steps (SIP messages, hook bodies) share a budget
  * of `maxBytes`, the oldest let go first (their step stays, marked), and a registration's routine refreshes fold
@@ -29,8 +29,8 @@ import { ownCopy } from '../own-string.ts';
 export interface StepFields extends Omit<TimelineStepView, 'seq' | 'time' | 'gapMs' | 'raw' | 'repeats'> {
   /** ms since the epoch */
   t?: number;
-  /** The message or body, shown on demand: bytes received or text sent (SIP), a body as the hook log keeps it. */
-  raw?: Buffer | string;
+  /** The message or body, shown on demand: the text received or sent (SIP), a body as the hook log keeps it. */
+  raw?: string;
 }
 
 /**
@@ -50,10 +50,10 @@ export class Step {
   readonly callId: string | undefined;
   readonly peer: string | undefined;
   /**
-   * SIP: the bytes received or the text sent. Hooks: the request body (direction `out`) or the answer's (`in`), as
+   * SIP: the text received or sent. Hooks: the request body (direction `out`) or the answer's (`in`), as
    * the hook log keeps it (redacted and bounded by the engine, ../hooks/hook-log-body.ts). Undefined once dropped.
    */
-  raw: Buffer | string | undefined;
+  raw: string | undefined;
   rawDropped = false;
   /** A folded refresh round: how many like it this one stands for, and the time of the first (ms). */
   repeats: { count: number; since: number } | undefined = undefined;
@@ -187,7 +187,7 @@ export class SessionTimeline {
   }
 }
 
-/** A text's size as the budget counts it: bytes received, UTF-16 units of a string (one byte each for ASCII). */
+/** A text's size as the budget counts it: its UTF-16 units (one byte each for ASCII). */
 function rawSize(raw: Step['raw']): number {
   return raw === undefined ? 0 : raw.length;
 }
@@ -382,9 +382,9 @@ function rawText(s: Step): string {
   const raw = s.raw!;
   if (s.lane !== 'hooks') return sipMessageRaw(raw);
   // A JSON body shown indented, under the name of its side; a body that is not JSON, or was cut, as its text.
-  let body: unknown = raw.toString();
+  let body: unknown = raw;
   try {
-    body = JSON.parse(body as string) as unknown;
+    body = JSON.parse(raw) as unknown;
   } catch {
     // shown as its text
   }
@@ -393,7 +393,10 @@ function rawText(s: Step): string {
 
 function sipStep(direction: 'in' | 'out', message: SipMessage, remote: Endpoint, raw: Buffer | undefined, t: number): StepFields {
   const peer = remote.address.includes(':') ? `[${remote.address}]:${remote.port}` : `${remote.address}:${remote.port}`;
-  const text = direction === 'in' && raw !== undefined ? raw : messageText(message);
+  // A received datagram is kept as the text it is shown as (views.ts decodes it as UTF-8 too), not as its Buffer:
+  // a Buffer costs its ArrayBuffer, backing store and malloc block beside the bytes (about 0.4 KiB a message; each
+  // registered session keeps two, its 401 and 200).
+  const text = direction === 'in' && raw !== undefined ? raw.toString('utf8') : messageText(message);
   if (message.kind === 'request') {
     // A REGISTER's Expires tells a refresh from the unregistration (Expires 0, RFC 3261 §10.2.2), which never folds.
     const expires = message.method === 'REGISTER' ? message.headers.get('Expires') : undefined;

@@ -46,15 +46,32 @@ describe('SIP TLS and the system CA store', () => {
     await certs?.remove();
   });
 
-  it('a server certificate from a CA of the system store verifies without sipTlsCaFile', async () => {
-    const t = await TlsTransport.listen({
-      address: '127.0.0.1', port: 0, maxMessageBytes: 4096, logger: createLogger('silent'), credentials: {},
-      sink: { received: () => undefined, framingError: async () => undefined },
-    });
+  const listen = (): Promise<TlsTransport> => TlsTransport.listen({
+    address: '127.0.0.1', port: 0, maxMessageBytes: 4096, logger: createLogger('silent'), credentials: {},
+    sink: { received: () => undefined, framingError: async () => undefined },
+  });
+
+  // First: the store, once read, stays for the process. A server that never dials TLS keeps no parsed CA store
+  // (about 1 MiB); so the store a transport without files of its own trusts is the one there at its first connection.
+  it('reads the system store at the first outgoing connection, not at start', async () => {
+    process.env['SSL_CERT_FILE'] = `${certs.ca}.not-yet`;
+    const t = await listen();
+    process.env['SSL_CERT_FILE'] = certs.ca;
     try {
       const port = (server.address() as { port: number }).port;
       await t.send(options(), { address: '127.0.0.1', port, host: 'localhost' });
       await eventually(() => sockets.length === 1, 3000, 'the verified connection');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a server certificate from a CA of the system store verifies without sipTlsCaFile', async () => {
+    const t = await listen();
+    try {
+      const port = (server.address() as { port: number }).port;
+      await t.send(options(), { address: '127.0.0.1', port, host: 'localhost' });
+      await eventually(() => sockets.length === 2, 3000, 'the verified connection');
       assert.equal(t.connectionCount, 1);
     } finally {
       await t.close();

@@ -107,6 +107,17 @@ describe('timeline recorder', () => {
     assert.match(answer!.raw!, /"response": "Internal Server Error"/);
   });
 
+  it("keeps a received message's text, not the transport's Buffer (a Buffer's own cost is ~0.4 KiB a message)", () => {
+    const r = new TimelineRecorder({ keepEnded: 2, maxSteps: 50, maxBytes: 65_536 });
+    const t = r.open('s', 'app');
+    t.trackSip('x@y');
+    const raw = response('x@y', '180 Ringing');
+    receive(r, raw);
+    // What a transport reusing its read buffer would do: the step must show what arrived, so it holds no view of it.
+    raw.fill(0x58);
+    assert.match(r.view('s')!.timeline[0]!.raw!, /^SIP\/2\.0 180 Ringing\r\n/);
+  });
+
   it('keeps the raw texts within maxBytes: the oldest go first, their steps stay, marked', () => {
     const r = new TimelineRecorder({ keepEnded: 2, maxSteps: 50, maxBytes: 1_000 });
     const t = r.open('s', 'app');

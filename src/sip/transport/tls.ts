@@ -38,10 +38,17 @@ export interface TlsTransportOptions extends StreamTransportOptions {
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export class TlsTransport extends StreamTransport {
-  private context: SecureContext;
+  /**
+   * The outgoing connections' context, made at the first connection when the credentials hold nothing of ours: the
+   * system's CA store parsed into it is about 1 MiB (native) plus its PEM text, which a server that never dials TLS
+   * should not hold.
+   */
+  private context: SecureContext | undefined;
+  private credentials: TlsCredentials;
 
-  private constructor(server: Server | undefined, local: Endpoint, o: TlsTransportOptions, context: SecureContext) {
+  private constructor(server: Server | undefined, local: Endpoint, o: TlsTransportOptions, context: SecureContext | undefined) {
     super('TLS', server, local, o);
+    this.credentials = o.credentials;
     this.context = context;
   }
 
@@ -54,7 +61,7 @@ export class TlsTransport extends StreamTransport {
     // Outgoing, the handshake is part of opening the connection: the one bound covers both.
     const o = { ...options, connectTimeoutMs: options.connectTimeoutMs ?? handshakeTimeoutMs };
     // Before binding: bad credentials would otherwise only show at the first handshake.
-    const context = secureContext(o.credentials);
+    const context = checkedContext(o.credentials);
     const { cert, key } = o.credentials;
     if (cert === undefined || key === undefined) {
       return new TlsTransport(undefined, { address: o.address, port: o.port === 0 ? 5061 : o.port }, o, context);
@@ -78,13 +85,14 @@ export class TlsTransport extends StreamTransport {
 
   /** Replaces certificate, key and extra CAs; throws SipError SIP_TRANSPORT (nothing changed) when they are bad. */
   setCredentials(credentials: TlsCredentials): void {
-    const context = secureContext(credentials);
+    const context = checkedContext(credentials);
     const server = this.server as Server | undefined;
     // Without a listener there is nothing to hand the certificate to: listening needs a restart.
     if (server !== undefined && credentials.cert !== undefined && credentials.key !== undefined) {
       server.setSecureContext(secureOptions(credentials));
     }
     this.context = context;
+    this.credentials = credentials;
   }
 
   protected open(remote: Endpoint, localAddress: string | undefined): Opening {
@@ -92,7 +100,7 @@ export class TlsTransport extends StreamTransport {
     const socket = connect({
       host: remote.address,
       port: remote.port,
-      secureContext: this.context,
+      secureContext: (this.context ??= secureContext(this.credentials)),
       // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"".
       ...(isIP(host) === 0 && { servername: host }),
       // RFC 5922 §7.2: the certificate must name the host we meant to reach, whatever address it resolved to.
@@ -143,6 +151,14 @@ export function readTlsCredentials(files: { cert?: string; key?: string; caFile?
 
 function secureOptions(c: TlsCredentials): { cert?: Buffer; key?: Buffer; ca: (string | Buffer)[] } {
   return { ...(c.cert && { cert: c.cert }), ...(c.key && { key: c.key }), ca: [...systemCaCertificates(), ...(c.extraCa ? [c.extraCa] : [])] };
+}
+
+/**
+ * The context of `c` made now when `c` holds a file of the user's (which may be bad: better told at start or at
+ * SIGHUP than at the first handshake); undefined for none, to be made when first needed.
+ */
+function checkedContext(c: TlsCredentials): SecureContext | undefined {
+  return c.cert === undefined && c.key === undefined && c.extraCa === undefined ? undefined : secureContext(c);
 }
 
 function secureContext(c: TlsCredentials): SecureContext {
