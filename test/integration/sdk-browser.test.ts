@@ -320,7 +320,8 @@ describe('the SDK bundles in headless Chromium', { timeout: 120_000 }, () => {
           button.addEventListener('click', () => {
             (window as unknown as { clickedAt: number }).clickedAt = Date.now();
             window.call = window.session.call({ callee: 'bob' });
-            window.call.on('status', (e) => window.statuses.push(e.status));
+            // With the info, so a failure says why the call ended (e.g. which leg failed).
+            window.call.on('status', (e) => window.statuses.push(e.info === undefined ? e.status : `${e.status} (${e.info})`));
           });
           document.body.append(button);
         },
