@@ -38,6 +38,18 @@ function startWorker(deliver: (e: OutboxEvent) => Promise<DeliveryResult>, optio
   return worker.start().then(() => worker!);
 }
 
+/** The store's outbox, with a count of its `pendingOf` reads (the worker's reads of a session's pending events). */
+function countingReads(): { counted: Store['outbox']; reads: () => number } {
+  let reads = 0;
+  const outbox = store.outbox;
+  const counted: typeof outbox = Object.create(outbox);
+  counted.pendingOf = (sessionId, limit) => {
+    reads++;
+    return outbox.pendingOf(sessionId, limit);
+  };
+  return { counted, reads: () => reads };
+}
+
 const WAIT_MS = 3000;
 
 const tick = (ms = 1): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -137,13 +149,7 @@ for (const engine of STORE_ENGINES) describe(`outbox worker on ${engine.name}`, 
 
   it('reads the store once for events that fit its read-ahead, and again only after a new event is committed', async () => {
     for (let n = 1; n <= 3; n++) await append('S', n);
-    let reads = 0;
-    const outbox = store.outbox;
-    const counted: typeof outbox = Object.create(outbox);
-    counted.pendingOf = (sessionId, limit) => {
-      reads++;
-      return outbox.pendingOf(sessionId, limit);
-    };
+    const { counted, reads } = countingReads();
     const seen: number[] = [];
     worker = new OutboxWorker(counted, async (e) => {
       seen.push(e.sequence);
@@ -152,22 +158,16 @@ for (const engine of STORE_ENGINES) describe(`outbox worker on ${engine.name}`, 
     await worker.start();
     await worker.idle();
     assert.deepEqual(seen, [1, 2, 3]);
-    assert.equal(reads, 1, 'one read for three events, none to find the lane empty');
+    assert.equal(reads(), 1, 'one read for three events, none to find the lane empty');
     await append('S', 4);
     worker.notify('S', 'app');
     await eventually(() => seen.length === 4, WAIT_MS, 'the fourth event');
     await worker.idle();
-    assert.equal(reads, 2);
+    assert.equal(reads(), 2);
   });
 
   it('reads nothing for a session\'s first event, nor for events committed while its lane holds all the session has pending', async () => {
-    let reads = 0;
-    const outbox = store.outbox;
-    const counted: typeof outbox = Object.create(outbox);
-    counted.pendingOf = (sessionId, limit) => {
-      reads++;
-      return outbox.pendingOf(sessionId, limit);
-    };
+    const { counted, reads } = countingReads();
     const seen: number[] = [];
     let releaseFirst!: () => void;
     const first = new Promise<void>((r) => (releaseFirst = r));
@@ -190,10 +190,10 @@ for (const engine of STORE_ENGINES) describe(`outbox worker on ${engine.name}`, 
     await eventually(() => seen.length === 3, WAIT_MS, 'three events');
     await worker.idle();
     assert.deepEqual(seen, [1, 2, 3]);
-    assert.equal(reads, 0, 'the first event and the two behind it were taken as committed');
+    assert.equal(reads(), 0, 'the first event and the two behind it were taken as committed');
     await committed(4);
     await eventually(() => seen.length === 4, WAIT_MS, 'the fourth event');
-    assert.equal(reads, 1, 'a later event of a session whose lane has gone is read from the store');
+    assert.equal(reads(), 1, 'a later event of a session whose lane has gone is read from the store');
   });
 
   it('backs off on failure, then succeeds; the attempts are counted in the store', async () => {
