@@ -8,7 +8,7 @@
 //   node scripts/run-tests.mjs [--lanes=N] [file ...]     (default: every test/**/*.test.ts, N = 2)
 //
 // Each lane's TAP output is streamed with its lane's name in front; a summary per lane and in all closes the run,
-// and the exit code is non-zero when any lane failed.
+// and the exit code is non-zero when any lane failed. The failed tests are listed again last, with their diagnostics.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,17 +67,25 @@ function runLane(name, laneFiles) {
   running.add(child);
   const totals = {};
   const prefix = `[${name}] `;
+  const failures = [];
+  let failure; // the "not ok" whose diagnostic block is being read
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       process.stdout.write(prefix + line + '\n');
       const total = /^# (tests|pass|fail|cancelled|skipped|todo) (\d+)$/.exec(line);
       if (total) totals[total[1]] = Number(total[2]);
+      if (/^\s*not ok \d+ - /.test(line)) failures.push(failure = [line.trim()]);
+      else if (failure && /^\s*\.\.\.$/.test(line)) failure = undefined;
+      else if (failure) failure.push(line);
     });
   }
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       running.delete(child);
-      resolve({ name, files: laneFiles.length, code: code ?? signal, totals, seconds: (Date.now() - started) / 1000 });
+      resolve({
+        name, files: laneFiles.length, code: code ?? signal, totals, failures,
+        seconds: (Date.now() - started) / 1000,
+      });
     });
   });
 }
@@ -100,4 +108,13 @@ for (const r of results) {
 const sum = (key) => results.reduce((n, r) => n + (r.totals[key] ?? 0), 0);
 console.log(`# all: ${sum('tests')} tests, ${sum('pass')} pass, ${sum('fail')} fail, ${sum('cancelled')} cancelled, ` +
   `${((Date.now() - started) / 1000).toFixed(0)} s`);
+// The failed tests again at the end, each with its diagnostic, so a long log's tail says what failed. A suite
+// that failed only because a subtest did is left out: the subtest is listed.
+for (const r of results) {
+  for (const [title, ...diagnostic] of r.failures) {
+    if (diagnostic.some((line) => /failureType: 'subtestsFailed'/.test(line))) continue;
+    console.log(`# failed in ${r.name}: ${title}`);
+    for (const line of diagnostic.slice(0, 30)) console.log(`#   ${line}`);
+  }
+}
 process.exitCode = results.every((r) => r.code === 0) ? 0 : 1;
