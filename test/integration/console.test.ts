@@ -273,8 +273,13 @@ describe('the admin console in Chromium', { timeout: 240_000 }, () => {
       await page.getByLabel('Outcome').selectOption(outcome);
       await page.getByLabel('Time').selectOption('last 5 minutes');
       await page.getByRole('button', { name: 'Filter' }).click();
-      await eventually(async () => (await hookRows.count()) > 0 && (await hookRows.first().locator('td').nth(1).textContent()) === app, STEP_MS, `hooks of ${app}`);
-      return hookRows.evaluateAll((trs) => trs.map((tr) => [tr.children[2]!.textContent!, tr.children[4]!.textContent!]));
+      // Until every row is of the app and method: the unfiltered table may already show the app's rows first.
+      let rows: string[][] = [];
+      await eventually(async () => {
+        rows = await hookRows.evaluateAll((trs) => trs.map((tr) => [1, 2, 4].map((i) => tr.children[i]?.textContent ?? '')));
+        return rows.length > 0 && rows.every(([a, m]) => a === app && m === method);
+      }, STEP_MS, () => `hooks of ${app}, ${method}; the table shows ${JSON.stringify(rows)}`);
+      return rows.map(([, m, status]) => [m!, status!]);
     };
     const failed = await filter(BROKEN_APP, 'connect', 'failed');
     assert.ok(failed.length > 0 && failed.every(([m, status]) => m === 'connect' && status === '500'), JSON.stringify(failed));

@@ -5,6 +5,7 @@
  * On both store engines (SQLite, PostgreSQL: test/support/stores.ts).
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, afterEach, describe, it } from 'node:test';
 import type { Store } from '../../src/store/index.ts';
 import { createHookEngine, type HookEngine, type HookEngineDeps } from '../../src/hooks/index.ts';
@@ -74,9 +75,13 @@ function range(from: number, to: number): number[] {
 }
 
 for (const storeEngine of STORE_ENGINES) describe(`event outbox on ${storeEngine.name}`, () => {
-  it('backend down: 1,000 events wait; backend up: all arrive once, in order per session', async () => {
+  it('backend down: 1,000 events wait; backend up: all arrive once, in order per session', async (t) => {
     const port = await TestBackend.closedPort();
-    const { store, engine } = await open(storeEngine, await storeEngine.fresh());
+    // Delivery is at least once: an attempt that times out is sent again although the backend may have it. The
+    // backend here answers at once, so "none twice" holds unless the machine is too loaded to see an answer within
+    // the timeout (a CI run under load average 20 saw 10 of 1,000 sent twice with 1 s); a refused connection,
+    // what "down" means here, fails at once whatever the timeout.
+    const { store, engine } = await open(storeEngine, await storeEngine.fresh(), { restRequestTimeoutMs: 15_000 });
     await addApp(store, 'app', `http://127.0.0.1:${port}/rest`);
     await engine.start();
 
@@ -94,7 +99,10 @@ for (const storeEngine of STORE_ENGINES) describe(`event outbox on ${storeEngine
 
     await eventually(async () => (await store.hookLog.query({ failed: true, limit: 100 })).length >= SESSIONS * 2, WAIT_MS, 'failed attempts while the backend is down');
     const backend = await startBackend(port);
-    await backend.waitForRequests(1000, 15_000);
+    const upAt = performance.now();
+    // A bound, not a speed check (bench/ measures delivery): a loaded machine delivered 1,000 in 20–90 s.
+    await backend.waitForRequests(1000, 120_000);
+    t.diagnostic(`1,000 events delivered ${(performance.now() - upAt).toFixed(0)} ms after the backend came up; load average ${(await readFile('/proc/loadavg', 'utf8')).split(' ')[0]}`);
     await eventually(async () => (await store.outbox.depth()).pending === 0, WAIT_MS, 'the outbox to drain');
     // One more event per session: a session's events go out one at a time, in order, so once these last ones are
     // in, anything sent twice before them is in too.
