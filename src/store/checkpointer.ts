@@ -15,14 +15,33 @@
  * Without step 2 the WAL would never restart while commits keep coming (a restart needs a moment where every
  * frame has been copied and nobody is writing), and it would grow without bound under load: measured, 2.8 GB
  * in 12 s at the outbox's full rate.
+ *
+ * The worker runs only while the database is written to. A worker thread is a whole Node environment (its own V8
+ * heap, its copy of Node's bootstrap, its event loop): about 10 MiB of RSS, an eighth of an idle server's, and a
+ * wake-up every CHECKPOINT_INTERVAL_MS (docs/benchmarks.md, "Idle RSS: the checkpoint worker on demand"). So the
+ * main thread watches its connection's change count (`total_changes()`, every WATCH_INTERVAL_MS: one statement
+ * step) and starts the worker once START_CHANGES rows have changed since the last one ran; the worker ends itself
+ * once the WAL has taken no frame for IDLE_MS. What is committed meanwhile waits in the WAL, durable as any
+ * commit, for the next worker or the close (the last connection to close checkpoints it all). So a server whose
+ * start rewrites a row or two (defaultApp's URL with adminPort 0) and then takes no call runs no worker.
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 
 /** How often the worker checkpoints. */
 export const CHECKPOINT_INTERVAL_MS = 200;
 /** WAL size (frames of one page each, 4 KiB by default: 16 MiB) beyond which the WAL is restarted. */
 export const RESTART_FRAMES = 4096;
+/** How often the main thread looks for new changes to start a worker for. */
+export const WATCH_INTERVAL_MS = 1000;
+/** How long the WAL stays without a new frame before the worker ends: starting one costs ~30 ms of CPU. */
+export const IDLE_MS = 30_000;
+/**
+ * Rows changed since the last worker that start the next. A change writes a few pages, so the WAL then holds some
+ * hundreds of them at most: SQLite's own automatic checkpoint waits for 1,000.
+ */
+export const START_CHANGES = 100;
 
 // Plain CommonJS run by the worker (`eval`): no TypeScript loader needed there.
 const WORKER_SOURCE = `
@@ -31,29 +50,41 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 5000');
 db.pragma('wal_autocheckpoint = 0');
-const checkpoint = () => {
-  try {
-    const { log } = db.pragma('wal_checkpoint(PASSIVE)')[0];
-    if (log > workerData.restartFrames) db.pragma('wal_checkpoint(RESTART)');
-  } catch (e) {
-    parentPort.postMessage({ error: String(e && e.message || e) });
-  }
-};
-const timer = setInterval(checkpoint, workerData.intervalMs);
-parentPort.on('message', () => {
+let lastLog = -1;
+let lastFrameAt = Date.now();
+const close = () => {
   clearInterval(timer);
   db.close();
   const closed = new Int32Array(workerData.closed);
   Atomics.store(closed, 0, 1);
   Atomics.notify(closed, 0);
   parentPort.close();
-});
+};
+const checkpoint = () => {
+  try {
+    const { log } = db.pragma('wal_checkpoint(PASSIVE)')[0];
+    if (log > workerData.restartFrames) db.pragma('wal_checkpoint(RESTART)');
+    // The WAL's frame count moves with every commit (and falls back after a restart): unchanged, nothing came.
+    if (log !== lastLog) {
+      lastLog = log;
+      lastFrameAt = Date.now();
+    } else if (Date.now() - lastFrameAt >= workerData.idleMs) {
+      close();
+    }
+  } catch (e) {
+    parentPort.postMessage({ error: String(e && e.message || e) });
+  }
+};
+const timer = setInterval(checkpoint, workerData.intervalMs);
+parentPort.on('message', close);
 `;
 
 /** Longest wait in `stop` for the worker to close its connection (it may still be starting up). */
 const STOP_WAIT_MS = 5000;
 
 export interface Checkpointer {
+  /** Whether a worker is running (tests). */
+  readonly running: boolean;
   /**
    * Closes the worker's connection and returns once it is closed, so that the caller's own close is the last
    * one (SQLite then checkpoints everything and removes the WAL) and the files may be moved or deleted at once.
@@ -62,30 +93,70 @@ export interface Checkpointer {
   stop(): void;
 }
 
-export function startCheckpointer(path: string, onError: (message: string) => void): Checkpointer {
+export interface CheckpointerTiming {
+  watchIntervalMs: number;
+  idleMs: number;
+}
+
+/** One worker: its thread, and the flag it sets once its connection is closed. */
+interface CheckpointWorker {
+  thread: Worker;
+  closed: Int32Array;
+}
+
+/**
+ * Checkpoints the WAL of `db` (the main connection, which never checkpoints itself) at `path` from a worker thread
+ * that runs while there are changes to checkpoint.
+ */
+export function startCheckpointer(
+  db: Database.Database,
+  path: string,
+  onError: (message: string) => void,
+  timing: CheckpointerTiming = { watchIntervalMs: WATCH_INTERVAL_MS, idleMs: IDLE_MS },
+): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const closed = new SharedArrayBuffer(4);
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    execArgv: [], // no TypeScript loader: the source above is plain JavaScript
-    workerData: { path, driver, closed, intervalMs: CHECKPOINT_INTERVAL_MS, restartFrames: RESTART_FRAMES },
-  });
-  worker.on('message', (m: { error?: string }) => {
-    if (m.error !== undefined) onError(m.error);
-  });
-  let gone = false; // the worker died (it cannot be waited for)
-  worker.on('error', (e) => onError(e.message));
-  worker.on('exit', () => {
-    gone = true;
-  });
-  worker.unref();
+  let current: CheckpointWorker | undefined;
+  const startWorker = (): CheckpointWorker => {
+    const closed = new SharedArrayBuffer(4);
+    const thread = new Worker(WORKER_SOURCE, {
+      eval: true,
+      execArgv: [], // no TypeScript loader: the source above is plain JavaScript
+      workerData: { path, driver, closed, intervalMs: CHECKPOINT_INTERVAL_MS, restartFrames: RESTART_FRAMES, idleMs: timing.idleMs },
+    });
+    const started = { thread, closed: new Int32Array(closed) };
+    thread.on('message', (m: { error?: string }) => {
+      if (m.error !== undefined) onError(m.error);
+    });
+    thread.on('error', (e) => onError(e.message));
+    thread.on('exit', () => {
+      if (current === started) current = undefined;
+    });
+    thread.unref();
+    return started;
+  };
+  // The changes of opening (migrations, the first start's defaultApp) wait in the WAL with the next ones.
+  const totalChanges = db.prepare<[], number>('SELECT total_changes()').pluck();
+  let checkpointedUpTo = totalChanges.get()!;
+  const watch = setInterval(() => {
+    const changes = totalChanges.get()!;
+    // While a worker runs it takes every change; the count restarts from where the last one ended.
+    if (current !== undefined) checkpointedUpTo = changes;
+    else if (changes - checkpointedUpTo >= START_CHANGES) current = startWorker();
+  }, timing.watchIntervalMs);
+  watch.unref();
   return {
+    get running() {
+      return current !== undefined;
+    },
     stop: () => {
-      if (gone) return;
-      worker.postMessage('stop');
-      if (Atomics.wait(new Int32Array(closed), 0, 0, STOP_WAIT_MS) === 'timed-out') {
+      clearInterval(watch);
+      const worker = current;
+      if (worker === undefined) return;
+      worker.thread.postMessage('stop');
+      // 'not-equal' at once when the worker has already closed its connection (it was ending itself, idle).
+      if (Atomics.wait(worker.closed, 0, 0, STOP_WAIT_MS) === 'timed-out') {
         onError(`the checkpoint worker did not close within ${STOP_WAIT_MS} ms; terminating it`);
-        void worker.terminate();
+        void worker.thread.terminate();
       }
     },
   };

@@ -97,7 +97,7 @@ export function openStore(options: OpenStoreOptions): Store {
       async (writes) => writeAll(writes),
       (w) => (w.kind === 'appendEvent' ? 1 : 0),
     );
-    const checkpointer = startCheckpointer(path, (message) => {
+    const checkpointer = startCheckpointer(db, path, (message) => {
       if (options.log !== undefined) options.log.error({ path, error: message }, 'SQLite WAL checkpoint failed');
       else process.emitWarning(`SQLite WAL checkpoint of ${path} failed: ${message}`);
     });

@@ -9,9 +9,11 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { openStore, StoreError, HOOK_LOG_CAPACITY, type Store, type StoreErrorCode } from '../../src/store/index.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
+import { START_CHANGES, startCheckpointer } from '../../src/store/checkpointer.ts';
 import { REST_METHOD_NAMES } from '../../src/hooks/methods.ts';
 import { eventually } from '../support/eventually.ts';
 import { appendEvent, freshStore, STORE_ENGINES, stopStoreEngines } from '../support/stores.ts';
@@ -59,6 +61,34 @@ describe('opening the SQLite store', () => {
     }
     await eventually(() => statSync(db).size > before, 5000, 'pages to reach the database file (a checkpoint)');
     await store.close();
+  });
+
+  it('runs the checkpoint worker only while the database is written to: started by START_CHANGES changes, ended when the WAL is idle', async () => {
+    const path = join(tempDir(), 'callhook.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE t (x TEXT)');
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    const errors: string[] = [];
+    const checkpointer = startCheckpointer(db, path, (m) => errors.push(m), { watchIntervalMs: 20, idleMs: 300 });
+    try {
+      const before = statSync(path).size;
+      for (let i = 1; i < START_CHANGES; i++) insert.run('x'.repeat(500));
+      // Absence takes a wait: ten of the watch's intervals with one change too few start no worker.
+      await sleep(200);
+      assert.equal(checkpointer.running, false, 'a worker started before START_CHANGES changes');
+      insert.run('x'.repeat(500));
+      await eventually(() => checkpointer.running, 5000, 'a worker to start after the inserts');
+      await eventually(() => statSync(path).size > before, 5000, 'the inserted pages to reach the database file (a checkpoint)');
+      await eventually(() => !checkpointer.running, 5000, 'the worker to end once the WAL took no frame for idleMs');
+      for (let i = 0; i < START_CHANGES; i++) insert.run('again');
+      await eventually(() => checkpointer.running, 5000, 'a second worker after as many changes again');
+    } finally {
+      checkpointer.stop();
+      db.close();
+    }
+    assert.deepEqual(errors, []);
   });
 
   it('refuses a database from a newer callhook', () => {
