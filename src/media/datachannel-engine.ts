@@ -82,6 +82,8 @@ function unavailable(err: unknown): MediaError {
 const GATHER_TIMEOUT_MS = 5_000;
 /** How long close() waits for libdatachannel to report the connection closed (its socket released). */
 const CLOSE_TIMEOUT_MS = 2_000;
+/** Bounds the wait for our track's opening once the connection is up (the leg's connect timeout fails the call). */
+const OPEN_TIMEOUT_MS = 5_000;
 /** How often a wait re-reads a state that comes with no callback (gathering, the track's opening). */
 const UNTIL_POLL_MS = 2;
 const SSRC_OFFSET = 8;
@@ -280,7 +282,7 @@ class DataChannelConnection implements PeerConnectionOps {
    */
   private reportOpen(pc: PeerConnection): void {
     const open = () => this.pc === pc && this.track?.isOpen() === true;
-    void this.until(open, CLOSE_TIMEOUT_MS).then(() => {
+    void this.until(open, OPEN_TIMEOUT_MS).then(() => {
       if (open()) this.onConnected();
     });
   }
