@@ -437,7 +437,7 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
 describe('media relay (libdatachannel): callbacks per call', () => {
   // Each callback set on a node-datachannel peer connection or track is a thread-safe function, whose libuv async
   // handle the event loop visits on every wake-up from libdatachannel's threads, for every call up: the leg sets only
-  // the ones it cannot do without (docs/benchmarks.md "Callbacks per call").
+  // the ones it cannot do without (docs/benchmarks.md "CPU per bridged call: what a wake-up costs").
   it('a connected call (outgoing and incoming) sets at most 4 callbacks on its peer connection and track, and relays', async () => {
     // node-datachannel's methods are read-only: the engine is handed a peer connection class that counts them (the
     // module's export object is what the engine reads its classes from).
