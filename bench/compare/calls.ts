@@ -1,16 +1,16 @@
 /**
  * The kit's calls measurement (issue 18): werift PCMU callers to sipp's `-rtp_echo`, ramped to each step (e.g. 50,
- * 100, 250 calls), then a window at 50 pps per call: the server's CPU (% of one core), the round trip's loss, RSS
- * and threads. The callers live in P load-client processes (bench/compare/calls-client.ts), call i in process
- * i mod P: one event loop of werift callers takes about a core at 200 calls, which would make the load client the
- * limit at 250. Each step also records the load clients' CPU (the busiest one's too) and the machine's, so a step
+ * 100, 250 calls), then a window at 50 pps per call: the server's CPU (% of one core) and each of its threads' (its
+ * main thread against its media threads), the round trip's loss, RSS and threads. The callers live in P load-client
+ * processes (bench/compare/calls-client.ts), call i in process i mod P: one event loop of werift callers takes about
+ * a core at 200 calls, which would make the load client the limit at 250. Each step also records the load clients' CPU (the busiest one's too) and the machine's, so a step
  * that lost packets says what was short of CPU.
  */
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallsClientCommand, CallsClientReport } from './calls-client.ts';
 import { allReported, forkLoadClient, hangUpClients, killClients } from './load.ts';
-import { machineBusySeconds, procSample, type ServerUnderTest } from './servers.ts';
+import { machineBusySeconds, procSample, threadCpu, threadSeconds, type ServerUnderTest } from './servers.ts';
 
 export interface CallsPlan {
   steps: number[];
@@ -50,6 +50,7 @@ export async function measureCalls(
       if (failed.length > 0) console.log(`  ${failed.length} calls failed; first: ${failed[0]}`);
       await sleep(SETTLE_MS);
       const s0 = procSample(server.pid);
+      const threads0 = threadCpu(server.pid);
       const clients0 = children.map((c) => procSample(c.pid!).cpuSeconds);
       const machine0 = machineBusySeconds();
       const t0 = performance.now();
@@ -63,6 +64,7 @@ export async function measureCalls(
       });
       send('close');
       const s1 = procSample(server.pid);
+      const threads1 = threadCpu(server.pid);
       const seconds = (performance.now() - t0) / 1000;
       const clientsCpu = children.map((c, i) => (procSample(c.pid!).cpuSeconds - clients0[i]!) / seconds);
       const machineCpu = (machineBusySeconds() - machine0) / seconds;
@@ -71,6 +73,8 @@ export async function measureCalls(
         calls: step, failed: failed.length, windowSeconds: seconds, cpuPercent: ((s1.cpuSeconds - s0.cpuSeconds) / seconds) * 100,
         sent: window.sent, echoed: window.echoed, loss: window.sent === 0 ? 1 : 1 - window.echoed / window.sent,
         rssMiB: s1.rssBytes / 2 ** 20, threads: s1.threads, processes,
+        // Where the server's CPU went: its main thread (JavaScript, and what it calls) against its other threads.
+        byThread: threadSeconds(threads0, threads1).map(([name, s]) => `${name} ${((s / seconds) * 100).toFixed(1)}`).join(', '),
         clientCpuPercent: clientsCpu.reduce((a, b) => a + b, 0) * 100, busiestClientCpuPercent: Math.max(...clientsCpu) * 100,
         machineCpuPercent: machineCpu * 100,
         shortOfCpu: machineCpu >= BUSY * cpus().length ? 'the machine' : Math.max(...clientsCpu) >= BUSY ? 'a load client' : 'none',

@@ -93,6 +93,12 @@ export function threadCpu(pid: number): Map<string, number> {
   return byName;
 }
 
+/** The CPU seconds each thread (by name, as threadCpu) used between two readings, busiest first. */
+export function threadSeconds(before: Map<string, number>, after: Map<string, number>): [string, number][] {
+  return [...after].map(([name, s]) => [name, s - (before.get(name) ?? 0)] as [string, number]).filter(([, s]) => s > 0)
+    .sort((a, b) => b[1] - a[1]);
+}
+
 /** CPU time all processes of the machine have used (user, nice, system, irq, softirq, steal), in seconds. */
 export function machineBusySeconds(): number {
   const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).map(Number);

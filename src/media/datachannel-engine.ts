@@ -82,6 +82,10 @@ function unavailable(err: unknown): MediaError {
 const GATHER_TIMEOUT_MS = 5_000;
 /** How long close() waits for libdatachannel to report the connection closed (its socket released). */
 const CLOSE_TIMEOUT_MS = 2_000;
+/** Bounds the wait for our track's opening once the connection is up (the leg's connect timeout fails the call). */
+const OPEN_TIMEOUT_MS = 5_000;
+/** How often a wait re-reads a state that comes with no callback (gathering, the track's opening). */
+const UNTIL_POLL_MS = 2;
 const SSRC_OFFSET = 8;
 /** The mid of our offer's one stream. */
 const OFFER_MID = '0';
@@ -251,22 +255,36 @@ class DataChannelConnection implements PeerConnectionOps {
     });
     // node-datachannel keeps one callback per event: this one serves the leg and the waits below. Only the
     // current peer connection speaks for the leg (the offer's is closed when the answer's is opened).
+    //
+    // Each callback set on a peer connection or track is a thread-safe function, and each of those is a libuv async
+    // handle that the event loop visits on every wake-up from any of libdatachannel's threads (uv__async_io walks them
+    // all), so their count per call weighs on every packet from every browser (docs/benchmarks.md "CPU per bridged
+    // call: what a wake-up costs"). Hence only the callbacks that cannot be read as state instead: gathering is over once the local
+    // description is set (host candidates only), and the track's opening is read when the connection reports up.
     pc.onStateChange((state) => {
       if (this.pc === pc) {
         if (state === 'failed' || state === 'closed' || state === 'disconnected') this.onFailed();
-        // Connected again after 'disconnected' (the first time, the track's opening says so: see addTrack).
-        else if (state === 'connected' && this.track?.isOpen()) this.onConnected();
+        else if (state === 'connected') this.reportOpen(pc);
       }
       for (const wake of this.stateWaiters) wake();
     });
     pc.onIceStateChange((state) => {
       if (this.pc === pc && (state === 'connected' || state === 'completed')) this.iceWasConnected = true;
     });
-    pc.onGatheringStateChange(() => {
-      for (const wake of this.stateWaiters) wake();
-    });
     this.pc = pc;
     return pc;
+  }
+
+  /**
+   * The connection is up (the first time, or again after 'disconnected'): reported once our track is open too, which
+   * libdatachannel does in its worker thread right after it reports the connection (sending before would throw). A
+   * track that never opens leaves the leg to its connect timeout.
+   */
+  private reportOpen(pc: PeerConnection): void {
+    const open = () => this.pc === pc && this.track?.isOpen() === true;
+    void this.until(open, OPEN_TIMEOUT_MS).then(() => {
+      if (open()) this.onConnected();
+    });
   }
 
   /** The module: `answer` and `offer` load it before any peer connection is made (`acceptAnswer` follows `offer`). */
@@ -296,7 +314,6 @@ class DataChannelConnection implements PeerConnectionOps {
     }
     audio.addSSRC(this.ssrc, `callhook-${this.ssrc}`);
     const track = pc.addTrack(audio);
-    track.onOpen(() => this.onConnected());
     track.onMessage((buf) => this.onPacket(buf));
     // node-datachannel lets go of a track's last callback (which keeps Node's event loop alive) only when its
     // close is reported to a listener; without one, only when the track object is garbage-collected.
@@ -324,12 +341,16 @@ class DataChannelConnection implements PeerConnectionOps {
     return sdp;
   }
 
-  /** Resolves once `done()` holds, checked on each state report, or after `timeoutMs`. */
+  /**
+   * Resolves once `done()` holds, checked on each state report and every UNTIL_POLL_MS (what has no callback: see
+   * `open`), or after `timeoutMs`.
+   */
   private async until(done: () => boolean, timeoutMs: number): Promise<void> {
     if (done()) return;
     await new Promise<void>((resolve) => {
       const finish = () => {
         clearTimeout(timer);
+        clearInterval(poll);
         this.stateWaiters.delete(check);
         resolve();
       };
@@ -337,6 +358,7 @@ class DataChannelConnection implements PeerConnectionOps {
         if (done()) finish();
       };
       const timer = setTimeout(finish, timeoutMs);
+      const poll = setInterval(check, UNTIL_POLL_MS);
       this.stateWaiters.add(check);
     });
   }

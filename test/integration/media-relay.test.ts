@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import nodeDataChannel from 'node-datachannel';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrowserPeer, g711Packet, LOOPBACK, UdpRtpPeer, type ReceivedRtp } from '../../bench/media-peers.ts';
@@ -430,6 +431,70 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
   it('leaves no socket open and no port allocated after the calls', async () => {
     // libdatachannel closes its sockets in its own thread, just after close() returns.
     await eventually(() => openUdpSockets() === udpBefore, 2_000, () => `${openUdpSockets()} open UDP sockets to be back to ${udpBefore}`);
+  });
+});
+
+describe('media relay (libdatachannel): callbacks per call', () => {
+  // Each callback set on a node-datachannel peer connection or track is a thread-safe function, whose libuv async
+  // handle the event loop visits on every wake-up from libdatachannel's threads, for every call up: the leg sets only
+  // the ones it cannot do without (docs/benchmarks.md "CPU per bridged call: what a wake-up costs").
+  it('a connected call (outgoing and incoming) sets at most 4 callbacks on its peer connection and track, and relays', async () => {
+    // node-datachannel's methods are read-only: the engine is handed a peer connection class that counts them (the
+    // module's export object is what the engine reads its classes from).
+    const set: string[] = [];
+    const counted = (name: string) => name.startsWith('on') && name !== 'onRtp';
+    const Original = nodeDataChannel.PeerConnection;
+    class Counting extends Original {
+      constructor(...a: ConstructorParameters<typeof Original>) {
+        super(...a);
+        return new Proxy(this, spy(this));
+      }
+
+      override addTrack(media: Parameters<InstanceType<typeof Original>['addTrack']>[0]) {
+        const track = super.addTrack(media);
+        return new Proxy(track, spy(track));
+      }
+    }
+    function spy<T extends object>(target: T): ProxyHandler<T> {
+      return {
+        get(_, key) {
+          const v = Reflect.get(target, key, target) as unknown;
+          if (typeof v !== 'function') return v;
+          return (...a: unknown[]) => {
+            if (typeof key === 'string' && counted(key)) set.push(key);
+            return (v as (...a: unknown[]) => unknown).apply(target, a);
+          };
+        },
+      };
+    }
+    const exports = nodeDataChannel as { PeerConnection: typeof Original };
+    exports.PeerConnection = Counting;
+    const spied = [() => { exports.PeerConnection = Original; }];
+    const ports = new PortPairAllocator('WebRTC ports', ...(await freeUdpRange(4).then((p) => [p, p + 3] as const)));
+    const dc = await DataChannelEngine.load({ localAddress: LOOPBACK, ports, connectTimeoutMs: CONNECT_MS });
+    const outgoing = dc.createLeg({ codecs: ['PCMU'] });
+    const incoming = dc.createLeg({ codecs: ['PCMU'] });
+    const browsers = [new BrowserPeer(), new BrowserPeer()];
+    try {
+      await browsers[0]!.setAnswer(await outgoing.setRemoteOffer(await browsers[0]!.createOffer()));
+      await browsers[0]!.connected();
+      await legConnected(outgoing);
+      assert.deepEqual(set.sort(), ['onIceStateChange', 'onMessage', 'onClosed', 'onStateChange'].sort(), 'outgoing call');
+      set.length = 0;
+      const offer = await incoming.createOffer();
+      set.length = 0; // the offer's own peer connection is closed as soon as the offer is written
+      await incoming.setRemoteAnswer(await browsers[1]!.answer(offer));
+      await browsers[1]!.connected();
+      await legConnected(incoming);
+      assert.deepEqual(set.sort(), ['onIceStateChange', 'onMessage', 'onClosed', 'onStateChange'].sort(), 'incoming call');
+      const heard = new Promise<RtpPacket>((resolve) => outgoing.onRtp(resolve));
+      browsers[0]!.send(0, 1, 160, Buffer.alloc(160, 0xd5));
+      assert.equal((await heard).payload.length, 160);
+    } finally {
+      for (const restore of spied) restore();
+      await Promise.all([outgoing.close(), incoming.close(), ...browsers.map((b) => b.close())]);
+    }
+    assert.equal(ports.inUse, 0);
   });
 });
 
