@@ -4,9 +4,10 @@
  * them, with the SIP side's answer made up from the echo peer's port (no SIP signalling is involved).
  *
  * IPC: {type:'call', id, offer, phonePort} → {type:'answered', id, answer} (or {type:'failed', id, error});
- * 'stats' → {type:'stats', cpuUs, rss, heapUsed, calls, connected, skippedTicks, lateDropped, forwarded}; 'stop' closes every
+ * 'stats' → {type:'stats', cpuUs, rss, heapUsed, calls, connected, skippedTicks, lateDropped, forwarded, wakeups}; 'stop' closes every
  * call and exits.
  */
+import { readFileSync } from 'node:fs';
 import { LOOPBACK } from './media-peers.ts';
 import {
   DataChannelEngine, MediaBridge, parseSdp, PortPairAllocator, RtpLeg, SipSdpSession, type WebRtcLeg,
@@ -27,6 +28,11 @@ export interface RelayServerStats {
   lateDropped: number;
   /** Packets the bridges sent on, both ways, summed: the relay's work, to weigh its CPU by. */
   forwarded: number;
+  /**
+   * The main thread's voluntary context switches (Linux's /proc/self/status): each is the event loop going to sleep
+   * in epoll and being woken again, a cost paid per wake-up whatever the work it brings.
+   */
+  wakeups: number;
 }
 
 interface CallRequest {
@@ -74,6 +80,7 @@ process.on('message', (m: unknown) => {
       skippedTicks: transcoders.reduce((n, t) => n + t.skippedTicks, 0),
       lateDropped: transcoders.reduce((n, t) => n + t.jitter.dropped, 0),
       forwarded: bridges.reduce((n, b) => n + b.toSip.forwarded + b.toWebrtc.forwarded, 0),
+      wakeups: Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN),
     };
     process.send!(stats);
   } else if (m === 'stop') {

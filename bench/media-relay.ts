@@ -21,7 +21,9 @@
  * behind (its own capacity), and packets its jitter buffers dropped because they came late or in a burst (the load
  * client's lateness on a busy machine: it shares the cores). A transcoded step holds when the relay is within 80 %
  * of a core and skipped no tick; the loss is printed beside it. The relay's CPU is also given per packet its bridges
- * sent on (either way): a starved relay sends fewer, so that figure stays comparable on a loaded machine.
+ * sent on (either way): a starved relay sends fewer, so that figure stays comparable on a loaded machine. How often
+ * its event loop woke (the main thread's voluntary context switches) is printed too: each wake-up costs the kernel,
+ * libuv and Node's entry into JavaScript whatever it brings.
  * With MEDIA_BENCH_PROF=<dir>, the server process writes a V8 CPU profile there (--cpu-prof) when it exits.
  * BENCH_NODE_ARGS adds options to the server's node (e.g. "--semi-space-growth-factor=1" to weigh a V8 flag's CPU).
  */
@@ -186,6 +188,7 @@ try {
     const row = [
       `${target} calls (${after.connected} connected, set up at ${(toAdd / setupS).toFixed(1)}/s)`,
       `server CPU ${cpu.toFixed(1)} % (${(cpu / target).toFixed(3)} %/call, ${((after.cpuUs - before.cpuUs) / (after.forwarded - before.forwarded)).toFixed(1)} µs per packet relayed)`,
+      `event loop woke ${((after.wakeups - before.wakeups) / (elapsedUs / 1e6)).toFixed(0)}/s`,
       `RSS ${((after.rss - idle.rss) / target / MiB).toFixed(2)} MiB/call, heap ${((after.heapUsed - idle.heapUsed) / target / MiB).toFixed(2)} MiB/call`,
       `loss to SIP ${(lossToSip * 100).toFixed(3)} %, round trip ${(lossRoundTrip * 100).toFixed(3)} % of ${window.sent}`,
       ...(transcoded ? [`relay fell behind ${after.skippedTicks - before.skippedTicks} ticks, dropped ${after.lateDropped - before.lateDropped} late packets`] : [

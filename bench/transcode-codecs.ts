@@ -1,6 +1,7 @@
 /**
  * The per-frame cost of what a G.722 call transcodes (issue 15): G.722 encode and decode (src/media/codecs/g722.ts),
- * and the 8 ⇄ 16 kHz conversion between G.711 and G.722 — the hand-written half-band filter
+ * G.711 decoding into a fresh array per packet and into a reused one (src/media/codecs/g711.ts), and the 8 ⇄ 16 kHz
+ * conversion between G.711 and G.722 — the hand-written half-band filter
  * (src/media/codecs/halfband.ts) against libsamplerate's streaming converter (@alexanderolsen/libsamplerate-js,
  * SRC_SINC_FASTEST, its cheapest sinc) on the same 20 ms frames. The figure is the mean CPU time per 20 ms frame,
  * after a warm-up, and the share of one core that 100 calls would take (each call converts 50 frames a second each
@@ -9,6 +10,7 @@
  *   node --import tsx bench/transcode-codecs.ts [frames=20000]
  */
 import libsamplerate from '@alexanderolsen/libsamplerate-js';
+import { decodeG711, encodeG711 } from '../src/media/codecs/g711.ts';
 import { G722Decoder, G722Encoder } from '../src/media/codecs/g722.ts';
 import { Downsampler, Upsampler } from '../src/media/codecs/halfband.ts';
 import { machine } from './hooks-common.ts';
@@ -45,6 +47,10 @@ const encoded = Array.from({ length: 50 }, (_, n) => new G722Encoder().encode(wi
 const decoder = new G722Decoder();
 report('G.722 decode', time((n) => decoder.decode(encoded[n % 50]!)));
 
+const mulaw = Array.from({ length: 50 }, (_, n) => encodeG711('PCMU', narrowFrame(n)));
+report('G.711 decode, a fresh array per packet', time((n) => decodeG711('PCMU', mulaw[n % 50]!)));
+const reused = new Int16Array(160);
+report('G.711 decode into a reused array', time((n) => decodeG711('PCMU', mulaw[n % 50]!, reused)));
 const up = new Upsampler();
 const down = new Downsampler();
 report('half-band 8 → 16 kHz', time((n) => up.process(narrowFrame(n))));

@@ -4,13 +4,14 @@
  * (./codecs/frame-codec.ts). G.722's RTP clock runs at half its sampling rate (RFC 3551 §4.5.2), so timestamps are
  * counted in each leg's clock ticks, not in samples.
  *
- *   browser → SIP  packets go into a small adaptive jitter buffer (./jitter-buffer.ts); a 20 ms playout clock takes
- *                  one out per tick, decodes it and sends one SIP frame. A lost one is rebuilt from the next packet's
- *                  in-band FEC data when that packet is already buffered and the browser's fmtp says
- *                  `useinbandfec=1` (RFC 7587 §3.3), else concealed (Opus PLC). A DTX pause of the browser sends
- *                  nothing and is no loss (the jitter buffer tells the two apart by sequence number). The
- *                  clock runs on wall time: when the process falls behind (CPU starved), it catches up at most
- *                  MAX_CATCH_UP_FRAMES frames and drops the packets of the ticks beyond, never queueing them.
+ *   browser → SIP  packets go into a small adaptive jitter buffer (./jitter-buffer.ts); the 20 ms playout clock
+ *                  that all transcoded calls share (./playout-clock.ts) takes one out per tick, decodes it and sends
+ *                  one SIP frame. A lost one is rebuilt from the next packet's in-band FEC data when that packet is
+ *                  already buffered and the browser's fmtp says `useinbandfec=1` (RFC 7587 §3.3), else concealed
+ *                  (Opus PLC). A DTX pause of the browser sends nothing and is no loss (the jitter buffer tells the
+ *                  two apart by sequence number). The clock runs on wall time: when the process falls behind (CPU
+ *                  starved), it catches up at most MAX_CATCH_UP_FRAMES frames and drops the packets of the ticks
+ *                  beyond, never queueing them.
  *   SIP → browser  each packet is decoded on arrival and re-framed into 20 ms frames (a peer may send 30 ms), each
  *                  encoded and sent at once; the browser's own jitter buffer smooths the SIP side's jitter. When the
  *                  browser's fmtp says `usedtx=1` (RFC 7587 §6.1), the Opus encoder runs DTX and its silence frames
@@ -19,13 +20,14 @@
  * Sequence numbers and timestamps of both output streams are this module's own (continuous); the bridge passes them
  * through its stream rewriters, which keep them continuous across hold and re-INVITEs as for passthrough.
  */
-import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import { FRAME_MS, MAX_CATCH_UP_FRAMES, codecOf, type PayloadFormat } from './codecs.ts';
+import { codecOf, FRAME_MS, type PayloadFormat } from './codecs.ts';
 import { frameCodec, pcmRateOf, type FrameCodec } from './codecs/frame-codec.ts';
 import { isDtxFrame, opusFmtp } from './codecs/opus.ts';
 import { NoCommonCodecError } from './errors.ts';
 import { JitterBuffer, type JitterBufferStats } from './jitter-buffer.ts';
+import { playoutClockOn, type PlayoutClock, type PlayoutTurn } from './playout-clock.ts';
 import type { RtpPacket } from './rtp/packet.ts';
 
 /** One outgoing frame: its payload and the numbering of this module's own stream towards that leg. */
@@ -65,7 +67,7 @@ interface OutStream {
   timestamp: number;
 }
 
-export class Transcoder {
+export class Transcoder implements PlayoutTurn {
   private readonly browserCodec: FrameCodec;
   private readonly sipCodec: FrameCodec;
   /** Browser RTP timestamp ticks per PCM sample (6 for Opus at 8 kHz PCM, 3 at G.722's 16 kHz, 1 for G.711). */
@@ -81,9 +83,7 @@ export class Transcoder {
   private pendingSamples = 0;
   private nextSipTimestamp: number | undefined;
   private readonly clock: Clock;
-  private timer: TimerHandle | undefined;
-  private playoutStart = 0;
-  private ticks = 0;
+  private readonly playout: PlayoutClock;
   private readonly counters = { skippedTicks: 0, undecodable: 0, recovered: 0, dtxFrames: 0 };
   /** The browser's packets carry in-band FEC worth reading (its fmtp's useinbandfec=1). */
   private readonly readFec: boolean;
@@ -107,18 +107,16 @@ export class Transcoder {
     this.sipTicksPerSample = o.sip.clockRate / pcmRate;
     this.jitter = new JitterBuffer(o.browser.clockRate);
     this.clock = o.clock ?? systemClock;
+    this.playout = playoutClockOn(this.clock);
   }
 
-  /** Starts the playout clock towards SIP. */
+  /** Starts the playout towards SIP, on the shared clock's next tick. */
   start(): void {
-    if (this.timer) return;
-    this.playoutStart = this.clock.now();
-    this.schedule();
+    this.playout.join(this);
   }
 
   stop(): void {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.playout.leave(this);
   }
 
   /** An audio packet from the browser (not telephone-event). */
@@ -174,29 +172,19 @@ export class Transcoder {
     return { jitter: this.jitter.stats(), ...this.counters };
   }
 
-  /** The next tick at its place on the wall clock, so timer lateness does not accumulate as drift. */
-  private schedule(): void {
-    const due = this.playoutStart + (this.ticks + 1) * FRAME_MS;
-    this.timer = this.clock.setTimeout(() => this.tick(), Math.max(0, due - this.clock.now()));
-  }
-
-  private tick(): void {
-    // The frames due by now: one, or more when this timer fired late (a loaded machine).
-    let due = Math.floor((this.clock.now() - this.playoutStart) / FRAME_MS) - this.ticks;
-    if (due > MAX_CATCH_UP_FRAMES) {
-      // Starved: the frames beyond what may be caught up are dropped, and the stream's time moves on with the clock.
-      const skipped = due - MAX_CATCH_UP_FRAMES;
-      this.jitter.skip(skipped);
-      this.ticks += skipped;
-      this.counters.skippedTicks += skipped;
-      advance(this.toSipStream, skipped * this.frameSamples * this.sipTicksPerSample);
-      due = MAX_CATCH_UP_FRAMES;
+  /** The playout clock's turn: the frames it skipped are dropped, and the stream's time moves on with the clock. */
+  play(frames: number, skipped: number): void {
+    try {
+      if (skipped > 0) {
+        this.jitter.skip(skipped);
+        this.counters.skippedTicks += skipped;
+        advance(this.toSipStream, skipped * this.frameSamples * this.sipTicksPerSample);
+      }
+      for (let i = 0; i < frames; i++) this.playOne();
+    } catch (err) {
+      // The clock is every call's: one call's failure must not stop the others' playout.
+      this.o.logger?.warn({ err }, 'transcoded playout failed');
     }
-    for (; due > 0; due--) {
-      this.ticks++;
-      this.playOne();
-    }
-    this.schedule();
   }
 
   private playOne(): void {

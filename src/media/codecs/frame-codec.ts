@@ -14,7 +14,10 @@ import { OpusCodec } from './opus.ts';
 export interface FrameCodec {
   /** PCM samples per second. */
   readonly pcmRate: number;
-  /** The PCM of a payload; Opus's (and `conceal`'s, `recover`'s) holds only until the next Opus decoding (./libopus-decoder.ts). */
+  /**
+   * The PCM of a payload. G.711's holds only until this codec's next decoding (of a 20 ms packet, its array is
+   * reused); Opus's (and `conceal`'s, `recover`'s) only until the next Opus decoding (./libopus-decoder.ts).
+   */
   decode(payload: Buffer): Int16Array;
   encode(pcm: Int16Array): Buffer;
   /** PCM for one lost 20 ms frame: the codec's concealment, or silence when it has none. */
@@ -46,7 +49,11 @@ function nativeCodec(codec: 'PCMU' | 'PCMA' | 'G722'): FrameCodec {
     const decoder = new G722Decoder();
     return { pcmRate, decode: (p) => decoder.decode(p), encode: (pcm) => encoder.encode(pcm), conceal: () => silence };
   }
-  return { pcmRate, decode: (p) => decodeG711(codec, p), encode: (pcm) => encodeG711(codec, pcm), conceal: () => silence };
+  const frame = new Int16Array(pcmRate / 50);
+  return {
+    pcmRate, decode: (p) => decodeG711(codec, p, p.length === frame.length ? frame : undefined),
+    encode: (pcm) => encodeG711(codec, pcm), conceal: () => silence,
+  };
 }
 
 /** An 8 kHz codec (G.711) in a 16 kHz call (G.722 on the SIP side). */
