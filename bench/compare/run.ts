@@ -42,7 +42,7 @@ import { pool } from './load.ts';
 import { enterNamespace } from './namespace.ts';
 import { writeReport, type Measurement } from './report.ts';
 import { measureSetup } from './setup.ts';
-import { procSample, startServer, type KitUser, type Registrar, type ServerName, type ServerUnderTest } from './servers.ts';
+import { namespaceProcessCpu, procSample, startServer, type KitUser, type Registrar, type ServerName, type ServerUnderTest } from './servers.ts';
 
 enterNamespace();
 
@@ -132,16 +132,38 @@ async function withServer(name: ServerName, registrar: Registrar, sippPort: numb
   }
 }
 
+/** CPU seconds so far of the three processes that share the cores while sessions register. */
+interface CpuReading {
+  server: number;
+  /** This process: during a measurement it does nothing but drive the load. */
+  loadClient: number;
+  /** Kamailio's processes. */
+  registrar: number;
+}
+
+function cpuReading(server: ServerUnderTest): CpuReading {
+  const own = process.cpuUsage();
+  return { server: procSample(server.pid).cpuSeconds, loadClient: (own.user + own.system) / 1e6, registrar: namespaceProcessCpu('kamailio') };
+}
+
 async function registrations(server: ServerUnderTest, users: KitUser[], concurrency: number): Promise<void> {
   const idle = procSample(server.pid);
+  const cpuBefore = cpuReading(server);
   const started = performance.now();
   const { done, failed } = await pool(users, concurrency, (u) => server.register(u));
   const seconds = (performance.now() - started) / 1000;
   const after = procSample(server.pid);
+  const cpuAfter = cpuReading(server);
+  const cpuKeys = Object.keys(cpuAfter) as Array<keyof CpuReading>;
+  const cpu = Object.fromEntries(cpuKeys.map((k) => [k, ((cpuAfter[k] - cpuBefore[k]) * 1000) / users.length])) as Record<keyof CpuReading, number>;
   if (failed.length > 0) console.log(`  first failure: ${failed[0]}`);
+  // The one of the three with the most CPU per registration sets the rate once the cores are shared out.
+  const busiest = cpuKeys.reduce((a, b) => (cpu[b] > cpu[a] ? b : a));
   record(server, 'registrations', {
     count: users.length, concurrency, failed: failed.length, seconds, perSecond: done.length / seconds,
     rssPerSessionKiB: (after.rssBytes - idle.rssBytes) / Math.max(1, done.length) / 1024, threads: after.threads,
+    serverCpuMsPerRegistration: cpu.server, loadClientCpuMsPerRegistration: cpu.loadClient, registrarCpuMsPerRegistration: cpu.registrar,
+    busiest: { server: 'the server', loadClient: 'the load client', registrar: 'the registrar' }[busiest],
   });
   await pool(done, 100, (close) => close());
 }

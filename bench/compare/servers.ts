@@ -3,7 +3,7 @@
  * WebSocket session per registration or call, werift browsers for media (bench/compare/callers.ts), and the server's
  * CPU, RSS and threads read from /proc/<pid> — the same reading for a C process with threads and for Node.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +91,26 @@ export function threadCpu(pid: number): Map<string, number> {
     }
   }
   return byName;
+}
+
+/**
+ * CPU seconds of every process named `name` in this network namespace (the kit's own, bench/compare/namespace.ts):
+ * Kamailio's forked workers, without another Kamailio the machine runs elsewhere.
+ */
+export function namespaceProcessCpu(name: string): number {
+  const ownNamespace = readlinkSync('/proc/self/ns/net');
+  let seconds = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== name || readlinkSync(`/proc/${pid}/ns/net`) !== ownNamespace) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      seconds += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      // The process ended between the listing and the read, or is not ours to inspect.
+    }
+  }
+  return seconds;
 }
 
 /** CPU time all processes of the machine have used (user, nice, system, irq, softirq, steal), in seconds. */
