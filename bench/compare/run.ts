@@ -4,8 +4,9 @@
  * (registrar, test/support/kamailio.ts), a sipp `-rtp_echo` UAS and each server in turn. Each measurement starts a
  * fresh server process and reads its CPU, RSS and threads from /proc:
  *
- * - registrations: N sessions (one WebSocket each) registering their own user on Kamailio with digest, C at a time;
- *   time, RSS per session over the idle process, threads;
+ * - registrations: after W warm-up registrations (registered, then closed, and the server left to settle), N
+ *   sessions (one WebSocket each) registering their own user on Kamailio with digest, C at a time; time, RSS per
+ *   session over the idle process, threads, and the CPU per registration of the server, the load client and Kamailio;
  * - calls: werift PCMU callers to sipp's echo, spread over P load-client processes (bench/compare/calls.ts),
  *   ramped to each step (50, 100 and 250 calls), then a window at 50 pps per call: server CPU (% of one core),
  *   loss of the round trip, RSS and threads (and the idle RSS before the first call), the load clients' CPU;
@@ -20,7 +21,7 @@
  *
  *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300] [--server NAME]
  *     [--only registrations,calls,setup] [--call-steps 50,100,250] [--call-processes 5] [--setup-calls 100]
- *     [--setup-concurrency 10] [--setup-processes 5] [--setup-warmup 20]
+ *     [--setup-concurrency 10] [--setup-processes 5] [--setup-warmup 20] [--registration-warmup 200]
  *
  * --server janus|callhook and --only narrow a run to one server or some measurements (e.g. callhook's memory with
  * calls up, after a change). callhook runs compiled: `npm run build` first.
@@ -58,6 +59,7 @@ const { values: args } = parseArgs({
     'setup-concurrency': { type: 'string' },
     'setup-processes': { type: 'string' },
     'setup-warmup': { type: 'string' },
+    'registration-warmup': { type: 'string' },
     'call-steps': { type: 'string' },
     'call-processes': { type: 'string' },
     server: { type: 'string' },
@@ -69,14 +71,14 @@ const only = new Set((args.only ?? MEASURES.join(',')).split(','));
 for (const m of only) if (!(MEASURES as readonly string[]).includes(m)) throw new Error(`--only: no measure ${m} (${MEASURES.join(', ')})`);
 const basePlan = smoke
   ? {
-      registrations: [{ count: 5, concurrency: 5 }],
+      registrations: [{ count: 5, concurrency: 5, warmUp: 1 }],
       calls: { steps: [2], windowSeconds: 3, processes: 1 },
       setup: { calls: 2, concurrency: 2, processes: 2, warmUp: 1 },
       rounds: [['janus', 'callhook']],
       freshServers: false,
     }
   : {
-      registrations: [{ count: 300, concurrency: 50 }, { count: 1000, concurrency: 50 }],
+      registrations: [{ count: 300, concurrency: 50, warmUp: 200 }, { count: 1000, concurrency: 50, warmUp: 200 }],
       calls: { steps: [50, 100, 250], windowSeconds: 20, processes: 5 },
       setup: { calls: 100, concurrency: 10, processes: 5, warmUp: 20 },
       rounds: [['janus', 'callhook'], ['callhook', 'janus']],
@@ -88,8 +90,10 @@ function callSteps(text: string): number[] {
   if (steps.some((n, i) => !Number.isInteger(n) || n < 1 || (i > 0 && n <= steps[i - 1]!))) throw new Error(`--call-steps: ascending counts of calls, not ${text}`);
   return steps;
 }
+const registrationWarmUp = args['registration-warmup'];
 const plan = {
   ...basePlan,
+  registrations: basePlan.registrations.map((r) => ({ ...r, ...(registrationWarmUp !== undefined && { warmUp: Number(registrationWarmUp) }) })),
   calls: {
     ...basePlan.calls,
     ...(args['call-steps'] !== undefined && { steps: callSteps(args['call-steps']) }),
@@ -106,6 +110,10 @@ const settleSeconds = Number(args['settle-seconds'] ?? (smoke ? 0 : 300));
 /** Quiet enough: a quarter of the cores busy on average over a minute. */
 const QUIET_LOAD = cpus().length / 4;
 const IDLE_SETTLE_MS = 2_000;
+/** After the warm-up registrations: the server is settled once it uses at most 2 % of a core over half a second. */
+const SETTLED_CPU = 0.02;
+const SETTLE_STEP_MS = 500;
+const SETTLE_MAX_MS = 30_000;
 
 const out = args.out ?? mkdtempSync(join(tmpdir(), 'callhook-compare-'));
 mkdirSync(out, { recursive: true });
@@ -146,7 +154,32 @@ function cpuReading(server: ServerUnderTest): CpuReading {
   return { server: procSample(server.pid).cpuSeconds, loadClient: (own.user + own.system) / 1e6, registrar: namespaceProcessCpu('kamailio') };
 }
 
-async function registrations(server: ServerUnderTest, users: KitUser[], concurrency: number): Promise<void> {
+/** Polls the server's CPU time until it used at most SETTLED_CPU of a core over SETTLE_STEP_MS, for up to SETTLE_MAX_MS. */
+async function serverSettled(server: ServerUnderTest): Promise<void> {
+  const started = performance.now();
+  let last = procSample(server.pid).cpuSeconds;
+  while (performance.now() - started < SETTLE_MAX_MS) {
+    await sleep(SETTLE_STEP_MS);
+    const now = procSample(server.pid).cpuSeconds;
+    if (now - last <= (SETTLED_CPU * SETTLE_STEP_MS) / 1000) return;
+    last = now;
+  }
+}
+
+/**
+ * `warmUp` registrations, closed again, before the measured ones: a server whose code is compiled while it runs
+ * (callhook's JavaScript: V8 optimises a function after it ran a while, on threads of its own) is measured as it
+ * serves, not while it compiles; Janus, compiled ahead of time, goes through the same steps. The closes' work
+ * (callhook unregisters each session) ends before the measurement starts.
+ */
+async function warmUpRegistrations(server: ServerUnderTest, users: KitUser[], concurrency: number): Promise<void> {
+  const { done } = await pool(users, concurrency, (u) => server.register(u));
+  await pool(done, 100, (close) => close());
+  await serverSettled(server);
+}
+
+async function registrations(server: ServerUnderTest, users: KitUser[], concurrency: number, warmUp: number): Promise<void> {
+  if (warmUp > 0) await warmUpRegistrations(server, users.slice(0, warmUp), concurrency);
   const idle = procSample(server.pid);
   const cpuBefore = cpuReading(server);
   const started = performance.now();
@@ -160,7 +193,7 @@ async function registrations(server: ServerUnderTest, users: KitUser[], concurre
   // The one of the three with the most CPU per registration sets the rate once the cores are shared out.
   const busiest = cpuKeys.reduce((a, b) => (cpu[b] > cpu[a] ? b : a));
   record(server, 'registrations', {
-    count: users.length, concurrency, failed: failed.length, seconds, perSecond: done.length / seconds,
+    count: users.length, concurrency, warmUp, failed: failed.length, seconds, perSecond: done.length / seconds,
     rssPerSessionKiB: (after.rssBytes - idle.rssBytes) / Math.max(1, done.length) / 1024, threads: after.threads,
     serverCpuMsPerRegistration: cpu.server, loadClientCpuMsPerRegistration: cpu.loadClient, registrarCpuMsPerRegistration: cpu.registrar,
     busiest: { server: 'the server', loadClient: 'the load client', registrar: 'the registrar' }[busiest],
@@ -202,7 +235,7 @@ try {
     order = servers.join(' first, then ');
     await settle();
     const steps = [
-      ...(only.has('registrations') ? plan.registrations.map((r) => (s: ServerUnderTest) => registrations(s, users.slice(0, r.count), r.concurrency)) : []),
+      ...(only.has('registrations') ? plan.registrations.map((r) => (s: ServerUnderTest) => registrations(s, users.slice(0, r.count), r.concurrency, r.warmUp)) : []),
       ...(only.has('calls') ? [calls] : []),
       ...(only.has('setup') ? [setup] : []),
     ];
