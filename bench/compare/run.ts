@@ -43,7 +43,7 @@ import { pool } from './load.ts';
 import { enterNamespace } from './namespace.ts';
 import { writeReport, type Measurement } from './report.ts';
 import { measureSetup } from './setup.ts';
-import { namespaceProcessCpu, procSample, startServer, type KitUser, type Registrar, type ServerName, type ServerUnderTest } from './servers.ts';
+import { namespaceProcessCpu, procSample, startServer, threadCpu, threadShares, type KitUser, type Registrar, type ServerName, type ServerUnderTest } from './servers.ts';
 
 enterNamespace();
 
@@ -181,12 +181,14 @@ async function warmUpRegistrations(server: ServerUnderTest, users: KitUser[], co
 async function registrations(server: ServerUnderTest, users: KitUser[], concurrency: number, warmUp: number): Promise<void> {
   if (warmUp > 0) await warmUpRegistrations(server, users.slice(0, warmUp), concurrency);
   const idle = procSample(server.pid);
+  const threadsBefore = threadCpu(server.pid);
   const cpuBefore = cpuReading(server);
   const started = performance.now();
   const { done, failed } = await pool(users, concurrency, (u) => server.register(u));
   const seconds = (performance.now() - started) / 1000;
   const after = procSample(server.pid);
   const cpuAfter = cpuReading(server);
+  const threadsAfter = threadCpu(server.pid);
   const cpuKeys = Object.keys(cpuAfter) as Array<keyof CpuReading>;
   const cpu = Object.fromEntries(cpuKeys.map((k) => [k, ((cpuAfter[k] - cpuBefore[k]) * 1000) / users.length])) as Record<keyof CpuReading, number>;
   if (failed.length > 0) console.log(`  first failure: ${failed[0]}`);
@@ -196,6 +198,8 @@ async function registrations(server: ServerUnderTest, users: KitUser[], concurre
     count: users.length, concurrency, warmUp, failed: failed.length, seconds, perSecond: done.length / seconds,
     rssPerSessionKiB: (after.rssBytes - idle.rssBytes) / Math.max(1, done.length) / 1024, threads: after.threads,
     serverCpuMsPerRegistration: cpu.server, loadClientCpuMsPerRegistration: cpu.loadClient, registrarCpuMsPerRegistration: cpu.registrar,
+    // The main thread's share is what one event loop can do; the rest is V8's compiler and GC helpers, and others.
+    serverCpuMsPerRegistrationByThread: threadShares(threadsBefore, threadsAfter, cpuAfter.server - cpuBefore.server, users.length),
     busiest: { server: 'the server', loadClient: 'the load client', registrar: 'the registrar' }[busiest],
   });
   await pool(done, 100, (close) => close());

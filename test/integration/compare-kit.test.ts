@@ -61,6 +61,17 @@ describe('comparison kit, smoke mode (bench/compare/run.ts --smoke)', () => {
       assert.ok(Number.isFinite(r['rssPerSessionKiB']));
     });
 
+    it(`${server}: registrations are measured after a warm-up, with the CPU per registration of the server, the load client and Kamailio`, () => {
+      const [r] = of(server, 'registrations');
+      assert.ok(r, `no registrations line for ${server}:\n${output}`);
+      assert.equal(r['warmUp'], 1);
+      // CPU time comes in clock ticks (10 ms): five registrations may read 0 for a process, never less, never NaN.
+      for (const key of ['serverCpuMsPerRegistration', 'loadClientCpuMsPerRegistration', 'registrarCpuMsPerRegistration']) {
+        assert.ok(Number(r[key]) >= 0, `${key}: ${String(r[key])}`);
+      }
+      assert.ok(['the server', 'the load client', 'the registrar'].includes(String(r['busiest'])), String(r['busiest']));
+    });
+
     it(`${server}: echo calls come back through the server, with its CPU and RSS measured`, () => {
       const [idle] = of(server, 'idle');
       const [c] = of(server, 'calls');
