@@ -4,8 +4,8 @@
  * (registrar, test/support/kamailio.ts), a sipp `-rtp_echo` UAS and each server in turn. Each measurement starts a
  * fresh server process and reads its CPU, RSS and threads from /proc:
  *
- * - registrations: after W warm-up registrations (registered, then closed, and the server left to settle), N
- *   sessions (one WebSocket each) registering their own user on Kamailio with digest, C at a time; time, RSS per
+ * - registrations: after W warm-up registrations (registered, then closed, and the server left to settle; callhook
+ *   only, whose JavaScript V8 compiles as it runs), N sessions (one WebSocket each) registering their own user on Kamailio with digest, C at a time; time, RSS per
  *   session over the idle process, threads, and the CPU per registration of the server, the load client and Kamailio;
  * - calls: werift PCMU callers to sipp's echo, spread over P load-client processes (bench/compare/calls.ts),
  *   ramped to each step (50, 100 and 250 calls), then a window at 50 pps per call: server CPU (% of one core),
@@ -21,7 +21,7 @@
  *
  *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300] [--server NAME]
  *     [--only registrations,calls,setup] [--call-steps 50,100,250] [--call-processes 5] [--setup-calls 100]
- *     [--setup-concurrency 10] [--setup-processes 5] [--setup-warmup 20] [--registration-warmup 200]
+ *     [--setup-concurrency 10] [--setup-processes 5] [--setup-warmup 20] [--registration-warmup 2000]
  *
  * --server janus|callhook and --only narrow a run to one server or some measurements (e.g. callhook's memory with
  * calls up, after a change). callhook runs compiled: `npm run build` first.
@@ -78,7 +78,7 @@ const basePlan = smoke
       freshServers: false,
     }
   : {
-      registrations: [{ count: 300, concurrency: 50, warmUp: 200 }, { count: 1000, concurrency: 50, warmUp: 200 }],
+      registrations: [{ count: 300, concurrency: 50, warmUp: 2000 }, { count: 1000, concurrency: 50, warmUp: 2000 }],
       calls: { steps: [50, 100, 250], windowSeconds: 20, processes: 5 },
       setup: { calls: 100, concurrency: 10, processes: 5, warmUp: 20 },
       rounds: [['janus', 'callhook'], ['callhook', 'janus']],
@@ -168,9 +168,10 @@ async function serverSettled(server: ServerUnderTest): Promise<void> {
 
 /**
  * `warmUp` registrations, closed again, before the measured ones: a server whose code is compiled while it runs
- * (callhook's JavaScript: V8 optimises a function after it ran a while, on threads of its own) is measured as it
- * serves, not while it compiles; Janus, compiled ahead of time, goes through the same steps. The closes' work
- * (callhook unregisters each session) ends before the measurement starts.
+ * (callhook's JavaScript: V8 optimises a function once it has run a while, on threads of its own; a function run
+ * once per registration gets there after a thousand or more) is measured as it serves, not while it compiles. The
+ * closes' work (callhook unregisters each session) ends before the measurement starts. Janus, compiled ahead of
+ * time, has nothing to warm up (and at its 10 registrations a second, 2,000 would add 200 s to each measurement).
  */
 async function warmUpRegistrations(server: ServerUnderTest, users: KitUser[], concurrency: number): Promise<void> {
   const { done } = await pool(users, concurrency, (u) => server.register(u));
@@ -178,8 +179,11 @@ async function warmUpRegistrations(server: ServerUnderTest, users: KitUser[], co
   await serverSettled(server);
 }
 
-async function registrations(server: ServerUnderTest, users: KitUser[], concurrency: number, warmUp: number): Promise<void> {
-  if (warmUp > 0) await warmUpRegistrations(server, users.slice(0, warmUp), concurrency);
+/** `count` of `users` register, `concurrency` at a time, after `warmUp` of them (the same users) did and closed. */
+async function registrations(server: ServerUnderTest, allUsers: KitUser[], count: number, concurrency: number, plannedWarmUp: number): Promise<void> {
+  const warmUp = server.compiledAtRunTime ? plannedWarmUp : 0;
+  if (warmUp > 0) await warmUpRegistrations(server, allUsers.slice(0, warmUp), concurrency);
+  const users = allUsers.slice(0, count);
   const idle = procSample(server.pid);
   const threadsBefore = threadCpu(server.pid);
   const cpuBefore = cpuReading(server);
@@ -227,7 +231,7 @@ async function settle(): Promise<void> {
 }
 
 console.log(`machine: ${machine()}, node ${process.version}; output in ${out}`);
-const users = Array.from({ length: Math.max(...plan.registrations.map((r) => r.count)) }, (_, i) => ({ username: `user${i}`, password: `pw-${i}` }));
+const users = Array.from({ length: Math.max(...plan.registrations.map((r) => Math.max(r.count, r.warmUp))) }, (_, i) => ({ username: `user${i}`, password: `pw-${i}` }));
 const kamailio = await startKamailio({ users });
 const registrar = { host: kamailio.host, port: kamailio.port, domain: kamailio.domain };
 const sipp = await runSipp({
@@ -239,7 +243,7 @@ try {
     order = servers.join(' first, then ');
     await settle();
     const steps = [
-      ...(only.has('registrations') ? plan.registrations.map((r) => (s: ServerUnderTest) => registrations(s, users.slice(0, r.count), r.concurrency, r.warmUp)) : []),
+      ...(only.has('registrations') ? plan.registrations.map((r) => (s: ServerUnderTest) => registrations(s, users, r.count, r.concurrency, r.warmUp)) : []),
       ...(only.has('calls') ? [calls] : []),
       ...(only.has('setup') ? [setup] : []),
     ];

@@ -38,6 +38,11 @@ export interface ServerUnderTest {
   readonly pid: number;
   /** Where browsers connect (the load clients of the setup measurement call through it). */
   readonly wsUrl: string;
+  /**
+   * Its code is compiled while it runs (callhook's JavaScript, which V8 optimises once a function has run a while):
+   * measurements warm it up first. Janus is compiled ahead of time.
+   */
+  readonly compiledAtRunTime: boolean;
   /** A session registered as `user` with the registrar; resolves with its close. */
   register(user: KitUser): Promise<() => Promise<void>>;
   /** Call number `index`, from its own session, to sip:bob at sipp's `-rtp_echo` UAS. */
@@ -142,6 +147,7 @@ async function startJanusServer(registrar: Registrar, sippPort: number): Promise
   return {
     name: 'janus',
     version: janus.version,
+    compiledAtRunTime: false,
     pid: janus.pid,
     wsUrl: janus.wsUrl,
     async register(user) {
@@ -205,6 +211,7 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
   return {
     name: 'callhook',
     version: pkg.version,
+    compiledAtRunTime: true,
     pid: child.pid!,
     wsUrl: url,
     async register(user) {
