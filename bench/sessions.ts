@@ -17,8 +17,8 @@
  * BENCH_PROCESSES=2 runs that many callhook processes (each its own ports and data directory, as docs/scaling.md's
  * "One process per core on one machine" does behind a balancer); the sessions go to them in turn, and the figures
  * are the processes' sums (CPU per session: all processes' CPU over all sessions).
- * BENCH_WARMUP=<n> first registers n other sessions and closes them (each unregisters), so the figures are those of
- * a server whose JavaScript V8 has optimised, not of one compiling it meanwhile.
+ * BENCH_WARMUP=<n> first registers n other sessions, each closed (and unregistered) once registered, so the figures
+ * are those of a server whose JavaScript V8 has optimised, not of one compiling it meanwhile.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -106,7 +106,8 @@ async function settled(): Promise<void> {
 try {
   const urls = (await Promise.all(children.map((child) => nextMessage<Ready>(child, 'ready')))).map(({ wsPort }) => `ws://127.0.0.1:${wsPort}/`);
   if (processes > 1) console.log(`callhook processes: ${processes}, the sessions spread over them in turn`);
-  const connect = (i: number): Promise<void> =>
+  /** Session `i` connects and registers; resolves with its socket. */
+  const connect = (i: number): Promise<WebSocket> =>
     new Promise((resolve, reject) => {
       const ws = new WebSocket(urls[i % urls.length]!);
       clients.push(ws);
@@ -122,21 +123,24 @@ try {
       ws.on('message', (data) => {
         const frame = JSON.parse(data.toString()) as { message: string; data: Array<{ info?: string }> };
         if (frame.message === 'ping') ws.send('{"message":"pong","data":[null]}');
-        else if (frame.message === 'registered') resolve();
+        else if (frame.message === 'registered') resolve(ws);
         else if (frame.message === 'fail') reject(new Error(`session ${i}: ${frame.data[0]?.info}`));
       });
       ws.on('error', reject);
     });
 
-  /** Sessions `from` to `to` - 1 connect and register, CONCURRENCY at a time; resolves with the failures. */
-  const registerAll = async (from: number, to: number): Promise<string[]> => {
+  /**
+   * Sessions `from` to `to` - 1 connect and register, CONCURRENCY at a time, each handed to `registered`;
+   * resolves with the failures.
+   */
+  const registerAll = async (from: number, to: number, registered: (ws: WebSocket) => void = () => {}): Promise<string[]> => {
     let nextIndex = from;
     const failed: string[] = [];
     await Promise.all(
       Array.from({ length: Math.min(CONCURRENCY, to - from) }, async () => {
         while (nextIndex < to) {
           const i = nextIndex++;
-          await connect(i).catch((e: Error) => failed.push(e.message));
+          await connect(i).then(registered, (e: Error) => failed.push(e.message));
         }
       }),
     );
@@ -145,9 +149,10 @@ try {
 
   if (warmUp > 0) {
     // V8 optimises a function after it ran a while (on threads of its own): the measured sessions meet the server
-    // as it serves, not while it compiles. The warm-up sessions close, and unregister, before the measurement.
-    const failed = await registerAll(0, warmUp);
-    for (const ws of clients.splice(0)) ws.close();
+    // as it serves, not while it compiles. Each warm-up session closes (and unregisters) once registered, so the
+    // heap is not grown to hold them all, which would hide the measured sessions' memory.
+    const failed = await registerAll(0, warmUp, (ws) => ws.close());
+    clients.splice(0);
     await settled();
     console.log(`warm-up: ${warmUp} sessions registered${failed.length > 0 ? ` (${failed.length} failed)` : ''}, closed and unregistered`);
   }

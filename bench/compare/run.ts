@@ -4,8 +4,8 @@
  * (registrar, test/support/kamailio.ts), a sipp `-rtp_echo` UAS and each server in turn. Each measurement starts a
  * fresh server process and reads its CPU, RSS and threads from /proc:
  *
- * - registrations: after W warm-up registrations (registered, then closed, and the server left to settle; callhook
- *   only, whose JavaScript V8 compiles as it runs), N sessions (one WebSocket each) registering their own user on Kamailio with digest, C at a time; time, RSS per
+ * - registrations: after W warm-up registrations (each closed once registered, then the server left to settle;
+ *   callhook only, whose JavaScript V8 compiles as it runs), N sessions (one WebSocket each) registering their own user on Kamailio with digest, C at a time; time, RSS per
  *   session over the idle process, threads, and the CPU per registration of the server, the load client and Kamailio;
  * - calls: werift PCMU callers to sipp's echo, spread over P load-client processes (bench/compare/calls.ts),
  *   ramped to each step (50, 100 and 250 calls), then a window at 50 pps per call: server CPU (% of one core),
@@ -174,8 +174,9 @@ async function serverSettled(server: ServerUnderTest): Promise<void> {
  * time, has nothing to warm up (and at its 10 registrations a second, 2,000 would add 200 s to each measurement).
  */
 async function warmUpRegistrations(server: ServerUnderTest, users: KitUser[], concurrency: number): Promise<void> {
-  const { done } = await pool(users, concurrency, (u) => server.register(u));
-  await pool(done, 100, (close) => close());
+  // Each closed as soon as it is registered: at most `concurrency` live at once, so the heap is not grown to hold
+  // them all, which would leave room for the measured sessions and hide their memory.
+  await pool(users, concurrency, async (u) => (await server.register(u))());
   await serverSettled(server);
 }
 
