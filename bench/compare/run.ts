@@ -183,9 +183,12 @@ async function warmUpRegistrations(server: ServerUnderTest, users: KitUser[], co
 /** `count` of `users` register, `concurrency` at a time, after `warmUp` of them (the same users) did and closed. */
 async function registrations(server: ServerUnderTest, allUsers: KitUser[], count: number, concurrency: number, plannedWarmUp: number): Promise<void> {
   const warmUp = server.compiledAtRunTime ? plannedWarmUp : 0;
-  if (warmUp > 0) await warmUpRegistrations(server, allUsers.slice(0, warmUp), concurrency);
-  const users = allUsers.slice(0, count);
+  // Memory is counted from the fresh process, before the warm-up: what the warm-up left in the heap (room it grew,
+  // ended sessions' timelines) is counted against the measured sessions rather than making room for them unseen.
   const idle = procSample(server.pid);
+  if (warmUp > 0) await warmUpRegistrations(server, allUsers.slice(0, warmUp), concurrency);
+  const warm = procSample(server.pid);
+  const users = allUsers.slice(0, count);
   const threadsBefore = threadCpu(server.pid);
   const cpuBefore = cpuReading(server);
   const started = performance.now();
@@ -202,6 +205,7 @@ async function registrations(server: ServerUnderTest, allUsers: KitUser[], count
   record(server, 'registrations', {
     count: users.length, concurrency, warmUp, failed: failed.length, seconds, perSecond: done.length / seconds,
     rssPerSessionKiB: (after.rssBytes - idle.rssBytes) / Math.max(1, done.length) / 1024, threads: after.threads,
+    warmUpAddedRssMiB: (warm.rssBytes - idle.rssBytes) / 2 ** 20,
     serverCpuMsPerRegistration: cpu.server, loadClientCpuMsPerRegistration: cpu.loadClient, registrarCpuMsPerRegistration: cpu.registrar,
     // The main thread's share is what one event loop can do; the rest is V8's compiler and GC helpers, and others.
     serverCpuMsPerRegistrationByThread: threadShares(threadsBefore, threadsAfter, cpuAfter.server - cpuBefore.server, users.length),
