@@ -4,9 +4,11 @@
  * (registrar, test/support/kamailio.ts), a sipp `-rtp_echo` UAS and each server in turn. Each measurement starts a
  * fresh server process and reads its CPU, RSS and threads from /proc:
  *
- * - registrations: after W warm-up registrations (each closed once registered, then the server left to settle;
- *   callhook only, whose JavaScript V8 compiles as it runs), N sessions (one WebSocket each) registering their own user on Kamailio with digest, C at a time; time, RSS per
- *   session over the idle process, threads, and the CPU per registration of the server, the load client and Kamailio;
+ * - registrations: N sessions (one WebSocket each) registering their own user on Kamailio with digest, C at a time,
+ *   on the fresh process: RSS per session over the idle process, threads; time and the CPU per registration of the
+ *   server, the load client and Kamailio are read on that pass, or, for callhook (whose JavaScript V8 compiles as it
+ *   runs), on a second pass after W warm-up registrations (each closed once registered, then the server left to
+ *   settle);
  * - calls: werift PCMU callers to sipp's echo, spread over P load-client processes (bench/compare/calls.ts),
  *   ramped to each step (50, 100 and 250 calls), then a window at 50 pps per call: server CPU (% of one core),
  *   loss of the round trip, RSS and threads (and the idle RSS before the first call), the load clients' CPU;
@@ -174,21 +176,13 @@ async function serverSettled(server: ServerUnderTest): Promise<void> {
  * time, has nothing to warm up (and at its 10 registrations a second, 2,000 would add 200 s to each measurement).
  */
 async function warmUpRegistrations(server: ServerUnderTest, users: KitUser[], concurrency: number): Promise<void> {
-  // Each closed as soon as it is registered: at most `concurrency` live at once, so the heap is not grown to hold
-  // them all, which would leave room for the measured sessions and hide their memory.
+  // Each closed as soon as it is registered: at most `concurrency` live at once, as a stream of users does.
   await pool(users, concurrency, async (u) => (await server.register(u))());
   await serverSettled(server);
 }
 
-/** `count` of `users` register, `concurrency` at a time, after `warmUp` of them (the same users) did and closed. */
-async function registrations(server: ServerUnderTest, allUsers: KitUser[], count: number, concurrency: number, plannedWarmUp: number): Promise<void> {
-  const warmUp = server.compiledAtRunTime ? plannedWarmUp : 0;
-  // Memory is counted from the fresh process, before the warm-up: what the warm-up left in the heap (room it grew,
-  // ended sessions' timelines) is counted against the measured sessions rather than making room for them unseen.
-  const idle = procSample(server.pid);
-  if (warmUp > 0) await warmUpRegistrations(server, allUsers.slice(0, warmUp), concurrency);
-  const warm = procSample(server.pid);
-  const users = allUsers.slice(0, count);
+/** One pass of `users` registering, `concurrency` at a time: what it took, and the readings around it. */
+async function registrationPass(server: ServerUnderTest, users: KitUser[], concurrency: number) {
   const threadsBefore = threadCpu(server.pid);
   const cpuBefore = cpuReading(server);
   const started = performance.now();
@@ -202,16 +196,43 @@ async function registrations(server: ServerUnderTest, allUsers: KitUser[], count
   if (failed.length > 0) console.log(`  first failure: ${failed[0]}`);
   // The one of the three with the most CPU per registration sets the rate once the cores are shared out.
   const busiest = cpuKeys.reduce((a, b) => (cpu[b] > cpu[a] ? b : a));
+  return {
+    done, after,
+    fields: {
+      failed: failed.length, seconds, perSecond: done.length / seconds,
+      serverCpuMsPerRegistration: cpu.server, loadClientCpuMsPerRegistration: cpu.loadClient, registrarCpuMsPerRegistration: cpu.registrar,
+      // The main thread's share is what one event loop can do; the rest is V8's compiler and GC helpers, and others.
+      serverCpuMsPerRegistrationByThread: threadShares(threadsBefore, threadsAfter, cpuAfter.server - cpuBefore.server, users.length),
+      busiest: { server: 'the server', loadClient: 'the load client', registrar: 'the registrar' }[busiest],
+    },
+  };
+}
+
+/**
+ * `count` of `users` register on the fresh process, `concurrency` at a time: its memory per session, and (without
+ * warm-up) the time and CPU. With `warmUp` (servers compiled at run time), those close, `warmUp` registrations by
+ * the same users warm the server up, and the `count` register again for the time and CPU: memory is not read on
+ * the warmed process, whose heap has room the warm-up made, in which the sessions' memory would not show.
+ */
+async function registrations(server: ServerUnderTest, allUsers: KitUser[], count: number, concurrency: number, plannedWarmUp: number): Promise<void> {
+  const warmUp = server.compiledAtRunTime ? plannedWarmUp : 0;
+  const users = allUsers.slice(0, count);
+  const idle = procSample(server.pid);
+  const cold = await registrationPass(server, users, concurrency);
+  const memory = {
+    rssPerSessionKiB: (cold.after.rssBytes - idle.rssBytes) / Math.max(1, cold.done.length) / 1024, threads: cold.after.threads,
+  };
+  let measured = cold;
+  if (warmUp > 0) {
+    await pool(cold.done, 100, (close) => close());
+    await warmUpRegistrations(server, allUsers.slice(0, warmUp), concurrency);
+    measured = await registrationPass(server, users, concurrency);
+  }
   record(server, 'registrations', {
-    count: users.length, concurrency, warmUp, failed: failed.length, seconds, perSecond: done.length / seconds,
-    rssPerSessionKiB: (after.rssBytes - idle.rssBytes) / Math.max(1, done.length) / 1024, threads: after.threads,
-    warmUpAddedRssMiB: (warm.rssBytes - idle.rssBytes) / 2 ** 20,
-    serverCpuMsPerRegistration: cpu.server, loadClientCpuMsPerRegistration: cpu.loadClient, registrarCpuMsPerRegistration: cpu.registrar,
-    // The main thread's share is what one event loop can do; the rest is V8's compiler and GC helpers, and others.
-    serverCpuMsPerRegistrationByThread: threadShares(threadsBefore, threadsAfter, cpuAfter.server - cpuBefore.server, users.length),
-    busiest: { server: 'the server', loadClient: 'the load client', registrar: 'the registrar' }[busiest],
+    count: users.length, concurrency, warmUp, ...measured.fields, ...memory,
+    ...(warmUp > 0 && { coldSeconds: cold.fields.seconds, coldServerCpuMsPerRegistration: cold.fields.serverCpuMsPerRegistration }),
   });
-  await pool(done, 100, (close) => close());
+  await pool(measured.done, 100, (close) => close());
 }
 
 async function calls(server: ServerUnderTest): Promise<void> {
