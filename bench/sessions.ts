@@ -17,6 +17,8 @@
  * BENCH_PROCESSES=2 runs that many callhook processes (each its own ports and data directory, as docs/scaling.md's
  * "One process per core on one machine" does behind a balancer); the sessions go to them in turn, and the figures
  * are the processes' sums (CPU per session: all processes' CPU over all sessions).
+ * BENCH_WARMUP=<n> first registers n other sessions, each closed (and unregistered) once registered, so the figures
+ * are those of a server whose JavaScript V8 has optimised, not of one compiling it meanwhile.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -71,7 +73,9 @@ function perSession(from: ServerStats, to: ServerStats): string {
   return `${kib('heapUsed')} KiB JS heap (${kib('heapTotal')} KiB reserved), ${kib('external')} KiB outside it, ${kib('rss')} KiB RSS`;
 }
 
-const users = Array.from({ length: count }, (_, i) => ({ username: `user${i}`, password: `pw-${i}` }));
+/** BENCH_WARMUP=<n>: n sessions register and close before the measured ones (users of their own). */
+const warmUp = Number(process.env['BENCH_WARMUP'] ?? 0);
+const users = Array.from({ length: warmUp + count }, (_, i) => ({ username: `user${i}`, password: `pw-${i}` }));
 console.log(`machine: ${machine()}, node ${process.version}`);
 console.log(`starting Kamailio with ${count} users…`);
 const kamailio = await startKamailio({ users });
@@ -89,21 +93,21 @@ const children = await Promise.all(dataDirs.map(async (dataDir) =>
   })));
 const clients: WebSocket[] = [];
 
+/** Resolves once no session is left on the servers and no contact on Kamailio (each closed session unregisters), or after 60 s. */
+async function settled(): Promise<void> {
+  const started = performance.now();
+  for (;;) {
+    const [s, left] = [await stats(), await kamailio.contactCount()];
+    if ((s.sessions === 0 && left === 0) || performance.now() - started > 60_000) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 try {
   const urls = (await Promise.all(children.map((child) => nextMessage<Ready>(child, 'ready')))).map(({ wsPort }) => `ws://127.0.0.1:${wsPort}/`);
   if (processes > 1) console.log(`callhook processes: ${processes}, the sessions spread over them in turn`);
-  const before = await stats();
-  const profileDir = process.env['BENCH_PROFILE'];
-  /** Sends each server a profile message and waits for all of them to answer. */
-  const profiling = (message: (index: number) => object): Promise<unknown> =>
-    Promise.all(children.map((child, index) => {
-      const reply = nextMessage(child, 'profiled');
-      child.send(message(index));
-      return reply;
-    }));
-  if (profileDir !== undefined) await profiling(() => ({ type: 'profile-start' }));
-
-  const connect = (i: number): Promise<void> =>
+  /** Session `i` connects and registers; resolves with its socket. */
+  const connect = (i: number): Promise<WebSocket> =>
     new Promise((resolve, reject) => {
       const ws = new WebSocket(urls[i % urls.length]!);
       clients.push(ws);
@@ -119,23 +123,53 @@ try {
       ws.on('message', (data) => {
         const frame = JSON.parse(data.toString()) as { message: string; data: Array<{ info?: string }> };
         if (frame.message === 'ping') ws.send('{"message":"pong","data":[null]}');
-        else if (frame.message === 'registered') resolve();
+        else if (frame.message === 'registered') resolve(ws);
         else if (frame.message === 'fail') reject(new Error(`session ${i}: ${frame.data[0]?.info}`));
       });
       ws.on('error', reject);
     });
 
+  /**
+   * Sessions `from` to `to` - 1 connect and register, CONCURRENCY at a time, each handed to `registered`;
+   * resolves with the failures.
+   */
+  const registerAll = async (from: number, to: number, registered: (ws: WebSocket) => void = () => {}): Promise<string[]> => {
+    let nextIndex = from;
+    const failed: string[] = [];
+    await Promise.all(
+      Array.from({ length: Math.min(CONCURRENCY, to - from) }, async () => {
+        while (nextIndex < to) {
+          const i = nextIndex++;
+          await connect(i).then(registered, (e: Error) => failed.push(e.message));
+        }
+      }),
+    );
+    return failed;
+  };
+
+  if (warmUp > 0) {
+    // V8 optimises a function after it ran a while (on threads of its own): the measured sessions meet the server
+    // as it serves, not while it compiles. Each warm-up session closes (and unregisters) once registered, so the
+    // heap is not grown to hold them all, which would hide the measured sessions' memory.
+    const failed = await registerAll(0, warmUp, (ws) => ws.close());
+    clients.splice(0);
+    await settled();
+    console.log(`warm-up: ${warmUp} sessions registered${failed.length > 0 ? ` (${failed.length} failed)` : ''}, closed and unregistered`);
+  }
+  const before = await stats();
+  const profileDir = process.env['BENCH_PROFILE'];
+  /** Sends each server a profile message and waits for all of them to answer. */
+  const profiling = (message: (index: number) => object): Promise<unknown> =>
+    Promise.all(children.map((child, index) => {
+      const reply = nextMessage(child, 'profiled');
+      child.send(message(index));
+      return reply;
+    }));
+  if (profileDir !== undefined) await profiling(() => ({ type: 'profile-start' }));
+
   const started = performance.now();
-  let nextIndex = 0;
-  const failures: string[] = [];
-  await Promise.all(
-    Array.from({ length: Math.min(CONCURRENCY, count) }, async () => {
-      while (nextIndex < count) {
-        const i = nextIndex++;
-        await connect(i).catch((e: Error) => failures.push(e.message));
-      }
-    }),
-  );
+  const failures = await registerAll(warmUp, warmUp + count);
+
   const registerSeconds = (performance.now() - started) / 1000;
   if (profileDir !== undefined) await profiling((index) => ({ type: 'profile-stop', file: join(profileDir, `registrations-${index}.cpuprofile`) }));
   const after = await stats();
@@ -166,11 +200,7 @@ try {
 
   const closing = performance.now();
   for (const ws of clients) ws.close();
-  for (;;) {
-    const [s, left] = [await stats(), await kamailio.contactCount()];
-    if ((s.sessions === 0 && left === 0) || performance.now() - closing > 60_000) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await settled();
   console.log(`time to disconnect all (each unregisters): ${((performance.now() - closing) / 1000).toFixed(2)} s; Kamailio contacts left: ${await kamailio.contactCount()}`);
 } finally {
   for (const ws of clients) ws.terminate();

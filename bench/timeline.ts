@@ -15,7 +15,7 @@
  */
 import { logBody } from '../src/hooks/hook-log-body.ts';
 import { TimelineRecorder } from '../src/gateway/timeline.ts';
-import { messageText, parseMessage } from '../src/sip/message/index.ts';
+import { messageText, parseMessage, serializeMessage } from '../src/sip/message/index.ts';
 import type { SipMessage } from '../src/sip/message/message.ts';
 import { machine, percentile } from './hooks-common.ts';
 
@@ -89,7 +89,7 @@ function oneSession(r: TimelineRecorder, i: number): void {
   for (const method of HOOKS) {
     r.hookAttempt({ time: Date.now(), appKey: 'app', sessionId, method, url: `http://127.0.0.1:9000/${method}`, status: 200, latencyMs: 3, error: null, requestBody: hookBody, responseBody: hookBody });
   }
-  for (const [direction, m] of sip) r.sipObserver(direction, m, PEER, direction === 'in' ? raws.get(m) : undefined);
+  for (const [direction, m] of sip) r.sipObserver(direction, m, PEER, direction === 'in' ? raws.get(m)! : serializeMessage(m));
   t.fromClient('call', 'c');
   for (const s of ['connecting', 'connected']) t.media('c', `ICE/DTLS ${s}`);
   t.media('c', 'media start', 'PCMU');
@@ -142,7 +142,7 @@ function received(m: SipMessage): Buffer {
   b.write(text);
   return b;
 }
-const feed = (r: TimelineRecorder, [direction, m]: ['in' | 'out', SipMessage]) => r.sipObserver(direction, m, PEER, direction === 'in' ? received(m) : undefined);
+const feed = (r: TimelineRecorder, [direction, m]: ['in' | 'out', SipMessage]) => r.sipObserver(direction, m, PEER, received(m));
 const memory = async () => {
   // Twice, a turn apart: a buffer's memory is released after the collection that found it unreachable.
   globalThis.gc?.();

@@ -58,6 +58,24 @@ function failures(ms: Measurement[]): string {
   return n > 0 ? `, ${n} failed` : '';
 }
 
+/** ", after N warm-up registrations" when the server had them (absent from runs before 2026-12-07). */
+function warmedUp(ms: Measurement[]): string {
+  const n = Math.max(0, ...ms.map((m) => Number(m['warmUp'] ?? 0)));
+  return n > 0 ? `, after ${n} warm-up registrations` : '';
+}
+
+/**
+ * CPU per registration of the server, the load client and the registrar, which share the cores (absent from runs
+ * before 2026-12-07, which did not read it).
+ */
+function registrationCpu(ms: Measurement[]): string {
+  if (ms.length === 0 || ms.some((m) => m['serverCpuMsPerRegistration'] === undefined)) return '';
+  const perRegistration = (name: string) => `${range(ms.map((m) => field(m, name)), 2)} ms`;
+  const busiest = [...new Set(ms.map((m) => m['busiest']))].join(' or ');
+  return `; CPU per registration: server ${perRegistration('serverCpuMsPerRegistration')}, load client ${perRegistration('loadClientCpuMsPerRegistration')}, ` +
+    `Kamailio ${perRegistration('registrarCpuMsPerRegistration')} (most: ${busiest})`;
+}
+
 export function sideBySideTable(ms: Measurement[]): string {
   const version = (s: ServerName) => ms.find((m) => m.server === s)?.version ?? '';
   const rows: string[][] = [];
@@ -70,7 +88,7 @@ export function sideBySideTable(ms: Measurement[]): string {
     const [count, concurrency] = key.split('/');
     const cell = (xs: Measurement[]) =>
       `${range(xs.map((m) => field(m, 'seconds')), 1)} s, ${range(xs.map((m) => field(m, 'rssPerSessionKiB')), 0)} KB RSS per session, ` +
-      `${range(xs.map((m) => field(m, 'threads')), 0)} threads${failures(xs)}`;
+      `${range(xs.map((m) => field(m, 'threads')), 0)} threads${warmedUp(xs)}${registrationCpu(xs)}${failures(xs)}`;
     rows.push([
       `${count} registrations, ${concurrency} at a time`, cell(j), cell(c),
       `${range(ratios(j, c, (a, b) => field(a, 'seconds') / field(b, 'seconds')), 1)}× Janus's rate, ` +

@@ -4,8 +4,11 @@
  * (registrar, test/support/kamailio.ts), a sipp `-rtp_echo` UAS and each server in turn. Each measurement starts a
  * fresh server process and reads its CPU, RSS and threads from /proc:
  *
- * - registrations: N sessions (one WebSocket each) registering their own user on Kamailio with digest, C at a time;
- *   time, RSS per session over the idle process, threads;
+ * - registrations: N sessions (one WebSocket each) registering their own user on Kamailio with digest, C at a time,
+ *   on the fresh process: RSS per session over the idle process, threads; time and the CPU per registration of the
+ *   server, the load client and Kamailio are read on that pass, or, for callhook (whose JavaScript V8 compiles as it
+ *   runs), on a second pass after W warm-up registrations (each closed once registered, then the server left to
+ *   settle);
  * - calls: werift PCMU callers to sipp's echo, spread over P load-client processes (bench/compare/calls.ts),
  *   ramped to each step (50, 100 and 250 calls), then a window at 50 pps per call: server CPU (% of one core),
  *   loss of the round trip, RSS and threads (and the idle RSS before the first call), the load clients' CPU;
@@ -20,7 +23,7 @@
  *
  *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300] [--server NAME]
  *     [--only registrations,calls,setup] [--call-steps 50,100,250] [--call-processes 5] [--setup-calls 100]
- *     [--setup-concurrency 10] [--setup-processes 5] [--setup-warmup 20]
+ *     [--setup-concurrency 10] [--setup-processes 5] [--setup-warmup 20] [--registration-warmup 2000]
  *
  * --server janus|callhook and --only narrow a run to one server or some measurements (e.g. callhook's memory with
  * calls up, after a change). callhook runs compiled: `npm run build` first.
@@ -42,7 +45,7 @@ import { pool } from './load.ts';
 import { enterNamespace } from './namespace.ts';
 import { writeReport, type Measurement } from './report.ts';
 import { measureSetup } from './setup.ts';
-import { procSample, startServer, type KitUser, type Registrar, type ServerName, type ServerUnderTest } from './servers.ts';
+import { namespaceProcessCpu, procSample, startServer, threadCpu, threadShares, type KitUser, type Registrar, type ServerName, type ServerUnderTest } from './servers.ts';
 
 enterNamespace();
 
@@ -58,6 +61,7 @@ const { values: args } = parseArgs({
     'setup-concurrency': { type: 'string' },
     'setup-processes': { type: 'string' },
     'setup-warmup': { type: 'string' },
+    'registration-warmup': { type: 'string' },
     'call-steps': { type: 'string' },
     'call-processes': { type: 'string' },
     server: { type: 'string' },
@@ -69,14 +73,14 @@ const only = new Set((args.only ?? MEASURES.join(',')).split(','));
 for (const m of only) if (!(MEASURES as readonly string[]).includes(m)) throw new Error(`--only: no measure ${m} (${MEASURES.join(', ')})`);
 const basePlan = smoke
   ? {
-      registrations: [{ count: 5, concurrency: 5 }],
+      registrations: [{ count: 5, concurrency: 5, warmUp: 1 }],
       calls: { steps: [2], windowSeconds: 3, processes: 1 },
       setup: { calls: 2, concurrency: 2, processes: 2, warmUp: 1 },
       rounds: [['janus', 'callhook']],
       freshServers: false,
     }
   : {
-      registrations: [{ count: 300, concurrency: 50 }, { count: 1000, concurrency: 50 }],
+      registrations: [{ count: 300, concurrency: 50, warmUp: 2000 }, { count: 1000, concurrency: 50, warmUp: 2000 }],
       calls: { steps: [50, 100, 250], windowSeconds: 20, processes: 5 },
       setup: { calls: 100, concurrency: 10, processes: 5, warmUp: 20 },
       rounds: [['janus', 'callhook'], ['callhook', 'janus']],
@@ -88,8 +92,10 @@ function callSteps(text: string): number[] {
   if (steps.some((n, i) => !Number.isInteger(n) || n < 1 || (i > 0 && n <= steps[i - 1]!))) throw new Error(`--call-steps: ascending counts of calls, not ${text}`);
   return steps;
 }
+const registrationWarmUp = args['registration-warmup'];
 const plan = {
   ...basePlan,
+  registrations: basePlan.registrations.map((r) => ({ ...r, ...(registrationWarmUp !== undefined && { warmUp: Number(registrationWarmUp) }) })),
   calls: {
     ...basePlan.calls,
     ...(args['call-steps'] !== undefined && { steps: callSteps(args['call-steps']) }),
@@ -106,6 +112,10 @@ const settleSeconds = Number(args['settle-seconds'] ?? (smoke ? 0 : 300));
 /** Quiet enough: a quarter of the cores busy on average over a minute. */
 const QUIET_LOAD = cpus().length / 4;
 const IDLE_SETTLE_MS = 2_000;
+/** After the warm-up registrations: the server is settled once it uses at most 2 % of a core over half a second. */
+const SETTLED_CPU = 0.02;
+const SETTLE_STEP_MS = 500;
+const SETTLE_MAX_MS = 30_000;
 
 const out = args.out ?? mkdtempSync(join(tmpdir(), 'callhook-compare-'));
 mkdirSync(out, { recursive: true });
@@ -132,18 +142,97 @@ async function withServer(name: ServerName, registrar: Registrar, sippPort: numb
   }
 }
 
-async function registrations(server: ServerUnderTest, users: KitUser[], concurrency: number): Promise<void> {
-  const idle = procSample(server.pid);
+/** CPU seconds so far of the three processes that share the cores while sessions register. */
+interface CpuReading {
+  server: number;
+  /** This process: during a measurement it does nothing but drive the load. */
+  loadClient: number;
+  /** Kamailio's processes. */
+  registrar: number;
+}
+
+function cpuReading(server: ServerUnderTest): CpuReading {
+  const own = process.cpuUsage();
+  return { server: procSample(server.pid).cpuSeconds, loadClient: (own.user + own.system) / 1e6, registrar: namespaceProcessCpu('kamailio') };
+}
+
+/** Polls the server's CPU time until it used at most SETTLED_CPU of a core over SETTLE_STEP_MS, for up to SETTLE_MAX_MS. */
+async function serverSettled(server: ServerUnderTest): Promise<void> {
+  const started = performance.now();
+  let last = procSample(server.pid).cpuSeconds;
+  while (performance.now() - started < SETTLE_MAX_MS) {
+    await sleep(SETTLE_STEP_MS);
+    const now = procSample(server.pid).cpuSeconds;
+    if (now - last <= (SETTLED_CPU * SETTLE_STEP_MS) / 1000) return;
+    last = now;
+  }
+}
+
+/**
+ * `warmUp` registrations, closed again, before the measured ones: a server whose code is compiled while it runs
+ * (callhook's JavaScript: V8 optimises a function once it has run a while, on threads of its own; a function run
+ * once per registration gets there after a thousand or more) is measured as it serves, not while it compiles. The
+ * closes' work (callhook unregisters each session) ends before the measurement starts. Janus, compiled ahead of
+ * time, has nothing to warm up (and at its 10 registrations a second, 2,000 would add 200 s to each measurement).
+ */
+async function warmUpRegistrations(server: ServerUnderTest, users: KitUser[], concurrency: number): Promise<void> {
+  // Each closed as soon as it is registered: at most `concurrency` live at once, as a stream of users does.
+  await pool(users, concurrency, async (u) => (await server.register(u))());
+  await serverSettled(server);
+}
+
+/** One pass of `users` registering, `concurrency` at a time: what it took, and the readings around it. */
+async function registrationPass(server: ServerUnderTest, users: KitUser[], concurrency: number) {
+  const threadsBefore = threadCpu(server.pid);
+  const cpuBefore = cpuReading(server);
   const started = performance.now();
   const { done, failed } = await pool(users, concurrency, (u) => server.register(u));
   const seconds = (performance.now() - started) / 1000;
   const after = procSample(server.pid);
+  const cpuAfter = cpuReading(server);
+  const threadsAfter = threadCpu(server.pid);
+  const cpuKeys = Object.keys(cpuAfter) as Array<keyof CpuReading>;
+  const cpu = Object.fromEntries(cpuKeys.map((k) => [k, ((cpuAfter[k] - cpuBefore[k]) * 1000) / users.length])) as Record<keyof CpuReading, number>;
   if (failed.length > 0) console.log(`  first failure: ${failed[0]}`);
+  // The one of the three with the most CPU per registration sets the rate once the cores are shared out.
+  const busiest = cpuKeys.reduce((a, b) => (cpu[b] > cpu[a] ? b : a));
+  return {
+    done, after,
+    fields: {
+      failed: failed.length, seconds, perSecond: done.length / seconds,
+      serverCpuMsPerRegistration: cpu.server, loadClientCpuMsPerRegistration: cpu.loadClient, registrarCpuMsPerRegistration: cpu.registrar,
+      // The main thread's share is what one event loop can do; the rest is V8's compiler and GC helpers, and others.
+      serverCpuMsPerRegistrationByThread: threadShares(threadsBefore, threadsAfter, cpuAfter.server - cpuBefore.server, users.length),
+      busiest: { server: 'the server', loadClient: 'the load client', registrar: 'the registrar' }[busiest],
+    },
+  };
+}
+
+/**
+ * `count` of `users` register on the fresh process, `concurrency` at a time: its memory per session, and (without
+ * warm-up) the time and CPU. With `warmUp` (servers compiled at run time), those close, `warmUp` registrations by
+ * the same users warm the server up, and the `count` register again for the time and CPU: memory is not read on
+ * the warmed process, whose heap has room the warm-up made, in which the sessions' memory would not show.
+ */
+async function registrations(server: ServerUnderTest, allUsers: KitUser[], count: number, concurrency: number, plannedWarmUp: number): Promise<void> {
+  const warmUp = server.compiledAtRunTime ? plannedWarmUp : 0;
+  const users = allUsers.slice(0, count);
+  const idle = procSample(server.pid);
+  const cold = await registrationPass(server, users, concurrency);
+  const memory = {
+    rssPerSessionKiB: (cold.after.rssBytes - idle.rssBytes) / Math.max(1, cold.done.length) / 1024, threads: cold.after.threads,
+  };
+  let measured = cold;
+  if (warmUp > 0) {
+    await pool(cold.done, 100, (close) => close());
+    await warmUpRegistrations(server, allUsers.slice(0, warmUp), concurrency);
+    measured = await registrationPass(server, users, concurrency);
+  }
   record(server, 'registrations', {
-    count: users.length, concurrency, failed: failed.length, seconds, perSecond: done.length / seconds,
-    rssPerSessionKiB: (after.rssBytes - idle.rssBytes) / Math.max(1, done.length) / 1024, threads: after.threads,
+    count: users.length, concurrency, warmUp, ...measured.fields, ...memory,
+    ...(warmUp > 0 && { coldSeconds: cold.fields.seconds, coldServerCpuMsPerRegistration: cold.fields.serverCpuMsPerRegistration }),
   });
-  await pool(done, 100, (close) => close());
+  await pool(measured.done, 100, (close) => close());
 }
 
 async function calls(server: ServerUnderTest): Promise<void> {
@@ -168,7 +257,7 @@ async function settle(): Promise<void> {
 }
 
 console.log(`machine: ${machine()}, node ${process.version}; output in ${out}`);
-const users = Array.from({ length: Math.max(...plan.registrations.map((r) => r.count)) }, (_, i) => ({ username: `user${i}`, password: `pw-${i}` }));
+const users = Array.from({ length: Math.max(...plan.registrations.map((r) => Math.max(r.count, r.warmUp))) }, (_, i) => ({ username: `user${i}`, password: `pw-${i}` }));
 const kamailio = await startKamailio({ users });
 const registrar = { host: kamailio.host, port: kamailio.port, domain: kamailio.domain };
 const sipp = await runSipp({
@@ -180,7 +269,7 @@ try {
     order = servers.join(' first, then ');
     await settle();
     const steps = [
-      ...(only.has('registrations') ? plan.registrations.map((r) => (s: ServerUnderTest) => registrations(s, users.slice(0, r.count), r.concurrency)) : []),
+      ...(only.has('registrations') ? plan.registrations.map((r) => (s: ServerUnderTest) => registrations(s, users, r.count, r.concurrency, r.warmUp)) : []),
       ...(only.has('calls') ? [calls] : []),
       ...(only.has('setup') ? [setup] : []),
     ];

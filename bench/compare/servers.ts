@@ -3,7 +3,7 @@
  * WebSocket session per registration or call, werift browsers for media (bench/compare/callers.ts), and the server's
  * CPU, RSS and threads read from /proc/<pid> — the same reading for a C process with threads and for Node.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,11 @@ export interface ServerUnderTest {
   readonly pid: number;
   /** Where browsers connect (the load clients of the setup measurement call through it). */
   readonly wsUrl: string;
+  /**
+   * Its code is compiled while it runs (callhook's JavaScript, which V8 optimises once a function has run a while):
+   * measurements warm it up first. Janus is compiled ahead of time.
+   */
+  readonly compiledAtRunTime: boolean;
   /** A session registered as `user` with the registrar; resolves with its close. */
   register(user: KitUser): Promise<() => Promise<void>>;
   /** Call number `index`, from its own session, to sip:bob at sipp's `-rtp_echo` UAS. */
@@ -99,6 +104,40 @@ export function threadSeconds(before: Map<string, number>, after: Map<string, nu
     .sort((a, b) => b[1] - a[1]);
 }
 
+/**
+ * Each thread name's CPU ms per unit of work (a call set up, a registration) between two samples, the busiest first.
+ * `(rest)` is the process's total less the threads' sum: threads that ended meanwhile, and the kernel's user/system
+ * split, which it scales for the process as a whole rather than thread by thread (no thread of callhook's was seen
+ * to end during calls).
+ */
+export function threadShares(before: Map<string, number>, after: Map<string, number>, totalSeconds: number, units: number): string {
+  const perUnit = (seconds: number) => ((seconds * 1000) / Math.max(1, units)).toFixed(2);
+  const rows = threadSeconds(before, after);
+  const ended = totalSeconds - rows.reduce((a, [, s]) => a + s, 0);
+  if (ended > 0.005) rows.push(['(rest)', ended]);
+  return rows.sort((a, b) => b[1] - a[1]).map(([name, s]) => `${name} ${perUnit(s)}`).join(', ');
+}
+
+/**
+ * CPU seconds of every process named `name` in this network namespace (the kit's own, bench/compare/namespace.ts):
+ * Kamailio's forked workers, without another Kamailio the machine runs elsewhere.
+ */
+export function namespaceProcessCpu(name: string): number {
+  const ownNamespace = readlinkSync('/proc/self/ns/net');
+  let seconds = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== name || readlinkSync(`/proc/${pid}/ns/net`) !== ownNamespace) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      seconds += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      // The process ended between the listing and the read, or is not ours to inspect.
+    }
+  }
+  return seconds;
+}
+
 /** CPU time all processes of the machine have used (user, nice, system, irq, softirq, steal), in seconds. */
 export function machineBusySeconds(): number {
   const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).map(Number);
@@ -114,6 +153,7 @@ async function startJanusServer(registrar: Registrar, sippPort: number): Promise
   return {
     name: 'janus',
     version: janus.version,
+    compiledAtRunTime: false,
     pid: janus.pid,
     wsUrl: janus.wsUrl,
     async register(user) {
@@ -177,6 +217,7 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
   return {
     name: 'callhook',
     version: pkg.version,
+    compiledAtRunTime: true,
     pid: child.pid!,
     wsUrl: url,
     async register(user) {

@@ -20,7 +20,7 @@ import { parseMessageTrace, type SippProcess } from '../../test/support/sipp.ts'
 import { percentile } from '../hooks-common.ts';
 import type { CallTimes } from './callers.ts';
 import { allReported, epochMs, forkLoadClient, hangUpClients, killClients } from './load.ts';
-import { machineBusySeconds, procSample, threadCpu, threadSeconds, type ServerUnderTest } from './servers.ts';
+import { machineBusySeconds, procSample, threadCpu, threadShares, type ServerUnderTest } from './servers.ts';
 import type { SetupClientPlan, SetupClientReport } from './setup-client.ts';
 
 export interface SetupPlan {
@@ -64,19 +64,6 @@ function forkClient(plan: SetupClientPlan): ChildProcess {
 
 const allSent = (children: ChildProcess[], type: SetupClientReport['type'], other?: (r: SetupClientReport) => void) =>
   allReported<SetupClientReport>(children, type, other);
-
-/**
- * Each thread name's CPU ms per call between two samples, the busiest first. `(rest)` is the process's total less the
- * threads' sum: threads that ended meanwhile, and the kernel's user/system split, which it scales for the process as
- * a whole rather than thread by thread (no thread of callhook's was seen to end during calls).
- */
-function threadShares(before: Map<string, number>, after: Map<string, number>, totalSeconds: number, calls: number): string {
-  const perCall = (seconds: number) => ((seconds * 1000) / Math.max(1, calls)).toFixed(2);
-  const rows = threadSeconds(before, after);
-  const ended = totalSeconds - rows.reduce((a, [, s]) => a + s, 0);
-  if (ended > 0.005) rows.push(['(rest)', ended]);
-  return rows.sort((a, b) => b[1] - a[1]).map(([name, s]) => `${name} ${perCall(s)}`).join(', ');
-}
 
 const ms = (xs: number[], p: number) => (xs.length === 0 ? NaN : Number(percentile(xs, p).toFixed(1)));
 

@@ -14,7 +14,6 @@
 import type { HookAttempt } from '../hooks/types.ts';
 import { getCallId, getCSeq } from '../sip/message/headers.ts';
 import type { SipMessage } from '../sip/message/message.ts';
-import { messageText } from '../sip/message/serialize.ts';
 import { formatUri } from '../sip/message/uri.ts';
 import type { MessageObserver } from '../sip/transport/index.ts';
 import type { Endpoint } from '../sip/transport/transport.ts';
@@ -391,12 +390,12 @@ function rawText(s: Step): string {
   return JSON.stringify({ [s.direction === 'out' ? 'request' : 'response']: body }, null, 2);
 }
 
-function sipStep(direction: 'in' | 'out', message: SipMessage, remote: Endpoint, raw: Buffer | undefined, t: number): StepFields {
+function sipStep(direction: 'in' | 'out', message: SipMessage, remote: Endpoint, raw: Buffer, t: number): StepFields {
   const peer = remote.address.includes(':') ? `[${remote.address}]:${remote.port}` : `${remote.address}:${remote.port}`;
-  // A received datagram is kept as the text it is shown as (views.ts decodes it as UTF-8 too), not as its Buffer:
-  // a Buffer costs its ArrayBuffer, backing store and malloc block beside the bytes (about 0.4 KiB a message; each
+  // A message is kept as the text it is shown as (views.ts decodes it as UTF-8 too), not as its Buffer: a Buffer
+  // costs its ArrayBuffer, backing store and malloc block beside the bytes (about 0.4 KiB a message; each
   // registered session keeps two, its 401 and 200).
-  const text = direction === 'in' && raw !== undefined ? raw.toString('utf8') : messageText(message);
+  const text = raw.toString('utf8');
   if (message.kind === 'request') {
     // A REGISTER's Expires tells a refresh from the unregistration (Expires 0, RFC 3261 §10.2.2), which never folds.
     const expires = message.method === 'REGISTER' ? message.headers.get('Expires') : undefined;

@@ -61,6 +61,18 @@ describe('comparison kit, smoke mode (bench/compare/run.ts --smoke)', () => {
       assert.ok(Number.isFinite(r['rssPerSessionKiB']));
     });
 
+    it(`${server}: registrations are measured with the CPU per registration of the server, the load client and Kamailio, callhook's after a warm-up`, () => {
+      const [r] = of(server, 'registrations');
+      assert.ok(r, `no registrations line for ${server}:\n${output}`);
+      // Janus is compiled ahead of time: nothing to warm up.
+      assert.equal(r['warmUp'], server === 'callhook' ? 1 : 0);
+      // CPU time comes in clock ticks (10 ms): five registrations may read 0 for a process, never less, never NaN.
+      for (const key of ['serverCpuMsPerRegistration', 'loadClientCpuMsPerRegistration', 'registrarCpuMsPerRegistration']) {
+        assert.ok(Number(r[key]) >= 0, `${key}: ${String(r[key])}`);
+      }
+      assert.ok(['the server', 'the load client', 'the registrar'].includes(String(r['busiest'])), String(r['busiest']));
+    });
+
     it(`${server}: echo calls come back through the server, with its CPU and RSS measured`, () => {
       const [idle] = of(server, 'idle');
       const [c] = of(server, 'calls');

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TimelineRecorder } from '../../src/gateway/timeline.ts';
 import { parseMessage } from '../../src/sip/message/parse.ts';
+import { serializeMessage } from '../../src/sip/message/serialize.ts';
+import type { SipMessage } from '../../src/sip/message/message.ts';
 
 const PEER = { address: '127.0.0.1', port: 5060 };
 
@@ -34,6 +36,7 @@ function response(callId: string, status: string): Buffer {
 }
 
 const receive = (r: TimelineRecorder, raw: Buffer) => r.sipObserver('in', parseMessage(raw), PEER, raw);
+const send = (r: TimelineRecorder, m: SipMessage) => r.sipObserver('out', m, PEER, serializeMessage(m));
 
 const registerRequest = (callId: string, cseq: number, expires: number) =>
   parseMessage(
@@ -50,9 +53,9 @@ const registerResponse = (callId: string, cseq: number, status: string) =>
   );
 /** One REGISTER round as the registerer sends it: challenged, answered with credentials, then `final`. */
 function registerRound(r: TimelineRecorder, callId: string, cseq: number, final = '200 OK', expires = 60): void {
-  r.sipObserver('out', registerRequest(callId, cseq, expires), PEER);
+  send(r, registerRequest(callId, cseq, expires));
   receive(r, registerResponse(callId, cseq, '401 Unauthorized'));
-  r.sipObserver('out', registerRequest(callId, cseq + 1, expires), PEER);
+  send(r, registerRequest(callId, cseq + 1, expires));
   receive(r, registerResponse(callId, cseq + 1, final));
 }
 

@@ -142,9 +142,9 @@ export abstract class StreamTransport implements Transport {
     return this.connections.size;
   }
 
-  async send(message: SipMessage, remote: Endpoint): Promise<void> {
+  async send(message: SipMessage, remote: Endpoint, bytes?: Buffer): Promise<void> {
     if (this.closed) throw new SipError('SIP_TRANSPORT', `${this.protocol} transport is closed`);
-    const data = serializeMessage(message);
+    const data = bytes ?? serializeMessage(message);
     if (data.length > this.o.maxMessageBytes) {
       throw new SipError(
         'SIP_TRANSPORT',

@@ -21,6 +21,7 @@ import { firstNonLoopbackIPv4 } from '../../host-address.ts';
 import { redactSipText, type Logger } from '../../log.ts';
 import { SipError, SipParseError } from '../errors.ts';
 import { createResponse, reasonPhrase } from '../message/builders.ts';
+import { serializeMessage } from '../message/serialize.ts';
 import { formatVia, topVia } from '../message/headers.ts';
 import { splitList, type SipMessage, type SipRequest } from '../message/message.ts';
 import { parseMessage } from '../message/parse.ts';
@@ -71,11 +72,11 @@ export interface TlsSettings {
 export type MessageHandler = (received: Received) => void;
 
 /**
- * Sees every message that crosses the layer, both ways, after parsing (`in`, with its bytes) or just before a
- * transport serialises it (`out`, retransmissions included). A narrow, generic tap: the stack knows nothing of who
+ * Sees every message that crosses the layer, both ways, with its bytes: after parsing (`in`) or just before a
+ * transport sends it (`out`, retransmissions included; serialised once, for the observers and the socket). A narrow, generic tap: the stack knows nothing of who
  * listens (the gateway's per-session timeline does). It must not throw and must not keep the work it does long.
  */
-export type MessageObserver = (direction: 'in' | 'out', message: SipMessage, remote: Endpoint, raw?: Buffer) => void;
+export type MessageObserver = (direction: 'in' | 'out', message: SipMessage, remote: Endpoint, raw: Buffer) => void;
 
 /** Longest reason phrase we echo in a 400: parser reasons are short; this bounds what a peer can make us send. */
 const MAX_REASON_LENGTH = 200;
@@ -201,16 +202,19 @@ export class TransportLayer {
   /**
    * Sending stays with the transports, whose callers hold them directly: the tap wraps the instance's `send` (the
    * same object, so identity checks such as `sentBy` still hold), and costs one size check while nobody observes.
+   * Observed, a message is serialised here, once for the observers and the transport.
    */
   private tapSends(transport: Transport): void {
     const send = transport.send.bind(transport);
     transport.send = (message, remote) => {
-      if (this.observers.size > 0) this.notify('out', message, remote);
-      return send(message, remote);
+      if (this.observers.size === 0) return send(message, remote);
+      const bytes = serializeMessage(message);
+      this.notify('out', message, remote, bytes);
+      return send(message, remote, bytes);
     };
   }
 
-  private notify(direction: 'in' | 'out', message: SipMessage, remote: Endpoint, raw?: Buffer): void {
+  private notify(direction: 'in' | 'out', message: SipMessage, remote: Endpoint, raw: Buffer): void {
     for (const observe of this.observers) {
       try {
         observe(direction, message, remote, raw);

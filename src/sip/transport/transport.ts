@@ -38,9 +38,10 @@ export interface Transport {
    * Sends one message to `remote`. Connection-oriented transports reuse an open connection to `remote` (one the
    * peer opened included) before opening a new one (RFC 3261 §18.2.2). For a response whose connection has gone
    * they connect to the top Via's `received` (or host) and sent-by port instead, as §18.2.2 says: `remote` was the
-   * peer's ephemeral source port then. Rejects with SipError SIP_TRANSPORT.
+   * peer's ephemeral source port then. Rejects with SipError SIP_TRANSPORT. `bytes`, when given, is the message
+   * already serialised (serializeMessage): the layer's tap serialises it once for itself and the socket.
    */
-  send(message: SipMessage, remote: Endpoint): Promise<void>;
+  send(message: SipMessage, remote: Endpoint, bytes?: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -76,9 +76,9 @@ export class UdpTransport implements Transport {
     return t;
   }
 
-  async send(message: SipMessage, remote: Endpoint): Promise<void> {
+  async send(message: SipMessage, remote: Endpoint, bytes?: Buffer): Promise<void> {
     if (this.closed) throw new SipError('SIP_TRANSPORT', 'UDP transport is closed');
-    const data = serializeMessage(message);
+    const data = bytes ?? serializeMessage(message);
     const limit = Math.min(this.maxMessageBytes, MAX_UDP_PAYLOAD);
     if (data.length > limit) {
       throw new SipError(
