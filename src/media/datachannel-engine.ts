@@ -282,7 +282,7 @@ class DataChannelConnection implements PeerConnectionOps {
    */
   private reportOpen(pc: PeerConnection): void {
     const open = () => this.pc === pc && this.track?.isOpen() === true;
-    void this.until(open, OPEN_TIMEOUT_MS).then(() => {
+    void this.until(open, OPEN_TIMEOUT_MS, UNTIL_POLL_MS).then(() => {
       if (open()) this.onConnected();
     });
   }
@@ -326,7 +326,7 @@ class DataChannelConnection implements PeerConnectionOps {
    * than the one the peer connection bound (an offer's: see `offer`).
    */
   private async gathered(pc: PeerConnection, port?: number): Promise<SessionDescription> {
-    await this.until(() => pc.gatheringState() === 'complete', GATHER_TIMEOUT_MS);
+    await this.until(() => pc.gatheringState() === 'complete', GATHER_TIMEOUT_MS, UNTIL_POLL_MS);
     const sdp = withCandidate(pc.localDescription()?.sdp);
     const audio = sdp.media[0]!;
     const publicAddress = this.engine.publicAddress;
@@ -342,10 +342,10 @@ class DataChannelConnection implements PeerConnectionOps {
   }
 
   /**
-   * Resolves once `done()` holds, checked on each state report and every UNTIL_POLL_MS (what has no callback: see
-   * `open`), or after `timeoutMs`.
+   * Resolves once `done()` holds, checked on each state report and, given `pollMs`, that often too (for what has no
+   * callback: see `open`), or after `timeoutMs`.
    */
-  private async until(done: () => boolean, timeoutMs: number): Promise<void> {
+  private async until(done: () => boolean, timeoutMs: number, pollMs?: number): Promise<void> {
     if (done()) return;
     await new Promise<void>((resolve) => {
       const finish = () => {
@@ -358,7 +358,7 @@ class DataChannelConnection implements PeerConnectionOps {
         if (done()) finish();
       };
       const timer = setTimeout(finish, timeoutMs);
-      const poll = setInterval(check, UNTIL_POLL_MS);
+      const poll = pollMs === undefined ? undefined : setInterval(check, pollMs);
       this.stateWaiters.add(check);
     });
   }
