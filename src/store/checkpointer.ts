@@ -1,13 +1,13 @@
 /**
- * WAL checkpoints off the main thread.
+ * WAL checkpoints between commits, never inside one.
  *
  * In WAL mode with synchronous=NORMAL a commit only appends to the WAL; the fsyncs happen at checkpoints, when
  * WAL pages are copied back into the database file. SQLite's automatic checkpoint runs inside whichever commit
  * crosses the threshold, so one `emit` in a few hundred would stall the event loop for the copy and two fsyncs
  * (measured on the bench VM: 60 % of the outbox's write time went to such stalls, single ones up to 200 ms).
  *
- * Here the main connection never checkpoints (`wal_autocheckpoint = 0`); a worker thread with its own connection
- * does, on a short interval, in two steps:
+ * Here no commit checkpoints (`wal_autocheckpoint = 0`). A trickle of changes is checkpointed by the main thread
+ * between commits (below); a burst by a worker thread with its own connection, on a short interval, in two steps:
  *  1. PASSIVE: copies and syncs what the WAL holds, blocking no one; the main thread keeps committing meanwhile.
  *  2. RESTART, once the WAL holds more than RESTART_FRAMES: copies the few frames written during step 1 and
  *     makes the next commit start the WAL over from its beginning. It holds writers off while it runs (they wait
@@ -16,14 +16,19 @@
  * frame has been copied and nobody is writing), and it would grow without bound under load: measured, 2.8 GB
  * in 12 s at the outbox's full rate.
  *
- * The worker runs only while the database is written to. A worker thread is a whole Node environment (its own V8
- * heap, its copy of Node's bootstrap, its event loop): about 10 MiB of RSS, an eighth of an idle server's, and a
- * wake-up every CHECKPOINT_INTERVAL_MS (docs/benchmarks.md, "Idle RSS: the checkpoint worker on demand"). So the
- * main thread watches its connection's change count (`total_changes()`, every WATCH_INTERVAL_MS: one statement
- * step) and starts the worker once START_CHANGES rows have changed since the last one ran; the worker ends itself
- * once the WAL has taken no frame for IDLE_MS. What is committed meanwhile waits in the WAL, durable as any
- * commit, for the next worker or the close (the last connection to close checkpoints it all). So a server whose
- * start rewrites a row or two (defaultApp's URL with adminPort 0) and then takes no call runs no worker.
+ * The worker runs only while the database is written to fast. A worker thread is a whole Node environment (its own
+ * V8 heap, its copy of Node's bootstrap, its event loop): about 10 MiB of RSS, an eighth of an idle server's and a
+ * tenth of one with 100 calls up (docs/benchmarks.md, "Idle RSS: the checkpoint worker on demand" and "The checkpoint
+ * worker with calls up"). So the main thread watches its connection's change count (`total_changes()`, every
+ * WATCH_INTERVAL_MS: one statement step) and, for what changed since its last look:
+ *  - nothing: does nothing (an idle server);
+ *  - fewer than START_CHANGES rows (a trickle: calls being set up and ended): checkpoints them itself, PASSIVE. The
+ *    stall is bounded by what one interval can hold: some hundred pages copied and two fsyncs, a few ms. With
+ *    nobody else writing, such a checkpoint copies every frame, so the next commit starts the WAL over (no RESTART
+ *    needed). If one takes longer than MAIN_THREAD_CHECKPOINT_MS (a slow disk), the worker takes the next ones;
+ *  - START_CHANGES rows or more (a burst: the outbox catching up): starts the worker.
+ * The worker ends itself once the WAL has taken no frame for IDLE_MS; the main thread then takes over again. What is
+ * committed meanwhile waits in the WAL, durable as any commit (the last connection to close checkpoints it all).
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
@@ -33,15 +38,18 @@ import type Database from 'better-sqlite3';
 export const CHECKPOINT_INTERVAL_MS = 200;
 /** WAL size (frames of one page each, 4 KiB by default: 16 MiB) beyond which the WAL is restarted. */
 export const RESTART_FRAMES = 4096;
-/** How often the main thread looks for new changes to start a worker for. */
-export const WATCH_INTERVAL_MS = 1000;
+/** How often the main thread looks for new changes: to checkpoint them itself, or to start a worker for. */
+export const WATCH_INTERVAL_MS = 200;
 /** How long the WAL stays without a new frame before the worker ends: starting one costs ~30 ms of CPU. */
 export const IDLE_MS = 30_000;
 /**
- * Rows changed since the last worker that start the next. A change writes a few pages, so the WAL then holds some
- * hundreds of them at most: SQLite's own automatic checkpoint waits for 1,000.
+ * Rows changed within one watch interval that start the worker rather than a checkpoint on the main thread. A change
+ * writes a page or two (with calls, measured: 1.0–1.6 frames a change), so the main thread's checkpoint copies some
+ * hundred pages at most: SQLite's own automatic checkpoint waits for 1,000.
  */
-export const START_CHANGES = 100;
+export const START_CHANGES = 250;
+/** A checkpoint on the main thread that took longer than this hands the next ones to the worker (a slow disk). */
+export const MAIN_THREAD_CHECKPOINT_MS = 20;
 
 // Plain CommonJS run by the worker (`eval`): no TypeScript loader needed there.
 const WORKER_SOURCE = `
@@ -96,6 +104,7 @@ export interface Checkpointer {
 export interface CheckpointerTiming {
   watchIntervalMs: number;
   idleMs: number;
+  mainThreadCheckpointMs: number;
 }
 
 /** One worker: its thread, and the flag it sets once its connection is closed. */
@@ -105,14 +114,14 @@ interface CheckpointWorker {
 }
 
 /**
- * Checkpoints the WAL of `db` (the main connection, which never checkpoints itself) at `path` from a worker thread
- * that runs while there are changes to checkpoint.
+ * Checkpoints the WAL of `db` (the main connection, which SQLite never lets checkpoint on its own) at `path`: a
+ * trickle of changes on the main thread, between commits; a burst from a worker thread that runs while it lasts.
  */
 export function startCheckpointer(
   db: Database.Database,
   path: string,
   onError: (message: string) => void,
-  timing: CheckpointerTiming = { watchIntervalMs: WATCH_INTERVAL_MS, idleMs: IDLE_MS },
+  timing: CheckpointerTiming = { watchIntervalMs: WATCH_INTERVAL_MS, idleMs: IDLE_MS, mainThreadCheckpointMs: MAIN_THREAD_CHECKPOINT_MS },
 ): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   let current: CheckpointWorker | undefined;
@@ -134,14 +143,27 @@ export function startCheckpointer(
     thread.unref();
     return started;
   };
-  // The changes of opening (migrations, the first start's defaultApp) wait in the WAL with the next ones.
+  // The changes of opening (migrations, the first start's defaultApp) are checkpointed at the first look.
   const totalChanges = db.prepare<[], number>('SELECT total_changes()').pluck();
-  let checkpointedUpTo = totalChanges.get()!;
+  const checkpointHere = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+  let checkpointedUpTo = 0;
   const watch = setInterval(() => {
     const changes = totalChanges.get()!;
-    // While a worker runs it takes every change; the count restarts from where the last one ended.
-    if (current !== undefined) checkpointedUpTo = changes;
-    else if (changes - checkpointedUpTo >= START_CHANGES) current = startWorker();
+    const changed = changes - checkpointedUpTo;
+    checkpointedUpTo = changes;
+    // While a worker runs it takes every change.
+    if (current !== undefined || changed === 0) return;
+    if (changed >= START_CHANGES) {
+      current = startWorker();
+      return;
+    }
+    const began = performance.now();
+    try {
+      checkpointHere.get();
+    } catch (e) {
+      onError((e as Error).message);
+    }
+    if (performance.now() - began > timing.mainThreadCheckpointMs) current = startWorker();
   }, timing.watchIntervalMs);
   watch.unref();
   return {

@@ -6,7 +6,7 @@
  * the callhook process (the bytes are in the OS), which is the failure the outbox must survive: an emitted event
  * is never lost to a restart once committed. Only an OS crash or power cut can roll back the last few commits (the
  * database stays consistent either way). FULL would fsync every event and cap the outbox at the disk's fsync rate.
- * Checkpoints (where NORMAL does fsync) run in a worker thread: ./checkpointer.ts.
+ * Checkpoints (where NORMAL does fsync) run between commits, on the main thread or a worker: ./checkpointer.ts.
  *
  * The hook engine's writes go through one group commit (./group-commit.ts), as on PostgreSQL: an event is
  * committed at the end of the turn of the event loop in which it was emitted, before its first delivery attempt,

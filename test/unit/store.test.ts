@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { openStore, StoreError, HOOK_LOG_CAPACITY, type Store, type StoreErrorCode } from '../../src/store/index.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
@@ -50,7 +49,7 @@ describe('opening the SQLite store', () => {
     db.close();
   });
 
-  it('checkpoints the WAL into the database file from a worker thread (the main connection never does)', async () => {
+  it('checkpoints the WAL into the database file', async () => {
     const dir = tempDir();
     const store = openStore({ dataDir: dir, adminPort: 8081 });
     const db = join(dir, 'callhook.db');
@@ -63,27 +62,64 @@ describe('opening the SQLite store', () => {
     await store.close();
   });
 
-  it('runs the checkpoint worker only while the database is written to: started by START_CHANGES changes, ended when the WAL is idle', async () => {
+  /** A database in WAL mode whose connection never checkpoints itself, as the store's; `insert` adds a 500-byte row. */
+  function walDatabase(): { path: string; db: Database.Database; insert: (n: number) => void } {
     const path = join(tempDir(), 'callhook.db');
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('wal_autocheckpoint = 0');
     db.exec('CREATE TABLE t (x TEXT)');
-    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    const row = db.prepare('INSERT INTO t VALUES (?)');
+    return { path, db, insert: (n) => { for (let i = 0; i < n; i++) row.run('x'.repeat(500)); } };
+  }
+  // A budget no checkpoint of a few hundred rows reaches, so that only the change count decides in these tests.
+  const NO_TIME_LIMIT = 60_000;
+
+  it('checkpoints fewer than START_CHANGES changes of one watch interval on the main thread, with no worker', async () => {
+    const { path, db, insert } = walDatabase();
     const errors: string[] = [];
-    const checkpointer = startCheckpointer(db, path, (m) => errors.push(m), { watchIntervalMs: 20, idleMs: 300 });
+    const checkpointer = startCheckpointer(db, path, (m) => errors.push(m), { watchIntervalMs: 20, idleMs: 300, mainThreadCheckpointMs: NO_TIME_LIMIT });
+    try {
+      for (let round = 0; round < 3; round++) {
+        const before = statSync(path).size;
+        insert(START_CHANGES - 1);
+        await eventually(() => statSync(path).size > before, 5000, `round ${round}: the inserted pages to reach the database file (a checkpoint)`);
+        assert.equal(checkpointer.running, false, `round ${round}: a worker started for fewer than START_CHANGES changes`);
+      }
+    } finally {
+      checkpointer.stop();
+      db.close();
+    }
+    assert.deepEqual(errors, []);
+  });
+
+  it('runs the checkpoint worker for START_CHANGES changes in one watch interval, and ends it when the WAL is idle', async () => {
+    const { path, db, insert } = walDatabase();
+    const errors: string[] = [];
+    const checkpointer = startCheckpointer(db, path, (m) => errors.push(m), { watchIntervalMs: 20, idleMs: 300, mainThreadCheckpointMs: NO_TIME_LIMIT });
     try {
       const before = statSync(path).size;
-      for (let i = 1; i < START_CHANGES; i++) insert.run('x'.repeat(500));
-      // Absence takes a wait: ten of the watch's intervals with one change too few start no worker.
-      await sleep(200);
-      assert.equal(checkpointer.running, false, 'a worker started before START_CHANGES changes');
-      insert.run('x'.repeat(500));
+      insert(START_CHANGES);
       await eventually(() => checkpointer.running, 5000, 'a worker to start after the inserts');
       await eventually(() => statSync(path).size > before, 5000, 'the inserted pages to reach the database file (a checkpoint)');
       await eventually(() => !checkpointer.running, 5000, 'the worker to end once the WAL took no frame for idleMs');
-      for (let i = 0; i < START_CHANGES; i++) insert.run('again');
+      insert(START_CHANGES);
       await eventually(() => checkpointer.running, 5000, 'a second worker after as many changes again');
+    } finally {
+      checkpointer.stop();
+      db.close();
+    }
+    assert.deepEqual(errors, []);
+  });
+
+  it('hands the checkpoints to the worker once one on the main thread took longer than its budget (a slow disk)', async () => {
+    const { path, db, insert } = walDatabase();
+    const errors: string[] = [];
+    // Every checkpoint takes longer than 0 ms: the first one, of a single row, is the main thread's last.
+    const checkpointer = startCheckpointer(db, path, (m) => errors.push(m), { watchIntervalMs: 20, idleMs: 300, mainThreadCheckpointMs: 0 });
+    try {
+      insert(1);
+      await eventually(() => checkpointer.running, 5000, 'a worker to start after a checkpoint over budget');
     } finally {
       checkpointer.stop();
       db.close();
