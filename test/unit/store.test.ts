@@ -12,7 +12,7 @@ import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openStore, StoreError, HOOK_LOG_CAPACITY, type Store, type StoreErrorCode } from '../../src/store/index.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
-import { START_CHANGES, startCheckpointer } from '../../src/store/checkpointer.ts';
+import { OVER_BUDGET_IN_A_ROW, START_CHANGES, startCheckpointer } from '../../src/store/checkpointer.ts';
 import { REST_METHOD_NAMES } from '../../src/hooks/methods.ts';
 import { eventually } from '../support/eventually.ts';
 import { appendEvent, freshStore, STORE_ENGINES, stopStoreEngines } from '../support/stores.ts';
@@ -112,14 +112,20 @@ describe('opening the SQLite store', () => {
     assert.deepEqual(errors, []);
   });
 
-  it('hands the checkpoints to the worker once one on the main thread took longer than its budget (a slow disk)', async () => {
+  it('hands the checkpoints to the worker once OVER_BUDGET_IN_A_ROW on the main thread each took longer than their budget (a slow disk)', async () => {
     const { path, db, insert } = walDatabase();
     const errors: string[] = [];
-    // Every checkpoint takes longer than 0 ms: the first one, of a single row, is the main thread's last.
+    // Every checkpoint takes longer than 0 ms.
     const checkpointer = startCheckpointer(db, path, (m) => errors.push(m), { watchIntervalMs: 20, idleMs: 300, mainThreadCheckpointMs: 0 });
     try {
-      insert(1);
-      await eventually(() => checkpointer.running, 5000, 'a worker to start after a checkpoint over budget');
+      for (let i = 1; i <= OVER_BUDGET_IN_A_ROW; i++) {
+        assert.equal(checkpointer.running, false, `a worker before checkpoint ${i} on the main thread`);
+        const before = statSync(path).size;
+        insert(10); // more than a page: the database file grows when they are checkpointed
+        await eventually(() => statSync(path).size > before, 5000, `checkpoint ${i} on the main thread`);
+      }
+      // The worker starts in the same turn as the last checkpoint over budget.
+      assert.equal(checkpointer.running, true, `no worker after ${OVER_BUDGET_IN_A_ROW} checkpoints over budget`);
     } finally {
       checkpointer.stop();
       db.close();
