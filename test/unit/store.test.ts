@@ -12,7 +12,7 @@ import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openStore, StoreError, HOOK_LOG_CAPACITY, type Store, type StoreErrorCode } from '../../src/store/index.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
-import { OVER_BUDGET_IN_A_ROW, START_CHANGES, startCheckpointer } from '../../src/store/checkpointer.ts';
+import { OVER_BUDGET_IN_A_ROW, START_CHANGES, startCheckpointer, type Checkpointer } from '../../src/store/checkpointer.ts';
 import { REST_METHOD_NAMES } from '../../src/hooks/methods.ts';
 import { eventually } from '../support/eventually.ts';
 import { appendEvent, freshStore, STORE_ENGINES, stopStoreEngines } from '../support/stores.ts';
@@ -62,42 +62,52 @@ describe('opening the SQLite store', () => {
     await store.close();
   });
 
-  /** A database in WAL mode whose connection never checkpoints itself, as the store's; `insert` adds a 500-byte row. */
-  function walDatabase(): { path: string; db: Database.Database; insert: (n: number) => void } {
+  /** What a checkpointer test sees: the database file, a 500-byte row inserter and the checkpointer. */
+  interface CheckpointedDatabase {
+    path: string;
+    insert: (rows: number) => void;
+    checkpointer: Checkpointer;
+  }
+  /**
+   * Runs `body` on a database in WAL mode whose connection never checkpoints itself, as the store's, with a
+   * checkpointer that looks every 20 ms, ends its worker after 300 ms idle and gives the main thread's checkpoints
+   * `mainThreadCheckpointMs`; then stops it and checks that it reported no error.
+   */
+  async function withCheckpointer(mainThreadCheckpointMs: number, body: (d: CheckpointedDatabase) => Promise<void>): Promise<void> {
     const path = join(tempDir(), 'callhook.db');
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('wal_autocheckpoint = 0');
     db.exec('CREATE TABLE t (x TEXT)');
     const row = db.prepare('INSERT INTO t VALUES (?)');
-    return { path, db, insert: (n) => { for (let i = 0; i < n; i++) row.run('x'.repeat(500)); } };
+    const insert = (rows: number): void => {
+      for (let i = 0; i < rows; i++) row.run('x'.repeat(500));
+    };
+    const errors: string[] = [];
+    const checkpointer = startCheckpointer(db, path, (m) => errors.push(m), { watchIntervalMs: 20, idleMs: 300, mainThreadCheckpointMs });
+    try {
+      await body({ path, insert, checkpointer });
+    } finally {
+      checkpointer.stop();
+      db.close();
+    }
+    assert.deepEqual(errors, []);
   }
-  // A budget no checkpoint of a few hundred rows reaches, so that only the change count decides in these tests.
+  // A budget no checkpoint of a few hundred rows reaches, so that only the change count decides.
   const NO_TIME_LIMIT = 60_000;
 
-  it('checkpoints fewer than START_CHANGES changes of one watch interval on the main thread, with no worker', async () => {
-    const { path, db, insert } = walDatabase();
-    const errors: string[] = [];
-    const checkpointer = startCheckpointer(db, path, (m) => errors.push(m), { watchIntervalMs: 20, idleMs: 300, mainThreadCheckpointMs: NO_TIME_LIMIT });
-    try {
+  it('checkpoints fewer than START_CHANGES changes of one watch interval on the main thread, with no worker', () =>
+    withCheckpointer(NO_TIME_LIMIT, async ({ path, insert, checkpointer }) => {
       for (let round = 0; round < 3; round++) {
         const before = statSync(path).size;
         insert(START_CHANGES - 1);
         await eventually(() => statSync(path).size > before, 5000, `round ${round}: the inserted pages to reach the database file (a checkpoint)`);
         assert.equal(checkpointer.running, false, `round ${round}: a worker started for fewer than START_CHANGES changes`);
       }
-    } finally {
-      checkpointer.stop();
-      db.close();
-    }
-    assert.deepEqual(errors, []);
-  });
+    }));
 
-  it('runs the checkpoint worker for START_CHANGES changes in one watch interval, and ends it when the WAL is idle', async () => {
-    const { path, db, insert } = walDatabase();
-    const errors: string[] = [];
-    const checkpointer = startCheckpointer(db, path, (m) => errors.push(m), { watchIntervalMs: 20, idleMs: 300, mainThreadCheckpointMs: NO_TIME_LIMIT });
-    try {
+  it('runs the checkpoint worker for START_CHANGES changes in one watch interval, and ends it when the WAL is idle', () =>
+    withCheckpointer(NO_TIME_LIMIT, async ({ path, insert, checkpointer }) => {
       const before = statSync(path).size;
       insert(START_CHANGES);
       await eventually(() => checkpointer.running, 5000, 'a worker to start after the inserts');
@@ -105,19 +115,11 @@ describe('opening the SQLite store', () => {
       await eventually(() => !checkpointer.running, 5000, 'the worker to end once the WAL took no frame for idleMs');
       insert(START_CHANGES);
       await eventually(() => checkpointer.running, 5000, 'a second worker after as many changes again');
-    } finally {
-      checkpointer.stop();
-      db.close();
-    }
-    assert.deepEqual(errors, []);
-  });
+    }));
 
-  it('hands the checkpoints to the worker once OVER_BUDGET_IN_A_ROW on the main thread each took longer than their budget (a slow disk)', async () => {
-    const { path, db, insert } = walDatabase();
-    const errors: string[] = [];
+  it('hands the checkpoints to the worker once OVER_BUDGET_IN_A_ROW on the main thread each took longer than their budget (a slow disk)', () =>
     // Every checkpoint takes longer than 0 ms.
-    const checkpointer = startCheckpointer(db, path, (m) => errors.push(m), { watchIntervalMs: 20, idleMs: 300, mainThreadCheckpointMs: 0 });
-    try {
+    withCheckpointer(0, async ({ path, insert, checkpointer }) => {
       for (let i = 1; i <= OVER_BUDGET_IN_A_ROW; i++) {
         assert.equal(checkpointer.running, false, `a worker before checkpoint ${i} on the main thread`);
         const before = statSync(path).size;
@@ -126,12 +128,7 @@ describe('opening the SQLite store', () => {
       }
       // The worker starts in the same turn as the last checkpoint over budget.
       assert.equal(checkpointer.running, true, `no worker after ${OVER_BUDGET_IN_A_ROW} checkpoints over budget`);
-    } finally {
-      checkpointer.stop();
-      db.close();
-    }
-    assert.deepEqual(errors, []);
-  });
+    }));
 
   it('refuses a database from a newer callhook', () => {
     const dir = tempDir();
