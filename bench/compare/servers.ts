@@ -199,7 +199,9 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
   await writeFile(join(dataDir, 'callhook.config.json'), JSON.stringify(settings));
   // With `npm start`'s and docs/deploy.md's young generation (--max-semi-space-size=2) and malloc thresholds.
   // BENCH_CPU_PROF=<dir>: callhook writes a V8 CPU profile there when it stops, as in the other call benches;
-  // BENCH_NODE_ARGS adds options to its node (a later V8 flag overrides an earlier one), to weigh a flag's CPU.
+  // BENCH_NODE_ARGS adds options to its node (a later V8 flag overrides an earlier one), to weigh a flag's CPU;
+  // BENCH_SERVER_ENV, a JSON object, adds variables to its environment alone (e.g. an allocator's LD_PRELOAD), so
+  // that the load clients keep theirs.
   const profile = process.env['BENCH_CPU_PROF'];
   const nodeArgs = [
     '--max-semi-space-size=2',
@@ -208,6 +210,7 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
   ];
   const child = new ProcessGroup(process.execPath, [...nodeArgs, CALLHOOK_BIN, 'start'], dataDir, {
     ...process.env, MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '131072',
+    ...(JSON.parse(process.env['BENCH_SERVER_ENV'] ?? '{}') as Record<string, string>),
   });
   const { wsPort, adminPort } = settings;
   await waitUntilBound('tcp', wsPort, { timeoutMs: START_TIMEOUT_MS, stillRunning: () => child.status === undefined })
