@@ -23,10 +23,10 @@
  * WATCH_INTERVAL_MS: one statement step) and, for what changed since its last look:
  *  - nothing: does nothing (an idle server);
  *  - fewer than START_CHANGES rows (a trickle: calls being set up and ended): checkpoints them itself, PASSIVE. The
- *    stall is bounded by what one interval can hold: some hundred pages copied and two fsyncs, a few ms. With
- *    nobody else writing, such a checkpoint copies every frame, so the next commit starts the WAL over (no RESTART
- *    needed). If OVER_BUDGET_IN_A_ROW of them take longer than MAIN_THREAD_CHECKPOINT_MS each (a slow disk), the worker
- *    takes the next ones;
+ *    stall is bounded by what one interval can hold: a few hundred pages copied and two fsyncs (measured with calls
+ *    being set up on a loaded machine: median 3.6 ms, longest 29 ms). With nobody else writing, such a checkpoint
+ *    copies every frame, so the next commit starts the WAL over (no RESTART needed). If OVER_BUDGET_IN_A_ROW of
+ *    them take longer than MAIN_THREAD_CHECKPOINT_MS each (a slow disk), the worker takes the next ones;
  *  - START_CHANGES rows or more (a burst: the outbox catching up): starts the worker.
  * The worker ends itself once the WAL has taken no frame for IDLE_MS; the main thread then takes over again. What is
  * committed meanwhile waits in the WAL, durable as any commit (the last connection to close checkpoints it all).
