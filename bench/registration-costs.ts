@@ -1,13 +1,15 @@
 /**
- * Two costs every registration pays, measured alone (issue 18): drawing its random tokens (two branches, a tag, a
- * Call-ID, a cnonce, a Contact user and an auth token: seven) and redacting the hook bodies it logs (the connect
- * request, with `sipPassword`, and two events: three). Prints µs of this process's CPU per token or body, each way
+ * Costs every registration pays, measured alone (issue 18): drawing its random tokens (two branches, a tag, a
+ * Call-ID, a cnonce, a Contact user and an auth token: seven), redacting the hook bodies it logs (the connect
+ * request, with `sipPassword`, and two events: three), and checking the nesting of each JSON text that crosses a
+ * port before parsing it (client frames, each hook's body at EchoApp and its answer: about eight). Prints µs of this process's CPU per token or body, each way
  * three times; run it on two commits to compare them.
  *
  *   node --import tsx bench/registration-costs.ts [iterations=100000]
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
+import { jsonDepthExceeds } from '../src/json/limited-parse.ts';
 import { redactJsonText } from '../src/log.ts';
 import { randomHex } from '../src/random-hex.ts';
 
@@ -31,3 +33,4 @@ function measure(name: string, work: () => unknown): void {
 measure('crypto.randomBytes(16) as hex', () => randomBytes(16).toString('hex'));
 measure('randomHex(16)', () => randomHex(16));
 measure('redactJsonText(connect body)', () => redactJsonText(connectBody));
+measure('jsonDepthExceeds(connect body, 32)', () => jsonDepthExceeds(connectBody, 32));
