@@ -54,6 +54,8 @@ export function redactSipText(text: string): string {
 const SECRET_JSON_KEY = /(?:password|secret|token|authorization)$/i;
 /** A body naming none of these has nothing to redact, so most bodies are passed through without being parsed. */
 const MAY_HOLD_SECRETS = /password|secret|token|authorization|a=crypto/i;
+/** A text value without these has nothing for redactSipText to blank (one scan instead of its two). */
+const MAY_HOLD_SIP_SECRETS = /authorization|a=crypto/i;
 /** Deep enough for every hook body; a deeper one (garbage from a backend) is not kept, as it cannot be walked. */
 const REDACT_MAX_DEPTH = 32;
 
@@ -66,15 +68,32 @@ const REDACT_MAX_DEPTH = 32;
 export function redactJsonText(text: string): string {
   if (!MAY_HOLD_SECRETS.test(text)) return text;
   if (jsonDepthExceeds(text, REDACT_MAX_DEPTH)) return `[not kept: JSON nested deeper than ${REDACT_MAX_DEPTH} levels]`;
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text, (key, v: unknown) => {
-      if (key !== '' && v !== null && SECRET_JSON_KEY.test(key)) return '[redacted]';
-      return typeof v === 'string' ? redactSipText(v) : v;
-    });
-    return JSON.stringify(value);
+    value = JSON.parse(text);
   } catch {
     return redactSipText(text);
   }
+  // Walked in place rather than through JSON.parse's reviver, which costs about three times as much (a connect
+  // body: 12 against 4 µs, and every registration logs three bodies).
+  return JSON.stringify(redactValue(value));
+}
+
+/** `value` (fresh from JSON.parse, so walked in place) with its secrets redacted as redactJsonText says. */
+function redactValue(value: unknown): unknown {
+  if (typeof value === 'string') return MAY_HOLD_SIP_SECRETS.test(value) ? redactSipText(value) : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = redactValue(value[i]);
+    return value;
+  }
+  const fields = value as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    // Every key is an own data property (JSON.parse makes `__proto__` one too), so assigning it sets that field.
+    const v = fields[key];
+    fields[key] = v !== null && SECRET_JSON_KEY.test(key) ? '[redacted]' : redactValue(v);
+  }
+  return fields;
 }
 
 /**

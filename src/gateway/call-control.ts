@@ -7,7 +7,8 @@
  * the WebSocket, and places an ordinary outgoing call in it (the `call` hook, CallStatusEvent, CDR). Its media
  * endpoint is callhook itself (MediaSession.useLocalLeg). When the call ends, so does its session.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { randomHex } from '../random-hex.ts';
 import type { CallInfo, SessionInfo } from './info.ts';
 import { MediaError, loadSound, type Sound } from '../media/index.ts';
 import type { Call } from './call.ts';
@@ -114,7 +115,7 @@ export class GatewayCallControl implements CallControl {
     if (request.maxDurationSec !== undefined) audio.maxDurationSec = request.maxDurationSec;
     const port = new ServerCallPort(this.gateway);
     // callhook's own sessionId form for a session without a socket (WCS names sessions by their socket ends).
-    const sessionId = `/rest-api/${randomBytes(8).toString('hex')}`;
+    const sessionId = `/rest-api/${randomHex(8)}`;
     const endpoint = { remoteAddress: clientAddress, remotePort: 0, localAddress: '', localPort: 0 };
     const session = await this.gateway.connect(port, endpoint, request.connection, sessionId);
     if (session === undefined) throw new GatewayError('CALL_REFUSED', `connect: ${port.failure ?? 'refused'}`);

@@ -3,6 +3,7 @@
  * `sessionId` names one WebSocket connection by its two socket ends, `nodeId` names this server process.
  */
 import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random-hex.ts';
 import { isIPv6 } from 'node:net';
 import type { ClientEndpoint } from './types.ts';
 
@@ -44,5 +45,5 @@ export function clientAddressOf(e: ClientEndpoint): string {
 
 /** The token a client gets in `getUserData` (SDK 2.0 stores it to re-attach a kept-alive session later). */
 export function newAuthToken(): string {
-  return randomBytes(16).toString('hex');
+  return randomHex(16);
 }

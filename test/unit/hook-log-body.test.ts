@@ -24,6 +24,8 @@ describe('hook log bodies', () => {
       ['[redacted]', [{ restSecret: '[redacted]', keep: 1 }], '[redacted]', '[redacted]'],
     );
     assert.equal(logged.sipMessageRaw, 'REGISTER sip:a SIP/2.0\r\nAuthorization: Digest [redacted]\r\n\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:[redacted]|2^20\r\n');
+    // A backend's `__proto__` key stays a field of its own, redacted like any other (the body is walked in place).
+    assert.equal(logBody('{"__proto__":{"sipPassword":"p3","keep":"k"},"token":null}', 4096), '{"__proto__":{"sipPassword":"[redacted]","keep":"k"},"token":null}');
   });
 
   it('a body that is not JSON is redacted as text; JSON nested deeper than 32 levels, which cannot be walked, is not kept', () => {

@@ -15,6 +15,10 @@ describe('parseJsonLimited', () => {
   it('counts only structure: brackets inside strings and escaped quotes do not count', () => {
     assert.equal(jsonDepthExceeds('{"a":"[[[[[\\"[[[["}', 1), false);
     assert.equal(jsonDepthExceeds('[[', 1), true);
+    // More openings than the limit, side by side rather than nested: measured, not refused.
+    assert.equal(jsonDepthExceeds(`[${'{},'.repeat(40)}[]]`, 2), false);
+    assert.equal(jsonDepthExceeds('[{"a":[{}]}]', 4), false);
+    assert.equal(jsonDepthExceeds('[{"a":[{}]}]', 3), true);
   });
 
   it('leaves syntax errors to JSON.parse', () => {

@@ -35,6 +35,8 @@ const PLACES: ReadonlyArray<readonly [string, Layer]> = [
   ['src/token-bucket.ts', 'base'],
   ['src/own-string.ts', 'base'],
   ['src/host-address.ts', 'base'],
+  // Random hex tokens from one pool of the CSPRNG's bytes (issue 18): SIP's tokens and the gateway's auth tokens.
+  ['src/random-hex.ts', 'base'],
   // The client protocol's words, shared with the browser SDK: imports nothing at all, so it is safe in a browser.
   ['src/client-protocol/', 'client-protocol'],
   ['src/sip/', 'sip'],

@@ -7,9 +7,9 @@
  *   if (client.handleResponse(response)) { CSeq+1; client.authorize(request); send again }   // 401/407
  * `handleResponse` throws DigestAuthError when retrying is pointless (wrong password, nothing we can answer).
  */
-import { randomBytes } from 'node:crypto';
 import { ownCopy } from '../../own-string.ts';
 import { SipError } from '../errors.ts';
+import { randomHex } from '../../random-hex.ts';
 import { formatAuthHeader, parseAuthHeader } from '../message/headers.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
 import type { AuthHeader } from '../message/types.ts';
@@ -111,7 +111,7 @@ interface RealmState extends Omit<Candidate, 'stale'> {
   staleRetries: number;
 }
 
-const randomCnonce = (): string => randomBytes(12).toString('hex');
+const randomCnonce = (): string => randomHex(12);
 
 export class DigestClient {
   private readonly realms = new Map<string, RealmState>();

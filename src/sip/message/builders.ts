@@ -6,12 +6,12 @@
  * Header values are copied as raw text wherever the RFC asks for "the same value", so nothing is lost or reworded
  * between a request and what is derived from it.
  */
-import { randomBytes } from 'node:crypto';
 import { getCSeq } from './headers.ts';
 import { Headers, SipRequest, SipResponse } from './message.ts';
 import { formatNameAddr, parseNameAddr } from './name-addr.ts';
 import type { HeaderField } from './types.ts';
 import { SipParseError } from '../errors.ts';
+import { randomHex } from '../../random-hex.ts';
 
 /** RFC 3261 §8.1.1.7: every RFC 3261 branch starts with this magic cookie (RFC 2543 peers' branches do not). */
 export const BRANCH_MAGIC_COOKIE = 'z9hG4bK';
@@ -157,21 +157,17 @@ function required(headers: Headers, name: string, where: string): string {
   return value;
 }
 
-function randomToken(bytes: number): string {
-  return randomBytes(bytes).toString('hex');
-}
-
 /** RFC 3261 §8.1.1.7: a branch "unique across space and time", with the magic cookie. */
 export function newBranch(): string {
-  return BRANCH_MAGIC_COOKIE + randomToken(12);
+  return BRANCH_MAGIC_COOKIE + randomHex(12);
 }
 
 /** RFC 3261 §19.3: a tag with "at least 32 bits of randomness". */
 export function newTag(): string {
-  return randomToken(8);
+  return randomHex(8);
 }
 
 /** RFC 3261 §8.1.1.4: a globally unique Call-ID, `random@host` (callid = word [ "@" word ]). */
 export function newCallId(host: string): string {
-  return `${randomToken(16)}@${host}`;
+  return `${randomHex(16)}@${host}`;
 }

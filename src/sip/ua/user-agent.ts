@@ -17,7 +17,7 @@
  * which the sender writes itself. Requests within a dialog are matched by Call-ID and tags and may come straight
  * from the far end (no Record-Route), so they are not checked.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../random-hex.ts';
 import { systemClock, type Clock } from '../../clock.ts';
 import { RepeatedWarnings, type Logger } from '../../log.ts';
 import { DigestAuthError, type DigestClient } from '../auth/digest-client.ts';
@@ -136,7 +136,7 @@ export class UserAgent implements InviteSessionHost {
   }
 
   bindContact(handler: RequestHandler, options: ContactBindingOptions = {}): ContactBinding {
-    const user = randomBytes(8).toString('hex');
+    const user = randomHex(8);
     this.bindings.set(user, { handler, options, registrar: undefined });
     return this.bindingFor(user);
   }
