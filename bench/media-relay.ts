@@ -14,6 +14,9 @@
  *   node --import tsx bench/media-relay.ts [maxCalls=400] [windowSeconds=10]
  *
  * MEDIA_BENCH_ENGINE=werift|libdatachannel chooses the WebRTC engine (default libdatachannel).
+ * MEDIA_BENCH_WEBRTC_PORTS=one-port|port-pairs: libdatachannel's browser legs all on one UDP port (`webrtcPort`, ICE
+ * UDP mux; the default here, and the only choice werift does not have), or a port pair per call; the first line
+ * says which.
  * MEDIA_BENCH_CODEC=opus makes every call transcoded (bench/transcode.ts): the browser sends Opus (20 ms frames of a
  * tone, encoded once as Chrome encodes for the relay's answer: narrowband, as its maxplaybackrate is 8000), the
  * relay transcodes to and from the phone's PCMU. Payloads change on the way, so packets are counted by arrival time
@@ -148,8 +151,10 @@ function tick(calls: Call[]): void {
   }
 }
 
-console.log(`machine: ${machine()}, node ${process.version}`);
-const child = fork(fileURLToPath(new URL('./media-relay-server.ts', import.meta.url)), [], {
+const webrtcPorts = process.env['MEDIA_BENCH_ENGINE'] === 'werift' ? 'port-pairs' : process.env['MEDIA_BENCH_WEBRTC_PORTS'] ?? 'one-port';
+if (webrtcPorts !== 'one-port' && webrtcPorts !== 'port-pairs') throw new Error(`MEDIA_BENCH_WEBRTC_PORTS: one-port or port-pairs, not ${webrtcPorts}`);
+console.log(`machine: ${machine()}, node ${process.version}; browser media: ${webrtcPorts === 'one-port' ? 'one UDP port for all browsers (webrtcPort, ICE UDP mux)' : 'a WebRTC port pair per call'}`);
+const child = fork(fileURLToPath(new URL('./media-relay-server.ts', import.meta.url)), [webrtcPorts], {
   execArgv: [
     '--import', 'tsx', '--expose-gc',
     ...(process.env.MEDIA_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MEDIA_BENCH_PROF}`] : []),
