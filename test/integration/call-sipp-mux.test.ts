@@ -11,17 +11,13 @@ import type { CallInfo } from '../../src/gateway/info.ts';
 import { bindUdp, closeSocket } from '../../src/media/udp.ts';
 import { startCallhookProcess } from '../support/callhook-process.ts';
 import { scrapeMetrics } from '../support/metrics.ts';
-import { freePort, freeUdpRange, LOOPBACK } from '../support/ports.ts';
+import { canBindUdp, freePort, freeUdpRange, LOOPBACK } from '../support/ports.ts';
 import { runSipp, scenarioFile, type SippProcess } from '../support/sipp.ts';
 import { WebRtcClient } from '../support/webrtc-client.ts';
 import { eventually, startTestServer, type TestServer } from '../support/ws-client.ts';
 
 const PACKETS = 100;
 const ENOUGH = 90;
-
-async function canBind(port: number): Promise<boolean> {
-  return bindUdp(LOOPBACK, port).then(async (s) => { await closeSocket(s); return true; }, () => false);
-}
 
 describe('calls with one UDP port for all browsers (webrtcPort): werift clients → callhook → sipp UAS (-rtp_echo)', { timeout: 120_000 }, () => {
   let ts: TestServer;
@@ -63,7 +59,7 @@ describe('calls with one UDP port for all browsers (webrtcPort): werift clients 
     for (const c of calls) c.hangup();
     await Promise.all(calls.map((c) => c.waitEnd()));
     await eventually(() => ts.server.gateway.calls().length === 0, 10_000, 'the calls to end');
-    assert.equal(await canBind(webrtcPort), false, `port ${webrtcPort} still held with no call up`);
+    assert.equal(await canBindUdp(webrtcPort), false, `port ${webrtcPort} still held with no call up`);
   });
 });
 
