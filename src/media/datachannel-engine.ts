@@ -16,9 +16,9 @@
  *   socket holds while the call rings; the browser's answer is taken by a second peer connection on that port with
  *   the same ICE credentials, certificate (./dtls-certificate.ts) and track, opened when the answer arrives: see
  *   `acceptAnswer` for the race this avoids.
- * - With `udpMuxPort` (config `webrtcPort`), every peer connection runs on that one port in libjuice's mux mode:
- *   see `DataChannelEngine.holdMuxPort`. The port is the engine's for its whole life, so the legs hold nothing of
- *   their own while a call rings.
+ * - With `udpMuxPort` (config `webrtcPort`), every peer connection that carries a call runs on that one port in
+ *   libjuice's mux mode (`DataChannelEngine.holdMuxPort`); an offer's throwaway one stays off it (see `offer`). The
+ *   port is the engine's for its whole life, so the legs hold nothing of their own while a call rings.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Socket } from 'node:dgram';
@@ -203,9 +203,12 @@ class DataChannelConnection implements PeerConnectionOps {
    * port the system picks, closed again once it is written; its SDP then names the held port. Until the answer,
    * nothing answers on that port (see `acceptAnswer`).
    *
-   * On the shared port (`udpMuxPort`) the engine holds the port, and the throwaway peer connection runs on it: once
-   * it is closed, no agent has our ufrag until the answer's peer connection, and libjuice drops the browser's checks
-   * meanwhile, as the holder does.
+   * On the shared port (`udpMuxPort`) the engine holds the port, and the throwaway peer connection stays off it, on a
+   * port of its own as without the mux: libdatachannel reports a connection closed before its ICE agent is destroyed
+   * (PeerConnection::closeTransports stops the transports later, in its thread pool), and an agent with our ufrag
+   * lingering on the shared port would answer the browser's first checks, putting its DTLS ahead of the answer (the
+   * race of `acceptAnswer`). Until the answer's peer connection, no agent on the shared port has our ufrag, and
+   * libjuice drops the browser's checks, as the holder does.
    */
   async offer(): Promise<SessionDescription> {
     this.ndc = await this.native;
@@ -214,7 +217,7 @@ class DataChannelConnection implements PeerConnectionOps {
     const port = this.muxed ? this.basePort : await this.holdRinging();
     this.offered = { port, ice, certificate };
     if (this.closed) this.releaseHolder();
-    const pc = this.open(this.muxed ? [port, port] : undefined, certificate);
+    const pc = this.open(undefined, certificate);
     this.addTrack(pc, OFFER_MID, this.offerFormats);
     pc.setLocalDescription('offer', ice);
     const sdp = await this.gathered(pc, port);
@@ -303,8 +306,8 @@ class DataChannelConnection implements PeerConnectionOps {
   }
 
   /**
-   * A peer connection bound to a port of `range` (first and last), or to one the system picks; with `certificate`,
-   * that one rather than one of its own.
+   * A peer connection bound to a port of `range` (first and last: the shared port with `udpMuxPort`), or to one the
+   * system picks, off the mux; with `certificate`, that one rather than one of its own.
    */
   private open(range: readonly [number, number] | undefined, certificate?: PemCertificate): PeerConnection {
     const pc = new (this.loaded().PeerConnection)(this.name, {
@@ -313,7 +316,7 @@ class DataChannelConnection implements PeerConnectionOps {
       // libdatachannel leaves the choice to the system when given no range.
       ...(range !== undefined && { portRangeBegin: range[0], portRangeEnd: range[1] }),
       // libjuice finds the shared port's socket by the range (conn_mux.c conn_mux_get_registry).
-      enableIceUdpMux: this.muxed,
+      enableIceUdpMux: this.muxed && range !== undefined,
       disableAutoNegotiation: true,
       ...(certificate && { certificatePemFile: certificate.certificate, keyPemFile: certificate.key }),
     });
