@@ -13,6 +13,7 @@ import {
   DataChannelEngine, MediaBridge, parseSdp, PortPairAllocator, RtpLeg, SipSdpSession, type WebRtcLeg,
 } from '../src/media/index.ts';
 import { WeriftEngine } from '../src/media/werift-engine.ts';
+import { freePort } from '../test/support/ports.ts';
 
 export interface RelayServerStats {
   type: 'stats';
@@ -44,10 +45,13 @@ interface CallRequest {
 
 const webrtcPorts = new PortPairAllocator('WebRTC ports', 55000, 59999);
 const rtpPorts = new PortPairAllocator('RTP ports', 50000, 54999);
-// MEDIA_BENCH_ENGINE=werift|libdatachannel (default libdatachannel, callhook's default).
+// MEDIA_BENCH_ENGINE=werift|libdatachannel (default libdatachannel, callhook's default); the argument, from
+// bench/media-relay.ts: `one-port` (every browser leg on one UDP port, ICE UDP mux) or `port-pairs`.
 const engine = process.env['MEDIA_BENCH_ENGINE'] === 'werift'
   ? new WeriftEngine({ localAddress: LOOPBACK, ports: webrtcPorts })
-  : await DataChannelEngine.load({ localAddress: LOOPBACK, ports: webrtcPorts });
+  : await DataChannelEngine.load({
+      localAddress: LOOPBACK, ports: webrtcPorts, ...(process.argv[2] === 'one-port' && { udpMuxPort: await freePort('udp') }),
+    });
 const calls: Array<{ leg: WebRtcLeg; bridge: MediaBridge }> = [];
 // MEDIA_BENCH_CODEC=opus: the browser leg uses Opus and each call is transcoded to the phone's PCMU (bench/transcode.ts).
 const transcode = process.env['MEDIA_BENCH_CODEC'] === 'opus';

@@ -14,6 +14,9 @@
  *   node --import tsx bench/media-relay.ts [maxCalls=400] [windowSeconds=10]
  *
  * MEDIA_BENCH_ENGINE=werift|libdatachannel chooses the WebRTC engine (default libdatachannel).
+ * MEDIA_BENCH_WEBRTC_PORTS=one-port|port-pairs: libdatachannel's browser legs all on one UDP port (`webrtcPort`, ICE
+ * UDP mux; the default here, and the only choice werift does not have), or a port pair per call; the first line
+ * says which.
  * MEDIA_BENCH_CODEC=opus makes every call transcoded (bench/transcode.ts): the browser sends Opus (20 ms frames of a
  * tone, encoded once as Chrome encodes for the relay's answer: narrowband, as its maxplaybackrate is 8000), the
  * relay transcodes to and from the phone's PCMU. Payloads change on the way, so packets are counted by arrival time
@@ -23,7 +26,8 @@
  * of a core and skipped no tick; the loss is printed beside it. The relay's CPU is also given per packet its bridges
  * sent on (either way): a starved relay sends fewer, so that figure stays comparable on a loaded machine. How often
  * its event loop woke (the main thread's voluntary context switches) is printed too: each wake-up costs the kernel,
- * libuv and Node's entry into JavaScript whatever it brings.
+ * libuv and Node's entry into JavaScript whatever it brings. So is each of the relay's threads' CPU per packet relayed
+ * (main: the JavaScript; `juice poll` or `juice mux`: libjuice's ICE thread, which reads the browsers' packets).
  * With MEDIA_BENCH_PROF=<dir>, the server process writes a V8 CPU profile there (--cpu-prof) when it exits.
  * BENCH_NODE_ARGS adds options to the server's node (e.g. "--semi-space-growth-factor=1" to weigh a V8 flag's CPU).
  */
@@ -33,6 +37,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { machine, percentile } from './hooks-common.ts';
 import { BrowserPeer, g711Packet, LOOPBACK, UdpRtpPeer } from './media-peers.ts';
 import type { RelayServerStats } from './media-relay-server.ts';
+import { threadCpu, threadSeconds } from './compare/servers.ts';
 import { maxPlaybackRate, opusTone } from './opus-tone.ts';
 
 const maxCalls = Number(process.argv[2] ?? 400);
@@ -148,8 +153,10 @@ function tick(calls: Call[]): void {
   }
 }
 
-console.log(`machine: ${machine()}, node ${process.version}`);
-const child = fork(fileURLToPath(new URL('./media-relay-server.ts', import.meta.url)), [], {
+const webrtcPorts = process.env['MEDIA_BENCH_ENGINE'] === 'werift' ? 'port-pairs' : process.env['MEDIA_BENCH_WEBRTC_PORTS'] ?? 'one-port';
+if (webrtcPorts !== 'one-port' && webrtcPorts !== 'port-pairs') throw new Error(`MEDIA_BENCH_WEBRTC_PORTS: one-port or port-pairs, not ${webrtcPorts}`);
+console.log(`machine: ${machine()}, node ${process.version}; browser media: ${webrtcPorts === 'one-port' ? 'one UDP port for all browsers (webrtcPort, ICE UDP mux)' : 'a WebRTC port pair per call'}`);
+const child = fork(fileURLToPath(new URL('./media-relay-server.ts', import.meta.url)), [webrtcPorts], {
   execArgv: [
     '--import', 'tsx', '--expose-gc',
     ...(process.env.MEDIA_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MEDIA_BENCH_PROF}`] : []),
@@ -173,12 +180,14 @@ try {
     const setupS = (performance.now() - setupStart) / 1000;
     await sleep(SETTLE_MS);
     const before = await serverStats(child);
+    const threadsBefore = threadCpu(child.pid!);
     const loadBefore = process.cpuUsage();
     Object.assign(window, { start: performance.now(), end: Infinity, sent: 0, atPhone: 0, back: 0, oneWay: [], roundTrip: [] });
     await sleep(windowSeconds * 1000);
     window.end = performance.now();
     const elapsedUs = (window.end - window.start) * 1000;
     const after = await serverStats(child);
+    const threadsAfter = threadCpu(child.pid!);
     const load = process.cpuUsage(loadBefore);
     await sleep(IN_FLIGHT_MS);
     const cpu = ((after.cpuUs - before.cpuUs) / elapsedUs) * 100;
@@ -188,6 +197,7 @@ try {
     const row = [
       `${target} calls (${after.connected} connected, set up at ${(toAdd / setupS).toFixed(1)}/s)`,
       `server CPU ${cpu.toFixed(1)} % (${(cpu / target).toFixed(3)} %/call, ${((after.cpuUs - before.cpuUs) / (after.forwarded - before.forwarded)).toFixed(1)} µs per packet relayed)`,
+      `by thread (µs per packet relayed): ${threadSeconds(threadsBefore, threadsAfter).map(([name, sec]) => `${name} ${(sec * 1e6 / (after.forwarded - before.forwarded)).toFixed(1)}`).join(', ')}`,
       `event loop woke ${((after.wakeups - before.wakeups) / (elapsedUs / 1e6)).toFixed(0)}/s`,
       `RSS ${((after.rss - idle.rss) / target / MiB).toFixed(2)} MiB/call, heap ${((after.heapUsed - idle.heapUsed) / target / MiB).toFixed(2)} MiB/call`,
       `loss to SIP ${(lossToSip * 100).toFixed(3)} %, round trip ${(lossRoundTrip * 100).toFixed(3)} % of ${window.sent}`,

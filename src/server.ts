@@ -104,6 +104,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // First, before any port is bound: loading the WebRTC engine's native module is what may fail on a platform
     // without it, and once SIP answers, the server must be ready for a stop signal.
     const media = await createCallMedia(config, logger);
+    closers.push(() => media.engine.close());
     const store = await openConfiguredStore(config, logger);
     closers.push(() => store.close());
 
@@ -144,7 +145,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const eventLoop = createEventLoopMetrics();
     closers.push(() => eventLoop.stop());
     const metrics = Registry.merge([
-      hooks.metrics, callMetrics.registry, portMetrics({ rtp: media.rtpPorts, webrtc: media.webrtcPorts }), eventLoop.registry,
+      hooks.metrics, callMetrics.registry, portMetrics(media.webrtcPort === undefined ? { rtp: media.rtpPorts, webrtc: media.webrtcPorts } : { rtp: media.rtpPorts }), eventLoop.registry,
     ]);
     const adminLog = logger.child({ component: 'admin' });
     const admin = await listenAdmin(

@@ -77,7 +77,10 @@ function registrationCpu(ms: Measurement[]): string {
 }
 
 export function sideBySideTable(ms: Measurement[]): string {
-  const version = (s: ServerName) => ms.find((m) => m.server === s)?.version ?? '';
+  const version = (s: ServerName) => {
+    const m = ms.find((x) => x.server === s);
+    return m === undefined ? '' : `${m.version}${m['media'] !== undefined ? ` (${String(m['media'])})` : ''}`;
+  };
   const rows: string[][] = [];
   const keys = (measure: string, a: string, b?: string) =>
     [...new Set(ms.filter((m) => m.measure === measure).map((m) => `${field(m, a)}${b ? `/${field(m, b)}` : ''}`))];

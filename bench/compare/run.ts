@@ -24,6 +24,11 @@
  *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300] [--server NAME]
  *     [--only registrations,calls,setup] [--call-steps 50,100,250] [--call-processes 5] [--setup-calls 100]
  *     [--setup-concurrency 10] [--setup-processes 5] [--setup-warmup 20] [--registration-warmup 2000]
+ *     [--callhook-media one-port|port-pairs]
+ *
+ * --callhook-media: callhook's browser legs all on one UDP port (`webrtcPort`, ICE UDP mux; the default here), or a
+ * port pair per call (callhook's default setting); the output says which, on its first line, in each JSON line
+ * (`media`) and in the table's header.
  *
  * --server janus|callhook and --only narrow a run to one server or some measurements (e.g. callhook's memory with
  * calls up, after a change). callhook runs compiled: `npm run build` first.
@@ -45,7 +50,7 @@ import { pool } from './load.ts';
 import { enterNamespace } from './namespace.ts';
 import { writeReport, type Measurement } from './report.ts';
 import { measureSetup } from './setup.ts';
-import { namespaceProcessCpu, procSample, startServer, threadCpu, threadShares, type KitUser, type Registrar, type ServerName, type ServerUnderTest } from './servers.ts';
+import { namespaceProcessCpu, procSample, startServer, threadCpu, threadShares, type CallhookMedia, type KitUser, type Registrar, type ServerName, type ServerUnderTest } from './servers.ts';
 
 enterNamespace();
 
@@ -65,9 +70,12 @@ const { values: args } = parseArgs({
     'call-steps': { type: 'string' },
     'call-processes': { type: 'string' },
     server: { type: 'string' },
+    'callhook-media': { type: 'string', default: 'one-port' },
   },
 });
 if (args.server !== undefined && args.server !== 'janus' && args.server !== 'callhook') throw new Error(`--server: janus or callhook, not ${args.server}`);
+if (args['callhook-media'] !== 'one-port' && args['callhook-media'] !== 'port-pairs') throw new Error(`--callhook-media: one-port or port-pairs, not ${args['callhook-media']}`);
+const callhookMedia: CallhookMedia = args['callhook-media'];
 const smoke = args.smoke!;
 const only = new Set((args.only ?? MEASURES.join(',')).split(','));
 for (const m of only) if (!(MEASURES as readonly string[]).includes(m)) throw new Error(`--only: no measure ${m} (${MEASURES.join(', ')})`);
@@ -126,14 +134,14 @@ let round = 0;
 let order = '';
 
 function record(server: ServerUnderTest, measure: string, fields: Record<string, number | string>): void {
-  const m: Measurement = { round, order, server: server.name, version: server.version, measure, ...fields, load: loadavg().map((l) => Number(l.toFixed(2))), at: new Date().toISOString() };
+  const m: Measurement = { round, order, server: server.name, version: server.version, ...(server.media !== undefined && { media: server.media }), measure, ...fields, load: loadavg().map((l) => Number(l.toFixed(2))), at: new Date().toISOString() };
   measurements.push(m);
   appendFileSync(jsonl, `${JSON.stringify(m)}\n`);
   console.log(`  ${server.name} ${measure} ${JSON.stringify(fields)}`);
 }
 
 async function withServer(name: ServerName, registrar: Registrar, sippPort: number, body: (s: ServerUnderTest) => Promise<void>): Promise<void> {
-  const server = await startServer(name, registrar, sippPort);
+  const server = await startServer(name, registrar, sippPort, callhookMedia);
   try {
     await sleep(IDLE_SETTLE_MS);
     await body(server);
@@ -256,7 +264,7 @@ async function settle(): Promise<void> {
   appendFileSync(jsonl, `${JSON.stringify(line)}\n`);
 }
 
-console.log(`machine: ${machine()}, node ${process.version}; output in ${out}`);
+console.log(`machine: ${machine()}, node ${process.version}; callhook's browser media: ${callhookMedia === 'one-port' ? 'one UDP port for all browsers (webrtcPort, ICE UDP mux)' : 'a WebRTC port pair per call'}; output in ${out}`);
 const users = Array.from({ length: Math.max(...plan.registrations.map((r) => Math.max(r.count, r.warmUp))) }, (_, i) => ({ username: `user${i}`, password: `pw-${i}` }));
 const kamailio = await startKamailio({ users });
 const registrar = { host: kamailio.host, port: kamailio.port, domain: kamailio.domain };

@@ -35,6 +35,8 @@ export interface KitUser {
 export interface ServerUnderTest {
   readonly name: ServerName;
   readonly version: string;
+  /** How its browser legs take UDP ports, when the kit chooses (callhook: `CallhookMedia`). */
+  readonly media?: string;
   readonly pid: number;
   /** Where browsers connect (the load clients of the setup measurement call through it). */
   readonly wsUrl: string;
@@ -144,8 +146,15 @@ export function machineBusySeconds(): number {
   return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS;
 }
 
-export async function startServer(name: ServerName, registrar: Registrar, sippPort: number): Promise<ServerUnderTest> {
-  return name === 'janus' ? startJanusServer(registrar, sippPort) : startCallhookServer(registrar, sippPort);
+/**
+ * How callhook's browser legs take UDP ports: `one-port`, all on one port (`webrtcPort`, ICE UDP mux: the kit's
+ * default, as an operator after CPU per call runs it), or `port-pairs`, a pair per call from webrtcPortMin..Max
+ * (callhook's default setting).
+ */
+export type CallhookMedia = 'one-port' | 'port-pairs';
+
+export async function startServer(name: ServerName, registrar: Registrar, sippPort: number, media: CallhookMedia): Promise<ServerUnderTest> {
+  return name === 'janus' ? startJanusServer(registrar, sippPort) : startCallhookServer(registrar, sippPort, media);
 }
 
 async function startJanusServer(registrar: Registrar, sippPort: number): Promise<ServerUnderTest> {
@@ -176,7 +185,7 @@ const BUILT_SERVER = new URL('../../dist/server.js', import.meta.url);
 const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 
-async function startCallhookServer(registrar: Registrar, sippPort: number): Promise<ServerUnderTest> {
+async function startCallhookServer(registrar: Registrar, sippPort: number, media: CallhookMedia): Promise<ServerUnderTest> {
   if (!existsSync(BUILT_SERVER)) throw new Error('the kit runs the compiled server: run `npm run build` first');
   const dataDir = await mkdtemp(join(tmpdir(), 'callhook-compare-'));
   const serverDataDir = join(dataDir, 'data');
@@ -195,6 +204,7 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
     maxCallsPerIp: 100_000,
     callsPerIpPerMinute: 100_000,
     rtpInactivityTimeoutMs: 0,
+    ...(media === 'one-port' && { webrtcPort: await freePort('udp') }),
   };
   await writeFile(join(dataDir, 'callhook.config.json'), JSON.stringify(settings));
   // With `npm start`'s and docs/deploy.md's young generation (--max-semi-space-size=2) and malloc thresholds.
@@ -220,6 +230,7 @@ async function startCallhookServer(registrar: Registrar, sippPort: number): Prom
   return {
     name: 'callhook',
     version: pkg.version,
+    media: media === 'one-port' ? 'one UDP port for all browsers (webrtcPort, ICE UDP mux)' : 'a WebRTC port pair per call',
     compiledAtRunTime: true,
     pid: child.pid!,
     wsUrl: url,

@@ -81,6 +81,13 @@ export const configSchema = z
     rtpPortMax: port.default(34999),
     webrtcPortMin: port.default(35000),
     webrtcPortMax: port.default(39999),
+    /**
+     * One UDP port for every browser's media (single-port mode, ICE UDP mux): all ICE, DTLS and SRTP of the browser
+     * legs on this port, told apart by ICE ufrag, instead of a port pair per call from webrtcPortMin..Max. One
+     * firewall rule, and less CPU per packet (one socket read rather than a poll of every call's socket). Bound at
+     * start and held until stop; libdatachannel only. Unset: a pair per call.
+     */
+    webrtcPort: port.optional(),
     /** No RTP from the SIP side of an established call for this long (ms) ends it: `Failed by RTP activity`. 0: never. */
     rtpInactivityTimeoutMs: z.number().int().min(0).default(60_000),
     /**
@@ -258,6 +265,9 @@ export const configSchema = z
     }
     if (c.webrtcPortMin > c.webrtcPortMax) {
       ctx.addIssue({ code: 'custom', path: ['webrtcPortMin'], message: `must not exceed webrtcPortMax (${c.webrtcPortMax})` });
+    }
+    if (c.webrtcPort !== undefined && c.webrtcEngine !== 'libdatachannel') {
+      ctx.addIssue({ code: 'custom', path: ['webrtcPort'], message: 'needs webrtcEngine "libdatachannel" (werift has no ICE UDP mux)' });
     }
     if (c.adminHeadersTimeoutMs > c.adminRequestTimeoutMs) {
       // Node's rule too: the headers are part of the request.

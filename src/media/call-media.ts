@@ -1,6 +1,6 @@
 /**
  * What calls need of the media library, built once from the configuration (config `rtpPortMin..Max`,
- * `webrtcPortMin..Max`, `localIp`/`publicIp`, `codecs`, `codecPolicy`, `rtpInactivityTimeoutMs`, `webrtcConnectTimeoutMs`,
+ * `webrtcPortMin..Max`, `webrtcPort`, `localIp`/`publicIp`, `codecs`, `codecPolicy`, `rtpInactivityTimeoutMs`, `webrtcConnectTimeoutMs`,
  * `webrtcEngine`): the WebRTC engine, the RTP port allocator, and the codec choice.
  *
  * Of the configured `codecs`, `pcmu`, `pcma` and `g722` are the SIP side's codecs in their configured order, and
@@ -18,8 +18,13 @@ export interface CallMedia {
   engine: MediaEngine;
   /** The rtpPortMin..Max pairs of the SIP-side RTP legs. */
   rtpPorts: PortPairAllocator;
-  /** The webrtcPortMin..Max pairs of the browser legs (the engine's allocator; for `show calls` and tests). */
+  /**
+   * The webrtcPortMin..Max pairs of the browser legs (the engine's allocator; for `show calls` and tests); unused
+   * with `webrtcPort`.
+   */
   webrtcPorts: PortPairAllocator;
+  /** The one UDP port of every browser leg (config `webrtcPort`, ICE UDP mux), when set. */
+  webrtcPort: number | undefined;
   /** Address RTP sockets bind (config `localIp`). */
   localIp: string;
   /** Address written into our SDP for the SIP side (config `publicIp`). */
@@ -44,6 +49,8 @@ export interface CallMediaConfig {
   rtpPortMax: number;
   webrtcPortMin: number;
   webrtcPortMax: number;
+  /** One UDP port for all browser legs (ICE UDP mux); unset: a pair per leg from webrtcPortMin..Max. */
+  webrtcPort?: number | undefined;
   codecs: string;
   codecPolicy: CodecPolicy;
   rtpInactivityTimeoutMs: number;
@@ -80,11 +87,13 @@ export async function createCallMedia(config: CallMediaConfig, logger: Logger): 
       localAddress: config.localIp,
       publicAddress: config.publicIp,
       ports: webrtcPorts,
+      ...(config.webrtcPort !== undefined && { udpMuxPort: config.webrtcPort }),
       connectTimeoutMs: config.webrtcConnectTimeoutMs,
       logger: log,
     }),
     rtpPorts: new PortPairAllocator('RTP ports', config.rtpPortMin, config.rtpPortMax, log),
     webrtcPorts,
+    webrtcPort: config.webrtcPort,
     localIp: config.localIp,
     publicIp: config.publicIp,
     codecs: codecPreference(config.codecs),

@@ -16,10 +16,13 @@
  *   socket holds while the call rings; the browser's answer is taken by a second peer connection on that port with
  *   the same ICE credentials, certificate (./dtls-certificate.ts) and track, opened when the answer arrives: see
  *   `acceptAnswer` for the race this avoids.
+ * - With `udpMuxPort` (config `webrtcPort`), every peer connection that carries a call runs on that one port in
+ *   libjuice's mux mode (`DataChannelEngine.holdMuxPort`); an offer's throwaway one stays off it (see `offer`). The
+ *   port is the engine's for its whole life, so the legs hold nothing of their own while a call rings.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Socket } from 'node:dgram';
-import type { PeerConnection, Track } from 'node-datachannel';
+import type { IceUdpMuxListener, PeerConnection, Track } from 'node-datachannel';
 import { browserFormats, type PayloadFormat } from './codecs.ts';
 import { dtlsCertificate, type PemCertificate } from './dtls-certificate.ts';
 import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
@@ -40,6 +43,8 @@ type NodeDataChannel = typeof import('node-datachannel').default;
 
 export class DataChannelEngine implements MediaEngine {
   private native: Promise<NodeDataChannel> | undefined;
+  /** What keeps the shared port (`udpMuxPort`) bound from start to close: see `holdMuxPort`. */
+  private muxListener: IceUdpMuxListener | undefined;
 
   private constructor(private readonly o: WebRtcEngineOptions) {}
 
@@ -47,7 +52,7 @@ export class DataChannelEngine implements MediaEngine {
    * Finds libdatachannel's module without loading it: a platform without it (or without its package) is told at
    * start, and the werift engine stays open to it. The module itself (its native library, a few MiB of RSS, and
    * libdatachannel's threads) is loaded at the first leg, so a server with no call yet does not hold it
-   * (docs/benchmarks.md "Idle RSS").
+   * (docs/benchmarks.md "Idle RSS"); with `udpMuxPort`, at once, to bind that port.
    */
   static async load(o: WebRtcEngineOptions): Promise<DataChannelEngine> {
     try {
@@ -55,17 +60,59 @@ export class DataChannelEngine implements MediaEngine {
     } catch (err) {
       throw unavailable(err);
     }
-    return new DataChannelEngine(o);
+    const engine = new DataChannelEngine(o);
+    if (o.udpMuxPort !== undefined) await engine.holdMuxPort(o.udpMuxPort);
+    return engine;
   }
 
   createLeg(options: WebRtcLegOptions): WebRtcLeg {
+    return new DataChannelLeg(this.o, options, this.loadNative());
+  }
+
+  /**
+   * Unregisters the shared port's listener. libjuice then closes the port's socket with its last agent; with
+   * node-datachannel 0.33.4 it was measured to stay bound until the process exits (a listener made and stopped leaves
+   * the socket open, and a new listener on the port is refused), so one process binds a given `udpMuxPort` once.
+   */
+  close(): void {
+    this.muxListener?.stop();
+    this.muxListener = undefined;
+  }
+
+  private loadNative(): Promise<NodeDataChannel> {
     if (this.native === undefined) {
       this.native = import('node-datachannel').then((m) => m.default, (err: unknown) => { throw unavailable(err); });
       // Each leg's answer or offer waits for it and fails with its error; a leg closed before either must not leave
       // the rejection unhandled (which would end the process).
       this.native.catch(() => {});
     }
-    return new DataChannelLeg(this.o, options, this.native);
+    return this.native;
+  }
+
+  /**
+   * ICE UDP mux: libjuice's mux mode serves every agent on a port from one socket and one thread, handing each
+   * datagram to the agent of its source address, else of its STUN check's ICE ufrag (RFC 8445 §7.3; libjuice
+   * conn_mux.c) — one socket read per packet, where poll mode has one thread poll every call's socket on each wake-up
+   * (docs/benchmarks.md "CPU per bridged call: what a wake-up costs"). libjuice opens that socket with the first agent
+   * and closes it with the last, unless a mux listener is registered on the port (juice_mux_listen): one is made
+   * here, so the port is bound before the first call, stays bound between calls (no other process can take it), and
+   * a port that cannot be bound fails the start rather than a call — never libdatachannel's abort at a call's
+   * setLocalDescription (see `holdFirst`). The listener is given no callback: a check for a ufrag no agent has yet (a
+   * ringing call: see `acceptAnswer`) is dropped, as the plain holder socket drops it without the mux.
+   */
+  private async holdMuxPort(port: number): Promise<void> {
+    const ndc = await this.loadNative();
+    try {
+      this.muxListener = new ndc.IceUdpMuxListener(port, this.o.localAddress);
+    } catch (err) {
+      // libdatachannel says only that it failed: a socket of ours tells why (EADDRINUSE, EACCES).
+      const why = await bindUdp(this.o.localAddress, port).then(closeSocket, (e: NodeJS.ErrnoException) => e.code ?? e.message);
+      throw new MediaError(
+        'MEDIA_PORT_TAKEN',
+        `webrtcPort ${port}: UDP port ${port} on ${this.o.localAddress} cannot be bound${why ? ` (${why})` : ''}: another process holds it, or it is privileged`,
+        { cause: err },
+      );
+    }
   }
 }
 
@@ -119,6 +166,8 @@ class DataChannelConnection implements PeerConnectionOps {
   private holder: Socket | undefined;
   private readonly stateWaiters = new Set<() => void>();
   private closed = false;
+  /** On the port all legs share (`udpMuxPort`, then `basePort`), held by the engine rather than by the leg. */
+  private readonly muxed: boolean;
 
   constructor(
     private readonly native: Promise<NodeDataChannel>,
@@ -127,16 +176,19 @@ class DataChannelConnection implements PeerConnectionOps {
     private readonly basePort: number,
     /** What our offer lists: the configured codecs and telephone-event. */
     private readonly offerFormats: readonly PayloadFormat[],
-  ) {}
+  ) {
+    this.muxed = engine.udpMuxPort !== undefined;
+  }
 
   async answer(offer: SessionDescription): Promise<SessionDescription> {
     this.ndc = await this.native;
     const pair = [this.basePort, this.basePort + 1] as const;
     // Let go in the turn the peer connection is made. Given the pair, libdatachannel binds either port (both serve):
-    // another process would have to take both in that moment for it to fail (see holdFirst).
-    void closeSocket((await this.holdFirst(pair)).socket);
+    // another process would have to take both in that moment for it to fail (see holdFirst). The shared port is
+    // bound already.
+    if (!this.muxed) void closeSocket((await this.holdFirst(pair)).socket);
     if (this.closed) throw new MediaError('MEDIA_STATE', 'the leg was closed while its port was being bound');
-    const pc = this.open(pair);
+    const pc = this.open(this.muxed ? [this.basePort, this.basePort] : pair);
     const audio = offer.media[0]!;
     this.addTrack(pc, mid(audio) ?? OFFER_MID, payloadFormats(audio));
     this.setRemote(pc, serializeSdp(offer), 'offer');
@@ -150,13 +202,19 @@ class DataChannelConnection implements PeerConnectionOps {
    * inside Linux's ephemeral ports, any `bind(0)` could). The offer itself is made on a throwaway peer connection on a
    * port the system picks, closed again once it is written; its SDP then names the held port. Until the answer,
    * nothing answers on that port (see `acceptAnswer`).
+   *
+   * On the shared port (`udpMuxPort`) the engine holds the port, and the throwaway peer connection stays off it, on a
+   * port of its own as without the mux: libdatachannel reports a connection closed before its ICE agent is destroyed
+   * (PeerConnection::closeTransports stops the transports later, in its thread pool), and an agent with our ufrag
+   * lingering on the shared port would answer the browser's first checks, putting its DTLS ahead of the answer (the
+   * race of `acceptAnswer`). Until the answer's peer connection, no agent on the shared port has our ufrag, and
+   * libjuice drops the browser's checks, as the holder does.
    */
   async offer(): Promise<SessionDescription> {
     this.ndc = await this.native;
     const certificate = await dtlsCertificate();
     const ice = iceCredentials();
-    const { socket, port } = await this.holdFirst([this.basePort, this.basePort + 1]);
-    this.holder = socket;
+    const port = this.muxed ? this.basePort : await this.holdRinging();
     this.offered = { port, ice, certificate };
     if (this.closed) this.releaseHolder();
     const pc = this.open(undefined, certificate);
@@ -210,6 +268,13 @@ class DataChannelConnection implements PeerConnectionOps {
     await this.closePeerConnection(pc);
   }
 
+  /** Binds our pair's first free port with `holder`, which holds it while the call rings; resolves with the port. */
+  private async holdRinging(): Promise<number> {
+    const { socket, port } = await this.holdFirst([this.basePort, this.basePort + 1]);
+    this.holder = socket;
+    return port;
+  }
+
   /** Closes the socket holding our port during the ringing, if there is one; says whether there was. */
   private releaseHolder(): boolean {
     const holder = this.holder;
@@ -241,8 +306,8 @@ class DataChannelConnection implements PeerConnectionOps {
   }
 
   /**
-   * A peer connection bound to a port of `range` (first and last), or to one the system picks; with `certificate`,
-   * that one rather than one of its own.
+   * A peer connection bound to a port of `range` (first and last: the shared port with `udpMuxPort`), or to one the
+   * system picks, off the mux; with `certificate`, that one rather than one of its own.
    */
   private open(range: readonly [number, number] | undefined, certificate?: PemCertificate): PeerConnection {
     const pc = new (this.loaded().PeerConnection)(this.name, {
@@ -250,6 +315,8 @@ class DataChannelConnection implements PeerConnectionOps {
       bindAddress: this.engine.localAddress,
       // libdatachannel leaves the choice to the system when given no range.
       ...(range !== undefined && { portRangeBegin: range[0], portRangeEnd: range[1] }),
+      // libjuice finds the shared port's socket by the range (conn_mux.c conn_mux_get_registry).
+      enableIceUdpMux: this.muxed && range !== undefined,
       disableAutoNegotiation: true,
       ...(certificate && { certificatePemFile: certificate.certificate, keyPemFile: certificate.key }),
     });

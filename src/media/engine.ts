@@ -83,4 +83,6 @@ export interface WebRtcLeg {
 
 export interface MediaEngine {
   createLeg(options: WebRtcLegOptions): WebRtcLeg;
+  /** Lets go of what the engine holds for its whole life (the shared port of ICE UDP mux), once its legs are closed. */
+  close(): void;
 }

@@ -22,6 +22,8 @@ export type MediaErrorCode =
   | 'MEDIA_PORTS_EXHAUSTED'
   /** The WebRTC engine gathered no ICE candidate: it could bind neither port of its pair. */
   | 'MEDIA_NO_CANDIDATE'
+  /** The one UDP port all browser legs share (config `webrtcPort`, ICE UDP mux) cannot be bound at start. */
+  | 'MEDIA_PORT_TAKEN'
   /** An operation not allowed in the current state (a leg that is closed, DTMF without telephone-event, …). */
   | 'MEDIA_STATE'
   /** The configured WebRTC engine cannot run here (its native module did not load). */

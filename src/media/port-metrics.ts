@@ -1,12 +1,13 @@
 /**
  * Prometheus metrics of the media port ranges, read from the allocators when scraped: pairs used and free per range
  * (`rtp`: rtpPortMin..Max, the SIP side; `webrtc`: webrtcPortMin..Max, the browser side), and how often a call was
- * refused a pair because the range was exhausted. Each call holds one pair of each range until it ends.
+ * refused a pair because the range was exhausted. Each call holds one pair of each range until it ends; with one
+ * UDP port for all browser legs (config `webrtcPort`) there is no `webrtc` range: the legs hold no pair.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { PortPairAllocator } from './ports.ts';
 
-export function portMetrics(ranges: { rtp: PortPairAllocator; webrtc: PortPairAllocator }): Registry {
+export function portMetrics(ranges: { rtp: PortPairAllocator; webrtc?: PortPairAllocator }): Registry {
   const registry = new Registry();
   const entries = Object.entries(ranges);
   new Gauge({

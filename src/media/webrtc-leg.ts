@@ -29,8 +29,13 @@ export interface WebRtcEngineOptions {
   localAddress: string;
   /** Address written in our candidate (config `publicIp`). Default `localAddress`. */
   publicAddress?: string;
-  /** The webrtcPortMin..Max allocator. */
+  /** The webrtcPortMin..Max allocator: each leg takes a pair of its own, unless `udpMuxPort` is set. */
   ports: PortPairAllocator;
+  /**
+   * The one UDP port every leg's ICE runs on (config `webrtcPort`: ICE UDP mux, libdatachannel only): the engine
+   * holds it from its start to its close, and legs take no pair from `ports`.
+   */
+  udpMuxPort?: number;
   /** ICE and DTLS must complete within this many ms of our SDP being ready. Default 30 000. */
   connectTimeoutMs?: number;
   logger?: Logger;
@@ -87,7 +92,7 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
     if (options.codecs.length === 0) throw new RangeError('a WebRTC leg needs at least one codec');
   }
 
-  /** Opens a peer connection whose ICE socket takes a port of the pair at `basePort`. */
+  /** Opens a peer connection whose ICE socket takes a port of the pair at `basePort`, or that port itself (`udpMuxPort`). */
   protected abstract open(basePort: number): Pc;
   /** Starts reporting the connection's RTP (`received`) and state (`connected`, `failed`). */
   protected abstract watch(pc: Pc): void;
@@ -220,10 +225,10 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
 
   /**
    * Runs one SDP negotiation on a fresh peer connection bound to a port pair, trying the next pair when no
-   * candidate could be gathered on this one. Returns our SDP as text.
+   * candidate could be gathered on this one, or on the port all legs share (`udpMuxPort`). Returns our SDP as text.
    */
   private async negotiate(run: (pc: Pc) => Promise<SessionDescription>): Promise<string> {
-    const { port, value } = await this.engine.ports.bind(async (base) => {
+    const attempt = async (base: number) => {
       const pc = this.open(base);
       try {
         return { pc, sdp: await run(pc) };
@@ -231,11 +236,15 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
         await pc.close();
         throw err;
       }
-    }, (err) => err instanceof MediaError && err.code === 'MEDIA_NO_CANDIDATE');
+    };
+    const muxPort = this.engine.udpMuxPort;
+    const { port, value } = muxPort !== undefined
+      ? { port: undefined, value: await attempt(muxPort) }
+      : await this.engine.ports.bind(attempt, (err) => err instanceof MediaError && err.code === 'MEDIA_NO_CANDIDATE');
     if (this.stateValue === 'closed') {
       // close() ran while the negotiation was under way: nothing may stay open.
       await value.pc.close();
-      this.engine.ports.release(port);
+      if (port !== undefined) this.engine.ports.release(port);
       throw new MediaError('MEDIA_STATE', 'WebRTC leg was closed during negotiation');
     }
     this.pc = value.pc;

@@ -27,6 +27,7 @@ import { installFastRtpHeaderParse } from './werift-rtp-header.ts';
 
 export class WeriftEngine implements MediaEngine {
   constructor(private readonly o: WebRtcEngineOptions) {
+    if (o.udpMuxPort !== undefined) throw new RangeError('the werift engine has no ICE UDP mux: a leg needs a port pair of its own');
     // werift parses each received SRTP packet's header twice with a slow bit reader: see ./werift-rtp-header.ts.
     installFastRtpHeaderParse();
   }
@@ -34,6 +35,9 @@ export class WeriftEngine implements MediaEngine {
   createLeg(options: WebRtcLegOptions): WebRtcLeg {
     return new WeriftLeg(this.o, options);
   }
+
+  /** Each leg's socket is its own, closed with the leg: nothing outlives them. */
+  close(): void {}
 }
 
 /** werift gathers host candidates while setLocalDescription runs; this bounds the wait should it not. */

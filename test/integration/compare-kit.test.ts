@@ -119,7 +119,8 @@ describe('comparison kit, smoke mode (bench/compare/run.ts --smoke)', () => {
   it('writes the side-by-side table with a row per measurement and a ratio for each', async () => {
     const table = await readFile(join(out, 'table.md'), 'utf8');
     const rows = table.trim().split('\n');
-    assert.match(rows[0]!, /^\| measure \| Janus \d+\.\d+\.\d+ \| callhook \d+\.\d+\.\d+ \| callhook vs Janus \|$/);
+    // The kit runs callhook's browser legs on one UDP port by default, and says so.
+    assert.match(rows[0]!, /^\| measure \| Janus \d+\.\d+\.\d+ \| callhook \d+\.\d+\.\d+ \(one UDP port for all browsers \(webrtcPort, ICE UDP mux\)\) \| callhook vs Janus \|$/);
     assert.deepEqual(rows.slice(2).map((r) => r.split(' | ')[0]), [
       '| 5 registrations, 5 at a time', '| 2 echo calls, 3 s at 50 pps', '| RSS idle / with 2 calls up', '| 2 calls set up, 2 at a time',
     ]);

@@ -3,7 +3,7 @@
  * offer, no candidates, as the WCS SDK sends it) connects to callhook's WebRTC leg (ICE-lite, DTLS-SRTP), the bridge
  * relays G.711 to a plain UDP RTP peer playing the SIP phone, and back. Checks RTP both ways (≥ 90 % arrive), the
  * stream the phone sees (one SSRC, no sequence gaps), RFC 4733 DTMF both ways, hold both ways, ICE failure, and
- * that closing releases every port and socket.
+ * that closing releases every port and socket; and libdatachannel with one UDP port for all browsers (ICE UDP mux).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrowserPeer, g711Packet, LOOPBACK, UdpRtpPeer, type ReceivedRtp } from '../../bench/media-peers.ts';
 import {
-  DataChannelEngine, FAILED_BY_DTLS, FAILED_BY_ICE, MediaBridge, NoCommonCodecError, parseSdp, PortPairAllocator, RtpLeg,
+  DataChannelEngine, FAILED_BY_DTLS, FAILED_BY_ICE, MediaBridge, MediaError, NoCommonCodecError, parseSdp, PortPairAllocator, RtpLeg,
   SipSdpSession, type MediaEngine, type NegotiatedAudio, type RtpPacket, type WebRtcEngineOptions,
   type WebRtcLeg,
 } from '../../src/media/index.ts';
@@ -21,7 +21,7 @@ import { decodeTelephoneEvent, encodeTelephoneEvent } from '../../src/media/rtp/
 import { bindUdp, closeSocket } from '../../src/media/udp.ts';
 import { eventually } from '../support/eventually.ts';
 import { watchPorts } from '../support/port-watch.ts';
-import { freeUdpRange, openUdpSockets } from '../support/ports.ts';
+import { canBindUdp, freePort, freeUdpRange, openUdpSockets } from '../support/ports.ts';
 
 const webrtcPorts = new PortPairAllocator('WebRTC ports', 42000, 42999);
 const rtpPorts = new PortPairAllocator('RTP ports', 43000, 43999);
@@ -33,16 +33,6 @@ const ENGINES: ReadonlyArray<[string, (o: WebRtcEngineOptions) => Promise<MediaE
 let engine: MediaEngine;
 
 const WAIT_MS = 5_000;
-
-/** Whether a UDP socket can be bound to `port` on loopback (it is closed again at once). */
-async function canBind(port: number): Promise<boolean> {
-  try {
-    await closeSocket(await bindUdp(LOOPBACK, port));
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A bound, not a timing check: on a loaded 2-core machine werift's ICE and DTLS have taken over 10 s. */
 const CONNECT_MS = 20_000;
@@ -328,7 +318,7 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
       for (const c of candidates) assert.match(c, / 192\.0\.2\.10 \d+ typ host/);
       assert.equal(audio.connections[0]?.address, '192.0.2.10');
       assert.equal(audio.port, leg.localPort);
-      assert.equal(await canBind(leg.localPort!), false, 'the port is bound (on localAddress)');
+      assert.equal(await canBindUdp(leg.localPort!), false, 'the port is bound (on localAddress)');
     } finally {
       await leg.close();
       await browser.close();
@@ -363,7 +353,7 @@ for (const [engineName, makeEngine] of ENGINES) describe(`media relay (${engineN
     assert.equal(states.at(-1), 'closed');
     // The port can be bound again: the engine closed its socket (libdatachannel does so in its own thread, just
     // after close() returns).
-    await eventually(() => canBind(port), 2_000, `port ${port} to be free again`);
+    await eventually(() => canBindUdp(port), 2_000, `port ${port} to be free again`);
   });
 
   it('skips a port pair another process holds and connects on the next', async () => {
@@ -541,5 +531,135 @@ describe('media relay (libdatachannel): node-datachannel found at start but fail
       ], { timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
     });
     assert.match(out, /^MEDIA_ENGINE_UNAVAILABLE: the libdatachannel WebRTC engine could not load node-datachannel \(.*native library failed to load \(test\)\); set webrtcEngine to "werift"$/m);
+  });
+});
+
+/** What each side of each call sends in the tests of the shared port. */
+const MUX_PACKETS = 50;
+
+/**
+ * One UDP port for every browser leg (config `webrtcPort`: libjuice's ICE UDP mux): concurrent calls, outgoing and
+ * incoming, all on the one port and relayed each to its own peers; the port bound from the engine's start through
+ * calls ending and starting; a port another process holds failing the engine's start with a MediaError naming it.
+ */
+describe('media relay (libdatachannel) on one UDP port for all browsers (webrtcPort: ICE UDP mux)', () => {
+  let port: number;
+  let muxEngine: DataChannelEngine;
+  let muxRtpPorts: PortPairAllocator;
+  /** The per-call WebRTC pairs, which legs on the shared port must not take. */
+  let pairs: PortPairAllocator;
+
+  before(async () => {
+    port = await freePort('udp');
+    const rtp = await freeUdpRange(8);
+    muxRtpPorts = new PortPairAllocator('RTP ports', rtp, rtp + 7);
+    const first = await freeUdpRange(8);
+    pairs = new PortPairAllocator('WebRTC ports', first, first + 7);
+    muxEngine = await DataChannelEngine.load({ localAddress: LOOPBACK, ports: pairs, udpMuxPort: port, connectTimeoutMs: CONNECT_MS });
+  });
+  after(() => muxEngine.close());
+
+  /** A call connected both ways: the browser offers (outgoing) or callhook does (incoming). */
+  async function muxCall(direction: 'outgoing' | 'incoming'): Promise<Call> {
+    const browser = new BrowserPeer();
+    const leg = muxEngine.createLeg({ codecs: ['PCMU'] });
+    try {
+      if (direction === 'outgoing') await browser.setAnswer(await leg.setRemoteOffer(await browser.createOffer()));
+      else await leg.setRemoteAnswer(await browser.answer(await leg.createOffer()));
+      await browser.connected(CONNECT_MS);
+      await eventually(() => leg.state === 'connected', CONNECT_MS, 'the WebRTC leg to connect');
+    } catch (err) {
+      await Promise.all([leg.close(), browser.close()]);
+      throw err;
+    }
+    const phone = await UdpRtpPeer.open();
+    const rtp = await RtpLeg.open({ localAddress: LOOPBACK, ports: muxRtpPorts });
+    const sip = new SipSdpSession({ address: LOOPBACK, port: rtp.localPort, codecs: ['PCMU'] });
+    let media;
+    if (direction === 'outgoing') {
+      sip.createOffer();
+      media = sip.readAnswer(phoneSdp(phone.port, 1, 'sendrecv'));
+    } else {
+      media = sip.createAnswer(phoneSdp(phone.port, 1, 'sendrecv')).media;
+    }
+    return { browser, phone, leg, rtp, sip, bridge: new MediaBridge({ webrtc: leg, rtp, sip: media }), sent: { byBrowser: 0, byPhone: 0 } };
+  }
+
+  /**
+   * Each call's browser and phone send PACKETS packets whose payload bytes are the call's mark; each peer must get at
+   * least 90 % of its own call's, and none of another's.
+   */
+  async function talkMarked(calls: readonly Call[]): Promise<void> {
+    for (let i = 0; i < MUX_PACKETS; i++) {
+      calls.forEach((c, mark) => {
+        const payload = Buffer.alloc(160, mark + 1);
+        c.browser.send(0, i, i * 160, payload);
+        c.phone.send({ address: LOOPBACK, port: c.rtp.localPort }, g711Packet(0, i, 0x5eed + mark, payload));
+      });
+      await sleep(20);
+    }
+    const got = (c: Call) => [c.browser.received.filter((r) => r.packet.payloadType === 0), c.phone.received] as const;
+    await eventually(() => calls.every((c) => got(c).every((rs) => rs.length >= MUX_PACKETS * 0.9)), 5_000,
+      () => `each peer to get ≥ 90 % of its call's packets (${calls.map((c) => got(c).map((rs) => rs.length).join('/')).join(', ')})`);
+    calls.forEach((c, mark) => {
+      for (const rs of got(c)) {
+        assert.ok(rs.length <= MUX_PACKETS, `call ${mark}: ${rs.length} packets for ${MUX_PACKETS} sent`);
+        assert.ok(rs.every((r) => r.payload.every((b) => b === mark + 1)), `call ${mark}: a packet of another call`);
+      }
+    });
+  }
+
+  it('holds the port from the start, before any call', async () => {
+    assert.equal(await canBindUdp(port), false, `port ${port} bound by the engine`);
+  });
+
+  it('runs three outgoing calls and an incoming one at once on the port, each relayed both ways to its own peers', async () => {
+    const calls: Call[] = [];
+    try {
+      for (const direction of ['outgoing', 'incoming', 'outgoing', 'outgoing'] as const) calls.push(await muxCall(direction));
+      assert.deepEqual(calls.map((c) => c.leg.localPort), calls.map(() => port), 'every leg on the shared port');
+      assert.equal(pairs.inUse, 0, 'no per-call WebRTC pair taken');
+      await talkMarked(calls);
+    } finally {
+      for (const c of calls) await hangup(c);
+    }
+  });
+
+  it('keeps the port bound while a call ends and the next starts on it', async () => {
+    const watch = await watchPorts(LOOPBACK, [port]);
+    try {
+      const first = await muxCall('incoming');
+      await talkMarked([first]);
+      await hangup(first);
+      await sleep(200);
+      const second = await muxCall('outgoing');
+      try {
+        await talkMarked([second]);
+      } finally {
+        await hangup(second);
+      }
+      await sleep(200);
+    } finally {
+      const history = (await watch.stop()).get(port);
+      assert.deepEqual(history, [false], `port ${port} held throughout (true: free, false: held)`);
+    }
+  });
+
+  it('fails to start with MEDIA_PORT_TAKEN naming the port when another socket holds it; the process goes on', async () => {
+    const taken = await freePort('udp');
+    const holder = await bindUdp(LOOPBACK, taken);
+    try {
+      await assert.rejects(
+        DataChannelEngine.load({ localAddress: LOOPBACK, ports: pairs, udpMuxPort: taken }),
+        (err: unknown) => err instanceof MediaError && err.code === 'MEDIA_PORT_TAKEN' &&
+          err.message.includes(`webrtcPort ${taken}`) && err.message.includes('EADDRINUSE'),
+      );
+    } finally {
+      await closeSocket(holder);
+    }
+    // The process is alive, and the failed start left nothing behind on the port: once free, an engine takes it.
+    const again = await DataChannelEngine.load({ localAddress: LOOPBACK, ports: pairs, udpMuxPort: taken });
+    assert.equal(await canBindUdp(taken), false, 'bound by the second engine');
+    again.close();
   });
 });

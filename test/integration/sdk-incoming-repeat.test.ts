@@ -2,7 +2,9 @@
  * Incoming calls answered by the official Flashphoner Web SDK 2.0, in a loop (issue 13, defect 1): sipp calls alice
  * through the test Kamailio, one call at a time; the page answers each as INCOMING_CALL fires, with the SDP straight
  * from createAnswer() (no candidates), as the SDK does; sipp hangs up after a short talk. One page, one session,
- * one callhook (libdatachannel engine). Every call must reach ESTABLISHED and end FINISH: one `Failed by ICE error`
+ * one callhook (libdatachannel engine), with a port pair per call, then with one UDP port for all browsers
+ * (`webrtcPort`: ICE UDP mux, where the ringing call's port is the shared one and the offer's throwaway peer
+ * connection and the answer's share its ufrag). Every call must reach ESTABLISHED and end FINISH: one `Failed by ICE error`
  * in the batch fails the test, so a 1 % failure rate is caught in 100 calls with probability 1 − 0.99¹⁰⁰ ≈ 63 %, and
  * a 3 % one (the issue saw 1 in 77) with 95 %. REPEAT_CALLS runs a longer batch when hunting.
  */
@@ -31,7 +33,15 @@ const STEP_MS = 15_000;
 const PER_CALL_MS = 3_000;
 const SERVER_LOG_LIMIT = 300;
 
-describe(`${CALLS} incoming calls answered by the official SDK in Chromium (libdatachannel)`, { timeout: 60_000 + CALLS * PER_CALL_MS }, () => {
+/** The media settings of each run: a port pair per call, and one UDP port for all browsers. */
+const MEDIA_MODES: ReadonlyArray<[string, () => Promise<Record<string, unknown>>]> = [
+  // Above Linux's ephemeral ports (32768–60999): 100 answers must not meet another test's bind(0) or a
+  // browser's socket in the gap between the ringing call's held port and the answering peer connection.
+  ['a port pair per call', async () => ({ rtpPortMin: 62000, rtpPortMax: 62999, webrtcPortMin: 63000, webrtcPortMax: 63999 })],
+  ['one UDP port for all browsers', async () => ({ rtpPortMin: 64000, rtpPortMax: 64999, webrtcPort: await freePort('udp') })],
+];
+
+for (const [mode, mediaSettings] of MEDIA_MODES) describe(`${CALLS} incoming calls answered by the official SDK in Chromium (libdatachannel, ${mode})`, { timeout: 60_000 + CALLS * PER_CALL_MS }, () => {
   let kamailio: KamailioInstance;
   let dataDir: string;
   let server: RunningServer;
@@ -48,10 +58,7 @@ describe(`${CALLS} incoming calls answered by the official SDK in Chromium (libd
     server = await startServer({
       overrides: {
         wsPort: 0, wsHost: LOOPBACK, adminPort: 0, sipPort: await freePort('both'), localIp: LOOPBACK, dataDir,
-        webrtcEngine: 'libdatachannel',
-        // Above Linux's ephemeral ports (32768–60999): 100 answers must not meet another test's bind(0) or a
-        // browser's socket in the gap between the ringing call's held port and the answering peer connection.
-        rtpPortMin: 62000, rtpPortMax: 62999, webrtcPortMin: 63000, webrtcPortMax: 63999,
+        webrtcEngine: 'libdatachannel', ...(await mediaSettings()),
       },
       handleSignals: false,
       logger: createLogger('debug', {

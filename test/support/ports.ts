@@ -130,6 +130,11 @@ function bindTcp(port: number): Promise<Bound> {
   });
 }
 
+/** Whether a UDP socket of this process can bind `port` on 127.0.0.1 now (it is closed again at once). */
+export async function canBindUdp(port: number): Promise<boolean> {
+  return bindUdp(port).then(async (b) => { await b.close(); return true; }, () => false);
+}
+
 /**
  * UDP sockets this process holds, native ones included (libdatachannel's ICE sockets are not Node handles, so
  * `process.getActiveResourcesInfo()` does not see them): the socket inodes among /proc/self/fd that
