@@ -145,7 +145,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const eventLoop = createEventLoopMetrics();
     closers.push(() => eventLoop.stop());
     const metrics = Registry.merge([
-      hooks.metrics, callMetrics.registry, portMetrics(media.webrtcPort === undefined ? { rtp: media.rtpPorts, webrtc: media.webrtcPorts } : { rtp: media.rtpPorts }), eventLoop.registry,
+      hooks.metrics, callMetrics.registry, portMetrics({ rtp: media.rtpPorts, ...(media.webrtcPort === undefined && { webrtc: media.webrtcPorts }) }), eventLoop.registry,
     ]);
     const adminLog = logger.child({ component: 'admin' });
     const admin = await listenAdmin(

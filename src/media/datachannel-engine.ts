@@ -326,8 +326,9 @@ class DataChannelConnection implements PeerConnectionOps {
     // Each callback set on a peer connection or track is a thread-safe function, and each of those is a libuv async
     // handle that the event loop visits on every wake-up from any of libdatachannel's threads (uv__async_io walks them
     // all), so their count per call weighs on every packet from every browser (docs/benchmarks.md "CPU per bridged
-    // call: what a wake-up costs"). Hence only the callbacks that cannot be read as state instead: gathering is over once the local
-    // description is set (host candidates only), and the track's opening is read when the connection reports up.
+    // call: what a wake-up costs"). Hence only the callbacks that cannot be read as state instead: gathering is over
+    // once the local description is set (host candidates only), and the track's opening is read when the connection
+    // reports up.
     pc.onStateChange((state) => {
       if (this.pc === pc) {
         if (state === 'failed' || state === 'closed' || state === 'disconnected') this.onFailed();

@@ -8,7 +8,8 @@
  * not the issuer (self-signed certificates are the rule, RFC 5763 §5), so one certificate shared by every leg is
  * what WebRTC servers commonly use; a new one is made a day before it would expire.
  */
-import { KeyObject, randomBytes, webcrypto } from 'node:crypto';
+import { KeyObject, webcrypto } from 'node:crypto';
+import { randomHex } from '../random-hex.ts';
 
 export interface PemCertificate {
   certificate: string;
@@ -41,7 +42,7 @@ async function generate(now: number): Promise<PemCertificate> {
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned(
     {
-      serialNumber: randomBytes(8).toString('hex'),
+      serialNumber: randomHex(8),
       name: 'CN=callhook',
       // An hour back: a peer whose clock is a little behind still sees it as valid.
       notBefore: new Date(now - 3600_000),

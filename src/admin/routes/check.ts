@@ -2,13 +2,13 @@
  * `POST /api/apps/{key}/check`: the diagnosis of ../check-app.ts for one app, with probe requests built by the
  * hook engine's own request builder, so auth and signatures are exactly those of real hooks.
  */
-import { randomBytes } from 'node:crypto';
 import type { AdminDeps } from '../deps.ts';
 import { route, type Route } from '../router.ts';
 import { keyParams } from '../schemas.ts';
 import { checkApp } from '../check-app.ts';
 import { appByKey } from './apps.ts';
 import { buildHookRequest } from '../../hooks/request.ts';
+import { randomHex } from '../../random-hex.ts';
 
 export function checkRoutes(deps: AdminDeps): Route[] {
   return [
@@ -23,7 +23,7 @@ export function checkRoutes(deps: AdminDeps): Route[] {
         // backend that parses them does not trip; `callhookProbe` lets it recognise the probe.
         const body = {
           callhookProbe: true,
-          nodeId: `check-${randomBytes(4).toString('hex')}@${deps.config.localIp}`,
+          nodeId: `check-${randomHex(4)}@${deps.config.localIp}`,
           appKey: app.appKey,
           sessionId: `/127.0.0.1:0/${deps.config.localIp}:0`,
         };
