@@ -14,7 +14,7 @@ import { openStore } from '../../src/store/index.ts';
 import { TestBackend, type RecordedRequest } from '../support/backend.ts';
 import { startCallhookProcess, type CallhookProcess } from '../support/callhook-process.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
-import { parseMessageTrace, runSipp, scenarioFile, type SippProcess } from '../support/sipp.ts';
+import { messageFlow, parseMessageTrace, runSipp, scenarioFile, type SippProcess } from '../support/sipp.ts';
 import { WebRtcClient, type ClientCall } from '../support/webrtc-client.ts';
 import { restApi } from '../support/rest-api.ts';
 import { audibleSpan, readPcmWav } from '../support/wav.ts';
@@ -162,7 +162,10 @@ describe('call detail records: werift client → callhook → sipp UAS', { timeo
   it('the far end hangs up (BYE): FINISH by the remote side', async () => {
     const sipp = await uas('uas-answer-bye');
     const c = await call(sipp);
-    await c.waitEnd();
+    // sipp hangs up 1 s after our ACK; should the call outlive that, its trace tells which message went missing.
+    await c.waitEnd().catch((err: Error) => {
+      throw new Error(`${err.message}\nsipp's messages:\n${messageFlow(sipp.messages())}`, { cause: err });
+    });
     const r = await recordOf(c.callId);
     assert.equal(r.status, 'FINISH');
     assert.equal(r.hangupSide, 'remote');

@@ -275,6 +275,15 @@ export function parseMessageTrace(log: string): TracedMessage[] {
   return traced;
 }
 
+/**
+ * A -trace_msg log in one line per message ("09:36:15.651 received INVITE sip:bob@… SIP/2.0"), for a failure's message:
+ * what sipp saw and sent tells which side of a SIP exchange stopped.
+ */
+export function messageFlow(log: string): string {
+  const flow = parseMessageTrace(log).map((m) => `${new Date(m.at).toISOString().slice(11, 23)} ${m.direction} ${m.firstLine}`);
+  return flow.length === 0 ? '(no message)' : flow.join('\n');
+}
+
 /** sipp finished its scenario by itself and every call of it succeeded (it checks what it received). */
 export function assertSippOk(result: SippResult): void {
   assert.equal(result.timedOut, false, `sipp did not finish its scenario: ${result.errors}`);
