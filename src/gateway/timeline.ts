@@ -32,20 +32,25 @@ export interface StepFields extends Omit<TimelineStepView, 'seq' | 'time' | 'gap
   raw?: string;
 }
 
+const LANES: readonly TimelineLane[] = ['browser', 'hooks', 'sip', 'media'];
+const DIRECTIONS: readonly StepDirection[] = ['in', 'out', 'local'];
+/** Step.bits: the lane's index in bits 0–1, the direction's in bits 2–3, then these flags. */
+const FAILED = 1 << 4;
+const RAW_DROPPED = 1 << 5;
+
 /**
  * A step as recorded: its time as a number, its message kept as it came until someone looks. A class rather than
  * an object literal so that every step shares one hidden class: the spread literal gave each step of a live
  * session a V8 map and descriptor array of its own (about 300 bytes a step, seen in a heap snapshot of the server).
+ * Its lane, direction and two flags share one small integer: a field costs 8 bytes in every step, and a registered
+ * session keeps some 13 steps for as long as it lives.
  */
 export class Step {
   readonly seq: number;
   /** ms since the epoch */
   readonly t: number;
-  readonly lane: TimelineLane;
-  readonly direction: StepDirection;
   readonly label: string;
   readonly detail: string | undefined;
-  readonly failed: boolean;
   readonly callId: string | undefined;
   readonly peer: string | undefined;
   /**
@@ -53,21 +58,41 @@ export class Step {
    * the hook log keeps it (redacted and bounded by the engine, ../hooks/hook-log-body.ts). Undefined once dropped.
    */
   raw: string | undefined;
-  rawDropped = false;
   /** A folded refresh round: how many like it this one stands for, and the time of the first (ms). */
   repeats: { count: number; since: number } | undefined = undefined;
+  private bits: number;
 
   constructor(seq: number, t: number, f: StepFields) {
     this.seq = seq;
     this.t = t;
-    this.lane = f.lane;
-    this.direction = f.direction;
     this.label = f.label;
     this.detail = f.detail;
-    this.failed = f.failed;
     this.callId = f.callId;
     this.peer = f.peer;
     this.raw = f.raw;
+    this.bits = LANES.indexOf(f.lane) | (DIRECTIONS.indexOf(f.direction) << 2) | (f.failed ? FAILED : 0);
+  }
+
+  get lane(): TimelineLane {
+    return LANES[this.bits & 3]!;
+  }
+
+  get direction(): StepDirection {
+    return DIRECTIONS[(this.bits >> 2) & 3]!;
+  }
+
+  get failed(): boolean {
+    return (this.bits & FAILED) !== 0;
+  }
+
+  /** The raw text was let go to keep the session within `maxBytes`. */
+  get rawDropped(): boolean {
+    return (this.bits & RAW_DROPPED) !== 0;
+  }
+
+  dropRaw(): void {
+    this.raw = undefined;
+    this.bits |= RAW_DROPPED;
   }
 }
 
@@ -170,8 +195,7 @@ export class SessionTimeline {
       const s = this.steps[i]!;
       if (s.raw === undefined) continue;
       this.rawBytes -= rawSize(s.raw);
-      s.raw = undefined;
-      s.rawDropped = true;
+      s.dropRaw();
     }
   }
 
