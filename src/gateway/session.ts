@@ -53,6 +53,19 @@ export interface SessionDeps {
   apps?: AppLookup;
   /** Where calls are recorded (`<dataDir>/recordings`). */
   recordingsDir: string;
+  /** Who keeps the sessions (the gateway), told when one ends. */
+  owner: SessionOwner;
+}
+
+/**
+ * What a session tells the gateway that keeps it. Methods of one object the gateway shares with every session,
+ * rather than two closures made for each (SessionDeps is one object for all sessions).
+ */
+export interface SessionOwner {
+  /** `session` has ended (after its SIP side is cleaned up). */
+  sessionEnded(session: Session): void;
+  /** `session` must end now, for `info` (a bug hit it): the gateway detaches it. */
+  sessionFailed(session: Session, info: string): void;
 }
 
 export interface SessionInit {
@@ -69,10 +82,6 @@ export interface SessionInit {
   sip: SipSettings;
   /** Where the session's steps are recorded (./timeline.ts). */
   timeline: SessionTimeline;
-  /** Called once the session has ended (after its SIP side is cleaned up). */
-  onEnded(session: Session): void;
-  /** The session must end now, for `info` (a bug hit it): the gateway detaches it. */
-  onFailed(session: Session, info: string): void;
 }
 
 type SessionPhase = 'Attached' | 'Detaching' | 'Ended';
@@ -88,7 +97,8 @@ const REGISTRATION_LOG = {
 export class Session implements MessagingHost, CallHost {
   readonly sessionId: string;
   readonly appKey: string;
-  readonly connectedAt = new Date();
+  /** ms since the epoch (a number: a Date costs some 100 bytes a session). */
+  readonly connectedAt = Date.now();
   readonly ua: UserAgent;
   readonly hooks: HookEngine;
   readonly log: Logger;
@@ -171,7 +181,7 @@ export class Session implements MessagingHost, CallHost {
   terminate(info: string): void {
     this.deliver({ type: 'failed', failure: { apiMethod: 'ConnectionStatusEvent', info } });
     this.init.port.end(info);
-    this.init.onFailed(this, info);
+    this.deps.owner.sessionFailed(this, info);
   }
 
   /**
@@ -243,7 +253,7 @@ export class Session implements MessagingHost, CallHost {
   detach(info: string, by: SessionEndedBy): Promise<void> {
     if (this.ended) return this.ended;
     this.state = 'Detaching';
-    this.log.info({ ip: this.init.remoteAddress, reason: info, durationMs: Date.now() - this.connectedAt.getTime() }, 'session ended');
+    this.log.info({ ip: this.init.remoteAddress, reason: info, durationMs: Date.now() - this.connectedAt }, 'session ended');
     this.hooks.emit('ConnectionStatusEvent', { ...withoutSecrets(this.init.fields), status: 'DISCONNECTED', info }, this.context, connectionWill(null));
     const callsEnded = this.calls.endAll(info, by);
     this.ended = (async () => {
@@ -256,7 +266,7 @@ export class Session implements MessagingHost, CallHost {
         this.log.error({ err }, 'ending the session failed');
       } finally {
         this.state = 'Ended';
-        this.init.onEnded(this);
+        this.deps.owner.sessionEnded(this);
       }
     })();
     return this.ended;
@@ -267,7 +277,7 @@ export class Session implements MessagingHost, CallHost {
       sessionId: this.sessionId,
       appKey: this.appKey,
       status: this.attached ? 'ESTABLISHED' : 'DISCONNECTED',
-      connectedAt: this.connectedAt.toISOString(),
+      connectedAt: new Date(this.connectedAt).toISOString(),
     };
     if (this.init.sip.login !== undefined) s.sipLogin = this.init.sip.login;
     if (this.init.sip.domain !== undefined) s.sipDomain = this.init.sip.domain;
@@ -345,7 +355,7 @@ export class Session implements MessagingHost, CallHost {
       this.deliver({ type: 'failed', failure: { apiMethod: 'ConnectionStatusEvent', info: INTERNAL_ERROR } });
       this.init.port.end(INTERNAL_ERROR);
     } finally {
-      this.init.onFailed(this, INTERNAL_ERROR);
+      this.deps.owner.sessionFailed(this, INTERNAL_ERROR);
     }
   }
 }
