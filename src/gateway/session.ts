@@ -99,13 +99,7 @@ export class Session implements MessagingHost, CallHost {
   readonly appKey: string;
   /** ms since the epoch (a number: a Date costs some 100 bytes a session). */
   readonly connectedAt = Date.now();
-  readonly ua: UserAgent;
-  readonly hooks: HookEngine;
   readonly log: Logger;
-  readonly media: CallMedia;
-  readonly callRecords: CallDetailRecords;
-  readonly callMetrics: CallMetrics;
-  readonly recordingsDir: string;
   /** The session's calls: client call messages go here. */
   readonly calls: SessionCalls;
   readonly timeline: SessionTimeline;
@@ -127,16 +121,35 @@ export class Session implements MessagingHost, CallHost {
   ) {
     this.sessionId = init.sessionId;
     this.appKey = init.appKey;
-    this.ua = deps.ua;
-    this.hooks = deps.hooks;
     this.log = lazyChild(deps.log, { sessionId: init.sessionId, appKey: init.appKey });
-    this.media = deps.media;
-    this.callRecords = deps.callRecords;
-    this.callMetrics = deps.callMetrics;
     this.timeline = init.timeline;
-    this.recordingsDir = deps.recordingsDir;
     this.calls = new SessionCalls(this, deps.callLimits, init.remoteAddress);
     this.context = { appKey: init.appKey, sessionId: init.sessionId, nodeId: init.nodeId, restClientConfig: init.restClientConfig };
+  }
+
+  // What every session shares, read from the one SessionDeps rather than copied into each session's fields.
+  get ua(): UserAgent {
+    return this.deps.ua;
+  }
+
+  get hooks(): HookEngine {
+    return this.deps.hooks;
+  }
+
+  get media(): CallMedia {
+    return this.deps.media;
+  }
+
+  get callRecords(): CallDetailRecords {
+    return this.deps.callRecords;
+  }
+
+  get callMetrics(): CallMetrics {
+    return this.deps.callMetrics;
+  }
+
+  get recordingsDir(): string {
+    return this.deps.recordingsDir;
   }
 
   get attached(): boolean {

@@ -124,8 +124,8 @@ export class SessionTimeline {
   endedAt: number | null = null;
   sipLogin: string | undefined;
   readonly callIds = new Set<string>();
-  /** The registration's Call-ID and its refresh rounds (trackSip with `refreshes`); a session has one registration. */
-  private refreshes: { callId: string; rounds: RefreshRounds } | undefined;
+  /** The registration's refresh rounds (trackSip with `refreshes`); a session has one registration. */
+  private refreshes: RefreshRounds | undefined;
 
   constructor(
     private readonly recorder: TimelineRecorder,
@@ -156,7 +156,7 @@ export class SessionTimeline {
    */
   trackSip(callId: string, refreshes = false): void {
     this.callIds.add(callId);
-    if (refreshes) this.refreshes = { callId, rounds: new RefreshRounds() };
+    if (refreshes) this.refreshes = new RefreshRounds(callId);
     this.recorder.adopt(callId, this);
   }
 
@@ -185,7 +185,7 @@ export class SessionTimeline {
   addSip(callId: string, step: StepFields, final: boolean): void {
     const full = this.add(step);
     if (this.refreshes?.callId !== callId) return;
-    const folded = this.refreshes.rounds.step(full, final);
+    const folded = this.refreshes.step(full, final);
     if (folded.length > 0) this.remove(folded);
   }
 
