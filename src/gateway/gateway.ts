@@ -11,7 +11,7 @@ import type { AppLookup } from '../hooks/storage.ts';
 import { DEFAULT_APP_KEY, type CallDetailRecords } from '../store/index.ts';
 import type { UserAgent } from '../sip/ua/index.ts';
 import { GatewayError } from './errors.ts';
-import { clientAddressOf, newAuthToken, sessionIdOf } from './ids.ts';
+import { clientAddressOf, sessionIdOf } from './ids.ts';
 import type { CallMedia } from '../media/index.ts';
 import { CallLimits, type CallLimitSettings } from './call-limits.ts';
 import type { CallMetrics } from './metrics.ts';
@@ -121,7 +121,6 @@ export class Gateway implements SessionsProvider, SessionControl {
         sessionId,
         appKey,
         nodeId: this.o.nodeId,
-        authToken: newAuthToken(),
         port,
         remoteAddress: clientAddressOf(endpoint),
         fields,

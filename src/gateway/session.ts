@@ -34,6 +34,7 @@ import { GatewayError, INTERNAL_ERROR } from './errors.ts';
 import { receiveIncoming, sendOutgoing, type MessagingHost } from './messaging.ts';
 import { SessionRegistration, type RegistrationReport } from './registration.ts';
 import { accountOf, type SipSettings } from './sip-settings.ts';
+import { newAuthToken } from './ids.ts';
 import { clientView, withoutSecrets } from './views.ts';
 import { connectionWill, registrationWill } from './wills.ts';
 import type { CallMessage, ClientEvent, ClientPort, OutgoingMessageRequest, SessionEndedBy } from './types.ts';
@@ -72,7 +73,6 @@ export interface SessionInit {
   sessionId: string;
   appKey: string;
   nodeId: string;
-  authToken: string;
   port: ClientPort;
   /** The client's IP address (call limits per IP). */
   remoteAddress: string;
@@ -222,7 +222,8 @@ export class Session implements MessagingHost, CallHost {
       appKey: this.appKey,
       status: 'ESTABLISHED',
       sessionId: this.sessionId,
-      authToken: this.init.authToken,
+      // Drawn here, its one use: a session lives for days and would otherwise hold it all along.
+      authToken: newAuthToken(),
     };
     this.deliver({ type: 'established', userData: clientView(userData, [...connectClientExclude, ...clientExclude]) });
     this.log.info({ ip: this.init.remoteAddress, sipLogin: this.init.sip.login }, 'session connected');
