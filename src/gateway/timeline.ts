@@ -123,9 +123,13 @@ export class SessionTimeline {
   rawBytes = 0;
   endedAt: number | null = null;
   sipLogin: string | undefined;
-  readonly callIds = new Set<string>();
-  /** The registration's refresh rounds (trackSip with `refreshes`); a session has one registration. */
+  /**
+   * The registration's refresh rounds (trackSip with `refreshes`); a session has one registration, whose Call-ID
+   * the rounds hold.
+   */
   private refreshes: RefreshRounds | undefined;
+  /** The other Call-IDs tracked (calls'), made at the first: a registered session without calls needs none. */
+  private calls: Set<string> | undefined;
 
   constructor(
     private readonly recorder: TimelineRecorder,
@@ -155,9 +159,14 @@ export class SessionTimeline {
    * it is the registration's, whose routine refreshes fold into one round.
    */
   trackSip(callId: string, refreshes = false): void {
-    this.callIds.add(callId);
     if (refreshes) this.refreshes = new RefreshRounds(callId);
+    else (this.calls ??= new Set()).add(callId);
     this.recorder.adopt(callId, this);
+  }
+
+  /** Every Call-ID whose SIP messages belong to the session. */
+  callIds(): string[] {
+    return [...(this.refreshes === undefined ? [] : [this.refreshes.callId]), ...(this.calls ?? [])];
   }
 
   add(step: StepFields): Step {
@@ -259,7 +268,7 @@ export class TimelineRecorder {
     if (this.live.get(timeline.sessionId) !== timeline) return;
     this.live.delete(timeline.sessionId);
     timeline.endedAt = this.now();
-    for (const id of timeline.callIds) if (this.bySipCallId.get(id) === timeline) this.bySipCallId.delete(id);
+    for (const id of timeline.callIds()) if (this.bySipCallId.get(id) === timeline) this.bySipCallId.delete(id);
     this.ended.set(timeline.sessionId, timeline);
     for (const key of this.ended.keys()) {
       if (this.ended.size <= this.settings.keepEnded) break;
