@@ -5,7 +5,9 @@
  * Prints the total per unit, then the rows that changed most: bytes per unit, objects per unit, `type:constructor`
  * (strings and compiled code as one row each, whatever their text).
  *
- *   node --import tsx bench/heap-snapshot-diff.ts <base.heapsnapshot> <other.heapsnapshot> <count> [rows=40]
+ *   node --max-old-space-size=6000 --import tsx bench/heap-snapshot-diff.ts <base.heapsnapshot> <other.heapsnapshot> <count> [rows=40]
+ *
+ * (A snapshot of a server with thousands of sessions is some 70 MB of JSON: parsed whole, it needs the larger heap.)
  *
  * E.g. a server with one registered session against one with 2,000 (bench/sessions.ts with each, a snapshot taken
  * a few seconds into the idle window) gives what a registered session holds; two builds' snapshots at 2,000 each, with
