@@ -21,22 +21,32 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 const LEVEL_METHODS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
 const ignore = (): void => undefined;
 
+/** A lazyChild's own state: the one Proxy handler below serves them all. */
+interface LazyChild {
+  readonly parent: Logger;
+  readonly bindings: pino.Bindings;
+  child: Logger | undefined;
+}
+
+const LAZY_CHILD: ProxyHandler<LazyChild> = {
+  get(lazy, key) {
+    const { parent } = lazy;
+    if (typeof key === 'string' && LEVEL_METHODS.has(key) && !parent.isLevelEnabled(key)) return ignore;
+    const child = (lazy.child ??= parent.child(lazy.bindings));
+    const value: unknown = Reflect.get(child, key, child);
+    return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(child) : value;
+  },
+};
+
 /**
  * `parent.child(bindings)`, made at its first use at an enabled level. Each session has a logger of its own, and
  * making a pino child serialises its bindings through the redaction of every secret path (about 10 µs, and garbage);
  * at level warn most sessions never log, so most never need it. A log call below the parent's level is dropped
- * without making the child, as the child itself would drop it.
+ * without making the child, as the child itself would drop it. One handler for every such logger, its state in the
+ * Proxy's target: a handler and closure of its own cost each session some 150 bytes more.
  */
 export function lazyChild(parent: Logger, bindings: pino.Bindings): Logger {
-  let child: Logger | undefined;
-  return new Proxy(parent, {
-    get(_target, key) {
-      if (typeof key === 'string' && LEVEL_METHODS.has(key) && !parent.isLevelEnabled(key)) return ignore;
-      child ??= parent.child(bindings);
-      const value: unknown = Reflect.get(child, key, child);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(child) : value;
-    },
-  });
+  return new Proxy<LazyChild>({ parent, bindings, child: undefined }, LAZY_CHILD) as unknown as Logger;
 }
 
 /**

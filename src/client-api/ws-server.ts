@@ -168,7 +168,7 @@ export class ClientApiServer {
     for (const c of closing) c.shutdown();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all(closing.map((c) => c.closed)),
+      Promise.all(closing.map((c) => c.whenClosed())),
       new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
     ]);
     clearTimeout(timer);
@@ -290,13 +290,12 @@ export class ClientApiServer {
       return;
     }
     peer.sessions++;
-    const connection = new ClientConnection(ws, endpoint, this.o.gateway, this.limits, peer, this.log);
-    this.connections.add(connection);
-    void connection.closed.then(() => {
+    const connection = new ClientConnection(ws, endpoint, this.o.gateway, this.limits, peer, this.log, () => {
       this.connections.delete(connection);
       if (--peer.sessions > 0) return;
       this.peers.delete(ip);
       peer.warnings.flush();
     });
+    this.connections.add(connection);
   }
 }

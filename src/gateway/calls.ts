@@ -27,54 +27,56 @@ const BUSY_HERE = 486;
 /** Why a call of a session that is going away is refused. */
 const SESSION_ENDING = 'the session is ending';
 
+/**
+ * A registered session may live for days without a call, so what only calls need is made with the first one: an
+ * empty Map or Set costs some 150–180 bytes of heap, and there are thousands of sessions (docs/benchmarks.md).
+ */
 export class SessionCalls {
-  private readonly live = new Map<string, Call>();
+  /** Made at the first call. */
+  private live: Map<string, Call> | undefined;
   /** Calls that reached their final status but are still closing media or SIP: `endAll` waits for them. */
-  private readonly closing = new Set<Promise<void>>();
+  private closing: Set<Promise<void>> | undefined;
   private accepting = true;
-  private readonly onEnded = (call: Call): void => this.ended(call);
-  /** Calls refused by a limit: a client that keeps trying is logged once per limit, then counted. */
-  private readonly refusals: RepeatedWarnings;
+  /** Calls refused by a limit: a client that keeps trying is logged once per limit, then counted. Made at the first. */
+  private refusals: RepeatedWarnings | undefined;
 
   /** `address`: the client's IP address, which the per-IP call limits count by. */
   constructor(
     private readonly host: CallHost,
     private readonly limits: CallLimits,
     private readonly address: string,
-  ) {
-    this.refusals = new RepeatedWarnings(host.log);
-  }
+  ) {}
 
   /** A client's `call` (or the REST API's call/startup): the call, or undefined when it was refused at once. */
   place(request: OutgoingCallRequest): OutgoingCall | undefined {
     this.host.timeline.fromClient('call', request.callId);
-    if (this.live.has(request.callId)) return void this.host.refuse('call', request.callId, `call: callId ${request.callId} is already in use`);
+    if (this.live?.has(request.callId)) return void this.host.refuse('call', request.callId, `call: callId ${request.callId} is already in use`);
     if (!this.accepting) {
       this.recordRefused(request.callId, 'outgoing', this.host.sipLogin ?? '', request.callee ?? '', { info: SESSION_ENDING, sipStatus: null, sipCallId: null });
       return void this.host.refuse('call', request.callId, `call: ${SESSION_ENDING}`);
     }
-    const exceeded = this.limits.admit(this.address, this.live.size, true);
+    const exceeded = this.limits.admit(this.address, this.live?.size ?? 0, true);
     if (exceeded !== undefined) return void this.refuseOverLimit(request, `call: ${exceeded}`);
-    const call = OutgoingCall.place(this.host, request, this.onEnded);
+    const call = OutgoingCall.place(this.host, request, (c) => this.ended(c));
     this.track(call);
     return call;
   }
 
   /** The live call `callId`, if the session has it. */
   get(callId: string): Call | undefined {
-    return this.live.get(callId);
+    return this.live?.get(callId);
   }
 
   /** A new INVITE for the session's Contact (its registration). */
   receive(invitation: Invitation): void {
     this.host.timeline.trackSip(invitation.callId);
     if (!this.accepting) return this.refuseIncoming(invitation, TEMPORARILY_UNAVAILABLE, SESSION_ENDING);
-    const exceeded = this.limits.admit(this.address, this.live.size, false);
+    const exceeded = this.limits.admit(this.address, this.live?.size ?? 0, false);
     if (exceeded !== undefined) {
-      this.refusals.warn(exceeded, { exceeded, address: this.address }, 'incoming call refused with 486: a call limit');
+      this.warnings().warn(exceeded, { exceeded, address: this.address }, 'incoming call refused with 486: a call limit');
       return this.refuseIncoming(invitation, BUSY_HERE, exceeded);
     }
-    this.track(IncomingCall.receive(this.host, invitation, this.onEnded));
+    this.track(IncomingCall.receive(this.host, invitation, (c) => this.ended(c)));
   }
 
   answer(request: AnswerRequest): void {
@@ -99,27 +101,27 @@ export class SessionCalls {
 
   /** Ends the call `callId` with `info` (the admin API's terminate); false when this session has no such call. */
   terminate(callId: string, info: string): boolean {
-    const call = this.live.get(callId);
+    const call = this.live?.get(callId);
     if (call === undefined) return false;
     call.contain(() => call.disconnect(info, 'callhook'));
     return true;
   }
 
   infos(): CallInfo[] {
-    return [...this.live.values()].map((c) => c.info());
+    return [...(this.live?.values() ?? [])].map((c) => c.info());
   }
 
   /** The session is going away (`by` its client or callhook): no new calls; every call ends with `info`. Resolves once all are closed. */
   async endAll(info: string, by: SessionEndedBy): Promise<void> {
     this.accepting = false;
-    this.refusals.flush();
-    const ending = [...this.live.values()].map((c) => c.disconnect(info, by));
-    await Promise.all([...ending, ...this.closing]);
+    this.refusals?.flush();
+    const ending = [...(this.live?.values() ?? [])].map((c) => c.disconnect(info, by));
+    await Promise.all([...ending, ...(this.closing ?? [])]);
   }
 
   private track(call: Call): void {
     // An incoming call may end before it is tracked (refused synchronously): then it is not live.
-    if (!call.isEnded) this.live.set(call.callId, call);
+    if (!call.isEnded) (this.live ??= new Map()).set(call.callId, call);
   }
 
   /**
@@ -127,7 +129,7 @@ export class SessionCalls {
    * refused call message), then `finish` FAILED with the same info, without which the SDK would wait for the call.
    */
   private refuseOverLimit(request: OutgoingCallRequest, info: string): void {
-    this.refusals.warn(info, { info, address: this.address }, 'call refused: a call limit');
+    this.warnings().warn(info, { info, address: this.address }, 'call refused: a call limit');
     this.recordRefused(request.callId, 'outgoing', this.host.sipLogin ?? '', request.callee ?? '', { info, sipStatus: null, sipCallId: null });
     this.host.refuse('call', request.callId, info);
     const call = { callId: request.callId, incoming: false, ...(request.callee !== undefined && { callee: request.callee }) };
@@ -153,16 +155,21 @@ export class SessionCalls {
 
   private ended(call: Call): void {
     this.limits.release(this.address);
-    if (this.live.get(call.callId) === call) this.live.delete(call.callId);
+    if (this.live?.get(call.callId) === call) this.live.delete(call.callId);
     const closed = call.closed;
-    this.closing.add(closed);
+    const closing = (this.closing ??= new Set());
+    closing.add(closed);
     // `closed` never rejects (Call.finish logs what fails while closing): nothing is lost by not awaiting it here.
-    void closed.then(() => this.closing.delete(closed));
+    void closed.then(() => closing.delete(closed));
+  }
+
+  private warnings(): RepeatedWarnings {
+    return (this.refusals ??= new RepeatedWarnings(this.host.log));
   }
 
   private with(message: CallMessage, callId: string, act: (call: Call) => Promise<void>): void {
     this.host.timeline.fromClient(message, callId);
-    const call = this.live.get(callId);
+    const call = this.live?.get(callId);
     if (call === undefined) return this.host.refuse(message, callId, `${message}: no call ${callId} in this session`);
     call.contain(() => act(call));
   }

@@ -11,12 +11,12 @@ import type { AppLookup } from '../hooks/storage.ts';
 import { DEFAULT_APP_KEY, type CallDetailRecords } from '../store/index.ts';
 import type { UserAgent } from '../sip/ua/index.ts';
 import { GatewayError } from './errors.ts';
-import { clientAddressOf, newAuthToken, sessionIdOf } from './ids.ts';
+import { clientAddressOf, sessionIdOf } from './ids.ts';
 import type { CallMedia } from '../media/index.ts';
 import { CallLimits, type CallLimitSettings } from './call-limits.ts';
 import type { CallMetrics } from './metrics.ts';
 import type { Call } from './call.ts';
-import { Session } from './session.ts';
+import { Session, type SessionDeps } from './session.ts';
 import { readSipSettings } from './sip-settings.ts';
 import { withoutContext } from './views.ts';
 import { TimelineRecorder, type SessionTimeline } from './timeline.ts';
@@ -55,12 +55,26 @@ export class Gateway implements SessionsProvider, SessionControl {
   private readonly timeline: TimelineRecorder;
   private readonly removeSipTap: () => void;
   private closing = false;
+  /** What every session is given: one object for all of them. */
+  private readonly sessionDeps: SessionDeps;
 
   constructor(private readonly o: GatewayOptions) {
     this.log = o.log.child({ component: 'gateway' });
     this.callLimits = new CallLimits(o.config);
     this.timeline = o.timeline ?? new TimelineRecorder({ keepEnded: 0, maxSteps: 0, maxBytes: 0 });
     this.removeSipTap = this.timeline.enabled ? o.ua.transports.observe(this.timeline.sipObserver) : () => undefined;
+    this.sessionDeps = {
+      ua: o.ua, hooks: o.hooks, log: o.log, media: o.media, callRecords: o.callRecords, callMetrics: o.callMetrics,
+      callLimits: this.callLimits, config: o.config, recordingsDir: o.recordingsDir, ...(o.apps && { apps: o.apps }),
+      owner: {
+        sessionEnded: (s) => {
+          this.ending.delete(s);
+          this.timeline.close(s.timeline);
+        },
+        // detach() never rejects (Session.detach logs what fails while ending): nothing to await here.
+        sessionFailed: (s, info) => void this.detach(s, info, 'callhook'),
+      },
+    };
   }
 
   /** Live sessions (connected clients). */
@@ -102,28 +116,17 @@ export class Gateway implements SessionsProvider, SessionControl {
     }
     timeline.sipLogin = sip.login;
     const session = new Session(
-      {
-        ua: this.o.ua, hooks: this.o.hooks, log: this.o.log, media: this.o.media, callRecords: this.o.callRecords,
-        callMetrics: this.o.callMetrics, callLimits: this.callLimits, config: this.o.config, recordingsDir: this.o.recordingsDir,
-        ...(this.o.apps && { apps: this.o.apps }),
-      },
+      this.sessionDeps,
       {
         sessionId,
         appKey,
         nodeId: this.o.nodeId,
-        authToken: newAuthToken(),
         port,
         remoteAddress: clientAddressOf(endpoint),
         fields,
         restClientConfig: outcome.restClientConfig,
         sip,
         timeline,
-        onEnded: (s) => {
-          this.ending.delete(s);
-          this.timeline.close(timeline);
-        },
-        // detach() never rejects (Session.detach logs what fails while ending): nothing to await here.
-        onFailed: (s, info) => void this.detach(s, info, 'callhook'),
       },
     );
     this.live.set(sessionId, session);

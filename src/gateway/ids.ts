@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { randomHex } from '../random-hex.ts';
+import { ownCopy } from '../own-string.ts';
 import { isIPv6 } from 'node:net';
 import type { ClientEndpoint } from './types.ts';
 
@@ -33,9 +34,13 @@ export function displayAddress(address: string): string {
   return isIPv6(address) ? `[${address}]` : address;
 }
 
-/** `/<client ip>:<client port>/<server ip>:<server port>`, e.g. `/192.168.1.38:64604/192.168.1.59:8443`. */
+/**
+ * `/<client ip>:<client port>/<server ip>:<server port>`, e.g. `/192.168.1.38:64604/192.168.1.59:8443`. A string
+ * of its own: V8 keeps a template's result as a tree of its parts (some 7 nodes of 32 bytes), and the id is kept
+ * for as long as the session lives, as the key of several tables.
+ */
 export function sessionIdOf(e: ClientEndpoint): string {
-  return `/${displayAddress(e.remoteAddress)}:${e.remotePort}/${displayAddress(e.localAddress)}:${e.localPort}`;
+  return ownCopy(`/${displayAddress(e.remoteAddress)}:${e.remotePort}/${displayAddress(e.localAddress)}:${e.localPort}`);
 }
 
 /** The client's own address, what per-IP limits count: the forwarded one behind a trusted proxy, else the peer's. */

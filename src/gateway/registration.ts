@@ -11,7 +11,7 @@
  */
 import type { Logger } from '../log.ts';
 import type { SipResponse } from '../sip/message/message.ts';
-import { Registerer, RegistrationState, type ContactBinding, type RegistrationEvent, type SipAccount, type UserAgent } from '../sip/ua/index.ts';
+import { Registerer, RegistrationState, type ContactBinding, type RegistererOptions, type RegistrationEvent, type SipAccount, type UserAgent } from '../sip/ua/index.ts';
 import type { RegistrationStatus } from './types.ts';
 import { sipMessageRaw } from './views.ts';
 
@@ -39,14 +39,26 @@ export interface SessionRegistrationOptions {
 /** What `show sessions` prints while the first REGISTER is out. */
 export type RegistrationDisplay = RegistrationStatus | 'REGISTERING';
 
-export class SessionRegistration {
+/**
+ * It is its Registerer's options itself (account, expires, onEvent): an options object and an onEvent closure of
+ * their own cost each registered session some 150 bytes for as long as it lives.
+ */
+export class SessionRegistration implements RegistererOptions {
   private readonly registerer: Registerer;
   private reported: RegistrationStatus | undefined;
   private everRegistered = false;
   private first: Promise<void> | undefined;
 
   constructor(private readonly o: SessionRegistrationOptions) {
-    this.registerer = new Registerer(o.ua, { account: o.account, expires: o.expires, onEvent: (e) => this.onEvent(e) }, o.binding);
+    this.registerer = new Registerer(o.ua, this, o.binding);
+  }
+
+  get account(): SipAccount {
+    return this.o.account;
+  }
+
+  get expires(): number {
+    return this.o.expires;
   }
 
   /** The REGISTER's Call-ID, the same for every refresh (RFC 3261 §10.2). */
@@ -85,7 +97,8 @@ export class SessionRegistration {
     return report;
   }
 
-  private onEvent(e: RegistrationEvent): void {
+  /** @internal The Registerer's: an outcome of a REGISTER. */
+  onEvent(e: RegistrationEvent): void {
     let status: RegistrationStatus;
     if (e.state === RegistrationState.Registered) {
       this.everRegistered = true;

@@ -34,6 +34,7 @@ import { GatewayError, INTERNAL_ERROR } from './errors.ts';
 import { receiveIncoming, sendOutgoing, type MessagingHost } from './messaging.ts';
 import { SessionRegistration, type RegistrationReport } from './registration.ts';
 import { accountOf, type SipSettings } from './sip-settings.ts';
+import { newAuthToken } from './ids.ts';
 import { clientView, withoutSecrets } from './views.ts';
 import { connectionWill, registrationWill } from './wills.ts';
 import type { CallMessage, ClientEvent, ClientPort, OutgoingMessageRequest, SessionEndedBy } from './types.ts';
@@ -53,13 +54,25 @@ export interface SessionDeps {
   apps?: AppLookup;
   /** Where calls are recorded (`<dataDir>/recordings`). */
   recordingsDir: string;
+  /** Who keeps the sessions (the gateway), told when one ends. */
+  owner: SessionOwner;
+}
+
+/**
+ * What a session tells the gateway that keeps it. Methods of one object the gateway shares with every session,
+ * rather than two closures made for each (SessionDeps is one object for all sessions).
+ */
+export interface SessionOwner {
+  /** `session` has ended (after its SIP side is cleaned up). */
+  sessionEnded(session: Session): void;
+  /** `session` must end now, for `info` (a bug hit it): the gateway detaches it. */
+  sessionFailed(session: Session, info: string): void;
 }
 
 export interface SessionInit {
   sessionId: string;
   appKey: string;
   nodeId: string;
-  authToken: string;
   port: ClientPort;
   /** The client's IP address (call limits per IP). */
   remoteAddress: string;
@@ -69,10 +82,6 @@ export interface SessionInit {
   sip: SipSettings;
   /** Where the session's steps are recorded (./timeline.ts). */
   timeline: SessionTimeline;
-  /** Called once the session has ended (after its SIP side is cleaned up). */
-  onEnded(session: Session): void;
-  /** The session must end now, for `info` (a bug hit it): the gateway detaches it. */
-  onFailed(session: Session, info: string): void;
 }
 
 type SessionPhase = 'Attached' | 'Detaching' | 'Ended';
@@ -88,14 +97,9 @@ const REGISTRATION_LOG = {
 export class Session implements MessagingHost, CallHost {
   readonly sessionId: string;
   readonly appKey: string;
-  readonly connectedAt = new Date();
-  readonly ua: UserAgent;
-  readonly hooks: HookEngine;
+  /** ms since the epoch (a number: a Date costs some 100 bytes a session). */
+  readonly connectedAt = Date.now();
   readonly log: Logger;
-  readonly media: CallMedia;
-  readonly callRecords: CallDetailRecords;
-  readonly callMetrics: CallMetrics;
-  readonly recordingsDir: string;
   /** The session's calls: client call messages go here. */
   readonly calls: SessionCalls;
   readonly timeline: SessionTimeline;
@@ -117,16 +121,35 @@ export class Session implements MessagingHost, CallHost {
   ) {
     this.sessionId = init.sessionId;
     this.appKey = init.appKey;
-    this.ua = deps.ua;
-    this.hooks = deps.hooks;
     this.log = lazyChild(deps.log, { sessionId: init.sessionId, appKey: init.appKey });
-    this.media = deps.media;
-    this.callRecords = deps.callRecords;
-    this.callMetrics = deps.callMetrics;
     this.timeline = init.timeline;
-    this.recordingsDir = deps.recordingsDir;
     this.calls = new SessionCalls(this, deps.callLimits, init.remoteAddress);
     this.context = { appKey: init.appKey, sessionId: init.sessionId, nodeId: init.nodeId, restClientConfig: init.restClientConfig };
+  }
+
+  // What every session shares, read from the one SessionDeps rather than copied into each session's fields.
+  get ua(): UserAgent {
+    return this.deps.ua;
+  }
+
+  get hooks(): HookEngine {
+    return this.deps.hooks;
+  }
+
+  get media(): CallMedia {
+    return this.deps.media;
+  }
+
+  get callRecords(): CallDetailRecords {
+    return this.deps.callRecords;
+  }
+
+  get callMetrics(): CallMetrics {
+    return this.deps.callMetrics;
+  }
+
+  get recordingsDir(): string {
+    return this.deps.recordingsDir;
   }
 
   get attached(): boolean {
@@ -171,7 +194,7 @@ export class Session implements MessagingHost, CallHost {
   terminate(info: string): void {
     this.deliver({ type: 'failed', failure: { apiMethod: 'ConnectionStatusEvent', info } });
     this.init.port.end(info);
-    this.init.onFailed(this, info);
+    this.deps.owner.sessionFailed(this, info);
   }
 
   /**
@@ -199,7 +222,8 @@ export class Session implements MessagingHost, CallHost {
       appKey: this.appKey,
       status: 'ESTABLISHED',
       sessionId: this.sessionId,
-      authToken: this.init.authToken,
+      // Drawn here, its one use: a session lives for days and would otherwise hold it all along.
+      authToken: newAuthToken(),
     };
     this.deliver({ type: 'established', userData: clientView(userData, [...connectClientExclude, ...clientExclude]) });
     this.log.info({ ip: this.init.remoteAddress, sipLogin: this.init.sip.login }, 'session connected');
@@ -243,7 +267,7 @@ export class Session implements MessagingHost, CallHost {
   detach(info: string, by: SessionEndedBy): Promise<void> {
     if (this.ended) return this.ended;
     this.state = 'Detaching';
-    this.log.info({ ip: this.init.remoteAddress, reason: info, durationMs: Date.now() - this.connectedAt.getTime() }, 'session ended');
+    this.log.info({ ip: this.init.remoteAddress, reason: info, durationMs: Date.now() - this.connectedAt }, 'session ended');
     this.hooks.emit('ConnectionStatusEvent', { ...withoutSecrets(this.init.fields), status: 'DISCONNECTED', info }, this.context, connectionWill(null));
     const callsEnded = this.calls.endAll(info, by);
     this.ended = (async () => {
@@ -256,7 +280,7 @@ export class Session implements MessagingHost, CallHost {
         this.log.error({ err }, 'ending the session failed');
       } finally {
         this.state = 'Ended';
-        this.init.onEnded(this);
+        this.deps.owner.sessionEnded(this);
       }
     })();
     return this.ended;
@@ -267,7 +291,7 @@ export class Session implements MessagingHost, CallHost {
       sessionId: this.sessionId,
       appKey: this.appKey,
       status: this.attached ? 'ESTABLISHED' : 'DISCONNECTED',
-      connectedAt: this.connectedAt.toISOString(),
+      connectedAt: new Date(this.connectedAt).toISOString(),
     };
     if (this.init.sip.login !== undefined) s.sipLogin = this.init.sip.login;
     if (this.init.sip.domain !== undefined) s.sipDomain = this.init.sip.domain;
@@ -345,7 +369,7 @@ export class Session implements MessagingHost, CallHost {
       this.deliver({ type: 'failed', failure: { apiMethod: 'ConnectionStatusEvent', info: INTERNAL_ERROR } });
       this.init.port.end(INTERNAL_ERROR);
     } finally {
-      this.init.onFailed(this, INTERNAL_ERROR);
+      this.deps.owner.sessionFailed(this, INTERNAL_ERROR);
     }
   }
 }

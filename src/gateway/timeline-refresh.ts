@@ -30,6 +30,9 @@ export class RefreshRounds {
   private previous: Round | undefined;
   private first = true;
 
+  /** `callId`: the registration's, whose steps these rounds are made of. */
+  constructor(readonly callId: string) {}
+
   /** Records a step of the registration's Call-ID; returns the steps its round folds away (the previous round's). */
   step(step: Step, final: boolean): Step[] {
     this.current.push(step);

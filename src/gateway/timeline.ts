@@ -32,20 +32,25 @@ export interface StepFields extends Omit<TimelineStepView, 'seq' | 'time' | 'gap
   raw?: string;
 }
 
+const LANES: readonly TimelineLane[] = ['browser', 'hooks', 'sip', 'media'];
+const DIRECTIONS: readonly StepDirection[] = ['in', 'out', 'local'];
+/** Step.bits: the lane's index in bits 0–1, the direction's in bits 2–3, then these flags. */
+const FAILED = 1 << 4;
+const RAW_DROPPED = 1 << 5;
+
 /**
  * A step as recorded: its time as a number, its message kept as it came until someone looks. A class rather than
  * an object literal so that every step shares one hidden class: the spread literal gave each step of a live
  * session a V8 map and descriptor array of its own (about 300 bytes a step, seen in a heap snapshot of the server).
+ * Its lane, direction and two flags share one small integer: a field costs 8 bytes in every step, and a registered
+ * session keeps some 13 steps for as long as it lives.
  */
 export class Step {
   readonly seq: number;
   /** ms since the epoch */
   readonly t: number;
-  readonly lane: TimelineLane;
-  readonly direction: StepDirection;
   readonly label: string;
   readonly detail: string | undefined;
-  readonly failed: boolean;
   readonly callId: string | undefined;
   readonly peer: string | undefined;
   /**
@@ -53,21 +58,41 @@ export class Step {
    * the hook log keeps it (redacted and bounded by the engine, ../hooks/hook-log-body.ts). Undefined once dropped.
    */
   raw: string | undefined;
-  rawDropped = false;
   /** A folded refresh round: how many like it this one stands for, and the time of the first (ms). */
   repeats: { count: number; since: number } | undefined = undefined;
+  private bits: number;
 
   constructor(seq: number, t: number, f: StepFields) {
     this.seq = seq;
     this.t = t;
-    this.lane = f.lane;
-    this.direction = f.direction;
     this.label = f.label;
     this.detail = f.detail;
-    this.failed = f.failed;
     this.callId = f.callId;
     this.peer = f.peer;
     this.raw = f.raw;
+    this.bits = LANES.indexOf(f.lane) | (DIRECTIONS.indexOf(f.direction) << 2) | (f.failed ? FAILED : 0);
+  }
+
+  get lane(): TimelineLane {
+    return LANES[this.bits & 3]!;
+  }
+
+  get direction(): StepDirection {
+    return DIRECTIONS[(this.bits >> 2) & 3]!;
+  }
+
+  get failed(): boolean {
+    return (this.bits & FAILED) !== 0;
+  }
+
+  /** The raw text was let go to keep the session within `maxBytes`. */
+  get rawDropped(): boolean {
+    return (this.bits & RAW_DROPPED) !== 0;
+  }
+
+  dropRaw(): void {
+    this.raw = undefined;
+    this.bits |= RAW_DROPPED;
   }
 }
 
@@ -98,9 +123,13 @@ export class SessionTimeline {
   rawBytes = 0;
   endedAt: number | null = null;
   sipLogin: string | undefined;
-  readonly callIds = new Set<string>();
-  /** The registration's Call-ID and its refresh rounds (trackSip with `refreshes`); a session has one registration. */
-  private refreshes: { callId: string; rounds: RefreshRounds } | undefined;
+  /**
+   * The registration's refresh rounds (trackSip with `refreshes`); a session has one registration, whose Call-ID
+   * the rounds hold.
+   */
+  private refreshes: RefreshRounds | undefined;
+  /** The other Call-IDs tracked (calls'), made at the first: a registered session without calls needs none. */
+  private calls: Set<string> | undefined;
 
   constructor(
     private readonly recorder: TimelineRecorder,
@@ -130,9 +159,14 @@ export class SessionTimeline {
    * it is the registration's, whose routine refreshes fold into one round.
    */
   trackSip(callId: string, refreshes = false): void {
-    this.callIds.add(callId);
-    if (refreshes) this.refreshes = { callId, rounds: new RefreshRounds() };
+    if (refreshes) this.refreshes = new RefreshRounds(callId);
+    else (this.calls ??= new Set()).add(callId);
     this.recorder.adopt(callId, this);
+  }
+
+  /** Every Call-ID whose SIP messages belong to the session. */
+  callIds(): string[] {
+    return [...(this.refreshes === undefined ? [] : [this.refreshes.callId]), ...(this.calls ?? [])];
   }
 
   add(step: StepFields): Step {
@@ -160,7 +194,7 @@ export class SessionTimeline {
   addSip(callId: string, step: StepFields, final: boolean): void {
     const full = this.add(step);
     if (this.refreshes?.callId !== callId) return;
-    const folded = this.refreshes.rounds.step(full, final);
+    const folded = this.refreshes.step(full, final);
     if (folded.length > 0) this.remove(folded);
   }
 
@@ -170,8 +204,7 @@ export class SessionTimeline {
       const s = this.steps[i]!;
       if (s.raw === undefined) continue;
       this.rawBytes -= rawSize(s.raw);
-      s.raw = undefined;
-      s.rawDropped = true;
+      s.dropRaw();
     }
   }
 
@@ -235,7 +268,7 @@ export class TimelineRecorder {
     if (this.live.get(timeline.sessionId) !== timeline) return;
     this.live.delete(timeline.sessionId);
     timeline.endedAt = this.now();
-    for (const id of timeline.callIds) if (this.bySipCallId.get(id) === timeline) this.bySipCallId.delete(id);
+    for (const id of timeline.callIds()) if (this.bySipCallId.get(id) === timeline) this.bySipCallId.delete(id);
     this.ended.set(timeline.sessionId, timeline);
     for (const key of this.ended.keys()) {
       if (this.ended.size <= this.settings.keepEnded) break;

@@ -70,6 +70,22 @@ describe('timeline recorder', () => {
     assert.equal(view.timeline[0]!.label, 'frame-15');
   });
 
+  it("a step's lane, direction, failed and rawDropped (packed into one field) read back as recorded, every combination", () => {
+    const r = new TimelineRecorder({ keepEnded: 5, maxSteps: 100, maxBytes: 65_536 });
+    const t = r.open('s', 'app');
+    const lanes = ['browser', 'hooks', 'sip', 'media'] as const;
+    const directions = ['in', 'out', 'local'] as const;
+    const recorded = lanes.flatMap((lane) => directions.flatMap((direction) => [false, true].map((failed) => ({ lane, direction, failed }))));
+    for (const [i, f] of recorded.entries()) t.add({ ...f, t: 1_000 + i, label: `step ${i}` });
+    const shown = r.view('s')!.timeline.map(({ lane, direction, failed, rawDropped }) => ({ lane, direction, failed, ...(rawDropped && { rawDropped }) }));
+    assert.deepEqual(shown, recorded);
+    // Dropping a text marks its step and nothing else of it.
+    const u = new TimelineRecorder({ keepEnded: 5, maxSteps: 10, maxBytes: 10 }).open('u', 'app');
+    const first = u.add({ lane: 'hooks', direction: 'out', label: 'connect', failed: true, raw: 'x'.repeat(8) });
+    u.add({ lane: 'sip', direction: 'in', label: '200 OK', failed: false, raw: 'y'.repeat(8) });
+    assert.deepEqual([first.lane, first.direction, first.failed, first.rawDropped, first.raw], ['hooks', 'out', true, true, undefined]);
+  });
+
   it('keeps the keepEnded sessions that ended last, besides every live one', () => {
     const r = new TimelineRecorder({ keepEnded: 2, maxSteps: 10, maxBytes: 65_536 });
     const ts = ['a', 'b', 'c', 'd'].map((id) => r.open(id, 'app'));

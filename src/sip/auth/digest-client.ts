@@ -137,7 +137,8 @@ export class DigestClient {
     for (const c of challenges) {
       const cand = this.candidate(c, offered);
       if (cand === undefined) continue;
-      const key = `${cand.header}\n${cand.realm}`;
+      // Its own string, not a tree of the template's parts: the key stays for as long as the registration lives.
+      const key = ownCopy(`${cand.header}\n${cand.realm}`);
       const prev = chosen.get(key);
       // RFC 8760 §2.4 / RFC 7616 §3.7: several challenges for one realm differ in algorithm; answer the strongest
       // we support (servers list their preference first, so ties keep the first).

@@ -25,12 +25,12 @@ import { SipParseError } from '../errors.ts';
 import { createResponse, newBranch } from '../message/builders.ts';
 import { getCSeq, getTo } from '../message/headers.ts';
 import type { SipRequest, SipResponse } from '../message/message.ts';
-import { isSipUri } from '../message/types.ts';
+import { isSipUri, type SipUri } from '../message/types.ts';
 import { TransactionLayer, type Destination, type ServerTransaction } from '../transaction/index.ts';
 import type { TimerSettings } from '../transaction/timers.ts';
 import type { TcpLimits } from '../transport/stream.ts';
 import { TransportLayer, type ListenSpec, type TlsSettings } from '../transport/transport-layer.ts';
-import { normalizeAddress, type Endpoint, type Received } from '../transport/transport.ts';
+import { normalizeAddress, type Endpoint, type Received, type Transport } from '../transport/transport.ts';
 import { viaHost } from '../transport/via.ts';
 import { ALLOWED_METHODS, allowHeader } from './allow.ts';
 import type { ContactBinding, IncomingRequest, RequestHandler } from './contact.ts';
@@ -66,11 +66,39 @@ const SUPPORTED_EXTENSIONS: readonly string[] = [TIMER];
 /** `any`: whoever knows a contact; `registrar`: only the address its REGISTER went to. */
 export type TrustedSources = 'any' | 'registrar';
 
-interface Binding {
-  handler: RequestHandler;
-  options: ContactBindingOptions;
+/**
+ * One of our contacts: the entry requests are routed by and the ContactBinding its owner holds, one object. A
+ * registered session keeps its contact for as long as it lives; three closures and a second object for it cost
+ * some 250 bytes a session (docs/benchmarks.md).
+ */
+class Contact implements ContactBinding {
   /** Normalized address of the registrar; undefined until a REGISTER succeeded. */
-  registrar: string | undefined;
+  registrar: string | undefined = undefined;
+
+  constructor(
+    readonly user: string,
+    readonly handler: RequestHandler,
+    readonly options: ContactBindingOptions,
+    private readonly transports: TransportLayer,
+    private readonly bindings: Map<string, Contact>,
+  ) {}
+
+  contactUri(transport: Transport, sips = false): SipUri {
+    const sentBy = this.transports.sentBy(transport);
+    const params = new Map<string, string | null>();
+    // RFC 3261 §19.1.1: without a transport parameter the peer would use UDP. A sips: URI needs none: it means
+    // TLS (§26.2.2; RFC 5630 §3.1.3 deprecates `transport=tls` in it).
+    if (!sips && transport.protocol !== 'UDP') params.set('transport', transport.protocol.toLowerCase());
+    return { scheme: sips ? 'sips' : 'sip', user: this.user, host: viaHost(sentBy.address), port: sentBy.port, params, headers: new Map() };
+  }
+
+  registeredThrough(registrar: Endpoint): void {
+    this.registrar = normalizeAddress(registrar.address);
+  }
+
+  close(): void {
+    this.bindings.delete(this.user);
+  }
 }
 
 export interface ContactBindingOptions {
@@ -87,7 +115,7 @@ const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'NOTIFY', 'UPDATE']);
 const MAX_AUTH_ROUNDS = 4;
 
 export class UserAgent implements InviteSessionHost {
-  private readonly bindings = new Map<string, Binding>();
+  private readonly bindings = new Map<string, Contact>();
   /** Set by refuseNewRequests: new requests are answered 503 with this Retry-After. */
   private retryAfterSeconds: number | undefined;
   readonly log: Logger;
@@ -136,9 +164,9 @@ export class UserAgent implements InviteSessionHost {
   }
 
   bindContact(handler: RequestHandler, options: ContactBindingOptions = {}): ContactBinding {
-    const user = randomHex(8);
-    this.bindings.set(user, { handler, options, registrar: undefined });
-    return this.bindingFor(user);
+    const contact = new Contact(randomHex(8), handler, options, this.transports, this.bindings);
+    this.bindings.set(contact.user, contact);
+    return contact;
   }
 
   /** The transport and address a request to `hop` leaves by (RFC 3263 §4). */
@@ -244,7 +272,7 @@ export class UserAgent implements InviteSessionHost {
         this.warnings.warn(`untrusted|${from}`, { from, method: request.method }, 'SIP request to a contact refused: not from its registrar');
         return incoming.respond(403, 'Forbidden (not from the registrar)');
       }
-      if (request.method === 'INVITE') return this.receiveInvite(tx, incoming, user!, binding.options);
+      if (request.method === 'INVITE') return this.receiveInvite(tx, incoming, binding);
       binding.handler(incoming);
     } catch (err) {
       // From, To or Call-ID unreadable: the transaction layer could match the request, the dialog layer cannot.
@@ -255,17 +283,18 @@ export class UserAgent implements InviteSessionHost {
   }
 
   /** Whether a new request to `binding` from `remote` is taken (trustedSources). */
-  private trusts(binding: Binding, remote: Endpoint): boolean {
+  private trusts(binding: Contact, remote: Endpoint): boolean {
     return this.trustedSources === 'any' || binding.registrar === normalizeAddress(remote.address);
   }
 
   /** A new INVITE for one of our contacts becomes an Invitation for its `onInvite` (480 without one). */
-  private receiveInvite(tx: ServerTransaction, incoming: IncomingRequest, user: string, options: ContactBindingOptions): void {
+  private receiveInvite(tx: ServerTransaction, incoming: IncomingRequest, binding: Contact): void {
+    const { options } = binding;
     if (options.onInvite === undefined || tx.kind !== 'invite-server') return incoming.respond(480);
     // RFC 4028 §9: an interval below our Min-SE is refused before a call exists (422 with our Min-SE).
     const timer = decideAsUas(incoming.message, this.sessionTimerSettings);
     if (timer.kind === 'too-small') return incoming.respond(422, undefined, { headers: [minSeHeader(timer.minSeS)] });
-    const invitation = new Invitation(this, incoming, tx, this.bindingFor(user));
+    const invitation = new Invitation(this, incoming, tx, binding);
     try {
       options.onInvite(invitation);
     } catch (err) {
@@ -284,27 +313,6 @@ export class UserAgent implements InviteSessionHost {
     if (invite === undefined) return incoming.respond(481);
     incoming.respond(200);
     this.dialogs.cancel(invite, incoming.message);
-  }
-
-  private bindingFor(user: string): ContactBinding {
-    return {
-      user,
-      contactUri: (transport, sips = false) => {
-        const sentBy = this.transports.sentBy(transport);
-        const params = new Map<string, string | null>();
-        // RFC 3261 §19.1.1: without a transport parameter the peer would use UDP. A sips: URI needs none: it means
-        // TLS (§26.2.2; RFC 5630 §3.1.3 deprecates `transport=tls` in it).
-        if (!sips && transport.protocol !== 'UDP') params.set('transport', transport.protocol.toLowerCase());
-        return { scheme: sips ? 'sips' : 'sip', user, host: viaHost(sentBy.address), port: sentBy.port, params, headers: new Map() };
-      },
-      registeredThrough: (registrar) => {
-        const binding = this.bindings.get(user);
-        if (binding !== undefined) binding.registrar = normalizeAddress(registrar.address);
-      },
-      close: () => {
-        this.bindings.delete(user);
-      },
-    };
   }
 
   /** RFC 3261 §11.2: OPTIONS is answered like an INVITE would be, with what we allow, accept and support. */
