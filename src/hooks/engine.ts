@@ -6,7 +6,7 @@
  * - Knows nothing of SIP or WebSockets: the caller turns outcomes into `fail` messages, SIP 403s and so on
  *   (see HookOutcome in ./types.ts).
  */
-import { hash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { App, RestClientConfig } from './model.ts';
 import type { OutboxEvent, SessionWill, StoreWrite } from './storage.ts';
 import { isRestMethod, methodType, type DecisionMethod, type EventMethod, type RestMethod } from './methods.ts';
@@ -215,7 +215,7 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
    * needs no delete, and one that has not changed (a call's object stays the same from status to status) no write.
    * Kept as of the writes handed to the store (which commits them in order), not as of their commits. The digest
    * rather than the JSON itself: a registered session holds two wills for as long as it lives, and their JSON came
-   * to some 500 bytes a session (docs/benchmarks.md); a digest costs under a microsecond.
+   * to some 500 bytes a session (docs/benchmarks.md); a digest costs about a microsecond.
    */
   const willsHeld = new Map<string, Map<string, string>>();
 
@@ -245,7 +245,8 @@ export function createHookEngine(deps: HookEngineDeps): HookEngine {
     if (will.owed === null) return willRemoval(ctx.sessionId, will.subject);
     const held = willsHeld.get(ctx.sessionId);
     const body = without(withContext(will.owed, ctx), mc.restExclude);
-    const digest = hash('sha256', JSON.stringify(body), 'base64');
+    // createHash, not crypto.hash: that one is Node 20.12 and later, and package.json allows any Node 20.
+    const digest = createHash('sha256').update(JSON.stringify(body)).digest('base64');
     if (held?.get(will.subject) === digest) return undefined;
     if (held === undefined) willsHeld.set(ctx.sessionId, new Map([[will.subject, digest]]));
     else held.set(will.subject, digest);
