@@ -40,8 +40,9 @@
  * --server janus|callhook and --only narrow a run to one server or some measurements (e.g. callhook's memory with
  * calls up, after a change). callhook runs compiled: `npm run build` first.
  *
- * --smoke: 5 registrations, 2 calls (one load client) with a 3 s window, 2 calls set up by 2 load clients after 1
- * warm-up call, one round, one process per server, no settling: a check of the kit itself
+ * --smoke: 5 registrations, 2 calls (one load client) with a 3 s window, 10 calls set up 2 at a time by 2 load clients
+ * after 1 warm-up call (enough for the CPU's 10 ms ticks to show in /proc with libdatachannel's browsers, which set
+ * 2 calls up within a tick or two), one round, one process per server, no settling: a check of the kit itself
  * (test/integration/compare-kit.test.ts), not a figure.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -98,7 +99,7 @@ const basePlan = smoke
   ? {
       registrations: [{ count: 5, concurrency: 5, warmUp: 1 }],
       calls: { steps: [2], windowSeconds: 3, processes: 1 },
-      setup: { calls: 2, concurrency: 2, processes: 2, warmUp: 1 },
+      setup: { calls: 10, concurrency: 2, processes: 2, warmUp: 1 },
       rounds: [['janus', 'callhook']],
       freshServers: false,
     }
