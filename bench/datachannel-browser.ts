@@ -1,6 +1,6 @@
 /**
  * A browser for calls built on libdatachannel (node-datachannel): ICE, DTLS and SRTP in C++ on libdatachannel's
- * threads, where the werift BrowserPeer (./media-peers.ts) does them in JavaScript at about 14 ms of CPU per call set
+ * threads, where the werift BrowserPeer (./media-peers.ts) does them in JavaScript at 13–18 ms of CPU per call set
  * up. The comparison kit's load clients use it so that they cost less than the server they set calls up through
  * (docs/benchmarks.md "Call setup with a libdatachannel load client").
  *
