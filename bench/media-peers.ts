@@ -35,7 +35,7 @@ export interface ReceivedRtp {
   at: number;
 }
 
-/** What a browser placing a call does: the offer, the answer, DTLS up, RTP both ways, and the close. */
+/** What a browser placing a call does: its offer, the server's answer taken, DTLS up, RTP both ways, and the close. */
 export interface WebRtcPeer {
   /** Every RTP packet received, in order. */
   readonly received: ReceivedRtp[];

@@ -6,7 +6,7 @@
  * measurement (bench/compare/setup-client.ts) place calls exactly as the kit's own process does.
  *
  * The browser is one of two (`CallTarget.browser`), the same for both servers: werift's (bench/media-peers.ts
- * BrowserPeer: ICE, DTLS and SRTP in JavaScript, about 14 ms of CPU per call set up) or libdatachannel's
+ * BrowserPeer: ICE, DTLS and SRTP in JavaScript, 13–18 ms of CPU per call set up) or libdatachannel's
  * (bench/datachannel-browser.ts: the same offer, those in C++), so that the load client can cost less than the server.
  *
  * Each call keeps when its steps happened, in ms since the epoch with sub-millisecond precision (the same clock as

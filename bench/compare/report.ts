@@ -152,7 +152,7 @@ export function sideBySideTable(ms: Measurement[]): string {
   }
 
   // The load clients' browsers (the same for both servers), per measurement that places calls; absent from runs
-  // before 2026-12-07 08:00 UTC, all werift.
+  // before 2026-12-07 07:20 UTC, all werift.
   const browsers = ['calls', 'setup'].flatMap((measure) => {
     const names = [...new Set(ms.filter((m) => m.measure === measure && m['browser'] !== undefined).map((m) => String(m['browser'])))];
     return names.length > 0 ? [`${names.join(' / ')} (${measure})`] : [];
