@@ -4,7 +4,8 @@
  *
  * - BrowserPeer: a werift RTCPeerConnection playing the browser. It offers what Chrome offers for audio (Opus,
  *   PCMU, PCMA, telephone-event at 48000 and 8000 Hz) and, like the WCS SDK, sends its SDP without candidates: the
- *   server must find it through its ICE checks.
+ *   server must find it through its ICE checks. It is a WebRtcPeer, as is ./datachannel-browser.ts's
+ *   libdatachannel one.
  * - UdpRtpPeer: a plain UDP socket playing the SIP phone: it records the RTP it receives, can echo it back
  *   (sipp `-rtp_echo` style) and sends RTP of its own.
  */
@@ -20,7 +21,7 @@ import { serializeSdp } from '../src/media/sdp/serialize.ts';
 export const LOOPBACK = '127.0.0.1';
 
 /** The audio formats and payload types Chrome offers. */
-const CHROME_AUDIO = [
+export const CHROME_AUDIO: Array<{ mimeType: string; clockRate: number; channels?: number; payloadType: number }> = [
   { mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 },
   { mimeType: 'audio/PCMU', clockRate: 8000, payloadType: 0 },
   { mimeType: 'audio/PCMA', clockRate: 8000, payloadType: 8 },
@@ -34,7 +35,25 @@ export interface ReceivedRtp {
   at: number;
 }
 
-export class BrowserPeer {
+/** What a browser placing a call does: its offer, the server's answer taken, DTLS up, RTP both ways, and the close. */
+export interface WebRtcPeer {
+  /** Every RTP packet received, in order. */
+  readonly received: ReceivedRtp[];
+  /** The offer, without candidates. */
+  createOffer(): Promise<string>;
+  setAnswer(sdp: string): Promise<void>;
+  /** Resolves when DTLS is up; rejects after `timeoutMs`. */
+  connected(timeoutMs?: number): Promise<void>;
+  /** Calls `fn` when DTLS comes up, as it does (not when an await would see it). */
+  onConnected(fn: () => void): void;
+  /** Sends one RTP packet with exactly this payload type. */
+  send(payloadType: number, sequenceNumber: number, timestamp: number, payload: Buffer, marker?: boolean): void;
+  /** Called for every packet received (after it is recorded). */
+  onRtp(fn: (r: ReceivedRtp) => void): void;
+  close(): Promise<void>;
+}
+
+export class BrowserPeer implements WebRtcPeer {
   readonly pc: RTCPeerConnection;
   readonly received: ReceivedRtp[] = [];
   private transceiver: RTCRtpTransceiver | undefined;
@@ -89,6 +108,14 @@ export class BrowserPeer {
   async connected(timeoutMs = 10_000): Promise<void> {
     if (this.pc.connectionState === 'connected') return;
     await withTimeout(this.pc.connectionStateChange.watch((s) => s === 'connected'), timeoutMs, 'browser peer did not connect');
+  }
+
+  onConnected(fn: () => void): void {
+    const { unSubscribe } = this.pc.connectionStateChange.subscribe((state) => {
+      if (state !== 'connected') return;
+      unSubscribe();
+      fn();
+    });
   }
 
   /** Sends one RTP packet with exactly this payload type (not rewritten to the main codec). */

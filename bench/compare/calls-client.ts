@@ -1,18 +1,16 @@
 /**
  * One load-client process of the kit's calls measurement (bench/compare/calls.ts), started with fork(): argv[2] is
- * the JSON of the CallTarget. Its callers' audio (werift's SRTP in JavaScript, 50 pps each way per call) is one
- * event loop's work; spread over several of these processes, 250 callers do not make the load client the limit.
+ * the JSON of the CallTarget. Its callers' audio (50 pps each way per call; with werift's browsers, SRTP in
+ * JavaScript) is one event loop's work; spread over several of these processes, 250 callers do not make the load client the limit.
  *
  * IPC: 'ready' once warm; {type:'place', indexes, concurrency} places those calls and starts their audio, then
  * reports {type:'placed', done, failed}; 'open' opens a measuring window, 'close' ends it and reports
  * {type:'window', sent, echoed} once its echoes had DRAIN_MS to come back; 'hangup' hangs every call up, reports
  * 'down' and exits.
  */
-import { BrowserPeer } from '../media-peers.ts';
-import { placeCall, type CallTarget } from './callers.ts';
+import { newBrowser, placeCall, type CallTarget } from './callers.ts';
 import { EchoMeter } from './echo-meter.ts';
 import { pool } from './load.ts';
-import { BROWSER_ADDRESS } from './namespace.ts';
 
 export type CallsClientCommand = { type: 'place'; indexes: number[]; concurrency: number } | 'open' | 'close' | 'hangup';
 
@@ -27,7 +25,7 @@ export const DRAIN_MS = 1_000;
 const target = JSON.parse(process.argv[2]!) as CallTarget;
 const report = (r: CallsClientReport) => process.send!(r);
 
-const warm = new BrowserPeer({ address: BROWSER_ADDRESS });
+const warm = newBrowser(target.browser);
 await warm.createOffer();
 await warm.close();
 

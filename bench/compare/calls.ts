@@ -1,5 +1,5 @@
 /**
- * The kit's calls measurement (issue 18): werift PCMU callers to sipp's `-rtp_echo`, ramped to each step (e.g. 50,
+ * The kit's calls measurement (issue 18): callers (werift's or libdatachannel's browsers) to sipp's `-rtp_echo`, ramped to each step (e.g. 50,
  * 100, 250 calls), then a window at 50 pps per call: the server's CPU (% of one core) and each of its threads' (its
  * main thread against its media threads), the round trip's loss, RSS and threads. The callers live in P load-client
  * processes (bench/compare/calls-client.ts), call i in process i mod P: one event loop of werift callers takes about
@@ -8,6 +8,7 @@
  */
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { BrowserName, CallTarget } from './callers.ts';
 import type { CallsClientCommand, CallsClientReport } from './calls-client.ts';
 import { allReported, forkLoadClient, hangUpClients, killClients } from './load.ts';
 import { machineBusySeconds, procSample, threadCpu, threadSeconds, type ServerUnderTest } from './servers.ts';
@@ -17,6 +18,7 @@ export interface CallsPlan {
   windowSeconds: number;
   /** Load-client processes the callers are spread over. */
   processes: number;
+  browser: BrowserName;
 }
 
 const RAMP_CONCURRENCY = 10;
@@ -29,7 +31,7 @@ export async function measureCalls(
   server: ServerUnderTest, sippPort: number, plan: CallsPlan, record: (fields: Record<string, number | string>) => void,
 ): Promise<void> {
   const processes = Math.max(1, Math.min(plan.processes, Math.max(...plan.steps)));
-  const children = Array.from({ length: processes }, () => forkLoadClient('./calls-client.ts', { server: server.name, wsUrl: server.wsUrl, sippPort }));
+  const children = Array.from({ length: processes }, () => forkLoadClient('./calls-client.ts', { server: server.name, wsUrl: server.wsUrl, sippPort, browser: plan.browser } satisfies CallTarget));
   const send = (command: CallsClientCommand) => {
     for (const c of children) c.send(command);
   };
@@ -70,7 +72,7 @@ export async function measureCalls(
       const machineCpu = (machineBusySeconds() - machine0) / seconds;
       await closed;
       record({
-        calls: step, failed: failed.length, windowSeconds: seconds, cpuPercent: ((s1.cpuSeconds - s0.cpuSeconds) / seconds) * 100,
+        calls: step, browser: plan.browser, failed: failed.length, windowSeconds: seconds, cpuPercent: ((s1.cpuSeconds - s0.cpuSeconds) / seconds) * 100,
         sent: window.sent, echoed: window.echoed, loss: window.sent === 0 ? 1 : 1 - window.echoed / window.sent,
         rssMiB: s1.rssBytes / 2 ** 20, threads: s1.threads, processes,
         // Where the server's CPU went: its main thread (JavaScript, and what it calls) against its other threads.

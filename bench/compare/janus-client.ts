@@ -1,13 +1,14 @@
 /**
  * A browser of Janus's SIP plugin for the comparison kit, in Node: one WebSocket per session (the `janus-protocol`
  * subprotocol, as janus.js opens it), `create` → `attach` janus.plugin.sip → `register`, and calls whose media is a
- * werift peer (bench/media-peers.ts BrowserPeer, the same one that plays callhook's browsers). The offer goes out
+ * browser peer (bench/media-peers.ts WebRtcPeer: werift's or libdatachannel's, the same one that plays callhook's
+ * browsers). The offer goes out
  * without candidates followed by an end-of-candidates trickle, as callhook's SDK sends its SDP: Janus finds the
  * browser through its ICE checks (peer-reflexive), as callhook does.
  */
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { BrowserPeer } from '../media-peers.ts';
+import type { WebRtcPeer } from '../media-peers.ts';
 import { parseSdp } from '../../src/media/sdp/parse.ts';
 import { epochMs } from './load.ts';
 
@@ -91,8 +92,8 @@ export class JanusSipSession {
     if (e.event !== 'registered') throw new Error(`Janus guest ${username}: ${e.reason ?? e.event}`);
   }
 
-  /** Calls `uri` with a fresh werift offer; resolves once answered (`accepted` with Janus's answer applied). */
-  async call(uri: string, peer: BrowserPeer): Promise<JanusAnswer> {
+  /** Calls `uri` with a fresh offer of `peer`; resolves once answered (`accepted` with Janus's answer applied). */
+  async call(uri: string, peer: WebRtcPeer): Promise<JanusAnswer> {
     const offer = await peer.createOffer();
     this.message({ request: 'call', uri }, { type: 'offer', sdp: offer });
     const sent = epochMs();

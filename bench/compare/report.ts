@@ -151,7 +151,13 @@ export function sideBySideTable(ms: Measurement[]): string {
     ]);
   }
 
-  const header = ['measure', `${NAMES.janus} ${version('janus')}`, `${NAMES.callhook} ${version('callhook')}`, 'callhook vs Janus'];
+  // The load clients' browsers (the same for both servers), per measurement that places calls; absent from runs
+  // before 2026-12-07 07:20 UTC, all werift.
+  const browsers = ['calls', 'setup'].flatMap((measure) => {
+    const names = [...new Set(ms.filter((m) => m.measure === measure && m['browser'] !== undefined).map((m) => String(m['browser'])))];
+    return names.length > 0 ? [`${names.join(' / ')} (${measure})`] : [];
+  });
+  const header = [`measure${browsers.length > 0 ? ` (load clients' browsers: ${browsers.join(', ')})` : ''}`, `${NAMES.janus} ${version('janus')}`, `${NAMES.callhook} ${version('callhook')}`, 'callhook vs Janus'];
   return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
 }
 

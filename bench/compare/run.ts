@@ -9,7 +9,7 @@
  *   server, the load client and Kamailio are read on that pass, or, for callhook (whose JavaScript V8 compiles as it
  *   runs), on a second pass after W warm-up registrations (each closed once registered, then the server left to
  *   settle);
- * - calls: werift PCMU callers to sipp's echo, spread over P load-client processes (bench/compare/calls.ts),
+ * - calls: callers to sipp's echo, spread over P load-client processes (bench/compare/calls.ts),
  *   ramped to each step (50, 100 and 250 calls), then a window at 50 pps per call: server CPU (% of one core),
  *   loss of the round trip, RSS and threads (and the idle RSS before the first call), the load clients' CPU;
  * - setup: after W warm-up calls (set up and hung up), N calls set up (answered, DTLS up) C at a time by P load-client
@@ -24,17 +24,25 @@
  *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300] [--server NAME]
  *     [--only registrations,calls,setup] [--call-steps 50,100,250] [--call-processes 5] [--setup-calls 100]
  *     [--setup-concurrency 10] [--setup-processes 5] [--setup-warmup 20] [--registration-warmup 2000]
- *     [--callhook-media one-port|port-pairs]
+ *     [--callhook-media one-port|port-pairs] [--call-browser werift|libdatachannel] [--setup-browser werift|libdatachannel]
  *
  * --callhook-media: callhook's browser legs all on one UDP port (`webrtcPort`, ICE UDP mux; the default here), or a
  * port pair per call (callhook's default setting); the output says which, on its first line, in each JSON line
  * (`media`) and in the table's header.
  *
+ * --call-browser, --setup-browser: the WebRTC stack of the load clients' browsers, the same for both servers
+ * (bench/compare/callers.ts): werift (ICE, DTLS and SRTP in JavaScript) or libdatachannel (in C++). The setup step's
+ * default is libdatachannel: werift's browsers cost about twice the server's CPU per call set up, so on 2 cores they,
+ * not the server, set the rate (docs/benchmarks.md "Call setup with a libdatachannel load client"). The calls step's
+ * default is werift (see there why). Each JSON line of those steps says which (`browser`), and so does the table's
+ * header.
+ *
  * --server janus|callhook and --only narrow a run to one server or some measurements (e.g. callhook's memory with
  * calls up, after a change). callhook runs compiled: `npm run build` first.
  *
- * --smoke: 5 registrations, 2 calls (one load client) with a 3 s window, 2 calls set up by 2 load clients after 1
- * warm-up call, one round, one process per server, no settling: a check of the kit itself
+ * --smoke: 5 registrations, 2 calls (one load client) with a 3 s window, 10 calls set up 2 at a time by 2 load clients
+ * after 1 warm-up call (enough for the CPU's 10 ms ticks to show in /proc with libdatachannel's browsers, which set
+ * 2 calls up within a tick or two), one round, one process per server, no settling: a check of the kit itself
  * (test/integration/compare-kit.test.ts), not a figure.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -45,6 +53,7 @@ import { parseArgs } from 'node:util';
 import { startKamailio } from '../../test/support/kamailio.ts';
 import { runSipp, scenarioFile } from '../../test/support/sipp.ts';
 import { machine } from '../hooks-common.ts';
+import { BROWSERS, type BrowserName } from './callers.ts';
 import { measureCalls } from './calls.ts';
 import { pool } from './load.ts';
 import { enterNamespace } from './namespace.ts';
@@ -71,8 +80,15 @@ const { values: args } = parseArgs({
     'call-processes': { type: 'string' },
     server: { type: 'string' },
     'callhook-media': { type: 'string', default: 'one-port' },
+    'call-browser': { type: 'string', default: 'werift' },
+    'setup-browser': { type: 'string', default: 'libdatachannel' },
   },
 });
+function browserOption(name: 'call-browser' | 'setup-browser'): BrowserName {
+  const value = args[name]!;
+  if (!(BROWSERS as readonly string[]).includes(value)) throw new Error(`--${name}: ${BROWSERS.join(' or ')}, not ${value}`);
+  return value as BrowserName;
+}
 if (args.server !== undefined && args.server !== 'janus' && args.server !== 'callhook') throw new Error(`--server: janus or callhook, not ${args.server}`);
 if (args['callhook-media'] !== 'one-port' && args['callhook-media'] !== 'port-pairs') throw new Error(`--callhook-media: one-port or port-pairs, not ${args['callhook-media']}`);
 const callhookMedia: CallhookMedia = args['callhook-media'];
@@ -83,7 +99,7 @@ const basePlan = smoke
   ? {
       registrations: [{ count: 5, concurrency: 5, warmUp: 1 }],
       calls: { steps: [2], windowSeconds: 3, processes: 1 },
-      setup: { calls: 2, concurrency: 2, processes: 2, warmUp: 1 },
+      setup: { calls: 10, concurrency: 2, processes: 2, warmUp: 1 },
       rounds: [['janus', 'callhook']],
       freshServers: false,
     }
@@ -108,12 +124,14 @@ const plan = {
     ...basePlan.calls,
     ...(args['call-steps'] !== undefined && { steps: callSteps(args['call-steps']) }),
     processes: Number(args['call-processes'] ?? basePlan.calls.processes),
+    browser: browserOption('call-browser'),
   },
   setup: {
     calls: Number(args['setup-calls'] ?? basePlan.setup.calls),
     concurrency: Number(args['setup-concurrency'] ?? basePlan.setup.concurrency),
     processes: Number(args['setup-processes'] ?? basePlan.setup.processes),
     warmUp: Number(args['setup-warmup'] ?? basePlan.setup.warmUp),
+    browser: browserOption('setup-browser'),
   },
 };
 const settleSeconds = Number(args['settle-seconds'] ?? (smoke ? 0 : 300));
@@ -140,8 +158,8 @@ function record(server: ServerUnderTest, measure: string, fields: Record<string,
   console.log(`  ${server.name} ${measure} ${JSON.stringify(fields)}`);
 }
 
-async function withServer(name: ServerName, registrar: Registrar, sippPort: number, body: (s: ServerUnderTest) => Promise<void>): Promise<void> {
-  const server = await startServer(name, registrar, sippPort, callhookMedia);
+async function withServer(name: ServerName, registrar: Registrar, body: (s: ServerUnderTest) => Promise<void>): Promise<void> {
+  const server = await startServer(name, registrar, callhookMedia);
   try {
     await sleep(IDLE_SETTLE_MS);
     await body(server);
@@ -264,7 +282,7 @@ async function settle(): Promise<void> {
   appendFileSync(jsonl, `${JSON.stringify(line)}\n`);
 }
 
-console.log(`machine: ${machine()}, node ${process.version}; callhook's browser media: ${callhookMedia === 'one-port' ? 'one UDP port for all browsers (webrtcPort, ICE UDP mux)' : 'a WebRTC port pair per call'}; output in ${out}`);
+console.log(`machine: ${machine()}, node ${process.version}; callhook's browser media: ${callhookMedia === 'one-port' ? 'one UDP port for all browsers (webrtcPort, ICE UDP mux)' : 'a WebRTC port pair per call'}; load clients' browsers: ${plan.calls.browser} (calls), ${plan.setup.browser} (setup); output in ${out}`);
 const users = Array.from({ length: Math.max(...plan.registrations.map((r) => Math.max(r.count, r.warmUp))) }, (_, i) => ({ username: `user${i}`, password: `pw-${i}` }));
 const kamailio = await startKamailio({ users });
 const registrar = { host: kamailio.host, port: kamailio.port, domain: kamailio.domain };
@@ -286,7 +304,7 @@ try {
     const processes = plan.freshServers ? steps.map((step) => [step]) : [steps];
     for (const name of (servers as ServerName[]).filter((n) => args.server === undefined || n === args.server)) {
       for (const group of processes) {
-        await withServer(name, registrar, sipp.port, async (s) => {
+        await withServer(name, registrar, async (s) => {
           for (const step of group) await step(s);
         });
       }

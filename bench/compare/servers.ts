@@ -17,7 +17,7 @@ import { SERVER_INTERFACE } from './namespace.ts';
 import { loopbackServerSettings } from '../hooks-common.ts';
 import { readAdminToken } from '../../src/admin/token.ts';
 import { HOOK_LOG_CAPACITY } from '../../src/hooks/storage.ts';
-import { placeCall, type EchoCall, type ServerName } from './callers.ts';
+import type { EchoCall, ServerName } from './callers.ts';
 
 export type { EchoCall, ServerName };
 
@@ -47,8 +47,6 @@ export interface ServerUnderTest {
   readonly compiledAtRunTime: boolean;
   /** A session registered as `user` with the registrar; resolves with its close. */
   register(user: KitUser): Promise<() => Promise<void>>;
-  /** Call number `index`, from its own session, to sip:bob at sipp's `-rtp_echo` UAS. */
-  call(index: number): Promise<EchoCall>;
   /**
    * The round trips of the server's `method` REST hook since `since` (ms since the epoch), newest first, in ms; only
    * callhook has hooks (its hook log, GET /api/hooks).
@@ -153,11 +151,11 @@ export function machineBusySeconds(): number {
  */
 export type CallhookMedia = 'one-port' | 'port-pairs';
 
-export async function startServer(name: ServerName, registrar: Registrar, sippPort: number, media: CallhookMedia): Promise<ServerUnderTest> {
-  return name === 'janus' ? startJanusServer(registrar, sippPort) : startCallhookServer(registrar, sippPort, media);
+export async function startServer(name: ServerName, registrar: Registrar, media: CallhookMedia): Promise<ServerUnderTest> {
+  return name === 'janus' ? startJanusServer(registrar) : startCallhookServer(registrar, media);
 }
 
-async function startJanusServer(registrar: Registrar, sippPort: number): Promise<ServerUnderTest> {
+async function startJanusServer(registrar: Registrar): Promise<ServerUnderTest> {
   const janus = await startJanus({ wsPort: await freePort('tcp'), sipIp: '127.0.0.1', iceInterface: SERVER_INTERFACE });
   return {
     name: 'janus',
@@ -170,7 +168,6 @@ async function startJanusServer(registrar: Registrar, sippPort: number): Promise
       await s.register(user, registrar.domain, `${registrar.host}:${registrar.port}`);
       return () => s.close();
     },
-    call: (index) => placeCall({ server: 'janus', wsUrl: janus.wsUrl, sippPort }, index),
     log: () => janus.log(),
     stop: () => janus.stop(),
   };
@@ -185,7 +182,7 @@ const BUILT_SERVER = new URL('../../dist/server.js', import.meta.url);
 const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 
-async function startCallhookServer(registrar: Registrar, sippPort: number, media: CallhookMedia): Promise<ServerUnderTest> {
+async function startCallhookServer(registrar: Registrar, media: CallhookMedia): Promise<ServerUnderTest> {
   if (!existsSync(BUILT_SERVER)) throw new Error('the kit runs the compiled server: run `npm run build` first');
   const dataDir = await mkdtemp(join(tmpdir(), 'callhook-compare-'));
   const serverDataDir = join(dataDir, 'data');
@@ -241,7 +238,6 @@ async function startCallhookServer(registrar: Registrar, sippPort: number, media
       });
       return () => c.close();
     },
-    call: (index) => placeCall({ server: 'callhook', wsUrl: url, sippPort }, index),
     async hookLatencies(method, since) {
       const query = new URLSearchParams({ method, since: String(Math.floor(since)), limit: String(HOOK_LOG_CAPACITY) });
       const r = await fetch(`http://127.0.0.1:${adminPort}/api/hooks?${query}`, { headers: { authorization: `Bearer ${readAdminToken(serverDataDir)}` } });

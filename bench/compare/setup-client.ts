@@ -1,16 +1,15 @@
 /**
  * One load-client process of the kit's setup measurement (bench/compare/setup.ts), started with fork(): argv[2] is
- * the JSON of {target, indexes, concurrency}. Spread over several of these, the load client's ICE and DTLS in
- * JavaScript (werift) are no longer one event loop that sets the pace for both servers.
+ * the JSON of {target, indexes, concurrency}. Spread over several of these, the load client's browsers (werift's ICE
+ * and DTLS in JavaScript, or libdatachannel's on its threads) are no longer one event loop that sets the pace for
+ * both servers.
  *
- * IPC: 'ready' once warm (modules loaded, werift's certificate made: it makes one per process, at its first peer
- * connection); on 'warm' it places its warm-up calls (`warmIndexes`) and hangs them up, then reports 'warm'; on 'go' it places its calls `concurrency` at a time and reports each as {type:'call', index, times}
+ * IPC: 'ready' once warm (modules loaded, the browser's certificate made: werift and libdatachannel make one per
+ * process, at its first peer connection); on 'warm' it places its warm-up calls (`warmIndexes`) and hangs them up, then reports 'warm'; on 'go' it places its calls `concurrency` at a time and reports each as {type:'call', index, times}
  * or {type:'failed', message}, then 'up'; on 'hangup' it hangs them all up, reports 'down' and exits.
  */
-import { BrowserPeer } from '../media-peers.ts';
-import { placeCall, type CallTarget, type EchoCall } from './callers.ts';
+import { newBrowser, placeCall, type CallTarget, type EchoCall } from './callers.ts';
 import { pool } from './load.ts';
-import { BROWSER_ADDRESS } from './namespace.ts';
 
 export interface SetupClientPlan {
   target: CallTarget;
@@ -30,7 +29,7 @@ const HANGUP_CONCURRENCY = 50;
 const plan = JSON.parse(process.argv[2]!) as SetupClientPlan;
 const report = (r: SetupClientReport) => process.send!(r);
 
-const warm = new BrowserPeer({ address: BROWSER_ADDRESS });
+const warm = newBrowser(plan.target.browser);
 await warm.createOffer();
 await warm.close();
 

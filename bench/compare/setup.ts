@@ -18,7 +18,7 @@ import type { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { parseMessageTrace, type SippProcess } from '../../test/support/sipp.ts';
 import { percentile } from '../hooks-common.ts';
-import type { CallTimes } from './callers.ts';
+import type { BrowserName, CallTimes } from './callers.ts';
 import { allReported, epochMs, forkLoadClient, hangUpClients, killClients } from './load.ts';
 import { machineBusySeconds, procSample, threadCpu, threadShares, type ServerUnderTest } from './servers.ts';
 import type { SetupClientPlan, SetupClientReport } from './setup-client.ts';
@@ -32,6 +32,7 @@ export interface SetupPlan {
   warmUp: number;
   concurrency: number;
   processes: number;
+  browser: BrowserName;
 }
 
 /** A process at or above this share of one core was what limited the rate. */
@@ -71,7 +72,7 @@ const ms = (xs: number[], p: number) => (xs.length === 0 ? NaN : Number(percenti
 export async function measureSetup(server: ServerUnderTest, sipp: SippProcess, plan: SetupPlan): Promise<Record<string, number | string>> {
   const processes = Math.max(1, Math.min(plan.processes, plan.concurrency, plan.calls));
   const children = Array.from({ length: processes }, (_, p) => forkClient({
-    target: { server: server.name, wsUrl: server.wsUrl, sippPort: sipp.port },
+    target: { server: server.name, wsUrl: server.wsUrl, sippPort: sipp.port, browser: plan.browser },
     indexes: Array.from({ length: plan.calls }, (_, i) => i).filter((i) => i % processes === p),
     // Numbered after the measured calls: sipp's trace of them is before the measured span, and not matched anyway.
     warmIndexes: Array.from({ length: plan.warmUp }, (_, i) => plan.calls + i).filter((i) => i % processes === p),
@@ -130,7 +131,7 @@ export async function measureSetup(server: ServerUnderTest, sipp: SippProcess, p
           : busiestClient >= BUSY ? 'a load client\'s CPU'
             : `latency: ${plan.concurrency} calls in flight, each waiting on its steps`;
     const fields: Record<string, number | string> = {
-      calls: plan.calls, warmUp: plan.warmUp, concurrency: plan.concurrency, processes, failed: failed.length, seconds, perSecond: calls.size / seconds,
+      calls: plan.calls, browser: plan.browser, warmUp: plan.warmUp, concurrency: plan.concurrency, processes, failed: failed.length, seconds, perSecond: calls.size / seconds,
       ...Object.fromEntries(Object.entries(steps).flatMap(([name, xs]) => [[`${name}P50Ms`, ms(xs, 50)], [`${name}P99Ms`, ms(xs, 99)]])),
       callHookP50Ms: ms(callHook, 50), callHookP99Ms: ms(callHook, 99),
       matchedAtSipp: steps.sipp.length,

@@ -1,8 +1,9 @@
 /**
  * The comparison kit against Janus (bench/compare/, issue 18), in its smoke mode: Kamailio, sipp's echo, Janus's
- * SIP plugin and callhook in a private network namespace, 5 registrations, 2 echo calls and 2 calls set up (by two
- * load-client processes) per server. A test of the kit itself — that it drives both servers through the same steps
- * and writes sane JSON lines, table and chart — not of any timing.
+ * SIP plugin and callhook in a private network namespace, 5 registrations, 2 echo calls (werift browsers) and 10 calls
+ * set up 2 at a time (by two load-client processes, libdatachannel browsers) per server: each step with its default
+ * browser, so both browsers of the kit place calls through both servers. A test of the kit itself — that it drives
+ * both servers through the same steps and writes sane JSON lines, table and chart — not of any timing.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -79,6 +80,7 @@ describe('comparison kit, smoke mode (bench/compare/run.ts --smoke)', () => {
       assert.ok(idle && c, `no idle or calls line for ${server}:\n${output}`);
       assert.ok(Number(idle['rssMiB']) > 1);
       assert.equal(c['calls'], 2);
+      assert.equal(c['browser'], 'werift');
       assert.equal(c['failed'], 0);
       assert.ok(Number(c['sent']) > 0);
       // Sanity, not a figure: most of what was sent came back through the server and sipp's echo.
@@ -91,21 +93,24 @@ describe('comparison kit, smoke mode (bench/compare/run.ts --smoke)', () => {
       const [s] = of(server, 'setup');
       assert.ok(s, `no setup line for ${server}`);
       assert.equal(s['failed'], 0);
+      assert.equal(s['browser'], 'libdatachannel');
       assert.equal(s['processes'], 2);
       assert.ok(Number(s['perSecond']) > 0);
       assert.match(String(s['version']), /^\d+\.\d+\.\d+$/);
-      // Both calls' INVITEs found in sipp's trace by their From user, so every step has a figure.
-      assert.equal(s['matchedAtSipp'], 2);
+      // Every call's INVITE found in sipp's trace by its From user, so every step has a figure.
+      assert.equal(s['matchedAtSipp'], 10);
       for (const step of ['session', 'toInvite', 'sipp', 'after200', 'own', 'setup', 'dtls']) {
         for (const p of ['P50Ms', 'P99Ms']) assert.ok(Number(s[`${step}${p}`]) >= 0, `${step}${p} ${String(s[`${step}${p}`])}`);
       }
+      // Each call's DTLS came up after it was answered (a browser that never connected would make it negative).
+      assert.ok(Number(s['dtlsP50Ms']) > 0, JSON.stringify(s));
       // The server's own time is the whole less sipp's answer time.
       assert.ok(Number(s['ownP99Ms']) <= Number(s['setupP99Ms']));
       assert.ok(Number(s['serverCpuPercent']) > 0 && Number(s['clientCpuPercent']) > 0 && Number(s['serverCpuMsPerCall']) > 0);
       assert.ok(Number(s['machineCpuPercent']) >= Number(s['serverCpuPercent']) * 0.5, JSON.stringify(s));
       assert.match(String(s['limitedBy']), /CPU|latency/);
-      // Where the server's CPU went, per thread. /proc counts in 10 ms ticks: over 2 calls only callhook's main
-      // thread (JavaScript, 10 ms and more per call) is sure to have one; Janus spreads its work over many threads.
+      // Where the server's CPU went, per thread. /proc counts in 10 ms ticks: over 10 calls only callhook's main
+      // thread (JavaScript, 3 ms and more per call) is sure to have one; Janus spreads its work over many threads.
       if (server === 'callhook') assert.match(String(s['serverCpuMsPerCallByThread']), /(^|, )main \d+\.\d\d/, JSON.stringify(s));
       else assert.match(String(s['serverCpuMsPerCallByThread']), /\d+\.\d\d/, JSON.stringify(s));
       // The warm-up call was set up and hung up before the measured ones.
@@ -119,10 +124,10 @@ describe('comparison kit, smoke mode (bench/compare/run.ts --smoke)', () => {
   it('writes the side-by-side table with a row per measurement and a ratio for each', async () => {
     const table = await readFile(join(out, 'table.md'), 'utf8');
     const rows = table.trim().split('\n');
-    // The kit runs callhook's browser legs on one UDP port by default, and says so.
-    assert.match(rows[0]!, /^\| measure \| Janus \d+\.\d+\.\d+ \| callhook \d+\.\d+\.\d+ \(one UDP port for all browsers \(webrtcPort, ICE UDP mux\)\) \| callhook vs Janus \|$/);
+    // The kit runs callhook's browser legs on one UDP port by default, and says so, and which browsers placed the calls.
+    assert.match(rows[0]!, /^\| measure \(load clients' browsers: werift \(calls\), libdatachannel \(setup\)\) \| Janus \d+\.\d+\.\d+ \| callhook \d+\.\d+\.\d+ \(one UDP port for all browsers \(webrtcPort, ICE UDP mux\)\) \| callhook vs Janus \|$/);
     assert.deepEqual(rows.slice(2).map((r) => r.split(' | ')[0]), [
-      '| 5 registrations, 5 at a time', '| 2 echo calls, 3 s at 50 pps', '| RSS idle / with 2 calls up', '| 2 calls set up, 2 at a time',
+      '| 5 registrations, 5 at a time', '| 2 echo calls, 3 s at 50 pps', '| RSS idle / with 2 calls up', '| 10 calls set up, 2 at a time',
     ]);
     for (const r of rows.slice(2)) {
       assert.equal(r.split(' | ').length, 4, r);

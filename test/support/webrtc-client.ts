@@ -1,7 +1,8 @@
 /**
  * A browser in Node for the call tests: the raw WebSocket client of ./ws-client.ts speaking the WCS protocol (the
  * frames of SDK 2.0, byte for byte in shape), with a werift peer connection behind each call (bench/media-peers.ts
- * BrowserPeer: Chrome's audio offer, no ICE candidates, as the SDK sends it). It makes and answers calls, sends
+ * BrowserPeer: Chrome's audio offer, no ICE candidates, as the SDK sends it), or for an outgoing call any other
+ * WebRtcPeer given to `call` (the comparison kit's libdatachannel browser). It makes and answers calls, sends
  * 20 ms G.711 packets and counts what comes back, and records every call frame in order so a test can assert the
  * exact status sequence on the wire.
  *
@@ -13,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BrowserPeer } from '../../bench/media-peers.ts';
+import { BrowserPeer, type WebRtcPeer } from '../../bench/media-peers.ts';
 import { parseSdp } from '../../src/media/sdp/parse.ts';
 import { eventually } from './eventually.ts';
 import { TestClient, type Frame } from './ws-client.ts';
@@ -33,7 +34,7 @@ function callIdOf(f: Frame): string | undefined {
 }
 
 export class WebRtcClient {
-  private readonly calls = new Map<string, ClientCall>();
+  private readonly calls = new Map<string, ClientCall<WebRtcPeer>>();
   /** Incoming calls announced and not yet taken by nextIncoming(). */
   private readonly incoming: ClientCall[] = [];
   /** setRemoteSDP for a callId not known yet: the offer of an incoming call. */
@@ -74,8 +75,13 @@ export class WebRtcClient {
     return String(this.userData['sessionId']);
   }
 
-  /** An outgoing call: a fresh werift offer in `call` (plus `extra` fields), as SDK 2.0's `call.call()` sends it. */
-  async call(callee: string | undefined, extra: Record<string, unknown> = {}, peer = this.newPeer()): Promise<ClientCall> {
+  /**
+   * An outgoing call: a fresh offer in `call` (plus `extra` fields), as SDK 2.0's `call.call()` sends it; by a werift
+   * peer unless given `peer`.
+   */
+  async call(callee: string | undefined, extra?: Record<string, unknown>): Promise<ClientCall>;
+  async call<P extends WebRtcPeer>(callee: string | undefined, extra: Record<string, unknown>, peer: P): Promise<ClientCall<P>>;
+  async call(callee: string | undefined, extra: Record<string, unknown> = {}, peer: WebRtcPeer = this.newPeer()): Promise<ClientCall<WebRtcPeer>> {
     const callId = randomUUID();
     const call = new ClientCall(this, callId, peer, false);
     this.calls.set(callId, call);
@@ -123,7 +129,8 @@ export class WebRtcClient {
   }
 }
 
-export class ClientCall {
+/** A call and the browser behind it: a werift BrowserPeer unless the call was placed with another WebRtcPeer. */
+export class ClientCall<P extends WebRtcPeer = BrowserPeer> {
   /** Every frame about this call, in order. */
   readonly frames: Frame[] = [];
   /** callhook's SDP: the answer (outgoing) or the offer (incoming). */
@@ -138,7 +145,7 @@ export class ClientCall {
   constructor(
     private readonly client: WebRtcClient,
     readonly callId: string,
-    readonly peer: BrowserPeer,
+    readonly peer: P,
     readonly incoming: boolean,
     offer?: string,
   ) {
@@ -189,8 +196,8 @@ export class ClientCall {
     }, timeoutMs, `${message} for call ${this.callId}`);
   }
 
-  /** Incoming: answers callhook's offer and sends `answer` (SDK 2.0's call.answer()). */
-  async answer(extra: Record<string, unknown> = {}): Promise<void> {
+  /** Incoming: answers callhook's offer and sends `answer` (SDK 2.0's call.answer()); incoming calls have a werift peer. */
+  async answer(this: ClientCall, extra: Record<string, unknown> = {}): Promise<void> {
     if (this.remoteSdp === undefined) throw new Error('No remote sdp available');
     const sdp = await this.peer.answer(this.remoteSdp);
     this.client.send('answer', { callId: this.callId, incoming: true, hasVideo: true, hasAudio: true, status: 'PENDING', mediaProvider: 'WebRTC', sdp, ...extra });
