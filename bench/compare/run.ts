@@ -22,8 +22,8 @@
  * measurement), table.md (the side-by-side table) and cpu-chart.svg (CPU against concurrent calls).
  *
  *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300] [--server NAME]
- *     [--only registrations,calls,setup] [--call-steps 50,100,250] [--call-processes 5] [--setup-calls 100]
- *     [--setup-concurrency 10] [--setup-processes 5] [--setup-warmup 20] [--registration-warmup 2000]
+ *     [--only registrations,calls,setup] [--call-steps 50,100,250] [--call-processes 5] [--setup-calls 300]
+ *     [--setup-concurrency 40] [--setup-processes 2] [--setup-warmup 200] [--registration-warmup 2000]
  *     [--callhook-media one-port|port-pairs] [--call-browser werift|libdatachannel] [--setup-browser werift|libdatachannel]
  *
  * --callhook-media: callhook's browser legs all on one UDP port (`webrtcPort`, ICE UDP mux; the default here), or a
@@ -106,7 +106,9 @@ const basePlan = smoke
   : {
       registrations: [{ count: 300, concurrency: 50, warmUp: 2000 }, { count: 1000, concurrency: 50, warmUp: 2000 }],
       calls: { steps: [50, 100, 250], windowSeconds: 20, processes: 5 },
-      setup: { calls: 100, concurrency: 10, processes: 5, warmUp: 20 },
+      // 40 in flight: at 10, callhook's rate is set by each call's latency (answer → DTLS up), not by its CPU, and
+      // Janus's rate is the same at 10 and 40 (docs/benchmarks.md "Call setup with a libdatachannel load client").
+      setup: { calls: 300, concurrency: 40, processes: 2, warmUp: 200 },
       rounds: [['janus', 'callhook'], ['callhook', 'janus']],
       freshServers: true,
     };
