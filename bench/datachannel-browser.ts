@@ -16,7 +16,7 @@
 import nodeDataChannel, { type PeerConnection, type Track } from 'node-datachannel';
 import { randomInt } from 'node:crypto';
 import { isRtcp, parseRtp, serializeRtp } from '../src/media/rtp/packet.ts';
-import { CHROME_AUDIO, LOOPBACK, withoutCandidates, withTimeout, type ReceivedRtp, type WebRtcPeer } from './media-peers.ts';
+import { CHROME_AUDIO, LOOPBACK, receivedRtp, withoutCandidates, withTimeout, type ReceivedRtp, type WebRtcPeer } from './media-peers.ts';
 
 /** libjuice gathers its host candidate at once; this bounds the wait should it not. */
 const GATHER_TIMEOUT_MS = 5_000;
@@ -105,12 +105,7 @@ export class DataChannelBrowserPeer implements WebRtcPeer {
     // RTCP (rtcp-mux) arrives on the same track.
     if (isRtcp(buf)) return;
     const p = parseRtp(buf);
-    const h = p.header;
-    const r: ReceivedRtp = {
-      packet: { payloadType: h.payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, marker: h.marker },
-      payload: p.payload,
-      at: performance.now(),
-    };
+    const r = receivedRtp(p.header, p.payload);
     this.received.push(r);
     this.onPacket?.(r);
   }

@@ -35,6 +35,15 @@ export interface ReceivedRtp {
   at: number;
 }
 
+/** A packet as the peers record it, received now. */
+export function receivedRtp(h: ReceivedRtp['packet'], payload: Buffer): ReceivedRtp {
+  return {
+    packet: { payloadType: h.payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, marker: h.marker },
+    payload,
+    at: performance.now(),
+  };
+}
+
 /** What a browser placing a call does: its offer, the server's answer taken, DTLS up, RTP both ways, and the close. */
 export interface WebRtcPeer {
   /** Every RTP packet received, in order. */
@@ -139,12 +148,7 @@ export class BrowserPeer implements WebRtcPeer {
     // load client of bench/media-relay.ts cannot spare).
     dtls.onRtp.allUnsubscribe();
     dtls.onRtp.subscribe((p: WeriftRtpPacket) => {
-      const h = p.header;
-      const r: ReceivedRtp = {
-        packet: { payloadType: h.payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, marker: h.marker },
-        payload: p.payload,
-        at: performance.now(),
-      };
+      const r = receivedRtp(p.header, p.payload);
       this.received.push(r);
       this.onPacket?.(r);
     });
@@ -166,12 +170,7 @@ export class UdpRtpPeer {
       } catch {
         return;
       }
-      const h = p.header;
-      const r: ReceivedRtp = {
-        packet: { payloadType: h.payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, marker: h.marker },
-        payload: p.payload,
-        at: performance.now(),
-      };
+      const r = receivedRtp(p.header, p.payload);
       if (this.echo) socket.send(buf, from.port, from.address);
       else this.received.push(r);
       this.onPacket?.(r);
