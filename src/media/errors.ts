@@ -16,6 +16,11 @@ export type MediaErrorCode =
   | 'MEDIA_NO_COMMON_CRYPTO'
   /** Bytes that are not an RTP or RTCP packet (RFC 3550 §5.1, §6.4), or a bad telephone-event payload (RFC 4733). */
   | 'MEDIA_RTP_PARSE'
+  /**
+   * Bytes that are not a well-formed STUN message (RFC 8489 §5, §14): `StunError` of ./ice/stun.ts; the ICE agent
+   * drops them.
+   */
+  | 'MEDIA_STUN_PARSE'
   /** A digit string with a character that is not a DTMF event (RFC 4733 §3.2: 0–9, *, #, A–D). */
   | 'MEDIA_DTMF_DIGIT'
   /** Every port (pair) of a configured range is in use or could not be bound. */
