@@ -12,6 +12,7 @@ import { LOOPBACK } from './media-peers.ts';
 import {
   DataChannelEngine, MediaBridge, parseSdp, PortPairAllocator, RtpLeg, SipSdpSession, type WebRtcLeg,
 } from '../src/media/index.ts';
+import { NativeEngine } from '../src/media/native-engine.ts';
 import { WeriftEngine } from '../src/media/werift-engine.ts';
 import { freePort } from '../test/support/ports.ts';
 
@@ -49,10 +50,16 @@ const rtpPorts = new PortPairAllocator('RTP ports', 50000, 54999);
 // bench/media-relay.ts: `one-port` (every browser leg on one UDP port, ICE UDP mux) or `port-pairs`.
 const engine = process.env['MEDIA_BENCH_ENGINE'] === 'werift'
   ? new WeriftEngine({ localAddress: LOOPBACK, ports: webrtcPorts })
+  : process.env['MEDIA_BENCH_ENGINE'] === 'native'
+  ? NativeEngine.load({ localAddress: LOOPBACK, ports: webrtcPorts })
   : await DataChannelEngine.load({
       localAddress: LOOPBACK, ports: webrtcPorts, ...(process.argv[2] === 'one-port' && { udpMuxPort: await freePort('udp') }),
     });
-const calls: Array<{ leg: WebRtcLeg; bridge: MediaBridge }> = [];
+const calls: Array<{ leg: WebRtcLeg; bridge?: MediaBridge }> = [];
+// MEDIA_BENCH_LEGS=webrtc-echo: the browser leg alone, each packet from the browser sent straight back to it (no RTP
+// leg, no bridge), to weigh what the WebRTC side of a call costs by itself.
+const webrtcEcho = process.env['MEDIA_BENCH_LEGS'] === 'webrtc-echo';
+let echoed = 0;
 // MEDIA_BENCH_CODEC=opus: the browser leg uses Opus and each call is transcoded to the phone's PCMU (bench/transcode.ts).
 const transcode = process.env['MEDIA_BENCH_CODEC'] === 'opus';
 
@@ -60,6 +67,14 @@ async function call(r: CallRequest): Promise<string> {
   // opusRate: as for a call whose SIP side has PCMU only (src/media/media-session.ts).
   const leg = engine.createLeg({ codecs: [transcode ? 'OPUS' : 'PCMU'], opusRate: 8000 });
   const answer = await leg.setRemoteOffer(r.offer);
+  if (webrtcEcho) {
+    leg.onRtp((packet) => {
+      leg.sendRtp(packet);
+      echoed++;
+    });
+    calls.push({ leg });
+    return answer;
+  }
   const rtp = await RtpLeg.open({ localAddress: LOOPBACK, ports: rtpPorts });
   const sip = new SipSdpSession({ address: LOOPBACK, port: rtp.localPort, codecs: ['PCMU'] });
   sip.createOffer();
@@ -76,19 +91,19 @@ process.on('message', (m: unknown) => {
     global.gc?.();
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
-    const bridges = calls.map((c) => c.bridge.stats());
+    const bridges = calls.flatMap((c) => c.bridge?.stats() ?? []);
     const transcoders = bridges.flatMap((b) => b.transcoder ?? []);
     const stats: RelayServerStats = {
       type: 'stats', cpuUs: cpu.user + cpu.system, rss: mem.rss, heapUsed: mem.heapUsed, calls: calls.length,
       connected: calls.filter((c) => c.leg.state === 'connected').length,
       skippedTicks: transcoders.reduce((n, t) => n + t.skippedTicks, 0),
       lateDropped: transcoders.reduce((n, t) => n + t.jitter.dropped, 0),
-      forwarded: bridges.reduce((n, b) => n + b.toSip.forwarded + b.toWebrtc.forwarded, 0),
+      forwarded: echoed + bridges.reduce((n, b) => n + b.toSip.forwarded + b.toWebrtc.forwarded, 0),
       wakeups: Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN),
     };
     process.send!(stats);
   } else if (m === 'stop') {
-    void Promise.all(calls.map((c) => c.bridge.close())).then(() => process.exit(0));
+    void Promise.all(calls.map((c) => c.bridge?.close() ?? c.leg.close())).then(() => process.exit(0));
   } else if ((m as CallRequest).type === 'call') {
     const r = m as CallRequest;
     call(r).then(

@@ -13,7 +13,7 @@
  *
  *   node --import tsx bench/media-relay.ts [maxCalls=400] [windowSeconds=10]
  *
- * MEDIA_BENCH_ENGINE=werift|libdatachannel chooses the WebRTC engine (default libdatachannel).
+ * MEDIA_BENCH_ENGINE=werift|libdatachannel|native chooses the WebRTC engine (default libdatachannel).
  * MEDIA_BENCH_WEBRTC_PORTS=one-port|port-pairs: libdatachannel's browser legs all on one UDP port (`webrtcPort`, ICE
  * UDP mux; the default here, and the only choice werift does not have), or a port pair per call; the first line
  * says which.
@@ -29,6 +29,10 @@
  * libuv and Node's entry into JavaScript whatever it brings. So is each of the relay's threads' CPU per packet relayed
  * (main: the JavaScript; `juice poll` or `juice mux`: libjuice's ICE thread, which reads the browsers' packets).
  * With MEDIA_BENCH_PROF=<dir>, the server process writes a V8 CPU profile there (--cpu-prof) when it exits.
+ * MEDIA_BENCH_LEGS=webrtc-echo: the server holds the browser legs alone and sends each browser packet straight back
+ * (no RTP leg, no phone): what the WebRTC side of a call costs by itself. Each line gives the server's CPU per
+ * packet echoed back to a browser in both modes, the figure to set the two against (and against the comparison
+ * kit's per echoed packet).
  * BENCH_NODE_ARGS adds options to the server's node (e.g. "--semi-space-growth-factor=1" to weigh a V8 flag's CPU).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -55,6 +59,7 @@ const TICK_MS = 2;
 const SLOTS = 10;
 const MiB = 1024 * 1024;
 const transcoded = process.env['MEDIA_BENCH_CODEC'] === 'opus';
+const webrtcEcho = process.env['MEDIA_BENCH_LEGS'] === 'webrtc-echo';
 /**
  * What the browser peers send in transcoded runs, by the `maxplaybackrate` of the relay's answer: a second of a 1 kHz
  * tone as Opus packets (48 kHz, 20 ms), encoded as Chrome encodes for that answer (bench/opus-tone.ts).
@@ -153,7 +158,7 @@ function tick(calls: Call[]): void {
   }
 }
 
-const webrtcPorts = process.env['MEDIA_BENCH_ENGINE'] === 'werift' ? 'port-pairs' : process.env['MEDIA_BENCH_WEBRTC_PORTS'] ?? 'one-port';
+const webrtcPorts = ['werift', 'native'].includes(process.env['MEDIA_BENCH_ENGINE'] ?? '') ? 'port-pairs' : process.env['MEDIA_BENCH_WEBRTC_PORTS'] ?? 'one-port';
 if (webrtcPorts !== 'one-port' && webrtcPorts !== 'port-pairs') throw new Error(`MEDIA_BENCH_WEBRTC_PORTS: one-port or port-pairs, not ${webrtcPorts}`);
 console.log(`machine: ${machine()}, node ${process.version}; browser media: ${webrtcPorts === 'one-port' ? 'one UDP port for all browsers (webrtcPort, ICE UDP mux)' : 'a WebRTC port pair per call'}`);
 const child = fork(fileURLToPath(new URL('./media-relay-server.ts', import.meta.url)), [webrtcPorts], {
@@ -192,17 +197,18 @@ try {
     await sleep(IN_FLIGHT_MS);
     const cpu = ((after.cpuUs - before.cpuUs) / elapsedUs) * 100;
     const loadCpu = ((load.user + load.system) / elapsedUs) * 100;
-    const lossToSip = 1 - window.atPhone / window.sent;
+    const lossToSip = webrtcEcho ? 0 : 1 - window.atPhone / window.sent;
     const lossRoundTrip = 1 - window.back / window.sent;
     const row = [
       `${target} calls (${after.connected} connected, set up at ${(toAdd / setupS).toFixed(1)}/s)`,
-      `server CPU ${cpu.toFixed(1)} % (${(cpu / target).toFixed(3)} %/call, ${((after.cpuUs - before.cpuUs) / (after.forwarded - before.forwarded)).toFixed(1)} µs per packet relayed)`,
+      `server CPU ${cpu.toFixed(1)} % (${(cpu / target).toFixed(3)} %/call, ${((after.cpuUs - before.cpuUs) / (after.forwarded - before.forwarded)).toFixed(1)} µs per packet relayed, ` +
+        `${((after.cpuUs - before.cpuUs) / window.back).toFixed(1)} µs per packet echoed back to a browser)`,
       `by thread (µs per packet relayed): ${threadSeconds(threadsBefore, threadsAfter).map(([name, sec]) => `${name} ${(sec * 1e6 / (after.forwarded - before.forwarded)).toFixed(1)}`).join(', ')}`,
       `event loop woke ${((after.wakeups - before.wakeups) / (elapsedUs / 1e6)).toFixed(0)}/s`,
       `RSS ${((after.rss - idle.rss) / target / MiB).toFixed(2)} MiB/call, heap ${((after.heapUsed - idle.heapUsed) / target / MiB).toFixed(2)} MiB/call`,
-      `loss to SIP ${(lossToSip * 100).toFixed(3)} %, round trip ${(lossRoundTrip * 100).toFixed(3)} % of ${window.sent}`,
+      `${webrtcEcho ? '' : `loss to SIP ${(lossToSip * 100).toFixed(3)} %, `}round trip ${(lossRoundTrip * 100).toFixed(3)} % of ${window.sent}`,
       ...(transcoded ? [`relay fell behind ${after.skippedTicks - before.skippedTicks} ticks, dropped ${after.lateDropped - before.lateDropped} late packets`] : [
-        `one way p50 ${percentile(window.oneWay, 50).toFixed(2)} ms p99 ${percentile(window.oneWay, 99).toFixed(2)} ms`,
+        ...(webrtcEcho ? [] : [`one way p50 ${percentile(window.oneWay, 50).toFixed(2)} ms p99 ${percentile(window.oneWay, 99).toFixed(2)} ms`]),
         `round trip p50 ${percentile(window.roundTrip, 50).toFixed(2)} ms p99 ${percentile(window.roundTrip, 99).toFixed(2)} ms`,
       ]),
       `load client CPU ${loadCpu.toFixed(0)} %`,
@@ -211,7 +217,7 @@ try {
     rows.push(row);
     const lossless = transcoded
       ? after.skippedTicks === before.skippedTicks
-      : window.sent === window.atPhone && window.sent === window.back;
+      : (webrtcEcho || window.sent === window.atPhone) && window.sent === window.back;
     if (cpu <= CPU_LIMIT && lossless) held = target;
     if (!fixedSteps && (cpu > CPU_LIMIT || !lossless)) break;
   }

@@ -95,7 +95,7 @@ export const configSchema = z
      * TypeScript, no native code). Both pass the same tests; libdatachannel takes about two thirds of werift's CPU
      * per call.
      */
-    webrtcEngine: z.enum(['libdatachannel', 'werift']).default('libdatachannel'),
+    webrtcEngine: z.enum(['libdatachannel', 'werift', 'native']).default('libdatachannel'),
     /** A browser's ICE and DTLS must complete within this long (ms) of callhook's SDP, else `Failed by ICE error`. */
     webrtcConnectTimeoutMs: z.number().int().min(100).default(30_000),
     /** Calls one client session may have at once, outgoing and incoming: one more is refused (each holds two port pairs). */

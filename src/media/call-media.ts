@@ -39,7 +39,7 @@ export interface CallMedia {
   rtpInactivityMs: number;
 }
 
-export type WebRtcEngineName = 'libdatachannel' | 'werift';
+export type WebRtcEngineName = 'libdatachannel' | 'werift' | 'native';
 
 /** The settings calls' media is built from; plain values named as in the configuration, so a Config fits. */
 export interface CallMediaConfig {
@@ -65,6 +65,7 @@ export interface CallMediaConfig {
 const ENGINES: Readonly<Record<WebRtcEngineName, (o: WebRtcEngineOptions) => Promise<MediaEngine>>> = {
   libdatachannel: (o) => DataChannelEngine.load(o),
   werift: async (o) => new (await import('./werift-engine.ts')).WeriftEngine(o),
+  native: async (o) => (await import('./native-engine.ts')).NativeEngine.load(o),
 };
 
 const CODEC_BY_CONFIG_NAME: Readonly<Record<string, CodecName>> = { pcmu: 'PCMU', pcma: 'PCMA', g722: 'G722' };

@@ -1,0 +1,783 @@
+/*
+ * The browser side of a call without a thread hop or JavaScript in the packet path's crypto: one UDP socket per
+ * leg, polled on Node's own event loop, with DTLS-SRTP (RFC 5764) over the OpenSSL that Node itself is built with,
+ * and SRTP (RFC 3711, AES_CM_128_HMAC_SHA1_80) done here. ICE stays in TypeScript (src/media/ice/): STUN is a few
+ * datagrams per second per call, so this module only hands STUN datagrams up and sends what it is given.
+ *
+ * Why native at all (docs/architecture.md "The native media transport"): with libdatachannel, each browser packet
+ * crosses two threads and a N-API thread-safe callback, and those hand-overs and wake-ups, not the JavaScript,
+ * were most of a bridged call's CPU (docs/benchmarks.md "Where a call's CPU goes without JavaScript"). Here a
+ * packet is read, checked, decrypted and handed to JavaScript in the loop's own thread, in batches of what one
+ * wake-up finds (recvmmsg), and sent back with one sendto.
+ *
+ * Demultiplexing by the first byte (RFC 7983 §7): 0–3 STUN, 20–63 DTLS, 128–191 RTP and RTCP. Everything else is
+ * dropped and counted.
+ *
+ * Lifetime: JavaScript holds each transport as an external; close() stops the poll and the timer and frees
+ * everything once libuv has closed both handles. A transport is never freed while one of its callbacks runs.
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <uv.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define BATCH 32          /* datagrams read per recvmmsg: a wake-up under load finds a few to a few dozen */
+#define MAX_DATAGRAM 1500 /* an Ethernet MTU: browsers send no larger (RTP towards them is capped lower) */
+#define SRTP_TAG 10       /* HMAC-SHA1-80 (RFC 3711 §5.2) */
+#define SRTCP_TRAILER 14  /* E flag + SRTCP index (4) and the HMAC-SHA1-80 tag (10), RFC 3711 §3.4 */
+#define DTLS_MTU 1200     /* what fits any path browsers use, as libwebrtc sends its own DTLS records */
+#define FINGERPRINT_BYTES 32
+#define REPLAY_WINDOW 64  /* RFC 3711 §3.3.2: at least 64 */
+
+enum { EVENT_CONNECTED = 1, EVENT_FAILED = 2 };
+
+typedef struct {
+  EVP_CIPHER_CTX *cipher; /* AES-128 in counter mode with the session encryption key (§4.1.1) */
+  HMAC_CTX *mac;          /* HMAC-SHA1 with the session authentication key (§4.2.1) */
+  uint8_t salt[14];
+  /* Sending: the rollover counter and the last sequence number sent. Receiving: the same of the highest index
+   * authenticated, and the replay list behind it. */
+  uint32_t roc;
+  uint16_t last_seq;
+  int started;
+  uint64_t replay; /* bit i: index (highest − i) was received */
+} srtp_context;
+
+typedef struct transport {
+  napi_env env;
+  uv_poll_t poll;
+  uv_timer_t dtls_timer;
+  int fd;
+  int family;
+  int closing;
+  int handles_open;
+  int in_callback;
+  int finalized; /* JavaScript let go of the external: the struct may go once the handles are closed */
+  napi_ref on_stun, on_rtp, on_event;
+  napi_async_context async;
+  /* Where DTLS and SRTP go: the pair ICE selected (setRemote). */
+  struct sockaddr_storage remote;
+  socklen_t remote_len;
+  SSL *ssl;
+  BIO *from_net, *to_net;
+  uint8_t expected_fingerprint[FINGERPRINT_BYTES];
+  int srtp_up;
+  srtp_context inbound, outbound;
+  uint64_t dropped;
+} transport;
+
+static uint8_t datagrams[BATCH][MAX_DATAGRAM];
+static uint8_t send_buffer[MAX_DATAGRAM + SRTCP_TRAILER];
+
+/* ---- N-API helpers ---- */
+
+static napi_value throw_error(napi_env env, const char *code, const char *message) {
+  napi_throw_error(env, code, message);
+  return NULL;
+}
+
+static transport *transport_of(napi_env env, napi_value value) {
+  void *data = NULL;
+  if (napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
+    throw_error(env, "MEDIA_NATIVE", "not a media transport");
+    return NULL;
+  }
+  transport *t = data;
+  if (t->closing) {
+    throw_error(env, "MEDIA_STATE", "media transport is closed");
+    return NULL;
+  }
+  return t;
+}
+
+static int string_arg(napi_env env, napi_value value, char *out, size_t size) {
+  size_t len = 0;
+  return napi_get_value_string_utf8(env, value, out, size, &len) == napi_ok && len < size - 1;
+}
+
+static int parse_address(const char *address, int port, struct sockaddr_storage *out, socklen_t *len) {
+  memset(out, 0, sizeof *out);
+  if (strchr(address, ':') != NULL) {
+    if (uv_ip6_addr(address, port, (struct sockaddr_in6 *)out) != 0) return -1;
+    *len = sizeof(struct sockaddr_in6);
+  } else {
+    if (uv_ip4_addr(address, port, (struct sockaddr_in *)out) != 0) return -1;
+    *len = sizeof(struct sockaddr_in);
+  }
+  return 0;
+}
+
+/* Calls one of the transport's JavaScript callbacks; an exception it throws is cleared (the TypeScript side catches
+ * its own: nothing may unwind into libuv). */
+static void call_js(transport *t, napi_ref ref, size_t argc, napi_value *argv) {
+  napi_value fn, global, result;
+  napi_get_reference_value(t->env, ref, &fn);
+  napi_get_global(t->env, &global);
+  if (napi_call_function(t->env, global, fn, argc, argv, &result) == napi_pending_exception) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(t->env, &ignored);
+  }
+}
+
+/* What a libuv callback needs before it may call into JavaScript: a handle scope, and a callback scope so that
+ * promise jobs and next-tick callbacks the JavaScript queued run when it returns, as after any I/O callback. */
+typedef struct {
+  napi_handle_scope handles;
+  napi_callback_scope callback;
+} js_scope;
+
+static void enter_js(transport *t, js_scope *scope) {
+  napi_open_handle_scope(t->env, &scope->handles);
+  napi_value resource;
+  napi_create_object(t->env, &resource);
+  napi_open_callback_scope(t->env, resource, t->async, &scope->callback);
+  t->in_callback = 1;
+}
+
+static void release(transport *t);
+
+/* After the callback: a close() the JavaScript asked for meanwhile is carried out now. */
+static void leave_js(transport *t, js_scope *scope) {
+  t->in_callback = 0;
+  napi_close_callback_scope(t->env, scope->callback);
+  napi_close_handle_scope(t->env, scope->handles);
+  if (t->closing) release(t);
+}
+
+static void emit_event(transport *t, int kind, const char *detail) {
+  napi_value argv[2];
+  napi_create_int32(t->env, kind, &argv[0]);
+  napi_create_string_utf8(t->env, detail, NAPI_AUTO_LENGTH, &argv[1]);
+  call_js(t, t->on_event, 2, argv);
+}
+
+/* ---- SRTP (RFC 3711) ---- */
+
+/* §4.3.1 key derivation (key_derivation_rate 0): AES-CM keystream under the master key, IV = master salt with the
+ * label XORed in at byte 7 (key_id = label || 48 zero bits, right-aligned under the 112-bit salt). */
+static void derive(const uint8_t *master_key, const uint8_t *master_salt, uint8_t label, uint8_t *out, int len) {
+  uint8_t iv[16] = {0};
+  memcpy(iv, master_salt, 14);
+  iv[7] ^= label;
+  memset(out, 0, len);
+  EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+  int n;
+  EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), NULL, master_key, iv);
+  EVP_EncryptUpdate(c, out, &n, out, len);
+  EVP_CIPHER_CTX_free(c);
+}
+
+static void srtp_init(srtp_context *s, const uint8_t *master_key, const uint8_t *master_salt) {
+  uint8_t key[16], auth[20];
+  derive(master_key, master_salt, 0, key, 16);
+  derive(master_key, master_salt, 1, auth, 20);
+  derive(master_key, master_salt, 2, s->salt, 14);
+  s->cipher = EVP_CIPHER_CTX_new();
+  EVP_EncryptInit_ex(s->cipher, EVP_aes_128_ctr(), NULL, key, NULL);
+  s->mac = HMAC_CTX_new();
+  HMAC_Init_ex(s->mac, auth, 20, EVP_sha1(), NULL);
+  OPENSSL_cleanse(key, sizeof key);
+  OPENSSL_cleanse(auth, sizeof auth);
+}
+
+static void srtp_free(srtp_context *s) {
+  EVP_CIPHER_CTX_free(s->cipher);
+  HMAC_CTX_free(s->mac);
+  s->cipher = NULL;
+  s->mac = NULL;
+}
+
+/* §4.1.1: IV = (k_s · 2^16) XOR (SSRC · 2^64) XOR (i · 2^16), i = 2^16 · ROC + SEQ. */
+static void crypt_payload(srtp_context *s, const uint8_t *header, uint32_t roc, uint8_t *data, size_t len) {
+  uint8_t iv[16] = {0};
+  memcpy(iv, s->salt, 14);
+  for (int i = 0; i < 4; i++) iv[4 + i] ^= header[8 + i];
+  iv[8] ^= roc >> 24;
+  iv[9] ^= roc >> 16;
+  iv[10] ^= roc >> 8;
+  iv[11] ^= roc;
+  iv[12] ^= header[2];
+  iv[13] ^= header[3];
+  int n;
+  EVP_EncryptInit_ex(s->cipher, NULL, NULL, NULL, iv);
+  EVP_EncryptUpdate(s->cipher, data, &n, data, (int)len);
+}
+
+/* §4.2: the tag over the authenticated portion and the ROC. */
+static void auth_tag(srtp_context *s, const uint8_t *packet, size_t len, uint32_t roc, uint8_t *tag) {
+  uint8_t roc_bytes[4] = {roc >> 24, roc >> 16, roc >> 8, roc};
+  uint8_t full[EVP_MAX_MD_SIZE];
+  unsigned n;
+  HMAC_Init_ex(s->mac, NULL, 0, NULL, NULL);
+  HMAC_Update(s->mac, packet, len);
+  HMAC_Update(s->mac, roc_bytes, 4);
+  HMAC_Final(s->mac, full, &n);
+  memcpy(tag, full, SRTP_TAG);
+}
+
+/* The fixed header, CSRCs and extension (RFC 3550 §5.1, §5.3.1); 0 when the packet is shorter than they say. */
+static size_t rtp_header_length(const uint8_t *p, size_t len) {
+  size_t h = 12 + 4 * (size_t)(p[0] & 0x0f);
+  if (len < h) return 0;
+  if (p[0] & 0x10) {
+    if (len < h + 4) return 0;
+    h += 4 + 4 * (size_t)((p[h + 2] << 8) | p[h + 3]);
+    if (len < h) return 0;
+  }
+  return h;
+}
+
+/* Appendix A: the ROC a received sequence number most likely belongs to. */
+static uint32_t guess_roc(const srtp_context *s, uint16_t seq) {
+  if (!s->started) return s->roc;
+  if (s->last_seq < 32768) return (seq > s->last_seq && seq - s->last_seq > 32768) ? s->roc - 1 : s->roc;
+  return (s->last_seq - 32768 > seq) ? s->roc + 1 : s->roc;
+}
+
+static uint64_t packet_index(uint32_t roc, uint16_t seq) {
+  return ((uint64_t)roc << 16) | seq;
+}
+
+/* §3.3.2: 1 when the index was seen or is older than the window. */
+static int is_replay(const srtp_context *s, uint64_t index) {
+  if (!s->started) return 0;
+  uint64_t highest = packet_index(s->roc, s->last_seq);
+  if (index > highest) return 0;
+  uint64_t behind = highest - index;
+  return behind >= REPLAY_WINDOW || (s->replay >> behind) & 1;
+}
+
+static void accept_index(srtp_context *s, uint32_t roc, uint16_t seq) {
+  uint64_t index = packet_index(roc, seq);
+  uint64_t highest = packet_index(s->roc, s->last_seq);
+  if (!s->started || index > highest) {
+    uint64_t ahead = s->started ? index - highest : REPLAY_WINDOW;
+    s->replay = ahead >= REPLAY_WINDOW ? 1 : (s->replay << ahead) | 1;
+    s->roc = roc;
+    s->last_seq = seq;
+    s->started = 1;
+  } else {
+    s->replay |= (uint64_t)1 << (highest - index);
+  }
+}
+
+/* Checks and decrypts in place; the plain packet's length, or 0 to drop it. */
+static size_t unprotect_rtp(srtp_context *s, uint8_t *p, size_t len) {
+  if (len < 12 + SRTP_TAG) return 0;
+  size_t body = len - SRTP_TAG;
+  size_t header = rtp_header_length(p, body);
+  if (header == 0) return 0;
+  uint16_t seq = (p[2] << 8) | p[3];
+  uint32_t roc = guess_roc(s, seq);
+  if (is_replay(s, packet_index(roc, seq))) return 0;
+  uint8_t tag[SRTP_TAG];
+  auth_tag(s, p, body, roc, tag);
+  if (CRYPTO_memcmp(tag, p + body, SRTP_TAG) != 0) return 0;
+  accept_index(s, roc, seq);
+  crypt_payload(s, p, roc, p + header, body - header);
+  return body;
+}
+
+/* Encrypts `plain` into send_buffer and appends the tag; the protected length, or 0 for a malformed packet. */
+static size_t protect_rtp(srtp_context *s, const uint8_t *plain, size_t len) {
+  size_t header = rtp_header_length(plain, len);
+  if (header == 0 || len > MAX_DATAGRAM - SRTP_TAG) return 0;
+  uint16_t seq = (plain[2] << 8) | plain[3];
+  /* Our own sequence numbers only go up: a smaller one after a large one is the 16-bit counter wrapping (§3.3.1). */
+  if (s->started && seq < s->last_seq && s->last_seq - seq > 32768) s->roc++;
+  s->last_seq = seq;
+  s->started = 1;
+  memcpy(send_buffer, plain, len);
+  crypt_payload(s, send_buffer, s->roc, send_buffer + header, len - header);
+  auth_tag(s, send_buffer, len, s->roc, send_buffer + len);
+  return len + SRTP_TAG;
+}
+
+/* ---- DTLS (RFC 6347) with the use_srtp extension (RFC 5764) ---- */
+
+static void fail(transport *t, const char *what) {
+  char detail[256];
+  unsigned long e = ERR_get_error();
+  if (e != 0) {
+    char reason[200];
+    ERR_error_string_n(e, reason, sizeof reason);
+    snprintf(detail, sizeof detail, "%s: %s", what, reason);
+  } else {
+    snprintf(detail, sizeof detail, "%s", what);
+  }
+  ERR_clear_error();
+  if (t->ssl) {
+    SSL_free(t->ssl); /* frees both BIOs */
+    t->ssl = NULL;
+  }
+  uv_timer_stop(&t->dtls_timer);
+  emit_event(t, EVENT_FAILED, detail);
+}
+
+/* Sends what OpenSSL wrote (one flight of records) to the selected pair. */
+static void flush_dtls(transport *t) {
+  char *data;
+  long pending = BIO_get_mem_data(t->to_net, &data);
+  if (pending > 0 && t->remote_len > 0) sendto(t->fd, data, pending, MSG_DONTWAIT, (struct sockaddr *)&t->remote, t->remote_len);
+  (void)BIO_reset(t->to_net);
+}
+
+static void arm_dtls_timer(transport *t);
+
+static void on_dtls_timer(uv_timer_t *timer) {
+  transport *t = timer->data;
+  if (t->ssl == NULL || t->closing) return;
+  if (DTLSv1_handle_timeout(t->ssl) < 0) {
+    js_scope scope;
+    enter_js(t, &scope);
+    fail(t, "DTLS handshake timed out");
+    leave_js(t, &scope);
+    return;
+  }
+  flush_dtls(t);
+  arm_dtls_timer(t);
+}
+
+static void arm_dtls_timer(transport *t) {
+  struct timeval tv;
+  if (t->ssl && !t->srtp_up && DTLSv1_get_timeout(t->ssl, &tv)) {
+    uv_timer_start(&t->dtls_timer, on_dtls_timer, (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 + 1, 0);
+  } else {
+    uv_timer_stop(&t->dtls_timer);
+  }
+}
+
+/* Handshake done: the peer's certificate must be the one its SDP named (RFC 5763 §5), then the SRTP keys (RFC 5764
+ * §4.2): client key, server key, client salt, server salt; each side sends with its own. */
+static void dtls_established(transport *t) {
+  X509 *peer = SSL_get1_peer_certificate(t->ssl);
+  uint8_t digest[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  int match = peer != NULL && X509_digest(peer, EVP_sha256(), digest, &n) == 1 && n == FINGERPRINT_BYTES &&
+              CRYPTO_memcmp(digest, t->expected_fingerprint, FINGERPRINT_BYTES) == 0;
+  X509_free(peer);
+  if (!match) {
+    fail(t, "the browser's DTLS certificate does not match the fingerprint of its SDP");
+    return;
+  }
+  const SRTP_PROTECTION_PROFILE *profile = SSL_get_selected_srtp_profile(t->ssl);
+  uint8_t material[60];
+  static const char label[] = "EXTRACTOR-dtls_srtp";
+  if (profile == NULL || profile->id != SRTP_AES128_CM_SHA1_80 ||
+      SSL_export_keying_material(t->ssl, material, sizeof material, label, sizeof label - 1, NULL, 0, 0) != 1) {
+    fail(t, "DTLS agreed no SRTP profile (AES_CM_128_HMAC_SHA1_80 is the one offered)");
+    return;
+  }
+  int server = SSL_is_server(t->ssl);
+  const uint8_t *client_key = material, *server_key = material + 16;
+  const uint8_t *client_salt = material + 32, *server_salt = material + 46;
+  srtp_init(&t->inbound, server ? client_key : server_key, server ? client_salt : server_salt);
+  srtp_init(&t->outbound, server ? server_key : client_key, server ? server_salt : client_salt);
+  OPENSSL_cleanse(material, sizeof material);
+  t->srtp_up = 1;
+  uv_timer_stop(&t->dtls_timer);
+  emit_event(t, EVENT_CONNECTED, SSL_get_version(t->ssl));
+}
+
+static void drive_dtls(transport *t) {
+  if (t->ssl == NULL) return;
+  if (!t->srtp_up) {
+    int r = SSL_do_handshake(t->ssl);
+    flush_dtls(t);
+    if (r == 1) {
+      dtls_established(t);
+      return;
+    }
+    int e = SSL_get_error(t->ssl, r);
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+      fail(t, "DTLS handshake failed");
+      return;
+    }
+    arm_dtls_timer(t);
+    return;
+  }
+  /* After the handshake: a repeated final flight from the peer (our last one was lost) is answered by OpenSSL
+   * inside SSL_read; application data is not used by WebRTC audio; close_notify ends the transport. */
+  uint8_t sink[256];
+  int r = SSL_read(t->ssl, sink, sizeof sink);
+  flush_dtls(t);
+  if (r <= 0 && SSL_get_error(t->ssl, r) == SSL_ERROR_ZERO_RETURN) fail(t, "the browser closed DTLS");
+}
+
+/* ---- the socket ---- */
+
+static void received_dtls(transport *t, const uint8_t *p, size_t len, const struct sockaddr_storage *from) {
+  if (t->ssl == NULL) return;
+  /* A browser may start DTLS as soon as one check succeeded, before it nominates a pair (RFC 8445 §8.1.1): until
+   * ICE names the pair, the handshake answers where the records come from (they were answered only by an ICE
+   * agent that checked their source, and the fingerprint decides the rest). */
+  if (t->remote_len == 0) {
+    memcpy(&t->remote, from, sizeof *from);
+    t->remote_len = from->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+  }
+  BIO_write(t->from_net, p, (int)len);
+  drive_dtls(t);
+}
+
+static void received_srtp(transport *t, uint8_t *p, size_t len) {
+  /* RTCP shares the port (rtcp-mux, RFC 5761 §4: payload types 64–95 with the marker bit): not relayed, as the
+   * other engines do not; each leg's reports are its own. */
+  uint8_t type = p[1] & 0x7f;
+  if (!t->srtp_up || (type >= 64 && type <= 95)) return;
+  size_t plain = unprotect_rtp(&t->inbound, p, len);
+  if (plain == 0) {
+    t->dropped++;
+    return;
+  }
+  napi_value buffer;
+  void *copy;
+  napi_create_buffer_copy(t->env, plain, p, &copy, &buffer);
+  call_js(t, t->on_rtp, 1, &buffer);
+}
+
+static void received_stun(transport *t, const uint8_t *p, size_t len, const struct sockaddr_storage *from) {
+  char name[INET6_ADDRSTRLEN] = "";
+  int port;
+  if (from->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from;
+    uv_ip6_name(a, name, sizeof name);
+    port = ntohs(a->sin6_port);
+  } else {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)from;
+    uv_ip4_name(a, name, sizeof name);
+    port = ntohs(a->sin_port);
+  }
+  napi_value argv[3];
+  void *copy;
+  napi_create_buffer_copy(t->env, len, p, &copy, &argv[0]);
+  napi_create_string_utf8(t->env, name, NAPI_AUTO_LENGTH, &argv[1]);
+  napi_create_int32(t->env, port, &argv[2]);
+  call_js(t, t->on_stun, 3, argv);
+}
+
+static void on_readable(uv_poll_t *poll, int status, int events) {
+  (void)events;
+  transport *t = poll->data;
+  if (status < 0 || t->closing) return;
+  struct mmsghdr messages[BATCH];
+  struct iovec iov[BATCH];
+  struct sockaddr_storage from[BATCH];
+  memset(messages, 0, sizeof messages);
+  for (int i = 0; i < BATCH; i++) {
+    iov[i].iov_base = datagrams[i];
+    iov[i].iov_len = MAX_DATAGRAM;
+    messages[i].msg_hdr.msg_iov = &iov[i];
+    messages[i].msg_hdr.msg_iovlen = 1;
+    messages[i].msg_hdr.msg_name = &from[i];
+    messages[i].msg_hdr.msg_namelen = sizeof from[i];
+  }
+  int n = recvmmsg(t->fd, messages, BATCH, MSG_DONTWAIT, NULL);
+  if (n <= 0) return;
+  js_scope scope;
+  enter_js(t, &scope);
+  for (int i = 0; i < n && !t->closing; i++) {
+    uint8_t *p = datagrams[i];
+    size_t len = messages[i].msg_len;
+    if (len == 0) continue;
+    if (p[0] <= 3) received_stun(t, p, len, &from[i]);
+    else if (p[0] >= 20 && p[0] <= 63) received_dtls(t, p, len, &from[i]);
+    else if (p[0] >= 128 && p[0] <= 191 && len >= 12) received_srtp(t, p, len);
+    else t->dropped++;
+  }
+  leave_js(t, &scope);
+}
+
+/* Both handles closed: everything but the struct goes; the struct itself once JavaScript's external is gone too,
+ * so that a call on a closed transport reads "closed" rather than freed memory. */
+static void on_handle_closed(uv_handle_t *handle) {
+  transport *t = handle->data;
+  if (--t->handles_open > 0) return;
+  close(t->fd);
+  if (t->ssl) SSL_free(t->ssl);
+  t->ssl = NULL;
+  if (t->srtp_up) {
+    srtp_free(&t->inbound);
+    srtp_free(&t->outbound);
+  }
+  napi_delete_reference(t->env, t->on_stun);
+  napi_delete_reference(t->env, t->on_rtp);
+  napi_delete_reference(t->env, t->on_event);
+  napi_async_destroy(t->env, t->async);
+  if (t->finalized) free(t);
+}
+
+/* The external was collected: a transport never closed is closed now (no JavaScript can reach it any more). */
+static void finalize_transport(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  transport *t = data;
+  t->finalized = 1;
+  if (!t->closing) {
+    t->closing = 1;
+    release(t);
+  } else if (t->handles_open == 0) {
+    free(t);
+  }
+}
+
+/* Closes the handles; the memory goes when libuv has closed both (on_handle_closed). */
+static void release(transport *t) {
+  if (t->in_callback || t->handles_open != 2) return;
+  uv_poll_stop(&t->poll);
+  uv_timer_stop(&t->dtls_timer);
+  uv_close((uv_handle_t *)&t->poll, on_handle_closed);
+  uv_close((uv_handle_t *)&t->dtls_timer, on_handle_closed);
+}
+
+/* ---- the API ---- */
+
+/* open(address, port, onStun(datagram, address, port), onRtp(packet), onEvent(kind, detail)) → transport.
+ * Throws an Error whose code is the bind's errno name (EADDRINUSE...). */
+static napi_value Open(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char address[INET6_ADDRSTRLEN + 1];
+  int32_t port;
+  struct sockaddr_storage local;
+  socklen_t local_len;
+  if (argc < 5 || !string_arg(env, argv[0], address, sizeof address) || napi_get_value_int32(env, argv[1], &port) != napi_ok ||
+      parse_address(address, port, &local, &local_len) != 0) {
+    return throw_error(env, "MEDIA_NATIVE", "open(address, port, onStun, onRtp, onEvent): bad arguments");
+  }
+  int fd = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&local, local_len) != 0) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    return throw_error(env, uv_err_name(uv_translate_sys_error(e)), strerror(e));
+  }
+  transport *t = calloc(1, sizeof *t);
+  t->env = env;
+  t->fd = fd;
+  t->family = local.ss_family;
+  napi_create_reference(env, argv[2], 1, &t->on_stun);
+  napi_create_reference(env, argv[3], 1, &t->on_rtp);
+  napi_create_reference(env, argv[4], 1, &t->on_event);
+  napi_value name;
+  napi_create_string_utf8(env, "callhook:media-transport", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &t->async);
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  uv_poll_init(loop, &t->poll, fd);
+  uv_timer_init(loop, &t->dtls_timer);
+  t->poll.data = t;
+  t->dtls_timer.data = t;
+  t->handles_open = 2;
+  uv_poll_start(&t->poll, UV_READABLE, on_readable);
+  napi_value external;
+  napi_create_external(env, t, finalize_transport, NULL, &external);
+  return external;
+}
+
+/* localPort(transport) → the bound port (open may be given 0). */
+static napi_value LocalPort(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  transport *t = transport_of(env, argv[0]);
+  if (t == NULL) return NULL;
+  struct sockaddr_storage local;
+  socklen_t len = sizeof local;
+  getsockname(t->fd, (struct sockaddr *)&local, &len);
+  napi_value out;
+  napi_create_int32(env, ntohs(local.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&local)->sin6_port : ((struct sockaddr_in *)&local)->sin_port), &out);
+  return out;
+}
+
+/* sendTo(transport, datagram, address, port): STUN responses, to wherever the check came from. */
+static napi_value SendTo(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  transport *t = transport_of(env, argv[0]);
+  if (t == NULL) return NULL;
+  void *data;
+  size_t len;
+  char address[INET6_ADDRSTRLEN + 1];
+  int32_t port;
+  struct sockaddr_storage to;
+  socklen_t to_len;
+  if (napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok || !string_arg(env, argv[2], address, sizeof address) ||
+      napi_get_value_int32(env, argv[3], &port) != napi_ok || parse_address(address, port, &to, &to_len) != 0) {
+    return throw_error(env, "MEDIA_NATIVE", "sendTo(transport, datagram, address, port): bad arguments");
+  }
+  sendto(t->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&to, to_len);
+  return NULL;
+}
+
+/* setRemote(transport, address, port): the pair ICE selected; DTLS and SRTP go there from now on. */
+static napi_value SetRemote(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  transport *t = transport_of(env, argv[0]);
+  if (t == NULL) return NULL;
+  char address[INET6_ADDRSTRLEN + 1];
+  int32_t port;
+  if (!string_arg(env, argv[1], address, sizeof address) || napi_get_value_int32(env, argv[2], &port) != napi_ok ||
+      parse_address(address, port, &t->remote, &t->remote_len) != 0) {
+    return throw_error(env, "MEDIA_NATIVE", "setRemote(transport, address, port): bad arguments");
+  }
+  return NULL;
+}
+
+static int accept_any_certificate(int ok, X509_STORE_CTX *store) {
+  (void)ok;
+  (void)store;
+  return 1; /* self-signed is the rule (RFC 5763 §5): the fingerprint is checked once the handshake is done */
+}
+
+/* context(certificatePem, keyPem) → a DTLS context for every leg that uses this certificate. */
+static void free_context(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  SSL_CTX_free(data);
+}
+
+static napi_value Context(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char pem[2][8192];
+  for (int i = 0; i < 2; i++) {
+    if (argc < 2 || !string_arg(env, argv[i], pem[i], sizeof pem[i])) return throw_error(env, "MEDIA_NATIVE", "context(certificatePem, keyPem): bad arguments");
+  }
+  BIO *cert_bio = BIO_new_mem_buf(pem[0], -1), *key_bio = BIO_new_mem_buf(pem[1], -1);
+  X509 *cert = PEM_read_bio_X509(cert_bio, NULL, NULL, NULL);
+  EVP_PKEY *key = PEM_read_bio_PrivateKey(key_bio, NULL, NULL, NULL);
+  BIO_free(cert_bio);
+  BIO_free(key_bio);
+  SSL_CTX *ctx = SSL_CTX_new(DTLS_method());
+  int ok = cert && key && ctx && SSL_CTX_use_certificate(ctx, cert) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1 &&
+           SSL_CTX_set_tlsext_use_srtp(ctx, "SRTP_AES128_CM_SHA1_80") == 0;
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  if (!ok) {
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return throw_error(env, "MEDIA_NATIVE", "the DTLS certificate or key could not be loaded");
+  }
+  SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any_certificate);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU);
+  napi_value external;
+  napi_create_external(env, ctx, free_context, NULL, &external);
+  return external;
+}
+
+/* startDtls(transport, context, isServer, expectedSha256Fingerprint): the DTLS role comes from a=setup (RFC 5763
+ * §5); a client sends its ClientHello at once, to the pair given to setRemote. */
+static napi_value StartDtls(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  transport *t = transport_of(env, argv[0]);
+  if (t == NULL) return NULL;
+  SSL_CTX *ctx = NULL;
+  bool server;
+  void *fingerprint;
+  size_t fingerprint_len;
+  if (t->ssl != NULL || t->srtp_up || napi_get_value_external(env, argv[1], (void **)&ctx) != napi_ok ||
+      napi_get_value_bool(env, argv[2], &server) != napi_ok ||
+      napi_get_buffer_info(env, argv[3], &fingerprint, &fingerprint_len) != napi_ok || fingerprint_len != FINGERPRINT_BYTES) {
+    return throw_error(env, "MEDIA_NATIVE", "startDtls(transport, context, isServer, sha256Fingerprint): bad arguments or started twice");
+  }
+  memcpy(t->expected_fingerprint, fingerprint, FINGERPRINT_BYTES);
+  t->ssl = SSL_new(ctx);
+  t->from_net = BIO_new(BIO_s_mem());
+  t->to_net = BIO_new(BIO_s_mem());
+  BIO_set_mem_eof_return(t->from_net, -1);
+  SSL_set_bio(t->ssl, t->from_net, t->to_net);
+  SSL_set_mtu(t->ssl, DTLS_MTU);
+  if (server) SSL_set_accept_state(t->ssl);
+  else SSL_set_connect_state(t->ssl);
+  if (!server) drive_dtls(t);
+  return NULL;
+}
+
+/* sendRtp(transport, packet) → whether it went: protected and sent to the selected pair once DTLS-SRTP is up. */
+static napi_value SendRtp(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  transport *t = transport_of(env, argv[0]);
+  if (t == NULL) return NULL;
+  void *data;
+  size_t len;
+  if (napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) return throw_error(env, "MEDIA_NATIVE", "sendRtp(transport, packet): not a Buffer");
+  bool sent = false;
+  if (t->srtp_up && len >= 12) {
+    size_t out = protect_rtp(&t->outbound, data, len);
+    sent = out > 0 && sendto(t->fd, send_buffer, out, MSG_DONTWAIT, (struct sockaddr *)&t->remote, t->remote_len) >= 0;
+  }
+  napi_value result;
+  napi_get_boolean(env, sent, &result);
+  return result;
+}
+
+/* dropped(transport) → datagrams dropped: not authentic, replayed, or of no protocol the port carries. */
+static napi_value Dropped(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  transport *t = transport_of(env, argv[0]);
+  if (t == NULL) return NULL;
+  napi_value out;
+  napi_create_double(env, (double)t->dropped, &out);
+  return out;
+}
+
+/* close(transport): sends DTLS close_notify when up, then lets go of the socket. Safe to call twice. */
+static napi_value Close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *data = NULL;
+  if (napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) return throw_error(env, "MEDIA_NATIVE", "not a media transport");
+  transport *t = data;
+  if (t->closing) return NULL;
+  if (t->ssl && t->srtp_up) {
+    SSL_shutdown(t->ssl);
+    flush_dtls(t);
+  }
+  t->closing = 1;
+  release(t);
+  return NULL;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor api[] = {
+    {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
+    {"localPort", NULL, LocalPort, NULL, NULL, NULL, napi_default, NULL},
+    {"sendTo", NULL, SendTo, NULL, NULL, NULL, napi_default, NULL},
+    {"setRemote", NULL, SetRemote, NULL, NULL, NULL, napi_default, NULL},
+    {"context", NULL, Context, NULL, NULL, NULL, napi_default, NULL},
+    {"startDtls", NULL, StartDtls, NULL, NULL, NULL, napi_default, NULL},
+    {"sendRtp", NULL, SendRtp, NULL, NULL, NULL, napi_default, NULL},
+    {"dropped", NULL, Dropped, NULL, NULL, NULL, napi_default, NULL},
+    {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof api / sizeof api[0], api);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,57 @@
+/**
+ * callhook's own media transport (native/media-transport.c, built by `npm ci` with node-gyp): one UDP socket per
+ * browser leg on Node's event loop, DTLS-SRTP over the OpenSSL inside Node, SRTP in C. STUN datagrams are handed up
+ * for the ICE-lite agent (./ice/); RTP comes up decrypted, one call per packet. See ./native-engine.ts.
+ */
+import { createRequire } from 'node:module';
+import { MediaError } from './errors.ts';
+
+/** An open transport; only the module's functions use it. */
+export type TransportHandle = { readonly __brand: 'MediaTransport' };
+/** A DTLS context: one certificate and key, shared by the legs that use it. */
+export type DtlsContext = { readonly __brand: 'DtlsContext' };
+
+export const TRANSPORT_CONNECTED = 1;
+export const TRANSPORT_FAILED = 2;
+
+export interface NativeMedia {
+  /** Binds `address`:`port` (0: any); throws an Error whose `code` is the errno name (EADDRINUSE, EACCES). */
+  open(
+    address: string,
+    port: number,
+    onStun: (datagram: Buffer, address: string, port: number) => void,
+    onRtp: (packet: Buffer) => void,
+    onEvent: (kind: number, detail: string) => void,
+  ): TransportHandle;
+  localPort(t: TransportHandle): number;
+  sendTo(t: TransportHandle, datagram: Buffer, address: string, port: number): void;
+  /** Where DTLS and SRTP go: the pair ICE selected. */
+  setRemote(t: TransportHandle, address: string, port: number): void;
+  context(certificatePem: string, keyPem: string): DtlsContext;
+  /** Starts DTLS in the role a=setup gave us; `fingerprint` is the SHA-256 the browser's SDP names (32 bytes). */
+  startDtls(t: TransportHandle, context: DtlsContext, isServer: boolean, fingerprint: Buffer): void;
+  /** Protects and sends one RTP packet; false until DTLS-SRTP is up. */
+  sendRtp(t: TransportHandle, packet: Buffer): boolean;
+  /** Datagrams dropped: failed authentication, replays, or of no protocol the port carries. */
+  dropped(t: TransportHandle): number;
+  close(t: TransportHandle): void;
+}
+
+const ADDON = new URL('../../build/Release/callhook_media.node', import.meta.url);
+let loaded: NativeMedia | undefined;
+
+/** The addon, loaded once; MediaError MEDIA_ENGINE_UNAVAILABLE saying how to build it when it is not there. */
+export function nativeMedia(): NativeMedia {
+  if (loaded) return loaded;
+  try {
+    loaded = createRequire(import.meta.url)(ADDON.pathname) as NativeMedia;
+  } catch (err) {
+    throw new MediaError(
+      'MEDIA_ENGINE_UNAVAILABLE',
+      `the native WebRTC engine is not built (${err instanceof Error ? err.message : String(err)}): run \`npm run install\` ` +
+        '(node-gyp with a C compiler), or set webrtcEngine to "libdatachannel"',
+      { cause: err },
+    );
+  }
+  return loaded;
+}
