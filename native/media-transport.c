@@ -6,7 +6,7 @@
  *
  * Why native at all (docs/architecture.md "The native media transport"): with libdatachannel, each browser packet
  * crosses two threads and a N-API thread-safe callback, and those hand-overs and wake-ups, not the JavaScript,
- * were most of a bridged call's CPU (docs/benchmarks.md "Where a call's CPU goes without JavaScript"). Here a
+ * were most of a bridged call's CPU (docs/benchmarks.md "CPU per bridged call: callhook's own engine"). Here a
  * packet is read, checked, decrypted and handed to JavaScript in the loop's own thread, in batches of what one
  * wake-up finds (recvmmsg), and sent back with one sendto.
  *
@@ -420,14 +420,22 @@ static void drive_dtls(transport *t) {
 
 /* ---- the socket ---- */
 
+static int same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
+  if (a->ss_family != b->ss_family) return 0;
+  if (a->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a, *y = (const struct sockaddr_in6 *)b;
+    return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+  }
+  const struct sockaddr_in *x = (const struct sockaddr_in *)a, *y = (const struct sockaddr_in *)b;
+  return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+}
+
+/* DTLS is taken only from the address ICE checked (setRemote): a record from anywhere else, which could only be
+ * forged, never reaches OpenSSL, so it cannot fail a handshake under way. */
 static void received_dtls(transport *t, const uint8_t *p, size_t len, const struct sockaddr_storage *from) {
-  if (t->ssl == NULL) return;
-  /* A browser may start DTLS as soon as one check succeeded, before it nominates a pair (RFC 8445 §8.1.1): until
-   * ICE names the pair, the handshake answers where the records come from (they were answered only by an ICE
-   * agent that checked their source, and the fingerprint decides the rest). */
-  if (t->remote_len == 0) {
-    memcpy(&t->remote, from, sizeof *from);
-    t->remote_len = from->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+  if (t->ssl == NULL || t->remote_len == 0 || !same_address(from, &t->remote)) {
+    t->dropped++;
+    return;
   }
   BIO_write(t->from_net, p, (int)len);
   drive_dtls(t);

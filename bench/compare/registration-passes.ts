@@ -41,7 +41,7 @@ function startTrace(pid: number, out: string) {
 
 const users = Array.from({ length: Math.max(warm, count) }, (_, i) => ({ username: `user${i}`, password: `pw-${i}` }));
 const kamailio = await startKamailio({ users });
-const server = await startServer('callhook', { host: kamailio.host, port: kamailio.port, domain: kamailio.domain }, 'port-pairs');
+const server = await startServer('callhook', { host: kamailio.host, port: kamailio.port, domain: kamailio.domain }, 'native');
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 try {
   await sleep(3_000);

@@ -24,11 +24,11 @@
  *   node --import tsx bench/compare/run.ts [--smoke] [--out DIR] [--settle-seconds 300] [--server NAME]
  *     [--only registrations,calls,setup] [--call-steps 50,100,250] [--call-processes 5] [--setup-calls 300]
  *     [--setup-concurrency 40] [--setup-processes 2] [--setup-warmup 200] [--registration-warmup 2000]
- *     [--callhook-media one-port|port-pairs] [--call-browser werift|libdatachannel] [--setup-browser werift|libdatachannel]
+ *     [--callhook-media native|one-port|port-pairs] [--call-browser werift|libdatachannel] [--setup-browser werift|libdatachannel]
  *
- * --callhook-media: callhook's browser legs all on one UDP port (`webrtcPort`, ICE UDP mux; the default here), or a
- * port pair per call (callhook's default setting); the output says which, on its first line, in each JSON line
- * (`media`) and in the table's header.
+ * --callhook-media: callhook's WebRTC engine as it runs by default (`native`, the default here), or the libdatachannel
+ * engine with all browser legs on one UDP port (`one-port`: `webrtcPort`, ICE UDP mux) or a port pair per call
+ * (`port-pairs`); the output says which, on its first line, in each JSON line (`media`) and in the table's header.
  *
  * --call-browser, --setup-browser: the WebRTC stack of the load clients' browsers, the same for both servers
  * (bench/compare/callers.ts): werift (ICE, DTLS and SRTP in JavaScript) or libdatachannel (in C++). The setup step's
@@ -59,7 +59,7 @@ import { pool } from './load.ts';
 import { enterNamespace } from './namespace.ts';
 import { writeReport, type Measurement } from './report.ts';
 import { measureSetup } from './setup.ts';
-import { namespaceProcessCpu, procSample, startServer, threadCpu, threadShares, type CallhookMedia, type KitUser, type Registrar, type ServerName, type ServerUnderTest } from './servers.ts';
+import { CALLHOOK_MEDIA, namespaceProcessCpu, procSample, startServer, threadCpu, threadShares, type CallhookMedia, type KitUser, type Registrar, type ServerName, type ServerUnderTest } from './servers.ts';
 
 enterNamespace();
 
@@ -79,7 +79,7 @@ const { values: args } = parseArgs({
     'call-steps': { type: 'string' },
     'call-processes': { type: 'string' },
     server: { type: 'string' },
-    'callhook-media': { type: 'string', default: 'one-port' },
+    'callhook-media': { type: 'string', default: 'native' },
     'call-browser': { type: 'string', default: 'werift' },
     'setup-browser': { type: 'string', default: 'libdatachannel' },
   },
@@ -90,8 +90,8 @@ function browserOption(name: 'call-browser' | 'setup-browser'): BrowserName {
   return value as BrowserName;
 }
 if (args.server !== undefined && args.server !== 'janus' && args.server !== 'callhook') throw new Error(`--server: janus or callhook, not ${args.server}`);
-if (args['callhook-media'] !== 'one-port' && args['callhook-media'] !== 'port-pairs') throw new Error(`--callhook-media: one-port or port-pairs, not ${args['callhook-media']}`);
-const callhookMedia: CallhookMedia = args['callhook-media'];
+if (!Object.hasOwn(CALLHOOK_MEDIA, args['callhook-media'])) throw new Error(`--callhook-media: native, one-port or port-pairs, not ${args['callhook-media']}`);
+const callhookMedia = args['callhook-media'] as CallhookMedia;
 const smoke = args.smoke!;
 const only = new Set((args.only ?? MEASURES.join(',')).split(','));
 for (const m of only) if (!(MEASURES as readonly string[]).includes(m)) throw new Error(`--only: no measure ${m} (${MEASURES.join(', ')})`);
@@ -284,7 +284,7 @@ async function settle(): Promise<void> {
   appendFileSync(jsonl, `${JSON.stringify(line)}\n`);
 }
 
-console.log(`machine: ${machine()}, node ${process.version}; callhook's browser media: ${callhookMedia === 'one-port' ? 'one UDP port for all browsers (webrtcPort, ICE UDP mux)' : 'a WebRTC port pair per call'}; load clients' browsers: ${plan.calls.browser} (calls), ${plan.setup.browser} (setup); output in ${out}`);
+console.log(`machine: ${machine()}, node ${process.version}; callhook's browser media: ${CALLHOOK_MEDIA[callhookMedia]}; load clients' browsers: ${plan.calls.browser} (calls), ${plan.setup.browser} (setup); output in ${out}`);
 const users = Array.from({ length: Math.max(...plan.registrations.map((r) => Math.max(r.count, r.warmUp))) }, (_, i) => ({ username: `user${i}`, password: `pw-${i}` }));
 const kamailio = await startKamailio({ users });
 const registrar = { host: kamailio.host, port: kamailio.port, domain: kamailio.domain };

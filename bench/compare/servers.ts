@@ -145,11 +145,17 @@ export function machineBusySeconds(): number {
 }
 
 /**
- * How callhook's browser legs take UDP ports: `one-port`, all on one port (`webrtcPort`, ICE UDP mux: the kit's
- * default, as an operator after CPU per call runs it), or `port-pairs`, a pair per call from webrtcPortMin..Max
- * (callhook's default setting).
+ * callhook's WebRTC engine and how its browser legs take UDP ports: `native`, callhook's default (its own engine, a
+ * socket per call from webrtcPortMin..Max: the kit's default); or the libdatachannel engine with every leg on one port
+ * (`one-port`: `webrtcPort`, ICE UDP mux) or a pair per call (`port-pairs`).
  */
-export type CallhookMedia = 'one-port' | 'port-pairs';
+export type CallhookMedia = 'native' | 'one-port' | 'port-pairs';
+
+export const CALLHOOK_MEDIA: Readonly<Record<CallhookMedia, string>> = {
+  native: "callhook's own WebRTC engine (native), a socket per call",
+  'one-port': 'libdatachannel, one UDP port for all browsers (webrtcPort, ICE UDP mux)',
+  'port-pairs': 'libdatachannel, a WebRTC port pair per call',
+};
 
 export async function startServer(name: ServerName, registrar: Registrar, media: CallhookMedia): Promise<ServerUnderTest> {
   return name === 'janus' ? startJanusServer(registrar) : startCallhookServer(registrar, media);
@@ -201,6 +207,7 @@ async function startCallhookServer(registrar: Registrar, media: CallhookMedia): 
     maxCallsPerIp: 100_000,
     callsPerIpPerMinute: 100_000,
     rtpInactivityTimeoutMs: 0,
+    ...(media !== 'native' && { webrtcEngine: 'libdatachannel' }),
     ...(media === 'one-port' && { webrtcPort: await freePort('udp') }),
   };
   await writeFile(join(dataDir, 'callhook.config.json'), JSON.stringify(settings));
@@ -227,7 +234,7 @@ async function startCallhookServer(registrar: Registrar, media: CallhookMedia): 
   return {
     name: 'callhook',
     version: pkg.version,
-    media: media === 'one-port' ? 'one UDP port for all browsers (webrtcPort, ICE UDP mux)' : 'a WebRTC port pair per call',
+    media: CALLHOOK_MEDIA[media],
     compiledAtRunTime: true,
     pid: child.pid!,
     wsUrl: url,

@@ -91,11 +91,12 @@ export const configSchema = z
     /** No RTP from the SIP side of an established call for this long (ms) ends it: `Failed by RTP activity`. 0: never. */
     rtpInactivityTimeoutMs: z.number().int().min(0).default(60_000),
     /**
-     * The WebRTC implementation of the browser legs: libdatachannel (C++, node-datachannel) or werift (pure
-     * TypeScript, no native code). Both pass the same tests; libdatachannel takes about two thirds of werift's CPU
-     * per call.
+     * The WebRTC implementation of the browser legs: native (callhook's own: ICE-lite in TypeScript, DTLS-SRTP and
+     * SRTP in C on Node's event loop, built by `npm ci`), libdatachannel (C++, node-datachannel, its own threads) or
+     * werift (pure TypeScript, no native code). All three pass the same tests; per relayed packet native takes about
+     * two thirds of libdatachannel's CPU, which takes about two thirds of werift's (docs/benchmarks.md).
      */
-    webrtcEngine: z.enum(['libdatachannel', 'werift', 'native']).default('libdatachannel'),
+    webrtcEngine: z.enum(['native', 'libdatachannel', 'werift']).default('native'),
     /** A browser's ICE and DTLS must complete within this long (ms) of callhook's SDP, else `Failed by ICE error`. */
     webrtcConnectTimeoutMs: z.number().int().min(100).default(30_000),
     /** Calls one client session may have at once, outgoing and incoming: one more is refused (each holds two port pairs). */
@@ -267,7 +268,7 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['webrtcPortMin'], message: `must not exceed webrtcPortMax (${c.webrtcPortMax})` });
     }
     if (c.webrtcPort !== undefined && c.webrtcEngine !== 'libdatachannel') {
-      ctx.addIssue({ code: 'custom', path: ['webrtcPort'], message: 'needs webrtcEngine "libdatachannel" (werift has no ICE UDP mux)' });
+      ctx.addIssue({ code: 'custom', path: ['webrtcPort'], message: 'needs webrtcEngine "libdatachannel" (werift and native have no ICE UDP mux)' });
     }
     if (c.adminHeadersTimeoutMs > c.adminRequestTimeoutMs) {
       // Node's rule too: the headers are part of the request.

@@ -205,7 +205,15 @@ class NativeConnection implements PeerConnectionOps {
     if (this.browser === undefined || this.transport === undefined) return;
     try {
       const response = this.agent!.receive(datagram, { address, port });
-      if (response !== undefined) this.media.sendTo(this.transport, response, address, port);
+      if (response === undefined) return;
+      this.media.sendTo(this.transport, response, address, port);
+      // Until the browser nominates a pair, DTLS goes to, and is taken only from, the address of the latest check we
+      // answered with success (see IceLiteAgent.checked).
+      const checked = this.agent!.checked;
+      if (this.agent!.selected === undefined && checked !== undefined) {
+        this.iceUp = true;
+        this.media.setRemote(this.transport, checked.address, checked.port);
+      }
     } catch (err) {
       this.engine.logger?.warn({ err }, 'WebRTC leg: STUN handling failed');
     }

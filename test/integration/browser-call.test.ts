@@ -25,7 +25,7 @@ const STEP_MS = 15_000;
 const SERVER_LOG_LIMIT = 300;
 
 // Both WebRTC engines face the real browser: libdatachannel (the default, a full ICE agent) and werift (ICE-lite).
-for (const webrtcEngine of ['libdatachannel', 'werift'] as const) describe(`the official SDK in headless Chromium makes and answers calls to and from baresip (${webrtcEngine})`, { timeout: 180_000 }, () => {
+for (const webrtcEngine of ['libdatachannel', 'werift', 'native'] as const) describe(`the official SDK in headless Chromium makes and answers calls to and from baresip (${webrtcEngine})`, { timeout: 180_000 }, () => {
   let kamailio: KamailioInstance;
   let bob: BaresipInstance;
   let dataDir: string;

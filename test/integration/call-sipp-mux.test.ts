@@ -28,7 +28,7 @@ describe('calls with one UDP port for all browsers (webrtcPort): werift clients 
   before(async () => {
     webrtcPort = await freePort('udp');
     const rtp = await freeUdpRange(8);
-    ts = await startTestServer({ webrtcPort, rtpPortMin: rtp, rtpPortMax: rtp + 7, webrtcConnectTimeoutMs: 10_000 });
+    ts = await startTestServer({ webrtcEngine: 'libdatachannel', webrtcPort, rtpPortMin: rtp, rtpPortMax: rtp + 7, webrtcConnectTimeoutMs: 10_000 });
     sipp = await runSipp({ scenarioFile: scenarioFile('uas-answer'), mode: 'uas', transport: 'u1', calls: 2, extraArgs: ['-rtp_echo'], timeoutMs: 60_000 });
   });
 
@@ -68,7 +68,7 @@ describe('callhook start with a webrtcPort another process holds', () => {
     const taken = await freePort('udp');
     const holder = await bindUdp(LOOPBACK, taken);
     try {
-      await assert.rejects(startCallhookProcess({ webrtcPort: taken }), (err: Error) => {
+      await assert.rejects(startCallhookProcess({ webrtcEngine: 'libdatachannel', webrtcPort: taken }), (err: Error) => {
         assert.match(err.message, /callhook did not start \(exited with code 1\)/);
         assert.match(err.message, new RegExp(`webrtcPort ${taken}: UDP port ${taken} on 127\\.0\\.0\\.1 cannot be bound \\(EADDRINUSE\\)`));
         return true;

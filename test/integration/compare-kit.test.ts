@@ -125,7 +125,7 @@ describe('comparison kit, smoke mode (bench/compare/run.ts --smoke)', () => {
     const table = await readFile(join(out, 'table.md'), 'utf8');
     const rows = table.trim().split('\n');
     // The kit runs callhook's browser legs on one UDP port by default, and says so, and which browsers placed the calls.
-    assert.match(rows[0]!, /^\| measure \(load clients' browsers: werift \(calls\), libdatachannel \(setup\)\) \| Janus \d+\.\d+\.\d+ \| callhook \d+\.\d+\.\d+ \(one UDP port for all browsers \(webrtcPort, ICE UDP mux\)\) \| callhook vs Janus \|$/);
+    assert.match(rows[0]!, /^\| measure \(load clients' browsers: werift \(calls\), libdatachannel \(setup\)\) \| Janus \d+\.\d+\.\d+ \| callhook \d+\.\d+\.\d+ \(callhook's own WebRTC engine \(native\), a socket per call\) \| callhook vs Janus \|$/);
     assert.deepEqual(rows.slice(2).map((r) => r.split(' | ')[0]), [
       '| 5 registrations, 5 at a time', '| 2 echo calls, 3 s at 50 pps', '| RSS idle / with 2 calls up', '| 10 calls set up, 2 at a time',
     ]);

@@ -34,7 +34,7 @@ const STOP_GRACE_MS = 5_000;
 const MAX_BUFFER = 16 << 20;
 
 /** What a package may hold: the compiled server, its bin, the web phone and the admin console it serves, the docs, the licence. */
-const RUNTIME = /^(dist\/|bin\/callhook\.js$|web\/(index\.html|webphone\.js|webphone\.css)$|sdk\/dist\/callhook\.m?js$|console\/(index\.html|console\.css|dist\/console\.js)$|docs\/[^/]+\.(md|svg)$|docs\/console\/[^/]+\.png$|README\.md$|LICENSE$|package\.json$)/;
+const RUNTIME = /^(dist\/|bin\/callhook\.js$|web\/(index\.html|webphone\.js|webphone\.css)$|sdk\/dist\/callhook\.m?js$|console\/(index\.html|console\.css|dist\/console\.js)$|docs\/[^/]+\.(md|svg)$|docs\/console\/[^/]+\.png$|README\.md$|LICENSE$|package\.json$|binding\.gyp$|native/[^/]+\.c$)/;
 
 const EMBED_TS = `
 import { startServer, type RunningServer, type StartOptions } from 'callhook';
@@ -83,9 +83,9 @@ describe('the callhook package', { timeout: PACK_TIMEOUT_MS + INSTALL_TIMEOUT_MS
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  it('holds the runtime only: the compiled server, its bin, the web phone, the docs, the licence', () => {
+  it('holds the runtime only: the compiled server, its bin, the web phone, the docs, the licence, the media transport\'s C source (built on install)', () => {
     assert.deepEqual(files.filter((f) => !RUNTIME.test(f)), [], 'files that are no part of the runtime');
-    for (const needed of ['LICENSE', 'bin/callhook.js', 'dist/bin.js', 'dist/server.js', 'dist/server.d.ts', 'web/index.html', 'sdk/dist/callhook.js', 'console/dist/console.js']) {
+    for (const needed of ['LICENSE', 'bin/callhook.js', 'dist/bin.js', 'dist/server.js', 'dist/server.d.ts', 'web/index.html', 'sdk/dist/callhook.js', 'console/dist/console.js', 'binding.gyp', 'native/media-transport.c']) {
       assert.ok(files.includes(needed), `${needed} is missing from the package`);
     }
   });

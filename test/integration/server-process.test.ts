@@ -187,8 +187,8 @@ describe('callhook start where libdatachannel cannot load', () => {
     return { p, sipPort, dataDir };
   }
 
-  it('with the default engine: exit 1, naming node-datachannel and the werift way out', async () => {
-    const { p, dataDir } = await start({});
+  it('with webrtcEngine libdatachannel: exit 1, naming node-datachannel and the werift way out', async () => {
+    const { p, dataDir } = await start({ CALLHOOK_WEBRTC_ENGINE: 'libdatachannel' });
     try {
       const code = await Promise.race([p.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
       assert.equal(code, 1, p.output());

@@ -45,8 +45,8 @@ describe('settings that would do nothing are refused', () => {
   });
 
   it('webrtcPort (one UDP port for all browsers) with the werift engine, which has no ICE UDP mux: refused', () => {
-    assert.match(refusal({ webrtcPort: 35000, webrtcEngine: 'werift' }), /^ {2}webrtcPort \(got 35000\): needs webrtcEngine "libdatachannel" \(werift has no ICE UDP mux\)$/m);
-    assert.equal(loadConfig({ env: {}, cwd: '/nonexistent', overrides: { webrtcPort: 35000 } }).webrtcPort, 35000);
+    assert.match(refusal({ webrtcPort: 35000, webrtcEngine: 'werift' }), /^ {2}webrtcPort \(got 35000\): needs webrtcEngine "libdatachannel" \(werift and native have no ICE UDP mux\)$/m);
+    assert.equal(loadConfig({ env: {}, cwd: '/nonexistent', overrides: { webrtcPort: 35000, webrtcEngine: 'libdatachannel' } }).webrtcPort, 35000);
   });
 
   it('a list without an audio codec: every call would fail, so it is refused', () => {

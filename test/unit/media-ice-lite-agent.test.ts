@@ -120,6 +120,19 @@ describe('IceLiteAgent', () => {
   });
 
   describe('nomination', () => {
+    it('names the source of the latest check answered with success (checked), not of one refused', () => {
+      const a = agent();
+      assert.equal(a.checked, undefined);
+      a.receive(check({ pwd: 'wrong password, 22 chars' }), ELSEWHERE);
+      a.receive(check({ role: ICE_CONTROLLED }), ELSEWHERE);
+      assert.equal(a.checked, undefined, 'a 401 or a 487 checks nothing');
+      a.receive(check(), BROWSER);
+      assert.deepEqual(a.checked, BROWSER);
+      a.receive(check(), ELSEWHERE);
+      assert.deepEqual(a.checked, ELSEWHERE);
+      assert.equal(a.selected, undefined, 'a check without USE-CANDIDATE selects nothing');
+    });
+
     it('selects the source of the first valid check with USE-CANDIDATE, once', () => {
       const a = agent();
       const selected: unknown[] = [];

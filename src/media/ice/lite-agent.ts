@@ -50,6 +50,7 @@ export class IceLiteAgent {
   /** A nomination that came before the remote ufrag: applied by `setRemoteUfrag` if the ufrags agree. */
   private early: { remoteUfrag: string; from: UdpPeer } | undefined;
   private selectedAddress: UdpPeer | undefined;
+  private checkedAddress: UdpPeer | undefined;
   private readonly clock: Clock;
   private readonly consentTimeoutMs: number;
   private consentAt = 0;
@@ -80,6 +81,14 @@ export class IceLiteAgent {
   }
 
   /** The remote address the browser nominated, once it has. */
+  /**
+   * Where the latest check we answered with success came from: a browser may start DTLS there before it nominates
+   * a pair (RFC 8445 §8.1.1), so until `selected` is set, that is where its peer is.
+   */
+  get checked(): UdpPeer | undefined {
+    return this.checkedAddress;
+  }
+
   get selected(): UdpPeer | undefined {
     return this.selectedAddress;
   }
@@ -120,6 +129,7 @@ export class IceLiteAgent {
     if (stunAttribute(request, ICE_CONTROLLED) !== undefined) return bindingError(request, 487, 'Role Conflict', this.key);
     if (stunAttribute(request, USE_CANDIDATE) !== undefined) this.nominated(username.value.toString('utf8', prefix.length), from);
     if (this.selectedAddress !== undefined && sameAddress(from, this.selectedAddress)) this.consentAt = this.clock.now();
+    this.checkedAddress = from;
     return bindingSuccess(request, from, this.key);
   }
 

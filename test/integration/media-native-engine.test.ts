@@ -1,0 +1,128 @@
+/**
+ * What the native engine (src/media/native-engine.ts, native/media-transport.c) does that the shared media relay suite
+ * (media-relay.test.ts, which runs every engine) does not reach: the DTLS client role, and datagrams nobody should send
+ * — garbage of every kind the port demultiplexes, and DTLS records from an address ICE never checked — which must be
+ * dropped without failing the leg or the process. A werift peer plays the browser.
+ */
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { BrowserPeer, g711Packet, LOOPBACK, type ReceivedRtp } from '../../bench/media-peers.ts';
+import { PortPairAllocator, type WebRtcLeg } from '../../src/media/index.ts';
+import { NativeEngine } from '../../src/media/native-engine.ts';
+import { eventually } from '../support/eventually.ts';
+
+const ports = new PortPairAllocator('WebRTC ports', 43000, 43099);
+const CONNECT_MS = 10_000;
+let engine: NativeEngine;
+let attacker: Socket;
+
+/** `count` datagrams of random bytes whose first byte is in [low, high] (RFC 7983's ranges), of random sizes. */
+function garbage(count: number, low: number, high: number): Buffer[] {
+  return Array.from({ length: count }, () => {
+    const b = randomBytes(1 + Math.floor(Math.random() * 1400));
+    b[0] = low + Math.floor(Math.random() * (high - low + 1));
+    return b;
+  });
+}
+
+async function spray(port: number, datagrams: Buffer[]): Promise<void> {
+  for (const d of datagrams) await new Promise<void>((r) => attacker.send(d, port, LOOPBACK, () => r()));
+}
+
+/** Browser → leg and leg → browser: `count` PCMU packets each way, echoed by the test in place of a bridge. */
+async function audioBothWays(browser: BrowserPeer, leg: WebRtcLeg, count: number): Promise<{ atLeg: number; atBrowser: number }> {
+  let atLeg = 0;
+  const off = leg.onRtp((p) => {
+    atLeg++;
+    leg.sendRtp(p);
+  });
+  const atBrowser: ReceivedRtp[] = [];
+  browser.onRtp((r) => atBrowser.push(r));
+  for (let i = 0; i < count; i++) {
+    const p = g711Packet(0, i, 0);
+    browser.send(0, i, i * 160, p.payload);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await eventually(() => atBrowser.length >= count * 0.9, 5_000, () => `the echoes (${atBrowser.length}/${count})`);
+  off();
+  return { atLeg, atBrowser: atBrowser.length };
+}
+
+async function connected(leg: WebRtcLeg): Promise<void> {
+  await eventually(() => leg.state === 'connected', CONNECT_MS, () => `the leg connected (it is ${leg.state})`);
+}
+
+describe('the native WebRTC engine: DTLS client role, and datagrams it must drop', () => {
+  before(async () => {
+    engine = NativeEngine.load({ localAddress: LOOPBACK, ports, connectTimeoutMs: CONNECT_MS });
+    attacker = createSocket('udp4');
+    await new Promise<void>((r) => attacker.bind(0, LOOPBACK, r));
+  });
+  after(() => {
+    attacker.close();
+    assert.equal(ports.inUse, 0, 'port pairs released');
+  });
+
+  it('is the DTLS client when the browser offers a=setup:passive (RFC 5763 §5), and relays both ways', async () => {
+    const browser = new BrowserPeer();
+    const leg = engine.createLeg({ codecs: ['PCMU'] });
+    try {
+      // werift offers actpass and takes the role our answer leaves it: shown passive, we answer active.
+      const offer = await browser.createOffer();
+      assert.match(offer, /^a=setup:actpass\r$/m);
+      const answer = await leg.setRemoteOffer(offer.replace('a=setup:actpass', 'a=setup:passive'));
+      assert.match(answer, /^a=setup:active\r$/m);
+      await browser.setAnswer(answer);
+      await browser.connected(CONNECT_MS);
+      await connected(leg);
+      const { atLeg, atBrowser } = await audioBothWays(browser, leg, 50);
+      assert.ok(atLeg >= 45 && atBrowser >= 45, `leg got ${atLeg}/50, browser ${atBrowser}/50`);
+    } finally {
+      await leg.close();
+      await browser.close();
+    }
+  });
+
+  it('drops garbage of every kind, before and during a call, and forged DTLS from elsewhere, and the call still connects and relays', async () => {
+    const browser = new BrowserPeer();
+    const leg = engine.createLeg({ codecs: ['PCMU'] });
+    try {
+      const answer = await leg.setRemoteOffer(await browser.createOffer());
+      const port = leg.localPort!;
+      // Before ICE: STUN-looking (0–3), DTLS-looking (20–63), RTP-looking (128–191) and the rest (64–127, 192–255).
+      await spray(port, [...garbage(300, 0, 3), ...garbage(300, 20, 63), ...garbage(300, 128, 191), ...garbage(100, 64, 127), ...garbage(100, 192, 255)]);
+      await spray(port, [Buffer.alloc(0), Buffer.alloc(9000, 0x16)]);
+      // During the handshake: forged DTLS records (content type 22, handshake) from an address ICE never checked.
+      const forging = spray(port, garbage(500, 22, 22));
+      await browser.setAnswer(answer);
+      await forging;
+      await browser.connected(CONNECT_MS);
+      await connected(leg);
+      // During the call: forged SRTP (fails authentication) and more DTLS from elsewhere.
+      await spray(port, [...garbage(300, 128, 191), ...garbage(100, 21, 23)]);
+      const { atLeg, atBrowser } = await audioBothWays(browser, leg, 50);
+      assert.ok(atLeg >= 45 && atLeg <= 50, `leg got ${atLeg}/50 (no forged packet passed)`);
+      assert.ok(atBrowser >= 45, `browser got ${atBrowser}/50`);
+      assert.equal(leg.state, 'connected');
+      assert.equal(leg.stats().packetsIn, atLeg, 'only the browser\'s packets were counted');
+    } finally {
+      await leg.close();
+      await browser.close();
+    }
+  });
+
+  it('says which SDP line is missing: a browser without a sha-256 fingerprint is refused before any port is taken', async () => {
+    const browser = new BrowserPeer();
+    const leg = engine.createLeg({ codecs: ['PCMU'] });
+    try {
+      const offer = (await browser.createOffer()).replace(/^a=fingerprint:sha-256 /m, 'a=fingerprint:sha-1 ');
+      await assert.rejects(leg.setRemoteOffer(offer), /the browser SDP has no sha-256 a=fingerprint/);
+      assert.equal(ports.inUse, 0);
+    } finally {
+      await leg.close();
+      await browser.close();
+    }
+  });
+});
