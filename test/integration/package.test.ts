@@ -34,7 +34,7 @@ const STOP_GRACE_MS = 5_000;
 const MAX_BUFFER = 16 << 20;
 
 /** What a package may hold: the compiled server, its bin, the web phone and the admin console it serves, the docs, the licence. */
-const RUNTIME = /^(dist\/|bin\/callhook\.js$|web\/(index\.html|webphone\.js|webphone\.css)$|sdk\/dist\/callhook\.m?js$|console\/(index\.html|console\.css|dist\/console\.js)$|docs\/[^/]+\.(md|svg)$|docs\/console\/[^/]+\.png$|README\.md$|LICENSE$|package\.json$|binding\.gyp$|native/[^/]+\.c$)/;
+const RUNTIME = /^(dist\/|bin\/callhook\.js$|web\/(index\.html|webphone\.js|webphone\.css)$|sdk\/dist\/callhook\.m?js$|console\/(index\.html|console\.css|dist\/console\.js)$|docs\/[^/]+\.(md|svg)$|docs\/console\/[^/]+\.png$|README\.md$|LICENSE$|package\.json$|binding\.gyp$|native\/[^/]+\.c$)/;
 
 const EMBED_TS = `
 import { startServer, type RunningServer, type StartOptions } from 'callhook';
