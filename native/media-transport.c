@@ -10,6 +10,9 @@
  * packet is read, checked, decrypted and handed to JavaScript in the loop's own thread, in batches of what one
  * wake-up finds (recvmmsg), and sent back with one sendto.
  *
+ * The same socket, without DTLS or SRTP (openUdp), carries the RTP leg towards SIP: its datagrams go up with their
+ * source, and it sends connected to the source it latched to (connect, send) or to the SDP's address (sendTo).
+ *
  * Demultiplexing by the first byte (RFC 7983 §7): 0–3 STUN, 20–63 DTLS, 128–191 RTP and RTCP. Everything else is
  * dropped and counted.
  *
@@ -67,7 +70,9 @@ typedef struct transport {
   int handles_open;
   int in_callback;
   int finalized; /* JavaScript let go of the external: the struct may go once the handles are closed */
+  int plain;     /* a plain RTP socket (openUdp): every datagram goes up as it came, with its source */
   napi_ref on_stun, on_rtp, on_event;
+  napi_ref on_closed; /* close()'s callback: the socket is closed and its port free */
   napi_async_context async;
   /* Where DTLS and SRTP go: the pair ICE selected (setRemote). */
   struct sockaddr_storage remote;
@@ -457,7 +462,8 @@ static void received_srtp(transport *t, uint8_t *p, size_t len) {
   call_js(t, t->on_rtp, 1, &buffer);
 }
 
-static void received_stun(transport *t, const uint8_t *p, size_t len, const struct sockaddr_storage *from) {
+/* Hands a datagram up with its source: STUN to the ICE agent, or anything a plain socket receives. */
+static void hand_up(transport *t, const uint8_t *p, size_t len, const struct sockaddr_storage *from) {
   char name[INET6_ADDRSTRLEN] = "";
   int port;
   if (from->ss_family == AF_INET6) {
@@ -480,7 +486,16 @@ static void received_stun(transport *t, const uint8_t *p, size_t len, const stru
 static void on_readable(uv_poll_t *poll, int status, int events) {
   (void)events;
   transport *t = poll->data;
-  if (status < 0 || t->closing) return;
+  if (t->closing) return;
+  if (status < 0) {
+    /* libuv stops a poll handle whose socket reports an error (POLLERR): on UDP that is the ICMP "port unreachable" a
+     * connected socket hears from a peer that went away. The error is read off (which clears it) and polling goes on:
+     * a socket must go on reading whatever its peer did. */
+    int pending;
+    socklen_t len = sizeof pending;
+    getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &pending, &len);
+    uv_poll_start(&t->poll, UV_READABLE, on_readable);
+  }
   struct mmsghdr messages[BATCH];
   struct iovec iov[BATCH];
   struct sockaddr_storage from[BATCH];
@@ -500,8 +515,9 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
   for (int i = 0; i < n && !t->closing; i++) {
     uint8_t *p = datagrams[i];
     size_t len = messages[i].msg_len;
-    if (len == 0) continue;
-    if (p[0] <= 3) received_stun(t, p, len, &from[i]);
+    if (len == 0 && !t->plain) continue;
+    if (t->plain) hand_up(t, p, len, &from[i]);
+    else if (p[0] <= 3) hand_up(t, p, len, &from[i]);
     else if (p[0] >= 20 && p[0] <= 63) received_dtls(t, p, len, &from[i]);
     else if (p[0] >= 128 && p[0] <= 191 && len >= 12) received_srtp(t, p, len);
     else t->dropped++;
@@ -515,6 +531,13 @@ static void on_handle_closed(uv_handle_t *handle) {
   transport *t = handle->data;
   if (--t->handles_open > 0) return;
   close(t->fd);
+  if (t->on_closed) {
+    js_scope scope;
+    enter_js(t, &scope);
+    call_js(t, t->on_closed, 0, NULL);
+    leave_js(t, &scope);
+    napi_delete_reference(t->env, t->on_closed);
+  }
   if (t->ssl) SSL_free(t->ssl);
   t->ssl = NULL;
   if (t->srtp_up) {
@@ -522,8 +545,8 @@ static void on_handle_closed(uv_handle_t *handle) {
     srtp_free(&t->outbound);
   }
   napi_delete_reference(t->env, t->on_stun);
-  napi_delete_reference(t->env, t->on_rtp);
-  napi_delete_reference(t->env, t->on_event);
+  if (t->on_rtp) napi_delete_reference(t->env, t->on_rtp);
+  if (t->on_event) napi_delete_reference(t->env, t->on_event);
   napi_async_destroy(t->env, t->async);
   if (t->finalized) free(t);
 }
@@ -553,33 +576,28 @@ static void release(transport *t) {
 
 /* ---- the API ---- */
 
-/* open(address, port, onStun(datagram, address, port), onRtp(packet), onEvent(kind, detail)) → transport.
- * Throws an Error whose code is the bind's errno name (EADDRINUSE...). */
-static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+/* Binds a socket and starts polling it; NULL (with a JavaScript error thrown) when it cannot be bound. */
+static transport *open_transport(napi_env env, napi_value address_arg, napi_value port_arg) {
   char address[INET6_ADDRSTRLEN + 1];
   int32_t port;
   struct sockaddr_storage local;
   socklen_t local_len;
-  if (argc < 5 || !string_arg(env, argv[0], address, sizeof address) || napi_get_value_int32(env, argv[1], &port) != napi_ok ||
+  if (!string_arg(env, address_arg, address, sizeof address) || napi_get_value_int32(env, port_arg, &port) != napi_ok ||
       parse_address(address, port, &local, &local_len) != 0) {
-    return throw_error(env, "MEDIA_NATIVE", "open(address, port, onStun, onRtp, onEvent): bad arguments");
+    throw_error(env, "MEDIA_NATIVE", "bad address or port");
+    return NULL;
   }
   int fd = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0 || bind(fd, (struct sockaddr *)&local, local_len) != 0) {
     int e = errno;
     if (fd >= 0) close(fd);
-    return throw_error(env, uv_err_name(uv_translate_sys_error(e)), strerror(e));
+    throw_error(env, uv_err_name(uv_translate_sys_error(e)), strerror(e));
+    return NULL;
   }
   transport *t = calloc(1, sizeof *t);
   t->env = env;
   t->fd = fd;
   t->family = local.ss_family;
-  napi_create_reference(env, argv[2], 1, &t->on_stun);
-  napi_create_reference(env, argv[3], 1, &t->on_rtp);
-  napi_create_reference(env, argv[4], 1, &t->on_event);
   napi_value name;
   napi_create_string_utf8(env, "callhook:media-transport", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &t->async);
@@ -591,9 +609,93 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   t->dtls_timer.data = t;
   t->handles_open = 2;
   uv_poll_start(&t->poll, UV_READABLE, on_readable);
+  return t;
+}
+
+static napi_value external_of(napi_env env, transport *t) {
   napi_value external;
   napi_create_external(env, t, finalize_transport, NULL, &external);
   return external;
+}
+
+/* open(address, port, onStun(datagram, address, port), onRtp(packet), onEvent(kind, detail)) → transport: a browser
+ * leg's socket. Throws an Error whose code is the bind's errno name (EADDRINUSE...). */
+static napi_value Open(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 5) return throw_error(env, "MEDIA_NATIVE", "open(address, port, onStun, onRtp, onEvent): bad arguments");
+  transport *t = open_transport(env, argv[0], argv[1]);
+  if (t == NULL) return NULL;
+  napi_create_reference(env, argv[2], 1, &t->on_stun);
+  napi_create_reference(env, argv[3], 1, &t->on_rtp);
+  napi_create_reference(env, argv[4], 1, &t->on_event);
+  return external_of(env, t);
+}
+
+/* openUdp(address, port, onDatagram(datagram, address, port)) → transport: a plain socket (the RTP leg towards SIP),
+ * every datagram handed up with its source, several per wake-up. */
+static napi_value OpenUdp(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3) return throw_error(env, "MEDIA_NATIVE", "openUdp(address, port, onDatagram): bad arguments");
+  transport *t = open_transport(env, argv[0], argv[1]);
+  if (t == NULL) return NULL;
+  t->plain = 1;
+  napi_create_reference(env, argv[2], 1, &t->on_stun);
+  return external_of(env, t);
+}
+
+/* connect(transport, address, port): only that source is heard, and send() goes there (symmetric RTP's latch).
+ * disconnect(transport): any source again. */
+static napi_value Connect(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  transport *t = transport_of(env, argv[0]);
+  if (t == NULL) return NULL;
+  char address[INET6_ADDRSTRLEN + 1];
+  int32_t port;
+  if (!string_arg(env, argv[1], address, sizeof address) || napi_get_value_int32(env, argv[2], &port) != napi_ok ||
+      parse_address(address, port, &t->remote, &t->remote_len) != 0) {
+    return throw_error(env, "MEDIA_NATIVE", "connect(transport, address, port): bad arguments");
+  }
+  if (connect(t->fd, (struct sockaddr *)&t->remote, t->remote_len) != 0) {
+    int e = errno;
+    t->remote_len = 0;
+    return throw_error(env, uv_err_name(uv_translate_sys_error(e)), strerror(e));
+  }
+  return NULL;
+}
+
+static napi_value Disconnect(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  transport *t = transport_of(env, argv[0]);
+  if (t == NULL) return NULL;
+  struct sockaddr unspecified = {.sa_family = AF_UNSPEC};
+  connect(t->fd, &unspecified, sizeof unspecified);
+  t->remote_len = 0;
+  return NULL;
+}
+
+/* send(transport, datagram) → undefined, or the errno name of a failed send (ECONNREFUSED: the peer's port is
+ * closed), on a connected socket. */
+static napi_value Send(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  transport *t = transport_of(env, argv[0]);
+  if (t == NULL) return NULL;
+  void *data;
+  size_t len;
+  if (napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) return throw_error(env, "MEDIA_NATIVE", "send(transport, datagram): not a Buffer");
+  if (send(t->fd, data, len, MSG_DONTWAIT) >= 0) return NULL;
+  napi_value code;
+  napi_create_string_utf8(env, uv_err_name(uv_translate_sys_error(errno)), NAPI_AUTO_LENGTH, &code);
+  return code;
 }
 
 /* localPort(transport) → the bound port (open may be given 0). */
@@ -754,15 +856,17 @@ static napi_value Dropped(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* close(transport): sends DTLS close_notify when up, then lets go of the socket. Safe to call twice. */
+/* close(transport, done): sends DTLS close_notify when up, then lets go of the socket; done() once its port is free
+ * (libuv closes handles in a later turn of the loop). Safe to call twice: done is called for the first call only. */
 static napi_value Close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   void *data = NULL;
   if (napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) return throw_error(env, "MEDIA_NATIVE", "not a media transport");
   transport *t = data;
   if (t->closing) return NULL;
+  if (argc > 1) napi_create_reference(env, argv[1], 1, &t->on_closed);
   if (t->ssl && t->srtp_up) {
     SSL_shutdown(t->ssl);
     flush_dtls(t);
@@ -775,6 +879,10 @@ static napi_value Close(napi_env env, napi_callback_info info) {
 static napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor api[] = {
     {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
+    {"openUdp", NULL, OpenUdp, NULL, NULL, NULL, napi_default, NULL},
+    {"connect", NULL, Connect, NULL, NULL, NULL, napi_default, NULL},
+    {"disconnect", NULL, Disconnect, NULL, NULL, NULL, napi_default, NULL},
+    {"send", NULL, Send, NULL, NULL, NULL, napi_default, NULL},
     {"localPort", NULL, LocalPort, NULL, NULL, NULL, napi_default, NULL},
     {"sendTo", NULL, SendTo, NULL, NULL, NULL, napi_default, NULL},
     {"setRemote", NULL, SetRemote, NULL, NULL, NULL, napi_default, NULL},

@@ -21,7 +21,7 @@ import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
 import { MediaError } from './errors.ts';
 import { IceLiteAgent } from './ice/index.ts';
 import {
-  nativeMedia, TRANSPORT_CONNECTED, type DtlsContext, type NativeMedia, type TransportHandle,
+  closeTransport, nativeMedia, TRANSPORT_CONNECTED, type DtlsContext, type NativeMedia, type TransportHandle,
 } from './native-transport.ts';
 import { parseRtp, writeRtp, type RtpPacket } from './rtp/packet.ts';
 import { attributeValue } from './sdp/attributes.ts';
@@ -162,8 +162,9 @@ class NativeConnection implements PeerConnectionOps {
     if (this.closed) return;
     this.closed = true;
     this.agent?.close();
-    if (this.transport !== undefined) this.media.close(this.transport);
+    const transport = this.transport;
     this.transport = undefined;
+    if (transport !== undefined) await closeTransport(this.media, transport);
   }
 
   /** Binds the pair's even port (rtcp-mux: RTCP shares it); a port another process holds makes the allocator try the next pair. */

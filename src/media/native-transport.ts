@@ -1,7 +1,8 @@
 /**
- * callhook's own media transport (native/media-transport.c, built by `npm ci` with node-gyp): one UDP socket per
- * browser leg on Node's event loop, DTLS-SRTP over the OpenSSL inside Node, SRTP in C. STUN datagrams are handed up
- * for the ICE-lite agent (./ice/); RTP comes up decrypted, one call per packet. See ./native-engine.ts.
+ * callhook's own media transport (native/media-transport.c, built by `npm ci` with node-gyp): UDP sockets on Node's
+ * event loop read several datagrams per wake-up and sent without Node's per-datagram work. A browser leg's socket
+ * (`open`) does DTLS-SRTP over the OpenSSL inside Node and SRTP in C, handing up STUN for the ICE-lite agent (./ice/)
+ * and RTP decrypted (./native-engine.ts); the RTP leg's (`openUdp`) is a plain socket (./rtp-leg.ts).
  */
 import { createRequire } from 'node:module';
 import { MediaError } from './errors.ts';
@@ -23,6 +24,14 @@ export interface NativeMedia {
     onRtp: (packet: Buffer) => void,
     onEvent: (kind: number, detail: string) => void,
   ): TransportHandle;
+  /** A plain UDP socket: every datagram goes up with its source. Throws as `open`. */
+  openUdp(address: string, port: number, onDatagram: (datagram: Buffer, address: string, port: number) => void): TransportHandle;
+  /** Hears only `address`:`port` from now on, and `send` goes there (connect(2)); throws an errno-coded Error. */
+  connect(t: TransportHandle, address: string, port: number): void;
+  /** Hears any source again. */
+  disconnect(t: TransportHandle): void;
+  /** Sends on a connected socket; the errno name when the send failed (ECONNREFUSED: the peer's port is closed). */
+  send(t: TransportHandle, datagram: Buffer): string | undefined;
   localPort(t: TransportHandle): number;
   sendTo(t: TransportHandle, datagram: Buffer, address: string, port: number): void;
   /** Where DTLS and SRTP go: the pair ICE selected. */
@@ -34,7 +43,13 @@ export interface NativeMedia {
   sendRtp(t: TransportHandle, packet: Buffer): boolean;
   /** Datagrams dropped: failed authentication, replays, or of no protocol the port carries. */
   dropped(t: TransportHandle): number;
-  close(t: TransportHandle): void;
+  /** Closes the socket (after DTLS close_notify, when up); `done` once its port is free. Safe to call twice. */
+  close(t: TransportHandle, done: () => void): void;
+}
+
+/** Closes `t`; resolves once its port is free (libuv closes handles in a later turn of the loop). */
+export function closeTransport(media: NativeMedia, t: TransportHandle): Promise<void> {
+  return new Promise((resolve) => media.close(t, resolve));
 }
 
 const ADDON = new URL('../../build/Release/callhook_media.node', import.meta.url);

@@ -15,12 +15,13 @@
  * - SRTP (RFC 3711), once an exchange agreed on SDES keys (`setSrtp`): packets are protected on the way out and
  *   unprotected on the way in; what fails authentication or is a replay is dropped and counted (`srtpDropped`).
  */
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { MediaError } from './errors.ts';
 import { Listeners } from './events.ts';
 import { LatchedDestination } from './latched-destination.ts';
+import { closeTransport, nativeMedia, type NativeMedia, type TransportHandle } from './native-transport.ts';
 import type { PortPairAllocator } from './ports.ts';
 import { isRtcp, parseRtp, serializeRtp, type RtpPacket } from './rtp/packet.ts';
 import { ReceptionStats } from './rtp/reception.ts';
@@ -86,7 +87,9 @@ export class RtpLeg {
   private readonly inactiveListeners = new Listeners<[]>();
 
   private constructor(
-    private readonly rtp: Socket,
+    private readonly media: NativeMedia,
+    /** The media transport's plain socket (several datagrams per wake-up, sends without Node's per-datagram work). */
+    private readonly rtp: TransportHandle,
     private readonly rtcp: Socket,
     readonly localAddress: string,
     /** The RTP port (RTCP is on the next one). */
@@ -95,33 +98,29 @@ export class RtpLeg {
   ) {
     this.clock = o.clock ?? systemClock;
     this.lastRtpAt = this.clock.now();
-    this.destination = new LatchedDestination(rtp);
+    this.destination = new LatchedDestination(media, rtp);
     const inactivityMs = o.inactivityMs ?? DEFAULT_INACTIVITY_MS;
     this.watchActivity(inactivityMs, inactivityMs > 0 ? Math.min(inactivityMs / 4, MAX_CHECK_INTERVAL_MS) : MAX_CHECK_INTERVAL_MS);
-    rtp.on('message', (buf, from) => this.received(buf, from));
     rtcp.on('message', (buf) => this.receivedRtcp(buf));
-    const onError = (err: NodeJS.ErrnoException) => {
-      // A latched (connected) socket hears the ICMP "port unreachable" of a peer that stopped listening; unconnected
-      // sockets never did, and the peer's silence is the inactivity watch's business.
-      if (err.code === 'ECONNREFUSED') return;
-      o.logger?.warn({ err, port: localPort }, 'RTP socket error');
-    };
-    rtp.on('error', onError);
-    rtcp.on('error', onError);
+    rtcp.on('error', (err) => o.logger?.warn({ err, port: localPort + 1 }, 'RTCP socket error'));
   }
 
   /** Binds a port pair from the allocator (skipping pairs another process holds). Throws MediaError MEDIA_PORTS_EXHAUSTED. */
   static async open(o: RtpLegOptions): Promise<RtpLeg> {
+    const media = nativeMedia();
+    // The socket hands datagrams to the leg made once both ports are bound.
+    let leg: RtpLeg | undefined;
     const { port, value } = await o.ports.bind(async (base) => {
-      const rtp = await bindUdp(o.localAddress, base);
+      const rtp = media.openUdp(o.localAddress, base, (datagram, address, from) => leg?.received(datagram, address, from));
       try {
         return { rtp, rtcp: await bindUdp(o.localAddress, base + 1) };
       } catch (err) {
-        await closeSocket(rtp);
+        await closeTransport(media, rtp);
         throw err;
       }
     });
-    return new RtpLeg(value.rtp, value.rtcp, o.localAddress, port, o);
+    leg = new RtpLeg(media, value.rtp, value.rtcp, o.localAddress, port, o);
+    return leg;
   }
 
   /** Every RTP packet received (RTCP is not passed on). */
@@ -167,11 +166,17 @@ export class RtpLeg {
     if (!to || !sends(this.direction)) return false;
     const plain = serializeRtp(packet);
     const buf = this.srtp ? this.srtp.protectRtp(plain) : plain;
+    let failed: string | undefined;
     try {
-      this.destination.send(buf);
+      failed = this.destination.send(buf);
     } catch (err) {
-      // A bad address or one of the other family throws synchronously; later errors arrive as 'error' events.
       this.o.logger?.warn({ err, to }, 'RTP send failed');
+      return false;
+    }
+    // A latched (connected) socket hears the ICMP "port unreachable" of a peer that stopped listening: the peer's
+    // silence is the inactivity watch's business, not a log line per packet.
+    if (failed !== undefined && failed !== 'ECONNREFUSED') {
+      this.o.logger?.warn({ code: failed, to }, 'RTP send failed');
       return false;
     }
     this.counters.packetsOut++;
@@ -195,11 +200,12 @@ export class RtpLeg {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.rtpListeners.clear();
     this.inactiveListeners.clear();
-    await Promise.all([closeSocket(this.rtp), closeSocket(this.rtcp)]);
+    await Promise.all([closeTransport(this.media, this.rtp), closeSocket(this.rtcp)]);
     this.o.ports.release(this.localPort);
   }
 
-  private received(datagram: Buffer, from: RemoteInfo): void {
+  private received(datagram: Buffer, address: string, port: number): void {
+    if (this.closed) return;
     if (isRtcp(datagram)) {
       this.receivedRtcp(datagram);
       return;
@@ -218,7 +224,7 @@ export class RtpLeg {
     this.lastRtpAt = this.clock.now();
     this.inactiveFired = false;
     // RFC 4961 symmetric RTP: answer to where the packets come from.
-    this.destination.heard(from);
+    this.destination.heard({ address, port });
     this.rtpListeners.emit(this.listenerFailed, packet);
   }
 
