@@ -109,6 +109,14 @@ static transport *transport_of(napi_env env, napi_value value) {
   return t;
 }
 
+/* A call's `count` arguments (undefined where not given), the first of them an open transport: NULL, with a
+ * JavaScript error thrown, when it is not one. */
+static transport *transport_call(napi_env env, napi_callback_info info, size_t count, napi_value *argv) {
+  size_t argc = count;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  return transport_of(env, argv[0]);
+}
+
 static int string_arg(napi_env env, napi_value value, char *out, size_t size) {
   size_t len = 0;
   return napi_get_value_string_utf8(env, value, out, size, &len) == napi_ok && len < size - 1;
@@ -650,10 +658,8 @@ static napi_value OpenUdp(napi_env env, napi_callback_info info) {
 /* connect(transport, address, port): only that source is heard, and send() goes there (symmetric RTP's latch).
  * disconnect(transport): any source again. */
 static napi_value Connect(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  transport *t = transport_of(env, argv[0]);
+  transport *t = transport_call(env, info, 3, argv);
   if (t == NULL) return NULL;
   char address[INET6_ADDRSTRLEN + 1];
   int32_t port;
@@ -670,10 +676,8 @@ static napi_value Connect(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Disconnect(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  transport *t = transport_of(env, argv[0]);
+  transport *t = transport_call(env, info, 1, argv);
   if (t == NULL) return NULL;
   struct sockaddr unspecified = {.sa_family = AF_UNSPEC};
   connect(t->fd, &unspecified, sizeof unspecified);
@@ -684,10 +688,8 @@ static napi_value Disconnect(napi_env env, napi_callback_info info) {
 /* send(transport, datagram) → undefined, or the errno name of a failed send (ECONNREFUSED: the peer's port is
  * closed), on a connected socket. */
 static napi_value Send(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  transport *t = transport_of(env, argv[0]);
+  transport *t = transport_call(env, info, 2, argv);
   if (t == NULL) return NULL;
   void *data;
   size_t len;
@@ -700,10 +702,8 @@ static napi_value Send(napi_env env, napi_callback_info info) {
 
 /* localPort(transport) → the bound port (open may be given 0). */
 static napi_value LocalPort(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  transport *t = transport_of(env, argv[0]);
+  transport *t = transport_call(env, info, 1, argv);
   if (t == NULL) return NULL;
   struct sockaddr_storage local;
   socklen_t len = sizeof local;
@@ -715,10 +715,8 @@ static napi_value LocalPort(napi_env env, napi_callback_info info) {
 
 /* sendTo(transport, datagram, address, port): STUN responses, to wherever the check came from. */
 static napi_value SendTo(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  transport *t = transport_of(env, argv[0]);
+  transport *t = transport_call(env, info, 4, argv);
   if (t == NULL) return NULL;
   void *data;
   size_t len;
@@ -736,10 +734,8 @@ static napi_value SendTo(napi_env env, napi_callback_info info) {
 
 /* setRemote(transport, address, port): the pair ICE selected; DTLS and SRTP go there from now on. */
 static napi_value SetRemote(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  transport *t = transport_of(env, argv[0]);
+  transport *t = transport_call(env, info, 3, argv);
   if (t == NULL) return NULL;
   char address[INET6_ADDRSTRLEN + 1];
   int32_t port;
@@ -800,10 +796,8 @@ static napi_value Context(napi_env env, napi_callback_info info) {
 /* startDtls(transport, context, isServer, expectedSha256Fingerprint): the DTLS role comes from a=setup (RFC 5763
  * §5); a client sends its ClientHello at once, to the pair given to setRemote. */
 static napi_value StartDtls(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  transport *t = transport_of(env, argv[0]);
+  transport *t = transport_call(env, info, 4, argv);
   if (t == NULL) return NULL;
   SSL_CTX *ctx = NULL;
   bool server;
@@ -829,10 +823,8 @@ static napi_value StartDtls(napi_env env, napi_callback_info info) {
 
 /* sendRtp(transport, packet) → whether it went: protected and sent to the selected pair once DTLS-SRTP is up. */
 static napi_value SendRtp(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  transport *t = transport_of(env, argv[0]);
+  transport *t = transport_call(env, info, 2, argv);
   if (t == NULL) return NULL;
   void *data;
   size_t len;
@@ -849,10 +841,8 @@ static napi_value SendRtp(napi_env env, napi_callback_info info) {
 
 /* dropped(transport) → datagrams dropped: not authentic, replayed, or of no protocol the port carries. */
 static napi_value Dropped(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  transport *t = transport_of(env, argv[0]);
+  transport *t = transport_call(env, info, 1, argv);
   if (t == NULL) return NULL;
   napi_value out;
   napi_create_double(env, (double)t->dropped, &out);

@@ -27,7 +27,7 @@ import { browserFormats, type PayloadFormat } from './codecs.ts';
 import { dtlsCertificate, type PemCertificate } from './dtls-certificate.ts';
 import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
 import { MediaError } from './errors.ts';
-import { isRtcp, parseRtp, writeRtp, type RtpPacket } from './rtp/packet.ts';
+import { isRtcp, writeRtp, type RtpPacket } from './rtp/packet.ts';
 import { parseCandidate, serializeCandidate } from './sdp/candidate.ts';
 import type { SessionDescription } from './sdp/model.ts';
 import { payloadFormats } from './sdp/rtpmap.ts';
@@ -474,14 +474,7 @@ class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
     connection.onFailed = () => this.failed(connection);
     connection.onPacket = (buf) => {
       // RTCP (rtcp-mux) arrives on the same track; libdatachannel answers what it must itself.
-      if (isRtcp(buf)) return;
-      let packet: RtpPacket;
-      try {
-        packet = parseRtp(buf);
-      } catch {
-        return;
-      }
-      this.received(packet, buf.length);
+      if (!isRtcp(buf)) this.receivedDatagram(buf);
     };
   }
 }

@@ -23,7 +23,7 @@ import { IceLiteAgent } from './ice/index.ts';
 import {
   closeTransport, nativeMedia, TRANSPORT_CONNECTED, type DtlsContext, type NativeMedia, type TransportHandle,
 } from './native-transport.ts';
-import { parseRtp, writeRtp, type RtpPacket } from './rtp/packet.ts';
+import { writeRtp, type RtpPacket } from './rtp/packet.ts';
 import { attributeValue } from './sdp/attributes.ts';
 import { serializeCandidate } from './sdp/candidate.ts';
 import { answerDirection, mediaDirection, type Direction } from './sdp/direction.ts';
@@ -307,14 +307,6 @@ class NativeLeg extends WebRtcLegBase<NativeConnection> {
   protected watch(connection: NativeConnection): void {
     connection.onConnected = () => this.connected(connection);
     connection.onFailed = () => this.failed(connection);
-    connection.onPacket = (buf) => {
-      let packet: RtpPacket;
-      try {
-        packet = parseRtp(buf);
-      } catch {
-        return;
-      }
-      this.received(packet, buf.length);
-    };
+    connection.onPacket = (buf) => this.receivedDatagram(buf);
   }
 }

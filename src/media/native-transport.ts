@@ -63,8 +63,8 @@ export function nativeMedia(): NativeMedia {
   } catch (err) {
     throw new MediaError(
       'MEDIA_ENGINE_UNAVAILABLE',
-      `the native WebRTC engine is not built (${err instanceof Error ? err.message : String(err)}): run \`npm run install\` ` +
-        '(node-gyp with a C compiler), or set webrtcEngine to "libdatachannel"',
+      `the native media transport is not built (${err instanceof Error ? err.message : String(err)}): run \`npm run install\` ` +
+        'in callhook\'s folder (node-gyp: python3, make and a C compiler)',
       { cause: err },
     );
   }

@@ -14,7 +14,7 @@ import {
 import { FAILED_BY_DTLS, FAILED_BY_ICE, MediaError } from './errors.ts';
 import { Listeners } from './events.ts';
 import type { PortPairAllocator } from './ports.ts';
-import { rtpPacketSize, type RtpPacket } from './rtp/packet.ts';
+import { parseRtp, rtpPacketSize, type RtpPacket } from './rtp/packet.ts';
 import { ReceptionStats } from './rtp/reception.ts';
 import { mediaCandidates } from './sdp/ice.ts';
 import type { SessionDescription } from './sdp/model.ts';
@@ -178,6 +178,17 @@ export abstract class WebRtcLegBase<Pc extends PeerConnectionOps> implements Web
     this.counters.bytesIn += size;
     this.reception.update(packet.header.ssrc, packet.header.sequenceNumber);
     this.rtpListeners.emit(this.listenerFailed, packet);
+  }
+
+  /** A datagram of RTP from the browser, decrypted: parsed and passed to `received` (what does not parse is dropped). */
+  protected receivedDatagram(buf: Buffer): void {
+    let packet: RtpPacket;
+    try {
+      packet = parseRtp(buf);
+    } catch {
+      return;
+    }
+    this.received(packet, buf.length);
   }
 
   /**
