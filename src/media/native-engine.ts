@@ -167,19 +167,30 @@ class NativeConnection implements PeerConnectionOps {
     if (transport !== undefined) await closeTransport(this.media, transport);
   }
 
-  /** Binds the pair's even port (rtcp-mux: RTCP shares it); a port another process holds makes the allocator try the next pair. */
+  /**
+   * Binds a port of the pair: the even one, else the odd one (with rtcp-mux either serves, RFC 5761), so that another
+   * process holding one of them for a moment does not cost the call its pair. Both taken makes the allocator try the
+   * next pair (MEDIA_NO_CANDIDATE).
+   */
   private async bind(): Promise<void> {
     this.dtls = contextFor(this.media, await dtlsCertificate());
     if (this.closed) throw new MediaError('MEDIA_STATE', 'the leg was closed while its certificate was being made');
-    try {
-      this.transport = this.media.open(
-        this.engine.localAddress, this.basePort,
-        (datagram, address, port) => this.stun(datagram, address, port),
-        (packet) => this.onPacket(packet),
-        (kind, detail) => this.transportEvent(kind, detail),
-      );
-    } catch (err) {
-      throw new MediaError('MEDIA_NO_CANDIDATE', `port ${this.basePort} on ${this.engine.localAddress}: ${(err as Error).message}`, { cause: err });
+    const reasons: string[] = [];
+    for (const port of [this.basePort, this.basePort + 1]) {
+      try {
+        this.transport = this.media.open(
+          this.engine.localAddress, port,
+          (datagram, address, from) => this.stun(datagram, address, from),
+          (packet) => this.onPacket(packet),
+          (kind, detail) => this.transportEvent(kind, detail),
+        );
+        break;
+      } catch (err) {
+        reasons.push(`${port}: ${(err as Error).message}`);
+      }
+    }
+    if (this.transport === undefined) {
+      throw new MediaError('MEDIA_NO_CANDIDATE', `no port of the pair could be bound on ${this.engine.localAddress} (${reasons.join('; ')})`);
     }
     this.agent = new IceLiteAgent({ localUfrag: this.local.ufrag, localPwd: this.local.pwd });
     this.agent.onSelected(({ address, port }) => this.selected(address, port));

@@ -65,6 +65,12 @@ const MAX_CHECK_INTERVAL_MS = 500;
  * a lost packet or two never lets a stranger in, short enough that a moved NAT mapping costs about a second of audio.
  */
 export const RELATCH_AFTER_MS = 1_000;
+/**
+ * Send errors that are no news: a latched (connected) socket hears the ICMP "port unreachable" of a peer that
+ * stopped listening (its silence is the inactivity watch's business), and a socket whose send buffer is full for a
+ * moment drops the packet, as a router would. Neither is a log line per packet.
+ */
+const QUIET_SEND_ERRORS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'EAGAIN', 'ENOBUFS']);
 
 export class RtpLeg {
   /** Where RTP goes: the SDP's address until packets come from elsewhere (symmetric RTP). */
@@ -159,7 +165,7 @@ export class RtpLeg {
     else this.srtp.update(keys);
   }
 
-  /** Sends one packet to the peer; false when our direction or the lack of a destination forbids it. */
+  /** Sends one packet to the peer; false when our direction or the lack of a destination forbids it, or the send failed. */
   send(packet: RtpPacket): boolean {
     if (this.closed) throw new MediaError('MEDIA_STATE', 'RTP leg is closed');
     const to = this.destination.target;
@@ -173,10 +179,8 @@ export class RtpLeg {
       this.o.logger?.warn({ err, to }, 'RTP send failed');
       return false;
     }
-    // A latched (connected) socket hears the ICMP "port unreachable" of a peer that stopped listening: the peer's
-    // silence is the inactivity watch's business, not a log line per packet.
-    if (failed !== undefined && failed !== 'ECONNREFUSED') {
-      this.o.logger?.warn({ code: failed, to }, 'RTP send failed');
+    if (failed !== undefined) {
+      if (!QUIET_SEND_ERRORS.has(failed)) this.o.logger?.warn({ code: failed, to }, 'RTP send failed');
       return false;
     }
     this.counters.packetsOut++;
