@@ -37,7 +37,12 @@ const ADMIN_PORT = 8081;
 const SIP_PORT = 5060;
 const CONNECT_BATCH = 25;
 /** New clients during the rolling restart. */
-const ROLLING_CLIENTS = 30;
+/**
+ * Logins for the rolling restart's new clients: one per attempt to land on the restarted node, made until HAProxy
+ * sends one there (paced by ROLLING_POLL_MS, so a slow rise of C's checks does not use them all up).
+ */
+const ROLLING_CLIENTS = 100;
+const ROLLING_POLL_MS = 250;
 
 const skip = userInfo().uid !== 0 ? 'needs root (ip netns)' : !existsSync('/usr/sbin/haproxy') ? 'haproxy is not installed (scripts/ensure-deps.sh)' : false;
 
@@ -286,6 +291,6 @@ describe('three nodes behind HAProxy on one PostgreSQL and one Kamailio', { skip
     await eventually(async () => (await health()) === 200, 5000, 'node C\'s /healthz to pass again');
     t.diagnostic(`C stopped ${stoppedAt - hungUp} ms after its calls were hung up, and was back ${Date.now() - stoppedAt} ms later; ${load()}`);
     // HAProxy brings it back after two good checks; least connections sends it the next clients.
-    await eventually(async () => (await nodeOf(await newClient())) === 'node-c', 15_000, 'a new client to land on node C');
+    await eventually(async () => (await nodeOf(await newClient())) === 'node-c', 15_000, 'a new client to land on node C', { maxPollMs: ROLLING_POLL_MS });
   });
 });
