@@ -291,6 +291,8 @@ class NativeConnection implements PeerConnectionOps {
 
 class NativeLeg extends WebRtcLegBase<NativeConnection> {
   private readonly out = Buffer.allocUnsafe(MAX_RTP_SIZE);
+  /** `out` cut to the last packet's size: a call's packets are mostly of one size, so one view serves them all. */
+  private outView = this.out.subarray(0, 0);
 
   constructor(
     engine: WebRtcEngineOptions,
@@ -310,7 +312,8 @@ class NativeLeg extends WebRtcLegBase<NativeConnection> {
     const size = writeRtp(packet, this.out);
     // The SSRC our SDP announced (a=ssrc), so the browser maps the stream to its receiver.
     this.out.writeUInt32BE(this.pc!.ssrc, SSRC_OFFSET);
-    if (!this.addon.sendRtp(transport, this.out.subarray(0, size))) return;
+    if (this.outView.length !== size) this.outView = this.out.subarray(0, size);
+    if (!this.addon.sendRtp(transport, this.outView)) return;
     this.counters.packetsOut++;
     this.counters.bytesOut += size;
   }
