@@ -322,6 +322,11 @@ static size_t protect_rtp(srtp_context *s, const uint8_t *plain, size_t len) {
 
 /* ---- DTLS (RFC 6347) with the use_srtp extension (RFC 5764) ---- */
 
+static void release_dtls(transport *t) {
+  SSL_free(t->ssl); /* frees both BIOs */
+  t->ssl = NULL;
+}
+
 static void fail(transport *t, const char *what) {
   char detail[256];
   unsigned long e = ERR_get_error();
@@ -333,10 +338,7 @@ static void fail(transport *t, const char *what) {
     snprintf(detail, sizeof detail, "%s", what);
   }
   ERR_clear_error();
-  if (t->ssl) {
-    SSL_free(t->ssl); /* frees both BIOs */
-    t->ssl = NULL;
-  }
+  if (t->ssl) release_dtls(t);
   uv_timer_stop(&t->dtls_timer);
   emit_event(t, EVENT_FAILED, detail);
 }
@@ -423,8 +425,9 @@ static void drive_dtls(transport *t) {
     arm_dtls_timer(t);
     return;
   }
-  /* After the handshake: a repeated final flight from the peer (our last one was lost) is answered by OpenSSL
-   * inside SSL_read; application data is not used by WebRTC audio; close_notify ends the transport. */
+  /* After the handshake, until the browser's first SRTP: a repeated final flight from the peer (our last one was
+   * lost) is answered by OpenSSL inside SSL_read; application data is not used by WebRTC audio; close_notify ends
+   * the transport. */
   uint8_t sink[256];
   int r = SSL_read(t->ssl, sink, sizeof sink);
   flush_dtls(t);
@@ -464,6 +467,13 @@ static void received_srtp(transport *t, uint8_t *p, size_t len) {
     t->dropped++;
     return;
   }
+  /* SRTP that authenticates with the browser's key proves its side of the handshake complete, and so ours (RFC
+   * 6347 §4.2.4: it retransmits its last flight until it has our final one): no flight will need answering again.
+   * OpenSSL holds about 50 KiB per DTLS connection over UDP for its life (handshake and record buffers, which
+   * SSL_MODE_RELEASE_BUFFERS does not let go for DTLS), more than the rest of the call's native state: it goes now.
+   * From here on a DTLS record is dropped, close_notify included (the browser's `hangup`, its WebSocket closing or
+   * ICE consent end the leg), and close() sends none (the browser learns of the end from the call's status). */
+  if (t->ssl) release_dtls(t);
   napi_value buffer;
   void *copy;
   napi_create_buffer_copy(t->env, plain, p, &copy, &buffer);
@@ -546,8 +556,7 @@ static void on_handle_closed(uv_handle_t *handle) {
     leave_js(t, &scope);
     napi_delete_reference(t->env, t->on_closed);
   }
-  if (t->ssl) SSL_free(t->ssl);
-  t->ssl = NULL;
+  if (t->ssl) release_dtls(t);
   if (t->srtp_up) {
     srtp_free(&t->inbound);
     srtp_free(&t->outbound);
@@ -785,9 +794,6 @@ static napi_value Context(napi_env env, napi_callback_info info) {
   SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any_certificate);
   SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU);
-  /* After the handshake a leg's SSL only waits for close_notify or a repeated final flight: its record buffers
-   * (about 34 KiB) are let go while idle rather than held for the call's life. */
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   napi_value external;
   napi_create_external(env, ctx, free_context, NULL, &external);
   return external;
@@ -849,7 +855,7 @@ static napi_value Dropped(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* close(transport, done): sends DTLS close_notify when up, then lets go of the socket; done() once its port is free
+/* close(transport, done): sends DTLS close_notify when up and not yet released, then lets go of the socket; done() once its port is free
  * (libuv closes handles in a later turn of the loop). Safe to call twice: done is called for the first call only. */
 static napi_value Close(napi_env env, napi_callback_info info) {
   size_t argc = 2;
