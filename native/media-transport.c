@@ -855,8 +855,9 @@ static napi_value Dropped(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* close(transport, done): sends DTLS close_notify when up and not yet released, then lets go of the socket; done() once its port is free
- * (libuv closes handles in a later turn of the loop). Safe to call twice: done is called for the first call only. */
+/* close(transport, done): sends DTLS close_notify when up and the SSL not yet released, then lets go of the socket;
+ * done() once its port is free (libuv closes handles in a later turn of the loop). Safe to call twice: done is called
+ * for the first call only. */
 static napi_value Close(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
