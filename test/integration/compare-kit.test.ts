@@ -102,8 +102,10 @@ describe('comparison kit, smoke mode (bench/compare/run.ts --smoke)', () => {
       for (const step of ['session', 'toInvite', 'sipp', 'after200', 'own', 'setup', 'dtls']) {
         for (const p of ['P50Ms', 'P99Ms']) assert.ok(Number(s[`${step}${p}`]) >= 0, `${step}${p} ${String(s[`${step}${p}`])}`);
       }
-      // Each call's DTLS came up after it was answered (a browser that never connected would make it negative).
-      assert.ok(Number(s['dtlsP50Ms']) > 0, JSON.stringify(s));
+      // Each call's DTLS came up (a browser that never connected would make this about −1.8 × 10¹² ms). It may come
+      // up a moment before ESTABLISHED is seen: the answer SDP that starts it arrives first, and a busy load client
+      // can run the DTLS callback before the WebSocket frame's.
+      assert.ok(Number(s['dtlsP50Ms']) > -50, JSON.stringify(s));
       // The server's own time is the whole less sipp's answer time.
       assert.ok(Number(s['ownP99Ms']) <= Number(s['setupP99Ms']));
       assert.ok(Number(s['serverCpuPercent']) > 0 && Number(s['clientCpuPercent']) > 0 && Number(s['serverCpuMsPerCall']) > 0);
