@@ -181,7 +181,7 @@ describe('the native transport: OpenSSL\'s DTLS state goes once the browser\'s S
     media.sendTo(a, Buffer.from([23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 4, 1, 2, 3, 4]), LOOPBACK, media.localPort(b));
     await eventually(() => media.dropped(b) === dropped + 1 || undefined, 2000, 'the record to be dropped');
 
-    const PAIRS = 200;
+    const PAIRS = 100;
     const before = rssAnonKiB();
     for (let i = 0; i < PAIRS; i++) await pairWithSrtp();
     const perTransport = (rssAnonKiB() - before) / (2 * PAIRS);
