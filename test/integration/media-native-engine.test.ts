@@ -152,25 +152,23 @@ describe('the native transport: OpenSSL\'s DTLS state goes once the browser\'s S
     const rtp = serializeRtp(g711Packet(0, 1, 0));
     let up = 0;
     let received = 0;
-    let pair: [TransportHandle, TransportHandle] | undefined;
-    const done = new Promise<void>((resolve, reject) => {
-      const onEvent = (kind: number, detail: string) => {
-        if (kind !== TRANSPORT_CONNECTED) return reject(new Error(`DTLS failed: ${detail}`));
-        if (++up === 2) for (const t of pair!) assert.equal(media.sendRtp(t, rtp), true);
-      };
-      const onRtp = () => {
-        if (++received === 2) resolve();
-      };
-      pair = [media.open(LOOPBACK, 0, () => {}, onRtp, onEvent), media.open(LOOPBACK, 0, () => {}, onRtp, onEvent)];
-    });
-    const [a, b] = pair!;
+    let failure: string | undefined;
+    const onEvent = (kind: number, detail: string) => {
+      if (kind !== TRANSPORT_CONNECTED) failure = `DTLS failed: ${detail}`;
+      else if (++up === 2) for (const t of [a, b]) assert.equal(media.sendRtp(t, rtp), true);
+    };
+    const onRtp = () => received++;
+    const a = media.open(LOOPBACK, 0, () => {}, onRtp, onEvent);
+    const b = media.open(LOOPBACK, 0, () => {}, onRtp, onEvent);
     open.push(a, b);
     media.setRemote(a, LOOPBACK, media.localPort(b));
     media.setRemote(b, LOOPBACK, media.localPort(a));
     media.startDtls(a, context, true, fingerprint);
     media.startDtls(b, context, false, fingerprint);
-    await eventually(() => received === 2 || undefined, CONNECT_MS, 'DTLS up and one SRTP packet each way');
-    await done;
+    await eventually(() => {
+      if (failure !== undefined) throw new Error(failure);
+      return received === 2 || undefined;
+    }, CONNECT_MS, 'DTLS up and one SRTP packet each way');
     return [a, b];
   }
 
