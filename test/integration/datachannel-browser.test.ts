@@ -66,7 +66,8 @@ describe('the libdatachannel browser of the comparison kit', { timeout: 60_000 }
     const call = await client.call('bob', {}, peer);
     await call.waitStatus('ESTABLISHED');
     await call.connected();
-    assert.ok(connectedAt > 0, 'onConnected was called');
+    // connected() may read the state before libdatachannel's thread has delivered the state callback.
+    await eventually(() => connectedAt > 0, 2000, 'onConnected to be called');
     assert.equal(call.audioPayloadType, 0);
     const echoed = await call.exchangeAudio(PACKETS, ENOUGH);
     assert.ok(echoed >= ENOUGH, `${echoed}/${PACKETS} packets made the round trip`);
