@@ -114,7 +114,10 @@ describe('calls through Kamailio: callhook session alice ↔ baresip phones and 
     call.hangup();
     assert.equal((await call.waitEnd())['status'], 'FINISH');
     await eventually(() => bob.events().filter((e) => e.type === 'CALL_CLOSED').length > closedBefore, STEP_MS, 'bob to see the call end');
-    assert.deepEqual(call.statuses().filter((s) => s !== 'TRYING'), ['RING', 'ESTABLISHED', 'FINISH']);
+    // RING when the 180 came first: Kamailio's UDP workers may forward baresip's 180 and 200 in either order, and a
+    // 180 after the 200 is no news (RFC 3261 §17.1.1.2: the transaction is over).
+    assert.deepEqual(call.statuses().filter((s) => s !== 'TRYING' && s !== 'RING'), ['ESTABLISHED', 'FINISH']);
+    assert.ok(!call.statuses().includes('RING') || call.statuses().indexOf('RING') < call.statuses().indexOf('ESTABLISHED'), call.statuses().join(' → '));
   });
 
   it('bob calls alice: OnCallEvent, setRemoteSDP before notifyIncomingCall, RING; answered → ESTABLISHED with media; bob hangs up → FINISH', async () => {
