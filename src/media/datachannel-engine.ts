@@ -27,7 +27,7 @@ import { browserFormats, type PayloadFormat } from './codecs.ts';
 import { dtlsCertificate, type PemCertificate } from './dtls-certificate.ts';
 import type { MediaEngine, WebRtcLeg, WebRtcLegOptions } from './engine.ts';
 import { MediaError } from './errors.ts';
-import { isRtcp, writeRtp, type RtpPacket } from './rtp/packet.ts';
+import { isRtcp, RtpWriter, type RtpPacket } from './rtp/packet.ts';
 import { parseCandidate, serializeCandidate } from './sdp/candidate.ts';
 import type { SessionDescription } from './sdp/model.ts';
 import { payloadFormats } from './sdp/rtpmap.ts';
@@ -35,7 +35,7 @@ import { serializeSdp } from './sdp/serialize.ts';
 import { mid } from './sdp/stream-attributes.ts';
 import { bindUdp, closeSocket } from './udp.ts';
 import {
-  MAX_RTP_SIZE, WebRtcLegBase, withCandidate, type PeerConnectionOps, type WebRtcEngineOptions,
+  WebRtcLegBase, withCandidate, type PeerConnectionOps, type WebRtcEngineOptions,
 } from './webrtc-leg.ts';
 
 /** node-datachannel's API, loaded only when this engine is chosen, at its first leg (see DataChannelEngine.load). */
@@ -435,9 +435,7 @@ class DataChannelConnection implements PeerConnectionOps {
 let legCount = 0;
 
 class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
-  private readonly out = Buffer.allocUnsafe(MAX_RTP_SIZE);
-  /** `out` cut to the last packet's size: a call's packets are mostly of one size, so one view serves them all. */
-  private outView = this.out.subarray(0, 0);
+  private readonly out = new RtpWriter();
 
   constructor(
     engine: WebRtcEngineOptions,
@@ -455,14 +453,13 @@ class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
   sendRtp(packet: RtpPacket): void {
     const track = this.pc?.track;
     if (!track || !this.sendable(packet)) return;
-    const size = writeRtp(packet, this.out);
+    const buf = this.out.write(packet);
     // The SSRC our SDP announced (a=ssrc), so the browser maps the stream to its receiver.
-    this.out.writeUInt32BE(this.pc!.ssrc, SSRC_OFFSET);
+    buf.writeUInt32BE(this.pc!.ssrc, SSRC_OFFSET);
     this.counters.packetsOut++;
-    this.counters.bytesOut += size;
+    this.counters.bytesOut += buf.length;
     try {
-      if (this.outView.length !== size) this.outView = this.out.subarray(0, size);
-      track.sendMessageBinary(this.outView);
+      track.sendMessageBinary(buf);
     } catch (err) {
       // The track closed under us (the browser went away): the state change reports it.
       this.engine.logger?.debug({ err }, 'WebRTC send failed');

@@ -23,7 +23,7 @@ import { IceLiteAgent } from './ice/index.ts';
 import {
   closeTransport, nativeMedia, TRANSPORT_CONNECTED, type DtlsContext, type NativeMedia, type TransportHandle,
 } from './native-transport.ts';
-import { writeRtp, type RtpPacket } from './rtp/packet.ts';
+import { RtpWriter, type RtpPacket } from './rtp/packet.ts';
 import { attributeValue } from './sdp/attributes.ts';
 import { serializeCandidate } from './sdp/candidate.ts';
 import { answerDirection, mediaDirection, type Direction } from './sdp/direction.ts';
@@ -33,7 +33,7 @@ import type { MediaDescription, SessionDescription } from './sdp/model.ts';
 import { parseSdp } from './sdp/parse.ts';
 import { formatAttributes, payloadFormats } from './sdp/rtpmap.ts';
 import { mid } from './sdp/stream-attributes.ts';
-import { MAX_RTP_SIZE, WebRtcLegBase, type PeerConnectionOps, type WebRtcEngineOptions } from './webrtc-leg.ts';
+import { WebRtcLegBase, type PeerConnectionOps, type WebRtcEngineOptions } from './webrtc-leg.ts';
 
 export class NativeEngine implements MediaEngine {
   private constructor(
@@ -290,9 +290,7 @@ class NativeConnection implements PeerConnectionOps {
 }
 
 class NativeLeg extends WebRtcLegBase<NativeConnection> {
-  private readonly out = Buffer.allocUnsafe(MAX_RTP_SIZE);
-  /** `out` cut to the last packet's size: a call's packets are mostly of one size, so one view serves them all. */
-  private outView = this.out.subarray(0, 0);
+  private readonly out = new RtpWriter();
 
   constructor(
     engine: WebRtcEngineOptions,
@@ -309,13 +307,12 @@ class NativeLeg extends WebRtcLegBase<NativeConnection> {
   sendRtp(packet: RtpPacket): void {
     const transport = this.pc?.transport;
     if (transport === undefined || !this.sendable(packet)) return;
-    const size = writeRtp(packet, this.out);
+    const buf = this.out.write(packet);
     // The SSRC our SDP announced (a=ssrc), so the browser maps the stream to its receiver.
-    this.out.writeUInt32BE(this.pc!.ssrc, SSRC_OFFSET);
-    if (this.outView.length !== size) this.outView = this.out.subarray(0, size);
-    if (!this.addon.sendRtp(transport, this.outView)) return;
+    buf.writeUInt32BE(this.pc!.ssrc, SSRC_OFFSET);
+    if (!this.addon.sendRtp(transport, buf)) return;
     this.counters.packetsOut++;
-    this.counters.bytesOut += size;
+    this.counters.bytesOut += buf.length;
   }
 
   protected watch(connection: NativeConnection): void {

@@ -23,7 +23,7 @@ import { Listeners } from './events.ts';
 import { LatchedDestination } from './latched-destination.ts';
 import { closeTransport, nativeMedia, type NativeMedia, type TransportHandle } from './native-transport.ts';
 import type { PortPairAllocator } from './ports.ts';
-import { isRtcp, parseRtp, serializeRtp, type RtpPacket } from './rtp/packet.ts';
+import { isRtcp, parseRtp, RtpWriter, type RtpPacket } from './rtp/packet.ts';
 import { ReceptionStats } from './rtp/reception.ts';
 import { parseRtcp } from './rtp/rtcp.ts';
 import { sends, type Direction } from './sdp/direction.ts';
@@ -89,6 +89,7 @@ export class RtpLeg {
   private srtp: SrtpSession | undefined;
   private remoteFractionLost: number | undefined;
   private timer: TimerHandle | undefined;
+  private readonly out = new RtpWriter();
   private readonly rtpListeners = new Listeners<[RtpPacket]>();
   private readonly inactiveListeners = new Listeners<[]>();
 
@@ -170,7 +171,7 @@ export class RtpLeg {
     if (this.closed) throw new MediaError('MEDIA_STATE', 'RTP leg is closed');
     const to = this.destination.target;
     if (!to || !sends(this.direction)) return false;
-    const plain = serializeRtp(packet);
+    const plain = this.out.write(packet);
     const buf = this.srtp ? this.srtp.protectRtp(plain) : plain;
     let failed: string | undefined;
     try {

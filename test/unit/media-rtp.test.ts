@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MediaError } from '../../src/media/errors.ts';
-import { isRtcp, NO_CSRCS, parseRtcp, parseRtp, ReceptionStats, rtpPacketSize, serializeRtp, writeRtp, type RtpPacket } from '../../src/media/rtp/index.ts';
+import { isRtcp, NO_CSRCS, parseRtcp, parseRtp, ReceptionStats, rtpPacketSize, RtpWriter, serializeRtp, writeRtp, type RtpPacket } from '../../src/media/rtp/index.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -64,6 +64,27 @@ describe('RTP header (RFC 3550 §5.1)', () => {
     assert.equal(writeRtp(p, buf, 4), 14);
     assert.deepEqual(buf, hex('eeeeeeee 80 88 0007 000000a0 0000002a d5d5 eeee'));
     assert.throws(() => writeRtp(p, Buffer.alloc(13)), RangeError);
+  });
+
+  it('writes each packet of a stream into the one buffer of an RtpWriter, and an oversized one into its own', () => {
+    const packet = (sequenceNumber: number, payload: Buffer): RtpPacket => ({
+      header: { marker: false, payloadType: 0, sequenceNumber, timestamp: sequenceNumber * 160, ssrc: 9, csrcs: NO_CSRCS }, payload, paddingSize: 0,
+    });
+    const writer = new RtpWriter();
+    const first = writer.write(packet(1, Buffer.alloc(160, 1)));
+    assert.deepEqual(first, serializeRtp(packet(1, Buffer.alloc(160, 1))));
+    const second = writer.write(packet(2, Buffer.alloc(160, 2)));
+    assert.deepEqual(second, serializeRtp(packet(2, Buffer.alloc(160, 2))));
+    // Same size: the same view of the same memory, so nothing was allocated for the second packet.
+    assert.equal(second, first);
+    const short = writer.write(packet(3, Buffer.alloc(20, 3)));
+    assert.equal(short.length, 32);
+    assert.equal(short.buffer, first.buffer);
+    assert.deepEqual(parseRtp(short).payload, Buffer.alloc(20, 3));
+    const large = writer.write(packet(4, Buffer.alloc(1600, 4)));
+    assert.equal(large.length, 1612);
+    assert.notEqual(large.buffer, first.buffer);
+    assert.deepEqual(parseRtp(large).payload, Buffer.alloc(1600, 4));
   });
 
   const bad: Array<[string, string, RegExp]> = [

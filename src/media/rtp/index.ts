@@ -3,7 +3,7 @@
  * (stream rewriting, reception statistics, event detection). No I/O, no timers.
  */
 export {
-  isRtcp, NO_CSRCS, parseRtp, rtpPacketSize, serializeRtp, writeRtp, RTP_FIXED_HEADER_SIZE, RTP_VERSION, type RtpHeader,
+  isRtcp, NO_CSRCS, parseRtp, rtpPacketSize, RtpWriter, serializeRtp, writeRtp, RTP_FIXED_HEADER_SIZE, RTP_VERSION, type RtpHeader,
   type RtpHeaderExtension, type RtpPacket,
 } from './packet.ts';
 export { parseRtcp, RTCP_RR, RTCP_SR, type ReportBlock, type RtcpPacket, type SenderInfo } from './rtcp.ts';

@@ -153,6 +153,29 @@ export function serializeRtp(packet: RtpPacket): Buffer {
   return buf;
 }
 
+/** What an RtpWriter holds without allocating: an Ethernet MTU, more than any RTP packet a leg relays. */
+const WRITER_CAPACITY = 1500;
+
+/**
+ * Writes a leg's outgoing packets into one buffer of its own, so that the packet path allocates nothing per packet
+ * (a Buffer per packet is a malloc and, later, work for the garbage collector, 50 times a second per direction of
+ * each call). What `write` returns is valid until its next call: the caller sends it (or copies it) at once.
+ */
+export class RtpWriter {
+  private readonly buf = Buffer.allocUnsafeSlow(WRITER_CAPACITY);
+  /** `buf` cut to the last packet's size: a stream's packets are mostly of one size, so one view serves them all. */
+  private view = this.buf.subarray(0, 0);
+
+  /** `packet` in wire form; a packet larger than the buffer gets a buffer of its own. */
+  write(packet: RtpPacket): Buffer {
+    const size = rtpPacketSize(packet);
+    if (size > this.buf.length) return serializeRtp(packet);
+    writeRtp(packet, this.buf);
+    if (this.view.length !== size) this.view = this.buf.subarray(0, size);
+    return this.view;
+  }
+}
+
 /**
  * Whether a datagram on a muxed port is RTCP rather than RTP (RFC 5761 §4): RTCP packet types 192–223 land on
  * the byte that RTP uses for M and PT, where RTP payload types 64–95 are not used for that reason.
