@@ -16,8 +16,19 @@
  * Demultiplexing by the first byte (RFC 7983 §7): 0–3 STUN, 20–63 DTLS, 128–191 RTP and RTCP. Everything else is
  * dropped and counted.
  *
- * Lifetime: JavaScript holds each transport as an external; close() stops the poll and the timer and frees
- * everything once libuv has closed both handles. A transport is never freed while one of its callbacks runs.
+ * Polling: every transport of a Node environment is in one epoll set, which one libuv handle polls. A wake-up reads
+ * every socket that has datagrams and hands them all up inside one callback scope: with a socket per call, a wake-up
+ * finds a packet or two on each of several sockets, and entering JavaScript (handle and callback scopes, the
+ * microtask checkpoint on leaving) once per wake-up rather than once per socket is a good part of a packet's CPU.
+ *
+ * Handing up: a datagram goes to JavaScript as a place in a receive chunk, a 64 KiB Buffer shared by the datagrams
+ * that follow it, rather than as a Buffer of its own (an allocation, an ArrayBuffer and its later sweeping for every
+ * packet). A chunk is never written twice: when it is full a new one is made, and the old one lives as long as a view
+ * of it does, so what JavaScript keeps stays as it was (and a view kept for long should be a copy, not to keep 64 KiB).
+ *
+ * Lifetime: JavaScript holds each transport as an external; close() takes the socket out of the epoll set, stops the
+ * DTLS timer and frees everything once libuv has closed that handle. A transport is never freed while one of its
+ * callbacks runs.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -25,8 +36,8 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <arpa/inet.h>
@@ -35,10 +46,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define BATCH 32          /* datagrams read per recvmmsg: a wake-up under load finds a few to a few dozen */
+#define READY_MAX 128     /* sockets taken per wake-up; more stay ready for the next (epoll is level-triggered) */
+#define CHUNK_SIZE 65536  /* a receive chunk: a few hundred packets of audio (see "Handing up" above) */
 #define MAX_DATAGRAM 1500 /* an Ethernet MTU: browsers send no larger (RTP towards them is capped lower) */
 #define SRTP_TAG 10       /* HMAC-SHA1-80 (RFC 3711 §5.2) */
 #define SRTCP_TRAILER 14  /* E flag + SRTCP index (4) and the HMAC-SHA1-80 tag (10), RFC 3711 §3.4 */
@@ -48,9 +62,13 @@
 
 enum { EVENT_CONNECTED = 1, EVENT_FAILED = 2 };
 
+/* A packet's cipher and MAC without a setup per packet: re-keying an OpenSSL counter-mode context for each packet's
+ * IV, and resetting an HMAC context (which copies a digest context, with an allocation, through OpenSSL 3's
+ * providers), cost more than the cryptography of a 160-byte payload. */
 typedef struct {
-  EVP_CIPHER_CTX *cipher; /* AES-128 in counter mode with the session encryption key (§4.1.1) */
-  HMAC_CTX *mac;          /* HMAC-SHA1 with the session authentication key (§4.2.1) */
+  EVP_CIPHER_CTX *cipher; /* AES-128 in ECB mode with the session encryption key: it encrypts §4.1.1's counter blocks */
+  SHA_CTX inner, outer;   /* HMAC-SHA1 (RFC 2104) with the session authentication key (§4.2.1): the SHA-1 states
+                           * after the key XOR ipad and the key XOR opad, copied for each packet */
   uint8_t salt[14];
   /* Sending: the rollover counter and the last sequence number sent. Receiving: the same of the highest index
    * authenticated, and the replay list behind it. */
@@ -60,20 +78,32 @@ typedef struct {
   uint64_t replay; /* bit i: index (highest − i) was received */
 } srtp_context;
 
-typedef struct transport {
+/* The environment's epoll set and the libuv handle that polls it (see "Polling" above): made at the first transport,
+ * polled while any transport is open, so that it keeps the loop alive exactly as long as one is. */
+typedef struct {
   napi_env env;
   uv_poll_t poll;
+  int epfd;
+  int transports;
+  napi_async_context async;
+  napi_ref chunk; /* the receive chunk being filled, its memory, and how much of it is used */
+  uint8_t *chunk_data;
+  size_t chunk_used;
+} poller;
+
+typedef struct transport {
+  napi_env env;
+  poller *owner;
   uv_timer_t dtls_timer;
   int fd;
   int family;
   int closing;
-  int handles_open;
+  int timer_open; /* the DTLS timer's handle, closed last: then the struct may go */
   int in_callback;
   int finalized; /* JavaScript let go of the external: the struct may go once the handles are closed */
   int plain;     /* a plain RTP socket (openUdp): every datagram goes up as it came, with its source */
   napi_ref on_stun, on_rtp, on_event;
   napi_ref on_closed; /* close()'s callback: the socket is closed and its port free */
-  napi_async_context async;
   /* Where DTLS and SRTP go: the pair ICE selected (setRemote). */
   struct sockaddr_storage remote;
   socklen_t remote_len;
@@ -87,6 +117,9 @@ typedef struct transport {
 
 static uint8_t datagrams[BATCH][MAX_DATAGRAM];
 static uint8_t send_buffer[MAX_DATAGRAM + SRTCP_TRAILER];
+/* One packet's AES-CM counter blocks and their keystream (§4.1.1). */
+static uint8_t counter_blocks[MAX_DATAGRAM + 16];
+static uint8_t keystream[MAX_DATAGRAM + 16];
 
 /* ---- N-API helpers ---- */
 
@@ -153,21 +186,28 @@ typedef struct {
   napi_callback_scope callback;
 } js_scope;
 
-static void enter_js(transport *t, js_scope *scope) {
-  napi_open_handle_scope(t->env, &scope->handles);
+static void enter_js(poller *p, js_scope *scope) {
+  napi_open_handle_scope(p->env, &scope->handles);
   napi_value resource;
-  napi_create_object(t->env, &resource);
-  napi_open_callback_scope(t->env, resource, t->async, &scope->callback);
-  t->in_callback = 1;
+  napi_create_object(p->env, &resource);
+  napi_open_callback_scope(p->env, resource, p->async, &scope->callback);
+}
+
+static void leave_js(poller *p, js_scope *scope) {
+  napi_close_callback_scope(p->env, scope->callback);
+  napi_close_handle_scope(p->env, scope->handles);
 }
 
 static void release(transport *t);
 
-/* After the callback: a close() the JavaScript asked for meanwhile is carried out now. */
-static void leave_js(transport *t, js_scope *scope) {
+/* While JavaScript runs for `t`, a close() it asks for waits (the caller is still using `t`); `t` is done with now,
+ * and a close() asked for meanwhile is carried out. */
+static void begin_callbacks(transport *t) {
+  t->in_callback = 1;
+}
+
+static void end_callbacks(transport *t) {
   t->in_callback = 0;
-  napi_close_callback_scope(t->env, scope->callback);
-  napi_close_handle_scope(t->env, scope->handles);
   if (t->closing) release(t);
 }
 
@@ -200,23 +240,35 @@ static void srtp_init(srtp_context *s, const uint8_t *master_key, const uint8_t 
   derive(master_key, master_salt, 1, auth, 20);
   derive(master_key, master_salt, 2, s->salt, 14);
   s->cipher = EVP_CIPHER_CTX_new();
-  EVP_EncryptInit_ex(s->cipher, EVP_aes_128_ctr(), NULL, key, NULL);
-  s->mac = HMAC_CTX_new();
-  HMAC_Init_ex(s->mac, auth, 20, EVP_sha1(), NULL);
+  EVP_EncryptInit_ex(s->cipher, EVP_aes_128_ecb(), NULL, key, NULL);
+  EVP_CIPHER_CTX_set_padding(s->cipher, 0);
+  /* RFC 2104 §2: a key shorter than SHA-1's 64-byte block is padded with zeros, then XORed with ipad and opad. */
+  uint8_t pad[64];
+  memset(pad, 0x36, sizeof pad);
+  for (int i = 0; i < 20; i++) pad[i] ^= auth[i];
+  SHA1_Init(&s->inner);
+  SHA1_Update(&s->inner, pad, sizeof pad);
+  memset(pad, 0x5c, sizeof pad);
+  for (int i = 0; i < 20; i++) pad[i] ^= auth[i];
+  SHA1_Init(&s->outer);
+  SHA1_Update(&s->outer, pad, sizeof pad);
+  OPENSSL_cleanse(pad, sizeof pad);
   OPENSSL_cleanse(key, sizeof key);
   OPENSSL_cleanse(auth, sizeof auth);
 }
 
 static void srtp_free(srtp_context *s) {
   EVP_CIPHER_CTX_free(s->cipher);
-  HMAC_CTX_free(s->mac);
   s->cipher = NULL;
-  s->mac = NULL;
+  OPENSSL_cleanse(&s->inner, sizeof s->inner);
+  OPENSSL_cleanse(&s->outer, sizeof s->outer);
 }
 
-/* §4.1.1: IV = (k_s · 2^16) XOR (SSRC · 2^64) XOR (i · 2^16), i = 2^16 · ROC + SEQ. */
+/* §4.1.1: keystream block j is AES(k_e, IV + j), IV = (k_s · 2^16) XOR (SSRC · 2^64) XOR (i · 2^16), i = 2^16 · ROC
+ * + SEQ. The IV's low 16 bits are zero, so the block number (a datagram has fewer than 2^16 blocks) only fills
+ * them: the blocks are written out and encrypted in one call, and the payload XORed with the result. */
 static void crypt_payload(srtp_context *s, const uint8_t *header, uint32_t roc, uint8_t *data, size_t len) {
-  uint8_t iv[16] = {0};
+  uint8_t iv[14];
   memcpy(iv, s->salt, 14);
   for (int i = 0; i < 4; i++) iv[4 + i] ^= header[8 + i];
   iv[8] ^= roc >> 24;
@@ -225,21 +277,31 @@ static void crypt_payload(srtp_context *s, const uint8_t *header, uint32_t roc, 
   iv[11] ^= roc;
   iv[12] ^= header[2];
   iv[13] ^= header[3];
+  size_t blocks = (len + 15) / 16;
+  for (size_t j = 0; j < blocks; j++) {
+    uint8_t *block = counter_blocks + 16 * j;
+    memcpy(block, iv, 14);
+    block[14] = (uint8_t)(j >> 8);
+    block[15] = (uint8_t)j;
+  }
   int n;
-  EVP_EncryptInit_ex(s->cipher, NULL, NULL, NULL, iv);
-  EVP_EncryptUpdate(s->cipher, data, &n, data, (int)len);
+  EVP_EncryptUpdate(s->cipher, keystream, &n, counter_blocks, (int)(16 * blocks));
+  for (size_t i = 0; i < len; i++) data[i] ^= keystream[i];
 }
 
-/* §4.2: the tag over the authenticated portion and the ROC. */
+/* §4.2: the tag over the authenticated portion and the ROC, HMAC-SHA1 (RFC 2104 §2) from the keyed states. */
 static void auth_tag(srtp_context *s, const uint8_t *packet, size_t len, uint32_t roc, uint8_t *tag) {
   uint8_t roc_bytes[4] = {roc >> 24, roc >> 16, roc >> 8, roc};
-  uint8_t full[EVP_MAX_MD_SIZE];
-  unsigned n;
-  HMAC_Init_ex(s->mac, NULL, 0, NULL, NULL);
-  HMAC_Update(s->mac, packet, len);
-  HMAC_Update(s->mac, roc_bytes, 4);
-  HMAC_Final(s->mac, full, &n);
-  memcpy(tag, full, SRTP_TAG);
+  uint8_t digest[SHA_DIGEST_LENGTH];
+  SHA_CTX c = s->inner;
+  SHA1_Update(&c, packet, len);
+  SHA1_Update(&c, roc_bytes, 4);
+  SHA1_Final(digest, &c);
+  c = s->outer;
+  SHA1_Update(&c, digest, sizeof digest);
+  SHA1_Final(digest, &c);
+  memcpy(tag, digest, SRTP_TAG);
+  OPENSSL_cleanse(&c, sizeof c);
 }
 
 /* The fixed header, CSRCs and extension (RFC 3550 §5.1, §5.3.1); 0 when the packet is shorter than they say. */
@@ -358,9 +420,11 @@ static void on_dtls_timer(uv_timer_t *timer) {
   if (t->ssl == NULL || t->closing) return;
   if (DTLSv1_handle_timeout(t->ssl) < 0) {
     js_scope scope;
-    enter_js(t, &scope);
+    enter_js(t->owner, &scope);
+    begin_callbacks(t);
     fail(t, "DTLS handshake timed out");
-    leave_js(t, &scope);
+    end_callbacks(t);
+    leave_js(t->owner, &scope);
     return;
   }
   flush_dtls(t);
@@ -457,6 +521,24 @@ static void received_dtls(transport *t, const uint8_t *p, size_t len, const stru
   drive_dtls(t);
 }
 
+/* Copies a datagram into the receive chunk: argv gets the chunk, the datagram's offset in it and its length. */
+static void chunk_args(poller *p, const uint8_t *data, size_t len, napi_value *argv) {
+  if (p->chunk == NULL || p->chunk_used + len > CHUNK_SIZE) {
+    if (p->chunk != NULL) napi_delete_reference(p->env, p->chunk);
+    void *memory;
+    napi_create_buffer(p->env, CHUNK_SIZE, &memory, &argv[0]);
+    napi_create_reference(p->env, argv[0], 1, &p->chunk);
+    p->chunk_data = memory;
+    p->chunk_used = 0;
+  } else {
+    napi_get_reference_value(p->env, p->chunk, &argv[0]);
+  }
+  memcpy(p->chunk_data + p->chunk_used, data, len);
+  napi_create_uint32(p->env, (uint32_t)p->chunk_used, &argv[1]);
+  napi_create_uint32(p->env, (uint32_t)len, &argv[2]);
+  p->chunk_used += len;
+}
+
 static void received_srtp(transport *t, uint8_t *p, size_t len) {
   /* RTCP shares the port (rtcp-mux, RFC 5761 §4: payload types 64–95 with the marker bit): not relayed, as the
    * other engines do not; each leg's reports are its own. */
@@ -474,14 +556,20 @@ static void received_srtp(transport *t, uint8_t *p, size_t len) {
    * From here on a DTLS record is dropped, close_notify included (the browser's `hangup`, its WebSocket closing or
    * ICE consent end the leg), and close() sends none (the browser learns of the end from the call's status). */
   if (t->ssl) release_dtls(t);
-  napi_value buffer;
-  void *copy;
-  napi_create_buffer_copy(t->env, plain, p, &copy, &buffer);
-  call_js(t, t->on_rtp, 1, &buffer);
+  napi_value argv[3];
+  chunk_args(t->owner, p, plain, argv);
+  call_js(t, t->on_rtp, 3, argv);
 }
 
-/* Hands a datagram up with its source: STUN to the ICE agent, or anything a plain socket receives. */
+/* Hands a datagram up with its source: STUN to the ICE agent, or anything a plain socket receives. A connected plain
+ * socket hears its peer only (connect(2)), so its datagrams go up alone, without a source formatted for each. */
 static void hand_up(transport *t, const uint8_t *p, size_t len, const struct sockaddr_storage *from) {
+  napi_value argv[5];
+  chunk_args(t->owner, p, len, argv);
+  if (t->plain && t->remote_len > 0) {
+    call_js(t, t->on_stun, 3, argv);
+    return;
+  }
   char name[INET6_ADDRSTRLEN] = "";
   int port;
   if (from->ss_family == AF_INET6) {
@@ -493,26 +581,20 @@ static void hand_up(transport *t, const uint8_t *p, size_t len, const struct soc
     uv_ip4_name(a, name, sizeof name);
     port = ntohs(a->sin_port);
   }
-  napi_value argv[3];
-  void *copy;
-  napi_create_buffer_copy(t->env, len, p, &copy, &argv[0]);
-  napi_create_string_utf8(t->env, name, NAPI_AUTO_LENGTH, &argv[1]);
-  napi_create_int32(t->env, port, &argv[2]);
-  call_js(t, t->on_stun, 3, argv);
+  napi_create_string_utf8(t->env, name, NAPI_AUTO_LENGTH, &argv[3]);
+  napi_create_int32(t->env, port, &argv[4]);
+  call_js(t, t->on_stun, 5, argv);
 }
 
-static void on_readable(uv_poll_t *poll, int status, int events) {
-  (void)events;
-  transport *t = poll->data;
-  if (t->closing) return;
-  if (status < 0) {
-    /* libuv stops a poll handle whose socket reports an error (POLLERR): on UDP that is the ICMP "port unreachable" a
-     * connected socket hears from a peer that went away. The error is read off (which clears it) and polling goes on:
-     * a socket must go on reading whatever its peer did. */
+/* Reads what `t`'s socket holds (up to BATCH datagrams) and hands each to its handler. */
+static void read_socket(transport *t, uint32_t events) {
+  if (events & EPOLLERR) {
+    /* On UDP an error is the ICMP "port unreachable" a connected socket hears from a peer that went away: it is read
+     * off, which clears it (else a level-triggered epoll reports it forever), and reading goes on: a socket must go
+     * on reading whatever its peer did. */
     int pending;
     socklen_t len = sizeof pending;
     getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &pending, &len);
-    uv_poll_start(&t->poll, UV_READABLE, on_readable);
   }
   struct mmsghdr messages[BATCH];
   struct iovec iov[BATCH];
@@ -527,9 +609,6 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     messages[i].msg_hdr.msg_namelen = sizeof from[i];
   }
   int n = recvmmsg(t->fd, messages, BATCH, MSG_DONTWAIT, NULL);
-  if (n <= 0) return;
-  js_scope scope;
-  enter_js(t, &scope);
   for (int i = 0; i < n && !t->closing; i++) {
     uint8_t *p = datagrams[i];
     size_t len = messages[i].msg_len;
@@ -540,20 +619,62 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     else if (p[0] >= 128 && p[0] <= 191 && len >= 12) received_srtp(t, p, len);
     else t->dropped++;
   }
-  leave_js(t, &scope);
 }
 
-/* Both handles closed: everything but the struct goes; the struct itself once JavaScript's external is gone too,
- * so that a call on a closed transport reads "closed" rather than freed memory. */
+/* The epoll set is readable: every ready socket is read, all inside one JavaScript scope. A transport closed by an
+ * earlier one's callback is skipped: close() took its socket out of the set, and its struct outlives this turn (it is
+ * freed by a libuv close callback, which never runs inside a poll callback). */
+static void on_ready(uv_poll_t *handle, int status, int events) {
+  (void)status;
+  (void)events;
+  poller *p = handle->data;
+  struct epoll_event ready[READY_MAX];
+  int n = epoll_wait(p->epfd, ready, READY_MAX, 0);
+  if (n <= 0) return;
+  js_scope scope;
+  enter_js(p, &scope);
+  for (int i = 0; i < n; i++) {
+    transport *t = ready[i].data.ptr;
+    if (t->closing) continue;
+    begin_callbacks(t);
+    read_socket(t, ready[i].events);
+    end_callbacks(t);
+  }
+  leave_js(p, &scope);
+}
+
+/* The environment's poller, made with its first transport. */
+static poller *poller_of(napi_env env) {
+  poller *p = NULL;
+  napi_get_instance_data(env, (void **)&p);
+  if (p != NULL) return p;
+  p = calloc(1, sizeof *p);
+  p->env = env;
+  p->epfd = epoll_create1(EPOLL_CLOEXEC);
+  napi_value name;
+  napi_create_string_utf8(env, "callhook:media-transport", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &p->async);
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  uv_poll_init(loop, &p->poll, p->epfd);
+  p->poll.data = p;
+  /* It lives as long as the environment: callhook loads the addon on the main thread only, whose end is the
+   * process's. */
+  napi_set_instance_data(env, p, NULL, NULL);
+  return p;
+}
+
+/* The timer's handle closed: everything but the struct goes; the struct itself once JavaScript's external is gone
+ * too, so that a call on a closed transport reads "closed" rather than freed memory. */
 static void on_handle_closed(uv_handle_t *handle) {
   transport *t = handle->data;
-  if (--t->handles_open > 0) return;
+  t->timer_open = 0;
   close(t->fd);
   if (t->on_closed) {
     js_scope scope;
-    enter_js(t, &scope);
+    enter_js(t->owner, &scope);
     call_js(t, t->on_closed, 0, NULL);
-    leave_js(t, &scope);
+    leave_js(t->owner, &scope);
     napi_delete_reference(t->env, t->on_closed);
   }
   if (t->ssl) release_dtls(t);
@@ -564,7 +685,6 @@ static void on_handle_closed(uv_handle_t *handle) {
   napi_delete_reference(t->env, t->on_stun);
   if (t->on_rtp) napi_delete_reference(t->env, t->on_rtp);
   if (t->on_event) napi_delete_reference(t->env, t->on_event);
-  napi_async_destroy(t->env, t->async);
   if (t->finalized) free(t);
 }
 
@@ -577,17 +697,19 @@ static void finalize_transport(napi_env env, void *data, void *hint) {
   if (!t->closing) {
     t->closing = 1;
     release(t);
-  } else if (t->handles_open == 0) {
+  } else if (!t->timer_open) {
     free(t);
   }
 }
 
-/* Closes the handles; the memory goes when libuv has closed both (on_handle_closed). */
+/* Takes the socket out of the epoll set (the last one out stops the polling) and closes the timer's handle; the
+ * socket and the memory go when libuv has closed it (on_handle_closed). */
 static void release(transport *t) {
-  if (t->in_callback || t->handles_open != 2) return;
-  uv_poll_stop(&t->poll);
+  if (t->in_callback || !t->timer_open || uv_is_closing((uv_handle_t *)&t->dtls_timer)) return;
+  poller *p = t->owner;
+  epoll_ctl(p->epfd, EPOLL_CTL_DEL, t->fd, NULL);
+  if (--p->transports == 0) uv_poll_stop(&p->poll);
   uv_timer_stop(&t->dtls_timer);
-  uv_close((uv_handle_t *)&t->poll, on_handle_closed);
   uv_close((uv_handle_t *)&t->dtls_timer, on_handle_closed);
 }
 
@@ -611,21 +733,26 @@ static transport *open_transport(napi_env env, napi_value address_arg, napi_valu
     throw_error(env, uv_err_name(uv_translate_sys_error(e)), strerror(e));
     return NULL;
   }
+  poller *p = poller_of(env);
   transport *t = calloc(1, sizeof *t);
+  struct epoll_event interest = {.events = EPOLLIN, .data.ptr = t};
+  if (p->epfd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &interest) != 0) {
+    int e = p->epfd < 0 ? EMFILE : errno;
+    free(t);
+    close(fd);
+    throw_error(env, uv_err_name(uv_translate_sys_error(e)), strerror(e));
+    return NULL;
+  }
   t->env = env;
+  t->owner = p;
   t->fd = fd;
   t->family = local.ss_family;
-  napi_value name;
-  napi_create_string_utf8(env, "callhook:media-transport", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, NULL, name, &t->async);
   uv_loop_t *loop;
   napi_get_uv_event_loop(env, &loop);
-  uv_poll_init(loop, &t->poll, fd);
   uv_timer_init(loop, &t->dtls_timer);
-  t->poll.data = t;
   t->dtls_timer.data = t;
-  t->handles_open = 2;
-  uv_poll_start(&t->poll, UV_READABLE, on_readable);
+  t->timer_open = 1;
+  if (p->transports++ == 0) uv_poll_start(&p->poll, UV_READABLE, on_ready);
   return t;
 }
 
@@ -635,8 +762,9 @@ static napi_value external_of(napi_env env, transport *t) {
   return external;
 }
 
-/* open(address, port, onStun(datagram, address, port), onRtp(packet), onEvent(kind, detail)) → transport: a browser
- * leg's socket. Throws an Error whose code is the bind's errno name (EADDRINUSE...). */
+/* open(address, port, onStun(chunk, offset, length, address, port), onRtp(chunk, offset, length), onEvent(kind,
+ * detail)) → transport: a browser leg's socket (a datagram is bytes offset to offset + length of chunk: see "Handing
+ * up"). Throws an Error whose code is the bind's errno name (EADDRINUSE...). */
 static napi_value Open(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -650,8 +778,8 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   return external_of(env, t);
 }
 
-/* openUdp(address, port, onDatagram(datagram, address, port)) → transport: a plain socket (the RTP leg towards SIP),
- * every datagram handed up with its source, several per wake-up. */
+/* openUdp(address, port, onDatagram(chunk, offset, length, address?, port?)) → transport: a plain socket (the RTP leg towards
+ * SIP), every datagram handed up with its source (none while connected: see hand_up), several per wake-up. */
 static napi_value OpenUdp(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];

@@ -180,8 +180,8 @@ class NativeConnection implements PeerConnectionOps {
       try {
         this.transport = this.media.open(
           this.engine.localAddress, port,
-          (datagram, address, from) => this.stun(datagram, address, from),
-          (packet) => this.onPacket(packet),
+          (chunk, offset, length, address, from) => this.stun(chunk.subarray(offset, offset + length), address, from),
+          (chunk, offset, length) => this.onPacket(chunk.subarray(offset, offset + length)),
           (kind, detail) => this.transportEvent(kind, detail),
         );
         break;

@@ -15,17 +15,27 @@ export type DtlsContext = { readonly __brand: 'DtlsContext' };
 export const TRANSPORT_CONNECTED = 1;
 export const TRANSPORT_FAILED = 2;
 
+/**
+ * A received datagram: bytes `offset` to `offset + length` of `chunk`, a receive buffer the datagrams that follow
+ * share (the addon allocates one per few hundred packets, not one per packet). A chunk is never written twice, so a
+ * view of it stays valid; but a view kept for long keeps the whole 64 KiB chunk alive: what is kept is copied.
+ */
+export type Received<Rest extends unknown[] = []> = (chunk: Buffer, offset: number, length: number, ...rest: Rest) => void;
+
 export interface NativeMedia {
   /** Binds `address`:`port` (0: any); throws an Error whose `code` is the errno name (EADDRINUSE, EACCES). */
   open(
     address: string,
     port: number,
-    onStun: (datagram: Buffer, address: string, port: number) => void,
-    onRtp: (packet: Buffer) => void,
+    onStun: Received<[address: string, port: number]>,
+    onRtp: Received,
     onEvent: (kind: number, detail: string) => void,
   ): TransportHandle;
-  /** A plain UDP socket: every datagram goes up with its source. Throws as `open`. */
-  openUdp(address: string, port: number, onDatagram: (datagram: Buffer, address: string, port: number) => void): TransportHandle;
+  /**
+   * A plain UDP socket: every datagram goes up with its source, except while the socket is connected (`connect`),
+   * when only that peer is heard and the source is left out. Throws as `open`.
+   */
+  openUdp(address: string, port: number, onDatagram: Received<[address?: string, port?: number]>): TransportHandle;
   /** Hears only `address`:`port` from now on, and `send` goes there (connect(2)); throws an errno-coded Error. */
   connect(t: TransportHandle, address: string, port: number): void;
   /** Hears any source again. */

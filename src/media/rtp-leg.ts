@@ -118,7 +118,10 @@ export class RtpLeg {
     // The socket hands datagrams to the leg made once both ports are bound.
     let leg: RtpLeg | undefined;
     const { port, value } = await o.ports.bind(async (base) => {
-      const rtp = media.openUdp(o.localAddress, base, (datagram, address, from) => leg?.received(datagram, address, from));
+      const rtp = media.openUdp(
+        o.localAddress, base,
+        (chunk, offset, length, address, from) => leg?.received(chunk.subarray(offset, offset + length), address, from),
+      );
       try {
         return { rtp, rtcp: await bindUdp(o.localAddress, base + 1) };
       } catch (err) {
@@ -209,7 +212,8 @@ export class RtpLeg {
     this.o.ports.release(this.localPort);
   }
 
-  private received(datagram: Buffer, address: string, port: number): void {
+  /** A datagram from the peer; its source is given until the socket latched (see NativeMedia.openUdp). */
+  private received(datagram: Buffer, address: string | undefined, port: number | undefined): void {
     if (this.closed) return;
     if (isRtcp(datagram)) {
       this.receivedRtcp(datagram);
@@ -229,7 +233,7 @@ export class RtpLeg {
     this.lastRtpAt = this.clock.now();
     this.inactiveFired = false;
     // RFC 4961 symmetric RTP: answer to where the packets come from.
-    this.destination.heard({ address, port });
+    if (address !== undefined && port !== undefined) this.destination.heard({ address, port });
     this.rtpListeners.emit(this.listenerFailed, packet);
   }
 

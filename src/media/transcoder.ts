@@ -121,7 +121,9 @@ export class Transcoder implements PlayoutTurn {
 
   /** An audio packet from the browser (not telephone-event). */
   fromBrowser(p: RtpPacket, nowMs = this.clock.now()): void {
-    this.jitter.put(p.header.sequenceNumber, p.header.timestamp, p.payload, nowMs);
+    // A copy: the payload may be a view of a receive chunk shared by hundreds of packets (./native-transport.ts),
+    // which a view kept in the jitter buffer would keep alive.
+    this.jitter.put(p.header.sequenceNumber, p.header.timestamp, Buffer.from(p.payload), nowMs);
   }
 
   /** An audio packet from the SIP peer (not telephone-event). */

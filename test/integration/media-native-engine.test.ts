@@ -17,6 +17,7 @@ import { dtlsCertificate } from '../../src/media/dtls-certificate.ts';
 import { NativeEngine } from '../../src/media/native-engine.ts';
 import { closeTransport, nativeMedia, TRANSPORT_CONNECTED, type DtlsContext, type TransportHandle } from '../../src/media/native-transport.ts';
 import { eventually } from '../support/eventually.ts';
+import { freePort } from '../support/ports.ts';
 
 const ports = new PortPairAllocator('WebRTC ports', 43000, 43099);
 const CONNECT_MS = 10_000;
@@ -186,5 +187,74 @@ describe('the native transport: OpenSSL\'s DTLS state goes once the browser\'s S
     t.diagnostic(`${perTransport.toFixed(1)} KiB of anonymous memory per transport up, ${PAIRS} pairs`);
     // With OpenSSL's state kept for the call's life each transport held 52–53 KiB more (measured).
     assert.ok(perTransport < 20, `${perTransport.toFixed(1)} KiB of anonymous memory per transport`);
+  });
+});
+
+describe('the native transport: one epoll set for every socket, and a latched socket\'s datagrams', () => {
+  const media = nativeMedia();
+  const open: TransportHandle[] = [];
+  after(async () => {
+    await Promise.all(open.splice(0).map((t) => closeTransport(media, t)));
+  });
+
+  it('reads every socket ready in a wake-up; one closed by another\'s callback in that wake-up hears nothing more', async () => {
+    const SOCKETS = 20;
+    const heard: number[] = [];
+    const closed: Array<Promise<void>> = [];
+    const receivers = Array.from({ length: SOCKETS }, (_, i) => media.openUdp(LOOPBACK, 0, () => {
+      heard.push(i);
+      // The first callback closes every other receiver, whose datagram is already waiting in the same wake-up.
+      if (heard.length === 1) for (const [j, r] of receivers.entries()) if (j !== i) closed.push(closeTransport(media, r));
+    }));
+    const sender = media.openUdp(LOOPBACK, 0, () => {});
+    open.push(sender);
+    // sendTo is a synchronous sendto(2): all twenty are queued on loopback before the loop polls again.
+    for (const r of receivers) media.sendTo(sender, Buffer.from('x'), LOOPBACK, media.localPort(r));
+    await eventually(() => heard.length >= 1 || undefined, 2000, 'a datagram to be heard');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(heard.length, 1, `heard by ${heard.join(', ')}`);
+    open.push(receivers[heard[0]!]!);
+    await Promise.all(closed);
+    // The closed ones are closed: their external says so, not freed memory.
+    assert.throws(() => media.localPort(receivers.find((_, j) => j !== heard[0])!), /closed/);
+  });
+
+  it('hands datagrams up as views of receive chunks that are never written twice: kept views stay as they came', async () => {
+    const COUNT = 600; // 600 × 200 bytes: the views span two 64 KiB chunks and part of a third
+    const kept: Buffer[] = [];
+    const chunks = new Set<ArrayBufferLike>();
+    const rtp = media.openUdp(LOOPBACK, 0, (chunk, offset, length) => {
+      chunks.add(chunk.buffer);
+      kept.push(chunk.subarray(offset, offset + length));
+    });
+    const peer = media.openUdp(LOOPBACK, 0, () => {});
+    open.push(rtp, peer);
+    const datagram = (i: number) => Buffer.alloc(200, i % 251);
+    for (let i = 0; i < COUNT; i++) {
+      media.sendTo(peer, datagram(i), LOOPBACK, media.localPort(rtp));
+      // Bursts of 50 at most: the socket's receive buffer holds no more of them at once.
+      if (i % 50 === 49) await eventually(() => kept.length === i + 1 || undefined, 2000, `datagram ${i + 1}`);
+    }
+    assert.ok(chunks.size >= 2, `${chunks.size} chunk(s) for ${COUNT} datagrams of 200 bytes`);
+    for (const [i, view] of kept.entries()) assert.deepEqual(view, datagram(i), `datagram ${i} as it came`);
+  });
+
+  it('hands a datagram up with its source, and without it while connected to that source (the RTP leg\'s latch)', async () => {
+    const heard: Array<[string | undefined, number | undefined]> = [];
+    // A port of its own, as the RTP leg binds: a socket bound to port 0 loses its port when disconnected (Linux).
+    const rtp = media.openUdp(LOOPBACK, await freePort('udp'), (_chunk, _offset, _length, address, port) => heard.push([address, port]));
+    const peer = media.openUdp(LOOPBACK, 0, () => {});
+    open.push(rtp, peer);
+    const peerPort = media.localPort(peer);
+    const hear = async (count: number) => {
+      media.sendTo(peer, Buffer.from([0x80, 0, 0, 1]), LOOPBACK, media.localPort(rtp));
+      await eventually(() => heard.length === count || undefined, 2000, `datagram ${count}`);
+    };
+    await hear(1);
+    media.connect(rtp, LOOPBACK, peerPort);
+    await hear(2);
+    media.disconnect(rtp);
+    await hear(3);
+    assert.deepEqual(heard, [[LOOPBACK, peerPort], [undefined, undefined], [LOOPBACK, peerPort]]);
   });
 });
