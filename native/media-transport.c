@@ -63,8 +63,8 @@
 enum { EVENT_CONNECTED = 1, EVENT_FAILED = 2 };
 
 /* A packet's cipher and MAC without a setup per packet: re-keying an OpenSSL counter-mode context for each packet's
- * IV, and resetting an HMAC context (which copies a digest context, with an allocation, through OpenSSL 3's
- * providers), cost more than the cryptography of a 160-byte payload. */
+ * IV cost more than encrypting a 160-byte payload, and resetting an HMAC context copies a digest context through
+ * OpenSSL 3's providers, with an allocation (bench/native-srtp-crypto.c). */
 typedef struct {
   EVP_CIPHER_CTX *cipher; /* AES-128 in ECB mode with the session encryption key: it encrypts §4.1.1's counter blocks */
   SHA_CTX inner, outer;   /* HMAC-SHA1 (RFC 2104) with the session authentication key (§4.2.1): the SHA-1 states
@@ -521,12 +521,13 @@ static void received_dtls(transport *t, const uint8_t *p, size_t len, const stru
   drive_dtls(t);
 }
 
-/* Copies a datagram into the receive chunk: argv gets the chunk, the datagram's offset in it and its length. */
-static void chunk_args(poller *p, const uint8_t *data, size_t len, napi_value *argv) {
+/* Copies a datagram into the receive chunk: argv gets the chunk, the datagram's offset in it and its length. 0 when
+ * no new chunk could be had (memory ran out): the datagram is dropped, as a full socket buffer would drop it. */
+static int chunk_args(poller *p, const uint8_t *data, size_t len, napi_value *argv) {
   if (p->chunk == NULL || p->chunk_used + len > CHUNK_SIZE) {
+    void *memory = NULL;
+    if (napi_create_buffer(p->env, CHUNK_SIZE, &memory, &argv[0]) != napi_ok || memory == NULL) return 0;
     if (p->chunk != NULL) napi_delete_reference(p->env, p->chunk);
-    void *memory;
-    napi_create_buffer(p->env, CHUNK_SIZE, &memory, &argv[0]);
     napi_create_reference(p->env, argv[0], 1, &p->chunk);
     p->chunk_data = memory;
     p->chunk_used = 0;
@@ -537,6 +538,7 @@ static void chunk_args(poller *p, const uint8_t *data, size_t len, napi_value *a
   napi_create_uint32(p->env, (uint32_t)p->chunk_used, &argv[1]);
   napi_create_uint32(p->env, (uint32_t)len, &argv[2]);
   p->chunk_used += len;
+  return 1;
 }
 
 static void received_srtp(transport *t, uint8_t *p, size_t len) {
@@ -557,7 +559,10 @@ static void received_srtp(transport *t, uint8_t *p, size_t len) {
    * ICE consent end the leg), and close() sends none (the browser learns of the end from the call's status). */
   if (t->ssl) release_dtls(t);
   napi_value argv[3];
-  chunk_args(t->owner, p, plain, argv);
+  if (!chunk_args(t->owner, p, plain, argv)) {
+    t->dropped++;
+    return;
+  }
   call_js(t, t->on_rtp, 3, argv);
 }
 
@@ -565,7 +570,10 @@ static void received_srtp(transport *t, uint8_t *p, size_t len) {
  * socket hears its peer only (connect(2)), so its datagrams go up alone, without a source formatted for each. */
 static void hand_up(transport *t, const uint8_t *p, size_t len, const struct sockaddr_storage *from) {
   napi_value argv[5];
-  chunk_args(t->owner, p, len, argv);
+  if (!chunk_args(t->owner, p, len, argv)) {
+    t->dropped++;
+    return;
+  }
   if (t->plain && t->remote_len > 0) {
     call_js(t, t->on_stun, 3, argv);
     return;
