@@ -651,14 +651,17 @@ static void on_ready(uv_poll_t *handle, int status, int events) {
   leave_js(p, &scope);
 }
 
-/* The environment's poller, made with its first transport. */
+/* The environment's poller, made with its first transport; NULL, with errno set, when no epoll set can be had (out of
+ * file descriptors): the next transport tries again. */
 static poller *poller_of(napi_env env) {
   poller *p = NULL;
   napi_get_instance_data(env, (void **)&p);
   if (p != NULL) return p;
+  int epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) return NULL;
   p = calloc(1, sizeof *p);
   p->env = env;
-  p->epfd = epoll_create1(EPOLL_CLOEXEC);
+  p->epfd = epfd;
   napi_value name;
   napi_create_string_utf8(env, "callhook:media-transport", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &p->async);
@@ -744,8 +747,8 @@ static transport *open_transport(napi_env env, napi_value address_arg, napi_valu
   poller *p = poller_of(env);
   transport *t = calloc(1, sizeof *t);
   struct epoll_event interest = {.events = EPOLLIN, .data.ptr = t};
-  if (p->epfd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &interest) != 0) {
-    int e = p->epfd < 0 ? EMFILE : errno;
+  if (p == NULL || epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &interest) != 0) {
+    int e = errno;
     free(t);
     close(fd);
     throw_error(env, uv_err_name(uv_translate_sys_error(e)), strerror(e));
@@ -786,8 +789,9 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   return external_of(env, t);
 }
 
-/* openUdp(address, port, onDatagram(chunk, offset, length, address?, port?)) → transport: a plain socket (the RTP leg towards
- * SIP), every datagram handed up with its source (none while connected: see hand_up), several per wake-up. */
+/* openUdp(address, port, onDatagram(chunk, offset, length, address?, port?)) → transport: a plain socket (the RTP
+ * leg towards SIP), every datagram handed up with its source (none while connected: see hand_up), several per
+ * wake-up. */
 static napi_value OpenUdp(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
