@@ -116,6 +116,10 @@ typedef struct transport {
 } transport;
 
 static uint8_t datagrams[BATCH][MAX_DATAGRAM];
+/* recvmmsg's headers for `datagrams` and their sources: set up once (setup_messages), not for each socket read. */
+static struct mmsghdr batch_messages[BATCH];
+static struct iovec batch_iov[BATCH];
+static struct sockaddr_storage batch_from[BATCH];
 static uint8_t send_buffer[MAX_DATAGRAM + SRTCP_TRAILER];
 /* One packet's AES-CM counter blocks and their keystream (§4.1.1). */
 static uint8_t counter_blocks[MAX_DATAGRAM + 16];
@@ -604,26 +608,16 @@ static void read_socket(transport *t, uint32_t events) {
     socklen_t len = sizeof pending;
     getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &pending, &len);
   }
-  struct mmsghdr messages[BATCH];
-  struct iovec iov[BATCH];
-  struct sockaddr_storage from[BATCH];
-  memset(messages, 0, sizeof messages);
-  for (int i = 0; i < BATCH; i++) {
-    iov[i].iov_base = datagrams[i];
-    iov[i].iov_len = MAX_DATAGRAM;
-    messages[i].msg_hdr.msg_iov = &iov[i];
-    messages[i].msg_hdr.msg_iovlen = 1;
-    messages[i].msg_hdr.msg_name = &from[i];
-    messages[i].msg_hdr.msg_namelen = sizeof from[i];
-  }
-  int n = recvmmsg(t->fd, messages, BATCH, MSG_DONTWAIT, NULL);
+  int n = recvmmsg(t->fd, batch_messages, BATCH, MSG_DONTWAIT, NULL);
+  /* The kernel shortened the address lengths of the messages it filled: restored for the next socket's read. */
+  for (int i = 0; i < n; i++) batch_messages[i].msg_hdr.msg_namelen = sizeof batch_from[i];
   for (int i = 0; i < n && !t->closing; i++) {
     uint8_t *p = datagrams[i];
-    size_t len = messages[i].msg_len;
+    size_t len = batch_messages[i].msg_len;
     if (len == 0 && !t->plain) continue;
-    if (t->plain) hand_up(t, p, len, &from[i]);
-    else if (p[0] <= 3) hand_up(t, p, len, &from[i]);
-    else if (p[0] >= 20 && p[0] <= 63) received_dtls(t, p, len, &from[i]);
+    if (t->plain) hand_up(t, p, len, &batch_from[i]);
+    else if (p[0] <= 3) hand_up(t, p, len, &batch_from[i]);
+    else if (p[0] >= 20 && p[0] <= 63) received_dtls(t, p, len, &batch_from[i]);
     else if (p[0] >= 128 && p[0] <= 191 && len >= 12) received_srtp(t, p, len);
     else t->dropped++;
   }
@@ -1016,7 +1010,19 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static void setup_messages(void) {
+  for (int i = 0; i < BATCH; i++) {
+    batch_iov[i].iov_base = datagrams[i];
+    batch_iov[i].iov_len = MAX_DATAGRAM;
+    batch_messages[i].msg_hdr.msg_iov = &batch_iov[i];
+    batch_messages[i].msg_hdr.msg_iovlen = 1;
+    batch_messages[i].msg_hdr.msg_name = &batch_from[i];
+    batch_messages[i].msg_hdr.msg_namelen = sizeof batch_from[i];
+  }
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
+  setup_messages();
   const napi_property_descriptor api[] = {
     {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
     {"openUdp", NULL, OpenUdp, NULL, NULL, NULL, napi_default, NULL},

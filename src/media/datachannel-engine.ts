@@ -133,7 +133,6 @@ const CLOSE_TIMEOUT_MS = 2_000;
 const OPEN_TIMEOUT_MS = 5_000;
 /** How often a wait re-reads a state that comes with no callback (gathering, the track's opening). */
 const UNTIL_POLL_MS = 2;
-const SSRC_OFFSET = 8;
 /** The mid of our offer's one stream. */
 const OFFER_MID = '0';
 
@@ -453,9 +452,8 @@ class DataChannelLeg extends WebRtcLegBase<DataChannelConnection> {
   sendRtp(packet: RtpPacket): void {
     const track = this.pc?.track;
     if (!track || !this.sendable(packet)) return;
-    const buf = this.out.write(packet);
     // The SSRC our SDP announced (a=ssrc), so the browser maps the stream to its receiver.
-    buf.writeUInt32BE(this.pc!.ssrc, SSRC_OFFSET);
+    const buf = this.out.write(packet, this.pc!.ssrc);
     this.counters.packetsOut++;
     this.counters.bytesOut += buf.length;
     try {

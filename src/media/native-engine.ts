@@ -57,7 +57,6 @@ export class NativeEngine implements MediaEngine {
 
 /** The mid of our offer's one stream. */
 const OFFER_MID = '0';
-const SSRC_OFFSET = 8;
 /** RFC 8445 §5.1.2.1 with type preference 126 (host), local preference 65535, component 1. */
 const HOST_PRIORITY = 2130706431;
 
@@ -307,9 +306,8 @@ class NativeLeg extends WebRtcLegBase<NativeConnection> {
   sendRtp(packet: RtpPacket): void {
     const transport = this.pc?.transport;
     if (transport === undefined || !this.sendable(packet)) return;
-    const buf = this.out.write(packet);
     // The SSRC our SDP announced (a=ssrc), so the browser maps the stream to its receiver.
-    buf.writeUInt32BE(this.pc!.ssrc, SSRC_OFFSET);
+    const buf = this.out.write(packet, this.pc!.ssrc);
     if (!this.addon.sendRtp(transport, buf)) return;
     this.counters.packetsOut++;
     this.counters.bytesOut += buf.length;

@@ -85,6 +85,9 @@ describe('RTP header (RFC 3550 §5.1)', () => {
     assert.equal(large.length, 1612);
     assert.notEqual(large.buffer, first.buffer);
     assert.deepEqual(parseRtp(large).payload, Buffer.alloc(1600, 4));
+    // A leg's own source in place of the header's, in the shared buffer and in an oversized packet's own.
+    assert.equal(parseRtp(writer.write(packet(5, Buffer.alloc(160, 5)), 0xfffffffe)).header.ssrc, 0xfffffffe);
+    assert.equal(parseRtp(writer.write(packet(6, Buffer.alloc(1600, 6)), 77)).header.ssrc, 77);
   });
 
   const bad: Array<[string, string, RegExp]> = [

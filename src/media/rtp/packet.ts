@@ -166,13 +166,21 @@ export class RtpWriter {
   /** `buf` cut to the last packet's size: a stream's packets are mostly of one size, so one view serves them all. */
   private view = this.buf.subarray(0, 0);
 
-  /** `packet` in wire form; a packet larger than the buffer gets a buffer of its own. */
-  write(packet: RtpPacket): Buffer {
+  /**
+   * `packet` in wire form, with `ssrc` in place of its header's when given (a leg sending as the source its SDP
+   * announced); a packet larger than the buffer gets a buffer of its own.
+   */
+  write(packet: RtpPacket, ssrc?: number): Buffer {
     const size = rtpPacketSize(packet);
-    if (size > this.buf.length) return serializeRtp(packet);
-    writeRtp(packet, this.buf);
-    if (this.view.length !== size) this.view = this.buf.subarray(0, size);
-    return this.view;
+    let out: Buffer;
+    if (size > this.buf.length) out = serializeRtp(packet);
+    else {
+      writeRtp(packet, this.buf);
+      if (this.view.length !== size) this.view = this.buf.subarray(0, size);
+      out = this.view;
+    }
+    if (ssrc !== undefined) out.writeUInt32BE(ssrc >>> 0, SSRC_OFFSET);
+    return out;
   }
 }
 
